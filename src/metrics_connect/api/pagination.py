@@ -1,0 +1,46 @@
+"""Laravel-style pagination: ?page=&per_page= and {"data", "meta"}."""
+
+from __future__ import annotations
+
+import math
+from typing import Annotated, Any
+
+from fastapi import Depends, Query
+from pydantic import BaseModel
+from sqlalchemy import Select, func, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+MAX_PER_PAGE = 100
+
+
+class PageParams(BaseModel):
+    page: int
+    per_page: int
+
+
+def page_params(
+    page: Annotated[int, Query(ge=1, le=1_000_000)] = 1,
+    per_page: Annotated[int, Query(ge=1, le=MAX_PER_PAGE)] = 15,
+) -> PageParams:
+    return PageParams(page=page, per_page=per_page)
+
+
+PageDep = Annotated[PageParams, Depends(page_params)]
+
+
+async def paginate(
+    session: AsyncSession, stmt: Select[Any], params: PageParams
+) -> tuple[list[Any], dict[str, Any]]:
+    total = await session.scalar(select(func.count()).select_from(stmt.order_by(None).subquery()))
+    total = int(total or 0)
+    offset = (params.page - 1) * params.per_page
+    rows = list((await session.scalars(stmt.offset(offset).limit(params.per_page))).all())
+    meta = {
+        "current_page": params.page,
+        "from": offset + 1 if rows else None,
+        "last_page": max(1, math.ceil(total / params.per_page)),
+        "per_page": params.per_page,
+        "to": offset + len(rows) if rows else None,
+        "total": total,
+    }
+    return rows, meta

@@ -1,0 +1,53 @@
+"""GET /merchants/settings and the webhook signing secret."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import APIRouter
+
+from metrics_connect.accounts.models import Merchant
+from metrics_connect.accounts.service import (
+    api_timestamp,
+    count_customers,
+    merchant_webhook_secret,
+    rotate_webhook_secret,
+)
+from metrics_connect.api.deps import MerchantDep, RuntimeDep, SessionDep
+from metrics_connect.catalog.networks import available_integrations
+
+router = APIRouter(tags=["merchants"])
+
+
+def merchant_body(merchant: Merchant) -> dict[str, Any]:
+    return {
+        "uuid": merchant.uuid,
+        "name": merchant.name,
+        "app_url": merchant.app_url,
+        "redirect_url": merchant.redirect_url,
+        "created_at": api_timestamp(merchant.created_at),
+        "updated_at": api_timestamp(merchant.updated_at),
+        "rate_limit_per_minute": str(merchant.rate_limit_per_minute),
+        "rate_limit_per_second": str(merchant.rate_limit_per_second),
+    }
+
+
+@router.get("/merchants/settings")
+async def merchant_settings(
+    merchant: MerchantDep, session: SessionDep, runtime: RuntimeDep
+) -> dict[str, Any]:
+    body = merchant_body(merchant)
+    body["total_customers"] = await count_customers(session, merchant)
+    body["available_integrations"] = available_integrations()
+    body["webhook_secret"] = merchant_webhook_secret(runtime.vault, merchant)
+    return {"merchant": body}
+
+
+@router.post("/merchants/webhook-secret/rotate")
+async def rotate_secret(
+    merchant: MerchantDep, session: SessionDep, runtime: RuntimeDep
+) -> dict[str, Any]:
+    """Replaces the signing secret; deliveries from now on are signed with the new one."""
+    secret = rotate_webhook_secret(runtime.vault, merchant)
+    await session.commit()
+    return {"webhook_secret": secret}

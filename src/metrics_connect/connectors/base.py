@@ -1,0 +1,194 @@
+"""The contract between the engine and every network's connector.
+
+A connector knows one network's HTTP API and nothing of widgets. It declares its
+datasets (what rows it can produce, how they settle) and answers `fetch` with
+normalized rows. The engine plans, caches in the fact store, aggregates and renders.
+
+Row shapes by dataset kind:
+- "daily":    one `Row` per (day, breakdown key combination); `day` set.
+- "period":   `Row`s for exactly [start, end] (period-unique counts: reach, users);
+              `day` is None. The engine caches them per exact period.
+- "snapshot": like "daily", but the network only serves *now*; the sync part
+              archives one snapshot per day, and `fetch` returns today's.
+- "objects":  `ObjectRow`s (posts, stories, ads) whose `day` (account time zone)
+              falls in [start, end], with their attributes and metric values.
+"""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from dataclasses import dataclass, field
+from datetime import date
+from typing import Any, ClassVar, Literal
+
+import httpx
+
+DatasetKind = Literal["daily", "period", "snapshot", "objects"]
+Scalar = int | float | str | None
+
+
+@dataclass(frozen=True)
+class DatasetSpec:
+    name: str
+    kind: DatasetKind
+    fields: tuple[str, ...]
+    # Breakdown keys a fetch may ask for (each requested subset is its own "variant").
+    breakdowns: tuple[str, ...] = ()
+    # A day is settled (never refetched) once this many whole days have passed since
+    # it ended in the account's time zone. Meta restates 28 days, say.
+    settle_after_days: int = 2
+    # Data for unsettled days (or periods that touch them) is reused this long.
+    fresh_seconds: int = 3600
+    # The network's largest window per call; the connector chunks by it.
+    max_days_per_call: int | None = None
+    # How far back the network still serves this data (None: no limit). Older days
+    # come only from the archive that the sync part keeps.
+    live_days: int | None = None
+    description: str = ""
+
+
+@dataclass(frozen=True)
+class Filter:
+    """A pushdown filter: field operator value (operators: EQUAL, IN, NOT_IN, CONTAIN...)."""
+
+    field: str
+    operator: str
+    value: Any
+
+
+@dataclass(frozen=True)
+class FetchRequest:
+    dataset: str
+    start: date
+    end: date  # inclusive
+    breakdowns: tuple[str, ...] = ()
+    filters: tuple[Filter, ...] = ()
+    # Extra, dataset-specific knobs (e.g. {"level": "campaign"}). Part of the cache key.
+    options: tuple[tuple[str, str], ...] = ()
+
+
+@dataclass
+class Row:
+    day: date | None
+    keys: dict[str, str]
+    values: dict[str, Scalar]
+
+
+@dataclass
+class ObjectRow:
+    id: str
+    day: date
+    attributes: dict[str, Any]
+    values: dict[str, Scalar]
+
+
+@dataclass
+class FetchResult:
+    rows: list[Row] = field(default_factory=list)
+    objects: list[ObjectRow] = field(default_factory=list)
+    # Days of the request the network could not answer yet (e.g. today): not cached
+    # as settled, whatever their age.
+    incomplete_days: set[date] = field(default_factory=set)
+
+
+@dataclass(frozen=True)
+class PlannedCall:
+    """One upstream HTTP call a fetch would make (for ?explain=true and call budgets)."""
+
+    method: str
+    path: str
+    params: dict[str, str]
+
+
+@dataclass(frozen=True)
+class AccountInfo:
+    name: str
+    timezone: str
+    currency: str | None = None
+
+
+@dataclass
+class ConnectorContext:
+    """What a connector instance needs; built by the engine per integration."""
+
+    integration_uuid: str
+    external_id: str
+    credentials: dict[str, Any]
+    timezone: str
+    http: httpx.AsyncClient
+    base_url: str
+    settings: Any  # metrics_connect.settings.Settings (kept loose to avoid cycles)
+
+
+# --- Errors. Connectors raise these; the engine maps them to widget error codes. ---
+
+
+class UpstreamError(Exception):
+    """The network refused or failed; the widget fails with `code`."""
+
+    code = "upstream_error"
+
+    def __init__(self, message: str, *, upstream_code: str | int | None = None) -> None:
+        super().__init__(message)
+        self.message = message
+        self.upstream_code = upstream_code
+
+
+class UpstreamRateLimited(UpstreamError):
+    """Over the network's limits even after backing off within the retry budget."""
+
+    code = "upstream_rate_limited"
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        upstream_code: str | int | None = None,
+        retry_after: float | None = None,
+    ) -> None:
+        super().__init__(message, upstream_code=upstream_code)
+        self.retry_after = retry_after
+
+
+class UpstreamTransient(UpstreamError):
+    """A 5xx, timeout or connection failure: worth retrying within the budget."""
+
+    code = "upstream_error"
+
+
+class IntegrationExpired(UpstreamError):
+    """The token is invalid or expired: the integration becomes `expired`."""
+
+    code = "integration_expired"
+
+
+class IntegrationRevoked(UpstreamError):
+    """A permission the integration needs was withdrawn: the integration becomes `revoked`."""
+
+    code = "integration_revoked"
+
+
+class DataNotAvailable(UpstreamError):
+    """The network does not have (or no longer has) this data."""
+
+    code = "data_not_available"
+
+
+class Connector(ABC):
+    slug: ClassVar[str]
+    datasets: ClassVar[dict[str, DatasetSpec]]
+
+    def __init__(self, ctx: ConnectorContext) -> None:
+        self.ctx = ctx
+
+    @abstractmethod
+    async def fetch(self, request: FetchRequest) -> FetchResult:
+        """Rows for the request, chunked and paged as the network requires."""
+
+    @abstractmethod
+    def plan_calls(self, request: FetchRequest) -> list[PlannedCall]:
+        """The upstream calls `fetch` would make, without making them."""
+
+    @abstractmethod
+    async def account_info(self) -> AccountInfo:
+        """The connected account's name, time zone and currency."""

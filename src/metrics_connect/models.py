@@ -1,0 +1,8 @@
+"""Imports every table so that Alembic and create_all see the whole schema."""
+
+from metrics_connect.accounts.models import (  # noqa: F401
+    Customer,
+    CustomerIntegration,
+    IntegrationSession,
+    Merchant,
+)

@@ -1,0 +1,85 @@
+"""Shared machinery of the network emulators: clock, fault switches, call counter.
+
+Every emulator (`sandbox/<slug>/`) is an ASGI app built around one `SandboxControls`,
+so that tests, the demo and benchmarks can move its clock, inject latency, 429s,
+5xx and expired tokens, and count the calls per endpoint.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import random
+from collections import Counter
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+
+
+@dataclass
+class SandboxClock:
+    """The emulator's now; frozen at a given instant or following real time with an offset."""
+
+    frozen_at: datetime | None = None
+    offset: timedelta = timedelta(0)
+
+    def now(self) -> datetime:
+        base = self.frozen_at if self.frozen_at is not None else datetime.now(UTC)
+        return base + self.offset
+
+    def set(self, instant: datetime) -> None:
+        self.frozen_at = instant
+        self.offset = timedelta(0)
+
+    def advance(self, delta: timedelta) -> None:
+        if self.frozen_at is not None:
+            self.frozen_at += delta
+        else:
+            self.offset += delta
+
+
+@dataclass
+class SandboxSwitches:
+    latency_seconds: float = 0.0
+    rate_limit_ratio: float = 0.0  # share of calls answered as rate-limited
+    server_error_ratio: float = 0.0  # share of calls answered 5xx
+    # Tokens the emulator treats as expired / lacking permissions.
+    expired_tokens: set[str] = field(default_factory=set)
+    revoked_tokens: set[str] = field(default_factory=set)
+    # Force the next N calls to be rate-limited (for burst tests), then normal again.
+    rate_limit_next: int = 0
+    seed: int = 7
+
+
+class CallCounter:
+    def __init__(self) -> None:
+        self.by_endpoint: Counter[str] = Counter()
+
+    def record(self, endpoint: str) -> None:
+        self.by_endpoint[endpoint] += 1
+
+    @property
+    def total(self) -> int:
+        return sum(self.by_endpoint.values())
+
+    def reset(self) -> None:
+        self.by_endpoint.clear()
+
+
+class SandboxControls:
+    def __init__(self, clock: SandboxClock | None = None) -> None:
+        self.clock = clock or SandboxClock()
+        self.switches = SandboxSwitches()
+        self.calls = CallCounter()
+        self._rng = random.Random(self.switches.seed)
+
+    async def apply_latency(self) -> None:
+        if self.switches.latency_seconds > 0:
+            await asyncio.sleep(self.switches.latency_seconds)
+
+    def should_rate_limit(self) -> bool:
+        if self.switches.rate_limit_next > 0:
+            self.switches.rate_limit_next -= 1
+            return True
+        return self._rng.random() < self.switches.rate_limit_ratio
+
+    def should_fail(self) -> bool:
+        return self._rng.random() < self.switches.server_error_ratio

@@ -1,0 +1,92 @@
+"""Configuration: every setting is an environment variable prefixed METRICS_CONNECT_."""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from pathlib import Path
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="METRICS_CONNECT_", extra="ignore")
+
+    # Storage
+    database_url: str = Field(
+        default="sqlite:///./var/metrics-connect.db",
+        description="SQLAlchemy URL. sqlite:///path (embedded) or postgresql://user@host/db.",
+    )
+    data_dir: Path = Field(default=Path("./var"), description="Where embedded files live.")
+    credentials_key: str | None = Field(
+        default=None,
+        description="Fernet key (urlsafe base64, 32 bytes) encrypting integration credentials.",
+    )
+    credentials_key_file: Path | None = Field(
+        default=None, description="File holding the Fernet key, if credentials_key is unset."
+    )
+
+    # HTTP
+    public_base_url: str = Field(
+        default="http://127.0.0.1:8000", description="Base URL used in session links."
+    )
+    max_body_bytes: int = Field(default=1024 * 1024, description="Largest request body.")
+    log_level: str = Field(default="INFO", description="Log level.")
+    log_json: bool = Field(default=True, description="JSON logs (false: console).")
+
+    # Rate limits and shared state
+    redis_url: str | None = Field(
+        default=None, description="Redis URL for rate limits and cross-process locks."
+    )
+    default_rate_limit_per_second: int = Field(default=10)
+    default_rate_limit_per_minute: int = Field(default=600)
+
+    # Customers
+    trial_days: int = Field(default=7)
+    session_ttl_seconds: int = Field(default=300, description="Connect-session lifetime.")
+
+    # Metrics engine
+    max_range_days: int = Field(default=3 * 366, description="Longest allowed period.")
+    fetch_concurrency: int = Field(default=4, description="Upstream calls at once per integration.")
+    request_time_budget_seconds: float = Field(default=30.0)
+    upstream_retry_budget_seconds: float = Field(default=20.0)
+    upstream_timeout_seconds: float = Field(default=15.0)
+
+    # Networks
+    # Each network's API host; the demo and the tests point these at the sandbox.
+    instagram_api_base_url: str = Field(default="https://graph.facebook.com")
+    facebook_ads_api_base_url: str = Field(default="https://graph.facebook.com")
+    graph_api_version: str = Field(default="v21.0", description="Graph/Marketing API version.")
+    google_analytics_4_api_base_url: str = Field(
+        default="https://analyticsdata.googleapis.com", description="GA4 Data API host."
+    )
+    sync_interval_seconds: int = Field(default=900, description="Embedded sync schedule.")
+    sync_enabled: bool = Field(default=True)
+
+    # Async jobs and webhooks
+    broker_url: str | None = Field(
+        default=None, description="redis://... or amqp://...; unset: in-process queue."
+    )
+    webhook_timeout_seconds: float = Field(default=10.0)
+    webhook_allowlist: str = Field(
+        default="", description="Comma-separated hosts or CIDRs allowed despite the SSRF guard."
+    )
+    webhook_retry_schedule: str = Field(
+        default="5,30,120,600,1800,3600,7200,14400,28800,28800",
+        description="Seconds between delivery attempts (jittered); about a day in all.",
+    )
+
+    # OAuth providers (connect page)
+    facebook_client_id: str | None = None
+    facebook_client_secret: str | None = None
+    facebook_authorize_url: str = "https://www.facebook.com/v21.0/dialog/oauth"
+    google_client_id: str | None = None
+    google_client_secret: str | None = None
+    google_authorize_url: str = "https://accounts.google.com/o/oauth2/v2/auth"
+    google_token_url: str = "https://oauth2.googleapis.com/token"
+    google_admin_api_base_url: str = "https://analyticsadmin.googleapis.com"
+
+
+@lru_cache
+def get_settings() -> Settings:
+    return Settings()

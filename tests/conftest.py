@@ -1,0 +1,201 @@
+"""Shared fixtures: a migrated database per test (SQLite always, PostgreSQL when
+METRICS_CONNECT_TEST_POSTGRES_URL is set), the app on an in-process client, a
+controllable clock, and merchant/customer factories."""
+
+from __future__ import annotations
+
+import os
+import shutil
+from collections.abc import AsyncIterator, Callable, Iterator
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+from cryptography.fernet import Fernet
+from fastapi import FastAPI
+from sqlalchemy import create_engine, text
+
+from metrics_connect import clock
+from metrics_connect.accounts import service
+from metrics_connect.api.app import create_app
+from metrics_connect.db.engine import sync_url
+from metrics_connect.db.migrate import upgrade
+from metrics_connect.runtime import Runtime
+from metrics_connect.settings import Settings
+
+POSTGRES_URL = os.environ.get("METRICS_CONNECT_TEST_POSTGRES_URL")
+REDIS_URL = os.environ.get("METRICS_CONNECT_TEST_REDIS_URL")
+
+BACKENDS = ["sqlite", "postgres"]
+
+
+@pytest.fixture(scope="session")
+def sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    path = tmp_path_factory.mktemp("template") / "template.db"
+    upgrade(f"sqlite:///{path}")
+    return path
+
+
+@pytest.fixture(scope="session")
+def postgres_migrated() -> str:
+    if not POSTGRES_URL:
+        pytest.skip("PostgreSQL tests need METRICS_CONNECT_TEST_POSTGRES_URL (CI sets it)")
+    engine = create_engine(sync_url(POSTGRES_URL))
+    with engine.begin() as conn:
+        conn.execute(text("DROP SCHEMA public CASCADE"))
+        conn.execute(text("CREATE SCHEMA public"))
+    engine.dispose()
+    upgrade(POSTGRES_URL)
+    return POSTGRES_URL
+
+
+def _truncate_postgres(url: str) -> None:
+    engine = create_engine(sync_url(url))
+    with engine.begin() as conn:
+        tables = conn.execute(
+            text(
+                "SELECT tablename FROM pg_tables WHERE schemaname='public' "
+                "AND tablename <> 'alembic_version'"
+            )
+        ).scalars()
+        names = ", ".join(f'"{t}"' for t in tables)
+        if names:
+            conn.execute(text(f"TRUNCATE {names} RESTART IDENTITY CASCADE"))
+    engine.dispose()
+
+
+@pytest.fixture(params=BACKENDS)
+def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+    """A migrated, empty database of each backend."""
+    if request.param == "sqlite":
+        template: Path = request.getfixturevalue("sqlite_template")
+        path = tmp_path / "test.db"
+        shutil.copyfile(template, path)
+        yield f"sqlite:///{path}"
+    else:
+        url: str = request.getfixturevalue("postgres_migrated")
+        _truncate_postgres(url)
+        yield url
+
+
+@pytest.fixture
+def sqlite_url(sqlite_template: Path, tmp_path: Path) -> str:
+    """A migrated SQLite database, for tests that do not need both backends."""
+    path = tmp_path / "test.db"
+    shutil.copyfile(sqlite_template, path)
+    return f"sqlite:///{path}"
+
+
+@pytest.fixture
+def settings_factory(tmp_path: Path) -> Callable[..., Settings]:
+    key = Fernet.generate_key().decode()
+
+    def make(database_url: str, **overrides: Any) -> Settings:
+        values: dict[str, Any] = {
+            "database_url": database_url,
+            "data_dir": tmp_path / "data",
+            "credentials_key": key,
+            "log_json": True,
+            "sync_enabled": False,
+            "public_base_url": "http://testserver",
+        }
+        values.update(overrides)
+        return Settings(**values)
+
+    return make
+
+
+@pytest.fixture
+def settings(db_url: str, settings_factory: Callable[..., Settings]) -> Settings:
+    return settings_factory(db_url)
+
+
+@pytest.fixture
+def runtime(settings: Settings) -> Runtime:
+    return Runtime.from_settings(settings)
+
+
+@pytest.fixture
+def app(runtime: Runtime) -> FastAPI:
+    return create_app(runtime=runtime)
+
+
+@pytest.fixture
+async def client(app: FastAPI) -> AsyncIterator[httpx.AsyncClient]:
+    async with app.router.lifespan_context(app):
+        transport = httpx.ASGITransport(app=app)
+        async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as c:
+            yield c
+
+
+class FrozenClock:
+    def __init__(self, start: datetime) -> None:
+        self.current = start
+
+    def __call__(self) -> datetime:
+        return self.current
+
+    def advance(self, **kwargs: float) -> None:
+        self.current += timedelta(**kwargs)
+
+
+@pytest.fixture
+def frozen_clock() -> Iterator[FrozenClock]:
+    fake = FrozenClock(datetime(2026, 1, 15, 12, 0, tzinfo=UTC))
+    clock.set_clock(fake)
+    yield fake
+    clock.set_clock(None)
+
+
+@dataclass
+class Tenant:
+    """A merchant and one of its customers, with their plain tokens (test-only)."""
+
+    merchant_uuid: str
+    merchant_token: str
+    customer_uuid: str
+    customer_token: str
+
+    @property
+    def merchant_headers(self) -> dict[str, str]:
+        return {"Authorization": f"Bearer {self.merchant_token}"}
+
+    @property
+    def headers(self) -> dict[str, str]:
+        return {**self.merchant_headers, "x-customer-token": self.customer_token}
+
+
+@pytest.fixture
+def make_tenant(runtime: Runtime) -> Callable[..., Any]:
+    async def make(
+        name: str = "Agency",
+        *,
+        is_paying: bool = True,
+        per_second: int = 1000,
+        per_minute: int = 100000,
+    ) -> Tenant:
+        async with runtime.db.session() as session:
+            m = await service.create_merchant(
+                session,
+                runtime.vault,
+                runtime.settings,
+                name,
+                rate_limit_per_second=per_second,
+                rate_limit_per_minute=per_minute,
+            )
+            c = await service.create_customer(
+                session, runtime.settings, m.record, f"{name} customer", is_paying=is_paying
+            )
+            await session.commit()
+            return Tenant(m.record.uuid, m.token, c.record.uuid, c.token)
+
+    return make
+
+
+@pytest.fixture
+async def tenant(make_tenant: Callable[..., Any]) -> Tenant:
+    result: Tenant = await make_tenant()
+    return result
