@@ -8,7 +8,9 @@ from metrics_connect.connectors.base import Connector
 
 # slug -> "module:Class"; imported lazily so that one broken network cannot stop the rest.
 CONNECTORS: dict[str, str] = {
-    "instagram_business": "metrics_connect.connectors.instagram_business.connector:InstagramConnector",
+    "instagram_business": (
+        "metrics_connect.connectors.instagram_business.connector:InstagramConnector"
+    ),
     "facebook_ads": "metrics_connect.connectors.facebook_ads.connector:FacebookAdsConnector",
     "google_analytics_4": (
         "metrics_connect.connectors.google_analytics_4.connector:GoogleAnalytics4Connector"

@@ -1,0 +1,35 @@
+"""The sandbox's fixed accounts and token rule, shared by every emulator and the demo.
+
+Emulators accept any access token that starts with `SANDBOX_TOKEN_PREFIX` unless a
+switch marks it expired or revoked; the OAuth emulators issue such tokens.
+"""
+
+from __future__ import annotations
+
+SANDBOX_TOKEN_PREFIX = "sandbox-"
+
+# Facebook Login / Graph API
+FACEBOOK_USER_ID = "10000000000000001"
+FACEBOOK_PAGE_ID = "20000000000000001"
+FACEBOOK_PAGE_NAME = "Acme Coffee Roasters"
+INSTAGRAM_USER_ID = "17841400000000001"
+INSTAGRAM_USERNAME = "acmecoffee"
+INSTAGRAM_TIMEZONE = "America/Sao_Paulo"
+AD_ACCOUNT_ID = "act_100000000000001"
+AD_ACCOUNT_NAME = "Acme Coffee - Ads"
+AD_ACCOUNT_TIMEZONE = "America/Sao_Paulo"
+AD_ACCOUNT_CURRENCY = "BRL"
+
+# Google Analytics 4
+GA4_ACCOUNT_ID = "accounts/100000001"
+GA4_PROPERTY_ID = "properties/300000001"
+GA4_PROPERTY_NAME = "Acme Coffee - Web"
+GA4_TIMEZONE = "America/Sao_Paulo"
+GA4_CURRENCY = "BRL"
+
+DEMO_ACCESS_TOKEN = SANDBOX_TOKEN_PREFIX + "demo-access-token"
+DEMO_REFRESH_TOKEN = SANDBOX_TOKEN_PREFIX + "demo-refresh-token"
+
+
+def is_sandbox_token(token: str | None) -> bool:
+    return bool(token) and str(token).startswith(SANDBOX_TOKEN_PREFIX)
