@@ -1,0 +1,1 @@
+"""Instagram Business (Instagram Graph API through Facebook Login) connector."""
