@@ -1,0 +1,154 @@
+"""The `metrics-connect` command: serve, migrate, demo and operator commands."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import sys
+from pathlib import Path
+
+from cryptography.fernet import Fernet
+from sqlalchemy import func, select
+
+from metrics_connect.runtime import Runtime
+from metrics_connect.settings import Settings, get_settings
+
+
+def _runtime(settings: Settings) -> Runtime:
+    return Runtime.from_settings(settings)
+
+
+def cmd_serve(args: argparse.Namespace) -> int:
+    import uvicorn
+
+    settings = get_settings()
+    if args.migrate:
+        from metrics_connect.db.migrate import upgrade
+
+        upgrade(settings.database_url)
+    uvicorn.run(
+        "metrics_connect.api.app:create_app",
+        factory=True,
+        host=args.host,
+        port=args.port,
+        workers=args.workers,
+        log_level="warning",
+        proxy_headers=True,
+    )
+    return 0
+
+
+def cmd_migrate(_args: argparse.Namespace) -> int:
+    from metrics_connect.db.migrate import upgrade
+
+    settings = get_settings()
+    upgrade(settings.database_url)
+    print("database is up to date")
+    return 0
+
+
+def cmd_demo(args: argparse.Namespace) -> int:
+    from metrics_connect.demo.run import DemoOptions, run_demo
+
+    options = DemoOptions(host=args.host, port=args.port, credentials_file=args.credentials_file)
+    with contextlib.suppress(KeyboardInterrupt):
+        asyncio.run(run_demo(get_settings(), options))
+    return 0
+
+
+def cmd_generate_key(_args: argparse.Namespace) -> int:
+    print(Fernet.generate_key().decode())
+    return 0
+
+
+async def _create_merchant(args: argparse.Namespace) -> int:
+    from metrics_connect.accounts import service
+
+    runtime = _runtime(get_settings())
+    async with runtime.db.session() as session:
+        created = await service.create_merchant(
+            session,
+            runtime.vault,
+            runtime.settings,
+            args.name,
+            rate_limit_per_second=args.rate_limit_per_second,
+            rate_limit_per_minute=args.rate_limit_per_minute,
+        )
+        await session.commit()
+        print(f"merchant uuid:  {created.record.uuid}")
+        print(f"merchant token: {created.token}")
+        print("Store the token now: it is kept only as a hash and cannot be shown again.")
+    await runtime.db.dispose()
+    return 0
+
+
+async def _list_merchants(_args: argparse.Namespace) -> int:
+    from metrics_connect.accounts.models import Customer, Merchant
+
+    runtime = _runtime(get_settings())
+    async with runtime.db.session() as session:
+        rows = await session.execute(
+            select(Merchant, func.count(Customer.id))
+            .outerjoin(Customer, Customer.merchant_id == Merchant.id)
+            .group_by(Merchant.id)
+            .order_by(Merchant.id)
+        )
+        print(f"{'uuid':<36}  {'customers':>9}  {'limits (s/min)':>14}  name")
+        for merchant, customers in rows:
+            limits = f"{merchant.rate_limit_per_second}/{merchant.rate_limit_per_minute}"
+            print(f"{merchant.uuid:<36}  {customers:>9}  {limits:>14}  {merchant.name}")
+    await runtime.db.dispose()
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="metrics-connect", description=__doc__)
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    p = sub.add_parser("serve", help="run the HTTP API")
+    p.add_argument("--host", default="127.0.0.1")
+    p.add_argument("--port", type=int, default=8000)
+    p.add_argument("--workers", type=int, default=1, help="API processes")
+    p.add_argument("--migrate", action="store_true", help="apply migrations first")
+    p.set_defaults(func=cmd_serve)
+
+    p = sub.add_parser("migrate", help="apply database migrations")
+    p.set_defaults(func=cmd_migrate)
+
+    p = sub.add_parser("demo", help="sandboxes + API with seeded demo data")
+    p.add_argument("--host", default="127.0.0.1")
+    p.add_argument("--port", type=int, default=8000)
+    p.add_argument("--credentials-file", type=Path, default=None)
+    p.set_defaults(func=cmd_demo)
+
+    p = sub.add_parser("create-merchant", help="create a merchant and print its token once")
+    p.add_argument("name")
+    p.add_argument("--rate-limit-per-second", type=int, default=None)
+    p.add_argument("--rate-limit-per-minute", type=int, default=None)
+    p.set_defaults(func=lambda a: asyncio.run(_create_merchant(a)))
+
+    p = sub.add_parser("list-merchants", help="list merchants")
+    p.set_defaults(func=lambda a: asyncio.run(_list_merchants(a)))
+
+    p = sub.add_parser("generate-key", help="print a new credentials encryption key")
+    p.set_defaults(func=cmd_generate_key)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        result: int = args.func(args)
+    except Exception as exc:  # operator-facing: one clear line, not a trace
+        from metrics_connect.accounts.credentials import CredentialsKeyMissing
+
+        if isinstance(exc, CredentialsKeyMissing):
+            print(f"error: {exc}", file=sys.stderr)
+            return 2
+        raise
+    return result
+
+
+if __name__ == "__main__":
+    sys.exit(main())
