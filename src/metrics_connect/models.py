@@ -6,3 +6,4 @@ from metrics_connect.accounts.models import (  # noqa: F401
     IntegrationSession,
     Merchant,
 )
+from metrics_connect.jobs.models import Job, JobAttempt  # noqa: F401

@@ -75,6 +75,23 @@ class Settings(BaseSettings):
         default="5,30,120,600,1800,3600,7200,14400,28800,28800",
         description="Seconds between delivery attempts (jittered); about a day in all.",
     )
+    webhook_retry_jitter: float = Field(
+        default=0.2, description="Each retry delay is scaled by a random factor in 1 +/- this."
+    )
+    job_lease_seconds: float = Field(
+        default=60.0, description="A worker's claim on a job; a dead worker's job resumes after."
+    )
+    job_sweep_interval_seconds: float = Field(
+        default=15.0, description="How often workers look for stalled or lost jobs."
+    )
+    job_requeue_after_seconds: float = Field(
+        default=300.0, description="A due, unclaimed job is re-dispatched after this long."
+    )
+    job_queue_name: str = Field(default="metrics_connect_jobs", description="Dramatiq queue.")
+    job_embedded_concurrency: int = Field(
+        default=8, description="Jobs run at once in-process when no broker is configured."
+    )
+    worker_threads: int = Field(default=8, description="Dramatiq threads per worker process.")
 
     # OAuth providers (connect page)
     facebook_client_id: str | None = None

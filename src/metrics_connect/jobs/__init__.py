@@ -1,0 +1,1 @@
+"""Async metrics: job model, task queue, webhook signing and delivery, SSRF guard."""
