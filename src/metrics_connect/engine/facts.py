@@ -1,0 +1,408 @@
+"""The fact store: normalized rows per integration and dataset, and what was fetched when.
+
+Both the engine (after each upstream fetch) and the sync (archiving what the network
+forgets: stories, snapshots, days leaving a live window) write through `FactStore.store`.
+Reads are a handful of Core selects per request (`FactStore.load`), never ORM objects.
+
+Replacement rule of `store`: the days of the request that the network still serves (its
+live window, `DatasetSpec.live_days`) are replaced by the result; days outside that window
+are only added to (the archive is never wiped by a network that forgot them).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import and_, delete, insert, or_, select, tuple_
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from metrics_connect.accounts.models import CustomerIntegration
+from metrics_connect.connectors.base import (
+    DatasetSpec,
+    FetchRequest,
+    FetchResult,
+    ObjectRow,
+    Row,
+)
+from metrics_connect.db.engine import Database
+from metrics_connect.engine.tables import (
+    fact_coverage,
+    fact_fetch_log,
+    fact_objects,
+    fact_periods,
+    fact_rows,
+)
+
+FactKey = tuple[str, str]  # (dataset, variant)
+PeriodKey = tuple[str, str, date, date]  # (dataset, variant, start, end)
+
+
+def variant_key(request: FetchRequest) -> str:
+    """The canonical key of a fetch's breakdowns, filters and options (not its days)."""
+    parts: dict[str, Any] = {}
+    if request.breakdowns:
+        parts["b"] = sorted(request.breakdowns)
+    if request.filters:
+        parts["f"] = sorted(
+            [f.field, f.operator, json.dumps(f.value, sort_keys=True, default=str)]
+            for f in request.filters
+        )
+    if request.options:
+        parts["o"] = sorted([k, v] for k, v in request.options)
+    if not parts:
+        return "-"
+    text = json.dumps(parts, separators=(",", ":"), sort_keys=True)
+    if len(text) > 200:
+        return "h:" + hashlib.sha256(text.encode()).hexdigest()
+    return text
+
+
+def account_today(instant: datetime, timezone: str) -> date:
+    """The account's current day: the network counts days in the account's time zone."""
+    try:
+        zone = ZoneInfo(timezone)
+    except (KeyError, ValueError):
+        zone = ZoneInfo("UTC")
+    return instant.astimezone(zone).date()
+
+
+def is_settled(spec: DatasetSpec, day: date, today: date) -> bool:
+    """A day is settled once `settle_after_days` whole days have passed since it ended."""
+    return (today - day).days - 1 >= spec.settle_after_days
+
+
+def live_since(spec: DatasetSpec, today: date) -> date | None:
+    """The oldest day the network still serves (None: no limit)."""
+    if spec.live_days is None:
+        return None
+    return today - timedelta(days=spec.live_days - 1)
+
+
+def days_between(start: date, end: date) -> list[date]:
+    return [start + timedelta(days=i) for i in range((end - start).days + 1)]
+
+
+@dataclass(frozen=True)
+class Coverage:
+    fetched_at: datetime
+    settled: bool
+
+
+@dataclass(frozen=True)
+class StoredPeriod:
+    rows: list[Row]
+    fetched_at: datetime
+    settled: bool
+
+
+@dataclass
+class FactSnapshot:
+    """What the store holds for one request's needs."""
+
+    coverage: dict[FactKey, dict[date, Coverage]] = field(default_factory=dict)
+    rows: dict[FactKey, list[Row]] = field(default_factory=dict)
+    objects: dict[FactKey, list[ObjectRow]] = field(default_factory=dict)
+    periods: dict[PeriodKey, StoredPeriod] = field(default_factory=dict)
+
+
+def _dump(value: Any) -> str:
+    return json.dumps(value, separators=(",", ":"), default=str)
+
+
+def _rows_json(rows: list[Row]) -> str:
+    return _dump([[r.keys, r.values] for r in rows])
+
+
+class FactStore:
+    def __init__(self, db: Database) -> None:
+        self.db = db
+
+    async def _timezone(self, conn: AsyncConnection, integration_id: int) -> str:
+        table = CustomerIntegration.__table__
+        value = await conn.scalar(select(table.c.timezone).where(table.c.id == integration_id))
+        return str(value or "UTC")
+
+    async def store(
+        self,
+        integration_id: int,
+        spec: DatasetSpec,
+        request: FetchRequest,
+        result: FetchResult,
+        *,
+        fetched_at: datetime,
+        timezone: str | None = None,
+        origin: str = "sync",
+    ) -> None:
+        """Keep what a fetch returned. Snapshots and stories arrive here from the sync."""
+        variant = variant_key(request)
+        async with self.db.engine.begin() as conn:
+            tz = timezone or await self._timezone(conn, integration_id)
+            today = account_today(fetched_at, tz)
+            if spec.kind == "period":
+                await self._store_period(
+                    conn, integration_id, spec, request, result, variant, today, fetched_at
+                )
+            else:
+                await self._store_days(
+                    conn, integration_id, spec, request, result, variant, today, fetched_at
+                )
+            await conn.execute(
+                insert(fact_fetch_log).values(
+                    integration_id=integration_id,
+                    dataset=spec.name,
+                    variant=variant,
+                    start=request.start,
+                    end=request.end,
+                    fetched_at=fetched_at,
+                    origin=origin,
+                    rows=len(result.rows),
+                    objects=len(result.objects),
+                )
+            )
+
+    async def _store_period(
+        self,
+        conn: AsyncConnection,
+        integration_id: int,
+        spec: DatasetSpec,
+        request: FetchRequest,
+        result: FetchResult,
+        variant: str,
+        today: date,
+        fetched_at: datetime,
+    ) -> None:
+        settled = is_settled(spec, request.end, today) and not result.incomplete_days
+        where = and_(
+            fact_periods.c.integration_id == integration_id,
+            fact_periods.c.dataset == spec.name,
+            fact_periods.c.variant == variant,
+            fact_periods.c.start == request.start,
+            fact_periods.c.end == request.end,
+        )
+        await conn.execute(delete(fact_periods).where(where))
+        await conn.execute(
+            insert(fact_periods).values(
+                integration_id=integration_id,
+                dataset=spec.name,
+                variant=variant,
+                start=request.start,
+                end=request.end,
+                rows=_rows_json(result.rows),
+                fetched_at=fetched_at,
+                settled=settled,
+            )
+        )
+
+    async def _store_days(
+        self,
+        conn: AsyncConnection,
+        integration_id: int,
+        spec: DatasetSpec,
+        request: FetchRequest,
+        result: FetchResult,
+        variant: str,
+        today: date,
+        fetched_at: datetime,
+    ) -> None:
+        oldest = live_since(spec, today)
+        start = request.start if oldest is None else max(request.start, oldest)
+        end = min(request.end, today)
+        served = set(days_between(start, end)) if start <= end else set()
+        # Days the result speaks for: the served window plus any day it carries rows for.
+        row_days = {r.day for r in result.rows if r.day is not None}
+        object_days = {o.day for o in result.objects}
+        replaced = served | row_days | object_days
+        if not replaced:
+            return
+        replaced_list = sorted(replaced)
+        if result.rows or spec.kind != "objects":
+            await conn.execute(
+                delete(fact_rows).where(
+                    fact_rows.c.integration_id == integration_id,
+                    fact_rows.c.dataset == spec.name,
+                    fact_rows.c.variant == variant,
+                    fact_rows.c.day.in_(replaced_list),
+                )
+            )
+            if result.rows:
+                await conn.execute(
+                    insert(fact_rows),
+                    [
+                        {
+                            "integration_id": integration_id,
+                            "dataset": spec.name,
+                            "variant": variant,
+                            "day": r.day,
+                            "keys": _dump(r.keys),
+                            "vals": _dump(r.values),
+                        }
+                        for r in result.rows
+                        if r.day is not None
+                    ],
+                )
+        if spec.kind == "objects":
+            ids = [o.id for o in result.objects]
+            conditions = [fact_objects.c.object_id.in_(ids)] if ids else []
+            if spec.live_days is None and served:
+                # The network lists every object of these days: missing ones were deleted.
+                conditions.append(fact_objects.c.day.in_(sorted(served)))
+            if conditions:
+                await conn.execute(
+                    delete(fact_objects).where(
+                        fact_objects.c.integration_id == integration_id,
+                        fact_objects.c.dataset == spec.name,
+                        fact_objects.c.variant == variant,
+                        or_(*conditions),
+                    )
+                )
+            if result.objects:
+                await conn.execute(
+                    insert(fact_objects),
+                    [
+                        {
+                            "integration_id": integration_id,
+                            "dataset": spec.name,
+                            "variant": variant,
+                            "object_id": o.id,
+                            "day": o.day,
+                            "attributes": _dump(o.attributes),
+                            "vals": _dump(o.values),
+                            "fetched_at": fetched_at,
+                        }
+                        for o in result.objects
+                    ],
+                )
+        covered = sorted(d for d in replaced if d <= today)
+        if not covered:
+            return
+        await conn.execute(
+            delete(fact_coverage).where(
+                fact_coverage.c.integration_id == integration_id,
+                fact_coverage.c.dataset == spec.name,
+                fact_coverage.c.variant == variant,
+                fact_coverage.c.day.in_(covered),
+            )
+        )
+        await conn.execute(
+            insert(fact_coverage),
+            [
+                {
+                    "integration_id": integration_id,
+                    "dataset": spec.name,
+                    "variant": variant,
+                    "day": d,
+                    "fetched_at": fetched_at,
+                    "settled": d not in result.incomplete_days and is_settled(spec, d, today),
+                }
+                for d in covered
+            ],
+        )
+
+    async def load(
+        self,
+        integration_id: int,
+        *,
+        day_keys: Iterable[FactKey] = (),
+        object_keys: Iterable[FactKey] = (),
+        period_keys: Iterable[PeriodKey] = (),
+        start: date,
+        end: date,
+        with_facts: bool = True,
+    ) -> FactSnapshot:
+        """Coverage and facts of [start, end] for the given keys: at most four selects."""
+        snapshot = FactSnapshot()
+        day_keys = sorted(set(day_keys))
+        object_keys = sorted(set(object_keys))
+        period_keys = sorted(set(period_keys))
+        async with self.db.engine.connect() as conn:
+            all_keys = day_keys + object_keys
+            if all_keys:
+                result = await conn.execute(
+                    select(
+                        fact_coverage.c.dataset,
+                        fact_coverage.c.variant,
+                        fact_coverage.c.day,
+                        fact_coverage.c.fetched_at,
+                        fact_coverage.c.settled,
+                    ).where(
+                        fact_coverage.c.integration_id == integration_id,
+                        tuple_(fact_coverage.c.dataset, fact_coverage.c.variant).in_(all_keys),
+                        fact_coverage.c.day.between(start, end),
+                    )
+                )
+                for dataset, variant, day, fetched_at, settled in result:
+                    snapshot.coverage.setdefault((dataset, variant), {})[day] = Coverage(
+                        fetched_at, bool(settled)
+                    )
+            if with_facts and day_keys:
+                result = await conn.execute(
+                    select(
+                        fact_rows.c.dataset,
+                        fact_rows.c.variant,
+                        fact_rows.c.day,
+                        fact_rows.c["keys"],
+                        fact_rows.c.vals,
+                    ).where(
+                        fact_rows.c.integration_id == integration_id,
+                        tuple_(fact_rows.c.dataset, fact_rows.c.variant).in_(day_keys),
+                        fact_rows.c.day.between(start, end),
+                    )
+                )
+                loads = json.loads
+                for dataset, variant, day, keys, vals in result:
+                    snapshot.rows.setdefault((dataset, variant), []).append(
+                        Row(day, loads(keys), loads(vals))
+                    )
+            if with_facts and object_keys:
+                result = await conn.execute(
+                    select(
+                        fact_objects.c.dataset,
+                        fact_objects.c.variant,
+                        fact_objects.c.object_id,
+                        fact_objects.c.day,
+                        fact_objects.c.attributes,
+                        fact_objects.c.vals,
+                    ).where(
+                        fact_objects.c.integration_id == integration_id,
+                        tuple_(fact_objects.c.dataset, fact_objects.c.variant).in_(object_keys),
+                        fact_objects.c.day.between(start, end),
+                    )
+                )
+                loads = json.loads
+                for dataset, variant, object_id, day, attributes, vals in result:
+                    snapshot.objects.setdefault((dataset, variant), []).append(
+                        ObjectRow(object_id, day, loads(attributes), loads(vals))
+                    )
+            if period_keys:
+                wanted = [
+                    and_(
+                        fact_periods.c.dataset == d,
+                        fact_periods.c.variant == v,
+                        fact_periods.c.start == s,
+                        fact_periods.c.end == e,
+                    )
+                    for d, v, s, e in period_keys
+                ]
+                result = await conn.execute(
+                    select(
+                        fact_periods.c.dataset,
+                        fact_periods.c.variant,
+                        fact_periods.c.start,
+                        fact_periods.c.end,
+                        fact_periods.c.rows,
+                        fact_periods.c.fetched_at,
+                        fact_periods.c.settled,
+                    ).where(fact_periods.c.integration_id == integration_id, or_(*wanted))
+                )
+                for dataset, variant, p_start, p_end, rows, fetched_at, settled in result:
+                    decoded = [Row(None, k, v) for k, v in json.loads(rows)] if with_facts else []
+                    snapshot.periods[(dataset, variant, p_start, p_end)] = StoredPeriod(
+                        decoded, fetched_at, bool(settled)
+                    )
+        return snapshot
