@@ -1,0 +1,577 @@
+"""The Instagram Business connector: datasets of datasets.py from the Instagram Graph API."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import date, datetime, timedelta
+from typing import Any, ClassVar
+
+from metrics_connect import clock
+from metrics_connect.connectors.base import (
+    AccountInfo,
+    Connector,
+    ConnectorContext,
+    DatasetSpec,
+    FetchRequest,
+    FetchResult,
+    IntegrationRevoked,
+    ObjectRow,
+    PlannedCall,
+    Row,
+    Scalar,
+    UpstreamError,
+)
+from metrics_connect.connectors.instagram_business import days
+from metrics_connect.connectors.instagram_business.client import BatchItem, GraphClient
+from metrics_connect.connectors.instagram_business.datasets import (
+    DATASETS,
+    PERIOD_BREAKDOWNS,
+    PERIOD_FIELDS,
+)
+from metrics_connect.connectors.instagram_business.metrics import (
+    NAVIGATION_ACTIONS,
+    account_series_metrics,
+    has_deprecated_metrics,
+    media_metrics,
+    without_named,
+)
+
+MEDIA_FIELDS = (
+    "id,caption,media_type,media_product_type,permalink,timestamp,like_count,comments_count"
+)
+STORY_FIELDS = "id,media_type,media_product_type,permalink,timestamp"
+PAGE_SIZE = "50"
+NEW_FOLLOWERS_LIVE_DAYS = 30
+ONLINE_FOLLOWERS_LIVE_DAYS = 30
+AUDIENCE_BREAKDOWNS = ("age", "gender", "city", "country")
+NAVIGATION_PARAMS = {"metric": "navigation", "breakdown": "story_navigation_action_type"}
+
+
+class InstagramConnector(Connector):
+    slug: ClassVar[str] = "instagram_business"
+    datasets: ClassVar[dict[str, DatasetSpec]] = DATASETS
+
+    def __init__(self, ctx: ConnectorContext, *, now: Callable[[], datetime] | None = None) -> None:
+        super().__init__(ctx)
+        self.client = GraphClient(ctx)
+        self.tz = days.zone(ctx.timezone)
+        self.user_id = ctx.external_id
+        self.version = self.client.version
+        # The sync runs at the upstream's clock (the demo replays the sandbox's); the
+        # engine uses ours.
+        self.clock: Callable[[], datetime] = now or clock.now
+
+    # --- the contract ---
+
+    def today(self) -> date:
+        return self.clock().astimezone(self.tz).date()
+
+    async def account_info(self) -> AccountInfo:
+        body = await self.client.get(self.user_id, {"fields": "id,username,name"})
+        name = str(body.get("username") or body.get("name") or self.user_id)
+        return AccountInfo(name=name, timezone=self.ctx.timezone, currency=None)
+
+    async def fetch(self, request: FetchRequest) -> FetchResult:
+        handler = {
+            "account_daily": self._account_daily,
+            "new_followers_daily": self._new_followers_daily,
+            "account_period": self._account_period,
+            "followers_snapshot": self._followers_snapshot,
+            "audience_snapshot": self._audience_snapshot,
+            "online_followers_snapshot": self._online_followers,
+            "media": self._media,
+            "stories": self._stories,
+        }.get(request.dataset)
+        if handler is None:
+            raise UpstreamError(f"unknown Instagram dataset: {request.dataset}")
+        result = await handler(request)
+        today = self.today()
+        if request.start <= today <= request.end and request.dataset in (
+            "account_daily",
+            "new_followers_daily",
+            "account_period",
+            "media",
+            "stories",
+        ):
+            result.incomplete_days.add(today)
+        return result
+
+    def plan_calls(self, request: FetchRequest) -> list[PlannedCall]:
+        insights = f"{self.user_id}/insights"
+        calls: list[PlannedCall] = []
+        if request.dataset in ("account_daily", "new_followers_daily"):
+            start, end = request.start, request.end
+            if request.dataset == "new_followers_daily":
+                start, end = self._live_window(start, end, NEW_FOLLOWERS_LIVE_DAYS)
+            metrics = (
+                ",".join(account_series_metrics(self.version))
+                if request.dataset == "account_daily"
+                else "follower_count"
+            )
+            for first, last in self._chunks(start, end):
+                since, until = days.window(first, last, self.tz)
+                calls.append(
+                    PlannedCall(
+                        "GET",
+                        insights,
+                        {
+                            "metric": metrics,
+                            "period": "day",
+                            "since": str(since),
+                            "until": str(until),
+                        },
+                    )
+                )
+                if request.dataset == "account_daily":
+                    calls.append(
+                        PlannedCall("POST", "batch", {"operations": str((last - first).days + 1)})
+                    )
+        elif request.dataset == "account_period":
+            since, until = days.window(request.start, request.end, self.tz)
+            params = {
+                "metric_type": "total_value",
+                "period": "day",
+                "since": str(since),
+                "until": str(until),
+            }
+            if request.breakdowns:
+                params["breakdown"] = ",".join(request.breakdowns)
+            period_metrics = ",".join(self._period_metrics(request.breakdowns))
+            calls.append(PlannedCall("GET", insights, {"metric": period_metrics, **params}))
+        elif request.dataset == "followers_snapshot":
+            calls.append(
+                PlannedCall("GET", self.user_id, {"fields": "followers_count,media_count"})
+            )
+        elif request.dataset == "audience_snapshot":
+            calls.append(
+                PlannedCall("GET", insights, self._demographics_params(request.breakdowns))
+            )
+        elif request.dataset == "online_followers_snapshot":
+            start, end = self._live_window(request.start, request.end, ONLINE_FOLLOWERS_LIVE_DAYS)
+            if start <= end:
+                since, until = days.window(start, end, self.tz)
+                calls.append(
+                    PlannedCall(
+                        "GET",
+                        insights,
+                        {
+                            "metric": "online_followers",
+                            "period": "lifetime",
+                            "since": str(since),
+                            "until": str(until),
+                        },
+                    )
+                )
+        elif request.dataset == "media":
+            calls.append(
+                PlannedCall(
+                    "GET", f"{self.user_id}/media", {"fields": MEDIA_FIELDS, "limit": PAGE_SIZE}
+                )
+            )
+            calls.append(PlannedCall("POST", "batch", {"operations": "one per post, 50 per call"}))
+        elif request.dataset == "stories":
+            calls.append(PlannedCall("GET", f"{self.user_id}/stories", {"fields": STORY_FIELDS}))
+            calls.append(PlannedCall("POST", "batch", {"operations": "two per story, 50 per call"}))
+        return calls
+
+    # --- account time series ---
+
+    def _chunks(self, start: date, end: date) -> list[tuple[date, date]]:
+        if start > end:
+            return []
+        return days.chunks(start, end, 30, self.tz)
+
+    def _live_window(self, start: date, end: date, live_days: int) -> tuple[date, date]:
+        """The part of start..end the API still serves: the last `live_days` whole days."""
+        today = self.today()
+        return max(start, today - timedelta(days=live_days)), min(end, today - timedelta(days=1))
+
+    async def _series(
+        self, metrics: tuple[str, ...], start: date, end: date, period: str = "day"
+    ) -> dict[date, dict[str, Scalar]]:
+        out: dict[date, dict[str, Scalar]] = {}
+        for first, last in self._chunks(start, end):
+            since, until = days.window(first, last, self.tz)
+            params = {"period": period, "since": str(since), "until": str(until)}
+            data = await self._insights(metrics, params)
+            for entry in data:
+                name = str(entry.get("name"))
+                for point in entry.get("values") or []:
+                    if not isinstance(point, dict) or "end_time" not in point:
+                        continue
+                    day = days.day_ending_at(str(point["end_time"]), self.tz)
+                    if first <= day <= last and _is_number(point.get("value")):
+                        out.setdefault(day, {})[name] = point["value"]
+        return out
+
+    async def _account_daily(self, request: FetchRequest) -> FetchResult:
+        values = await self._series(
+            account_series_metrics(self.version), request.start, request.end
+        )
+        views = await self._daily_totals("views", request.start, request.end)
+        for day, value in views.items():
+            values.setdefault(day, {})["views"] = value
+        rows = [Row(day=day, keys={}, values=v) for day, v in sorted(values.items())]
+        return FetchResult(rows=rows)
+
+    async def _daily_totals(self, metric: str, start: date, end: date) -> dict[date, Scalar]:
+        """A total_value-only metric per day: one batched operation per day."""
+        items: list[BatchItem] = []
+        day_list: list[date] = []
+        day = start
+        while day <= end:
+            since, until = days.window(day, day, self.tz)
+            items.append(
+                BatchItem(
+                    f"{self.user_id}/insights",
+                    {
+                        "metric": metric,
+                        "metric_type": "total_value",
+                        "period": "day",
+                        "since": str(since),
+                        "until": str(until),
+                    },
+                )
+            )
+            day_list.append(day)
+            day += timedelta(days=1)
+        out: dict[date, Scalar] = {}
+        for day, answer in zip(day_list, await self.client.batch(items), strict=True):
+            if isinstance(answer, UpstreamError):
+                raise answer
+            for entry in answer.get("data") or []:
+                value = _single_value(entry)
+                if entry.get("name") == metric and value is not None:
+                    out[day] = value
+        return out
+
+    async def _new_followers_daily(self, request: FetchRequest) -> FetchResult:
+        start, end = self._live_window(request.start, request.end, NEW_FOLLOWERS_LIVE_DAYS)
+        values = await self._series(("follower_count",), start, end) if start <= end else {}
+        rows = [Row(day=day, keys={}, values=v) for day, v in sorted(values.items())]
+        return FetchResult(rows=rows)
+
+    # --- account totals for an exact period ---
+
+    def _period_metrics(self, breakdowns: tuple[str, ...]) -> tuple[str, ...]:
+        fields = tuple(
+            f for f in PERIOD_FIELDS if f != "impressions" or has_deprecated_metrics(self.version)
+        )
+        if not breakdowns:
+            return fields
+        return tuple(f for f in fields if set(breakdowns) <= set(PERIOD_BREAKDOWNS.get(f, ())))
+
+    async def _account_period(self, request: FetchRequest) -> FetchResult:
+        metrics = self._period_metrics(request.breakdowns)
+        if not metrics:
+            raise UpstreamError(
+                f"no Instagram account metric supports the breakdown {','.join(request.breakdowns)}"
+            )
+        try:
+            rows = await self._totals(metrics, request.start, request.end, request.breakdowns)
+        except UpstreamError as exc:
+            if type(exc) is not UpstreamError or (request.end - request.start).days < 30:
+                raise
+            # The API refused the span (more than 30 days): additive metrics are exact as
+            # sums of 30-day windows; unique counts become the sum of the windows' figures.
+            rows = {}
+            for first, last in self._chunks(request.start, request.end):
+                part = await self._totals(metrics, first, last, request.breakdowns)
+                for key, values in part.items():
+                    merged = rows.setdefault(key, {})
+                    for name, value in values.items():
+                        merged[name] = _add(merged.get(name), value)
+        return FetchResult(
+            rows=[Row(day=None, keys=dict(key), values=values) for key, values in rows.items()]
+        )
+
+    async def _totals(
+        self, metrics: tuple[str, ...], start: date, end: date, breakdowns: tuple[str, ...]
+    ) -> dict[tuple[tuple[str, str], ...], dict[str, Scalar]]:
+        since, until = days.window(start, end, self.tz)
+        params = {
+            "metric_type": "total_value",
+            "period": "day",
+            "since": str(since),
+            "until": str(until),
+        }
+        if breakdowns:
+            params["breakdown"] = ",".join(breakdowns)
+        rows: dict[tuple[tuple[str, str], ...], dict[str, Scalar]] = {}
+        for entry in await self._insights(metrics, params):
+            name = str(entry.get("name"))
+            total = entry.get("total_value") or {}
+            if not breakdowns:
+                value = _single_value(entry)
+                if value is not None:
+                    rows.setdefault((), {})[name] = value
+                continue
+            for key, value in _breakdown_results(total):
+                rows.setdefault(key, {})[name] = value
+        return rows
+
+    # --- snapshots ---
+
+    async def _followers_snapshot(self, request: FetchRequest) -> FetchResult:
+        today = self.today()
+        if not request.start <= today <= request.end:
+            return FetchResult()
+        body = await self.client.get(self.user_id, {"fields": "followers_count,media_count"})
+        values: dict[str, Scalar] = {
+            k: body[k] for k in ("followers_count", "media_count") if _is_number(body.get(k))
+        }
+        return FetchResult(rows=[Row(day=today, keys={}, values=values)] if values else [])
+
+    def _demographics_params(self, breakdowns: tuple[str, ...]) -> dict[str, str]:
+        return {
+            "metric": "follower_demographics",
+            "period": "lifetime",
+            "metric_type": "total_value",
+            "breakdown": ",".join(breakdowns or ("gender",)),
+        }
+
+    async def _audience_snapshot(self, request: FetchRequest) -> FetchResult:
+        today = self.today()
+        if not request.start <= today <= request.end:
+            return FetchResult()
+        unknown = set(request.breakdowns) - set(AUDIENCE_BREAKDOWNS)
+        if unknown or not request.breakdowns:
+            raise UpstreamError(
+                "follower_demographics needs a breakdown among age, gender, city, country"
+            )
+        data = await self._insights(
+            ("follower_demographics",),
+            {
+                k: v
+                for k, v in self._demographics_params(request.breakdowns).items()
+                if k != "metric"
+            },
+        )
+        rows = [
+            Row(day=today, keys=dict(key), values={"followers": value})
+            for entry in data
+            for key, value in _breakdown_results(entry.get("total_value") or {})
+        ]
+        return FetchResult(rows=rows)
+
+    async def _online_followers(self, request: FetchRequest) -> FetchResult:
+        start, end = self._live_window(request.start, request.end, ONLINE_FOLLOWERS_LIVE_DAYS)
+        rows: list[Row] = []
+        for first, last in self._chunks(start, end):
+            since, until = days.window(first, last, self.tz)
+            data = await self._insights(
+                ("online_followers",),
+                {"period": "lifetime", "since": str(since), "until": str(until)},
+            )
+            for entry in data:
+                for point in entry.get("values") or []:
+                    hours = point.get("value") if isinstance(point, dict) else None
+                    if not isinstance(hours, dict) or "end_time" not in point:
+                        continue
+                    day = days.day_ending_at(str(point["end_time"]), self.tz)
+                    if not first <= day <= last:
+                        continue
+                    for hour, count in sorted(hours.items(), key=lambda kv: int(kv[0])):
+                        if _is_number(count):
+                            rows.append(
+                                Row(
+                                    day=day,
+                                    keys={"hour": str(int(hour))},
+                                    values={"online_followers": count},
+                                )
+                            )
+        return FetchResult(rows=rows)
+
+    # --- objects: posts, reels, stories ---
+
+    async def _media(self, request: FetchRequest) -> FetchResult:
+        posts: list[dict[str, Any]] = []
+        async for item in self.client.paged(
+            f"{self.user_id}/media", {"fields": MEDIA_FIELDS, "limit": PAGE_SIZE}
+        ):
+            if "timestamp" not in item:
+                continue
+            day = days.local_day(str(item["timestamp"]), self.tz)
+            if day < request.start:
+                break  # newest first: everything after this is older
+            if day <= request.end and item.get("media_product_type") != "STORY":
+                posts.append(item)
+        insights = await self._media_insights(posts)
+        objects = []
+        for post in posts:
+            values: dict[str, Scalar] = {
+                k: post[k] for k in ("like_count", "comments_count") if _is_number(post.get(k))
+            }
+            values.update(insights.get(str(post["id"]), {}))
+            objects.append(self._object_row(post, values))
+        return FetchResult(objects=objects)
+
+    async def _stories(self, request: FetchRequest) -> FetchResult:
+        stories = [
+            item
+            async for item in self.client.paged(
+                f"{self.user_id}/stories", {"fields": STORY_FIELDS, "limit": PAGE_SIZE}
+            )
+            if "timestamp" in item
+            and request.start <= days.local_day(str(item["timestamp"]), self.tz) <= request.end
+        ]
+        for story in stories:
+            story.setdefault("media_product_type", "STORY")
+        insights = await self._media_insights(stories, with_navigation=True)
+        return FetchResult(
+            objects=[self._object_row(s, insights.get(str(s["id"]), {})) for s in stories]
+        )
+
+    def _object_row(self, item: dict[str, Any], values: dict[str, Scalar]) -> ObjectRow:
+        created = days.parse_graph_time(str(item["timestamp"]))
+        attributes = {
+            "media_type": item.get("media_type"),
+            "media_product_type": item.get("media_product_type"),
+            "caption": item.get("caption"),
+            "permalink": item.get("permalink"),
+            "created_at": created.strftime("%Y-%m-%d %H:%M:%S"),
+        }
+        return ObjectRow(
+            id=str(item["id"]),
+            day=created.astimezone(self.tz).date(),
+            attributes={k: v for k, v in attributes.items() if v is not None},
+            values=values,
+        )
+
+    async def _media_insights(
+        self, items: list[dict[str, Any]], *, with_navigation: bool = False
+    ) -> dict[str, dict[str, Scalar]]:
+        """Insights of many media in Graph batch requests (never one call per post).
+
+        Stories also get their `navigation` broken down by story_navigation_action_type,
+        as a second operation per story in the same batches."""
+        wanted: dict[str, tuple[str, ...]] = {}
+        for item in items:
+            created = days.parse_graph_time(str(item["timestamp"]))
+            wanted[str(item["id"])] = media_metrics(
+                self.version,
+                str(item.get("media_type") or ""),
+                str(item.get("media_product_type") or "FEED"),
+                created,
+            )
+        out: dict[str, dict[str, Scalar]] = {}
+        navigation = with_navigation
+        # Two rounds at most: the second without metrics an answer said it does not support.
+        for _ in range(2):
+            if not wanted:
+                break
+            ids = list(wanted)
+            ops = [BatchItem(f"{i}/insights", {"metric": ",".join(wanted[i])}) for i in ids]
+            if navigation:
+                ops += [BatchItem(f"{i}/insights", NAVIGATION_PARAMS) for i in ids]
+            answers = await self.client.batch(ops)
+            if navigation:
+                for media_id, answer in zip(ids, answers[len(ids) :], strict=True):
+                    out.setdefault(media_id, {}).update(self._navigation_values(answer))
+                navigation = False
+            retry: dict[str, tuple[str, ...]] = {}
+            for media_id, answer in zip(ids, answers[: len(ids)], strict=True):
+                if isinstance(answer, UpstreamError):
+                    fewer = self._on_media_error(answer, wanted[media_id])
+                    if fewer:
+                        retry[media_id] = fewer
+                    continue
+                out.setdefault(media_id, {}).update(_values_of(answer))
+            wanted = retry
+        return out
+
+    def _on_media_error(self, error: UpstreamError, metrics: tuple[str, ...]) -> tuple[str, ...]:
+        """Metrics to ask again for one media, or () to leave it without insights."""
+        if isinstance(error, IntegrationRevoked) and "viewers" in error.message.lower():
+            return ()  # "(#10) Not enough viewers for the media to show insights"
+        if type(error) is UpstreamError:
+            fewer = without_named(metrics, error.message)
+            if fewer and fewer != metrics:
+                return fewer
+            if "does not exist" in error.message.lower() or "expired" in error.message.lower():
+                return ()  # the media vanished between the listing and its insights
+        raise error
+
+    def _navigation_values(self, answer: dict[str, Any] | UpstreamError) -> dict[str, Scalar]:
+        if isinstance(answer, UpstreamError):
+            if type(answer) is not UpstreamError:
+                self._on_media_error(answer, ())  # raises unless "not enough viewers"
+            return {}  # this version does not break navigation down: leave it out
+        values: dict[str, Scalar] = {}
+        for entry in answer.get("data") or []:
+            if entry.get("name") != "navigation":
+                continue
+            total = _single_value(entry)
+            if total is not None:
+                values["navigation"] = total
+            for key, value in _breakdown_results(entry.get("total_value") or {}):
+                action = dict(key).get("story_navigation_action_type", "")
+                if action in NAVIGATION_ACTIONS:
+                    values[NAVIGATION_ACTIONS[action]] = value
+        return values
+
+    # --- one insights read with the deprecated-metric fallback ---
+
+    async def _insights(
+        self, metrics: tuple[str, ...], params: dict[str, str]
+    ) -> list[dict[str, Any]]:
+        path = f"{self.user_id}/insights"
+        asked = metrics
+        while True:
+            try:
+                body = await self.client.get(path, {"metric": ",".join(asked), **params})
+            except UpstreamError as exc:
+                fewer = without_named(asked, exc.message) if type(exc) is UpstreamError else asked
+                if not fewer or fewer == asked:
+                    raise
+                asked = fewer  # an unsupported (deprecated) metric: ask without it
+                continue
+            return [e for e in body.get("data") or [] if isinstance(e, dict)]
+
+
+def _is_number(value: Any) -> bool:
+    return isinstance(value, int | float) and not isinstance(value, bool)
+
+
+def _add(a: Scalar, b: Scalar) -> Scalar:
+    if _is_number(a) and _is_number(b):
+        return a + b  # type: ignore[operator]
+    return b if a is None else a
+
+
+def _single_value(entry: dict[str, Any]) -> Scalar:
+    """A metric's value: `total_value.value`, or the last of `values[].value`."""
+    total = entry.get("total_value")
+    if isinstance(total, dict) and _is_number(total.get("value")):
+        value: Scalar = total["value"]
+        return value
+    points = entry.get("values")
+    if isinstance(points, list) and points:
+        last = points[-1]
+        if isinstance(last, dict) and _is_number(last.get("value")):
+            value = last["value"]
+            return value
+    return None
+
+
+def _values_of(answer: dict[str, Any]) -> dict[str, Scalar]:
+    values: dict[str, Scalar] = {}
+    for entry in answer.get("data") or []:
+        if isinstance(entry, dict):
+            value = _single_value(entry)
+            if value is not None:
+                values[str(entry.get("name"))] = value
+    return values
+
+
+def _breakdown_results(total: dict[str, Any]) -> list[tuple[tuple[tuple[str, str], ...], Scalar]]:
+    """(keys, value) pairs of a total_value's breakdowns."""
+    out: list[tuple[tuple[tuple[str, str], ...], Scalar]] = []
+    for breakdown in total.get("breakdowns") or []:
+        keys = [str(k) for k in breakdown.get("dimension_keys") or []]
+        for result in breakdown.get("results") or []:
+            dims = [str(v) for v in result.get("dimension_values") or []]
+            value = result.get("value")
+            if len(dims) == len(keys) and _is_number(value):
+                out.append((tuple(zip(keys, dims, strict=True)), value))
+    return out

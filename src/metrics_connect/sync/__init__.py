@@ -1,0 +1,1 @@
+"""Scheduled collection per active integration: archive what the networks forget."""

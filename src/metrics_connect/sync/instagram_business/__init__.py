@@ -1,0 +1,1 @@
+"""Instagram's archive: stories within their 24 hours, daily snapshots, windowed days."""
