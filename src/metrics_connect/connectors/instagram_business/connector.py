@@ -127,17 +127,19 @@ class InstagramConnector(Connector):
                         PlannedCall("POST", "batch", {"operations": str((last - first).days + 1)})
                     )
         elif request.dataset == "account_period":
-            since, until = days.window(request.start, request.end, self.tz)
-            params = {
-                "metric_type": "total_value",
-                "period": "day",
-                "since": str(since),
-                "until": str(until),
-            }
-            if request.breakdowns:
-                params["breakdown"] = ",".join(request.breakdowns)
             period_metrics = ",".join(self._period_metrics(request.breakdowns))
-            calls.append(PlannedCall("GET", insights, {"metric": period_metrics, **params}))
+            for first, last in self._chunks(request.start, request.end):
+                since, until = days.window(first, last, self.tz)
+                params = {
+                    "metric": period_metrics,
+                    "metric_type": "total_value",
+                    "period": "day",
+                    "since": str(since),
+                    "until": str(until),
+                }
+                if request.breakdowns:
+                    params["breakdown"] = ",".join(request.breakdowns)
+                calls.append(PlannedCall("GET", insights, params))
         elif request.dataset == "followers_snapshot":
             calls.append(
                 PlannedCall("GET", self.user_id, {"fields": "followers_count,media_count"})
@@ -267,15 +269,15 @@ class InstagramConnector(Connector):
             raise UpstreamError(
                 f"no Instagram account metric supports the breakdown {','.join(request.breakdowns)}"
             )
-        try:
+        windows = self._chunks(request.start, request.end)
+        if len(windows) == 1:
             rows = await self._totals(metrics, request.start, request.end, request.breakdowns)
-        except UpstreamError as exc:
-            if type(exc) is not UpstreamError or (request.end - request.start).days < 30:
-                raise
-            # The API refused the span (more than 30 days): additive metrics are exact as
-            # sums of 30-day windows; unique counts become the sum of the windows' figures.
+        else:
+            # since/until may not span more than 30 days: additive metrics are exact as
+            # sums of 30-day windows; unique counts (reach, accounts_engaged) become the
+            # sum of the windows' figures, an upper bound the API offers no way to tighten.
             rows = {}
-            for first, last in self._chunks(request.start, request.end):
+            for first, last in windows:
                 part = await self._totals(metrics, first, last, request.breakdowns)
                 for key, values in part.items():
                     merged = rows.setdefault(key, {})
@@ -327,6 +329,8 @@ class InstagramConnector(Connector):
             "metric": "follower_demographics",
             "period": "lifetime",
             "metric_type": "total_value",
+            # Required for demographic metrics: this_week or this_month.
+            "timeframe": "this_month",
             "breakdown": ",".join(breakdowns or ("gender",)),
         }
 

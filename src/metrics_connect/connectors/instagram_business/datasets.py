@@ -72,7 +72,6 @@ PERIOD_BREAKDOWNS: dict[str, tuple[str, ...]] = {
     "comments": ("media_product_type",),
     "shares": ("media_product_type",),
     "saves": ("media_product_type",),
-    "replies": ("media_product_type",),
     "profile_links_taps": ("contact_button_type",),
     "follows_and_unfollows": ("follow_type",),
 }

@@ -1,0 +1,107 @@
+"""Fill the demo integration's archive by replaying the sandbox clock through the real sync.
+
+From the integration's connected_at (or where the last replay stopped) to the sandbox's
+now, the sandbox clock is moved step by step and `run_sync` runs at each step, exactly
+as the scheduler would have run it. Steps are at most 23 hours apart (no story, listed
+for 24 hours, can be missed, and every account day gets its snapshots) and land one
+second before each live story expires (its final insights are what gets archived).
+The replay is incremental: its cursor is kept in sync_state (task "replay").
+"""
+
+from __future__ import annotations
+
+import logging
+from datetime import datetime, timedelta
+
+import httpx
+
+from metrics_connect.runtime import Runtime
+from metrics_connect.sandbox.registry import SandboxNetwork
+from metrics_connect.sync.instagram_business.archive import sync_instagram
+from metrics_connect.sync.service import (
+    SyncOutcome,
+    connector_for,
+    get_state,
+    load_integration,
+    mark_status,
+    save_state,
+)
+
+log = logging.getLogger("metrics_connect.sync.demo")
+
+SLUG = "instagram_business"
+MAX_STEP = timedelta(hours=23)
+FINAL_MARGIN = timedelta(seconds=1)
+SANDBOX_BASE_URL = "http://instagram.sandbox"
+# Save the replay cursor this often (sandbox time), so an interrupted replay resumes.
+CURSOR_EVERY = timedelta(days=30)
+
+
+async def prepare_demo(runtime: Runtime, integration_uuid: str, sandbox: SandboxNetwork) -> None:
+    integration = await load_integration(runtime, integration_uuid)
+    if integration is None or integration.slug != SLUG or integration.status != "active":
+        return
+    # The engine talks to the same emulator in-process from now on.
+    runtime.upstream_transports.setdefault(SLUG, httpx.ASGITransport(app=sandbox.app))
+
+    sandbox_clock = sandbox.controls.clock
+    saved = (sandbox_clock.frozen_at, sandbox_clock.offset)
+    end = sandbox_clock.now()
+    state = await get_state(runtime, integration.id, "replay")
+    start = max(integration.connected_at, state.cursor_at or integration.connected_at)
+    if start > end:
+        return
+
+    replay_time = start
+    transport = httpx.ASGITransport(app=sandbox.app)
+    async with httpx.AsyncClient(
+        transport=transport,
+        base_url=SANDBOX_BASE_URL,
+        timeout=runtime.settings.upstream_timeout_seconds,
+    ) as http:
+        connector = connector_for(runtime, integration, now=lambda: replay_time)
+        connector.ctx.http = http
+        connector.ctx.base_url = SANDBOX_BASE_URL
+        last_saved = start
+        steps = 0
+        try:
+            while True:
+                sandbox_clock.set(replay_time)
+                outcome = await sync_instagram(
+                    runtime, integration, connector, replay_time, final_margin=FINAL_MARGIN
+                )
+                steps += 1
+                if replay_time - last_saved >= CURSOR_EVERY:
+                    await _save_cursor(runtime, integration.id, replay_time)
+                    last_saved = replay_time
+                if replay_time >= end:
+                    break
+                replay_time = min(end, _next_step(replay_time, outcome))
+        except Exception as exc:
+            code = getattr(exc, "code", None)
+            if code in ("integration_expired", "integration_revoked"):
+                status = "expired" if code == "integration_expired" else "revoked"
+                await mark_status(runtime, integration.id, status, str(exc))
+            raise
+        finally:
+            sandbox_clock.frozen_at, sandbox_clock.offset = saved
+        await _save_cursor(runtime, integration.id, replay_time)
+    log.info(
+        "demo archive replayed",
+        extra={"integration_uuid": integration_uuid, "steps": steps, "until": end.isoformat()},
+    )
+
+
+def _next_step(now: datetime, outcome: SyncOutcome) -> datetime:
+    step = now + MAX_STEP
+    if outcome.next_due is not None and now < outcome.next_due < step:
+        step = outcome.next_due
+    return step
+
+
+async def _save_cursor(runtime: Runtime, integration_id: int, instant: datetime) -> None:
+    state = await get_state(runtime, integration_id, "replay")
+    state.cursor_at = instant
+    state.last_run_at = instant
+    state.last_ok_at = instant
+    await save_state(runtime, state)

@@ -1,0 +1,56 @@
+"""Windows in the account's time zone, and days of Graph answers."""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+
+from metrics_connect.connectors.instagram_business import days
+from metrics_connect.connectors.instagram_business.metrics import (
+    account_series_metrics,
+    media_metrics,
+    without_named,
+)
+from metrics_connect.connectors.instagram_business.days import parse_graph_time
+
+
+def test_chunks_never_exceed_thirty_days_or_the_documented_span() -> None:
+    tz = days.zone("America/New_York")  # has DST: a 30-day window may be 30 days + 1 hour
+    start, end = date(2024, 1, 1), date(2024, 12, 31)
+    chunks = days.chunks(start, end, 30, tz)
+    assert chunks[0][0] == start and chunks[-1][1] == end
+    for (first, last), following in zip(chunks, chunks[1:] + [(end + timedelta(days=1), end)]):
+        assert following[0] == last + timedelta(days=1)  # contiguous, no overlap
+        since, until = days.window(first, last, tz)
+        assert until - since <= days.MAX_WINDOW_SECONDS
+        assert (last - first).days + 1 <= 30
+    assert len(chunks) in (13, 14)
+
+
+def test_window_is_local_midnight_to_local_midnight() -> None:
+    tz = days.zone("America/Sao_Paulo")
+    since, until = days.window(date(2024, 3, 1), date(2024, 3, 1), tz)
+    assert until - since == 86400
+    assert since == int(parse_graph_time("2024-03-01T03:00:00+0000").timestamp())
+
+
+def test_end_time_points_to_the_day_that_ended() -> None:
+    tz = days.zone("America/Sao_Paulo")
+    assert days.day_ending_at("2024-03-02T03:00:00+0000", tz) == date(2024, 3, 1)
+    assert days.local_day("2024-03-02T02:30:00+0000", tz) == date(2024, 3, 1)
+
+
+def test_metric_sets_follow_type_and_version() -> None:
+    old_post = parse_graph_time("2024-05-01T10:00:00+0000")
+    new_post = parse_graph_time("2024-09-01T10:00:00+0000")
+    assert "impressions" in media_metrics("v21.0", "IMAGE", "FEED", old_post)
+    assert "impressions" not in media_metrics("v21.0", "IMAGE", "FEED", new_post)
+    assert "impressions" not in media_metrics("v22.0", "IMAGE", "FEED", old_post)
+    reels = media_metrics("v21.0", "VIDEO", "REELS", new_post)
+    assert "plays" in reels and "impressions" not in reels and "replies" not in reels
+    assert "plays" not in media_metrics("v22.0", "VIDEO", "REELS", new_post)
+    assert "follows" not in media_metrics("v22.0", "CAROUSEL_ALBUM", "FEED", new_post)
+    assert "replies" in media_metrics("v22.0", "IMAGE", "STORY", new_post)
+    assert account_series_metrics("v21.0") == ("reach", "impressions")
+    assert account_series_metrics("v22.0") == ("reach",)
+    message = "(#100) The Media Insights API does not support the impressions, replies metric"
+    assert without_named(("reach", "impressions", "replies"), message) == ("reach",)
