@@ -19,6 +19,9 @@ from metrics_connect.settings import Settings
 
 Hook = Callable[["Runtime"], Awaitable[None]]
 
+# The setting holding each network's API host, where it is not "<slug>_api_base_url".
+UPSTREAM_BASE_URL_SETTINGS = {"instagram_business": "instagram_api_base_url"}
+
 
 @dataclass
 class Runtime:
@@ -48,7 +51,7 @@ class Runtime:
         return client
 
     def upstream_base_url(self, slug: str) -> str:
-        value = getattr(self.settings, f"{slug}_api_base_url")
+        value = getattr(self.settings, UPSTREAM_BASE_URL_SETTINGS.get(slug, f"{slug}_api_base_url"))
         assert isinstance(value, str)
         return value.rstrip("/")
 
