@@ -1,0 +1,111 @@
+"""Fixtures of the reliability suite: long-mode switch, a dedicated PostgreSQL database,
+tenants made straight in the database, and TCP gates in front of real services.
+
+The short suite runs with the normal tests. METRICS_CONNECT_LONG_RELIABILITY=1 turns on
+the long version: more generated examples, more requests under faults, the 10-minute soak.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import AsyncIterator, Awaitable, Callable
+from typing import Any
+
+import pytest
+from sqlalchemy import create_engine, text
+from sqlalchemy.engine import make_url
+
+from metrics_connect.accounts import service
+from metrics_connect.db.engine import sync_url
+from metrics_connect.db.migrate import upgrade
+from metrics_connect.runtime import Runtime
+from tests.conftest import POSTGRES_URL, REDIS_URL, Tenant
+from tests.reliability.gate import TcpGate
+
+LONG = os.environ.get("METRICS_CONNECT_LONG_RELIABILITY") == "1"
+
+# Our own database on the shared server: the other suites drop and truncate "test".
+RELIABILITY_DB = "metrics_connect_reliability"
+
+
+def scaled(short: int, long: int) -> int:
+    return long if LONG else short
+
+
+@pytest.fixture(scope="session")
+def reliability_postgres_url() -> str:
+    if not POSTGRES_URL:
+        pytest.skip("needs METRICS_CONNECT_TEST_POSTGRES_URL (CI sets it)")
+    admin = create_engine(sync_url(POSTGRES_URL), isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        exists = conn.scalar(
+            text("SELECT 1 FROM pg_database WHERE datname = :n"), {"n": RELIABILITY_DB}
+        )
+        if not exists:
+            conn.execute(text(f'CREATE DATABASE "{RELIABILITY_DB}"'))
+    admin.dispose()
+    url = make_url(POSTGRES_URL).set(database=RELIABILITY_DB).render_as_string(False)
+    engine = create_engine(sync_url(url))
+    with engine.begin() as conn:
+        conn.execute(text("DROP SCHEMA public CASCADE"))
+        conn.execute(text("CREATE SCHEMA public"))
+    engine.dispose()
+    upgrade(url)
+    return url
+
+
+def url_through(url: str, gate: TcpGate) -> str:
+    """The same URL with host and port replaced by the gate's."""
+    u = make_url(url)
+    return u.set(host="127.0.0.1", port=gate.port).render_as_string(hide_password=False)
+
+
+@pytest.fixture
+async def gate_factory() -> AsyncIterator[Callable[[str], Awaitable[TcpGate]]]:
+    gates: list[TcpGate] = []
+
+    async def make(url: str) -> TcpGate:
+        u = make_url(url)
+        default_port = {"postgresql": 5432, "redis": 6379}[u.get_backend_name()]
+        gate = TcpGate(u.host or "127.0.0.1", u.port or default_port)
+        await gate.open()
+        gates.append(gate)
+        return gate
+
+    yield make
+    for gate in gates:
+        await gate.close()
+
+
+@pytest.fixture
+def live_redis_url() -> str:
+    if not REDIS_URL:
+        pytest.skip("needs METRICS_CONNECT_TEST_REDIS_URL (CI sets it)")
+    return REDIS_URL
+
+
+async def create_tenant(
+    runtime: Runtime, *, per_second: int = 1000, per_minute: int = 100000
+) -> Tenant:
+    async with runtime.db.session() as session:
+        m = await service.create_merchant(
+            session,
+            runtime.vault,
+            runtime.settings,
+            "Reliability agency",
+            rate_limit_per_second=per_second,
+            rate_limit_per_minute=per_minute,
+        )
+        c = await service.create_customer(
+            session, runtime.settings, m.record, "Reliability customer", is_paying=True
+        )
+        await session.commit()
+        return Tenant(m.record.uuid, m.token, c.record.uuid, c.token)
+
+
+def json_body(response: Any) -> dict[str, Any]:
+    """The body as a JSON object (fails the test on HTML, text or a list)."""
+    assert response.headers["content-type"].startswith("application/json"), response.text
+    body = response.json()
+    assert isinstance(body, dict)
+    return body

@@ -1,0 +1,110 @@
+"""Redis unreachable in distributed mode. The documented behaviour (ratelimit.py, and
+docs/benchmarks.md#reliability): per-merchant limits degrade to local in-memory limits,
+traffic is still answered and still limited, and the limiter goes back to Redis once it
+answers again (retried every REDIS_RETRY_SECONDS)."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+import uuid
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+import httpx
+import pytest
+import redis
+
+from metrics_connect import ratelimit
+from metrics_connect.api.app import create_app
+from metrics_connect.ratelimit import MerchantRateLimiter
+from metrics_connect.runtime import Runtime
+from tests.reliability.conftest import create_tenant, json_body, url_through
+from tests.reliability.gate import TcpGate, free_port
+
+
+def redis_keys(url: str, merchant_key: str) -> int:
+    """How many limiter windows of this merchant Redis holds."""
+    client = redis.Redis.from_url(url)
+    try:
+        return sum(1 for _ in client.scan_iter(match=f"*{merchant_key}*"))
+    finally:
+        client.close()
+
+
+async def test_limiter_without_redis_still_limits_locally() -> None:
+    limiter = MerchantRateLimiter(f"redis://127.0.0.1:{free_port()}/0")
+    key = str(uuid.uuid4())
+    # 7 hits in well under a second cross at most one minute boundary, so one window
+    # sees at least 4 hits against a limit of 3: local limits are enforced, not dropped.
+    decisions = [await limiter.hit(key, per_second=100, per_minute=3) for _ in range(7)]
+    assert decisions[0].allowed
+    assert any(not d.allowed for d in decisions)
+    assert all(d.retry_after >= 1 for d in decisions if not d.allowed)
+
+
+async def test_api_answers_with_redis_down(
+    sqlite_url: str, settings_factory: Callable[..., Any]
+) -> None:
+    settings = settings_factory(sqlite_url, redis_url=f"redis://127.0.0.1:{free_port()}/0")
+    runtime = Runtime.from_settings(settings)
+    app = create_app(runtime=runtime)
+    tenant = await create_tenant(runtime, per_second=100, per_minute=3)
+    statuses = []
+    async with (
+        app.router.lifespan_context(app),
+        httpx.AsyncClient(
+            transport=httpx.ASGITransport(app=app), base_url="http://testserver"
+        ) as client,
+    ):
+        for _ in range(7):
+            response = await client.get("/merchants/settings", headers=tenant.merchant_headers)
+            json_body(response)
+            assert "X-RateLimit-Limit" in response.headers
+            statuses.append(response.status_code)
+    assert statuses[0] == 200
+    assert set(statuses) == {200, 429}  # answered and limited; never 500 or 503
+
+
+async def test_limiter_degrades_and_returns_to_redis(
+    live_redis_url: str,
+    gate_factory: Callable[[str], Awaitable[TcpGate]],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr(ratelimit, "REDIS_RETRY_SECONDS", 0.2)
+    gate = await gate_factory(live_redis_url)
+    limiter = MerchantRateLimiter(url_through(live_redis_url, gate))
+    assert limiter.backend == "redis"
+
+    up = str(uuid.uuid4())
+    assert (await limiter.hit(up, 1000, 100000)).allowed
+    assert redis_keys(live_redis_url, up) >= 1  # counted in Redis while it answers
+
+    await gate.close()
+    down = str(uuid.uuid4())
+    for _ in range(3):
+        assert (await limiter.hit(down, 1000, 100000)).allowed  # degraded, not refused
+    assert redis_keys(live_redis_url, down) == 0  # counted locally
+
+    await gate.open()
+    back = str(uuid.uuid4())
+    await asyncio.sleep(0.3)  # past the retry delay: the next hit tries Redis again
+    assert (await limiter.hit(back, 1000, 100000)).allowed
+    assert redis_keys(live_redis_url, back) >= 1  # back on Redis
+
+
+async def test_two_processes_share_one_budget_through_redis(live_redis_url: str) -> None:
+    # Two limiters = two API processes: one merchant's minute budget is shared, so what
+    # the first spent, the second cannot spend (local limits would allow it).
+    first, second = MerchantRateLimiter(live_redis_url), MerchantRateLimiter(live_redis_url)
+    for _ in range(3):
+        key, minute = str(uuid.uuid4()), int(time.time() // 60)
+        spent = [(await first.hit(key, 1000, 4)).allowed for _ in range(4)]
+        other = await second.hit(key, 1000, 4)
+        if int(time.time() // 60) != minute:
+            continue  # a new minute window began mid-test: try again
+        assert spent == [True] * 4
+        assert not other.allowed
+        assert other.retry_after >= 1
+        return
+    pytest.fail("could not stay inside one minute window")
