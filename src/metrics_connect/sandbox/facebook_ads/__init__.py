@@ -1,0 +1,1 @@
+"""Meta Marketing API emulator (ad account, campaigns, ad sets, ads, insights)."""
