@@ -5,12 +5,12 @@ from __future__ import annotations
 from datetime import date, timedelta
 
 from metrics_connect.connectors.instagram_business import days
+from metrics_connect.connectors.instagram_business.days import parse_graph_time
 from metrics_connect.connectors.instagram_business.metrics import (
     account_series_metrics,
     media_metrics,
     without_named,
 )
-from metrics_connect.connectors.instagram_business.days import parse_graph_time
 
 
 def test_chunks_never_exceed_thirty_days_or_the_documented_span() -> None:
@@ -18,7 +18,7 @@ def test_chunks_never_exceed_thirty_days_or_the_documented_span() -> None:
     start, end = date(2024, 1, 1), date(2024, 12, 31)
     chunks = days.chunks(start, end, 30, tz)
     assert chunks[0][0] == start and chunks[-1][1] == end
-    for (first, last), following in zip(chunks, chunks[1:] + [(end + timedelta(days=1), end)]):
+    for (first, last), following in zip(chunks, chunks[1:] + [(end + timedelta(days=1), end)], strict=False):
         assert following[0] == last + timedelta(days=1)  # contiguous, no overlap
         since, until = days.window(first, last, tz)
         assert until - since <= days.MAX_WINDOW_SECONDS

@@ -43,8 +43,13 @@ def test_http_429_without_body_is_a_rate_limit_with_retry_after() -> None:
 def test_usage_header_gives_the_time_to_regain_access() -> None:
     usage = {
         "17841400000000001": [
-            {"type": "instagram", "call_count": 100, "total_cputime": 20, "total_time": 30,
-             "estimated_time_to_regain_access": 2}
+            {
+                "type": "instagram",
+                "call_count": 100,
+                "total_cputime": 20,
+                "total_time": 30,
+                "estimated_time_to_regain_access": 2,
+            }
         ]
     }
     headers = {"x-business-use-case-usage": json.dumps(usage)}
@@ -77,7 +82,9 @@ def test_invalid_token_is_expired() -> None:
 
 @pytest.mark.parametrize("code", [10, 200, 230, 299])
 def test_permission_codes_are_revoked(code: int) -> None:
-    error = classify(parse_failure(403, graph_error(code, "(#10) Application does not have permission")))
+    error = classify(
+        parse_failure(403, graph_error(code, "(#10) Application does not have permission"))
+    )
     assert isinstance(error, IntegrationRevoked) and not is_retryable(error)
 
 

@@ -1,0 +1,116 @@
+"""Upstream faults from the emulator: rate-limit bursts, 5xx, expired and revoked tokens,
+bad parameters; and what gets logged (never the token)."""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Callable
+from datetime import timedelta
+
+import pytest
+
+from metrics_connect.connectors.base import (
+    FetchRequest,
+    IntegrationExpired,
+    IntegrationRevoked,
+    UpstreamError,
+    UpstreamRateLimited,
+    UpstreamTransient,
+)
+from metrics_connect.connectors.instagram_business.connector import InstagramConnector
+from metrics_connect.sandbox.instagram.network import InstagramSandboxNetwork
+
+TOKEN = "sandbox-faults-token"
+
+
+async def test_a_burst_of_429_still_ends_correct_within_the_budget(
+    make_connector: Callable[..., InstagramConnector], network: InstagramSandboxNetwork
+) -> None:
+    connector = make_connector(upstream_retry_budget_seconds=15.0)
+    today = connector.today()
+    start, end = today - timedelta(days=10), today - timedelta(days=1)
+    network.controls.switches.rate_limit_next = 5  # codes 4, 17, 32, 613, 80002 in turn
+    started = time.monotonic()
+    result = await connector.fetch(FetchRequest("account_period", start, end))
+    assert time.monotonic() - started < 15.0
+    assert network.controls.switches.rate_limit_next == 0
+    assert result.rows[0].values["reach"] == network.sandbox.period_total("reach", start, end)
+
+
+async def test_rate_limited_items_of_a_batch_are_retried(
+    make_connector: Callable[..., InstagramConnector], network: InstagramSandboxNetwork
+) -> None:
+    connector = make_connector()
+    today = connector.today()
+    network.controls.switches.rate_limit_ratio = 0.2
+    result = await connector.fetch(FetchRequest("media", today - timedelta(days=20), today))
+    network.controls.switches.rate_limit_ratio = 0.0
+    assert result.objects and all("reach" in o.values for o in result.objects)
+
+
+async def test_endless_rate_limits_give_up_at_the_budget(
+    make_connector: Callable[..., InstagramConnector], network: InstagramSandboxNetwork
+) -> None:
+    connector = make_connector(upstream_retry_budget_seconds=1.0)
+    network.controls.switches.rate_limit_next = 10_000
+    started = time.monotonic()
+    with pytest.raises(UpstreamRateLimited) as caught:
+        await connector.fetch(
+            FetchRequest("followers_snapshot", connector.today(), connector.today())
+        )
+    assert time.monotonic() - started < 3.0
+    assert caught.value.code == "upstream_rate_limited"
+
+
+async def test_server_errors_retry_then_fail_as_transient(
+    make_connector: Callable[..., InstagramConnector], network: InstagramSandboxNetwork
+) -> None:
+    connector = make_connector(upstream_retry_budget_seconds=0.5)
+    network.controls.switches.server_error_ratio = 1.0
+    with pytest.raises(UpstreamTransient):
+        await connector.account_info()
+    network.controls.switches.server_error_ratio = 0.0
+    assert (await connector.account_info()).name == "acmecoffee"
+
+
+async def test_expired_token_is_integration_expired_and_never_logged(
+    make_connector: Callable[..., InstagramConnector],
+    network: InstagramSandboxNetwork,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    connector = make_connector(token=TOKEN)
+    network.controls.switches.expired_tokens.add(TOKEN)
+    caplog.set_level(logging.WARNING, logger="metrics_connect.connectors.instagram_business")
+    today = connector.today()
+    with pytest.raises(IntegrationExpired) as caught:
+        await connector.fetch(FetchRequest("account_daily", today - timedelta(days=5), today))
+    assert caught.value.code == "integration_expired" and caught.value.upstream_code == 190
+    failures = [r for r in caplog.records if r.getMessage() == "instagram upstream failure"]
+    assert failures and failures[0].graph_code == 190  # type: ignore[attr-defined]
+    assert failures[0].integration_uuid == "test-integration"  # type: ignore[attr-defined]
+    assert failures[0].endpoint.endswith("/insights")  # type: ignore[attr-defined]
+    assert TOKEN not in caplog.text
+    assert all(TOKEN not in str(vars(r)) for r in caplog.records)
+
+
+async def test_revoked_permission_is_integration_revoked(
+    make_connector: Callable[..., InstagramConnector], network: InstagramSandboxNetwork
+) -> None:
+    connector = make_connector(token=TOKEN)
+    network.controls.switches.revoked_tokens.add(TOKEN)
+    today = connector.today()
+    with pytest.raises(IntegrationRevoked):
+        await connector.fetch(FetchRequest("media", today - timedelta(days=5), today))
+
+
+async def test_bad_parameters_fail_with_the_upstream_message(
+    connector: InstagramConnector,
+) -> None:
+    with pytest.raises(UpstreamError) as caught:
+        await connector.client.get(
+            f"{connector.user_id}/insights", {"metric": "no_such_metric", "period": "day"}
+        )
+    assert type(caught.value) is UpstreamError
+    assert caught.value.code == "upstream_error" and caught.value.upstream_code == 100
+    assert "no_such_metric" in caught.value.message or "(#100)" in caught.value.message
