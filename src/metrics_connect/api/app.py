@@ -11,6 +11,7 @@ from metrics_connect import __version__
 from metrics_connect.api.errors import install_error_handlers
 from metrics_connect.api.middleware import BodySizeLimitMiddleware, RequestContextMiddleware
 from metrics_connect.api.routers import customer_integrations, customers, health, merchants
+from metrics_connect.api.routers import integrations, metrics
 from metrics_connect.logging_setup import configure_logging
 from metrics_connect.runtime import Runtime
 from metrics_connect.settings import Settings, get_settings
@@ -37,7 +38,7 @@ def create_app(settings: Settings | None = None, runtime: Runtime | None = None)
     )
     app.state.runtime = runtime
     install_error_handlers(app)
-    for module in (health, merchants, customers, customer_integrations):
+    for module in (health, merchants, customers, customer_integrations, integrations, metrics):
         app.include_router(module.router)
     app.add_middleware(BodySizeLimitMiddleware, max_bytes=settings.max_body_bytes)
     app.add_middleware(RequestContextMiddleware)

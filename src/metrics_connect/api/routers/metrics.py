@@ -1,0 +1,27 @@
+"""POST /metrics/get-data: a dashboard's widgets answered now (API.md)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import APIRouter, Depends, Query
+
+from metrics_connect.api.deps import BillableCustomerDep, RuntimeDep, SessionDep
+from metrics_connect.api.schemas.metrics import GetDataRequest, apply_request_limits
+from metrics_connect.engine.service import load_request_integration, run_get_data
+
+router = APIRouter(tags=["metrics"], dependencies=[Depends(apply_request_limits)])
+
+
+@router.post("/metrics/get-data")
+async def get_data(
+    body: GetDataRequest,
+    customer: BillableCustomerDep,
+    session: SessionDep,
+    runtime: RuntimeDep,
+    explain: bool = Query(default=False, description="Answer the plan, call no network."),
+) -> dict[str, Any]:
+    integration = await load_request_integration(session, customer, body.customer_integration)
+    # The engine opens its own connections; this request's session is done with.
+    await session.close()
+    return await run_get_data(runtime, integration, body, explain=explain)

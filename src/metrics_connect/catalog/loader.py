@@ -1,0 +1,217 @@
+"""Load and validate every network's catalog once per process.
+
+A catalog is checked against its connector's datasets (`DatasetSpec`): every source's
+dataset and field exist, every category dimension groups by a breakdown or an object
+attribute, every ratio/sum_of/widget names known metrics and dimensions. A catalog that
+fails is an error at start, never a surprise in a request.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from functools import lru_cache
+from importlib import import_module
+from pathlib import Path
+
+import yaml
+
+from metrics_connect.catalog.schema import CatalogDoc, DimensionDef, FilterDef, MetricDef
+from metrics_connect.connectors.base import DatasetSpec
+from metrics_connect.connectors.registry import CONNECTORS, connector_class
+
+DATA_DIR = Path(__file__).parent / "data"
+AVERAGE_SUFFIX = ":average"
+
+
+class CatalogError(ValueError):
+    """A catalog that does not fit its format or its connector's datasets."""
+
+
+@dataclass(frozen=True)
+class Catalog:
+    doc: CatalogDoc
+    datasets: dict[str, DatasetSpec]
+
+    @property
+    def slug(self) -> str:
+        return self.doc.slug
+
+    @property
+    def name(self) -> str:
+        return self.doc.name
+
+    def metric(self, name: str) -> MetricDef | None:
+        return self.doc.metrics.get(name)
+
+    def dimension(self, name: str) -> DimensionDef | None:
+        return self.doc.dimensions.get(name)
+
+
+def connector_datasets(slug: str) -> dict[str, DatasetSpec] | None:
+    """The datasets a network's connector declares (None: the connector is not present)."""
+    if slug in CONNECTORS:
+        try:
+            return dict(connector_class(slug).datasets)
+        except (ImportError, AttributeError):
+            pass
+    try:
+        module = import_module(f"metrics_connect.connectors.{slug}.datasets")
+    except ImportError:
+        return None
+    datasets = getattr(module, "DATASETS", None)
+    return dict(datasets) if isinstance(datasets, dict) else None
+
+
+def _check_filter_fields(
+    where: str, filters: tuple[FilterDef, ...], datasets: list[DatasetSpec], doc: CatalogDoc
+) -> list[str]:
+    problems = []
+    for flt in filters:
+        ok = any(
+            flt.field in spec.breakdowns
+            or (spec.kind == "objects" and flt.field in spec.fields)
+            or flt.field in doc.datasets.get(spec.name, _NO_DATASET).pushdown_filters
+            for spec in datasets
+        )
+        if not ok:
+            problems.append(f"{where}: filter field {flt.field!r} fits no dataset")
+    return problems
+
+
+class _NoDataset:
+    pushdown_filters: tuple[str, ...] = ()
+
+
+_NO_DATASET = _NoDataset()
+
+
+def validate(doc: CatalogDoc, datasets: dict[str, DatasetSpec]) -> list[str]:
+    """Every problem of a catalog against its datasets (empty: valid)."""
+    problems: list[str] = []
+    all_specs = list(datasets.values())
+    for name in doc.datasets:
+        if name not in datasets:
+            problems.append(f"datasets.{name}: the connector has no such dataset")
+    for name, dim in doc.dimensions.items():
+        where = f"dimensions.{name}"
+        if dim.kind == "item":
+            spec = datasets.get(dim.dataset or "")
+            if spec is None or spec.kind != "objects":
+                problems.append(f"{where}: {dim.dataset!r} is not an objects dataset")
+        if dim.kind in ("category", "hour"):
+            ok = any(
+                dim.field in spec.breakdowns
+                or (spec.kind == "objects" and dim.field in spec.fields)
+                for spec in all_specs
+            )
+            if not ok:
+                problems.append(f"{where}: field {dim.field!r} is no breakdown or attribute")
+        scope = [datasets[dim.dataset]] if dim.dataset in datasets else all_specs
+        problems += _check_filter_fields(where, dim.filters, scope, doc)
+    for name, metric in doc.metrics.items():
+        where = f"metrics.{name}"
+        if name.endswith(AVERAGE_SUFFIX):
+            problems.append(f"{where}: `{AVERAGE_SUFFIX}` is a suffix of requests, not a metric")
+        for i, source in enumerate(metric.sources):
+            spec = datasets.get(source.dataset)
+            if spec is None:
+                problems.append(f"{where}.sources.{i}: unknown dataset {source.dataset!r}")
+                continue
+            if source.field is not None and source.field not in spec.fields:
+                problems.append(
+                    f"{where}.sources.{i}: {source.dataset} has no field {source.field!r}"
+                )
+            if source.aggregation == "period" and spec.kind != "period":
+                problems.append(f"{where}.sources.{i}: `period` needs a period dataset")
+            if source.aggregation == "attribute" and spec.kind != "objects":
+                problems.append(f"{where}.sources.{i}: `attribute` needs an objects dataset")
+            if source.aggregation == "count" and spec.kind != "objects" and not source.field:
+                problems.append(f"{where}.sources.{i}: `count` without field needs objects")
+            for dim_name in source.only_with:
+                if dim_name not in doc.dimensions:
+                    problems.append(f"{where}.sources.{i}: unknown dimension {dim_name!r}")
+            problems += _check_filter_fields(f"{where}.sources.{i}", source.filters, [spec], doc)
+        parts: tuple[str, ...] = ()
+        if metric.ratio is not None:
+            parts = (metric.ratio.numerator, metric.ratio.denominator)
+        parts += metric.sum_of
+        for part in parts:
+            if part not in doc.metrics:
+                problems.append(f"{where}: unknown part metric {part!r}")
+    problems += _cycles(doc)
+    for key, widget in doc.widgets.items():
+        where = f"widgets.{key}"
+        for metric_name in widget.metrics or ():
+            base = metric_name.removesuffix(AVERAGE_SUFFIX)
+            if base not in doc.metrics:
+                problems.append(f"{where}: unknown metric {metric_name!r}")
+        for dim_ref in widget.dimensions or ():
+            if isinstance(dim_ref, str) and dim_ref not in doc.dimensions:
+                problems.append(f"{where}: unknown dimension {dim_ref!r}")
+        if widget.component is not None and widget.component not in doc.components:
+            problems.append(f"{where}: unknown component {widget.component!r}")
+    return problems
+
+
+def _cycles(doc: CatalogDoc) -> list[str]:
+    def parts(metric: MetricDef) -> tuple[str, ...]:
+        ratio = (metric.ratio.numerator, metric.ratio.denominator) if metric.ratio else ()
+        return ratio + metric.sum_of
+
+    problems = []
+    for name in doc.metrics:
+        seen: set[str] = set()
+        stack = [name]
+        while stack:
+            current = stack.pop()
+            metric = doc.metrics.get(current)
+            if metric is None:
+                continue
+            for part in parts(metric):
+                if part == name:
+                    problems.append(f"metrics.{name}: defined in terms of itself")
+                    stack.clear()
+                    break
+                if part not in seen:
+                    seen.add(part)
+                    stack.append(part)
+    return problems
+
+
+def parse_catalog(text: str, datasets: dict[str, DatasetSpec]) -> Catalog:
+    raw = yaml.load(text, Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))
+    try:
+        doc = CatalogDoc.model_validate(raw)
+    except ValueError as exc:
+        raise CatalogError(str(exc)) from exc
+    problems = validate(doc, datasets)
+    if problems:
+        raise CatalogError(f"catalog {doc.slug}: " + "; ".join(problems))
+    return Catalog(doc=doc, datasets=datasets)
+
+
+def load_catalog_file(path: Path) -> Catalog | None:
+    """The catalog of one YAML file, or None when its connector is not in this build."""
+    slug = path.stem
+    datasets = connector_datasets(slug)
+    if datasets is None:
+        return None
+    catalog = parse_catalog(path.read_text(encoding="utf-8"), datasets)
+    if catalog.slug != slug:
+        raise CatalogError(f"{path.name}: slug {catalog.slug!r} differs from the file name")
+    return catalog
+
+
+@lru_cache(maxsize=1)
+def catalogs() -> dict[str, Catalog]:
+    """Every catalog whose connector is present, by slug (loaded once per process)."""
+    found: dict[str, Catalog] = {}
+    for path in sorted(DATA_DIR.glob("*.yaml")):
+        catalog = load_catalog_file(path)
+        if catalog is not None:
+            found[catalog.slug] = catalog
+    return found
+
+
+def get_catalog(slug: str) -> Catalog | None:
+    return catalogs().get(slug)

@@ -1,0 +1,321 @@
+"""Aggregation: the network's semantics for each metric, as pure functions over facts.
+
+- sum:       additive; the sum of daily values or of item values.
+- last:      stock; per group, the values of the last day that has data.
+- period:    period-unique; the network's own rows for the exact period, never summed
+             from days (within a group, its rows are the breakdown's values).
+- mean:      the mean of the values in the group.
+- count:     the number of distinct items (objects) in the group.
+- attribute: an item's attribute (not totalled).
+- ratio:     numerator and denominator aggregated first, then divided (x scale).
+- sum_of:    the sum of other metrics' aggregates.
+- :average:  the aggregate divided by the number of items of the group.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from datetime import date
+from typing import Any
+
+from metrics_connect.catalog.schema import FilterDef
+from metrics_connect.connectors.base import ObjectRow, Row, Scalar
+from metrics_connect.engine.facts import FactKey, PeriodKey
+from metrics_connect.engine.model import GroupDim, MetricNode, SourcePlan, WidgetError
+
+Key = tuple[str, ...]
+Value = int | float | str | None
+
+
+@dataclass
+class Facts:
+    """Everything a request reads: stored and freshly fetched rows, and what failed."""
+
+    today: date
+    rows: dict[FactKey, list[Row]] = field(default_factory=dict)
+    objects: dict[FactKey, list[ObjectRow]] = field(default_factory=dict)
+    periods: dict[PeriodKey, list[Row]] = field(default_factory=dict)
+    # Days stored per (dataset, variant); None: do not check (unit tests of pure rules).
+    coverage: dict[FactKey, set[date]] | None = None
+    # Data that could not be had: fetch errors and days no one ever stored.
+    failures: dict[FactKey | PeriodKey, WidgetError] = field(default_factory=dict)
+
+    def period_end(self, end: date) -> date:
+        """Period datasets answer up to today: a future end is read as today."""
+        return min(end, self.today)
+
+
+def _number(value: Any) -> float | int | None:
+    if isinstance(value, bool):
+        return int(value)
+    if isinstance(value, int | float):
+        return value
+    if isinstance(value, str):
+        try:
+            return float(value) if "." in value else int(value)
+        except ValueError:
+            return None
+    return None
+
+
+def _matches(flt: FilterDef, values: dict[str, Any]) -> bool:
+    actual = values.get(flt.field)
+    op = flt.operator.upper()
+    expected = flt.value
+    if op in ("EQUAL", "EQ", "=="):
+        return _same(actual, expected)
+    if op in ("NOT_EQUAL", "NEQ", "!="):
+        return not _same(actual, expected)
+    if op == "IN":
+        return any(_same(actual, v) for v in _as_list(expected))
+    if op == "NOT_IN":
+        return not any(_same(actual, v) for v in _as_list(expected))
+    if op in ("CONTAIN", "CONTAINS"):
+        return actual is not None and str(expected).lower() in str(actual).lower()
+    if op in ("NOT_CONTAIN", "NOT_CONTAINS"):
+        return actual is None or str(expected).lower() not in str(actual).lower()
+    left, right = _number(actual), _number(expected)
+    if left is None or right is None:
+        return False
+    if op == "GREATER_THAN":
+        return left > right
+    if op == "LESS_THAN":
+        return left < right
+    if op == "GREATER_THAN_OR_EQUAL":
+        return left >= right
+    if op == "LESS_THAN_OR_EQUAL":
+        return left <= right
+    raise WidgetError("unsupported_combination", f"Unknown filter operator {flt.operator!r}.")
+
+
+def _as_list(value: Any) -> list[Any]:
+    if isinstance(value, list | tuple | set):
+        return list(value)
+    return [value]
+
+
+def _same(actual: Any, expected: Any) -> bool:
+    if actual is None or expected is None:
+        return actual is expected
+    return str(actual).lower() == str(expected).lower()
+
+
+@dataclass
+class Record:
+    """A row or object, reduced to what aggregation reads."""
+
+    day: date | None
+    item: str | None
+    fields: dict[str, Any]  # keys or attributes
+    values: dict[str, Scalar]
+
+
+def records(plan: SourcePlan, facts: Facts, start: date, end: date) -> list[Record]:
+    key = (plan.dataset, plan.variant)
+    found: list[Record] = []
+    if plan.kind == "period":
+        pkey = (plan.dataset, plan.variant, start, facts.period_end(end))
+        if pkey in facts.failures:
+            raise facts.failures[pkey]
+        if start > facts.today:
+            return []
+        rows = facts.periods.get(pkey)
+        if rows is None:
+            raise WidgetError("data_not_available", f"No {plan.dataset} data for this period.")
+        found = [Record(None, None, r.keys, r.values) for r in rows]
+    else:
+        if key in facts.failures:
+            raise facts.failures[key]
+        if facts.coverage is not None and start <= facts.today:
+            covered = facts.coverage.get(key, set())
+            last = min(end, facts.today)
+            if not any(start <= d <= last for d in covered):
+                raise WidgetError(
+                    "data_not_available",
+                    f"No {plan.dataset} data for {start.isoformat()}..{last.isoformat()}: "
+                    "the network no longer serves it and it was not archived.",
+                )
+        if plan.kind == "objects":
+            found = [
+                Record(o.day, o.id, o.attributes, o.values)
+                for o in facts.objects.get(key, ())
+                if start <= o.day <= end
+            ]
+        else:
+            found = [
+                Record(r.day, None, r.keys, r.values)
+                for r in facts.rows.get(key, ())
+                if r.day is not None and start <= r.day <= end
+            ]
+    for flt in plan.local_filters:
+        found = [r for r in found if _matches(flt, r.fields if flt.field in r.fields else r.values)]
+    return found
+
+
+def group_key(record: Record, groups: Sequence[GroupDim]) -> Key:
+    parts = []
+    for group in groups:
+        if group.kind == "date":
+            parts.append(record.day.isoformat() if record.day else "")
+        elif group.kind == "item":
+            parts.append(record.item or "")
+        else:
+            value = record.fields.get(group.field or "")
+            parts.append("" if value is None else str(value))
+    return tuple(parts)
+
+
+def aggregate_source(
+    plan: SourcePlan, found: Iterable[Record], groups: Sequence[GroupDim]
+) -> dict[Key, Value]:
+    buckets: dict[Key, list[Record]] = defaultdict(list)
+    for record in found:
+        buckets[group_key(record, groups)].append(record)
+    result: dict[Key, Value] = {}
+    name = plan.field or ""
+    for key, bucket in buckets.items():
+        result[key] = _reduce(plan, name, bucket)
+    return result
+
+
+def _reduce(plan: SourcePlan, name: str, bucket: list[Record]) -> Value:
+    aggregation = plan.aggregation
+    if aggregation == "count":
+        if plan.field is None:
+            return len({r.item for r in bucket})
+        aggregation = "sum"
+    if aggregation == "attribute":
+        for record in bucket:
+            value = record.fields.get(name, record.values.get(name))
+            if value is not None:
+                return value if isinstance(value, int | float | str) else str(value)
+        return None
+    numbers: list[tuple[date | None, float | int]] = []
+    for record in bucket:
+        value = _number(record.values.get(name))
+        if value is not None:
+            numbers.append((record.day, value))
+    if not numbers:
+        return None
+    if aggregation == "last":
+        last_day = (
+            max(d for d, _ in numbers if d is not None) if any(d for d, _ in numbers) else None
+        )
+        return sum(v for d, v in numbers if d == last_day)
+    if aggregation == "mean":
+        return sum(v for _, v in numbers) / len(numbers)
+    return sum(v for _, v in numbers)
+
+
+def item_counts(
+    plan: SourcePlan, found: Iterable[Record], groups: Sequence[GroupDim]
+) -> dict[Key, int]:
+    items: dict[Key, set[str]] = defaultdict(set)
+    for record in found:
+        if record.item is not None:
+            items[group_key(record, groups)].add(record.item)
+    return {k: len(v) for k, v in items.items()}
+
+
+class Aggregator:
+    """Aggregates metric trees over one period, reusing each source's records."""
+
+    def __init__(self, facts: Facts, start: date, end: date) -> None:
+        self.facts = facts
+        self.start = start
+        self.end = end
+        self._records: dict[SourcePlan, list[Record]] = {}
+
+    def records(self, plan: SourcePlan) -> list[Record]:
+        found = self._records.get(plan)
+        if found is None:
+            found = records(plan, self.facts, self.start, self.end)
+            self._records[plan] = found
+        return found
+
+    def values(self, node: MetricNode, groups: Sequence[GroupDim]) -> dict[Key, Value]:
+        """The node's value per group key (only keys that have data)."""
+        groups = () if node.whole else tuple(groups)
+        if node.source is not None:
+            result = aggregate_source(node.source, self.records(node.source), groups)
+        elif node.ratio is not None:
+            result = self._ratio(node, groups)
+        else:
+            result = self._sum(node, groups)
+        if node.average:
+            counts = self.item_counts(node, groups)
+            result = {
+                k: (_number(v) / counts[k]) if counts.get(k) and _number(v) is not None else None  # type: ignore[operator]
+                for k, v in result.items()
+            }
+        return result
+
+    def item_counts(self, node: MetricNode, groups: Sequence[GroupDim]) -> dict[Key, int]:
+        for plan in node.sources():
+            if plan.kind == "objects":
+                return item_counts(plan, self.records(plan), groups)
+        return {}
+
+    def _ratio(self, node: MetricNode, groups: Sequence[GroupDim]) -> dict[Key, Value]:
+        assert node.ratio is not None
+        top, bottom = node.ratio
+        numerators = self.values(top, groups)
+        denominators = self.values(bottom, groups)
+        keys = set(numerators) | (set() if bottom.whole else set(denominators))
+        if top.whole:
+            keys |= set(denominators)
+        result: dict[Key, Value] = {}
+        for key in keys:
+            n = _number(numerators.get(key, numerators.get(()) if top.whole else None))
+            d = _number(denominators.get(key, denominators.get(()) if bottom.whole else None))
+            result[key] = ratio_value(n, d, node.scale, node.complement)
+        if not keys and not groups:
+            result[()] = None
+        return result
+
+    def _sum(self, node: MetricNode, groups: Sequence[GroupDim]) -> dict[Key, Value]:
+        parts = [self.values(p, groups) for p in node.sum_of]
+        result: dict[Key, Value] = {}
+        for key in set().union(*parts):
+            numbers = [_number(p.get(key)) for p in parts]
+            present = [n for n in numbers if n is not None]
+            result[key] = sum(present) if present else None
+        return result
+
+    def total(self, node: MetricNode) -> Value:
+        """The node's single figure over the period (no grouping)."""
+        values = self.values(node, ())
+        if () in values:
+            return values[()]
+        return empty_value(node)
+
+
+def empty_value(node: MetricNode) -> Value:
+    """A metric's value when no record falls in the period: 0 for counts and sums."""
+    if (
+        node.source is not None
+        and node.source.aggregation in ("sum", "count", "period")
+        and not node.average
+    ):
+        return 0
+    if node.sum_of and all(empty_value(p) == 0 for p in node.sum_of):
+        return 0
+    return None
+
+
+def ratio_value(
+    n: float | int | None, d: float | int | None, scale: float, complement: bool
+) -> Value:
+    if n is None or d is None or d == 0:
+        return None
+    share = n / d
+    return scale * (1 - share) if complement else scale * share
+
+
+def clean(value: Value) -> Value:
+    """Round floats for the wire (4 decimals); whole floats of counts stay exact."""
+    if isinstance(value, float):
+        return round(value, 4)
+    return value

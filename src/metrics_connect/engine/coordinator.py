@@ -1,0 +1,177 @@
+"""The fetch coordinator: run planned fetches through the connector, once each.
+
+- At most `settings.fetch_concurrency` upstream fetches at once per integration.
+- Identical fetches (same integration, dataset, variant, days) share one upstream call:
+  in-process through a shared future; across processes through a Redis lock when
+  `settings.redis_url` is set (the waiter re-reads the store before fetching).
+- What a fetch returns is stored (FactStore.store, origin "engine") before it is read.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+from collections.abc import Awaitable, Callable
+from datetime import datetime
+from typing import Any
+
+from metrics_connect import clock
+from metrics_connect.connectors.base import Connector, DatasetSpec, FetchRequest, UpstreamError
+from metrics_connect.engine.facts import FactStore, days_between, variant_key
+from metrics_connect.engine.plan import PlannedFetch
+from metrics_connect.logging_setup import get_logger
+
+log = get_logger("metrics_connect.engine")
+
+FetchKey = tuple[int, str, str, str, str]
+LOCK_TIMEOUT_SECONDS = 120
+
+
+def fetch_key(integration_id: int, request: FetchRequest) -> FetchKey:
+    return (
+        integration_id,
+        request.dataset,
+        variant_key(request),
+        request.start.isoformat(),
+        request.end.isoformat(),
+    )
+
+
+class FetchCoordinator:
+    def __init__(self, store: FactStore, concurrency: int, redis_url: str | None) -> None:
+        self.store = store
+        self.concurrency = max(1, concurrency)
+        self.redis_url = redis_url
+        self._redis: Any = None
+        self._inflight: dict[FetchKey, asyncio.Future[None]] = {}
+        self._semaphores: dict[int, asyncio.Semaphore] = {}
+        self.upstream_fetches = 0  # fetches this process made (benchmarks, tests)
+
+    def _semaphore(self, integration_id: int) -> asyncio.Semaphore:
+        semaphore = self._semaphores.get(integration_id)
+        if semaphore is None:
+            semaphore = asyncio.Semaphore(self.concurrency)
+            self._semaphores[integration_id] = semaphore
+        return semaphore
+
+    async def run(
+        self,
+        integration_id: int,
+        timezone: str,
+        connector: Connector,
+        specs: dict[str, DatasetSpec],
+        fetches: list[PlannedFetch],
+    ) -> dict[PlannedFetch, UpstreamError]:
+        """Run every fetch; the errors of those that failed, by fetch."""
+
+        async def one(planned: PlannedFetch) -> tuple[PlannedFetch, UpstreamError | None]:
+            spec = specs[planned.request.dataset]
+            try:
+                await self._shared(
+                    fetch_key(integration_id, planned.request),
+                    lambda: self._fetch(integration_id, timezone, connector, spec, planned),
+                )
+            except UpstreamError as exc:
+                return planned, exc
+            return planned, None
+
+        results = await asyncio.gather(*(one(p) for p in fetches))
+        return {planned: error for planned, error in results if error is not None}
+
+    async def _shared(self, key: FetchKey, work: Callable[[], Awaitable[None]]) -> None:
+        running = self._inflight.get(key)
+        if running is not None:
+            await asyncio.shield(running)
+            return
+        future: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        self._inflight[key] = future
+        try:
+            await self._locked(key, work)
+        except BaseException as exc:
+            future.set_exception(exc)
+            # Retrieved here so that no "exception was never retrieved" is logged.
+            future.exception()
+            raise
+        else:
+            future.set_result(None)
+        finally:
+            self._inflight.pop(key, None)
+
+    async def _locked(self, key: FetchKey, work: Callable[[], Awaitable[None]]) -> None:
+        if not self.redis_url:
+            await work()
+            return
+        redis = self._client()
+        name = "metrics-connect:fetch:" + hashlib.sha256(repr(key).encode()).hexdigest()
+        lock = redis.lock(name, timeout=LOCK_TIMEOUT_SECONDS, blocking_timeout=LOCK_TIMEOUT_SECONDS)
+        async with lock:
+            if await self._stored_since_lock(key):
+                return
+            await work()
+
+    def _client(self) -> Any:
+        if self._redis is None:
+            from redis.asyncio import Redis
+
+            self._redis = Redis.from_url(str(self.redis_url))
+        return self._redis
+
+    async def _stored_since_lock(self, key: FetchKey) -> bool:
+        """Another process may have fetched this chunk while we waited for the lock."""
+        integration_id, dataset, variant, start_text, end_text = key
+        start, end = (
+            datetime.fromisoformat(start_text).date(),
+            datetime.fromisoformat(end_text).date(),
+        )
+        snapshot = await self.store.load(
+            integration_id,
+            day_keys=[(dataset, variant)],
+            period_keys=[(dataset, variant, start, end)],
+            start=start,
+            end=end,
+            with_facts=False,
+        )
+        recent = clock.now().timestamp() - 60
+        period = snapshot.periods.get((dataset, variant, start, end))
+        if period is not None:
+            return period.fetched_at.timestamp() >= recent
+        coverage = snapshot.coverage.get((dataset, variant), {})
+        return all(
+            d in coverage and coverage[d].fetched_at.timestamp() >= recent
+            for d in days_between(start, end)
+        )
+
+    async def _fetch(
+        self,
+        integration_id: int,
+        timezone: str,
+        connector: Connector,
+        spec: DatasetSpec,
+        planned: PlannedFetch,
+    ) -> None:
+        async with self._semaphore(integration_id):
+            started = clock.now()
+            result = await connector.fetch(planned.request)
+            self.upstream_fetches += 1
+        await self.store.store(
+            integration_id,
+            spec,
+            planned.request,
+            result,
+            fetched_at=started,
+            timezone=timezone,
+            origin="engine",
+        )
+        log.debug(
+            "engine_fetch",
+            dataset=spec.name,
+            start=planned.request.start.isoformat(),
+            end=planned.request.end.isoformat(),
+            rows=len(result.rows),
+            objects=len(result.objects),
+        )
+
+    async def close(self) -> None:
+        if self._redis is not None:
+            await self._redis.aclose()
+            self._redis = None

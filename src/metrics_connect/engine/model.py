@@ -1,0 +1,132 @@
+"""The engine's vocabulary: resolved widgets, metric trees, source plans, widget errors."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date
+from typing import Any, Literal
+
+from metrics_connect.catalog.schema import Aggregation, FilterDef
+from metrics_connect.connectors.base import DatasetKind, FetchRequest, Filter
+from metrics_connect.engine.facts import variant_key
+
+GroupKind = Literal["date", "hour", "category", "item"]
+
+
+class WidgetError(Exception):
+    """A widget that cannot be answered: {"error": {"code", "message"}} in its place."""
+
+    def __init__(self, code: str, message: str) -> None:
+        super().__init__(message)
+        self.code = code
+        self.message = message
+
+    def body(self) -> dict[str, Any]:
+        return {"error": {"code": self.code, "message": self.message}}
+
+
+@dataclass(frozen=True)
+class GroupDim:
+    """A dimension that groups: its name, label, how a record yields its value."""
+
+    name: str
+    label: str
+    kind: GroupKind
+    field: str | None = None
+    value_labels: tuple[tuple[str, str], ...] = ()
+    values: tuple[str, ...] = ()
+    label_field: str | None = None
+
+    def value_label(self, value: str) -> str:
+        for raw, label in self.value_labels:
+            if raw == value:
+                return label
+        return value
+
+
+@dataclass(frozen=True)
+class SourcePlan:
+    """One metric's source, specialised for a widget: what to fetch and how to aggregate."""
+
+    dataset: str
+    kind: DatasetKind
+    field: str | None
+    aggregation: Aggregation
+    breakdowns: tuple[str, ...]
+    pushdown: tuple[Filter, ...]
+    options: tuple[tuple[str, str], ...]
+    local_filters: tuple[FilterDef, ...]
+    groups: tuple[GroupDim, ...]
+
+    def fetch_request(self, start: date, end: date) -> FetchRequest:
+        return FetchRequest(
+            dataset=self.dataset,
+            start=start,
+            end=end,
+            breakdowns=self.breakdowns,
+            filters=self.pushdown,
+            options=self.options,
+        )
+
+    @property
+    def variant(self) -> str:
+        return variant_key(self.fetch_request(date.min, date.min))
+
+
+@dataclass(frozen=True)
+class MetricNode:
+    """A metric of a widget: a source, a ratio of two nodes, or a sum of nodes."""
+
+    name: str
+    label: str
+    unit: str
+    source: SourcePlan | None = None
+    ratio: tuple[MetricNode, MetricNode] | None = None
+    scale: float = 1.0
+    complement: bool = False
+    sum_of: tuple[MetricNode, ...] = ()
+    # `name:average`: the mean per item of the widget's item dimension.
+    average: bool = False
+    # A ratio part that cannot split by the widget's dimensions: its total serves each row.
+    whole: bool = False
+
+    def sources(self) -> list[SourcePlan]:
+        found: list[SourcePlan] = []
+        if self.source is not None:
+            found.append(self.source)
+        if self.ratio is not None:
+            found += self.ratio[0].sources() + self.ratio[1].sources()
+        for part in self.sum_of:
+            found += part.sources()
+        return found
+
+    @property
+    def additive(self) -> bool:
+        """Whether a Total row can aggregate it (period-unique and attributes cannot)."""
+        if self.source is not None:
+            return self.source.aggregation not in ("period", "attribute")
+        if self.sum_of:
+            return all(p.additive for p in self.sum_of)
+        return True
+
+
+@dataclass
+class ResolvedWidget:
+    id: str
+    component: str
+    reference_key: str | None
+    metrics: list[MetricNode] = field(default_factory=list)
+    groups: list[GroupDim] = field(default_factory=list)
+    item_dataset: str | None = None
+    sort: list[str] = field(default_factory=list)
+    combine: str = "first"
+    chart_type: str | None = None
+    custom: dict[str, Any] | None = None
+    deprecated: str | None = None
+    error: WidgetError | None = None
+
+    def sources(self) -> list[SourcePlan]:
+        found: list[SourcePlan] = []
+        for metric in self.metrics:
+            found += metric.sources()
+        return found

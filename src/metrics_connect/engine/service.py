@@ -1,0 +1,333 @@
+"""The engine's entry points: load the request's integration, answer its widgets.
+
+`run_get_data` is what POST /metrics/get-data and the async jobs call:
+resolve every widget -> merge needs -> read the store (a few selects) -> fetch what is
+missing or stale (planner + coordinator) -> aggregate -> render. Widgets fail one by one.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Any
+
+from sqlalchemy import select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from metrics_connect import clock
+from metrics_connect.accounts.models import Customer, CustomerIntegration
+from metrics_connect.api.errors import ApiError
+from metrics_connect.api.schemas.metrics import GetDataRequest
+from metrics_connect.catalog.loader import Catalog, get_catalog
+from metrics_connect.connectors.base import (
+    Connector,
+    ConnectorContext,
+    IntegrationExpired,
+    IntegrationRevoked,
+    UpstreamError,
+)
+from metrics_connect.connectors.registry import connector_class
+from metrics_connect.engine.aggregate import Aggregator, Facts
+from metrics_connect.engine.components import render
+from metrics_connect.engine.coordinator import FetchCoordinator
+from metrics_connect.engine.facts import FactSnapshot, FactStore, account_today
+from metrics_connect.engine.model import ResolvedWidget, WidgetError
+from metrics_connect.engine.plan import Needs, PlannedFetch, collect_needs, plan_fetches
+from metrics_connect.engine.resolve import resolve_widget
+from metrics_connect.runtime import Runtime
+
+ENGINE_SERVICE = "metrics_engine"
+
+
+class Engine:
+    """The per-process parts of the engine: fact store and fetch coordinator."""
+
+    def __init__(self, runtime: Runtime) -> None:
+        self.runtime = runtime
+        self.store = FactStore(runtime.db)
+        self.coordinator = FetchCoordinator(
+            self.store, runtime.settings.fetch_concurrency, runtime.settings.redis_url
+        )
+
+    def connector(self, integration: CustomerIntegration) -> Connector:
+        runtime = self.runtime
+        ctx = ConnectorContext(
+            integration_uuid=integration.uuid,
+            external_id=integration.external_id,
+            credentials=runtime.vault.decrypt_json(integration.credentials_encrypted),
+            timezone=integration.timezone,
+            http=runtime.http_client(integration.slug),
+            base_url=runtime.upstream_base_url(integration.slug),
+            settings=runtime.settings,
+        )
+        return connector_class(integration.slug)(ctx)
+
+
+def engine_for(runtime: Runtime) -> Engine:
+    engine = runtime.services.get(ENGINE_SERVICE)
+    if engine is None:
+        engine = Engine(runtime)
+        runtime.services[ENGINE_SERVICE] = engine
+
+        async def _close(rt: Runtime) -> None:
+            await engine.coordinator.close()
+
+        runtime.on_shutdown(_close)
+    assert isinstance(engine, Engine)
+    return engine
+
+
+async def load_request_integration(
+    session: AsyncSession, customer: Customer, integration_uuid: str
+) -> CustomerIntegration:
+    """The customer's integration: 404 if not theirs, 409 {"status"} if not active."""
+    integration: CustomerIntegration | None = await session.scalar(
+        select(CustomerIntegration).where(
+            CustomerIntegration.uuid == integration_uuid,
+            CustomerIntegration.customer_id == customer.id,
+        )
+    )
+    if integration is None:
+        raise ApiError(404, "Customer integration not found")
+    if integration.status != "active":
+        raise ApiError(
+            409,
+            f"The integration is {integration.status}; reconnect it to read its metrics.",
+            {"status": integration.status},
+        )
+    return integration
+
+
+def _periods(request: GetDataRequest) -> list[tuple[date, date]]:
+    periods = [(request.start, request.end)]
+    if request.comparison_start is not None and request.comparison_end is not None:
+        periods.append((request.comparison_start, request.comparison_end))
+    return periods
+
+
+async def _mark_integration(
+    runtime: Runtime, integration: CustomerIntegration, error: UpstreamError
+) -> None:
+    status = "revoked" if isinstance(error, IntegrationRevoked) else "expired"
+    async with runtime.db.session() as session:
+        await session.execute(
+            update(CustomerIntegration)
+            .where(CustomerIntegration.id == integration.id)
+            .values(status=status, status_reason=error.message[:1000], updated_at=clock.now())
+        )
+        await session.commit()
+    integration.status = status
+
+
+async def _load(
+    store: FactStore, integration_id: int, needs: Needs, *, with_facts: bool = True
+) -> FactSnapshot:
+    assert needs.span is not None
+    return await store.load(
+        integration_id,
+        day_keys=needs.day_keys,
+        object_keys=needs.object_keys,
+        period_keys=needs.periods,
+        start=needs.span[0],
+        end=needs.span[1],
+        with_facts=with_facts,
+    )
+
+
+def _facts(snapshot: FactSnapshot, today: date) -> Facts:
+    return Facts(
+        today=today,
+        rows=snapshot.rows,
+        objects=snapshot.objects,
+        periods={k: v.rows for k, v in snapshot.periods.items()},
+        coverage={k: set(v) for k, v in snapshot.coverage.items()},
+    )
+
+
+def _unserved(catalog: Catalog | None, slug: str, request: GetDataRequest) -> dict[str, Any]:
+    error = WidgetError("unsupported_combination", f"{slug} is not served by this deployment.")
+    return {w.id: error.body() for w in request.metrics}
+
+
+async def run_get_data(
+    runtime: Runtime,
+    integration: CustomerIntegration,
+    request: GetDataRequest,
+    *,
+    explain: bool = False,
+) -> dict[str, Any]:
+    """The response body keyed by widget id (or, with explain, the plan)."""
+    catalog = get_catalog(integration.slug)
+    if catalog is None:
+        return _unserved(catalog, integration.slug, request)
+    engine = engine_for(runtime)
+    widgets = [resolve_widget(catalog, w) for w in request.metrics]
+    now = clock.now()
+    today = account_today(now, integration.timezone)
+    periods = _periods(request)
+    plans = [plan for w in widgets if w.error is None for plan in w.sources()]
+    needs = collect_needs(plans, periods, today) if plans else Needs()
+    snapshot = await _load(engine.store, integration.id, needs) if plans else FactSnapshot()
+    fetches = plan_fetches(needs, snapshot, catalog.datasets, now=now, today=today) if plans else []
+    if explain:
+        return _explain(engine, integration, catalog, widgets, needs, snapshot, fetches, today)
+
+    failures: dict[Any, WidgetError] = {}
+    if fetches:
+        connector = engine.connector(integration)
+        errors = await engine.coordinator.run(
+            integration.id, integration.timezone, connector, catalog.datasets, fetches
+        )
+        failures = _failures(errors)
+        lost = next(
+            (e for e in errors.values() if isinstance(e, IntegrationExpired | IntegrationRevoked)),
+            None,
+        )
+        if lost is not None:
+            await _mark_integration(runtime, integration, lost)
+        snapshot = await _load(engine.store, integration.id, needs)
+    facts = _facts(snapshot, today)
+    facts.failures.update(failures)
+
+    current = Aggregator(facts, request.start, request.end)
+    previous = (
+        Aggregator(facts, request.comparison_start, request.comparison_end)
+        if request.comparison_start is not None and request.comparison_end is not None
+        else None
+    )
+    body: dict[str, Any] = {}
+    for widget in widgets:
+        if widget.error is not None:
+            body[widget.id] = widget.error.body()
+            continue
+        body[widget.id] = _render_one(widget, current, previous)
+    return body
+
+
+def _render_one(
+    widget: ResolvedWidget, current: Aggregator, previous: Aggregator | None
+) -> dict[str, Any]:
+    """The widget's body; a comparison period without data leaves the comparison null."""
+    try:
+        return render(widget, current, previous)
+    except WidgetError as exc:
+        if previous is None:
+            return exc.body()
+        try:
+            body = render(widget, current, None)
+        except WidgetError:
+            return exc.body()
+        if "comparison" not in body:
+            return body
+        body["comparison"] = {key: None for key in body["comparison"]}
+        return body
+
+
+def _failures(errors: dict[PlannedFetch, UpstreamError]) -> dict[Any, WidgetError]:
+    """Fetch errors by the fact key they leave unanswered (stale data still serves)."""
+    failed: dict[Any, WidgetError] = {}
+    for planned, error in errors.items():
+        if planned.reason != "missing":
+            continue
+        key = planned.key
+        if len(key) == 2:
+            key = (key[0], key[1])
+        failed[key] = WidgetError(error.code, error.message)
+    return failed
+
+
+def _explain(
+    engine: Engine,
+    integration: CustomerIntegration,
+    catalog: Catalog,
+    widgets: list[ResolvedWidget],
+    needs: Needs,
+    snapshot: FactSnapshot,
+    fetches: list[PlannedFetch],
+    today: date,
+) -> dict[str, Any]:
+    """The plan, without a single upstream call."""
+    connector = engine.connector(integration) if fetches else None
+    widget_plans: dict[str, Any] = {}
+    for widget in widgets:
+        if widget.error is not None:
+            widget_plans[widget.id] = widget.error.body()
+            continue
+        widget_plans[widget.id] = {
+            "component": widget.component,
+            "dimensions": [g.name for g in widget.groups],
+            "deprecated": widget.deprecated,
+            "metrics": [_explain_node(m) for m in widget.metrics],
+        }
+    stored = []
+    for key, days in sorted(needs.days.items()):
+        covered = snapshot.coverage.get(key, {})
+        stored.append(
+            {
+                "dataset": key[0],
+                "variant": key[1],
+                "days_needed": len(days),
+                "days_stored": sum(1 for d in days if d in covered),
+                "days_settled": sum(1 for d in days if d in covered and covered[d].settled),
+            }
+        )
+    for pkey in sorted(needs.periods):
+        held = snapshot.periods.get(pkey)
+        stored.append(
+            {
+                "dataset": pkey[0],
+                "variant": pkey[1],
+                "period": [pkey[2].isoformat(), pkey[3].isoformat()],
+                "stored": held is not None,
+                "settled": bool(held and held.settled),
+            }
+        )
+    planned = []
+    for fetch in fetches:
+        calls = connector.plan_calls(fetch.request) if connector is not None else []
+        planned.append(
+            {
+                "dataset": fetch.request.dataset,
+                "variant": fetch.key[1],
+                "start": fetch.request.start.isoformat(),
+                "end": fetch.request.end.isoformat(),
+                "reason": fetch.reason,
+                "calls": [
+                    {"method": c.method, "path": c.path, "params": dict(c.params)} for c in calls
+                ],
+            }
+        )
+    return {
+        "explain": {
+            "integration": {
+                "uuid": integration.uuid,
+                "slug": catalog.slug,
+                "timezone": integration.timezone,
+            },
+            "account_today": today.isoformat(),
+            "widgets": widget_plans,
+            "store": stored,
+            "fetches": planned,
+            "upstream_calls": sum(len(p["calls"]) for p in planned),
+        }
+    }
+
+
+def _explain_node(node: Any) -> dict[str, Any]:
+    out: dict[str, Any] = {"name": node.name, "label": node.label, "unit": node.unit}
+    if node.source is not None:
+        src = node.source
+        out["source"] = {
+            "dataset": src.dataset,
+            "field": src.field,
+            "aggregation": src.aggregation,
+            "breakdowns": list(src.breakdowns),
+            "variant": src.variant,
+        }
+    if node.ratio is not None:
+        out["ratio"] = [_explain_node(node.ratio[0]), _explain_node(node.ratio[1])]
+        out["scale"] = node.scale
+    if node.sum_of:
+        out["sum_of"] = [_explain_node(p) for p in node.sum_of]
+    if node.average:
+        out["average_per_item"] = True
+    return out
