@@ -1,0 +1,664 @@
+"""The emulated GA4 property: deterministic visitors, sessions and events, day by day.
+
+Every day (in the property's time zone) is generated from its own seed, so any day can
+be produced alone and in any order. Users are real identities across days: a session
+belongs either to a new user (created that day) or to a returning user created on an
+earlier day, so a period's unique users are the property's own count for that period:
+never less than its busiest day and less than the sum of its days.
+
+This module is also the raw truth that tests compute reference figures from
+(`PropertyData.sessions`), independently of the report engine in `report.py`.
+"""
+
+from __future__ import annotations
+
+import itertools
+import random
+from collections import OrderedDict
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
+from zoneinfo import ZoneInfo
+
+from metrics_connect.sandbox.accounts import GA4_CURRENCY, GA4_PROPERTY_ID, GA4_TIMEZONE
+
+KEY_EVENTS = frozenset({"purchase", "generate_lead"})
+
+# Additive per-event (or per-session) values, in this fixed order.
+VALUE_FIELDS = (
+    "eventCount",
+    "screenPageViews",
+    "keyEvents",
+    "eventValue",
+    "userEngagementDuration",
+    "sessionDuration",
+    "purchaseRevenue",
+    "grossPurchaseRevenue",
+    "refundAmount",
+    "totalAdRevenue",
+    "totalRevenue",
+    "transactions",
+    "ecommercePurchases",
+    "addToCarts",
+    "checkouts",
+    "itemViewEvents",
+    "firstPurchases",
+    "itemsViewed",
+    "itemsAddedToCart",
+    "itemsPurchased",
+    "itemRevenue",
+)
+# Sparse values: only the fields that are not zero.
+Values = dict[str, float]
+
+
+@dataclass(frozen=True)
+class Page:
+    path: str
+    title: str
+
+
+PAGES = (
+    Page("/", "Acme Coffee Roasters | Specialty coffee"),
+    Page("/shop", "Shop | Acme Coffee Roasters"),
+    Page("/shop/beans/ethiopia-yirgacheffe", "Ethiopia Yirgacheffe 250g | Acme Coffee"),
+    Page("/shop/beans/brazil-cerrado", "Brazil Cerrado 250g | Acme Coffee"),
+    Page("/shop/beans/colombia-huila", "Colombia Huila 250g | Acme Coffee"),
+    Page("/shop/beans/espresso-blend", "Espresso Blend 1kg | Acme Coffee"),
+    Page("/shop/equipment/v60-dripper", "V60 Dripper | Acme Coffee"),
+    Page("/shop/equipment/hand-grinder", "Hand Grinder | Acme Coffee"),
+    Page("/subscriptions", "Coffee subscription | Acme Coffee"),
+    Page("/blog/how-to-brew-pour-over", "How to brew pour-over coffee | Acme Coffee"),
+    Page("/blog/espresso-at-home", "Espresso at home: a beginner's guide | Acme Coffee"),
+    Page("/about", "About us | Acme Coffee Roasters"),
+    Page("/contact", "Contact | Acme Coffee Roasters"),
+    Page("/cart", "Cart | Acme Coffee Roasters"),
+    Page("/checkout", "Checkout | Acme Coffee Roasters"),
+    Page("/checkout/thank-you", "Thank you for your order | Acme Coffee Roasters"),
+)
+PAGE_TITLES = {p.path: p.title for p in PAGES}
+BROWSE_PAGES = [p.path for p in PAGES[:13]]
+BROWSE_WEIGHTS = [16, 14, 8, 9, 6, 5, 4, 3, 5, 7, 6, 2, 2]
+_BROWSE_CUM = list(itertools.accumulate(BROWSE_WEIGHTS))
+_EXTRA_PAGES_CUM = list(itertools.accumulate([12, 22, 22, 16, 12, 9, 7]))
+_HOUR_CUM = list(
+    itertools.accumulate(
+        [1, 1, 1, 1, 1, 2, 3, 5, 7, 8, 8, 9, 10, 9, 8, 8, 8, 8, 9, 10, 10, 8, 5, 3]
+    )
+)
+
+# Product page -> (item name, unit price in GA4_CURRENCY)
+PRODUCTS = {
+    "/shop/beans/ethiopia-yirgacheffe": ("Ethiopia Yirgacheffe 250g", 69.90),
+    "/shop/beans/brazil-cerrado": ("Brazil Cerrado 250g", 49.90),
+    "/shop/beans/colombia-huila": ("Colombia Huila 250g", 59.90),
+    "/shop/beans/espresso-blend": ("Espresso Blend 1kg", 149.90),
+    "/shop/equipment/v60-dripper": ("V60 Dripper", 129.00),
+    "/shop/equipment/hand-grinder": ("Hand Grinder", 399.00),
+    "/subscriptions": ("Coffee Subscription - Monthly", 89.90),
+}
+
+GOOGLE_ADS_ACCOUNT = "Acme Coffee - Google Ads"
+GOOGLE_ADS_CAMPAIGNS = {
+    "Brand - Acme Coffee": ("acme coffee", "acme coffee roasters", "acme cafe"),
+    "Generic - Specialty Coffee": (
+        "specialty coffee beans",
+        "buy coffee beans online",
+        "fresh roasted coffee",
+    ),
+    "Shopping - Beans": ("coffee beans 250g", "espresso blend"),
+}
+
+
+@dataclass(frozen=True)
+class Acquisition:
+    """A session's (or a user's first) traffic source."""
+
+    channel: str
+    source: str
+    medium: str
+    campaign: str
+    platform: str
+    ad_content: str = "(not set)"
+    term: str = "(not set)"
+    ads_campaign: str = "(not set)"
+    ads_keyword: str = "(not set)"
+    ads_account: str = "(not set)"
+    landing_query: str = ""
+
+
+def _acquisition(rng: random.Random, returning: bool) -> Acquisition:
+    weights = {
+        "Organic Search": 34,
+        "Direct": 26 if returning else 14,
+        "Paid Search": 14,
+        "Organic Social": 9,
+        "Paid Social": 8,
+        "Email": 8 if returning else 2,
+        "Referral": 5,
+        "Unassigned": 1,
+    }
+    channel = rng.choices(list(weights), list(weights.values()))[0]
+    if channel == "Organic Search":
+        source = rng.choices(["google", "bing", "duckduckgo"], [88, 9, 3])[0]
+        return Acquisition(channel, source, "organic", "(organic)", "(not set)")
+    if channel == "Direct":
+        return Acquisition(channel, "(direct)", "(none)", "(direct)", "(not set)")
+    if channel == "Paid Search":
+        campaign = rng.choices(list(GOOGLE_ADS_CAMPAIGNS), [30, 45, 25])[0]
+        keyword = rng.choice(GOOGLE_ADS_CAMPAIGNS[campaign])
+        return Acquisition(
+            channel,
+            "google",
+            "cpc",
+            campaign,
+            "Google Ads",
+            ads_campaign=campaign,
+            ads_keyword=keyword,
+            ads_account=GOOGLE_ADS_ACCOUNT,
+            landing_query="?gad_source=1",
+        )
+    if channel == "Organic Social":
+        source = rng.choices(["instagram.com", "l.facebook.com", "pinterest.com"], [6, 3, 1])[0]
+        return Acquisition(channel, source, "referral", "(referral)", "(not set)")
+    if channel == "Paid Social":
+        source = rng.choice(["facebook", "instagram"])
+        campaign = rng.choices(
+            ["always_on_prospecting", "retargeting_cart", "launch_geisha"], [5, 3, 2]
+        )[0]
+        content = rng.choice(["carousel_beans", "video_brew_guide", "static_offer"])
+        term = rng.choice(["coffee_lovers", "lookalike_1pct", "site_visitors_30d"])
+        query = f"?utm_source={source}&utm_medium=paid&utm_campaign={campaign}"
+        return Acquisition(
+            channel, source, "paid", campaign, "Manual", content, term, landing_query=query
+        )
+    if channel == "Email":
+        campaign = rng.choices(["newsletter_weekly", "cart_recovery"], [4, 1])[0]
+        content = rng.choice(["header_cta", "footer_link"])
+        query = f"?utm_source=newsletter&utm_medium=email&utm_campaign={campaign}"
+        return Acquisition(
+            channel, "newsletter", "email", campaign, "Manual", content, landing_query=query
+        )
+    if channel == "Referral":
+        source = rng.choice(["coffeereview.com", "blog.roasters.net", "reddit.com"])
+        return Acquisition(channel, source, "referral", "(referral)", "(not set)")
+    return Acquisition("Unassigned", "(not set)", "(not set)", "(not set)", "(not set)")
+
+
+GEO = (
+    # country, region, city, weight
+    ("Brazil", "State of Sao Paulo", "Sao Paulo", 30),
+    ("Brazil", "State of Sao Paulo", "Campinas", 5),
+    ("Brazil", "State of Rio de Janeiro", "Rio de Janeiro", 12),
+    ("Brazil", "State of Minas Gerais", "Belo Horizonte", 7),
+    ("Brazil", "State of Parana", "Curitiba", 6),
+    ("Brazil", "State of Rio Grande do Sul", "Porto Alegre", 5),
+    ("Brazil", "Federal District", "Brasilia", 5),
+    ("Brazil", "State of Bahia", "Salvador", 3),
+    ("Brazil", "State of Pernambuco", "Recife", 3),
+    ("Brazil", "(not set)", "(not set)", 2),
+    ("Portugal", "Lisbon", "Lisbon", 4),
+    ("Portugal", "Porto District", "Porto", 2),
+    ("United States", "New York", "New York", 3),
+    ("United States", "Florida", "Miami", 2),
+    ("United States", "California", "San Francisco", 1),
+    ("Argentina", "Buenos Aires", "Buenos Aires", 2),
+    ("Germany", "Berlin", "Berlin", 1),
+    ("United Kingdom", "England", "London", 1),
+    ("Japan", "Tokyo", "Tokyo", 1),
+)
+AGE_BRACKETS = (
+    ("18-24", 12),
+    ("25-34", 33),
+    ("35-44", 26),
+    ("45-54", 15),
+    ("55-64", 9),
+    ("65+", 5),
+)
+
+
+@dataclass(frozen=True)
+class User:
+    user_id: int
+    created: date
+    first_acquisition: Acquisition
+    country: str
+    region: str
+    city: str
+    device: str
+    gender: str
+    age: str
+    buyer_affinity: float
+
+
+@dataclass
+class Hit:
+    """Events of one name on one page within a session (GA4 counts each event)."""
+
+    event_name: str
+    page_path: str
+    values: Values
+
+
+@dataclass
+class ItemLine:
+    item_name: str
+    values: Values
+
+
+@dataclass
+class Session:
+    session_id: int
+    day: date
+    start_minute: int  # minutes after local midnight
+    user: User
+    new_user: bool
+    engaged: bool
+    acquisition: Acquisition
+    device: str
+    landing_page: str
+    hits: list[Hit] = field(default_factory=list)
+    items: list[ItemLine] = field(default_factory=list)
+    totals: Values = field(default_factory=dict)
+
+    @property
+    def active(self) -> bool:
+        """GA4's active user: an engaged session or a first visit."""
+        return self.engaged or self.new_user
+
+    def value(self, name: str) -> float:
+        return self.totals.get(name, 0.0)
+
+
+@dataclass(frozen=True)
+class GoogleAdsRow:
+    """Linked Google Ads cost data per day, campaign and keyword."""
+
+    day: date
+    campaign: str
+    keyword: str
+    impressions: int
+    clicks: int
+    cost: float
+
+
+@dataclass(frozen=True)
+class SearchConsoleRow:
+    """Linked Search Console data per day, landing page, country and device."""
+
+    day: date
+    landing_page: str
+    country: str
+    device: str
+    impressions: int
+    clicks: int
+    position_sum: float  # average position * impressions
+
+
+@dataclass
+class Day:
+    day: date
+    sessions: list[Session]
+    google_ads: list[GoogleAdsRow]
+    search_console: list[SearchConsoleRow]
+
+
+_DAYS: OrderedDict[tuple[int, int, date], Day] = OrderedDict()
+_USERS: OrderedDict[tuple[int, int], User] = OrderedDict()
+
+
+class PropertyData:
+    """One GA4 property's raw data, generated lazily and cached by day."""
+
+    def __init__(
+        self,
+        property_id: str = GA4_PROPERTY_ID,
+        timezone: str = GA4_TIMEZONE,
+        currency: str = GA4_CURRENCY,
+        *,
+        seed: int = 4,
+        base_sessions: int = 150,
+        cache_days: int = 800,
+    ) -> None:
+        self.property_id = property_id
+        self.timezone = timezone
+        self.tz = ZoneInfo(timezone)
+        self.currency = currency
+        self.seed = seed
+        self.base_sessions = base_sessions
+        self._cache_days = cache_days
+
+    # --- raw truth ---
+
+    def local_now(self, now: datetime) -> datetime:
+        return now.astimezone(self.tz)
+
+    def sessions(self, start: date, end: date, now: datetime) -> list[Session]:
+        """Sessions that started in [start, end] (local days) before `now`."""
+        out: list[Session] = []
+        for day in self.visible_days(start, end, now):
+            out.extend(self.sessions_of_day(day, now))
+        return out
+
+    def visible_days(self, start: date, end: date, now: datetime) -> list[date]:
+        today = self.local_now(now).date()
+        last = min(end, today)
+        return [start + timedelta(days=i) for i in range((last - start).days + 1)]
+
+    def sessions_of_day(self, day: date, now: datetime) -> list[Session]:
+        local = self.local_now(now)
+        if day > local.date():
+            return []
+        sessions = self.day(day).sessions
+        if day < local.date():
+            return sessions
+        minute = local.hour * 60 + local.minute
+        return [s for s in sessions if s.start_minute < minute]
+
+    def google_ads(self, day: date, now: datetime) -> list[GoogleAdsRow]:
+        # Cost data is imported with the day; today's import is pro rata of the hours gone.
+        local = self.local_now(now)
+        if day > local.date():
+            return []
+        rows = self.day(day).google_ads
+        if day < local.date():
+            return rows
+        share = (local.hour * 60 + local.minute) / 1440
+        return [
+            GoogleAdsRow(
+                r.day,
+                r.campaign,
+                r.keyword,
+                int(r.impressions * share),
+                int(r.clicks * share),
+                round(r.cost * share, 2),
+            )
+            for r in rows
+        ]
+
+    def search_console(self, day: date, now: datetime) -> list[SearchConsoleRow]:
+        # Search Console data arrives about two days late.
+        if day > self.local_now(now).date() - timedelta(days=2):
+            return []
+        return self.day(day).search_console
+
+    # --- generation ---
+
+    def day(self, day: date) -> Day:
+        # Days are immutable functions of their seed: every instance (and test) shares them.
+        key = (self.seed, self.base_sessions, day)
+        cached = _DAYS.get(key)
+        if cached is not None:
+            _DAYS.move_to_end(key)
+            return cached
+        generated = self._generate(day)
+        _DAYS[key] = generated
+        if len(_DAYS) > self._cache_days:
+            _DAYS.popitem(last=False)
+        return generated
+
+    def session_count(self, day: date) -> int:
+        rng = random.Random(f"ga4:{self.seed}:count:{day.toordinal()}")
+        weekday = (1.0, 1.04, 1.02, 0.98, 0.92, 0.72, 0.78)[day.weekday()]
+        # Slow growth plus a year-end peak (gifts) and a carnival dip.
+        growth = 1.0 + (day.toordinal() - date(2024, 1, 1).toordinal()) / 3650
+        season = 1.0 + (0.35 if day.month == 12 else 0.12 if day.month == 11 else 0.0)
+        season -= 0.1 if day.month == 2 else 0.0
+        noise = rng.gauss(1.0, 0.08)
+        return max(20, int(self.base_sessions * weekday * growth * season * noise))
+
+    def new_user_count(self, day: date) -> int:
+        return int(self.session_count(day) * 0.56)
+
+    def user(self, user_id: int) -> User:
+        key = (self.seed, user_id)
+        known = _USERS.get(key)
+        if known is None:
+            known = _USERS[key] = self._make_user(user_id)
+            if len(_USERS) > 200_000:
+                _USERS.popitem(last=False)
+        return known
+
+    def _make_user(self, user_id: int) -> User:
+        created = date.fromordinal(user_id // 10000)
+        rng = random.Random(f"ga4:{self.seed}:user:{user_id}")
+        geo = rng.choices(GEO, [g[3] for g in GEO])[0]
+        device = rng.choices(["mobile", "desktop", "tablet"], [57, 38, 5])[0]
+        known = rng.random() < 0.46  # Google signals: demographics for some users only
+        gender = rng.choices(["female", "male"], [52, 48])[0] if known else "unknown"
+        age = rng.choices([a for a, _ in AGE_BRACKETS], [w for _, w in AGE_BRACKETS])[0]
+        return User(
+            user_id=user_id,
+            created=created,
+            first_acquisition=_acquisition(rng, returning=False),
+            country=geo[0],
+            region=geo[1],
+            city=geo[2],
+            device=device,
+            gender=gender,
+            age=age if known else "unknown",
+            buyer_affinity=rng.random(),
+        )
+
+    def _returning_user(self, rng: random.Random, day: date) -> User | None:
+        back = min(240, 1 + int(rng.expovariate(1 / 18)))
+        created = day - timedelta(days=back)
+        count = self.new_user_count(created)
+        if count <= 0:
+            return None
+        return self.user(created.toordinal() * 10000 + rng.randrange(count))
+
+    def _generate(self, day: date) -> Day:
+        rng = random.Random(f"ga4:{self.seed}:day:{day.toordinal()}")
+        total = self.session_count(day)
+        new_count = self.new_user_count(day)
+        sessions: list[Session] = []
+        for index in range(total):
+            if index < new_count:
+                user = self.user(day.toordinal() * 10000 + index)
+                new_user = True
+            else:
+                returning = self._returning_user(rng, day)
+                if returning is None:
+                    continue
+                user, new_user = returning, False
+            sessions.append(self._session(rng, day, len(sessions), user, new_user))
+        sessions.sort(key=lambda s: (s.start_minute, s.session_id))
+        return Day(
+            day,
+            sessions,
+            self._google_ads(rng, day, sessions),
+            self._search_console(rng, day, sessions),
+        )
+
+    def _session(
+        self, rng: random.Random, day: date, index: int, user: User, new_user: bool
+    ) -> Session:
+        acquisition = user.first_acquisition if new_user else _acquisition(rng, returning=True)
+        device = user.device if rng.random() < 0.85 else rng.choice(["mobile", "desktop"])
+        # Traffic peaks around lunch and evening (local time).
+        hour = rng.choices(range(24), cum_weights=_HOUR_CUM)[0]
+        start_minute = hour * 60 + rng.randrange(60)
+        engaged_p = {
+            "Direct": 0.66,
+            "Email": 0.74,
+            "Paid Search": 0.64,
+            "Organic Search": 0.63,
+        }.get(acquisition.channel, 0.52)
+        engaged_p += 0.06 if device == "desktop" else 0.0
+        engaged = rng.random() < engaged_p
+        landing = self._landing(rng, acquisition)
+        session = Session(
+            session_id=day.toordinal() * 100000 + index,
+            day=day,
+            start_minute=start_minute,
+            user=user,
+            new_user=new_user,
+            engaged=engaged,
+            acquisition=acquisition,
+            device=device,
+            landing_page=landing,
+        )
+        self._events(rng, session)
+        return session
+
+    def _landing(self, rng: random.Random, acquisition: Acquisition) -> str:
+        if acquisition.channel == "Paid Search":
+            path = rng.choice(
+                ["/shop", "/shop/beans/brazil-cerrado", "/shop/beans/espresso-blend", "/"]
+            )
+        elif acquisition.channel == "Organic Search":
+            path = rng.choices(BROWSE_PAGES, [10, 6, 5, 6, 4, 3, 3, 3, 3, 12, 10, 1, 1])[0]
+        elif acquisition.channel in ("Email", "Paid Social"):
+            path = rng.choice(["/shop", "/subscriptions", "/shop/beans/ethiopia-yirgacheffe"])
+        else:
+            path = rng.choices(BROWSE_PAGES, cum_weights=_BROWSE_CUM)[0]
+        return path + acquisition.landing_query
+
+    def _events(self, rng: random.Random, s: Session) -> None:
+        hits: dict[tuple[str, str], Values] = {}
+
+        def add(event: str, page: str, count: int = 1, **values: float) -> None:
+            vec = hits.get((event, page))
+            if vec is None:
+                vec = hits[(event, page)] = {}
+            vec["eventCount"] = vec.get("eventCount", 0) + count
+            if event == "page_view":
+                vec["screenPageViews"] = vec.get("screenPageViews", 0) + count
+            elif event in KEY_EVENTS:
+                vec["keyEvents"] = vec.get("keyEvents", 0) + count
+            for name, value in values.items():
+                vec[name] = vec.get(name, 0) + value
+
+        landing = s.landing_page.split("?")[0]
+        pages = [landing]
+        if s.engaged:
+            extra = rng.choices(range(1, 8), cum_weights=_EXTRA_PAGES_CUM)[0]
+            pages.extend(rng.choices(BROWSE_PAGES, cum_weights=_BROWSE_CUM, k=extra))
+        add("session_start", landing)
+        if s.new_user:
+            add("first_visit", landing)
+        duration = 0.0
+        viewed: list[str] = []
+        for page in pages:
+            add("page_view", page)
+            seconds = rng.uniform(12, 140) if s.engaged else rng.uniform(0, 8)
+            duration += seconds + rng.uniform(1, 20)
+            if seconds >= 1:
+                add("user_engagement", page, userEngagementDuration=round(seconds))
+            if s.engaged and rng.random() < 0.55:
+                add("scroll", page)
+            if page in PRODUCTS:
+                viewed.append(page)
+                add("view_item", page, itemViewEvents=1)
+            elif page.startswith("/blog/"):
+                impressions = rng.randint(1, 3)
+                revenue = round(impressions * rng.uniform(0.008, 0.03), 4)
+                add(
+                    "ad_impression", page, impressions, totalAdRevenue=revenue, totalRevenue=revenue
+                )
+        items: dict[str, Values] = {}
+        for path in viewed:
+            line = items.setdefault(path, {})
+            line["itemsViewed"] = line.get("itemsViewed", 0) + 1
+        if s.engaged and rng.random() < 0.035:
+            add("generate_lead", "/contact" if rng.random() < 0.4 else landing, eventValue=10.0)
+        affinity = s.user.buyer_affinity
+        cart = [p for p in items if rng.random() < 0.03 + 0.09 * affinity]
+        if cart:
+            for path in cart:
+                quantity = rng.choices([1, 2, 3], [75, 20, 5])[0]
+                add("add_to_cart", path, addToCarts=1)
+                items[path]["itemsAddedToCart"] = quantity
+            add("page_view", "/cart")
+            if rng.random() < 0.5:
+                add("page_view", "/checkout")
+                add("begin_checkout", "/checkout", checkouts=1)
+                if rng.random() < 0.45 + 0.25 * affinity:
+                    self._purchase(rng, s, cart, items, add)
+        totals: Values = {"sessionDuration": round(duration)}
+        for (event, page), vec in hits.items():
+            s.hits.append(Hit(event, page, vec))
+            for name, value in vec.items():
+                totals[name] = totals.get(name, 0) + value
+        s.hits[0].values["sessionDuration"] = round(duration)
+        for path, line in items.items():
+            s.items.append(ItemLine(PRODUCTS[path][0], line))
+            for name, value in line.items():
+                totals[name] = totals.get(name, 0) + value
+        s.totals = totals
+
+    def _purchase(
+        self,
+        rng: random.Random,
+        s: Session,
+        cart: list[str],
+        items: dict[str, Values],
+        add: Callable[..., None],
+    ) -> None:
+        revenue = 0.0
+        for path in cart:
+            line = items[path]
+            quantity = line["itemsAddedToCart"]
+            line["itemsPurchased"] = quantity
+            line["itemRevenue"] = round(quantity * PRODUCTS[path][1], 2)
+            revenue += line["itemRevenue"]
+        revenue = round(revenue + (0.0 if revenue >= 199 else 19.90), 2)  # shipping
+        refund = revenue if rng.random() < 0.03 else 0.0
+        first = 1 if (s.new_user or rng.random() < 0.25) else 0
+        add("page_view", "/checkout/thank-you")
+        add(
+            "purchase",
+            "/checkout/thank-you",
+            eventValue=revenue,
+            purchaseRevenue=revenue - refund,
+            grossPurchaseRevenue=revenue,
+            refundAmount=refund,
+            totalRevenue=revenue - refund,
+            transactions=1,
+            ecommercePurchases=1,
+            firstPurchases=first,
+        )
+
+    def _google_ads(
+        self, rng: random.Random, day: date, sessions: list[Session]
+    ) -> list[GoogleAdsRow]:
+        paid: dict[tuple[str, str], int] = {}
+        for s in sessions:
+            a = s.acquisition
+            if a.channel == "Paid Search":
+                paid[(a.ads_campaign, a.ads_keyword)] = (
+                    paid.get((a.ads_campaign, a.ads_keyword), 0) + 1
+                )
+        rows = []
+        for campaign, keywords in GOOGLE_ADS_CAMPAIGNS.items():
+            cpc = {"Brand - Acme Coffee": 0.65, "Generic - Specialty Coffee": 1.9}.get(
+                campaign, 1.25
+            )
+            for keyword in keywords:
+                visits = paid.get((campaign, keyword), 0)
+                # Some ad clicks never become sessions (bounced before the tag fired).
+                clicks = visits + int(visits * rng.uniform(0.04, 0.15))
+                impressions = int(clicks / rng.uniform(0.03, 0.09)) + rng.randint(5, 40)
+                cost = round(clicks * cpc * rng.uniform(0.8, 1.2), 2)
+                rows.append(GoogleAdsRow(day, campaign, keyword, impressions, clicks, cost))
+        return rows
+
+    def _search_console(
+        self, rng: random.Random, day: date, sessions: list[Session]
+    ) -> list[SearchConsoleRow]:
+        clicks: dict[tuple[str, str, str], int] = {}
+        for s in sessions:
+            if s.acquisition.channel == "Organic Search" and s.acquisition.source == "google":
+                key = (s.landing_page, s.user.country, s.device)
+                clicks[key] = clicks.get(key, 0) + 1
+        rows = []
+        for (page, country, device), n in sorted(clicks.items()):
+            impressions = int(n / rng.uniform(0.02, 0.08)) + rng.randint(3, 30)
+            position = rng.uniform(2.0, 14.0)
+            rows.append(
+                SearchConsoleRow(
+                    day, page, country, device, impressions, n, round(position * impressions, 2)
+                )
+            )
+        return rows
