@@ -97,6 +97,13 @@ class Settings(BaseSettings):
     facebook_client_id: str | None = None
     facebook_client_secret: str | None = None
     facebook_authorize_url: str = "https://www.facebook.com/v21.0/dialog/oauth"
+    facebook_token_url: str = "https://graph.facebook.com/v21.0/oauth/access_token"
+    facebook_graph_base_url: str = Field(
+        default="https://graph.facebook.com", description="Graph API host for account listing."
+    )
+    facebook_use_pkce: bool = Field(
+        default=True, description="Send a PKCE challenge in Facebook Login (S256)."
+    )
     google_client_id: str | None = None
     google_client_secret: str | None = None
     google_authorize_url: str = "https://accounts.google.com/o/oauth2/v2/auth"

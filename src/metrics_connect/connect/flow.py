@@ -1,0 +1,211 @@
+"""The connect flow end to end: begin (to the provider), complete (the callback), pick.
+
+begin:    a single-use state bound to the session (and a PKCE verifier), then the
+          provider's consent page.
+complete: the state is consumed atomically; the code becomes tokens; the accounts
+          the tokens can see are listed and kept, with the encrypted tokens, as a
+          grant bound to the same session.
+pick:     the chosen account becomes an `active` integration with encrypted
+          credentials, or refreshes the one it reconnects, in place.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import selectinload
+
+from metrics_connect.accounts.models import Customer, IntegrationSession
+from metrics_connect.connect import discovery
+from metrics_connect.connect.discovery import Candidate
+from metrics_connect.connect.models import OAuthGrant, OAuthState
+from metrics_connect.connect.oauth import (
+    ConnectFailed,
+    authorization_url,
+    exchange_code,
+    new_code_verifier,
+)
+from metrics_connect.connect.providers import PROVIDER_OF, Provider, callback_url, provider
+from metrics_connect.connect.service import (
+    Saved,
+    consume_state,
+    grant_candidates,
+    integration_of,
+    is_live,
+    new_grant,
+    new_state,
+    save_integration,
+    use_grant,
+)
+from metrics_connect.logging_setup import get_logger
+from metrics_connect.runtime import Runtime
+
+log = get_logger("metrics_connect.connect")
+
+
+def oauth_transport_key(provider_name: str) -> str:
+    """Key of runtime.upstream_transports that tests use to mount an OAuth emulator."""
+    return f"oauth_{provider_name}"
+
+
+async def begin(
+    db: AsyncSession,
+    runtime: Runtime,
+    record: IntegrationSession,
+    slug: str,
+    *,
+    integration_uuid: str | None,
+) -> str:
+    """The provider's authorization URL for a new, stored, single-use state."""
+    found = provider(runtime.settings, PROVIDER_OF[slug])
+    verifier = new_code_verifier() if found.use_pkce else None
+    state = await new_state(
+        db,
+        runtime.vault,
+        record,
+        provider=found.name,
+        slug=slug,
+        integration_uuid=integration_uuid,
+        code_verifier=verifier,
+    )
+    log.info("connect_started", slug=slug, provider=found.name, reconnect=bool(integration_uuid))
+    return authorization_url(
+        found, slug, callback_url(runtime.settings, found.name), state, verifier
+    )
+
+
+@dataclass
+class Outcome:
+    refused: bool = False
+    expired_session: IntegrationSession | None = None
+    location: str = ""
+
+
+async def complete(
+    db: AsyncSession,
+    runtime: Runtime,
+    provider_name: str,
+    state: str | None,
+    code: str | None,
+    error: str | None,
+) -> Outcome:
+    row = await consume_state(db, provider_name, state or "")
+    if row is None:
+        log.warning("connect_state_refused", provider=provider_name)
+        return Outcome(refused=True)
+    record = await _session_of(db, row)
+    if record is None:
+        return Outcome(refused=True)
+    if not is_live(record):
+        return Outcome(expired_session=record)
+    back = f"/customer-integrations/session/{record.uuid}"
+    if error or not code:
+        log.info("connect_declined", provider=provider_name, slug=row.slug)
+        return Outcome(location=back + "?notice=denied")
+    found = provider(runtime.settings, provider_name)
+    try:
+        tokens = await exchange_code(
+            found,
+            code[:2048],
+            callback_url(runtime.settings, provider_name),
+            runtime.vault.decrypt_text(row.code_verifier_encrypted)
+            if row.code_verifier_encrypted
+            else None,
+            runtime.upstream_transports.get(oauth_transport_key(provider_name)),
+            runtime.settings.upstream_timeout_seconds,
+        )
+        candidates = await _visible_accounts(runtime, found, row.slug, tokens["access_token"])
+    except ConnectFailed as exc:
+        log.warning("connect_exchange_failed", provider=provider_name, reason=exc.reason)
+        return Outcome(location=back + "?notice=failed")
+    grant = await new_grant(db, runtime.vault, record, row, tokens, candidates)
+    await db.commit()
+    log.info("connect_authorized", provider=provider_name, slug=row.slug, accounts=len(candidates))
+    return Outcome(location=f"{back}/pick/{grant.uuid}")
+
+
+async def _session_of(db: AsyncSession, row: OAuthState) -> IntegrationSession | None:
+    record: IntegrationSession | None = await db.scalar(
+        select(IntegrationSession)
+        .where(IntegrationSession.id == row.session_id)
+        .options(selectinload(IntegrationSession.customer).selectinload(Customer.merchant))
+    )
+    return record
+
+
+async def _visible_accounts(
+    runtime: Runtime, found: Provider, slug: str, access_token: str
+) -> list[Candidate]:
+    http = runtime.http_client(oauth_transport_key(found.name))
+    version = runtime.settings.graph_api_version
+    if slug == "instagram_business":
+        return await discovery.instagram_accounts(http, found.api_base_url, version, access_token)
+    if slug == "facebook_ads":
+        return await discovery.ad_accounts(http, found.api_base_url, version, access_token)
+    if slug == "google_analytics_4":
+        return await discovery.ga4_properties(http, found.api_base_url, access_token)
+    raise ConnectFailed(f"no account listing for {slug}")
+
+
+class NotOffered(Exception):
+    """The submitted account is not one the grant listed."""
+
+
+def _credentials(tokens: dict[str, Any], candidate: Candidate) -> dict[str, Any]:
+    kept = ("access_token", "token_type", "expires_at", "refresh_token", "scope")
+    credentials = {k: tokens[k] for k in kept if tokens.get(k) is not None}
+    credentials.update(candidate.extra)
+    return credentials
+
+
+async def pick(
+    db: AsyncSession,
+    runtime: Runtime,
+    record: IntegrationSession,
+    grant: OAuthGrant,
+    external_id: str,
+) -> Saved | None:
+    """Save the chosen account; None when the grant was used meanwhile."""
+    candidates = {c.external_id: c for c in grant_candidates(grant)}
+    candidate = candidates.get(external_id)
+    if candidate is None:
+        raise NotOffered(external_id)
+    customer = record.customer
+    if grant.integration_uuid:
+        target = await integration_of(db, customer, grant.integration_uuid)
+        if target is not None and target.external_id != candidate.external_id:
+            raise NotOffered(external_id)
+    tokens = runtime.vault.decrypt_json(grant.tokens_encrypted)
+    credentials = _credentials(tokens, candidate)
+    timezone = candidate.timezone
+    found = provider(runtime.settings, grant.provider)
+    if grant.slug == "google_analytics_4":
+        timezone = await discovery.ga4_property_timezone(
+            runtime.http_client(oauth_transport_key(found.name)),
+            found.api_base_url,
+            tokens["access_token"],
+            candidate.external_id,
+        )
+    if not await use_grant(db, grant):
+        return None
+    saved = await save_integration(
+        db,
+        runtime.vault,
+        customer,
+        slug=grant.slug,
+        candidate=candidate,
+        credentials=credentials,
+        timezone=timezone or "UTC",
+        integration_uuid=grant.integration_uuid,
+    )
+    await db.commit()
+    log.info(
+        "connect_integration_saved",
+        integration=saved.integration.uuid,
+        slug=grant.slug,
+        reconnected=saved.reconnected,
+    )
+    return saved

@@ -1,0 +1,115 @@
+"""The authorization code flow with each provider, through authlib.
+
+Tokens travel only in request bodies and Authorization headers, never in a URL:
+the code exchange and Facebook's long-lived exchange are form POSTs (the Graph API
+takes its parameters as a POST body as well as a query string).
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import Any
+
+import httpx
+from authlib.common.security import generate_token
+from authlib.integrations.httpx_client import AsyncOAuth2Client, OAuthError
+
+from metrics_connect import clock
+from metrics_connect.connect.providers import FACEBOOK, SCOPES, Provider
+
+
+class ConnectFailed(Exception):
+    """The provider refused or failed; `reason` is safe to show and to log."""
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(reason)
+        self.reason = reason
+
+
+def new_code_verifier() -> str:
+    # RFC 7636: 43 to 128 characters of [A-Za-z0-9-._~]; 64 gives 380 bits.
+    return generate_token(64)
+
+
+def _client(
+    provider: Provider,
+    redirect_uri: str,
+    transport: httpx.AsyncBaseTransport | None,
+    timeout: float,
+) -> AsyncOAuth2Client:
+    return AsyncOAuth2Client(
+        client_id=provider.client_id,
+        client_secret=provider.client_secret,
+        token_endpoint_auth_method="client_secret_post",
+        redirect_uri=redirect_uri,
+        code_challenge_method="S256" if provider.use_pkce else None,
+        transport=transport,
+        timeout=timeout,
+        follow_redirects=False,
+    )
+
+
+def authorization_url(
+    provider: Provider, slug: str, redirect_uri: str, state: str, code_verifier: str | None
+) -> str:
+    client = _client(provider, redirect_uri, None, 5.0)
+    url, _ = client.create_authorization_url(
+        provider.authorize_url,
+        state=state,
+        code_verifier=code_verifier,
+        scope=provider.scope_separator.join(SCOPES[slug]),
+        **provider.authorize_params,
+    )
+    return str(url)
+
+
+def _error_reason(exc: Exception) -> str:
+    if isinstance(exc, OAuthError):
+        error: Any = exc.error
+        if isinstance(error, dict):  # Graph API: {"error": {"message", "type", "code"}}
+            return f"{error.get('type', 'OAuthException')} {error.get('code', '')}".strip()
+        return str(error)
+    if isinstance(exc, httpx.HTTPStatusError):
+        return f"HTTP {exc.response.status_code}"
+    return type(exc).__name__
+
+
+def _with_expiry(token: dict[str, Any]) -> dict[str, Any]:
+    out = {k: v for k, v in token.items() if k != "expires_at"}
+    expires_in = token.get("expires_in")
+    if isinstance(expires_in, int | float | str) and str(expires_in).isdigit():
+        out["expires_at"] = (clock.now() + timedelta(seconds=int(expires_in))).isoformat()
+    return out
+
+
+async def exchange_code(
+    provider: Provider,
+    code: str,
+    redirect_uri: str,
+    code_verifier: str | None,
+    transport: httpx.AsyncBaseTransport | None,
+    timeout: float,
+) -> dict[str, Any]:
+    """The code for tokens; on Facebook, the short-lived token for a long-lived one."""
+    extra: dict[str, str] = {"code_verifier": code_verifier} if code_verifier else {}
+    async with _client(provider, redirect_uri, transport, timeout) as client:
+        try:
+            token = dict(
+                await client.fetch_token(
+                    provider.token_url, grant_type="authorization_code", code=code, **extra
+                )
+            )
+            if provider.name == FACEBOOK:
+                # Login tokens live about an hour; the long-lived one about 60 days.
+                token = dict(
+                    await client.fetch_token(
+                        provider.token_url,
+                        grant_type="fb_exchange_token",
+                        fb_exchange_token=token["access_token"],
+                    )
+                )
+        except (OAuthError, httpx.HTTPError, KeyError, ValueError) as exc:
+            raise ConnectFailed(_error_reason(exc)) from None
+    if not token.get("access_token"):
+        raise ConnectFailed("no access token in the provider's answer")
+    return _with_expiry(token)

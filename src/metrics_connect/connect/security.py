@@ -1,0 +1,64 @@
+"""Browser-facing protections of the connect page: headers, CSRF token, origin check."""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+
+from starlette.requests import Request
+
+from metrics_connect.accounts.credentials import resolve_key
+from metrics_connect.connect.providers import authorize_origins, origin
+from metrics_connect.settings import Settings
+
+
+def content_security_policy(settings: Settings) -> str:
+    # form-action also governs where a submitted form may be redirected: the
+    # connect buttons POST here and are redirected to the provider's consent page.
+    form_targets = " ".join(["'self'", *authorize_origins(settings)])
+    return "; ".join(
+        [
+            "default-src 'none'",
+            "style-src 'self'",
+            "img-src 'self'",
+            f"form-action {form_targets}",
+            "frame-ancestors 'none'",
+            "base-uri 'none'",
+        ]
+    )
+
+
+def security_headers(settings: Settings) -> dict[str, str]:
+    return {
+        "Content-Security-Policy": content_security_policy(settings),
+        "X-Content-Type-Options": "nosniff",
+        "Referrer-Policy": "no-referrer",
+        "Cache-Control": "no-store",
+        "X-Frame-Options": "DENY",
+        "Cross-Origin-Opener-Policy": "same-origin",
+    }
+
+
+def _csrf_key(settings: Settings) -> bytes:
+    return hashlib.sha256(
+        b"metrics-connect/connect-csrf\0" + resolve_key(settings).encode()
+    ).digest()
+
+
+def csrf_token(settings: Settings, session_uuid: str) -> str:
+    """Per-session form token: an HMAC of the session id under a server-side key."""
+    return hmac.new(_csrf_key(settings), session_uuid.encode(), hashlib.sha256).hexdigest()
+
+
+def csrf_valid(settings: Settings, session_uuid: str, submitted: str | None) -> bool:
+    return bool(submitted) and hmac.compare_digest(
+        csrf_token(settings, session_uuid), str(submitted)
+    )
+
+
+def same_origin(request: Request, settings: Settings) -> bool:
+    """A form POST must come from our own page when the browser says where it comes from."""
+    sent = request.headers.get("origin")
+    if sent is None:
+        return True
+    return sent == origin(settings.public_base_url)
