@@ -5,14 +5,21 @@ on import order or call order."""
 from __future__ import annotations
 
 import hashlib
+import random
 from collections.abc import Sequence
+
+_SCALE = float(2**64)
 
 
 def unit(*parts: object) -> float:
     """A stable number in [0, 1) for the given key parts."""
-    key = "|".join(str(p) for p in parts).encode()
-    digest = hashlib.blake2b(key, digest_size=8).digest()
-    return int.from_bytes(digest, "big") / 2**64
+    key = "|".join(map(str, parts)).encode()
+    return int.from_bytes(hashlib.blake2b(key, digest_size=8).digest(), "big") / _SCALE
+
+
+def draws(*parts: object) -> random.Random:
+    """A generator seeded from the key parts: one hash for a whole object's numbers."""
+    return random.Random(int(unit(*parts) * _SCALE))
 
 
 def between(low: float, high: float, *parts: object) -> float:

@@ -11,6 +11,7 @@ day elapsed); days before the account's creation have no data.
 
 from __future__ import annotations
 
+import hashlib
 import math
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -23,7 +24,7 @@ from metrics_connect.sandbox.accounts import (
     INSTAGRAM_USERNAME,
 )
 from metrics_connect.sandbox.base import SandboxControls
-from metrics_connect.sandbox.instagram.hashing import apportion, between, unit
+from metrics_connect.sandbox.instagram.hashing import apportion, between, draws, unit
 
 ACCOUNT_CREATED = date(2023, 6, 1)
 INITIAL_FOLLOWERS = 1850
@@ -169,6 +170,7 @@ _CHILD_ID_BASE = 17_980_000_000_000_000
 _SHORTCODE_ALPHABET = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_-"
 
 STORY_LIFETIME = timedelta(hours=24)
+STORY_SETTLED_HOURS = 20.0
 # Media insights are kept for two years.
 INSIGHTS_RETENTION = timedelta(days=730)
 
@@ -204,8 +206,8 @@ class DayFigures:
 class MediaItem:
     """A post, reel or story with its final (lifetime) insights.
 
-    Insights grow towards `final` as the media ages: stories over their 24 hours, posts
-    and reels over about a week; `insights_at(instant)` gives what the API reports then.
+    Insights grow towards `final` as the media ages: stories over their first 20 hours,
+    posts and reels over a week; `insights_at(instant)` gives what the API reports then.
     """
 
     id: str
@@ -248,7 +250,9 @@ class MediaItem:
         age_hours = (at - self.timestamp).total_seconds() / 3600
         if age_hours <= 0:
             return 0.0
-        horizon, scale = (24.0, 3.0) if self.is_story else (168.0, 20.0)
+        # Stories settle 20 hours in (so a sync polling before expiry sees final figures);
+        # posts and reels after a week.
+        horizon, scale = (STORY_SETTLED_HOURS, 3.0) if self.is_story else (168.0, 20.0)
         if age_hours >= horizon:
             return 1.0
         return (1 - math.exp(-age_hours / scale)) / (1 - math.exp(-horizon / scale))
@@ -294,9 +298,8 @@ def _derive(values: dict[str, int], product: str, avg_watch_ms: int | None) -> N
 
 
 def _shortcode(*parts: object) -> str:
-    return "".join(
-        _SHORTCODE_ALPHABET[int(unit(*parts, i) * len(_SHORTCODE_ALPHABET))] for i in range(11)
-    )
+    digest = hashlib.blake2b("|".join(str(p) for p in parts).encode(), digest_size=11).digest()
+    return "".join(_SHORTCODE_ALPHABET[b % len(_SHORTCODE_ALPHABET)] for b in digest)
 
 
 class InstagramSandbox:
@@ -311,7 +314,8 @@ class InstagramSandbox:
         self.created = ACCOUNT_CREATED
         self._net_by_index: list[int] = []
         self._figures: dict[date, DayFigures] = {}
-        self._content: dict[date, tuple[MediaItem, ...]] = {}
+        self._posts: dict[date, tuple[MediaItem, ...]] = {}
+        self._stories: dict[date, tuple[MediaItem, ...]] = {}
 
     # ----------------------------------------------------------------- time
     def now(self) -> datetime:
@@ -379,7 +383,12 @@ class InstagramSandbox:
     # -------------------------------------------------------------- content
     def content_on(self, day: date) -> tuple[MediaItem, ...]:
         """Everything posted on a local day (posts, reels, stories), oldest first."""
-        cached = self._content.get(day)
+        items = self.posts_on(day) + self.stories_on(day)
+        return tuple(sorted(items, key=lambda m: (m.timestamp, m.id)))
+
+    def posts_on(self, day: date) -> tuple[MediaItem, ...]:
+        """Feed posts and reels posted on a local day, oldest first."""
+        cached = self._posts.get(day)
         if cached is not None:
             return cached
         items: list[MediaItem] = []
@@ -391,10 +400,23 @@ class InstagramSandbox:
                 items.append(self._feed_post(day, i, 0, followers))
             if unit(self.seed, "reel", day) < 0.24 * rhythm:
                 items.append(self._reel(day, i, 1, followers))
+        result = tuple(sorted(items, key=lambda m: (m.timestamp, m.id)))
+        self._posts[day] = result
+        return result
+
+    def stories_on(self, day: date) -> tuple[MediaItem, ...]:
+        """Stories posted on a local day (0 to 6), oldest first."""
+        cached = self._stories.get(day)
+        if cached is not None:
+            return cached
+        items: list[MediaItem] = []
+        i = self._index(day)
+        if i >= 0:
+            followers = self.followers_at_day_start(day)
             story_count = int(unit(self.seed, "stories", day) * 7)  # 0..6
             items.extend(self._story(day, i, slot, followers) for slot in range(story_count))
         result = tuple(sorted(items, key=lambda m: (m.timestamp, m.id)))
-        self._content[day] = result
+        self._stories[day] = result
         return result
 
     def _local_time(self, day: date, key: str, slot: int, first: float, last: float) -> datetime:
@@ -404,31 +426,32 @@ class InstagramSandbox:
 
     def _feed_post(self, day: date, i: int, slot: int, followers: int) -> MediaItem:
         key = (self.seed, "post", day)
-        roll = unit(*key, "type")
+        rng = draws(*key)
+        roll = rng.random()
         media_type = "IMAGE" if roll < 0.55 else ("CAROUSEL_ALBUM" if roll < 0.85 else "VIDEO")
         media_id = str(_FEED_ID_BASE + i * 100 + slot)
         children = (
             tuple(
                 str(_CHILD_ID_BASE + i * 1000 + slot * 10 + k)
-                for k in range(2 + int(unit(*key, "children") * 4))
+                for k in range(2 + int(rng.random() * 4))
             )
             if media_type == "CAROUSEL_ALBUM"
             else ()
         )
-        reach = followers * between(0.12, 0.35, *key, "reach")
-        likes = reach * between(0.04, 0.11, *key, "likes")
-        profile_visits = reach * between(0.01, 0.04, *key, "visits")
+        reach = followers * rng.uniform(0.12, 0.35)
+        likes = reach * rng.uniform(0.04, 0.11)
+        profile_visits = reach * rng.uniform(0.01, 0.04)
         final = {
             "reach": _counts(reach),
-            "views_raw": _counts(reach * between(1.3, 1.9, *key, "views")),
-            "impressions": _counts(reach * between(1.15, 1.6, *key, "impressions")),
+            "views_raw": _counts(reach * rng.uniform(1.3, 1.9)),
+            "impressions": _counts(reach * rng.uniform(1.15, 1.6)),
             "likes": _counts(likes),
-            "comments": _counts(likes * between(0.02, 0.08, *key, "comments")),
-            "saved": _counts(likes * between(0.05, 0.15, *key, "saved")),
-            "shares": _counts(likes * between(0.03, 0.1, *key, "shares")),
-            "follows": _counts(reach * between(0.001, 0.006, *key, "follows")),
+            "comments": _counts(likes * rng.uniform(0.02, 0.08)),
+            "saved": _counts(likes * rng.uniform(0.05, 0.15)),
+            "shares": _counts(likes * rng.uniform(0.03, 0.1)),
+            "follows": _counts(reach * rng.uniform(0.001, 0.006)),
             "profile_visits": _counts(profile_visits),
-            "profile_activity": _counts(profile_visits * between(0.1, 0.4, *key, "activity")),
+            "profile_activity": _counts(profile_visits * rng.uniform(0.1, 0.4)),
         }
         shortcode = _shortcode(*key, "shortcode")
         return MediaItem(
@@ -436,7 +459,7 @@ class InstagramSandbox:
             timestamp=self._local_time(day, "post-time", slot, 8, 21),
             media_type=media_type,
             media_product_type="FEED",
-            caption=_CAPTIONS[int(unit(*key, "caption") * len(_CAPTIONS))],
+            caption=_CAPTIONS[int(rng.random() * len(_CAPTIONS))],
             shortcode=shortcode,
             permalink=f"https://www.instagram.com/p/{shortcode}/",
             media_url=f"https://scontent.cdninstagram.com/v/{media_id}.jpg",
@@ -452,18 +475,19 @@ class InstagramSandbox:
 
     def _reel(self, day: date, i: int, slot: int, followers: int) -> MediaItem:
         key = (self.seed, "reel", day)
+        rng = draws(*key)
         media_id = str(_FEED_ID_BASE + i * 100 + slot)
-        reach = followers * between(0.3, 1.5, *key, "reach")
-        plays = reach * between(1.05, 1.3, *key, "plays")
-        likes = reach * between(0.03, 0.09, *key, "likes")
+        reach = followers * rng.uniform(0.3, 1.5)
+        plays = reach * rng.uniform(1.05, 1.3)
+        likes = reach * rng.uniform(0.03, 0.09)
         final = {
             "reach": _counts(reach),
             "plays": _counts(plays),
-            "clips_replays_count": _counts(plays * between(0.1, 0.35, *key, "replays")),
+            "clips_replays_count": _counts(plays * rng.uniform(0.1, 0.35)),
             "likes": _counts(likes),
-            "comments": _counts(likes * between(0.02, 0.07, *key, "comments")),
-            "saved": _counts(likes * between(0.05, 0.2, *key, "saved")),
-            "shares": _counts(likes * between(0.05, 0.25, *key, "shares")),
+            "comments": _counts(likes * rng.uniform(0.02, 0.07)),
+            "saved": _counts(likes * rng.uniform(0.05, 0.2)),
+            "shares": _counts(likes * rng.uniform(0.05, 0.25)),
         }
         shortcode = _shortcode(*key, "shortcode")
         return MediaItem(
@@ -471,7 +495,7 @@ class InstagramSandbox:
             timestamp=self._local_time(day, "reel-time", slot, 10, 22),
             media_type="VIDEO",
             media_product_type="REELS",
-            caption=_CAPTIONS[int(unit(*key, "caption") * len(_CAPTIONS))],
+            caption=_CAPTIONS[int(rng.random() * len(_CAPTIONS))],
             shortcode=shortcode,
             permalink=f"https://www.instagram.com/reel/{shortcode}/",
             media_url=f"https://scontent.cdninstagram.com/v/{media_id}.mp4",
@@ -479,29 +503,30 @@ class InstagramSandbox:
             children=(),
             counters=final,
             breakdowns={},
-            avg_watch_time_ms=round(between(4000, 14000, *key, "watch")),
+            avg_watch_time_ms=round(rng.uniform(4000, 14000)),
         )
 
     def _story(self, day: date, i: int, slot: int, followers: int) -> MediaItem:
         key = (self.seed, "story", day, slot)
+        rng = draws(*key)
         media_id = str(_STORY_ID_BASE + i * 100 + slot)
-        reach = followers * between(0.04, 0.1, *key, "reach")
-        views = reach * between(1.1, 1.5, *key, "views")
-        visits = reach * between(0.005, 0.03, *key, "visits")
-        media_type = "VIDEO" if unit(*key, "type") < 0.35 else "IMAGE"
+        reach = followers * rng.uniform(0.04, 0.1)
+        views = reach * rng.uniform(1.1, 1.5)
+        visits = reach * rng.uniform(0.005, 0.03)
+        media_type = "VIDEO" if rng.random() < 0.35 else "IMAGE"
         final = {
             "reach": _counts(reach),
             "views_raw": _counts(views),
-            "impressions": _counts(views * between(0.92, 1.0, *key, "impressions")),
-            "replies": _counts(reach * between(0.0, 0.012, *key, "replies")),
-            "shares": _counts(reach * between(0.0, 0.01, *key, "shares")),
-            "follows": _counts(reach * between(0.0, 0.004, *key, "follows")),
+            "impressions": _counts(views * rng.uniform(0.92, 1.0)),
+            "replies": _counts(reach * rng.uniform(0.0, 0.012)),
+            "shares": _counts(reach * rng.uniform(0.0, 0.01)),
+            "follows": _counts(reach * rng.uniform(0.0, 0.004)),
             "profile_visits": _counts(visits),
-            "profile_activity": _counts(visits * between(0.1, 0.4, *key, "activity")),
-            "nav_tap_forward": _counts(views * between(0.5, 0.8, *key, "tap_forward")),
-            "nav_tap_back": _counts(views * between(0.03, 0.08, *key, "tap_back")),
-            "nav_tap_exit": _counts(views * between(0.05, 0.12, *key, "tap_exit")),
-            "nav_swipe_forward": _counts(views * between(0.05, 0.15, *key, "swipe_forward")),
+            "profile_activity": _counts(visits * rng.uniform(0.1, 0.4)),
+            "nav_tap_forward": _counts(views * rng.uniform(0.5, 0.8)),
+            "nav_tap_back": _counts(views * rng.uniform(0.03, 0.08)),
+            "nav_tap_exit": _counts(views * rng.uniform(0.05, 0.12)),
+            "nav_swipe_forward": _counts(views * rng.uniform(0.05, 0.15)),
         }
         return MediaItem(
             id=media_id,
@@ -527,9 +552,10 @@ class InstagramSandbox:
         )
 
     def _activity_weights(self, key: tuple[object, ...]) -> dict[str, int]:
+        rng = draws(*key, "activity")
         base = (0.45, 0.08, 0.12, 0.05, 0.1, 0.2)
         return {
-            name: max(1, round(1000 * w * between(0.6, 1.4, *key, "activity", name)))
+            name: max(1, round(1000 * w * rng.uniform(0.6, 1.4)))
             for name, w in zip(PROFILE_ACTIVITY_TYPES, base, strict=True)
         }
 
@@ -554,8 +580,8 @@ class InstagramSandbox:
         items = [
             m
             for day in self._days(self.local_day(since), self.local_day(until))
-            for m in self.content_on(day)
-            if not m.is_story and since <= m.timestamp < until
+            for m in self.posts_on(day)
+            if since <= m.timestamp < until
         ]
         if product_type is not None:
             items = [m for m in items if m.media_product_type == product_type]
@@ -566,8 +592,8 @@ class InstagramSandbox:
         return [
             m
             for day in self._days(self.local_day(t0), self.local_day(t1))
-            for m in self.content_on(day)
-            if m.is_story and t0 <= m.timestamp < t1
+            for m in self.stories_on(day)
+            if t0 <= m.timestamp < t1
         ]
 
     def live_stories(self, at: datetime | None = None) -> list[MediaItem]:
@@ -581,11 +607,11 @@ class InstagramSandbox:
         if not media_id.isdigit():
             return None
         number = int(media_id)
-        for base in (_FEED_ID_BASE, _STORY_ID_BASE):
+        for base, on_day in ((_FEED_ID_BASE, self.posts_on), (_STORY_ID_BASE, self.stories_on)):
             offset = number - base
             if 0 <= offset < _STORY_ID_BASE - _FEED_ID_BASE:
                 day = self.created + timedelta(days=offset // 100)
-                for item in self.content_on(day):
+                for item in on_day(day):
                     if item.id == media_id:
                         return item
         return None
@@ -624,8 +650,9 @@ class InstagramSandbox:
 
     def _compute_figures(self, day: date) -> DayFigures:
         key = (self.seed, "account", day)
+        rng = draws(*key)
         followers = self.followers_at_day_start(day)
-        rhythm = WEEKLY[day.weekday()] * between(0.8, 1.2, *key, "rhythm")
+        rhythm = WEEKLY[day.weekday()] * rng.uniform(0.8, 1.2)
         content = self.content_on(day)
         stories = [m for m in content if m.is_story]
         posts = [m for m in content if m.media_product_type == "FEED"]
@@ -644,22 +671,21 @@ class InstagramSandbox:
         }
         views_per_reach = {"POST": 1.6, "CAROUSEL_CONTAINER": 2.1, "REEL": 1.4, "STORY": 1.3}
         views_by_product = {
-            p: r * views_per_reach[p] * between(0.9, 1.15, *key, "views", p)
-            for p, r in reach_by_product.items()
+            p: r * views_per_reach[p] * rng.uniform(0.9, 1.15) for p, r in reach_by_product.items()
         }
         reach = _counts(sum(reach_by_product.values()))
         views = _counts(sum(views_by_product.values()))
-        impressions = max(reach, _counts(views * between(0.82, 0.95, *key, "impressions")))
-        likes = reach * between(0.05, 0.09, *key, "likes")
+        impressions = max(reach, _counts(views * rng.uniform(0.82, 0.95)))
+        likes = reach * rng.uniform(0.05, 0.09)
         interactions_weights = {p: reach_by_product[p] for p in PRODUCT_TYPES if p != "STORY"}
         replies = sum(m.counters["replies"] for m in stories)
         likes_n = _counts(likes)
-        comments_n = _counts(likes * between(0.03, 0.08, *key, "comments"))
-        saves_n = _counts(likes * between(0.05, 0.12, *key, "saves"))
-        shares_n = _counts(likes * between(0.04, 0.1, *key, "shares"))
-        profile_views = _counts(reach * between(0.02, 0.05, *key, "profile_views"))
-        link_taps = _counts(profile_views * between(0.03, 0.08, *key, "link_taps"))
-        follower_share = between(0.45, 0.7, *key, "follower_share")
+        comments_n = _counts(likes * rng.uniform(0.03, 0.08))
+        saves_n = _counts(likes * rng.uniform(0.05, 0.12))
+        shares_n = _counts(likes * rng.uniform(0.04, 0.1))
+        profile_views = _counts(reach * rng.uniform(0.02, 0.05))
+        link_taps = _counts(profile_views * rng.uniform(0.03, 0.08))
+        follower_share = rng.uniform(0.45, 0.7)
 
         def by_product(total: int, weights: dict[str, float]) -> dict[str, int]:
             names = list(weights)
@@ -682,7 +708,7 @@ class InstagramSandbox:
             for p in PRODUCT_TYPES
         }
         contact_weights = {
-            b: w * between(0.6, 1.4, *key, "contact", b)
+            b: w * rng.uniform(0.6, 1.4)
             for b, w in zip(CONTACT_BUTTON_TYPES, (0.25, 0.35, 0.1, 0.2, 0.1), strict=True)
         }
         taps_bd = by_product(link_taps, contact_weights)
@@ -691,7 +717,7 @@ class InstagramSandbox:
             "reach": reach,
             "views": views,
             "impressions": impressions,
-            "accounts_engaged": _counts(reach * between(0.035, 0.07, *key, "engaged")),
+            "accounts_engaged": _counts(reach * rng.uniform(0.035, 0.07)),
             "likes": likes_n,
             "comments": comments_n,
             "saves": saves_n,
@@ -699,7 +725,7 @@ class InstagramSandbox:
             "replies": replies,
             "total_interactions": sum(interactions_bd.values()),
             "profile_views": profile_views,
-            "website_clicks": _counts(profile_views * between(0.05, 0.15, *key, "website")),
+            "website_clicks": _counts(profile_views * rng.uniform(0.05, 0.15)),
             "profile_links_taps": link_taps,
             "follows_and_unfollows": follows + unfollows,
             "follower_count": follows,
