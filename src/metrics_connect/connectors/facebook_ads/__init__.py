@@ -1,0 +1,1 @@
+"""Meta Ads (Marketing API insights) connector."""
