@@ -1,0 +1,1 @@
+"""Google Analytics 4 connector (Data API v1beta runReport)."""
