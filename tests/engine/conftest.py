@@ -83,7 +83,9 @@ class Connected:
     integration_id: int
     network: InstagramSandboxNetwork
 
-    def body(self, start: str, end: str, widgets: list[dict[str, Any]], **extra: Any) -> dict[str, Any]:
+    def body(
+        self, start: str, end: str, widgets: list[dict[str, Any]], **extra: Any
+    ) -> dict[str, Any]:
         return {
             "customer_integration": self.integration_uuid,
             "start": start,

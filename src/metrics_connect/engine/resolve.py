@@ -83,11 +83,13 @@ class _Context:
         self.groups = groups
         self.filters = filters
 
-    def fits(self, source: SourceDef, spec: DatasetSpec, groups: list[GroupDim]) -> bool:
+    def fits(
+        self, source: SourceDef, spec: DatasetSpec, groups: list[GroupDim], objects_ok: bool
+    ) -> bool:
         if self.item is not None:
             if spec.name != self.item.dataset:
                 return False
-        elif spec.kind == "objects":
+        elif spec.kind == "objects" and not objects_ok:
             return False
         if not set(source.only_with) <= self.dim_names:
             return False
@@ -179,15 +181,18 @@ class _Context:
                 unit=metric.unit,
                 sum_of=tuple(self.node(p, groups, depth + 1) for p in metric.sum_of),
             )
-        for source in metric.sources:
-            spec = self.catalog.datasets[source.dataset]
-            if self.fits(source, spec, groups):
-                return MetricNode(
-                    name=name,
-                    label=metric.label,
-                    unit=metric.unit,
-                    source=self.plan(source, spec, groups),
-                )
+        # Without an item dimension, account-level sources first; object datasets
+        # (posts, stories) only when nothing else fits.
+        for objects_ok in (False, True):
+            for source in metric.sources:
+                spec = self.catalog.datasets[source.dataset]
+                if self.fits(source, spec, groups, objects_ok):
+                    return MetricNode(
+                        name=name,
+                        label=metric.label,
+                        unit=metric.unit,
+                        source=self.plan(source, spec, groups),
+                    )
         raise WidgetError(
             "unsupported_combination",
             f"Metric {name!r} cannot be answered with dimensions "

@@ -188,12 +188,19 @@ async def run_get_data(
     facts = _facts(snapshot, today)
     facts.failures.update(failures)
 
-    current = Aggregator(facts, request.start, request.end)
-    previous = (
-        Aggregator(facts, request.comparison_start, request.comparison_end)
-        if request.comparison_start is not None and request.comparison_end is not None
-        else None
-    )
+    comparison = periods[1] if len(periods) > 1 else None
+    return answer_widgets(widgets, facts, periods[0], comparison)
+
+
+def answer_widgets(
+    widgets: list[ResolvedWidget],
+    facts: Facts,
+    period: tuple[date, date],
+    comparison: tuple[date, date] | None,
+) -> dict[str, Any]:
+    """Pure: every widget's body from the facts, keyed by widget id."""
+    current = Aggregator(facts, *period)
+    previous = Aggregator(facts, *comparison) if comparison is not None else None
     body: dict[str, Any] = {}
     for widget in widgets:
         if widget.error is not None:
