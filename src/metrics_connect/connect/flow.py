@@ -18,6 +18,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import selectinload
 
+from metrics_connect import clock
 from metrics_connect.accounts.models import Customer, IntegrationSession
 from metrics_connect.connect import discovery
 from metrics_connect.connect.discovery import Candidate
@@ -99,7 +100,7 @@ async def complete(
     record = await _session_of(db, row)
     if record is None:
         return Outcome(refused=True)
-    if not is_live(record):
+    if not is_live(record) or row.expires_at <= clock.now():
         return Outcome(expired_session=record)
     back = f"/customer-integrations/session/{record.uuid}"
     if error or not code:

@@ -83,10 +83,11 @@ async def new_state(
 
 
 async def consume_state(db: AsyncSession, provider: str, state: str) -> OAuthState | None:
-    """The state's row if it is ours, for this provider, unexpired and not used before.
+    """The state's row if it is ours, for this provider, and not used before.
 
     The UPDATE ... WHERE used_at IS NULL makes the use atomic: of two concurrent
-    callbacks with one state, exactly one wins.
+    callbacks with one state, exactly one wins. Expiry is the caller's to judge
+    (against the session), so that a late return shows the expired-link page.
     """
     if not state or len(state) > 128:
         return None
@@ -98,7 +99,6 @@ async def consume_state(db: AsyncSession, provider: str, state: str) -> OAuthSta
             OAuthState.state_hash == digest,
             OAuthState.provider == provider,
             OAuthState.used_at.is_(None),
-            OAuthState.expires_at > now,
         )
         .values(used_at=now)
         .execution_options(synchronize_session=False)
