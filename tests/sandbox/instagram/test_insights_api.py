@@ -193,7 +193,11 @@ async def test_deprecated_metrics_follow_the_version(graph: httpx.AsyncClient) -
     assert ok.status_code == 200
     gone = await get(graph, f"/v22.0/{IG}/insights", metric="impressions", period="day")
     assert gone.status_code == 400
-    assert gone.json()["error"]["message"].startswith("(#100) metric[0] must be one of")
+    assert gone.json()["error"]["message"].startswith(
+        "(#100) Starting from version 22 and above, the impressions metric is no longer supported"
+    )
+    unknown = await get(graph, f"/v21.0/{IG}/insights", metric="reach,bogus", period="day")
+    assert unknown.json()["error"]["message"].startswith("(#100) metric[1] must be one of")
     old = await get(graph, f"/v20.0/{IG}/insights", metric="email_contacts", period="day")
     assert old.status_code == 200
     new = await get(graph, f"/v21.0/{IG}/insights", metric="email_contacts", period="day")

@@ -301,6 +301,8 @@ class GraphHandler:
         specs: list[AccountMetric] = []
         for index, name in enumerate(names):
             spec = ACCOUNT_METRICS.get(name)
+            if spec is not None and name not in available and spec.removed_in is not None:
+                raise _no_longer_supported(name, spec.removed_in, "user", "ig-user/insights")
             if spec is None or name not in available:
                 raise errors.invalid_parameter(
                     f"metric[{index}] must be one of the following values: {', '.join(available)}"
@@ -731,14 +733,16 @@ class GraphHandler:
         ]
         for index, name in enumerate(names):
             spec = MEDIA_METRICS.get(name)
-            if spec is None or (spec.removed_in is not None and major >= spec.removed_in):
+            removed = spec is not None and spec.removed_in is not None and major >= spec.removed_in
+            if spec is not None and removed and spec.removed_in and spec.removed_in >= 22:
+                raise _no_longer_supported(name, spec.removed_in, "media", "ig-media/insights")
+            if spec is None or removed:
                 raise errors.invalid_parameter(
                     f"metric[{index}] must be one of the following values: {', '.join(available)}"
                 )
             if product not in spec.products:
                 raise errors.invalid_parameter(
-                    f"The Media Insights API does not support the {name} metric for this media "
-                    f"product type ({product})."
+                    f"The metric {name} is not supported for this media type ({product})"
                 )
         breakdowns = [b.strip() for b in params.get("breakdown", "").split(",") if b.strip()]
         for b in breakdowns:
@@ -776,6 +780,15 @@ class GraphHandler:
             entry["id"] = f"{item.id}/insights/{name}/lifetime"
             data.append(entry)
         return {"data": data}
+
+
+def _no_longer_supported(name: str, version: int, queried: str, doc: str) -> GraphError:
+    return errors.invalid_parameter(
+        f"Starting from version {version} and above, the {name} metric is no longer supported "
+        f"for the queried {queried}. Please refer to the documentation at "
+        f"https://developers.facebook.com/docs/instagram-api/reference/{doc} for a list of "
+        "supported metrics."
+    )
 
 
 def _joint_results(total: int, marginals: list[dict[str, int]]) -> list[dict[str, Any]]:
