@@ -18,7 +18,8 @@ def test_chunks_never_exceed_thirty_days_or_the_documented_span() -> None:
     start, end = date(2024, 1, 1), date(2024, 12, 31)
     chunks = days.chunks(start, end, 30, tz)
     assert chunks[0][0] == start and chunks[-1][1] == end
-    for (first, last), following in zip(chunks, chunks[1:] + [(end + timedelta(days=1), end)], strict=False):
+    sentinel = (end + timedelta(days=1), end)
+    for (first, last), following in zip(chunks, [*chunks[1:], sentinel], strict=True):
         assert following[0] == last + timedelta(days=1)  # contiguous, no overlap
         since, until = days.window(first, last, tz)
         assert until - since <= days.MAX_WINDOW_SECONDS

@@ -76,8 +76,8 @@ class InstagramConnector(Connector):
             "account_daily": self._account_daily,
             "new_followers_daily": self._new_followers_daily,
             "account_period": self._account_period,
-            "followers_snapshot": self._followers_snapshot,
-            "audience_snapshot": self._audience_snapshot,
+            "followers_snapshot": self._now_only,
+            "audience_snapshot": self._now_only,
             "online_followers_snapshot": self._online_followers,
             "media": self._media,
             "stories": self._stories,
@@ -314,15 +314,49 @@ class InstagramConnector(Connector):
 
     # --- snapshots ---
 
-    async def _followers_snapshot(self, request: FetchRequest) -> FetchResult:
+    async def fetch_snapshots(self, requests: list[FetchRequest]) -> list[FetchResult]:
+        """Today's followers_snapshot / audience_snapshot variants in one Graph batch
+        (what the daily sync takes), in the order of `requests`."""
         today = self.today()
-        if not request.start <= today <= request.end:
-            return FetchResult()
-        body = await self.client.get(self.user_id, {"fields": "followers_count,media_count"})
-        values: dict[str, Scalar] = {
-            k: body[k] for k in ("followers_count", "media_count") if _is_number(body.get(k))
-        }
-        return FetchResult(rows=[Row(day=today, keys={}, values=values)] if values else [])
+        wanted = [r for r in requests if r.start <= today <= r.end]
+        items = [self._snapshot_item(r) for r in wanted]
+        answers = await self.client.batch(items) if items else []
+        by_request: dict[int, FetchResult] = {}
+        for request, answer in zip(wanted, answers, strict=True):
+            if isinstance(answer, UpstreamError):
+                raise answer
+            by_request[id(request)] = self._snapshot_result(request, answer, today)
+        return [by_request.get(id(r), FetchResult()) for r in requests]
+
+    def _snapshot_item(self, request: FetchRequest) -> BatchItem:
+        if request.dataset == "followers_snapshot":
+            return BatchItem(self.user_id, {"fields": "followers_count,media_count"})
+        if request.dataset == "audience_snapshot":
+            unknown = set(request.breakdowns) - set(AUDIENCE_BREAKDOWNS)
+            if unknown or not request.breakdowns:
+                raise UpstreamError(
+                    "follower_demographics needs a breakdown among age, gender, city, country"
+                )
+            return BatchItem(
+                f"{self.user_id}/insights", self._demographics_params(request.breakdowns)
+            )
+        raise UpstreamError(f"{request.dataset} is not a now-only snapshot")
+
+    def _snapshot_result(
+        self, request: FetchRequest, body: dict[str, Any], today: date
+    ) -> FetchResult:
+        if request.dataset == "followers_snapshot":
+            values: dict[str, Scalar] = {
+                k: body[k] for k in ("followers_count", "media_count") if _is_number(body.get(k))
+            }
+            return FetchResult(rows=[Row(day=today, keys={}, values=values)] if values else [])
+        rows = [
+            Row(day=today, keys=dict(key), values={"followers": value})
+            for entry in body.get("data") or []
+            if isinstance(entry, dict)
+            for key, value in _breakdown_results(entry.get("total_value") or {})
+        ]
+        return FetchResult(rows=rows)
 
     def _demographics_params(self, breakdowns: tuple[str, ...]) -> dict[str, str]:
         return {
@@ -334,29 +368,13 @@ class InstagramConnector(Connector):
             "breakdown": ",".join(breakdowns or ("gender",)),
         }
 
-    async def _audience_snapshot(self, request: FetchRequest) -> FetchResult:
+    async def _now_only(self, request: FetchRequest) -> FetchResult:
         today = self.today()
         if not request.start <= today <= request.end:
-            return FetchResult()
-        unknown = set(request.breakdowns) - set(AUDIENCE_BREAKDOWNS)
-        if unknown or not request.breakdowns:
-            raise UpstreamError(
-                "follower_demographics needs a breakdown among age, gender, city, country"
-            )
-        data = await self._insights(
-            ("follower_demographics",),
-            {
-                k: v
-                for k, v in self._demographics_params(request.breakdowns).items()
-                if k != "metric"
-            },
-        )
-        rows = [
-            Row(day=today, keys=dict(key), values={"followers": value})
-            for entry in data
-            for key, value in _breakdown_results(entry.get("total_value") or {})
-        ]
-        return FetchResult(rows=rows)
+            return FetchResult()  # a past day of a now-only snapshot: the archive's business
+        item = self._snapshot_item(request)
+        body = await self.client.get(item.path, item.params)
+        return self._snapshot_result(request, body, today)
 
     async def _online_followers(self, request: FetchRequest) -> FetchResult:
         start, end = self._live_window(request.start, request.end, ONLINE_FOLLOWERS_LIVE_DAYS)

@@ -8,19 +8,31 @@
   (age, gender, city, country, age x gender): the API serves them only as of now.
 - Windowed days, weekly: new followers per day and online followers per hour are served
   for the last 30 days only; archiving the last 30 days every 7 keeps every day.
+
+Writes go through a sink: the fact store at once (the scheduler), or a buffer flushed in
+bulk (the demo's replay of thousands of runs).
 """
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, timedelta
+from typing import Protocol
 from zoneinfo import ZoneInfo
 
 from metrics_connect.accounts.models import CustomerIntegration
-from metrics_connect.connectors.base import Connector, FetchRequest, FetchResult, ObjectRow
+from metrics_connect.connectors.base import (
+    Connector,
+    FetchRequest,
+    FetchResult,
+    ObjectRow,
+    Row,
+)
 from metrics_connect.connectors.instagram_business.connector import InstagramConnector
 from metrics_connect.connectors.instagram_business.datasets import DATASETS
-from metrics_connect.engine.facts import FactStore
+from metrics_connect.engine.facts import FactStore, variant_key
 from metrics_connect.runtime import Runtime
+from metrics_connect.sync.models import SyncState
 from metrics_connect.sync.service import SyncOutcome, get_state, save_state
 
 STORY_LIFETIME = timedelta(hours=24)
@@ -34,6 +46,7 @@ AUDIENCE_VARIANTS: tuple[tuple[str, ...], ...] = (
     ("country",),
     ("age", "gender"),
 )
+TASKS = ("snapshots", "windows")
 
 
 def story_created_at(story: ObjectRow) -> datetime:
@@ -47,97 +60,182 @@ def fact_store(runtime: Runtime) -> FactStore:
     return store if isinstance(store, FactStore) else FactStore(runtime.db)
 
 
-async def sync_instagram(
-    runtime: Runtime,
-    integration: CustomerIntegration,
-    connector: Connector,
-    now: datetime,
-    *,
-    final_margin: timedelta = FINAL_CAPTURE_MARGIN,
-) -> SyncOutcome:
-    assert isinstance(connector, InstagramConnector)
-    connector.clock = lambda: now
-    archive = _Archive(runtime, integration, connector, now)
-    expiries = await archive.stories()
-    await archive.daily_snapshots()
-    await archive.windowed_days()
-    upcoming = [e - final_margin for e in expiries if e - final_margin > now]
-    return SyncOutcome(
-        integration.uuid,
-        ok=True,
-        stored=archive.stored,
-        next_due=min(upcoming) if upcoming else None,
-    )
+class Sink(Protocol):
+    async def keep(self, request: FetchRequest, result: FetchResult, fetched_at: datetime) -> None:
+        """Archive what one fetch returned."""
 
 
-class _Archive:
-    def __init__(
-        self,
-        runtime: Runtime,
-        integration: CustomerIntegration,
-        connector: InstagramConnector,
-        now: datetime,
-    ) -> None:
-        self.runtime = runtime
-        self.integration = integration
-        self.connector = connector
-        self.now = now
-        self.today = now.astimezone(ZoneInfo(integration.timezone or "UTC")).date()
-        self.store = fact_store(runtime)
-        self.stored = 0
+@dataclass
+class StoreSink:
+    """Writes each fetch to the fact store at once."""
 
-    async def _keep(self, request: FetchRequest, result: FetchResult) -> None:
+    store: FactStore
+    integration: CustomerIntegration
+
+    async def keep(self, request: FetchRequest, result: FetchResult, fetched_at: datetime) -> None:
         await self.store.store(
             self.integration.id,
             DATASETS[request.dataset],
             request,
             result,
-            fetched_at=self.now,
+            fetched_at=fetched_at,
             timezone=self.integration.timezone,
             origin="sync",
         )
+
+
+@dataclass
+class _Pending:
+    request: FetchRequest
+    fetched_at: datetime
+    rows: dict[tuple[date, tuple[tuple[str, str], ...]], Row] = field(default_factory=dict)
+    objects: dict[str, ObjectRow] = field(default_factory=dict)
+
+
+@dataclass
+class BufferedSink:
+    """Merges many fetches per (dataset, variant), the latest value of a row or object
+    winning, and writes them in one fact-store call each on `flush`."""
+
+    store: FactStore
+    integration: CustomerIntegration
+    pending: dict[tuple[str, str], _Pending] = field(default_factory=dict)
+
+    async def keep(self, request: FetchRequest, result: FetchResult, fetched_at: datetime) -> None:
+        key = (request.dataset, variant_key(request))
+        entry = self.pending.get(key)
+        if entry is None:
+            entry = self.pending[key] = _Pending(request, fetched_at)
+        start = min(entry.request.start, request.start)
+        end = max(entry.request.end, request.end)
+        entry.request = FetchRequest(request.dataset, start, end, request.breakdowns)
+        entry.fetched_at = fetched_at
+        for row in result.rows:
+            if row.day is not None:
+                entry.rows[(row.day, tuple(sorted(row.keys.items())))] = row
+        for obj in result.objects:
+            entry.objects[obj.id] = obj
+
+    async def flush(self) -> None:
+        for entry in self.pending.values():
+            await self.store.store(
+                self.integration.id,
+                DATASETS[entry.request.dataset],
+                entry.request,
+                FetchResult(rows=list(entry.rows.values()), objects=list(entry.objects.values())),
+                fetched_at=entry.fetched_at,
+                timezone=self.integration.timezone,
+                origin="sync",
+            )
+        self.pending.clear()
+
+
+class InstagramArchive:
+    """The sync of one Instagram integration; `run(now)` is one scheduled run."""
+
+    def __init__(
+        self,
+        runtime: Runtime,
+        integration: CustomerIntegration,
+        connector: InstagramConnector,
+        sink: Sink,
+        states: dict[str, SyncState],
+    ) -> None:
+        self.runtime = runtime
+        self.integration = integration
+        self.connector = connector
+        self.sink = sink
+        self.states = states
+        self.tz = ZoneInfo(integration.timezone or "UTC")
+        self.stored = 0
+        self.changed_states: set[str] = set()
+
+    @classmethod
+    async def load(
+        cls,
+        runtime: Runtime,
+        integration: CustomerIntegration,
+        connector: Connector,
+        sink: Sink | None = None,
+    ) -> InstagramArchive:
+        assert isinstance(connector, InstagramConnector)
+        states = {task: await get_state(runtime, integration.id, task) for task in TASKS}
+        sink = sink or StoreSink(fact_store(runtime), integration)
+        return cls(runtime, integration, connector, sink, states)
+
+    async def save_states(self) -> None:
+        for task in sorted(self.changed_states):
+            await save_state(self.runtime, self.states[task])
+        self.changed_states.clear()
+
+    async def run(
+        self, now: datetime, final_margin: timedelta = FINAL_CAPTURE_MARGIN
+    ) -> SyncOutcome:
+        self.connector.clock = lambda: now
+        today = now.astimezone(self.tz).date()
+        expiries = await self._stories(now, today)
+        await self._daily_snapshots(now, today)
+        await self._windowed_days(now, today)
+        upcoming = [e - final_margin for e in expiries if e - final_margin > now]
+        return SyncOutcome(
+            self.integration.uuid,
+            ok=True,
+            stored=self.stored,
+            next_due=min(upcoming) if upcoming else None,
+        )
+
+    async def _keep(self, request: FetchRequest, result: FetchResult, now: datetime) -> None:
+        await self.sink.keep(request, result, now)
         self.stored += len(result.rows) + len(result.objects)
 
-    async def stories(self) -> list[datetime]:
+    def _mark(self, task: str, now: datetime) -> None:
+        state = self.states[task]
+        state.last_run_at = state.last_ok_at = state.cursor_at = now
+        state.last_error = None
+        self.changed_states.add(task)
+
+    async def _stories(self, now: datetime, today: date) -> list[datetime]:
         """Archive the live stories; their expiry instants."""
-        request = FetchRequest("stories", self.today - timedelta(days=2), self.today)
+        request = FetchRequest("stories", today - timedelta(days=2), today)
         result = await self.connector.fetch(request)
         connected_at = self.integration.connected_at
         live = [s for s in result.objects if story_created_at(s) + STORY_LIFETIME > connected_at]
         if live:
-            await self._keep(request, FetchResult(objects=live))
+            await self._keep(request, FetchResult(objects=live), now)
         return [story_created_at(s) + STORY_LIFETIME for s in live]
 
-    async def daily_snapshots(self) -> None:
-        state = await get_state(self.runtime, self.integration.id, "snapshots")
-        if (
-            state.cursor_at is not None
-            and state.cursor_at.astimezone(ZoneInfo(self.integration.timezone or "UTC")).date()
-            >= self.today
-        ):
+    async def _daily_snapshots(self, now: datetime, today: date) -> None:
+        last = self.states["snapshots"].cursor_at
+        if last is not None and last.astimezone(self.tz).date() >= today:
             return
-        state.last_run_at = self.now
-        requests = [FetchRequest("followers_snapshot", self.today, self.today)] + [
-            FetchRequest("audience_snapshot", self.today, self.today, breakdowns=b)
-            for b in AUDIENCE_VARIANTS
+        requests = [FetchRequest("followers_snapshot", today, today)] + [
+            FetchRequest("audience_snapshot", today, today, breakdowns=b) for b in AUDIENCE_VARIANTS
         ]
-        for request in requests:
-            await self._keep(request, await self.connector.fetch(request))
-        state.cursor_at = self.now
-        state.last_ok_at = self.now
-        state.last_error = None
-        await save_state(self.runtime, state)
+        for request, result in zip(
+            requests, await self.connector.fetch_snapshots(requests), strict=True
+        ):
+            await self._keep(request, result, now)
+        self._mark("snapshots", now)
 
-    async def windowed_days(self) -> None:
-        state = await get_state(self.runtime, self.integration.id, "windows")
-        if state.cursor_at is not None and self.now - state.cursor_at < WINDOWED_EVERY:
+    async def _windowed_days(self, now: datetime, today: date) -> None:
+        last = self.states["windows"].cursor_at
+        if last is not None and now - last < WINDOWED_EVERY:
             return
-        state.last_run_at = self.now
-        start, end = self.today - timedelta(days=30), self.today - timedelta(days=1)
+        start, end = today - timedelta(days=30), today - timedelta(days=1)
         for dataset in ("new_followers_daily", "online_followers_snapshot"):
             request = FetchRequest(dataset, start, end)
-            await self._keep(request, await self.connector.fetch(request))
-        state.cursor_at = self.now
-        state.last_ok_at = self.now
-        state.last_error = None
-        await save_state(self.runtime, state)
+            await self._keep(request, await self.connector.fetch(request), now)
+        self._mark("windows", now)
+
+
+async def sync_instagram(
+    runtime: Runtime,
+    integration: CustomerIntegration,
+    connector: Connector,
+    now: datetime,
+) -> SyncOutcome:
+    """The scheduler's entry point (see sync.service.NETWORK_SYNCS)."""
+    archive = await InstagramArchive.load(runtime, integration, connector)
+    outcome = await archive.run(now)
+    await archive.save_states()
+    return outcome

@@ -17,7 +17,11 @@ import httpx
 
 from metrics_connect.runtime import Runtime
 from metrics_connect.sandbox.registry import SandboxNetwork
-from metrics_connect.sync.instagram_business.archive import sync_instagram
+from metrics_connect.sync.instagram_business.archive import (
+    BufferedSink,
+    InstagramArchive,
+    fact_store,
+)
 from metrics_connect.sync.service import (
     SyncOutcome,
     connector_for,
@@ -34,7 +38,7 @@ MAX_STEP = timedelta(hours=23)
 FINAL_MARGIN = timedelta(seconds=1)
 SANDBOX_BASE_URL = "http://instagram.sandbox"
 # Save the replay cursor this often (sandbox time), so an interrupted replay resumes.
-CURSOR_EVERY = timedelta(days=30)
+CURSOR_EVERY = timedelta(days=90)
 
 
 async def prepare_demo(runtime: Runtime, integration_uuid: str, sandbox: SandboxNetwork) -> None:
@@ -62,17 +66,17 @@ async def prepare_demo(runtime: Runtime, integration_uuid: str, sandbox: Sandbox
         connector = connector_for(runtime, integration, now=lambda: replay_time)
         connector.ctx.http = http
         connector.ctx.base_url = SANDBOX_BASE_URL
+        sink = BufferedSink(fact_store(runtime), integration)
+        archive = await InstagramArchive.load(runtime, integration, connector, sink)
         last_saved = start
         steps = 0
         try:
             while True:
                 sandbox_clock.set(replay_time)
-                outcome = await sync_instagram(
-                    runtime, integration, connector, replay_time, final_margin=FINAL_MARGIN
-                )
+                outcome = await archive.run(replay_time, final_margin=FINAL_MARGIN)
                 steps += 1
                 if replay_time - last_saved >= CURSOR_EVERY:
-                    await _save_cursor(runtime, integration.id, replay_time)
+                    await _checkpoint(runtime, archive, sink, replay_time)
                     last_saved = replay_time
                 if replay_time >= end:
                     break
@@ -85,7 +89,7 @@ async def prepare_demo(runtime: Runtime, integration_uuid: str, sandbox: Sandbox
             raise
         finally:
             sandbox_clock.frozen_at, sandbox_clock.offset = saved
-        await _save_cursor(runtime, integration.id, replay_time)
+        await _checkpoint(runtime, archive, sink, replay_time)
     log.info(
         "demo archive replayed",
         extra={"integration_uuid": integration_uuid, "steps": steps, "until": end.isoformat()},
@@ -99,8 +103,13 @@ def _next_step(now: datetime, outcome: SyncOutcome) -> datetime:
     return step
 
 
-async def _save_cursor(runtime: Runtime, integration_id: int, instant: datetime) -> None:
-    state = await get_state(runtime, integration_id, "replay")
+async def _checkpoint(
+    runtime: Runtime, archive: InstagramArchive, sink: BufferedSink, instant: datetime
+) -> None:
+    """Everything replayed so far reaches the store, then the cursor moves."""
+    await sink.flush()
+    await archive.save_states()
+    state = await get_state(runtime, archive.integration.id, "replay")
     state.cursor_at = instant
     state.last_run_at = instant
     state.last_ok_at = instant

@@ -1,0 +1,171 @@
+"""The Instagram sync archives what the API forgets, checked against the emulator's truth."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import UTC, date, datetime, timedelta
+from typing import Any
+
+from metrics_connect.connectors.base import ObjectRow, Row
+from metrics_connect.engine.facts import FactStore
+from metrics_connect.runtime import Runtime
+from metrics_connect.sandbox.instagram.model import MediaItem
+from metrics_connect.sandbox.instagram.network import InstagramSandboxNetwork
+from metrics_connect.sync.instagram_business.demo import prepare_demo
+from metrics_connect.sync.service import load_integration, run_sync, sync_integration
+
+from .conftest import NOW
+
+
+async def archived_stories(
+    runtime: Runtime, integration_id: int, start: date, end: date
+) -> list[ObjectRow]:
+    snapshot = await FactStore(runtime.db).load(
+        integration_id, object_keys=[("stories", "-")], start=start, end=end
+    )
+    return snapshot.objects.get(("stories", "-"), [])
+
+
+async def archived_rows(
+    runtime: Runtime, integration_id: int, dataset: str, variant: str, start: date, end: date
+) -> list[Row]:
+    snapshot = await FactStore(runtime.db).load(
+        integration_id, day_keys=[(dataset, variant)], start=start, end=end
+    )
+    return snapshot.rows.get((dataset, variant), [])
+
+
+def last_seen(story: MediaItem, replay_end: datetime) -> datetime:
+    """When the archive last saw the story: a second before it vanished (the API gives
+    timestamps to the second), or the end of the replay if it is still live."""
+    expires = story.timestamp.replace(microsecond=0) + timedelta(hours=24)
+    return min(replay_end, expires - timedelta(seconds=1))
+
+
+async def test_replay_archives_every_story_with_its_last_values(
+    runtime: Runtime, network: InstagramSandboxNetwork, connect_instagram: Callable[..., Any]
+) -> None:
+    connected_at = NOW - timedelta(days=6)
+    integration = await connect_instagram(connected_at)
+    await prepare_demo(runtime, integration.uuid, network)
+
+    truth = network.sandbox
+    expected = [
+        s
+        for s in truth.stories_posted(connected_at - timedelta(hours=24), NOW)
+        if s.expires_at is not None and s.expires_at > connected_at
+    ]
+    expired_before = [
+        s
+        for s in truth.stories_posted(connected_at - timedelta(hours=72), connected_at)
+        if s.expires_at is not None and s.expires_at <= connected_at
+    ]
+    assert len(expected) > 10 and expired_before
+    stored = await archived_stories(
+        runtime, integration.id, truth.local_day(connected_at) - timedelta(days=2), truth.today()
+    )
+    by_id = {o.id: o for o in stored}
+    assert set(by_id) == {s.id for s in expected}
+    assert not {s.id for s in expired_before} & set(by_id)  # expired before connected_at
+    for story in expected:
+        values = by_id[story.id].values
+        reported = story.insights_at(last_seen(story, NOW))
+        for metric in ("replies", "reach", "views", "shares", "follows"):
+            assert values[metric] == reported[metric], (story.id, metric)
+    # the sandbox clock is back where it was
+    assert network.controls.clock.now() == NOW
+
+
+async def test_replay_is_incremental(
+    runtime: Runtime, network: InstagramSandboxNetwork, connect_instagram: Callable[..., Any]
+) -> None:
+    integration = await connect_instagram(NOW - timedelta(days=3))
+    await prepare_demo(runtime, integration.uuid, network)
+    first_calls = network.controls.calls.total
+    network.controls.calls.reset()
+    await prepare_demo(runtime, integration.uuid, network)
+    assert network.controls.calls.total < first_calls / 10  # caught up from the cursor only
+
+    network.controls.clock.set(NOW + timedelta(days=2))
+    network.controls.calls.reset()
+    await prepare_demo(runtime, integration.uuid, network)
+    truth = network.sandbox
+    stored = await archived_stories(
+        runtime, integration.id, truth.today() - timedelta(days=3), truth.today()
+    )
+    assert {s.id for s in truth.stories_posted(NOW, NOW + timedelta(days=1))} <= {
+        o.id for o in stored
+    }
+
+
+async def test_snapshots_are_taken_once_per_account_day(
+    runtime: Runtime, network: InstagramSandboxNetwork, connect_instagram: Callable[..., Any]
+) -> None:
+    integration = await connect_instagram(NOW - timedelta(hours=1))
+    truth = network.sandbox
+    today = truth.today()
+
+    outcome = await run_sync(runtime, integration, NOW)
+    assert outcome.ok and outcome.next_due is not None  # comes back before a story expires
+    followers = await archived_rows(
+        runtime, integration.id, "followers_snapshot", "-", today, today
+    )
+    assert [r.values["followers_count"] for r in followers] == [truth.followers_count(NOW)]
+    gender = await archived_rows(
+        runtime, integration.id, "audience_snapshot", '{"b":["gender"]}', today, today
+    )
+    assert {r.keys["gender"]: r.values["followers"] for r in gender} == truth.demographics("gender")
+    age_gender = await archived_rows(
+        runtime, integration.id, "audience_snapshot", '{"b":["age","gender"]}', today, today
+    )
+    assert sum(int(r.values["followers"] or 0) for r in age_gender) == sum(
+        truth.demographics("gender").values()
+    )
+    new_followers = await archived_rows(
+        runtime, integration.id, "new_followers_daily", "-", today - timedelta(days=40), today
+    )
+    assert {r.day for r in new_followers} == {today - timedelta(days=i) for i in range(1, 31)}
+    for row in new_followers:
+        assert row.values["follower_count"] == truth.daily_value("follower_count", row.day)
+    online = await archived_rows(
+        runtime, integration.id, "online_followers_snapshot", "-", today - timedelta(days=1), today
+    )
+    yesterday = truth.online_followers(today - timedelta(days=1))
+    assert {int(r.keys["hour"]): r.values["online_followers"] for r in online} == yesterday
+
+    # later the same day: no new snapshot; the next day: one more
+    network.controls.clock.set(NOW + timedelta(hours=3))
+    network.controls.calls.reset()
+    await run_sync(runtime, integration, NOW + timedelta(hours=3))
+    assert "user" not in network.controls.calls.by_endpoint
+    tomorrow_instant = NOW + timedelta(days=1)
+    network.controls.clock.set(tomorrow_instant)
+    await run_sync(runtime, integration, tomorrow_instant)
+    rows = await archived_rows(
+        runtime, integration.id, "followers_snapshot", "-", today, today + timedelta(days=1)
+    )
+    assert sorted(r.day for r in rows) == [today, today + timedelta(days=1)]
+    assert rows[-1].values["followers_count"] == truth.followers_count(tomorrow_instant) or rows[
+        0
+    ].values["followers_count"] == truth.followers_count(tomorrow_instant)
+
+
+async def test_expired_token_flips_the_integration_to_expired(
+    runtime: Runtime, network: InstagramSandboxNetwork, connect_instagram: Callable[..., Any]
+) -> None:
+    token = "sandbox-soon-expired"
+    integration = await connect_instagram(NOW - timedelta(hours=1), token=token)
+    network.controls.switches.expired_tokens.add(token)
+    outcome = await sync_integration(runtime, integration.uuid)
+    assert not outcome.ok and outcome.error == "integration_expired"
+    reloaded = await load_integration(runtime, integration.uuid)
+    assert reloaded is not None and reloaded.status == "expired"
+    assert reloaded.status_reason and token not in reloaded.status_reason
+    # an expired integration is not synced again
+    network.controls.calls.reset()
+    await sync_integration(runtime, integration.uuid)
+    assert network.controls.calls.total == 0
+
+
+def _utc(day: date) -> datetime:
+    return datetime(day.year, day.month, day.day, tzinfo=UTC)
