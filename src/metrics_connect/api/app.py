@@ -16,6 +16,7 @@ from metrics_connect.connect import install_connect
 from metrics_connect.logging_setup import configure_logging
 from metrics_connect.runtime import Runtime
 from metrics_connect.settings import Settings, get_settings
+from metrics_connect.sync.scheduler import install as install_sync
 
 
 def create_app(settings: Settings | None = None, runtime: Runtime | None = None) -> FastAPI:
@@ -42,6 +43,7 @@ def create_app(settings: Settings | None = None, runtime: Runtime | None = None)
     for module in (health, merchants, customers, customer_integrations, integrations, metrics):
         app.include_router(module.router)
     install_connect(app, runtime.settings)
+    install_sync(runtime)
     app.add_middleware(BodySizeLimitMiddleware, max_bytes=settings.max_body_bytes)
     app.add_middleware(RequestContextMiddleware)
     return app
