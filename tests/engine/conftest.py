@@ -13,6 +13,7 @@ from fastapi import FastAPI
 
 from metrics_connect import clock
 from metrics_connect.accounts import service
+from metrics_connect.accounts.models import Customer
 from metrics_connect.api.app import create_app
 from metrics_connect.runtime import Runtime
 from metrics_connect.sandbox.instagram.network import InstagramSandboxNetwork, build_sandbox
@@ -56,10 +57,27 @@ def ig_settings(sqlite_url: str, settings_factory: Callable[..., Settings]) -> S
     return settings_factory(sqlite_url, instagram_api_base_url=GRAPH_URL)
 
 
+class RecordingTransport(httpx.AsyncBaseTransport):
+    """The emulator's transport, remembering every upstream request the service made."""
+
+    def __init__(self, app: Any) -> None:
+        self.inner = httpx.ASGITransport(app=app)
+        self.requests: list[httpx.Request] = []
+
+    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+        self.requests.append(request)
+        return await self.inner.handle_async_request(request)
+
+
 @pytest.fixture
-def ig_runtime(ig_settings: Settings, ig_network: InstagramSandboxNetwork) -> Runtime:
+def upstream(ig_network: InstagramSandboxNetwork) -> RecordingTransport:
+    return RecordingTransport(ig_network.app)
+
+
+@pytest.fixture
+def ig_runtime(ig_settings: Settings, upstream: RecordingTransport) -> Runtime:
     runtime = Runtime.from_settings(ig_settings)
-    runtime.upstream_transports["instagram_business"] = httpx.ASGITransport(app=ig_network.app)
+    runtime.upstream_transports["instagram_business"] = upstream
     return runtime
 
 
@@ -82,6 +100,40 @@ class Connected:
     integration_uuid: str
     integration_id: int
     network: InstagramSandboxNetwork
+    client: httpx.AsyncClient
+    runtime: Runtime
+    customer_id: int
+
+    @property
+    def calls(self) -> int:
+        return self.network.controls.calls.total
+
+    async def get_data(self, body: dict[str, Any], **params: Any) -> dict[str, Any]:
+        response = await self.client.post(
+            "/metrics/get-data", json=body, headers=self.headers, params=params
+        )
+        assert response.status_code == 200, response.text
+        result: dict[str, Any] = response.json()
+        return result
+
+    async def another_integration(self) -> str:
+        """A second connection of the same account, with its own (empty) store."""
+        account = self.network.demo_account
+        async with self.runtime.db.session() as session:
+            customer = await session.get(Customer, self.customer_id)
+            assert customer is not None
+            integration = await service.create_integration(
+                session,
+                self.runtime.vault,
+                customer,
+                slug="instagram_business",
+                source_name=account.source_name,
+                external_id=account.external_id,
+                credentials=dict(account.credentials),
+                timezone=account.timezone,
+            )
+            await session.commit()
+            return integration.uuid
 
     def body(
         self, start: str, end: str, widgets: list[dict[str, Any]], **extra: Any
@@ -124,4 +176,12 @@ async def connected(
         )
         await session.commit()
         headers = {"Authorization": f"Bearer {m.token}", "x-customer-token": c.token}
-        return Connected(headers, integration.uuid, integration.id, ig_network)
+        return Connected(
+            headers,
+            integration.uuid,
+            integration.id,
+            ig_network,
+            ig_client,
+            ig_runtime,
+            c.record.id,
+        )

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import hashlib
+import time
 from collections.abc import Awaitable, Callable
 from datetime import datetime
 from typing import Any
@@ -25,6 +26,7 @@ log = get_logger("metrics_connect.engine")
 
 FetchKey = tuple[int, str, str, str, str]
 LOCK_TIMEOUT_SECONDS = 120
+DONE_MEMORY_SECONDS = 300
 
 
 def fetch_key(integration_id: int, request: FetchRequest) -> FetchKey:
@@ -44,6 +46,9 @@ class FetchCoordinator:
         self.redis_url = redis_url
         self._redis: Any = None
         self._inflight: dict[FetchKey, asyncio.Future[None]] = {}
+        # When each recent fetch finished (monotonic): a request that read the store
+        # before then must not fetch the same chunk again.
+        self._done: dict[FetchKey, float] = {}
         self._semaphores: dict[int, asyncio.Semaphore] = {}
         self.upstream_fetches = 0  # fetches this process made (benchmarks, tests)
 
@@ -61,8 +66,16 @@ class FetchCoordinator:
         connector: Connector,
         specs: dict[str, DatasetSpec],
         fetches: list[PlannedFetch],
+        *,
+        read_at: float,
+        read_at_wall: datetime,
     ) -> dict[PlannedFetch, UpstreamError]:
-        """Run every fetch; the errors of those that failed, by fetch."""
+        """Run every fetch; the errors of those that failed, by fetch.
+
+        `read_at` (time.monotonic()) and `read_at_wall` (clock.now()) are when the caller
+        read the store: chunks fetched since then by anyone are not fetched again.
+        """
+        self._prune()
 
         async def one(planned: PlannedFetch) -> tuple[PlannedFetch, UpstreamError | None]:
             spec = specs[planned.request.dataset]
@@ -70,6 +83,8 @@ class FetchCoordinator:
                 await self._shared(
                     fetch_key(integration_id, planned.request),
                     lambda: self._fetch(integration_id, timezone, connector, spec, planned),
+                    read_at,
+                    read_at_wall,
                 )
             except UpstreamError as exc:
                 return planned, exc
@@ -78,26 +93,42 @@ class FetchCoordinator:
         results = await asyncio.gather(*(one(p) for p in fetches))
         return {planned: error for planned, error in results if error is not None}
 
-    async def _shared(self, key: FetchKey, work: Callable[[], Awaitable[None]]) -> None:
+    def _prune(self) -> None:
+        horizon = time.monotonic() - DONE_MEMORY_SECONDS
+        for key in [k for k, t in self._done.items() if t < horizon]:
+            del self._done[key]
+
+    async def _shared(
+        self,
+        key: FetchKey,
+        work: Callable[[], Awaitable[None]],
+        read_at: float,
+        read_at_wall: datetime,
+    ) -> None:
         running = self._inflight.get(key)
         if running is not None:
             await asyncio.shield(running)
             return
+        if self._done.get(key, -1.0) >= read_at:
+            return  # fetched and stored after this request read the store
         future: asyncio.Future[None] = asyncio.get_running_loop().create_future()
         self._inflight[key] = future
         try:
-            await self._locked(key, work)
+            await self._locked(key, work, read_at_wall)
         except BaseException as exc:
             future.set_exception(exc)
             # Retrieved here so that no "exception was never retrieved" is logged.
             future.exception()
             raise
         else:
+            self._done[key] = time.monotonic()
             future.set_result(None)
         finally:
             self._inflight.pop(key, None)
 
-    async def _locked(self, key: FetchKey, work: Callable[[], Awaitable[None]]) -> None:
+    async def _locked(
+        self, key: FetchKey, work: Callable[[], Awaitable[None]], read_at_wall: datetime
+    ) -> None:
         if not self.redis_url:
             await work()
             return
@@ -105,7 +136,7 @@ class FetchCoordinator:
         name = "metrics-connect:fetch:" + hashlib.sha256(repr(key).encode()).hexdigest()
         lock = redis.lock(name, timeout=LOCK_TIMEOUT_SECONDS, blocking_timeout=LOCK_TIMEOUT_SECONDS)
         async with lock:
-            if await self._stored_since_lock(key):
+            if await self._stored_since(key, read_at_wall):
                 return
             await work()
 
@@ -116,7 +147,7 @@ class FetchCoordinator:
             self._redis = Redis.from_url(str(self.redis_url))
         return self._redis
 
-    async def _stored_since_lock(self, key: FetchKey) -> bool:
+    async def _stored_since(self, key: FetchKey, read_at_wall: datetime) -> bool:
         """Another process may have fetched this chunk while we waited for the lock."""
         integration_id, dataset, variant, start_text, end_text = key
         start, end = (
@@ -131,7 +162,7 @@ class FetchCoordinator:
             end=end,
             with_facts=False,
         )
-        recent = clock.now().timestamp() - 60
+        recent = read_at_wall.timestamp()
         period = snapshot.periods.get((dataset, variant, start, end))
         if period is not None:
             return period.fetched_at.timestamp() >= recent

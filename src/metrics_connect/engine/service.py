@@ -7,6 +7,7 @@ missing or stale (planner + coordinator) -> aggregate -> render. Widgets fail on
 
 from __future__ import annotations
 
+import time
 from datetime import date
 from typing import Any
 
@@ -166,6 +167,7 @@ async def run_get_data(
     periods = _periods(request)
     plans = [plan for w in widgets if w.error is None for plan in w.sources()]
     needs = collect_needs(plans, periods, today) if plans else Needs()
+    read_at, read_at_wall = time.monotonic(), clock.now()
     snapshot = await _load(engine.store, integration.id, needs) if plans else FactSnapshot()
     fetches = plan_fetches(needs, snapshot, catalog.datasets, now=now, today=today) if plans else []
     if explain:
@@ -175,7 +177,13 @@ async def run_get_data(
     if fetches:
         connector = engine.connector(integration)
         errors = await engine.coordinator.run(
-            integration.id, integration.timezone, connector, catalog.datasets, fetches
+            integration.id,
+            integration.timezone,
+            connector,
+            catalog.datasets,
+            fetches,
+            read_at=read_at,
+            read_at_wall=read_at_wall,
         )
         failures = _failures(errors)
         lost = next(
