@@ -74,8 +74,12 @@ async def test_hourly_budget_is_enforced() -> None:
     async with httpx.AsyncClient(
         transport=httpx.ASGITransport(app=network.app), base_url="http://graph.test"
     ) as client:
-        codes = [(await get(client, f"/v21.0/{IG}")).status_code for _ in range(4)]
-    assert codes == [200, 200, 403, 403]
+        answers = [await get(client, f"/v21.0/{IG}") for _ in range(5)]
+    assert [a.status_code for a in answers] == [200, 200, 200, 403, 403]
+    assert answers[3].json()["error"]["code"] == 4
+    usage = json.loads(answers[3].headers["x-business-use-case-usage"])[IG][0]
+    assert usage["call_count"] == 100
+    assert usage["estimated_time_to_regain_access"] >= 1
 
 
 async def test_server_errors(network: InstagramSandboxNetwork, graph: httpx.AsyncClient) -> None:
@@ -158,3 +162,23 @@ async def test_unversioned_and_versioned_paths(graph: httpx.AsyncClient, version
     assert r.headers["facebook-api-version"] == version
     plain = await get(graph, f"/{IG}", fields="username")
     assert plain.json() == r.json()
+
+
+async def test_batch_as_json_body_and_revoked_operations(
+    network: InstagramSandboxNetwork, graph: httpx.AsyncClient
+) -> None:
+    ops = [
+        {"method": "GET", "relative_url": f"{IG}?fields=username"},
+        {"method": "GET", "relative_url": "me?fields=id"},
+    ]
+    r = await graph.post("/v21.0/", json={"access_token": TOKEN, "batch": ops})
+    assert [a["code"] for a in r.json()] == [200, 200]
+    network.controls.switches.revoked_tokens.add(TOKEN)
+    r = await graph.post("/v21.0/", json={"access_token": TOKEN, "batch": ops})
+    assert r.status_code == 200
+    codes = [json.loads(a["body"])["error"]["code"] for a in r.json()]
+    assert codes == [10, 200]
+    network.controls.switches.expired_tokens.add(TOKEN)
+    r = await graph.post("/v21.0/", json={"access_token": TOKEN, "batch": ops})
+    assert r.status_code == 400
+    assert r.json()["error"]["code"] == 190

@@ -7,8 +7,10 @@ its endpoint name before anything else, so tests see every attempt, failed or no
 from __future__ import annotations
 
 import json
+import time
 from collections import deque
-from datetime import datetime, timedelta
+from collections.abc import Callable
+from datetime import timedelta
 from typing import Any
 from urllib.parse import parse_qsl, urlsplit
 
@@ -34,21 +36,41 @@ INSIGHTS_ENDPOINTS = frozenset({"user_insights", "media_insights", "multi_id_ins
 
 
 class UsageMeter:
-    """Calls in the last hour of sandbox time, reported as Graph's usage percentages
-    (X-App-Usage, X-Business-Use-Case-Usage) and enforced at 100% with code 4."""
+    """Calls in the last hour of real (monotonic) time, reported as Graph's usage
+    percentages (X-App-Usage, X-Business-Use-Case-Usage) and enforced at 100% with
+    code 4. Real time, not the sandbox clock: a frozen or replayed clock must not
+    exhaust or reset the budget."""
 
-    def __init__(self, hourly_budget: int) -> None:
+    WINDOW_SECONDS = 3600.0
+
+    def __init__(self, hourly_budget: int, clock: Callable[[], float] = time.monotonic) -> None:
         self.hourly_budget = hourly_budget
-        self._calls: deque[datetime] = deque()
+        self._clock = clock
+        self._calls: deque[float] = deque()
 
-    def record(self, at: datetime) -> None:
-        self._calls.append(at)
+    def record(self) -> None:
+        self._calls.append(self._clock())
 
-    def percent(self, at: datetime) -> int:
-        horizon = at - timedelta(hours=1)
+    def _trim(self) -> None:
+        horizon = self._clock() - self.WINDOW_SECONDS
         while self._calls and self._calls[0] <= horizon:
             self._calls.popleft()
+
+    def percent(self) -> int:
+        self._trim()
         return min(100, len(self._calls) * 100 // max(1, self.hourly_budget))
+
+    def exhausted(self) -> bool:
+        """More calls in the window than the budget (the current call included)."""
+        self._trim()
+        return len(self._calls) > self.hourly_budget
+
+    def minutes_to_regain(self) -> int:
+        """Minutes until the oldest call leaves the window (0 when under budget)."""
+        if self.percent() < 100 or not self._calls:
+            return 0
+        wait = self._calls[0] + self.WINDOW_SECONDS - self._clock()
+        return max(1, int(wait // 60) + 1)
 
 
 class InstagramGraphApp:
@@ -59,7 +81,6 @@ class InstagramGraphApp:
         self.controls = sandbox.controls
         self.handler = GraphHandler(sandbox)
         self.usage = UsageMeter(hourly_budget)
-        self._throttled_until: datetime | None = None
         self._rate_limit_turn = 0
         self._trace_counter = 0
         self._app = Starlette(
@@ -75,11 +96,8 @@ class InstagramGraphApp:
         return fbtrace_id(self.sandbox.seed, self._trace_counter)
 
     def _usage_headers(self, version: str, throttled: bool) -> dict[str, str]:
-        now = self.sandbox.now()
-        pct = 100 if throttled else self.usage.percent(now)
-        regain = 0
-        if throttled and self._throttled_until is not None:
-            regain = max(1, int((self._throttled_until - now).total_seconds() // 60))
+        pct = 100 if throttled else self.usage.percent()
+        regain = self.usage.minutes_to_regain()
         app_usage = {"call_count": pct, "total_cputime": pct // 2, "total_time": pct // 2}
         buc = {
             self.sandbox.user_id: [
@@ -118,7 +136,8 @@ class InstagramGraphApp:
                 expired.strftime("%A, %d-%b-%y %H:%M:%S UTC"),
                 now.strftime("%A, %d-%b-%y %H:%M:%S UTC"),
             )
-        if token in switches.revoked_tokens:
+        if token in switches.revoked_tokens and endpoint != "batch":
+            # A batch envelope goes through; each operation then fails on its own.
             code = (
                 10
                 if endpoint in INSIGHTS_ENDPOINTS
@@ -128,11 +147,7 @@ class InstagramGraphApp:
             raise errors.permission_denied(code)
 
     def _check_faults(self) -> None:
-        now = self.sandbox.now()
-        if self._throttled_until is not None and now < self._throttled_until:
-            raise errors.rate_limited(4)
-        if self.usage.percent(now) >= 100:
-            self._throttled_until = now + timedelta(minutes=5)
+        if self.usage.exhausted():
             raise errors.rate_limited(4)
         if self.controls.should_rate_limit():
             code = RATE_LIMIT_CODES[self._rate_limit_turn % len(RATE_LIMIT_CODES)]
@@ -145,19 +160,20 @@ class InstagramGraphApp:
     async def _endpoint(self, request: Request) -> Response:
         await self.controls.apply_latency()
         params: dict[str, str] = dict(request.query_params)
-        if request.method == "POST":
-            form = await request.form()
-            params.update({k: v for k, v in form.items() if isinstance(v, str)})
-        token = params.pop("access_token", None) or _bearer(request.headers.get("authorization"))
         base_url = f"{request.url.scheme}://{request.url.netloc}"
         version = "v21.0"
         try:
+            if request.method == "POST":
+                params.update(await _body_params(request))
+            token = params.pop("access_token", None) or _bearer(
+                request.headers.get("authorization")
+            )
             version, major, path = parse_path(request.url.path)
             if request.method == "POST" and "batch" in params:
                 return await self._batch(params, token, version, base_url)
             endpoint = self.handler.endpoint_name(path, params)
             self.controls.calls.record(endpoint)
-            self.usage.record(self.sandbox.now())
+            self.usage.record()
             self._check_token(token, endpoint)
             self._check_faults()
             assert token is not None
@@ -172,7 +188,7 @@ class InstagramGraphApp:
         self, params: dict[str, str], token: str | None, version: str, base_url: str
     ) -> Response:
         self.controls.calls.record("batch")
-        self.usage.record(self.sandbox.now())
+        self.usage.record()
         self._check_token(token, "batch")
         self._check_faults()
         try:
@@ -211,7 +227,7 @@ class InstagramGraphApp:
             op_version, major, path = parse_path(split.path)
             endpoint = self.handler.endpoint_name(path, params)
             self.controls.calls.record(endpoint)
-            self.usage.record(self.sandbox.now())
+            self.usage.record()
             self._check_token(op_token, endpoint)
             assert op_token is not None
             body = self.handler.handle(
@@ -230,6 +246,20 @@ class InstagramGraphApp:
             result["headers"] = [{"name": k, "value": v} for k, v in headers.items()]
         result["body"] = json.dumps(body)
         return result
+
+
+async def _body_params(request: Request) -> dict[str, str]:
+    """POST parameters from a form or a JSON object (non-string values JSON-encoded)."""
+    if request.headers.get("content-type", "").startswith("application/json"):
+        try:
+            payload = json.loads(await request.body() or b"{}")
+        except json.JSONDecodeError as exc:
+            raise errors.invalid_parameter("The request body must be valid JSON") from exc
+        if not isinstance(payload, dict):
+            raise errors.invalid_parameter("The request body must be a JSON object")
+        return {k: v if isinstance(v, str) else json.dumps(v) for k, v in payload.items()}
+    form = await request.form()
+    return {k: v for k, v in form.items() if isinstance(v, str)}
 
 
 def _bearer(header: str | None) -> str | None:
