@@ -250,9 +250,12 @@ async def test_forms_need_the_session_csrf_token_and_our_origin(
     )
     assert r.status_code == 403
     r = await client.post(
-        target, data={"csrf_token": own_csrf}, headers={"Origin": "http://testserver"}
+        target, data={"csrf_token": own_csrf}, headers={"Sec-Fetch-Site": "cross-site"}
     )
-    assert r.status_code == 303
+    assert r.status_code == 403
+    for same in ({"Origin": "http://testserver"}, {"Sec-Fetch-Site": "same-origin"}):
+        r = await client.post(target, data={"csrf_token": own_csrf}, headers=same)
+        assert r.status_code == 303
 
 
 # --- secrets --------------------------------------------------------------------------
