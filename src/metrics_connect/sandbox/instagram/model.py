@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import hashlib
 import math
+from bisect import bisect_left
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
@@ -315,6 +316,9 @@ class InstagramSandbox:
         self._net_by_index: list[int] = []
         self._figures: dict[date, DayFigures] = {}
         self._posts: dict[date, tuple[MediaItem, ...]] = {}
+        self._timeline: list[MediaItem] = []
+        self._stamps: list[datetime] = []
+        self._timeline_end = self.created - timedelta(days=1)
         self._stories: dict[date, tuple[MediaItem, ...]] = {}
 
     # ----------------------------------------------------------------- time
@@ -577,15 +581,20 @@ class InstagramSandbox:
         """
         until = min(until or self.now(), self.now() + timedelta(microseconds=1))
         since = since or self.day_start(self.created)
-        items = [
-            m
-            for day in self._days(self.local_day(since), self.local_day(until))
-            for m in self.posts_on(day)
-            if since <= m.timestamp < until
-        ]
+        timeline, stamps = self._timeline_to(self.local_day(until))
+        items = timeline[bisect_left(stamps, since) : bisect_left(stamps, until)]
         if product_type is not None:
             items = [m for m in items if m.media_product_type == product_type]
-        return sorted(items, key=lambda m: (m.timestamp, m.id), reverse=True)
+        return items[::-1]
+
+    def _timeline_to(self, last: date) -> tuple[list[MediaItem], list[datetime]]:
+        """Every post and reel up to the local day `last`, oldest first, with timestamps."""
+        while self._timeline_end < last:
+            self._timeline_end += timedelta(days=1)
+            for item in self.posts_on(self._timeline_end):
+                self._timeline.append(item)
+                self._stamps.append(item.timestamp)
+        return self._timeline, self._stamps
 
     def stories_posted(self, t0: datetime, t1: datetime) -> list[MediaItem]:
         """Stories posted in [t0, t1), oldest first, with their final insights (`.final`)."""
