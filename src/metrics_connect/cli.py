@@ -57,6 +57,12 @@ def cmd_demo(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_worker(args: argparse.Namespace) -> int:
+    from metrics_connect.jobs.worker import run_worker
+
+    return run_worker(get_settings(), threads=args.threads)
+
+
 def cmd_generate_key(_args: argparse.Namespace) -> int:
     print(Fernet.generate_key().decode())
     return 0
@@ -130,6 +136,10 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("list-merchants", help="list merchants")
     p.set_defaults(func=lambda a: asyncio.run(_list_merchants(a)))
+
+    p = sub.add_parser("worker", help="run a job worker (needs METRICS_CONNECT_BROKER_URL)")
+    p.add_argument("--threads", type=int, default=None, help="steps at once in this process")
+    p.set_defaults(func=cmd_worker)
 
     p = sub.add_parser("generate-key", help="print a new credentials encryption key")
     p.set_defaults(func=cmd_generate_key)

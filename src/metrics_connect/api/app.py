@@ -10,9 +10,17 @@ from fastapi import FastAPI
 from metrics_connect import __version__
 from metrics_connect.api.errors import install_error_handlers
 from metrics_connect.api.middleware import BodySizeLimitMiddleware, RequestContextMiddleware
-from metrics_connect.api.routers import customer_integrations, customers, health, merchants
-from metrics_connect.api.routers import integrations, metrics
+from metrics_connect.api.routers import (
+    customer_integrations,
+    customers,
+    health,
+    integrations,
+    merchants,
+    metrics,
+)
+from metrics_connect.api.routers import jobs as jobs_router
 from metrics_connect.connect import install_connect
+from metrics_connect.jobs.lifecycle import install_jobs
 from metrics_connect.logging_setup import configure_logging
 from metrics_connect.runtime import Runtime
 from metrics_connect.settings import Settings, get_settings
@@ -43,6 +51,8 @@ def create_app(settings: Settings | None = None, runtime: Runtime | None = None)
     for module in (health, merchants, customers, customer_integrations, integrations, metrics):
         app.include_router(module.router)
     install_connect(app, runtime.settings)
+    app.include_router(jobs_router.router)
+    install_jobs(runtime)
     install_sync(runtime)
     app.add_middleware(BodySizeLimitMiddleware, max_bytes=settings.max_body_bytes)
     app.add_middleware(RequestContextMiddleware)

@@ -1,0 +1,85 @@
+"""One webhook delivery attempt: POST the signed body, time it, classify the answer."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from dataclasses import dataclass
+from datetime import datetime
+
+import httpx
+
+from metrics_connect import __version__, clock
+from metrics_connect.jobs.ssrf import WebhookGuard, WebhookURLRefused
+from metrics_connect.jobs.transport import PinnedTransport
+
+# We only need the status line; a receiver's body is read up to this much so the
+# connection can be reused, and the rest is dropped.
+MAX_RESPONSE_BYTES = 64 * 1024
+
+
+@dataclass(frozen=True)
+class DeliveryOutcome:
+    attempted_at: datetime
+    http_status: int | None
+    error: str | None
+    latency_ms: float
+
+    @property
+    def delivered(self) -> bool:
+        return self.http_status is not None and 200 <= self.http_status < 300
+
+
+def webhook_client(guard: WebhookGuard, timeout_seconds: float) -> httpx.AsyncClient:
+    """The client of every delivery: pinned to vetted addresses, never following redirects."""
+    return httpx.AsyncClient(
+        transport=PinnedTransport(guard),
+        timeout=httpx.Timeout(timeout_seconds),
+        follow_redirects=False,
+        headers={"User-Agent": f"metrics-connect-webhooks/{__version__}"},
+        trust_env=False,  # a proxy from the environment would bypass the pinning
+    )
+
+
+async def deliver(
+    client: httpx.AsyncClient,
+    url: str,
+    body: bytes,
+    headers: dict[str, str],
+    timeout_seconds: float,
+) -> DeliveryOutcome:
+    """POST `body` as is; a 2xx within `timeout_seconds` (whole exchange) is success."""
+    attempted_at = clock.now()
+    started = time.perf_counter()
+    status: int | None = None
+    error: str | None = None
+    try:
+        async with asyncio.timeout(timeout_seconds):
+            async with client.stream(
+                "POST",
+                url,
+                content=body,
+                headers={**headers, "Content-Type": "application/json"},
+            ) as response:
+                status = response.status_code
+                received = 0
+                async for chunk in response.aiter_raw():
+                    received += len(chunk)
+                    if received > MAX_RESPONSE_BYTES:
+                        break
+    except WebhookURLRefused as exc:
+        error = f"refused: {exc.reason}"
+    except (TimeoutError, httpx.TimeoutException):
+        # A status line that arrived in time counts; a slow body after it does not matter.
+        if status is None:
+            error = f"timed out after {timeout_seconds:g} s"
+    except httpx.HTTPError as exc:
+        if status is None:
+            error = f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__
+    if error is None and status is not None:
+        if 300 <= status < 400:
+            error = "redirect not followed"
+        elif not 200 <= status < 300:
+            error = f"HTTP {status}"
+    latency_ms = round((time.perf_counter() - started) * 1000, 2)
+    return DeliveryOutcome(attempted_at, status, error, latency_ms)

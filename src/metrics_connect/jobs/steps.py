@@ -1,0 +1,144 @@
+"""The two job steps, run by the Dramatiq actors (or in-process): compute, then deliver.
+
+Each step first claims the job row with a lease (a step whose job is finished,
+not yet due or held by a live worker does nothing), keeps the lease alive while
+it works, and leaves the row in its next state. Whatever dies halfway, the row
+says where to resume, and the sweeper re-dispatches it once the lease expires.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from collections.abc import AsyncIterator
+
+from metrics_connect import clock
+from metrics_connect.accounts.models import Merchant
+from metrics_connect.accounts.service import merchant_webhook_secret
+from metrics_connect.jobs import store
+from metrics_connect.jobs.compute import PermanentFailure, compute_body
+from metrics_connect.jobs.context import JobsContext
+from metrics_connect.jobs.delivery import deliver
+from metrics_connect.jobs.models import DELIVERING, QUEUED, RUNNING, Job
+from metrics_connect.jobs.schedule import retry_delay
+from metrics_connect.jobs.signing import signed_headers
+from metrics_connect.logging_setup import get_logger
+
+log = get_logger("metrics_connect.jobs")
+
+# Unexpected errors while computing (a database hiccup, a bug) are retried this many
+# times on the webhook schedule before the job is failed.
+MAX_COMPUTE_FAILURES = 3
+
+
+@contextlib.asynccontextmanager
+async def leased(ctx: JobsContext, job_uuid: str) -> AsyncIterator[None]:
+    """Renew the lease every third of its length while the body runs."""
+
+    async def renew() -> None:
+        interval = max(ctx.lease_seconds / 3, 0.05)
+        while True:
+            await asyncio.sleep(interval)
+            if not await store.extend_lease(ctx.runtime.db, job_uuid, ctx.owner, ctx.lease_seconds):
+                log.warning("job_lease_lost", job=job_uuid)
+                return
+
+    task = asyncio.create_task(renew())
+    try:
+        yield
+    finally:
+        task.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await task
+
+
+async def compute_job(ctx: JobsContext, job_uuid: str) -> None:
+    job = await store.claim(ctx.runtime.db, job_uuid, ctx.owner, ctx.lease_seconds)
+    if job is None:
+        return
+    if job.status == DELIVERING:
+        await _deliver_claimed(ctx, job)
+        return
+    await store.mark_running(ctx.runtime.db, job, ctx.owner)
+    log.info("job_computing", job=job_uuid)
+    try:
+        async with leased(ctx, job_uuid):
+            body = await compute_body(ctx.runtime, job)
+    except PermanentFailure as exc:
+        log.info("job_failed", job=job_uuid, code=exc.code)
+        await store.fail(ctx.runtime.db, job_uuid, ctx.owner, exc.code, exc.message)
+        return
+    except Exception as exc:
+        await _compute_error(ctx, job, exc)
+        return
+    if await store.store_result(ctx.runtime.db, job_uuid, ctx.owner, body):
+        job.status, job.result_body = DELIVERING, body
+        await _deliver_claimed(ctx, job)
+
+
+async def _compute_error(ctx: JobsContext, job: Job, exc: Exception) -> None:
+    log.exception("job_compute_error", job=job.uuid, error=type(exc).__name__)
+    failures = job.compute_failures + 1
+    delay = retry_delay(ctx.retry_schedule, failures, ctx.runtime.settings.webhook_retry_jitter)
+    if failures >= MAX_COMPUTE_FAILURES or delay is None:
+        await store.fail(
+            ctx.runtime.db,
+            job.uuid,
+            ctx.owner,
+            "compute_error",
+            "The metrics could not be computed.",
+        )
+        return
+    if await store.retry_compute_later(ctx.runtime.db, job, ctx.owner, delay, type(exc).__name__):
+        await ctx.queue.dispatch("compute", job.uuid, delay)
+
+
+async def deliver_job(ctx: JobsContext, job_uuid: str) -> None:
+    job = await store.claim(ctx.runtime.db, job_uuid, ctx.owner, ctx.lease_seconds)
+    if job is None:
+        return
+    if job.status in (QUEUED, RUNNING):
+        # A deliver message for a job not computed yet (a duplicate or a resume):
+        # compute it here rather than bounce it through the queue.
+        await store.release(ctx.runtime.db, job_uuid, ctx.owner)
+        await compute_job(ctx, job_uuid)
+        return
+    await _deliver_claimed(ctx, job)
+
+
+async def _deliver_claimed(ctx: JobsContext, job: Job) -> None:
+    db = ctx.runtime.db
+    settings = ctx.runtime.settings
+    if job.delivery_started_at is not None:
+        await store.record_interrupted_attempt(db, job, ctx.owner)
+        job = await store.load_job(db, job.uuid) or job
+    assert job.result_body is not None, "a delivering job has its result"
+    async with db.session() as session:
+        merchant = await session.get(Merchant, job.merchant_id)
+    if merchant is None:  # deleted since: the job went with it
+        return
+    body = job.result_body.encode("utf-8")
+    headers = signed_headers(
+        merchant_webhook_secret(ctx.runtime.vault, merchant), job.webhook_id, clock.now(), body
+    )
+    number = len(job.attempts) + 1
+    async with leased(ctx, job.uuid):
+        await store.begin_delivery(db, job.uuid, ctx.owner)
+        outcome = await deliver(
+            ctx.client, job.webhook_url, body, headers, settings.webhook_timeout_seconds
+        )
+    retry_in = None
+    if not outcome.delivered:
+        retry_in = retry_delay(ctx.retry_schedule, number, settings.webhook_retry_jitter)
+    status = await store.record_attempt(db, job, ctx.owner, number, outcome, retry_in)
+    log.info(
+        "job_delivery_attempt",
+        job=job.uuid,
+        attempt=number,
+        http_status=outcome.http_status,
+        error=outcome.error,
+        latency_ms=outcome.latency_ms,
+        status=status,
+    )
+    if status == DELIVERING and retry_in is not None:
+        await ctx.queue.dispatch("deliver", job.uuid, retry_in)

@@ -1,0 +1,398 @@
+"""Reads and writes of job rows: creation, idempotency, leases and state changes.
+
+A worker owns a job only while it holds an unexpired lease on its row. Every state
+change below is one UPDATE guarded by `lease_owner = owner`, so a worker that lost
+its lease (it stalled past expiry and another took over) cannot overwrite the new
+owner's work.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import ColumnElement, and_, or_, select, update
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import selectinload
+
+from metrics_connect import clock
+from metrics_connect.accounts.models import Customer, CustomerIntegration
+from metrics_connect.db.engine import Database
+from metrics_connect.jobs.delivery import DeliveryOutcome
+from metrics_connect.jobs.models import (
+    DELIVERED,
+    DELIVERING,
+    FAILED,
+    QUEUED,
+    RUNNING,
+    UNFINISHED_STATUSES,
+    Job,
+    JobAttempt,
+)
+
+SWEEP_BATCH = 500
+
+
+class IdempotencyConflict(Exception):
+    """The Idempotency-Key was used before with a different body."""
+
+
+@dataclass(frozen=True)
+class NewJob:
+    customer: Customer
+    integration: CustomerIntegration
+    request_body: dict[str, Any]
+    webhook_url: str
+    idempotency_key: str | None
+    body_hash: str
+
+
+async def create_or_reuse(session: AsyncSession, new: NewJob) -> tuple[Job, bool]:
+    """The job for this request and whether it was created now (False: an idempotent replay)."""
+    merchant_id = new.customer.merchant_id
+    if new.idempotency_key is not None:
+        existing = await _by_idempotency_key(session, merchant_id, new.idempotency_key)
+        if existing is not None:
+            return _same_or_conflict(existing, new), False
+    now = clock.now()
+    job = Job(
+        merchant_id=merchant_id,
+        customer_id=new.customer.id,
+        integration_id=new.integration.id,
+        request_body=new.request_body,
+        webhook_url=new.webhook_url,
+        idempotency_key=new.idempotency_key,
+        body_hash=new.body_hash,
+        status=QUEUED,
+        compute_failures=0,
+        expected_pickup_at=now,
+        created_at=now,
+        updated_at=now,
+    )
+    session.add(job)
+    try:
+        await session.commit()
+    except IntegrityError:
+        # Two requests with one key at once: the other one won; answer with its job.
+        await session.rollback()
+        if new.idempotency_key is None:
+            raise
+        existing = await _by_idempotency_key(session, merchant_id, new.idempotency_key)
+        if existing is None:
+            raise
+        return _same_or_conflict(existing, new), False
+    return job, True
+
+
+def _same_or_conflict(existing: Job, new: NewJob) -> Job:
+    if existing.body_hash != new.body_hash:
+        raise IdempotencyConflict
+    return existing
+
+
+async def _by_idempotency_key(session: AsyncSession, merchant_id: int, key: str) -> Job | None:
+    job: Job | None = await session.scalar(
+        select(Job).where(Job.merchant_id == merchant_id, Job.idempotency_key == key)
+    )
+    return job
+
+
+async def customer_job(session: AsyncSession, customer: Customer, job_uuid: str) -> Job | None:
+    job: Job | None = await session.scalar(
+        select(Job)
+        .options(selectinload(Job.attempts))
+        .where(Job.uuid == job_uuid, Job.customer_id == customer.id)
+    )
+    return job
+
+
+async def load_job(db: Database, job_uuid: str) -> Job | None:
+    async with db.session() as session:
+        job: Job | None = await session.scalar(
+            select(Job).options(selectinload(Job.attempts)).where(Job.uuid == job_uuid)
+        )
+        return job
+
+
+# --- Leases ---------------------------------------------------------------------------
+
+
+def _lease_free(now: datetime) -> ColumnElement[bool]:
+    return or_(Job.lease_expires_at.is_(None), Job.lease_expires_at < now)
+
+
+def _due(now: datetime) -> ColumnElement[bool]:
+    return or_(Job.next_attempt_at.is_(None), Job.next_attempt_at <= now)
+
+
+async def claim(db: Database, job_uuid: str, owner: str, lease_seconds: float) -> Job | None:
+    """Take the job if it is unfinished, due and not leased by a live worker."""
+    now = clock.now()
+    async with db.session() as session:
+        result = await session.execute(
+            update(Job)
+            .where(
+                Job.uuid == job_uuid,
+                Job.status.in_(UNFINISHED_STATUSES),
+                _lease_free(now),
+                _due(now),
+            )
+            .values(
+                lease_owner=owner,
+                lease_expires_at=now + timedelta(seconds=lease_seconds),
+                heartbeat_at=now,
+            )
+            .execution_options(synchronize_session=False)
+        )
+        await session.commit()
+        if result.rowcount != 1:  # type: ignore[attr-defined]
+            return None
+    return await load_job(db, job_uuid)
+
+
+async def extend_lease(db: Database, job_uuid: str, owner: str, lease_seconds: float) -> bool:
+    now = clock.now()
+    return await _owned_update(
+        db,
+        job_uuid,
+        owner,
+        lease_expires_at=now + timedelta(seconds=lease_seconds),
+        heartbeat_at=now,
+    )
+
+
+async def release(db: Database, job_uuid: str, owner: str, **values: Any) -> bool:
+    """Give the job back (optionally changing it) so the next message can claim it."""
+    return await _owned_update(
+        db, job_uuid, owner, lease_owner=None, lease_expires_at=None, **values
+    )
+
+
+async def release_all(db: Database, owner: str) -> int:
+    """On a clean shutdown: every job this process holds can be resumed at once."""
+    async with db.session() as session:
+        result = await session.execute(
+            update(Job)
+            .where(Job.lease_owner == owner, Job.status.in_(UNFINISHED_STATUSES))
+            .values(lease_owner=None, lease_expires_at=None, expected_pickup_at=clock.now())
+            .execution_options(synchronize_session=False)
+        )
+        await session.commit()
+        return int(result.rowcount)  # type: ignore[attr-defined]
+
+
+async def _owned_update(db: Database, job_uuid: str, owner: str, **values: Any) -> bool:
+    async with db.session() as session:
+        result = await session.execute(
+            update(Job)
+            .where(Job.uuid == job_uuid, Job.lease_owner == owner)
+            .values(**values)
+            .execution_options(synchronize_session=False)
+        )
+        await session.commit()
+        return bool(result.rowcount == 1)  # type: ignore[attr-defined]
+
+
+# --- State changes ----------------------------------------------------------------------
+
+
+async def mark_running(db: Database, job: Job, owner: str) -> bool:
+    now = clock.now()
+    return await _owned_update(
+        db, job.uuid, owner, status=RUNNING, started_at=job.started_at or now
+    )
+
+
+async def store_result(db: Database, job_uuid: str, owner: str, body: str) -> bool:
+    """The result is computed: the job moves to delivering, still leased by `owner`."""
+    now = clock.now()
+    return await _owned_update(
+        db,
+        job_uuid,
+        owner,
+        status=DELIVERING,
+        result_body=body,
+        computed_at=now,
+        next_attempt_at=None,
+        error=None,
+    )
+
+
+async def fail(db: Database, job_uuid: str, owner: str, code: str, message: str) -> bool:
+    return await release(
+        db,
+        job_uuid,
+        owner,
+        status=FAILED,
+        error={"code": code, "message": message},
+        finished_at=clock.now(),
+    )
+
+
+async def retry_compute_later(
+    db: Database, job: Job, owner: str, delay_seconds: float, message: str
+) -> bool:
+    due = clock.now() + timedelta(seconds=delay_seconds)
+    return await release(
+        db,
+        job.uuid,
+        owner,
+        status=QUEUED,
+        compute_failures=job.compute_failures + 1,
+        error={"code": "compute_error", "message": message},
+        next_attempt_at=due,
+        expected_pickup_at=due,
+    )
+
+
+async def begin_delivery(db: Database, job_uuid: str, owner: str) -> bool:
+    return await _owned_update(db, job_uuid, owner, delivery_started_at=clock.now())
+
+
+async def record_interrupted_attempt(db: Database, job: Job, owner: str) -> None:
+    """A previous worker died during an HTTP attempt: it counts, with what is known."""
+    assert job.delivery_started_at is not None
+    async with db.session() as session:
+        session.add(
+            JobAttempt(
+                job_id=job.id,
+                number=len(job.attempts) + 1,
+                attempted_at=job.delivery_started_at,
+                http_status=None,
+                error="interrupted: the worker stopped during this attempt",
+                latency_ms=None,
+            )
+        )
+        await session.execute(
+            update(Job)
+            .where(Job.id == job.id, Job.lease_owner == owner)
+            .values(delivery_started_at=None)
+            .execution_options(synchronize_session=False)
+        )
+        await session.commit()
+
+
+async def record_attempt(
+    db: Database,
+    job: Job,
+    owner: str,
+    number: int,
+    outcome: DeliveryOutcome,
+    retry_in_seconds: float | None,
+) -> str | None:
+    """Store the attempt and the job's next state in one transaction.
+
+    Returns the new status, or None when the lease was lost meanwhile (the attempt is
+    still recorded: it happened; the new owner decides what comes next).
+    """
+    now = clock.now()
+    values: dict[str, Any] = {"delivery_started_at": None, "lease_owner": None}
+    values["lease_expires_at"] = None
+    if outcome.delivered:
+        status = DELIVERED
+        values.update(status=DELIVERED, finished_at=now, next_attempt_at=None)
+    elif retry_in_seconds is None:
+        status = FAILED
+        values.update(status=FAILED, finished_at=now, next_attempt_at=None)
+    else:
+        status = DELIVERING
+        due = now + timedelta(seconds=retry_in_seconds)
+        values.update(next_attempt_at=due, expected_pickup_at=due)
+    async with db.session() as session:
+        session.add(
+            JobAttempt(
+                job_id=job.id,
+                number=number,
+                attempted_at=outcome.attempted_at,
+                http_status=outcome.http_status,
+                error=outcome.error,
+                latency_ms=outcome.latency_ms,
+            )
+        )
+        result = await session.execute(
+            update(Job)
+            .where(Job.id == job.id, Job.lease_owner == owner)
+            .values(**values)
+            .execution_options(synchronize_session=False)
+        )
+        await session.commit()
+    return status if result.rowcount == 1 else None  # type: ignore[attr-defined]
+
+
+# --- Recovery ---------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Pending:
+    """A job to dispatch again: which step and in how many seconds."""
+
+    uuid: str
+    status: str
+    delay_seconds: float
+
+
+def _pending(
+    job_uuid: str, status: str, next_attempt_at: datetime | None, now: datetime
+) -> Pending:
+    delay = (next_attempt_at - now).total_seconds() if next_attempt_at else 0.0
+    return Pending(job_uuid, status, max(0.0, delay))
+
+
+async def take_stalled(db: Database, requeue_after_seconds: float) -> list[Pending]:
+    """Jobs whose worker died (lease expired) or whose message looks lost.
+
+    Each one returned was marked as picked up again (lease cleared, new pickup
+    time) by a guarded UPDATE, so two sweepers never both re-dispatch it.
+    """
+    now = clock.now()
+    overdue = now - timedelta(seconds=requeue_after_seconds)
+    expired_lease = and_(Job.lease_expires_at.is_not(None), Job.lease_expires_at < now)
+    lost_message = and_(
+        Job.lease_owner.is_(None),
+        _due(now),
+        or_(Job.expected_pickup_at.is_(None), Job.expected_pickup_at < overdue),
+    )
+    condition = and_(Job.status.in_(UNFINISHED_STATUSES), or_(expired_lease, lost_message))
+    taken, _ = await _take(db, condition, now)
+    return taken
+
+
+async def take_unfinished(db: Database, after_id: int = 0) -> tuple[list[Pending], int]:
+    """On start of the embedded queue: unfinished jobs no live worker holds, by id.
+
+    Returns one batch and the last id seen, to continue from.
+    """
+    now = clock.now()
+    condition = and_(Job.status.in_(UNFINISHED_STATUSES), _lease_free(now), Job.id > after_id)
+    return await _take(db, condition, now)
+
+
+async def _take(
+    db: Database, condition: ColumnElement[bool], now: datetime
+) -> tuple[list[Pending], int]:
+    taken: list[Pending] = []
+    last_id = 0
+    async with db.session() as session:
+        rows = (
+            await session.execute(
+                select(Job.id, Job.uuid, Job.status, Job.next_attempt_at)
+                .where(condition)
+                .order_by(Job.id)
+                .limit(SWEEP_BATCH)
+            )
+        ).all()
+        for job_id, job_uuid, status, next_attempt_at in rows:
+            last_id = job_id
+            pickup = max(now, next_attempt_at) if next_attempt_at else now
+            result = await session.execute(
+                update(Job)
+                .where(Job.id == job_id, condition)
+                .values(lease_owner=None, lease_expires_at=None, expected_pickup_at=pickup)
+                .execution_options(synchronize_session=False)
+            )
+            if result.rowcount == 1:  # type: ignore[attr-defined]
+                taken.append(_pending(job_uuid, status, next_attempt_at, now))
+        await session.commit()
+    return taken, last_id

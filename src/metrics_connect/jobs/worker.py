@@ -1,0 +1,106 @@
+"""`metrics-connect worker`: a Dramatiq worker process running the job actors.
+
+Run as many as needed, on as many machines, against one database and one broker
+(METRICS_CONNECT_DATABASE_URL, METRICS_CONNECT_BROKER_URL). Each process keeps its
+own event loop (Dramatiq's AsyncIO middleware) holding the runtime, runs
+`worker_threads` steps at once, and sweeps for jobs that a dead worker left
+behind. SIGTERM or SIGINT stops it cleanly: running steps finish, leases are
+handed back.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import signal
+import threading
+from typing import Any
+
+import dramatiq
+from dramatiq.asyncio import get_event_loop_thread
+from dramatiq.middleware import Middleware
+
+from metrics_connect.jobs import store
+from metrics_connect.jobs.broker import DramatiqQueue, set_worker_context
+from metrics_connect.jobs.context import JobsContext
+from metrics_connect.jobs.ssrf import WebhookGuard
+from metrics_connect.jobs.sweeper import sweep_forever, sweep_once
+from metrics_connect.logging_setup import configure_logging, get_logger
+from metrics_connect.runtime import Runtime
+from metrics_connect.settings import Settings
+
+log = get_logger("metrics_connect.worker")
+
+SHUTDOWN_TIMEOUT_MS = 60_000
+
+
+class WorkerLifecycle(Middleware):
+    """Starts the runtime and the sweeper on the worker's event loop; stops them last."""
+
+    def __init__(self, ctx: JobsContext) -> None:
+        self.ctx = ctx
+        self._sweeper: asyncio.Task[None] | None = None
+
+    def _run(self, coro: Any) -> Any:
+        thread = get_event_loop_thread()
+        assert thread is not None, "the AsyncIO middleware starts the event loop"
+        return thread.run_coroutine(coro)
+
+    async def _boot(self) -> None:
+        await self.ctx.runtime.start()
+        await sweep_once(self.ctx)
+        self._sweeper = asyncio.create_task(sweep_forever(self.ctx), name="jobs-sweeper")
+
+    async def _shutdown(self) -> None:
+        if self._sweeper is not None:
+            self._sweeper.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._sweeper
+        await store.release_all(self.ctx.runtime.db, self.ctx.owner)
+        await self.ctx.close()
+        await self.ctx.runtime.stop()
+
+    def after_worker_boot(self, broker: dramatiq.Broker, worker: dramatiq.Worker) -> None:
+        self._run(self._boot())
+        log.info("worker_ready", owner=self.ctx.owner)
+
+    def after_worker_shutdown(self, broker: dramatiq.Broker, worker: dramatiq.Worker) -> None:
+        # Added after AsyncIO, so it runs before AsyncIO stops the loop.
+        self._run(self._shutdown())
+
+
+def run_worker(settings: Settings, threads: int | None = None) -> int:
+    if not settings.broker_url:
+        raise SystemExit(
+            "error: a worker needs a broker: set METRICS_CONNECT_BROKER_URL "
+            "(redis://... or amqp://...). Without one, the API runs jobs in-process."
+        )
+    configure_logging(settings.log_level, settings.log_json)
+    runtime = Runtime.from_settings(settings)
+    queue = DramatiqQueue(settings.broker_url, settings.job_queue_name)
+    ctx = JobsContext.build(runtime, queue, WebhookGuard(settings.webhook_allowlist))
+    set_worker_context(ctx)
+    queue.broker.add_middleware(WorkerLifecycle(ctx))
+
+    stopping = threading.Event()
+
+    def on_signal(signum: int, _frame: object) -> None:
+        log.info("worker_stopping", signal=signal.Signals(signum).name)
+        stopping.set()
+
+    signal.signal(signal.SIGTERM, on_signal)
+    signal.signal(signal.SIGINT, on_signal)
+
+    worker = dramatiq.Worker(
+        queue.broker,
+        queues={settings.job_queue_name},
+        worker_threads=threads or settings.worker_threads,
+    )
+    worker.start()
+    try:
+        stopping.wait()
+    finally:
+        worker.stop(timeout=SHUTDOWN_TIMEOUT_MS)
+        queue.broker.close()
+        set_worker_context(None)
+    return 0
