@@ -205,15 +205,21 @@ async def test_a_customer_connects_instagram_in_a_real_browser(stack: Stack) -> 
                 await page.get_by_text("Active").wait_for()
                 await page.screenshot(path=ARTIFACTS / "04-connected.png", full_page=True)
 
+                await page.get_by_role("link", name="Remove Instagram Business").click()
+                await page.get_by_role("heading", name="Remove Instagram Business?").wait_for()
+                await page.screenshot(path=ARTIFACTS / "05-remove-confirm.png", full_page=True)
+                await page.get_by_role("link", name="Cancel").click()
+                await page.get_by_role("heading", name="Connect your accounts").wait_for()
+
                 await page.get_by_role("link", name="Done, back to Acme Agency").click()
                 await page.wait_for_url(f"{stack.merchant_base}/done")
-                await page.screenshot(path=ARTIFACTS / "05-back-at-merchant.png", full_page=True)
+                await page.screenshot(path=ARTIFACTS / "06-back-at-merchant.png", full_page=True)
 
                 await _expire(stack.settings, session["session_uuid"])
                 response = await page.goto(link)
                 assert response is not None and response.status == 401
                 await page.get_by_role("heading", name="This link has expired").wait_for()
-                await page.screenshot(path=ARTIFACTS / "06-expired.png", full_page=True)
+                await page.screenshot(path=ARTIFACTS / "07-expired.png", full_page=True)
             finally:
                 await browser.close()
 

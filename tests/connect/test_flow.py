@@ -170,8 +170,12 @@ async def test_remove_form_deletes_with_the_live_session(
     [listed] = await _integrations(client, tenant.headers)
     page = await driver.get(path)
     remove = f"{path}/integrations/{listed['uuid']}/remove"
-    assert remove in page.text
-    csrf = page.text.split('name="csrf_token" value="')[1].split('"')[0]
+    assert f'href="{remove}"' in page.text
+    confirm = await driver.get(remove)
+    assert confirm.status_code == 200
+    assert "Remove Meta Ads?" in confirm.text
+    assert f'action="{remove}"' in confirm.text
+    csrf = confirm.text.split('name="csrf_token" value="')[1].split('"')[0]
     r = await driver.post(remove, {"csrf_token": csrf})
     assert r.status_code == 303 and r.headers["location"].endswith("?notice=removed")
     assert await _integrations(client, tenant.headers) == []
@@ -221,3 +225,20 @@ async def test_a_network_this_deployment_does_not_serve_cannot_be_started(
     assert r.status_code == 303 and r.headers["location"].endswith("?notice=unavailable")
     r = await driver.post(f"{session_path(session)}/connect/not_a_network", {"csrf_token": csrf})
     assert r.headers["location"].endswith("?notice=unavailable")
+
+
+async def test_spent_states_and_grants_are_purged_an_hour_after_expiry(
+    client: httpx.AsyncClient, tenant: Any, driver: Driver, runtime: Runtime, frozen_clock: Any
+) -> None:
+    from metrics_connect.connect.models import OAuthGrant, OAuthState
+
+    first = await new_session(client, tenant.headers)
+    await driver.connect(session_path(first), "facebook_ads")
+    frozen_clock.advance(hours=2)
+    second = await new_session(client, tenant.headers)
+    await driver.start(session_path(second), "facebook_ads")
+    async with runtime.db.session() as db:
+        states = list(await db.scalars(select(OAuthState)))
+        grants = list(await db.scalars(select(OAuthGrant)))
+    assert len(states) == 1 and states[0].used_at is None
+    assert grants == []

@@ -195,6 +195,7 @@ async def test_a_session_of_customer_a_cannot_touch_customer_b_integrations(
     for action in ("remove", "reconnect"):
         r = await driver.post(f"{path}/integrations/{b_uuid}/{action}", {"csrf_token": csrf})
         assert r.status_code == 404
+    assert (await driver.get(f"{path}/integrations/{b_uuid}/remove")).status_code == 404
     # The API's delete with A's session cannot reach B's integration either.
     r = await client.delete(
         f"/customer-integrations/{b_uuid}?session_id={session_a['session_uuid']}",

@@ -263,6 +263,27 @@ def _integration_not_found(runtime: Runtime, session_uuid: str) -> HTMLResponse:
     )
 
 
+@router.get(SESSION_PATH + "/integrations/{integration_uuid}/remove", response_class=HTMLResponse)
+async def confirm_remove(session_uuid: str, integration_uuid: str, runtime: RuntimeDep) -> Response:
+    async with runtime.db.session() as db:
+        record = await _live(db, runtime, session_uuid)
+        if isinstance(record, HTMLResponse):
+            return record
+        row = await integration_of(db, record.customer, integration_uuid[:64])
+        if row is None:
+            return _integration_not_found(runtime, session_uuid)
+    return render(
+        runtime,
+        "remove.html",
+        merchant_name=record.customer.merchant.name,
+        network=network_name(row.slug),
+        source_name=row.source_name,
+        action=session_url(session_uuid) + f"/integrations/{row.uuid}/remove",
+        csrf=csrf_token(runtime.settings, session_uuid),
+        back_url=session_url(session_uuid),
+    )
+
+
 @router.post(SESSION_PATH + "/integrations/{integration_uuid}/remove")
 async def remove_integration(
     request: Request,

@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
 
-from sqlalchemy import select, update
+from sqlalchemy import delete, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import selectinload
 
@@ -25,6 +25,9 @@ log = get_logger("metrics_connect.connect")
 
 # A grant waits at most this long for its pick (and never longer than its session).
 GRANT_TTL = timedelta(minutes=10)
+# Expired states and grants are deleted this long after expiry (a late callback
+# still finds its state and gets the expired-link page rather than "not accepted").
+PURGE_AFTER = timedelta(hours=1)
 
 
 def state_digest(state: str) -> str:
@@ -66,6 +69,7 @@ async def new_state(
     code_verifier: str | None,
 ) -> str:
     """A random state, stored only as its digest, alive as long as the session."""
+    await purge_expired(db)
     state = secrets.token_urlsafe(32)
     db.add(
         OAuthState(
@@ -80,6 +84,13 @@ async def new_state(
     )
     await db.flush()
     return state
+
+
+async def purge_expired(db: AsyncSession) -> None:
+    """Forget states and grants whose time is over (their sessions are over too)."""
+    cutoff = clock.now() - PURGE_AFTER
+    await db.execute(delete(OAuthState).where(OAuthState.expires_at < cutoff))
+    await db.execute(delete(OAuthGrant).where(OAuthGrant.expires_at < cutoff))
 
 
 async def consume_state(db: AsyncSession, provider: str, state: str) -> OAuthState | None:
