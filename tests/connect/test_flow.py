@@ -242,3 +242,31 @@ async def test_spent_states_and_grants_are_purged_an_hour_after_expiry(
         grants = list(await db.scalars(select(OAuthGrant)))
     assert len(states) == 1 and states[0].used_at is None
     assert grants == []
+
+
+async def test_a_provider_failure_returns_to_the_page_with_a_notice(
+    client: httpx.AsyncClient, tenant: Any, driver: Driver, emulators: Emulators
+) -> None:
+    session = await new_session(client, tenant.headers)
+    callback = await driver.authorize(
+        await driver.start(session_path(session), "instagram_business")
+    )
+    emulators.facebook.server.controls.switches.server_error_ratio = 1.0
+    r = await driver.get(callback)
+    assert r.status_code == 303 and r.headers["location"].endswith("?notice=failed")
+    page = await driver.get(r.headers["location"])
+    assert "did not complete the sign-in" in page.text
+    assert await _integrations(client, tenant.headers) == []
+
+
+async def test_a_wrong_client_secret_fails_the_exchange_cleanly(
+    client: httpx.AsyncClient, tenant: Any, driver: Driver, runtime: Runtime
+) -> None:
+    runtime.settings.google_client_secret = "not-the-secret"
+    session = await new_session(client, tenant.headers)
+    callback = await driver.authorize(
+        await driver.start(session_path(session), "google_analytics_4")
+    )
+    r = await driver.get(callback)
+    assert r.status_code == 303 and r.headers["location"].endswith("?notice=failed")
+    assert await _integrations(client, tenant.headers) == []
