@@ -182,3 +182,20 @@ async def test_batch_as_json_body_and_revoked_operations(
     r = await graph.post("/v21.0/", json={"access_token": TOKEN, "batch": ops})
     assert r.status_code == 400
     assert r.json()["error"]["code"] == 190
+
+
+async def test_faults_per_batch_operation(
+    network: InstagramSandboxNetwork, graph: httpx.AsyncClient
+) -> None:
+    network.app.faults_per_operation = True  # type: ignore[attr-defined]
+    ops = [{"method": "GET", "relative_url": f"{IG}?fields=id"} for _ in range(4)]
+    network.controls.switches.rate_limit_next = 2
+    r = await graph.post("/v21.0/", json={"access_token": TOKEN, "batch": ops})
+    assert r.status_code == 200
+    assert [a["code"] for a in r.json()] == [403, 403, 200, 200]
+    assert [json.loads(a["body"]).get("error", {}).get("code") for a in r.json()] == [
+        4,
+        17,
+        None,
+        None,
+    ]

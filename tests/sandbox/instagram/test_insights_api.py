@@ -241,3 +241,41 @@ async def test_online_followers(graph: httpx.AsyncClient, sandbox: InstagramSand
     assert hours == {str(h): n for h, n in sandbox.online_followers(yesterday).items()}
     wrong = await get(graph, f"/v21.0/{IG}/insights", metric="online_followers", period="day")
     assert wrong.status_code == 400
+
+
+async def test_online_followers_older_than_30_days_are_empty(
+    graph: httpx.AsyncClient, sandbox: InstagramSandbox
+) -> None:
+    today = sandbox.today()
+    r = await get(
+        graph,
+        f"/v21.0/{IG}/insights",
+        metric="online_followers",
+        period="lifetime",
+        since=_ts(sandbox, today - timedelta(days=35)),
+        until=_ts(sandbox, today - timedelta(days=25)),
+    )
+    values = r.json()["data"][0]["values"]
+    assert len(values) == 10
+    assert [bool(v["value"]) for v in values] == [False] * 5 + [True] * 5
+
+
+async def test_audience_demographics_follow_the_period_figures(
+    graph: httpx.AsyncClient, sandbox: InstagramSandbox
+) -> None:
+    r = await get(
+        graph,
+        f"/v21.0/{IG}/insights",
+        metric="reached_audience_demographics,engaged_audience_demographics",
+        period="lifetime",
+        metric_type="total_value",
+        breakdown="country",
+        timeframe="this_month",
+    )
+    assert r.status_code == 200, r.text
+    today = sandbox.today()
+    first, last = today.replace(day=1), today - timedelta(days=1)
+    for item, metric in zip(r.json()["data"], ("reach", "accounts_engaged"), strict=True):
+        results = item["total_value"]["breakdowns"][0]["results"]
+        assert sum(x["value"] for x in results) == sandbox.period_total(metric, first, last)
+        assert results[0]["dimension_values"] == ["BR"]

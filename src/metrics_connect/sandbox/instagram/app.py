@@ -78,6 +78,9 @@ class InstagramGraphApp:
 
     def __init__(self, sandbox: InstagramSandbox, hourly_budget: int = 20_000) -> None:
         self.sandbox = sandbox
+        # When set, the fault switches (rate limits, 5xx) hit each batch operation instead
+        # of the whole batch, as Graph counts and throttles every operation on its own.
+        self.faults_per_operation = False
         self.controls = sandbox.controls
         self.handler = GraphHandler(sandbox)
         self.usage = UsageMeter(hourly_budget)
@@ -190,7 +193,8 @@ class InstagramGraphApp:
         self.controls.calls.record("batch")
         self.usage.record()
         self._check_token(token, "batch")
-        self._check_faults()
+        if not self.faults_per_operation:
+            self._check_faults()
         try:
             operations = json.loads(params["batch"])
         except json.JSONDecodeError as exc:
@@ -229,6 +233,8 @@ class InstagramGraphApp:
             self.controls.calls.record(endpoint)
             self.usage.record()
             self._check_token(op_token, endpoint)
+            if self.faults_per_operation:
+                self._check_faults()
             assert op_token is not None
             body = self.handler.handle(
                 Call(method, op_version, major, path, params, base_url, op_token)
