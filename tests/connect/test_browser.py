@@ -219,6 +219,7 @@ async def test_a_customer_connects_instagram_in_a_real_browser(stack: Stack) -> 
                 response = await page.goto(link)
                 assert response is not None and response.status == 401
                 await page.get_by_role("heading", name="This link has expired").wait_for()
+                await page.get_by_role("link", name="Back to Acme Agency").wait_for()
                 await page.screenshot(path=ARTIFACTS / "07-expired.png", full_page=True)
             finally:
                 await browser.close()

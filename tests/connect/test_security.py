@@ -67,6 +67,8 @@ async def test_a_session_link_answers_401_with_a_page_after_five_minutes(
     assert r.status_code == 401
     assert r.headers["content-type"].startswith("text/html")
     assert "This link has expired" in r.text
+    assert "Ask Agency for a new link" in r.text
+    assert "Back to Agency" not in r.text  # this session has no redirect_url
     assert_strict_headers(r)
     # The forms die with the page.
     r = await driver.post(f"{path}/connect/instagram_business", {"csrf_token": csrf})

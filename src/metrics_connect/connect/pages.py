@@ -77,6 +77,7 @@ def message(
     *,
     kind: str = "error",
     back_url: str | None = None,
+    back_label: str | None = None,
 ) -> HTMLResponse:
     return render(
         runtime,
@@ -86,6 +87,7 @@ def message(
         text=text,
         kind=kind,
         back_url=back_url,
+        back_label=back_label,
     )
 
 
@@ -96,6 +98,8 @@ def expired_page(runtime: Runtime, record: IntegrationSession) -> HTMLResponse:
         401,
         "This link has expired",
         f"Connect links work for a few minutes only. Ask {merchant} for a new link.",
+        back_url=safe_redirect_url(record.redirect_url),
+        back_label=f"Back to {merchant}",
     )
 
 
