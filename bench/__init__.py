@@ -1,0 +1,1 @@
+"""Benchmarks of metrics-connect (see docs/benchmarks.md): `python bench/run.py`."""

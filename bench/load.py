@@ -1,0 +1,133 @@
+"""The load client: an asyncio loop over one pooled httpx client, bounded in requests
+and in time, loopback only."""
+
+from __future__ import annotations
+
+import asyncio
+import statistics
+import time
+from collections import Counter
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+import httpx
+
+
+def percentile(samples: list[float], q: float) -> float:
+    """The q-th percentile (0..100), linear between closest ranks."""
+    if not samples:
+        return float("nan")
+    ordered = sorted(samples)
+    if len(ordered) == 1:
+        return ordered[0]
+    rank = (len(ordered) - 1) * q / 100
+    low = int(rank)
+    high = min(low + 1, len(ordered) - 1)
+    return ordered[low] + (ordered[high] - ordered[low]) * (rank - low)
+
+
+@dataclass
+class LatencySummary:
+    count: int
+    p50_ms: float
+    p95_ms: float
+    p99_ms: float
+    mean_ms: float
+    max_ms: float
+
+    @classmethod
+    def of(cls, seconds: list[float]) -> LatencySummary:
+        ms = [s * 1000 for s in seconds]
+        return cls(
+            count=len(ms),
+            p50_ms=percentile(ms, 50),
+            p95_ms=percentile(ms, 95),
+            p99_ms=percentile(ms, 99),
+            mean_ms=statistics.fmean(ms) if ms else float("nan"),
+            max_ms=max(ms) if ms else float("nan"),
+        )
+
+
+@dataclass
+class LoadResult:
+    requests: int
+    errors: int
+    seconds: float
+    statuses: dict[str, int]
+    latency: LatencySummary
+    error_samples: list[str] = field(default_factory=list)
+
+    @property
+    def requests_per_second(self) -> float:
+        return (self.requests - self.errors) / self.seconds if self.seconds > 0 else 0.0
+
+
+def client(base_url: str, connections: int) -> httpx.AsyncClient:
+    if not base_url.startswith(("http://127.0.0.1", "http://localhost")):
+        raise ValueError("benchmarks talk to loopback only")
+    limits = httpx.Limits(max_connections=connections, max_keepalive_connections=connections)
+    return httpx.AsyncClient(base_url=base_url, limits=limits, timeout=60.0)
+
+
+async def sequential(
+    http: httpx.AsyncClient, method: str, path: str, count: int, **kwargs: Any
+) -> LoadResult:
+    """`count` requests one after the other: per-request latency."""
+    return await closed_loop(http, method, path, concurrency=1, max_requests=count, **kwargs)
+
+
+async def closed_loop(
+    http: httpx.AsyncClient,
+    method: str,
+    path: str,
+    *,
+    concurrency: int,
+    duration: float | None = None,
+    max_requests: int | None = None,
+    ok: Callable[[httpx.Response], bool] = lambda r: r.status_code == 200,
+    **kwargs: Any,
+) -> LoadResult:
+    """`concurrency` clients, each sending its next request when the last one answered,
+    until `duration` seconds or `max_requests` requests (whichever comes first)."""
+    if duration is None and max_requests is None:
+        raise ValueError("bound the load by duration or by requests")
+    latencies: list[float] = []
+    statuses: Counter[str] = Counter()
+    samples: list[str] = []
+    errors = 0
+    sent = 0
+    started = time.perf_counter()
+    deadline = started + duration if duration is not None else float("inf")
+
+    async def one_client() -> None:
+        nonlocal errors, sent
+        while time.perf_counter() < deadline and (max_requests is None or sent < max_requests):
+            sent += 1
+            t0 = time.perf_counter()
+            try:
+                response = await http.request(method, path, **kwargs)
+                await response.aread()
+            except httpx.HTTPError as exc:
+                errors += 1
+                statuses[type(exc).__name__] += 1
+                if len(samples) < 5:
+                    samples.append(repr(exc))
+                continue
+            latencies.append(time.perf_counter() - t0)
+            statuses[str(response.status_code)] += 1
+            if not ok(response):
+                errors += 1
+                if len(samples) < 5:
+                    samples.append(f"{response.status_code}: {response.text[:300]}")
+
+    await asyncio.gather(*(one_client() for _ in range(concurrency)))
+    elapsed = time.perf_counter() - started
+    return LoadResult(
+        requests=len(latencies) + sum(v for k, v in statuses.items() if not k.isdigit()),
+        errors=errors,
+        seconds=elapsed,
+        statuses=dict(statuses),
+        latency=LatencySummary.of(latencies),
+        error_samples=samples,
+    )

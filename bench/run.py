@@ -1,0 +1,214 @@
+"""One command for the whole benchmark (docs/benchmarks.md):
+
+    .venv/bin/python bench/run.py            # full run (about 3 minutes after preparation)
+    .venv/bin/python bench/run.py --quick    # short loads, for a smoke check
+
+It prepares (once, then incrementally) a database with the demo tenant and its Instagram
+archive, starts the Instagram emulator with a fixed latency per upstream call and the
+API (`metrics-connect serve`) as processes on 127.0.0.1, measures cold, warm, throughput
+(embedded; then PostgreSQL + Redis with two API processes when both answer), async
+delivery and peak memory, prints a table, writes bench/results/latest.json and replaces
+its own section of BENCHMARKS.md.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import shlex
+import sys
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+if __package__ in (None, ""):  # `python bench/run.py`: make `bench` importable
+    sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from bench import report, scenarios
+from bench.load import client
+from bench.stack import (
+    REPO,
+    WORK_DIR,
+    ServiceProcess,
+    answers,
+    copy_database,
+    credentials_key,
+    free_port,
+    prepare_database,
+    reset_postgres_database,
+    service_env,
+    sqlite_copy,
+    start_api,
+    start_sandbox,
+    wait_ready,
+)
+from metrics_connect.settings import Settings
+
+DEFAULT_POSTGRES_URL = "postgresql://postgres@127.0.0.1:5432/postgres"
+DEFAULT_REDIS_URL = "redis://127.0.0.1:6379/15"
+BENCH_PG_DATABASE = "metrics_connect_bench"
+
+
+def parse_args(argv: list[str] | None) -> argparse.Namespace:
+    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawTextHelpFormatter)
+    p.add_argument("--latency-ms", type=float, default=100.0, help="emulator latency per call")
+    p.add_argument("--quick", action="store_true", help="short loads (smoke check)")
+    p.add_argument("--concurrency", type=int, default=32)
+    p.add_argument("--seconds", type=float, default=None, help="per throughput load (20; quick 3)")
+    p.add_argument("--warm-count", type=int, default=None, help="warm repetitions (200; quick 20)")
+    p.add_argument("--jobs", type=int, default=None, help="async jobs (1000; quick 100)")
+    p.add_argument(
+        "--postgres-url",
+        default=os.environ.get("METRICS_CONNECT_BENCH_POSTGRES_URL", DEFAULT_POSTGRES_URL),
+        help="server for the distributed run (a database is created on it)",
+    )
+    p.add_argument(
+        "--redis-url", default=os.environ.get("METRICS_CONNECT_BENCH_REDIS_URL", DEFAULT_REDIS_URL)
+    )
+    p.add_argument("--skip-distributed", action="store_true")
+    p.add_argument("--skip-async", action="store_true")
+    p.add_argument("--output", type=Path, default=REPO / "bench" / "results" / "latest.json")
+    p.add_argument("--no-record", action="store_true", help="leave BENCHMARKS.md alone")
+    args = p.parse_args(argv)
+    args.seconds = args.seconds or (3.0 if args.quick else 20.0)
+    args.warm_count = args.warm_count or (20 if args.quick else 200)
+    args.jobs = args.jobs or (100 if args.quick else 1000)
+    return args
+
+
+class Bench:
+    def __init__(self, args: argparse.Namespace) -> None:
+        self.args = args
+        self.processes: list[tuple[str, ServiceProcess]] = []
+        self.results: dict[str, Any] = {
+            "command": "bench/run.py " + shlex.join(sys.argv[1:]),
+            "latency_ms": args.latency_ms,
+            "machine": report.machine(),
+            "throughput": [],
+            "memory": [],
+            "skipped": [],
+        }
+
+    def track(self, mode: str, process: ServiceProcess) -> ServiceProcess:
+        self.processes.append((mode, process))
+        return process
+
+    def stop(self, mode: str, process: ServiceProcess) -> None:
+        process.stop()
+        for pid, peak in sorted(process.peaks.items()):
+            role = process.role if pid == process.popen.pid else f"{process.role} worker"
+            self.results["memory"].append(
+                {"role": role, "mode": mode, "pid": pid, "peak_rss_mb": round(peak, 1)}
+            )
+
+    def skip(self, what: str, why: str) -> None:
+        self.results["skipped"].append({"what": what, "why": why})
+        print(f"  skipped {what}: {why}", flush=True)
+
+    async def run(self) -> dict[str, Any]:
+        args = self.args
+        WORK_DIR.mkdir(parents=True, exist_ok=True)
+        key = credentials_key()
+        template = WORK_DIR / "template.db"
+        print("preparing the database (demo tenant + Instagram archive replay)...", flush=True)
+        tenant = await prepare_database(f"sqlite:///{template}", key)
+        if tenant.archive_error:
+            self.results["archive_error"] = tenant.archive_error
+            print(f"  archive replay incomplete: {tenant.archive_error}", flush=True)
+
+        sandbox_port = free_port()
+        sandbox_url = f"http://127.0.0.1:{sandbox_port}"
+        sandbox = self.track("emulator", start_sandbox(sandbox_port, args.latency_ms))
+        try:
+            await wait_ready(f"{sandbox_url}/__bench/calls", sandbox)
+            await self.embedded(tenant, key, template, sandbox_url)
+            if args.skip_distributed:
+                self.skip("distributed throughput", "--skip-distributed")
+            elif not (answers(args.postgres_url) and answers(args.redis_url)):
+                self.skip(
+                    "distributed throughput",
+                    f"PostgreSQL ({args.postgres_url}) or Redis ({args.redis_url}) does not answer",
+                )
+            else:
+                await self.distributed(tenant, key, template, sandbox_url)
+        finally:
+            for mode, process in self.processes:
+                if process.popen.poll() is None:
+                    self.stop(mode, process)
+        return self.results
+
+    async def embedded(self, tenant: Any, key: str, template: Path, sandbox_url: str) -> None:
+        args = self.args
+        database_url = sqlite_copy(template, "run-embedded.db")
+        port = free_port()
+        env = service_env(database_url, key, sandbox_url, webhook_allowlist="127.0.0.1")
+        api = self.track("embedded", start_api(port, env, 1, "api-embedded.log"))
+        base_url = f"http://127.0.0.1:{port}"
+        await wait_ready(f"{base_url}/readyz", api)
+        today = datetime.now(UTC).date()
+        concurrency = Settings().fetch_concurrency
+        async with client(base_url, max(args.concurrency, 8)) as http:
+            print("1. cold: 87 widgets over 365 days with comparison...", flush=True)
+            cold, answer = await scenarios.cold(
+                http, tenant, sandbox_url, today, args.latency_ms, concurrency
+            )
+            self.results["cold"] = scenarios.as_json(cold)
+            print(f"2. warm: the same request x {args.warm_count}...", flush=True)
+            warm = await scenarios.warm(http, tenant, sandbox_url, today, args.warm_count, answer)
+            self.results["warm"] = scenarios.as_json(warm)
+            print(f"3. throughput (embedded): c={args.concurrency} for {args.seconds:.0f} s...")
+            run = await scenarios.throughput(
+                http, tenant, "embedded", 1, args.concurrency, args.seconds
+            )
+            self.results["throughput"].append(scenarios.as_json(run))
+        if args.skip_async:
+            self.skip("async delivery", "--skip-async")
+        else:
+            await self.async_jobs(base_url, tenant)
+        self.stop("embedded", api)
+        self.processes.remove(("embedded", api))
+
+    async def async_jobs(self, base_url: str, tenant: Any) -> None:
+        from bench import async_delivery
+
+        print(f"4. async: {self.args.jobs} jobs to a local receiver...", flush=True)
+        result = await async_delivery.run(base_url, tenant, self.args.jobs)
+        self.results["async"] = result
+
+    async def distributed(self, tenant: Any, key: str, template: Path, sandbox_url: str) -> None:
+        args = self.args
+        print("3b. throughput (PostgreSQL + Redis, 2 API processes): copying the database...")
+        database_url = reset_postgres_database(args.postgres_url, BENCH_PG_DATABASE)
+        copy_database(f"sqlite:///{template}", database_url)
+        port = free_port()
+        env = service_env(database_url, key, sandbox_url, redis_url=args.redis_url)
+        api = self.track("distributed", start_api(port, env, 2, "api-distributed.log"))
+        base_url = f"http://127.0.0.1:{port}"
+        await wait_ready(f"{base_url}/readyz", api)
+        async with client(base_url, args.concurrency) as http:
+            run = await scenarios.throughput(
+                http, tenant, "postgres+redis", 2, args.concurrency, args.seconds
+            )
+            self.results["throughput"].append(scenarios.as_json(run))
+        self.stop("distributed", api)
+        self.processes.remove(("distributed", api))
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parse_args(argv)
+    results = asyncio.run(Bench(args).run())
+    print()
+    print(report.table(results))
+    report.write_json(results, args.output)
+    print(f"\nJSON: {args.output}")
+    if not args.no_record:
+        notes_path = REPO / "bench" / "analysis.md"
+        notes = notes_path.read_text() if notes_path.exists() else ""
+        report.record(results, REPO / "BENCHMARKS.md", notes)
+        print("BENCHMARKS.md: section updated")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
