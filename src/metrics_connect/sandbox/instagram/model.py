@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import hashlib
 import math
+import threading
 from bisect import bisect_left
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -313,6 +314,9 @@ class InstagramSandbox:
         self.user_id = INSTAGRAM_USER_ID
         self.username = INSTAGRAM_USERNAME
         self.created = ACCOUNT_CREATED
+        # Guards the append-only caches when the app thread and a test or demo thread
+        # read the same sandbox at once.
+        self._lock = threading.RLock()
         self._net_by_index: list[int] = []
         self._figures: dict[date, DayFigures] = {}
         self._posts: dict[date, tuple[MediaItem, ...]] = {}
@@ -368,10 +372,11 @@ class InstagramSandbox:
         i = self._index(day)
         if i <= 0:
             return INITIAL_FOLLOWERS
-        while len(self._net_by_index) < i:
-            d = self.created + timedelta(days=len(self._net_by_index))
-            previous = self._net_by_index[-1] if self._net_by_index else 0
-            self._net_by_index.append(previous + self.follows(d) - self.unfollows(d))
+        with self._lock:
+            while len(self._net_by_index) < i:
+                d = self.created + timedelta(days=len(self._net_by_index))
+                previous = self._net_by_index[-1] if self._net_by_index else 0
+                self._net_by_index.append(previous + self.follows(d) - self.unfollows(d))
         return INITIAL_FOLLOWERS + self._net_by_index[i - 1]
 
     def followers_count(self, at: datetime | None = None) -> int:
@@ -589,12 +594,13 @@ class InstagramSandbox:
 
     def _timeline_to(self, last: date) -> tuple[list[MediaItem], list[datetime]]:
         """Every post and reel up to the local day `last`, oldest first, with timestamps."""
-        while self._timeline_end < last:
-            self._timeline_end += timedelta(days=1)
-            for item in self.posts_on(self._timeline_end):
-                self._timeline.append(item)
-                self._stamps.append(item.timestamp)
-        return self._timeline, self._stamps
+        with self._lock:
+            while self._timeline_end < last:
+                self._timeline_end += timedelta(days=1)
+                for item in self.posts_on(self._timeline_end):
+                    self._timeline.append(item)
+                    self._stamps.append(item.timestamp)
+            return self._timeline, self._stamps
 
     def stories_posted(self, t0: datetime, t1: datetime) -> list[MediaItem]:
         """Stories posted in [t0, t1), oldest first, with their final insights (`.final`)."""
@@ -750,7 +756,7 @@ class InstagramSandbox:
             },
             "views": {
                 "media_product_type": by_product(views, views_by_product),
-                "follow_type": by_follow(views, follower_share * 1.1),
+                "follow_type": by_follow(views, min(0.9, follower_share * 1.1)),
             },
             "likes": {"media_product_type": likes_bd},
             "comments": {"media_product_type": comments_bd},
