@@ -102,9 +102,14 @@ PERIOD_LISTS = (
     "video_play_retention_0_to_15s_actions",
     "video_play_retention_20_to_60s_actions",
     "video_play_retention_graph_actions",
+    "catalog_segment_value_mobile_purchase_roas",
+    "catalog_segment_value_omni_purchase_roas",
+    "catalog_segment_value_website_purchase_roas",
 )
 # Text fields of an insights row (the row's entity and account).
 ROW_ATTRIBUTES = (
+    "date_start",
+    "date_stop",
     "account_id",
     "account_name",
     "account_currency",
@@ -150,7 +155,14 @@ AD_ATTRIBUTES = (
 ENTITY_ATTRIBUTES = ROW_ATTRIBUTES + CAMPAIGN_ATTRIBUTES + AD_ATTRIBUTES
 # The row attributes each level carries (Meta answers the fields of the row's entity).
 LEVEL_ATTRIBUTES = {
-    "account": ("account_id", "account_name", "account_currency", "attribution_setting"),
+    "account": (
+        "date_start",
+        "date_stop",
+        "account_id",
+        "account_name",
+        "account_currency",
+        "attribution_setting",
+    ),
     "campaign": ("campaign_id", "campaign_name", "objective", "buying_type"),
     "adset": (
         "adset_id",

@@ -62,6 +62,59 @@ OFFSITE_TYPES = frozenset(
 )
 
 
+# Action types Meta reports under several names with the same count: stored once, under
+# the first name, and answered under every name.
+ALIASES: dict[str, tuple[str, ...]] = {
+    "inline_link_clicks": ("a:link_click",),
+    "a:landing_page_view": ("a:omni_landing_page_view",),
+    "a:offsite_conversion.fb_pixel_view_content": ("a:view_content", "a:omni_view_content"),
+    "a:offsite_conversion.fb_pixel_add_to_cart": ("a:add_to_cart", "a:omni_add_to_cart"),
+    "a:offsite_conversion.fb_pixel_initiate_checkout": (
+        "a:initiate_checkout",
+        "a:omni_initiated_checkout",
+    ),
+    "a:offsite_conversion.fb_pixel_purchase": ("a:purchase", "a:omni_purchase"),
+    "a:offsite_conversion.fb_pixel_search": ("a:omni_search",),
+    "a:offsite_conversion.fb_pixel_complete_registration": ("a:omni_complete_registration",),
+    "a:leadgen_grouped": ("a:onsite_conversion.lead_grouped",),
+    "a:onsite_conversion.messaging_conversation_started_7d": (
+        "a:onsite_conversion.total_messaging_connection",
+    ),
+    "v:offsite_conversion.fb_pixel_purchase": ("v:omni_purchase", "v:purchase"),
+    "v:offsite_conversion.fb_pixel_add_to_cart": ("v:omni_add_to_cart",),
+    "v:offsite_conversion.fb_pixel_initiate_checkout": ("v:omni_initiated_checkout",),
+}
+# Sums Meta reports as their own action types.
+POST_ENGAGEMENT_PARTS = (
+    "inline_link_clicks",
+    "a:post_reaction",
+    "a:comment",
+    "a:post",
+    "a:onsite_conversion.post_save",
+    "a:video_view",
+    "a:photo_view",
+)
+
+
+def expand(facts: Facts, offsite: bool) -> Facts:
+    """Stored facts plus their aliases and the engagement and lead sums."""
+    out = dict(facts)
+    for key, names in ALIASES.items():
+        if key in facts:
+            for name in names:
+                if offsite or not _is_offsite_key(name):
+                    out[name] = facts[key]
+    post_engagement = sum(facts.get(k, 0) for k in POST_ENGAGEMENT_PARTS)
+    if post_engagement:
+        out["a:post_engagement"] = post_engagement
+        out["a:page_engagement"] = post_engagement + facts.get("a:like", 0)
+        out["inline_post_engagement"] = post_engagement
+    leads = facts.get("a:leadgen_grouped", 0) + facts.get("a:offsite_conversion.fb_pixel_lead", 0)
+    if leads and offsite:
+        out["a:lead"] = leads
+    return out
+
+
 @lru_cache(maxsize=4096)
 def is_unique_key(key: str) -> bool:
     return key in UNIQUE_KEYS or key.startswith(UNIQUE_ACTION_PREFIX)
@@ -69,6 +122,10 @@ def is_unique_key(key: str) -> bool:
 
 def is_offsite_action(action_type: str) -> bool:
     return action_type.startswith(OFFSITE_PREFIXES) or action_type in OFFSITE_TYPES
+
+
+def _is_offsite_key(key: str) -> bool:
+    return key.startswith((ACTION_PREFIX, VALUE_PREFIX)) and is_offsite_action(key[2:])
 
 
 # --- breakdown groups: joint cells and their base weights -------------------------------
@@ -94,6 +151,18 @@ DEVICES: tuple[tuple[str, str, float], ...] = (
     ("mobile_web", "android_smartphone", 5.0),
     ("desktop", "desktop", 11.0),
 )
+# Placements served off the mobile apps (all others: mobile apps only).
+PLACEMENT_DEVICES: dict[str, tuple[tuple[str, str], ...]] = {
+    "mobile_app": tuple((p, pos) for p, pos, _ in PLACEMENTS if pos != "right_hand_column"),
+    "mobile_web": (("facebook", "feed"),),
+    "desktop": (
+        ("facebook", "feed"),
+        ("facebook", "marketplace"),
+        ("facebook", "video_feeds"),
+        ("facebook", "right_hand_column"),
+        ("instagram", "feed"),
+    ),
+}
 AGES = ("13-17", "18-24", "25-34", "35-44", "45-54", "55-64", "65+")
 AGE_WEIGHTS = (0.0, 14.0, 31.0, 26.0, 16.0, 9.0, 4.0)
 GENDERS = (("female", 52.0), ("male", 45.0), ("unknown", 3.0))
@@ -130,6 +199,7 @@ class BreakdownGroup:
     cells: Callable[[Ad], list[tuple[tuple[str, ...], float]]]
     supports_unique: bool = True
     supports_offsite: bool = True
+    supports_video: bool = True
 
 
 CellWeights = list[tuple[tuple[str, ...], float]]
@@ -138,12 +208,10 @@ CellWeights = list[tuple[tuple[str, ...], float]]
 def _placement_cells(ad: Ad) -> CellWeights:
     out: CellWeights = []
     for platform, position, pw in PLACEMENTS:
-        # Reels and stories favour video creatives; right column is desktop only.
+        # Reels and stories favour video creatives.
         w = pw * (1.6 if ad.media_type == "VIDEO" and "reels" in position else 1.0)
         for device, impression_device, dw in DEVICES:
-            if position == "right_hand_column" and device != "desktop":
-                continue
-            if device == "desktop" and platform in ("audience_network",):
+            if (platform, position) not in PLACEMENT_DEVICES.get(device, ()):
                 continue
             out.append(((platform, position, device, impression_device), w * dw))
     return out
@@ -192,6 +260,7 @@ BREAKDOWN_GROUPS: tuple[BreakdownGroup, ...] = (
         _hour_cells,
         supports_unique=False,
         supports_offsite=False,
+        supports_video=False,
     ),
     BreakdownGroup(
         "hourly_advertiser",
@@ -199,6 +268,7 @@ BREAKDOWN_GROUPS: tuple[BreakdownGroup, ...] = (
         _advertiser_hour_cells,
         supports_unique=False,
         supports_offsite=False,
+        supports_video=False,
     ),
 )
 BREAKDOWN_KEYS = {key: group for group in BREAKDOWN_GROUPS for key in group.keys}
@@ -219,16 +289,17 @@ def group_for(breakdowns: Sequence[str]) -> BreakdownGroup | None:
 # --- splitting ------------------------------------------------------------------------
 
 
-def split_integer(total: int, cumulative: Sequence[float]) -> list[int]:
-    """Non-negative parts proportional to the weights whose running sums are `cumulative`,
-    summing exactly to total (cumulative rounding: part i = floor(total * C_i / W) - ...)."""
-    weight_sum = cumulative[-1]
-    if total == 0 or weight_sum <= 0:
-        return [0] * len(cumulative)
-    scale = total / weight_sum
-    bounds = [math.floor(c * scale + 1e-9) for c in cumulative]
-    bounds[-1] = total
-    return [b - a for a, b in zip([0, *bounds[:-1]], bounds, strict=True)]
+def split_integer(total: int, fractions: Sequence[float]) -> list[int]:
+    """Non-negative parts of `total` by cumulative shares `fractions` (ending at 1.0),
+    summing exactly to total: part i = floor(total * F_i) - floor(total * F_i-1)."""
+    parts = []
+    previous = 0
+    for fraction in fractions:
+        bound = int(total * fraction + 1e-9)
+        parts.append(bound - previous)
+        previous = bound
+    parts[-1] += total - previous
+    return parts
 
 
 def _seeded(*parts: object) -> random.Random:
@@ -278,21 +349,14 @@ def _base_facts(ad: Ad, day: date) -> Facts:
         "estimated_ad_recallers": round(reach * 0.07),
         "full_view_impressions": round(impressions * 0.32),
         "full_view_reach": round(reach * 0.3),
-        # Auction figures are impression-weighted: sum(bid x impressions) / impressions.
-        "auction_bid_x_impressions": round(ad.cpm_cents * 1.3 * impressions / 1000),
-        "auction_max_competitor_bid_x_impressions": round(ad.cpm_cents * 1.6 * impressions / 1000),
-        "auction_competitiveness_x_impressions": impressions * 8,
-        "a:link_click": link,
         "a:post_reaction": reactions,
         "a:comment": comments,
         "a:post": shares,
         "a:onsite_conversion.post_save": saves,
         "a:like": page_likes,
     }
-    video_view = photo_view = 0
     if ad.media_type == "VIDEO":
         plays = round(impressions * 0.35 * r.uniform(0.9, 1.1))
-        video_view = round(plays * 0.8)
         f.update(
             {
                 "video_play": plays,
@@ -308,21 +372,15 @@ def _base_facts(ad: Ad, day: date) -> Facts:
                 "unique_video_view_15_sec": round(plays * 0.17 * 0.9),
                 "unique_video_continuous_2_sec": round(plays * 0.4 * 0.9),
                 "video_watch_seconds": round(plays * 6.4 * r.uniform(0.9, 1.1)),
-                "a:video_view": video_view,
+                "a:video_view": round(plays * 0.8),
             }
         )
     else:
-        photo_view = round(impressions * 0.012)
-        f["a:photo_view"] = photo_view
-    post_engagement = link + reactions + comments + shares + saves + video_view + photo_view
-    f["a:post_engagement"] = post_engagement
-    f["a:page_engagement"] = post_engagement + page_likes
-    f["inline_post_engagement"] = post_engagement
+        f["a:photo_view"] = round(impressions * 0.012)
     site = "acmecoffee.com.br" in ad.link
     if site:
         lpv = round(link * 0.72)
         f["a:landing_page_view"] = lpv
-        f["a:omni_landing_page_view"] = lpv
     if campaign.objective in ("OUTCOME_SALES", "OUTCOME_TRAFFIC") and site:
         ticket = r.uniform(90, 160) * 100
         vc = round(
@@ -343,42 +401,23 @@ def _base_facts(ad: Ad, day: date) -> Facts:
             ("complete_registration", registration),
         ):
             f[f"a:offsite_conversion.fb_pixel_{action}"] = count
-        f["a:view_content"] = vc
-        f["a:omni_view_content"] = vc
-        f["a:add_to_cart"] = atc
-        f["a:omni_add_to_cart"] = atc
-        f["a:initiate_checkout"] = ic
-        f["a:omni_initiated_checkout"] = ic
-        f["a:purchase"] = purchases
-        f["a:omni_purchase"] = purchases
-        f["a:omni_search"] = search
-        f["a:omni_complete_registration"] = registration
         f["v:offsite_conversion.fb_pixel_purchase"] = round(purchases * ticket)
-        f["v:omni_purchase"] = round(purchases * ticket)
-        f["v:purchase"] = round(purchases * ticket)
-        f["v:omni_add_to_cart"] = round(atc * ticket)
         f["v:offsite_conversion.fb_pixel_add_to_cart"] = round(atc * ticket)
-        f["v:omni_initiated_checkout"] = round(ic * ticket)
         f["v:offsite_conversion.fb_pixel_initiate_checkout"] = round(ic * ticket)
     if campaign.objective == "OUTCOME_LEADS":
         instant_forms = round(clicks * 0.09 * r.uniform(0.8, 1.2))
         pixel_leads = round(f.get("a:landing_page_view", 0) * 0.04)
         f["a:leadgen_grouped"] = instant_forms
-        f["a:onsite_conversion.lead_grouped"] = instant_forms
         f["a:offsite_conversion.fb_pixel_lead"] = pixel_leads
-        f["a:lead"] = instant_forms + pixel_leads
         f["a:contact_total"] = round(instant_forms * 0.1)
         f["a:contact_website"] = round(instant_forms * 0.1)
     if adset.optimization_goal == "CONVERSATIONS":
         conversations = round(clicks * 0.12 * r.uniform(0.8, 1.2))
         f["a:onsite_conversion.messaging_conversation_started_7d"] = conversations
-        f["a:onsite_conversion.total_messaging_connection"] = conversations
         f["a:onsite_conversion.messaging_first_reply"] = round(conversations * 0.6)
         f["a:onsite_conversion.messaging_user_subscribed"] = round(conversations * 0.05)
         f["a:onsite_conversion.messaging_block"] = round(conversations * 0.01)
         f["a:contact_total"] = round(conversations * 0.2)
-    for key in [k for k in f if k.startswith(ACTION_PREFIX)]:
-        f[UNIQUE_ACTION_PREFIX + key[2:]] = round(f[key] * 0.9)
     return {k: v for k, v in f.items() if v}
 
 
@@ -390,6 +429,10 @@ class Cell:
     day: date
     values: dict[str, str]
     facts: Facts
+    # Whether unique counts (reach, unique actions) exist for this cell (not hourly).
+    uniques: bool = True
+    # Whether off-Meta (pixel) actions exist for this cell (not by region or hour).
+    offsite: bool = True
 
 
 class AdsData:
@@ -454,21 +497,28 @@ class AdsData:
             r = _seeded("fb-ads-split", ad_id, day.isoformat(), group.name)
             base = group.cells(ad)
             cumulative = list(accumulate(w * r.uniform(0.85, 1.15) for _, w in base))
-            split = {k: split_integer(v, cumulative) for k, v in f.items()}
+            fractions = [c / cumulative[-1] for c in cumulative]
+            kept = {
+                k: v
+                for k, v in f.items()
+                if (group.supports_unique or not is_unique_key(k))
+                and (group.supports_offsite or not _is_offsite_key(k))
+                and (group.supports_video or not k.startswith("video_"))
+            }
+            split = [(k, split_integer(v, fractions)) for k, v in kept.items()]
             for i, (values, _) in enumerate(base):
-                cell_facts = {k: parts[i] for k, parts in split.items() if parts[i]}
-                if not group.supports_unique:
-                    cell_facts = {k: v for k, v in cell_facts.items() if not is_unique_key(k)}
-                if not group.supports_offsite:
-                    cell_facts = {
-                        k: v
-                        for k, v in cell_facts.items()
-                        if not (k[:2] in ("a:", "v:") or k.startswith("ua:"))
-                        or not is_offsite_action(k.split(":", 1)[1])
-                    }
+                cell_facts = {k: parts[i] for k, parts in split if parts[i]}
                 if cell_facts:
+                    cell_values = dict(zip(group.keys, values, strict=True))
                     out.append(
-                        Cell(ad_id, day, dict(zip(group.keys, values, strict=True)), cell_facts)
+                        Cell(
+                            ad_id,
+                            day,
+                            cell_values,
+                            cell_facts,
+                            group.supports_unique,
+                            group.supports_offsite,
+                        )
                     )
         if day != self.today():
             self._cache[key] = out
@@ -502,24 +552,41 @@ class AdsData:
         """Additive facts summed; unique facts as the slice's unique figure."""
         per_ad: dict[str, dict[str, int]] = {}
         days_by_ad: dict[str, set[date]] = {}
+        with_uniques = with_offsite = False
         for cell in cells:
             days_by_ad.setdefault(cell.ad_id, set()).add(cell.day)
-            sums = per_ad.setdefault(cell.ad_id, {})
+            with_uniques = with_uniques or cell.uniques
+            with_offsite = with_offsite or cell.offsite
+            sums = per_ad.get(cell.ad_id)
+            if sums is None:
+                per_ad[cell.ad_id] = dict(cell.facts)
+                continue
             for k, v in cell.facts.items():
                 sums[k] = sums.get(k, 0) + v
         out: dict[str, int] = {}
         uniques: dict[str, float] = {}
         for ad_id, sums in per_ad.items():
             shrink = 1 + 0.3 * math.log(max(len(days_by_ad[ad_id]), 1))
-            for k, v in sums.items():
+            cpm = ADS_BY_ID[ad_id].cpm_cents
+            impressions = sums.get("impressions", 0)
+            # Auction figures are impression-weighted: sum(bid x impressions) / impressions.
+            sums["auction_bid_x_impressions"] = round(cpm * 1.3 * impressions / 1000)
+            sums["auction_max_competitor_bid_x_impressions"] = round(cpm * 1.6 * impressions / 1000)
+            sums["auction_competitiveness_x_impressions"] = impressions * 8
+            for k, v in expand(sums, with_offsite).items():
                 if is_unique_key(k):
                     uniques[k] = uniques.get(k, 0.0) + v / shrink
                 else:
                     out[k] = out.get(k, 0) + v
+                    if with_uniques and k.startswith(ACTION_PREFIX):
+                        # People taking an action: 90% of the actions of a day are by
+                        # distinct people, and they repeat over days like reach.
+                        unique = UNIQUE_ACTION_PREFIX + k[2:]
+                        uniques[unique] = uniques.get(unique, 0.0) + 0.9 * v / shrink
         cross = 1 + 0.08 * math.log(max(len(per_ad), 1))
         for k, shrunk in uniques.items():
             out[k] = round(shrunk / cross)
-        return out
+        return {k: v for k, v in out.items() if v}
 
     def period_totals(
         self,
