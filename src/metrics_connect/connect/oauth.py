@@ -13,6 +13,8 @@ from typing import Any
 import httpx
 from authlib.common.security import generate_token
 from authlib.integrations.httpx_client import AsyncOAuth2Client, OAuthError
+from authlib.oauth2.rfc6749.parameters import prepare_grant_uri
+from authlib.oauth2.rfc7636 import create_s256_code_challenge
 
 from metrics_connect import clock
 from metrics_connect.connect.providers import FACEBOOK, SCOPES, Provider
@@ -52,15 +54,22 @@ def _client(
 def authorization_url(
     provider: Provider, slug: str, redirect_uri: str, state: str, code_verifier: str | None
 ) -> str:
-    client = _client(provider, redirect_uri, None, 5.0)
-    url, _ = client.create_authorization_url(
-        provider.authorize_url,
-        state=state,
-        code_verifier=code_verifier,
-        scope=provider.scope_separator.join(SCOPES[slug]),
-        **provider.authorize_params,
+    """The consent page URL: RFC 6749 grant request, plus the S256 challenge (RFC 7636)."""
+    extra: dict[str, str] = dict(provider.authorize_params)
+    if code_verifier:
+        extra["code_challenge"] = create_s256_code_challenge(code_verifier)
+        extra["code_challenge_method"] = "S256"
+    return str(
+        prepare_grant_uri(
+            provider.authorize_url,
+            client_id=provider.client_id,
+            response_type="code",
+            redirect_uri=redirect_uri,
+            scope=provider.scope_separator.join(SCOPES[slug]),
+            state=state,
+            **extra,
+        )
     )
-    return str(url)
 
 
 def _error_reason(exc: Exception) -> str:
