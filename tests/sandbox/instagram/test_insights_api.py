@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import UTC, date, datetime, timedelta
 
 import httpx
 
 from metrics_connect.sandbox.instagram.model import InstagramSandbox
+from metrics_connect.sandbox.instagram.network import InstagramSandboxNetwork
 from tests.sandbox.instagram.conftest import IG, get
 
 
@@ -76,7 +77,7 @@ async def test_insights_older_than_two_years_are_rejected(
 
 
 async def test_days_before_creation_and_future_days_are_absent(
-    network: object, graph: httpx.AsyncClient, sandbox: InstagramSandbox
+    network: InstagramSandboxNetwork, graph: httpx.AsyncClient, sandbox: InstagramSandbox
 ) -> None:
     sandbox.controls.clock.set(sandbox.day_start(date(2023, 6, 10)) + timedelta(hours=12))
     r = await get(
@@ -279,3 +280,28 @@ async def test_audience_demographics_follow_the_period_figures(
         results = item["total_value"]["breakdowns"][0]["results"]
         assert sum(x["value"] for x in results) == sandbox.period_total(metric, first, last)
         assert results[0]["dimension_values"] == ["BR"]
+
+
+async def test_sunset_dates_when_enforced(
+    network: InstagramSandboxNetwork, graph: httpx.AsyncClient, sandbox: InstagramSandbox
+) -> None:
+    handler = network.app.handler  # type: ignore[attr-defined]
+    handler.enforce_sunsets = True
+    # Before 2025-04-21 v21.0 still answers impressions.
+    assert (
+        await get(graph, f"/v21.0/{IG}/insights", metric="impressions", period="day")
+    ).status_code == 200
+    sandbox.controls.clock.set(datetime(2025, 5, 2, 15, tzinfo=UTC))
+    gone = await get(graph, f"/v21.0/{IG}/insights", metric="impressions", period="day")
+    assert gone.status_code == 400
+    assert "no longer supported" in gone.json()["error"]["message"]
+    old_post = sandbox.media(until=datetime(2024, 6, 20, tzinfo=UTC), product_type="FEED")[0]
+    new_post = sandbox.media(since=datetime(2024, 8, 1, tzinfo=UTC), product_type="FEED")[-1]
+    kept = await get(graph, f"/v21.0/{old_post.id}/insights", metric="impressions")
+    assert kept.status_code == 200
+    dropped = await get(graph, f"/v21.0/{new_post.id}/insights", metric="impressions")
+    assert dropped.status_code == 400
+    handler.enforce_sunsets = False
+    assert (
+        await get(graph, f"/v21.0/{IG}/insights", metric="impressions", period="day")
+    ).status_code == 200

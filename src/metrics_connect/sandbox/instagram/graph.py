@@ -27,10 +27,12 @@ from metrics_connect.sandbox.instagram.hashing import apportion, between, unit
 from metrics_connect.sandbox.instagram.metrics import (
     ACCOUNT_METRICS,
     DEMOGRAPHIC_METRICS,
+    IMPRESSIONS_KEPT_UNTIL,
     LEGACY_TIMEFRAMES,
     MEDIA_METRICS,
     TIMEFRAMES,
     AccountMetric,
+    MediaMetric,
 )
 from metrics_connect.sandbox.instagram.model import (
     INSIGHTS_RETENTION,
@@ -99,6 +101,38 @@ def decode_cursor(cursor: str) -> str:
 class GraphHandler:
     def __init__(self, sandbox: InstagramSandbox) -> None:
         self.sandbox = sandbox
+        # Apply Meta's all-versions sunset dates of deprecated metrics (by the sandbox clock)
+        # on top of the per-version removals. Off by default: a client pinned to a version
+        # then sees exactly that version's documented metrics, whatever the clock says.
+        self.enforce_sunsets = False
+
+    # ----------------------------------------------------------- deprecations
+    def _sunset_passed(self, sunset: date | None) -> bool:
+        return self.enforce_sunsets and sunset is not None and self.sandbox.today() >= sunset
+
+    def _account_available(self, spec: AccountMetric, major: int) -> bool:
+        if spec.removed_in is not None:
+            return major < spec.removed_in and not self._sunset_passed(spec.sunset)
+        return True
+
+    def _time_series_removed(self, spec: AccountMetric, major: int) -> bool:
+        if spec.time_series_removed_in is None:
+            return False
+        return major >= spec.time_series_removed_in or self._sunset_passed(spec.sunset)
+
+    def _media_available(self, spec: MediaMetric, major: int, item: MediaItem) -> bool:
+        if spec.removed_in is None:
+            return True
+        if major >= spec.removed_in:
+            return False
+        if not self._sunset_passed(spec.sunset):
+            return True
+        # After the sunset, v21.0 and older keep impressions of media created until 2024-07-01.
+        return (
+            spec.name == "impressions"
+            and major <= 21
+            and self.sandbox.local_day(item.timestamp) <= IMPRESSIONS_KEPT_UNTIL
+        )
 
     # --------------------------------------------------------------- routing
     def endpoint_name(self, path: list[str], params: dict[str, str]) -> str:
@@ -294,9 +328,7 @@ class GraphHandler:
         if not names:
             raise errors.invalid_parameter("The parameter metric is required")
         available = [
-            m.name
-            for m in ACCOUNT_METRICS.values()
-            if m.removed_in is None or call.major < m.removed_in
+            m.name for m in ACCOUNT_METRICS.values() if self._account_available(m, call.major)
         ]
         specs: list[AccountMetric] = []
         for index, name in enumerate(names):
@@ -336,8 +368,7 @@ class GraphHandler:
             needs_total = [
                 s.name
                 for s in specs
-                if not (s.time_series or s.lifetime)
-                or (s.time_series_removed_in is not None and call.major >= s.time_series_removed_in)
+                if not (s.time_series or s.lifetime) or self._time_series_removed(s, call.major)
             ]
             if needs_total:
                 raise errors.invalid_parameter(
@@ -729,11 +760,11 @@ class GraphHandler:
         available = [
             m.name
             for m in MEDIA_METRICS.values()
-            if product in m.products and (m.removed_in is None or major < m.removed_in)
+            if product in m.products and self._media_available(m, major, item)
         ]
         for index, name in enumerate(names):
             spec = MEDIA_METRICS.get(name)
-            removed = spec is not None and spec.removed_in is not None and major >= spec.removed_in
+            removed = spec is not None and not self._media_available(spec, major, item)
             if spec is not None and removed and spec.removed_in and spec.removed_in >= 22:
                 raise _no_longer_supported(name, spec.removed_in, "media", "ig-media/insights")
             if spec is None or removed:

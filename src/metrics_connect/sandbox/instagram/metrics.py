@@ -2,12 +2,21 @@
 
 `removed_in` is the first major Graph version that rejects a metric (impressions, plays
 and friends from v22.0; the per-button profile clicks and the profile_views/website_clicks
-time series from v21.0; the old story taps/exits metrics from v18.0).
+time series from v21.0; the old story taps/exits metrics from v18.0). `sunset` is the date
+Meta announced for rejecting it in every version (2025-01-08 for the v21 removals,
+2025-04-21 for the v22 ones); the emulator applies it only when asked to
+(`GraphHandler.enforce_sunsets`).
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import date
+
+V21_SUNSET = date(2025, 1, 8)
+V22_SUNSET = date(2025, 4, 21)
+# Media created up to this day keep impressions in v21.0 and older after the sunset.
+IMPRESSIONS_KEPT_UNTIL = date(2024, 7, 1)
 
 
 @dataclass(frozen=True)
@@ -21,6 +30,7 @@ class AccountMetric:
     removed_in: int | None = None
     time_series_removed_in: int | None = None
     lifetime: bool = False  # period=lifetime (online_followers, demographics)
+    sunset: date | None = None
 
 
 ACCOUNT_METRICS: dict[str, AccountMetric] = {
@@ -41,6 +51,7 @@ ACCOUNT_METRICS: dict[str, AccountMetric] = {
             "screen, including in ads.",
             time_series=True,
             removed_in=22,
+            sunset=V22_SUNSET,
         ),
         AccountMetric(
             "views",
@@ -113,6 +124,7 @@ ACCOUNT_METRICS: dict[str, AccountMetric] = {
             "The number of times your profile was visited.",
             time_series=True,
             time_series_removed_in=21,
+            sunset=V21_SUNSET,
         ),
         AccountMetric(
             "website_clicks",
@@ -120,6 +132,7 @@ ACCOUNT_METRICS: dict[str, AccountMetric] = {
             "The number of taps on the link in your profile.",
             time_series=True,
             time_series_removed_in=21,
+            sunset=V21_SUNSET,
         ),
         AccountMetric(
             "email_contacts",
@@ -127,6 +140,7 @@ ACCOUNT_METRICS: dict[str, AccountMetric] = {
             "Total number of taps on the email link in the profile.",
             time_series=True,
             removed_in=21,
+            sunset=V21_SUNSET,
         ),
         AccountMetric(
             "phone_call_clicks",
@@ -134,6 +148,7 @@ ACCOUNT_METRICS: dict[str, AccountMetric] = {
             "Total number of taps on the call link in the profile.",
             time_series=True,
             removed_in=21,
+            sunset=V21_SUNSET,
         ),
         AccountMetric(
             "text_message_clicks",
@@ -141,6 +156,7 @@ ACCOUNT_METRICS: dict[str, AccountMetric] = {
             "Total number of taps on the text message link in the profile.",
             time_series=True,
             removed_in=21,
+            sunset=V21_SUNSET,
         ),
         AccountMetric(
             "get_directions_clicks",
@@ -148,6 +164,7 @@ ACCOUNT_METRICS: dict[str, AccountMetric] = {
             "Total number of taps on the directions link in the profile.",
             time_series=True,
             removed_in=21,
+            sunset=V21_SUNSET,
         ),
         AccountMetric(
             "online_followers",
@@ -195,6 +212,7 @@ class MediaMetric:
     products: frozenset[str]  # FEED, REELS, STORY
     breakdown: str | None = None
     removed_in: int | None = None
+    sunset: date | None = None
 
 
 _FEED = frozenset({"FEED"})
@@ -207,7 +225,7 @@ MEDIA_METRICS: dict[str, MediaMetric] = {
     for m in (
         MediaMetric("reach", "Accounts reached", _ALL),
         MediaMetric("views", "Views", _ALL),
-        MediaMetric("impressions", "Impressions", _FEED | _STORY, removed_in=22),
+        MediaMetric("impressions", "Impressions", _FEED | _STORY, removed_in=22, sunset=V22_SUNSET),
         MediaMetric("likes", "Likes", _FEED | _REELS),
         MediaMetric("comments", "Comments", _FEED | _REELS),
         MediaMetric("saved", "Saved", _FEED | _REELS),
@@ -220,10 +238,14 @@ MEDIA_METRICS: dict[str, MediaMetric] = {
         ),
         MediaMetric("replies", "Replies", _STORY),
         MediaMetric("navigation", "Navigation", _STORY, breakdown="story_navigation_action_type"),
-        MediaMetric("plays", "Plays", _REELS, removed_in=22),
-        MediaMetric("clips_replays_count", "Replays", _REELS, removed_in=22),
+        MediaMetric("plays", "Plays", _REELS, removed_in=22, sunset=V22_SUNSET),
+        MediaMetric("clips_replays_count", "Replays", _REELS, removed_in=22, sunset=V22_SUNSET),
         MediaMetric(
-            "ig_reels_aggregated_all_plays_count", "Instagram plays", _REELS, removed_in=22
+            "ig_reels_aggregated_all_plays_count",
+            "Instagram plays",
+            _REELS,
+            removed_in=22,
+            sunset=V22_SUNSET,
         ),
         MediaMetric("ig_reels_avg_watch_time", "Average watch time", _REELS),
         MediaMetric("ig_reels_video_view_total_time", "Watch time", _REELS),
