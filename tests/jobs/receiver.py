@@ -7,10 +7,34 @@ import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import Any
 
 import uvicorn
 from starlette.requests import Request
 from starlette.responses import Response
+
+
+def serve_in_thread(app: Any) -> tuple[uvicorn.Server, threading.Thread, int]:
+    """Serve an ASGI app on 127.0.0.1 (a free port) from a daemon thread."""
+    config = uvicorn.Config(
+        app,
+        host="127.0.0.1",
+        port=0,
+        log_level="warning",
+        lifespan="off",
+        access_log=False,
+        loop="asyncio",  # "auto" would install uvloop's policy for the whole test process
+    )
+    server = uvicorn.Server(config)
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 10
+    while not server.started:
+        if time.monotonic() > deadline:
+            raise RuntimeError("loopback server did not start")
+        time.sleep(0.01)
+    port: int = server.servers[0].sockets[0].getsockname()[1]
+    return server, thread, port
 
 
 @dataclass
@@ -67,24 +91,7 @@ class Receiver:
         await response(scope, receive, send)  # type: ignore[arg-type]
 
     def start(self) -> Receiver:
-        config = uvicorn.Config(
-            self,
-            host="127.0.0.1",
-            port=0,
-            log_level="warning",
-            lifespan="off",
-            access_log=False,
-            loop="asyncio",  # "auto" would install uvloop policy for the whole test process
-        )
-        self._server = uvicorn.Server(config)
-        self._thread = threading.Thread(target=self._server.run, daemon=True)
-        self._thread.start()
-        deadline = time.monotonic() + 10
-        while not self._server.started:
-            if time.monotonic() > deadline:
-                raise RuntimeError("receiver did not start")
-            time.sleep(0.01)
-        self.port = self._server.servers[0].sockets[0].getsockname()[1]
+        self._server, self._thread, self.port = serve_in_thread(self)
         return self
 
     def stop(self) -> None:

@@ -176,3 +176,29 @@ async def test_jobs_are_scoped_to_their_owner(
     assert response.status_code == 404
     unknown = await svc.client.get("/metrics/jobs/not-a-job", headers=svc.headers)
     assert unknown.status_code == 404
+
+
+async def test_unsafe_webhook_urls_are_422_and_create_no_job(
+    make_service: Callable[..., Any],
+) -> None:
+    resolved: list[str] = []
+
+    async def resolver(host: str, port: int) -> list[str]:
+        resolved.append(host)
+        return {"hooks.localtest.me": ["127.0.0.1"]}[host]
+
+    svc: JobsService = await make_service(webhook_allowlist="", resolver=resolver)
+    for url in (
+        "http://169.254.169.254/latest/meta-data/",
+        "http://10.0.0.1/hook",
+        "http://[::1]:8080/hook",
+        "https://hooks.localtest.me/hook",
+        "ftp://hooks.localtest.me/hook",
+    ):
+        response = await svc.client.post(
+            "/metrics/get-data-async", json=svc.body(url), headers=svc.headers
+        )
+        assert response.status_code == 422, (url, response.text)
+        assert list(response.json()["errors"]) == ["metrics_webhook_url"]
+    assert resolved == ["hooks.localtest.me"]  # literals are judged without a lookup
+    assert await svc.job_count() == 0

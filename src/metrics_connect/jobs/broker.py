@@ -11,8 +11,6 @@ import asyncio
 from typing import Any
 
 import dramatiq
-from dramatiq.brokers.rabbitmq import RabbitmqBroker
-from dramatiq.brokers.redis import RedisBroker
 from dramatiq.middleware import (
     AgeLimit,
     AsyncIO,
@@ -68,9 +66,14 @@ def make_broker(url: str) -> dramatiq.Broker:
         AsyncIO(),
     ]
     scheme = url.split(":", 1)[0].lower()
+    # Imported on use: the embedded mode needs neither client library loaded.
     if scheme in ("redis", "rediss"):
+        from dramatiq.brokers.redis import RedisBroker
+
         return RedisBroker(url=url, middleware=middleware)
     if scheme in ("amqp", "amqps"):
+        from dramatiq.brokers.rabbitmq import RabbitmqBroker
+
         return RabbitmqBroker(url=url, middleware=middleware)
     raise ValueError(f"unsupported broker URL scheme {scheme!r}: use redis:// or amqp://")
 

@@ -1,0 +1,391 @@
+"""The async job system under load: N jobs through POST /metrics/get-data-async, each
+computed against the Instagram emulator and delivered, signed, to a receiver on
+127.0.0.1. Reports jobs delivered per second, end-to-end time (submit -> webhook
+received) percentiles, and duplicates (deliveries beyond one per job).
+
+    python bench/async_jobs.py                        # embedded queue, 1,000 jobs
+    python bench/async_jobs.py --broker redis://127.0.0.1:6379/0 --workers 2
+
+Embedded mode runs the API in this process (in-process ASGI client) with its
+in-process queue; distributed mode starts `metrics-connect worker` processes on the
+broker. Prints a table, writes JSON (var/bench/async_jobs.json) and replaces its
+own section of BENCHMARKS.md.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import platform
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import uuid
+from collections.abc import Awaitable, Callable
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import httpx
+import uvicorn
+from cryptography.fernet import Fernet
+from sqlalchemy import select
+
+from metrics_connect.accounts import service
+from metrics_connect.api.app import create_app
+from metrics_connect.db.migrate import upgrade
+from metrics_connect.jobs.models import Job
+from metrics_connect.runtime import Runtime
+from metrics_connect.sandbox.instagram.network import build_sandbox
+from metrics_connect.settings import Settings
+
+REPO = Path(__file__).resolve().parent.parent
+SECTION_START = "<!-- bench/async_jobs.py: start -->"
+SECTION_END = "<!-- bench/async_jobs.py: end -->"
+WIDGETS = [
+    {"id": "reach", "reference_key": "ig:reach", "component": "number_v1", "metrics": ["reach"]},
+    {
+        "id": "reach_over_time",
+        "reference_key": "ig:reach_over_time",
+        "component": "chart_v1",
+        "metrics": ["reach"],
+        "dimensions": ["date"],
+    },
+    {
+        "id": "followers_gender",
+        "reference_key": "ig:followers_gender",
+        "component": "chart_v1",
+        "metrics": ["followers"],
+        "dimensions": ["gender"],
+    },
+]
+
+
+class Receiver:
+    """Records the first arrival time of every webhook-id, and every repeat."""
+
+    def __init__(self) -> None:
+        self.first_arrival: dict[str, float] = {}
+        self.deliveries = 0
+        self._lock = threading.Lock()
+
+    async def __call__(self, scope: dict[str, Any], receive: Any, send: Any) -> None:
+        if scope["type"] != "http":
+            return
+        webhook_id = ""
+        for name, value in scope["headers"]:
+            if name == b"webhook-id":
+                webhook_id = value.decode()
+        more = True
+        while more:  # drain the body
+            message = await receive()
+            more = message.get("more_body", False)
+        now = time.perf_counter()
+        with self._lock:
+            self.deliveries += 1
+            self.first_arrival.setdefault(webhook_id, now)
+        await send({"type": "http.response.start", "status": 204, "headers": []})
+        await send({"type": "http.response.body", "body": b""})
+
+
+def serve(app: Any) -> tuple[uvicorn.Server, int]:
+    config = uvicorn.Config(
+        app, host="127.0.0.1", port=0, log_level="warning", access_log=False, lifespan="off"
+    )
+    server = uvicorn.Server(config)
+    threading.Thread(target=server.run, daemon=True).start()
+    while not server.started:
+        time.sleep(0.01)
+    port: int = server.servers[0].sockets[0].getsockname()[1]
+    return server, port
+
+
+def percentile(values: list[float], q: float) -> float:
+    ordered = sorted(values)
+    index = min(len(ordered) - 1, max(0, round(q / 100 * len(ordered) + 0.5) - 1))
+    return ordered[index]
+
+
+async def seed(runtime: Runtime, account: Any) -> tuple[dict[str, str], str]:
+    async with runtime.db.session() as session:
+        merchant = await service.create_merchant(
+            session,
+            runtime.vault,
+            runtime.settings,
+            "Bench agency",
+            rate_limit_per_second=1_000_000,
+            rate_limit_per_minute=60_000_000,
+        )
+        customer = await service.create_customer(
+            session, runtime.settings, merchant.record, "Bench customer", is_paying=True
+        )
+        integration = await service.create_integration(
+            session,
+            runtime.vault,
+            customer.record,
+            slug="instagram_business",
+            source_name=account.source_name,
+            external_id=account.external_id,
+            credentials=dict(account.credentials),
+            timezone=account.timezone,
+        )
+        await session.commit()
+    headers = {"Authorization": f"Bearer {merchant.token}", "x-customer-token": customer.token}
+    return headers, integration.uuid
+
+
+def start_workers(count: int, threads: int, env: dict[str, str], logs: Path) -> list[Any]:
+    workers = []
+    for n in range(count):
+        log = open(logs / f"worker-{n}.log", "wb")  # noqa: SIM115
+        workers.append(
+            subprocess.Popen(
+                [sys.executable, "-m", "metrics_connect.cli", "worker", "--threads", str(threads)],
+                env={**os.environ, **env},
+                stdout=log,
+                stderr=subprocess.STDOUT,
+            )
+        )
+    deadline = time.monotonic() + 180
+    for n in range(count):  # submit only once every worker consumes
+        while b"worker_ready" not in (logs / f"worker-{n}.log").read_bytes():
+            if time.monotonic() > deadline or workers[n].poll() is not None:
+                raise SystemExit(f"worker {n} did not start; see {logs}/worker-{n}.log")
+            time.sleep(0.2)
+    return workers
+
+
+async def bounded(limit: int, items: list[Any], fn: Callable[[Any], Awaitable[None]]) -> None:
+    queue: asyncio.Queue[Any] = asyncio.Queue()
+    for item in items:
+        queue.put_nowait(item)
+
+    async def worker() -> None:
+        while not queue.empty():
+            await fn(queue.get_nowait())
+
+    await asyncio.gather(*(worker() for _ in range(limit)))
+
+
+async def run(args: argparse.Namespace) -> dict[str, Any]:
+    work = Path(tempfile.mkdtemp(prefix="async-jobs-bench-"))
+    database_url = args.database_url or f"sqlite:///{work / 'bench.db'}"
+    upgrade(database_url)
+    network = build_sandbox()
+    _sandbox_server, sandbox_port = serve(network.app)
+    receiver = Receiver()
+    _receiver_server, receiver_port = serve(receiver)
+    webhook_url = f"http://127.0.0.1:{receiver_port}/hook"
+
+    values: dict[str, Any] = {
+        "database_url": database_url,
+        "data_dir": work,
+        "credentials_key": Fernet.generate_key().decode(),
+        "instagram_api_base_url": f"http://127.0.0.1:{sandbox_port}",
+        "webhook_allowlist": "127.0.0.1",
+        "sync_enabled": False,
+        "log_level": "WARNING",
+        "broker_url": args.broker,
+        "job_queue_name": f"bench_jobs_{uuid.uuid4().hex[:8]}",
+        "job_embedded_concurrency": args.concurrency,
+        "worker_threads": args.concurrency,
+    }
+    settings = Settings(**values)
+    runtime = Runtime.from_settings(settings)
+    headers, integration_uuid = await seed(runtime, network.demo_account)
+    workers: list[Any] = []
+    if args.broker:
+        env = {f"METRICS_CONNECT_{k.upper()}": str(v) for k, v in values.items() if v is not None}
+        workers = start_workers(args.workers, args.concurrency, env, work)
+
+    app = create_app(runtime=runtime)
+    submitted: dict[str, float] = {}
+    accept_ms: list[float] = []
+    refused = 0
+    body = {
+        "customer_integration": integration_uuid,
+        "start": "2026-09-01",
+        "end": "2026-09-30",
+        "comparison_start": "2026-08-01",
+        "comparison_end": "2026-08-31",
+        "metrics": WIDGETS,
+        "metrics_webhook_url": webhook_url,
+    }
+    try:
+        async with app.router.lifespan_context(app):
+            transport = httpx.ASGITransport(app=app)
+            async with httpx.AsyncClient(transport=transport, base_url="http://bench") as client:
+
+                async def submit(_n: int) -> None:
+                    nonlocal refused
+                    started = time.perf_counter()
+                    response = await client.post(
+                        "/metrics/get-data-async", json=body, headers=headers
+                    )
+                    accept_ms.append((time.perf_counter() - started) * 1000)
+                    if response.status_code != 200:
+                        refused += 1
+                        return
+                    submitted[response.json()["job"]["uuid"]] = started
+
+                first_submit = time.perf_counter()
+                await bounded(args.submit_concurrency, list(range(args.jobs)), submit)
+                deadline = time.monotonic() + args.timeout
+                while len(receiver.first_arrival) < len(submitted):
+                    if time.monotonic() > deadline:
+                        break
+                    await asyncio.sleep(0.05)
+                settle = time.monotonic() + 1.0  # a late duplicate would show up here
+                while time.monotonic() < settle:
+                    await asyncio.sleep(0.1)
+                async with runtime.db.session() as session:
+                    rows = (
+                        await session.execute(select(Job.uuid, Job.webhook_id, Job.status))
+                    ).all()
+    finally:
+        for process in workers:
+            process.terminate()
+        for process in workers:
+            process.wait(timeout=60)
+
+    webhook_of = {job_uuid: webhook_id for job_uuid, webhook_id, _ in rows}
+    statuses = [status for _, _, status in rows]
+    end_to_end = [
+        (receiver.first_arrival[webhook_of[u]] - t) * 1000
+        for u, t in submitted.items()
+        if webhook_of.get(u) in receiver.first_arrival
+    ]
+    delivered = len(end_to_end)
+    last_arrival = max(receiver.first_arrival.values(), default=first_submit)
+    wall = last_arrival - first_submit
+    return {
+        "mode": f"redis, {args.workers} worker processes" if args.broker else "embedded",
+        "jobs": args.jobs,
+        "accepted": len(submitted),
+        "refused": refused,
+        "delivered": delivered,
+        "status_delivered": statuses.count("delivered"),
+        "status_failed": statuses.count("failed"),
+        "deliveries_received": receiver.deliveries,
+        "duplicates": receiver.deliveries - len(receiver.first_arrival),
+        "concurrency": args.concurrency,
+        "wall_seconds": round(wall, 3),
+        "jobs_per_second": round(delivered / wall, 1) if wall > 0 else None,
+        "end_to_end_ms": {
+            "p50": round(percentile(end_to_end, 50), 1) if end_to_end else None,
+            "p95": round(percentile(end_to_end, 95), 1) if end_to_end else None,
+            "p99": round(percentile(end_to_end, 99), 1) if end_to_end else None,
+            "max": round(max(end_to_end), 1) if end_to_end else None,
+        },
+        "accept_ms": {
+            "p50": round(statistics.median(accept_ms), 2) if accept_ms else None,
+            "p95": round(percentile(accept_ms, 95), 2) if accept_ms else None,
+        },
+        "machine": {
+            "nproc": os.cpu_count(),
+            "python": platform.python_version(),
+            "load_average_1m": round(os.getloadavg()[0], 2),
+            "commit": subprocess.run(
+                ["git", "rev-parse", "--short", "HEAD"],
+                capture_output=True,
+                text=True,
+                check=False,
+                cwd=REPO,
+            ).stdout.strip(),
+            "at": datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC"),
+        },
+    }
+
+
+def table(result: dict[str, Any]) -> list[tuple[str, str]]:
+    e2e, accept = result["end_to_end_ms"], result["accept_ms"]
+    return [
+        ("mode", f"{result['mode']}, {result['concurrency']} steps at once per process"),
+        ("jobs accepted / refused", f"{result['accepted']} / {result['refused']}"),
+        (
+            "jobs delivered (rows delivered / failed)",
+            f"{result['delivered']} ({result['status_delivered']} / {result['status_failed']})",
+        ),
+        ("jobs delivered per second", f"{result['jobs_per_second']}"),
+        (
+            "end to end p50 / p95 / p99 / max",
+            f"{e2e['p50']} / {e2e['p95']} / {e2e['p99']} / {e2e['max']} ms",
+        ),
+        ("accept (HTTP 200) p50 / p95", f"{accept['p50']} / {accept['p95']} ms"),
+        ("duplicates (deliveries beyond one per job)", f"{result['duplicates']}"),
+        ("wall, first submit to last delivery", f"{result['wall_seconds']} s"),
+    ]
+
+
+def markdown(results: list[dict[str, Any]]) -> str:
+    lines = [
+        SECTION_START,
+        "## Async jobs (`python bench/async_jobs.py`)",
+        "",
+        "Jobs through POST /metrics/get-data-async, computed against the Instagram emulator",
+        "(3 widgets, 30 days + comparison) and delivered, signed, to a receiver on 127.0.0.1",
+        "answering 204. End to end: submit until the webhook arrives.",
+        "",
+    ]
+    for result in results:
+        machine = result["machine"]
+        lines += [
+            f"**{result['jobs']} jobs, {result['mode']}** ({machine['at']}, commit "
+            f"{machine['commit']}, {machine['nproc']} CPUs, load average "
+            f"{machine['load_average_1m']} at the end)",
+            "",
+            "| measure | value |",
+            "|---|---|",
+            *(f"| {k} | {v} |" for k, v in table(result)),
+            "",
+        ]
+    lines.append(SECTION_END)
+    return "\n".join(lines)
+
+
+def write_markdown(section: str, path: Path) -> None:
+    text = path.read_text() if path.exists() else "# Benchmarks\n"
+    if SECTION_START in text and SECTION_END in text:
+        before, rest = text.split(SECTION_START, 1)
+        after = rest.split(SECTION_END, 1)[1]
+        text = before + section + after
+    else:
+        text = text.rstrip("\n") + "\n\n" + section + "\n"
+    path.write_text(text)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--jobs", type=int, default=1000)
+    parser.add_argument("--broker", default=None, help="redis://... : distributed mode")
+    parser.add_argument("--workers", type=int, default=2, help="worker processes (with --broker)")
+    parser.add_argument("--concurrency", type=int, default=16, help="steps at once per process")
+    parser.add_argument("--submit-concurrency", type=int, default=32)
+    parser.add_argument("--database-url", default=None, help="default: a fresh SQLite file")
+    parser.add_argument("--timeout", type=float, default=600.0)
+    parser.add_argument("--json", type=Path, default=REPO / "var" / "bench" / "async_jobs.json")
+    parser.add_argument("--markdown", type=Path, default=REPO / "BENCHMARKS.md")
+    parser.add_argument("--no-markdown", action="store_true")
+    args = parser.parse_args()
+
+    result = asyncio.run(run(args))
+    width = max(len(k) for k, _ in table(result))
+    for key, value in table(result):
+        print(f"{key:<{width}}  {value}")
+    args.json.parent.mkdir(parents=True, exist_ok=True)
+    previous: list[dict[str, Any]] = []
+    if args.json.exists():
+        previous = [r for r in json.loads(args.json.read_text()) if r["mode"] != result["mode"]]
+    results = [*previous, result]
+    args.json.write_text(json.dumps(results, indent=2))
+    if not args.no_markdown:
+        write_markdown(markdown(results), args.markdown)
+
+
+if __name__ == "__main__":
+    main()
