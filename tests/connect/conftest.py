@@ -82,9 +82,15 @@ def emulators() -> Emulators:
 
 
 @pytest.fixture
-def settings(db_url: str, settings_factory: Callable[..., Settings]) -> Settings:
+def connect_db_url(sqlite_url: str) -> str:
+    """SQLite for most connect tests; test_backends.py runs the core on every backend."""
+    return sqlite_url
+
+
+@pytest.fixture
+def settings(connect_db_url: str, settings_factory: Callable[..., Settings]) -> Settings:
     return settings_factory(
-        db_url,
+        connect_db_url,
         # Nothing listens there: the Instagram time-zone lookup fails fast and falls back.
         instagram_api_base_url="http://127.0.0.1:9",
         **oauth_settings_overrides(facebook_base_url=FACEBOOK_BASE, google_base_url=GOOGLE_BASE),
