@@ -108,9 +108,22 @@ async def get_state(runtime: Runtime, integration_id: int, task: str) -> SyncSta
 
 
 async def save_state(runtime: Runtime, state: SyncState) -> None:
+    """Insert or update the (integration, task) row; `state` gets its id."""
     async with runtime.db.session() as session:
-        await session.merge(state)
+        stored: SyncState | None = await session.scalar(
+            select(SyncState).where(
+                SyncState.integration_id == state.integration_id, SyncState.task == state.task
+            )
+        )
+        if stored is None:
+            stored = SyncState(integration_id=state.integration_id, task=state.task)
+            session.add(stored)
+        stored.last_run_at = state.last_run_at
+        stored.last_ok_at = state.last_ok_at
+        stored.last_error = state.last_error
+        stored.cursor_at = state.cursor_at
         await session.commit()
+        state.id = stored.id
 
 
 async def run_sync(

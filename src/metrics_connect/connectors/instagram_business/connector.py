@@ -44,6 +44,8 @@ PAGE_SIZE = "50"
 NEW_FOLLOWERS_LIVE_DAYS = 30
 ONLINE_FOLLOWERS_LIVE_DAYS = 30
 AUDIENCE_BREAKDOWNS = ("age", "gender", "city", "country")
+# Graph's multi-id reads take at most 50 ids.
+MAX_IDS = 50
 NAVIGATION_PARAMS = {"metric": "navigation", "breakdown": "story_navigation_action_type"}
 
 
@@ -429,20 +431,67 @@ class InstagramConnector(Connector):
         return FetchResult(objects=objects)
 
     async def _stories(self, request: FetchRequest) -> FetchResult:
+        stories = await self.list_stories(request.start, request.end)
+        return await self.story_rows(stories)
+
+    async def list_stories(self, start: date, end: date) -> list[dict[str, Any]]:
+        """The live stories (the last 24 hours) posted on local days start..end."""
         stories = [
             item
             async for item in self.client.paged(
                 f"{self.user_id}/stories", {"fields": STORY_FIELDS, "limit": PAGE_SIZE}
             )
             if "timestamp" in item
-            and request.start <= days.local_day(str(item["timestamp"]), self.tz) <= request.end
+            and start <= days.local_day(str(item["timestamp"]), self.tz) <= end
         ]
         for story in stories:
             story.setdefault("media_product_type", "STORY")
-        insights = await self._media_insights(stories, with_navigation=True)
+        return stories
+
+    async def story_rows(self, stories: list[dict[str, Any]]) -> FetchResult:
+        """Listed stories with their insights: all of them in two multi-id reads
+        (`?ids=`, metrics and navigation) inside one batch call; per-story operations
+        if a multi-id read fails (one story gone, a metric refused)."""
+        insights = await self._story_insights_by_ids(stories)
+        if insights is None:
+            insights = await self._media_insights(stories, with_navigation=True)
         return FetchResult(
             objects=[self._object_row(s, insights.get(str(s["id"]), {})) for s in stories]
         )
+
+    async def _story_insights_by_ids(
+        self, stories: list[dict[str, Any]]
+    ) -> dict[str, dict[str, Scalar]] | None:
+        if not stories:
+            return {}
+        groups: dict[tuple[str, ...], list[str]] = {}
+        for story in stories:
+            metrics = media_metrics(
+                self.version,
+                str(story.get("media_type") or ""),
+                "STORY",
+                days.parse_graph_time(str(story["timestamp"])),
+            )
+            groups.setdefault(metrics, []).append(str(story["id"]))
+        ops: list[BatchItem] = []
+        for metrics, ids in groups.items():
+            for start in range(0, len(ids), MAX_IDS):
+                chunk = ",".join(ids[start : start + MAX_IDS])
+                ops.append(BatchItem("insights", {"ids": chunk, "metric": ",".join(metrics)}))
+                ops.append(BatchItem("insights", {"ids": chunk, **NAVIGATION_PARAMS}))
+        out: dict[str, dict[str, Scalar]] = {}
+        for op, answer in zip(ops, await self.client.batch(ops), strict=True):
+            if isinstance(answer, UpstreamError):
+                if type(answer) is not UpstreamError and not isinstance(answer, IntegrationRevoked):
+                    raise answer
+                return None
+            navigation = op.params.get("metric") == "navigation"
+            for media_id, body in answer.items():
+                if not isinstance(body, dict):
+                    continue
+                values = self._navigation_values(body) if navigation else _values_of(body)
+                out.setdefault(str(media_id), {}).update(values)
+        return out
 
     def _object_row(self, item: dict[str, Any], values: dict[str, Scalar]) -> ObjectRow:
         created = days.parse_graph_time(str(item["timestamp"]))

@@ -66,7 +66,7 @@ PERIOD_FIELDS = (
 )
 PERIOD_BREAKDOWNS: dict[str, tuple[str, ...]] = {
     "reach": ("follow_type", "media_product_type"),
-    "views": ("media_product_type",),
+    "views": ("follow_type", "media_product_type"),
     "total_interactions": ("media_product_type",),
     "likes": ("media_product_type",),
     "comments": ("media_product_type",),

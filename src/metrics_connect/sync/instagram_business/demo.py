@@ -67,13 +67,17 @@ async def prepare_demo(runtime: Runtime, integration_uuid: str, sandbox: Sandbox
         connector.ctx.http = http
         connector.ctx.base_url = SANDBOX_BASE_URL
         sink = BufferedSink(fact_store(runtime), integration)
-        archive = await InstagramArchive.load(runtime, integration, connector, sink)
+        archive = await InstagramArchive.load(
+            runtime, integration, connector, sink, final_only=True
+        )
         last_saved = start
         steps = 0
         try:
             while True:
                 sandbox_clock.set(replay_time)
-                outcome = await archive.run(replay_time, final_margin=FINAL_MARGIN)
+                outcome = await archive.run(
+                    replay_time, final_margin=FINAL_MARGIN, last=replay_time >= end
+                )
                 steps += 1
                 if replay_time - last_saved >= CURSOR_EVERY:
                     await _checkpoint(runtime, archive, sink, replay_time)
