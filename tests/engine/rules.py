@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import date, timedelta
+from functools import lru_cache
 from typing import Any
 
 from metrics_connect.api.schemas.metrics import WidgetIn
@@ -96,6 +97,7 @@ def day(n: int) -> date:
     return D0 + timedelta(days=n)
 
 
+@lru_cache(maxsize=1)
 def toy_catalog() -> Catalog:
     return parse_catalog(CATALOG_YAML, DATASETS)
 
