@@ -199,3 +199,13 @@ async def test_faults_per_batch_operation(
         None,
         None,
     ]
+
+
+async def test_rate_limit_status_override(
+    network: InstagramSandboxNetwork, graph: httpx.AsyncClient
+) -> None:
+    network.app.rate_limit_status = 429  # type: ignore[attr-defined]
+    network.controls.switches.rate_limit_ratio = 1.0
+    r = await get(graph, f"/v21.0/{IG}")
+    assert r.status_code == 429
+    assert r.json()["error"]["code"] == 4

@@ -81,6 +81,9 @@ class InstagramGraphApp:
         # When set, the fault switches (rate limits, 5xx) hit each batch operation instead
         # of the whole batch, as Graph counts and throttles every operation on its own.
         self.faults_per_operation = False
+        # Graph answers throttling with 403 (codes 4, 17, 32) or 400 (613); set e.g. 429 to
+        # see how a client copes with a plain HTTP 429 carrying the same body.
+        self.rate_limit_status: int | None = None
         self.controls = sandbox.controls
         self.handler = GraphHandler(sandbox)
         self.usage = UsageMeter(hourly_budget)
@@ -155,7 +158,10 @@ class InstagramGraphApp:
         if self.controls.should_rate_limit():
             code = RATE_LIMIT_CODES[self._rate_limit_turn % len(RATE_LIMIT_CODES)]
             self._rate_limit_turn += 1
-            raise errors.rate_limited(code)
+            error = errors.rate_limited(code)
+            if self.rate_limit_status is not None:
+                error.status = self.rate_limit_status
+            raise error
         if self.controls.should_fail():
             raise errors.server_error(1 if self._trace_counter % 2 else 2)
 
