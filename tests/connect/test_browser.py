@@ -180,7 +180,10 @@ async def test_a_customer_connects_instagram_in_a_real_browser(stack: Stack) -> 
                 executable_path=str(CHROMIUM), args=CHROMIUM_ARGS, headless=True
             )
             try:
-                context = await browser.new_context(viewport={"width": 390, "height": 844})
+                # A phone-sized window, and no JavaScript: the page must not need it.
+                context = await browser.new_context(
+                    viewport={"width": 390, "height": 844}, java_script_enabled=False
+                )
                 page = await context.new_page()
                 page.set_default_timeout(20_000)
                 page.on("framenavigated", lambda frame: visited.append(frame.url))
@@ -189,6 +192,9 @@ async def test_a_customer_connects_instagram_in_a_real_browser(stack: Stack) -> 
                 await page.goto(link)
                 await page.get_by_role("heading", name="Connect your accounts").wait_for()
                 await page.screenshot(path=ARTIFACTS / "01-session.png", full_page=True)
+                # Nothing wider than the phone: no sideways scrolling.
+                width = await page.evaluate("document.documentElement.scrollWidth")
+                assert width <= 390
 
                 await page.get_by_role("button", name="Connect Instagram Business").click()
                 await page.wait_for_url(f"{stack.servers[0].base_url}/**")
