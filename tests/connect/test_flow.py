@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+from datetime import date
 from typing import Any
 
 import httpx
-from sqlalchemy import func, select, update
+from sqlalchemy import func, insert, select, update
 
 from metrics_connect.accounts.models import CustomerIntegration
+from metrics_connect.engine.tables import fact_rows
 from metrics_connect.runtime import Runtime
 from metrics_connect.sandbox import accounts as sandbox
 from tests.connect.conftest import Driver, Emulators, new_session, session_path
@@ -124,8 +126,20 @@ async def test_reconnect_keeps_the_uuid_and_refreshes_credentials_in_place(
     path = session_path(session)
     await driver.connect(path, "instagram_business")
     [first] = await _integrations(client, tenant.headers)
-    before = runtime.vault.decrypt_json((await _row(runtime, first["uuid"])).credentials_encrypted)
+    original = await _row(runtime, first["uuid"])
+    before = runtime.vault.decrypt_json(original.credentials_encrypted)
     async with runtime.db.session() as db:
+        # An archived snapshot the network no longer serves, kept under the integration.
+        await db.execute(
+            insert(fact_rows).values(
+                integration_id=original.id,
+                dataset="followers_snapshot",
+                variant="",
+                day=date(2026, 1, 1),
+                keys="{}",
+                vals='{"followers_count": 1234}',
+            )
+        )
         await db.execute(
             update(CustomerIntegration)
             .where(CustomerIntegration.uuid == first["uuid"])
@@ -149,6 +163,10 @@ async def test_reconnect_keeps_the_uuid_and_refreshes_credentials_in_place(
     assert after["access_token"] != before["access_token"]
     async with runtime.db.session() as db:
         assert await db.scalar(select(func.count()).select_from(CustomerIntegration)) == 1
+        archived = await db.scalar(
+            select(func.count()).select_from(fact_rows).where(fact_rows.c.integration_id == row.id)
+        )
+    assert row.id == original.id and archived == 1
 
 
 async def test_connecting_the_same_account_again_does_not_duplicate_it(
