@@ -1,0 +1,113 @@
+"""Every predefined Instagram widget of the reference dashboards answers, without an
+error, over the last 90 days with a comparison period, on an integration whose archive
+the sync filled (as the demo does)."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from datetime import timedelta
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+
+from metrics_connect import clock
+from metrics_connect.accounts import service
+from metrics_connect.api.app import create_app
+from metrics_connect.runtime import Runtime
+from metrics_connect.sandbox.instagram.network import InstagramSandboxNetwork
+from metrics_connect.settings import Settings
+from metrics_connect.sync.instagram_business.demo import prepare_demo
+
+from .conftest import BASE_URL, NOW
+
+REFERENCE = Path("/work/shared/reference/reportei-connect/instagram_business/metrics.json")
+REFERENCE_LOCAL = (
+    Path(__file__).resolve().parents[2]
+    / "reference"
+    / "reportei-connect"
+    / "instagram_business"
+    / "metrics.json"
+)
+
+
+def reference_widgets() -> list[dict[str, Any]]:
+    path = REFERENCE if REFERENCE.exists() else REFERENCE_LOCAL
+    if not path.exists():
+        pytest.skip("the reference dashboards are not available here")
+    widgets: list[dict[str, Any]] = json.loads(path.read_text())["metrics"]
+    return widgets
+
+
+@pytest.fixture
+def settings(sqlite_url: str, settings_factory: Callable[..., Settings]) -> Settings:
+    return settings_factory(sqlite_url, instagram_api_base_url=BASE_URL)
+
+
+@pytest.mark.slow
+async def test_every_reference_widget_answers_over_90_days_with_comparison(
+    runtime: Runtime, network: InstagramSandboxNetwork
+) -> None:
+    widgets = reference_widgets()
+    account = network.demo_account
+    async with runtime.db.session() as session:
+        m = await service.create_merchant(
+            session,
+            runtime.vault,
+            runtime.settings,
+            "Agency",
+            rate_limit_per_second=1000,
+            rate_limit_per_minute=100000,
+        )
+        c = await service.create_customer(
+            session, runtime.settings, m.record, "Coffee", is_paying=True
+        )
+        integration = await service.create_integration(
+            session,
+            runtime.vault,
+            c.record,
+            slug="instagram_business",
+            source_name=account.source_name,
+            external_id=account.external_id,
+            credentials=dict(account.credentials),
+            timezone=account.timezone,
+        )
+        integration.connected_at = NOW - timedelta(days=185)
+        await session.commit()
+        headers = {"Authorization": f"Bearer {m.token}", "x-customer-token": c.token}
+    await prepare_demo(runtime, integration.uuid, network)
+
+    truth = network.sandbox
+    end = truth.today()
+    start = end - timedelta(days=89)
+    body = {
+        "customer_integration": integration.uuid,
+        "start": start.isoformat(),
+        "end": end.isoformat(),
+        "comparison_start": (start - timedelta(days=90)).isoformat(),
+        "comparison_end": (start - timedelta(days=1)).isoformat(),
+        "metrics": [{"id": f"w{i}", **w} for i, w in enumerate(widgets)],
+    }
+    clock.set_clock(network.controls.clock.now)
+    try:
+        app = create_app(runtime=runtime)
+        async with app.router.lifespan_context(app):
+            transport = httpx.ASGITransport(app=app)
+            async with httpx.AsyncClient(transport=transport, base_url="http://t") as client:
+                response = await client.post("/metrics/get-data", json=body, headers=headers)
+    finally:
+        clock.set_clock(None)
+    assert response.status_code == 200, response.text
+    answers = response.json()
+    failed = {
+        widgets[int(k[1:])]["reference_key"]: v["error"]
+        for k, v in answers.items()
+        if isinstance(v, dict) and "error" in v
+    }
+    assert failed == {}
+    assert len(answers) == len(widgets)
+    replies = answers[f"w{[w['reference_key'] for w in widgets].index('ig:replies')}"]
+    assert isinstance(replies["values"], int) and replies["values"] > 0
+    assert isinstance(replies["comparison"]["values"], int)
