@@ -60,6 +60,7 @@ if not CHROMIUM.exists():
         "needs Debian's Chromium at /usr/bin/chromium (apt-get install -y chromium)",
         allow_module_level=True,
     )
+pytest.importorskip("playwright.async_api", reason="needs the playwright package (dev extra)")
 
 
 @pytest.fixture
