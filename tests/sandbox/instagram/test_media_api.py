@@ -221,3 +221,29 @@ async def test_fields_expansion_of_media_and_children(
     album = next(m for m in sandbox.media() if m.media_type == "CAROUSEL_ALBUM")
     r = await get(graph, f"/v21.0/{album.id}", fields="children{id,media_type}")
     assert [c["id"] for c in r.json()["children"]["data"]] == list(album.children)
+
+
+async def test_malformed_fields_are_a_parameter_error(graph: httpx.AsyncClient) -> None:
+    for path in (f"/v21.0/{IG}", "/v21.0/me/accounts", "/v21.0/20000000000000001"):
+        r = await get(graph, path, fields="id,media{id")
+        assert r.status_code == 400, path
+        assert r.json()["error"]["code"] == 100
+
+
+async def test_cursors_survive_the_expiry_of_their_story(
+    network: InstagramSandboxNetwork, graph: httpx.AsyncClient, sandbox: InstagramSandbox
+) -> None:
+    live = sandbox.live_stories()
+    assert len(live) >= 2
+    r = (await get(graph, f"/v21.0/{IG}/stories", limit=len(live) - 1)).json()
+    rest = (await graph.get(r["paging"]["next"])).json()
+    oldest = rest["data"][-1]["id"]
+    assert oldest == live[-1].id
+    # The oldest story expires; its cursor still leads back to the newer ones.
+    story = sandbox.find_media(oldest)
+    assert story is not None and story.expires_at is not None
+    network.controls.clock.set(story.expires_at)
+    back = (await graph.get(rest["paging"]["previous"])).json()
+    still_live = [s.id for s in live[:-1] if s.is_live(story.expires_at)]
+    assert still_live
+    assert [s["id"] for s in back["data"]] == still_live

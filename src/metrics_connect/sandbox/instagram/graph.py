@@ -86,8 +86,8 @@ def parse_path(raw_path: str) -> tuple[str, int, list[str]]:
     return version, major, segments
 
 
-def encode_cursor(media_id: str) -> str:
-    return base64.urlsafe_b64encode(media_id.encode()).decode().rstrip("=")
+def encode_cursor(key: str) -> str:
+    return base64.urlsafe_b64encode(key.encode()).decode().rstrip("=")
 
 
 def decode_cursor(cursor: str) -> str:
@@ -96,6 +96,23 @@ def decode_cursor(cursor: str) -> str:
         return base64.urlsafe_b64decode(padded.encode()).decode()
     except (ValueError, binascii.Error, UnicodeDecodeError) as exc:
         raise errors.invalid_parameter("Invalid cursor") from exc
+
+
+def _media_key(item: MediaItem) -> tuple[int, str]:
+    return int(item.timestamp.timestamp()), item.id
+
+
+def _media_cursor(item: MediaItem) -> str:
+    stamp, media_id = _media_key(item)
+    return encode_cursor(f"{stamp}:{media_id}")
+
+
+def _cursor_key(cursor: str) -> tuple[int, str]:
+    """A cursor's position; positions stay valid when the item itself has gone (a story)."""
+    stamp, _, media_id = decode_cursor(cursor).partition(":")
+    if not stamp.isdigit() or not media_id:
+        raise errors.invalid_parameter("Invalid cursor")
+    return int(stamp), media_id
 
 
 class GraphHandler:
@@ -148,9 +165,8 @@ class GraphHandler:
         if head == FACEBOOK_PAGE_ID:
             return "page"
         if head == self.sandbox.user_id:
-            return {None: "user", "insights": "user_insights", "media": "media_list"}.get(
-                edge, "stories" if edge == "stories" else f"user_{edge}"
-            )
+            names = {None: "user", "insights": "user_insights", "media": "media_list"}
+            return names.get(edge, "stories" if edge == "stories" else f"user_{edge}")
         return {None: "media", "insights": "media_insights"}.get(edge, f"media_{edge}")
 
     def handle(self, call: Call) -> Any:
@@ -176,7 +192,7 @@ class GraphHandler:
             raise errors.unknown_path(edge)
         if node == FACEBOOK_PAGE_ID:
             if edge is None:
-                return self._render_page(call, parse_fields(params.get("fields")) or None)
+                return self._render_page(call, self._fields(params, ("name", "id")))
             raise errors.unknown_path(edge)
         if node == self.sandbox.user_id:
             if edge is None:
@@ -250,7 +266,7 @@ class GraphHandler:
             out[spec.name] = values[spec.name]
         return out
 
-    def _render_page(self, call: Call, specs: list[FieldSpec] | None) -> dict[str, Any]:
+    def _render_page(self, call: Call, specs: list[FieldSpec]) -> dict[str, Any]:
         values: dict[str, Any] = {
             "id": FACEBOOK_PAGE_ID,
             "name": FACEBOOK_PAGE_NAME,
@@ -260,7 +276,7 @@ class GraphHandler:
             "access_token": SANDBOX_TOKEN_PREFIX + "page-" + FACEBOOK_PAGE_ID,
         }
         out: dict[str, Any] = {}
-        for spec in specs or [FieldSpec("name"), FieldSpec("id")]:
+        for spec in specs:
             if spec.name == "instagram_business_account":
                 out[spec.name] = (
                     self._render_user(call, list(spec.subfields))
@@ -274,10 +290,9 @@ class GraphHandler:
         return out
 
     def _accounts(self, call: Call, params: dict[str, str]) -> dict[str, Any]:
-        specs = parse_fields(params.get("fields")) or [
-            FieldSpec(n)
-            for n in ("access_token", "category", "category_list", "name", "id", "tasks")
-        ]
+        specs = self._fields(
+            params, ("access_token", "category", "category_list", "name", "id", "tasks")
+        )
         cursor = encode_cursor(FACEBOOK_PAGE_ID)
         return {
             "data": [self._render_page(call, specs)],
@@ -638,19 +653,18 @@ class GraphHandler:
         except ValueError as exc:
             raise errors.invalid_parameter("limit must be an integer") from exc
         limit = max(1, min(limit, MAX_LIMIT))
-        ids = [m.id for m in items]
-        start = 0
+        # Items are newest first: "after" walks to older ones, "before" back to newer ones.
+        keys = [_media_key(m) for m in items]
         if params.get("after"):
-            anchor = decode_cursor(params["after"])
-            start = ids.index(anchor) + 1 if anchor in ids else len(ids)
+            anchor = _cursor_key(params["after"])
+            start = next((i for i, k in enumerate(keys) if k < anchor), len(keys))
         elif params.get("before"):
-            anchor = decode_cursor(params["before"])
-            end = ids.index(anchor) if anchor in ids else 0
+            anchor = _cursor_key(params["before"])
+            end = next((i for i, k in enumerate(keys) if k <= anchor), len(keys))
             start = max(0, end - limit)
-            items_page = items[start:end]
-            return self._page_body(
-                call, edge, items_page, params, start, start + len(items_page), len(items)
-            )
+            return self._page_body(call, edge, items[start:end], params, start, end, len(items))
+        else:
+            start = 0
         page = items[start : start + limit]
         return self._page_body(call, edge, page, params, start, start + len(page), len(items))
 
@@ -668,7 +682,7 @@ class GraphHandler:
         body: dict[str, Any] = {"data": [self._render_media(call, m, specs) for m in page]}
         if not page:
             return body
-        before, after = encode_cursor(page[0].id), encode_cursor(page[-1].id)
+        before, after = _media_cursor(page[0]), _media_cursor(page[-1])
         paging: dict[str, Any] = {"cursors": {"before": before, "after": after}}
         base = f"{call.base_url}/{call.version}/{self.sandbox.user_id}/{edge}"
         query = {k: v for k, v in params.items() if k not in ("after", "before")}
