@@ -54,6 +54,8 @@ AUDIENCE_VARIANTS: tuple[tuple[str, ...], ...] = (
     ("age", "gender"),
 )
 LIST_EVERY = timedelta(hours=20)
+# ... but a run that comes anyway (a capture) lists too once this much has passed.
+LIST_ALONG = timedelta(hours=14)
 # final_only: stories expiring this soon after a capture run are captured with it.
 CAPTURE_WINDOW = timedelta(hours=3)
 TASKS = ("snapshots", "windows")
@@ -162,6 +164,7 @@ class InstagramArchive:
         self.final_only = final_only
         # final_only: stories listed and not yet captured, and when they were listed.
         self.pending_stories: dict[str, dict[str, Any]] = {}
+        self.captured: dict[str, datetime] = {}  # final_only: id -> expiry
         self.last_listing: datetime | None = None
 
     @classmethod
@@ -224,14 +227,17 @@ class InstagramArchive:
             not self.final_only
             or last
             or self.last_listing is None
-            or (now - self.last_listing >= LIST_EVERY)
+            or (now - self.last_listing >= LIST_ALONG)
         ):
             listed = await self.connector.list_stories(request.start, request.end)
             # Gone before the connection: never stored, never counted.
+            self.captured = {i: e for i, e in self.captured.items() if e > now}
             self.pending_stories = {
                 str(s["id"]): s
                 for s in listed
-                if story_expiry(s) > connected_at and story_expiry(s) > now
+                if story_expiry(s) > connected_at
+                and story_expiry(s) > now
+                and str(s["id"]) not in self.captured
             }
             self.last_listing = now
         if self.final_only and not last:
@@ -244,6 +250,7 @@ class InstagramArchive:
         if self.final_only:
             for story in due:
                 self.pending_stories.pop(str(story["id"]), None)
+                self.captured[str(story["id"])] = story_expiry(story)
         times = [story_expiry(s) - margin for s in self.pending_stories.values()]
         if self.final_only and self.last_listing is not None:
             times.append(self.last_listing + LIST_EVERY)
