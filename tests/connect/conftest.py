@@ -8,12 +8,13 @@ from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, field
 from html import unescape
 from typing import Any
-from urllib.parse import urlsplit
+from urllib.parse import parse_qs, urlsplit
 
 import httpx
 import pytest
 
 from metrics_connect.connect.flow import oauth_transport_key
+from metrics_connect.connect.service import binding_cookie_name
 from metrics_connect.runtime import Runtime
 from metrics_connect.sandbox.oauth import (
     FacebookOAuthApp,
@@ -127,6 +128,8 @@ class Trail:
     urls: list[str] = field(default_factory=list)
     pages: list[str] = field(default_factory=list)
     callback_url: str = ""
+    # The flow's browser-binding cookie as it was before the callback spent it.
+    binding_cookie: tuple[str, str] = ("", "")
 
 
 class Driver:
@@ -175,6 +178,9 @@ class Driver:
         callback = answer.headers["location"].split("#", 1)[0]
         self.trail.urls.append(callback)
         self.trail.callback_url = callback
+        state = parse_qs(urlsplit(callback).query).get("state", [""])[0]
+        name = binding_cookie_name(state)
+        self.trail.binding_cookie = (name, self.client.cookies.get(name, "") or "")
         return callback
 
     async def start(self, session_path: str, slug: str) -> str:

@@ -19,6 +19,7 @@ from tests.connect.conftest import (
     Emulators,
     hidden,
     new_session,
+    path_of,
     session_path,
 )
 
@@ -123,6 +124,10 @@ async def test_a_replayed_state_is_refused(
     done = await driver.connect(session_path(session), "instagram_business")
     assert done.status_code == 303
     exchanges = emulators.facebook.server.controls.calls.by_endpoint["oauth/access_token"]
+    # The callback cleared the flow's cookie; replay it too: the state itself is spent.
+    name, value = driver.trail.binding_cookie
+    assert name and value and not client.cookies.get(name)
+    client.cookies.set(name, value, domain="testserver", path="/connect/oauth/")
     r = await driver.get(driver.trail.callback_url)
     assert r.status_code == 400
     assert emulators.facebook.server.controls.calls.by_endpoint["oauth/access_token"] == exchanges
@@ -142,6 +147,24 @@ async def test_a_state_is_only_good_at_its_own_provider(
     # ...and was not spent by the wrong provider: the right callback still works.
     r = await driver.get(callback)
     assert r.status_code == 303
+
+
+async def test_a_consent_completed_in_another_browser_connects_nothing(
+    client: httpx.AsyncClient, tenant: Any, driver: Driver, app: Any
+) -> None:
+    """An attacker's authorize URL, completed by a victim, does not land in the
+    attacker's session: the victim's browser lacks the flow's cookie."""
+    session = await new_session(client, tenant.headers)
+    callback = await driver.authorize(
+        await driver.start(session_path(session), "instagram_business")
+    )
+    transport = httpx.ASGITransport(app=app)
+    async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as victim:
+        r = await victim.get(path_of(callback))
+    assert r.status_code == 400
+    assert await _integrations(client, tenant.headers) == []
+    # The state was not spent by the stranger: the browser that started still can.
+    assert (await driver.get(callback)).status_code == 303
 
 
 async def test_states_are_stored_only_as_digests(
@@ -331,6 +354,9 @@ async def test_every_connect_response_carries_the_strict_headers(
     )
     assert started.status_code == 303
     assert_strict_headers(started)
+    cookie = started.headers["set-cookie"].lower()
+    assert cookie.startswith("mc_connect_")
+    assert "httponly" in cookie and "samesite=lax" in cookie and "path=/connect/oauth/" in cookie
     callback = await driver.authorize(started.headers["location"])
     back = await driver.get(callback)
     assert_strict_headers(back)

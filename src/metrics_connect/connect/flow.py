@@ -11,6 +11,7 @@ pick:     the chosen account becomes an `active` integration with encrypted
 
 from __future__ import annotations
 
+import secrets
 from dataclasses import dataclass
 from typing import Any
 
@@ -32,6 +33,7 @@ from metrics_connect.connect.oauth import (
 from metrics_connect.connect.providers import PROVIDER_OF, Provider, callback_url, provider
 from metrics_connect.connect.service import (
     Saved,
+    binding_cookie_name,
     consume_state,
     grant_candidates,
     integration_of,
@@ -59,10 +61,11 @@ async def begin(
     slug: str,
     *,
     integration_uuid: str | None,
-) -> str:
+) -> Started:
     """The provider's authorization URL for a new, stored, single-use state."""
     found = provider(runtime.settings, PROVIDER_OF[slug])
     verifier = new_code_verifier() if found.use_pkce else None
+    binding = secrets.token_urlsafe(32)
     state = await new_state(
         db,
         runtime.vault,
@@ -71,11 +74,22 @@ async def begin(
         slug=slug,
         integration_uuid=integration_uuid,
         code_verifier=verifier,
+        browser_binding=binding,
     )
     log.info("connect_started", slug=slug, provider=found.name, reconnect=bool(integration_uuid))
-    return authorization_url(
+    url = authorization_url(
         found, slug, callback_url(runtime.settings, found.name), state, verifier
     )
+    return Started(url, binding_cookie_name(state), binding)
+
+
+@dataclass(frozen=True)
+class Started:
+    """Where to send the browser, and the cookie that binds the flow to that browser."""
+
+    authorize_url: str
+    cookie_name: str
+    cookie_value: str
 
 
 @dataclass
@@ -92,8 +106,9 @@ async def complete(
     state: str | None,
     code: str | None,
     error: str | None,
+    browser_binding: str | None,
 ) -> Outcome:
-    row = await consume_state(db, provider_name, state or "")
+    row = await consume_state(db, provider_name, state or "", browser_binding or "")
     if row is None:
         log.warning("connect_state_refused", provider=provider_name)
         return Outcome(refused=True)

@@ -22,6 +22,7 @@ from metrics_connect.connect.oauth import ConnectFailed
 from metrics_connect.connect.providers import PROVIDER_NAMES, provider_for_slug
 from metrics_connect.connect.security import csrf_token, csrf_valid, same_origin, security_headers
 from metrics_connect.connect.service import (
+    binding_cookie_name,
     customer_integrations,
     grant_candidates,
     integration_of,
@@ -67,6 +68,24 @@ def render(runtime: Runtime, template: str, status_code: int = 200, **context: A
 
 def redirect(runtime: Runtime, url: str) -> RedirectResponse:
     return RedirectResponse(url, status_code=303, headers=security_headers(runtime.settings))
+
+
+CALLBACK_PATH = "/connect/oauth/"
+
+
+def to_provider(runtime: Runtime, started: flow.Started) -> RedirectResponse:
+    """To the consent page, leaving on this browser the cookie its callback must bring."""
+    response = redirect(runtime, started.authorize_url)
+    response.set_cookie(
+        started.cookie_name,
+        started.cookie_value,
+        max_age=runtime.settings.session_ttl_seconds,
+        path=CALLBACK_PATH,
+        secure=runtime.settings.public_base_url.startswith("https://"),
+        httponly=True,
+        samesite="lax",  # sent on the provider's top-level redirect back to us
+    )
+    return response
 
 
 def message(
@@ -230,9 +249,9 @@ async def start_connect(
             return record
         if not connectable(runtime, slug):
             return redirect(runtime, session_url(session_uuid) + "?notice=unavailable")
-        url = await flow.begin(db, runtime, record, slug, integration_uuid=None)
+        started = await flow.begin(db, runtime, record, slug, integration_uuid=None)
         await db.commit()
-    return redirect(runtime, url)
+    return to_provider(runtime, started)
 
 
 @router.post(SESSION_PATH + "/integrations/{integration_uuid}/reconnect")
@@ -252,9 +271,9 @@ async def start_reconnect(
             return _integration_not_found(runtime, session_uuid)
         if not connectable(runtime, row.slug):
             return redirect(runtime, session_url(session_uuid) + "?notice=unavailable")
-        url = await flow.begin(db, runtime, record, row.slug, integration_uuid=row.uuid)
+        started = await flow.begin(db, runtime, record, row.slug, integration_uuid=row.uuid)
         await db.commit()
-    return redirect(runtime, url)
+    return to_provider(runtime, started)
 
 
 def _integration_not_found(runtime: Runtime, session_uuid: str) -> HTMLResponse:
@@ -309,8 +328,9 @@ async def remove_integration(
     return redirect(runtime, session_url(session_uuid) + "?notice=removed")
 
 
-@router.get("/connect/oauth/{provider_name}/callback")
+@router.get(CALLBACK_PATH + "{provider_name}/callback")
 async def oauth_callback(
+    request: Request,
     provider_name: str,
     runtime: RuntimeDep,
     state: str | None = None,
@@ -319,15 +339,24 @@ async def oauth_callback(
 ) -> Response:
     if provider_name not in PROVIDER_NAMES:
         return message(runtime, 404, "Not found", "There is nothing here.")
+    cookie = binding_cookie_name(state) if state else None
+    binding = request.cookies.get(cookie) if cookie else None
     async with runtime.db.session() as db:
-        outcome = await flow.complete(db, runtime, provider_name, state, code, error)
+        outcome = await flow.complete(db, runtime, provider_name, state, code, error, binding)
+    response = _callback_response(runtime, outcome)
+    if cookie and binding and not outcome.refused:
+        response.delete_cookie(cookie, path=CALLBACK_PATH)  # its flow is over
+    return response
+
+
+def _callback_response(runtime: Runtime, outcome: flow.Outcome) -> Response:
     if outcome.refused:
         return message(
             runtime,
             400,
             "Sign-in not accepted",
             "This sign-in could not be matched to a connect link: it was already used, "
-            "has expired, or did not start here. Open your connect link again.",
+            "or it was started in another browser. Open your connect link again.",
         )
     if outcome.expired_session is not None:
         return expired_page(runtime, outcome.expired_session)

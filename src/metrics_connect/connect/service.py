@@ -30,8 +30,19 @@ GRANT_TTL = timedelta(minutes=10)
 PURGE_AFTER = timedelta(hours=1)
 
 
-def state_digest(state: str) -> str:
-    return hashlib.sha256(state.encode()).hexdigest()
+def state_digest(state: str, browser_binding: str) -> str:
+    """What is stored of a state: its SHA-256 together with the starting browser's secret.
+
+    The binding travels in a cookie set on the browser that started the flow, so a
+    consent completed in another browser (a victim lured to an attacker's authorize
+    URL) finds no state and connects nothing.
+    """
+    return hashlib.sha256(f"{state}\0{browser_binding}".encode()).hexdigest()
+
+
+def binding_cookie_name(state: str) -> str:
+    """One cookie per flow (named after the state), so parallel tabs do not collide."""
+    return "mc_connect_" + hashlib.sha256(state.encode()).hexdigest()[:16]
 
 
 async def load_session(db: AsyncSession, session_uuid: str) -> IntegrationSession | None:
@@ -67,13 +78,14 @@ async def new_state(
     slug: str,
     integration_uuid: str | None,
     code_verifier: str | None,
+    browser_binding: str,
 ) -> str:
     """A random state, stored only as its digest, alive as long as the session."""
     await purge_expired(db)
     state = secrets.token_urlsafe(32)
     db.add(
         OAuthState(
-            state_hash=state_digest(state),
+            state_hash=state_digest(state, browser_binding),
             session_id=record.id,
             provider=provider,
             slug=slug,
@@ -93,16 +105,18 @@ async def purge_expired(db: AsyncSession) -> None:
     await db.execute(delete(OAuthGrant).where(OAuthGrant.expires_at < cutoff))
 
 
-async def consume_state(db: AsyncSession, provider: str, state: str) -> OAuthState | None:
-    """The state's row if it is ours, for this provider, and not used before.
+async def consume_state(
+    db: AsyncSession, provider: str, state: str, browser_binding: str
+) -> OAuthState | None:
+    """The state's row if it is ours, from this browser, for this provider, and unused.
 
     The UPDATE ... WHERE used_at IS NULL makes the use atomic: of two concurrent
     callbacks with one state, exactly one wins. Expiry is the caller's to judge
     (against the session), so that a late return shows the expired-link page.
     """
-    if not state or len(state) > 128:
+    if not state or len(state) > 128 or not browser_binding or len(browser_binding) > 128:
         return None
-    digest = state_digest(state)
+    digest = state_digest(state, browser_binding)
     now = clock.now()
     result = await db.execute(
         update(OAuthState)
