@@ -17,7 +17,13 @@ from datetime import datetime
 from typing import Any
 
 from metrics_connect import clock
-from metrics_connect.connectors.base import Connector, DatasetSpec, FetchRequest, UpstreamError
+from metrics_connect.connectors.base import (
+    Connector,
+    DatasetSpec,
+    FetchRequest,
+    UpstreamError,
+    UpstreamTransient,
+)
 from metrics_connect.engine.facts import FactStore, days_between, variant_key
 from metrics_connect.engine.plan import PlannedFetch
 from metrics_connect.logging_setup import get_logger
@@ -26,6 +32,7 @@ log = get_logger("metrics_connect.engine")
 
 FetchKey = tuple[int, str, str, str, str]
 LOCK_TIMEOUT_SECONDS = 120
+OUT_OF_BUDGET = "The network did not answer within the request's time budget."
 DONE_MEMORY_SECONDS = 300
 
 
@@ -76,18 +83,25 @@ class FetchCoordinator:
         read the store: chunks fetched since then by anyone are not fetched again.
         """
         self._prune()
+        # The request's time budget bounds its upstream part: a fetch still running when
+        # it is spent is abandoned and fails its widgets with upstream_error.
+        budget = getattr(connector.ctx.settings, "request_time_budget_seconds", None)
+        deadline = asyncio.get_running_loop().time() + float(budget) if budget else None
 
         async def one(planned: PlannedFetch) -> tuple[PlannedFetch, UpstreamError | None]:
             spec = specs[planned.request.dataset]
             try:
-                await self._shared(
-                    fetch_key(integration_id, planned.request),
-                    lambda: self._fetch(integration_id, timezone, connector, spec, planned),
-                    read_at,
-                    read_at_wall,
-                )
+                async with asyncio.timeout_at(deadline):
+                    await self._shared(
+                        fetch_key(integration_id, planned.request),
+                        lambda: self._fetch(integration_id, timezone, connector, spec, planned),
+                        read_at,
+                        read_at_wall,
+                    )
             except UpstreamError as exc:
                 return planned, exc
+            except TimeoutError:
+                return planned, UpstreamTransient(OUT_OF_BUDGET)
             return planned, None
 
         results = await asyncio.gather(*(one(p) for p in fetches))
@@ -115,6 +129,11 @@ class FetchCoordinator:
         self._inflight[key] = future
         try:
             await self._locked(key, work, read_at_wall)
+        except asyncio.CancelledError:
+            # Abandoned at its request's budget: requests sharing it fail, not crash.
+            future.set_exception(UpstreamTransient(OUT_OF_BUDGET))
+            future.exception()
+            raise
         except BaseException as exc:
             future.set_exception(exc)
             # Retrieved here so that no "exception was never retrieved" is logged.
