@@ -15,10 +15,16 @@ import uvicorn
 
 from metrics_connect.accounts.credentials import load_or_create_key_file
 from metrics_connect.api.app import create_app
+from metrics_connect.connect.providers import callback_url
 from metrics_connect.db.migrate import upgrade
 from metrics_connect.demo.seed import DemoTenant, seed_demo
 from metrics_connect.logging_setup import get_logger
 from metrics_connect.runtime import Runtime
+from metrics_connect.sandbox.oauth import (
+    build_facebook_oauth,
+    build_google_oauth,
+    oauth_settings_overrides,
+)
 from metrics_connect.sandbox.registry import SandboxNetwork, available_sandboxes, build_sandbox
 from metrics_connect.settings import Settings
 
@@ -116,6 +122,15 @@ async def run_demo(base: Settings, options: DemoOptions) -> None:
         servers.append(await _serve(sandbox.app, "127.0.0.1", port))
         overrides[sandbox.settings_field] = f"http://127.0.0.1:{port}"
         sandboxes[slug] = sandbox
+    # The connect page's OAuth providers: Facebook Login and Google emulators.
+    port = options.port + len(sandboxes) + 1
+    for name, build in (("facebook", build_facebook_oauth), ("google", build_google_oauth)):
+        oauth = build(redirect_uris=(callback_url(settings, name),))
+        servers.append(await _serve(oauth.app, "127.0.0.1", port))
+        overrides.update(
+            oauth_settings_overrides(**{f"{name}_base_url": f"http://127.0.0.1:{port}"})
+        )
+        port += 1
     settings = settings.model_copy(update=overrides)
 
     runtime = Runtime.from_settings(settings)
