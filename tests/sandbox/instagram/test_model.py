@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import json
+import os
+import subprocess
+import sys
 from datetime import UTC, date, datetime, timedelta
 
 from metrics_connect.sandbox.base import SandboxClock, SandboxControls
@@ -133,3 +137,38 @@ def test_demographics_sum_to_followers(sandbox: InstagramSandbox) -> None:
     assert sorted(online) == list(range(24))
     assert all(0 < n < followers for n in online.values())
     assert online[20] > online[4]
+
+
+_FINGERPRINT = """
+import json
+from datetime import UTC, date, datetime
+from metrics_connect.sandbox.base import SandboxClock, SandboxControls
+from metrics_connect.sandbox.instagram.model import InstagramSandbox
+
+clock = SandboxClock(frozen_at=datetime(2024, 9, 2, 15, tzinfo=UTC))
+s = InstagramSandbox(SandboxControls(clock))
+print(json.dumps([
+    s.period_total("reach", date(2024, 8, 1), date(2024, 8, 30)),
+    [m.id for m in s.media()[:5]],
+    s.stories_posted(datetime(2024, 8, 1, tzinfo=UTC), datetime(2024, 8, 8, tzinfo=UTC))[0].final,
+]))
+"""
+
+
+def test_same_numbers_in_another_process() -> None:
+    """Nothing depends on the process (hash seed, import order): a fresh interpreter with
+    another PYTHONHASHSEED computes the same figures."""
+    env = {**os.environ, "PYTHONHASHSEED": "12345"}
+    run = subprocess.run(
+        [sys.executable, "-c", _FINGERPRINT], capture_output=True, text=True, env=env, check=False
+    )
+    assert run.returncode == 0, run.stderr
+    sandbox = _sandbox()
+    expected = [
+        sandbox.period_total("reach", date(2024, 8, 1), date(2024, 8, 30)),
+        [m.id for m in sandbox.media()[:5]],
+        sandbox.stories_posted(datetime(2024, 8, 1, tzinfo=UTC), datetime(2024, 8, 8, tzinfo=UTC))[
+            0
+        ].final,
+    ]
+    assert json.loads(run.stdout) == expected
