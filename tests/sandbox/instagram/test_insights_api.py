@@ -305,3 +305,10 @@ async def test_sunset_dates_when_enforced(
     assert (
         await get(graph, f"/v21.0/{IG}/insights", metric="impressions", period="day")
     ).status_code == 200
+
+
+async def test_bad_times_are_parameter_errors(graph: httpx.AsyncClient) -> None:
+    for since in ("yesterday-ish", "1e300", "2024-13-45"):
+        r = await get(graph, f"/v21.0/{IG}/insights", metric="reach", period="day", since=since)
+        assert r.status_code == 400, since
+        assert r.json()["error"]["code"] == 100

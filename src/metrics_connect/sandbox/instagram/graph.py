@@ -450,7 +450,7 @@ class GraphHandler:
             if re.fullmatch(r"\d{4}-\d{2}-\d{2}", raw):
                 return self.sandbox.day_start(date.fromisoformat(raw))
             parsed = datetime.fromisoformat(raw.replace("+0000", "+00:00"))
-        except (ValueError, OverflowError) as exc:
+        except (ValueError, OverflowError, OSError) as exc:
             raise errors.invalid_parameter(f"The parameter {name} must be a valid time") from exc
         return parsed if parsed.tzinfo else parsed.replace(tzinfo=self.sandbox.tz)
 
