@@ -172,3 +172,16 @@ def test_same_numbers_in_another_process() -> None:
         ].final,
     ]
     assert json.loads(run.stdout) == expected
+
+
+def test_optional_settling_of_ended_days(sandbox: InstagramSandbox) -> None:
+    day = date(2024, 8, 20)
+    final = sandbox.figures(day)
+    assert final is not None
+    end = sandbox.day_end(day)
+    assert sandbox.daily_value("views", day, end + timedelta(hours=1)) == final.totals["views"]
+    sandbox.settling_hours = 48
+    early = sandbox.daily_value("views", day, end + timedelta(hours=1))
+    later = sandbox.daily_value("views", day, end + timedelta(hours=30))
+    assert early < later < final.totals["views"]
+    assert sandbox.daily_value("views", day, end + timedelta(hours=48)) == final.totals["views"]

@@ -314,6 +314,10 @@ class InstagramSandbox:
         self.user_id = INSTAGRAM_USER_ID
         self.username = INSTAGRAM_USERNAME
         self.created = ACCOUNT_CREATED
+        # Meta: "data used to calculate metrics may be delayed up to 48 hours". When set
+        # (e.g. 48), an ended day reports 90% of its figures, reaching 100% that many hours
+        # after its end. 0 (default): a day is final as soon as it ends.
+        self.settling_hours = 0.0
         # Guards the append-only caches when the app thread and a test or demo thread
         # read the same sandbox at once.
         self._lock = threading.RLock()
@@ -656,12 +660,20 @@ class InstagramSandbox:
 
     def figures_at(self, day: date, at: datetime | None = None) -> DayFigures | None:
         """A day's figures as the API reports them at `at`: partial for the current day,
-        None for a day that has not started or precedes the account."""
+        still settling for `settling_hours` after it ended (when set), None for a day that
+        has not started or precedes the account."""
+        at = at or self.now()
         final = self.figures(day)
         share = self.elapsed_share(day, at)
         if final is None or share <= 0:
             return None
-        return final.scaled(share)
+        if share < 1:
+            return final.scaled(share)
+        if self.settling_hours > 0:
+            hours_since_end = (at - self.day_end(day)).total_seconds() / 3600
+            if hours_since_end < self.settling_hours:
+                return final.scaled(0.9 + 0.1 * hours_since_end / self.settling_hours)
+        return final
 
     def _compute_figures(self, day: date) -> DayFigures:
         key = (self.seed, "account", day)
