@@ -214,5 +214,35 @@ async def test_load_is_a_few_selects(store_and_id: tuple[FactStore, int]) -> Non
         start=date(2026, 1, 1),
         end=TODAY,
     )
+    selects = [s for s in statements if s.lstrip().upper().startswith("SELECT")]
+    # The store's version, then coverage, rows, objects, periods.
+    assert len(selects) == 5
+    statements.clear()
+    again = await store.load(
+        iid,
+        day_keys=keys,
+        object_keys=[("stories", "-")],
+        period_keys=[("period", "-", TODAY, TODAY), ("period", "-", date(2026, 1, 1), TODAY)],
+        start=date(2026, 1, 1),
+        end=TODAY,
+    )
+    # Nothing stored since: at most the version is read (it is trusted for half a second).
+    assert len(statements) <= 1
+    await store.store(
+        iid,
+        DAILY,
+        FetchRequest("daily", TODAY, TODAY),
+        FetchResult(rows=[Row(TODAY, {}, {"clicks": 1})]),
+        fetched_at=NOW,
+    )
+    fresh = await store.load(
+        iid,
+        day_keys=keys,
+        object_keys=[("stories", "-")],
+        period_keys=[("period", "-", TODAY, TODAY), ("period", "-", date(2026, 1, 1), TODAY)],
+        start=date(2026, 1, 1),
+        end=TODAY,
+    )
     event.remove(store.db.engine.sync_engine, "before_cursor_execute", count)
-    assert len([s for s in statements if s.lstrip().upper().startswith("SELECT")]) == 4
+    assert fresh.version > again.version
+    assert [r.values for r in fresh.rows[("daily", "-")]] == [{"clicks": 1}]

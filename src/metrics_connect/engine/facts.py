@@ -13,13 +13,15 @@ from __future__ import annotations
 
 import hashlib
 import json
+import time
+from collections import OrderedDict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import and_, delete, insert, or_, select, tuple_
+from sqlalchemy import and_, delete, func, insert, or_, select, tuple_
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from metrics_connect.accounts.models import CustomerIntegration
@@ -109,6 +111,8 @@ class FactSnapshot:
     rows: dict[FactKey, list[Row]] = field(default_factory=dict)
     objects: dict[FactKey, list[ObjectRow]] = field(default_factory=dict)
     periods: dict[PeriodKey, StoredPeriod] = field(default_factory=dict)
+    # The store's version when read (see FactStore.version).
+    version: int = 0
 
 
 def _dump(value: Any) -> str:
@@ -119,9 +123,38 @@ def _rows_json(rows: list[Row]) -> str:
     return _dump([[r.keys, r.values] for r in rows])
 
 
+LoadKey = tuple[Any, ...]
+CACHE_ENTRIES = 256
+VERSION_TTL_SECONDS = 0.5
+
+
 class FactStore:
+    """Writes and reads facts; decoded reads are memoised per store version.
+
+    The version is the newest fetch-log id (every `store` writes one): one select by
+    primary key tells whether anything was stored since a cached read, in any process.
+    It is re-read at most every VERSION_TTL_SECONDS, and at once after a store made by
+    this process: writes of other processes are seen within that delay.
+    """
+
     def __init__(self, db: Database) -> None:
         self.db = db
+        self._cache: OrderedDict[LoadKey, tuple[int, FactSnapshot]] = OrderedDict()
+        self._version: tuple[int, float] | None = None
+
+    async def version(self, conn: AsyncConnection | None = None) -> int:
+        seen = self._version
+        if seen is not None and time.monotonic() - seen[1] < VERSION_TTL_SECONDS:
+            return seen[0]
+        query = select(func.max(fact_fetch_log.c.id))
+        if conn is not None:
+            value = await conn.scalar(query)
+        else:
+            async with self.db.engine.connect() as own:
+                value = await own.scalar(query)
+        version = int(value or 0)
+        self._version = (version, time.monotonic())
+        return version
 
     async def _timezone(self, conn: AsyncConnection, integration_id: int) -> str:
         table = CustomerIntegration.__table__
@@ -141,6 +174,7 @@ class FactStore:
     ) -> None:
         """Keep what a fetch returned. Snapshots and stories arrive here from the sync."""
         variant = variant_key(request)
+        self._version = None
         async with self.db.engine.begin() as conn:
             tz = timezone or await self._timezone(conn, integration_id)
             today = account_today(fetched_at, tz)
@@ -165,6 +199,7 @@ class FactStore:
                     objects=len(result.objects),
                 )
             )
+        self._version = None
 
     async def _store_period(
         self,
@@ -315,94 +350,132 @@ class FactStore:
         end: date,
         with_facts: bool = True,
     ) -> FactSnapshot:
-        """Coverage and facts of [start, end] for the given keys: at most four selects."""
-        snapshot = FactSnapshot()
+        """Coverage and facts of [start, end] for the given keys.
+
+        One select of the store's version, then (unless an identical read of the same
+        version is cached) at most four selects. Callers must not mutate the result.
+        """
         day_keys = sorted(set(day_keys))
         object_keys = sorted(set(object_keys))
         period_keys = sorted(set(period_keys))
+        cache_key = (
+            integration_id,
+            tuple(day_keys),
+            tuple(object_keys),
+            tuple(period_keys),
+            start,
+            end,
+            with_facts,
+        )
+        version = await self.version()
+        cached = self._cache.get(cache_key)
+        if cached is not None and cached[0] == version:
+            self._cache.move_to_end(cache_key)
+            return cached[1]
         async with self.db.engine.connect() as conn:
-            all_keys = day_keys + object_keys
-            if all_keys:
-                result = await conn.execute(
-                    select(
-                        fact_coverage.c.dataset,
-                        fact_coverage.c.variant,
-                        fact_coverage.c.day,
-                        fact_coverage.c.fetched_at,
-                        fact_coverage.c.settled,
-                    ).where(
-                        fact_coverage.c.integration_id == integration_id,
-                        tuple_(fact_coverage.c.dataset, fact_coverage.c.variant).in_(all_keys),
-                        fact_coverage.c.day.between(start, end),
-                    )
+            snapshot = await self._select(
+                conn, integration_id, day_keys, object_keys, period_keys, start, end, with_facts
+            )
+        snapshot.version = version
+        self._cache[cache_key] = (version, snapshot)
+        while len(self._cache) > CACHE_ENTRIES:
+            self._cache.popitem(last=False)
+        return snapshot
+
+    async def _select(
+        self,
+        conn: AsyncConnection,
+        integration_id: int,
+        day_keys: list[FactKey],
+        object_keys: list[FactKey],
+        period_keys: list[PeriodKey],
+        start: date,
+        end: date,
+        with_facts: bool,
+    ) -> FactSnapshot:
+        snapshot = FactSnapshot()
+        all_keys = day_keys + object_keys
+        if all_keys:
+            result = await conn.execute(
+                select(
+                    fact_coverage.c.dataset,
+                    fact_coverage.c.variant,
+                    fact_coverage.c.day,
+                    fact_coverage.c.fetched_at,
+                    fact_coverage.c.settled,
+                ).where(
+                    fact_coverage.c.integration_id == integration_id,
+                    tuple_(fact_coverage.c.dataset, fact_coverage.c.variant).in_(all_keys),
+                    fact_coverage.c.day.between(start, end),
                 )
-                for dataset, variant, day, fetched_at, settled in result:
-                    snapshot.coverage.setdefault((dataset, variant), {})[day] = Coverage(
-                        fetched_at, bool(settled)
-                    )
-            if with_facts and day_keys:
-                result = await conn.execute(
-                    select(
-                        fact_rows.c.dataset,
-                        fact_rows.c.variant,
-                        fact_rows.c.day,
-                        fact_rows.c["keys"],
-                        fact_rows.c.vals,
-                    ).where(
-                        fact_rows.c.integration_id == integration_id,
-                        tuple_(fact_rows.c.dataset, fact_rows.c.variant).in_(day_keys),
-                        fact_rows.c.day.between(start, end),
-                    )
+            )
+            for dataset, variant, day, fetched_at, settled in result:
+                snapshot.coverage.setdefault((dataset, variant), {})[day] = Coverage(
+                    fetched_at, bool(settled)
                 )
-                loads = json.loads
-                for dataset, variant, day, keys, vals in result:
-                    snapshot.rows.setdefault((dataset, variant), []).append(
-                        Row(day, loads(keys), loads(vals))
-                    )
-            if with_facts and object_keys:
-                result = await conn.execute(
-                    select(
-                        fact_objects.c.dataset,
-                        fact_objects.c.variant,
-                        fact_objects.c.object_id,
-                        fact_objects.c.day,
-                        fact_objects.c.attributes,
-                        fact_objects.c.vals,
-                    ).where(
-                        fact_objects.c.integration_id == integration_id,
-                        tuple_(fact_objects.c.dataset, fact_objects.c.variant).in_(object_keys),
-                        fact_objects.c.day.between(start, end),
-                    )
+        if with_facts and day_keys:
+            result = await conn.execute(
+                select(
+                    fact_rows.c.dataset,
+                    fact_rows.c.variant,
+                    fact_rows.c.day,
+                    fact_rows.c["keys"],
+                    fact_rows.c.vals,
+                ).where(
+                    fact_rows.c.integration_id == integration_id,
+                    tuple_(fact_rows.c.dataset, fact_rows.c.variant).in_(day_keys),
+                    fact_rows.c.day.between(start, end),
                 )
-                loads = json.loads
-                for dataset, variant, object_id, day, attributes, vals in result:
-                    snapshot.objects.setdefault((dataset, variant), []).append(
-                        ObjectRow(object_id, day, loads(attributes), loads(vals))
-                    )
-            if period_keys:
-                wanted = [
-                    and_(
-                        fact_periods.c.dataset == d,
-                        fact_periods.c.variant == v,
-                        fact_periods.c.start == s,
-                        fact_periods.c.end == e,
-                    )
-                    for d, v, s, e in period_keys
-                ]
-                result = await conn.execute(
-                    select(
-                        fact_periods.c.dataset,
-                        fact_periods.c.variant,
-                        fact_periods.c.start,
-                        fact_periods.c.end,
-                        fact_periods.c.rows,
-                        fact_periods.c.fetched_at,
-                        fact_periods.c.settled,
-                    ).where(fact_periods.c.integration_id == integration_id, or_(*wanted))
+            )
+            loads = json.loads
+            for dataset, variant, day, keys, vals in result:
+                snapshot.rows.setdefault((dataset, variant), []).append(
+                    Row(day, loads(keys), loads(vals))
                 )
-                for dataset, variant, p_start, p_end, rows, fetched_at, settled in result:
-                    decoded = [Row(None, k, v) for k, v in json.loads(rows)] if with_facts else []
-                    snapshot.periods[(dataset, variant, p_start, p_end)] = StoredPeriod(
-                        decoded, fetched_at, bool(settled)
-                    )
+        if with_facts and object_keys:
+            result = await conn.execute(
+                select(
+                    fact_objects.c.dataset,
+                    fact_objects.c.variant,
+                    fact_objects.c.object_id,
+                    fact_objects.c.day,
+                    fact_objects.c.attributes,
+                    fact_objects.c.vals,
+                ).where(
+                    fact_objects.c.integration_id == integration_id,
+                    tuple_(fact_objects.c.dataset, fact_objects.c.variant).in_(object_keys),
+                    fact_objects.c.day.between(start, end),
+                )
+            )
+            loads = json.loads
+            for dataset, variant, object_id, day, attributes, vals in result:
+                snapshot.objects.setdefault((dataset, variant), []).append(
+                    ObjectRow(object_id, day, loads(attributes), loads(vals))
+                )
+        if period_keys:
+            wanted = [
+                and_(
+                    fact_periods.c.dataset == d,
+                    fact_periods.c.variant == v,
+                    fact_periods.c.start == s,
+                    fact_periods.c.end == e,
+                )
+                for d, v, s, e in period_keys
+            ]
+            result = await conn.execute(
+                select(
+                    fact_periods.c.dataset,
+                    fact_periods.c.variant,
+                    fact_periods.c.start,
+                    fact_periods.c.end,
+                    fact_periods.c.rows,
+                    fact_periods.c.fetched_at,
+                    fact_periods.c.settled,
+                ).where(fact_periods.c.integration_id == integration_id, or_(*wanted))
+            )
+            for dataset, variant, p_start, p_end, rows, fetched_at, settled in result:
+                decoded = [Row(None, k, v) for k, v in json.loads(rows)] if with_facts else []
+                snapshot.periods[(dataset, variant, p_start, p_end)] = StoredPeriod(
+                    decoded, fetched_at, bool(settled)
+                )
         return snapshot

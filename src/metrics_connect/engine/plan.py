@@ -56,7 +56,9 @@ def collect_needs(
     needs.span = (low, high)
     for plan in plans:
         key = (plan.dataset, plan.variant)
-        needs.templates.setdefault(key, plan)
+        if key in needs.templates:
+            continue  # the same (dataset, variant) over the same periods: once
+        needs.templates[key] = plan
         for start, end in period_list:
             if plan.kind == "period":
                 needs.periods.add((plan.dataset, plan.variant, start, min(end, today)))
