@@ -70,7 +70,7 @@ async def test_rate_limit_burst_then_recovery(
 
 async def test_hourly_budget_is_enforced() -> None:
     network = build_sandbox()
-    network.app.usage.hourly_budget = 3  # type: ignore[attr-defined]
+    network.graph_app.usage.hourly_budget = 3
     async with httpx.AsyncClient(
         transport=httpx.ASGITransport(app=network.app), base_url="http://graph.test"
     ) as client:
@@ -187,7 +187,7 @@ async def test_batch_as_json_body_and_revoked_operations(
 async def test_faults_per_batch_operation(
     network: InstagramSandboxNetwork, graph: httpx.AsyncClient
 ) -> None:
-    network.app.faults_per_operation = True  # type: ignore[attr-defined]
+    network.graph_app.faults_per_operation = True
     ops = [{"method": "GET", "relative_url": f"{IG}?fields=id"} for _ in range(4)]
     network.controls.switches.rate_limit_next = 2
     r = await graph.post("/v21.0/", json={"access_token": TOKEN, "batch": ops})
@@ -204,7 +204,7 @@ async def test_faults_per_batch_operation(
 async def test_rate_limit_status_override(
     network: InstagramSandboxNetwork, graph: httpx.AsyncClient
 ) -> None:
-    network.app.rate_limit_status = 429  # type: ignore[attr-defined]
+    network.graph_app.rate_limit_status = 429
     network.controls.switches.rate_limit_ratio = 1.0
     r = await get(graph, f"/v21.0/{IG}")
     assert r.status_code == 429

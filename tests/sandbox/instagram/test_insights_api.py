@@ -285,7 +285,7 @@ async def test_audience_demographics_follow_the_period_figures(
 async def test_sunset_dates_when_enforced(
     network: InstagramSandboxNetwork, graph: httpx.AsyncClient, sandbox: InstagramSandbox
 ) -> None:
-    handler = network.app.handler  # type: ignore[attr-defined]
+    handler = network.graph_app.handler
     handler.enforce_sunsets = True
     # Before 2025-04-21 v21.0 still answers impressions.
     assert (

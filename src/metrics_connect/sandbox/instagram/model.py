@@ -190,7 +190,7 @@ class DayFigures:
     breakdowns: dict[str, dict[str, dict[str, int]]] = field(default_factory=dict)
 
     def scaled(self, fraction: float) -> DayFigures:
-        """The figures as reported when only `fraction` of the day has elapsed."""
+        """The figures at `fraction` of their final values (a partial or settling day)."""
         if fraction >= 1:
             return self
         totals = {m: _counts(v * fraction) for m, v in self.totals.items()}

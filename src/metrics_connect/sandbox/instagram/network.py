@@ -15,19 +15,22 @@ from metrics_connect.sandbox.registry import DemoAccount, SandboxNetwork
 
 
 class InstagramSandboxNetwork(SandboxNetwork):
-    """A SandboxNetwork that also exposes the raw truth (`.sandbox`) for reference tests."""
+    """A SandboxNetwork that also exposes the raw truth (`.sandbox`) for reference tests
+    and the app with its Instagram-specific knobs (`.graph_app`)."""
 
     sandbox: InstagramSandbox
+    graph_app: InstagramGraphApp
 
 
 def build_sandbox(seed: int = DEFAULT_SEED) -> InstagramSandboxNetwork:
     """A fresh, independent emulator (own clock, switches and call counter)."""
     controls = SandboxControls()
     sandbox = InstagramSandbox(controls, seed=seed)
+    app = InstagramGraphApp(sandbox)
     network = InstagramSandboxNetwork(
         slug="instagram_business",
         controls=controls,
-        app=InstagramGraphApp(sandbox),
+        app=app,
         settings_field="instagram_api_base_url",
         demo_account=DemoAccount(
             source_name=INSTAGRAM_USERNAME,
@@ -37,4 +40,5 @@ def build_sandbox(seed: int = DEFAULT_SEED) -> InstagramSandboxNetwork:
         ),
     )
     network.sandbox = sandbox
+    network.graph_app = app
     return network
