@@ -175,3 +175,15 @@ async def test_expired_token_flips_the_integration_to_expired(
 
 def _utc(day: date) -> datetime:
     return datetime(day.year, day.month, day.day, tzinfo=UTC)
+
+
+async def test_replay_with_a_dead_token_stops_and_flags_the_integration(
+    runtime: Runtime, network: InstagramSandboxNetwork, connect_instagram: Callable[..., Any]
+) -> None:
+    token = "sandbox-dead-token"
+    integration = await connect_instagram(NOW - timedelta(days=2), token=token)
+    network.controls.switches.expired_tokens.add(token)
+    await prepare_demo(runtime, integration.uuid, network)  # no exception: the demo goes on
+    reloaded = await load_integration(runtime, integration.uuid)
+    assert reloaded is not None and reloaded.status == "expired"
+    assert network.controls.clock.now() == NOW

@@ -15,6 +15,7 @@ from datetime import datetime, timedelta
 
 import httpx
 
+from metrics_connect.connectors.base import IntegrationExpired, IntegrationRevoked, UpstreamError
 from metrics_connect.runtime import Runtime
 from metrics_connect.sandbox.registry import SandboxNetwork
 from metrics_connect.sync.instagram_business.archive import (
@@ -71,6 +72,7 @@ async def prepare_demo(runtime: Runtime, integration_uuid: str, sandbox: Sandbox
             runtime, integration, connector, sink, final_only=True
         )
         last_saved = start
+        done_at: datetime | None = None
         steps = 0
         try:
             while True:
@@ -78,6 +80,7 @@ async def prepare_demo(runtime: Runtime, integration_uuid: str, sandbox: Sandbox
                 outcome = await archive.run(
                     replay_time, final_margin=FINAL_MARGIN, last=replay_time >= end
                 )
+                done_at = replay_time
                 steps += 1
                 if replay_time - last_saved >= CURSOR_EVERY:
                     await _checkpoint(runtime, archive, sink, replay_time)
@@ -85,18 +88,30 @@ async def prepare_demo(runtime: Runtime, integration_uuid: str, sandbox: Sandbox
                 if replay_time >= end:
                     break
                 replay_time = min(end, _next_step(replay_time, outcome))
-        except Exception as exc:
-            code = getattr(exc, "code", None)
-            if code in ("integration_expired", "integration_revoked"):
-                status = "expired" if code == "integration_expired" else "revoked"
-                await mark_status(runtime, integration.id, status, str(exc))
-            raise
+        except UpstreamError as exc:
+            # Keep what was replayed; the next start resumes from there (or, for a dead
+            # token, the integration shows why it stopped).
+            if isinstance(exc, IntegrationExpired | IntegrationRevoked):
+                status = "expired" if isinstance(exc, IntegrationExpired) else "revoked"
+                await mark_status(runtime, integration.id, status, exc.message)
+            log.warning(
+                "demo archive replay stopped",
+                extra={
+                    "integration_uuid": integration_uuid,
+                    "error_code": exc.code,
+                    "upstream_message": exc.message,
+                    "replayed_until": done_at.isoformat() if done_at else None,
+                },
+            )
         finally:
             sandbox_clock.frozen_at, sandbox_clock.offset = saved
-        await _checkpoint(runtime, archive, sink, replay_time)
+        if done_at is not None:
+            await _checkpoint(runtime, archive, sink, done_at)
+    if done_at is None or done_at < end:
+        return
     log.info(
         "demo archive replayed",
-        extra={"integration_uuid": integration_uuid, "steps": steps, "until": end.isoformat()},
+        extra={"integration_uuid": integration_uuid, "steps": steps, "until": str(done_at)},
     )
 
 
