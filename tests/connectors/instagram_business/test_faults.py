@@ -114,3 +114,40 @@ async def test_bad_parameters_fail_with_the_upstream_message(
     assert type(caught.value) is UpstreamError
     assert caught.value.code == "upstream_error" and caught.value.upstream_code == 100
     assert "no_such_metric" in caught.value.message or "(#100)" in caught.value.message
+
+
+async def test_usage_near_the_quota_slows_the_next_call_down() -> None:
+    import json as _json
+
+    import httpx
+    from cryptography.fernet import Fernet
+
+    from metrics_connect.connectors.base import ConnectorContext
+    from metrics_connect.connectors.instagram_business.client import GraphClient
+    from metrics_connect.settings import Settings
+
+    usage = {"17841400000000001": [{"type": "instagram", "call_count": 97, "total_time": 10}]}
+
+    def answer(request: httpx.Request) -> httpx.Response:
+        headers = {"x-business-use-case-usage": _json.dumps(usage)}
+        return httpx.Response(200, json={"id": "1"}, headers=headers)
+
+    async with httpx.AsyncClient(transport=httpx.MockTransport(answer)) as http:
+        ctx = ConnectorContext(
+            "i",
+            "1",
+            {"access_token": "t"},
+            "UTC",
+            http,
+            "http://graph.test",
+            Settings(credentials_key=Fernet.generate_key().decode()),
+        )
+        client = GraphClient(ctx)
+        await client.get("1", {})
+        assert client.pause_seconds > 0
+        started = time.monotonic()
+        await client.get("1", {})
+        assert time.monotonic() - started >= 0.45
+        usage["17841400000000001"][0]["call_count"] = 20
+        await client.get("1", {})
+        assert client.pause_seconds == 0

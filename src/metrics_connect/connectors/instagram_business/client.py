@@ -7,8 +7,10 @@ logged with the integration, the endpoint and the Graph code; the token never is
 
 from __future__ import annotations
 
+import asyncio
 import json
 import logging
+import random
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass
@@ -37,6 +39,7 @@ from metrics_connect.connectors.instagram_business.errors import (
     GraphFailure,
     classify,
     is_retryable,
+    max_usage_percent,
     parse_failure,
 )
 
@@ -46,6 +49,9 @@ T = TypeVar("T")
 
 # Graph batch requests take at most 50 operations.
 BATCH_LIMIT = 50
+# Usage headers at or above this share of the quota: pause a little between calls.
+NEAR_LIMIT_PERCENT = 95.0
+NEAR_LIMIT_PAUSE_SECONDS = 1.0
 
 
 @dataclass(frozen=True)
@@ -66,6 +72,7 @@ class GraphClient:
         self.version = str(getattr(ctx.settings, "graph_api_version", "v21.0"))
         self.budget = float(getattr(ctx.settings, "upstream_retry_budget_seconds", 20.0))
         self.base = ctx.base_url.rstrip("/")
+        self.pause_seconds = 0.0
 
     @property
     def _token(self) -> str:
@@ -181,14 +188,25 @@ class GraphClient:
     # --- plumbing ---
 
     async def _send(self, endpoint: str, method: str, url: str, **kwargs: Any) -> httpx.Response:
+        if self.pause_seconds > 0:
+            # The last answer said the hourly quota is nearly spent: slow down before
+            # Meta starts refusing (then every call would cost a backoff).
+            await asyncio.sleep(random.uniform(0.5, 1.0) * self.pause_seconds)
         try:
-            return await self.ctx.http.request(method, url, **kwargs)
+            response = await self.ctx.http.request(method, url, **kwargs)
         except httpx.TimeoutException as exc:
             self._log_failure(endpoint, GraphFailure(0, None, None, "timeout"))
             raise UpstreamTransient(f"timeout calling the Graph API ({endpoint})") from exc
         except httpx.TransportError as exc:
             self._log_failure(endpoint, GraphFailure(0, None, None, type(exc).__name__))
             raise UpstreamTransient(f"cannot reach the Graph API ({endpoint})") from exc
+        usage = max_usage_percent(response.headers)
+        self.pause_seconds = (
+            NEAR_LIMIT_PAUSE_SECONDS
+            if usage is not None and usage >= NEAR_LIMIT_PERCENT and response.status_code < 400
+            else 0.0
+        )
+        return response
 
     def _json_or_raise(self, endpoint: str, response: httpx.Response) -> Any:
         body: Any

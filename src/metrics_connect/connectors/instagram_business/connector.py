@@ -175,7 +175,9 @@ class InstagramConnector(Connector):
             calls.append(PlannedCall("POST", "batch", {"operations": "one per post, 50 per call"}))
         elif request.dataset == "stories":
             calls.append(PlannedCall("GET", f"{self.user_id}/stories", {"fields": STORY_FIELDS}))
-            calls.append(PlannedCall("POST", "batch", {"operations": "two per story, 50 per call"}))
+            calls.append(
+                PlannedCall("POST", "batch", {"operations": "two multi-id insights reads"})
+            )
         return calls
 
     # --- account time series ---
