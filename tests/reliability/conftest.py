@@ -7,20 +7,29 @@ the long version: more generated examples, more requests under faults, the 10-mi
 
 from __future__ import annotations
 
+import asyncio
 import os
 from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import AbstractAsyncContextManager, asynccontextmanager
+from dataclasses import dataclass
 from typing import Any
 
+import httpx
 import pytest
+import uvicorn
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 
 from metrics_connect.accounts import service
+from metrics_connect.api.app import create_app
 from metrics_connect.db.engine import sync_url
 from metrics_connect.db.migrate import upgrade
+from metrics_connect.demo.seed import seed_demo
 from metrics_connect.runtime import Runtime
+from metrics_connect.sandbox.base import SandboxSwitches
+from metrics_connect.sandbox.registry import build_sandbox
 from tests.conftest import POSTGRES_URL, REDIS_URL, Tenant
-from tests.reliability.gate import TcpGate
+from tests.reliability.gate import TcpGate, free_port
 
 LONG = os.environ.get("METRICS_CONNECT_LONG_RELIABILITY") == "1"
 
@@ -28,8 +37,78 @@ LONG = os.environ.get("METRICS_CONNECT_LONG_RELIABILITY") == "1"
 RELIABILITY_DB = "metrics_connect_reliability"
 
 
+SLUG = "instagram_business"
+
+
 def scaled(short: int, long: int) -> int:
     return long if LONG else short
+
+
+@dataclass
+class Stack:
+    """The service (lifespan run) with the demo tenant on an Instagram emulator."""
+
+    client: httpx.AsyncClient
+    runtime: Runtime
+    headers: dict[str, str]
+    integration: str
+    switches: SandboxSwitches
+    timezone: str
+
+
+StackFactory = Callable[..., AbstractAsyncContextManager[Stack]]
+
+
+@pytest.fixture
+def stack_factory(sqlite_url: str, settings_factory: Callable[..., Any]) -> StackFactory:
+    @asynccontextmanager
+    async def make(database_url: str | None = None, **overrides: Any) -> AsyncIterator[Stack]:
+        # The emulator on a real loopback socket: per-call timeouts apply (an in-process
+        # ASGI transport would ignore them).
+        sandbox = build_sandbox(SLUG)
+        port = free_port()
+        server = uvicorn.Server(
+            uvicorn.Config(sandbox.app, host="127.0.0.1", port=port, log_level="warning")
+        )
+        serving = asyncio.create_task(server.serve())
+        while not server.started:
+            await asyncio.sleep(0.02)
+        values: dict[str, Any] = {
+            "instagram_api_base_url": f"http://127.0.0.1:{port}",
+            "upstream_retry_budget_seconds": 2.0,
+            "upstream_timeout_seconds": 2.0,
+        }
+        values.update(overrides)
+        settings = settings_factory(database_url or sqlite_url, **values)
+        runtime = Runtime.from_settings(settings)
+        assert settings.credentials_key is not None
+        try:
+            tenant = await seed_demo(
+                runtime, settings.credentials_key, {SLUG: sandbox.demo_account}
+            )
+            app = create_app(runtime=runtime)
+            async with (
+                app.router.lifespan_context(app),
+                httpx.AsyncClient(
+                    transport=httpx.ASGITransport(app=app), base_url="http://testserver"
+                ) as client,
+            ):
+                yield Stack(
+                    client,
+                    runtime,
+                    {
+                        "Authorization": f"Bearer {tenant.merchant_token}",
+                        "x-customer-token": tenant.customer_token,
+                    },
+                    tenant.integrations[SLUG],
+                    sandbox.controls.switches,
+                    sandbox.demo_account.timezone,
+                )
+        finally:
+            server.should_exit = True
+            await serving
+
+    return make
 
 
 @pytest.fixture(scope="session")

@@ -5,16 +5,29 @@ by itself once the database is back."""
 from __future__ import annotations
 
 import asyncio
+import json
 import time
 from collections.abc import Awaitable, Callable
 from typing import Any
 
 import httpx
+import uvicorn
+from bench.widgets import seed_request
 from fastapi import FastAPI
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import Route
 
 from metrics_connect.api.app import create_app
 from metrics_connect.runtime import Runtime
-from tests.reliability.conftest import create_tenant, json_body, url_through
+from tests.reliability.conftest import (
+    StackFactory,
+    create_tenant,
+    json_body,
+    scaled,
+    url_through,
+)
 from tests.reliability.gate import TcpGate, free_port
 
 DB_DOWN_MESSAGE = "The database is unavailable; try again shortly."
@@ -125,3 +138,71 @@ async def test_database_outage_and_recovery(
         listed = await client.get("/customers?per_page=100", headers=tenant.merchant_headers)
         names = [c["name"] for c in listed.json()["data"]]
         assert names.count("During outage") == 2
+
+
+async def test_no_accepted_job_lost_across_a_database_outage(
+    reliability_postgres_url: str,
+    stack_factory: StackFactory,
+    gate_factory: Callable[[str], Awaitable[TcpGate]],
+) -> None:
+    gate = await gate_factory(reliability_postgres_url)
+    delivered: dict[str, int] = {}
+
+    async def hook(request: Request) -> Response:
+        body = json.loads(await request.body())
+        await asyncio.sleep(1.0)  # a slow receiver: deliveries are in flight at the cut
+        for widget_id in body:
+            delivered[widget_id] = delivered.get(widget_id, 0) + 1
+        return Response(status_code=204)
+
+    port = free_port()
+    receiver = uvicorn.Server(
+        uvicorn.Config(
+            Starlette(routes=[Route("/hook", hook, methods=["POST"])]),
+            host="127.0.0.1",
+            port=port,
+            log_level="warning",
+        )
+    )
+    serving = asyncio.create_task(receiver.serve())
+    async with stack_factory(
+        url_through(reliability_postgres_url, gate),
+        webhook_allowlist="127.0.0.1",
+        webhook_retry_schedule="0.2,0.5,1,1,1,1,1,1,1,1",
+        job_lease_seconds=1.0,
+        job_sweep_interval_seconds=0.2,
+        job_requeue_after_seconds=1.0,
+    ) as stack:
+        stack.switches.latency_seconds = 0.3  # jobs are mid-compute when the database goes
+        jobs: dict[str, str] = {}
+        for i in range(scaled(5, 50)):
+            widget_id = f"outage-job-{i}"
+            body = seed_request(stack.integration)
+            body["metrics"][0]["id"] = widget_id
+            body["metrics_webhook_url"] = f"http://127.0.0.1:{port}/hook"
+            response = await stack.client.post(
+                "/metrics/get-data-async", json=body, headers=stack.headers
+            )
+            assert response.status_code == 200, response.text
+            jobs[widget_id] = response.json()["job"]["uuid"]
+
+        await asyncio.sleep(0.5)
+        await gate.close()
+        assert len(delivered) < len(jobs)  # the outage hits jobs still in flight
+        await asyncio.sleep(2.0)
+        some_job = next(iter(jobs.values()))
+        during = await stack.client.get(f"/metrics/jobs/{some_job}", headers=stack.headers)
+        assert during.status_code == 503
+        assert json_body(during) == {"message": DB_DOWN_MESSAGE}
+        await gate.open()
+
+        async def all_delivered() -> bool:
+            return set(delivered) == set(jobs)
+
+        await _wait_for(all_delivered, timeout=scaled(30, 120))
+        for widget_id, job_uuid in jobs.items():
+            status = await stack.client.get(f"/metrics/jobs/{job_uuid}", headers=stack.headers)
+            assert status.status_code == 200
+            assert status.json()["job"]["status"] == "delivered", (widget_id, status.json())
+    receiver.should_exit = True
+    await serving

@@ -1,0 +1,78 @@
+"""Profile one warm request in-process with pyinstrument (docs/benchmarks.md#profiling).
+
+    .venv/bin/python bench/profile_request.py dashboard   # the 87-widget request
+    .venv/bin/python bench/profile_request.py seed        # the seed request
+
+Uses the database of the last embedded benchmark run (var/bench/run-embedded.db, already
+warm), the app on an in-process transport, and prints pyinstrument's text report of
+`--repeat` requests after one unprofiled warm-up.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import shutil
+import sys
+from datetime import UTC, datetime
+from pathlib import Path
+
+if __package__ in (None, ""):
+    sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+import httpx
+from pyinstrument import Profiler
+from sqlalchemy import select
+
+from bench.stack import WORK_DIR, BenchTenant, credentials_key
+from bench.widgets import dashboard_request, seed_request
+from metrics_connect.accounts.models import CustomerIntegration
+from metrics_connect.api.app import create_app
+from metrics_connect.demo.seed import derived_token
+from metrics_connect.settings import Settings
+
+
+async def main(which: str, repeat: int) -> None:
+    source = WORK_DIR / "run-embedded.db"
+    if not source.exists():
+        raise SystemExit("run bench/run.py first (it leaves var/bench/run-embedded.db)")
+    copy = WORK_DIR / "profile.db"
+    shutil.copyfile(source, copy)
+    key = credentials_key()
+    url = f"sqlite:///{copy}"
+    app = create_app(
+        settings=Settings(
+            database_url=url, credentials_key=key, sync_enabled=False, log_level="WARNING"
+        )
+    )
+    async with app.router.lifespan_context(app):
+        runtime = app.state.runtime
+        async with runtime.db.session() as session:
+            integration = await session.scalar(select(CustomerIntegration.uuid).limit(1))
+        bench_tenant = BenchTenant(
+            derived_token(key, "merchant"), derived_token(key, "customer"), str(integration)
+        )
+        today = datetime.now(UTC).date()
+        body = (
+            dashboard_request(bench_tenant.integration, today)
+            if which == "dashboard"
+            else seed_request(bench_tenant.integration)
+        )
+        transport = httpx.ASGITransport(app=app)
+        async with httpx.AsyncClient(transport=transport, base_url="http://bench") as http:
+            warmup = await http.post("/metrics/get-data", json=body, headers=bench_tenant.headers)
+            warmup.raise_for_status()
+            profiler = Profiler(async_mode="enabled")
+            profiler.start()
+            for _ in range(repeat):
+                await http.post("/metrics/get-data", json=body, headers=bench_tenant.headers)
+            profiler.stop()
+    print(profiler.output_text(unicode=False, color=False, show_all=False))
+
+
+if __name__ == "__main__":
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("which", choices=["dashboard", "seed"])
+    parser.add_argument("--repeat", type=int, default=3)
+    args = parser.parse_args()
+    asyncio.run(main(args.which, args.repeat))
