@@ -12,6 +12,8 @@ next N calls), 5xx, expired (401) and revoked (403) tokens, and count calls per 
 
 from __future__ import annotations
 
+import asyncio
+import threading
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -59,6 +61,8 @@ class Ga4Emulator:
     controls: SandboxControls = field(default_factory=SandboxControls)
     data: PropertyData = field(default_factory=PropertyData)
     quota: PropertyQuota | None = None
+    # One report at a time: the data caches and quota counters are shared.
+    lock: threading.Lock = field(default_factory=threading.Lock)
 
     def __post_init__(self) -> None:
         if self.quota is None:
@@ -114,13 +118,18 @@ def create_app(emulator: Ga4Emulator) -> FastAPI:
             return google_error(429, exc.message)
         return None
 
-    def one_report(body: Any) -> dict[str, Any]:
-        now = controls.clock.now()
-        result = run_report(emulator.data, body, now)
-        quota.charge(now, result.tokens)
-        if isinstance(body, dict) and body.get("returnPropertyQuota"):
-            result.body["propertyQuota"] = quota.status(result.tokens)
-        return result.body
+    def one_report_sync(body: Any) -> dict[str, Any]:
+        with emulator.lock:
+            now = controls.clock.now()
+            result = run_report(emulator.data, body, now)
+            quota.charge(now, result.tokens)
+            if isinstance(body, dict) and body.get("returnPropertyQuota"):
+                result.body["propertyQuota"] = quota.status(result.tokens)
+            return result.body
+
+    async def one_report(body: Any) -> dict[str, Any]:
+        # Reports are CPU work: off the event loop, so an in-process caller stays responsive.
+        return await asyncio.to_thread(one_report_sync, body)
 
     async def body_of(request: Request) -> Any:
         try:
@@ -135,7 +144,7 @@ def create_app(emulator: Ga4Emulator) -> FastAPI:
             return refused
         quota.in_flight += 1
         try:
-            return JSONResponse(one_report(await body_of(request)))
+            return JSONResponse(await one_report(await body_of(request)))
         except ReportError as exc:
             return google_error(exc.code, exc.message, exc.status)
         finally:
@@ -152,7 +161,7 @@ def create_app(emulator: Ga4Emulator) -> FastAPI:
             requests = body.get("requests") if isinstance(body, dict) else None
             if not isinstance(requests, list) or not 1 <= len(requests) <= 5:
                 raise ReportError("A batch request needs 1 to 5 requests.")
-            reports = [one_report(r) for r in requests]
+            reports = [await one_report(r) for r in requests]
             return JSONResponse({"reports": reports, "kind": "analyticsData#batchRunReports"})
         except ReportError as exc:
             return google_error(exc.code, exc.message, exc.status)

@@ -317,7 +317,7 @@ class PropertyData:
         currency: str = GA4_CURRENCY,
         *,
         seed: int = 4,
-        base_sessions: int = 150,
+        base_sessions: int = 110,
         cache_days: int = 800,
     ) -> None:
         self.property_id = property_id

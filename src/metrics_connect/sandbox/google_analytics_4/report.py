@@ -11,8 +11,11 @@ defines them.
 
 from __future__ import annotations
 
+import json
 import re
+from collections import OrderedDict, defaultdict
 from collections.abc import Callable, Iterator
+from collections.abc import Set as AbstractSet
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from typing import Any
@@ -361,54 +364,57 @@ def _div(a: float, b: float) -> float:
     return a / b if b else 0.0
 
 
+def _n(acc: Acc, key: str) -> float:
+    return float(len(acc.sets.get(key, ())))
+
+
+def _v(acc: Acc, key: str) -> float:
+    return acc.values.get(key, 0.0)
+
+
+# Metrics computed from a group's accumulators (others are plain value sums).
+_COMPUTED: dict[str, Callable[[Acc], float]] = {
+    "sessions": lambda a: _n(a, "S"),
+    "engagedSessions": lambda a: _n(a, "ES"),
+    "totalUsers": lambda a: _n(a, "U"),
+    "activeUsers": lambda a: _n(a, "AU"),
+    "newUsers": lambda a: _n(a, "NU"),
+    "totalPurchasers": lambda a: _n(a, "PU"),
+    "firstTimePurchasers": lambda a: _n(a, "FPU"),
+    "engagementRate": lambda a: _div(_n(a, "ES"), _n(a, "S")),
+    "bounceRate": lambda a: 1 - _div(_n(a, "ES"), _n(a, "S")) if _n(a, "S") else 0.0,
+    "averageSessionDuration": lambda a: _div(_v(a, "sessionDuration"), _n(a, "S")),
+    "sessionsPerUser": lambda a: _div(_n(a, "S"), _n(a, "AU")),
+    "screenPageViewsPerSession": lambda a: _div(_v(a, "screenPageViews"), _n(a, "S")),
+    "screenPageViewsPerUser": lambda a: _div(_v(a, "screenPageViews"), _n(a, "AU")),
+    "eventsPerSession": lambda a: _div(_v(a, "eventCount"), _n(a, "S")),
+    "eventCountPerUser": lambda a: _div(_v(a, "eventCount"), _n(a, "AU")),
+    "averagePurchaseRevenue": lambda a: _div(_v(a, "purchaseRevenue"), _v(a, "transactions")),
+    "averageRevenuePerUser": lambda a: _div(_v(a, "totalRevenue"), _n(a, "AU")),
+    "averagePurchaseRevenuePerPayingUser": lambda a: _div(_v(a, "purchaseRevenue"), _n(a, "PU")),
+    "cartToViewRate": lambda a: _div(_n(a, "CU"), _n(a, "VU")),
+    "purchaseToViewRate": lambda a: _div(_n(a, "PU"), _n(a, "VU")),
+    "sessionKeyEventRate": lambda a: _div(_n(a, "KS"), _n(a, "S")),
+    "userKeyEventRate": lambda a: _div(_n(a, "KU"), _n(a, "U")),
+    "advertiserAdClicks": lambda a: a.ads[0],
+    "advertiserAdCost": lambda a: a.ads[1],
+    "advertiserAdImpressions": lambda a: a.ads[2],
+    "advertiserAdCostPerClick": lambda a: _div(a.ads[1], a.ads[0]),
+    "advertiserAdCostPerKeyEvent": lambda a: _div(a.ads[1], _v(a, "keyEvents")),
+    "returnOnAdSpend": lambda a: _div(_v(a, "totalRevenue"), a.ads[1]),
+    "organicGoogleSearchClicks": lambda a: a.search[0],
+    "organicGoogleSearchImpressions": lambda a: a.search[1],
+    "organicGoogleSearchClickThroughRate": lambda a: _div(a.search[0], a.search[1]),
+    "organicGoogleSearchAveragePosition": lambda a: _div(a.search[2], a.search[1]),
+}
+
+
 def metric_value(name: str, acc: Acc) -> float:
     name = _ALIASES.get(name, name)
-    v = acc.values
-    sets = acc.sets
-
-    def n(key: str) -> float:
-        return float(len(sets.get(key, ())))
-
-    def val(key: str) -> float:
-        return v.get(key, 0.0)
-
-    simple: dict[str, Callable[[], float]] = {
-        "sessions": lambda: n("S"),
-        "engagedSessions": lambda: n("ES"),
-        "totalUsers": lambda: n("U"),
-        "activeUsers": lambda: n("AU"),
-        "newUsers": lambda: n("NU"),
-        "totalPurchasers": lambda: n("PU"),
-        "firstTimePurchasers": lambda: n("FPU"),
-        "engagementRate": lambda: _div(n("ES"), n("S")),
-        "bounceRate": lambda: 1 - _div(n("ES"), n("S")) if n("S") else 0.0,
-        "averageSessionDuration": lambda: _div(val("sessionDuration"), n("S")),
-        "sessionsPerUser": lambda: _div(n("S"), n("AU")),
-        "screenPageViewsPerSession": lambda: _div(val("screenPageViews"), n("S")),
-        "screenPageViewsPerUser": lambda: _div(val("screenPageViews"), n("AU")),
-        "eventsPerSession": lambda: _div(val("eventCount"), n("S")),
-        "eventCountPerUser": lambda: _div(val("eventCount"), n("AU")),
-        "averagePurchaseRevenue": lambda: _div(val("purchaseRevenue"), val("transactions")),
-        "averageRevenuePerUser": lambda: _div(val("totalRevenue"), n("AU")),
-        "averagePurchaseRevenuePerPayingUser": lambda: _div(val("purchaseRevenue"), n("PU")),
-        "cartToViewRate": lambda: _div(n("CU"), n("VU")),
-        "purchaseToViewRate": lambda: _div(n("PU"), n("VU")),
-        "sessionKeyEventRate": lambda: _div(n("KS"), n("S")),
-        "userKeyEventRate": lambda: _div(n("KU"), n("U")),
-        "advertiserAdClicks": lambda: acc.ads[0],
-        "advertiserAdCost": lambda: acc.ads[1],
-        "advertiserAdImpressions": lambda: acc.ads[2],
-        "advertiserAdCostPerClick": lambda: _div(acc.ads[1], acc.ads[0]),
-        "advertiserAdCostPerKeyEvent": lambda: _div(acc.ads[1], val("keyEvents")),
-        "returnOnAdSpend": lambda: _div(val("totalRevenue"), acc.ads[1]),
-        "organicGoogleSearchClicks": lambda: acc.search[0],
-        "organicGoogleSearchImpressions": lambda: acc.search[1],
-        "organicGoogleSearchClickThroughRate": lambda: _div(acc.search[0], acc.search[1]),
-        "organicGoogleSearchAveragePosition": lambda: _div(acc.search[2], acc.search[1]),
-    }
-    if name in simple:
-        return simple[name]()
-    return val(name)
+    computed = _COMPUTED.get(name)
+    if computed is not None:
+        return computed(acc)
+    return acc.values.get(name, 0.0)
 
 
 Fact = tuple[Session, Hit | None, ItemLine | None, dict[str, float]]
@@ -426,45 +432,53 @@ def _facts(sessions: list[Session], grain: str) -> Iterator[Fact]:
                 yield s, None, it, it.values
 
 
-def _add_fact(acc: Acc, needs: set[str], wanted: frozenset[str], fact: Fact) -> None:
+def _new_sets() -> dict[str, set[int]]:
+    return defaultdict(set)
+
+
+def _add_fact(acc: Acc, fact: Fact) -> None:
+    """Add one fact to every accumulator of a group (values and distinct ids)."""
     s, hit, item, values = fact
-    if wanted:
-        target = acc.values
-        for name, x in values.items():
-            if name in wanted:
-                target[name] = target.get(name, 0.0) + x
+    target = acc.values
+    get = target.get
+    for name, x in values.items():
+        target[name] = get(name, 0.0) + x
     sets = acc.sets
     uid = s.user.user_id
-    if "S" in needs:
-        sets.setdefault("S", set()).add(s.session_id)
-    if "ES" in needs and s.engaged:
-        sets.setdefault("ES", set()).add(s.session_id)
-    if "U" in needs:
-        sets.setdefault("U", set()).add(uid)
-    if "AU" in needs and s.active:
-        sets.setdefault("AU", set()).add(uid)
-    if "NU" in needs and s.new_user and (hit is None or hit.event_name == "first_visit"):
-        sets.setdefault("NU", set()).add(uid)
+    sid = s.session_id
+    sets["S"].add(sid)
+    sets["U"].add(uid)
+    if s.engaged:
+        sets["ES"].add(sid)
+        sets["AU"].add(uid)
+    elif s.new_user:
+        sets["AU"].add(uid)
+    if s.new_user and (hit is None or hit.event_name == "first_visit"):
+        sets["NU"].add(uid)
+    vget = values.get
     if item is not None:
-        viewed = values.get("itemsViewed")
-        carted = values.get("itemsAddedToCart")
-        bought = values.get("itemsPurchased")
+        viewed, carted, bought = (
+            vget("itemsViewed"),
+            vget("itemsAddedToCart"),
+            vget("itemsPurchased"),
+        )
     else:
-        viewed = values.get("itemViewEvents")
-        carted = values.get("addToCarts")
-        bought = values.get("ecommercePurchases")
-    if "PU" in needs and bought:
-        sets.setdefault("PU", set()).add(uid)
-    if "FPU" in needs and values.get("firstPurchases"):
-        sets.setdefault("FPU", set()).add(uid)
-    if "KS" in needs and values.get("keyEvents"):
-        sets.setdefault("KS", set()).add(s.session_id)
-    if "KU" in needs and values.get("keyEvents"):
-        sets.setdefault("KU", set()).add(uid)
-    if "VU" in needs and viewed:
-        sets.setdefault("VU", set()).add(uid)
-    if "CU" in needs and carted:
-        sets.setdefault("CU", set()).add(uid)
+        viewed, carted, bought = (
+            vget("itemViewEvents"),
+            vget("addToCarts"),
+            vget("ecommercePurchases"),
+        )
+    if bought:
+        sets["PU"].add(uid)
+    if vget("firstPurchases"):
+        sets["FPU"].add(uid)
+    if vget("keyEvents"):
+        sets["KS"].add(sid)
+        sets["KU"].add(uid)
+    if viewed:
+        sets["VU"].add(uid)
+    if carted:
+        sets["CU"].add(uid)
 
 
 def _ads_dimension(row: GoogleAdsRow, name: str) -> str:
@@ -496,6 +510,62 @@ def _search_dimension(row: SearchConsoleRow, name: str) -> str:
         "country": row.country,
         "deviceCategory": row.device,
     }[name]
+
+
+# Per-day groups of every accumulator, shared by all requests with the same dimensions
+# and filter (a settled day never changes; today is recomputed as it fills).
+_DAY_GROUPS: OrderedDict[tuple[Any, ...], dict[tuple[str, ...], Acc]] = OrderedDict()
+_DAY_GROUPS_MAX = 12_000
+
+
+def _day_groups(
+    data: PropertyData,
+    day: date,
+    now: datetime,
+    grain: str,
+    dims: tuple[str, ...],
+    filter_key: str,
+    dim_filter: DimPredicate | None,
+) -> dict[tuple[str, ...], Acc]:
+    settled = day < data.local_now(now).date()
+    cache_key = (data.property_id, data.seed, data.base_sessions, day, grain, dims, filter_key)
+    if settled:
+        cached = _DAY_GROUPS.get(cache_key)
+        if cached is not None:
+            _DAY_GROUPS.move_to_end(cache_key)
+            return cached
+    getters = [DIMENSIONS[d].get for d in dims]
+    groups: dict[tuple[str, ...], Acc] = {}
+    for fact in _facts(data.sessions_of_day(day, now), grain):
+        s, hit, item = fact[0], fact[1], fact[2]
+        if dim_filter is not None and not dim_filter(
+            lambda name, s=s, hit=hit, item=item: DIMENSIONS[name].get(s, hit, item)  # type: ignore[misc]
+        ):
+            continue
+        key = tuple(g(s, hit, item) for g in getters)
+        acc = groups.get(key)
+        if acc is None:
+            acc = groups[key] = Acc(sets=_new_sets())
+        _add_fact(acc, fact)
+    if settled:
+        _DAY_GROUPS[cache_key] = groups
+        if len(_DAY_GROUPS) > _DAY_GROUPS_MAX:
+            _DAY_GROUPS.popitem(last=False)
+    return groups
+
+
+def _merge(acc: Acc, part: Acc, needs: AbstractSet[str], wanted: AbstractSet[str]) -> None:
+    values = acc.values
+    for name, x in part.values.items():
+        if name in wanted:
+            values[name] = values.get(name, 0.0) + x
+    for name, ids in part.sets.items():
+        if ids and name in needs:
+            mine = acc.sets.get(name)
+            if mine is None:
+                acc.sets[name] = set(ids)
+            else:
+                mine |= ids
 
 
 # --- the request ---
@@ -607,21 +677,27 @@ def run_report(data: PropertyData, body: Any, now: datetime) -> ReportResult:
         total = totals.setdefault(rng.name, Acc())
         suffix = (rng.name,) if "dateRange" in out_dims else ()
         if fact_needs:
-            sessions = data.sessions(rng.start, rng.end, now)
-            getters = [DIMENSIONS[d].get for d in key_dims]
-            for fact in _facts(sessions, grain):
-                s, hit, item = fact[0], fact[1], fact[2]
-                if dim_filter is not None and not dim_filter(
-                    lambda name, s=s, hit=hit, item=item: DIMENSIONS[name].get(s, hit, item)  # type: ignore[misc]
-                ):
-                    continue
-                key = tuple(g(s, hit, item) for g in getters) + suffix
-                acc = groups.get(key)
-                if acc is None:
-                    acc = groups[key] = Acc()
-                _add_fact(acc, fact_needs, wanted, fact)
+            filter_key = json.dumps(dim_filter_raw, sort_keys=True) if dim_filter_raw else ""
+            plain_dims = tuple(d for d in key_dims if d != "date")
+            date_at = key_dims.index("date") if "date" in key_dims else None
+            for day in data.visible_days(rng.start, rng.end, now):
+                day_value = day.strftime("%Y%m%d")
+                day_groups = _day_groups(data, day, now, grain, plain_dims, filter_key, dim_filter)
+                for plain_key, day_acc in day_groups.items():
+                    if date_at is not None:
+                        # One day per key: the cached accumulator is read as it is.
+                        key = plain_key[:date_at] + (day_value,) + plain_key[date_at:] + suffix
+                        groups[key] = day_acc
+                        continue
+                    key = plain_key + suffix
+                    acc = groups.get(key)
+                    if acc is None:
+                        acc = groups[key] = Acc()
+                    _merge(acc, day_acc, fact_needs, wanted)
                 if want_totals:
-                    _add_fact(total, fact_needs, wanted, fact)
+                    whole = _day_groups(data, day, now, grain, (), filter_key, dim_filter)
+                    for day_acc in whole.values():
+                        _merge(total, day_acc, fact_needs, wanted)
         days = data.visible_days(rng.start, rng.end, now)
         if "ADS" in needs:
             for day in days:

@@ -1,0 +1,229 @@
+"""Every predefined GA4 widget through POST /metrics/get-data on an integration connected
+to the emulator, and figures checked against the emulator's raw sessions."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import AsyncIterator, Callable, Iterator
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+
+from metrics_connect import clock
+from metrics_connect.accounts import service
+from metrics_connect.api.app import create_app
+from metrics_connect.runtime import Runtime
+from metrics_connect.sandbox.google_analytics_4.app import Ga4Emulator
+from metrics_connect.sandbox.google_analytics_4.data import PropertyData, Session
+from metrics_connect.sandbox.google_analytics_4.network import build_sandbox
+from metrics_connect.sandbox.registry import SandboxNetwork
+from metrics_connect.settings import Settings
+
+REFERENCE = Path("/work/shared/reference/reportei-connect/google_analytics_4/metrics.json")
+NOW = datetime(2026, 11, 20, 15, 0, tzinfo=UTC)  # 12:00 in Sao Paulo
+END = date(2026, 11, 19)
+START = END - timedelta(days=89)
+COMPARISON_END = START - timedelta(days=1)
+COMPARISON_START = COMPARISON_END - timedelta(days=89)
+
+
+def reference_widgets() -> list[dict[str, Any]]:
+    if not REFERENCE.exists():
+        pytest.skip("the shared reference payloads are not on this machine")
+    widgets: list[dict[str, Any]] = json.loads(REFERENCE.read_text())["metrics"]
+    return widgets
+
+
+@dataclass
+class Ga4Connected:
+    client: httpx.AsyncClient
+    headers: dict[str, str]
+    integration_uuid: str
+    emulator: Ga4Emulator
+
+    async def get_data(self, widgets: list[dict[str, Any]], comparison: bool = True) -> Any:
+        body: dict[str, Any] = {
+            "customer_integration": self.integration_uuid,
+            "start": START.isoformat(),
+            "end": END.isoformat(),
+            "metrics": widgets,
+        }
+        if comparison:
+            body["comparison_start"] = COMPARISON_START.isoformat()
+            body["comparison_end"] = COMPARISON_END.isoformat()
+        response = await self.client.post("/metrics/get-data", json=body, headers=self.headers)
+        assert response.status_code == 200, response.text
+        return response.json()
+
+    def sessions(self, start: date = START, end: date = END) -> list[Session]:
+        return self.emulator.data.sessions(start, end, NOW)
+
+
+@pytest.fixture(scope="module")
+def network() -> SandboxNetwork:
+    built = build_sandbox()
+    # The demo property's generator at a smaller volume: the same semantics, faster tests.
+    built.emulator.data = PropertyData(base_sessions=25)  # type: ignore[attr-defined]
+    return built
+
+
+@pytest.fixture
+def frozen(network: SandboxNetwork) -> Iterator[None]:
+    network.controls.clock.set(NOW)
+    clock.set_clock(lambda: NOW)
+    yield
+    clock.set_clock(None)
+
+
+@pytest.fixture
+async def ga4(
+    network: SandboxNetwork,
+    frozen: None,
+    sqlite_url: str,
+    settings_factory: Callable[..., Settings],
+) -> AsyncIterator[Ga4Connected]:
+    settings = settings_factory(
+        sqlite_url,
+        google_analytics_4_api_base_url="http://ga4.test",
+        # Generous on a loaded CI machine; the emulator computes every report in Python.
+        request_time_budget_seconds=240.0,
+    )
+    runtime = Runtime.from_settings(settings)
+    runtime.upstream_transports["google_analytics_4"] = httpx.ASGITransport(app=network.app)
+    app = create_app(runtime=runtime)
+    account = network.demo_account
+    async with app.router.lifespan_context(app):
+        async with runtime.db.session() as session:
+            merchant = await service.create_merchant(
+                session,
+                runtime.vault,
+                settings,
+                "Agency",
+                rate_limit_per_second=100000,
+                rate_limit_per_minute=1000000,
+            )
+            customer = await service.create_customer(
+                session, settings, merchant.record, "Coffee", is_paying=True
+            )
+            integration = await service.create_integration(
+                session,
+                runtime.vault,
+                customer.record,
+                slug="google_analytics_4",
+                source_name=account.source_name,
+                external_id=account.external_id,
+                credentials=dict(account.credentials),
+                timezone=account.timezone,
+            )
+            await session.commit()
+        headers = {"Authorization": f"Bearer {merchant.token}", "x-customer-token": customer.token}
+        transport = httpx.ASGITransport(app=app)
+        async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as client:
+            yield Ga4Connected(
+                client,
+                headers,
+                integration.uuid,
+                network.emulator,  # type: ignore[attr-defined]
+            )
+
+
+def widget(reference_key: str, **overrides: Any) -> dict[str, Any]:
+    for item in reference_widgets():
+        if item["reference_key"] == reference_key:
+            return {"id": reference_key, **item, **overrides}
+    raise KeyError(reference_key)
+
+
+async def test_every_predefined_widget_answers_without_error(ga4: Ga4Connected) -> None:
+    widgets = [{"id": f"w{i}", **w} for i, w in enumerate(reference_widgets())]
+    assert len(widgets) == 72
+    result = await ga4.get_data(widgets)
+    errors = {
+        w["reference_key"]: result[w["id"]]["error"] for w in widgets if "error" in result[w["id"]]
+    }
+    assert errors == {}
+    for w in widgets:
+        body = result[w["id"]]
+        if w["component"] == "number_v1":
+            assert body["values"] is not None, w["reference_key"]
+            assert body["comparison"]["values"] is not None, w["reference_key"]
+        if w["component"] == "datatable_v1":
+            assert len(body["values"]) > 1, w["reference_key"]
+            assert "comparison" in body
+
+
+async def test_period_users_are_the_emulators_period_figure(ga4: Ga4Connected) -> None:
+    result = await ga4.get_data(
+        [widget("google_analytics_4:all_users"), widget("google_analytics_4:users_over_time")]
+    )
+    sessions = ga4.sessions()
+    period_users = len({s.user.user_id for s in sessions if s.active})
+    users = result["google_analytics_4:all_users"]
+    assert users["values"] == period_users
+    before = ga4.sessions(COMPARISON_START, COMPARISON_END)
+    assert users["comparison"]["values"] == len({s.user.user_id for s in before if s.active})
+
+    chart = result["google_analytics_4:users_over_time"]
+    assert chart["labels"][0] == START.isoformat() and len(chart["labels"]) == 90
+    daily = chart["values"][0]["data"]
+    by_day = {
+        d: {s.user.user_id for s in sessions if s.day == d} for d in {s.day for s in sessions}
+    }
+    assert daily == [len(by_day[START + timedelta(days=i)]) for i in range(90)]
+    # Not a sum of days: each returning user counts once in the period.
+    assert sum(daily) > users["values"] * 1.2
+
+
+async def test_calculated_metrics_come_from_summed_parts(ga4: Ga4Connected) -> None:
+    result = await ga4.get_data(
+        [
+            widget("google_analytics_4:engagement_rate"),
+            widget("google_analytics_4:bounce_rate"),
+            widget("google_analytics_4:pageview_session"),
+            widget("google_analytics_4:average_engagement_time"),
+            widget("google_analytics_4:conversion_rate"),
+            widget("google_analytics_4:abandoned_carts"),
+        ],
+        comparison=False,
+    )
+    sessions = ga4.sessions()
+    engaged = sum(1 for s in sessions if s.engaged)
+    views = sum(s.value("screenPageViews") for s in sessions)
+    engagement = sum(s.value("userEngagementDuration") for s in sessions)
+    active = len({s.user.user_id for s in sessions if s.active})
+    purchases = sum(s.value("transactions") for s in sessions)
+    checkouts = sum(s.value("checkouts") for s in sessions)
+    assert result["google_analytics_4:engagement_rate"]["values"] == pytest.approx(
+        100 * engaged / len(sessions), abs=1e-4
+    )
+    assert result["google_analytics_4:bounce_rate"]["values"] == pytest.approx(
+        100 * (1 - engaged / len(sessions)), abs=1e-4
+    )
+    assert result["google_analytics_4:pageview_session"]["values"] == pytest.approx(
+        views / len(sessions), abs=1e-4
+    )
+    assert result["google_analytics_4:average_engagement_time"]["values"] == pytest.approx(
+        engagement / active, abs=1e-4
+    )
+    assert result["google_analytics_4:conversion_rate"]["values"] == pytest.approx(
+        100 * purchases / len(sessions), abs=1e-4
+    )
+    assert result["google_analytics_4:abandoned_carts"]["values"] == checkouts - purchases
+
+
+async def test_users_by_country_are_unique_per_country(ga4: Ga4Connected) -> None:
+    result = await ga4.get_data([widget("google_analytics_4:countries")], comparison=False)
+    table = result["google_analytics_4:countries"]
+    assert table["headers"] == ["Country", "Engaged sessions", "Users"]
+    sessions = ga4.sessions()
+    rows = {row[0]: row[1:] for row in table["values"] if row[0] != "Total"}
+    for country, (engaged, users) in rows.items():
+        mine = [s for s in sessions if s.user.country == country]
+        assert engaged == sum(1 for s in mine if s.engaged)
+        assert users == len({s.user.user_id for s in mine if s.active})
+    engaged_order = [r[0] for r in list(rows.values())]
+    assert engaged_order == sorted(engaged_order, reverse=True)
