@@ -809,10 +809,13 @@ class InstagramSandbox:
         a sum for additive metrics; for unique ones (reach, accounts_engaged) the network's
         own de-duplicated count, at least the largest day and less than the sum of days."""
         days = [f for d in self._days(since, until) if (f := self.figures_at(d, at)) is not None]
-        daily = [f.totals[metric] for f in days]
-        total = sum(daily)
-        if metric in UNIQUE_METRICS and len(daily) > 1:
-            total = self._unique(daily, since, until)
+        if metric in UNIQUE_METRICS and len(days) > 1:
+            parts = self._unique_parts(metric, days, until)
+            total = sum(parts.values())
+            if breakdown == "follow_type" and metric == "reach":
+                return parts
+        else:
+            total = sum(f.totals[metric] for f in days)
         if breakdown is None:
             return total
         merged: dict[str, int] = {}
@@ -823,14 +826,33 @@ class InstagramSandbox:
             return dict(zip(merged, apportion(total, list(merged.values())), strict=True))
         return merged
 
-    def _unique(self, daily: list[int], since: date, until: date) -> int:
-        """Overlap model: the same people come back on several days, more so in longer spans."""
-        largest, total = max(daily), sum(daily)
-        if total == largest:
-            return total
-        keep = 0.62 / (1 + 0.015 * (len(daily) - 1))
-        keep *= between(0.95, 1.05, self.seed, "overlap", since, until)
-        return min(total - 1, largest + int((total - largest) * keep))
+    def _unique_parts(self, metric: str, days: list[DayFigures], until: date) -> dict[str, int]:
+        """Overlap model for unique accounts over several days, by audience.
+
+        Each day reaches a share p_d of an audience pool (the followers, or a pool of
+        non-followers 12 times larger); over the span an account is counted once, so the
+        span reaches pool * (1 - prod(1 - p_d)): at least the largest day, less than the
+        sum of days. Followers come back day after day, non-followers rarely.
+        """
+        followers = self.followers_at_day_start(until)
+        if metric == "reach":
+            by_audience = [f.breakdowns["reach"]["follow_type"] for f in days]
+            pools = {"FOLLOWER": followers, "NON_FOLLOWER": 12 * followers}
+        else:
+            by_audience = [{"ENGAGED": f.totals[metric]} for f in days]
+            pools = {"ENGAGED": 2 * followers}
+        parts: dict[str, int] = {}
+        for audience, pool in pools.items():
+            daily = [d.get(audience, 0) for d in by_audience]
+            largest, total = max(daily), sum(daily)
+            if total == largest:  # at most one day with anyone reached
+                parts[audience] = total
+                continue
+            pool = max(pool, largest + 1)
+            missed = math.prod(1 - n / pool for n in daily)
+            reached = int(pool * (1 - missed))
+            parts[audience] = min(total - 1, max(largest, reached))
+        return parts
 
     # ------------------------------------------------------------- audience
     def demographics(self, breakdown: str, at: datetime | None = None) -> dict[str, int]:
