@@ -73,6 +73,7 @@ class GraphClient:
         self.budget = float(getattr(ctx.settings, "upstream_retry_budget_seconds", 20.0))
         self.base = ctx.base_url.rstrip("/")
         self.pause_seconds = 0.0
+        self.pace_near_limit = True
 
     @property
     def _token(self) -> str:
@@ -201,9 +202,10 @@ class GraphClient:
             self._log_failure(endpoint, GraphFailure(0, None, None, type(exc).__name__))
             raise UpstreamTransient(f"cannot reach the Graph API ({endpoint})") from exc
         usage = max_usage_percent(response.headers)
+        near_limit = usage is not None and usage >= NEAR_LIMIT_PERCENT
         self.pause_seconds = (
             NEAR_LIMIT_PAUSE_SECONDS
-            if usage is not None and usage >= NEAR_LIMIT_PERCENT and response.status_code < 400
+            if self.pace_near_limit and near_limit and response.status_code < 400
             else 0.0
         )
         return response

@@ -16,6 +16,7 @@ from datetime import datetime, timedelta
 import httpx
 
 from metrics_connect.connectors.base import IntegrationExpired, IntegrationRevoked, UpstreamError
+from metrics_connect.connectors.instagram_business.connector import InstagramConnector
 from metrics_connect.runtime import Runtime
 from metrics_connect.sandbox.registry import SandboxNetwork
 from metrics_connect.sync.instagram_business.archive import (
@@ -67,6 +68,10 @@ async def prepare_demo(runtime: Runtime, integration_uuid: str, sandbox: Sandbox
         connector = connector_for(runtime, integration, now=lambda: replay_time)
         connector.ctx.http = http
         connector.ctx.base_url = SANDBOX_BASE_URL
+        # A replay cannot wait for an hourly quota to come back: no pacing, and Meta's
+        # refusal (if the quota runs out) stops it with what it has.
+        assert isinstance(connector, InstagramConnector)
+        connector.client.pace_near_limit = False
         sink = BufferedSink(fact_store(runtime), integration)
         archive = await InstagramArchive.load(
             runtime, integration, connector, sink, final_only=True
