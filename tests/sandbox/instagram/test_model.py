@@ -185,3 +185,14 @@ def test_optional_settling_of_ended_days(sandbox: InstagramSandbox) -> None:
     later = sandbox.daily_value("views", day, end + timedelta(hours=30))
     assert early < later < final.totals["views"]
     assert sandbox.daily_value("views", day, end + timedelta(hours=48)) == final.totals["views"]
+
+
+def test_followers_come_back_non_followers_rarely(sandbox: InstagramSandbox) -> None:
+    days = AUGUST[:30]
+    parts = sandbox.period_total("reach", days[0], days[-1], breakdown="follow_type")
+    assert isinstance(parts, dict)
+    daily = [sandbox.daily_breakdown("reach", d, "follow_type") for d in days]
+    summed = {k: sum(d[k] for d in daily) for k in ("FOLLOWER", "NON_FOLLOWER")}
+    assert parts["FOLLOWER"] <= sandbox.followers_at_day_start(days[-1])
+    assert parts["FOLLOWER"] / summed["FOLLOWER"] < parts["NON_FOLLOWER"] / summed["NON_FOLLOWER"]
+    assert sum(parts.values()) == sandbox.period_total("reach", days[0], days[-1])
