@@ -7,6 +7,7 @@ from collections import Counter, defaultdict
 from collections.abc import Callable
 from datetime import date, timedelta
 
+import httpx
 import pytest
 
 from metrics_connect.connectors.base import (
@@ -221,3 +222,55 @@ def test_every_dataset_fits_one_report() -> None:
         assert len(dataset.metrics) <= 10
         assert len(dataset.spec.breakdowns) >= 1
         assert set(dataset.spec.fields) >= set(dataset.metrics)
+
+
+class HostRouter(httpx.AsyncBaseTransport):
+    """Routes by host: the OAuth/Admin emulator and the Data API emulator side by side."""
+
+    def __init__(self, routes: dict[str, httpx.AsyncBaseTransport]) -> None:
+        self.routes = routes
+
+    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+        return await self.routes[request.url.host].handle_async_request(request)
+
+
+async def test_expired_token_is_refreshed_and_admin_api_names_the_property(
+    emulator: Ga4Emulator,
+) -> None:
+    from metrics_connect.connectors.base import ConnectorContext
+    from metrics_connect.sandbox.accounts import DEMO_REFRESH_TOKEN, GA4_PROPERTY_ID
+    from metrics_connect.sandbox.google_analytics_4.app import create_app
+    from metrics_connect.sandbox.oauth import build_google_oauth, oauth_settings_overrides
+    from metrics_connect.settings import Settings
+
+    oauth = build_google_oauth()
+    emulator.controls.switches.expired_tokens.add("sandbox-stale")
+    router = HostRouter(
+        {
+            "analyticsdata.test": httpx.ASGITransport(app=create_app(emulator)),
+            "google.test": httpx.ASGITransport(app=oauth.app),
+        }
+    )
+    async with httpx.AsyncClient(transport=router) as http:
+        credentials = {"access_token": "sandbox-stale", "refresh_token": DEMO_REFRESH_TOKEN}
+        connector = GoogleAnalytics4Connector(
+            ConnectorContext(
+                integration_uuid="ga4-refresh",
+                external_id=GA4_PROPERTY_ID,
+                credentials=credentials,
+                timezone="America/Sao_Paulo",
+                http=http,
+                base_url="http://analyticsdata.test",
+                settings=Settings(**oauth_settings_overrides(google_base_url="http://google.test")),
+            )
+        )
+        result = await connector.fetch(FetchRequest("traffic", START, START))
+        assert result.rows
+        assert credentials["access_token"] != "sandbox-stale"
+        assert oauth.server.controls.calls.by_endpoint["token"] == 1
+        info = await connector.account_info()
+        assert (info.name, info.timezone, info.currency) == (
+            "Acme Coffee - Web",
+            "America/Sao_Paulo",
+            "BRL",
+        )

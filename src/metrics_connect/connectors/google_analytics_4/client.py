@@ -132,6 +132,22 @@ class DataApiClient:
         )
         raise classify(failure, self.local_now())
 
+    async def property_resource(self) -> dict[str, Any] | None:
+        """Admin API properties.get for this property; None when it cannot be read."""
+        base = getattr(self.ctx.settings, "google_admin_api_base_url", None)
+        token = self.ctx.credentials.get("access_token")
+        if not base or not token:
+            return None
+        try:
+            response = await self.ctx.http.get(
+                f"{str(base).rstrip('/')}/v1beta/{self.property}",
+                headers={"Authorization": f"Bearer {token}"},
+            )
+            payload = response.json() if response.status_code == 200 else None
+        except (httpx.HTTPError, ValueError):
+            return None
+        return payload if isinstance(payload, dict) else None
+
     def local_now(self) -> datetime:
         return clock.now().astimezone(ZoneInfo(self.ctx.timezone))
 

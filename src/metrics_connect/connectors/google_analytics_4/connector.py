@@ -81,7 +81,18 @@ class GoogleAnalytics4Connector(Connector):
         return [PlannedCall("POST", self.client.report_path, params)]
 
     async def account_info(self) -> AccountInfo:
-        # The Data API reports the property's time zone and currency with every report.
+        """The property's display name, time zone and currency (Admin API properties.get).
+
+        Without Admin API access, the Data API's report metadata still gives the time zone
+        and currency; the name is then the property id.
+        """
+        admin = await self.client.property_resource()
+        if admin is not None:
+            return AccountInfo(
+                name=str(admin.get("displayName") or self.ctx.external_id),
+                timezone=str(admin.get("timeZone") or self.ctx.timezone),
+                currency=admin.get("currencyCode"),
+            )
         today = self.client.local_now().date().isoformat()
         report = await self.client.run_report(
             {
