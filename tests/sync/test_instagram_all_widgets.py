@@ -90,6 +90,15 @@ async def test_every_reference_widget_answers_over_90_days_with_comparison(
         "comparison_end": (start - timedelta(days=1)).isoformat(),
         "metrics": [{"id": f"w{i}", **w} for i, w in enumerate(widgets)],
     }
+    # And a period the API no longer serves in part (beyond its 30-day windows): the
+    # archive answers.
+    old_end = end - timedelta(days=61)
+    old_body = {
+        **body,
+        "start": (old_end - timedelta(days=89)).isoformat(),
+        "end": old_end.isoformat(),
+    }
+    del old_body["comparison_start"], old_body["comparison_end"]
     clock.set_clock(network.controls.clock.now)
     try:
         app = create_app(runtime=runtime)
@@ -97,8 +106,16 @@ async def test_every_reference_widget_answers_over_90_days_with_comparison(
             transport = httpx.ASGITransport(app=app)
             async with httpx.AsyncClient(transport=transport, base_url="http://t") as client:
                 response = await client.post("/metrics/get-data", json=body, headers=headers)
+                old = await client.post("/metrics/get-data", json=old_body, headers=headers)
     finally:
         clock.set_clock(None)
+    assert old.status_code == 200, old.text
+    old_failed = {
+        widgets[int(k[1:])]["reference_key"]: v["error"]
+        for k, v in old.json().items()
+        if isinstance(v, dict) and "error" in v
+    }
+    assert old_failed == {}
     assert response.status_code == 200, response.text
     answers = response.json()
     failed = {

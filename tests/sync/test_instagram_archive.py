@@ -138,6 +138,15 @@ async def test_snapshots_are_taken_once_per_account_day(
     )
     yesterday = truth.online_followers(today - timedelta(days=1))
     assert {int(r.keys["hour"]): r.values["online_followers"] for r in online} == yesterday
+    by_hour = await archived_rows(
+        runtime,
+        integration.id,
+        "online_followers_snapshot",
+        '{"b":["hour"]}',
+        today - timedelta(days=1),
+        today,
+    )
+    assert {int(r.keys["hour"]): r.values["online_followers"] for r in by_hour} == yesterday
 
     # later the same day: no new snapshot; the next day: one more
     network.controls.clock.set(NOW + timedelta(hours=3))

@@ -276,7 +276,12 @@ class InstagramArchive:
         start, end = today - timedelta(days=30), today - timedelta(days=1)
         for dataset in ("new_followers_daily", "online_followers_snapshot"):
             request = FetchRequest(dataset, start, end)
-            await self._keep(request, await self.connector.fetch(request), now)
+            result = await self.connector.fetch(request)
+            await self._keep(request, result, now)
+            if dataset == "online_followers_snapshot":
+                # The same hourly rows answer widgets by day and by hour of day.
+                by_hour = FetchRequest(dataset, start, end, breakdowns=("hour",))
+                await self._keep(by_hour, result, now)
         self._mark("windows", now)
 
 
