@@ -57,6 +57,19 @@ def critical_path_calls(chains: list[int], slots: int) -> int:
     return max(finish)
 
 
+# The emulator's endpoint names of cursor-paged lists, and the datasets fetched by paging.
+LIST_ENDPOINTS = {"media_list", "stories"}
+PAGED_DATASETS = {"media", "stories"}
+
+
+def call_kind(path: str) -> str:
+    if path == "batch":
+        return "batch"
+    if path.endswith(("/media", "/stories")):
+        return "list page"
+    return "direct"
+
+
 def widget_outcomes(body: dict[str, Any]) -> dict[str, int]:
     """How many widgets answered, and how many failed with which code."""
     out: Counter[str] = Counter()
@@ -85,6 +98,13 @@ class ColdResult:
     fetch_concurrency: int
     latency_ms: float
     plan_by_dataset: dict[str, int] = field(default_factory=dict)
+    # Calls by kind, plan vs emulator: a paged list (media, stories) or a Graph batch is
+    # planned as one call each, because how many pages an account has is known only
+    # once it is listed; the rest (insights windows) are known exactly in advance.
+    plan_by_kind: dict[str, int] = field(default_factory=dict)
+    upstream_by_kind: dict[str, int] = field(default_factory=dict)
+    # The critical path again with the paged fetches' real call counts.
+    critical_path_calls_with_paging: int = 0
 
 
 async def cold(
@@ -111,12 +131,30 @@ async def cold(
         by_dataset[fetch["dataset"]] += len(fetch["calls"])
     path_calls = critical_path_calls(chains, fetch_concurrency)
     path_seconds = path_calls * latency_ms / 1000
+    plan_kinds: Counter[str] = Counter()
+    for fetch in plan["fetches"]:
+        for call in fetch["calls"]:
+            plan_kinds[call_kind(call["path"])] += 1
 
     started = time.perf_counter()
     response = await api.post("/metrics/get-data", json=body, headers=tenant.headers)
     wall = time.perf_counter() - started
     answer = response.json()
     calls = await sandbox_calls(sandbox_url)
+    upstream_kinds = {
+        "batch": calls.by_endpoint.get("batch", 0),
+        "list page": sum(v for k, v in calls.by_endpoint.items() if k in LIST_ENDPOINTS),
+    }
+    upstream_kinds["direct"] = (
+        calls.http_requests - upstream_kinds["batch"] - upstream_kinds["list page"]
+    )
+    # Paged fetches: the list pages and batches they really took, as one chain each.
+    extra = max(0, calls.http_requests - int(plan["upstream_calls"]))
+    paged = [len(f["calls"]) for f in plan["fetches"] if f["dataset"] in PAGED_DATASETS]
+    unpaged = [len(f["calls"]) for f in plan["fetches"] if f["dataset"] not in PAGED_DATASETS]
+    with_paging = critical_path_calls(
+        unpaged + ([sum(paged) + extra] if paged else []), fetch_concurrency
+    )
     result = ColdResult(
         widgets=len(body["metrics"]),
         status=response.status_code,
@@ -133,6 +171,9 @@ async def cold(
         fetch_concurrency=fetch_concurrency,
         latency_ms=latency_ms,
         plan_by_dataset=dict(by_dataset),
+        plan_by_kind=dict(plan_kinds),
+        upstream_by_kind=upstream_kinds,
+        critical_path_calls_with_paging=with_paging,
     )
     return result, answer
 
