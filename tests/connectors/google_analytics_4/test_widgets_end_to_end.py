@@ -227,3 +227,16 @@ async def test_users_by_country_are_unique_per_country(ga4: Ga4Connected) -> Non
         assert users == len({s.user.user_id for s in mine if s.active})
     engaged_order = [r[0] for r in list(rows.values())]
     assert engaged_order == sorted(engaged_order, reverse=True)
+
+
+async def test_conversion_tables_list_key_events_with_their_users(ga4: Ga4Connected) -> None:
+    result = await ga4.get_data([widget("google_analytics_4:top_conversions")], comparison=False)
+    table = result["google_analytics_4:top_conversions"]
+    rows = {row[0]: row[1:] for row in table["values"] if row[0] != "Total"}
+    assert set(rows) == {"purchase", "generate_lead"}
+    sessions = ga4.sessions()
+    for event, (conversions, users, value) in rows.items():
+        hits = [(s, h) for s in sessions for h in s.hits if h.event_name == event]
+        assert conversions == sum(h.values["keyEvents"] for _, h in hits)
+        assert users == len({s.user.user_id for s, _ in hits})
+        assert value == pytest.approx(sum(h.values.get("eventValue", 0) for _, h in hits), abs=0.01)

@@ -22,6 +22,7 @@ TRAFFIC_DIMENSIONS = (
     "userGender",
     "userAgeBracket",
     "eventName",
+    "isKeyEvent",
     "country",
     "region",
     "city",

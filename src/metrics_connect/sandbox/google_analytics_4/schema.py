@@ -13,7 +13,13 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Literal
 
-from metrics_connect.sandbox.google_analytics_4.data import PAGE_TITLES, Hit, ItemLine, Session
+from metrics_connect.sandbox.google_analytics_4.data import (
+    KEY_EVENTS,
+    PAGE_TITLES,
+    Hit,
+    ItemLine,
+    Session,
+)
 
 Scope = Literal["session", "event", "item", "date"]
 MetricType = Literal["TYPE_INTEGER", "TYPE_FLOAT", "TYPE_SECONDS", "TYPE_CURRENCY"]
@@ -42,6 +48,10 @@ def _page_path(s: Session, h: Hit | None, i: ItemLine | None) -> str:
 
 def _page_title(s: Session, h: Hit | None, i: ItemLine | None) -> str:
     return PAGE_TITLES.get(h.page_path, "(not set)") if h is not None else "(not set)"
+
+
+def _is_key_event(s: Session, h: Hit | None, i: ItemLine | None) -> str:
+    return "true" if h is not None and h.event_name in KEY_EVENTS else "false"
 
 
 def _item_name(s: Session, h: Hit | None, i: ItemLine | None) -> str:
@@ -118,6 +128,7 @@ DIMENSIONS: dict[str, DimensionDef] = {
 DIMENSIONS["eventName"] = DimensionDef("eventName", "Event name", "event", _event_name)
 DIMENSIONS["pagePath"] = DimensionDef("pagePath", "Page path", "event", _page_path)
 DIMENSIONS["pageTitle"] = DimensionDef("pageTitle", "Page title", "event", _page_title)
+DIMENSIONS["isKeyEvent"] = DimensionDef("isKeyEvent", "Is key event", "event", _is_key_event)
 DIMENSIONS["itemName"] = DimensionDef("itemName", "Item name", "item", _item_name)
 
 # Dimensions the linked products know (besides date and dateRange).
