@@ -48,9 +48,9 @@ async def test_webhook_body_is_the_sync_response_and_verifies(
 
 
 async def test_500_500_200_is_three_deliveries_with_one_webhook_id(
-    jobs_service: JobsService, make_receiver: Callable[..., Receiver]
+    db_url: str, make_service: Callable[..., Any], make_receiver: Callable[..., Receiver]
 ) -> None:
-    svc = jobs_service
+    svc: JobsService = await make_service(database_url=db_url)  # SQLite and PostgreSQL
     receiver = make_receiver(statuses=[500, 500, 200])
     accepted = await svc.client.post(
         "/metrics/get-data-async", json=svc.body(receiver.url), headers=svc.headers

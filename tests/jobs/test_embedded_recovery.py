@@ -47,15 +47,15 @@ async def accept_without_dispatch(svc: JobsService, webhook_url: str, **row: Any
 
 
 async def test_a_restarted_service_resumes_a_queued_job(
-    make_service: Callable[..., Any], receiver: Receiver
+    db_url: str, make_service: Callable[..., Any], receiver: Receiver
 ) -> None:
     # Sweeping is slowed right down: the resume must come from the start-up.
     slow_sweep = {"job_requeue_after_seconds": 600, "job_sweep_interval_seconds": 600}
-    first: JobsService = await make_service(**slow_sweep)
+    first: JobsService = await make_service(database_url=db_url, **slow_sweep)
     await first.stop()
     job_uuid = await accept_without_dispatch(first, receiver.url)
 
-    second: JobsService = await make_service(**slow_sweep)
+    second: JobsService = await make_service(database_url=db_url, **slow_sweep)
     done = await second.wait_status(job_uuid)
     assert done["status"] == "delivered"
     assert len(receiver.received) == 1

@@ -41,6 +41,21 @@ def webhook_client(guard: WebhookGuard, timeout_seconds: float) -> httpx.AsyncCl
     )
 
 
+async def _exchange(
+    client: httpx.AsyncClient, url: str, body: bytes, headers: dict[str, str], seen: list[int]
+) -> int:
+    async with client.stream(
+        "POST", url, content=body, headers={**headers, "Content-Type": "application/json"}
+    ) as response:
+        seen.append(response.status_code)
+        received = 0
+        async for chunk in response.aiter_raw():
+            received += len(chunk)
+            if received > MAX_RESPONSE_BYTES:
+                break
+        return response.status_code
+
+
 async def deliver(
     client: httpx.AsyncClient,
     url: str,
@@ -48,34 +63,36 @@ async def deliver(
     headers: dict[str, str],
     timeout_seconds: float,
 ) -> DeliveryOutcome:
-    """POST `body` as is; a 2xx within `timeout_seconds` (whole exchange) is success."""
+    """POST `body` as is; a 2xx within `timeout_seconds` (whole exchange) is success.
+
+    The exchange runs as its own task and is abandoned at the deadline even if it
+    does not honour cancellation promptly, so one stuck connection can never hold
+    a job (and its lease) beyond the timeout.
+    """
     attempted_at = clock.now()
     started = time.perf_counter()
+    seen: list[int] = []  # the status, as soon as the status line arrived
     status: int | None = None
     error: str | None = None
-    try:
-        async with asyncio.timeout(timeout_seconds):
-            async with client.stream(
-                "POST",
-                url,
-                content=body,
-                headers={**headers, "Content-Type": "application/json"},
-            ) as response:
-                status = response.status_code
-                received = 0
-                async for chunk in response.aiter_raw():
-                    received += len(chunk)
-                    if received > MAX_RESPONSE_BYTES:
-                        break
-    except WebhookURLRefused as exc:
-        error = f"refused: {exc.reason}"
-    except (TimeoutError, httpx.TimeoutException):
-        # A status line that arrived in time counts; a slow body after it does not matter.
+    exchange = asyncio.ensure_future(_exchange(client, url, body, headers, seen))
+    done, _ = await asyncio.wait({exchange}, timeout=timeout_seconds)
+    if not done:
+        exchange.cancel()
+        exchange.add_done_callback(_consume)
+        status = seen[0] if seen else None
         if status is None:
             error = f"timed out after {timeout_seconds:g} s"
-    except httpx.HTTPError as exc:
-        if status is None:
-            error = f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__
+    else:
+        try:
+            status = exchange.result()
+        except WebhookURLRefused as exc:
+            error = f"refused: {exc.reason}"
+        except httpx.TimeoutException:
+            error = f"timed out after {timeout_seconds:g} s"
+        except httpx.HTTPError as exc:
+            status = seen[0] if seen else None
+            if status is None:
+                error = f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__
     if error is None and status is not None:
         if 300 <= status < 400:
             error = "redirect not followed"
@@ -83,3 +100,9 @@ async def deliver(
             error = f"HTTP {status}"
     latency_ms = round((time.perf_counter() - started) * 1000, 2)
     return DeliveryOutcome(attempted_at, status, error, latency_ms)
+
+
+def _consume(task: asyncio.Future[int]) -> None:
+    """An abandoned exchange's outcome is not needed; retrieve it so none is logged."""
+    if not task.cancelled():
+        task.exception()

@@ -32,48 +32,87 @@ MAX_COMPUTE_FAILURES = 3
 
 
 @contextlib.asynccontextmanager
-async def leased(ctx: JobsContext, job_uuid: str) -> AsyncIterator[None]:
-    """Renew the lease every third of its length while the body runs."""
+async def claimed(ctx: JobsContext, job_uuid: str) -> AsyncIterator[Job | None]:
+    """Claim the job (None: not ours to run now) and renew the lease until the step ends.
+
+    Renewal runs every third of the lease from the moment of the claim; it is asked
+    to stop rather than cancelled, so it never abandons a query halfway.
+    """
+    job = await store.claim(ctx.runtime.db, job_uuid, ctx.owner, ctx.lease_seconds)
+    if job is None:
+        yield None
+        return
+    stop = asyncio.Event()
 
     async def renew() -> None:
         interval = max(ctx.lease_seconds / 3, 0.05)
         while True:
-            await asyncio.sleep(interval)
+            try:
+                await asyncio.wait_for(stop.wait(), interval)
+                return
+            except TimeoutError:
+                pass
             if not await store.extend_lease(ctx.runtime.db, job_uuid, ctx.owner, ctx.lease_seconds):
                 log.warning("job_lease_lost", job=job_uuid)
                 return
 
-    task = asyncio.create_task(renew())
+    renewal = asyncio.create_task(renew())
     try:
-        yield
+        yield job
     finally:
-        task.cancel()
-        with contextlib.suppress(asyncio.CancelledError):
-            await task
+        stop.set()
+        await renewal
 
 
 async def compute_job(ctx: JobsContext, job_uuid: str) -> None:
-    job = await store.claim(ctx.runtime.db, job_uuid, ctx.owner, ctx.lease_seconds)
-    if job is None:
-        return
-    if job.status == DELIVERING:
+    """The compute actor's body: compute (then deliver) a job that is due."""
+    await advance(ctx, job_uuid)
+
+
+async def deliver_job(ctx: JobsContext, job_uuid: str) -> None:
+    """The deliver actor's body: attempt the delivery of a job that is due."""
+    await advance(ctx, job_uuid)
+
+
+async def advance(ctx: JobsContext, job_uuid: str) -> None:
+    """Run the job's next step as its row says, whichever message brought us here.
+
+    A duplicate or resumed message may find the job further along (or not as far)
+    as its sender thought; the row decides.
+    """
+    async with claimed(ctx, job_uuid) as job:
+        if job is None:
+            return
+        if job.status in (QUEUED, RUNNING):
+            body = await _compute_claimed(ctx, job)
+            if body is None:
+                return
+            job.status, job.result_body = DELIVERING, body
         await _deliver_claimed(ctx, job)
-        return
-    await store.mark_running(ctx.runtime.db, job, ctx.owner)
-    log.info("job_computing", job=job_uuid)
+
+
+async def _compute_claimed(ctx: JobsContext, job: Job) -> str | None:
+    """The result body, stored; None when the job failed or was put back for later."""
+    db = ctx.runtime.db
+    await store.mark_running(db, job, ctx.owner)
+    log.info("job_computing", job=job.uuid)
+    # The engine bounds its upstream part by the request budget; this bounds the
+    # whole step, so a step that hangs cannot hold the job for ever: it fails, and
+    # is retried.
+    deadline = 2 * ctx.runtime.settings.request_time_budget_seconds
     try:
-        async with leased(ctx, job_uuid):
+        async with asyncio.timeout(deadline):
             body = await compute_body(ctx.runtime, job)
     except PermanentFailure as exc:
-        log.info("job_failed", job=job_uuid, code=exc.code)
-        await store.fail(ctx.runtime.db, job_uuid, ctx.owner, exc.code, exc.message)
-        return
+        log.info("job_failed", job=job.uuid, code=exc.code)
+        await store.fail(db, job.uuid, ctx.owner, exc.code, exc.message)
+        return None
     except Exception as exc:
         await _compute_error(ctx, job, exc)
-        return
-    if await store.store_result(ctx.runtime.db, job_uuid, ctx.owner, body):
-        job.status, job.result_body = DELIVERING, body
-        await _deliver_claimed(ctx, job)
+        return None
+    if not await store.store_result(db, job.uuid, ctx.owner, body):
+        return None  # the lease was lost meanwhile: the new owner carries on
+    return body
 
 
 async def _compute_error(ctx: JobsContext, job: Job, exc: Exception) -> None:
@@ -93,19 +132,6 @@ async def _compute_error(ctx: JobsContext, job: Job, exc: Exception) -> None:
         await ctx.queue.dispatch("compute", job.uuid, delay)
 
 
-async def deliver_job(ctx: JobsContext, job_uuid: str) -> None:
-    job = await store.claim(ctx.runtime.db, job_uuid, ctx.owner, ctx.lease_seconds)
-    if job is None:
-        return
-    if job.status in (QUEUED, RUNNING):
-        # A deliver message for a job not computed yet (a duplicate or a resume):
-        # compute it here rather than bounce it through the queue.
-        await store.release(ctx.runtime.db, job_uuid, ctx.owner)
-        await compute_job(ctx, job_uuid)
-        return
-    await _deliver_claimed(ctx, job)
-
-
 async def _deliver_claimed(ctx: JobsContext, job: Job) -> None:
     db = ctx.runtime.db
     settings = ctx.runtime.settings
@@ -122,11 +148,10 @@ async def _deliver_claimed(ctx: JobsContext, job: Job) -> None:
         merchant_webhook_secret(ctx.runtime.vault, merchant), job.webhook_id, clock.now(), body
     )
     number = len(job.attempts) + 1
-    async with leased(ctx, job.uuid):
-        await store.begin_delivery(db, job.uuid, ctx.owner)
-        outcome = await deliver(
-            ctx.client, job.webhook_url, body, headers, settings.webhook_timeout_seconds
-        )
+    await store.begin_delivery(db, job.uuid, ctx.owner)
+    outcome = await deliver(
+        ctx.client, job.webhook_url, body, headers, settings.webhook_timeout_seconds
+    )
     retry_in = None
     if not outcome.delivered:
         retry_in = retry_delay(ctx.retry_schedule, number, settings.webhook_retry_jitter)
