@@ -11,9 +11,12 @@ are only added to (the archive is never wiped by a network that forgot them).
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import hashlib
 import json
 import time
+import weakref
 from collections import OrderedDict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -124,6 +127,21 @@ def _rows_json(rows: list[Row]) -> str:
 
 
 LoadKey = tuple[Any, ...]
+_WRITE_LOCKS: weakref.WeakKeyDictionary[Database, asyncio.Lock] = weakref.WeakKeyDictionary()
+
+
+def _write_lock(db: Database) -> asyncio.Lock | contextlib.nullcontext[None]:
+    """SQLite has one writer: this process's stores queue here, not in SQLite's busy
+    timeout (a CPU-busy event loop could otherwise starve a lock holder past it)."""
+    if not db.is_sqlite:
+        return contextlib.nullcontext()
+    lock = _WRITE_LOCKS.get(db)
+    if lock is None:
+        lock = asyncio.Lock()
+        _WRITE_LOCKS[db] = lock
+    return lock
+
+
 CACHE_ENTRIES = 256
 VERSION_TTL_SECONDS = 0.5
 
@@ -175,7 +193,7 @@ class FactStore:
         """Keep what a fetch returned. Snapshots and stories arrive here from the sync."""
         variant = variant_key(request)
         self._version = None
-        async with self.db.engine.begin() as conn:
+        async with _write_lock(self.db), self.db.engine.begin() as conn:
             tz = timezone or await self._timezone(conn, integration_id)
             today = account_today(fetched_at, tz)
             if spec.kind == "period":

@@ -39,6 +39,7 @@ from metrics_connect.engine.resolve import resolve_widget
 from metrics_connect.runtime import Runtime
 
 ENGINE_SERVICE = "metrics_engine"
+FACTS_SERVICE = "facts"
 ANSWER_CACHE_ENTRIES = 512
 _ANSWER_FIELDS = {"start", "end", "comparison_start", "comparison_end", "metrics"}
 
@@ -48,7 +49,11 @@ class Engine:
 
     def __init__(self, runtime: Runtime) -> None:
         self.runtime = runtime
-        self.store = FactStore(runtime.db)
+        # One store per process, shared with the sync (its archive writes bump the
+        # version that the engine's read cache checks).
+        shared = runtime.services.get(FACTS_SERVICE)
+        self.store = shared if isinstance(shared, FactStore) else FactStore(runtime.db)
+        runtime.services[FACTS_SERVICE] = self.store
         # Bodies of recent requests that needed no fetch, valid for one store version.
         self.answers: OrderedDict[tuple[int, str], tuple[int, date, dict[str, Any]]] = OrderedDict()
         self.coordinator = FetchCoordinator(
