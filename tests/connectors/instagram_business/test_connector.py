@@ -28,6 +28,9 @@ async def test_daily_series_is_chunked_at_the_30_day_window(
 
     series = [r for r in recorder.gets("/insights") if _query(r).get("period") == "day"]
     assert len(series) == 3  # 90 days in windows of at most 30
+    # the emulator's counter: 3 series calls + 90 one-day views operations in 2 batches
+    assert network.controls.calls.by_endpoint["user_insights"] == 3 + 90
+    assert network.controls.calls.by_endpoint["batch"] == 2
     for request in series:
         q = _query(request)
         assert int(q["until"]) - int(q["since"]) <= 30 * 86400
@@ -119,6 +122,9 @@ async def test_media_are_paged_and_their_insights_batched(
         and _query(r).get("metric", "").startswith("reach,likes")
     ]
     assert len(recorder.posts()) == math.ceil(len(expected) / 50)
+    counter = network.controls.calls.by_endpoint
+    assert counter["batch"] == math.ceil(len(expected) / 50)  # HTTP calls carrying insights
+    assert counter["media_insights"] == len(expected)  # one operation per post inside them
     by_id = {o.id: o for o in result.objects}
     for item in expected[:40]:
         values = by_id[item.id].values
