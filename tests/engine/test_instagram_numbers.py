@@ -234,3 +234,35 @@ async def test_comparison_including_zero(connected: Connected) -> None:
         "difference": round((now - before) / before * 100, 2),
         "absoluteDifference": now - before,
     }
+
+
+async def test_online_followers_mean_per_hour_by_day_and_by_hour(connected: Connected) -> None:
+    days = [TODAY - timedelta(days=n) for n in (3, 2, 1)]
+    widgets = [
+        {
+            "id": "per_day",
+            "reference_key": "ig:online_followers_per_day",
+            "component": "chart_v1",
+            "metrics": ["online_followers"],
+            "dimensions": ["date"],
+        },
+        {
+            "id": "per_hour",
+            "reference_key": "ig:online_followers_per_hour",
+            "component": "chart_v1",
+            "metrics": ["online_followers"],
+            "dimensions": ["hour"],
+        },
+    ]
+    data = await connected.get_data(
+        connected.body(days[0].isoformat(), days[-1].isoformat(), widgets)
+    )
+    sandbox = raw(connected)
+    truth = [sandbox.online_followers(d) for d in days]
+    assert data["per_day"]["values"][0]["data"] == [
+        round(sum(t.values()) / len(t), 4) for t in truth
+    ]
+    assert data["per_hour"]["labels"] == [str(h) for h in range(24)]
+    assert data["per_hour"]["values"][0]["data"] == [
+        round(sum(t[h] for t in truth) / len(truth), 4) for h in range(24)
+    ]

@@ -127,6 +127,11 @@ def validate(doc: CatalogDoc, datasets: dict[str, DatasetSpec]) -> list[str]:
                 problems.append(f"{where}.sources.{i}: `attribute` needs an objects dataset")
             if source.aggregation == "count" and spec.kind != "objects" and not source.field:
                 problems.append(f"{where}.sources.{i}: `count` without field needs objects")
+            for name_ in source.fetch_breakdowns:
+                if name_ not in spec.breakdowns:
+                    problems.append(
+                        f"{where}.sources.{i}: {source.dataset} has no breakdown {name_!r}"
+                    )
             for dim_name in source.only_with:
                 if dim_name not in doc.dimensions:
                     problems.append(f"{where}.sources.{i}: unknown dimension {dim_name!r}")

@@ -66,6 +66,9 @@ class SourceDef(_Strict):
     only_with: tuple[str, ...] = ()
     # The breakdowns the network accepts for this field (default: all of the dataset's).
     breakdowns: tuple[str, ...] | None = None
+    # Breakdowns always fetched, whatever the widget groups by (data that only exists
+    # per hour, say): rows are then aggregated across them.
+    fetch_breakdowns: tuple[str, ...] = ()
     # Fixed filters and fetch options of this source.
     filters: tuple[FilterDef, ...] = ()
     options: dict[str, str] = Field(default_factory=dict)

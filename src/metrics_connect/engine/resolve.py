@@ -119,7 +119,7 @@ class _Context:
         return group.field in allowed
 
     def plan(self, source: SourceDef, spec: DatasetSpec, groups: list[GroupDim]) -> SourcePlan:
-        breakdowns: set[str] = set()
+        breakdowns: set[str] = set(source.fetch_breakdowns)
         local: list[FilterDef] = []
         pushdown: list[Filter] = []
         for group in groups:
