@@ -328,7 +328,11 @@ class InstagramConnector(Connector):
         by_request: dict[int, FetchResult] = {}
         for request, answer in zip(wanted, answers, strict=True):
             if isinstance(answer, UpstreamError):
-                raise answer
+                if type(answer) is not UpstreamError:
+                    raise answer
+                # One refused variant (demographics of a small account, say) leaves the
+                # others standing; the failure is logged by the client.
+                continue
             by_request[id(request)] = self._snapshot_result(request, answer, today)
         return [by_request.get(id(r), FetchResult()) for r in requests]
 

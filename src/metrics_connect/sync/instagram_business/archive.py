@@ -266,7 +266,8 @@ class InstagramArchive:
         for request, result in zip(
             requests, await self.connector.fetch_snapshots(requests), strict=True
         ):
-            await self._keep(request, result, now)
+            if result.rows:  # a refused variant is not archived as "nothing"
+                await self._keep(request, result, now)
         self._mark("snapshots", now)
 
     async def _windowed_days(self, now: datetime, today: date) -> None:
