@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import AsyncIterator, Callable
 from datetime import UTC, date, datetime, timedelta
 
 import pytest
@@ -39,9 +39,9 @@ def plan_for(spec: DatasetSpec) -> SourcePlan:
 
 @pytest.fixture
 async def store_and_id(
-    sqlite_url: str, settings_factory: Callable[..., Settings]
-) -> tuple[FactStore, int]:
-    runtime = Runtime.from_settings(settings_factory(sqlite_url))
+    db_url: str, settings_factory: Callable[..., Settings]
+) -> AsyncIterator[tuple[FactStore, int]]:
+    runtime = Runtime.from_settings(settings_factory(db_url))
     async with runtime.db.session() as session:
         m = await service.create_merchant(session, runtime.vault, runtime.settings, "M")
         c = await service.create_customer(session, runtime.settings, m.record, "C")
@@ -56,7 +56,8 @@ async def store_and_id(
             timezone=TZ,
         )
         await session.commit()
-    return FactStore(runtime.db), i.id
+    yield FactStore(runtime.db), i.id
+    await runtime.db.dispose()
 
 
 def test_account_day_and_settle_rule() -> None:
