@@ -67,7 +67,7 @@ class Ga4Connected:
 def network() -> SandboxNetwork:
     built = build_sandbox()
     # The demo property's generator at a smaller volume: the same semantics, faster tests.
-    built.emulator.data = PropertyData(base_sessions=25)  # type: ignore[attr-defined]
+    built.emulator.data = PropertyData(base_sessions=15)  # type: ignore[attr-defined]
     return built
 
 
