@@ -67,6 +67,10 @@ BREAKDOWN_WEIGHT = {
     "hourly_stats_aggregated_by_audience_time_zone": 24,
     "hourly_stats_aggregated_by_advertiser_time_zone": 24,
 }
+DAILY_NUMBER_SET = frozenset({"reach", *DAILY_NUMBERS})
+DAILY_LIST_SET = frozenset(DAILY_LISTS)
+PERIOD_NUMBER_SET = frozenset(PERIOD_NUMBERS)
+PERIOD_LIST_SET = frozenset(PERIOD_LISTS)
 LEVEL_WEIGHT = {"account": 1, "campaign": 10, "adset": 30, "ad": 100}
 # Above this many expected rows a query runs as an async report run (Meta's advice for
 # large queries: synchronous ones time out or fail with "reduce the amount of data").
@@ -305,8 +309,8 @@ class FacebookAdsConnector(Connector):
                 for action, values in action_rows(item, unique).items()
             ]
         if spec.name == "insights_period":
-            values = flatten(item, PERIOD_NUMBERS, PERIOD_LISTS)
+            values = flatten(item, PERIOD_NUMBER_SET, PERIOD_LIST_SET)
             values["entities"] = 1
         else:
-            values = flatten(item, ("reach", *DAILY_NUMBERS), DAILY_LISTS)
+            values = flatten(item, DAILY_NUMBER_SET, DAILY_LIST_SET)
         return [Row(day=day, keys=keys, values=values)]

@@ -186,11 +186,13 @@ LEVELS = ("account", "campaign", "adset", "ad")
 
 
 def number(raw: Any) -> float | int | None:
-    if raw is None:
+    if raw is None or isinstance(raw, bool):
         return None
+    if isinstance(raw, int | float):
+        return raw
+    text = str(raw)
     try:
-        text = str(raw)
-        return float(text) if "." in text or "e" in text.lower() else int(text)
+        return float(text) if "." in text or "e" in text or "E" in text else int(text)
     except ValueError:
         return None
 
@@ -215,23 +217,25 @@ def list_total(items: Any) -> float | int | None:
 
 
 def flatten(
-    row: dict[str, Any], numbers: tuple[str, ...], lists: tuple[str, ...]
+    row: dict[str, Any], numbers: frozenset[str], lists: frozenset[str]
 ) -> dict[str, Scalar]:
     values: dict[str, Scalar] = {}
-    for name in numbers:
-        value = number(row.get(name))
+    for name, raw in row.items():
+        if name in numbers:
+            value = number(raw)
+        elif name in lists:
+            value = list_total(raw)
+        elif name in ACTION_LIST_FIELDS and isinstance(raw, list):
+            for item in raw:
+                action_type = item.get("action_type") if isinstance(item, dict) else None
+                count = number(item.get("value")) if action_type else None
+                if action_type and count is not None:
+                    values[f"{name}:{action_type}"] = count
+            continue
+        else:
+            continue
         if value is not None:
             values[name] = value
-    for name in lists:
-        value = list_total(row.get(name))
-        if value is not None:
-            values[name] = value
-    for list_name in ACTION_LIST_FIELDS:
-        for item in row.get(list_name) or []:
-            action_type = item.get("action_type") if isinstance(item, dict) else None
-            value = number(item.get("value")) if action_type else None
-            if action_type and value is not None:
-                values[f"{list_name}:{action_type}"] = value
     return values
 
 

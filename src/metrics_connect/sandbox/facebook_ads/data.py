@@ -25,6 +25,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from functools import lru_cache
 from itertools import accumulate
+from operator import add
 from zoneinfo import ZoneInfo
 
 from metrics_connect.sandbox.facebook_ads.entities import (
@@ -99,11 +100,10 @@ POST_ENGAGEMENT_PARTS = (
 def expand(facts: Facts, offsite: bool) -> Facts:
     """Stored facts plus their aliases and the engagement and lead sums."""
     out = dict(facts)
-    for key, names in ALIASES.items():
-        if key in facts:
-            for name in names:
-                if offsite or not _is_offsite_key(name):
-                    out[name] = facts[key]
+    for key in ALIASES.keys() & facts.keys():
+        for name in ALIASES[key]:
+            if offsite or not _is_offsite_key(name):
+                out[name] = facts[key]
     post_engagement = sum(facts.get(k, 0) for k in POST_ENGAGEMENT_PARTS)
     if post_engagement:
         out["a:post_engagement"] = post_engagement
@@ -120,6 +120,7 @@ def is_unique_key(key: str) -> bool:
     return key in UNIQUE_KEYS or key.startswith(UNIQUE_ACTION_PREFIX)
 
 
+@lru_cache(maxsize=4096)
 def is_offsite_action(action_type: str) -> bool:
     return action_type.startswith(OFFSITE_PREFIXES) or action_type in OFFSITE_TYPES
 
@@ -418,21 +419,45 @@ def _base_facts(ad: Ad, day: date) -> Facts:
         f["a:onsite_conversion.messaging_user_subscribed"] = round(conversations * 0.05)
         f["a:onsite_conversion.messaging_block"] = round(conversations * 0.01)
         f["a:contact_total"] = round(conversations * 0.2)
-    return {k: v for k, v in f.items() if v}
+    return f
 
 
 @dataclass
 class Cell:
-    """One piece of an (ad, day): its breakdown values (empty: the whole) and facts."""
+    """One piece of an (ad, day): its breakdown values (empty: the whole) and its facts,
+    as a vector over the ad's fixed key order (summed in C, not key by key)."""
 
     ad_id: str
     day: date
     values: dict[str, str]
-    facts: Facts
+    keys: tuple[str, ...]
+    vector: tuple[int, ...]
     # Whether unique counts (reach, unique actions) exist for this cell (not hourly).
     uniques: bool = True
     # Whether off-Meta (pixel) actions exist for this cell (not by region or hour).
     offsite: bool = True
+
+    @property
+    def facts(self) -> Facts:
+        return {k: v for k, v in zip(self.keys, self.vector, strict=True) if v}
+
+    def get(self, key: str) -> int:
+        index = _key_index(self.keys).get(key)
+        return self.vector[index] if index is not None else 0
+
+
+@lru_cache(maxsize=256)
+def _key_index(keys: tuple[str, ...]) -> dict[str, int]:
+    return {k: i for i, k in enumerate(keys)}
+
+
+def _add_auction(sums: dict[str, int], ad_id: str) -> None:
+    """Auction figures are impression-weighted: sum(bid x impressions) / impressions."""
+    cpm = ADS_BY_ID[ad_id].cpm_cents
+    impressions = sums.get("impressions", 0)
+    sums["auction_bid_x_impressions"] = round(cpm * 1.3 * impressions / 1000)
+    sums["auction_max_competitor_bid_x_impressions"] = round(cpm * 1.6 * impressions / 1000)
+    sums["auction_competitiveness_x_impressions"] = impressions * 8
 
 
 class AdsData:
@@ -444,6 +469,7 @@ class AdsData:
         self._restated: dict[tuple[str, date], float] = {}
         self._cache: dict[tuple[str, date, str], list[Cell]] = {}
         self._base: dict[tuple[str, date], Facts] = {}
+        self._key_orders: dict[tuple[str, str], tuple[str, ...]] = {}
 
     # -- time --
 
@@ -479,13 +505,33 @@ class AdsData:
             scale *= self._today_fraction()
         if scale != 1.0:
             f = {k: round(v * scale) for k, v in f.items()}
-            f = {k: v for k, v in f.items() if v}
         return f
+
+    def _keys(self, ad_id: str, group: BreakdownGroup | None, facts: Facts) -> tuple[str, ...]:
+        """The ad's key order for a breakdown group (the facts that group can split)."""
+        name = group.name if group is not None else ""
+        keys = self._key_orders.get((ad_id, name))
+        if keys is None:
+            keys = tuple(
+                k
+                for k in sorted(facts)
+                if group is None
+                or (
+                    (group.supports_unique or not is_unique_key(k))
+                    and (group.supports_offsite or not _is_offsite_key(k))
+                    and (group.supports_video or not k.startswith("video_"))
+                )
+            )
+            self._key_orders[(ad_id, name)] = keys
+        return keys
 
     def cells(self, ad_id: str, day: date, group: BreakdownGroup | None) -> list[Cell]:
         if group is None:
             f = self.facts(ad_id, day)
-            return [Cell(ad_id, day, {}, f)] if f else []
+            if not f:
+                return []
+            keys = self._keys(ad_id, None, f)
+            return [Cell(ad_id, day, {}, keys, tuple(f.get(k, 0) for k in keys))]
         key = (ad_id, day, group.name)
         cached = self._cache.get(key)
         if cached is not None:
@@ -498,24 +544,17 @@ class AdsData:
             base = group.cells(ad)
             cumulative = list(accumulate(w * r.uniform(0.85, 1.15) for _, w in base))
             fractions = [c / cumulative[-1] for c in cumulative]
-            kept = {
-                k: v
-                for k, v in f.items()
-                if (group.supports_unique or not is_unique_key(k))
-                and (group.supports_offsite or not _is_offsite_key(k))
-                and (group.supports_video or not k.startswith("video_"))
-            }
-            split = [(k, split_integer(v, fractions)) for k, v in kept.items()]
-            for i, (values, _) in enumerate(base):
-                cell_facts = {k: parts[i] for k, parts in split if parts[i]}
-                if cell_facts:
-                    cell_values = dict(zip(group.keys, values, strict=True))
+            keys = self._keys(ad_id, group, f)
+            parts = [split_integer(f.get(k, 0), fractions) for k in keys]
+            for (values, _), vector in zip(base, zip(*parts, strict=True), strict=True):
+                if any(vector):
                     out.append(
                         Cell(
                             ad_id,
                             day,
-                            cell_values,
-                            cell_facts,
+                            dict(zip(group.keys, values, strict=True)),
+                            keys,
+                            vector,
                             group.supports_unique,
                             group.supports_offsite,
                         )
@@ -550,29 +589,36 @@ class AdsData:
     @staticmethod
     def totals(cells: Sequence[Cell]) -> Facts:
         """Additive facts summed; unique facts as the slice's unique figure."""
-        per_ad: dict[str, dict[str, int]] = {}
+        vectors: dict[str, tuple[tuple[str, ...], list[int]]] = {}
         days_by_ad: dict[str, set[date]] = {}
         with_uniques = with_offsite = False
         for cell in cells:
             days_by_ad.setdefault(cell.ad_id, set()).add(cell.day)
             with_uniques = with_uniques or cell.uniques
             with_offsite = with_offsite or cell.offsite
-            sums = per_ad.get(cell.ad_id)
-            if sums is None:
-                per_ad[cell.ad_id] = dict(cell.facts)
-                continue
-            for k, v in cell.facts.items():
-                sums[k] = sums.get(k, 0) + v
+            held = vectors.get(cell.ad_id)
+            if held is None:
+                vectors[cell.ad_id] = (cell.keys, list(cell.vector))
+            elif held[0] is cell.keys or held[0] == cell.keys:
+                vectors[cell.ad_id] = (held[0], list(map(add, held[1], cell.vector)))
+            else:  # another key order (cells of two groups): add key by key
+                merged = dict(zip(held[0], held[1], strict=True))
+                for k, v in zip(cell.keys, cell.vector, strict=True):
+                    merged[k] = merged.get(k, 0) + v
+                vectors[cell.ad_id] = (tuple(merged), list(merged.values()))
+        per_ad = {ad: dict(zip(k, v, strict=True)) for ad, (k, v) in vectors.items()}
         out: dict[str, int] = {}
         uniques: dict[str, float] = {}
+        if not with_uniques:
+            # No unique counts (hourly rows): aliases and sums are linear, expand once.
+            for ad_id, sums in per_ad.items():
+                _add_auction(sums, ad_id)
+                for k, v in sums.items():
+                    out[k] = out.get(k, 0) + v
+            return {k: v for k, v in expand(out, with_offsite).items() if v}
         for ad_id, sums in per_ad.items():
             shrink = 1 + 0.3 * math.log(max(len(days_by_ad[ad_id]), 1))
-            cpm = ADS_BY_ID[ad_id].cpm_cents
-            impressions = sums.get("impressions", 0)
-            # Auction figures are impression-weighted: sum(bid x impressions) / impressions.
-            sums["auction_bid_x_impressions"] = round(cpm * 1.3 * impressions / 1000)
-            sums["auction_max_competitor_bid_x_impressions"] = round(cpm * 1.6 * impressions / 1000)
-            sums["auction_competitiveness_x_impressions"] = impressions * 8
+            _add_auction(sums, ad_id)
             for k, v in expand(sums, with_offsite).items():
                 if is_unique_key(k):
                     uniques[k] = uniques.get(k, 0.0) + v / shrink

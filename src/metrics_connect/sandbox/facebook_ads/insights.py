@@ -557,24 +557,30 @@ def compute_rows(data: AdsData, query: InsightsQuery) -> list[Row]:
     )
     if action_filters:
         # Cells are shared with the data's cache: build filtered copies.
+        def kept(key: str) -> bool:
+            return not key.startswith(("a:", "v:", "ua:")) or all(
+                _matches(key.split(":", 1)[1], o, v) for o, v in action_filters
+            )
+
         cells = [
             Cell(
                 c.ad_id,
                 c.day,
                 c.values,
-                {
-                    k: v
-                    for k, v in c.facts.items()
-                    if not k.startswith(("a:", "v:", "ua:"))
-                    or all(_matches(k.split(":", 1)[1], o, v2) for o, v2 in action_filters)
-                },
+                c.keys,
+                tuple(v if kept(k) else 0 for k, v in zip(c.keys, c.vector, strict=True)),
+                c.uniques,
+                c.offsite,
             )
             for c in cells
         ]
     grouped: dict[tuple[str, date, tuple[str, ...]], list[Cell]] = {}
+    buckets: dict[date, date] = {}
     for cell in cells:
         entity = _entity_at(cell.ad_id, query.level)
-        bucket = _bucket_start(cell.day, query)
+        bucket = buckets.get(cell.day)
+        if bucket is None:
+            bucket = buckets[cell.day] = _bucket_start(cell.day, query)
         key = (entity, bucket, tuple(cell.values.get(b, "") for b in query.breakdowns))
         grouped.setdefault(key, []).append(cell)
     rows = []
@@ -620,7 +626,7 @@ def estimated_cells(data: AdsData, query: InsightsQuery) -> int:
 # --- formatting ----------------------------------------------------------------------
 
 
-def _attribute(name: str, row: Row, level: str) -> str | None:
+def _attributes(row: Row, level: str) -> dict[str, str | None]:
     first_ad = ADS_BY_ID[row.cells[0].ad_id]
     campaign = CAMPAIGNS_BY_ID[first_ad.campaign_id]
     adset = ADSETS_BY_ID[first_ad.adset_id]
@@ -664,7 +670,7 @@ def _attribute(name: str, row: Row, level: str) -> str | None:
             conversion_rate_ranking=first_ad.conversion_rate_ranking,
             labels=",".join(first_ad.labels) or None,
         )
-    return values.get(name)
+    return values
 
 
 def _results(cells: list[Cell], with_cost: bool) -> list[dict[str, Any]]:
@@ -672,8 +678,8 @@ def _results(cells: list[Cell], with_cost: bool) -> list[dict[str, Any]]:
     for cell in cells:
         action = ADSETS_BY_ID[ADS_BY_ID[cell.ad_id].adset_id].result_action
         count_spend = by_indicator.setdefault(f"actions:{action}", [0, 0])
-        count_spend[0] += cell.facts.get(f"a:{action}", 0)
-        count_spend[1] += cell.facts.get("spend", 0)
+        count_spend[0] += cell.get(f"a:{action}")
+        count_spend[1] += cell.get("spend")
     out = []
     for indicator, (count, spend) in sorted(by_indicator.items()):
         if with_cost:
@@ -689,6 +695,7 @@ def _results(cells: list[Cell], with_cost: bool) -> list[dict[str, Any]]:
 def format_row(row: Row, query: InsightsQuery) -> dict[str, Any]:
     facts = AdsData.totals(row.cells)
     out: dict[str, Any] = {}
+    attributes: dict[str, str | None] | None = None
     for name in query.fields:
         if name in SCALAR_FIELDS:
             value = SCALAR_FIELDS[name](facts)
@@ -710,9 +717,10 @@ def format_row(row: Row, query: InsightsQuery) -> dict[str, Any]:
         elif name in RESULT_FIELDS:
             out[name] = _results(row.cells, with_cost=name == "cost_per_result")
         elif name in ATTRIBUTE_FIELDS:
-            value = _attribute(name, row, query.level)
-            if value is not None:
-                out[name] = value
+            if attributes is None:
+                attributes = _attributes(row, query.level)
+            if attributes.get(name) is not None:
+                out[name] = attributes[name]
     for key, value in zip(query.breakdowns, row.breakdown, strict=True):
         out[key] = value
     out["date_start"] = row.start.isoformat()
