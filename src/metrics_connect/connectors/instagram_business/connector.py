@@ -35,6 +35,13 @@ from metrics_connect.connectors.instagram_business.metrics import (
     media_metrics,
     without_named,
 )
+from metrics_connect.connectors.instagram_business.responses import (
+    add,
+    breakdown_results,
+    is_number,
+    single_value,
+    values_of,
+)
 
 MEDIA_FIELDS = (
     "id,caption,media_type,media_product_type,permalink,timestamp,like_count,comments_count"
@@ -206,7 +213,7 @@ class InstagramConnector(Connector):
                     if not isinstance(point, dict) or "end_time" not in point:
                         continue
                     day = days.day_ending_at(str(point["end_time"]), self.tz)
-                    if first <= day <= last and _is_number(point.get("value")):
+                    if first <= day <= last and is_number(point.get("value")):
                         out.setdefault(day, {})[name] = point["value"]
         return out
 
@@ -246,7 +253,7 @@ class InstagramConnector(Connector):
             if isinstance(answer, UpstreamError):
                 raise answer
             for entry in answer.get("data") or []:
-                value = _single_value(entry)
+                value = single_value(entry)
                 if entry.get("name") == metric and value is not None:
                     out[day] = value
         return out
@@ -286,7 +293,7 @@ class InstagramConnector(Connector):
                 for key, values in part.items():
                     merged = rows.setdefault(key, {})
                     for name, value in values.items():
-                        merged[name] = _add(merged.get(name), value)
+                        merged[name] = add(merged.get(name), value)
         return FetchResult(
             rows=[Row(day=None, keys=dict(key), values=values) for key, values in rows.items()]
         )
@@ -308,11 +315,11 @@ class InstagramConnector(Connector):
             name = str(entry.get("name"))
             total = entry.get("total_value") or {}
             if not breakdowns:
-                value = _single_value(entry)
+                value = single_value(entry)
                 if value is not None:
                     rows.setdefault((), {})[name] = value
                 continue
-            for key, value in _breakdown_results(total):
+            for key, value in breakdown_results(total):
                 rows.setdefault(key, {})[name] = value
         return rows
 
@@ -355,14 +362,14 @@ class InstagramConnector(Connector):
     ) -> FetchResult:
         if request.dataset == "followers_snapshot":
             values: dict[str, Scalar] = {
-                k: body[k] for k in ("followers_count", "media_count") if _is_number(body.get(k))
+                k: body[k] for k in ("followers_count", "media_count") if is_number(body.get(k))
             }
             return FetchResult(rows=[Row(day=today, keys={}, values=values)] if values else [])
         rows = [
             Row(day=today, keys=dict(key), values={"followers": value})
             for entry in body.get("data") or []
             if isinstance(entry, dict)
-            for key, value in _breakdown_results(entry.get("total_value") or {})
+            for key, value in breakdown_results(entry.get("total_value") or {})
         ]
         return FetchResult(rows=rows)
 
@@ -402,7 +409,7 @@ class InstagramConnector(Connector):
                     if not first <= day <= last:
                         continue
                     for hour, count in sorted(hours.items(), key=lambda kv: int(kv[0])):
-                        if _is_number(count):
+                        if is_number(count):
                             rows.append(
                                 Row(
                                     day=day,
@@ -430,7 +437,7 @@ class InstagramConnector(Connector):
         objects = []
         for post in posts:
             values: dict[str, Scalar] = {
-                k: post[k] for k in ("like_count", "comments_count") if _is_number(post.get(k))
+                k: post[k] for k in ("like_count", "comments_count") if is_number(post.get(k))
             }
             values.update(insights.get(str(post["id"]), {}))
             objects.append(self._object_row(post, values))
@@ -495,7 +502,7 @@ class InstagramConnector(Connector):
             for media_id, body in answer.items():
                 if not isinstance(body, dict):
                     continue
-                values = self._navigation_values(body) if navigation else _values_of(body)
+                values = self._navigation_values(body) if navigation else values_of(body)
                 out.setdefault(str(media_id), {}).update(values)
         return out
 
@@ -553,7 +560,7 @@ class InstagramConnector(Connector):
                     if fewer:
                         retry[media_id] = fewer
                     continue
-                out.setdefault(media_id, {}).update(_values_of(answer))
+                out.setdefault(media_id, {}).update(values_of(answer))
             wanted = retry
         return out
 
@@ -578,10 +585,10 @@ class InstagramConnector(Connector):
         for entry in answer.get("data") or []:
             if entry.get("name") != "navigation":
                 continue
-            total = _single_value(entry)
+            total = single_value(entry)
             if total is not None:
                 values["navigation"] = total
-            for key, value in _breakdown_results(entry.get("total_value") or {}):
+            for key, value in breakdown_results(entry.get("total_value") or {}):
                 action = dict(key).get("story_navigation_action_type", "")
                 if action in NAVIGATION_ACTIONS:
                     values[NAVIGATION_ACTIONS[action]] = value
@@ -604,51 +611,3 @@ class InstagramConnector(Connector):
                 asked = fewer  # an unsupported (deprecated) metric: ask without it
                 continue
             return [e for e in body.get("data") or [] if isinstance(e, dict)]
-
-
-def _is_number(value: Any) -> bool:
-    return isinstance(value, int | float) and not isinstance(value, bool)
-
-
-def _add(a: Scalar, b: Scalar) -> Scalar:
-    if _is_number(a) and _is_number(b):
-        return a + b  # type: ignore[operator]
-    return b if a is None else a
-
-
-def _single_value(entry: dict[str, Any]) -> Scalar:
-    """A metric's value: `total_value.value`, or the last of `values[].value`."""
-    total = entry.get("total_value")
-    if isinstance(total, dict) and _is_number(total.get("value")):
-        value: Scalar = total["value"]
-        return value
-    points = entry.get("values")
-    if isinstance(points, list) and points:
-        last = points[-1]
-        if isinstance(last, dict) and _is_number(last.get("value")):
-            value = last["value"]
-            return value
-    return None
-
-
-def _values_of(answer: dict[str, Any]) -> dict[str, Scalar]:
-    values: dict[str, Scalar] = {}
-    for entry in answer.get("data") or []:
-        if isinstance(entry, dict):
-            value = _single_value(entry)
-            if value is not None:
-                values[str(entry.get("name"))] = value
-    return values
-
-
-def _breakdown_results(total: dict[str, Any]) -> list[tuple[tuple[tuple[str, str], ...], Scalar]]:
-    """(keys, value) pairs of a total_value's breakdowns."""
-    out: list[tuple[tuple[tuple[str, str], ...], Scalar]] = []
-    for breakdown in total.get("breakdowns") or []:
-        keys = [str(k) for k in breakdown.get("dimension_keys") or []]
-        for result in breakdown.get("results") or []:
-            dims = [str(v) for v in result.get("dimension_values") or []]
-            value = result.get("value")
-            if len(dims) == len(keys) and _is_number(value):
-                out.append((tuple(zip(keys, dims, strict=True)), value))
-    return out
