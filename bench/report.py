@@ -169,14 +169,14 @@ def rows(results: dict[str, Any]) -> list[tuple[str, str, str, str]]:
         ]
     for skipped in results.get("skipped", []):
         out.append((skipped["what"], "not run", "", skipped["why"]))
-    jobs = results.get("async")
-    if jobs:
+    for jobs in results.get("async", []):
+        e2e = jobs["end_to_end_ms"]
         out.append(
             (
-                f"async: {jobs['jobs']} jobs to a local receiver",
-                f"{jobs['deliveries_per_second']:.1f} deliveries/s, "
-                f"p95 {jobs['p95_seconds']:.2f} s, "
-                f"{jobs['delivered']} delivered, {jobs['lost']} lost",
+                f"async ({jobs['mode']}): {jobs['jobs']} jobs to a local receiver",
+                f"{jobs['jobs_per_second']} deliveries/s, end-to-end p50 / p95 "
+                f"{_f(e2e['p50'], 0)} / {_f(e2e['p95'], 0)} ms; {jobs['delivered']} delivered, "
+                f"{jobs['lost']} lost, {jobs['duplicates']} duplicates",
                 "0 lost",
                 _check(jobs["lost"] == 0),
             )

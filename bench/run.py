@@ -30,6 +30,7 @@ from bench.load import client
 from bench.stack import (
     REPO,
     WORK_DIR,
+    ChildMemorySampler,
     ServiceProcess,
     answers,
     copy_database,
@@ -142,7 +143,7 @@ class Bench:
         args = self.args
         database_url = sqlite_copy(template, "run-embedded.db")
         port = free_port()
-        env = service_env(database_url, key, sandbox_url, webhook_allowlist="127.0.0.1")
+        env = service_env(database_url, key, sandbox_url)
         api = self.track("embedded", start_api(port, env, 1, "api-embedded.log"))
         base_url = f"http://127.0.0.1:{port}"
         await wait_ready(f"{base_url}/readyz", api)
@@ -162,19 +163,42 @@ class Bench:
                 http, tenant, "embedded", 1, args.concurrency, args.seconds
             )
             self.results["throughput"].append(scenarios.as_json(run))
+        self.stop("embedded", api)
+        self.processes.remove(("embedded", api))
         if args.skip_async:
             self.skip("async delivery", "--skip-async")
         else:
-            await self.async_jobs(base_url, tenant)
-        self.stop("embedded", api)
-        self.processes.remove(("embedded", api))
+            await self.async_jobs(None, None)
 
-    async def async_jobs(self, base_url: str, tenant: Any) -> None:
-        from bench import async_delivery
+    async def async_jobs(self, broker_url: str | None, database_url: str | None) -> None:
+        """bench/async_jobs.py (the jobs part's own load tool): the API in this process,
+        jobs computed in-process (embedded) or by two `metrics-connect worker` processes
+        (distributed), whose peak memory is sampled meanwhile."""
+        from bench import async_jobs
 
-        print(f"4. async: {self.args.jobs} jobs to a local receiver...", flush=True)
-        result = await async_delivery.run(base_url, tenant, self.args.jobs)
-        self.results["async"] = result
+        mode = "distributed" if broker_url else "embedded"
+        print(f"4. async ({mode}): {self.args.jobs} jobs to a local receiver...", flush=True)
+        options = argparse.Namespace(
+            jobs=self.args.jobs,
+            broker=broker_url,
+            workers=2,
+            concurrency=16,
+            submit_concurrency=32,
+            database_url=database_url,
+            timeout=300.0,
+        )
+        with ChildMemorySampler("metrics_connect.cli worker") as sampler:
+            try:
+                result = await async_jobs.run(options)
+            except (Exception, SystemExit) as exc:  # reported; the other parts still count
+                self.skip(f"async delivery ({mode})", f"{type(exc).__name__}: {exc}"[:300])
+                return
+        result["lost"] = result["accepted"] - result["delivered"]
+        self.results.setdefault("async", []).append(result)
+        for pid, peak in sorted(sampler.peaks.items()):
+            self.results["memory"].append(
+                {"role": "worker", "mode": mode, "pid": pid, "peak_rss_mb": round(peak, 1)}
+            )
 
     async def distributed(self, tenant: Any, key: str, template: Path, sandbox_url: str) -> None:
         args = self.args
@@ -193,6 +217,9 @@ class Bench:
             self.results["throughput"].append(scenarios.as_json(run))
         self.stop("distributed", api)
         self.processes.remove(("distributed", api))
+        if not args.skip_async:
+            jobs_database = reset_postgres_database(args.postgres_url, BENCH_PG_DATABASE + "_jobs")
+            await self.async_jobs(args.redis_url, jobs_database)
 
 
 def main(argv: list[str] | None = None) -> int:

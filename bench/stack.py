@@ -17,6 +17,7 @@ import signal
 import socket
 import subprocess
 import sys
+import threading
 import time
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -178,6 +179,37 @@ def process_name(pid: int) -> str:
     except OSError:
         return "?"
     return " ".join(a.decode(errors="replace") for a in args if a)[:120]
+
+
+class ChildMemorySampler:
+    """Samples, in a thread, the peak RSS of this process's descendants whose command
+    line contains `needle` (processes another tool starts, such as job workers)."""
+
+    def __init__(self, needle: str, every: float = 0.5) -> None:
+        self.needle = needle
+        self.every = every
+        self.peaks: dict[int, float] = {}
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, daemon=True)
+
+    def _run(self) -> None:
+        while not self._stop.wait(self.every):
+            self.sample()
+
+    def sample(self) -> None:
+        for pid in process_tree(os.getpid())[1:]:
+            if self.needle in process_name(pid):
+                peak = peak_rss_mb(pid)
+                if peak is not None:
+                    self.peaks[pid] = max(self.peaks.get(pid, 0.0), peak)
+
+    def __enter__(self) -> ChildMemorySampler:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *_exc: object) -> None:
+        self._stop.set()
+        self._thread.join(timeout=5)
 
 
 @dataclass
