@@ -14,16 +14,19 @@ WIDGET_NAMESPACE = uuid.UUID("6f1d2a8e-2f4b-4d6e-9a57-0b8c1e3d5f70")
 
 
 def reference_path() -> Path:
-    """The shared reference, or the copy CI lays beside the clone."""
-    for candidate in (
+    """The shared reference, the copy CI lays beside the clone, or the catalog tests' copy."""
+    repo = Path(__file__).resolve().parents[1]
+    candidates = (
         REFERENCE,
-        Path(__file__).resolve().parents[2]
+        repo.parent
         / "shared"
         / "reference"
         / "reportei-connect"
         / "instagram_business"
         / "metrics.json",
-    ):
+        repo / "tests" / "catalog" / "reference" / "metrics.json",
+    )
+    for candidate in candidates:
         if candidate.exists():
             return candidate
     raise FileNotFoundError("the Instagram predefined widgets (reference/.../metrics.json)")
