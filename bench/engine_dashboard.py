@@ -113,6 +113,7 @@ async def run(warm_runs: int, seed_runs: int, days: int) -> dict[str, Any]:
             network.controls.calls.reset()
             cold = await post(body)
             cold_calls = network.controls.calls.total
+            cold_by_endpoint = dict(network.controls.calls.by_endpoint)
             network.controls.calls.reset()
             warm = [await post(body) for _ in range(warm_runs)]
             warm_calls = network.controls.calls.total
@@ -145,7 +146,7 @@ async def run(warm_runs: int, seed_runs: int, days: int) -> dict[str, Any]:
         "period_days": days,
         "cold_ms": round(cold * 1000, 1),
         "cold_upstream_calls": cold_calls,
-        "cold_calls_by_endpoint": dict(network.controls.calls.by_endpoint),
+        "cold_calls_by_endpoint": cold_by_endpoint,
         "warm_runs": warm_runs,
         "warm_p50_ms": round(statistics.median(warm) * 1000, 1),
         "warm_p95_ms": round(percentile(warm, 0.95) * 1000, 1),

@@ -56,9 +56,35 @@ class Engine:
         runtime.services[FACTS_SERVICE] = self.store
         # Bodies of recent requests that needed no fetch, valid for one store version.
         self.answers: OrderedDict[tuple[int, str], tuple[int, date, dict[str, Any]]] = OrderedDict()
+        # Widgets resolved and needs merged, by catalog, body and account day.
+        self.prepared: OrderedDict[tuple[str, str, date], tuple[list[ResolvedWidget], Needs]] = (
+            OrderedDict()
+        )
         self.coordinator = FetchCoordinator(
             self.store, runtime.settings.fetch_concurrency, runtime.settings.redis_url
         )
+
+    def prepare(
+        self,
+        catalog: Catalog,
+        request: GetDataRequest,
+        fingerprint: str,
+        periods: list[tuple[date, date]],
+        today: date,
+    ) -> tuple[list[ResolvedWidget], Needs]:
+        """The request's widgets resolved and needs merged (memoised: pure in its inputs)."""
+        key = (catalog.slug, fingerprint, today)
+        cached = self.prepared.get(key)
+        if cached is not None:
+            self.prepared.move_to_end(key)
+            return cached
+        widgets = [resolve_widget(catalog, w) for w in request.metrics]
+        plans = [plan for w in widgets if w.error is None for plan in w.sources()]
+        needs = collect_needs(plans, periods, today) if plans else Needs()
+        self.prepared[key] = (widgets, needs)
+        while len(self.prepared) > ANSWER_CACHE_ENTRIES:
+            self.prepared.popitem(last=False)
+        return widgets, needs
 
     def connector(self, integration: CustomerIntegration) -> Connector:
         runtime = self.runtime
@@ -172,18 +198,18 @@ async def run_get_data(
     if catalog is None:
         return _unserved(catalog, integration.slug, request)
     engine = engine_for(runtime)
-    widgets = [resolve_widget(catalog, w) for w in request.metrics]
     now = clock.now()
     today = account_today(now, integration.timezone)
     periods = _periods(request)
-    plans = [plan for w in widgets if w.error is None for plan in w.sources()]
-    needs = collect_needs(plans, periods, today) if plans else Needs()
+    fingerprint = _fingerprint(request)
+    widgets, needs = engine.prepare(catalog, request, fingerprint, periods, today)
+    plans = bool(needs.templates)
     read_at, read_at_wall = time.monotonic(), clock.now()
     snapshot = await _load(engine.store, integration.id, needs) if plans else FactSnapshot()
     fetches = plan_fetches(needs, snapshot, catalog.datasets, now=now, today=today) if plans else []
     if explain:
         return _explain(engine, integration, catalog, widgets, needs, snapshot, fetches, today)
-    answer_key = (integration.id, _fingerprint(request))
+    answer_key = (integration.id, fingerprint)
     if not fetches:
         cached = engine.answers.get(answer_key)
         if cached is not None and cached[0] == snapshot.version and cached[1] == today:
