@@ -19,6 +19,7 @@ import asyncio
 import json
 import os
 import platform
+import shutil
 import statistics
 import subprocess
 import sys
@@ -201,6 +202,7 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
     workers: list[Any] = []
     if args.broker:
         env = {f"METRICS_CONNECT_{k.upper()}": str(v) for k, v in values.items() if v is not None}
+        env["METRICS_CONNECT_LOG_LEVEL"] = "INFO"  # start_workers waits for "worker_ready"
         workers = start_workers(args.workers, args.concurrency, env, work)
 
     app = create_app(runtime=runtime)
@@ -252,6 +254,8 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
             process.terminate()
         for process in workers:
             process.wait(timeout=60)
+        await runtime.db.dispose()
+        shutil.rmtree(work, ignore_errors=True)
 
     webhook_of = {job_uuid: webhook_id for job_uuid, webhook_id, _ in rows}
     statuses = [status for _, _, status in rows]

@@ -58,9 +58,9 @@ def cmd_demo(args: argparse.Namespace) -> int:
 
 
 def cmd_worker(args: argparse.Namespace) -> int:
-    from metrics_connect.jobs.worker import run_worker
+    from metrics_connect.jobs.worker import run_workers
 
-    return run_worker(get_settings(), threads=args.threads)
+    return run_workers(get_settings(), processes=args.processes, threads=args.threads)
 
 
 def cmd_generate_key(_args: argparse.Namespace) -> int:
@@ -138,7 +138,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(func=lambda a: asyncio.run(_list_merchants(a)))
 
     p = sub.add_parser("worker", help="run a job worker (needs METRICS_CONNECT_BROKER_URL)")
-    p.add_argument("--threads", type=int, default=None, help="steps at once in this process")
+    p.add_argument("--processes", type=int, default=1, help="worker processes to run")
+    p.add_argument("--threads", type=int, default=None, help="steps at once per process")
     p.set_defaults(func=cmd_worker)
 
     p = sub.add_parser("generate-key", help="print a new credentials encryption key")

@@ -45,6 +45,7 @@ async def test_webhook_body_is_the_sync_response_and_verifies(
     assert attempt["http_status"] == 200 and attempt["latency_ms"] > 0
     assert attempt["error"] is None and attempt["attempted_at"]
     assert done["finished_at"] and done["computed_at"] and done["next_attempt_at"] is None
+    assert done["created_at"] <= done["started_at"] <= done["computed_at"] <= done["finished_at"]
 
 
 async def test_500_500_200_is_three_deliveries_with_one_webhook_id(

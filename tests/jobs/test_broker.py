@@ -27,3 +27,12 @@ def test_the_actors_live_on_the_configured_queue() -> None:
     }
     assert {a.queue_name for a in queue.actors.values()} == {"metrics_jobs_here"}
     assert queue.broker.get_declared_queues() >= {"metrics_jobs_here"}
+
+
+def test_a_worker_without_a_broker_explains_itself(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    from metrics_connect.jobs.worker import run_worker
+    from metrics_connect.settings import Settings
+
+    settings = Settings(database_url=f"sqlite:///{tmp_path / 'x.db'}", broker_url=None)
+    with pytest.raises(SystemExit, match="METRICS_CONNECT_BROKER_URL"):
+        run_worker(settings)

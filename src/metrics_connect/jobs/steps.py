@@ -53,7 +53,11 @@ async def claimed(ctx: JobsContext, job_uuid: str) -> AsyncIterator[Job | None]:
             except TimeoutError:
                 pass
             if not await store.extend_lease(ctx.runtime.db, job_uuid, ctx.owner, ctx.lease_seconds):
-                log.warning("job_lease_lost", job=job_uuid)
+                # Not ours any more: released by the step itself just now, or taken
+                # over after it expired (this process stalled past the lease).
+                holder = await store.lease_holder(ctx.runtime.db, job_uuid)
+                if holder is not None:
+                    log.warning("job_lease_lost", job=job_uuid, holder=holder)
                 return
 
     renewal = asyncio.create_task(renew())
@@ -94,7 +98,6 @@ async def advance(ctx: JobsContext, job_uuid: str) -> None:
 async def _compute_claimed(ctx: JobsContext, job: Job) -> str | None:
     """The result body, stored; None when the job failed or was put back for later."""
     db = ctx.runtime.db
-    await store.mark_running(db, job, ctx.owner)
     log.info("job_computing", job=job.uuid)
     # The engine bounds its upstream part by the request budget; this bounds the
     # whole step, so a step that hangs cannot hold the job for ever: it fails, and

@@ -12,13 +12,14 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import ColumnElement, and_, or_, select, update
+from sqlalchemy import ColumnElement, and_, case, func, literal, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import selectinload
 
 from metrics_connect import clock
 from metrics_connect.accounts.models import Customer, CustomerIntegration
+from metrics_connect.db.base import UTCDateTime
 from metrics_connect.db.engine import Database
 from metrics_connect.jobs.delivery import DeliveryOutcome
 from metrics_connect.jobs.models import (
@@ -128,7 +129,11 @@ def _due(now: datetime) -> ColumnElement[bool]:
 
 
 async def claim(db: Database, job_uuid: str, owner: str, lease_seconds: float) -> Job | None:
-    """Take the job if it is unfinished, due and not leased by a live worker."""
+    """Take the job if it is unfinished, due and not leased by a live worker.
+
+    A queued job becomes running in the same statement: the one who claims it
+    computes it.
+    """
     now = clock.now()
     async with db.session() as session:
         result = await session.execute(
@@ -143,6 +148,8 @@ async def claim(db: Database, job_uuid: str, owner: str, lease_seconds: float) -
                 lease_owner=owner,
                 lease_expires_at=now + timedelta(seconds=lease_seconds),
                 heartbeat_at=now,
+                status=case((Job.status == QUEUED, RUNNING), else_=Job.status),
+                started_at=func.coalesce(Job.started_at, literal(now, UTCDateTime())),
             )
             .execution_options(synchronize_session=False)
         )
@@ -161,6 +168,14 @@ async def extend_lease(db: Database, job_uuid: str, owner: str, lease_seconds: f
         lease_expires_at=now + timedelta(seconds=lease_seconds),
         heartbeat_at=now,
     )
+
+
+async def lease_holder(db: Database, job_uuid: str) -> str | None:
+    async with db.session() as session:
+        holder: str | None = await session.scalar(
+            select(Job.lease_owner).where(Job.uuid == job_uuid)
+        )
+        return holder
 
 
 async def release(db: Database, job_uuid: str, owner: str, **values: Any) -> bool:
@@ -196,13 +211,6 @@ async def _owned_update(db: Database, job_uuid: str, owner: str, **values: Any) 
 
 
 # --- State changes ----------------------------------------------------------------------
-
-
-async def mark_running(db: Database, job: Job, owner: str) -> bool:
-    now = clock.now()
-    return await _owned_update(
-        db, job.uuid, owner, status=RUNNING, started_at=job.started_at or now
-    )
 
 
 async def store_result(db: Database, job_uuid: str, owner: str, body: str) -> bool:

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import multiprocessing
 import signal
 import threading
 from typing import Any
@@ -104,3 +105,40 @@ def run_worker(settings: Settings, threads: int | None = None) -> int:
         queue.broker.close()
         set_worker_context(None)
     return 0
+
+
+def _child(threads: int | None) -> None:
+    from metrics_connect.settings import get_settings
+
+    raise SystemExit(run_worker(get_settings(), threads))
+
+
+def run_workers(settings: Settings, processes: int = 1, threads: int | None = None) -> int:
+    """`processes` worker processes under this one; SIGTERM/SIGINT stop them all.
+
+    When one child exits the others are stopped too, so that the supervisor running
+    this command (systemd, a container runtime) sees it and restarts the whole.
+    """
+    if processes <= 1:
+        return run_worker(settings, threads)
+    if not settings.broker_url:
+        return run_worker(settings, threads)  # explains the missing broker
+    spawn = multiprocessing.get_context("spawn")
+    children = [spawn.Process(target=_child, args=(threads,)) for _ in range(processes)]
+    stopping = threading.Event()
+
+    def on_signal(signum: int, _frame: object) -> None:
+        stopping.set()
+
+    signal.signal(signal.SIGTERM, on_signal)
+    signal.signal(signal.SIGINT, on_signal)
+    for child in children:
+        child.start()
+    while not stopping.is_set() and all(child.is_alive() for child in children):
+        stopping.wait(0.5)
+    for child in children:
+        if child.is_alive():
+            child.terminate()  # SIGTERM: a clean stop
+    for child in children:
+        child.join(SHUTDOWN_TIMEOUT_MS / 1000)
+    return max((child.exitcode or 0) for child in children) if not stopping.is_set() else 0
