@@ -113,3 +113,24 @@ async def test_a_lost_queue_message_is_dispatched_again_by_the_sweeper(
     done = await svc.wait_status(job_uuid)
     assert done["status"] == "delivered"
     assert len(receiver.received) == 1
+
+
+async def test_an_integration_disconnected_before_the_job_ran_fails_it_without_a_webhook(
+    make_service: Callable[..., Any], receiver: Receiver
+) -> None:
+    first: JobsService = await make_service()
+    await first.stop()
+    job_uuid = await accept_without_dispatch(first, receiver.url)
+    async with first.runtime.db.session() as session:
+        await session.execute(
+            update(CustomerIntegration)
+            .where(CustomerIntegration.id == first.integration_id)
+            .values(status="expired")
+        )
+        await session.commit()
+
+    second: JobsService = await make_service()
+    done = await second.wait_status(job_uuid)
+    assert done["status"] == "failed"
+    assert done["error"]["code"] == "integration_expired"
+    assert done["attempts"] == [] and receiver.received == []
