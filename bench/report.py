@@ -48,6 +48,7 @@ def machine() -> dict[str, Any]:
         "platform": platform.platform(),
         "commit": commit or None,
         "at": datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC"),
+        "load_average_at_start": [round(x, 2) for x in os.getloadavg()],
     }
 
 
@@ -184,13 +185,22 @@ def rows(results: dict[str, Any]) -> list[tuple[str, str, str, str]]:
     for process in results.get("memory", []):
         out.append(
             (
-                f"peak RSS: {process['role']} ({process['mode']}) pid {process['pid']}",
+                f"peak RSS: {_process_label(process)} ({process['mode']}) pid {process['pid']}",
                 f"{process['peak_rss_mb']:.0f} MB",
                 f"< {TARGET_PEAK_MB:.0f} MB",
                 _check(process["peak_rss_mb"] < TARGET_PEAK_MB),
             )
         )
     return out
+
+
+def _process_label(process: dict[str, Any]) -> str:
+    command = str(process.get("command", ""))
+    if "resource_tracker" in command:
+        return "API resource tracker"
+    if "spawn" in command:
+        return "API worker process"
+    return str(process["role"])
 
 
 def _ratio(cold: dict[str, Any]) -> float | None:
@@ -229,6 +239,8 @@ def markdown_section(results: dict[str, Any], notes: str) -> str:
         "",
         f"Run {m['at']} at commit `{m['commit']}` with `{results['command']}`: "
         f"{m['nproc']} cores ({m['cpu']}), {m['memory_gb']} GB memory, Python {m['python']}. "
+        f"Load average (1, 5, 15 min) {m['load_average_at_start']} at the start, "
+        f"{m.get('load_average_at_end')} at the end. "
         f"Emulator latency {results['latency_ms']:.0f} ms per upstream call. "
         "How to run it and what each figure means: [docs/benchmarks.md](docs/benchmarks.md).",
         "",

@@ -18,6 +18,7 @@ import asyncio
 import os
 import shlex
 import sys
+import threading
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -82,6 +83,7 @@ class Bench:
     def __init__(self, args: argparse.Namespace) -> None:
         self.args = args
         self.processes: list[tuple[str, ServiceProcess]] = []
+        self._sampling_done = threading.Event()
         self.results: dict[str, Any] = {
             "command": "bench/run.py " + shlex.join(sys.argv[1:]),
             "latency_ms": args.latency_ms,
@@ -95,12 +97,24 @@ class Bench:
         self.processes.append((mode, process))
         return process
 
+    def _sample_memory(self) -> None:
+        """Every process of every tracked tree, twice a second (workers may come and go)."""
+        while not self._sampling_done.wait(0.5):
+            for _mode, process in list(self.processes):
+                process.sample_memory()
+
     def stop(self, mode: str, process: ServiceProcess) -> None:
         process.stop()
         for pid, peak in sorted(process.peaks.items()):
-            role = process.role if pid == process.popen.pid else f"{process.role} worker"
+            role = process.role if pid == process.popen.pid else f"{process.role} child"
             self.results["memory"].append(
-                {"role": role, "mode": mode, "pid": pid, "peak_rss_mb": round(peak, 1)}
+                {
+                    "role": role,
+                    "mode": mode,
+                    "pid": pid,
+                    "command": process.commands.get(pid, ""),
+                    "peak_rss_mb": round(peak, 1),
+                }
             )
 
     def skip(self, what: str, why: str) -> None:
@@ -121,6 +135,8 @@ class Bench:
         sandbox_port = free_port()
         sandbox_url = f"http://127.0.0.1:{sandbox_port}"
         sandbox = self.track("emulator", start_sandbox(sandbox_port, args.latency_ms))
+        sampler = threading.Thread(target=self._sample_memory, daemon=True)
+        sampler.start()
         try:
             await wait_ready(f"{sandbox_url}/__bench/calls", sandbox)
             await self.embedded(tenant, key, template, sandbox_url)
@@ -134,9 +150,12 @@ class Bench:
             else:
                 await self.distributed(tenant, key, template, sandbox_url)
         finally:
+            self._sampling_done.set()
+            sampler.join(timeout=5)
             for mode, process in self.processes:
                 if process.popen.poll() is None:
                     self.stop(mode, process)
+            self.results["machine"]["load_average_at_end"] = [round(x, 2) for x in os.getloadavg()]
         return self.results
 
     async def embedded(self, tenant: Any, key: str, template: Path, sandbox_url: str) -> None:

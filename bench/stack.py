@@ -218,13 +218,19 @@ class ServiceProcess:
     popen: subprocess.Popen[bytes]
     log_path: Path
     peaks: dict[int, float] = field(default_factory=dict)
+    commands: dict[int, str] = field(default_factory=dict)
 
     def sample_memory(self) -> None:
         """Record the peak RSS of every process of the tree (call before stopping)."""
-        for pid in process_tree(self.popen.pid):
+        try:
+            pids = process_tree(self.popen.pid)
+        except OSError:  # the tree changed while it was read
+            return
+        for pid in pids:
             peak = peak_rss_mb(pid)
             if peak is not None:
                 self.peaks[pid] = max(self.peaks.get(pid, 0.0), peak)
+                self.commands.setdefault(pid, process_name(pid))
 
     def stop(self) -> None:
         self.sample_memory()
