@@ -97,6 +97,17 @@ POST_ENGAGEMENT_PARTS = (
 )
 
 
+STORED_AS = {alias: key for key, names in ALIASES.items() for alias in names}
+
+
+def action_count(cell: Cell, action_type: str) -> int:
+    """An action type's count in one cell (aliases and sums resolved)."""
+    key = ACTION_PREFIX + action_type
+    if key in ("a:post_engagement", "a:page_engagement", "a:lead"):
+        return expand(cell.facts, cell.offsite).get(key, 0)
+    return cell.get(STORED_AS.get(key, key))
+
+
 def expand(facts: Facts, offsite: bool) -> Facts:
     """Stored facts plus their aliases and the engagement and lead sums."""
     out = dict(facts)
@@ -382,21 +393,27 @@ def _base_facts(ad: Ad, day: date) -> Facts:
     if site:
         lpv = round(link * 0.72)
         f["a:landing_page_view"] = lpv
+
+    def draw(x: float) -> int:
+        # Small counts keep their expected value: round up with the fraction's chance.
+        whole = math.floor(x)
+        return whole + (1 if r.random() < x - whole else 0)
+
     if campaign.objective in ("OUTCOME_SALES", "OUTCOME_TRAFFIC") and site:
         ticket = r.uniform(90, 160) * 100
-        vc = round(
+        vc = draw(
             f["a:landing_page_view"] * (0.6 if campaign.objective == "OUTCOME_SALES" else 0.4)
         )
-        atc = round(vc * (0.18 if campaign.objective == "OUTCOME_SALES" else 0.06))
-        ic = round(atc * 0.55)
-        purchases = round(ic * 0.5)
-        search = round(f["a:landing_page_view"] * 0.1)
-        registration = round(f["a:landing_page_view"] * 0.02)
+        atc = draw(vc * (0.18 if campaign.objective == "OUTCOME_SALES" else 0.06))
+        ic = draw(atc * 0.55)
+        purchases = draw(ic * 0.5)
+        search = draw(f["a:landing_page_view"] * 0.1)
+        registration = draw(f["a:landing_page_view"] * 0.02)
         for action, count in (
             ("view_content", vc),
             ("add_to_cart", atc),
             ("initiate_checkout", ic),
-            ("add_payment_info", round(ic * 0.7)),
+            ("add_payment_info", draw(ic * 0.7)),
             ("purchase", purchases),
             ("search", search),
             ("complete_registration", registration),
@@ -406,19 +423,19 @@ def _base_facts(ad: Ad, day: date) -> Facts:
         f["v:offsite_conversion.fb_pixel_add_to_cart"] = round(atc * ticket)
         f["v:offsite_conversion.fb_pixel_initiate_checkout"] = round(ic * ticket)
     if campaign.objective == "OUTCOME_LEADS":
-        instant_forms = round(clicks * 0.09 * r.uniform(0.8, 1.2))
-        pixel_leads = round(f.get("a:landing_page_view", 0) * 0.04)
+        instant_forms = draw(clicks * 0.09 * r.uniform(0.8, 1.2))
+        pixel_leads = draw(f.get("a:landing_page_view", 0) * 0.04)
         f["a:leadgen_grouped"] = instant_forms
         f["a:offsite_conversion.fb_pixel_lead"] = pixel_leads
-        f["a:contact_total"] = round(instant_forms * 0.1)
-        f["a:contact_website"] = round(instant_forms * 0.1)
+        f["a:contact_total"] = draw(instant_forms * 0.1)
+        f["a:contact_website"] = draw(instant_forms * 0.1)
     if adset.optimization_goal == "CONVERSATIONS":
-        conversations = round(clicks * 0.12 * r.uniform(0.8, 1.2))
+        conversations = draw(clicks * 0.12 * r.uniform(0.8, 1.2))
         f["a:onsite_conversion.messaging_conversation_started_7d"] = conversations
-        f["a:onsite_conversion.messaging_first_reply"] = round(conversations * 0.6)
-        f["a:onsite_conversion.messaging_user_subscribed"] = round(conversations * 0.05)
-        f["a:onsite_conversion.messaging_block"] = round(conversations * 0.01)
-        f["a:contact_total"] = round(conversations * 0.2)
+        f["a:onsite_conversion.messaging_first_reply"] = draw(conversations * 0.6)
+        f["a:onsite_conversion.messaging_user_subscribed"] = draw(conversations * 0.05)
+        f["a:onsite_conversion.messaging_block"] = draw(conversations * 0.01)
+        f["a:contact_total"] = draw(conversations * 0.2)
     return f
 
 

@@ -23,6 +23,7 @@ from metrics_connect.sandbox.facebook_ads.data import (
     AdsData,
     Cell,
     Facts,
+    action_count,
     group_for,
 )
 from metrics_connect.sandbox.facebook_ads.entities import (
@@ -678,7 +679,7 @@ def _results(cells: list[Cell], with_cost: bool) -> list[dict[str, Any]]:
     for cell in cells:
         action = ADSETS_BY_ID[ADS_BY_ID[cell.ad_id].adset_id].result_action
         count_spend = by_indicator.setdefault(f"actions:{action}", [0, 0])
-        count_spend[0] += cell.get(f"a:{action}")
+        count_spend[0] += action_count(cell, action)
         count_spend[1] += cell.get("spend")
     out = []
     for indicator, (count, spend) in sorted(by_indicator.items()):
