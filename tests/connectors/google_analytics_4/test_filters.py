@@ -12,7 +12,7 @@ def test_one_filter_is_the_expression_itself() -> None:
     assert filter_expression([Filter("country", "EQUAL", "Brazil")]) == {
         "filter": {
             "fieldName": "country",
-            "stringFilter": {"matchType": "EXACT", "value": "Brazil", "caseSensitive": True},
+            "stringFilter": {"matchType": "EXACT", "value": "Brazil", "caseSensitive": False},
         }
     }
 
@@ -29,7 +29,7 @@ def test_several_filters_are_an_and_group_with_negations() -> None:
         "notExpression": {
             "filter": {
                 "fieldName": "sessionDefaultChannelGroup",
-                "inListFilter": {"values": ["Direct", "Email"], "caseSensitive": True},
+                "inListFilter": {"values": ["Direct", "Email"], "caseSensitive": False},
             }
         }
     }

@@ -1,4 +1,7 @@
-"""Pushdown filters (`Filter(field, operator, value)`) as Data API FilterExpressions."""
+"""Pushdown filters (`Filter(field, operator, value)`) as Data API FilterExpressions.
+
+Matching ignores case, as the engine's own filters on fetched rows do.
+"""
 
 from __future__ import annotations
 
@@ -41,7 +44,7 @@ def one_filter(f: Filter) -> dict[str, Any]:
         return {
             "filter": {
                 "fieldName": f.field,
-                "inListFilter": {"values": _values(f.value), "caseSensitive": True},
+                "inListFilter": {"values": _values(f.value), "caseSensitive": False},
             }
         }
     if operator in _STRING_MATCH:
@@ -54,7 +57,7 @@ def one_filter(f: Filter) -> dict[str, Any]:
                 "stringFilter": {
                     "matchType": _STRING_MATCH[operator],
                     "value": values[0],
-                    "caseSensitive": operator in ("EQUAL", "EQUALS"),
+                    "caseSensitive": False,
                 },
             }
         }
