@@ -181,7 +181,7 @@ def _facts(snapshot: FactSnapshot, today: date) -> Facts:
     )
 
 
-def _unserved(catalog: Catalog | None, slug: str, request: GetDataRequest) -> dict[str, Any]:
+def _unserved(slug: str, request: GetDataRequest) -> dict[str, Any]:
     error = WidgetError("unsupported_combination", f"{slug} is not served by this deployment.")
     return {w.id: error.body() for w in request.metrics}
 
@@ -196,7 +196,7 @@ async def run_get_data(
     """The response body keyed by widget id (or, with explain, the plan)."""
     catalog = get_catalog(integration.slug)
     if catalog is None:
-        return _unserved(catalog, integration.slug, request)
+        return _unserved(integration.slug, request)
     engine = engine_for(runtime)
     now = clock.now()
     today = account_today(now, integration.timezone)
@@ -297,10 +297,7 @@ def _failures(errors: dict[PlannedFetch, UpstreamError]) -> dict[Any, WidgetErro
     for planned, error in errors.items():
         if planned.reason != "missing":
             continue
-        key = planned.key
-        if len(key) == 2:
-            key = (key[0], key[1])
-        failed[key] = WidgetError(error.code, error.message)
+        failed[planned.key] = WidgetError(error.code, error.message)
     return failed
 
 
