@@ -200,9 +200,18 @@ async def test_no_accepted_job_lost_across_a_database_outage(
             return set(delivered) == set(jobs)
 
         await _wait_for(all_delivered, timeout=scaled(30, 120))
-        for widget_id, job_uuid in jobs.items():
-            status = await stack.client.get(f"/metrics/jobs/{job_uuid}", headers=stack.headers)
-            assert status.status_code == 200
-            assert status.json()["job"]["status"] == "delivered", (widget_id, status.json())
+
+        # A delivery whose outcome could not be written during the outage is delivered
+        # again (at least once, same webhook-id); every job ends `delivered`.
+        async def all_marked_delivered() -> bool:
+            for job_uuid in jobs.values():
+                response = await stack.client.get(
+                    f"/metrics/jobs/{job_uuid}", headers=stack.headers
+                )
+                if response.status_code != 200 or response.json()["job"]["status"] != "delivered":
+                    return False
+            return True
+
+        await _wait_for(all_marked_delivered, timeout=scaled(30, 120))
     receiver.should_exit = True
     await serving
