@@ -18,6 +18,8 @@ from tests.reliability.conftest import LONG, Stack, StackFactory, scaled
 SLUG = "instagram_business"
 FAULT_CODES = {"upstream_error", "upstream_rate_limited"}
 TIME_BUDGET = 8.0 if not LONG else 30.0
+# The budget bounds the upstream part; reading the store and rendering come on top.
+RENDER_SLACK = 3.0
 
 
 async def _timed(stack: Stack, body: dict[str, Any]) -> tuple[httpx.Response, float]:
@@ -64,7 +66,7 @@ async def test_faulty_upstream_answers_correct_or_precise_errors_within_budget(
         for _ in range(scaled(1, 6)):
             response, wall = await _timed(faulty, body)
             assert response.status_code == 200, response.text
-            assert wall <= TIME_BUDGET + 1.0, f"took {wall:.1f} s, budget {TIME_BUDGET} s"
+            assert wall <= TIME_BUDGET + RENDER_SLACK, f"took {wall:.1f} s, budget {TIME_BUDGET} s"
             answer = response.json()
             assert set(answer) == set(expected)
             for widget_id, value in answer.items():
@@ -92,7 +94,7 @@ async def test_upstream_slower_than_its_timeout_fails_widgets_within_budget(
         body = _request(s, 30)
         response, wall = await _timed(s, body)
         assert response.status_code == 200, response.text
-        assert wall <= TIME_BUDGET + 1.0, f"took {wall:.1f} s, budget {TIME_BUDGET} s"
+        assert wall <= TIME_BUDGET + RENDER_SLACK, f"took {wall:.1f} s, budget {TIME_BUDGET} s"
         codes = {v["error"]["code"] for v in response.json().values() if "error" in v}
         assert codes <= FAULT_CODES | {"data_not_available"}
         assert "upstream_error" in codes
@@ -106,7 +108,7 @@ async def test_rate_limit_storm_then_recovery(stack_factory: StackFactory) -> No
         body = _request(s, 30)
         response, wall = await _timed(s, body)
         assert response.status_code == 200
-        assert wall <= TIME_BUDGET + 1.0
+        assert wall <= TIME_BUDGET + RENDER_SLACK
         answer = response.json()
         fetched = [v for v in answer.values() if "error" in v]
         # (What only the archive holds is data_not_available here, storm or not.)
@@ -130,7 +132,7 @@ async def test_request_time_budget_caps_retries(stack_factory: StackFactory) -> 
         s.switches.rate_limit_next = 10_000
         response, wall = await _timed(s, _request(s, 30))
         assert response.status_code == 200, response.text
-        assert wall <= budget + 2.0, f"took {wall:.1f} s, budget {budget} s"
+        assert wall <= budget + RENDER_SLACK, f"took {wall:.1f} s, budget {budget} s"
         failed = {v["error"]["code"] for v in response.json().values() if "error" in v}
         assert failed & FAULT_CODES
         assert failed <= FAULT_CODES | {"data_not_available"}
