@@ -260,6 +260,8 @@ class Session:
     hits: list[Hit] = field(default_factory=list)
     items: list[ItemLine] = field(default_factory=list)
     totals: Values = field(default_factory=dict)
+    # Session- and user-scoped dimension values, filled on first use by the report engine.
+    dims: dict[str, str] | None = None
 
     @property
     def active(self) -> bool:
@@ -317,7 +319,7 @@ class PropertyData:
         currency: str = GA4_CURRENCY,
         *,
         seed: int = 4,
-        base_sessions: int = 110,
+        base_sessions: int = 60,
         cache_days: int = 800,
     ) -> None:
         self.property_id = property_id

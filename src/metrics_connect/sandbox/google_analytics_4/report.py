@@ -34,6 +34,7 @@ from metrics_connect.sandbox.google_analytics_4.schema import (
     GOOGLE_ADS_DIMENSIONS,
     METRICS,
     SEARCH_CONSOLE_DIMENSIONS,
+    session_dimensions,
 )
 
 MAX_DATE_RANGES = 4
@@ -535,6 +536,7 @@ def _day_groups(
             _DAY_GROUPS.move_to_end(cache_key)
             return cached
     getters = [DIMENSIONS[d].get for d in dims]
+    by_session = all(DIMENSIONS[d].scope in ("session", "date") for d in dims)
     groups: dict[tuple[str, ...], Acc] = {}
     for fact in _facts(data.sessions_of_day(day, now), grain):
         s, hit, item = fact[0], fact[1], fact[2]
@@ -542,7 +544,11 @@ def _day_groups(
             lambda name, s=s, hit=hit, item=item: DIMENSIONS[name].get(s, hit, item)  # type: ignore[misc]
         ):
             continue
-        key = tuple(g(s, hit, item) for g in getters)
+        if by_session:
+            values = session_dimensions(s)
+            key = tuple([values[d] for d in dims])
+        else:
+            key = tuple([g(s, hit, item) for g in getters])
         acc = groups.get(key)
         if acc is None:
             acc = groups[key] = Acc(sets=_new_sets())

@@ -121,6 +121,14 @@ _SESSION_DIMENSIONS: dict[str, tuple[str, Callable[[Session], str]]] = {
     "landingPagePlusQueryString": ("Landing page + query string", lambda s: s.landing_page),
 }
 
+
+def session_dimensions(s: Session) -> dict[str, str]:
+    """Every session-scoped dimension value of a session (computed once, then kept)."""
+    if s.dims is None:
+        s.dims = {name: fn(s) for name, (_, fn) in _SESSION_DIMENSIONS.items()}
+    return s.dims
+
+
 DIMENSIONS: dict[str, DimensionDef] = {
     name: DimensionDef(name, ui, "date" if name == "date" else "session", _s(fn))
     for name, (ui, fn) in _SESSION_DIMENSIONS.items()
