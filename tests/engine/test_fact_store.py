@@ -247,3 +247,31 @@ async def test_load_is_a_few_selects(store_and_id: tuple[FactStore, int]) -> Non
     event.remove(store.db.engine.sync_engine, "before_cursor_execute", count)
     assert fresh.version > again.version
     assert [r.values for r in fresh.rows[("daily", "-")]] == [{"clicks": 1}]
+
+
+async def test_concurrent_stores_of_the_same_days_do_not_fail(
+    store_and_id: tuple[FactStore, int],
+) -> None:
+    import asyncio
+
+    store, iid = store_and_id
+    request = FetchRequest("daily", date(2026, 3, 1), date(2026, 3, 9))
+    writers = [FactStore(store.db) for _ in range(6)]
+    await asyncio.gather(
+        *(
+            w.store(
+                iid,
+                DAILY,
+                request,
+                FetchResult(rows=[Row(date(2026, 3, d), {}, {"clicks": n}) for d in range(1, 10)]),
+                fetched_at=NOW,
+                timezone=TZ,
+            )
+            for n, w in enumerate(writers)
+        )
+    )
+    snap = await store.load(iid, day_keys=[("daily", "-")], start=date(2026, 3, 1), end=TODAY)
+    rows = snap.rows[("daily", "-")]
+    assert len(rows) == 9  # one writer's rows, never a mix of two
+    assert len({r.values["clicks"] for r in rows}) == 1
+    assert len(snap.coverage[("daily", "-")]) == 9

@@ -24,7 +24,7 @@ from datetime import date, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import and_, delete, func, insert, or_, select, tuple_
+from sqlalchemy import and_, delete, func, insert, or_, select, text, tuple_
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from metrics_connect.accounts.models import CustomerIntegration
@@ -118,6 +118,11 @@ class FactSnapshot:
     version: int = 0
 
 
+def _lock_key(integration_id: int, dataset: str, variant: str) -> int:
+    digest = hashlib.sha256(f"{integration_id}|{dataset}|{variant}".encode()).digest()
+    return int.from_bytes(digest[:8], "big", signed=True)
+
+
 def _dump(value: Any) -> str:
     return json.dumps(value, separators=(",", ":"), default=str)
 
@@ -194,6 +199,13 @@ class FactStore:
         variant = variant_key(request)
         self._version = None
         async with _write_lock(self.db), self.db.engine.begin() as conn:
+            if not self.db.is_sqlite:
+                # Writers of one (integration, dataset, variant) take turns, in every
+                # process: replacing days is a delete then an insert.
+                await conn.execute(
+                    text("SELECT pg_advisory_xact_lock(:key)"),
+                    {"key": _lock_key(integration_id, spec.name, variant)},
+                )
             tz = timezone or await self._timezone(conn, integration_id)
             today = account_today(fetched_at, tz)
             if spec.kind == "period":
