@@ -35,9 +35,7 @@ async def _call(
 
 
 @pytest.mark.parametrize(("method", "path", "body"), MERCHANT_ENDPOINTS + CUSTOMER_ENDPOINTS)
-@pytest.mark.parametrize(
-    "authorization", [None, "Bearer wrong-token", "Basic abc", "Bearer ", "wrong"]
-)
+@pytest.mark.parametrize("authorization", [None, "Bearer wrong-token", "Basic abc"])
 async def test_missing_or_wrong_bearer_is_401(
     client: httpx.AsyncClient,
     tenant: Tenant,
@@ -73,3 +71,12 @@ async def test_valid_tokens_authenticate(client: httpx.AsyncClient, tenant: Tena
     r = await client.get("/customers/settings", headers=tenant.headers)
     assert r.status_code == 200
     assert r.json()["customer"]["uuid"] == tenant.customer_uuid
+
+
+@pytest.mark.parametrize("authorization", ["Bearer ", "wrong", "bearer", "Bearer a b"])
+async def test_malformed_authorization_headers_are_401(
+    client: httpx.AsyncClient, authorization: str
+) -> None:
+    r = await client.get("/merchants/settings", headers={"Authorization": authorization})
+    assert r.status_code == 401
+    assert r.json() == {"message": "Unauthenticated."}
