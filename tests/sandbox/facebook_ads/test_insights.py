@@ -11,6 +11,7 @@ import httpx
 
 from metrics_connect.sandbox.accounts import AD_ACCOUNT_ID
 from metrics_connect.sandbox.facebook_ads.app import FacebookAdsEmulator
+from metrics_connect.sandbox.facebook_ads.entities import ADS
 from metrics_connect.sandbox.registry import SandboxNetwork
 
 RANGE = json.dumps({"since": "2025-12-01", "until": "2025-12-31"})
@@ -177,6 +178,6 @@ async def test_account_fields_and_objects(graph: httpx.AsyncClient) -> None:
     ).json()
     assert account["currency"] == "BRL" and account["timezone_name"] == "America/Sao_Paulo"
     ads = await all_rows(graph, f"/{AD_ACCOUNT_ID}/ads", fields="name,creative{url_tags}")
-    assert len(ads) == 12 and "utm_campaign=" in ads[0]["creative"]["url_tags"]
+    assert len(ads) == len(ADS) and "utm_campaign=" in ads[0]["creative"]["url_tags"]
     future = json.dumps({"since": (date(2026, 1, 16)).isoformat(), "until": "2026-01-20"})
     assert await all_rows(graph, INSIGHTS, fields="spend", time_range=future) == []

@@ -134,18 +134,12 @@ ADS: tuple[Ad, ...] = (
        "VIDEO", "https://acmecoffee.com.br/cafes?utm_source=meta&utm_medium=cpc&utm_campaign=cafes",
        _utm("trafego_site", "video_barista"),
        9_000, 1_850, 16, "ABOVE_AVERAGE", "AVERAGE", "AVERAGE"),
-    Ad("120200000000000302", "120200000000000201", "120200000000000101", "Carrossel grãos",
-       "CAROUSEL", "https://acmecoffee.com.br/cafes", _utm("trafego_site", "carrossel_graos"),
-       6_500, 1_600, 13, "AVERAGE", "AVERAGE", "BELOW_AVERAGE_35"),
     Ad("120200000000000303", "120200000000000202", "120200000000000101", "Imagem promo frete",
        "IMAGE", "https://acmecoffee.com.br/frete", _utm("trafego_site", "promo_frete"),
        4_000, 1_200, 11, "AVERAGE", "BELOW_AVERAGE_35", "AVERAGE"),
     Ad("120200000000000304", "120200000000000203", "120200000000000102", "Reels latte art",
        "VIDEO", "https://instagram.com/acmecoffee", _utm("engajamento", "reels_latte"),
        5_500, 900, 9, "ABOVE_AVERAGE", "ABOVE_AVERAGE", "UNKNOWN"),
-    Ad("120200000000000305", "120200000000000203", "120200000000000102", "Foto torra",
-       "IMAGE", "https://instagram.com/acmecoffee", _utm("engajamento", "foto_torra"),
-       3_000, 1_000, 8, "AVERAGE", "AVERAGE", "UNKNOWN"),
     Ad("120200000000000306", "120200000000000204", "120200000000000102", "Fale com a gente",
        "IMAGE", "https://m.me/acmecoffee", _utm("engajamento", "direct"),
        3_500, 1_400, 10, "AVERAGE", "ABOVE_AVERAGE", "AVERAGE"),
@@ -164,9 +158,6 @@ ADS: tuple[Ad, ...] = (
     Ad("120200000000000311", "120200000000000208", "120200000000000105", "Vídeo moagem",
        "VIDEO", "https://acmecoffee.com.br/loja", _utm("vendas_loja", "video_moagem"),
        8_000, 2_400, 12, "AVERAGE", "ABOVE_AVERAGE", "AVERAGE"),
-    Ad("120200000000000312", "120200000000000208", "120200000000000105", "Kit presente",
-       "IMAGE", "https://acmecoffee.com.br/kits", _utm("vendas_loja", "kit_presente"),
-       5_000, 2_300, 11, "AVERAGE", "AVERAGE", "BELOW_AVERAGE_35"),
 )  # fmt: skip
 
 CAMPAIGNS_BY_ID = {c.id: c for c in CAMPAIGNS}
