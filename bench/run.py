@@ -148,7 +148,10 @@ class Bench:
                     f"PostgreSQL ({args.postgres_url}) or Redis ({args.redis_url}) does not answer",
                 )
             else:
-                await self.distributed(tenant, key, template, sandbox_url)
+                try:
+                    await self.distributed(tenant, key, template, sandbox_url)
+                except Exception as exc:  # reported; the embedded figures still stand
+                    self.skip("distributed run", f"{type(exc).__name__}: {exc}"[:300])
         finally:
             self._sampling_done.set()
             sampler.join(timeout=5)
