@@ -13,6 +13,7 @@ from metrics_connect.catalog.loader import (
     DATA_DIR,
     CatalogError,
     catalogs,
+    load_catalog_file,
     parse_catalog,
 )
 from metrics_connect.connectors.instagram_business.datasets import DATASETS
@@ -106,6 +107,9 @@ def test_invalid_catalogs_are_refused(extra: str, problem: str) -> None:
 
 
 def test_every_catalog_file_is_valid() -> None:
-    files = sorted(p.stem for p in DATA_DIR.glob("*.yaml"))
-    assert "instagram_business" in files
-    assert "instagram_business" in catalogs()
+    files = sorted(DATA_DIR.glob("*.yaml"))
+    assert "instagram_business" in [p.stem for p in files]
+    for path in files:
+        loaded = load_catalog_file(path)  # raises on any problem
+        if loaded is not None:
+            assert loaded.slug in catalogs()

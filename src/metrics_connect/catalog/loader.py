@@ -18,6 +18,9 @@ import yaml
 from metrics_connect.catalog.schema import CatalogDoc, DimensionDef, FilterDef, MetricDef
 from metrics_connect.connectors.base import DatasetSpec
 from metrics_connect.connectors.registry import CONNECTORS, connector_class
+from metrics_connect.logging_setup import get_logger
+
+log = get_logger("metrics_connect.catalog")
 
 DATA_DIR = Path(__file__).parent / "data"
 AVERAGE_SUFFIX = ":average"
@@ -209,10 +212,18 @@ def load_catalog_file(path: Path) -> Catalog | None:
 
 @lru_cache(maxsize=1)
 def catalogs() -> dict[str, Catalog]:
-    """Every catalog whose connector is present, by slug (loaded once per process)."""
+    """Every valid catalog whose connector is present, by slug (loaded once per process).
+
+    An invalid catalog is logged and left out: one broken network does not stop the
+    others (tests/catalog loads every file strictly).
+    """
     found: dict[str, Catalog] = {}
     for path in sorted(DATA_DIR.glob("*.yaml")):
-        catalog = load_catalog_file(path)
+        try:
+            catalog = load_catalog_file(path)
+        except (CatalogError, yaml.YAMLError) as exc:
+            log.error("catalog_invalid", file=path.name, error=str(exc)[:2000])
+            continue
         if catalog is not None:
             found[catalog.slug] = catalog
     return found
