@@ -75,6 +75,7 @@ LEVEL_WEIGHT = {"account": 1, "campaign": 10, "adset": 30, "ad": 100}
 # Above this many expected rows a query runs as an async report run (Meta's advice for
 # large queries: synchronous ones time out or fail with "reduce the amount of data").
 ASYNC_ROWS = 3000
+SNAPSHOT_FIELDS = "amount_spent,balance,spend_cap,currency"
 
 
 def _values(value: Any) -> list[str]:
@@ -187,7 +188,7 @@ class FacebookAdsConnector(Connector):
 
     def plan_calls(self, request: FetchRequest) -> list[PlannedCall]:
         if request.dataset == "account_snapshot":
-            return [PlannedCall("GET", self.account_node, {"fields": "amount_spent,balance"})]
+            return [PlannedCall("GET", self.account_node, {"fields": SNAPSHOT_FIELDS})]
         calls = []
         for start, end in self._chunks(request):
             path, params, _ = self._query(request, start, end)
@@ -232,9 +233,7 @@ class FacebookAdsConnector(Connector):
             return await self.client.report_run(path, params)
 
     async def _account_snapshot(self, today: date) -> Row:
-        body = await self.client.get(
-            self.account_node, {"fields": "amount_spent,balance,spend_cap,currency"}
-        )
+        body = await self.client.get(self.account_node, {"fields": SNAPSHOT_FIELDS})
         # The ad account's money fields are strings in the currency's minor unit.
         values: dict[str, Scalar] = {}
         for name in ("amount_spent", "balance", "spend_cap"):
