@@ -12,15 +12,18 @@ import os
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 import httpx
 import pytest
 import uvicorn
-from sqlalchemy import create_engine, text
+from sqlalchemy import create_engine, text, update
 from sqlalchemy.engine import make_url
 
+from metrics_connect import clock
 from metrics_connect.accounts import service
+from metrics_connect.accounts.models import Merchant
 from metrics_connect.api.app import create_app
 from metrics_connect.db.engine import sync_url
 from metrics_connect.db.migrate import upgrade
@@ -62,10 +65,16 @@ StackFactory = Callable[..., AbstractAsyncContextManager[Stack]]
 @pytest.fixture
 def stack_factory(sqlite_url: str, settings_factory: Callable[..., Any]) -> StackFactory:
     @asynccontextmanager
-    async def make(database_url: str | None = None, **overrides: Any) -> AsyncIterator[Stack]:
+    async def make(
+        database_url: str | None = None, frozen_at: datetime | None = None, **overrides: Any
+    ) -> AsyncIterator[Stack]:
         # The emulator on a real loopback socket: per-call timeouts apply (an in-process
         # ASGI transport would ignore them).
         sandbox = build_sandbox(SLUG)
+        if frozen_at is not None:
+            # One instant for the network and the service: answers comparable across runs.
+            sandbox.controls.clock.set(frozen_at)
+            clock.set_clock(lambda: frozen_at)
         port = free_port()
         server = uvicorn.Server(
             uvicorn.Config(sandbox.app, host="127.0.0.1", port=port, log_level="warning")
@@ -86,6 +95,13 @@ def stack_factory(sqlite_url: str, settings_factory: Callable[..., Any]) -> Stac
             tenant = await seed_demo(
                 runtime, settings.credentials_key, {SLUG: sandbox.demo_account}
             )
+            async with runtime.db.session() as session:  # load tests, not the limiter
+                await session.execute(
+                    update(Merchant)
+                    .where(Merchant.uuid == tenant.merchant_uuid)
+                    .values(rate_limit_per_second=100_000, rate_limit_per_minute=1_000_000)
+                )
+                await session.commit()
             app = create_app(runtime=runtime)
             async with (
                 app.router.lifespan_context(app),
@@ -105,6 +121,7 @@ def stack_factory(sqlite_url: str, settings_factory: Callable[..., Any]) -> Stac
                     sandbox.demo_account.timezone,
                 )
         finally:
+            clock.set_clock(None)
             server.should_exit = True
             await serving
 

@@ -6,6 +6,7 @@ value the healthy network gives or an error with a precise code. Never a hang, n
 from __future__ import annotations
 
 import time
+from datetime import UTC, datetime
 from typing import Any
 
 import httpx
@@ -18,6 +19,8 @@ from tests.reliability.conftest import LONG, Stack, StackFactory, scaled
 SLUG = "instagram_business"
 FAULT_CODES = {"upstream_error", "upstream_rate_limited"}
 TIME_BUDGET = 8.0 if not LONG else 30.0
+# Both runs see the network at one instant (lifetime post insights grow with time).
+FROZEN_AT = datetime(2026, 11, 20, 15, 0, tzinfo=UTC)
 # The budget bounds the upstream part; reading the store and rendering come on top.
 RENDER_SLACK = 3.0
 
@@ -45,7 +48,7 @@ async def test_faulty_upstream_answers_correct_or_precise_errors_within_budget(
     healthy_db = tmp_path / "healthy.db"
     shutil.copyfile(sqlite_template, healthy_db)
     async with stack_factory(
-        f"sqlite:///{healthy_db}", request_time_budget_seconds=TIME_BUDGET
+        f"sqlite:///{healthy_db}", frozen_at=FROZEN_AT, request_time_budget_seconds=TIME_BUDGET
     ) as healthy:
         body = _request(healthy, days)
         response, _ = await _timed(healthy, body)
@@ -57,7 +60,9 @@ async def test_faulty_upstream_answers_correct_or_precise_errors_within_budget(
     assert healthy_codes <= {"data_not_available"}, healthy_codes
     assert sum("error" not in v for v in expected.values()) >= len(expected) // 2
 
-    async with stack_factory(request_time_budget_seconds=TIME_BUDGET) as faulty:
+    async with stack_factory(
+        frozen_at=FROZEN_AT, request_time_budget_seconds=TIME_BUDGET
+    ) as faulty:
         faulty.switches.server_error_ratio = 0.2
         faulty.switches.rate_limit_ratio = 0.1
         faulty.switches.latency_seconds = 0.02
