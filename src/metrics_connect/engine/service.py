@@ -13,7 +13,7 @@ from collections import OrderedDict
 from datetime import date
 from typing import Any
 
-from sqlalchemy import select, update
+from sqlalchemy import bindparam, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from metrics_connect import clock
@@ -114,15 +114,19 @@ def engine_for(runtime: Runtime) -> Engine:
     return engine
 
 
+# Built once: the statement of every request.
+_INTEGRATION_OF_CUSTOMER = select(CustomerIntegration).where(
+    CustomerIntegration.uuid == bindparam("uuid"),
+    CustomerIntegration.customer_id == bindparam("customer_id"),
+)
+
+
 async def load_request_integration(
     session: AsyncSession, customer: Customer, integration_uuid: str
 ) -> CustomerIntegration:
     """The customer's integration: 404 if not theirs, 409 {"status"} if not active."""
     integration: CustomerIntegration | None = await session.scalar(
-        select(CustomerIntegration).where(
-            CustomerIntegration.uuid == integration_uuid,
-            CustomerIntegration.customer_id == customer.id,
-        )
+        _INTEGRATION_OF_CUSTOMER, {"uuid": integration_uuid, "customer_id": customer.id}
     )
     if integration is None:
         raise ApiError(404, "Customer integration not found")
