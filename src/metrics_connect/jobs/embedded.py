@@ -62,10 +62,6 @@ class InProcessQueue:
                 # The row keeps its state; the sweeper retries once the lease expires.
                 log.exception("job_step_crashed", job=job_uuid, step=step)
 
-    @property
-    def busy(self) -> int:
-        return len(self._tasks)
-
     async def close(self, grace_seconds: float = 5.0) -> None:
         """Stop taking steps; let running ones finish for a moment, then cancel them.
 
