@@ -168,6 +168,19 @@ def rows(results: dict[str, Any]) -> list[tuple[str, str, str, str]]:
                 "",
             ),
         ]
+    cpu = results.get("cpu_per_request")
+    if cpu:
+        for name, cost in cpu.items():
+            if isinstance(cost, dict):
+                out.append(
+                    (
+                        f"CPU per request, in-process: {name}",
+                        f"{cost['cpu_ms']:.2f} ms CPU ({cost['wall_ms']:.2f} ms wall), "
+                        f"so at most {1000 / cost['cpu_ms']:.0f} req/s per core",
+                        "",
+                        "",
+                    )
+                )
     for skipped in results.get("skipped", []):
         out.append((skipped["what"], "not run", "", skipped["why"]))
     for jobs in results.get("async", []):

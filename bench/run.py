@@ -27,6 +27,7 @@ if __package__ in (None, ""):  # `python bench/run.py`: make `bench` importable
     sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from bench import report, scenarios
+from bench.cpu import cpu_per_request
 from bench.load import client
 from bench.stack import (
     REPO,
@@ -187,6 +188,8 @@ class Bench:
             self.results["throughput"].append(scenarios.as_json(run))
         self.stop("embedded", api)
         self.processes.remove(("embedded", api))
+        print("   CPU per request, in-process...", flush=True)
+        self.results["cpu_per_request"] = await cpu_per_request(50 if args.quick else 300)
         if args.skip_async:
             self.skip("async delivery", "--skip-async")
         else:
