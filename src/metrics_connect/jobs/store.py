@@ -156,7 +156,10 @@ async def claim(db: Database, job_uuid: str, owner: str, lease_seconds: float) -
         await session.commit()
         if result.rowcount != 1:  # type: ignore[attr-defined]
             return None
-    return await load_job(db, job_uuid)
+        job: Job | None = await session.scalar(
+            select(Job).options(selectinload(Job.attempts)).where(Job.uuid == job_uuid)
+        )
+        return job
 
 
 async def extend_lease(db: Database, job_uuid: str, owner: str, lease_seconds: float) -> bool:
