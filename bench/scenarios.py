@@ -21,7 +21,7 @@ from typing import Any
 
 import httpx
 
-from bench.load import LoadResult, closed_loop, sequential
+from bench.load import LoadResult, raw_closed_loop, sequential
 from bench.stack import BenchTenant
 from bench.widgets import dashboard_request, seed_request
 
@@ -230,16 +230,19 @@ async def throughput(
     # Warm the engine's store for this request (and every API process's caches).
     for _ in range(api_processes * 4):
         (await api.post("/metrics/get-data", json=body, headers=tenant.headers)).raise_for_status()
-    seed = await closed_loop(
-        api,
+    base_url = str(api.base_url)
+    seed = await raw_closed_loop(
+        base_url,
         "POST",
         "/metrics/get-data",
         concurrency=concurrency,
         duration=seconds,
-        json=body,
+        json_body=body,
         headers=tenant.headers,
     )
-    healthz = await closed_loop(api, "GET", "/healthz", concurrency=concurrency, duration=seconds)
+    healthz = await raw_closed_loop(
+        base_url, "GET", "/healthz", concurrency=concurrency, duration=seconds
+    )
     return ThroughputResult(mode, api_processes, concurrency, seconds, seed, healthz)
 
 

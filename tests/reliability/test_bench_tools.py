@@ -104,3 +104,58 @@ async def test_closed_loop_is_bounded_and_counts_errors() -> None:
 def test_peak_rss_reads_this_process() -> None:
     peak = peak_rss_mb(os.getpid())
     assert peak is not None and peak > 10
+
+
+async def test_raw_load_loop_speaks_http_over_loopback() -> None:
+    import asyncio
+
+    import uvicorn
+    from bench.load import raw_closed_loop
+
+    from tests.reliability.gate import free_port
+
+    seen: list[bytes] = []
+
+    async def endpoint(request: Request) -> JSONResponse:
+        seen.append(await request.body())
+        ok = request.headers.get("x-token") == "t"
+        return JSONResponse({"ok": ok}, status_code=200 if ok else 401)
+
+    port = free_port()
+    server = uvicorn.Server(
+        uvicorn.Config(
+            Starlette(routes=[Route("/x", endpoint, methods=["POST"])]),
+            host="127.0.0.1",
+            port=port,
+            log_level="warning",
+        )
+    )
+    serving = asyncio.create_task(server.serve())
+    while not server.started:
+        await asyncio.sleep(0.02)
+    try:
+        good = await raw_closed_loop(
+            f"http://127.0.0.1:{port}",
+            "POST",
+            "/x",
+            concurrency=3,
+            duration=0.3,
+            headers={"x-token": "t"},
+            json_body={"a": 1},
+        )
+        bad = await raw_closed_loop(
+            f"http://127.0.0.1:{port}",
+            "POST",
+            "/x",
+            concurrency=2,
+            duration=0.2,
+            json_body={"a": 1},
+        )
+    finally:
+        server.should_exit = True
+        await serving
+    assert good.requests > 10 and good.errors == 0 and good.statuses == {"200": good.requests}
+    assert bad.errors == bad.requests > 0 and set(bad.statuses) == {"401"}
+    assert set(seen) == {b'{"a": 1}'}
+    with pytest.raises(ValueError):
+        await raw_closed_loop("http://10.0.0.1:80", "GET", "/", concurrency=1, duration=0.1)
