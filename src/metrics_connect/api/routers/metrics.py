@@ -8,9 +8,13 @@ from fastapi import APIRouter, Depends, Query
 
 from metrics_connect.api.deps import BillableCustomerDep, RuntimeDep, SessionDep
 from metrics_connect.api.schemas.metrics import GetDataRequest, apply_request_limits
+from metrics_connect.catalog.loader import catalogs
 from metrics_connect.engine.service import load_request_integration, run_get_data
 
 router = APIRouter(tags=["metrics"], dependencies=[Depends(apply_request_limits)])
+
+# Every catalog is loaded and validated once, when the app is built, not on a request.
+catalogs()
 
 
 @router.post("/metrics/get-data")
