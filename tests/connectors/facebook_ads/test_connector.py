@@ -156,3 +156,18 @@ async def test_today_is_incomplete_and_account_info(connector: FacebookAdsConnec
         values["spend_cap"] - values["amount_spent"] - values["balance"],
         2,  # type: ignore[operator]
     )
+
+
+def test_daily_requests_are_chunked_with_daily_increments(
+    connector: FacebookAdsConnector,
+) -> None:
+    calls = connector.plan_calls(
+        FetchRequest("insights_daily", date(2025, 9, 1), date(2025, 11, 9))
+    )
+    assert len(calls) == 3  # 31 + 31 + 8 days
+    assert {c.params["time_increment"] for c in calls} == {"1"}
+    assert '"until": "2025-11-09"' in calls[-1].params["time_range"]
+    period = connector.plan_calls(
+        FetchRequest("insights_period", date(2025, 9, 1), date(2025, 11, 9))
+    )
+    assert len(period) == 1 and period[0].params["time_increment"] == "all_days"

@@ -8,6 +8,7 @@ from datetime import date, timedelta
 from typing import Any
 
 import httpx
+import pytest
 
 from metrics_connect.sandbox.accounts import AD_ACCOUNT_ID
 from metrics_connect.sandbox.facebook_ads.app import FacebookAdsEmulator
@@ -181,3 +182,31 @@ async def test_account_fields_and_objects(graph: httpx.AsyncClient) -> None:
     assert len(ads) == len(ADS) and "utm_campaign=" in ads[0]["creative"]["url_tags"]
     future = json.dumps({"since": (date(2026, 1, 16)).isoformat(), "until": "2026-01-20"})
     assert await all_rows(graph, INSIGHTS, fields="spend", time_range=future) == []
+
+
+async def test_presets_monthly_increments_and_attribution_windows(
+    graph: httpx.AsyncClient, emulator: FacebookAdsEmulator
+) -> None:
+    months = await all_rows(
+        graph,
+        INSIGHTS,
+        fields="spend",
+        time_range=json.dumps({"since": "2025-10-15", "until": "2025-12-31"}),
+        time_increment="monthly",
+    )
+    assert [(m["date_start"], m["date_stop"]) for m in months] == [
+        ("2025-10-15", "2025-10-31"),
+        ("2025-11-01", "2025-11-30"),
+        ("2025-12-01", "2025-12-31"),
+    ]
+    (week,) = await all_rows(graph, INSIGHTS, fields="spend", date_preset="last_7d")
+    assert (week["date_start"], week["date_stop"]) == ("2026-01-08", "2026-01-14")
+    (row,) = await all_rows(
+        graph,
+        INSIGHTS,
+        fields="actions",
+        time_range=RANGE,
+        action_attribution_windows=json.dumps(["7d_click", "1d_view"]),
+    )
+    link = next(a for a in row["actions"] if a["action_type"] == "link_click")
+    assert int(link["7d_click"]) + int(link["1d_view"]) == pytest.approx(int(link["value"]), abs=1)
