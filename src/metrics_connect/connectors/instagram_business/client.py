@@ -149,7 +149,10 @@ class GraphClient:
         except UpstreamError as exc:
             if not is_retryable(exc):
                 raise
-            # Budget spent: the items still failing keep their last error.
+            # Budget spent: the items still failing keep their last error; those the
+            # batch never answered (the whole POST failed every time) get its error.
+            for index in pending:
+                out.setdefault(index, exc)
         return [out[i] for i in range(len(chunk))]
 
     async def _batch_once(self, items: list[BatchItem]) -> list[dict[str, Any] | UpstreamError]:
