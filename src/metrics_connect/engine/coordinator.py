@@ -10,11 +10,14 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import hashlib
 import time
 from collections.abc import Awaitable, Callable
 from datetime import datetime
 from typing import Any
+
+from redis.exceptions import RedisError
 
 from metrics_connect import clock
 from metrics_connect.connectors.base import (
@@ -154,10 +157,22 @@ class FetchCoordinator:
         redis = self._client()
         name = "metrics-connect:fetch:" + hashlib.sha256(repr(key).encode()).hexdigest()
         lock = redis.lock(name, timeout=LOCK_TIMEOUT_SECONDS, blocking_timeout=LOCK_TIMEOUT_SECONDS)
-        async with lock:
-            if await self._stored_since(key, read_at_wall):
+        try:
+            acquired = await lock.acquire()
+        except RedisError as exc:
+            # Redis unreachable: fetch without the cross-process lock (at worst two
+            # processes fetch the same chunk) rather than fail the request.
+            log.warning("fetch_lock_unavailable", error=type(exc).__name__)
+            await work()
+            return
+        try:
+            if acquired and await self._stored_since(key, read_at_wall):
                 return
             await work()
+        finally:
+            if acquired:
+                with contextlib.suppress(RedisError):  # expired, or Redis went away
+                    await lock.release()
 
     def _client(self) -> Any:
         if self._redis is None:
