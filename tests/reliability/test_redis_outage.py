@@ -122,3 +122,23 @@ async def test_metrics_answer_with_redis_down(stack_factory: StackFactory) -> No
         assert response.status_code == 200, response.text
         failed = {v["error"]["code"] for v in response.json().values() if "error" in v}
         assert failed <= {"data_not_available"}, failed
+
+
+async def test_async_jobs_accepted_with_the_broker_down(stack_factory: StackFactory) -> None:
+    # The job row is the truth: with the Redis broker unreachable the job is still
+    # accepted and kept `queued`; the sweeper dispatches it once the broker answers.
+    async with stack_factory(
+        broker_url=f"redis://127.0.0.1:{free_port()}/0", webhook_allowlist="127.0.0.1"
+    ) as stack:
+        today = account_today(clock.now(), stack.timezone)
+        body = dashboard_request(stack.integration, today, days=7)
+        body["metrics_webhook_url"] = "http://127.0.0.1:9/hook"
+        response = await stack.client.post(
+            "/metrics/get-data-async", json=body, headers=stack.headers
+        )
+        assert response.status_code == 200, response.text
+        job = response.json()["job"]
+        assert job["status"] == "queued"
+        status = await stack.client.get(f"/metrics/jobs/{job['uuid']}", headers=stack.headers)
+        assert status.status_code == 200
+        assert status.json()["job"]["status"] == "queued"
