@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from fastapi import APIRouter, Depends, Query
+from fastapi.responses import JSONResponse
 
 from metrics_connect.api.deps import BillableCustomerDep, RuntimeDep, SessionDep
 from metrics_connect.api.schemas.metrics import GetDataRequest, apply_request_limits
@@ -17,15 +18,18 @@ router = APIRouter(tags=["metrics"], dependencies=[Depends(apply_request_limits)
 catalogs()
 
 
-@router.post("/metrics/get-data")
+@router.post("/metrics/get-data", response_model=dict[str, Any])
 async def get_data(
     body: GetDataRequest,
     customer: BillableCustomerDep,
     session: SessionDep,
     runtime: RuntimeDep,
     explain: bool = Query(default=False, description="Answer the plan, call no network."),
-) -> dict[str, Any]:
+) -> JSONResponse:
     integration = await load_request_integration(session, customer, body.customer_integration)
     # The engine opens its own connections; this request's session is done with.
     await session.close()
-    return await run_get_data(runtime, integration, body, explain=explain)
+    answer = await run_get_data(runtime, integration, body, explain=explain)
+    # The answer is plain JSON already: encoded once, without a second pass through the
+    # response model (that pass was a third of a warm 87-widget request's CPU).
+    return JSONResponse(answer)
