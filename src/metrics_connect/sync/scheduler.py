@@ -18,13 +18,17 @@ from metrics_connect.sync.service import sync_all
 log = logging.getLogger("metrics_connect.sync")
 
 SERVICE_KEY = "sync_scheduler"
+STOP_KEY = "sync_scheduler_stop"
 # Never loop faster than this, whatever a run asks for.
 MIN_PAUSE_SECONDS = 5.0
+# On shutdown a running round may finish this long before it is cancelled: cancelling a
+# database driver mid-query can leave its connection (and the pool's dispose) hanging.
+STOP_GRACE_SECONDS = 10.0
 
 
-async def run_forever(runtime: Runtime) -> None:
+async def run_forever(runtime: Runtime, stopping: asyncio.Event) -> None:
     interval = float(runtime.settings.sync_interval_seconds)
-    while True:
+    while not stopping.is_set():
         pause = interval
         try:
             outcomes = await sync_all(runtime)
@@ -33,18 +37,27 @@ async def run_forever(runtime: Runtime) -> None:
                 pause = min(pause, (min(due) - clock.now()).total_seconds())
         except Exception:
             log.exception("sync round crashed")
-        await asyncio.sleep(max(MIN_PAUSE_SECONDS, pause))
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(stopping.wait(), max(MIN_PAUSE_SECONDS, pause))
 
 
 async def _start(runtime: Runtime) -> None:
     if not runtime.settings.sync_enabled or SERVICE_KEY in runtime.services:
         return
-    runtime.services[SERVICE_KEY] = asyncio.create_task(run_forever(runtime), name="sync")
+    stopping = asyncio.Event()
+    runtime.services[STOP_KEY] = stopping
+    runtime.services[SERVICE_KEY] = asyncio.create_task(run_forever(runtime, stopping), name="sync")
 
 
 async def _stop(runtime: Runtime) -> None:
     task = runtime.services.pop(SERVICE_KEY, None)
-    if isinstance(task, asyncio.Task):
+    stopping = runtime.services.pop(STOP_KEY, None)
+    if not isinstance(task, asyncio.Task):
+        return
+    if isinstance(stopping, asyncio.Event):
+        stopping.set()
+    done, _ = await asyncio.wait({task}, timeout=STOP_GRACE_SECONDS)
+    if not done:
         task.cancel()
         with contextlib.suppress(asyncio.CancelledError):
             await task
