@@ -86,7 +86,7 @@ class Bench:
         self.processes: list[tuple[str, ServiceProcess]] = []
         self._sampling_done = threading.Event()
         self.results: dict[str, Any] = {
-            "command": "bench/run.py " + shlex.join(sys.argv[1:]),
+            "command": ("bench/run.py " + shlex.join(sys.argv[1:])).strip(),
             "latency_ms": args.latency_ms,
             "machine": report.machine(),
             "throughput": [],
