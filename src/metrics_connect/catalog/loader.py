@@ -126,8 +126,6 @@ def validate(doc: CatalogDoc, datasets: dict[str, DatasetSpec]) -> list[str]:
                 )
             if source.aggregation == "period" and spec.kind != "period":
                 problems.append(f"{where}.sources.{i}: `period` needs a period dataset")
-            if source.aggregation == "attribute" and spec.kind != "objects":
-                problems.append(f"{where}.sources.{i}: `attribute` needs an objects dataset")
             if source.aggregation == "count" and spec.kind != "objects" and not source.field:
                 problems.append(f"{where}.sources.{i}: `count` without field needs objects")
             for name_ in source.fetch_breakdowns:
