@@ -25,7 +25,7 @@ from metrics_connect.engine.aggregate import (
     empty_value,
     ratio_value,
 )
-from metrics_connect.engine.model import GroupDim, MetricNode, ResolvedWidget
+from metrics_connect.engine.model import GroupDim, MetricNode, ResolvedWidget, WidgetError
 
 TOTAL_LABEL = "Total"
 ITEM_LABEL_LENGTH = 80
@@ -107,6 +107,10 @@ class _Table:
                 return (0, -value if descending else value)
 
             return sorted(ordered, key=by_metric)
+        by_group = self._group_sort()
+        if by_group is not None:
+            index, descending = by_group
+            return sorted(ordered, key=lambda k: _natural(k[index]), reverse=descending)
         if self.groups and self.groups[0].kind in ("date", "hour"):
             return sorted(ordered, key=lambda k: _natural(k[0]))
         if self.columns:
@@ -122,6 +126,15 @@ class _Table:
             if name in names:
                 return names.index(name), descending
         return None, False
+
+    def _group_sort(self) -> tuple[int, bool] | None:
+        """`sort` naming one of the widget's dimensions ("userAgeBracket"): by its values."""
+        names = [g.name for g in self.groups]
+        for raw in self.widget.sort:
+            name = raw.lstrip("-+")
+            if name in names:
+                return names.index(name), raw.startswith("-")
+        return None
 
     def label(self, group: GroupDim, value: str) -> str:
         if group.kind == "item":
@@ -205,18 +218,16 @@ def _datatable(
 
 
 def _column_total(node: MetricNode, agg: Aggregator) -> Value:
-    """A Total cell: the metric over all rows; ratios from totals; unique counts: null."""
-    if not _totalable(node):
+    """A Total cell: the metric over all rows; ratios from totals; unique counts: the
+    network's figure for the whole period when the catalog has a source for it, else null."""
+    if node.total is not None:
+        try:
+            return agg.total(node.total)
+        except WidgetError:
+            return None
+    if not node.totalable:
         return None
     return agg.total(node)
-
-
-def _totalable(node: MetricNode) -> bool:
-    if node.source is not None:
-        return node.source.aggregation not in ("period", "attribute") or not node.source.groups
-    if node.ratio is not None:
-        return all(_totalable(p) for p in node.ratio)
-    return all(_totalable(p) for p in node.sum_of)
 
 
 def _pipeline(widget: ResolvedWidget, agg: Aggregator) -> dict[str, Any]:

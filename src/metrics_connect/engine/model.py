@@ -89,9 +89,14 @@ class MetricNode:
     average: bool = False
     # A ratio part that cannot split by the widget's dimensions: its total serves each row.
     whole: bool = False
+    # The same metric without the widget's groups: a table's Total cell for metrics whose
+    # rows cannot be totalled (period-unique counts), from the network's whole-period figure.
+    total: MetricNode | None = None
 
     def sources(self) -> list[SourcePlan]:
         found: list[SourcePlan] = []
+        if self.total is not None:
+            found += self.total.sources()
         if self.source is not None:
             found.append(self.source)
         if self.ratio is not None:
@@ -99,6 +104,15 @@ class MetricNode:
         for part in self.sum_of:
             found += part.sources()
         return found
+
+    @property
+    def totalable(self) -> bool:
+        """Whether a Total cell can aggregate its rows (not period-unique counts by group)."""
+        if self.source is not None:
+            return self.source.aggregation not in ("period", "attribute") or not self.source.groups
+        if self.ratio is not None:
+            return all(p.totalable for p in self.ratio)
+        return all(p.totalable for p in self.sum_of)
 
     @property
     def additive(self) -> bool:

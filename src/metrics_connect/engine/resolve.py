@@ -9,6 +9,7 @@ pipeline_v1, iconsList_v1) do not group, so their sources fetch no breakdown at 
 from __future__ import annotations
 
 import re
+from dataclasses import replace
 from typing import Any
 
 from metrics_connect.api.schemas.metrics import FilterObject, WidgetIn
@@ -25,6 +26,7 @@ from metrics_connect.engine.model import (
 
 FIGURE_COMPONENTS = frozenset({"number_v1", "pipeline_v1", "iconsList_v1"})
 PRESENTATIONAL = frozenset({"wysiwyg_v1"})
+TOTAL_ROW_COMPONENTS = frozenset({"datatable_v1", "datagrid_v1"})
 _FILTER_TEXT = re.compile(r"^\s*([^=!<>~]+?)\s*(==|!=|=@|!@|>=|<=|>|<|=)\s*(.*?)\s*$")
 _TEXT_OPERATORS = {
     "==": "EQUAL",
@@ -222,6 +224,18 @@ def _as_whole(node: MetricNode) -> MetricNode:
     )
 
 
+def _with_whole_total(context: _Context, name: str, node: MetricNode) -> MetricNode:
+    """A metric whose rows cannot be totalled (users by country) gets its Total from the
+    same metric resolved without the widget's groups: the whole period's own figure."""
+    if node.totalable:
+        return node
+    try:
+        whole = context.node(name, [])
+    except WidgetError:
+        return node
+    return replace(node, total=whole) if whole.totalable else node
+
+
 def reference_prefixes(catalog: Catalog) -> set[str]:
     return {key.partition(":")[0] for key in catalog.doc.widgets if ":" in key}
 
@@ -348,4 +362,6 @@ def _resolve_into(catalog: Catalog, widget: WidgetIn, resolved: ResolvedWidget) 
                 sum_of=node.sum_of,
                 average=True,
             )
+        elif groups and item is None and resolved.component in TOTAL_ROW_COMPONENTS:
+            node = _with_whole_total(context, base, node)
         resolved.metrics.append(node)

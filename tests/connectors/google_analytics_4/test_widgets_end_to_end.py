@@ -240,3 +240,30 @@ async def test_conversion_tables_list_key_events_with_their_users(ga4: Ga4Connec
         assert conversions == sum(h.values["keyEvents"] for _, h in hits)
         assert users == len({s.user.user_id for s, _ in hits})
         assert value == pytest.approx(sum(h.values.get("eventValue", 0) for _, h in hits), abs=0.01)
+
+
+async def test_table_totals_of_unique_users_are_the_whole_period_figure(ga4: Ga4Connected) -> None:
+    result = await ga4.get_data(
+        [widget("google_analytics_4:countries"), widget("google_analytics_4:top_events")],
+        comparison=False,
+    )
+    sessions = ga4.sessions()
+    countries = result["google_analytics_4:countries"]["values"]
+    assert countries[-1][0] == "Total"
+    # Users of the whole period, once each: less than the sum of the rows' users.
+    assert countries[-1][2] == len({s.user.user_id for s in sessions if s.active})
+    assert countries[-1][1] == sum(1 for s in sessions if s.engaged)
+    events = result["google_analytics_4:top_events"]["values"]
+    total_users = len({s.user.user_id for s in sessions})
+    assert events[-1][0] == "Total" and events[-1][2] == total_users
+    assert sum(row[2] for row in events[:-1]) > total_users
+    # eventCountPerUser's Total: all events over the period's active users.
+    all_events = sum(s.value("eventCount") for s in sessions)
+    active = len({s.user.user_id for s in sessions if s.active})
+    assert events[-1][3] == pytest.approx(all_events / active, abs=1e-3)
+
+
+async def test_a_sort_naming_a_dimension_orders_by_its_values(ga4: Ga4Connected) -> None:
+    result = await ga4.get_data([widget("google_analytics_4:age")], comparison=False)
+    labels = result["google_analytics_4:age"]["labels"]
+    assert labels == ["18-24", "25-34", "35-44", "45-54", "55-64", "65+", "unknown"]
