@@ -6,7 +6,7 @@ from metrics_connect.accounts.models import (  # noqa: F401
     IntegrationSession,
     Merchant,
 )
-from metrics_connect.jobs.models import Job, JobAttempt  # noqa: F401
-from metrics_connect.engine.tables import fact_coverage, fact_rows  # noqa: F401
 from metrics_connect.connect.models import OAuthGrant, OAuthState  # noqa: F401
+from metrics_connect.engine.tables import fact_coverage, fact_rows  # noqa: F401
+from metrics_connect.jobs.models import Job, JobAttempt  # noqa: F401
 from metrics_connect.sync.models import SyncState  # noqa: F401
