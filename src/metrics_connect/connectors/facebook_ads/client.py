@@ -16,24 +16,14 @@ from typing import Any, TypeVar
 from urllib.parse import parse_qsl, urlsplit
 
 import httpx
-from tenacity import (
-    AsyncRetrying,
-    RetryCallState,
-    retry_if_exception,
-    stop_after_delay,
-    stop_any,
-    wait_random_exponential,
-)
-from tenacity.stop import stop_base
 
 from metrics_connect.connectors.base import (
     ConnectorContext,
     IntegrationExpired,
-    UpstreamError,
-    UpstreamRateLimited,
     UpstreamTransient,
 )
 from metrics_connect.connectors.facebook_ads.errors import classify, is_retryable, parse_failure
+from metrics_connect.connectors.retry import retry_within_budget
 
 log = logging.getLogger("metrics_connect.connectors.facebook_ads")
 
@@ -132,36 +122,4 @@ class MarketingClient:
         raise classify(failure, response.headers)
 
     async def _retrying(self, call: Callable[[], Awaitable[T]]) -> T:
-        deadline = time.monotonic() + self.budget
-
-        def wait(state: RetryCallState) -> float:
-            delay = float(wait_random_exponential(multiplier=0.25, max=8.0)(state))
-            error = state.outcome.exception() if state.outcome else None
-            if isinstance(error, UpstreamRateLimited) and error.retry_after:
-                delay = max(delay, error.retry_after)
-            return max(0.0, min(delay, deadline - time.monotonic()))
-
-        retrying = AsyncRetrying(
-            retry=retry_if_exception(is_retryable),
-            wait=wait,
-            stop=stop_any(stop_after_delay(self.budget), _StopPastDeadline(deadline)),
-            reraise=True,
-        )
-        async for attempt in retrying:
-            with attempt:
-                return await call()
-        raise UpstreamError("retries exhausted")  # pragma: no cover
-
-
-class _StopPastDeadline(stop_base):
-    """Give up now when Meta's own wait estimate would overrun the budget."""
-
-    def __init__(self, deadline: float) -> None:
-        self.deadline = deadline
-
-    def __call__(self, retry_state: RetryCallState) -> bool:
-        error = retry_state.outcome.exception() if retry_state.outcome else None
-        remaining = self.deadline - time.monotonic()
-        if isinstance(error, UpstreamRateLimited) and error.retry_after:
-            return error.retry_after > remaining
-        return remaining <= 0
+        return await retry_within_budget(call, self.budget, is_retryable)

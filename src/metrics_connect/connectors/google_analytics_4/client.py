@@ -11,13 +11,11 @@ expired. The token never reaches the logs.
 from __future__ import annotations
 
 import logging
-import time
 from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
 import httpx
-from tenacity import AsyncRetrying, retry_if_exception, stop_after_delay, wait_random_exponential
 
 from metrics_connect import clock
 from metrics_connect.connectors.base import (
@@ -30,6 +28,7 @@ from metrics_connect.connectors.google_analytics_4.errors import (
     is_retryable,
     parse_failure,
 )
+from metrics_connect.connectors.retry import retry_within_budget
 
 log = logging.getLogger("metrics_connect.connectors.google_analytics_4")
 
@@ -72,22 +71,9 @@ class DataApiClient:
                 return rows, first
 
     async def run_report(self, body: dict[str, Any]) -> dict[str, Any]:
-        deadline = time.monotonic() + self.budget
-
-        def wait(state: Any) -> float:
-            delay = float(wait_random_exponential(multiplier=0.25, max=8.0)(state))
-            return max(0.0, min(delay, deadline - time.monotonic()))
-
-        retrying = AsyncRetrying(
-            stop=stop_after_delay(self.budget),
-            wait=wait,
-            retry=retry_if_exception(is_retryable),
-            reraise=True,
+        return await retry_within_budget(
+            lambda: self._with_refresh(body), self.budget, is_retryable
         )
-        async for attempt in retrying:
-            with attempt:
-                return await self._with_refresh(body)
-        raise AssertionError("unreachable")  # pragma: no cover
 
     async def _with_refresh(self, body: dict[str, Any]) -> dict[str, Any]:
         try:

@@ -11,28 +11,17 @@ import asyncio
 import json
 import logging
 import random
-import time
 from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any, TypeVar
 from urllib.parse import parse_qsl, urlencode, urlsplit
 
 import httpx
-from tenacity import (
-    AsyncRetrying,
-    RetryCallState,
-    retry_if_exception,
-    stop_after_delay,
-    stop_any,
-    wait_random_exponential,
-)
-from tenacity.stop import stop_base
 
 from metrics_connect.connectors.base import (
     ConnectorContext,
     IntegrationExpired,
     UpstreamError,
-    UpstreamRateLimited,
     UpstreamTransient,
 )
 from metrics_connect.connectors.instagram_business.errors import (
@@ -42,6 +31,7 @@ from metrics_connect.connectors.instagram_business.errors import (
     max_usage_percent,
     parse_failure,
 )
+from metrics_connect.connectors.retry import retry_within_budget
 
 log = logging.getLogger("metrics_connect.connectors.instagram_business")
 
@@ -239,42 +229,7 @@ class GraphClient:
         )
 
     async def _retrying(self, endpoint: str, call: Callable[[], Awaitable[T]]) -> T:
-        deadline = time.monotonic() + self.budget
-
-        def wait(state: RetryCallState) -> float:
-            # Full jitter, but never sooner than Meta's own estimate when it gives one,
-            # and never past the budget.
-            delay = float(wait_random_exponential(multiplier=0.25, max=8.0)(state))
-            error = state.outcome.exception() if state.outcome else None
-            if isinstance(error, UpstreamRateLimited) and error.retry_after:
-                delay = max(delay, error.retry_after)
-            return max(0.0, min(delay, deadline - time.monotonic()))
-
-        retrying = AsyncRetrying(
-            retry=retry_if_exception(is_retryable),
-            wait=wait,
-            stop=stop_any(stop_after_delay(self.budget), _StopPastDeadline(deadline)),
-            reraise=True,
-        )
-        async for attempt in retrying:
-            with attempt:
-                return await call()
-        raise AssertionError("unreachable")  # pragma: no cover
-
-
-class _StopPastDeadline(stop_base):
-    """Give up now when Meta's own wait estimate would overrun the budget."""
-
-    def __init__(self, deadline: float) -> None:
-        self.deadline = deadline
-
-    def __call__(self, retry_state: RetryCallState) -> bool:
-        outcome = retry_state.outcome
-        error = outcome.exception() if outcome else None
-        remaining = self.deadline - time.monotonic()
-        if isinstance(error, UpstreamRateLimited) and error.retry_after:
-            return error.retry_after > remaining
-        return remaining <= 0
+        return await retry_within_budget(call, self.budget, is_retryable)
 
 
 def _is_error_body(body: Any) -> bool:
