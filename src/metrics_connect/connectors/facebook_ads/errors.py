@@ -27,6 +27,7 @@ from metrics_connect.connectors.base import (
     UpstreamRateLimited,
     UpstreamTransient,
 )
+from metrics_connect.connectors.retry import is_retryable  # noqa: F401  (re-exported)
 
 RATE_LIMIT_CODES = frozenset({4, 17, 32, 613, *range(80000, 80015)})
 TRANSIENT_CODES = frozenset({1, 2})
@@ -95,7 +96,3 @@ def classify(failure: GraphFailure, headers: Mapping[str, str]) -> UpstreamError
     if code in TRANSIENT_CODES or failure.status >= 500 or failure.transient:
         return UpstreamTransient(text, upstream_code=code or failure.status)
     return UpstreamError(text, upstream_code=code or failure.status)
-
-
-def is_retryable(error: BaseException) -> bool:
-    return isinstance(error, UpstreamRateLimited | UpstreamTransient)

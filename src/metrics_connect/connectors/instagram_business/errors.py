@@ -25,6 +25,7 @@ from metrics_connect.connectors.base import (
     UpstreamRateLimited,
     UpstreamTransient,
 )
+from metrics_connect.connectors.retry import is_retryable  # noqa: F401  (re-exported)
 
 RATE_LIMIT_CODES = frozenset({4, 17, 32, 613, 80002})
 TRANSIENT_CODES = frozenset({1, 2})
@@ -133,8 +134,3 @@ def classify(failure: GraphFailure, headers: Mapping[str, str] | None = None) ->
     if failure.status == 401 and code is None:
         return IntegrationExpired(message, upstream_code=failure.status)
     return UpstreamError(message, upstream_code=upstream_code)
-
-
-def is_retryable(error: BaseException) -> bool:
-    """Rate limits and transient failures are retried within the budget; nothing else."""
-    return isinstance(error, UpstreamRateLimited | UpstreamTransient)
