@@ -11,6 +11,7 @@ from a copy, so the first metrics request is cold.
 from __future__ import annotations
 
 import asyncio
+import fcntl
 import os
 import shutil
 import signal
@@ -72,7 +73,15 @@ def credentials_key() -> str:
 
 
 async def prepare_database(database_url: str, key: str) -> BenchTenant:
-    """Migrate, seed the demo tenant, replay the Instagram archive (incremental)."""
+    """Migrate, seed the demo tenant, replay the Instagram archive (incremental).
+    Two benchmark runs at once wait for each other here rather than both writing it."""
+    WORK_DIR.mkdir(parents=True, exist_ok=True)
+    with (WORK_DIR / "prepare.lock").open("w") as lock:
+        await asyncio.to_thread(fcntl.flock, lock, fcntl.LOCK_EX)
+        return await _prepare_database(database_url, key)
+
+
+async def _prepare_database(database_url: str, key: str) -> BenchTenant:
     from metrics_connect.sync.instagram_business.demo import prepare_demo
 
     upgrade(database_url)
