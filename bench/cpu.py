@@ -5,9 +5,11 @@ in-process client's own work (a fraction of a millisecond per request)."""
 
 from __future__ import annotations
 
+import os
 import shutil
 import time
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -21,9 +23,10 @@ from metrics_connect.demo.seed import derived_token
 from metrics_connect.settings import Settings
 
 
-async def cpu_per_request(count: int) -> dict[str, Any]:
-    copy = WORK_DIR / "cpu.db"
-    shutil.copyfile(WORK_DIR / "run-embedded.db", copy)
+async def cpu_per_request(count: int, source: Path | None = None) -> dict[str, Any]:
+    """`source`: a warm database (default: the last embedded run's)."""
+    copy = WORK_DIR / f"cpu-{os.getpid()}.db"
+    shutil.copyfile(source or WORK_DIR / "run-embedded.db", copy)
     key = credentials_key()
     app = create_app(
         settings=Settings(
@@ -68,4 +71,6 @@ async def cpu_per_request(count: int) -> dict[str, Any]:
                     "cpu_ms": (time.process_time() - cpu) / count * 1000,
                     "wall_ms": (time.perf_counter() - wall) / count * 1000,
                 }
+    for suffix in ("", "-wal", "-shm"):
+        Path(f"{copy}{suffix}").unlink(missing_ok=True)
     return out

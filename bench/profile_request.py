@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import os
 import shutil
 import sys
 from datetime import UTC, datetime
@@ -40,7 +41,7 @@ async def main(which: str, repeat: int, cold: bool, latency_ms: float) -> None:
     source = WORK_DIR / ("template.db" if cold else "run-embedded.db")
     if not source.exists():
         raise SystemExit(f"run bench/run.py first (it leaves {source})")
-    copy = WORK_DIR / "profile.db"
+    copy = WORK_DIR / f"profile-{os.getpid()}.db"
     shutil.copyfile(source, copy)
     key = credentials_key()
     url = f"sqlite:///{copy}"

@@ -124,9 +124,12 @@ def sqlite_copy(template: Path, name: str) -> str:
         conn.execute(text("PRAGMA wal_checkpoint(TRUNCATE)"))
     engine.dispose()
     target = WORK_DIR / name
-    for suffix in ("", "-wal", "-shm"):
+    for suffix in ("-wal", "-shm"):
         Path(f"{target}{suffix}").unlink(missing_ok=True)
-    shutil.copyfile(template, target)
+    # Through a private name, so that a concurrent run never sees half a file.
+    partial = WORK_DIR / f".{name}.{os.getpid()}"
+    shutil.copyfile(template, partial)
+    os.replace(partial, target)
     return f"sqlite:///{target}"
 
 
