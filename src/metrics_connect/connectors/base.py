@@ -45,6 +45,10 @@ class DatasetSpec:
     # come only from the archive that the sync part keeps.
     live_days: int | None = None
     description: str = ""
+    # Objects datasets fetched by listing (posts): (dataset, field) of a daily snapshot
+    # that counts them all time, e.g. ("followers_snapshot", "media_count"). Lets
+    # ?explain=true estimate the list pages and batches before listing.
+    counted_by: tuple[str, str] | None = None
 
 
 @dataclass(frozen=True)
@@ -98,6 +102,22 @@ class PlannedCall:
     method: str
     path: str
     params: dict[str, str]
+    # The call's existence depends on what a listing returns (a page, a batch of the
+    # listed objects): its count is an estimate (see ObjectEstimate).
+    estimated: bool = False
+
+
+@dataclass(frozen=True)
+class ObjectEstimate:
+    """What the store suggests about an objects fetch over [start, end] before listing:
+    the basis of ?explain=true's page and batch counts. A network listing newest first
+    walks past `newer` objects, then the `in_span` ones, then stops on the first older
+    one (if `older`) or runs out."""
+
+    in_span: int | None  # None: nothing to go by
+    newer: int = 0
+    older: bool = True
+    basis: str = "none"  # "stored_objects", "<dataset>.<field>" (a count), "none"
 
 
 @dataclass(frozen=True)
@@ -188,6 +208,13 @@ class Connector(ABC):
     @abstractmethod
     def plan_calls(self, request: FetchRequest) -> list[PlannedCall]:
         """The upstream calls `fetch` would make, without making them."""
+
+    def plan_object_calls(
+        self, request: FetchRequest, estimate: ObjectEstimate
+    ) -> list[PlannedCall]:
+        """`plan_calls` for an objects dataset given what the store suggests about it;
+        connectors that page override it (their calls then say `estimated`)."""
+        return self.plan_calls(request)
 
     @abstractmethod
     async def account_info(self) -> AccountInfo:

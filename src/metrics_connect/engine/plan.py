@@ -5,15 +5,25 @@ an exact period (period datasets). A day is fetched when the network still serve
 (its live window) and the store lacks it, or holds it unsettled for longer than the
 dataset's `fresh_seconds`. Missing runs of days are cut at the dataset's
 `max_days_per_call`, so that chunks can be fetched concurrently.
+
+An objects fetch that lists (posts) takes as many pages and batches as the network
+holds objects, which nobody knows before listing: `estimate_objects` guesses them from
+the store for ?explain=true.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Collection, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 
-from metrics_connect.connectors.base import DatasetSpec, FetchRequest
+from metrics_connect.connectors.base import (
+    DatasetSpec,
+    FetchRequest,
+    ObjectEstimate,
+    ObjectRow,
+    Row,
+)
 from metrics_connect.engine.facts import (
     FactKey,
     FactSnapshot,
@@ -144,3 +154,84 @@ def plan_fetches(
         elif not stored.settled and stored.fetched_at < now - timedelta(seconds=spec.fresh_seconds):
             fetches.append(PlannedFetch(pkey, plan.fetch_request(start, end), "stale"))
     return fetches
+
+
+def estimate_objects(
+    request: FetchRequest,
+    spec: DatasetSpec,
+    *,
+    today: date,
+    objects: Sequence[ObjectRow] = (),
+    covered: Collection[date] = (),
+    counts: Sequence[Row] = (),
+) -> ObjectEstimate:
+    """How many objects a newest-first listing for `request` meets, from the store.
+
+    `objects` and `covered`: the dataset's stored objects and covered days on and near
+    the listed days (request.start..today); `counts`: the rows of `spec.counted_by`'s
+    dataset (a daily all-time count such as media_count) over the same days. In order:
+    the stored objects when every listed day is covered; differences of the counts (of
+    the first day, of the day after the last, the latest); a per-day rate of the stored
+    objects on the covered days; else nothing (in_span None)."""
+    start, end = request.start, min(request.end, today)
+    listed = days_between(start, today) if start <= today else []
+    if listed and all(day in covered for day in listed):
+        return ObjectEstimate(
+            in_span=sum(1 for o in objects if start <= o.day <= end),
+            newer=sum(1 for o in objects if end < o.day <= today),
+            basis="stored_objects",
+        )
+    if spec.counted_by is not None:
+        counted = _count_estimate(counts, spec.counted_by, start, end)
+        if counted is not None:
+            return counted
+    stored_days = [day for day in covered if day <= today]
+    if stored_days:
+        per_day = sum(1 for o in objects if o.day in covered) / len(stored_days)
+
+        def guess(first: date, last: date) -> int:
+            days = days_between(first, last) if first <= last else []
+            held = sum(1 for o in objects if first <= o.day <= last and o.day in covered)
+            return held + round(per_day * sum(1 for day in days if day not in covered))
+
+        return ObjectEstimate(
+            in_span=guess(start, end),
+            newer=guess(end + timedelta(days=1), today),
+            basis="stored_objects_rate",
+        )
+    return ObjectEstimate(in_span=None)
+
+
+def _count_estimate(
+    counts: Sequence[Row], counted_by: tuple[str, str], start: date, end: date
+) -> ObjectEstimate | None:
+    """From an all-time count taken once a day, early (the sync's first run of the day):
+    the objects before `start` are the count of that day, those up to `end` the count of
+    the day after it (the nearest earlier day's when one is missing), newer ones the
+    latest count minus that."""
+    dataset, name = counted_by
+    series: list[tuple[date, int]] = []
+    for row in counts:
+        value = row.values.get(name)
+        if row.day is not None and isinstance(value, int | float) and not isinstance(value, bool):
+            series.append((row.day, int(value)))
+    series.sort()
+
+    def at(day: date) -> int | None:
+        found = None
+        for when, value in series:
+            if when > day:
+                break
+            found = value
+        return found
+
+    before = at(start)
+    through_end = at(end + timedelta(days=1))
+    if before is None or through_end is None:
+        return None
+    return ObjectEstimate(
+        in_span=max(0, through_end - before),
+        newer=max(0, series[-1][1] - through_end),
+        older=before > 0,
+        basis=f"{dataset}.{name}",
+    )

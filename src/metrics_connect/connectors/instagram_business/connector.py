@@ -15,6 +15,7 @@ from metrics_connect.connectors.base import (
     FetchRequest,
     FetchResult,
     IntegrationRevoked,
+    ObjectEstimate,
     ObjectRow,
     PlannedCall,
     Row,
@@ -22,7 +23,11 @@ from metrics_connect.connectors.base import (
     UpstreamError,
 )
 from metrics_connect.connectors.instagram_business import days
-from metrics_connect.connectors.instagram_business.client import BatchItem, GraphClient
+from metrics_connect.connectors.instagram_business.client import (
+    BATCH_LIMIT,
+    BatchItem,
+    GraphClient,
+)
 from metrics_connect.connectors.instagram_business.datasets import (
     DATASETS,
     PERIOD_BREAKDOWNS,
@@ -53,7 +58,27 @@ ONLINE_FOLLOWERS_LIVE_DAYS = 30
 AUDIENCE_BREAKDOWNS = ("age", "gender", "city", "country")
 # Graph's multi-id reads take at most 50 ids.
 MAX_IDS = 50
+# Graph takes at most 50 operations per batch request (client.BATCH_LIMIT).
+BATCH_OPERATIONS = BATCH_LIMIT
 NAVIGATION_PARAMS = {"metric": "navigation", "breakdown": "story_navigation_action_type"}
+
+
+def object_calls(dataset: str, estimate: ObjectEstimate) -> tuple[int, list[str]]:
+    """(list pages, each insight batch's operations) that `fetch` takes for the estimated
+    objects. Media: the list (newest first, 50 a page) is read until it passes the
+    fetch's first day, then one insights operation per post, 50 per batch. Stories: every
+    live story is listed; all their insights are two multi-id reads in one batch."""
+    size = int(PAGE_SIZE)
+    stories_batch = "two multi-id insights reads per kind of story"
+    if estimate.in_span is None:
+        return 1, ["one per post, 50 per call" if dataset == "media" else stories_batch]
+    listed = estimate.newer + estimate.in_span
+    if dataset == "stories":
+        return max(1, -(-listed // size)), ([stories_batch] if estimate.in_span else [])
+    # The page holding the first older post ends the listing; without one, the last page.
+    pages = listed // size + 1 if estimate.older else max(1, -(-listed // size))
+    full, rest = divmod(estimate.in_span, BATCH_OPERATIONS)
+    return pages, [str(BATCH_OPERATIONS)] * full + ([str(rest)] if rest else [])
 
 
 class InstagramConnector(Connector):
@@ -173,18 +198,34 @@ class InstagramConnector(Connector):
                         },
                     )
                 )
-        elif request.dataset == "media":
-            calls.append(
-                PlannedCall(
-                    "GET", f"{self.user_id}/media", {"fields": MEDIA_FIELDS, "limit": PAGE_SIZE}
-                )
+        elif request.dataset in ("media", "stories"):
+            return self.plan_object_calls(request, ObjectEstimate(in_span=None))
+        return calls
+
+    def plan_object_calls(
+        self, request: FetchRequest, estimate: ObjectEstimate
+    ) -> list[PlannedCall]:
+        """List pages and insight batches for `estimate`'s objects (all `estimated`: the
+        listing decides). Without an estimate: one page and one batch."""
+        if request.dataset not in ("media", "stories"):
+            return self.plan_calls(request)
+        edge = "media" if request.dataset == "media" else "stories"
+        fields = MEDIA_FIELDS if edge == "media" else STORY_FIELDS
+        first = {"fields": fields, "limit": PAGE_SIZE}
+        pages, batches = object_calls(request.dataset, estimate)
+        calls = [
+            PlannedCall(
+                "GET",
+                f"{self.user_id}/{edge}",
+                first if page == 0 else {**first, "after": "the previous page's cursor"},
+                estimated=True,
             )
-            calls.append(PlannedCall("POST", "batch", {"operations": "one per post, 50 per call"}))
-        elif request.dataset == "stories":
-            calls.append(PlannedCall("GET", f"{self.user_id}/stories", {"fields": STORY_FIELDS}))
-            calls.append(
-                PlannedCall("POST", "batch", {"operations": "two multi-id insights reads"})
-            )
+            for page in range(pages)
+        ]
+        calls += [
+            PlannedCall("POST", "batch", {"operations": operations}, estimated=True)
+            for operations in batches
+        ]
         return calls
 
     # --- account time series ---

@@ -160,6 +160,8 @@ MEDIA = DatasetSpec(
     settle_after_days=28,
     fresh_seconds=3600,
     live_days=730,
+    # The IG user's media_count (posts and reels, not stories), archived daily.
+    counted_by=("followers_snapshot", "media_count"),
     description=(
         "Posts and reels: GET /{ig-user-id}/media (cursor paging) plus per-media insights "
         "in Graph batch requests of up to 50; day = the post's timestamp in the account "
