@@ -7,6 +7,10 @@ reset the call counters and flip fault switches:
 - GET  /__bench/calls    {"http_requests", "endpoint_calls", "by_endpoint"}
 - POST /__bench/reset    zero both counters
 - POST /__bench/switches {"latency_seconds"?, "server_error_ratio"?, "rate_limit_ratio"?}
+- GET  /__bench/media?start=YYYY-MM-DD&end=YYYY-MM-DD   the account's posts and reels
+       posted on the local days start..end (`in_span`), after them until now (`newer`)
+       and before them (`older`), and its live stories (`stories_live`, of which
+       `stories_in_span` on those days): the ground truth of a listing's pages
 
 `http_requests` counts HTTP requests that reached the emulator (a Graph batch is one);
 `endpoint_calls` is the emulator's own CallCounter, which counts every operation inside
@@ -16,6 +20,7 @@ a batch as well.
 from __future__ import annotations
 
 import argparse
+from datetime import date, timedelta
 from typing import Any
 
 import uvicorn
@@ -25,6 +30,7 @@ from starlette.responses import JSONResponse
 from starlette.routing import Mount, Route
 from starlette.types import ASGIApp, Receive, Scope, Send
 
+from metrics_connect.sandbox.instagram.network import InstagramSandboxNetwork
 from metrics_connect.sandbox.registry import SandboxNetwork, build_sandbox
 
 SWITCHES = ("latency_seconds", "server_error_ratio", "rate_limit_ratio")
@@ -68,14 +74,41 @@ def control_app(network: SandboxNetwork) -> Starlette:
                 setattr(controls.switches, name, float(body[name]))
         return JSONResponse({name: getattr(controls.switches, name) for name in SWITCHES})
 
+    async def media(request: Request) -> JSONResponse:
+        if not isinstance(network, InstagramSandboxNetwork):
+            return JSONResponse({"error": "not the Instagram emulator"}, status_code=404)
+        try:
+            start = date.fromisoformat(request.query_params["start"])
+            end = date.fromisoformat(request.query_params["end"])
+        except (KeyError, ValueError):
+            return JSONResponse({"error": "start and end: YYYY-MM-DD"}, status_code=422)
+        return JSONResponse(media_counts(network, start, end))
+
     return Starlette(
         routes=[
             Route("/__bench/calls", calls),
+            Route("/__bench/media", media),
             Route("/__bench/reset", reset, methods=["POST"]),
             Route("/__bench/switches", switches, methods=["POST"]),
             Mount("/", app=counting),
         ]
     )
+
+
+def media_counts(network: InstagramSandboxNetwork, start: date, end: date) -> dict[str, int]:
+    """What a listing of the account's media and stories meets, by the emulator's data."""
+    sandbox = network.sandbox
+    first, after = sandbox.day_start(start), sandbox.day_start(end + timedelta(days=1))
+    stories = sandbox.live_stories()
+    return {
+        "in_span": len(sandbox.media(first, after)),
+        "newer": len(sandbox.media(after)),
+        "older": len(sandbox.media(None, first)),
+        "stories_live": len(stories),
+        "stories_in_span": sum(
+            1 for s in stories if start <= sandbox.local_day(s.timestamp) <= end
+        ),
+    }
 
 
 def main() -> None:

@@ -1,8 +1,10 @@
 """The benchmark's measurements, each against a running stack (bench/stack.py).
 
 1. cold:        the 87 predefined Instagram widgets, 365 days with comparison, on an
-                empty on-demand cache: wall time, upstream calls against the engine's
-                own minimal plan (?explain=true), wall / the plan's critical path.
+                empty on-demand cache: wall time, upstream calls against the minimal
+                plan (?explain=true's exact calls, and the list pages and batches of
+                the posts the emulator really holds: bench/minimal.py), wall / the
+                critical path.
 2. warm:        the same request again, sequentially: p50/p95/p99.
 3. throughput:  the seed request at a fixed concurrency for a fixed time, and GET /healthz
                 the same way in the same run (the ratio shows what the request costs
@@ -22,6 +24,7 @@ from typing import Any
 import httpx
 
 from bench.load import LoadResult, raw_closed_loop, sequential
+from bench.minimal import PagedFetch, is_paged, minimal_plan
 from bench.stack import BenchTenant
 from bench.widgets import dashboard_request, seed_request
 
@@ -37,6 +40,15 @@ async def sandbox_calls(sandbox_url: str) -> SandboxCalls:
     async with httpx.AsyncClient(base_url=sandbox_url, timeout=10) as http:
         body = (await http.get("/__bench/calls")).json()
     return SandboxCalls(body["http_requests"], body["endpoint_calls"], body["by_endpoint"])
+
+
+async def sandbox_media(sandbox_url: str, start: str, end: str) -> dict[str, int]:
+    """The emulator's posts and stories around start..end (see bench/sandbox_server.py)."""
+    async with httpx.AsyncClient(base_url=sandbox_url, timeout=10) as http:
+        answer = await http.get("/__bench/media", params={"start": start, "end": end})
+    answer.raise_for_status()
+    body: dict[str, int] = answer.json()
+    return body
 
 
 async def reset_sandbox_calls(sandbox_url: str) -> None:
@@ -57,9 +69,8 @@ def critical_path_calls(chains: list[int], slots: int) -> int:
     return max(finish)
 
 
-# The emulator's endpoint names of cursor-paged lists, and the datasets fetched by paging.
+# The emulator's endpoint names of cursor-paged lists.
 LIST_ENDPOINTS = {"media_list", "stories"}
-PAGED_DATASETS = {"media", "stories"}
 
 
 def call_kind(path: str) -> str:
@@ -98,13 +109,22 @@ class ColdResult:
     fetch_concurrency: int
     latency_ms: float
     plan_by_dataset: dict[str, int] = field(default_factory=dict)
-    # Calls by kind, plan vs emulator: a paged list (media, stories) or a Graph batch is
-    # planned as one call each, because how many pages an account has is known only
-    # once it is listed; the rest (insights windows) are known exactly in advance.
+    # Calls by kind, explain vs emulator. The list pages and batches of a paged fetch
+    # (posts, stories) are known only once listed: explain estimates them from the
+    # store; the rest (insights windows, account fields) are known exactly in advance.
     plan_by_kind: dict[str, int] = field(default_factory=dict)
     upstream_by_kind: dict[str, int] = field(default_factory=dict)
-    # The critical path again with the paged fetches' real call counts.
+    # The critical path again with the minimal plan's pages and batches.
     critical_path_calls_with_paging: int = 0
+    # explain's calls (plan_calls) split into exact and estimated.
+    plan_exact_calls: int = 0
+    plan_estimated_calls: int = 0
+    # The minimal plan: explain's exact calls plus, per paged fetch, the fewest list
+    # pages and batches for the posts the emulator really holds (bench/minimal.py).
+    minimal_calls: int = 0
+    minimal_by_kind: dict[str, int] = field(default_factory=dict)
+    minimal_paged: list[dict[str, Any]] = field(default_factory=list)
+    calls_equal_minimal: bool = False
 
 
 async def cold(
@@ -148,13 +168,14 @@ async def cold(
     upstream_kinds["direct"] = (
         calls.http_requests - upstream_kinds["batch"] - upstream_kinds["list page"]
     )
-    # Paged fetches: the list pages and batches they really took, as one chain each.
-    extra = max(0, calls.http_requests - int(plan["upstream_calls"]))
-    paged = [len(f["calls"]) for f in plan["fetches"] if f["dataset"] in PAGED_DATASETS]
-    unpaged = [len(f["calls"]) for f in plan["fetches"] if f["dataset"] not in PAGED_DATASETS]
-    with_paging = critical_path_calls(
-        unpaged + ([sum(paged) + extra] if paged else []), fetch_concurrency
-    )
+    # The truth of every paged fetch, read from the emulator just after the listing.
+    truths = [
+        await sandbox_media(sandbox_url, f["start"], f["end"])
+        for f in plan["fetches"]
+        if is_paged(f)
+    ]
+    minimal = minimal_plan(plan["fetches"], truths, call_kind)
+    estimated = sum(len(f["calls"]) for f in plan["fetches"] if is_paged(f))
     result = ColdResult(
         widgets=len(body["metrics"]),
         status=response.status_code,
@@ -173,9 +194,19 @@ async def cold(
         plan_by_dataset=dict(by_dataset),
         plan_by_kind=dict(plan_kinds),
         upstream_by_kind=upstream_kinds,
-        critical_path_calls_with_paging=with_paging,
+        critical_path_calls_with_paging=critical_path_calls(minimal.chains, fetch_concurrency),
+        plan_exact_calls=int(plan["upstream_calls"]) - estimated,
+        plan_estimated_calls=estimated,
+        minimal_calls=minimal.calls,
+        minimal_by_kind=minimal.by_kind,
+        minimal_paged=[paged_json(p) for p in minimal.paged],
+        calls_equal_minimal=calls.http_requests == minimal.calls,
     )
     return result, answer
+
+
+def paged_json(paged: PagedFetch) -> dict[str, Any]:
+    return {**asdict(paged), "calls": paged.calls}
 
 
 @dataclass
