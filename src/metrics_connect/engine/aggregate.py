@@ -23,7 +23,14 @@ from typing import Any
 from metrics_connect.catalog.schema import FilterDef
 from metrics_connect.connectors.base import ObjectRow, Row, Scalar
 from metrics_connect.engine.facts import FactKey, PeriodKey
-from metrics_connect.engine.model import GroupDim, MetricNode, SourcePlan, WidgetError
+from metrics_connect.engine.model import (
+    GroupDim,
+    MetricNode,
+    ResolvedWidget,
+    SourcePlan,
+    WidgetError,
+)
+from metrics_connect.engine.numbers import number as _number
 
 Key = tuple[str, ...]
 Value = int | float | str | None
@@ -45,19 +52,6 @@ class Facts:
     def period_end(self, end: date) -> date:
         """Period datasets answer up to today: a future end is read as today."""
         return min(end, self.today)
-
-
-def _number(value: Any) -> float | int | None:
-    if isinstance(value, bool):
-        return int(value)
-    if isinstance(value, int | float):
-        return value
-    if isinstance(value, str):
-        try:
-            return float(value) if "." in value else int(value)
-        except ValueError:
-            return None
-    return None
 
 
 def _matches(flt: FilterDef, values: dict[str, Any]) -> bool:
@@ -167,17 +161,26 @@ def group_key(record: Record, groups: Sequence[GroupDim]) -> Key:
     return tuple(parts)
 
 
-def aggregate_source(
-    plan: SourcePlan, found: Iterable[Record], groups: Sequence[GroupDim]
-) -> dict[Key, Value]:
+def group_records(found: Iterable[Record], groups: Sequence[GroupDim]) -> dict[Key, list[Record]]:
+    """The records per group key, in their order."""
+    if not groups:
+        every = list(found)
+        return {(): every} if every else {}
     buckets: dict[Key, list[Record]] = defaultdict(list)
     for record in found:
         buckets[group_key(record, groups)].append(record)
-    result: dict[Key, Value] = {}
+    return buckets
+
+
+def aggregate_source(
+    plan: SourcePlan, found: Iterable[Record], groups: Sequence[GroupDim]
+) -> dict[Key, Value]:
+    return reduce_groups(plan, group_records(found, groups))
+
+
+def reduce_groups(plan: SourcePlan, buckets: dict[Key, list[Record]]) -> dict[Key, Value]:
     name = plan.field or ""
-    for key, bucket in buckets.items():
-        result[key] = _reduce(plan, name, bucket)
-    return result
+    return {key: _reduce(plan, name, bucket) for key, bucket in buckets.items()}
 
 
 def _reduce(plan: SourcePlan, name: str, bucket: list[Record]) -> Value:
@@ -194,9 +197,15 @@ def _reduce(plan: SourcePlan, name: str, bucket: list[Record]) -> Value:
         return None
     numbers: list[tuple[date | None, float | int]] = []
     for record in bucket:
-        value = _number(record.values.get(name))
-        if value is not None:
-            numbers.append((record.day, value))
+        value = record.values.get(name)
+        if value is None:
+            continue
+        kind = type(value)
+        if kind is not int and kind is not float:
+            value = _number(value)
+            if value is None:
+                continue
+        numbers.append((record.day, value))
     if not numbers:
         return None
     if aggregation == "last":
@@ -207,6 +216,37 @@ def _reduce(plan: SourcePlan, name: str, bucket: list[Record]) -> Value:
     if aggregation == "mean":
         return sum(v for _, v in numbers) / len(numbers)
     return sum(v for _, v in numbers)
+
+
+def last_only_reads(widgets: Iterable[ResolvedWidget]) -> dict[FactKey, frozenset[str]]:
+    """Day keys that only `last` aggregations read, with the fields they read.
+
+    A `last` aggregate not grouped by day and without local filters reads, per group,
+    the group's last day with data: the store decodes only those rows of such keys
+    (FactStore.load's `last_only`). A key that any other reader needs (a sum, a mean, a
+    daily series of followers) is not listed and is read whole.
+    """
+    fields: dict[FactKey, set[str]] = {}
+    whole: set[FactKey] = set()
+    for widget in widgets:
+        if widget.error is not None:
+            continue
+        by_day = any(g.kind == "date" for g in widget.groups)
+        for plan in widget.sources():
+            if plan.kind not in ("daily", "snapshot"):
+                continue
+            key = (plan.dataset, plan.variant)
+            if (
+                plan.aggregation != "last"
+                or plan.field is None
+                or plan.local_filters
+                or by_day
+                or any(g.kind == "date" for g in plan.groups)
+            ):
+                whole.add(key)
+            else:
+                fields.setdefault(key, set()).add(plan.field)
+    return {key: frozenset(names) for key, names in fields.items() if key not in whole}
 
 
 def item_counts(
@@ -220,26 +260,60 @@ def item_counts(
 
 
 class Aggregator:
-    """Aggregates metric trees over one period, reusing each source's records."""
+    """Aggregates metric trees over one period.
+
+    Memoised for the aggregator's life (one request and period): each source's records
+    (shared by the plans that read the same rows with the same filters), their grouping
+    and each node's values per groups. Callers must not mutate what it returns.
+    """
 
     def __init__(self, facts: Facts, start: date, end: date) -> None:
         self.facts = facts
         self.start = start
         self.end = end
         self._records: dict[SourcePlan, list[Record]] = {}
+        self._sources: dict[tuple[Any, ...], list[Record]] = {}
+        # By id of a list held in _sources (alive as long as this aggregator).
+        self._groups: dict[tuple[int, tuple[GroupDim, ...]], dict[Key, list[Record]]] = {}
+        self._values: dict[tuple[MetricNode, tuple[GroupDim, ...]], dict[Key, Value]] = {}
 
     def records(self, plan: SourcePlan) -> list[Record]:
         found = self._records.get(plan)
         if found is None:
-            found = records(plan, self.facts, self.start, self.end)
+            # What records() reads of a plan: the same rows for the same variant.
+            source = (
+                plan.kind,
+                plan.dataset,
+                plan.breakdowns,
+                plan.pushdown,
+                plan.options,
+                plan.local_filters,
+            )
+            found = self._sources.get(source)
+            if found is None:
+                found = records(plan, self.facts, self.start, self.end)
+                self._sources[source] = found
             self._records[plan] = found
         return found
+
+    def grouped(self, plan: SourcePlan, groups: tuple[GroupDim, ...]) -> dict[Key, list[Record]]:
+        found = self.records(plan)
+        key = (id(found), groups)
+        buckets = self._groups.get(key)
+        if buckets is None:
+            buckets = group_records(found, groups)
+            self._groups[key] = buckets
+        return buckets
 
     def values(self, node: MetricNode, groups: Sequence[GroupDim]) -> dict[Key, Value]:
         """The node's value per group key (only keys that have data)."""
         groups = () if node.whole else tuple(groups)
+        memo = (node, groups)
+        cached = self._values.get(memo)
+        if cached is not None:
+            return cached
         if node.source is not None:
-            result = aggregate_source(node.source, self.records(node.source), groups)
+            result = reduce_groups(node.source, self.grouped(node.source, groups))
         elif node.ratio is not None:
             result = self._ratio(node, groups)
         else:
@@ -250,6 +324,7 @@ class Aggregator:
                 k: (_number(v) / counts[k]) if counts.get(k) and _number(v) is not None else None  # type: ignore[operator]
                 for k, v in result.items()
             }
+        self._values[memo] = result
         return result
 
     def item_counts(self, node: MetricNode, groups: Sequence[GroupDim]) -> dict[Key, int]:

@@ -18,13 +18,13 @@ import json
 import time
 import weakref
 from collections import OrderedDict
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import and_, delete, func, insert, or_, select, text, tuple_
+from sqlalchemy import String, and_, delete, func, insert, or_, select, text, tuple_, type_coerce
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from metrics_connect.accounts.models import CustomerIntegration
@@ -36,6 +36,7 @@ from metrics_connect.connectors.base import (
     Row,
 )
 from metrics_connect.db.engine import Database
+from metrics_connect.engine.numbers import number
 from metrics_connect.engine.tables import (
     fact_coverage,
     fact_fetch_log,
@@ -46,6 +47,8 @@ from metrics_connect.engine.tables import (
 
 FactKey = tuple[str, str]  # (dataset, variant)
 PeriodKey = tuple[str, str, date, date]  # (dataset, variant, start, end)
+# Day keys that only `last` aggregations read, with the fields they read (see load).
+LastReads = Mapping[FactKey, Iterable[str]]
 
 
 def variant_key(request: FetchRequest) -> str:
@@ -379,15 +382,29 @@ class FactStore:
         start: date,
         end: date,
         with_facts: bool = True,
+        last_only: LastReads | None = None,
+        periods: Iterable[tuple[date, date]] = (),
     ) -> FactSnapshot:
         """Coverage and facts of [start, end] for the given keys.
 
+        `last_only`: day keys that only `last` aggregations read (of the given fields),
+        grouped by anything but the day and without local filters. Of these, only the
+        rows `latest_rows` keeps for each of `periods` are decoded: a stock metric over a
+        365-day period reads one day, not 365.
+
         One select of the store's version, then (unless an identical read of the same
-        version is cached) at most four selects. Callers must not mutate the result.
+        version is cached) at most four selects. Callers must not mutate the result
+        (rows with the same keys share one decoded dict).
         """
         day_keys = sorted(set(day_keys))
         object_keys = sorted(set(object_keys))
         period_keys = sorted(set(period_keys))
+        latest = {
+            key: frozenset(fields) for key, fields in (last_only or {}).items() if key in day_keys
+        }
+        spans = tuple(sorted(set(periods))) if latest else ()
+        if not spans:
+            latest = {}
         cache_key = (
             integration_id,
             tuple(day_keys),
@@ -396,6 +413,8 @@ class FactStore:
             start,
             end,
             with_facts,
+            tuple(sorted((k, tuple(sorted(f))) for k, f in latest.items())),
+            spans,
         )
         version = await self.version()
         cached = self._cache.get(cache_key)
@@ -404,7 +423,16 @@ class FactStore:
             return cached[1]
         async with self.db.engine.connect() as conn:
             snapshot = await self._select(
-                conn, integration_id, day_keys, object_keys, period_keys, start, end, with_facts
+                conn,
+                integration_id,
+                day_keys,
+                object_keys,
+                period_keys,
+                start,
+                end,
+                with_facts,
+                latest,
+                spans,
             )
         snapshot.version = version
         self._cache[cache_key] = (version, snapshot)
@@ -422,16 +450,22 @@ class FactStore:
         start: date,
         end: date,
         with_facts: bool,
+        latest: Mapping[FactKey, frozenset[str]],
+        spans: Sequence[tuple[date, date]],
     ) -> FactSnapshot:
         snapshot = FactSnapshot()
+        # Days and times as the driver returns them, parsed once per distinct value: the
+        # column types' per-row parsing cost more than the rest of the read.
+        read_day = _memo_reader(_as_date)
+        read_time = _memo_reader(_as_utc)
         all_keys = day_keys + object_keys
         if all_keys:
             result = await conn.execute(
                 select(
                     fact_coverage.c.dataset,
                     fact_coverage.c.variant,
-                    fact_coverage.c.day,
-                    fact_coverage.c.fetched_at,
+                    type_coerce(fact_coverage.c.day, String),
+                    type_coerce(fact_coverage.c.fetched_at, String),
                     fact_coverage.c.settled,
                 ).where(
                     fact_coverage.c.integration_id == integration_id,
@@ -440,15 +474,15 @@ class FactStore:
                 )
             )
             for dataset, variant, day, fetched_at, settled in result:
-                snapshot.coverage.setdefault((dataset, variant), {})[day] = Coverage(
-                    fetched_at, bool(settled)
+                snapshot.coverage.setdefault((dataset, variant), {})[read_day(day)] = Coverage(
+                    read_time(fetched_at), bool(settled)
                 )
         if with_facts and day_keys:
             result = await conn.execute(
                 select(
                     fact_rows.c.dataset,
                     fact_rows.c.variant,
-                    fact_rows.c.day,
+                    type_coerce(fact_rows.c.day, String),
                     fact_rows.c["keys"],
                     fact_rows.c.vals,
                 ).where(
@@ -457,18 +491,21 @@ class FactStore:
                     fact_rows.c.day.between(start, end),
                 )
             )
-            loads = json.loads
+            raw: dict[FactKey, list[RawRow]] = {}
             for dataset, variant, day, keys, vals in result:
-                snapshot.rows.setdefault((dataset, variant), []).append(
-                    Row(day, loads(keys), loads(vals))
-                )
+                raw.setdefault((dataset, variant), []).append((read_day(day), keys, vals))
+            for key, found in raw.items():
+                fields = latest.get(key)
+                if fields is not None:
+                    found = latest_rows(found, spans, fields)
+                snapshot.rows[key] = _decode_rows(found)
         if with_facts and object_keys:
             result = await conn.execute(
                 select(
                     fact_objects.c.dataset,
                     fact_objects.c.variant,
                     fact_objects.c.object_id,
-                    fact_objects.c.day,
+                    type_coerce(fact_objects.c.day, String),
                     fact_objects.c.attributes,
                     fact_objects.c.vals,
                 ).where(
@@ -477,10 +514,14 @@ class FactStore:
                     fact_objects.c.day.between(start, end),
                 )
             )
-            loads = json.loads
-            for dataset, variant, object_id, day, attributes, vals in result:
+            listed = result.all()
+            attributes = _loads_many([r[4] for r in listed])
+            values = _loads_many([r[5] for r in listed])
+            for (dataset, variant, object_id, day, _, _), attrs, vals in zip(
+                listed, attributes, values, strict=True
+            ):
                 snapshot.objects.setdefault((dataset, variant), []).append(
-                    ObjectRow(object_id, day, loads(attributes), loads(vals))
+                    ObjectRow(object_id, read_day(day), attrs, vals)
                 )
         if period_keys:
             wanted = [
@@ -509,3 +550,87 @@ class FactStore:
                     decoded, fetched_at, bool(settled)
                 )
         return snapshot
+
+
+RawRow = tuple[date, str, str]  # day, keys (JSON), values (JSON)
+
+
+def latest_rows(
+    rows: Sequence[RawRow], periods: Sequence[tuple[date, date]], fields: frozenset[str]
+) -> list[RawRow]:
+    """The rows a `last` aggregation of `fields` reads in each period, in stored order.
+
+    Per period and per distinct keys, the rows of the latest day; when one of them lacks
+    a numeric value of a field, every row of those keys in the period. That is exact
+    for any grouping by keys (not by day): a group's last day with data is the latest
+    of its keys' last days with data, and its rows that day are those of the keys whose
+    last day it is, all kept here.
+    """
+    chosen: set[int] = set()
+    for start, end in periods:
+        last: dict[str, tuple[date, list[int]]] = {}
+        for index, (day, keys, _) in enumerate(rows):
+            if not start <= day <= end:
+                continue
+            seen = last.get(keys)
+            if seen is None or day > seen[0]:
+                last[keys] = (day, [index])
+            elif day == seen[0]:
+                seen[1].append(index)
+        incomplete: set[str] = set()
+        for keys, (_, indices) in last.items():
+            values = _loads_many([rows[i][2] for i in indices])
+            if all(number(v.get(f)) is not None for v in values for f in fields):
+                chosen.update(indices)
+            else:
+                incomplete.add(keys)
+        if incomplete:
+            chosen.update(
+                i
+                for i, (day, keys, _) in enumerate(rows)
+                if keys in incomplete and start <= day <= end
+            )
+    return [rows[i] for i in sorted(chosen)]
+
+
+def _decode_rows(rows: Sequence[RawRow]) -> list[Row]:
+    distinct = list(dict.fromkeys(keys for _, keys, _ in rows))
+    decoded = dict(zip(distinct, _loads_many(distinct), strict=True))
+    values = _loads_many([vals for _, _, vals in rows])
+    return [
+        Row(day, decoded[keys], vals) for (day, keys, _), vals in zip(rows, values, strict=True)
+    ]
+
+
+def _loads_many(texts: Sequence[str]) -> list[Any]:
+    """Decode many small JSON documents in one call: per-call overhead dominates them."""
+    if not texts:
+        return []
+    decoded = json.loads("[" + ",".join(texts) + "]")
+    if not isinstance(decoded, list) or len(decoded) != len(texts):
+        return [json.loads(t) for t in texts]  # a document that was not one value
+    return decoded
+
+
+def _as_date(value: Any) -> date:
+    # SQLite returns the stored text, PostgreSQL a date.
+    return date.fromisoformat(value) if isinstance(value, str) else value
+
+
+def _as_utc(value: Any) -> datetime:
+    """As UTCDateTime reads it: stored naive UTC, returned aware."""
+    when = datetime.fromisoformat(value) if isinstance(value, str) else value
+    assert isinstance(when, datetime)
+    return when.replace(tzinfo=UTC)
+
+
+def _memo_reader(parse: Callable[[Any], Any]) -> Callable[[Any], Any]:
+    seen: dict[Any, Any] = {}
+
+    def read(value: Any) -> Any:
+        found = seen.get(value)
+        if found is None:
+            found = seen[value] = parse(value)
+        return found
+
+    return read
