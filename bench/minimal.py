@@ -58,6 +58,7 @@ class PagedFetch:
     batches: int
     explain_calls: int
     explain_basis: str | None
+    explain_objects: int | None = None
 
     @property
     def calls(self) -> int:
@@ -92,6 +93,7 @@ def paged_fetch(fetch: dict[str, Any], truth: dict[str, int]) -> PagedFetch:
         batches=batches,
         explain_calls=len(fetch["calls"]),
         explain_basis=(fetch.get("estimate") or {}).get("basis"),
+        explain_objects=(fetch.get("estimate") or {}).get("objects"),
     )
 
 

@@ -239,13 +239,20 @@ def _explained(cold: dict[str, Any]) -> str:
         f"{cold.get('plan_estimated_calls', '-')} estimated"
     )
     parts = [
-        f"{p['dataset']}: {p['explain_calls']} estimated ({p['explain_basis'] or 'no basis'}) "
+        f"{p['dataset']}: {p['explain_calls']} estimated ({_basis(p)}) "
         f"vs {p['calls']} minimal ({p['pages']} pages + {p['batches']} batches for "
         f"{p['truth']['stories_in_span' if p['dataset'] == 'stories' else 'in_span']} "
         "in the span)"
         for p in cold.get("minimal_paged", [])
     ]
     return "; ".join([text, *parts])
+
+
+def _basis(paged: dict[str, Any]) -> str:
+    if not paged.get("explain_basis"):
+        return "no basis"
+    objects = paged.get("explain_objects")
+    return paged["explain_basis"] + (f", {objects} objects" if objects is not None else "")
 
 
 def _outcomes(outcomes: dict[str, int]) -> str:

@@ -118,6 +118,7 @@ def test_report_rows_judge_calls_against_the_minimal_plan() -> None:
                 "dataset": "media",
                 "explain_calls": 20,
                 "explain_basis": "followers_snapshot.media_count",
+                "explain_objects": 493,
                 "calls": 20,
                 "pages": 10,
                 "batches": 10,
@@ -136,7 +137,11 @@ def test_report_rows_judge_calls_against_the_minimal_plan() -> None:
         "met",
     )
     explained = rows["cold: ?explain=true's plan, exact + estimated (paged fetches)"][0]
-    assert explained.startswith("181 = 161 exact + 20 estimated; media: 20 estimated")
+    assert explained == (
+        "181 = 161 exact + 20 estimated; media: 20 estimated "
+        "(followers_snapshot.media_count, 493 objects) vs 20 minimal "
+        "(10 pages + 10 batches for 494 in the span)"
+    )
     cold["upstream_http_requests"] = 182
     rows = {measure: (value, verdict) for measure, value, _, verdict in report.rows({"cold": cold})}
     assert rows["cold: upstream HTTP calls vs minimal plan"][1] == "MISSED"
