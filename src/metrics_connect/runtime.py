@@ -12,6 +12,7 @@ from typing import Any
 
 import httpx
 
+from metrics_connect.accounts.auth_cache import AuthCache
 from metrics_connect.accounts.credentials import Vault, resolve_key, vault_for_key
 from metrics_connect.db.engine import Database
 from metrics_connect.ratelimit import MerchantRateLimiter
@@ -29,6 +30,7 @@ class Runtime:
     db: Database
     vault: Vault
     rate_limiter: MerchantRateLimiter
+    auth_cache: AuthCache
     # Free slots for the other parts (engine, jobs, sync, sandbox) keyed by name.
     services: dict[str, Any] = field(default_factory=dict)
     startup_hooks: list[Hook] = field(default_factory=list)
@@ -62,6 +64,7 @@ class Runtime:
             db=Database(settings.database_url),
             vault=vault_for_key(resolve_key(settings)),
             rate_limiter=MerchantRateLimiter(settings.redis_url),
+            auth_cache=AuthCache(settings.auth_cache_seconds),
         )
 
     def on_startup(self, hook: Hook) -> None:

@@ -40,6 +40,11 @@ class Settings(BaseSettings):
     )
     default_rate_limit_per_second: int = Field(default=10)
     default_rate_limit_per_minute: int = Field(default=600)
+    auth_cache_seconds: float = Field(
+        default=5.0,
+        ge=0,
+        description="How long an API process reuses an authenticated token (0: never).",
+    )
 
     # Customers
     trial_days: int = Field(default=7)

@@ -17,6 +17,7 @@ from metrics_connect.accounts.models import (
     IntegrationSession,
     Merchant,
 )
+from metrics_connect.accounts.principals import CustomerLike, MerchantLike
 from metrics_connect.accounts.tokens import hash_token, new_token, new_webhook_secret
 from metrics_connect.settings import Settings
 
@@ -67,7 +68,7 @@ def rotate_webhook_secret(vault: Vault, merchant: Merchant) -> str:
     return secret
 
 
-async def count_customers(session: AsyncSession, merchant: Merchant) -> int:
+async def count_customers(session: AsyncSession, merchant: MerchantLike) -> int:
     total = await session.scalar(
         select(func.count()).select_from(Customer).where(Customer.merchant_id == merchant.id)
     )
@@ -77,7 +78,7 @@ async def count_customers(session: AsyncSession, merchant: Merchant) -> int:
 async def create_customer(
     session: AsyncSession,
     settings: Settings,
-    merchant: Merchant,
+    merchant: MerchantLike,
     name: str,
     *,
     token: str | None = None,
@@ -100,7 +101,7 @@ async def create_customer(
 
 
 async def merchant_customer(
-    session: AsyncSession, merchant: Merchant, customer_uuid: str
+    session: AsyncSession, merchant: MerchantLike, customer_uuid: str
 ) -> Customer | None:
     customer: Customer | None = await session.scalar(
         select(Customer).where(Customer.uuid == customer_uuid, Customer.merchant_id == merchant.id)
@@ -109,7 +110,7 @@ async def merchant_customer(
 
 
 async def customer_integration(
-    session: AsyncSession, customer: Customer, integration_uuid: str
+    session: AsyncSession, customer: CustomerLike, integration_uuid: str
 ) -> CustomerIntegration | None:
     integration: CustomerIntegration | None = await session.scalar(
         select(CustomerIntegration).where(
@@ -149,7 +150,7 @@ async def create_integration(
 
 
 async def create_session(
-    session: AsyncSession, settings: Settings, customer: Customer, redirect_url: str | None
+    session: AsyncSession, settings: Settings, customer: CustomerLike, redirect_url: str | None
 ) -> IntegrationSession:
     record = IntegrationSession(
         customer_id=customer.id,
@@ -162,7 +163,7 @@ async def create_session(
 
 
 async def live_session(
-    session: AsyncSession, customer: Customer, session_uuid: str
+    session: AsyncSession, customer: CustomerLike, session_uuid: str
 ) -> IntegrationSession | None:
     record: IntegrationSession | None = await session.scalar(
         select(IntegrationSession).where(

@@ -11,6 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from metrics_connect import clock
 from metrics_connect.accounts.models import Customer, Merchant
+from metrics_connect.accounts.principals import CustomerPrincipal, MerchantPrincipal
 from metrics_connect.accounts.tokens import hash_token, token_matches
 from metrics_connect.api.errors import ApiError
 from metrics_connect.runtime import Runtime
@@ -41,19 +42,46 @@ def _bearer(authorization: str | None) -> str | None:
     return token.strip()
 
 
+async def _merchant_by_token(runtime: Runtime, token: str) -> MerchantPrincipal | None:
+    digest = hash_token(token)
+    cached = runtime.auth_cache.merchants.get(digest)
+    if cached is None:
+        async with runtime.db.session() as session:
+            row = await session.scalar(select(Merchant).where(Merchant.token_hash == digest))
+        if row is None:
+            return None
+        cached = MerchantPrincipal.of(row)
+        runtime.auth_cache.merchants.put(digest, cached)
+    return cached if token_matches(token, cached.token_hash) else None
+
+
+async def _customer_by_token(
+    runtime: Runtime, merchant: MerchantPrincipal, token: str
+) -> CustomerPrincipal | None:
+    digest = hash_token(token)
+    key = (merchant.id, digest)
+    cached = runtime.auth_cache.customers.get(key)
+    if cached is None:
+        async with runtime.db.session() as session:
+            row = await session.scalar(
+                select(Customer).where(
+                    Customer.token_hash == digest, Customer.merchant_id == merchant.id
+                )
+            )
+        if row is None:
+            return None
+        cached = CustomerPrincipal.of(row)
+        runtime.auth_cache.customers.put(key, cached)
+    return cached if token_matches(token, cached.token_hash) else None
+
+
 async def current_merchant(
     request: Request,
-    session: SessionDep,
     runtime: RuntimeDep,
     authorization: Annotated[str | None, Header(include_in_schema=False)] = None,
-) -> Merchant:
+) -> MerchantPrincipal:
     token = _bearer(authorization)
-    merchant = None
-    if token:
-        digest = hash_token(token)
-        merchant = await session.scalar(select(Merchant).where(Merchant.token_hash == digest))
-        if merchant is not None and not token_matches(token, merchant.token_hash):
-            merchant = None
+    merchant = await _merchant_by_token(runtime, token) if token else None
     if merchant is None:
         raise ApiError(401, "Unauthenticated.")
     request.scope["state"]["merchant_uuid"] = merchant.uuid
@@ -74,41 +102,34 @@ async def current_merchant(
     return merchant
 
 
-MerchantDep = Annotated[Merchant, Depends(current_merchant)]
+MerchantDep = Annotated[MerchantPrincipal, Depends(current_merchant)]
 
 
 async def current_customer(
     merchant: MerchantDep,
-    session: SessionDep,
+    runtime: RuntimeDep,
     x_customer_token: Annotated[str | None, Header(include_in_schema=False)] = None,
-) -> Customer:
-    customer = None
-    if x_customer_token:
-        digest = hash_token(x_customer_token)
-        customer = await session.scalar(
-            select(Customer).where(
-                Customer.token_hash == digest, Customer.merchant_id == merchant.id
-            )
-        )
-        if customer is not None and not token_matches(x_customer_token, customer.token_hash):
-            customer = None
+) -> CustomerPrincipal:
+    customer = (
+        await _customer_by_token(runtime, merchant, x_customer_token) if x_customer_token else None
+    )
     if customer is None:
         raise ApiError(401, "Invalid Customer Token")
     return customer
 
 
-CustomerDep = Annotated[Customer, Depends(current_customer)]
+CustomerDep = Annotated[CustomerPrincipal, Depends(current_customer)]
 
 
-def customer_in_good_standing(customer: Customer) -> bool:
+def customer_in_good_standing(customer: CustomerPrincipal) -> bool:
     return customer.is_paying or clock.now() < customer.trial_ends_at
 
 
-async def billable_customer(customer: CustomerDep) -> Customer:
+async def billable_customer(customer: CustomerDep) -> CustomerPrincipal:
     """Customer-integration and metrics endpoints: trial over and not paying is 401."""
     if not customer_in_good_standing(customer):
         raise ApiError(401, "Customer trial has ended")
     return customer
 
 
-BillableCustomerDep = Annotated[Customer, Depends(billable_customer)]
+BillableCustomerDep = Annotated[CustomerPrincipal, Depends(billable_customer)]

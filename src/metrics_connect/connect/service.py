@@ -16,6 +16,7 @@ from sqlalchemy.orm import selectinload
 from metrics_connect import clock
 from metrics_connect.accounts.credentials import Vault
 from metrics_connect.accounts.models import Customer, CustomerIntegration, IntegrationSession
+from metrics_connect.accounts.principals import CustomerLike
 from metrics_connect.accounts.service import create_integration
 from metrics_connect.connect.discovery import Candidate
 from metrics_connect.connect.models import OAuthGrant, OAuthState
@@ -60,7 +61,9 @@ def is_live(record: IntegrationSession) -> bool:
     return record.expires_at > clock.now()
 
 
-async def customer_integrations(db: AsyncSession, customer: Customer) -> list[CustomerIntegration]:
+async def customer_integrations(
+    db: AsyncSession, customer: CustomerLike
+) -> list[CustomerIntegration]:
     rows = await db.scalars(
         select(CustomerIntegration)
         .where(CustomerIntegration.customer_id == customer.id)

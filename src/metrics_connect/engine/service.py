@@ -10,7 +10,6 @@ from __future__ import annotations
 import hashlib
 import time
 from collections import OrderedDict
-from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
@@ -18,7 +17,8 @@ from sqlalchemy import bindparam, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from metrics_connect import clock
-from metrics_connect.accounts.models import Customer, CustomerIntegration
+from metrics_connect.accounts.models import CustomerIntegration
+from metrics_connect.accounts.principals import CustomerLike
 from metrics_connect.api.errors import ApiError
 from metrics_connect.api.schemas.metrics import GetDataRequest
 from metrics_connect.catalog.loader import Catalog, get_catalog
@@ -30,10 +30,10 @@ from metrics_connect.connectors.base import (
     UpstreamError,
 )
 from metrics_connect.connectors.registry import connector_class
-from metrics_connect.engine.aggregate import Aggregator, Facts, last_only_reads
+from metrics_connect.engine.aggregate import Aggregator, Facts
 from metrics_connect.engine.components import render
 from metrics_connect.engine.coordinator import FetchCoordinator
-from metrics_connect.engine.facts import FactKey, FactSnapshot, FactStore, account_today
+from metrics_connect.engine.facts import FactSnapshot, FactStore, account_today
 from metrics_connect.engine.model import ResolvedWidget, WidgetError
 from metrics_connect.engine.plan import Needs, PlannedFetch, collect_needs, plan_fetches
 from metrics_connect.engine.resolve import resolve_widget
@@ -43,17 +43,6 @@ ENGINE_SERVICE = "metrics_engine"
 FACTS_SERVICE = "facts"
 ANSWER_CACHE_ENTRIES = 512
 _ANSWER_FIELDS = {"start", "end", "comparison_start", "comparison_end", "metrics"}
-
-
-@dataclass(frozen=True)
-class Prepared:
-    """A request's widgets resolved, their needs merged, and how much of them to read."""
-
-    widgets: list[ResolvedWidget]
-    needs: Needs
-    # Day keys only `last` aggregates read, with their fields (FactStore.load).
-    last_only: dict[FactKey, frozenset[str]]
-    periods: tuple[tuple[date, date], ...]
 
 
 class Engine:
@@ -69,7 +58,9 @@ class Engine:
         # Bodies of recent requests that needed no fetch, valid for one store version.
         self.answers: OrderedDict[tuple[int, str], tuple[int, date, dict[str, Any]]] = OrderedDict()
         # Widgets resolved and needs merged, by catalog, body and account day.
-        self.prepared: OrderedDict[tuple[str, str, date], Prepared] = OrderedDict()
+        self.prepared: OrderedDict[tuple[str, str, date], tuple[list[ResolvedWidget], Needs]] = (
+            OrderedDict()
+        )
         self.coordinator = FetchCoordinator(
             self.store, runtime.settings.fetch_concurrency, runtime.settings.redis_url
         )
@@ -81,7 +72,7 @@ class Engine:
         fingerprint: str,
         periods: list[tuple[date, date]],
         today: date,
-    ) -> Prepared:
+    ) -> tuple[list[ResolvedWidget], Needs]:
         """The request's widgets resolved and needs merged (memoised: pure in its inputs)."""
         key = (catalog.slug, fingerprint, today)
         cached = self.prepared.get(key)
@@ -91,11 +82,10 @@ class Engine:
         widgets = [resolve_widget(catalog, w) for w in request.metrics]
         plans = [plan for w in widgets if w.error is None for plan in w.sources()]
         needs = collect_needs(plans, periods, today) if plans else Needs()
-        prepared = Prepared(widgets, needs, last_only_reads(widgets), tuple(periods))
-        self.prepared[key] = prepared
+        self.prepared[key] = (widgets, needs)
         while len(self.prepared) > ANSWER_CACHE_ENTRIES:
             self.prepared.popitem(last=False)
-        return prepared
+        return widgets, needs
 
     def connector(self, integration: CustomerIntegration) -> Connector:
         runtime = self.runtime
@@ -133,12 +123,32 @@ _INTEGRATION_OF_CUSTOMER = select(CustomerIntegration).where(
 
 
 async def load_request_integration(
-    session: AsyncSession, customer: Customer, integration_uuid: str
+    session: AsyncSession, customer: CustomerLike, integration_uuid: str
 ) -> CustomerIntegration:
     """The customer's integration: 404 if not theirs, 409 {"status"} if not active."""
     integration: CustomerIntegration | None = await session.scalar(
         _INTEGRATION_OF_CUSTOMER, {"uuid": integration_uuid, "customer_id": customer.id}
     )
+    return _usable(integration)
+
+
+async def request_integration(
+    runtime: Runtime, customer: CustomerLike, integration_uuid: str
+) -> CustomerIntegration:
+    """load_request_integration through the auth cache: no database work on a hit."""
+    key = (customer.id, integration_uuid)
+    integration = runtime.auth_cache.integrations.get(key)
+    if integration is None:
+        async with runtime.db.session() as session:
+            integration = await session.scalar(
+                _INTEGRATION_OF_CUSTOMER, {"uuid": integration_uuid, "customer_id": customer.id}
+            )
+        if integration is not None:
+            runtime.auth_cache.integrations.put(key, integration)
+    return _usable(integration)
+
+
+def _usable(integration: CustomerIntegration | None) -> CustomerIntegration:
     if integration is None:
         raise ApiError(404, "Customer integration not found")
     if integration.status != "active":
@@ -169,12 +179,12 @@ async def _mark_integration(
         )
         await session.commit()
     integration.status = status
+    runtime.auth_cache.forget_integration(integration.id)
 
 
 async def _load(
-    store: FactStore, integration_id: int, prepared: Prepared, *, with_facts: bool = True
+    store: FactStore, integration_id: int, needs: Needs, *, with_facts: bool = True
 ) -> FactSnapshot:
-    needs = prepared.needs
     assert needs.span is not None
     return await store.load(
         integration_id,
@@ -184,8 +194,6 @@ async def _load(
         start=needs.span[0],
         end=needs.span[1],
         with_facts=with_facts,
-        last_only=prepared.last_only,
-        periods=prepared.periods,
     )
 
 
@@ -220,24 +228,17 @@ async def run_get_data(
     today = account_today(now, integration.timezone)
     periods = _periods(request)
     fingerprint = _fingerprint(request)
-    prepared = engine.prepare(catalog, request, fingerprint, periods, today)
-    widgets, needs = prepared.widgets, prepared.needs
+    widgets, needs = engine.prepare(catalog, request, fingerprint, periods, today)
     plans = bool(needs.templates)
     read_at, read_at_wall = time.monotonic(), clock.now()
-    # What is stored and when: enough to plan. The facts are read once the fetches (if
-    # any) are stored, or not at all when an earlier answer serves.
-    held = (
-        await _load(engine.store, integration.id, prepared, with_facts=False)
-        if plans
-        else FactSnapshot()
-    )
-    fetches = plan_fetches(needs, held, catalog.datasets, now=now, today=today) if plans else []
+    snapshot = await _load(engine.store, integration.id, needs) if plans else FactSnapshot()
+    fetches = plan_fetches(needs, snapshot, catalog.datasets, now=now, today=today) if plans else []
     if explain:
-        return _explain(engine, integration, catalog, widgets, needs, held, fetches, today)
+        return _explain(engine, integration, catalog, widgets, needs, snapshot, fetches, today)
     answer_key = (integration.id, fingerprint)
     if not fetches:
         cached = engine.answers.get(answer_key)
-        if cached is not None and cached[0] == held.version and cached[1] == today:
+        if cached is not None and cached[0] == snapshot.version and cached[1] == today:
             engine.answers.move_to_end(answer_key)
             return dict(cached[2])
 
@@ -260,7 +261,7 @@ async def run_get_data(
         )
         if lost is not None:
             await _mark_integration(runtime, integration, lost)
-    snapshot = await _load(engine.store, integration.id, prepared) if plans else held
+        snapshot = await _load(engine.store, integration.id, needs)
     facts = _facts(snapshot, today)
     facts.failures.update(failures)
 

@@ -18,7 +18,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import selectinload
 
 from metrics_connect import clock
-from metrics_connect.accounts.models import Customer, CustomerIntegration
+from metrics_connect.accounts.models import CustomerIntegration
+from metrics_connect.accounts.principals import CustomerLike
 from metrics_connect.db.base import UTCDateTime
 from metrics_connect.db.engine import Database
 from metrics_connect.jobs.delivery import DeliveryOutcome
@@ -42,7 +43,7 @@ class IdempotencyConflict(Exception):
 
 @dataclass(frozen=True)
 class NewJob:
-    customer: Customer
+    customer: CustomerLike
     integration: CustomerIntegration
     request_body: dict[str, Any]
     webhook_url: str
@@ -100,7 +101,7 @@ async def _by_idempotency_key(session: AsyncSession, merchant_id: int, key: str)
     return job
 
 
-async def customer_job(session: AsyncSession, customer: Customer, job_uuid: str) -> Job | None:
+async def customer_job(session: AsyncSession, customer: CustomerLike, job_uuid: str) -> Job | None:
     job: Job | None = await session.scalar(
         select(Job)
         .options(selectinload(Job.attempts))

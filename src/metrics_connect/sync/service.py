@@ -93,6 +93,7 @@ async def mark_status(runtime: Runtime, integration_id: int, status: str, reason
             integration.status = status
             integration.status_reason = reason
             await session.commit()
+    runtime.auth_cache.forget_integration(integration_id)
 
 
 async def get_state(runtime: Runtime, integration_id: int, task: str) -> SyncState:

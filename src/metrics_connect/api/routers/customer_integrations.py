@@ -93,6 +93,7 @@ async def delete_integration(
     uuid: str,
     customer: BillableCustomerDep,
     session: SessionDep,
+    runtime: RuntimeDep,
     session_id: str | None = Query(default=None, max_length=64),
 ) -> dict[str, Any]:
     if not session_id or await live_session(session, customer, session_id) is None:
@@ -110,4 +111,5 @@ async def delete_integration(
         raise ApiError(404, "Customer integration not found")
     await session.delete(integration)
     await session.commit()
+    runtime.auth_cache.forget_integration(integration.id)
     return {"success": True, "message": "Record successfully removed"}

@@ -9,6 +9,7 @@ from pydantic import BaseModel, ConfigDict, Field, StrictBool, StrictStr
 from sqlalchemy import select
 
 from metrics_connect.accounts.models import Customer, CustomerIntegration
+from metrics_connect.accounts.principals import CustomerPrincipal
 from metrics_connect.accounts.service import api_timestamp, create_customer, merchant_customer
 from metrics_connect.api.deps import CustomerDep, MerchantDep, RuntimeDep, SessionDep
 from metrics_connect.api.errors import ApiError
@@ -30,7 +31,7 @@ class PaymentStatusIn(BaseModel):
     is_paying: StrictBool
 
 
-def customer_body(customer: Customer, merchant_name: str) -> dict[str, Any]:
+def customer_body(customer: Customer | CustomerPrincipal, merchant_name: str) -> dict[str, Any]:
     return {
         "uuid": customer.uuid,
         "name": customer.name,
@@ -102,28 +103,37 @@ async def show_customer(uuid: str, merchant: MerchantDep, session: SessionDep) -
 
 @router.put("/customers/{uuid}")
 async def update_customer(
-    uuid: str, body: CustomerIn, merchant: MerchantDep, session: SessionDep
+    uuid: str, body: CustomerIn, merchant: MerchantDep, session: SessionDep, runtime: RuntimeDep
 ) -> dict[str, Any]:
     customer = await _owned(session, merchant, uuid)
     customer.name = body.name
     await session.commit()
+    runtime.auth_cache.forget_customer(customer.id)
     return {"customer": customer_body(customer, merchant.name)}
 
 
 @router.delete("/customers/{uuid}")
-async def delete_customer(uuid: str, merchant: MerchantDep, session: SessionDep) -> dict[str, Any]:
+async def delete_customer(
+    uuid: str, merchant: MerchantDep, session: SessionDep, runtime: RuntimeDep
+) -> dict[str, Any]:
     customer = await _owned(session, merchant, uuid)
     await session.delete(customer)
     await session.commit()
+    runtime.auth_cache.forget_customer(customer.id)
     return {"success": True, "message": "Record successfully removed"}
 
 
 @router.post("/customers/{uuid}/update-payment-status")
 async def update_payment_status(
-    uuid: str, body: PaymentStatusIn, merchant: MerchantDep, session: SessionDep
+    uuid: str,
+    body: PaymentStatusIn,
+    merchant: MerchantDep,
+    session: SessionDep,
+    runtime: RuntimeDep,
 ) -> dict[str, Any]:
     customer = await _owned(session, merchant, uuid)
     customer.is_paying = body.is_paying
     await session.commit()
+    runtime.auth_cache.forget_customer(customer.id)
     state = "now" if body.is_paying else "no longer"
     return {"success": True, "message": f"Customer is {state} marked as a paying customer"}

@@ -5,8 +5,10 @@ from __future__ import annotations
 from typing import Any
 
 from fastapi import APIRouter
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from metrics_connect.accounts.models import Merchant
+from metrics_connect.accounts.principals import MerchantPrincipal
 from metrics_connect.accounts.service import (
     api_timestamp,
     count_customers,
@@ -14,12 +16,13 @@ from metrics_connect.accounts.service import (
     rotate_webhook_secret,
 )
 from metrics_connect.api.deps import MerchantDep, RuntimeDep, SessionDep
+from metrics_connect.api.errors import ApiError
 from metrics_connect.catalog.networks import available_integrations
 
 router = APIRouter(tags=["merchants"])
 
 
-def merchant_body(merchant: Merchant) -> dict[str, Any]:
+def merchant_body(merchant: Merchant | MerchantPrincipal) -> dict[str, Any]:
     return {
         "uuid": merchant.uuid,
         "name": merchant.name,
@@ -32,14 +35,23 @@ def merchant_body(merchant: Merchant) -> dict[str, Any]:
     }
 
 
+async def _merchant_row(session: AsyncSession, merchant: MerchantPrincipal) -> Merchant:
+    """The row itself: the settings page shows the secret, which the auth copy lacks."""
+    row = await session.get(Merchant, merchant.id)
+    if row is None:  # deleted since the token was checked
+        raise ApiError(401, "Unauthenticated.")
+    return row
+
+
 @router.get("/merchants/settings")
 async def merchant_settings(
     merchant: MerchantDep, session: SessionDep, runtime: RuntimeDep
 ) -> dict[str, Any]:
-    body = merchant_body(merchant)
-    body["total_customers"] = await count_customers(session, merchant)
+    row = await _merchant_row(session, merchant)
+    body = merchant_body(row)
+    body["total_customers"] = await count_customers(session, row)
     body["available_integrations"] = available_integrations()
-    body["webhook_secret"] = merchant_webhook_secret(runtime.vault, merchant)
+    body["webhook_secret"] = merchant_webhook_secret(runtime.vault, row)
     return {"merchant": body}
 
 
@@ -48,6 +60,6 @@ async def rotate_secret(
     merchant: MerchantDep, session: SessionDep, runtime: RuntimeDep
 ) -> dict[str, Any]:
     """Replaces the signing secret; deliveries from now on are signed with the new one."""
-    secret = rotate_webhook_secret(runtime.vault, merchant)
+    secret = rotate_webhook_secret(runtime.vault, await _merchant_row(session, merchant))
     await session.commit()
     return {"webhook_secret": secret}
