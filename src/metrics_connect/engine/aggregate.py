@@ -15,7 +15,7 @@
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
@@ -162,14 +162,48 @@ def group_key(record: Record, groups: Sequence[GroupDim]) -> Key:
 
 
 def group_records(found: Iterable[Record], groups: Sequence[GroupDim]) -> dict[Key, list[Record]]:
-    """The records per group key, in their order."""
+    """The records per group key (as group_key), in their order."""
     if not groups:
         every = list(found)
         return {(): every} if every else {}
+    readers = [_key_reader(group) for group in groups]
     buckets: dict[Key, list[Record]] = defaultdict(list)
-    for record in found:
-        buckets[group_key(record, groups)].append(record)
+    if len(readers) == 1:
+        read = readers[0]
+        for record in found:
+            buckets[(read(record),)].append(record)
+    else:
+        for record in found:
+            buckets[tuple([read(record) for read in readers])].append(record)
     return buckets
+
+
+def _key_reader(group: GroupDim) -> Callable[[Record], str]:
+    """group_key's part for one group, for many records."""
+    if group.kind == "date":
+        names: dict[date, str] = {}
+
+        def read_day(record: Record) -> str:
+            day = record.day
+            if day is None:
+                return ""
+            name = names.get(day)
+            if name is None:
+                name = names[day] = day.isoformat()
+            return name
+
+        return read_day
+    if group.kind == "item":
+        return lambda record: record.item or ""
+    field = group.field or ""
+
+    def read_field(record: Record) -> str:
+        value = record.fields.get(field)
+        if value is None:
+            return ""
+        return value if type(value) is str else str(value)
+
+    return read_field
 
 
 def aggregate_source(
@@ -195,27 +229,35 @@ def _reduce(plan: SourcePlan, name: str, bucket: list[Record]) -> Value:
             if value is not None:
                 return value if isinstance(value, int | float | str) else str(value)
         return None
-    numbers: list[tuple[date | None, float | int]] = []
-    for record in bucket:
-        value = record.values.get(name)
-        if value is None:
-            continue
-        kind = type(value)
-        if kind is not int and kind is not float:
-            value = _number(value)
-            if value is None:
-                continue
-        numbers.append((record.day, value))
-    if not numbers:
-        return None
     if aggregation == "last":
+        numbers: list[tuple[date | None, float | int]] = []
+        for record in bucket:
+            value = _numeric(record.values.get(name))
+            if value is not None:
+                numbers.append((record.day, value))
+        if not numbers:
+            return None
         last_day = (
             max(d for d, _ in numbers if d is not None) if any(d for d, _ in numbers) else None
         )
         return sum(v for d, v in numbers if d == last_day)
+    values: list[float | int] = []
+    for record in bucket:
+        value = _numeric(record.values.get(name))
+        if value is not None:
+            values.append(value)
+    if not values:
+        return None
     if aggregation == "mean":
-        return sum(v for _, v in numbers) / len(numbers)
-    return sum(v for _, v in numbers)
+        return sum(values) / len(values)
+    return sum(values)
+
+
+def _numeric(value: Any) -> float | int | None:
+    kind = type(value)
+    if kind is int or kind is float:
+        return value
+    return None if value is None else _number(value)
 
 
 def last_only_reads(widgets: Iterable[ResolvedWidget]) -> dict[FactKey, frozenset[str]]:

@@ -49,6 +49,18 @@ def fetch_key(integration_id: int, request: FetchRequest) -> FetchKey:
     )
 
 
+def _longest_first(connector: Connector, fetches: list[PlannedFetch]) -> list[PlannedFetch]:
+    """Behind the concurrency limit, long chains of calls start first: they then overlap
+    the short ones instead of ending last. Listings (pages, then batches of what they
+    list) come first of all: their length is unknown until they run."""
+
+    def length(planned: PlannedFetch) -> tuple[bool, int]:
+        calls = connector.plan_calls(planned.request)
+        return (any(c.estimated for c in calls), len(calls))
+
+    return sorted(fetches, key=length, reverse=True)
+
+
 class FetchCoordinator:
     def __init__(self, store: FactStore, concurrency: int, redis_url: str | None) -> None:
         self.store = store
@@ -107,7 +119,7 @@ class FetchCoordinator:
                 return planned, UpstreamTransient(OUT_OF_BUDGET)
             return planned, None
 
-        results = await asyncio.gather(*(one(p) for p in fetches))
+        results = await asyncio.gather(*(one(p) for p in _longest_first(connector, fetches)))
         return {planned: error for planned, error in results if error is not None}
 
     def _prune(self) -> None:
