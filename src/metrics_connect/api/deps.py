@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 from typing import Annotated
 
-from fastapi import Depends, Header, Request
+from fastapi import Depends, Request
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -17,7 +17,8 @@ from metrics_connect.api.errors import ApiError
 from metrics_connect.runtime import Runtime
 
 
-def get_runtime(request: Request) -> Runtime:
+async def get_runtime(request: Request) -> Runtime:
+    # async: FastAPI runs a plain `def` dependency in a worker thread, per request.
     runtime: Runtime = request.app.state.runtime
     return runtime
 
@@ -75,12 +76,11 @@ async def _customer_by_token(
     return cached if token_matches(token, cached.token_hash) else None
 
 
-async def current_merchant(
-    request: Request,
-    runtime: RuntimeDep,
-    authorization: Annotated[str | None, Header(include_in_schema=False)] = None,
-) -> MerchantPrincipal:
-    token = _bearer(authorization)
+async def current_merchant(request: Request) -> MerchantPrincipal:
+    # Headers and the runtime read here rather than as FastAPI parameters: each
+    # parameter and sub-dependency is per-request work on the hottest path.
+    runtime: Runtime = request.app.state.runtime
+    token = _bearer(request.headers.get("authorization"))
     merchant = await _merchant_by_token(runtime, token) if token else None
     if merchant is None:
         raise ApiError(401, "Unauthenticated.")
@@ -105,14 +105,10 @@ async def current_merchant(
 MerchantDep = Annotated[MerchantPrincipal, Depends(current_merchant)]
 
 
-async def current_customer(
-    merchant: MerchantDep,
-    runtime: RuntimeDep,
-    x_customer_token: Annotated[str | None, Header(include_in_schema=False)] = None,
-) -> CustomerPrincipal:
-    customer = (
-        await _customer_by_token(runtime, merchant, x_customer_token) if x_customer_token else None
-    )
+async def current_customer(request: Request, merchant: MerchantDep) -> CustomerPrincipal:
+    token = request.headers.get("x-customer-token")
+    runtime: Runtime = request.app.state.runtime
+    customer = await _customer_by_token(runtime, merchant, token) if token else None
     if customer is None:
         raise ApiError(401, "Invalid Customer Token")
     return customer

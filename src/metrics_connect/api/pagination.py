@@ -18,7 +18,7 @@ class PageParams(BaseModel):
     per_page: int
 
 
-def page_params(
+async def page_params(
     page: Annotated[int, Query(ge=1, le=1_000_000)] = 1,
     per_page: Annotated[int, Query(ge=1, le=MAX_PER_PAGE)] = 15,
 ) -> PageParams:
