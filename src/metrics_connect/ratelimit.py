@@ -12,9 +12,8 @@ import math
 import time
 from dataclasses import dataclass
 
-from limits import RateLimitItem, RateLimitItemPerMinute, RateLimitItemPerSecond
+from limits import RateLimitItemPerMinute, RateLimitItemPerSecond
 from limits.aio.storage import MemoryStorage, Storage
-from limits.aio.strategies import FixedWindowRateLimiter
 from limits.storage import storage_from_string
 
 from metrics_connect.logging_setup import get_logger
@@ -39,8 +38,8 @@ class MerchantRateLimiter:
         # The asyncio flavours: the in-memory storage expires windows in a task on the
         # loop (the threaded one started timer threads), and Redis is asked with
         # redis-py's asyncio client (no worker-thread hop per request).
-        self._local = FixedWindowRateLimiter(MemoryStorage())
-        self._redis: FixedWindowRateLimiter | None = None
+        self._local: Storage = MemoryStorage()
+        self._redis: Storage | None = None
         self._redis_down_until = 0.0
         if redis_url:
             storage = storage_from_string(
@@ -50,7 +49,7 @@ class MerchantRateLimiter:
                 socket_connect_timeout=REDIS_TIMEOUT_SECONDS,
             )
             assert isinstance(storage, Storage)
-            self._redis = FixedWindowRateLimiter(storage)
+            self._redis = storage
 
     @property
     def backend(self) -> str:
@@ -66,18 +65,23 @@ class MerchantRateLimiter:
         return await _check(self._local, merchant_key, per_second, per_minute)
 
 
-async def _check(
-    limiter: FixedWindowRateLimiter, key: str, per_second: int, per_minute: int
-) -> RateDecision:
+async def _check(storage: Storage, key: str, per_second: int, per_minute: int) -> RateDecision:
+    # The fixed-window strategy's own steps (increment, compare), done on the storage so
+    # that the count the increment returns gives `remaining` too: one round trip per
+    # window where hit() and get_window_stats() took four in all.
     second = RateLimitItemPerSecond(max(per_second, 1))
     minute = RateLimitItemPerMinute(max(per_minute, 1))
-    ok_second = await limiter.hit(second, "merchant", key)
-    ok_minute = ok_second and await limiter.hit(minute, "merchant", key)
-    stats_minute = await limiter.get_window_stats(minute, "merchant", key)
-    remaining = max(stats_minute.remaining, 0)
-    if ok_second and ok_minute:
-        return RateDecision(True, per_minute, remaining, 0)
-    blocked: RateLimitItem = minute if not ok_minute else second
-    reset = (await limiter.get_window_stats(blocked, "merchant", key)).reset_time
-    retry_after = max(1, math.ceil(reset - time.time()))
-    return RateDecision(False, per_minute, 0 if not ok_minute else remaining, retry_after)
+    second_key = second.key_for("merchant", key)
+    minute_key = minute.key_for("merchant", key)
+    if await storage.incr(second_key, second.get_expiry()) > second.amount:
+        used = await storage.get(minute_key)
+        reset = await storage.get_expiry(second_key)
+        return RateDecision(False, per_minute, max(minute.amount - used, 0), _after(reset))
+    used = await storage.incr(minute_key, minute.get_expiry())
+    if used > minute.amount:
+        return RateDecision(False, per_minute, 0, _after(await storage.get_expiry(minute_key)))
+    return RateDecision(True, per_minute, minute.amount - used, 0)
+
+
+def _after(reset: float) -> int:
+    return max(1, math.ceil(reset - time.time()))
