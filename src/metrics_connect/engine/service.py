@@ -10,6 +10,7 @@ from __future__ import annotations
 import hashlib
 import time
 from collections import OrderedDict
+from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
@@ -30,10 +31,10 @@ from metrics_connect.connectors.base import (
     UpstreamError,
 )
 from metrics_connect.connectors.registry import connector_class
-from metrics_connect.engine.aggregate import Aggregator, Facts
+from metrics_connect.engine.aggregate import Aggregator, Facts, last_only_reads
 from metrics_connect.engine.components import render
 from metrics_connect.engine.coordinator import FetchCoordinator
-from metrics_connect.engine.facts import FactSnapshot, FactStore, account_today
+from metrics_connect.engine.facts import FactKey, FactSnapshot, FactStore, account_today
 from metrics_connect.engine.model import ResolvedWidget, WidgetError
 from metrics_connect.engine.plan import Needs, PlannedFetch, collect_needs, plan_fetches
 from metrics_connect.engine.resolve import resolve_widget
@@ -43,6 +44,17 @@ ENGINE_SERVICE = "metrics_engine"
 FACTS_SERVICE = "facts"
 ANSWER_CACHE_ENTRIES = 512
 _ANSWER_FIELDS = {"start", "end", "comparison_start", "comparison_end", "metrics"}
+
+
+@dataclass(frozen=True)
+class Prepared:
+    """A request's widgets resolved, their needs merged, and how much of them to read."""
+
+    widgets: list[ResolvedWidget]
+    needs: Needs
+    # Day keys only `last` aggregates read, with their fields (FactStore.load).
+    last_only: dict[FactKey, frozenset[str]]
+    periods: tuple[tuple[date, date], ...]
 
 
 class Engine:
@@ -58,9 +70,7 @@ class Engine:
         # Bodies of recent requests that needed no fetch, valid for one store version.
         self.answers: OrderedDict[tuple[int, str], tuple[int, date, dict[str, Any]]] = OrderedDict()
         # Widgets resolved and needs merged, by catalog, body and account day.
-        self.prepared: OrderedDict[tuple[str, str, date], tuple[list[ResolvedWidget], Needs]] = (
-            OrderedDict()
-        )
+        self.prepared: OrderedDict[tuple[str, str, date], Prepared] = OrderedDict()
         self.coordinator = FetchCoordinator(
             self.store, runtime.settings.fetch_concurrency, runtime.settings.redis_url
         )
@@ -72,7 +82,7 @@ class Engine:
         fingerprint: str,
         periods: list[tuple[date, date]],
         today: date,
-    ) -> tuple[list[ResolvedWidget], Needs]:
+    ) -> Prepared:
         """The request's widgets resolved and needs merged (memoised: pure in its inputs)."""
         key = (catalog.slug, fingerprint, today)
         cached = self.prepared.get(key)
@@ -82,10 +92,11 @@ class Engine:
         widgets = [resolve_widget(catalog, w) for w in request.metrics]
         plans = [plan for w in widgets if w.error is None for plan in w.sources()]
         needs = collect_needs(plans, periods, today) if plans else Needs()
-        self.prepared[key] = (widgets, needs)
+        prepared = Prepared(widgets, needs, last_only_reads(widgets), tuple(periods))
+        self.prepared[key] = prepared
         while len(self.prepared) > ANSWER_CACHE_ENTRIES:
             self.prepared.popitem(last=False)
-        return widgets, needs
+        return prepared
 
     def connector(self, integration: CustomerIntegration) -> Connector:
         runtime = self.runtime
@@ -183,8 +194,9 @@ async def _mark_integration(
 
 
 async def _load(
-    store: FactStore, integration_id: int, needs: Needs, *, with_facts: bool = True
+    store: FactStore, integration_id: int, prepared: Prepared, *, with_facts: bool = True
 ) -> FactSnapshot:
+    needs = prepared.needs
     assert needs.span is not None
     return await store.load(
         integration_id,
@@ -194,6 +206,8 @@ async def _load(
         start=needs.span[0],
         end=needs.span[1],
         with_facts=with_facts,
+        last_only=prepared.last_only,
+        periods=prepared.periods,
     )
 
 
@@ -228,17 +242,24 @@ async def run_get_data(
     today = account_today(now, integration.timezone)
     periods = _periods(request)
     fingerprint = _fingerprint(request)
-    widgets, needs = engine.prepare(catalog, request, fingerprint, periods, today)
+    prepared = engine.prepare(catalog, request, fingerprint, periods, today)
+    widgets, needs = prepared.widgets, prepared.needs
     plans = bool(needs.templates)
     read_at, read_at_wall = time.monotonic(), clock.now()
-    snapshot = await _load(engine.store, integration.id, needs) if plans else FactSnapshot()
-    fetches = plan_fetches(needs, snapshot, catalog.datasets, now=now, today=today) if plans else []
+    # What is stored and when: enough to plan. The facts are read once the fetches (if
+    # any) are stored, or not at all when an earlier answer serves.
+    held = (
+        await _load(engine.store, integration.id, prepared, with_facts=False)
+        if plans
+        else FactSnapshot()
+    )
+    fetches = plan_fetches(needs, held, catalog.datasets, now=now, today=today) if plans else []
     if explain:
-        return _explain(engine, integration, catalog, widgets, needs, snapshot, fetches, today)
+        return _explain(engine, integration, catalog, widgets, needs, held, fetches, today)
     answer_key = (integration.id, fingerprint)
     if not fetches:
         cached = engine.answers.get(answer_key)
-        if cached is not None and cached[0] == snapshot.version and cached[1] == today:
+        if cached is not None and cached[0] == held.version and cached[1] == today:
             engine.answers.move_to_end(answer_key)
             return dict(cached[2])
 
@@ -261,7 +282,7 @@ async def run_get_data(
         )
         if lost is not None:
             await _mark_integration(runtime, integration, lost)
-        snapshot = await _load(engine.store, integration.id, needs)
+    snapshot = await _load(engine.store, integration.id, prepared) if plans else held
     facts = _facts(snapshot, today)
     facts.failures.update(failures)
 
