@@ -61,6 +61,15 @@ def test_breakdown_groups_by_the_dimension() -> None:
     assert body["values"] == [{"label": "Clicks", "data": [90, 45]}]
 
 
+def test_a_field_object_without_operator_names_the_catalog_dimension() -> None:
+    by_name = one(widget(component="chart_v1", metrics=["clicks"], dimensions=["device"]))
+    by_object = one(
+        widget(component="chart_v1", metrics=["clicks"], dimensions=[{"field": "device"}])
+    )
+    # The dimension's value labels apply, not the raw breakdown values.
+    assert by_object == by_name
+
+
 def test_stock_breakdown_uses_each_groups_last_day() -> None:
     body = one(widget(component="chart_v1", metrics=["followers"], dimensions=["gender"]))
     assert body["labels"] == ["Female", "Male"]

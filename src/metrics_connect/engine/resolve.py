@@ -296,6 +296,12 @@ def _resolve_into(catalog: Catalog, widget: WidgetIn, resolved: ResolvedWidget) 
     groups: list[GroupDim] = []
     filters: list[FilterDef] = []
     for ref in dim_refs:
+        if (
+            isinstance(ref, FilterObject)
+            and ref.operator is None
+            and catalog.dimension(ref.field) is not None
+        ):
+            ref = ref.field  # {"field": "campaign"} names the catalog's dimension
         if isinstance(ref, str):
             dim = catalog.dimension(ref)
             if dim is None:
