@@ -34,6 +34,7 @@ from metrics_connect.connectors.registry import connector_class
 from metrics_connect.engine.aggregate import Aggregator, Facts, last_only_reads
 from metrics_connect.engine.components import render
 from metrics_connect.engine.coordinator import FetchCoordinator
+from metrics_connect.engine.explain import explain_plan
 from metrics_connect.engine.facts import FactKey, FactSnapshot, FactStore, account_today
 from metrics_connect.engine.model import ResolvedWidget, WidgetError
 from metrics_connect.engine.plan import Needs, PlannedFetch, collect_needs, plan_fetches
@@ -255,7 +256,10 @@ async def run_get_data(
     )
     fetches = plan_fetches(needs, held, catalog.datasets, now=now, today=today) if plans else []
     if explain:
-        return _explain(engine, integration, catalog, widgets, needs, held, fetches, today)
+        connector = engine.connector(integration) if fetches else None
+        return await explain_plan(
+            engine.store, connector, integration, catalog, widgets, needs, held, fetches, today
+        )
     answer_key = (integration.id, fingerprint)
     if not fetches:
         cached = engine.answers.get(answer_key)
@@ -346,101 +350,3 @@ def _failures(errors: dict[PlannedFetch, UpstreamError]) -> dict[Any, WidgetErro
             continue
         failed[planned.key] = WidgetError(error.code, error.message)
     return failed
-
-
-def _explain(
-    engine: Engine,
-    integration: CustomerIntegration,
-    catalog: Catalog,
-    widgets: list[ResolvedWidget],
-    needs: Needs,
-    snapshot: FactSnapshot,
-    fetches: list[PlannedFetch],
-    today: date,
-) -> dict[str, Any]:
-    """The plan, without a single upstream call."""
-    connector = engine.connector(integration) if fetches else None
-    widget_plans: dict[str, Any] = {}
-    for widget in widgets:
-        if widget.error is not None:
-            widget_plans[widget.id] = widget.error.body()
-            continue
-        widget_plans[widget.id] = {
-            "component": widget.component,
-            "dimensions": [g.name for g in widget.groups],
-            "deprecated": widget.deprecated,
-            "metrics": [_explain_node(m) for m in widget.metrics],
-        }
-    stored = []
-    for key, days in sorted(needs.days.items()):
-        covered = snapshot.coverage.get(key, {})
-        stored.append(
-            {
-                "dataset": key[0],
-                "variant": key[1],
-                "days_needed": len(days),
-                "days_stored": sum(1 for d in days if d in covered),
-                "days_settled": sum(1 for d in days if d in covered and covered[d].settled),
-            }
-        )
-    for pkey in sorted(needs.periods):
-        held = snapshot.periods.get(pkey)
-        stored.append(
-            {
-                "dataset": pkey[0],
-                "variant": pkey[1],
-                "period": [pkey[2].isoformat(), pkey[3].isoformat()],
-                "stored": held is not None,
-                "settled": bool(held and held.settled),
-            }
-        )
-    planned = []
-    for fetch in fetches:
-        calls = connector.plan_calls(fetch.request) if connector is not None else []
-        planned.append(
-            {
-                "dataset": fetch.request.dataset,
-                "variant": fetch.key[1],
-                "start": fetch.request.start.isoformat(),
-                "end": fetch.request.end.isoformat(),
-                "reason": fetch.reason,
-                "calls": [
-                    {"method": c.method, "path": c.path, "params": dict(c.params)} for c in calls
-                ],
-            }
-        )
-    return {
-        "explain": {
-            "integration": {
-                "uuid": integration.uuid,
-                "slug": catalog.slug,
-                "timezone": integration.timezone,
-            },
-            "account_today": today.isoformat(),
-            "widgets": widget_plans,
-            "store": stored,
-            "fetches": planned,
-            "upstream_calls": sum(len(p["calls"]) for p in planned),
-        }
-    }
-
-
-def _explain_node(node: Any) -> dict[str, Any]:
-    out: dict[str, Any] = {"name": node.name, "label": node.label, "unit": node.unit}
-    if node.source is not None:
-        src = node.source
-        out["source"] = {
-            "dataset": src.dataset,
-            "field": src.field,
-            "aggregation": src.aggregation,
-            "breakdowns": list(src.breakdowns),
-            "variant": src.variant,
-        }
-    if node.ratio is not None:
-        out["ratio"] = [_explain_node(node.ratio[0]), _explain_node(node.ratio[1])]
-        out["scale"] = node.scale
-    if node.sum_of:
-        out["sum_of"] = [_explain_node(p) for p in node.sum_of]
-    if node.average:
-        out["average_per_item"] = True
-    return out
