@@ -13,14 +13,16 @@ from datetime import UTC, date, datetime
 from typing import Any
 
 import pytest
+from sqlalchemy import insert
 
 from metrics_connect.accounts import service
 from metrics_connect.connectors.base import FetchRequest, FetchResult, Row
 from metrics_connect.engine.aggregate import Facts, last_only_reads
-from metrics_connect.engine.facts import FactSnapshot, FactStore, latest_rows
+from metrics_connect.engine.facts import FactSnapshot, FactStore, _latest_of
 from metrics_connect.engine.plan import collect_needs
 from metrics_connect.engine.resolve import resolve_widget
 from metrics_connect.engine.service import answer_widgets
+from metrics_connect.engine.tables import fact_rows
 from metrics_connect.runtime import Runtime
 from metrics_connect.settings import Settings
 
@@ -176,7 +178,10 @@ async def test_a_period_before_any_data_answers_as_a_full_read(
     assert full["by_gender"]["comparison"]["values"][0]["data"] == [10, 5]
 
 
-def test_latest_rows_keeps_every_row_of_the_last_day_and_falls_back_per_keys() -> None:
+async def test_the_database_keeps_every_row_of_the_last_day_and_falls_back_per_keys(
+    store_and_id: tuple[FactStore, int],
+) -> None:
+    store, iid = store_and_id
     f, m = '{"gender":"F"}', '{"gender":"M"}'
     rows = [
         (day(1), f, '{"followers":1}'),
@@ -186,11 +191,24 @@ def test_latest_rows_keeps_every_row_of_the_last_day_and_falls_back_per_keys() -
         (day(2), m, '{"other":5}'),  # no number of the field: every M row
         (day(3), f, '{"followers":6}'),  # after the period
     ]
-    kept = latest_rows(rows, [(day(0), day(2))], frozenset({"followers"}))
-    assert kept == rows[1:5]
-    # Two periods: the union, each row once, in stored order.
-    kept = latest_rows(rows, [(day(0), day(1)), (day(0), day(3))], frozenset({"followers"}))
-    assert kept == [rows[0], rows[3], rows[4], rows[5]]
+    async with store.db.engine.begin() as conn:
+        await conn.execute(
+            insert(fact_rows),
+            [
+                {"integration_id": iid, "dataset": "unit", "variant": "-", "day": d}
+                | {"keys": k, "vals": v}
+                for d, k, v in rows
+            ],
+        )
+    as_text = [(d.isoformat(), k, v) for d, k, v in rows]
+    fields = frozenset({"followers"})
+    async with store.db.engine.connect() as conn:
+        kept = await _latest_of(conn, iid, ("unit", "-"), [(day(0), day(2))], fields)
+        assert [(str(d), k, v) for d, k, v in kept] == as_text[1:5]
+        # Two periods: the union, each row once, in stored order.
+        both = [(day(0), day(1)), (day(0), day(3))]
+        kept = await _latest_of(conn, iid, ("unit", "-"), both, fields)
+        assert [(str(d), k, v) for d, k, v in kept] == [as_text[i] for i in (0, 3, 4, 5)]
 
 
 def test_only_keys_every_reader_aggregates_with_last_are_read_short() -> None:

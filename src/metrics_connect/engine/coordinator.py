@@ -91,11 +91,13 @@ class FetchCoordinator:
         *,
         read_at: float,
         read_at_wall: datetime,
+        on_done: Callable[[PlannedFetch], None] | None = None,
     ) -> dict[PlannedFetch, UpstreamError]:
         """Run every fetch; the errors of those that failed, by fetch.
 
         `read_at` (time.monotonic()) and `read_at_wall` (clock.now()) are when the caller
         read the store: chunks fetched since then by anyone are not fetched again.
+        `on_done` is told of each fetch as it ends (stored or failed).
         """
         self._prune()
         # The request's time budget bounds its upstream part: a fetch still running when
@@ -117,6 +119,9 @@ class FetchCoordinator:
                 return planned, exc
             except TimeoutError:
                 return planned, UpstreamTransient(OUT_OF_BUDGET)
+            finally:
+                if on_done is not None:
+                    on_done(planned)
             return planned, None
 
         results = await asyncio.gather(*(one(p) for p in _longest_first(connector, fetches)))

@@ -389,7 +389,7 @@ class FactStore:
 
         `last_only`: day keys that only `last` aggregations read (of the given fields),
         grouped by anything but the day and without local filters. Of these, only the
-        rows `latest_rows` keeps for each of `periods` are decoded: a stock metric over a
+        rows `_latest_of` keeps for each of `periods` are decoded: a stock metric over a
         365-day period reads one day, not 365.
 
         One select of the store's version, then (unless an identical read of the same
@@ -477,7 +477,8 @@ class FactStore:
                 snapshot.coverage.setdefault((dataset, variant), {})[read_day(day)] = Coverage(
                     read_time(fetched_at), bool(settled)
                 )
-        if with_facts and day_keys:
+        every_day = [k for k in day_keys if k not in latest]
+        if with_facts and every_day:
             result = await conn.execute(
                 select(
                     fact_rows.c.dataset,
@@ -487,7 +488,7 @@ class FactStore:
                     fact_rows.c.vals,
                 ).where(
                     fact_rows.c.integration_id == integration_id,
-                    tuple_(fact_rows.c.dataset, fact_rows.c.variant).in_(day_keys),
+                    tuple_(fact_rows.c.dataset, fact_rows.c.variant).in_(every_day),
                     fact_rows.c.day.between(start, end),
                 )
             )
@@ -495,10 +496,15 @@ class FactStore:
             for dataset, variant, day, keys, vals in result:
                 raw.setdefault((dataset, variant), []).append((read_day(day), keys, vals))
             for key, found in raw.items():
-                fields = latest.get(key)
-                if fields is not None:
-                    found = latest_rows(found, spans, fields)
                 snapshot.rows[key] = _decode_rows(found)
+        if with_facts:
+            for key in day_keys:
+                if key in latest:
+                    newest = await _latest_of(conn, integration_id, key, spans, latest[key])
+                    if newest:
+                        snapshot.rows[key] = _decode_rows(
+                            [(read_day(day), keys, vals) for day, keys, vals in newest]
+                        )
         if with_facts and object_keys:
             result = await conn.execute(
                 select(
@@ -555,42 +561,71 @@ class FactStore:
 RawRow = tuple[date, str, str]  # day, keys (JSON), values (JSON)
 
 
-def latest_rows(
-    rows: Sequence[RawRow], periods: Sequence[tuple[date, date]], fields: frozenset[str]
-) -> list[RawRow]:
-    """The rows a `last` aggregation of `fields` reads in each period, in stored order.
+async def _latest_of(
+    conn: AsyncConnection,
+    integration_id: int,
+    key: FactKey,
+    periods: Sequence[tuple[date, date]],
+    fields: frozenset[str],
+) -> list[tuple[Any, str, str]]:
+    """The rows a `last` aggregation of `fields` reads in each period, in stored order
+    (day as the driver returns it, keys, values), selected by the database.
 
-    Per period and per distinct keys, the rows of the latest day; when one of them lacks
-    a numeric value of a field, every row of those keys in the period. That is exact
-    for any grouping by keys (not by day): a group's last day with data is the latest
-    of its keys' last days with data, and its rows that day are those of the keys whose
-    last day it is, all kept here.
+    Per period and per distinct keys, the rows of the latest day (an index scan,
+    ix_fact_rows_latest); when one of them lacks a numeric value of a field, every row
+    of those keys in the period. That is exact for any grouping by keys (not by day): a
+    group's last day with data is the latest of its keys' last days with data, and its
+    rows that day are those of the keys whose last day it is, all kept here.
     """
-    chosen: set[int] = set()
+    dataset, variant = key
+    same = and_(
+        fact_rows.c.integration_id == integration_id,
+        fact_rows.c.dataset == dataset,
+        fact_rows.c.variant == variant,
+    )
+    columns = (
+        fact_rows.c.id,
+        type_coerce(fact_rows.c.day, String),
+        fact_rows.c["keys"],
+        fact_rows.c.vals,
+    )
+    chosen: dict[int, tuple[Any, str, str]] = {}
     for start, end in periods:
-        last: dict[str, tuple[date, list[int]]] = {}
-        for index, (day, keys, _) in enumerate(rows):
-            if not start <= day <= end:
-                continue
-            seen = last.get(keys)
-            if seen is None or day > seen[0]:
-                last[keys] = (day, [index])
-            elif day == seen[0]:
-                seen[1].append(index)
-        incomplete: set[str] = set()
-        for keys, (_, indices) in last.items():
-            values = _loads_many([rows[i][2] for i in indices])
-            if all(number(v.get(f)) is not None for v in values for f in fields):
-                chosen.update(indices)
-            else:
-                incomplete.add(keys)
-        if incomplete:
-            chosen.update(
-                i
-                for i, (day, keys, _) in enumerate(rows)
-                if keys in incomplete and start <= day <= end
+        newest = (
+            select(fact_rows.c["keys"].label("k"), func.max(fact_rows.c.day).label("d"))
+            .where(same, fact_rows.c.day.between(start, end))
+            .group_by(fact_rows.c["keys"])
+            .subquery()
+        )
+        found = (
+            await conn.execute(
+                select(*columns)
+                .select_from(
+                    fact_rows.join(
+                        newest,
+                        and_(fact_rows.c["keys"] == newest.c.k, fact_rows.c.day == newest.c.d),
+                    )
+                )
+                .where(same)
             )
-    return [rows[i] for i in sorted(chosen)]
+        ).all()
+        values = _loads_many([vals for _, _, _, vals in found])
+        incomplete = {
+            keys
+            for (_, _, keys, _), vals in zip(found, values, strict=True)
+            if any(number(vals.get(f)) is None for f in fields)
+        }
+        chosen.update((i, (day, keys, vals)) for i, day, keys, vals in found)
+        if incomplete:
+            rest = await conn.execute(
+                select(*columns).where(
+                    same,
+                    fact_rows.c.day.between(start, end),
+                    fact_rows.c["keys"].in_(sorted(incomplete)),
+                )
+            )
+            chosen.update((i, (day, keys, vals)) for i, day, keys, vals in rest)
+    return [chosen[i] for i in sorted(chosen)]
 
 
 def _decode_rows(rows: Sequence[RawRow]) -> list[Row]:

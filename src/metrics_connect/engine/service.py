@@ -7,9 +7,11 @@ missing or stale (planner + coordinator) -> aggregate -> render. Widgets fail on
 
 from __future__ import annotations
 
+import asyncio
+import functools
 import hashlib
 import time
-from collections import OrderedDict
+from collections import Counter, OrderedDict
 from dataclasses import dataclass
 from datetime import date
 from typing import Any
@@ -195,20 +197,44 @@ async def _mark_integration(
 
 
 async def _load(
-    store: FactStore, integration_id: int, prepared: Prepared, *, with_facts: bool = True
+    store: FactStore,
+    integration_id: int,
+    prepared: Prepared,
+    *,
+    with_facts: bool = True,
+    only: set[FactKey] | None = None,
+    skip: set[FactKey] | None = None,
 ) -> FactSnapshot:
+    """The store's part of the request's needs: all of it, or the (dataset, variant)
+    keys in `only`, or all but those in `skip`."""
     needs = prepared.needs
     assert needs.span is not None
+
+    def chosen(key: FactKey) -> bool:
+        return (only is None or key in only) and (skip is None or key not in skip)
+
     return await store.load(
         integration_id,
-        day_keys=needs.day_keys,
-        object_keys=needs.object_keys,
-        period_keys=needs.periods,
+        day_keys=[k for k in needs.day_keys if chosen(k)],
+        object_keys=[k for k in needs.object_keys if chosen(k)],
+        period_keys=[k for k in needs.periods if chosen((k[0], k[1]))],
         start=needs.span[0],
         end=needs.span[1],
         with_facts=with_facts,
         last_only=prepared.last_only,
         periods=prepared.periods,
+    )
+
+
+def _merged(first: FactSnapshot, second: FactSnapshot) -> FactSnapshot:
+    """Two reads of disjoint keys as one; the older version, so that an answer built
+    from them is recomputed once rather than reused past a write between the reads."""
+    return FactSnapshot(
+        coverage={**first.coverage, **second.coverage},
+        rows={**first.rows, **second.rows},
+        objects={**first.objects, **second.objects},
+        periods={**first.periods, **second.periods},
+        version=min(first.version, second.version),
     )
 
 
@@ -268,17 +294,40 @@ async def run_get_data(
             return dict(cached[2])
 
     failures: dict[Any, WidgetError] = {}
+    snapshot = held
     if fetches:
         connector = engine.connector(integration)
-        errors = await engine.coordinator.run(
-            integration.id,
-            integration.timezone,
-            connector,
-            catalog.datasets,
-            fetches,
-            read_at=read_at,
-            read_at_wall=read_at_wall,
-        )
+        # The facts are read while other fetches still wait on the network: first what
+        # no fetch touches, then each (dataset, variant) once its last fetch has ended.
+        pending = Counter((f.key[0], f.key[1]) for f in fetches)
+        reads = [
+            asyncio.create_task(_load(engine.store, integration.id, prepared, skip=set(pending)))
+        ]
+
+        def fetched(planned: PlannedFetch) -> None:
+            key = (planned.key[0], planned.key[1])
+            pending[key] -= 1
+            if not pending[key]:
+                reads.append(
+                    asyncio.create_task(_load(engine.store, integration.id, prepared, only={key}))
+                )
+
+        try:
+            errors = await engine.coordinator.run(
+                integration.id,
+                integration.timezone,
+                connector,
+                catalog.datasets,
+                fetches,
+                read_at=read_at,
+                read_at_wall=read_at_wall,
+                on_done=fetched,
+            )
+            snapshot = functools.reduce(_merged, await asyncio.gather(*reads))
+        except BaseException:
+            for read in reads:
+                read.cancel()
+            raise
         failures = _failures(errors)
         lost = next(
             (e for e in errors.values() if isinstance(e, IntegrationExpired | IntegrationRevoked)),
@@ -286,7 +335,8 @@ async def run_get_data(
         )
         if lost is not None:
             await _mark_integration(runtime, integration, lost)
-    snapshot = await _load(engine.store, integration.id, prepared) if plans else held
+    elif plans:
+        snapshot = await _load(engine.store, integration.id, prepared)
     facts = _facts(snapshot, today)
     facts.failures.update(failures)
 

@@ -51,6 +51,8 @@ fact_rows = Table(
     Column("keys", Text, nullable=False),
     Column("vals", Text, nullable=False),
     Index("ix_fact_rows_lookup", "integration_id", "dataset", "variant", "day"),
+    # Each keys' latest day in a period, read from the index alone (stock snapshots).
+    Index("ix_fact_rows_latest", "integration_id", "dataset", "variant", "keys", "day"),
 )
 
 fact_objects = Table(
