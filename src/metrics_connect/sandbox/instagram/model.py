@@ -323,6 +323,7 @@ class InstagramSandbox:
         self._lock = threading.RLock()
         self._net_by_index: list[int] = []
         self._figures: dict[date, DayFigures] = {}
+        self._day_starts: dict[date, datetime] = {}
         self._posts: dict[date, tuple[MediaItem, ...]] = {}
         self._timeline: list[MediaItem] = []
         self._stamps: list[datetime] = []
@@ -340,7 +341,12 @@ class InstagramSandbox:
         return self.local_day(self.now())
 
     def day_start(self, day: date) -> datetime:
-        return datetime.combine(day, time(0), self.tz).astimezone(UTC)
+        # Memoised: period totals ask for every day's bounds, per metric, per call.
+        start = self._day_starts.get(day)
+        if start is None:
+            start = datetime.combine(day, time(0), self.tz).astimezone(UTC)
+            self._day_starts[day] = start
+        return start
 
     def day_end(self, day: date) -> datetime:
         return self.day_start(day + timedelta(days=1))
