@@ -142,3 +142,36 @@ async def test_async_jobs_accepted_with_the_broker_down(stack_factory: StackFact
         status = await stack.client.get(f"/metrics/jobs/{job['uuid']}", headers=stack.headers)
         assert status.status_code == 200
         assert status.json()["job"]["status"] == "queued"
+
+
+async def test_limiter_gives_up_on_a_redis_that_stops_answering() -> None:
+    """A Redis that accepts connections but never answers (a hung server, a black hole):
+    the request waits at most the limiter's timeout once, then limits locally."""
+
+    handlers: list[asyncio.Task[Any]] = []
+
+    async def silent(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        handlers.append(asyncio.current_task())  # type: ignore[arg-type]
+        await reader.read()  # holds the connection open, answers nothing
+
+    server = await asyncio.start_server(silent, "127.0.0.1", 0)
+    port = server.sockets[0].getsockname()[1]
+    try:
+        limiter = MerchantRateLimiter(f"redis://127.0.0.1:{port}/0")
+        key = str(uuid.uuid4())
+        started = time.monotonic()
+        # Bounded here too, so that a limiter without a timeout fails rather than hangs.
+        first = await asyncio.wait_for(limiter.hit(key, per_second=100, per_minute=1000), 10)
+        waited = time.monotonic() - started
+        assert first.allowed
+        assert waited < ratelimit.REDIS_TIMEOUT_SECONDS * 3
+        started = time.monotonic()
+        second = await limiter.hit(key, per_second=100, per_minute=1000)
+        assert second.allowed and second.remaining == first.remaining - 1
+        # Within REDIS_RETRY_SECONDS Redis is not asked again: no second wait.
+        assert time.monotonic() - started < 0.5
+    finally:
+        for handler in handlers:
+            handler.cancel()
+        server.close()
+        await asyncio.gather(*handlers, return_exceptions=True)
