@@ -49,6 +49,10 @@ class DatasetSpec:
     # that counts them all time, e.g. ("followers_snapshot", "media_count"). Lets
     # ?explain=true estimate the list pages and batches before listing.
     counted_by: tuple[str, str] | None = None
+    # The network itself applies a filter on any of `breakdowns` sent with the request
+    # (Meta's `filtering`, GA4's dimensionFilter), counting unique figures over what
+    # the filter keeps. The engine relies on it where summing rows would overcount.
+    filters_breakdowns_upstream: bool = False
 
 
 @dataclass(frozen=True)

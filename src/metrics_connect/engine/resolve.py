@@ -127,11 +127,20 @@ class _Context:
         for group in groups:
             if spec.kind != "objects" and group.kind in ("category", "hour") and group.field:
                 breakdowns.add(group.field)
+        grouped = {group.field for group in groups}
         for flt in (*self.filters, *source.filters):
             frozen = FilterDef(field=flt.field, operator=flt.operator, value=_hashable(flt.value))
             if spec.kind == "objects" and flt.field in spec.fields:
                 local.append(frozen)
-            elif flt.field in spec.breakdowns:
+            elif flt.field in spec.breakdowns and not (
+                # A unique count over several values of a breakdown is not the sum of
+                # their rows (a user reached on two platforms counts once): the network
+                # counts it with the filter applied.
+                source.aggregation == "period"
+                and spec.filters_breakdowns_upstream
+                and flt.field not in grouped
+                and _keeps_several(flt)
+            ):
                 breakdowns.add(flt.field)
                 local.append(frozen)
             else:
@@ -371,3 +380,14 @@ def _resolve_into(catalog: Catalog, widget: WidgetIn, resolved: ResolvedWidget) 
         elif groups and item is None and resolved.component in TOTAL_ROW_COMPONENTS:
             node = _with_whole_total(context, base, node)
         resolved.metrics.append(node)
+
+
+def _keeps_several(flt: FilterDef) -> bool:
+    """Whether the filter may keep more than one value of its field."""
+    operator = flt.operator.upper()
+    if operator == "EQUAL":
+        return False
+    if operator == "IN":
+        values = flt.value if isinstance(flt.value, list | tuple) else [flt.value]
+        return len(values) > 1
+    return True

@@ -220,6 +220,22 @@ async def test_publisher_platform_in_filter(ads: AdsConnected) -> None:
     )
     spend = await ads.number({"reference_key": "x", "metrics": ["spend"], "dimensions": [both]})
     assert spend == pytest.approx(two["spend"] / 100)
+    # Unique reach over two platforms is Meta's own count with the filter applied (its
+    # `filtering` parameter), not a sum of each platform's reach rows.
+    widget = {"id": "w", "component": "number_v1", "reference_key": "x"}
+    widget |= {"metrics": ["reach"], "dimensions": [both]}
+    body = {"customer_integration": ads.integration_uuid, "metrics": [widget]}
+    body |= {"start": START.isoformat(), "end": END.isoformat()}
+    plan = await ads.client.post(
+        "/metrics/get-data", params={"explain": "true"}, json=body, headers=ads.headers
+    )
+    (fetch,) = [f for f in plan.json()["explain"]["fetches"] if f["dataset"] == "insights_period"]
+    assert "publisher_platform" not in fetch["calls"][0]["params"].get("breakdowns", "")
+    assert json.loads(fetch["calls"][0]["params"]["filtering"]) == [
+        {"field": "publisher_platform", "operator": "IN", "value": ["facebook", "instagram"]}
+    ]
+    del widget["id"], widget["component"]
+    assert await ads.number(widget) == two["reach"]
 
 
 async def test_entity_filter_answers_that_campaign_only(ads: AdsConnected) -> None:

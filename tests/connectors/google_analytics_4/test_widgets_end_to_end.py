@@ -267,3 +267,28 @@ async def test_a_sort_naming_a_dimension_orders_by_its_values(ga4: Ga4Connected)
     result = await ga4.get_data([widget("google_analytics_4:age")], comparison=False)
     labels = result["google_analytics_4:age"]["labels"]
     assert labels == ["18-24", "25-34", "35-44", "45-54", "55-64", "65+", "unknown"]
+
+
+async def test_users_of_several_channels_are_counted_once(ga4: Ga4Connected) -> None:
+    """A filter selecting several values of a breakdown: the users who came through any of
+    them, each once (GA4 counts them with the filter applied), not a sum per channel."""
+    wanted = ["Organic Search", "Direct"]
+    both = {"field": "sessionDefaultChannelGroup", "operator": "IN", "value": wanted}
+    result = await ga4.get_data(
+        [
+            {"id": "two", "reference_key": "x", "component": "number_v1"}
+            | {"metrics": ["activeUsers"], "dimensions": [both]},
+            {"id": "sessions", "reference_key": "y", "component": "number_v1"}
+            | {"metrics": ["sessions"], "dimensions": [both]},
+        ],
+        comparison=False,
+    )
+    mine = [s for s in ga4.sessions() if s.acquisition.channel in wanted]
+    users = {s.user.user_id for s in mine if s.active}
+    per_channel = sum(
+        len({s.user.user_id for s in mine if s.active and s.acquisition.channel == c})
+        for c in wanted
+    )
+    assert per_channel > len(users)  # the case matters: some users came both ways
+    assert result["two"]["values"] == len(users)
+    assert result["sessions"]["values"] == len(mine)

@@ -82,6 +82,7 @@ INSIGHTS_PERIOD = DatasetSpec(
     kind="period",
     fields=(*PERIOD_NUMBERS, *PERIOD_LISTS, "unique_actions", "entities", *ENTITY_ATTRIBUTES),
     breakdowns=(*PLACEMENT, *DEMOGRAPHIC, *GEO, *ENTITY_KEYS, "action_type"),
+    filters_breakdowns_upstream=True,
     settle_after_days=SETTLE_DAYS,
     fresh_seconds=FRESH_SECONDS,
     live_days=LIVE_DAYS,

@@ -105,6 +105,7 @@ def _dataset(
             kind=kind,  # type: ignore[arg-type]
             fields=metrics + tuple(d.name for d in derived),
             breakdowns=breakdowns,
+            filters_breakdowns_upstream=True,
             settle_after_days=settle_after_days,
             fresh_seconds=3600,
             description=description,
