@@ -196,6 +196,23 @@ async def _mark_integration(
     runtime.auth_cache.forget_integration(integration.id)
 
 
+async def _save_credentials(
+    runtime: Runtime, integration: CustomerIntegration, credentials: dict[str, Any]
+) -> None:
+    """A connector renewed its access token: kept, so that the next request (in any
+    process) starts with it instead of failing once and renewing again."""
+    encrypted = runtime.vault.encrypt_json(credentials)
+    async with runtime.db.session() as session:
+        await session.execute(
+            update(CustomerIntegration)
+            .where(CustomerIntegration.id == integration.id)
+            .values(credentials_encrypted=encrypted, updated_at=clock.now())
+        )
+        await session.commit()
+    integration.credentials_encrypted = encrypted
+    runtime.auth_cache.forget_integration(integration.id)
+
+
 async def _load(
     store: FactStore,
     integration_id: int,
@@ -297,6 +314,7 @@ async def run_get_data(
     snapshot = held
     if fetches:
         connector = engine.connector(integration)
+        issued = dict(connector.ctx.credentials)
         # The facts are read while other fetches still wait on the network: first what
         # no fetch touches, then each (dataset, variant) once its last fetch has ended.
         pending = Counter((f.key[0], f.key[1]) for f in fetches)
@@ -329,6 +347,8 @@ async def run_get_data(
                 read.cancel()
             raise
         failures = _failures(errors)
+        if connector.ctx.credentials != issued:
+            await _save_credentials(runtime, integration, connector.ctx.credentials)
         lost = next(
             (e for e in errors.values() if isinstance(e, IntegrationExpired | IntegrationRevoked)),
             None,
