@@ -185,3 +185,25 @@ async def connected(
             ig_runtime,
             c.record.id,
         )
+
+
+async def bare_integration(
+    runtime: Runtime, *, slug: str = "instagram_business", timezone: str = "UTC"
+) -> int:
+    """A merchant, a customer and one integration without credentials: the integration's
+    id, for tests of the store and the coordinator that call no network."""
+    async with runtime.db.session() as session:
+        m = await service.create_merchant(session, runtime.vault, runtime.settings, "M")
+        c = await service.create_customer(session, runtime.settings, m.record, "C")
+        i = await service.create_integration(
+            session,
+            runtime.vault,
+            c.record,
+            slug=slug,
+            source_name="x",
+            external_id="1",
+            credentials={},
+            timezone=timezone,
+        )
+        await session.commit()
+        return i.id

@@ -8,7 +8,6 @@ from datetime import UTC, date, datetime, timedelta
 import pytest
 from sqlalchemy import event
 
-from metrics_connect.accounts import service
 from metrics_connect.connectors.base import (
     DatasetSpec,
     FetchRequest,
@@ -21,6 +20,8 @@ from metrics_connect.engine.model import SourcePlan
 from metrics_connect.engine.plan import collect_needs, plan_fetches
 from metrics_connect.runtime import Runtime
 from metrics_connect.settings import Settings
+
+from .conftest import bare_integration
 
 DAILY = DatasetSpec(
     "daily", "daily", ("clicks",), settle_after_days=2, fresh_seconds=600, max_days_per_call=5
@@ -42,21 +43,7 @@ async def store_and_id(
     db_url: str, settings_factory: Callable[..., Settings]
 ) -> AsyncIterator[tuple[FactStore, int]]:
     runtime = Runtime.from_settings(settings_factory(db_url))
-    async with runtime.db.session() as session:
-        m = await service.create_merchant(session, runtime.vault, runtime.settings, "M")
-        c = await service.create_customer(session, runtime.settings, m.record, "C")
-        i = await service.create_integration(
-            session,
-            runtime.vault,
-            c.record,
-            slug="instagram_business",
-            source_name="x",
-            external_id="1",
-            credentials={},
-            timezone=TZ,
-        )
-        await session.commit()
-    yield FactStore(runtime.db), i.id
+    yield FactStore(runtime.db), await bare_integration(runtime, timezone=TZ)
     await runtime.db.dispose()
 
 

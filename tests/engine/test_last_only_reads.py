@@ -15,7 +15,6 @@ from typing import Any
 import pytest
 from sqlalchemy import insert
 
-from metrics_connect.accounts import service
 from metrics_connect.connectors.base import FetchRequest, FetchResult, Row
 from metrics_connect.engine.aggregate import Facts, last_only_reads
 from metrics_connect.engine.facts import FactSnapshot, FactStore, _latest_of
@@ -26,6 +25,7 @@ from metrics_connect.engine.tables import fact_rows
 from metrics_connect.runtime import Runtime
 from metrics_connect.settings import Settings
 
+from .conftest import bare_integration
 from .rules import DATASETS, day, toy_catalog, widget
 
 TODAY = date(2026, 3, 1)
@@ -39,23 +39,10 @@ async def store_and_id(
     db_url: str, settings_factory: Callable[..., Settings]
 ) -> AsyncIterator[tuple[FactStore, int]]:
     runtime = Runtime.from_settings(settings_factory(db_url))
-    async with runtime.db.session() as session:
-        m = await service.create_merchant(session, runtime.vault, runtime.settings, "M")
-        c = await service.create_customer(session, runtime.settings, m.record, "C")
-        i = await service.create_integration(
-            session,
-            runtime.vault,
-            c.record,
-            slug="instagram_business",
-            source_name="x",
-            external_id="1",
-            credentials={},
-            timezone="UTC",
-        )
-        await session.commit()
+    iid = await bare_integration(runtime)
     store = FactStore(runtime.db)
-    await _archive(store, i.id)
-    yield store, i.id
+    await _archive(store, iid)
+    yield store, iid
     await runtime.db.dispose()
 
 

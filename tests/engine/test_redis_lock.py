@@ -13,7 +13,6 @@ from typing import Any
 import pytest
 
 from metrics_connect import clock
-from metrics_connect.accounts import service
 from metrics_connect.connectors.base import (
     AccountInfo,
     Connector,
@@ -29,6 +28,7 @@ from metrics_connect.engine.plan import PlannedFetch
 from metrics_connect.runtime import Runtime
 from metrics_connect.settings import Settings
 from tests.conftest import REDIS_URL
+from tests.engine.conftest import bare_integration
 
 pytestmark = pytest.mark.redis
 
@@ -62,20 +62,7 @@ async def test_two_processes_share_one_fetch(
     if not REDIS_URL:
         pytest.skip("Redis tests need METRICS_CONNECT_TEST_REDIS_URL")
     runtime = Runtime.from_settings(settings_factory(sqlite_url))
-    async with runtime.db.session() as session:
-        m = await service.create_merchant(session, runtime.vault, runtime.settings, "M")
-        c = await service.create_customer(session, runtime.settings, m.record, "C")
-        i = await service.create_integration(
-            session,
-            runtime.vault,
-            c.record,
-            slug="toy",
-            source_name="t",
-            external_id="1",
-            credentials={},
-            timezone="UTC",
-        )
-        await session.commit()
+    iid = await bare_integration(runtime, slug="toy")
     clock.set_clock(lambda: NOW)
     try:
         request = FetchRequest("daily", date(2026, 3, 1), date(2026, 3, 1))
@@ -87,8 +74,8 @@ async def test_two_processes_share_one_fetch(
         read_at, read_wall = time.monotonic(), clock.now()
         kwargs: dict[str, Any] = {"read_at": read_at, "read_at_wall": read_wall}
         results = await asyncio.gather(
-            first.run(i.id, "UTC", SlowConnector(), {"daily": SPEC}, [planned], **kwargs),
-            second.run(i.id, "UTC", SlowConnector(), {"daily": SPEC}, [planned], **kwargs),
+            first.run(iid, "UTC", SlowConnector(), {"daily": SPEC}, [planned], **kwargs),
+            second.run(iid, "UTC", SlowConnector(), {"daily": SPEC}, [planned], **kwargs),
         )
         assert results == [{}, {}]
         assert SlowConnector.fetches == 1
