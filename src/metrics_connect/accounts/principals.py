@@ -6,10 +6,13 @@ the row itself. Being immutable, one copy can serve many requests (the auth cach
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 from datetime import datetime
+from typing import Any, TypeVar
 
 from metrics_connect.accounts.models import Customer, Merchant
+
+P = TypeVar("P", bound=Any)
 
 
 @dataclass(frozen=True, slots=True)
@@ -27,18 +30,7 @@ class MerchantPrincipal:
 
     @classmethod
     def of(cls, row: Merchant) -> MerchantPrincipal:
-        return cls(
-            id=row.id,
-            uuid=row.uuid,
-            name=row.name,
-            token_hash=row.token_hash,
-            app_url=row.app_url,
-            redirect_url=row.redirect_url,
-            rate_limit_per_second=row.rate_limit_per_second,
-            rate_limit_per_minute=row.rate_limit_per_minute,
-            created_at=row.created_at,
-            updated_at=row.updated_at,
-        )
+        return _copied(cls, row)
 
 
 @dataclass(frozen=True, slots=True)
@@ -55,17 +47,12 @@ class CustomerPrincipal:
 
     @classmethod
     def of(cls, row: Customer) -> CustomerPrincipal:
-        return cls(
-            id=row.id,
-            uuid=row.uuid,
-            merchant_id=row.merchant_id,
-            name=row.name,
-            token_hash=row.token_hash,
-            is_paying=row.is_paying,
-            trial_ends_at=row.trial_ends_at,
-            created_at=row.created_at,
-            updated_at=row.updated_at,
-        )
+        return _copied(cls, row)
+
+
+def _copied(cls: type[P], row: object) -> P:
+    """The row's values of the principal's fields."""
+    return cls(**{f.name: getattr(row, f.name) for f in fields(cls)})
 
 
 # What reading code accepts: a row, or the authenticated copy of one.
