@@ -16,7 +16,7 @@ from fastapi.responses import JSONResponse
 from metrics_connect.accounts.models import CustomerIntegration
 from metrics_connect.api.schemas.metrics import GetDataRequest, max_range_days_var
 from metrics_connect.engine.service import run_get_data
-from metrics_connect.jobs.models import Job
+from metrics_connect.jobs.store import ClaimedJob
 from metrics_connect.runtime import Runtime
 
 
@@ -34,7 +34,7 @@ def render_body(result: dict[str, Any]) -> str:
     return bytes(body).decode("utf-8")
 
 
-async def compute_body(runtime: Runtime, job: Job) -> str:
+async def compute_body(runtime: Runtime, job: ClaimedJob) -> str:
     async with runtime.db.session() as session:
         integration = (
             await session.get(CustomerIntegration, job.integration_id)

@@ -13,15 +13,14 @@ import contextlib
 from collections.abc import AsyncIterator
 
 from metrics_connect import clock
-from metrics_connect.accounts.models import Merchant
-from metrics_connect.accounts.service import merchant_webhook_secret
 from metrics_connect.jobs import store
 from metrics_connect.jobs.compute import PermanentFailure, compute_body
 from metrics_connect.jobs.context import JobsContext
 from metrics_connect.jobs.delivery import deliver
-from metrics_connect.jobs.models import DELIVERING, QUEUED, RUNNING, Job
+from metrics_connect.jobs.models import DELIVERING, QUEUED, RUNNING
 from metrics_connect.jobs.schedule import retry_delay
 from metrics_connect.jobs.signing import signed_headers
+from metrics_connect.jobs.store import ClaimedJob
 from metrics_connect.logging_setup import get_logger
 
 log = get_logger("metrics_connect.jobs")
@@ -32,7 +31,7 @@ MAX_COMPUTE_FAILURES = 3
 
 
 @contextlib.asynccontextmanager
-async def claimed(ctx: JobsContext, job_uuid: str) -> AsyncIterator[Job | None]:
+async def claimed(ctx: JobsContext, job_uuid: str) -> AsyncIterator[ClaimedJob | None]:
     """Claim the job (None: not ours to run now) and renew the lease until the step ends.
 
     Renewal runs every third of the lease from the moment of the claim; it is asked
@@ -87,17 +86,17 @@ async def advance(ctx: JobsContext, job_uuid: str) -> None:
     async with claimed(ctx, job_uuid) as job:
         if job is None:
             return
+        result_body = None
         if job.status in (QUEUED, RUNNING):
-            body = await _compute_claimed(ctx, job)
-            if body is None:
+            result_body = await _compute_claimed(ctx, job)
+            if result_body is None:
                 return
-            job.status, job.result_body = DELIVERING, body
-        await _deliver_claimed(ctx, job)
+        await _deliver_claimed(ctx, job, result_body)
 
 
-async def _compute_claimed(ctx: JobsContext, job: Job) -> str | None:
-    """The result body, stored; None when the job failed or was put back for later."""
-    db = ctx.runtime.db
+async def _compute_claimed(ctx: JobsContext, job: ClaimedJob) -> str | None:
+    """The result body (stored with the delivery's start); None when the job failed or
+    was put back for later."""
     log.info("job_computing", job=job.uuid)
     # The engine bounds its upstream part by the request budget; this bounds the
     # whole step, so a step that hangs cannot hold the job for ever: it fails, and
@@ -105,20 +104,17 @@ async def _compute_claimed(ctx: JobsContext, job: Job) -> str | None:
     deadline = 2 * ctx.runtime.settings.request_time_budget_seconds
     try:
         async with asyncio.timeout(deadline):
-            body = await compute_body(ctx.runtime, job)
+            return await compute_body(ctx.runtime, job)
     except PermanentFailure as exc:
         log.info("job_failed", job=job.uuid, code=exc.code)
-        await store.fail(db, job.uuid, ctx.owner, exc.code, exc.message)
+        await store.fail(ctx.runtime.db, job.uuid, ctx.owner, exc.code, exc.message)
         return None
     except Exception as exc:
         await _compute_error(ctx, job, exc)
         return None
-    if not await store.store_result(db, job.uuid, ctx.owner, body):
-        return None  # the lease was lost meanwhile: the new owner carries on
-    return body
 
 
-async def _compute_error(ctx: JobsContext, job: Job, exc: Exception) -> None:
+async def _compute_error(ctx: JobsContext, job: ClaimedJob, exc: Exception) -> None:
     log.exception("job_compute_error", job=job.uuid, error=type(exc).__name__)
     failures = job.compute_failures + 1
     delay = retry_delay(ctx.retry_schedule, failures, ctx.runtime.settings.webhook_retry_jitter)
@@ -135,23 +131,22 @@ async def _compute_error(ctx: JobsContext, job: Job, exc: Exception) -> None:
         await ctx.queue.dispatch("compute", job.uuid, delay)
 
 
-async def _deliver_claimed(ctx: JobsContext, job: Job) -> None:
+async def _deliver_claimed(ctx: JobsContext, job: ClaimedJob, result_body: str | None) -> None:
+    """One attempt; `result_body` is a result computed just now, stored as the attempt
+    starts (otherwise the job's stored result is sent)."""
     db = ctx.runtime.db
     settings = ctx.runtime.settings
     if job.delivery_started_at is not None:
         await store.record_interrupted_attempt(db, job, ctx.owner)
-        job = await store.load_job(db, job.uuid) or job
-    assert job.result_body is not None, "a delivering job has its result"
-    async with db.session() as session:
-        merchant = await session.get(Merchant, job.merchant_id)
-    if merchant is None:  # deleted since: the job went with it
-        return
-    body = job.result_body.encode("utf-8")
-    headers = signed_headers(
-        merchant_webhook_secret(ctx.runtime.vault, merchant), job.webhook_id, clock.now(), body
-    )
-    number = len(job.attempts) + 1
-    await store.begin_delivery(db, job.uuid, ctx.owner)
+    text = result_body if result_body is not None else job.result_body
+    assert text is not None, "a delivering job has its result"
+    secret = await store.start_delivery(db, job.uuid, ctx.owner, result_body)
+    if secret is None:
+        return  # the lease was lost meanwhile: the new owner carries on
+    body = text.encode("utf-8")
+    signing_key = ctx.runtime.vault.decrypt_text(secret)  # the merchant's webhook_secret
+    headers = signed_headers(signing_key, job.webhook_id, clock.now(), body)
+    number = job.attempt_count + 1
     outcome = await deliver(
         ctx.client, job.webhook_url, body, headers, settings.webhook_timeout_seconds
     )

@@ -10,15 +10,27 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import ColumnElement, and_, case, func, literal, or_, select, update
+from sqlalchemy import (
+    ColumnElement,
+    Table,
+    and_,
+    case,
+    func,
+    insert,
+    literal,
+    literal_column,
+    or_,
+    select,
+    update,
+)
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import selectinload
 
 from metrics_connect import clock
-from metrics_connect.accounts.models import CustomerIntegration
+from metrics_connect.accounts.models import CustomerIntegration, Merchant
 from metrics_connect.accounts.principals import CustomerLike
 from metrics_connect.db.base import UTCDateTime
 from metrics_connect.db.engine import Database
@@ -110,15 +122,44 @@ async def customer_job(session: AsyncSession, customer: CustomerLike, job_uuid: 
     return job
 
 
-async def load_job(db: Database, job_uuid: str) -> Job | None:
-    async with db.session() as session:
-        job: Job | None = await session.scalar(
-            select(Job).options(selectinload(Job.attempts)).where(Job.uuid == job_uuid)
-        )
-        return job
-
-
 # --- Leases ---------------------------------------------------------------------------
+#
+# The step path runs Core statements on a pooled connection (no ORM session, no
+# load-then-modify): each is one guarded UPDATE, and what the step needs back comes
+# from RETURNING rather than from a second read.
+
+
+@dataclass
+class ClaimedJob:
+    """What a step needs of the job it claimed, as the claim left the row."""
+
+    id: int
+    uuid: str
+    merchant_id: int
+    integration_id: int | None
+    request_body: dict[str, Any]
+    webhook_url: str
+    webhook_id: str
+    status: str
+    result_body: str | None
+    compute_failures: int
+    delivery_started_at: datetime | None
+    attempt_count: int
+
+
+_jobs = cast(Table, Job.__table__)
+_attempts = cast(Table, JobAttempt.__table__)
+_merchants = cast(Table, Merchant.__table__)
+
+
+def _returned(column: str) -> ColumnElement[Any]:
+    """A column of the updated job row, inside a subquery of RETURNING.
+
+    SQLAlchemy renders RETURNING (subqueries included) without table names, so a
+    correlated `job_id = id` would compare the subquery's own columns; the
+    qualified name is what both SQLite and PostgreSQL resolve to the updated row.
+    """
+    return literal_column(f"{_jobs.name}.{column}")
 
 
 def _lease_free(now: datetime) -> ColumnElement[bool]:
@@ -129,38 +170,54 @@ def _due(now: datetime) -> ColumnElement[bool]:
     return or_(Job.next_attempt_at.is_(None), Job.next_attempt_at <= now)
 
 
-async def claim(db: Database, job_uuid: str, owner: str, lease_seconds: float) -> Job | None:
+async def claim(db: Database, job_uuid: str, owner: str, lease_seconds: float) -> ClaimedJob | None:
     """Take the job if it is unfinished, due and not leased by a live worker.
 
     A queued job becomes running in the same statement: the one who claims it
-    computes it.
+    computes it. The row (and its number of attempts) comes back from the UPDATE.
     """
     now = clock.now()
-    async with db.session() as session:
-        result = await session.execute(
-            update(Job)
-            .where(
-                Job.uuid == job_uuid,
-                Job.status.in_(UNFINISHED_STATUSES),
-                _lease_free(now),
-                _due(now),
-            )
-            .values(
-                lease_owner=owner,
-                lease_expires_at=now + timedelta(seconds=lease_seconds),
-                heartbeat_at=now,
-                status=case((Job.status == QUEUED, RUNNING), else_=Job.status),
-                started_at=func.coalesce(Job.started_at, literal(now, UTCDateTime())),
-            )
-            .execution_options(synchronize_session=False)
+    attempt_count = (
+        select(func.count())
+        .select_from(_attempts)
+        .where(_attempts.c.job_id == _returned("id"))
+        .scalar_subquery()
+    )
+    statement = (
+        update(_jobs)
+        .where(
+            _jobs.c.uuid == job_uuid,
+            _jobs.c.status.in_(UNFINISHED_STATUSES),
+            _lease_free(now),
+            _due(now),
         )
-        await session.commit()
-        if result.rowcount != 1:  # type: ignore[attr-defined]
-            return None
-        job: Job | None = await session.scalar(
-            select(Job).options(selectinload(Job.attempts)).where(Job.uuid == job_uuid)
+        .values(
+            lease_owner=owner,
+            lease_expires_at=now + timedelta(seconds=lease_seconds),
+            heartbeat_at=now,
+            status=case((_jobs.c.status == QUEUED, RUNNING), else_=_jobs.c.status),
+            started_at=func.coalesce(_jobs.c.started_at, literal(now, UTCDateTime())),
         )
-        return job
+        .returning(
+            _jobs.c.id,
+            _jobs.c.uuid,
+            _jobs.c.merchant_id,
+            _jobs.c.integration_id,
+            _jobs.c.request_body,
+            _jobs.c.webhook_url,
+            _jobs.c.webhook_id,
+            _jobs.c.status,
+            _jobs.c.result_body,
+            _jobs.c.compute_failures,
+            _jobs.c.delivery_started_at,
+            attempt_count,
+        )
+    )
+    async with db.engine.begin() as conn:
+        row = (await conn.execute(statement)).one_or_none()
+    if row is None:
+        return None
+    return ClaimedJob(*row)
 
 
 async def extend_lease(db: Database, job_uuid: str, owner: str, lease_seconds: float) -> bool:
@@ -175,9 +232,9 @@ async def extend_lease(db: Database, job_uuid: str, owner: str, lease_seconds: f
 
 
 async def lease_holder(db: Database, job_uuid: str) -> str | None:
-    async with db.session() as session:
-        holder: str | None = await session.scalar(
-            select(Job.lease_owner).where(Job.uuid == job_uuid)
+    async with db.engine.connect() as conn:
+        holder: str | None = await conn.scalar(
+            select(_jobs.c.lease_owner).where(_jobs.c.uuid == job_uuid)
         )
         return holder
 
@@ -191,45 +248,64 @@ async def release(db: Database, job_uuid: str, owner: str, **values: Any) -> boo
 
 async def release_all(db: Database, owner: str) -> int:
     """On a clean shutdown: every job this process holds can be resumed at once."""
-    async with db.session() as session:
-        result = await session.execute(
-            update(Job)
-            .where(Job.lease_owner == owner, Job.status.in_(UNFINISHED_STATUSES))
+    async with db.engine.begin() as conn:
+        result = await conn.execute(
+            update(_jobs)
+            .where(_jobs.c.lease_owner == owner, _jobs.c.status.in_(UNFINISHED_STATUSES))
             .values(lease_owner=None, lease_expires_at=None, expected_pickup_at=clock.now())
-            .execution_options(synchronize_session=False)
         )
-        await session.commit()
-        return int(result.rowcount)  # type: ignore[attr-defined]
+        return int(result.rowcount)
 
 
 async def _owned_update(db: Database, job_uuid: str, owner: str, **values: Any) -> bool:
-    async with db.session() as session:
-        result = await session.execute(
-            update(Job)
-            .where(Job.uuid == job_uuid, Job.lease_owner == owner)
+    async with db.engine.begin() as conn:
+        result = await conn.execute(
+            update(_jobs)
+            .where(_jobs.c.uuid == job_uuid, _jobs.c.lease_owner == owner)
             .values(**values)
-            .execution_options(synchronize_session=False)
         )
-        await session.commit()
-        return bool(result.rowcount == 1)  # type: ignore[attr-defined]
+        return bool(result.rowcount == 1)
 
 
 # --- State changes ----------------------------------------------------------------------
 
 
-async def store_result(db: Database, job_uuid: str, owner: str, body: str) -> bool:
-    """The result is computed: the job moves to delivering, still leased by `owner`."""
+async def start_delivery(
+    db: Database, job_uuid: str, owner: str, result_body: str | None = None
+) -> bytes | None:
+    """Mark an HTTP attempt as in flight; with `result_body`, store the result too.
+
+    Storing the computed result (running -> delivering) and marking the attempt
+    begun are one UPDATE: a worker that dies after it leaves a job whose resumption
+    records the attempt as interrupted and repeats it, as for a death mid-request.
+    Returns the merchant's encrypted signing secret, read by the same statement (a
+    rotation before it is honoured), or None when the lease was lost meanwhile.
+    """
     now = clock.now()
-    return await _owned_update(
-        db,
-        job_uuid,
-        owner,
-        status=DELIVERING,
-        result_body=body,
-        computed_at=now,
-        next_attempt_at=None,
-        error=None,
+    values: dict[str, Any] = {"delivery_started_at": now}
+    if result_body is not None:
+        values.update(
+            status=DELIVERING,
+            result_body=result_body,
+            computed_at=now,
+            next_attempt_at=None,
+            error=None,
+        )
+    secret = (
+        select(_merchants.c.webhook_secret_encrypted)
+        .where(_merchants.c.id == _returned("merchant_id"))
+        .scalar_subquery()
     )
+    async with db.engine.begin() as conn:
+        row = (
+            await conn.execute(
+                update(_jobs)
+                .where(_jobs.c.uuid == job_uuid, _jobs.c.lease_owner == owner)
+                .values(**values)
+                .returning(secret)
+            )
+        ).one_or_none()
+    return None if row is None else bytes(row[0])
 
 
 async def fail(db: Database, job_uuid: str, owner: str, code: str, message: str) -> bool:
@@ -244,7 +320,7 @@ async def fail(db: Database, job_uuid: str, owner: str, code: str, message: str)
 
 
 async def retry_compute_later(
-    db: Database, job: Job, owner: str, delay_seconds: float, message: str
+    db: Database, job: ClaimedJob, owner: str, delay_seconds: float, message: str
 ) -> bool:
     due = clock.now() + timedelta(seconds=delay_seconds)
     return await release(
@@ -259,36 +335,32 @@ async def retry_compute_later(
     )
 
 
-async def begin_delivery(db: Database, job_uuid: str, owner: str) -> bool:
-    return await _owned_update(db, job_uuid, owner, delivery_started_at=clock.now())
-
-
-async def record_interrupted_attempt(db: Database, job: Job, owner: str) -> None:
+async def record_interrupted_attempt(db: Database, job: ClaimedJob, owner: str) -> None:
     """A previous worker died during an HTTP attempt: it counts, with what is known."""
     assert job.delivery_started_at is not None
-    async with db.session() as session:
-        session.add(
-            JobAttempt(
+    async with db.engine.begin() as conn:
+        await conn.execute(
+            insert(_attempts).values(
                 job_id=job.id,
-                number=len(job.attempts) + 1,
+                number=job.attempt_count + 1,
                 attempted_at=job.delivery_started_at,
                 http_status=None,
                 error="interrupted: the worker stopped during this attempt",
                 latency_ms=None,
             )
         )
-        await session.execute(
-            update(Job)
-            .where(Job.id == job.id, Job.lease_owner == owner)
+        await conn.execute(
+            update(_jobs)
+            .where(_jobs.c.id == job.id, _jobs.c.lease_owner == owner)
             .values(delivery_started_at=None)
-            .execution_options(synchronize_session=False)
         )
-        await session.commit()
+    job.attempt_count += 1
+    job.delivery_started_at = None
 
 
 async def record_attempt(
     db: Database,
-    job: Job,
+    job: ClaimedJob,
     owner: str,
     number: int,
     outcome: DeliveryOutcome,
@@ -312,9 +384,9 @@ async def record_attempt(
         status = DELIVERING
         due = now + timedelta(seconds=retry_in_seconds)
         values.update(next_attempt_at=due, expected_pickup_at=due)
-    async with db.session() as session:
-        session.add(
-            JobAttempt(
+    async with db.engine.begin() as conn:
+        await conn.execute(
+            insert(_attempts).values(
                 job_id=job.id,
                 number=number,
                 attempted_at=outcome.attempted_at,
@@ -323,14 +395,10 @@ async def record_attempt(
                 latency_ms=outcome.latency_ms,
             )
         )
-        result = await session.execute(
-            update(Job)
-            .where(Job.id == job.id, Job.lease_owner == owner)
-            .values(**values)
-            .execution_options(synchronize_session=False)
+        result = await conn.execute(
+            update(_jobs).where(_jobs.c.id == job.id, _jobs.c.lease_owner == owner).values(**values)
         )
-        await session.commit()
-    return status if result.rowcount == 1 else None  # type: ignore[attr-defined]
+    return status if result.rowcount == 1 else None
 
 
 # --- Recovery ---------------------------------------------------------------------------

@@ -1,0 +1,94 @@
+"""The job row's state changes, one guarded statement each, on both backends."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import timedelta
+from typing import Any
+
+from sqlalchemy import select, update
+
+from metrics_connect import clock
+from metrics_connect.accounts import service
+from metrics_connect.accounts.models import Merchant
+from metrics_connect.jobs import store
+from metrics_connect.jobs.models import Job, JobAttempt
+from tests.jobs.conftest import JobsService
+from tests.jobs.test_embedded_recovery import accept_without_dispatch
+
+LEASE = 30.0
+
+
+async def stopped_service(make_service: Callable[..., Any], db_url: str) -> JobsService:
+    """A service whose queue is stopped: only the test moves the job rows."""
+    svc: JobsService = await make_service(database_url=db_url)
+    await svc.stop()
+    return svc
+
+
+async def test_a_claim_brings_back_the_row_and_only_its_own_attempts(
+    db_url: str, make_service: Callable[..., Any]
+) -> None:
+    svc = await stopped_service(make_service, db_url)
+    db = svc.runtime.db
+    delivering = {"status": "delivering", "result_body": "{}"}
+    tried = await accept_without_dispatch(svc, "http://127.0.0.1:9/a", **delivering)
+    untried = await accept_without_dispatch(svc, "http://127.0.0.1:9/b", **delivering)
+    queued = await accept_without_dispatch(svc, "http://127.0.0.1:9/c")
+    async with db.session() as session:
+        tried_id = await session.scalar(select(Job.id).where(Job.uuid == tried))
+        for number in (1, 2):
+            session.add(
+                JobAttempt(job_id=tried_id, number=number, attempted_at=clock.now(), error="x")
+            )
+        await session.commit()
+
+    claimed_untried = await store.claim(db, untried, "w1", LEASE)
+    claimed_tried = await store.claim(db, tried, "w1", LEASE)
+    claimed_queued = await store.claim(db, queued, "w1", LEASE)
+    assert claimed_untried is not None and claimed_untried.attempt_count == 0
+    assert claimed_tried is not None and claimed_tried.attempt_count == 2
+    assert claimed_tried.webhook_url == "http://127.0.0.1:9/a"
+    assert claimed_tried.result_body == "{}"
+    assert claimed_queued is not None and claimed_queued.status == "running"
+    assert claimed_queued.request_body["customer_integration"] == svc.integration_uuid
+    # Held by a live lease: nobody else gets it.
+    assert await store.claim(db, queued, "w2", LEASE) is None
+
+
+async def test_the_result_and_the_attempt_start_are_one_update_guarded_by_the_lease(
+    db_url: str, make_service: Callable[..., Any]
+) -> None:
+    svc = await stopped_service(make_service, db_url)
+    db = svc.runtime.db
+    job_uuid = await accept_without_dispatch(svc, "http://127.0.0.1:9/hook")
+    assert await store.claim(db, job_uuid, "w1", LEASE) is not None
+    # The lease expired and another worker took the job over.
+    async with db.session() as session:
+        await session.execute(
+            update(Job)
+            .where(Job.uuid == job_uuid)
+            .values(lease_expires_at=clock.now() - timedelta(seconds=1))
+        )
+        await session.commit()
+    assert await store.claim(db, job_uuid, "w2", LEASE) is not None
+
+    assert await store.start_delivery(db, job_uuid, "w1", '{"late": 1}') is None
+    async with db.session() as session:
+        job = await session.scalar(select(Job).where(Job.uuid == job_uuid))
+        assert job is not None
+        assert (job.status, job.result_body, job.delivery_started_at) == ("running", None, None)
+
+    # The secret is read as the attempt starts: a rotation before it is honoured.
+    async with db.session() as session:
+        merchant = await session.get(Merchant, job.merchant_id)
+        assert merchant is not None
+        rotated = service.rotate_webhook_secret(svc.runtime.vault, merchant)
+        await session.commit()
+    secret = await store.start_delivery(db, job_uuid, "w2", '{"w": 1}')
+    assert secret is not None and svc.runtime.vault.decrypt_text(secret) == rotated
+    async with db.session() as session:
+        job = await session.scalar(select(Job).where(Job.uuid == job_uuid))
+        assert job is not None
+        assert (job.status, job.result_body, job.lease_owner) == ("delivering", '{"w": 1}', "w2")
+        assert job.computed_at is not None and job.delivery_started_at is not None
