@@ -42,6 +42,9 @@ class DimensionDef(_Strict):
     dataset: str | None = None
     # item: the attribute that labels a row (falls back to the object id).
     label_field: str | None = None
+    # category: group by this key's value (a stable id) and label each group with
+    # `field` (a name), so that two campaigns of the same name stay two rows.
+    key_field: str | None = None
     filters: tuple[FilterDef, ...] = ()
     value_labels: dict[str, str] = Field(default_factory=dict)
     # Every value of the dimension, in order (hours 0-23), even those without data.
@@ -55,6 +58,8 @@ class DimensionDef(_Strict):
             raise ValueError(f"a {self.kind} dimension needs `field`")
         if self.kind == "item" and not self.dataset:
             raise ValueError("an item dimension needs `dataset`")
+        if self.key_field and self.kind != "category":
+            raise ValueError("only a category dimension has `key_field`")
         return self
 
 

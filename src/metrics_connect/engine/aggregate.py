@@ -156,7 +156,7 @@ def group_key(record: Record, groups: Sequence[GroupDim]) -> Key:
         elif group.kind == "item":
             parts.append(record.item or "")
         else:
-            value = record.fields.get(group.field or "")
+            value = record.fields.get(group.grouping_field)
             parts.append("" if value is None else str(value))
     return tuple(parts)
 
@@ -195,7 +195,7 @@ def _key_reader(group: GroupDim) -> Callable[[Record], str]:
         return read_day
     if group.kind == "item":
         return lambda record: record.item or ""
-    field = group.field or ""
+    field = group.grouping_field
 
     def read_field(record: Record) -> str:
         value = record.fields.get(field)

@@ -77,6 +77,21 @@ def _item_labels(widget: ResolvedWidget, agg: Aggregator, group: GroupDim) -> di
     return labels
 
 
+def _key_labels(widget: ResolvedWidget, agg: Aggregator, group: GroupDim) -> dict[str, str]:
+    """A category keyed by ids: each id's label (its `field`, a name) from the records."""
+    labels: dict[str, str] = {}
+    key_field, label_field = group.grouping_field, group.field or ""
+    for node in widget.metrics:
+        for plan in node.sources():
+            for record in agg.records(plan):
+                key = record.fields.get(key_field)
+                if key is None or str(key) in labels:
+                    continue
+                name = record.fields.get(label_field)
+                labels[str(key)] = str(name) if name is not None else str(key)
+    return labels
+
+
 class _Table:
     """Per-key values of every metric, and the ordered keys of a widget."""
 
@@ -88,11 +103,14 @@ class _Table:
         keys: set[Key] = set()
         for column in self.columns:
             keys |= set(column)
-        self.keys = self._order(keys, start, end)
         self.items: dict[str, str] = {}
+        self.names: dict[str, dict[str, str]] = {}
         for group in self.groups:
             if group.kind == "item":
                 self.items = _item_labels(widget, agg, group)
+            elif group.key_field:
+                self.names[group.name] = _key_labels(widget, agg, group)
+        self.keys = self._order(keys, start, end)
 
     def _order(self, keys: set[Key], start: date, end: date) -> list[Key]:
         ordered = sorted(keys)
@@ -110,7 +128,10 @@ class _Table:
         by_group = self._group_sort()
         if by_group is not None:
             index, descending = by_group
-            return sorted(ordered, key=lambda k: _natural(k[index]), reverse=descending)
+            group = self.groups[index]
+            return sorted(
+                ordered, key=lambda k: _natural(self.label(group, k[index])), reverse=descending
+            )
         if self.groups and self.groups[0].kind in ("date", "hour"):
             return sorted(ordered, key=lambda k: _natural(k[0]))
         if self.columns:
@@ -139,6 +160,8 @@ class _Table:
     def label(self, group: GroupDim, value: str) -> str:
         if group.kind == "item":
             return self.items.get(value, value)
+        if group.key_field:
+            value = self.names.get(group.name, {}).get(value, value)
         return group.value_label(value)
 
     def cell(self, index: int, key: Key) -> Value:

@@ -36,6 +36,12 @@ class GroupDim:
     value_labels: tuple[tuple[str, str], ...] = ()
     values: tuple[str, ...] = ()
     label_field: str | None = None
+    # Category groups keyed by another field than the one that labels them (ids).
+    key_field: str | None = None
+
+    @property
+    def grouping_field(self) -> str:
+        return self.key_field or self.field or ""
 
     def value_label(self, value: str) -> str:
         for raw, label in self.value_labels:

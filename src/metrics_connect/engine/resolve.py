@@ -65,6 +65,7 @@ def _group_dim(name: str, dim: DimensionDef) -> GroupDim:
         value_labels=tuple(dim.value_labels.items()),
         values=dim.values,
         label_field=dim.label_field,
+        key_field=dim.key_field,
     )
 
 

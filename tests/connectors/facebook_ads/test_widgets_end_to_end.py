@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import AsyncIterator, Callable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -19,7 +19,7 @@ from metrics_connect.accounts import service
 from metrics_connect.api.app import create_app
 from metrics_connect.runtime import Runtime
 from metrics_connect.sandbox.facebook_ads.app import FacebookAdsEmulator
-from metrics_connect.sandbox.facebook_ads.entities import ADS
+from metrics_connect.sandbox.facebook_ads.entities import ADS, CAMPAIGNS, CAMPAIGNS_BY_ID
 from metrics_connect.sandbox.facebook_ads.network import build_sandbox, emulator_of
 from metrics_connect.sandbox.registry import SandboxNetwork
 from metrics_connect.settings import Settings
@@ -291,3 +291,32 @@ async def test_restatement_inside_the_window_refetches_settled_days_never(
     assert after_recent > calls
     assert await ads.number(widget, settled, settled) == first_settled  # settled: never refetched
     assert ads.calls == after_recent
+
+
+async def test_campaigns_of_the_same_name_stay_two_rows(
+    ads: AdsConnected, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A campaign duplicated under the same name (common in Ads Manager): rows are kept
+    per campaign id and both carry the name."""
+    first, second = [c for c in CAMPAIGNS if c.stop is None][:2]
+    monkeypatch.setitem(CAMPAIGNS_BY_ID, second.id, replace(second, name=first.name))
+    table = (
+        await ads.get_data(
+            [
+                {"id": "t", "reference_key": "x", "component": "datatable_v1"}
+                | {"metrics": ["spend"], "dimensions": ["campaign"]}
+            ],
+            comparison=False,
+        )
+    )["t"]
+    rows = [row for row in table["values"] if row[0] == first.name]
+    assert len(rows) == 2
+    spends = sorted(row[1] for row in rows)
+    truth = sorted(
+        ads.emulator.data.period_totals(
+            START, END, ad_ids=[a.id for a in ADS if a.campaign_id == c.id]
+        )["spend"]
+        / 100
+        for c in (first, second)
+    )
+    assert spends == pytest.approx(truth)
