@@ -10,23 +10,27 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from functools import cache
 from typing import Any, cast
 
 from sqlalchemy import (
     ColumnElement,
+    String,
     Table,
+    Text,
+    Update,
     and_,
+    bindparam,
     case,
     func,
     insert,
-    literal,
     literal_column,
     or_,
     select,
     update,
 )
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 from sqlalchemy.orm import selectinload
 
 from metrics_connect import clock
@@ -151,6 +155,13 @@ _jobs = cast(Table, Job.__table__)
 _attempts = cast(Table, JobAttempt.__table__)
 _merchants = cast(Table, Merchant.__table__)
 
+# The step path's statements are built once with bound parameters: SQLAlchemy then
+# finds them in its compiled cache without rebuilding or re-keying them per call.
+_UUID = bindparam("b_uuid", type_=String())
+_OWNER = bindparam("b_owner", type_=String())
+_NOW = bindparam("b_now", type_=UTCDateTime())
+_UNTIL = bindparam("b_until", type_=UTCDateTime())
+
 
 def _returned(column: str) -> ColumnElement[Any]:
     """A column of the updated job row, inside a subquery of RETURNING.
@@ -162,12 +173,72 @@ def _returned(column: str) -> ColumnElement[Any]:
     return literal_column(f"{_jobs.name}.{column}")
 
 
-def _lease_free(now: datetime) -> ColumnElement[bool]:
+def _lease_free(now: datetime | ColumnElement[datetime]) -> ColumnElement[bool]:
     return or_(Job.lease_expires_at.is_(None), Job.lease_expires_at < now)
 
 
-def _due(now: datetime) -> ColumnElement[bool]:
+def _due(now: datetime | ColumnElement[datetime]) -> ColumnElement[bool]:
     return or_(Job.next_attempt_at.is_(None), Job.next_attempt_at <= now)
+
+
+_CLAIM = (
+    update(_jobs)
+    .where(
+        _jobs.c.uuid == _UUID,
+        _jobs.c.status.in_(UNFINISHED_STATUSES),
+        _lease_free(_NOW),
+        _due(_NOW),
+    )
+    .values(
+        lease_owner=_OWNER,
+        lease_expires_at=_UNTIL,
+        heartbeat_at=_NOW,
+        status=case((_jobs.c.status == QUEUED, RUNNING), else_=_jobs.c.status),
+        started_at=func.coalesce(_jobs.c.started_at, _NOW),
+    )
+    .returning(
+        _jobs.c.id,
+        _jobs.c.uuid,
+        _jobs.c.merchant_id,
+        _jobs.c.integration_id,
+        _jobs.c.request_body,
+        _jobs.c.webhook_url,
+        _jobs.c.webhook_id,
+        _jobs.c.status,
+        _jobs.c.result_body,
+        _jobs.c.compute_failures,
+        _jobs.c.delivery_started_at,
+        select(func.count())
+        .select_from(_attempts)
+        .where(_attempts.c.job_id == _returned("id"))
+        .scalar_subquery(),
+    )
+)
+
+
+@cache
+def _owned_statement(columns: tuple[str, ...]) -> Update:
+    """UPDATE of the job `b_uuid` held by `b_owner`, setting `columns` from `v_<column>`."""
+    return (
+        update(_jobs)
+        .where(_jobs.c.uuid == _UUID, _jobs.c.lease_owner == _OWNER)
+        .values({column: bindparam(f"v_{column}") for column in columns})
+    )
+
+
+async def _owned_update_on(
+    conn: AsyncConnection, job_uuid: str, owner: str, values: dict[str, Any]
+) -> bool:
+    statement = _owned_statement(tuple(sorted(values)))
+    params = {"b_uuid": job_uuid, "b_owner": owner}
+    params.update({f"v_{column}": value for column, value in values.items()})
+    result = await conn.execute(statement, params)
+    return bool(result.rowcount == 1)
+
+
+async def _owned_update(db: Database, job_uuid: str, owner: str, **values: Any) -> bool:
+    async with db.engine.begin() as conn:
+        return await _owned_update_on(conn, job_uuid, owner, values)
 
 
 async def claim(db: Database, job_uuid: str, owner: str, lease_seconds: float) -> ClaimedJob | None:
@@ -177,44 +248,14 @@ async def claim(db: Database, job_uuid: str, owner: str, lease_seconds: float) -
     computes it. The row (and its number of attempts) comes back from the UPDATE.
     """
     now = clock.now()
-    attempt_count = (
-        select(func.count())
-        .select_from(_attempts)
-        .where(_attempts.c.job_id == _returned("id"))
-        .scalar_subquery()
-    )
-    statement = (
-        update(_jobs)
-        .where(
-            _jobs.c.uuid == job_uuid,
-            _jobs.c.status.in_(UNFINISHED_STATUSES),
-            _lease_free(now),
-            _due(now),
-        )
-        .values(
-            lease_owner=owner,
-            lease_expires_at=now + timedelta(seconds=lease_seconds),
-            heartbeat_at=now,
-            status=case((_jobs.c.status == QUEUED, RUNNING), else_=_jobs.c.status),
-            started_at=func.coalesce(_jobs.c.started_at, literal(now, UTCDateTime())),
-        )
-        .returning(
-            _jobs.c.id,
-            _jobs.c.uuid,
-            _jobs.c.merchant_id,
-            _jobs.c.integration_id,
-            _jobs.c.request_body,
-            _jobs.c.webhook_url,
-            _jobs.c.webhook_id,
-            _jobs.c.status,
-            _jobs.c.result_body,
-            _jobs.c.compute_failures,
-            _jobs.c.delivery_started_at,
-            attempt_count,
-        )
-    )
+    params = {
+        "b_uuid": job_uuid,
+        "b_owner": owner,
+        "b_now": now,
+        "b_until": now + timedelta(seconds=lease_seconds),
+    }
     async with db.engine.begin() as conn:
-        row = (await conn.execute(statement)).one_or_none()
+        row = (await conn.execute(_CLAIM, params)).one_or_none()
     if row is None:
         return None
     return ClaimedJob(*row)
@@ -257,17 +298,31 @@ async def release_all(db: Database, owner: str) -> int:
         return int(result.rowcount)
 
 
-async def _owned_update(db: Database, job_uuid: str, owner: str, **values: Any) -> bool:
-    async with db.engine.begin() as conn:
-        result = await conn.execute(
-            update(_jobs)
-            .where(_jobs.c.uuid == job_uuid, _jobs.c.lease_owner == owner)
-            .values(**values)
-        )
-        return bool(result.rowcount == 1)
-
-
 # --- State changes ----------------------------------------------------------------------
+
+
+@cache
+def _start_statement(with_result: bool) -> Update:
+    values: dict[str, Any] = {"delivery_started_at": _NOW}
+    if with_result:
+        values.update(
+            status=DELIVERING,
+            result_body=bindparam("b_result", type_=Text()),
+            computed_at=_NOW,
+            next_attempt_at=None,
+            error=None,
+        )
+    secret = (
+        select(_merchants.c.webhook_secret_encrypted)
+        .where(_merchants.c.id == _returned("merchant_id"))
+        .scalar_subquery()
+    )
+    return (
+        update(_jobs)
+        .where(_jobs.c.uuid == _UUID, _jobs.c.lease_owner == _OWNER)
+        .values(values)
+        .returning(secret)
+    )
 
 
 async def start_delivery(
@@ -281,30 +336,12 @@ async def start_delivery(
     Returns the merchant's encrypted signing secret, read by the same statement (a
     rotation before it is honoured), or None when the lease was lost meanwhile.
     """
-    now = clock.now()
-    values: dict[str, Any] = {"delivery_started_at": now}
+    params: dict[str, Any] = {"b_uuid": job_uuid, "b_owner": owner, "b_now": clock.now()}
     if result_body is not None:
-        values.update(
-            status=DELIVERING,
-            result_body=result_body,
-            computed_at=now,
-            next_attempt_at=None,
-            error=None,
-        )
-    secret = (
-        select(_merchants.c.webhook_secret_encrypted)
-        .where(_merchants.c.id == _returned("merchant_id"))
-        .scalar_subquery()
-    )
+        params["b_result"] = result_body
+    statement = _start_statement(result_body is not None)
     async with db.engine.begin() as conn:
-        row = (
-            await conn.execute(
-                update(_jobs)
-                .where(_jobs.c.uuid == job_uuid, _jobs.c.lease_owner == owner)
-                .values(**values)
-                .returning(secret)
-            )
-        ).one_or_none()
+        row = (await conn.execute(statement, params)).one_or_none()
     return None if row is None else bytes(row[0])
 
 
@@ -335,25 +372,25 @@ async def retry_compute_later(
     )
 
 
+_INSERT_ATTEMPT = insert(_attempts)
+
+
 async def record_interrupted_attempt(db: Database, job: ClaimedJob, owner: str) -> None:
     """A previous worker died during an HTTP attempt: it counts, with what is known."""
     assert job.delivery_started_at is not None
     async with db.engine.begin() as conn:
         await conn.execute(
-            insert(_attempts).values(
-                job_id=job.id,
-                number=job.attempt_count + 1,
-                attempted_at=job.delivery_started_at,
-                http_status=None,
-                error="interrupted: the worker stopped during this attempt",
-                latency_ms=None,
-            )
+            _INSERT_ATTEMPT,
+            {
+                "job_id": job.id,
+                "number": job.attempt_count + 1,
+                "attempted_at": job.delivery_started_at,
+                "http_status": None,
+                "error": "interrupted: the worker stopped during this attempt",
+                "latency_ms": None,
+            },
         )
-        await conn.execute(
-            update(_jobs)
-            .where(_jobs.c.id == job.id, _jobs.c.lease_owner == owner)
-            .values(delivery_started_at=None)
-        )
+        await _owned_update_on(conn, job.uuid, owner, {"delivery_started_at": None})
     job.attempt_count += 1
     job.delivery_started_at = None
 
@@ -386,19 +423,18 @@ async def record_attempt(
         values.update(next_attempt_at=due, expected_pickup_at=due)
     async with db.engine.begin() as conn:
         await conn.execute(
-            insert(_attempts).values(
-                job_id=job.id,
-                number=number,
-                attempted_at=outcome.attempted_at,
-                http_status=outcome.http_status,
-                error=outcome.error,
-                latency_ms=outcome.latency_ms,
-            )
+            _INSERT_ATTEMPT,
+            {
+                "job_id": job.id,
+                "number": number,
+                "attempted_at": outcome.attempted_at,
+                "http_status": outcome.http_status,
+                "error": outcome.error,
+                "latency_ms": outcome.latency_ms,
+            },
         )
-        result = await conn.execute(
-            update(_jobs).where(_jobs.c.id == job.id, _jobs.c.lease_owner == owner).values(**values)
-        )
-    return status if result.rowcount == 1 else None
+        owned = await _owned_update_on(conn, job.uuid, owner, values)
+    return status if owned else None
 
 
 # --- Recovery ---------------------------------------------------------------------------
