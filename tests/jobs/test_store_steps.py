@@ -6,13 +6,16 @@ from collections.abc import Callable
 from datetime import timedelta
 from typing import Any
 
+import pytest
 from sqlalchemy import select, update
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from metrics_connect import clock
 from metrics_connect.accounts import service
-from metrics_connect.accounts.models import Merchant
+from metrics_connect.accounts.models import Customer, CustomerIntegration, Merchant
 from metrics_connect.jobs import store
 from metrics_connect.jobs.models import Job, JobAttempt
+from metrics_connect.jobs.schemas import request_fingerprint
 from tests.jobs.conftest import JobsService
 from tests.jobs.test_embedded_recovery import accept_without_dispatch
 
@@ -92,3 +95,44 @@ async def test_the_result_and_the_attempt_start_are_one_update_guarded_by_the_le
         assert job is not None
         assert (job.status, job.result_body, job.lease_owner) == ("delivering", '{"w": 1}', "w2")
         assert job.computed_at is not None and job.delivery_started_at is not None
+
+
+async def create_with_key(svc: JobsService, key: str) -> tuple[Job, bool]:
+    async with svc.runtime.db.session() as session:
+        integration = await session.get(CustomerIntegration, svc.integration_id)
+        assert integration is not None
+        customer = await session.get(Customer, integration.customer_id)
+        assert customer is not None
+        body = svc.body()
+        return await store.create_or_reuse(
+            session,
+            store.NewJob(
+                customer=customer,
+                integration=integration,
+                request_body=body,
+                webhook_url="http://127.0.0.1:9/hook",
+                idempotency_key=key,
+                body_hash=request_fingerprint(customer.uuid, body),
+            ),
+        )
+
+
+async def test_an_idempotency_key_race_answers_with_the_winners_job(
+    db_url: str, make_service: Callable[..., Any], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    svc = await stopped_service(make_service, db_url)
+    winner, created = await create_with_key(svc, "report-1")
+    assert created and winner.id and winner.status == "queued"
+
+    # The other request inserted between our look-up and our insert.
+    lookups: list[str] = []
+    real_lookup = store._by_idempotency_key
+
+    async def lookup(session: AsyncSession, merchant_id: int, key: str) -> Job | None:
+        lookups.append(key)
+        return None if len(lookups) == 1 else await real_lookup(session, merchant_id, key)
+
+    monkeypatch.setattr(store, "_by_idempotency_key", lookup)
+    loser, created = await create_with_key(svc, "report-1")
+    assert not created and loser.uuid == winner.uuid and len(lookups) == 2
+    assert await svc.job_count() == 1

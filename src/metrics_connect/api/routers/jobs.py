@@ -10,7 +10,7 @@ from metrics_connect.accounts.models import CustomerIntegration
 from metrics_connect.api.deps import BillableCustomerDep, RuntimeDep, SessionDep
 from metrics_connect.api.errors import ApiError, unprocessable
 from metrics_connect.api.schemas.metrics import apply_request_limits
-from metrics_connect.engine.service import load_request_integration
+from metrics_connect.engine.service import request_integration
 from metrics_connect.jobs import store
 from metrics_connect.jobs.lifecycle import jobs_context
 from metrics_connect.jobs.schemas import (
@@ -52,7 +52,8 @@ async def get_data_async(
         await ctx.guard.vet(body.metrics_webhook_url)
     except WebhookURLRefused as exc:
         raise unprocessable({"metrics_webhook_url": [exc.reason]}) from None
-    integration = await load_request_integration(session, customer, body.customer_integration)
+    # Through the auth cache, like /metrics/get-data; the compute step reads it afresh.
+    integration = await request_integration(runtime, customer, body.customer_integration)
 
     new = store.NewJob(
         customer=customer,
