@@ -8,7 +8,6 @@ from __future__ import annotations
 import os
 import shutil
 import time
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -16,7 +15,7 @@ import httpx
 from sqlalchemy import select
 
 from bench.stack import WORK_DIR, BenchTenant, credentials_key
-from bench.widgets import dashboard_request, seed_request
+from bench.widgets import dashboard_request, demo_account_today, seed_request
 from metrics_connect.accounts.models import CustomerIntegration
 from metrics_connect.api.app import create_app
 from metrics_connect.demo.seed import derived_token
@@ -43,7 +42,7 @@ async def cpu_per_request(count: int, source: Path | None = None) -> dict[str, A
         tenant = BenchTenant(
             derived_token(key, "merchant"), derived_token(key, "customer"), str(integration)
         )
-        today = datetime.now(UTC).date()
+        today = demo_account_today()
         cases: dict[str, tuple[str, str, dict[str, Any]]] = {
             "healthz": ("GET", "/healthz", {}),
             "seed request": (

@@ -17,7 +17,6 @@ import asyncio
 import os
 import shutil
 import sys
-from datetime import UTC, datetime
 from pathlib import Path
 
 if __package__ in (None, ""):
@@ -28,7 +27,7 @@ from pyinstrument import Profiler
 from sqlalchemy import select
 
 from bench.stack import SLUG, WORK_DIR, BenchTenant, credentials_key
-from bench.widgets import dashboard_request, seed_request
+from bench.widgets import dashboard_request, demo_account_today, seed_request
 from metrics_connect.accounts.models import CustomerIntegration
 from metrics_connect.api.app import create_app
 from metrics_connect.demo.seed import derived_token
@@ -65,7 +64,7 @@ async def main(which: str, repeat: int, cold: bool, latency_ms: float) -> None:
         bench_tenant = BenchTenant(
             derived_token(key, "merchant"), derived_token(key, "customer"), str(integration)
         )
-        today = datetime.now(UTC).date()
+        today = demo_account_today()
         body = (
             dashboard_request(bench_tenant.integration, today)
             if which == "dashboard"

@@ -19,7 +19,6 @@ import os
 import shlex
 import sys
 import threading
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -46,6 +45,7 @@ from bench.stack import (
     start_sandbox,
     wait_ready,
 )
+from bench.widgets import demo_account_today
 from metrics_connect.settings import Settings
 
 DEFAULT_POSTGRES_URL = "postgresql://postgres@127.0.0.1:5432/postgres"
@@ -172,7 +172,7 @@ class Bench:
         api = self.track("embedded", start_api(port, env, 1, "api-embedded.log"))
         base_url = f"http://127.0.0.1:{port}"
         await wait_ready(f"{base_url}/readyz", api)
-        today = datetime.now(UTC).date()
+        today = demo_account_today()
         concurrency = Settings().fetch_concurrency
         async with client(base_url, max(args.concurrency, 8)) as http:
             print("1. cold: 87 widgets over 365 days with comparison...", flush=True)

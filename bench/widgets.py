@@ -4,9 +4,12 @@ from __future__ import annotations
 
 import json
 import uuid
-from datetime import date, timedelta
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
+
+from metrics_connect.engine.facts import account_today
+from metrics_connect.sandbox.accounts import INSTAGRAM_TIMEZONE
 
 REFERENCE = Path("/work/shared/reference/reportei-connect/instagram_business/metrics.json")
 SEED_WIDGET_ID = "f35a44ce-7b1e-4b43-9d0a-3b2f4c1a9e11"
@@ -41,6 +44,12 @@ def predefined_widgets() -> list[dict[str, Any]]:
         item["id"] = str(uuid.uuid5(WIDGET_NAMESPACE, f"{index}:{widget['reference_key']}"))
         out.append(item)
     return out
+
+
+def demo_account_today() -> date:
+    """Today as the demo Instagram account counts days: the periods end on its yesterday
+    whatever the hour of the run (UTC's date would move them a day for 3 hours a day)."""
+    return account_today(datetime.now(UTC), INSTAGRAM_TIMEZONE)
 
 
 def dashboard_request(integration: str, today: date, days: int = 365) -> dict[str, Any]:
