@@ -24,6 +24,7 @@ from metrics_connect.api.app import create_app
 from metrics_connect.db.engine import sync_url
 from metrics_connect.db.migrate import upgrade
 from metrics_connect.runtime import Runtime
+from metrics_connect.sandbox.registry import DemoAccount
 from metrics_connect.settings import Settings
 
 POSTGRES_URL = os.environ.get("METRICS_CONNECT_TEST_POSTGRES_URL")
@@ -199,3 +200,49 @@ def make_tenant(runtime: Runtime) -> Callable[..., Any]:
 async def tenant(make_tenant: Callable[..., Any]) -> Tenant:
     result: Tenant = await make_tenant()
     return result
+
+
+@dataclass(frozen=True)
+class ConnectedAccount:
+    """A paying customer's integration of a sandbox account, and the headers to ask it."""
+
+    headers: dict[str, str]
+    integration_uuid: str
+    integration_id: int
+    customer_id: int
+
+
+async def connect_account(
+    runtime: Runtime,
+    slug: str,
+    account: DemoAccount,
+    *,
+    credentials: dict[str, Any] | None = None,
+) -> ConnectedAccount:
+    """A merchant (limits out of the way), a paying customer, and one integration of
+    `account` (its own credentials unless others are given)."""
+    async with runtime.db.session() as session:
+        m = await service.create_merchant(
+            session,
+            runtime.vault,
+            runtime.settings,
+            "Agency",
+            rate_limit_per_second=100000,
+            rate_limit_per_minute=1000000,
+        )
+        c = await service.create_customer(
+            session, runtime.settings, m.record, "Coffee", is_paying=True
+        )
+        integration = await service.create_integration(
+            session,
+            runtime.vault,
+            c.record,
+            slug=slug,
+            source_name=account.source_name,
+            external_id=account.external_id,
+            credentials=dict(credentials if credentials is not None else account.credentials),
+            timezone=account.timezone,
+        )
+        await session.commit()
+    headers = {"Authorization": f"Bearer {m.token}", "x-customer-token": c.token}
+    return ConnectedAccount(headers, integration.uuid, integration.id, c.record.id)

@@ -18,6 +18,7 @@ from metrics_connect.api.app import create_app
 from metrics_connect.runtime import Runtime
 from metrics_connect.sandbox.instagram.network import InstagramSandboxNetwork, build_sandbox
 from metrics_connect.settings import Settings
+from tests.conftest import connect_account
 
 NOW = datetime(2026, 11, 20, 15, 0, tzinfo=UTC)
 GRAPH_URL = "http://graph.test"
@@ -151,40 +152,16 @@ class Connected:
 async def connected(
     ig_runtime: Runtime, ig_network: InstagramSandboxNetwork, ig_client: httpx.AsyncClient
 ) -> Connected:
-    account = ig_network.demo_account
-    async with ig_runtime.db.session() as session:
-        m = await service.create_merchant(
-            session,
-            ig_runtime.vault,
-            ig_runtime.settings,
-            "Agency",
-            rate_limit_per_second=100000,
-            rate_limit_per_minute=1000000,
-        )
-        c = await service.create_customer(
-            session, ig_runtime.settings, m.record, "Coffee", is_paying=True
-        )
-        integration = await service.create_integration(
-            session,
-            ig_runtime.vault,
-            c.record,
-            slug="instagram_business",
-            source_name=account.source_name,
-            external_id=account.external_id,
-            credentials=dict(account.credentials),
-            timezone=account.timezone,
-        )
-        await session.commit()
-        headers = {"Authorization": f"Bearer {m.token}", "x-customer-token": c.token}
-        return Connected(
-            headers,
-            integration.uuid,
-            integration.id,
-            ig_network,
-            ig_client,
-            ig_runtime,
-            c.record.id,
-        )
+    account = await connect_account(ig_runtime, "instagram_business", ig_network.demo_account)
+    return Connected(
+        account.headers,
+        account.integration_uuid,
+        account.integration_id,
+        ig_network,
+        ig_client,
+        ig_runtime,
+        account.customer_id,
+    )
 
 
 async def bare_integration(

@@ -15,7 +15,6 @@ import httpx
 import pytest
 
 from metrics_connect import clock
-from metrics_connect.accounts import service
 from metrics_connect.api.app import create_app
 from metrics_connect.runtime import Runtime
 from metrics_connect.sandbox.facebook_ads.app import FacebookAdsEmulator
@@ -23,6 +22,7 @@ from metrics_connect.sandbox.facebook_ads.entities import ADS, CAMPAIGNS, CAMPAI
 from metrics_connect.sandbox.facebook_ads.network import build_sandbox, emulator_of
 from metrics_connect.sandbox.registry import SandboxNetwork
 from metrics_connect.settings import Settings
+from tests.conftest import connect_account
 
 REFERENCE = Path("/work/shared/reference/reportei-connect/facebook_ads/metrics.json")
 NOW = datetime(2026, 1, 15, 15, 0, tzinfo=UTC)  # 12:00 in São Paulo
@@ -130,33 +130,13 @@ async def ads(
     runtime = Runtime.from_settings(settings)
     runtime.upstream_transports["facebook_ads"] = httpx.ASGITransport(app=network.app)
     app = create_app(runtime=runtime)
-    account = network.demo_account
     async with app.router.lifespan_context(app):
-        async with runtime.db.session() as session:
-            m = await service.create_merchant(
-                session,
-                runtime.vault,
-                settings,
-                "Agency",
-                rate_limit_per_second=100000,
-                rate_limit_per_minute=1000000,
-            )
-            c = await service.create_customer(session, settings, m.record, "Coffee", is_paying=True)
-            integration = await service.create_integration(
-                session,
-                runtime.vault,
-                c.record,
-                slug="facebook_ads",
-                source_name=account.source_name,
-                external_id=account.external_id,
-                credentials=dict(account.credentials),
-                timezone=account.timezone,
-            )
-            await session.commit()
-        headers = {"Authorization": f"Bearer {m.token}", "x-customer-token": c.token}
+        account = await connect_account(runtime, "facebook_ads", network.demo_account)
         transport = httpx.ASGITransport(app=app)
         async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as client:
-            yield AdsConnected(client, headers, integration.uuid, network, shared_clock)
+            yield AdsConnected(
+                client, account.headers, account.integration_uuid, network, shared_clock
+            )
 
 
 async def test_every_predefined_widget_answers_with_a_comparison(ads: AdsConnected) -> None:

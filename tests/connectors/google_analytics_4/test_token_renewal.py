@@ -8,14 +8,14 @@ from datetime import UTC, datetime
 import httpx
 
 from metrics_connect import clock
-from metrics_connect.accounts import service
 from metrics_connect.accounts.models import CustomerIntegration
 from metrics_connect.api.app import create_app
 from metrics_connect.runtime import Runtime
-from metrics_connect.sandbox.accounts import DEMO_REFRESH_TOKEN, GA4_PROPERTY_ID
+from metrics_connect.sandbox.accounts import DEMO_REFRESH_TOKEN
 from metrics_connect.sandbox.google_analytics_4.network import build_sandbox
 from metrics_connect.sandbox.oauth import build_google_oauth, oauth_settings_overrides
 from metrics_connect.settings import Settings
+from tests.conftest import connect_account
 from tests.connectors.google_analytics_4.test_connector import HostRouter
 
 NOW = datetime(2026, 11, 20, 15, 0, tzinfo=UTC)
@@ -45,34 +45,20 @@ async def test_a_renewed_token_is_stored_and_used_by_the_next_request(
     clock.set_clock(lambda: NOW)
     try:
         async with app.router.lifespan_context(app):
-            async with runtime.db.session() as session:
-                m = await service.create_merchant(session, runtime.vault, settings, "A")
-                c = await service.create_customer(session, settings, m.record, "C", is_paying=True)
-                integration = await service.create_integration(
-                    session,
-                    runtime.vault,
-                    c.record,
-                    slug="google_analytics_4",
-                    source_name="Acme",
-                    external_id=GA4_PROPERTY_ID,
-                    credentials={
-                        "access_token": "sandbox-stale",
-                        "refresh_token": DEMO_REFRESH_TOKEN,
-                    },
-                    timezone="America/Sao_Paulo",
-                )
-                await session.commit()
-            headers = {"Authorization": f"Bearer {m.token}", "x-customer-token": c.token}
+            demo = network.demo_account
+            stale = {"access_token": "sandbox-stale", "refresh_token": DEMO_REFRESH_TOKEN}
+            account = await connect_account(runtime, "google_analytics_4", demo, credentials=stale)
+            headers = account.headers
             transport = httpx.ASGITransport(app=app)
             async with httpx.AsyncClient(transport=transport, base_url="http://t") as client:
                 for start, end in (("2026-11-01", "2026-11-10"), ("2026-10-01", "2026-10-10")):
-                    body = {"customer_integration": integration.uuid, "metrics": [USERS]}
+                    body = {"customer_integration": account.integration_uuid, "metrics": [USERS]}
                     body |= {"start": start, "end": end}
                     answer = await client.post("/metrics/get-data", json=body, headers=headers)
                     assert answer.status_code == 200
                     assert isinstance(answer.json()["u"]["values"], int)
             async with runtime.db.session() as session:
-                row = await session.get(CustomerIntegration, integration.id)
+                row = await session.get(CustomerIntegration, account.integration_id)
                 assert row is not None
                 stored = runtime.vault.decrypt_json(row.credentials_encrypted)
     finally:

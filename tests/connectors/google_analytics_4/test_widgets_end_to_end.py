@@ -14,7 +14,6 @@ import httpx
 import pytest
 
 from metrics_connect import clock
-from metrics_connect.accounts import service
 from metrics_connect.api.app import create_app
 from metrics_connect.runtime import Runtime
 from metrics_connect.sandbox.google_analytics_4.app import Ga4Emulator
@@ -22,6 +21,7 @@ from metrics_connect.sandbox.google_analytics_4.data import PropertyData, Sessio
 from metrics_connect.sandbox.google_analytics_4.network import build_sandbox
 from metrics_connect.sandbox.registry import SandboxNetwork
 from metrics_connect.settings import Settings
+from tests.conftest import connect_account
 
 REFERENCE = Path("/work/shared/reference/reportei-connect/google_analytics_4/metrics.json")
 NOW = datetime(2026, 11, 20, 15, 0, tzinfo=UTC)  # 12:00 in Sao Paulo
@@ -95,38 +95,14 @@ async def ga4(
     runtime = Runtime.from_settings(settings)
     runtime.upstream_transports["google_analytics_4"] = httpx.ASGITransport(app=network.app)
     app = create_app(runtime=runtime)
-    account = network.demo_account
     async with app.router.lifespan_context(app):
-        async with runtime.db.session() as session:
-            merchant = await service.create_merchant(
-                session,
-                runtime.vault,
-                settings,
-                "Agency",
-                rate_limit_per_second=100000,
-                rate_limit_per_minute=1000000,
-            )
-            customer = await service.create_customer(
-                session, settings, merchant.record, "Coffee", is_paying=True
-            )
-            integration = await service.create_integration(
-                session,
-                runtime.vault,
-                customer.record,
-                slug="google_analytics_4",
-                source_name=account.source_name,
-                external_id=account.external_id,
-                credentials=dict(account.credentials),
-                timezone=account.timezone,
-            )
-            await session.commit()
-        headers = {"Authorization": f"Bearer {merchant.token}", "x-customer-token": customer.token}
+        account = await connect_account(runtime, "google_analytics_4", network.demo_account)
         transport = httpx.ASGITransport(app=app)
         async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as client:
             yield Ga4Connected(
                 client,
-                headers,
-                integration.uuid,
+                account.headers,
+                account.integration_uuid,
                 network.emulator,  # type: ignore[attr-defined]
             )
 
