@@ -218,9 +218,11 @@ async def connect_account(
     account: DemoAccount,
     *,
     credentials: dict[str, Any] | None = None,
+    connected_at: datetime | None = None,
 ) -> ConnectedAccount:
     """A merchant (limits out of the way), a paying customer, and one integration of
-    `account` (its own credentials unless others are given)."""
+    `account` (its own credentials unless others are given; connected now unless
+    `connected_at` says when)."""
     async with runtime.db.session() as session:
         m = await service.create_merchant(
             session,
@@ -243,6 +245,8 @@ async def connect_account(
             credentials=dict(credentials if credentials is not None else account.credentials),
             timezone=account.timezone,
         )
+        if connected_at is not None:
+            integration.connected_at = connected_at
         await session.commit()
     headers = {"Authorization": f"Bearer {m.token}", "x-customer-token": c.token}
     return ConnectedAccount(headers, integration.uuid, integration.id, c.record.id)

@@ -21,6 +21,7 @@ from metrics_connect.jobs.ssrf import Resolver
 from metrics_connect.runtime import Runtime
 from metrics_connect.sandbox.instagram.network import InstagramSandboxNetwork, build_sandbox
 from metrics_connect.settings import Settings
+from tests.conftest import connect_account
 from tests.jobs.receiver import Receiver
 
 
@@ -138,32 +139,9 @@ class JobsService:
 
 
 async def seed_tenant(runtime: Runtime, network: InstagramSandboxNetwork) -> tuple[Any, ...]:
-    account = network.demo_account
-    async with runtime.db.session() as session:
-        m = await service.create_merchant(
-            session,
-            runtime.vault,
-            runtime.settings,
-            "Agency",
-            rate_limit_per_second=100000,
-            rate_limit_per_minute=1000000,
-        )
-        c = await service.create_customer(
-            session, runtime.settings, m.record, "Coffee", is_paying=True
-        )
-        integration = await service.create_integration(
-            session,
-            runtime.vault,
-            c.record,
-            slug="instagram_business",
-            source_name=account.source_name,
-            external_id=account.external_id,
-            credentials=dict(account.credentials),
-            timezone=account.timezone,
-        )
-        await session.commit()
-    headers = {"Authorization": f"Bearer {m.token}", "x-customer-token": c.token}
-    return headers, {"Authorization": f"Bearer {m.token}"}, integration.uuid, integration.id
+    account = await connect_account(runtime, "instagram_business", network.demo_account)
+    merchant_only = {"Authorization": account.headers["Authorization"]}
+    return account.headers, merchant_only, account.integration_uuid, account.integration_id
 
 
 @pytest.fixture

@@ -10,11 +10,11 @@ from typing import Any
 import httpx
 import pytest
 
-from metrics_connect.accounts import service
 from metrics_connect.accounts.models import CustomerIntegration
 from metrics_connect.runtime import Runtime
 from metrics_connect.sandbox.instagram.network import InstagramSandboxNetwork, build_sandbox
 from metrics_connect.settings import Settings
+from tests.conftest import connect_account
 
 NOW = datetime(2026, 11, 20, 15, 0, tzinfo=UTC)
 BASE_URL = "http://graph.test"
@@ -44,31 +44,17 @@ def runtime(settings: Settings, network: InstagramSandboxNetwork) -> Runtime:
 @pytest.fixture
 def connect_instagram(runtime: Runtime, network: InstagramSandboxNetwork) -> Callable[..., Any]:
     async def connect(connected_at: datetime, token: str | None = None) -> CustomerIntegration:
-        account = network.demo_account
+        demo = network.demo_account
+        account = await connect_account(
+            runtime,
+            "instagram_business",
+            demo,
+            credentials={"access_token": token or demo.credentials["access_token"]},
+            connected_at=connected_at,
+        )
         async with runtime.db.session() as session:
-            m = await service.create_merchant(
-                session,
-                runtime.vault,
-                runtime.settings,
-                "Agency",
-                rate_limit_per_second=100,
-                rate_limit_per_minute=1000,
-            )
-            c = await service.create_customer(
-                session, runtime.settings, m.record, "Coffee", is_paying=True
-            )
-            integration = await service.create_integration(
-                session,
-                runtime.vault,
-                c.record,
-                slug="instagram_business",
-                source_name=account.source_name,
-                external_id=account.external_id,
-                credentials={"access_token": token or account.credentials["access_token"]},
-                timezone=account.timezone,
-            )
-            integration.connected_at = connected_at
-            await session.commit()
-            return integration
+            row = await session.get(CustomerIntegration, account.integration_id)
+        assert row is not None
+        return row
 
     return connect

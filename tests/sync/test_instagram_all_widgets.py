@@ -14,12 +14,12 @@ import httpx
 import pytest
 
 from metrics_connect import clock
-from metrics_connect.accounts import service
 from metrics_connect.api.app import create_app
 from metrics_connect.runtime import Runtime
 from metrics_connect.sandbox.instagram.network import InstagramSandboxNetwork
 from metrics_connect.settings import Settings
 from metrics_connect.sync.instagram_business.demo import prepare_demo
+from tests.conftest import connect_account
 
 from .conftest import BASE_URL, NOW
 
@@ -51,39 +51,20 @@ async def test_every_reference_widget_answers_over_90_days_with_comparison(
     runtime: Runtime, network: InstagramSandboxNetwork
 ) -> None:
     widgets = reference_widgets()
-    account = network.demo_account
-    async with runtime.db.session() as session:
-        m = await service.create_merchant(
-            session,
-            runtime.vault,
-            runtime.settings,
-            "Agency",
-            rate_limit_per_second=1000,
-            rate_limit_per_minute=100000,
-        )
-        c = await service.create_customer(
-            session, runtime.settings, m.record, "Coffee", is_paying=True
-        )
-        integration = await service.create_integration(
-            session,
-            runtime.vault,
-            c.record,
-            slug="instagram_business",
-            source_name=account.source_name,
-            external_id=account.external_id,
-            credentials=dict(account.credentials),
-            timezone=account.timezone,
-        )
-        integration.connected_at = NOW - timedelta(days=185)
-        await session.commit()
-        headers = {"Authorization": f"Bearer {m.token}", "x-customer-token": c.token}
-    await prepare_demo(runtime, integration.uuid, network)
+    account = await connect_account(
+        runtime,
+        "instagram_business",
+        network.demo_account,
+        connected_at=NOW - timedelta(days=185),
+    )
+    headers = account.headers
+    await prepare_demo(runtime, account.integration_uuid, network)
 
     truth = network.sandbox
     end = truth.today()
     start = end - timedelta(days=89)
     body = {
-        "customer_integration": integration.uuid,
+        "customer_integration": account.integration_uuid,
         "start": start.isoformat(),
         "end": end.isoformat(),
         "comparison_start": (start - timedelta(days=90)).isoformat(),

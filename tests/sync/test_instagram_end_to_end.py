@@ -12,7 +12,6 @@ import httpx
 import pytest
 
 from metrics_connect import clock
-from metrics_connect.accounts import service
 from metrics_connect.api.app import create_app
 from metrics_connect.runtime import Runtime
 from metrics_connect.sandbox.instagram.model import MediaItem
@@ -20,6 +19,7 @@ from metrics_connect.sandbox.instagram.network import InstagramSandboxNetwork
 from metrics_connect.settings import Settings
 from metrics_connect.sync.instagram_business.demo import prepare_demo
 from metrics_connect.sync.service import load_integration
+from tests.conftest import connect_account
 
 from .conftest import BASE_URL, NOW
 
@@ -63,38 +63,20 @@ def service_clock(network: InstagramSandboxNetwork) -> Iterator[None]:
 async def served(
     runtime: Runtime, network: InstagramSandboxNetwork, service_clock: None
 ) -> AsyncIterator[Service]:
-    account = network.demo_account
-    async with runtime.db.session() as session:
-        m = await service.create_merchant(
-            session,
-            runtime.vault,
-            runtime.settings,
-            "Agency",
-            rate_limit_per_second=1000,
-            rate_limit_per_minute=100000,
-        )
-        c = await service.create_customer(
-            session, runtime.settings, m.record, "Coffee", is_paying=True
-        )
-        integration = await service.create_integration(
-            session,
-            runtime.vault,
-            c.record,
-            slug="instagram_business",
-            source_name=account.source_name,
-            external_id=account.external_id,
-            credentials={"access_token": TOKEN},
-            timezone=account.timezone,
-        )
-        integration.connected_at = CONNECTED_AT
-        await session.commit()
-        headers = {"Authorization": f"Bearer {m.token}", "x-customer-token": c.token}
-    await prepare_demo(runtime, integration.uuid, network)
+    account = await connect_account(
+        runtime,
+        "instagram_business",
+        network.demo_account,
+        credentials={"access_token": TOKEN},
+        connected_at=CONNECTED_AT,
+    )
+    headers = account.headers
+    await prepare_demo(runtime, account.integration_uuid, network)
     app = create_app(runtime=runtime)
     async with app.router.lifespan_context(app):
         transport = httpx.ASGITransport(app=app)
         async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as client:
-            yield Service(client, runtime, network, headers, integration.uuid)
+            yield Service(client, runtime, network, headers, account.integration_uuid)
 
 
 def archived_values(story: MediaItem, replay_end: datetime = NOW) -> dict[str, int]:
