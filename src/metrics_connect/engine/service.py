@@ -290,8 +290,8 @@ async def run_get_data(
     widgets, needs = prepared.widgets, prepared.needs
     plans = bool(needs.templates)
     read_at, read_at_wall = time.monotonic(), clock.now()
-    # What is stored and when: enough to plan. The facts are read once the fetches (if
-    # any) are stored, or not at all when an earlier answer serves.
+    # What is stored and when: enough to plan. The facts are read below (while any
+    # fetches run), or not at all when an earlier answer serves.
     held = (
         await _load(engine.store, integration.id, prepared, with_facts=False)
         if plans
