@@ -124,15 +124,7 @@ async def closed_loop(
                     samples.append(f"{response.status_code}: {response.text[:300]}")
 
     await asyncio.gather(*(one_client() for _ in range(concurrency)))
-    elapsed = time.perf_counter() - started
-    return LoadResult(
-        requests=len(latencies) + sum(v for k, v in statuses.items() if not k.isdigit()),
-        errors=errors,
-        seconds=elapsed,
-        statuses=dict(statuses),
-        latency=LatencySummary.of(latencies),
-        error_samples=samples,
-    )
+    return _result(latencies, statuses, errors, samples, started)
 
 
 async def raw_closed_loop(
@@ -203,15 +195,7 @@ async def raw_closed_loop(
             writer.close()
 
     await asyncio.gather(*(one_client() for _ in range(concurrency)))
-    elapsed = time.perf_counter() - started
-    return LoadResult(
-        requests=len(latencies) + sum(v for k, v in statuses.items() if not k.isdigit()),
-        errors=errors,
-        seconds=elapsed,
-        statuses=dict(statuses),
-        latency=LatencySummary.of(latencies),
-        error_samples=samples,
-    )
+    return _result(latencies, statuses, errors, samples, started)
 
 
 async def _read_response(reader: asyncio.StreamReader) -> tuple[int, bool, bytes]:
@@ -245,3 +229,22 @@ async def _read_response(reader: asyncio.StreamReader) -> tuple[int, bool, bytes
             await reader.readline()
         return status, close, body
     return status, close, await reader.readexactly(length or 0)
+
+
+def _result(
+    latencies: list[float],
+    statuses: Counter[str],
+    errors: int,
+    samples: list[str],
+    started: float,
+) -> LoadResult:
+    """A load's figures; statuses that are not HTTP codes (connection errors) count as
+    requests that got no latency."""
+    return LoadResult(
+        requests=len(latencies) + sum(v for k, v in statuses.items() if not k.isdigit()),
+        errors=errors,
+        seconds=time.perf_counter() - started,
+        statuses=dict(statuses),
+        latency=LatencySummary.of(latencies),
+        error_samples=samples,
+    )

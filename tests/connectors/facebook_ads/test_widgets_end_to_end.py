@@ -22,7 +22,7 @@ from metrics_connect.sandbox.facebook_ads.entities import ADS, CAMPAIGNS, CAMPAI
 from metrics_connect.sandbox.facebook_ads.network import build_sandbox, emulator_of
 from metrics_connect.sandbox.registry import SandboxNetwork
 from metrics_connect.settings import Settings
-from tests.conftest import connect_account
+from tests.conftest import connect_account, serving
 
 REFERENCE = Path("/work/shared/reference/reportei-connect/facebook_ads/metrics.json")
 NOW = datetime(2026, 1, 15, 15, 0, tzinfo=UTC)  # 12:00 in São Paulo
@@ -130,13 +130,9 @@ async def ads(
     runtime = Runtime.from_settings(settings)
     runtime.upstream_transports["facebook_ads"] = httpx.ASGITransport(app=network.app)
     app = create_app(runtime=runtime)
-    async with app.router.lifespan_context(app):
+    async with serving(app) as client:
         account = await connect_account(runtime, "facebook_ads", network.demo_account)
-        transport = httpx.ASGITransport(app=app)
-        async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as client:
-            yield AdsConnected(
-                client, account.headers, account.integration_uuid, network, shared_clock
-            )
+        yield AdsConnected(client, account.headers, account.integration_uuid, network, shared_clock)
 
 
 async def test_every_predefined_widget_answers_with_a_comparison(ads: AdsConnected) -> None:

@@ -21,7 +21,7 @@ from metrics_connect.sandbox.google_analytics_4.data import PropertyData, Sessio
 from metrics_connect.sandbox.google_analytics_4.network import build_sandbox
 from metrics_connect.sandbox.registry import SandboxNetwork
 from metrics_connect.settings import Settings
-from tests.conftest import connect_account
+from tests.conftest import connect_account, serving
 
 REFERENCE = Path("/work/shared/reference/reportei-connect/google_analytics_4/metrics.json")
 NOW = datetime(2026, 11, 20, 15, 0, tzinfo=UTC)  # 12:00 in Sao Paulo
@@ -95,16 +95,14 @@ async def ga4(
     runtime = Runtime.from_settings(settings)
     runtime.upstream_transports["google_analytics_4"] = httpx.ASGITransport(app=network.app)
     app = create_app(runtime=runtime)
-    async with app.router.lifespan_context(app):
+    async with serving(app) as client:
         account = await connect_account(runtime, "google_analytics_4", network.demo_account)
-        transport = httpx.ASGITransport(app=app)
-        async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as client:
-            yield Ga4Connected(
-                client,
-                account.headers,
-                account.integration_uuid,
-                network.emulator,  # type: ignore[attr-defined]
-            )
+        yield Ga4Connected(
+            client,
+            account.headers,
+            account.integration_uuid,
+            network.emulator,  # type: ignore[attr-defined]
+        )
 
 
 def widget(reference_key: str, **overrides: Any) -> dict[str, Any]:
