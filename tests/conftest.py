@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import secrets
 import shutil
 from collections.abc import AsyncIterator, Callable, Iterator
 from dataclasses import dataclass
@@ -18,6 +19,7 @@ import pytest
 from cryptography.fernet import Fernet
 from fastapi import FastAPI
 from sqlalchemy import create_engine, text
+from sqlalchemy.engine import make_url
 
 from metrics_connect import clock
 from metrics_connect.accounts import service
@@ -41,22 +43,57 @@ def sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return path
 
 
+def _pid_alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+@contextlib.contextmanager
+def private_postgres_database(server_url: str, prefix: str) -> Iterator[str]:
+    """A migrated database of this test run's own on the configured server, dropped at
+    the end. Whatever else uses the server (another run, a process an earlier run left
+    behind) can neither lock nor change what these tests see.
+
+    Databases of earlier runs on this machine whose process is gone are dropped too.
+    """
+    name = f"{prefix}_{os.getpid()}_{secrets.token_hex(4)}"
+    admin = create_engine(sync_url(server_url), isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        for (stale,) in conn.execute(
+            text("SELECT datname FROM pg_database WHERE datname LIKE :p"), {"p": f"{prefix}_%"}
+        ):
+            pid = stale.removeprefix(f"{prefix}_").split("_")[0]
+            if pid.isdigit() and not _pid_alive(int(pid)):
+                conn.execute(text(f'DROP DATABASE IF EXISTS "{stale}" WITH (FORCE)'))
+        conn.execute(text(f'CREATE DATABASE "{name}"'))
+    url = make_url(server_url).set(database=name).render_as_string(hide_password=False)
+    try:
+        upgrade(url)
+        yield url
+    finally:
+        with admin.connect() as conn:
+            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()
+
+
 @pytest.fixture(scope="session")
-def postgres_migrated() -> str:
+def postgres_migrated() -> Iterator[str]:
     if not POSTGRES_URL:
         pytest.skip("PostgreSQL tests need METRICS_CONNECT_TEST_POSTGRES_URL (CI sets it)")
-    engine = create_engine(sync_url(POSTGRES_URL))
-    with engine.begin() as conn:
-        conn.execute(text("DROP SCHEMA public CASCADE"))
-        conn.execute(text("CREATE SCHEMA public"))
-    engine.dispose()
-    upgrade(POSTGRES_URL)
-    return POSTGRES_URL
+    with private_postgres_database(POSTGRES_URL, "metrics_connect_test") as url:
+        yield url
 
 
 def _truncate_postgres(url: str) -> None:
     engine = create_engine(sync_url(url))
     with engine.begin() as conn:
+        # A connection left in a transaction (a leak) would block TRUNCATE forever.
+        conn.execute(text("SET LOCAL lock_timeout = '20s'"))
         tables = conn.execute(
             text(
                 "SELECT tablename FROM pg_tables WHERE schemaname='public' "

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import os
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from dataclasses import dataclass
 from datetime import datetime
@@ -18,27 +18,21 @@ from typing import Any
 import httpx
 import pytest
 import uvicorn
-from sqlalchemy import create_engine, text, update
+from sqlalchemy import update
 from sqlalchemy.engine import make_url
 
 from metrics_connect import clock
 from metrics_connect.accounts import service
 from metrics_connect.accounts.models import Merchant
 from metrics_connect.api.app import create_app
-from metrics_connect.db.engine import sync_url
-from metrics_connect.db.migrate import upgrade
 from metrics_connect.demo.seed import seed_demo
 from metrics_connect.runtime import Runtime
 from metrics_connect.sandbox.base import SandboxSwitches
 from metrics_connect.sandbox.registry import build_sandbox
-from tests.conftest import POSTGRES_URL, REDIS_URL, Tenant
+from tests.conftest import POSTGRES_URL, REDIS_URL, Tenant, private_postgres_database
 from tests.reliability.gate import TcpGate, free_port
 
 LONG = os.environ.get("METRICS_CONNECT_LONG_RELIABILITY") == "1"
-
-# Our own database on the shared server: the other suites drop and truncate "test".
-RELIABILITY_DB = "metrics_connect_reliability"
-
 
 SLUG = "instagram_business"
 
@@ -129,25 +123,11 @@ def stack_factory(sqlite_url: str, settings_factory: Callable[..., Any]) -> Stac
 
 
 @pytest.fixture(scope="session")
-def reliability_postgres_url() -> str:
+def reliability_postgres_url() -> Iterator[str]:
     if not POSTGRES_URL:
         pytest.skip("needs METRICS_CONNECT_TEST_POSTGRES_URL (CI sets it)")
-    admin = create_engine(sync_url(POSTGRES_URL), isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        exists = conn.scalar(
-            text("SELECT 1 FROM pg_database WHERE datname = :n"), {"n": RELIABILITY_DB}
-        )
-        if not exists:
-            conn.execute(text(f'CREATE DATABASE "{RELIABILITY_DB}"'))
-    admin.dispose()
-    url = make_url(POSTGRES_URL).set(database=RELIABILITY_DB).render_as_string(False)
-    engine = create_engine(sync_url(url))
-    with engine.begin() as conn:
-        conn.execute(text("DROP SCHEMA public CASCADE"))
-        conn.execute(text("CREATE SCHEMA public"))
-    engine.dispose()
-    upgrade(url)
-    return url
+    with private_postgres_database(POSTGRES_URL, "metrics_connect_reliability") as url:
+        yield url
 
 
 def url_through(url: str, gate: TcpGate) -> str:

@@ -22,9 +22,12 @@ SAMPLE_EVERY = 10.0
 # Allowed growth of resident memory between the first and the last third of the soak.
 MAX_GROWTH_MB = 40.0
 
-pytestmark = pytest.mark.skipif(
-    not LONG, reason="long reliability run only (METRICS_CONNECT_LONG_RELIABILITY=1)"
-)
+pytestmark = [
+    pytest.mark.skipif(
+        not LONG, reason="long reliability run only (METRICS_CONNECT_LONG_RELIABILITY=1)"
+    ),
+    pytest.mark.timeout(SOAK_SECONDS + 300),
+]
 
 
 def rss_mb() -> float:
