@@ -8,15 +8,12 @@ database shows, then keeps sweeping for jobs a crashed process left behind.
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
-
 from metrics_connect.jobs import steps, store
 from metrics_connect.jobs.broker import DramatiqQueue
 from metrics_connect.jobs.context import JobsContext, Step
 from metrics_connect.jobs.embedded import InProcessQueue
 from metrics_connect.jobs.ssrf import Resolver, WebhookGuard
-from metrics_connect.jobs.sweeper import resume_unfinished, sweep_forever
+from metrics_connect.jobs.sweeper import Sweeper, resume_unfinished
 from metrics_connect.runtime import Runtime
 
 SERVICE_KEY = "jobs"
@@ -37,7 +34,7 @@ def build_guard(runtime: Runtime) -> WebhookGuard:
 
 
 def install_jobs(runtime: Runtime) -> None:
-    sweeper: asyncio.Task[None] | None = None
+    sweeper: Sweeper | None = None
 
     async def start(rt: Runtime) -> None:
         nonlocal sweeper
@@ -59,14 +56,13 @@ def install_jobs(runtime: Runtime) -> None:
         ctx = JobsContext.build(rt, embedded, build_guard(rt))
         rt.services[SERVICE_KEY] = ctx
         await resume_unfinished(ctx)
-        sweeper = asyncio.create_task(sweep_forever(ctx), name="jobs-sweeper")
+        sweeper = Sweeper(ctx)
+        sweeper.start()
 
     async def stop(rt: Runtime) -> None:
         ctx = rt.services.pop(SERVICE_KEY, None)
         if sweeper is not None:
-            sweeper.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await sweeper
+            await sweeper.stop()
         if isinstance(ctx, JobsContext):
             await ctx.queue.close()
             # Cancelled steps leave their leases: hand them back for the next start.

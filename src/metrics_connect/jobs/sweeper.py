@@ -8,6 +8,7 @@ Both leave a row that is unfinished and unattended, which this finds.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 
 from metrics_connect.jobs import store
 from metrics_connect.jobs.context import JobsContext, Step
@@ -15,6 +16,9 @@ from metrics_connect.jobs.models import DELIVERING
 from metrics_connect.logging_setup import get_logger
 
 log = get_logger("metrics_connect.jobs")
+
+# How long stopping waits for a sweep under way before cancelling it.
+STOP_TIMEOUT_SECONDS = 10.0
 
 
 def step_for(status: str) -> Step:
@@ -50,13 +54,41 @@ async def resume_unfinished(ctx: JobsContext) -> int:
     return total
 
 
-async def sweep_forever(ctx: JobsContext) -> None:
-    interval = ctx.runtime.settings.job_sweep_interval_seconds
-    while True:
-        await asyncio.sleep(interval)
-        try:
-            await sweep_once(ctx)
-        except asyncio.CancelledError:
-            raise
-        except Exception:
-            log.exception("jobs_sweep_failed")
+class Sweeper:
+    """`sweep_once` every `job_sweep_interval_seconds`, as a task that is asked to stop.
+
+    Stopping waits for a sweep under way to end rather than cancelling it: a query
+    cancelled halfway can leave its connection mid-transaction, holding job rows.
+    """
+
+    def __init__(self, ctx: JobsContext) -> None:
+        self.ctx = ctx
+        self._stopping = asyncio.Event()
+        self._task: asyncio.Task[None] | None = None
+
+    def start(self) -> None:
+        self._task = asyncio.create_task(self._run(), name="jobs-sweeper")
+
+    async def _run(self) -> None:
+        interval = self.ctx.runtime.settings.job_sweep_interval_seconds
+        while True:
+            try:
+                await asyncio.wait_for(self._stopping.wait(), interval)
+                return
+            except TimeoutError:
+                pass
+            try:
+                await sweep_once(self.ctx)
+            except Exception:
+                log.exception("jobs_sweep_failed")
+
+    async def stop(self, timeout: float = STOP_TIMEOUT_SECONDS) -> None:
+        task, self._task = self._task, None
+        if task is None:
+            return
+        self._stopping.set()
+        await asyncio.wait({task}, timeout=timeout)
+        if not task.done():  # a sweep stuck that long (a dead database): give up on it
+            task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await task

@@ -10,8 +10,6 @@ handed back.
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
 import multiprocessing
 import signal
 import threading
@@ -25,7 +23,7 @@ from metrics_connect.jobs import store
 from metrics_connect.jobs.broker import DramatiqQueue, set_worker_context
 from metrics_connect.jobs.context import JobsContext
 from metrics_connect.jobs.ssrf import WebhookGuard
-from metrics_connect.jobs.sweeper import sweep_forever, sweep_once
+from metrics_connect.jobs.sweeper import Sweeper, sweep_once
 from metrics_connect.logging_setup import configure_logging, get_logger
 from metrics_connect.runtime import Runtime
 from metrics_connect.settings import Settings
@@ -40,7 +38,7 @@ class WorkerLifecycle(Middleware):
 
     def __init__(self, ctx: JobsContext) -> None:
         self.ctx = ctx
-        self._sweeper: asyncio.Task[None] | None = None
+        self._sweeper = Sweeper(ctx)
 
     def _run(self, coro: Any) -> Any:
         thread = get_event_loop_thread()
@@ -50,13 +48,10 @@ class WorkerLifecycle(Middleware):
     async def _boot(self) -> None:
         await self.ctx.runtime.start()
         await sweep_once(self.ctx)
-        self._sweeper = asyncio.create_task(sweep_forever(self.ctx), name="jobs-sweeper")
+        self._sweeper.start()
 
     async def _shutdown(self) -> None:
-        if self._sweeper is not None:
-            self._sweeper.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._sweeper
+        await self._sweeper.stop()
         await store.release_all(self.ctx.runtime.db, self.ctx.owner)
         await self.ctx.close()
         await self.ctx.runtime.stop()
