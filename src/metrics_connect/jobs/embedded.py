@@ -9,7 +9,6 @@ resumes every unfinished job they show (`jobs/lifecycle.py`).
 from __future__ import annotations
 
 import asyncio
-import contextlib
 from collections.abc import Awaitable, Callable
 
 from metrics_connect.jobs.context import Step
@@ -77,6 +76,8 @@ class InProcessQueue:
             await asyncio.wait(tasks, timeout=grace_seconds)
         for task in tasks:
             task.cancel()
-        for task in tasks:
-            with contextlib.suppress(asyncio.CancelledError, Exception):
-                await task
+        if tasks:
+            # Bounded too: a step that ignores its cancellation must not hang the stop.
+            _, stuck = await asyncio.wait(tasks, timeout=grace_seconds)
+            for task in stuck:
+                log.warning("job_step_did_not_stop", task=task.get_name())
