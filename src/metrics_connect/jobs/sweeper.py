@@ -8,8 +8,8 @@ Both leave a row that is unfinished and unattended, which this finds.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 
+from metrics_connect.background import stop_task
 from metrics_connect.jobs import store
 from metrics_connect.jobs.context import JobsContext, Step
 from metrics_connect.jobs.models import DELIVERING
@@ -84,11 +84,5 @@ class Sweeper:
 
     async def stop(self, timeout: float = STOP_TIMEOUT_SECONDS) -> None:
         task, self._task = self._task, None
-        if task is None:
-            return
-        self._stopping.set()
-        await asyncio.wait({task}, timeout=timeout)
-        if not task.done():  # a sweep stuck that long (a dead database): give up on it
-            task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await task
+        if task is not None:
+            await stop_task(task, self._stopping, timeout)

@@ -12,6 +12,7 @@ import contextlib
 import logging
 
 from metrics_connect import clock
+from metrics_connect.background import stop_task
 from metrics_connect.runtime import Runtime
 from metrics_connect.sync.service import sync_all
 
@@ -52,15 +53,8 @@ async def _start(runtime: Runtime) -> None:
 async def _stop(runtime: Runtime) -> None:
     task = runtime.services.pop(SERVICE_KEY, None)
     stopping = runtime.services.pop(STOP_KEY, None)
-    if not isinstance(task, asyncio.Task):
-        return
-    if isinstance(stopping, asyncio.Event):
-        stopping.set()
-    done, _ = await asyncio.wait({task}, timeout=STOP_GRACE_SECONDS)
-    if not done:
-        task.cancel()
-        with contextlib.suppress(asyncio.CancelledError):
-            await task
+    if isinstance(task, asyncio.Task) and isinstance(stopping, asyncio.Event):
+        await stop_task(task, stopping, STOP_GRACE_SECONDS)
 
 
 def install(runtime: Runtime) -> None:
