@@ -71,7 +71,13 @@ def stack_factory(sqlite_url: str, settings_factory: Callable[..., Any]) -> Stac
             clock.set_clock(lambda: frozen_at)
         port = free_port()
         server = uvicorn.Server(
-            uvicorn.Config(sandbox.app, host="127.0.0.1", port=port, log_level="warning")
+            uvicorn.Config(
+                sandbox.app,
+                host="127.0.0.1",
+                port=port,
+                log_level="warning",
+                timeout_graceful_shutdown=5,  # a request still held by a slow fault
+            )
         )
         serving = asyncio.create_task(server.serve())
         while not server.started:

@@ -128,6 +128,7 @@ async def test_raw_load_loop_speaks_http_over_loopback() -> None:
             host="127.0.0.1",
             port=port,
             log_level="warning",
+            timeout_graceful_shutdown=5,
         )
     )
     serving = asyncio.create_task(server.serve())

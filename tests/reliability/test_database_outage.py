@@ -162,6 +162,7 @@ async def test_no_accepted_job_lost_across_a_database_outage(
             host="127.0.0.1",
             port=port,
             log_level="warning",
+            timeout_graceful_shutdown=5,
         )
     )
     serving = asyncio.create_task(receiver.serve())
