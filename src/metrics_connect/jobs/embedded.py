@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Awaitable, Callable
 
+from metrics_connect.background import end_tasks
 from metrics_connect.jobs.context import Step
 from metrics_connect.logging_setup import get_logger
 
@@ -71,13 +72,4 @@ class InProcessQueue:
         for timer in self._timers:
             timer.cancel()
         self._timers.clear()
-        tasks = list(self._tasks)
-        if tasks:
-            await asyncio.wait(tasks, timeout=grace_seconds)
-        for task in tasks:
-            task.cancel()
-        if tasks:
-            # Bounded too: a step that ignores its cancellation must not hang the stop.
-            _, stuck = await asyncio.wait(tasks, timeout=grace_seconds)
-            for task in stuck:
-                log.warning("job_step_did_not_stop", task=task.get_name())
+        await end_tasks(list(self._tasks), grace_seconds)

@@ -13,6 +13,7 @@ import contextlib
 from collections.abc import AsyncIterator
 
 from metrics_connect import clock
+from metrics_connect.background import stop_requested
 from metrics_connect.jobs import store
 from metrics_connect.jobs.compute import PermanentFailure, compute_body
 from metrics_connect.jobs.context import JobsContext
@@ -45,12 +46,7 @@ async def claimed(ctx: JobsContext, job_uuid: str) -> AsyncIterator[ClaimedJob |
 
     async def renew() -> None:
         interval = max(ctx.lease_seconds / 3, 0.05)
-        while True:
-            try:
-                await asyncio.wait_for(stop.wait(), interval)
-                return
-            except TimeoutError:
-                pass
+        while not await stop_requested(stop, interval):
             if not await store.extend_lease(ctx.runtime.db, job_uuid, ctx.owner, ctx.lease_seconds):
                 # Not ours any more: released by the step itself just now, or taken
                 # over after it expired (this process stalled past the lease).

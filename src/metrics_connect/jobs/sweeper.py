@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import asyncio
 
-from metrics_connect.background import stop_task
+from metrics_connect.background import stop_requested, stop_task
 from metrics_connect.jobs import store
 from metrics_connect.jobs.context import JobsContext, Step
 from metrics_connect.jobs.models import DELIVERING
@@ -71,12 +71,7 @@ class Sweeper:
 
     async def _run(self) -> None:
         interval = self.ctx.runtime.settings.job_sweep_interval_seconds
-        while True:
-            try:
-                await asyncio.wait_for(self._stopping.wait(), interval)
-                return
-            except TimeoutError:
-                pass
+        while not await stop_requested(self._stopping, interval):
             try:
                 await sweep_once(self.ctx)
             except Exception:

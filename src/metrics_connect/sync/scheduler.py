@@ -8,11 +8,10 @@ a shutdown hook that stops it. At scale the worker calls the same `sync_all` ins
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 
 from metrics_connect import clock
-from metrics_connect.background import stop_task
+from metrics_connect.background import stop_requested, stop_task
 from metrics_connect.runtime import Runtime
 from metrics_connect.sync.service import sync_all
 
@@ -38,8 +37,7 @@ async def run_forever(runtime: Runtime, stopping: asyncio.Event) -> None:
                 pause = min(pause, (min(due) - clock.now()).total_seconds())
         except Exception:
             log.exception("sync round crashed")
-        with contextlib.suppress(TimeoutError):
-            await asyncio.wait_for(stopping.wait(), max(MIN_PAUSE_SECONDS, pause))
+        await stop_requested(stopping, max(MIN_PAUSE_SECONDS, pause))
 
 
 async def _start(runtime: Runtime) -> None:
