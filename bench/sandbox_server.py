@@ -30,7 +30,7 @@ from starlette.responses import JSONResponse
 from starlette.routing import Mount, Route
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from metrics_connect.sandbox.instagram.network import InstagramSandboxNetwork
+from metrics_connect.networks.instagram_business.emulator.network import InstagramSandboxNetwork
 from metrics_connect.sandbox.registry import SandboxNetwork, build_sandbox
 
 SWITCHES = ("latency_seconds", "server_error_ratio", "rate_limit_ratio")

@@ -82,7 +82,7 @@ async def prepare_database(database_url: str, key: str) -> BenchTenant:
 
 
 async def _prepare_database(database_url: str, key: str) -> BenchTenant:
-    from metrics_connect.sync.instagram_business.demo import prepare_demo
+    from metrics_connect.networks.instagram_business.sync.demo import prepare_demo
 
     upgrade(database_url)
     settings = Settings(

@@ -15,13 +15,11 @@ import httpx
 from metrics_connect.accounts.auth_cache import AuthCache
 from metrics_connect.accounts.credentials import Vault, resolve_key, vault_for_key
 from metrics_connect.db.engine import Database
+from metrics_connect.networks.registry import network
 from metrics_connect.ratelimit import MerchantRateLimiter
-from metrics_connect.settings import Settings
+from metrics_connect.settings import Settings, network_setting
 
 Hook = Callable[["Runtime"], Awaitable[None]]
-
-# The setting holding each network's API host, where it is not "<slug>_api_base_url".
-UPSTREAM_BASE_URL_SETTINGS = {"instagram_business": "instagram_api_base_url"}
 
 
 @dataclass
@@ -53,9 +51,10 @@ class Runtime:
         return client
 
     def upstream_base_url(self, slug: str) -> str:
-        value = getattr(self.settings, UPSTREAM_BASE_URL_SETTINGS.get(slug, f"{slug}_api_base_url"))
-        assert isinstance(value, str)
-        return value.rstrip("/")
+        found = network(slug)
+        if found is None:
+            raise KeyError(f"unknown network {slug!r}")
+        return network_setting(self.settings, found.spec.base_url_setting).rstrip("/")
 
     @classmethod
     def from_settings(cls, settings: Settings) -> Runtime:

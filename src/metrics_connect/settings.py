@@ -2,15 +2,59 @@
 
 from __future__ import annotations
 
+import os
 from functools import lru_cache
 from pathlib import Path
+from typing import Any
 
 from pydantic import Field
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic.fields import FieldInfo
+from pydantic_settings import (
+    BaseSettings,
+    PydanticBaseSettingsSource,
+    SettingsConfigDict,
+)
+
+ENV_PREFIX = "METRICS_CONNECT_"
+
+
+class NetworkSettingsSource(PydanticBaseSettingsSource):
+    """The settings the networks declare in their network.yaml (their API hosts), read
+    from the environment like the others or left at the network's default."""
+
+    def get_field_value(self, field: FieldInfo, field_name: str) -> tuple[Any, str, bool]:
+        return None, field_name, False
+
+    def __call__(self) -> dict[str, Any]:
+        from metrics_connect.networks.registry import settings_specs
+
+        return {
+            name: os.environ.get(f"{ENV_PREFIX}{name.upper()}", default)
+            for name, default, _ in settings_specs()
+        }
 
 
 class Settings(BaseSettings):
-    model_config = SettingsConfigDict(env_prefix="METRICS_CONNECT_", extra="ignore")
+    # extra="allow": the networks' own settings (NetworkSettingsSource) live beside these;
+    # read them with `network_setting`.
+    model_config = SettingsConfigDict(env_prefix=ENV_PREFIX, extra="allow")
+
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        return (
+            init_settings,
+            env_settings,
+            dotenv_settings,
+            file_secret_settings,
+            NetworkSettingsSource(settings_cls),
+        )
 
     # Storage
     database_url: str = Field(
@@ -57,14 +101,8 @@ class Settings(BaseSettings):
     upstream_retry_budget_seconds: float = Field(default=20.0)
     upstream_timeout_seconds: float = Field(default=15.0)
 
-    # Networks
-    # Each network's API host; the demo and the tests point these at the sandbox.
-    instagram_api_base_url: str = Field(default="https://graph.facebook.com")
-    facebook_ads_api_base_url: str = Field(default="https://graph.facebook.com")
+    # Networks (each network adds its API host setting: see its network.yaml)
     graph_api_version: str = Field(default="v21.0", description="Graph/Marketing API version.")
-    google_analytics_4_api_base_url: str = Field(
-        default="https://analyticsdata.googleapis.com", description="GA4 Data API host."
-    )
     sync_interval_seconds: int = Field(default=900, description="Embedded sync schedule.")
     sync_enabled: bool = Field(default=True)
 
@@ -114,6 +152,14 @@ class Settings(BaseSettings):
     google_authorize_url: str = "https://accounts.google.com/o/oauth2/v2/auth"
     google_token_url: str = "https://oauth2.googleapis.com/token"
     google_admin_api_base_url: str = "https://analyticsadmin.googleapis.com"
+
+
+def network_setting(settings: Settings, name: str) -> str:
+    """A setting a network declares (its API host, say)."""
+    value = getattr(settings, name, None)
+    if not isinstance(value, str):
+        raise KeyError(f"no network setting {name!r}")
+    return value
 
 
 @lru_cache

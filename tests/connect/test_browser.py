@@ -81,8 +81,8 @@ def _importable(*modules: str) -> bool:
 METRICS_READY = _importable(
     "metrics_connect.engine.service",
     "metrics_connect.api.routers.metrics",
-    "metrics_connect.connectors.instagram_business.connector",
-    "metrics_connect.sandbox.instagram.network",
+    "metrics_connect.networks.instagram_business.connector.connector",
+    "metrics_connect.networks.instagram_business.emulator.network",
 )
 
 

@@ -15,8 +15,11 @@ from metrics_connect import clock
 from metrics_connect.accounts import service
 from metrics_connect.accounts.models import Customer
 from metrics_connect.api.app import create_app
+from metrics_connect.networks.instagram_business.emulator.network import (
+    InstagramSandboxNetwork,
+    build_sandbox,
+)
 from metrics_connect.runtime import Runtime
-from metrics_connect.sandbox.instagram.network import InstagramSandboxNetwork, build_sandbox
 from metrics_connect.settings import Settings
 from tests.conftest import connect_account
 

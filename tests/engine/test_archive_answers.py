@@ -8,7 +8,7 @@ from datetime import timedelta
 from sqlalchemy import update
 
 from metrics_connect.accounts.models import CustomerIntegration
-from metrics_connect.sync.instagram_business.archive import sync_instagram
+from metrics_connect.networks.instagram_business.sync.archive import sync_instagram
 from metrics_connect.sync.service import connector_for, load_integration
 
 from .conftest import NOW, Connected, SharedClock

@@ -6,7 +6,7 @@ from __future__ import annotations
 from datetime import date, timedelta
 from zoneinfo import ZoneInfo
 
-from metrics_connect.sandbox.instagram.model import InstagramSandbox
+from metrics_connect.networks.instagram_business.emulator.model import InstagramSandbox
 
 from .conftest import NOW, Connected
 

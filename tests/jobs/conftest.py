@@ -18,8 +18,11 @@ from metrics_connect.api.app import create_app
 from metrics_connect.jobs.lifecycle import RESOLVER_KEY
 from metrics_connect.jobs.models import Job
 from metrics_connect.jobs.ssrf import Resolver
+from metrics_connect.networks.instagram_business.emulator.network import (
+    InstagramSandboxNetwork,
+    build_sandbox,
+)
 from metrics_connect.runtime import Runtime
-from metrics_connect.sandbox.instagram.network import InstagramSandboxNetwork, build_sandbox
 from metrics_connect.settings import Settings
 from tests.conftest import connect_account
 from tests.jobs.receiver import Receiver

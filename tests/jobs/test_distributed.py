@@ -15,7 +15,7 @@ from typing import Any
 import pytest
 import redis
 
-from metrics_connect.sandbox.instagram.network import InstagramSandboxNetwork
+from metrics_connect.networks.instagram_business.emulator.network import InstagramSandboxNetwork
 from tests.conftest import REDIS_URL
 from tests.jobs.conftest import JobsService
 from tests.jobs.receiver import Receiver, serve_in_thread

@@ -10,7 +10,7 @@ import httpx
 import pytest
 
 from metrics_connect.connectors.base import ConnectorContext, UpstreamError
-from metrics_connect.connectors.instagram_business.client import BatchItem, GraphClient
+from metrics_connect.networks.instagram_business.connector.client import BatchItem, GraphClient
 from metrics_connect.settings import Settings
 
 

@@ -12,7 +12,7 @@ from bench.minimal import media_batches, media_list_pages, minimal_plan, stories
 from bench.sandbox_server import control_app
 from bench.scenarios import call_kind
 
-from metrics_connect.sandbox.instagram.network import build_sandbox
+from metrics_connect.networks.instagram_business.emulator.network import build_sandbox
 
 
 @pytest.mark.parametrize(

@@ -11,8 +11,11 @@ import httpx
 import pytest
 
 from metrics_connect.accounts.models import CustomerIntegration
+from metrics_connect.networks.instagram_business.emulator.network import (
+    InstagramSandboxNetwork,
+    build_sandbox,
+)
 from metrics_connect.runtime import Runtime
-from metrics_connect.sandbox.instagram.network import InstagramSandboxNetwork, build_sandbox
 from metrics_connect.settings import Settings
 from tests.conftest import connect_account
 

@@ -8,10 +8,10 @@ from typing import Any
 
 from metrics_connect.connectors.base import ObjectRow, Row
 from metrics_connect.engine.facts import FactStore
+from metrics_connect.networks.instagram_business.emulator.model import MediaItem
+from metrics_connect.networks.instagram_business.emulator.network import InstagramSandboxNetwork
+from metrics_connect.networks.instagram_business.sync.demo import prepare_demo
 from metrics_connect.runtime import Runtime
-from metrics_connect.sandbox.instagram.model import MediaItem
-from metrics_connect.sandbox.instagram.network import InstagramSandboxNetwork
-from metrics_connect.sync.instagram_business.demo import prepare_demo
 from metrics_connect.sync.service import load_integration, run_sync, sync_integration
 
 from .conftest import NOW

@@ -13,11 +13,11 @@ import pytest
 
 from metrics_connect import clock
 from metrics_connect.api.app import create_app
+from metrics_connect.networks.instagram_business.emulator.model import MediaItem
+from metrics_connect.networks.instagram_business.emulator.network import InstagramSandboxNetwork
+from metrics_connect.networks.instagram_business.sync.demo import prepare_demo
 from metrics_connect.runtime import Runtime
-from metrics_connect.sandbox.instagram.model import MediaItem
-from metrics_connect.sandbox.instagram.network import InstagramSandboxNetwork
 from metrics_connect.settings import Settings
-from metrics_connect.sync.instagram_business.demo import prepare_demo
 from metrics_connect.sync.service import load_integration
 from tests.conftest import connect_account
 

@@ -9,8 +9,8 @@ from typing import Any
 
 from metrics_connect import clock
 from metrics_connect.engine.facts import FactStore
+from metrics_connect.networks.instagram_business.emulator.network import InstagramSandboxNetwork
 from metrics_connect.runtime import Runtime
-from metrics_connect.sandbox.instagram.network import InstagramSandboxNetwork
 from metrics_connect.sync.scheduler import SERVICE_KEY, install
 
 from .conftest import NOW

@@ -10,19 +10,17 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from functools import lru_cache
-from importlib import import_module
-from pathlib import Path
 
 import yaml
 
 from metrics_connect.catalog.schema import CatalogDoc, DimensionDef, FilterDef, MetricDef
 from metrics_connect.connectors.base import DatasetSpec
-from metrics_connect.connectors.registry import CONNECTORS, connector_class
+from metrics_connect.connectors.registry import connector_class
 from metrics_connect.logging_setup import get_logger
+from metrics_connect.networks.registry import network, networks
 
 log = get_logger("metrics_connect.catalog")
 
-DATA_DIR = Path(__file__).parent / "data"
 AVERAGE_SUFFIX = ":average"
 
 
@@ -52,17 +50,10 @@ class Catalog:
 
 def connector_datasets(slug: str) -> dict[str, DatasetSpec] | None:
     """The datasets a network's connector declares (None: the connector is not present)."""
-    if slug in CONNECTORS:
-        try:
-            return dict(connector_class(slug).datasets)
-        except (ImportError, AttributeError):
-            pass
     try:
-        module = import_module(f"metrics_connect.connectors.{slug}.datasets")
-    except ImportError:
+        return dict(connector_class(slug).datasets)
+    except (ImportError, AttributeError, KeyError):
         return None
-    datasets = getattr(module, "DATASETS", None)
-    return dict(datasets) if isinstance(datasets, dict) else None
 
 
 def _check_filter_fields(
@@ -196,15 +187,15 @@ def parse_catalog(text: str, datasets: dict[str, DatasetSpec]) -> Catalog:
     return Catalog(doc=doc, datasets=datasets)
 
 
-def load_catalog_file(path: Path) -> Catalog | None:
-    """The catalog of one YAML file, or None when its connector is not in this build."""
-    slug = path.stem
+def load_network_catalog(slug: str) -> Catalog | None:
+    """The catalog in a network's folder, or None when its connector is not in this build."""
+    found = network(slug)
     datasets = connector_datasets(slug)
-    if datasets is None:
+    if found is None or datasets is None:
         return None
-    catalog = parse_catalog(path.read_text(encoding="utf-8"), datasets)
+    catalog = parse_catalog(found.catalog_text(), datasets)
     if catalog.slug != slug:
-        raise CatalogError(f"{path.name}: slug {catalog.slug!r} differs from the file name")
+        raise CatalogError(f"{slug}/catalog.yaml: slug {catalog.slug!r} differs from the folder")
     return catalog
 
 
@@ -213,14 +204,14 @@ def catalogs() -> dict[str, Catalog]:
     """Every valid catalog whose connector is present, by slug (loaded once per process).
 
     An invalid catalog is logged and left out: one broken network does not stop the
-    others (tests/catalog loads every file strictly).
+    others (tests/catalog loads every network's strictly).
     """
     found: dict[str, Catalog] = {}
-    for path in sorted(DATA_DIR.glob("*.yaml")):
+    for slug in networks():
         try:
-            catalog = load_catalog_file(path)
+            catalog = load_network_catalog(slug)
         except (CatalogError, yaml.YAMLError) as exc:
-            log.error("catalog_invalid", file=path.name, error=str(exc)[:2000])
+            log.error("catalog_invalid", network=slug, error=str(exc)[:2000])
             continue
         if catalog is not None:
             found[catalog.slug] = catalog

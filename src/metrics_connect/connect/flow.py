@@ -21,7 +21,6 @@ from sqlalchemy.orm import selectinload
 
 from metrics_connect import clock
 from metrics_connect.accounts.models import Customer, IntegrationSession
-from metrics_connect.connect import discovery
 from metrics_connect.connect.discovery import Candidate
 from metrics_connect.connect.models import OAuthGrant, OAuthState
 from metrics_connect.connect.oauth import (
@@ -30,7 +29,7 @@ from metrics_connect.connect.oauth import (
     exchange_code,
     new_code_verifier,
 )
-from metrics_connect.connect.providers import PROVIDER_OF, Provider, callback_url, provider
+from metrics_connect.connect.providers import Provider, callback_url, provider, provider_for_slug
 from metrics_connect.connect.service import (
     Saved,
     binding_cookie_name,
@@ -44,6 +43,7 @@ from metrics_connect.connect.service import (
     use_grant,
 )
 from metrics_connect.logging_setup import get_logger
+from metrics_connect.networks.registry import network
 from metrics_connect.runtime import Runtime
 
 log = get_logger("metrics_connect.connect")
@@ -63,7 +63,9 @@ async def begin(
     integration_uuid: str | None,
 ) -> Started:
     """The provider's authorization URL for a new, stored, single-use state."""
-    found = provider(runtime.settings, PROVIDER_OF[slug])
+    found = provider_for_slug(runtime.settings, slug)
+    if found is None:
+        raise KeyError(slug)
     verifier = new_code_verifier() if found.use_pkce else None
     binding = secrets.token_urlsafe(32)
     state = await new_state(
@@ -156,14 +158,14 @@ async def _visible_accounts(
     runtime: Runtime, found: Provider, slug: str, access_token: str
 ) -> list[Candidate]:
     http = runtime.http_client(oauth_transport_key(found.name))
-    version = runtime.settings.graph_api_version
-    if slug == "instagram_business":
-        return await discovery.instagram_accounts(http, found.api_base_url, version, access_token)
-    if slug == "facebook_ads":
-        return await discovery.ad_accounts(http, found.api_base_url, version, access_token)
-    if slug == "google_analytics_4":
-        return await discovery.ga4_properties(http, found.api_base_url, access_token)
-    raise ConnectFailed(f"no account listing for {slug}")
+    net = network(slug)
+    if net is None:
+        raise ConnectFailed(f"no account listing for {slug}")
+    list_accounts = net.load(net.spec.connect.accounts)
+    accounts: list[Candidate] = await list_accounts(
+        http, found.api_base_url, runtime.settings.graph_api_version, access_token
+    )
+    return accounts
 
 
 class NotOffered(Exception):
@@ -198,8 +200,10 @@ async def pick(
     credentials = _credentials(tokens, candidate)
     timezone = candidate.timezone
     found = provider(runtime.settings, grant.provider)
-    if grant.slug == "google_analytics_4":
-        timezone = await discovery.ga4_property_timezone(
+    net = network(grant.slug)
+    if net is not None and net.spec.connect.account_timezone:
+        account_timezone = net.load(net.spec.connect.account_timezone)
+        timezone = await account_timezone(
             runtime.http_client(oauth_transport_key(found.name)),
             found.api_base_url,
             tokens["access_token"],

@@ -17,7 +17,7 @@ from authlib.oauth2.rfc6749.parameters import prepare_grant_uri
 from authlib.oauth2.rfc7636 import create_s256_code_challenge
 
 from metrics_connect import clock
-from metrics_connect.connect.providers import FACEBOOK, SCOPES, Provider
+from metrics_connect.connect.providers import FACEBOOK, Provider, scopes_of
 
 
 class ConnectFailed(Exception):
@@ -65,7 +65,7 @@ def authorization_url(
             client_id=provider.client_id,
             response_type="code",
             redirect_uri=redirect_uri,
-            scope=provider.scope_separator.join(SCOPES[slug]),
+            scope=provider.scope_separator.join(scopes_of(slug)),
             state=state,
             **extra,
         )

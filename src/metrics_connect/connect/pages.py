@@ -31,6 +31,7 @@ from metrics_connect.connect.service import (
     open_grant,
 )
 from metrics_connect.logging_setup import get_logger
+from metrics_connect.networks import registry as network_registry
 from metrics_connect.runtime import Runtime
 
 log = get_logger("metrics_connect.connect")
@@ -399,12 +400,8 @@ def _empty_message(slug: str, reconnect_target: CustomerIntegration | None) -> s
             f"This login cannot see {reconnect_target.source_name}. Sign in with the "
             "account that manages it."
         )
-    return {
-        "instagram_business": "No Instagram business account is linked to the Pages this "
-        "login manages.",
-        "facebook_ads": "This login has no ad accounts.",
-        "google_analytics_4": "This login has no Google Analytics 4 properties.",
-    }.get(slug, "This login has no accounts to connect.")
+    net = network_registry.network(slug)
+    return net.spec.connect.no_accounts if net else "This login has no accounts to connect."
 
 
 def _grant_gone(runtime: Runtime, session_uuid: str) -> HTMLResponse:

@@ -1,6 +1,6 @@
 """The OAuth providers behind each network, read from the settings.
 
-Facebook Login serves Instagram Business and Meta Ads; Google serves GA4. A
+Each network names its provider and scopes in its network.yaml (`connect`). A
 provider whose client id or secret is not configured is shown as unavailable.
 """
 
@@ -9,29 +9,11 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from urllib.parse import urlsplit
 
+from metrics_connect.networks.registry import network
 from metrics_connect.settings import Settings
 
 FACEBOOK = "facebook"
 GOOGLE = "google"
-
-# What each network needs the user to grant (the connectors' calls and the account listing).
-SCOPES: dict[str, tuple[str, ...]] = {
-    "instagram_business": (
-        "instagram_basic",
-        "instagram_manage_insights",
-        "pages_show_list",
-        "pages_read_engagement",
-        "business_management",
-    ),
-    "facebook_ads": ("ads_read", "business_management"),
-    "google_analytics_4": ("https://www.googleapis.com/auth/analytics.readonly",),
-}
-
-PROVIDER_OF: dict[str, str] = {
-    "instagram_business": FACEBOOK,
-    "facebook_ads": FACEBOOK,
-    "google_analytics_4": GOOGLE,
-}
 
 PROVIDER_NAMES = {FACEBOOK: "Facebook", GOOGLE: "Google"}
 
@@ -92,8 +74,14 @@ def provider(settings: Settings, name: str) -> Provider:
 
 
 def provider_for_slug(settings: Settings, slug: str) -> Provider | None:
-    name = PROVIDER_OF.get(slug)
-    return provider(settings, name) if name else None
+    found = network(slug)
+    return provider(settings, found.spec.connect.provider) if found else None
+
+
+def scopes_of(slug: str) -> tuple[str, ...]:
+    """What the network needs the user to grant (its network.yaml `connect.scopes`)."""
+    found = network(slug)
+    return found.spec.connect.scopes if found else ()
 
 
 def origin(url: str) -> str:

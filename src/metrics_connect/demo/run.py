@@ -6,7 +6,6 @@ import asyncio
 import json
 import os
 from dataclasses import dataclass
-from importlib import import_module
 from pathlib import Path
 from typing import Any
 
@@ -19,6 +18,7 @@ from metrics_connect.connect.providers import callback_url
 from metrics_connect.db.migrate import upgrade
 from metrics_connect.demo.seed import DemoTenant, seed_demo
 from metrics_connect.logging_setup import get_logger
+from metrics_connect.networks.registry import network, networks
 from metrics_connect.runtime import Runtime
 from metrics_connect.sandbox.oauth import (
     build_facebook_oauth,
@@ -29,11 +29,6 @@ from metrics_connect.sandbox.registry import SandboxNetwork, available_sandboxes
 from metrics_connect.settings import Settings
 
 log = get_logger("metrics_connect.demo")
-
-# Per slug, the archive filler run before serving ("module:function"), if the network has one.
-DEMO_PREPARERS: dict[str, str] = {
-    "instagram_business": "metrics_connect.sync.instagram_business.demo:prepare_demo",
-}
 
 SEED_WIDGET_ID = "f35a44ce-7b1e-4b43-9d0a-3b2f4c1a9e11"
 
@@ -63,22 +58,22 @@ def _key(settings: Settings) -> str:
 
 
 def curl_example(base_url: str, tenant: DemoTenant) -> str:
-    ig = tenant.integrations.get("instagram_business") or next(
-        iter(tenant.integrations.values()), ""
+    """The first seeded network with an example request in its network.yaml."""
+    slug, example = next(
+        (
+            (slug, net.spec.example)
+            for slug, net in networks().items()
+            if net.spec.example is not None and slug in tenant.integrations
+        ),
+        ("", None),
     )
+    if example is None:
+        return f"curl -s {base_url}/integrations -H 'Authorization: Bearer {tenant.merchant_token}'"
     body = {
-        "customer_integration": ig,
-        "start": "2024-01-01",
-        "end": "2024-09-01",
-        "metrics": [
-            {
-                "id": SEED_WIDGET_ID,
-                "reference_key": "ig:story_replies",
-                "component": "number_v1",
-                "metrics": ["replies"],
-                "dimensions": ["stories"],
-            }
-        ],
+        "customer_integration": tenant.integrations[slug],
+        "start": example.start,
+        "end": example.end,
+        "metrics": [{"id": SEED_WIDGET_ID, **example.widget}],
     }
     return (
         f"curl -s -X POST {base_url}/metrics/get-data \\\n"
@@ -136,14 +131,10 @@ async def run_demo(base: Settings, options: DemoOptions) -> None:
     runtime = Runtime.from_settings(settings)
     tenant = await seed_demo(runtime, key, {slug: s.demo_account for slug, s in sandboxes.items()})
     for slug, sandbox in sandboxes.items():
-        target = DEMO_PREPARERS.get(slug)
-        if target is None:
+        net = network(slug)
+        if net is None or net.spec.demo is None:
             continue
-        module_name, _, func = target.partition(":")
-        try:
-            prepare = getattr(import_module(module_name), func)
-        except ModuleNotFoundError:
-            continue
+        prepare = net.load(net.spec.demo)
         # In-process transport for the replay: thousands of sync steps, no sockets.
         runtime.upstream_transports[slug] = httpx.ASGITransport(app=sandbox.app)
         print(f"Filling the {slug} archive from the sandbox (first start takes longer)...")

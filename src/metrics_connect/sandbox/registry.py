@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from importlib import import_module
 from typing import Any
 
 from starlette.types import ASGIApp
 
+from metrics_connect.networks.registry import network, networks
 from metrics_connect.sandbox.base import SandboxControls
 
 
@@ -31,29 +31,24 @@ class SandboxNetwork:
     demo_account: DemoAccount
 
 
-# slug -> "module:function"; the function takes no argument and returns a SandboxNetwork.
-SANDBOXES: dict[str, str] = {
-    "instagram_business": "metrics_connect.sandbox.instagram.network:build_sandbox",
-    "facebook_ads": "metrics_connect.sandbox.facebook_ads.network:build_sandbox",
-    "google_analytics_4": "metrics_connect.sandbox.google_analytics_4.network:build_sandbox",
-}
-
-
 def available_sandboxes() -> list[str]:
-    """Slugs whose emulator package is present in this build."""
+    """Slugs of the networks whose emulator is present in this build."""
     out = []
-    for slug, target in SANDBOXES.items():
-        module_name = target.partition(":")[0]
+    for slug, net in networks().items():
+        if net.spec.emulator is None:
+            continue
         try:
-            import_module(module_name)
-        except ModuleNotFoundError:
+            net.load(net.spec.emulator)
+        except (ImportError, AttributeError):
             continue
         out.append(slug)
     return out
 
 
 def build_sandbox(slug: str) -> SandboxNetwork:
-    module_name, _, func_name = SANDBOXES[slug].partition(":")
-    network = getattr(import_module(module_name), func_name)()
-    assert isinstance(network, SandboxNetwork)
-    return network
+    net = network(slug)
+    if net is None or net.spec.emulator is None:
+        raise KeyError(slug)
+    sandbox = net.load(net.spec.emulator)()
+    assert isinstance(sandbox, SandboxNetwork)
+    return sandbox

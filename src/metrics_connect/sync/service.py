@@ -1,6 +1,6 @@
 """Running a network's sync for one integration, or for all active ones.
 
-Each network with something to archive registers an `IntegrationSync` in `NETWORK_SYNCS`.
+Each network with something to archive names an `IntegrationSync` in its network.yaml.
 `sync_integration` loads the integration, builds its connector and runs that network's
 sync; an expired token or a withdrawn permission flips the integration's status, as a
 widget request would. The embedded scheduler (scheduler.py) and the worker call these.
@@ -12,7 +12,6 @@ import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import datetime
-from importlib import import_module
 from typing import Any
 
 from sqlalchemy import select
@@ -27,6 +26,7 @@ from metrics_connect.connectors.base import (
     UpstreamError,
 )
 from metrics_connect.connectors.registry import connector_class
+from metrics_connect.networks.registry import network, networks
 from metrics_connect.runtime import Runtime
 from metrics_connect.sync.models import SyncState
 
@@ -44,22 +44,17 @@ class SyncOutcome:
     next_due: datetime | None = None
 
 
-# slug -> "module:function"; function(runtime, integration, connector, now) -> SyncOutcome.
-NETWORK_SYNCS: dict[str, str] = {
-    "instagram_business": "metrics_connect.sync.instagram_business.archive:sync_instagram",
-}
-
 IntegrationSync = Callable[
     [Runtime, CustomerIntegration, Connector, datetime], Awaitable[SyncOutcome]
 ]
 
 
 def network_sync(slug: str) -> IntegrationSync | None:
-    target = NETWORK_SYNCS.get(slug)
-    if target is None:
+    """The network's archiving sync (its network.yaml `sync`), if it has one."""
+    found = network(slug)
+    if found is None or found.spec.sync is None:
         return None
-    module_name, _, func_name = target.partition(":")
-    func: IntegrationSync = getattr(import_module(module_name), func_name)
+    func: IntegrationSync = found.load(found.spec.sync)
     return func
 
 
@@ -175,7 +170,9 @@ async def sync_all(runtime: Runtime) -> list[SyncOutcome]:
             await session.scalars(
                 select(CustomerIntegration.uuid).where(
                     CustomerIntegration.status == "active",
-                    CustomerIntegration.slug.in_(list(NETWORK_SYNCS)),
+                    CustomerIntegration.slug.in_(
+                        [slug for slug, net in networks().items() if net.spec.sync]
+                    ),
                 )
             )
         )

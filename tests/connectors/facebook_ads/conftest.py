@@ -11,10 +11,10 @@ import pytest
 
 from metrics_connect import clock
 from metrics_connect.connectors.base import ConnectorContext
-from metrics_connect.connectors.facebook_ads.connector import FacebookAdsConnector
+from metrics_connect.networks.facebook_ads.connector.connector import FacebookAdsConnector
+from metrics_connect.networks.facebook_ads.emulator.app import FacebookAdsEmulator
+from metrics_connect.networks.facebook_ads.emulator.network import build_sandbox, emulator_of
 from metrics_connect.sandbox.accounts import AD_ACCOUNT_ID, AD_ACCOUNT_TIMEZONE, DEMO_ACCESS_TOKEN
-from metrics_connect.sandbox.facebook_ads.app import FacebookAdsEmulator
-from metrics_connect.sandbox.facebook_ads.network import build_sandbox, emulator_of
 from metrics_connect.sandbox.registry import SandboxNetwork
 from metrics_connect.settings import Settings
 

@@ -8,9 +8,9 @@ from datetime import date
 import pytest
 
 from metrics_connect.connectors.base import FetchRequest, Filter, UpstreamError
-from metrics_connect.connectors.facebook_ads.connector import FacebookAdsConnector
-from metrics_connect.sandbox.facebook_ads.app import FacebookAdsEmulator
-from metrics_connect.sandbox.facebook_ads.entities import ADS
+from metrics_connect.networks.facebook_ads.connector.connector import FacebookAdsConnector
+from metrics_connect.networks.facebook_ads.emulator.app import FacebookAdsEmulator
+from metrics_connect.networks.facebook_ads.emulator.entities import ADS
 from metrics_connect.sandbox.registry import SandboxNetwork
 
 START, END = date(2025, 12, 1), date(2025, 12, 20)

@@ -13,7 +13,7 @@ from metrics_connect.connectors.base import (
     IntegrationRevoked,
     UpstreamRateLimited,
 )
-from metrics_connect.connectors.facebook_ads.connector import FacebookAdsConnector
+from metrics_connect.networks.facebook_ads.connector.connector import FacebookAdsConnector
 from metrics_connect.sandbox.accounts import DEMO_ACCESS_TOKEN
 from metrics_connect.sandbox.registry import SandboxNetwork
 
@@ -44,7 +44,7 @@ async def test_persistent_rate_limit_gives_up_within_the_budget(
 async def test_regain_access_estimate_beyond_the_budget_stops_at_once(
     connector: FacebookAdsConnector, network: SandboxNetwork
 ) -> None:
-    from metrics_connect.sandbox.facebook_ads.network import emulator_of
+    from metrics_connect.networks.facebook_ads.emulator.network import emulator_of
 
     emulator_of(network).switches.regain_access_minutes = 5
     network.controls.switches.rate_limit_next = 1

@@ -16,10 +16,10 @@ import pytest
 
 from metrics_connect import clock
 from metrics_connect.api.app import create_app
+from metrics_connect.networks.facebook_ads.emulator.app import FacebookAdsEmulator
+from metrics_connect.networks.facebook_ads.emulator.entities import ADS, CAMPAIGNS, CAMPAIGNS_BY_ID
+from metrics_connect.networks.facebook_ads.emulator.network import build_sandbox, emulator_of
 from metrics_connect.runtime import Runtime
-from metrics_connect.sandbox.facebook_ads.app import FacebookAdsEmulator
-from metrics_connect.sandbox.facebook_ads.entities import ADS, CAMPAIGNS, CAMPAIGNS_BY_ID
-from metrics_connect.sandbox.facebook_ads.network import build_sandbox, emulator_of
 from metrics_connect.sandbox.registry import SandboxNetwork
 from metrics_connect.settings import Settings
 from tests.conftest import connect_account, serving

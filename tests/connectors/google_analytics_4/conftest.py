@@ -11,15 +11,17 @@ import pytest
 
 from metrics_connect import clock
 from metrics_connect.connectors.base import ConnectorContext
-from metrics_connect.connectors.google_analytics_4.connector import GoogleAnalytics4Connector
+from metrics_connect.networks.google_analytics_4.connector.connector import (
+    GoogleAnalytics4Connector,
+)
+from metrics_connect.networks.google_analytics_4.emulator.app import Ga4Emulator, create_app
+from metrics_connect.networks.google_analytics_4.emulator.network import build_emulator
 from metrics_connect.sandbox.accounts import (
     DEMO_ACCESS_TOKEN,
     DEMO_REFRESH_TOKEN,
     GA4_PROPERTY_ID,
     GA4_TIMEZONE,
 )
-from metrics_connect.sandbox.google_analytics_4.app import Ga4Emulator, create_app
-from metrics_connect.sandbox.google_analytics_4.network import build_emulator
 from metrics_connect.settings import Settings
 
 NOW = datetime(2026, 3, 18, 18, 30, tzinfo=UTC)  # 15:30 in Sao Paulo

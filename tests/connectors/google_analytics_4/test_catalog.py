@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from metrics_connect.catalog.loader import DATA_DIR, load_catalog_file
+from metrics_connect.catalog.loader import load_network_catalog
 
 REFERENCE = Path("/work/shared/reference/reportei-connect/google_analytics_4")
 
@@ -25,7 +25,7 @@ def test_every_reference_metric_dimension_and_widget_is_in_the_catalog(
     reference: tuple[dict, list],  # type: ignore[type-arg]
 ) -> None:
     setup, widgets = reference
-    catalog = load_catalog_file(DATA_DIR / "google_analytics_4.yaml")
+    catalog = load_network_catalog("google_analytics_4")
     assert catalog is not None
     doc = catalog.doc
     # setup.json lists itemName among the metrics; GA4 (and the catalog) make it a dimension.
@@ -42,7 +42,7 @@ def test_every_reference_metric_dimension_and_widget_is_in_the_catalog(
 
 
 def test_unique_counts_are_period_figures_and_daily_only_by_date() -> None:
-    catalog = load_catalog_file(DATA_DIR / "google_analytics_4.yaml")
+    catalog = load_network_catalog("google_analytics_4")
     assert catalog is not None
     for name in ("totalUsers", "activeUsers", "totalPurchasers"):
         sources = catalog.doc.metrics[name].sources

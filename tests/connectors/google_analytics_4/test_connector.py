@@ -18,9 +18,11 @@ from metrics_connect.connectors.base import (
     UpstreamError,
     UpstreamRateLimited,
 )
-from metrics_connect.connectors.google_analytics_4.connector import GoogleAnalytics4Connector
-from metrics_connect.connectors.google_analytics_4.datasets import GA4_DATASETS
-from metrics_connect.sandbox.google_analytics_4.app import Ga4Emulator
+from metrics_connect.networks.google_analytics_4.connector.connector import (
+    GoogleAnalytics4Connector,
+)
+from metrics_connect.networks.google_analytics_4.connector.datasets import GA4_DATASETS
+from metrics_connect.networks.google_analytics_4.emulator.app import Ga4Emulator
 
 from .conftest import NOW, REFRESHABLE
 
@@ -238,8 +240,8 @@ async def test_expired_token_is_refreshed_and_admin_api_names_the_property(
     emulator: Ga4Emulator,
 ) -> None:
     from metrics_connect.connectors.base import ConnectorContext
+    from metrics_connect.networks.google_analytics_4.emulator.app import create_app
     from metrics_connect.sandbox.accounts import DEMO_REFRESH_TOKEN, GA4_PROPERTY_ID
-    from metrics_connect.sandbox.google_analytics_4.app import create_app
     from metrics_connect.sandbox.oauth import build_google_oauth, oauth_settings_overrides
     from metrics_connect.settings import Settings
 

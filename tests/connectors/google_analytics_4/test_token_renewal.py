@@ -10,9 +10,9 @@ import httpx
 from metrics_connect import clock
 from metrics_connect.accounts.models import CustomerIntegration
 from metrics_connect.api.app import create_app
+from metrics_connect.networks.google_analytics_4.emulator.network import build_sandbox
 from metrics_connect.runtime import Runtime
 from metrics_connect.sandbox.accounts import DEMO_REFRESH_TOKEN
-from metrics_connect.sandbox.google_analytics_4.network import build_sandbox
 from metrics_connect.sandbox.oauth import build_google_oauth, oauth_settings_overrides
 from metrics_connect.settings import Settings
 from tests.conftest import connect_account

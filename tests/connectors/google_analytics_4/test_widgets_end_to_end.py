@@ -15,10 +15,10 @@ import pytest
 
 from metrics_connect import clock
 from metrics_connect.api.app import create_app
+from metrics_connect.networks.google_analytics_4.emulator.app import Ga4Emulator
+from metrics_connect.networks.google_analytics_4.emulator.data import PropertyData, Session
+from metrics_connect.networks.google_analytics_4.emulator.network import build_sandbox
 from metrics_connect.runtime import Runtime
-from metrics_connect.sandbox.google_analytics_4.app import Ga4Emulator
-from metrics_connect.sandbox.google_analytics_4.data import PropertyData, Session
-from metrics_connect.sandbox.google_analytics_4.network import build_sandbox
 from metrics_connect.sandbox.registry import SandboxNetwork
 from metrics_connect.settings import Settings
 from tests.conftest import connect_account, serving

@@ -12,8 +12,11 @@ import pytest
 from cryptography.fernet import Fernet
 
 from metrics_connect.connectors.base import ConnectorContext
-from metrics_connect.connectors.instagram_business.connector import InstagramConnector
-from metrics_connect.sandbox.instagram.network import InstagramSandboxNetwork, build_sandbox
+from metrics_connect.networks.instagram_business.connector.connector import InstagramConnector
+from metrics_connect.networks.instagram_business.emulator.network import (
+    InstagramSandboxNetwork,
+    build_sandbox,
+)
 from metrics_connect.settings import Settings
 
 NOW = datetime(2026, 11, 20, 15, 0, tzinfo=UTC)

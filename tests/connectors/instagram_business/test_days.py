@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from datetime import date, timedelta
 
-from metrics_connect.connectors.instagram_business import days
-from metrics_connect.connectors.instagram_business.days import parse_graph_time
-from metrics_connect.connectors.instagram_business.metrics import (
+from metrics_connect.networks.instagram_business.connector import days
+from metrics_connect.networks.instagram_business.connector.days import parse_graph_time
+from metrics_connect.networks.instagram_business.connector.metrics import (
     account_series_metrics,
     media_metrics,
     without_named,

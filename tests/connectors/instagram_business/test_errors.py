@@ -13,7 +13,7 @@ from metrics_connect.connectors.base import (
     UpstreamRateLimited,
     UpstreamTransient,
 )
-from metrics_connect.connectors.instagram_business.errors import (
+from metrics_connect.networks.instagram_business.connector.errors import (
     classify,
     is_retryable,
     max_usage_percent,

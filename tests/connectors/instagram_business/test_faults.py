@@ -18,9 +18,9 @@ from metrics_connect.connectors.base import (
     UpstreamRateLimited,
     UpstreamTransient,
 )
-from metrics_connect.connectors.instagram_business.client import BatchItem
-from metrics_connect.connectors.instagram_business.connector import InstagramConnector
-from metrics_connect.sandbox.instagram.network import InstagramSandboxNetwork
+from metrics_connect.networks.instagram_business.connector.client import BatchItem
+from metrics_connect.networks.instagram_business.connector.connector import InstagramConnector
+from metrics_connect.networks.instagram_business.emulator.network import InstagramSandboxNetwork
 
 TOKEN = "sandbox-faults-token"
 
@@ -82,7 +82,9 @@ async def test_expired_token_is_integration_expired_and_never_logged(
 ) -> None:
     connector = make_connector(token=TOKEN)
     network.controls.switches.expired_tokens.add(TOKEN)
-    caplog.set_level(logging.WARNING, logger="metrics_connect.connectors.instagram_business")
+    caplog.set_level(
+        logging.WARNING, logger="metrics_connect.networks.instagram_business.connector"
+    )
     today = connector.today()
     with pytest.raises(IntegrationExpired) as caught:
         await connector.fetch(FetchRequest("account_daily", today - timedelta(days=5), today))
@@ -124,7 +126,7 @@ async def test_usage_near_the_quota_slows_the_next_call_down() -> None:
     from cryptography.fernet import Fernet
 
     from metrics_connect.connectors.base import ConnectorContext
-    from metrics_connect.connectors.instagram_business.client import GraphClient
+    from metrics_connect.networks.instagram_business.connector.client import GraphClient
     from metrics_connect.settings import Settings
 
     usage = {"17841400000000001": [{"type": "instagram", "call_count": 97, "total_time": 10}]}

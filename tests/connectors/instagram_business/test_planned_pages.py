@@ -8,11 +8,11 @@ from datetime import date
 import pytest
 
 from metrics_connect.connectors.base import FetchRequest, ObjectEstimate
-from metrics_connect.connectors.instagram_business.connector import (
+from metrics_connect.networks.instagram_business.connector.connector import (
     InstagramConnector,
     object_calls,
 )
-from metrics_connect.sandbox.instagram.network import InstagramSandboxNetwork
+from metrics_connect.networks.instagram_business.emulator.network import InstagramSandboxNetwork
 
 from .conftest import Recorder
 

@@ -8,8 +8,8 @@ from datetime import UTC, datetime
 import httpx
 import pytest
 
-from metrics_connect.sandbox.facebook_ads.app import FacebookAdsEmulator
-from metrics_connect.sandbox.facebook_ads.network import build_sandbox, emulator_of
+from metrics_connect.networks.facebook_ads.emulator.app import FacebookAdsEmulator
+from metrics_connect.networks.facebook_ads.emulator.network import build_sandbox, emulator_of
 from metrics_connect.sandbox.registry import SandboxNetwork
 
 NOW = datetime(2026, 1, 15, 15, 0, tzinfo=UTC)  # 12:00 in São Paulo

@@ -10,9 +10,9 @@ from typing import Any
 import httpx
 import pytest
 
+from metrics_connect.networks.facebook_ads.emulator.app import FacebookAdsEmulator
+from metrics_connect.networks.facebook_ads.emulator.entities import ADS
 from metrics_connect.sandbox.accounts import AD_ACCOUNT_ID
-from metrics_connect.sandbox.facebook_ads.app import FacebookAdsEmulator
-from metrics_connect.sandbox.facebook_ads.entities import ADS
 from metrics_connect.sandbox.registry import SandboxNetwork
 
 RANGE = json.dumps({"since": "2025-12-01", "until": "2025-12-31"})

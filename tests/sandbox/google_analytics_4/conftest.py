@@ -9,9 +9,9 @@ from typing import Any
 import httpx
 import pytest
 
+from metrics_connect.networks.google_analytics_4.emulator.app import Ga4Emulator, create_app
+from metrics_connect.networks.google_analytics_4.emulator.network import build_emulator
 from metrics_connect.sandbox.accounts import DEMO_ACCESS_TOKEN, GA4_PROPERTY_ID
-from metrics_connect.sandbox.google_analytics_4.app import Ga4Emulator, create_app
-from metrics_connect.sandbox.google_analytics_4.network import build_emulator
 
 # 15:30 in Sao Paulo (UTC-3): today is half collected.
 NOW = datetime(2026, 3, 18, 18, 30, tzinfo=UTC)

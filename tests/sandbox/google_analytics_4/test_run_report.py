@@ -9,7 +9,7 @@ from typing import Any
 import httpx
 import pytest
 
-from metrics_connect.sandbox.google_analytics_4.app import Ga4Emulator
+from metrics_connect.networks.google_analytics_4.emulator.app import Ga4Emulator
 
 from .conftest import NOW, REPORT_URL, metric_table
 
@@ -384,7 +384,7 @@ async def test_batch_run_reports(api: httpx.AsyncClient) -> None:
 
 
 def test_data_is_deterministic(emulator: Ga4Emulator) -> None:
-    from metrics_connect.sandbox.google_analytics_4.data import PropertyData
+    from metrics_connect.networks.google_analytics_4.emulator.data import PropertyData
 
     fresh = PropertyData()
     fresh_day = fresh._generate(START)  # bypass the shared cache

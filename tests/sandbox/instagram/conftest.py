@@ -10,9 +10,12 @@ from typing import Any
 import httpx
 import pytest
 
+from metrics_connect.networks.instagram_business.emulator.model import InstagramSandbox
+from metrics_connect.networks.instagram_business.emulator.network import (
+    InstagramSandboxNetwork,
+    build_sandbox,
+)
 from metrics_connect.sandbox.accounts import DEMO_ACCESS_TOKEN, INSTAGRAM_USER_ID
-from metrics_connect.sandbox.instagram.model import InstagramSandbox
-from metrics_connect.sandbox.instagram.network import InstagramSandboxNetwork, build_sandbox
 
 NOW = datetime(2024, 9, 2, 15, 0, tzinfo=UTC)  # 12:00 in São Paulo
 IG = INSTAGRAM_USER_ID

@@ -8,7 +8,10 @@ import time
 import httpx
 import pytest
 
-from metrics_connect.sandbox.instagram.network import InstagramSandboxNetwork, build_sandbox
+from metrics_connect.networks.instagram_business.emulator.network import (
+    InstagramSandboxNetwork,
+    build_sandbox,
+)
 from metrics_connect.sandbox.registry import build_sandbox as build_registered
 from tests.sandbox.instagram.conftest import IG, TOKEN, get
 

@@ -8,8 +8,8 @@ from datetime import UTC, datetime, timedelta
 
 import httpx
 
-from metrics_connect.sandbox.instagram.model import InstagramSandbox
-from metrics_connect.sandbox.instagram.network import InstagramSandboxNetwork
+from metrics_connect.networks.instagram_business.emulator.model import InstagramSandbox
+from metrics_connect.networks.instagram_business.emulator.network import InstagramSandboxNetwork
 from tests.sandbox.instagram.conftest import IG, TOKEN, get
 
 

@@ -8,13 +8,13 @@ import subprocess
 import sys
 from datetime import UTC, date, datetime, timedelta
 
-from metrics_connect.sandbox.base import SandboxClock, SandboxControls
-from metrics_connect.sandbox.instagram.model import (
+from metrics_connect.networks.instagram_business.emulator.model import (
     ACCOUNT_CREATED,
     ACCOUNT_METRICS,
     UNIQUE_METRICS,
     InstagramSandbox,
 )
+from metrics_connect.sandbox.base import SandboxClock, SandboxControls
 from tests.sandbox.instagram.conftest import NOW
 
 AUGUST = [date(2024, 8, 1) + timedelta(days=i) for i in range(31)]
@@ -143,7 +143,7 @@ _FINGERPRINT = """
 import json
 from datetime import UTC, date, datetime
 from metrics_connect.sandbox.base import SandboxClock, SandboxControls
-from metrics_connect.sandbox.instagram.model import InstagramSandbox
+from metrics_connect.networks.instagram_business.emulator.model import InstagramSandbox
 
 clock = SandboxClock(frozen_at=datetime(2024, 9, 2, 15, tzinfo=UTC))
 s = InstagramSandbox(SandboxControls(clock))

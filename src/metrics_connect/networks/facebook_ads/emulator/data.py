@@ -1,0 +1,686 @@
+"""The sandbox ad account's raw truth: daily facts per ad, breakdown splits, restatement.
+
+Everything the emulator serves is computed here, and tests use the same object to
+compute expected figures independently of the connector and the engine.
+
+- Facts of an (ad, day) are integers (money in cents) drawn from a generator seeded by
+  the ad and the day, so they never depend on when or in which order they are read.
+- Breakdown splits: each breakdown group (placement, age x gender, geography, hour of
+  day) has joint cells; every integer fact of an (ad, day) is split over the cells by
+  largest remainder, so every breakdown sums exactly to the total.
+- Unique counts (reach, unique clicks, unique actions...) are not additive: the unique
+  figure of a slice (ads x days x cells) is the sum of its daily uniques shrunk by an
+  overlap factor that grows with the number of days and of ads, as audiences repeat.
+- Restatement: `restate(day, scale)` changes a day's figures, as Meta does for 28 days
+  while late conversions are attributed; tests use it to prove refetching.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import math
+import random
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+from functools import lru_cache
+from itertools import accumulate
+from operator import add
+from zoneinfo import ZoneInfo
+
+from metrics_connect.networks.facebook_ads.emulator.entities import (
+    ACCOUNT,
+    ADS,
+    ADS_BY_ID,
+    ADSETS_BY_ID,
+    CAMPAIGNS_BY_ID,
+    Ad,
+    ad_active_on,
+)
+
+Facts = dict[str, int]
+
+# Daily unique counts: summed over a slice, then shrunk by the overlap factor.
+UNIQUE_KEYS = (
+    "reach",
+    "unique_clicks",
+    "unique_inline_link_clicks",
+    "unique_outbound_clicks",
+    "estimated_ad_recallers",
+    "full_view_reach",
+    "unique_video_view_15_sec",
+    "unique_video_continuous_2_sec",
+)
+UNIQUE_ACTION_PREFIX = "ua:"
+ACTION_PREFIX = "a:"
+VALUE_PREFIX = "v:"  # action values, cents
+
+# Off-Meta (pixel) actions are not served with region or hourly breakdowns (Meta's
+# "Type 1" restriction on off-Meta action metrics).
+OFFSITE_PREFIXES = ("offsite_conversion.", "omni_")
+OFFSITE_TYPES = frozenset(
+    {"purchase", "lead", "landing_page_view", "view_content", "add_to_cart", "search"}
+)
+
+
+# Action types Meta reports under several names with the same count: stored once, under
+# the first name, and answered under every name.
+ALIASES: dict[str, tuple[str, ...]] = {
+    "inline_link_clicks": ("a:link_click",),
+    "a:landing_page_view": ("a:omni_landing_page_view",),
+    "a:offsite_conversion.fb_pixel_view_content": ("a:view_content", "a:omni_view_content"),
+    "a:offsite_conversion.fb_pixel_add_to_cart": ("a:add_to_cart", "a:omni_add_to_cart"),
+    "a:offsite_conversion.fb_pixel_initiate_checkout": (
+        "a:initiate_checkout",
+        "a:omni_initiated_checkout",
+    ),
+    "a:offsite_conversion.fb_pixel_purchase": ("a:purchase", "a:omni_purchase"),
+    "a:offsite_conversion.fb_pixel_search": ("a:omni_search",),
+    "a:offsite_conversion.fb_pixel_complete_registration": ("a:omni_complete_registration",),
+    "a:leadgen_grouped": ("a:onsite_conversion.lead_grouped",),
+    "a:onsite_conversion.messaging_conversation_started_7d": (
+        "a:onsite_conversion.total_messaging_connection",
+    ),
+    "v:offsite_conversion.fb_pixel_purchase": ("v:omni_purchase", "v:purchase"),
+    "v:offsite_conversion.fb_pixel_add_to_cart": ("v:omni_add_to_cart",),
+    "v:offsite_conversion.fb_pixel_initiate_checkout": ("v:omni_initiated_checkout",),
+}
+# Sums Meta reports as their own action types.
+POST_ENGAGEMENT_PARTS = (
+    "inline_link_clicks",
+    "a:post_reaction",
+    "a:comment",
+    "a:post",
+    "a:onsite_conversion.post_save",
+    "a:video_view",
+    "a:photo_view",
+)
+
+
+STORED_AS = {alias: key for key, names in ALIASES.items() for alias in names}
+
+
+def action_count(cell: Cell, action_type: str) -> int:
+    """An action type's count in one cell (aliases and sums resolved)."""
+    key = ACTION_PREFIX + action_type
+    if key in ("a:post_engagement", "a:page_engagement", "a:lead"):
+        return expand(cell.facts, cell.offsite).get(key, 0)
+    return cell.get(STORED_AS.get(key, key))
+
+
+def expand(facts: Facts, offsite: bool) -> Facts:
+    """Stored facts plus their aliases and the engagement and lead sums."""
+    out = dict(facts)
+    for key in ALIASES.keys() & facts.keys():
+        for name in ALIASES[key]:
+            if offsite or not _is_offsite_key(name):
+                out[name] = facts[key]
+    post_engagement = sum(facts.get(k, 0) for k in POST_ENGAGEMENT_PARTS)
+    if post_engagement:
+        out["a:post_engagement"] = post_engagement
+        out["a:page_engagement"] = post_engagement + facts.get("a:like", 0)
+        out["inline_post_engagement"] = post_engagement
+    leads = facts.get("a:leadgen_grouped", 0) + facts.get("a:offsite_conversion.fb_pixel_lead", 0)
+    if leads and offsite:
+        out["a:lead"] = leads
+    return out
+
+
+@lru_cache(maxsize=4096)
+def is_unique_key(key: str) -> bool:
+    return key in UNIQUE_KEYS or key.startswith(UNIQUE_ACTION_PREFIX)
+
+
+@lru_cache(maxsize=4096)
+def is_offsite_action(action_type: str) -> bool:
+    return action_type.startswith(OFFSITE_PREFIXES) or action_type in OFFSITE_TYPES
+
+
+def _is_offsite_key(key: str) -> bool:
+    return key.startswith((ACTION_PREFIX, VALUE_PREFIX)) and is_offsite_action(key[2:])
+
+
+# --- breakdown groups: joint cells and their base weights -------------------------------
+
+PLACEMENTS: tuple[tuple[str, str, float], ...] = (
+    ("facebook", "feed", 30.0),
+    ("facebook", "facebook_stories", 6.0),
+    ("facebook", "facebook_reels", 7.0),
+    ("facebook", "marketplace", 4.0),
+    ("facebook", "video_feeds", 3.0),
+    ("facebook", "right_hand_column", 1.5),
+    ("instagram", "feed", 20.0),
+    ("instagram", "instagram_stories", 12.0),
+    ("instagram", "instagram_reels", 10.0),
+    ("instagram", "instagram_explore", 2.5),
+    ("audience_network", "classic", 2.0),
+    ("messenger", "messenger_inbox", 0.6),
+    ("messenger", "messenger_stories", 0.4),
+)
+DEVICES: tuple[tuple[str, str, float], ...] = (
+    ("mobile_app", "android_smartphone", 52.0),
+    ("mobile_app", "iphone", 30.0),
+    ("mobile_web", "android_smartphone", 5.0),
+    ("desktop", "desktop", 11.0),
+)
+# Placements served off the mobile apps (all others: mobile apps only).
+PLACEMENT_DEVICES: dict[str, tuple[tuple[str, str], ...]] = {
+    "mobile_app": tuple((p, pos) for p, pos, _ in PLACEMENTS if pos != "right_hand_column"),
+    "mobile_web": (("facebook", "feed"),),
+    "desktop": (
+        ("facebook", "feed"),
+        ("facebook", "marketplace"),
+        ("facebook", "video_feeds"),
+        ("facebook", "right_hand_column"),
+        ("instagram", "feed"),
+    ),
+}
+AGES = ("13-17", "18-24", "25-34", "35-44", "45-54", "55-64", "65+")
+AGE_WEIGHTS = (0.0, 14.0, 31.0, 26.0, 16.0, 9.0, 4.0)
+GENDERS = (("female", 52.0), ("male", 45.0), ("unknown", 3.0))
+GEO: tuple[tuple[str, str, float], ...] = (
+    ("BR", "Sao Paulo (state)", 38.0),
+    ("BR", "Rio de Janeiro (state)", 14.0),
+    ("BR", "Minas Gerais", 11.0),
+    ("BR", "Parana", 7.0),
+    ("BR", "Rio Grande do Sul", 6.0),
+    ("BR", "Santa Catarina", 5.0),
+    ("BR", "Bahia", 4.5),
+    ("BR", "Distrito Federal", 4.0),
+    ("BR", "Pernambuco", 3.0),
+    ("BR", "Ceara", 2.5),
+    ("PT", "Lisbon District", 2.5),
+    ("PT", "Porto District", 1.5),
+    ("US", "Florida", 1.0),
+)
+HOUR_WEIGHTS = (
+    1.2, 0.7, 0.4, 0.3, 0.3, 0.5, 1.5, 3.0, 4.5, 5.0, 5.2, 5.4,
+    6.0, 5.8, 5.2, 5.0, 5.2, 5.6, 6.4, 7.2, 7.8, 7.0, 5.0, 2.8,
+)  # fmt: skip
+
+
+def hour_label(hour: int) -> str:
+    return f"{hour:02d}:00:00 - {hour:02d}:59:59"
+
+
+@dataclass(frozen=True)
+class BreakdownGroup:
+    name: str
+    keys: tuple[str, ...]
+    # (cell values, weight) for an ad; weights may depend on the ad's targeting.
+    cells: Callable[[Ad], list[tuple[tuple[str, ...], float]]]
+    supports_unique: bool = True
+    supports_offsite: bool = True
+    supports_video: bool = True
+
+
+CellWeights = list[tuple[tuple[str, ...], float]]
+
+
+def _placement_cells(ad: Ad) -> CellWeights:
+    out: CellWeights = []
+    for platform, position, pw in PLACEMENTS:
+        # Reels and stories favour video creatives.
+        w = pw * (1.6 if ad.media_type == "VIDEO" and "reels" in position else 1.0)
+        for device, impression_device, dw in DEVICES:
+            if (platform, position) not in PLACEMENT_DEVICES.get(device, ()):
+                continue
+            out.append(((platform, position, device, impression_device), w * dw))
+    return out
+
+
+def _demographic_cells(ad: Ad) -> CellWeights:
+    adset = ADSETS_BY_ID[ad.adset_id]
+    out: CellWeights = []
+    for age, aw in zip(AGES, AGE_WEIGHTS, strict=True):
+        low = int(age.split("-")[0].rstrip("+"))
+        high = 99 if age.endswith("+") else int(age.split("-")[1])
+        if aw == 0 or high < adset.age_min or low > adset.age_max:
+            continue
+        for gender, gw in GENDERS:
+            # Targeting women: a few men still show (misreported profiles).
+            share = 0.05 if adset.genders == (2,) and gender == "male" else 1.0
+            out.append(((age, gender), aw * gw * share))
+    return out
+
+
+def _geo_cells(_ad: Ad) -> CellWeights:
+    return [((country, region), w) for country, region, w in GEO]
+
+
+def _hour_cells(_ad: Ad) -> CellWeights:
+    return [((hour_label(h),), w) for h, w in enumerate(HOUR_WEIGHTS)]
+
+
+def _advertiser_hour_cells(_ad: Ad) -> CellWeights:
+    # Audience in Portugal and the US shifts a little weight by a few hours.
+    shifted = [HOUR_WEIGHTS[(h - 1) % 24] * 0.04 + HOUR_WEIGHTS[h] * 0.96 for h in range(24)]
+    return [((hour_label(h),), w) for h, w in enumerate(shifted)]
+
+
+BREAKDOWN_GROUPS: tuple[BreakdownGroup, ...] = (
+    BreakdownGroup(
+        "placement",
+        ("publisher_platform", "platform_position", "device_platform", "impression_device"),
+        _placement_cells,
+    ),
+    BreakdownGroup("demographic", ("age", "gender"), _demographic_cells),
+    BreakdownGroup("geo", ("country", "region"), _geo_cells, supports_offsite=False),
+    BreakdownGroup(
+        "hourly_audience",
+        ("hourly_stats_aggregated_by_audience_time_zone",),
+        _hour_cells,
+        supports_unique=False,
+        supports_offsite=False,
+        supports_video=False,
+    ),
+    BreakdownGroup(
+        "hourly_advertiser",
+        ("hourly_stats_aggregated_by_advertiser_time_zone",),
+        _advertiser_hour_cells,
+        supports_unique=False,
+        supports_offsite=False,
+        supports_video=False,
+    ),
+)
+BREAKDOWN_KEYS = {key: group for group in BREAKDOWN_GROUPS for key in group.keys}
+# Country only needs the geo group's country; region alone is allowed too.
+GROUP_BY_NAME = {group.name: group for group in BREAKDOWN_GROUPS}
+
+
+def group_for(breakdowns: Sequence[str]) -> BreakdownGroup | None:
+    """The one group all breakdowns belong to (None: no breakdown); KeyError/ValueError."""
+    if not breakdowns:
+        return None
+    groups = {BREAKDOWN_KEYS[b].name for b in breakdowns}
+    if len(groups) > 1:
+        raise ValueError("breakdowns of different families cannot be combined")
+    return GROUP_BY_NAME[groups.pop()]
+
+
+# --- splitting ------------------------------------------------------------------------
+
+
+def split_integer(total: int, fractions: Sequence[float]) -> list[int]:
+    """Non-negative parts of `total` by cumulative shares `fractions` (ending at 1.0),
+    summing exactly to total: part i = floor(total * F_i) - floor(total * F_i-1)."""
+    parts = []
+    previous = 0
+    for fraction in fractions:
+        bound = int(total * fraction + 1e-9)
+        parts.append(bound - previous)
+        previous = bound
+    parts[-1] += total - previous
+    return parts
+
+
+def _seeded(*parts: object) -> random.Random:
+    digest = hashlib.sha256(":".join(str(p) for p in parts).encode()).digest()
+    return random.Random(int.from_bytes(digest[:8], "big"))
+
+
+# --- daily facts ----------------------------------------------------------------------
+
+LINK_SHARE = {
+    "OUTCOME_TRAFFIC": 0.66,
+    "OUTCOME_SALES": 0.55,
+    "OUTCOME_LEADS": 0.38,
+    "OUTCOME_ENGAGEMENT": 0.2,
+}
+ENGAGEMENT_RATE = {"OUTCOME_ENGAGEMENT": 0.022}
+WEEKDAY = (1.02, 1.0, 0.98, 1.0, 1.07, 0.93, 0.9)
+
+
+def _base_facts(ad: Ad, day: date) -> Facts:
+    r = _seeded("fb-ads", ad.id, day.isoformat())
+    campaign = CAMPAIGNS_BY_ID[ad.campaign_id]
+    adset = ADSETS_BY_ID[ad.adset_id]
+    season = 1 + 0.15 * math.sin(2 * math.pi * day.timetuple().tm_yday / 365.0)
+    spend = round(ad.daily_spend_cents * season * WEEKDAY[day.weekday()] * r.uniform(0.78, 1.22))
+    impressions = round(spend * 1000 / (ad.cpm_cents * r.uniform(0.88, 1.12)))
+    reach = round(impressions / r.uniform(1.08, 1.42))
+    clicks = round(impressions * ad.ctr_permille / 1000 * r.uniform(0.85, 1.15))
+    link = round(clicks * LINK_SHARE[campaign.objective] * r.uniform(0.9, 1.1))
+    outbound = round(link * 0.92)
+    eng = ENGAGEMENT_RATE.get(campaign.objective, 0.004) * r.uniform(0.8, 1.2)
+    reactions = round(impressions * eng * 0.6)
+    comments = round(reactions * 0.08)
+    shares = round(reactions * 0.05)
+    saves = round(reactions * 0.07)
+    page_likes = round(reactions * 0.03)
+    f: Facts = {
+        "spend": spend,
+        "impressions": impressions,
+        "reach": reach,
+        "clicks": clicks,
+        "inline_link_clicks": link,
+        "unique_clicks": round(clicks * 0.88),
+        "unique_inline_link_clicks": round(link * 0.9),
+        "outbound_clicks": outbound,
+        "unique_outbound_clicks": round(outbound * 0.9),
+        "estimated_ad_recallers": round(reach * 0.07),
+        "full_view_impressions": round(impressions * 0.32),
+        "full_view_reach": round(reach * 0.3),
+        "a:post_reaction": reactions,
+        "a:comment": comments,
+        "a:post": shares,
+        "a:onsite_conversion.post_save": saves,
+        "a:like": page_likes,
+    }
+    if ad.media_type == "VIDEO":
+        plays = round(impressions * 0.35 * r.uniform(0.9, 1.1))
+        f.update(
+            {
+                "video_play": plays,
+                "video_p25": round(plays * 0.52),
+                "video_p50": round(plays * 0.33),
+                "video_p75": round(plays * 0.22),
+                "video_p95": round(plays * 0.15),
+                "video_p100": round(plays * 0.12),
+                "video_thruplay": round(plays * 0.18),
+                "video_15_sec": round(plays * 0.17),
+                "video_30_sec": round(plays * 0.09),
+                "video_continuous_2_sec": round(plays * 0.4),
+                "unique_video_view_15_sec": round(plays * 0.17 * 0.9),
+                "unique_video_continuous_2_sec": round(plays * 0.4 * 0.9),
+                "video_watch_seconds": round(plays * 6.4 * r.uniform(0.9, 1.1)),
+                "a:video_view": round(plays * 0.8),
+            }
+        )
+    else:
+        f["a:photo_view"] = round(impressions * 0.012)
+    site = "acmecoffee.com.br" in ad.link
+    if site:
+        lpv = round(link * 0.72)
+        f["a:landing_page_view"] = lpv
+
+    def draw(x: float) -> int:
+        # Small counts keep their expected value: round up with the fraction's chance.
+        whole = math.floor(x)
+        return whole + (1 if r.random() < x - whole else 0)
+
+    if campaign.objective in ("OUTCOME_SALES", "OUTCOME_TRAFFIC") and site:
+        ticket = r.uniform(90, 160) * 100
+        vc = draw(
+            f["a:landing_page_view"] * (0.6 if campaign.objective == "OUTCOME_SALES" else 0.4)
+        )
+        atc = draw(vc * (0.18 if campaign.objective == "OUTCOME_SALES" else 0.06))
+        ic = draw(atc * 0.55)
+        purchases = draw(ic * 0.5)
+        search = draw(f["a:landing_page_view"] * 0.1)
+        registration = draw(f["a:landing_page_view"] * 0.02)
+        for action, count in (
+            ("view_content", vc),
+            ("add_to_cart", atc),
+            ("initiate_checkout", ic),
+            ("add_payment_info", draw(ic * 0.7)),
+            ("purchase", purchases),
+            ("search", search),
+            ("complete_registration", registration),
+        ):
+            f[f"a:offsite_conversion.fb_pixel_{action}"] = count
+        f["v:offsite_conversion.fb_pixel_purchase"] = round(purchases * ticket)
+        f["v:offsite_conversion.fb_pixel_add_to_cart"] = round(atc * ticket)
+        f["v:offsite_conversion.fb_pixel_initiate_checkout"] = round(ic * ticket)
+    if campaign.objective == "OUTCOME_LEADS":
+        instant_forms = draw(clicks * 0.09 * r.uniform(0.8, 1.2))
+        pixel_leads = draw(f.get("a:landing_page_view", 0) * 0.04)
+        f["a:leadgen_grouped"] = instant_forms
+        f["a:offsite_conversion.fb_pixel_lead"] = pixel_leads
+        f["a:contact_total"] = draw(instant_forms * 0.1)
+        f["a:contact_website"] = draw(instant_forms * 0.1)
+    if adset.optimization_goal == "CONVERSATIONS":
+        conversations = draw(clicks * 0.12 * r.uniform(0.8, 1.2))
+        f["a:onsite_conversion.messaging_conversation_started_7d"] = conversations
+        f["a:onsite_conversion.messaging_first_reply"] = draw(conversations * 0.6)
+        f["a:onsite_conversion.messaging_user_subscribed"] = draw(conversations * 0.05)
+        f["a:onsite_conversion.messaging_block"] = draw(conversations * 0.01)
+        f["a:contact_total"] = draw(conversations * 0.2)
+    return f
+
+
+@dataclass
+class Cell:
+    """One piece of an (ad, day): its breakdown values (empty: the whole) and its facts,
+    as a vector over the ad's fixed key order (summed in C, not key by key)."""
+
+    ad_id: str
+    day: date
+    values: dict[str, str]
+    keys: tuple[str, ...]
+    vector: tuple[int, ...]
+    # Whether unique counts (reach, unique actions) exist for this cell (not hourly).
+    uniques: bool = True
+    # Whether off-Meta (pixel) actions exist for this cell (not by region or hour).
+    offsite: bool = True
+
+    @property
+    def facts(self) -> Facts:
+        return {k: v for k, v in zip(self.keys, self.vector, strict=True) if v}
+
+    def get(self, key: str) -> int:
+        index = _key_index(self.keys).get(key)
+        return self.vector[index] if index is not None else 0
+
+
+@lru_cache(maxsize=256)
+def _key_index(keys: tuple[str, ...]) -> dict[str, int]:
+    return {k: i for i, k in enumerate(keys)}
+
+
+def _add_auction(sums: dict[str, int], ad_id: str) -> None:
+    """Auction figures are impression-weighted: sum(bid x impressions) / impressions."""
+    cpm = ADS_BY_ID[ad_id].cpm_cents
+    impressions = sums.get("impressions", 0)
+    sums["auction_bid_x_impressions"] = round(cpm * 1.3 * impressions / 1000)
+    sums["auction_max_competitor_bid_x_impressions"] = round(cpm * 1.6 * impressions / 1000)
+    sums["auction_competitiveness_x_impressions"] = impressions * 8
+
+
+class AdsData:
+    """The ad account's raw truth, shared by the emulator's endpoints and tests."""
+
+    def __init__(self, now: Callable[[], datetime]) -> None:
+        self._now = now
+        self.tz = ZoneInfo(ACCOUNT.timezone_name)
+        self._restated: dict[tuple[str, date], float] = {}
+        self._cache: dict[tuple[str, date, str], list[Cell]] = {}
+        self._base: dict[tuple[str, date], Facts] = {}
+        self._key_orders: dict[tuple[str, str], tuple[str, ...]] = {}
+
+    # -- time --
+
+    def today(self) -> date:
+        return self._now().astimezone(self.tz).date()
+
+    def _today_fraction(self) -> float:
+        local = self._now().astimezone(self.tz)
+        midnight = local.replace(hour=0, minute=0, second=0, microsecond=0)
+        return (local - midnight).total_seconds() / 86400
+
+    # -- restatement --
+
+    def restate(self, day: date, scale: float, ad_ids: Iterable[str] | None = None) -> None:
+        """Change a day's figures (all facts of those ads times `scale`)."""
+        for ad_id in ad_ids if ad_ids is not None else ADS_BY_ID:
+            self._restated[(ad_id, day)] = scale
+        self._cache = {k: v for k, v in self._cache.items() if k[1] != day}
+
+    # -- facts --
+
+    def facts(self, ad_id: str, day: date) -> Facts:
+        """An (ad, day)'s whole facts; empty when the ad did not deliver that day."""
+        ad = ADS_BY_ID[ad_id]
+        today = self.today()
+        if day > today or not ad_active_on(ad, day):
+            return {}
+        f = self._base.get((ad_id, day))
+        if f is None:
+            f = self._base[(ad_id, day)] = _base_facts(ad, day)
+        scale = self._restated.get((ad_id, day), 1.0)
+        if day == today:
+            scale *= self._today_fraction()
+        if scale != 1.0:
+            f = {k: round(v * scale) for k, v in f.items()}
+        return f
+
+    def _keys(self, ad_id: str, group: BreakdownGroup | None, facts: Facts) -> tuple[str, ...]:
+        """The ad's key order for a breakdown group (the facts that group can split)."""
+        name = group.name if group is not None else ""
+        keys = self._key_orders.get((ad_id, name))
+        if keys is None:
+            keys = tuple(
+                k
+                for k in sorted(facts)
+                if group is None
+                or (
+                    (group.supports_unique or not is_unique_key(k))
+                    and (group.supports_offsite or not _is_offsite_key(k))
+                    and (group.supports_video or not k.startswith("video_"))
+                )
+            )
+            self._key_orders[(ad_id, name)] = keys
+        return keys
+
+    def cells(self, ad_id: str, day: date, group: BreakdownGroup | None) -> list[Cell]:
+        if group is None:
+            f = self.facts(ad_id, day)
+            if not f:
+                return []
+            keys = self._keys(ad_id, None, f)
+            return [Cell(ad_id, day, {}, keys, tuple(f.get(k, 0) for k in keys))]
+        key = (ad_id, day, group.name)
+        cached = self._cache.get(key)
+        if cached is not None:
+            return cached
+        f = self.facts(ad_id, day)
+        out: list[Cell] = []
+        if f:
+            ad = ADS_BY_ID[ad_id]
+            r = _seeded("fb-ads-split", ad_id, day.isoformat(), group.name)
+            base = group.cells(ad)
+            cumulative = list(accumulate(w * r.uniform(0.85, 1.15) for _, w in base))
+            fractions = [c / cumulative[-1] for c in cumulative]
+            keys = self._keys(ad_id, group, f)
+            parts = [split_integer(f.get(k, 0), fractions) for k in keys]
+            for (values, _), vector in zip(base, zip(*parts, strict=True), strict=True):
+                if any(vector):
+                    out.append(
+                        Cell(
+                            ad_id,
+                            day,
+                            dict(zip(group.keys, values, strict=True)),
+                            keys,
+                            vector,
+                            group.supports_unique,
+                            group.supports_offsite,
+                        )
+                    )
+        if day != self.today():
+            self._cache[key] = out
+        return out
+
+    # -- slices (what an insights row covers) --
+
+    def slice_cells(
+        self,
+        start: date,
+        end: date,
+        ad_ids: Iterable[str] | None = None,
+        breakdowns: Sequence[str] = (),
+        where: Callable[[Cell], bool] | None = None,
+        group: BreakdownGroup | None = None,
+    ) -> list[Cell]:
+        group = group if group is not None else group_for(breakdowns)
+        ids = list(ad_ids) if ad_ids is not None else [a.id for a in ADS]
+        out: list[Cell] = []
+        day = start
+        while day <= end:
+            for ad_id in ids:
+                for cell in self.cells(ad_id, day, group):
+                    if where is None or where(cell):
+                        out.append(cell)
+            day += timedelta(days=1)
+        return out
+
+    @staticmethod
+    def totals(cells: Sequence[Cell]) -> Facts:
+        """Additive facts summed; unique facts as the slice's unique figure."""
+        vectors: dict[str, tuple[tuple[str, ...], list[int]]] = {}
+        days_by_ad: dict[str, set[date]] = {}
+        with_uniques = with_offsite = False
+        for cell in cells:
+            days_by_ad.setdefault(cell.ad_id, set()).add(cell.day)
+            with_uniques = with_uniques or cell.uniques
+            with_offsite = with_offsite or cell.offsite
+            held = vectors.get(cell.ad_id)
+            if held is None:
+                vectors[cell.ad_id] = (cell.keys, list(cell.vector))
+            elif held[0] is cell.keys or held[0] == cell.keys:
+                vectors[cell.ad_id] = (held[0], list(map(add, held[1], cell.vector)))
+            else:  # another key order (cells of two groups): add key by key
+                merged = dict(zip(held[0], held[1], strict=True))
+                for k, v in zip(cell.keys, cell.vector, strict=True):
+                    merged[k] = merged.get(k, 0) + v
+                vectors[cell.ad_id] = (tuple(merged), list(merged.values()))
+        per_ad = {ad: dict(zip(k, v, strict=True)) for ad, (k, v) in vectors.items()}
+        out: dict[str, int] = {}
+        uniques: dict[str, float] = {}
+        if not with_uniques:
+            # No unique counts (hourly rows): aliases and sums are linear, expand once.
+            for ad_id, sums in per_ad.items():
+                _add_auction(sums, ad_id)
+                for k, v in sums.items():
+                    out[k] = out.get(k, 0) + v
+            return {k: v for k, v in expand(out, with_offsite).items() if v}
+        for ad_id, sums in per_ad.items():
+            shrink = 1 + 0.3 * math.log(max(len(days_by_ad[ad_id]), 1))
+            _add_auction(sums, ad_id)
+            for k, v in expand(sums, with_offsite).items():
+                if is_unique_key(k):
+                    uniques[k] = uniques.get(k, 0.0) + v / shrink
+                else:
+                    out[k] = out.get(k, 0) + v
+                    if with_uniques and k.startswith(ACTION_PREFIX):
+                        # People taking an action: 90% of the actions of a day are by
+                        # distinct people, and they repeat over days like reach.
+                        unique = UNIQUE_ACTION_PREFIX + k[2:]
+                        uniques[unique] = uniques.get(unique, 0.0) + 0.9 * v / shrink
+        cross = 1 + 0.08 * math.log(max(len(per_ad), 1))
+        for k, shrunk in uniques.items():
+            out[k] = round(shrunk / cross)
+        return {k: v for k, v in out.items() if v}
+
+    def period_totals(
+        self,
+        start: date,
+        end: date,
+        ad_ids: Iterable[str] | None = None,
+        where: dict[str, Sequence[str]] | None = None,
+    ) -> Facts:
+        """Test helper: the facts of [start, end] for some ads, cells restricted by values."""
+        group = None
+        if where:
+            group = group_for(list(where))
+        cells = self.slice_cells(
+            start,
+            end,
+            ad_ids,
+            group=group,
+            where=(lambda c: all(c.values.get(k) in v for k, v in where.items()))
+            if where
+            else None,
+        )
+        return self.totals(cells)
+
+    def ads_of(self, entity_id: str) -> list[str]:
+        """The ads under an account, campaign, ad set or ad id."""
+        if entity_id in (ACCOUNT.id, ACCOUNT.account_id):
+            return [a.id for a in ADS]
+        if entity_id in CAMPAIGNS_BY_ID:
+            return [a.id for a in ADS if a.campaign_id == entity_id]
+        if entity_id in ADSETS_BY_ID:
+            return [a.id for a in ADS if a.adset_id == entity_id]
+        if entity_id in ADS_BY_ID:
+            return [entity_id]
+        raise KeyError(entity_id)

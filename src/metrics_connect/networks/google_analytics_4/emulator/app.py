@@ -1,0 +1,194 @@
+"""The emulated Google Analytics Data API v1beta (analyticsdata.googleapis.com).
+
+- POST /v1beta/properties/{id}:runReport
+- POST /v1beta/properties/{id}:batchRunReports (up to 5 reports)
+- GET  /v1beta/properties/{id}/metadata
+
+OAuth Bearer tokens follow the sandbox rule (`metrics_connect.sandbox.accounts`);
+errors have Google's shape {"error": {"code", "message", "status"}}. The shared
+`SandboxControls` switches inject latency, RESOURCE_EXHAUSTED answers (ratio or the
+next N calls), 5xx, expired (401) and revoked (403) tokens, and count calls per endpoint.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import threading
+from dataclasses import dataclass, field
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.responses import JSONResponse
+
+from metrics_connect.networks.google_analytics_4.emulator.data import PropertyData
+from metrics_connect.networks.google_analytics_4.emulator.quota import PropertyQuota, QuotaExhausted
+from metrics_connect.networks.google_analytics_4.emulator.report import ReportError, run_report
+from metrics_connect.networks.google_analytics_4.emulator.schema import DIMENSIONS, METRICS
+from metrics_connect.sandbox.accounts import is_sandbox_token
+from metrics_connect.sandbox.base import SandboxControls
+
+_STATUS = {
+    400: "INVALID_ARGUMENT",
+    401: "UNAUTHENTICATED",
+    403: "PERMISSION_DENIED",
+    404: "NOT_FOUND",
+    429: "RESOURCE_EXHAUSTED",
+    500: "INTERNAL",
+    503: "UNAVAILABLE",
+}
+
+UNAUTHENTICATED_MESSAGE = (
+    "Request had invalid authentication credentials. Expected OAuth 2 access token, login "
+    "cookie or other valid authentication credential. See "
+    "https://developers.google.com/identity/sign-in/web/devconsole-project."
+)
+PERMISSION_MESSAGE = (
+    "User does not have sufficient permissions for this property. To learn more about "
+    "Property ID, see https://developers.google.com/analytics/devguides/reporting/data/v1/"
+    "property-id."
+)
+
+
+def google_error(code: int, message: str, status: str | None = None) -> JSONResponse:
+    body = {"error": {"code": code, "message": message, "status": status or _STATUS[code]}}
+    return JSONResponse(body, status_code=code)
+
+
+@dataclass
+class Ga4Emulator:
+    """The emulator's state: the property's data, its quotas and the shared switches."""
+
+    controls: SandboxControls = field(default_factory=SandboxControls)
+    data: PropertyData = field(default_factory=PropertyData)
+    quota: PropertyQuota | None = None
+    # One report at a time: the data caches and quota counters are shared.
+    lock: threading.Lock = field(default_factory=threading.Lock)
+
+    def __post_init__(self) -> None:
+        if self.quota is None:
+            self.quota = PropertyQuota(self.data.timezone)
+
+    @property
+    def property_quota(self) -> PropertyQuota:
+        assert self.quota is not None
+        return self.quota
+
+
+def _token(request: Request) -> str | None:
+    header = request.headers.get("authorization", "")
+    scheme, _, value = header.partition(" ")
+    return value.strip() if scheme.lower() == "bearer" and value.strip() else None
+
+
+def create_app(emulator: Ga4Emulator) -> FastAPI:
+    app = FastAPI(title="Google Analytics Data API (sandbox)", docs_url=None, redoc_url=None)
+    controls = emulator.controls
+    quota = emulator.property_quota
+
+    async def gate(request: Request, endpoint: str, property_id: str) -> JSONResponse | None:
+        """Auth, fault switches and property access; None when the call may proceed."""
+        controls.calls.record(endpoint)
+        await controls.apply_latency()
+        token = _token(request)
+        if token is None:
+            return google_error(
+                401,
+                "Request is missing required authentication credential. Expected OAuth 2 "
+                "access token, login cookie or other valid authentication credential.",
+            )
+        if not is_sandbox_token(token) or token in controls.switches.expired_tokens:
+            return google_error(401, UNAUTHENTICATED_MESSAGE)
+        if token in controls.switches.revoked_tokens:
+            return google_error(403, PERMISSION_MESSAGE)
+        if f"properties/{property_id}" != emulator.data.property_id:
+            return google_error(403, PERMISSION_MESSAGE)
+        now = controls.clock.now()
+        if controls.should_fail():
+            quota.record_server_error(now)
+            return google_error(503, "The service is currently unavailable.")
+        if controls.should_rate_limit():
+            return google_error(
+                429,
+                "Exhausted concurrent requests quota. Consider reducing the number of "
+                "concurrent requests.",
+            )
+        try:
+            quota.check(now)
+        except QuotaExhausted as exc:
+            return google_error(429, exc.message)
+        return None
+
+    def one_report_sync(body: Any) -> dict[str, Any]:
+        with emulator.lock:
+            now = controls.clock.now()
+            result = run_report(emulator.data, body, now)
+            quota.charge(now, result.tokens)
+            if isinstance(body, dict) and body.get("returnPropertyQuota"):
+                result.body["propertyQuota"] = quota.status(result.tokens)
+            return result.body
+
+    async def one_report(body: Any) -> dict[str, Any]:
+        # Reports are CPU work: off the event loop, so an in-process caller stays responsive.
+        return await asyncio.to_thread(one_report_sync, body)
+
+    async def body_of(request: Request) -> Any:
+        try:
+            return await request.json()
+        except ValueError:
+            raise ReportError("Invalid JSON payload received.") from None
+
+    @app.post("/v1beta/properties/{property_id}:runReport")
+    async def run_report_endpoint(property_id: str, request: Request) -> JSONResponse:
+        refused = await gate(request, "runReport", property_id)
+        if refused is not None:
+            return refused
+        quota.in_flight += 1
+        try:
+            return JSONResponse(await one_report(await body_of(request)))
+        except ReportError as exc:
+            return google_error(exc.code, exc.message, exc.status)
+        finally:
+            quota.in_flight -= 1
+
+    @app.post("/v1beta/properties/{property_id}:batchRunReports")
+    async def batch_run_reports(property_id: str, request: Request) -> JSONResponse:
+        refused = await gate(request, "batchRunReports", property_id)
+        if refused is not None:
+            return refused
+        quota.in_flight += 1
+        try:
+            body = await body_of(request)
+            requests = body.get("requests") if isinstance(body, dict) else None
+            if not isinstance(requests, list) or not 1 <= len(requests) <= 5:
+                raise ReportError("A batch request needs 1 to 5 requests.")
+            reports = [await one_report(r) for r in requests]
+            return JSONResponse({"reports": reports, "kind": "analyticsData#batchRunReports"})
+        except ReportError as exc:
+            return google_error(exc.code, exc.message, exc.status)
+        finally:
+            quota.in_flight -= 1
+
+    @app.get("/v1beta/properties/{property_id}/metadata")
+    async def metadata(property_id: str, request: Request) -> JSONResponse:
+        refused = await gate(request, "metadata", property_id)
+        if refused is not None:
+            return refused
+        return JSONResponse(
+            {
+                "name": f"properties/{property_id}/metadata",
+                "dimensions": [
+                    {"apiName": d.name, "uiName": d.ui_name, "category": d.scope}
+                    for d in DIMENSIONS.values()
+                ],
+                "metrics": [
+                    {"apiName": m.name, "uiName": m.ui_name, "type": m.type}
+                    for m in METRICS.values()
+                ],
+            }
+        )
+
+    @app.exception_handler(404)
+    async def not_found(request: Request, exc: Exception) -> JSONResponse:
+        return google_error(404, f"The requested URL {request.url.path} was not found.")
+
+    return app

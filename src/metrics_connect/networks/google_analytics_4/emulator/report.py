@@ -1,0 +1,849 @@
+"""runReport: validate a RunReportRequest and evaluate it over the property's raw data.
+
+Follows the Data API v1beta: up to 4 date ranges (a `dateRange` dimension is added
+when there are several), at most 9 dimensions and 10 metrics, FilterExpressions for
+dimensions (before aggregation) and metrics (after), orderBys, limit (at most 250,000)
+and offset paging with `rowCount`, TOTAL/MAXIMUM/MINIMUM aggregations and
+keepEmptyRows. Unique metrics (users, sessions) are distinct counts over the exact
+date range, never sums of days; rates are computed per row from their parts, as GA4
+defines them.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections import OrderedDict, defaultdict
+from collections.abc import Callable, Iterator
+from collections.abc import Set as AbstractSet
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
+from typing import Any
+
+from metrics_connect.networks.google_analytics_4.emulator.data import (
+    VALUE_FIELDS,
+    GoogleAdsRow,
+    Hit,
+    ItemLine,
+    PropertyData,
+    SearchConsoleRow,
+    Session,
+)
+from metrics_connect.networks.google_analytics_4.emulator.schema import (
+    DIMENSIONS,
+    GOOGLE_ADS_DIMENSIONS,
+    METRICS,
+    SEARCH_CONSOLE_DIMENSIONS,
+    session_dimensions,
+)
+
+MAX_DATE_RANGES = 4
+MAX_DIMENSIONS = 9
+MAX_METRICS = 10
+MAX_LIMIT = 250_000
+DEFAULT_LIMIT = 10_000
+SCHEMA_URL = "https://developers.google.com/analytics/devguides/reporting/data/v1/api-schema"
+COMPAT_URL = "https://ga-dev-tools.google/ga4/dimensions-metrics-explorer/"
+
+
+class ReportError(Exception):
+    """A request the Data API refuses: answered as {"error": {code, message, status}}."""
+
+    def __init__(self, message: str, code: int = 400, status: str = "INVALID_ARGUMENT") -> None:
+        super().__init__(message)
+        self.message = message
+        self.code = code
+        self.status = status
+
+
+def invalid(message: str) -> ReportError:
+    return ReportError(message)
+
+
+# --- date ranges ---
+
+_DAYS_AGO = re.compile(r"^(\d+)daysAgo$")
+
+
+def parse_date(value: Any, today: date, what: str) -> date:
+    if not isinstance(value, str) or not value:
+        raise invalid(f"{what} is required and must be a string.")
+    if value == "today":
+        return today
+    if value == "yesterday":
+        return today - timedelta(days=1)
+    match = _DAYS_AGO.match(value)
+    if match:
+        return today - timedelta(days=int(match.group(1)))
+    try:
+        return date.fromisoformat(value)
+    except ValueError:
+        raise invalid(
+            f"Invalid {what}: {value}. Dates must be YYYY-MM-DD, NdaysAgo, yesterday, or today."
+        ) from None
+
+
+@dataclass(frozen=True)
+class DateRange:
+    start: date
+    end: date
+    name: str
+
+
+def parse_date_ranges(raw: Any, today: date) -> list[DateRange]:
+    if not raw:
+        raise invalid("Date ranges must be specified for a non-cohort report.")
+    if not isinstance(raw, list):
+        raise invalid("dateRanges must be a list.")
+    if len(raw) > MAX_DATE_RANGES:
+        raise invalid(f"Requests are limited to {MAX_DATE_RANGES} dateRanges.")
+    out = []
+    for index, item in enumerate(raw):
+        if not isinstance(item, dict):
+            raise invalid("Each dateRange must be an object.")
+        start = parse_date(item.get("startDate"), today, "startDate")
+        end = parse_date(item.get("endDate"), today, "endDate")
+        if start > end:
+            raise invalid(
+                f"The dateRange's startDate ({start}) must not be after its endDate ({end})."
+            )
+        if start < date(2015, 8, 14):
+            raise invalid("The dateRange's startDate must be on or after 2015-08-14.")
+        name = item.get("name") or f"date_range_{index}"
+        if not isinstance(name, str) or (
+            name.startswith(("date_range_", "RESERVED_")) and item.get("name")
+        ):
+            raise invalid(f"Invalid dateRange name: {name}.")
+        out.append(DateRange(start, end, name))
+    return out
+
+
+# --- filters ---
+
+DimGetter = Callable[[str], str]
+DimPredicate = Callable[[DimGetter], bool]
+MetricPredicate = Callable[[dict[str, float]], bool]
+
+
+def _string_test(spec: dict[str, Any]) -> Callable[[str], bool]:
+    match_type = spec.get("matchType", "EXACT")
+    value = spec.get("value", "")
+    if not isinstance(value, str):
+        raise invalid("stringFilter.value must be a string.")
+    sensitive = bool(spec.get("caseSensitive", False))
+    flags = 0 if sensitive else re.IGNORECASE
+    norm: Callable[[str], str] = (lambda x: x) if sensitive else str.lower
+    target = norm(value)
+    if match_type in ("EXACT", "MATCH_TYPE_UNSPECIFIED"):
+        return lambda x: norm(x) == target
+    if match_type == "BEGINS_WITH":
+        return lambda x: norm(x).startswith(target)
+    if match_type == "ENDS_WITH":
+        return lambda x: norm(x).endswith(target)
+    if match_type == "CONTAINS":
+        return lambda x: target in norm(x)
+    if match_type in ("FULL_REGEXP", "PARTIAL_REGEXP"):
+        try:
+            pattern = re.compile(value, flags)
+        except re.error:
+            raise invalid(f"Invalid regular expression: {value}") from None
+        if match_type == "FULL_REGEXP":
+            return lambda x: pattern.fullmatch(x) is not None
+        return lambda x: pattern.search(x) is not None
+    raise invalid(f"Unknown stringFilter.matchType: {match_type}.")
+
+
+def _number(spec: Any) -> float:
+    if not isinstance(spec, dict):
+        raise invalid("A NumericValue must be an object with int64Value or doubleValue.")
+    raw = spec.get("int64Value", spec.get("doubleValue"))
+    try:
+        return float(raw)
+    except (TypeError, ValueError):
+        raise invalid("A NumericValue needs int64Value or doubleValue.") from None
+
+
+def _numeric_test(spec: dict[str, Any]) -> Callable[[float], bool]:
+    operation = spec.get("operation")
+    target = _number(spec.get("value"))
+    ops: dict[str, Callable[[float], bool]] = {
+        "EQUAL": lambda x: x == target,
+        "LESS_THAN": lambda x: x < target,
+        "LESS_THAN_OR_EQUAL": lambda x: x <= target,
+        "GREATER_THAN": lambda x: x > target,
+        "GREATER_THAN_OR_EQUAL": lambda x: x >= target,
+    }
+    if operation not in ops:
+        raise invalid(f"Unknown numericFilter.operation: {operation}.")
+    return ops[operation]
+
+
+def _to_float(text: str) -> float | None:
+    try:
+        return float(text)
+    except ValueError:
+        return None
+
+
+def filter_fields(expr: Any) -> set[str]:
+    """Every fieldName a FilterExpression mentions."""
+    if not isinstance(expr, dict):
+        return set()
+    out: set[str] = set()
+    for group in ("andGroup", "orGroup"):
+        if group in expr:
+            for sub in (expr[group] or {}).get("expressions", []):
+                out |= filter_fields(sub)
+    if "notExpression" in expr:
+        out |= filter_fields(expr["notExpression"])
+    if "filter" in expr and isinstance(expr["filter"], dict):
+        name = expr["filter"].get("fieldName")
+        if isinstance(name, str):
+            out.add(name)
+    return out
+
+
+def compile_dimension_filter(expr: Any) -> DimPredicate:
+    if not isinstance(expr, dict) or not expr:
+        raise invalid(
+            "A FilterExpression must have exactly one of andGroup, orGroup, "
+            "notExpression or filter."
+        )
+    if "andGroup" in expr:
+        parts = [compile_dimension_filter(e) for e in expr["andGroup"].get("expressions", [])]
+        return lambda get: all(p(get) for p in parts)
+    if "orGroup" in expr:
+        parts = [compile_dimension_filter(e) for e in expr["orGroup"].get("expressions", [])]
+        return lambda get: any(p(get) for p in parts)
+    if "notExpression" in expr:
+        inner = compile_dimension_filter(expr["notExpression"])
+        return lambda get: not inner(get)
+    spec = expr.get("filter")
+    if not isinstance(spec, dict):
+        raise invalid(
+            "A FilterExpression must have exactly one of andGroup, orGroup, "
+            "notExpression or filter."
+        )
+    name = spec.get("fieldName")
+    if name in METRICS:
+        raise invalid(f"Metric {name} cannot be used in dimensionFilter; use metricFilter.")
+    if name not in DIMENSIONS:
+        raise invalid(
+            f"Field {name} is not a valid dimension. For a list of valid dimensions "
+            f"and metrics, see {SCHEMA_URL}"
+        )
+    field_name = str(name)
+    if "stringFilter" in spec:
+        test = _string_test(spec["stringFilter"])
+        return lambda get: test(get(field_name))
+    if "inListFilter" in spec:
+        values = spec["inListFilter"].get("values") or []
+        if spec["inListFilter"].get("caseSensitive", False):
+            members = set(values)
+            return lambda get: get(field_name) in members
+        lowered = {str(v).lower() for v in values}
+        return lambda get: get(field_name).lower() in lowered
+    if "emptyFilter" in spec:
+        return lambda get: get(field_name) in ("", "(not set)")
+    if "numericFilter" in spec:
+        numeric = _numeric_test(spec["numericFilter"])
+
+        def dim_numeric(get: DimGetter) -> bool:
+            value = _to_float(get(field_name))
+            return value is not None and numeric(value)
+
+        return dim_numeric
+    if "betweenFilter" in spec:
+        low = _number(spec["betweenFilter"].get("fromValue"))
+        high = _number(spec["betweenFilter"].get("toValue"))
+
+        def dim_between(get: DimGetter) -> bool:
+            value = _to_float(get(field_name))
+            return value is not None and low <= value <= high
+
+        return dim_between
+    raise invalid(f"The filter on {field_name} has no filter type.")
+
+
+def compile_metric_filter(expr: Any, allowed: set[str]) -> MetricPredicate:
+    if not isinstance(expr, dict) or not expr:
+        raise invalid("A FilterExpression must not be empty.")
+    if "andGroup" in expr:
+        parts = [compile_metric_filter(e, allowed) for e in expr["andGroup"].get("expressions", [])]
+        return lambda row: all(p(row) for p in parts)
+    if "orGroup" in expr:
+        parts = [compile_metric_filter(e, allowed) for e in expr["orGroup"].get("expressions", [])]
+        return lambda row: any(p(row) for p in parts)
+    if "notExpression" in expr:
+        inner = compile_metric_filter(expr["notExpression"], allowed)
+        return lambda row: not inner(row)
+    spec = expr.get("filter") or {}
+    name = spec.get("fieldName")
+    if name not in allowed:
+        raise invalid(f"metricFilter field {name} must be a metric of the request.")
+    if "numericFilter" in spec:
+        test = _numeric_test(spec["numericFilter"])
+        return lambda row: test(row[name])
+    if "betweenFilter" in spec:
+        low = _number(spec["betweenFilter"].get("fromValue"))
+        high = _number(spec["betweenFilter"].get("toValue"))
+        return lambda row: low <= row[name] <= high
+    raise invalid("metricFilter supports numericFilter and betweenFilter.")
+
+
+# --- aggregation ---
+
+# What each requested metric needs, computed per row.
+_DISTINCT = ("S", "ES", "U", "AU", "NU", "PU", "FPU", "KS", "KU", "VU", "CU")
+_NEEDS: dict[str, set[str]] = {
+    "sessions": {"S"},
+    "engagedSessions": {"ES"},
+    "totalUsers": {"U"},
+    "activeUsers": {"AU"},
+    "newUsers": {"NU"},
+    "totalPurchasers": {"PU"},
+    "firstTimePurchasers": {"FPU"},
+    "engagementRate": {"S", "ES"},
+    "bounceRate": {"S", "ES"},
+    "averageSessionDuration": {"V", "S"},
+    "sessionsPerUser": {"S", "AU"},
+    "screenPageViewsPerSession": {"V", "S"},
+    "screenPageViewsPerUser": {"V", "AU"},
+    "eventsPerSession": {"V", "S"},
+    "eventCountPerUser": {"V", "AU"},
+    "averagePurchaseRevenue": {"V"},
+    "averageRevenuePerUser": {"V", "AU"},
+    "averagePurchaseRevenuePerPayingUser": {"V", "PU"},
+    "cartToViewRate": {"VU", "CU"},
+    "purchaseToViewRate": {"VU", "PU"},
+    "sessionKeyEventRate": {"KS", "S"},
+    "userKeyEventRate": {"KU", "U"},
+    "advertiserAdClicks": {"ADS"},
+    "advertiserAdCost": {"ADS"},
+    "advertiserAdImpressions": {"ADS"},
+    "advertiserAdCostPerClick": {"ADS"},
+    "advertiserAdCostPerKeyEvent": {"ADS", "V"},
+    "returnOnAdSpend": {"ADS", "V"},
+    "organicGoogleSearchClicks": {"SC"},
+    "organicGoogleSearchImpressions": {"SC"},
+    "organicGoogleSearchClickThroughRate": {"SC"},
+    "organicGoogleSearchAveragePosition": {"SC"},
+}
+_ALIASES = {"conversions": "keyEvents"}
+# The additive value fields a derived metric reads.
+_VALUE_PARTS: dict[str, tuple[str, ...]] = {
+    "averageSessionDuration": ("sessionDuration",),
+    "screenPageViewsPerSession": ("screenPageViews",),
+    "screenPageViewsPerUser": ("screenPageViews",),
+    "eventsPerSession": ("eventCount",),
+    "eventCountPerUser": ("eventCount",),
+    "averagePurchaseRevenue": ("purchaseRevenue", "transactions"),
+    "averageRevenuePerUser": ("totalRevenue",),
+    "averagePurchaseRevenuePerPayingUser": ("purchaseRevenue",),
+    "advertiserAdCostPerKeyEvent": ("keyEvents",),
+    "returnOnAdSpend": ("totalRevenue",),
+}
+
+
+def _value_fields(metrics: list[str]) -> frozenset[str]:
+    out: set[str] = set()
+    for m in metrics:
+        m = _ALIASES.get(m, m)
+        out.update(_VALUE_PARTS.get(m, (m,) if m in VALUE_FIELDS else ()))
+    return frozenset(out)
+
+
+@dataclass
+class Acc:
+    values: dict[str, float] = field(default_factory=dict)
+    sets: dict[str, set[int]] = field(default_factory=dict)
+    ads: list[float] = field(default_factory=lambda: [0.0, 0.0, 0.0])  # clicks, cost, impr.
+    search: list[float] = field(default_factory=lambda: [0.0, 0.0, 0.0])  # clicks, impr., pos
+
+
+def _div(a: float, b: float) -> float:
+    return a / b if b else 0.0
+
+
+def _n(acc: Acc, key: str) -> float:
+    return float(len(acc.sets.get(key, ())))
+
+
+def _v(acc: Acc, key: str) -> float:
+    return acc.values.get(key, 0.0)
+
+
+# Metrics computed from a group's accumulators (others are plain value sums).
+_COMPUTED: dict[str, Callable[[Acc], float]] = {
+    "sessions": lambda a: _n(a, "S"),
+    "engagedSessions": lambda a: _n(a, "ES"),
+    "totalUsers": lambda a: _n(a, "U"),
+    "activeUsers": lambda a: _n(a, "AU"),
+    "newUsers": lambda a: _n(a, "NU"),
+    "totalPurchasers": lambda a: _n(a, "PU"),
+    "firstTimePurchasers": lambda a: _n(a, "FPU"),
+    "engagementRate": lambda a: _div(_n(a, "ES"), _n(a, "S")),
+    "bounceRate": lambda a: 1 - _div(_n(a, "ES"), _n(a, "S")) if _n(a, "S") else 0.0,
+    "averageSessionDuration": lambda a: _div(_v(a, "sessionDuration"), _n(a, "S")),
+    "sessionsPerUser": lambda a: _div(_n(a, "S"), _n(a, "AU")),
+    "screenPageViewsPerSession": lambda a: _div(_v(a, "screenPageViews"), _n(a, "S")),
+    "screenPageViewsPerUser": lambda a: _div(_v(a, "screenPageViews"), _n(a, "AU")),
+    "eventsPerSession": lambda a: _div(_v(a, "eventCount"), _n(a, "S")),
+    "eventCountPerUser": lambda a: _div(_v(a, "eventCount"), _n(a, "AU")),
+    "averagePurchaseRevenue": lambda a: _div(_v(a, "purchaseRevenue"), _v(a, "transactions")),
+    "averageRevenuePerUser": lambda a: _div(_v(a, "totalRevenue"), _n(a, "AU")),
+    "averagePurchaseRevenuePerPayingUser": lambda a: _div(_v(a, "purchaseRevenue"), _n(a, "PU")),
+    "cartToViewRate": lambda a: _div(_n(a, "CU"), _n(a, "VU")),
+    "purchaseToViewRate": lambda a: _div(_n(a, "PU"), _n(a, "VU")),
+    "sessionKeyEventRate": lambda a: _div(_n(a, "KS"), _n(a, "S")),
+    "userKeyEventRate": lambda a: _div(_n(a, "KU"), _n(a, "U")),
+    "advertiserAdClicks": lambda a: a.ads[0],
+    "advertiserAdCost": lambda a: a.ads[1],
+    "advertiserAdImpressions": lambda a: a.ads[2],
+    "advertiserAdCostPerClick": lambda a: _div(a.ads[1], a.ads[0]),
+    "advertiserAdCostPerKeyEvent": lambda a: _div(a.ads[1], _v(a, "keyEvents")),
+    "returnOnAdSpend": lambda a: _div(_v(a, "totalRevenue"), a.ads[1]),
+    "organicGoogleSearchClicks": lambda a: a.search[0],
+    "organicGoogleSearchImpressions": lambda a: a.search[1],
+    "organicGoogleSearchClickThroughRate": lambda a: _div(a.search[0], a.search[1]),
+    "organicGoogleSearchAveragePosition": lambda a: _div(a.search[2], a.search[1]),
+}
+
+
+def metric_value(name: str, acc: Acc) -> float:
+    name = _ALIASES.get(name, name)
+    computed = _COMPUTED.get(name)
+    if computed is not None:
+        return computed(acc)
+    return acc.values.get(name, 0.0)
+
+
+Fact = tuple[Session, Hit | None, ItemLine | None, dict[str, float]]
+
+
+def _facts(sessions: list[Session], grain: str) -> Iterator[Fact]:
+    for s in sessions:
+        if grain == "session":
+            yield s, None, None, s.totals
+        elif grain == "event":
+            for h in s.hits:
+                yield s, h, None, h.values
+        else:
+            for it in s.items:
+                yield s, None, it, it.values
+
+
+def _new_sets() -> dict[str, set[int]]:
+    return defaultdict(set)
+
+
+def _add_fact(acc: Acc, fact: Fact) -> None:
+    """Add one fact to every accumulator of a group (values and distinct ids)."""
+    s, hit, item, values = fact
+    target = acc.values
+    get = target.get
+    for name, x in values.items():
+        target[name] = get(name, 0.0) + x
+    sets = acc.sets
+    uid = s.user.user_id
+    sid = s.session_id
+    sets["S"].add(sid)
+    sets["U"].add(uid)
+    if s.engaged:
+        sets["ES"].add(sid)
+        sets["AU"].add(uid)
+    elif s.new_user:
+        sets["AU"].add(uid)
+    if s.new_user and (hit is None or hit.event_name == "first_visit"):
+        sets["NU"].add(uid)
+    vget = values.get
+    if item is not None:
+        viewed, carted, bought = (
+            vget("itemsViewed"),
+            vget("itemsAddedToCart"),
+            vget("itemsPurchased"),
+        )
+    else:
+        viewed, carted, bought = (
+            vget("itemViewEvents"),
+            vget("addToCarts"),
+            vget("ecommercePurchases"),
+        )
+    if bought:
+        sets["PU"].add(uid)
+    if vget("firstPurchases"):
+        sets["FPU"].add(uid)
+    if vget("keyEvents"):
+        sets["KS"].add(sid)
+        sets["KU"].add(uid)
+    if viewed:
+        sets["VU"].add(uid)
+    if carted:
+        sets["CU"].add(uid)
+
+
+def _ads_dimension(row: GoogleAdsRow, name: str) -> str:
+    from metrics_connect.networks.google_analytics_4.emulator.data import GOOGLE_ADS_ACCOUNT
+
+    return {
+        "date": row.day.strftime("%Y%m%d"),
+        "googleAdsCampaignName": row.campaign,
+        "googleAdsKeyword": row.keyword,
+        "sessionGoogleAdsAccountName": GOOGLE_ADS_ACCOUNT,
+        "sessionCampaignName": row.campaign,
+        "campaignName": row.campaign,
+        "sessionSource": "google",
+        "source": "google",
+        "sessionMedium": "cpc",
+        "medium": "cpc",
+        "sessionSourceMedium": "google / cpc",
+        "sourceMedium": "google / cpc",
+        "sessionSourcePlatform": "Google Ads",
+        "sessionDefaultChannelGroup": "Paid Search",
+        "defaultChannelGroup": "Paid Search",
+    }[name]
+
+
+def _search_dimension(row: SearchConsoleRow, name: str) -> str:
+    return {
+        "date": row.day.strftime("%Y%m%d"),
+        "landingPagePlusQueryString": row.landing_page,
+        "country": row.country,
+        "deviceCategory": row.device,
+    }[name]
+
+
+# Per-day groups of every accumulator, shared by all requests with the same dimensions
+# and filter (a settled day never changes; today is recomputed as it fills).
+_DAY_GROUPS: OrderedDict[tuple[Any, ...], dict[tuple[str, ...], Acc]] = OrderedDict()
+_DAY_GROUPS_MAX = 12_000
+
+
+def _day_groups(
+    data: PropertyData,
+    day: date,
+    now: datetime,
+    grain: str,
+    dims: tuple[str, ...],
+    filter_key: str,
+    dim_filter: DimPredicate | None,
+) -> dict[tuple[str, ...], Acc]:
+    settled = day < data.local_now(now).date()
+    cache_key = (data.property_id, data.seed, data.base_sessions, day, grain, dims, filter_key)
+    if settled:
+        cached = _DAY_GROUPS.get(cache_key)
+        if cached is not None:
+            _DAY_GROUPS.move_to_end(cache_key)
+            return cached
+    getters = [DIMENSIONS[d].get for d in dims]
+    by_session = all(DIMENSIONS[d].scope in ("session", "date") for d in dims)
+    groups: dict[tuple[str, ...], Acc] = {}
+    for fact in _facts(data.sessions_of_day(day, now), grain):
+        s, hit, item = fact[0], fact[1], fact[2]
+        if dim_filter is not None and not dim_filter(
+            lambda name, s=s, hit=hit, item=item: DIMENSIONS[name].get(s, hit, item)  # type: ignore[misc]
+        ):
+            continue
+        if by_session:
+            values = session_dimensions(s)
+            key = tuple([values[d] for d in dims])
+        else:
+            key = tuple([g(s, hit, item) for g in getters])
+        acc = groups.get(key)
+        if acc is None:
+            acc = groups[key] = Acc(sets=_new_sets())
+        _add_fact(acc, fact)
+    if settled:
+        _DAY_GROUPS[cache_key] = groups
+        if len(_DAY_GROUPS) > _DAY_GROUPS_MAX:
+            _DAY_GROUPS.popitem(last=False)
+    return groups
+
+
+def _merge(acc: Acc, part: Acc, needs: AbstractSet[str], wanted: AbstractSet[str]) -> None:
+    values = acc.values
+    for name, x in part.values.items():
+        if name in wanted:
+            values[name] = values.get(name, 0.0) + x
+    for name, ids in part.sets.items():
+        if ids and name in needs:
+            mine = acc.sets.get(name)
+            if mine is None:
+                acc.sets[name] = set(ids)
+            else:
+                mine |= ids
+
+
+# --- the request ---
+
+
+@dataclass
+class ReportResult:
+    body: dict[str, Any]
+    tokens: int
+
+
+def _names(raw: Any, kind: str, registry: dict[str, Any]) -> list[str]:
+    if raw is None:
+        return []
+    if not isinstance(raw, list):
+        raise invalid(f"{kind} must be a list.")
+    names = []
+    for item in raw:
+        name = item.get("name") if isinstance(item, dict) else None
+        if not isinstance(name, str) or not name:
+            raise invalid(f"Each of {kind} needs a name.")
+        if name not in registry and not (kind == "dimensions" and name == "dateRange"):
+            singular = "dimension" if kind == "dimensions" else "metric"
+            raise invalid(
+                f"Field {name} is not a valid {singular}. For a list of valid "
+                f"dimensions and metrics, see {SCHEMA_URL}"
+            )
+        if name in names:
+            raise invalid(f"Duplicate {kind[:-1]} name: {name}.")
+        names.append(name)
+    return names
+
+
+def _check_compatibility(dims: set[str], metrics: list[str]) -> None:
+    dims = dims - {"date", "dateRange"}
+    item_dims = {d for d in dims if DIMENSIONS[d].scope == "item"}
+    event_dims = {d for d in dims if DIMENSIONS[d].scope == "event"}
+    for name in metrics:
+        source = METRICS[name].source
+        ok = True
+        if source in ("ads", "mixed"):
+            ok = dims <= GOOGLE_ADS_DIMENSIONS
+        elif source == "search":
+            ok = dims <= SEARCH_CONSOLE_DIMENSIONS
+        elif source == "item":
+            ok = not event_dims
+        elif item_dims:
+            ok = False
+        if not ok:
+            raise invalid(
+                f"Please remove {name} to make the request compatible. The request's "
+                f"dimensions & metrics are incompatible. To learn more, see {COMPAT_URL}"
+            )
+
+
+def _format(value: float, type_: str) -> str:
+    if type_ == "TYPE_INTEGER":
+        return str(int(round(value)))
+    if value == int(value) and type_ != "TYPE_FLOAT":
+        return str(int(value))
+    return repr(round(value, 10))
+
+
+def run_report(data: PropertyData, body: Any, now: datetime) -> ReportResult:
+    if not isinstance(body, dict):
+        raise invalid("The request body must be a RunReportRequest object.")
+    today = data.local_now(now).date()
+    ranges = parse_date_ranges(body.get("dateRanges"), today)
+    dims = _names(body.get("dimensions"), "dimensions", DIMENSIONS)
+    metrics = _names(body.get("metrics"), "metrics", METRICS)
+    if not metrics:
+        raise invalid("At least one metric is required.")
+    if len(dims) > MAX_DIMENSIONS:
+        raise invalid(f"Requests are limited to {MAX_DIMENSIONS} dimensions.")
+    if len(metrics) > MAX_METRICS:
+        raise invalid(f"Requests are limited to {MAX_METRICS} metrics.")
+    out_dims = list(dims)
+    if len(ranges) > 1 and "dateRange" not in out_dims:
+        out_dims.append("dateRange")
+    dim_filter_raw = body.get("dimensionFilter")
+    dim_filter = compile_dimension_filter(dim_filter_raw) if dim_filter_raw else None
+    metric_filter_raw = body.get("metricFilter")
+    metric_filter = (
+        compile_metric_filter(metric_filter_raw, set(metrics)) if metric_filter_raw else None
+    )
+    used_dims = {d for d in dims if d != "dateRange"} | filter_fields(dim_filter_raw)
+    _check_compatibility(used_dims, metrics)
+    limit, offset = _paging(body)
+    keep_empty = bool(body.get("keepEmptyRows", False))
+    aggregations = body.get("metricAggregations") or []
+
+    needs: set[str] = set()
+    for m in metrics:
+        needs |= _NEEDS.get(_ALIASES.get(m, m), {"V"})
+    grain = (
+        "item"
+        if any(DIMENSIONS[d].scope == "item" for d in used_dims)
+        else "event"
+        if any(DIMENSIONS[d].scope == "event" for d in used_dims)
+        else "session"
+    )
+    fact_needs = needs - {"ADS", "SC"}
+    wanted = _value_fields(metrics)
+    want_totals = "TOTAL" in aggregations
+    key_dims = [d for d in out_dims if d != "dateRange"]
+    groups: dict[tuple[str, ...], Acc] = {}
+    totals: dict[str, Acc] = {}
+    for rng in ranges:
+        total = totals.setdefault(rng.name, Acc())
+        suffix = (rng.name,) if "dateRange" in out_dims else ()
+        if fact_needs:
+            filter_key = json.dumps(dim_filter_raw, sort_keys=True) if dim_filter_raw else ""
+            plain_dims = tuple(d for d in key_dims if d != "date")
+            date_at = key_dims.index("date") if "date" in key_dims else None
+            for day in data.visible_days(rng.start, rng.end, now):
+                day_value = day.strftime("%Y%m%d")
+                day_groups = _day_groups(data, day, now, grain, plain_dims, filter_key, dim_filter)
+                for plain_key, day_acc in day_groups.items():
+                    if date_at is not None:
+                        # One day per key: the cached accumulator is read as it is.
+                        key = plain_key[:date_at] + (day_value,) + plain_key[date_at:] + suffix
+                        groups[key] = day_acc
+                        continue
+                    key = plain_key + suffix
+                    acc = groups.get(key)
+                    if acc is None:
+                        acc = groups[key] = Acc()
+                    _merge(acc, day_acc, fact_needs, wanted)
+                if want_totals:
+                    whole = _day_groups(data, day, now, grain, (), filter_key, dim_filter)
+                    for day_acc in whole.values():
+                        _merge(total, day_acc, fact_needs, wanted)
+        days = data.visible_days(rng.start, rng.end, now)
+        if "ADS" in needs:
+            for day in days:
+                for ads_row in data.google_ads(day, now):
+                    if dim_filter is not None and not dim_filter(
+                        lambda name, r=ads_row: _ads_dimension(r, name)  # type: ignore[misc]
+                    ):
+                        continue
+                    key = tuple(_ads_dimension(ads_row, d) for d in key_dims) + suffix
+                    for acc in (groups.setdefault(key, Acc()), total):
+                        acc.ads[0] += ads_row.clicks
+                        acc.ads[1] += ads_row.cost
+                        acc.ads[2] += ads_row.impressions
+        if "SC" in needs:
+            for day in days:
+                for sc_row in data.search_console(day, now):
+                    if dim_filter is not None and not dim_filter(
+                        lambda name, r=sc_row: _search_dimension(r, name)  # type: ignore[misc]
+                    ):
+                        continue
+                    key = tuple(_search_dimension(sc_row, d) for d in key_dims) + suffix
+                    for acc in (groups.setdefault(key, Acc()), total):
+                        acc.search[0] += sc_row.clicks
+                        acc.search[1] += sc_row.impressions
+                        acc.search[2] += sc_row.position_sum
+
+    rows: list[tuple[tuple[str, ...], dict[str, float]]] = []
+    for key, acc in groups.items():
+        values = {m: metric_value(m, acc) for m in metrics}
+        if not keep_empty and not any(values.values()):
+            continue
+        if metric_filter is not None and not metric_filter(values):
+            continue
+        rows.append((key, values))
+    _order(rows, body.get("orderBys"), out_dims, metrics)
+    types = {m: METRICS[m].type for m in metrics}
+
+    def render(key: tuple[str, ...], values: dict[str, float]) -> dict[str, Any]:
+        return {
+            "dimensionValues": [{"value": v} for v in key],
+            "metricValues": [{"value": _format(values[m], types[m])} for m in metrics],
+        }
+
+    response: dict[str, Any] = {
+        "dimensionHeaders": [{"name": d} for d in out_dims],
+        "metricHeaders": [{"name": m, "type": types[m]} for m in metrics],
+        "rows": [render(k, v) for k, v in rows[offset : offset + limit]],
+        "rowCount": len(rows),
+        "metadata": {"currencyCode": data.currency, "timeZone": data.timezone},
+        "kind": "analyticsData#runReport",
+    }
+    if not response["rows"]:
+        del response["rows"]
+    _aggregations(response, aggregations, rows, totals, out_dims, metrics, render)
+    span = sum((r.end - r.start).days + 1 for r in ranges)
+    tokens = 1 + (len(dims) + len(metrics)) // 5 + span // 90 + len(rows) // 2500
+    tokens += 1 if dim_filter_raw or metric_filter_raw else 0
+    return ReportResult(response, tokens)
+
+
+def _paging(body: dict[str, Any]) -> tuple[int, int]:
+    try:
+        limit = int(body.get("limit") or DEFAULT_LIMIT)
+        offset = int(body.get("offset") or 0)
+    except (TypeError, ValueError):
+        raise invalid("limit and offset must be integers.") from None
+    if limit < 0 or offset < 0:
+        raise invalid("limit and offset must not be negative.")
+    # Above the maximum the API answers at most MAX_LIMIT rows per request.
+    return min(limit or DEFAULT_LIMIT, MAX_LIMIT), offset
+
+
+def _metric_key(name: str) -> Callable[[tuple[tuple[str, ...], dict[str, float]]], float]:
+    return lambda row: row[1][name]
+
+
+def _order(
+    rows: list[tuple[tuple[str, ...], dict[str, float]]],
+    order_bys: Any,
+    dims: list[str],
+    metrics: list[str],
+) -> None:
+    if not order_bys:
+        # Unspecified order: the first metric, largest first, then the dimension values.
+        rows.sort(key=lambda r: r[0])
+        rows.sort(key=lambda r: r[1][metrics[0]], reverse=True)
+        return
+    if not isinstance(order_bys, list):
+        raise invalid("orderBys must be a list.")
+    rows.sort(key=lambda r: r[0])
+    for spec in reversed(order_bys):
+        desc = bool(spec.get("desc", False))
+        if "metric" in spec:
+            name = spec["metric"].get("metricName")
+            if name not in metrics:
+                raise invalid(f"orderBys metric {name} must be a metric of the request.")
+            rows.sort(key=_metric_key(str(name)), reverse=desc)
+        elif "dimension" in spec:
+            name = spec["dimension"].get("dimensionName")
+            if name not in dims:
+                raise invalid(f"orderBys dimension {name} must be a dimension of the request.")
+            index = dims.index(name)
+            order_type = spec["dimension"].get("orderType", "ALPHANUMERIC")
+            if order_type == "NUMERIC":
+                rows.sort(key=lambda r: _to_float(r[0][index]) or 0.0, reverse=desc)
+            elif order_type == "CASE_INSENSITIVE_ALPHANUMERIC":
+                rows.sort(key=lambda r: r[0][index].lower(), reverse=desc)
+            else:
+                rows.sort(key=lambda r: r[0][index], reverse=desc)
+        else:
+            raise invalid("Each orderBy needs metric or dimension.")
+
+
+def _aggregations(
+    response: dict[str, Any],
+    aggregations: list[str],
+    rows: list[tuple[tuple[str, ...], dict[str, float]]],
+    totals: dict[str, Acc],
+    dims: list[str],
+    metrics: list[str],
+    render: Callable[[tuple[str, ...], dict[str, float]], dict[str, Any]],
+) -> None:
+    with_range = "dateRange" in dims
+    for aggregation in aggregations:
+        if aggregation not in ("TOTAL", "MAXIMUM", "MINIMUM"):
+            raise invalid(f"Unknown metricAggregation: {aggregation}.")
+        out = []
+        for name, acc in totals.items():
+            reserved = "RESERVED_" + ("TOTAL" if aggregation == "TOTAL" else aggregation[:3])
+            key = tuple(reserved for _ in dims)
+            if with_range:
+                key = key[:-1] + (name,)
+            if aggregation == "TOTAL":
+                # Totals are the figures of all matching data (unique users de-duplicated).
+                values = {m: metric_value(m, acc) for m in metrics}
+            else:
+                scoped = [r for r in rows if not with_range or r[0][-1] == name]
+                pick = max if aggregation == "MAXIMUM" else min
+                values = {m: pick((r[1][m] for r in scoped), default=0.0) for m in metrics}
+            out.append(render(key, values))
+        response[{"TOTAL": "totals", "MAXIMUM": "maximums", "MINIMUM": "minimums"}[aggregation]] = (
+            out
+        )

@@ -1,0 +1,874 @@
+"""The Graph API's Instagram surface, as a function from a parsed call to a JSON body.
+
+Both the HTTP app and batch requests go through `GraphHandler.handle`, so a call answers
+the same way whether it comes alone, in a batch, or through `?ids=`.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import re
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, timedelta
+from typing import Any
+from urllib.parse import urlencode
+
+from metrics_connect.networks.instagram_business.emulator import errors
+from metrics_connect.networks.instagram_business.emulator.errors import GraphError
+from metrics_connect.networks.instagram_business.emulator.fields import (
+    FieldSpec,
+    FieldSyntaxError,
+    parse_fields,
+)
+from metrics_connect.networks.instagram_business.emulator.hashing import apportion, between, unit
+from metrics_connect.networks.instagram_business.emulator.metrics import (
+    ACCOUNT_METRICS,
+    DEMOGRAPHIC_METRICS,
+    IMPRESSIONS_KEPT_UNTIL,
+    LEGACY_TIMEFRAMES,
+    MEDIA_METRICS,
+    TIMEFRAMES,
+    AccountMetric,
+    MediaMetric,
+)
+from metrics_connect.networks.instagram_business.emulator.model import (
+    INSIGHTS_RETENTION,
+    InstagramSandbox,
+    MediaItem,
+)
+from metrics_connect.sandbox.accounts import (
+    FACEBOOK_PAGE_ID,
+    FACEBOOK_PAGE_NAME,
+    FACEBOOK_USER_ID,
+    SANDBOX_TOKEN_PREFIX,
+)
+
+DEFAULT_VERSION = "v21.0"
+OLDEST_VERSION = 17
+MAX_DAY_WINDOW = timedelta(days=30)
+MAX_IDS = 50
+DEFAULT_LIMIT = 25
+MAX_LIMIT = 100
+DEMOGRAPHICS_TOP = 45
+FACEBOOK_USER_NAME = "Sandbox Owner"
+_VERSION_RE = re.compile(r"^v(\d+)\.(\d+)$")
+
+
+def graph_time(instant: datetime) -> str:
+    """Timestamps as Graph writes them: UTC with a +0000 offset."""
+    return instant.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S+0000")
+
+
+@dataclass
+class Call:
+    method: str
+    version: str
+    major: int
+    path: list[str]
+    params: dict[str, str]
+    base_url: str
+    token: str
+
+
+def parse_path(raw_path: str) -> tuple[str, int, list[str]]:
+    """Split '/v21.0/123/insights' into version, major and segments (unversioned: default)."""
+    segments = [s for s in raw_path.split("/") if s]
+    version = DEFAULT_VERSION
+    if segments and segments[0].startswith("v") and _VERSION_RE.match(segments[0]):
+        version = segments.pop(0)
+    match = _VERSION_RE.match(version)
+    assert match is not None
+    major = int(match.group(1))
+    if major < OLDEST_VERSION:
+        raise GraphError(
+            400,
+            2635,
+            f"(#2635) You are calling a deprecated version of the Graph API. Please update to "
+            f"the latest version: {DEFAULT_VERSION}.",
+        )
+    return version, major, segments
+
+
+def encode_cursor(key: str) -> str:
+    return base64.urlsafe_b64encode(key.encode()).decode().rstrip("=")
+
+
+def decode_cursor(cursor: str) -> str:
+    try:
+        padded = cursor + "=" * (-len(cursor) % 4)
+        return base64.urlsafe_b64decode(padded.encode()).decode()
+    except (ValueError, binascii.Error, UnicodeDecodeError) as exc:
+        raise errors.invalid_parameter("Invalid cursor") from exc
+
+
+def _media_key(item: MediaItem) -> tuple[int, str]:
+    return int(item.timestamp.timestamp()), item.id
+
+
+def _media_cursor(item: MediaItem) -> str:
+    stamp, media_id = _media_key(item)
+    return encode_cursor(f"{stamp}:{media_id}")
+
+
+def _cursor_key(cursor: str) -> tuple[int, str]:
+    """A cursor's position; positions stay valid when the item itself has gone (a story)."""
+    stamp, _, media_id = decode_cursor(cursor).partition(":")
+    if not stamp.isdigit() or not media_id:
+        raise errors.invalid_parameter("Invalid cursor")
+    return int(stamp), media_id
+
+
+class GraphHandler:
+    def __init__(self, sandbox: InstagramSandbox) -> None:
+        self.sandbox = sandbox
+        # Apply Meta's all-versions sunset dates of deprecated metrics (by the sandbox clock)
+        # on top of the per-version removals. Off by default: a client pinned to a version
+        # then sees exactly that version's documented metrics, whatever the clock says.
+        self.enforce_sunsets = False
+
+    # ----------------------------------------------------------- deprecations
+    def _sunset_passed(self, sunset: date | None) -> bool:
+        return self.enforce_sunsets and sunset is not None and self.sandbox.today() >= sunset
+
+    def _account_available(self, spec: AccountMetric, major: int) -> bool:
+        if spec.removed_in is not None:
+            return major < spec.removed_in and not self._sunset_passed(spec.sunset)
+        return True
+
+    def _time_series_removed(self, spec: AccountMetric, major: int) -> bool:
+        if spec.time_series_removed_in is None:
+            return False
+        return major >= spec.time_series_removed_in or self._sunset_passed(spec.sunset)
+
+    def _media_available(self, spec: MediaMetric, major: int, item: MediaItem) -> bool:
+        if spec.removed_in is None:
+            return True
+        if major >= spec.removed_in:
+            return False
+        if not self._sunset_passed(spec.sunset):
+            return True
+        # After the sunset, v21.0 and older keep impressions of media created until 2024-07-01.
+        return (
+            spec.name == "impressions"
+            and major <= 21
+            and self.sandbox.local_day(item.timestamp) <= IMPRESSIONS_KEPT_UNTIL
+        )
+
+    # --------------------------------------------------------------- routing
+    def endpoint_name(self, path: list[str], params: dict[str, str]) -> str:
+        """The name the call counter records a call under."""
+        if not path:
+            return "multi_id" if "ids" in params else "root"
+        head = path[0]
+        edge = path[1] if len(path) > 1 else None
+        if "ids" in params and len(path) == 1 and head not in ("me",):
+            return f"multi_id_{head}"
+        if head in ("me", FACEBOOK_USER_ID):
+            return "me_accounts" if edge == "accounts" else "me"
+        if head == FACEBOOK_PAGE_ID:
+            return "page"
+        if head == self.sandbox.user_id:
+            names = {None: "user", "insights": "user_insights", "media": "media_list"}
+            return names.get(edge, "stories" if edge == "stories" else f"user_{edge}")
+        return {None: "media", "insights": "media_insights"}.get(edge, f"media_{edge}")
+
+    def handle(self, call: Call) -> Any:
+        if call.method not in ("GET",):
+            raise errors.invalid_parameter(f"Unsupported {call.method} request.")
+        path, params = call.path, call.params
+        if not path:
+            if "ids" in params:
+                return self._multi(call, None)
+            raise errors.unknown_path("")
+        if "ids" in params and len(path) == 1 and path[0] != "me":
+            return self._multi(call, path[0])
+        if len(path) > 2:
+            raise errors.unknown_path("/".join(path[2:]))
+        return self._route(call, path[0], path[1] if len(path) > 1 else None, params)
+
+    def _route(self, call: Call, node: str, edge: str | None, params: dict[str, str]) -> Any:
+        if node in ("me", FACEBOOK_USER_ID):
+            if edge is None:
+                return self._render_fb_user(params)
+            if edge == "accounts":
+                return self._accounts(call, params)
+            raise errors.unknown_path(edge)
+        if node == FACEBOOK_PAGE_ID:
+            if edge is None:
+                return self._render_page(call, self._fields(params, ("name", "id")))
+            raise errors.unknown_path(edge)
+        if node == self.sandbox.user_id:
+            if edge is None:
+                return self._render_user(call, self._fields(params, ("id",)))
+            if edge == "insights":
+                return self._user_insights(call, params)
+            if edge == "media":
+                return self._media_list(call, params)
+            if edge == "stories":
+                return self._stories(call, params)
+            raise errors.nonexisting_field(edge, "IGUser")
+        item = self._media_or_none(node)
+        if item is not None:
+            if edge is None:
+                return self._render_media(call, item, self._fields(params, ("id",)))
+            if edge == "insights":
+                return self._media_insights(item, params, call.major)
+            if edge == "children":
+                return {"data": [{"id": c} for c in item.children]}
+            raise errors.nonexisting_field(edge, "IGMedia")
+        child = self.sandbox.find_child(node)
+        if child is not None and self._visible(child[0]):
+            album, position = child
+            if edge is None:
+                return self._render_child(album, node, self._fields(params, ("id",)))
+            if edge == "insights":
+                raise GraphError(
+                    400, 10, "(#10) Insights data is not available for media within an album"
+                )
+            raise errors.nonexisting_field(edge, "IGMedia")
+        raise errors.unknown_object(node)
+
+    def _multi(self, call: Call, edge: str | None) -> dict[str, Any]:
+        ids = [i for i in call.params["ids"].split(",") if i]
+        if len(ids) > MAX_IDS:
+            raise errors.invalid_parameter(
+                f"Too many IDs. Maximum: {MAX_IDS}. Provided: {len(ids)}."
+            )
+        params = {k: v for k, v in call.params.items() if k != "ids"}
+        missing = [i for i in ids if not self._exists(i)]
+        if missing:
+            raise GraphError(
+                404,
+                803,
+                f"(#803) Some of the aliases you requested do not exist: {','.join(missing)}",
+            )
+        return {i: self._route(call, i, edge, params) for i in ids}
+
+    def _exists(self, node: str) -> bool:
+        if node in ("me", FACEBOOK_USER_ID, FACEBOOK_PAGE_ID, self.sandbox.user_id):
+            return True
+        child = self.sandbox.find_child(node)
+        return self._media_or_none(node) is not None or (
+            child is not None and self._visible(child[0])
+        )
+
+    def _fields(self, params: dict[str, str], default: tuple[str, ...]) -> list[FieldSpec]:
+        try:
+            parsed = parse_fields(params.get("fields"))
+        except FieldSyntaxError as exc:
+            raise errors.invalid_parameter(f"Syntax error in fields: {exc}") from exc
+        return parsed or [FieldSpec(name) for name in default]
+
+    # ----------------------------------------------------------- facebook side
+    def _render_fb_user(self, params: dict[str, str]) -> dict[str, Any]:
+        values = {"id": FACEBOOK_USER_ID, "name": FACEBOOK_USER_NAME}
+        out: dict[str, Any] = {}
+        for spec in self._fields(params, ("name", "id")):
+            if spec.name not in values:
+                raise errors.nonexisting_field(spec.name, "User")
+            out[spec.name] = values[spec.name]
+        return out
+
+    def _render_page(self, call: Call, specs: list[FieldSpec]) -> dict[str, Any]:
+        values: dict[str, Any] = {
+            "id": FACEBOOK_PAGE_ID,
+            "name": FACEBOOK_PAGE_NAME,
+            "category": "Coffee shop",
+            "category_list": [{"id": "128673187201735", "name": "Coffee shop"}],
+            "tasks": ["ANALYZE", "ADVERTISE", "MESSAGING", "MODERATE", "CREATE_CONTENT", "MANAGE"],
+            "access_token": SANDBOX_TOKEN_PREFIX + "page-" + FACEBOOK_PAGE_ID,
+        }
+        out: dict[str, Any] = {}
+        for spec in specs:
+            if spec.name == "instagram_business_account":
+                out[spec.name] = (
+                    self._render_user(call, list(spec.subfields))
+                    if spec.subfields
+                    else {"id": self.sandbox.user_id}
+                )
+            elif spec.name in values:
+                out[spec.name] = values[spec.name]
+            else:
+                raise errors.nonexisting_field(spec.name, "Page")
+        return out
+
+    def _accounts(self, call: Call, params: dict[str, str]) -> dict[str, Any]:
+        specs = self._fields(
+            params, ("access_token", "category", "category_list", "name", "id", "tasks")
+        )
+        cursor = encode_cursor(FACEBOOK_PAGE_ID)
+        return {
+            "data": [self._render_page(call, specs)],
+            "paging": {"cursors": {"before": cursor, "after": cursor}},
+        }
+
+    # ------------------------------------------------------------- ig user
+    def _render_user(self, call: Call, specs: list[FieldSpec]) -> dict[str, Any]:
+        sandbox = self.sandbox
+        out: dict[str, Any] = {}
+        for spec in specs:
+            name = spec.name
+            if name == "id":
+                out[name] = sandbox.user_id
+            elif name == "ig_id":
+                out[name] = 5_000_000_001
+            elif name == "username":
+                out[name] = sandbox.username
+            elif name == "name":
+                out[name] = FACEBOOK_PAGE_NAME
+            elif name == "biography":
+                out[name] = "Specialty coffee roasted in São Paulo since 2015."
+            elif name == "website":
+                out[name] = "https://acmecoffee.example"
+            elif name == "profile_picture_url":
+                out[name] = f"https://scontent.cdninstagram.com/v/{sandbox.user_id}_profile.jpg"
+            elif name == "followers_count":
+                out[name] = sandbox.followers_count()
+            elif name == "follows_count":
+                out[name] = 312 + sandbox.followers_count() // 400
+            elif name == "media_count":
+                out[name] = len(sandbox.media())
+            elif name in ("media", "stories"):
+                params = dict(spec.modifiers)
+                if spec.subfields:
+                    params["fields"] = _unparse(spec.subfields)
+                out[name] = (
+                    self._media_list(call, params)
+                    if name == "media"
+                    else self._stories(call, params)
+                )
+            else:
+                raise errors.nonexisting_field(name, "IGUser")
+        return out
+
+    def _user_insights(self, call: Call, params: dict[str, str]) -> dict[str, Any]:
+        names = [m.strip() for m in params.get("metric", "").split(",") if m.strip()]
+        if not names:
+            raise errors.invalid_parameter("The parameter metric is required")
+        available = [
+            m.name for m in ACCOUNT_METRICS.values() if self._account_available(m, call.major)
+        ]
+        specs: list[AccountMetric] = []
+        for index, name in enumerate(names):
+            spec = ACCOUNT_METRICS.get(name)
+            if spec is not None and name not in available and spec.removed_in is not None:
+                raise _no_longer_supported(name, spec.removed_in, "user", "ig-user/insights")
+            if spec is None or name not in available:
+                raise errors.invalid_parameter(
+                    f"metric[{index}] must be one of the following values: {', '.join(available)}"
+                )
+            specs.append(spec)
+        period = params.get("period")
+        if not period:
+            raise errors.invalid_parameter("The parameter period is required")
+        lifetime = [s.name for s in specs if s.lifetime]
+        if lifetime and len(lifetime) != len(specs):
+            raise errors.invalid_parameter(
+                "If requesting multiple metrics, they must all have the same compatible period"
+            )
+        wanted_period = "lifetime" if lifetime else "day"
+        if period != wanted_period:
+            raise errors.invalid_parameter(
+                f"Incompatible period {period} for metrics: {', '.join(names)}; "
+                f"use period={wanted_period}"
+            )
+        metric_type = params.get("metric_type", "time_series")
+        if metric_type not in ("time_series", "total_value"):
+            raise errors.invalid_parameter("metric_type must be one of: time_series, total_value")
+        breakdowns = [b.strip() for b in params.get("breakdown", "").split(",") if b.strip()]
+        if any(s.name in DEMOGRAPHIC_METRICS for s in specs):
+            return self._demographics(call, specs, params, metric_type, breakdowns)
+        if metric_type == "time_series":
+            if breakdowns:
+                raise errors.invalid_parameter(
+                    "breakdown is only supported with metric_type=total_value"
+                )
+            needs_total = [
+                s.name
+                for s in specs
+                if not (s.time_series or s.lifetime) or self._time_series_removed(s, call.major)
+            ]
+            if needs_total:
+                raise errors.invalid_parameter(
+                    f"The following metrics ({', '.join(needs_total)}) should be specified with "
+                    "parameter metric_type=total_value"
+                )
+        else:
+            no_total = [s.name for s in specs if not s.total_value]
+            if no_total:
+                raise errors.invalid_parameter(
+                    f"metric_type=total_value is not supported for: {', '.join(no_total)}"
+                )
+            for spec in specs:
+                for b in breakdowns:
+                    if b not in spec.breakdowns:
+                        raise errors.invalid_parameter(
+                            f"The breakdown {b} is not supported for metric {spec.name}; "
+                            f"supported: {', '.join(spec.breakdowns) or 'none'}"
+                        )
+        since, until = self._window(params)
+        if lifetime:
+            return self._online_followers(call, params, since, until)
+        data = [
+            self._total_value(spec, since, until, breakdowns)
+            if metric_type == "total_value"
+            else self._time_series(spec, since, until)
+            for spec in specs
+        ]
+        data = [d for d in data if d is not None]
+        body: dict[str, Any] = {"data": data}
+        if metric_type == "time_series":
+            body["paging"] = self._window_paging(call, params, since, until)
+        return body
+
+    def _window(self, params: dict[str, str]) -> tuple[datetime, datetime]:
+        sandbox = self.sandbox
+        now = sandbox.now()
+        if "since" not in params and "until" not in params:
+            # Documented default: a two-day range, yesterday through today.
+            today = sandbox.today()
+            return sandbox.day_start(today - timedelta(days=1)), sandbox.day_end(today)
+        until = self._instant(params["until"], "until") if "until" in params else now
+        since = (
+            self._instant(params["since"], "since") if "since" in params else until - MAX_DAY_WINDOW
+        )
+        if since >= until:
+            raise errors.invalid_parameter("The since timestamp must be before the until timestamp")
+        if until - since > MAX_DAY_WINDOW:
+            raise errors.invalid_parameter(
+                "There cannot be more than 30 days (2592000 s) between since and until"
+            )
+        if since < now - INSIGHTS_RETENTION:
+            raise errors.invalid_parameter(
+                "Insights are only available for the last 2 years: since must be on or after "
+                f"{graph_time(now - INSIGHTS_RETENTION)}"
+            )
+        return since, until
+
+    def _instant(self, raw: str, name: str) -> datetime:
+        raw = raw.strip()
+        try:
+            if re.fullmatch(r"-?\d+(\.\d+)?", raw):
+                return datetime.fromtimestamp(float(raw), UTC)
+            if re.fullmatch(r"\d{4}-\d{2}-\d{2}", raw):
+                return self.sandbox.day_start(date.fromisoformat(raw))
+            parsed = datetime.fromisoformat(raw.replace("+0000", "+00:00"))
+        except (ValueError, OverflowError, OSError) as exc:
+            raise errors.invalid_parameter(f"The parameter {name} must be a valid time") from exc
+        return parsed if parsed.tzinfo else parsed.replace(tzinfo=self.sandbox.tz)
+
+    def _days_in(self, since: datetime, until: datetime) -> list[date]:
+        """Local days overlapping [since, until) that have started and the account lived."""
+        sandbox = self.sandbox
+        now = sandbox.now()
+        out, day = [], max(sandbox.local_day(since), sandbox.created)
+        while sandbox.day_start(day) < until and sandbox.day_start(day) < now:
+            if sandbox.day_end(day) > since:
+                out.append(day)
+            day += timedelta(days=1)
+        return out
+
+    def _metric_header(self, spec: AccountMetric, period: str) -> dict[str, Any]:
+        return {
+            "name": spec.name,
+            "period": period,
+            "title": spec.title,
+            "description": spec.description,
+        }
+
+    def _time_series(
+        self, spec: AccountMetric, since: datetime, until: datetime
+    ) -> dict[str, Any] | None:
+        sandbox = self.sandbox
+        days = self._days_in(since, until)
+        if spec.name == "follower_count":
+            today = sandbox.today()
+            if since < sandbox.day_start(today - timedelta(days=30)):
+                raise errors.invalid_parameter(
+                    "follower_count is only available for the last 30 days, excluding the "
+                    "current day"
+                )
+            days = [d for d in days if d < today]
+        values = [
+            {"value": sandbox.daily_value(spec.name, d), "end_time": graph_time(sandbox.day_end(d))}
+            for d in days
+        ]
+        body = self._metric_header(spec, "day")
+        body["values"] = values
+        body["id"] = f"{sandbox.user_id}/insights/{spec.name}/day"
+        return body
+
+    def _total_value(
+        self, spec: AccountMetric, since: datetime, until: datetime, breakdowns: list[str]
+    ) -> dict[str, Any] | None:
+        sandbox = self.sandbox
+        days = self._days_in(since, until)
+        if not days:
+            return None
+        first, last = days[0], days[-1]
+        total = sandbox.period_total(spec.name, first, last)
+        assert isinstance(total, int)
+        total_value: dict[str, Any] = {"value": total}
+        if breakdowns:
+            marginals = []
+            for b in breakdowns:
+                model_key = "follow_type" if b == "follower_type" else b
+                parts = sandbox.period_total(spec.name, first, last, breakdown=model_key)
+                assert isinstance(parts, dict)
+                marginals.append(parts)
+            total_value["breakdowns"] = [
+                {"dimension_keys": breakdowns, "results": _joint_results(total, marginals)}
+            ]
+        body = self._metric_header(spec, "day")
+        body["total_value"] = total_value
+        body["id"] = f"{sandbox.user_id}/insights/{spec.name}/day"
+        return body
+
+    def _window_paging(
+        self, call: Call, params: dict[str, str], since: datetime, until: datetime
+    ) -> dict[str, str]:
+        span = until - since
+        base = f"{call.base_url}/{call.version}/{'/'.join(call.path)}"
+
+        def url(s: datetime, u: datetime) -> str:
+            query = {k: v for k, v in params.items() if k not in ("since", "until")}
+            query.update({"since": str(int(s.timestamp())), "until": str(int(u.timestamp()))})
+            return f"{base}?{urlencode(query)}"
+
+        return {
+            "previous": url(since - span, until - span),
+            "next": url(since + span, until + span),
+        }
+
+    def _online_followers(
+        self, call: Call, params: dict[str, str], since: datetime, until: datetime
+    ) -> dict[str, Any]:
+        sandbox = self.sandbox
+        today = sandbox.today()
+        spec = ACCOUNT_METRICS["online_followers"]
+        values = []
+        for day in self._days_in(since, until):
+            if day >= today:
+                continue
+            hours = sandbox.online_followers(day) if day >= today - timedelta(days=30) else {}
+            values.append(
+                {
+                    "value": {str(h): n for h, n in hours.items()},
+                    "end_time": graph_time(sandbox.day_end(day)),
+                }
+            )
+        body = self._metric_header(spec, "lifetime")
+        body["values"] = values
+        body["id"] = f"{sandbox.user_id}/insights/online_followers/lifetime"
+        return {"data": [body], "paging": self._window_paging(call, params, since, until)}
+
+    def _demographics(
+        self,
+        call: Call,
+        specs: list[AccountMetric],
+        params: dict[str, str],
+        metric_type: str,
+        breakdowns: list[str],
+    ) -> dict[str, Any]:
+        if metric_type != "total_value":
+            raise errors.invalid_parameter(
+                f"The following metrics ({', '.join(s.name for s in specs)}) should be specified "
+                "with parameter metric_type=total_value"
+            )
+        allowed = TIMEFRAMES if call.major >= 20 else TIMEFRAMES + LEGACY_TIMEFRAMES
+        timeframe = params.get("timeframe")
+        if timeframe is None or timeframe not in allowed:
+            raise errors.invalid_parameter(
+                f"Incorrect timeframe. timeframe must be one of: {', '.join(allowed)}"
+            )
+        if not breakdowns:
+            raise errors.invalid_parameter(
+                "breakdown is required for demographic metrics: one of age, city, country, gender"
+            )
+        for b in breakdowns:
+            if b not in ("age", "city", "country", "gender"):
+                raise errors.invalid_parameter(
+                    f"The breakdown {b} is not supported; supported: age, city, country, gender"
+                )
+        return {"data": [self._demographic(s, breakdowns, timeframe) for s in specs]}
+
+    def _demographic(
+        self, spec: AccountMetric, breakdowns: list[str], timeframe: str
+    ) -> dict[str, Any]:
+        sandbox = self.sandbox
+        if spec.name == "follower_demographics":
+            marginals = [sandbox.demographics(b) for b in breakdowns]
+            total = sum(marginals[0].values())
+        else:
+            metric = "reach" if spec.name == "reached_audience_demographics" else "accounts_engaged"
+            today = sandbox.today()
+            first = (
+                today - timedelta(days=today.weekday())
+                if timeframe == "this_week"
+                else today.replace(day=1)
+            )
+            if first >= today:
+                first = today - timedelta(days=1)
+            total_raw = sandbox.period_total(metric, first, today - timedelta(days=1))
+            assert isinstance(total_raw, int)
+            total = total_raw
+            marginals = []
+            for b in breakdowns:
+                shares = sandbox.demographics(b)
+                names = list(shares)
+                weights = [
+                    shares[n] * between(0.8, 1.2, sandbox.seed, spec.name, b, n) for n in names
+                ]
+                marginals.append(dict(zip(names, apportion(total, weights), strict=True)))
+        results = _joint_results(total, marginals)
+        results.sort(key=lambda r: r["value"], reverse=True)
+        body = self._metric_header(spec, "lifetime")
+        body["total_value"] = {
+            "breakdowns": [{"dimension_keys": breakdowns, "results": results[:DEMOGRAPHICS_TOP]}]
+        }
+        body["id"] = f"{sandbox.user_id}/insights/{spec.name}/lifetime"
+        return body
+
+    # -------------------------------------------------------------- media
+    def _visible(self, item: MediaItem) -> bool:
+        return item.is_live(self.sandbox.now())
+
+    def _media_or_none(self, media_id: str) -> MediaItem | None:
+        item = self.sandbox.find_media(media_id)
+        if item is None or not self._visible(item):
+            return None
+        return item
+
+    def _media_list(self, call: Call, params: dict[str, str]) -> dict[str, Any]:
+        since = self._instant(params["since"], "since") if "since" in params else None
+        until = self._instant(params["until"], "until") if "until" in params else None
+        items = self.sandbox.media(since, until)
+        return self._page(call, "media", items, params)
+
+    def _stories(self, call: Call, params: dict[str, str]) -> dict[str, Any]:
+        return self._page(call, "stories", self.sandbox.live_stories(), params)
+
+    def _page(
+        self, call: Call, edge: str, items: list[MediaItem], params: dict[str, str]
+    ) -> dict[str, Any]:
+        try:
+            limit = int(params.get("limit", DEFAULT_LIMIT))
+        except ValueError as exc:
+            raise errors.invalid_parameter("limit must be an integer") from exc
+        limit = max(1, min(limit, MAX_LIMIT))
+        # Items are newest first: "after" walks to older ones, "before" back to newer ones.
+        keys = [_media_key(m) for m in items]
+        if params.get("after"):
+            anchor = _cursor_key(params["after"])
+            start = next((i for i, k in enumerate(keys) if k < anchor), len(keys))
+        elif params.get("before"):
+            anchor = _cursor_key(params["before"])
+            end = next((i for i, k in enumerate(keys) if k <= anchor), len(keys))
+            start = max(0, end - limit)
+            return self._page_body(call, edge, items[start:end], params, start, end, len(items))
+        else:
+            start = 0
+        page = items[start : start + limit]
+        return self._page_body(call, edge, page, params, start, start + len(page), len(items))
+
+    def _page_body(
+        self,
+        call: Call,
+        edge: str,
+        page: list[MediaItem],
+        params: dict[str, str],
+        start: int,
+        end: int,
+        count: int,
+    ) -> dict[str, Any]:
+        specs = self._fields(params, ("id",))
+        body: dict[str, Any] = {"data": [self._render_media(call, m, specs) for m in page]}
+        if not page:
+            return body
+        before, after = _media_cursor(page[0]), _media_cursor(page[-1])
+        paging: dict[str, Any] = {"cursors": {"before": before, "after": after}}
+        base = f"{call.base_url}/{call.version}/{self.sandbox.user_id}/{edge}"
+        query = {k: v for k, v in params.items() if k not in ("after", "before")}
+        query["access_token"] = call.token
+        query.setdefault("limit", str(DEFAULT_LIMIT))
+        if end < count:
+            paging["next"] = f"{base}?{urlencode({**query, 'after': after})}"
+        if start > 0:
+            paging["previous"] = f"{base}?{urlencode({**query, 'before': before})}"
+        body["paging"] = paging
+        return body
+
+    def _render_media(self, call: Call, item: MediaItem, specs: list[FieldSpec]) -> dict[str, Any]:
+        now = self.sandbox.now()
+        out: dict[str, Any] = {}
+        for spec in specs:
+            name = spec.name
+            if name == "id":
+                out[name] = item.id
+            elif name == "caption":
+                if item.caption:
+                    out[name] = item.caption
+            elif name == "media_type":
+                out[name] = item.media_type
+            elif name == "media_product_type":
+                out[name] = item.media_product_type
+            elif name == "media_url":
+                out[name] = item.media_url
+            elif name == "thumbnail_url":
+                if item.thumbnail_url:
+                    out[name] = item.thumbnail_url
+            elif name == "permalink":
+                out[name] = item.permalink
+            elif name == "shortcode":
+                out[name] = item.shortcode
+            elif name == "timestamp":
+                out[name] = graph_time(item.timestamp)
+            elif name == "username":
+                out[name] = self.sandbox.username
+            elif name == "owner":
+                out[name] = {"id": self.sandbox.user_id}
+            elif name == "is_comment_enabled":
+                out[name] = not item.is_story
+            elif name == "like_count":
+                if not item.is_story:
+                    out[name] = item.insights_at(now)["likes"]
+            elif name == "comments_count":
+                if not item.is_story:
+                    out[name] = item.insights_at(now)["comments"]
+            elif name == "children":
+                if item.children:
+                    sub = list(spec.subfields) if spec.subfields else [FieldSpec("id")]
+                    out[name] = {"data": [self._render_child(item, c, sub) for c in item.children]}
+            elif name == "insights":
+                params = {k: v for k, v in spec.modifiers.items()}
+                out[name] = self._media_insights(item, params, call.major)
+            else:
+                raise errors.nonexisting_field(name, "IGMedia")
+        return out
+
+    def _render_child(
+        self, album: MediaItem, child_id: str, specs: list[FieldSpec]
+    ) -> dict[str, Any]:
+        out: dict[str, Any] = {}
+        for spec in specs:
+            if spec.name == "id":
+                out["id"] = child_id
+            elif spec.name == "media_type":
+                out["media_type"] = "IMAGE"
+            elif spec.name == "media_url":
+                out["media_url"] = f"https://scontent.cdninstagram.com/v/{child_id}.jpg"
+            elif spec.name == "timestamp":
+                out["timestamp"] = graph_time(album.timestamp)
+            elif spec.name == "permalink":
+                out["permalink"] = album.permalink
+            elif spec.name == "username":
+                out["username"] = self.sandbox.username
+            else:
+                raise errors.nonexisting_field(spec.name, "IGMedia")
+        return out
+
+    def _media_insights(
+        self, item: MediaItem, params: dict[str, str], major: int
+    ) -> dict[str, Any]:
+        names = [m.strip() for m in params.get("metric", "").split(",") if m.strip()]
+        if not names:
+            raise errors.invalid_parameter("The parameter metric is required")
+        product = item.media_product_type
+        available = [
+            m.name
+            for m in MEDIA_METRICS.values()
+            if product in m.products and self._media_available(m, major, item)
+        ]
+        for index, name in enumerate(names):
+            spec = MEDIA_METRICS.get(name)
+            removed = spec is not None and not self._media_available(spec, major, item)
+            if spec is not None and removed and spec.removed_in and spec.removed_in >= 22:
+                raise _no_longer_supported(name, spec.removed_in, "media", "ig-media/insights")
+            if spec is None or removed:
+                raise errors.invalid_parameter(
+                    f"metric[{index}] must be one of the following values: {', '.join(available)}"
+                )
+            if product not in spec.products:
+                raise errors.invalid_parameter(
+                    f"The metric {name} is not supported for this media type ({product})"
+                )
+        breakdowns = [b.strip() for b in params.get("breakdown", "").split(",") if b.strip()]
+        for b in breakdowns:
+            for name in names:
+                if MEDIA_METRICS[name].breakdown != b:
+                    raise errors.invalid_parameter(
+                        f"The breakdown {b} is not supported for metric {name}"
+                    )
+        now = self.sandbox.now()
+        if now - item.timestamp > INSIGHTS_RETENTION:
+            return {"data": []}  # insights are kept for two years
+        values = item.insights_at(now)
+        parts = item.breakdowns_at(now)
+        data = []
+        for name in names:
+            spec = MEDIA_METRICS[name]
+            entry: dict[str, Any] = {"name": name, "period": "lifetime"}
+            if breakdowns:
+                entry["total_value"] = {
+                    "value": values[name],
+                    "breakdowns": [
+                        {
+                            "dimension_keys": breakdowns,
+                            "results": [
+                                {"dimension_values": [k], "value": v}
+                                for k, v in parts[name].items()
+                                if v
+                            ],
+                        }
+                    ],
+                }
+            else:
+                entry["values"] = [{"value": values[name]}]
+            entry["title"] = spec.title
+            entry["id"] = f"{item.id}/insights/{name}/lifetime"
+            data.append(entry)
+        return {"data": data}
+
+
+def _no_longer_supported(name: str, version: int, queried: str, doc: str) -> GraphError:
+    return errors.invalid_parameter(
+        f"Starting from version {version} and above, the {name} metric is no longer supported "
+        f"for the queried {queried}. Please refer to the documentation at "
+        f"https://developers.facebook.com/docs/instagram-api/reference/{doc} for a list of "
+        "supported metrics."
+    )
+
+
+def _joint_results(total: int, marginals: list[dict[str, int]]) -> list[dict[str, Any]]:
+    """Breakdown results over one or more dimensions, summing to `total` (zeros omitted)."""
+    combos: list[tuple[list[str], float]] = [([], 1.0)]
+    for marginal in marginals:
+        size = sum(marginal.values()) or 1
+        combos = [
+            ([*keys, k], share * v / size) for keys, share in combos for k, v in marginal.items()
+        ]
+    if len(marginals) == 1:
+        counts = [marginals[0][keys[0]] for keys, _ in combos]
+    else:
+        counts = apportion(total, [share for _, share in combos])
+    return [
+        {"dimension_values": keys, "value": n}
+        for (keys, _), n in zip(combos, counts, strict=True)
+        if n
+    ]
+
+
+def _unparse(specs: tuple[FieldSpec, ...]) -> str:
+    parts = []
+    for spec in specs:
+        text = spec.name + "".join(f".{k}({v})" for k, v in spec.modifiers.items())
+        if spec.subfields:
+            text += "{" + _unparse(spec.subfields) + "}"
+        parts.append(text)
+    return ",".join(parts)
+
+
+def fbtrace_id(*parts: object) -> str:
+    alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789"
+    return "".join(alphabet[int(unit("fbtrace", *parts, i) * len(alphabet))] for i in range(11))

@@ -1,0 +1,900 @@
+"""The emulated Instagram professional account: the raw truth the emulator serves.
+
+Everything is derived from hashes of (seed, what, day, id) and the sandbox clock, so the
+data is deterministic, needs no storage, and other parts' tests can compute expected
+figures from this module independently of the HTTP layer.
+
+Days are calendar days in the account's time zone (`INSTAGRAM_TIMEZONE`). A day's account
+insights are final once the day has ended; the current day is partial (the share of the
+day elapsed); days before the account's creation have no data.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import math
+import threading
+from bisect import bisect_left
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, time, timedelta
+from zoneinfo import ZoneInfo
+
+from metrics_connect.networks.instagram_business.emulator.hashing import (
+    apportion,
+    between,
+    draws,
+    unit,
+)
+from metrics_connect.sandbox.accounts import (
+    INSTAGRAM_TIMEZONE,
+    INSTAGRAM_USER_ID,
+    INSTAGRAM_USERNAME,
+)
+from metrics_connect.sandbox.base import SandboxControls
+
+ACCOUNT_CREATED = date(2023, 6, 1)
+INITIAL_FOLLOWERS = 1850
+DEFAULT_SEED = 2023
+
+# Monday..Sunday activity rhythm.
+WEEKLY = (0.94, 0.98, 1.0, 1.03, 1.09, 1.12, 0.86)
+
+PRODUCT_TYPES = ("POST", "CAROUSEL_CONTAINER", "REEL", "STORY")
+FOLLOW_TYPES = ("FOLLOWER", "NON_FOLLOWER")
+CONTACT_BUTTON_TYPES = ("CALL", "DIRECTION", "EMAIL", "TEXT", "BOOK_NOW")
+PROFILE_ACTIVITY_TYPES = ("bio_link_clicked", "call", "direction", "email", "text", "other")
+NAVIGATION_TYPES = ("tap_forward", "tap_back", "tap_exit", "swipe_forward")
+
+# Account metrics counted once per account over a span (unique accounts): a period's
+# figure is not the sum of its days.
+UNIQUE_METRICS = frozenset({"reach", "accounts_engaged"})
+ACCOUNT_METRICS = (
+    "reach",
+    "views",
+    "impressions",
+    "accounts_engaged",
+    "total_interactions",
+    "likes",
+    "comments",
+    "saves",
+    "shares",
+    "replies",
+    "profile_views",
+    "website_clicks",
+    "profile_links_taps",
+    "follows_and_unfollows",
+    "follower_count",
+    "email_contacts",
+    "phone_call_clicks",
+    "text_message_clicks",
+    "get_directions_clicks",
+)
+
+AGE_BUCKETS = ("13-17", "18-24", "25-34", "35-44", "45-54", "55-64", "65+")
+AGE_WEIGHTS = (0.02, 0.19, 0.35, 0.23, 0.12, 0.06, 0.03)
+GENDERS = ("F", "M", "U")
+GENDER_WEIGHTS = (0.55, 0.41, 0.04)
+COUNTRIES = (
+    ("BR", 0.86),
+    ("PT", 0.03),
+    ("US", 0.024),
+    ("AR", 0.014),
+    ("IT", 0.01),
+    ("ES", 0.009),
+    ("DE", 0.008),
+    ("FR", 0.007),
+    ("UY", 0.006),
+    ("PY", 0.005),
+    ("CL", 0.005),
+    ("CO", 0.004),
+    ("JP", 0.003),
+    ("GB", 0.003),
+    ("CA", 0.002),
+)
+_CITY_NAMES = (
+    ("São Paulo", "São Paulo (state)"),
+    ("Rio de Janeiro", "Rio de Janeiro (state)"),
+    ("Campinas", "São Paulo (state)"),
+    ("Belo Horizonte", "Minas Gerais"),
+    ("Curitiba", "Paraná"),
+    ("Porto Alegre", "Rio Grande do Sul"),
+    ("Santos", "São Paulo (state)"),
+    ("Brasília", "Distrito Federal"),
+    ("Guarulhos", "São Paulo (state)"),
+    ("Santo André", "São Paulo (state)"),
+    ("São Bernardo do Campo", "São Paulo (state)"),
+    ("Osasco", "São Paulo (state)"),
+    ("Sorocaba", "São Paulo (state)"),
+    ("Ribeirão Preto", "São Paulo (state)"),
+    ("São José dos Campos", "São Paulo (state)"),
+    ("Jundiaí", "São Paulo (state)"),
+    ("Salvador", "Bahia"),
+    ("Recife", "Pernambuco"),
+    ("Fortaleza", "Ceará"),
+    ("Florianópolis", "Santa Catarina"),
+    ("Goiânia", "Goiás"),
+    ("Niterói", "Rio de Janeiro (state)"),
+    ("Piracicaba", "São Paulo (state)"),
+    ("Bauru", "São Paulo (state)"),
+    ("Londrina", "Paraná"),
+    ("Maringá", "Paraná"),
+    ("Uberlândia", "Minas Gerais"),
+    ("Juiz de Fora", "Minas Gerais"),
+    ("Vitória", "Espírito Santo"),
+    ("Joinville", "Santa Catarina"),
+    ("Blumenau", "Santa Catarina"),
+    ("Caxias do Sul", "Rio Grande do Sul"),
+    ("Manaus", "Amazonas"),
+    ("Belém", "Pará"),
+    ("Natal", "Rio Grande do Norte"),
+    ("João Pessoa", "Paraíba"),
+    ("Maceió", "Alagoas"),
+    ("Aracaju", "Sergipe"),
+    ("Teresina", "Piauí"),
+    ("São Luís", "Maranhão"),
+    ("Campo Grande", "Mato Grosso do Sul"),
+    ("Cuiabá", "Mato Grosso"),
+    ("Mogi das Cruzes", "São Paulo (state)"),
+    ("Taubaté", "São Paulo (state)"),
+    ("Franca", "São Paulo (state)"),
+    ("São Carlos", "São Paulo (state)"),
+    ("Araraquara", "São Paulo (state)"),
+    ("Limeira", "São Paulo (state)"),
+    ("Americana", "São Paulo (state)"),
+    ("Indaiatuba", "São Paulo (state)"),
+    ("Lisbon", "Lisbon District"),
+    ("Porto", "Porto District"),
+    ("Buenos Aires", "Buenos Aires"),
+    ("Miami", "Florida"),
+)
+CITIES = tuple(f"{name}, {region}" for name, region in _CITY_NAMES)
+
+# Online followers: share of followers active in each local hour, 0..23.
+ONLINE_CURVE = (
+    0.06, 0.04, 0.03, 0.03, 0.03, 0.05, 0.09, 0.15, 0.2, 0.22, 0.23, 0.25,
+    0.3, 0.28, 0.24, 0.23, 0.24, 0.27, 0.31, 0.36, 0.38, 0.35, 0.25, 0.13,
+)  # fmt: skip
+
+_CAPTIONS = (
+    "New single origin from Minas Gerais: notes of chocolate and caramel.",
+    "Monday calls for a double espresso. What's your order?",
+    "Behind the roast: 14 minutes, 210 °C, and a lot of care.",
+    "Cold brew season is here. Steeped for 18 hours.",
+    "Meet our baristas: latte art practice every morning.",
+    "Three ways to brew at home: V60, French press, moka pot.",
+    "Weekend hours: 8am to 6pm. See you at the counter!",
+    "Harvest report from our partner farm in the Mantiqueira hills.",
+    "Pairing of the week: cappuccino and pão de queijo.",
+    "Limited edition: natural-process Bourbon, only 200 bags.",
+    "How fresh is fresh? Roast date on every bag.",
+    "Our decaf is Swiss Water processed, chemical free.",
+)
+
+_FEED_ID_BASE = 17_900_000_000_000_000
+_STORY_ID_BASE = 17_950_000_000_000_000
+_CHILD_ID_BASE = 17_980_000_000_000_000
+_SHORTCODE_ALPHABET = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_-"
+
+STORY_LIFETIME = timedelta(hours=24)
+STORY_SETTLED_HOURS = 20.0
+# Media insights are kept for two years.
+INSIGHTS_RETENTION = timedelta(days=730)
+
+
+def _counts(value: float) -> int:
+    return max(0, int(value))
+
+
+@dataclass(frozen=True)
+class DayFigures:
+    """One day's account insights: totals and breakdowns (metric -> breakdown -> key -> n)."""
+
+    day: date
+    totals: dict[str, int]
+    breakdowns: dict[str, dict[str, dict[str, int]]] = field(default_factory=dict)
+
+    def scaled(self, fraction: float) -> DayFigures:
+        """The figures at `fraction` of their final values (a partial or settling day)."""
+        if fraction >= 1:
+            return self
+        totals = {m: _counts(v * fraction) for m, v in self.totals.items()}
+        breakdowns = {
+            m: {
+                b: dict(zip(parts, apportion(totals[m], list(parts.values())), strict=True))
+                for b, parts in by_breakdown.items()
+            }
+            for m, by_breakdown in self.breakdowns.items()
+        }
+        return DayFigures(self.day, totals, breakdowns)
+
+
+@dataclass(frozen=True)
+class MediaItem:
+    """A post, reel or story with its final (lifetime) insights.
+
+    Insights grow towards `final` as the media ages: stories over their first 20 hours,
+    posts and reels over a week; `insights_at(instant)` gives what the API reports then.
+    """
+
+    id: str
+    timestamp: datetime  # UTC
+    media_type: str  # IMAGE | VIDEO | CAROUSEL_ALBUM
+    media_product_type: str  # FEED | REELS | STORY
+    caption: str
+    shortcode: str
+    permalink: str
+    media_url: str
+    thumbnail_url: str | None
+    children: tuple[str, ...]
+    # Final values of the independent counters; the API's metrics derive from them.
+    counters: dict[str, int]
+    breakdowns: dict[str, dict[str, int]]
+    avg_watch_time_ms: int | None = None
+
+    @property
+    def final(self) -> dict[str, int]:
+        """Final lifetime insights, by the API's metric names."""
+        return self.insights_at(None)
+
+    @property
+    def is_story(self) -> bool:
+        return self.media_product_type == "STORY"
+
+    @property
+    def expires_at(self) -> datetime | None:
+        return self.timestamp + STORY_LIFETIME if self.is_story else None
+
+    def is_live(self, at: datetime) -> bool:
+        """Visible at `at`: posted, and for a story not yet expired."""
+        if at < self.timestamp:
+            return False
+        expires = self.expires_at
+        return expires is None or at < expires
+
+    def maturity(self, at: datetime) -> float:
+        """Share of the final insights accrued by `at` (0..1)."""
+        age_hours = (at - self.timestamp).total_seconds() / 3600
+        if age_hours <= 0:
+            return 0.0
+        # Stories settle 20 hours in (so a sync polling before expiry sees final figures);
+        # posts and reels after a week.
+        horizon, scale = (STORY_SETTLED_HOURS, 3.0) if self.is_story else (168.0, 20.0)
+        if age_hours >= horizon:
+            return 1.0
+        return (1 - math.exp(-age_hours / scale)) / (1 - math.exp(-horizon / scale))
+
+    def insights_at(self, at: datetime | None = None) -> dict[str, int]:
+        """Lifetime insights as reported at `at` (None: final)."""
+        share = 1.0 if at is None else self.maturity(at)
+        values = {m: _counts(v * share) for m, v in self.counters.items()}
+        _derive(values, self.media_product_type, self.avg_watch_time_ms)
+        return values
+
+    def breakdowns_at(self, at: datetime | None = None) -> dict[str, dict[str, int]]:
+        values = self.insights_at(at)
+        return {
+            metric: dict(zip(parts, apportion(values[metric], list(parts.values())), strict=True))
+            for metric, parts in self.breakdowns.items()
+        }
+
+
+def _derive(values: dict[str, int], product: str, avg_watch_ms: int | None) -> None:
+    """Metrics that are sums or functions of others, kept consistent at every instant."""
+    if product == "STORY":
+        values["total_interactions"] = values["replies"] + values["shares"]
+        nav = {k: values.pop(f"nav_{k}") for k in NAVIGATION_TYPES}
+        values["navigation"] = sum(nav.values())
+        values["taps_forward"] = nav["tap_forward"]
+        values["taps_back"] = nav["tap_back"]
+        values["exits"] = nav["tap_exit"]
+        values["swipe_forward"] = nav["swipe_forward"]
+        values["views"] = values.pop("views_raw")
+        return
+    values["total_interactions"] = (
+        values["likes"] + values["comments"] + values["saved"] + values["shares"]
+    )
+    if product == "REELS":
+        all_plays = values["plays"] + values["clips_replays_count"]
+        values["ig_reels_aggregated_all_plays_count"] = all_plays
+        values["views"] = all_plays
+        values["ig_reels_avg_watch_time"] = avg_watch_ms or 0
+        values["ig_reels_video_view_total_time"] = (avg_watch_ms or 0) * all_plays
+    else:
+        values["views"] = values.pop("views_raw")
+
+
+def _shortcode(*parts: object) -> str:
+    digest = hashlib.blake2b("|".join(str(p) for p in parts).encode(), digest_size=11).digest()
+    return "".join(_SHORTCODE_ALPHABET[b % len(_SHORTCODE_ALPHABET)] for b in digest)
+
+
+class InstagramSandbox:
+    """The emulated account (raw truth), on the sandbox controls' clock."""
+
+    def __init__(self, controls: SandboxControls | None = None, seed: int = DEFAULT_SEED):
+        self.controls = controls or SandboxControls()
+        self.seed = seed
+        self.tz = ZoneInfo(INSTAGRAM_TIMEZONE)
+        self.user_id = INSTAGRAM_USER_ID
+        self.username = INSTAGRAM_USERNAME
+        self.created = ACCOUNT_CREATED
+        # Meta: "data used to calculate metrics may be delayed up to 48 hours". When set
+        # (e.g. 48), an ended day reports 90% of its figures, reaching 100% that many hours
+        # after its end. 0 (default): a day is final as soon as it ends.
+        self.settling_hours = 0.0
+        # Guards the append-only caches when the app thread and a test or demo thread
+        # read the same sandbox at once.
+        self._lock = threading.RLock()
+        self._net_by_index: list[int] = []
+        self._figures: dict[date, DayFigures] = {}
+        self._day_starts: dict[date, datetime] = {}
+        self._posts: dict[date, tuple[MediaItem, ...]] = {}
+        self._timeline: list[MediaItem] = []
+        self._stamps: list[datetime] = []
+        self._timeline_end = self.created - timedelta(days=1)
+        self._stories: dict[date, tuple[MediaItem, ...]] = {}
+
+    # ----------------------------------------------------------------- time
+    def now(self) -> datetime:
+        return self.controls.clock.now().astimezone(UTC)
+
+    def local_day(self, instant: datetime) -> date:
+        return instant.astimezone(self.tz).date()
+
+    def today(self) -> date:
+        return self.local_day(self.now())
+
+    def day_start(self, day: date) -> datetime:
+        # Memoised: period totals ask for every day's bounds, per metric, per call.
+        start = self._day_starts.get(day)
+        if start is None:
+            start = datetime.combine(day, time(0), self.tz).astimezone(UTC)
+            self._day_starts[day] = start
+        return start
+
+    def day_end(self, day: date) -> datetime:
+        return self.day_start(day + timedelta(days=1))
+
+    def elapsed_share(self, day: date, at: datetime | None = None) -> float:
+        """How much of `day` had elapsed at `at` (0 before it starts, 1 once it ended)."""
+        at = at or self.now()
+        start, end = self.day_start(day), self.day_end(day)
+        if at <= start:
+            return 0.0
+        if at >= end:
+            return 1.0
+        return (at - start).total_seconds() / (end - start).total_seconds()
+
+    def _index(self, day: date) -> int:
+        return (day - self.created).days
+
+    # ------------------------------------------------------------ followers
+    def follows(self, day: date) -> int:
+        """Accounts that started following on `day` (the API's follower_count)."""
+        i = self._index(day)
+        if i < 0:
+            return 0
+        base = (14 + 0.045 * i) * WEEKLY[day.weekday()]
+        return round(base * between(0.7, 1.3, self.seed, "follows", day))
+
+    def unfollows(self, day: date) -> int:
+        if self._index(day) < 0:
+            return 0
+        return round(self.follows(day) * between(0.15, 0.35, self.seed, "unfollows", day))
+
+    def followers_at_day_start(self, day: date) -> int:
+        i = self._index(day)
+        if i <= 0:
+            return INITIAL_FOLLOWERS
+        with self._lock:
+            while len(self._net_by_index) < i:
+                d = self.created + timedelta(days=len(self._net_by_index))
+                previous = self._net_by_index[-1] if self._net_by_index else 0
+                self._net_by_index.append(previous + self.follows(d) - self.unfollows(d))
+        return INITIAL_FOLLOWERS + self._net_by_index[i - 1]
+
+    def followers_count(self, at: datetime | None = None) -> int:
+        """The profile's followers_count at an instant (today's net change accrues)."""
+        at = at or self.now()
+        day = self.local_day(at)
+        if day < self.created:
+            return INITIAL_FOLLOWERS
+        share = self.elapsed_share(day, at)
+        net_today = self.follows(day) - self.unfollows(day)
+        return self.followers_at_day_start(day) + int(net_today * share)
+
+    # -------------------------------------------------------------- content
+    def content_on(self, day: date) -> tuple[MediaItem, ...]:
+        """Everything posted on a local day (posts, reels, stories), oldest first."""
+        items = self.posts_on(day) + self.stories_on(day)
+        return tuple(sorted(items, key=lambda m: (m.timestamp, m.id)))
+
+    def posts_on(self, day: date) -> tuple[MediaItem, ...]:
+        """Feed posts and reels posted on a local day, oldest first."""
+        cached = self._posts.get(day)
+        if cached is not None:
+            return cached
+        items: list[MediaItem] = []
+        i = self._index(day)
+        if i >= 0:
+            followers = self.followers_at_day_start(day)
+            rhythm = WEEKLY[day.weekday()]
+            if unit(self.seed, "feed", day) < 0.42 * rhythm:
+                items.append(self._feed_post(day, i, 0, followers))
+            if unit(self.seed, "reel", day) < 0.24 * rhythm:
+                items.append(self._reel(day, i, 1, followers))
+        result = tuple(sorted(items, key=lambda m: (m.timestamp, m.id)))
+        self._posts[day] = result
+        return result
+
+    def stories_on(self, day: date) -> tuple[MediaItem, ...]:
+        """Stories posted on a local day (0 to 6), oldest first."""
+        cached = self._stories.get(day)
+        if cached is not None:
+            return cached
+        items: list[MediaItem] = []
+        i = self._index(day)
+        if i >= 0:
+            followers = self.followers_at_day_start(day)
+            story_count = int(unit(self.seed, "stories", day) * 7)  # 0..6
+            items.extend(self._story(day, i, slot, followers) for slot in range(story_count))
+        result = tuple(sorted(items, key=lambda m: (m.timestamp, m.id)))
+        self._stories[day] = result
+        return result
+
+    def _local_time(self, day: date, key: str, slot: int, first: float, last: float) -> datetime:
+        hours = between(first, last, self.seed, key, day, slot)
+        local = datetime.combine(day, time(0), self.tz) + timedelta(hours=hours)
+        return local.replace(microsecond=0).astimezone(UTC)
+
+    def _feed_post(self, day: date, i: int, slot: int, followers: int) -> MediaItem:
+        key = (self.seed, "post", day)
+        rng = draws(*key)
+        roll = rng.random()
+        media_type = "IMAGE" if roll < 0.55 else ("CAROUSEL_ALBUM" if roll < 0.85 else "VIDEO")
+        media_id = str(_FEED_ID_BASE + i * 100 + slot)
+        children = (
+            tuple(
+                str(_CHILD_ID_BASE + i * 1000 + slot * 10 + k)
+                for k in range(2 + int(rng.random() * 4))
+            )
+            if media_type == "CAROUSEL_ALBUM"
+            else ()
+        )
+        reach = followers * rng.uniform(0.12, 0.35)
+        likes = reach * rng.uniform(0.04, 0.11)
+        profile_visits = reach * rng.uniform(0.01, 0.04)
+        final = {
+            "reach": _counts(reach),
+            "views_raw": _counts(reach * rng.uniform(1.3, 1.9)),
+            "impressions": _counts(reach * rng.uniform(1.15, 1.6)),
+            "likes": _counts(likes),
+            "comments": _counts(likes * rng.uniform(0.02, 0.08)),
+            "saved": _counts(likes * rng.uniform(0.05, 0.15)),
+            "shares": _counts(likes * rng.uniform(0.03, 0.1)),
+            "follows": _counts(reach * rng.uniform(0.001, 0.006)),
+            "profile_visits": _counts(profile_visits),
+            "profile_activity": _counts(profile_visits * rng.uniform(0.1, 0.4)),
+        }
+        shortcode = _shortcode(*key, "shortcode")
+        return MediaItem(
+            id=media_id,
+            timestamp=self._local_time(day, "post-time", slot, 8, 21),
+            media_type=media_type,
+            media_product_type="FEED",
+            caption=_CAPTIONS[int(rng.random() * len(_CAPTIONS))],
+            shortcode=shortcode,
+            permalink=f"https://www.instagram.com/p/{shortcode}/",
+            media_url=f"https://scontent.cdninstagram.com/v/{media_id}.jpg",
+            thumbnail_url=(
+                f"https://scontent.cdninstagram.com/v/{media_id}_thumb.jpg"
+                if media_type == "VIDEO"
+                else None
+            ),
+            children=children,
+            counters=final,
+            breakdowns={"profile_activity": self._activity_weights(key)},
+        )
+
+    def _reel(self, day: date, i: int, slot: int, followers: int) -> MediaItem:
+        key = (self.seed, "reel", day)
+        rng = draws(*key)
+        media_id = str(_FEED_ID_BASE + i * 100 + slot)
+        reach = followers * rng.uniform(0.3, 1.5)
+        plays = reach * rng.uniform(1.05, 1.3)
+        likes = reach * rng.uniform(0.03, 0.09)
+        final = {
+            "reach": _counts(reach),
+            "plays": _counts(plays),
+            "clips_replays_count": _counts(plays * rng.uniform(0.1, 0.35)),
+            "likes": _counts(likes),
+            "comments": _counts(likes * rng.uniform(0.02, 0.07)),
+            "saved": _counts(likes * rng.uniform(0.05, 0.2)),
+            "shares": _counts(likes * rng.uniform(0.05, 0.25)),
+        }
+        shortcode = _shortcode(*key, "shortcode")
+        return MediaItem(
+            id=media_id,
+            timestamp=self._local_time(day, "reel-time", slot, 10, 22),
+            media_type="VIDEO",
+            media_product_type="REELS",
+            caption=_CAPTIONS[int(rng.random() * len(_CAPTIONS))],
+            shortcode=shortcode,
+            permalink=f"https://www.instagram.com/reel/{shortcode}/",
+            media_url=f"https://scontent.cdninstagram.com/v/{media_id}.mp4",
+            thumbnail_url=f"https://scontent.cdninstagram.com/v/{media_id}_thumb.jpg",
+            children=(),
+            counters=final,
+            breakdowns={},
+            avg_watch_time_ms=round(rng.uniform(4000, 14000)),
+        )
+
+    def _story(self, day: date, i: int, slot: int, followers: int) -> MediaItem:
+        key = (self.seed, "story", day, slot)
+        rng = draws(*key)
+        media_id = str(_STORY_ID_BASE + i * 100 + slot)
+        reach = followers * rng.uniform(0.04, 0.1)
+        views = reach * rng.uniform(1.1, 1.5)
+        visits = reach * rng.uniform(0.005, 0.03)
+        media_type = "VIDEO" if rng.random() < 0.35 else "IMAGE"
+        final = {
+            "reach": _counts(reach),
+            "views_raw": _counts(views),
+            "impressions": _counts(views * rng.uniform(0.92, 1.0)),
+            "replies": _counts(reach * rng.uniform(0.0, 0.012)),
+            "shares": _counts(reach * rng.uniform(0.0, 0.01)),
+            "follows": _counts(reach * rng.uniform(0.0, 0.004)),
+            "profile_visits": _counts(visits),
+            "profile_activity": _counts(visits * rng.uniform(0.1, 0.4)),
+            "nav_tap_forward": _counts(views * rng.uniform(0.5, 0.8)),
+            "nav_tap_back": _counts(views * rng.uniform(0.03, 0.08)),
+            "nav_tap_exit": _counts(views * rng.uniform(0.05, 0.12)),
+            "nav_swipe_forward": _counts(views * rng.uniform(0.05, 0.15)),
+        }
+        return MediaItem(
+            id=media_id,
+            timestamp=self._local_time(day, "story-time", slot, 7, 23.5),
+            media_type=media_type,
+            media_product_type="STORY",
+            caption="",
+            shortcode=_shortcode(*key, "shortcode"),
+            permalink=f"https://instagram.com/stories/{self.username}/{media_id}/",
+            media_url=f"https://scontent.cdninstagram.com/v/{media_id}."
+            + ("mp4" if media_type == "VIDEO" else "jpg"),
+            thumbnail_url=(
+                f"https://scontent.cdninstagram.com/v/{media_id}_thumb.jpg"
+                if media_type == "VIDEO"
+                else None
+            ),
+            children=(),
+            counters=final,
+            breakdowns={
+                "profile_activity": self._activity_weights(key),
+                "navigation": {k: final[f"nav_{k}"] for k in NAVIGATION_TYPES},
+            },
+        )
+
+    def _activity_weights(self, key: tuple[object, ...]) -> dict[str, int]:
+        rng = draws(*key, "activity")
+        base = (0.45, 0.08, 0.12, 0.05, 0.1, 0.2)
+        return {
+            name: max(1, round(1000 * w * rng.uniform(0.6, 1.4)))
+            for name, w in zip(PROFILE_ACTIVITY_TYPES, base, strict=True)
+        }
+
+    def _days(self, first: date, last: date) -> Iterable[date]:
+        day = max(first, self.created)
+        while day <= last:
+            yield day
+            day += timedelta(days=1)
+
+    def media(
+        self,
+        since: datetime | None = None,
+        until: datetime | None = None,
+        product_type: str | None = None,
+    ) -> list[MediaItem]:
+        """Posts and reels (not stories) posted in [since, until), newest first.
+
+        `until` defaults to the sandbox's now: nothing from its future is listed.
+        """
+        until = min(until or self.now(), self.now() + timedelta(microseconds=1))
+        since = since or self.day_start(self.created)
+        timeline, stamps = self._timeline_to(self.local_day(until))
+        items = timeline[bisect_left(stamps, since) : bisect_left(stamps, until)]
+        if product_type is not None:
+            items = [m for m in items if m.media_product_type == product_type]
+        return items[::-1]
+
+    def _timeline_to(self, last: date) -> tuple[list[MediaItem], list[datetime]]:
+        """Every post and reel up to the local day `last`, oldest first, with timestamps."""
+        with self._lock:
+            while self._timeline_end < last:
+                self._timeline_end += timedelta(days=1)
+                for item in self.posts_on(self._timeline_end):
+                    self._timeline.append(item)
+                    self._stamps.append(item.timestamp)
+            return self._timeline, self._stamps
+
+    def stories_posted(self, t0: datetime, t1: datetime) -> list[MediaItem]:
+        """Stories posted in [t0, t1), oldest first, with their final insights (`.final`)."""
+        return [
+            m
+            for day in self._days(self.local_day(t0), self.local_day(t1))
+            for m in self.stories_on(day)
+            if t0 <= m.timestamp < t1
+        ]
+
+    def live_stories(self, at: datetime | None = None) -> list[MediaItem]:
+        """Stories visible at `at` (posted in the 24 hours before it), newest first."""
+        at = at or self.now()
+        live = self.stories_posted(at - STORY_LIFETIME, at + timedelta(microseconds=1))
+        return sorted((s for s in live if s.is_live(at)), key=lambda m: m.timestamp, reverse=True)
+
+    def find_media(self, media_id: str) -> MediaItem | None:
+        """The post, reel or story with this id, if it exists at all (posted or not)."""
+        if not media_id.isdigit():
+            return None
+        number = int(media_id)
+        for base, on_day in ((_FEED_ID_BASE, self.posts_on), (_STORY_ID_BASE, self.stories_on)):
+            offset = number - base
+            if 0 <= offset < _STORY_ID_BASE - _FEED_ID_BASE:
+                day = self.created + timedelta(days=offset // 100)
+                for item in on_day(day):
+                    if item.id == media_id:
+                        return item
+        return None
+
+    def find_child(self, media_id: str) -> tuple[MediaItem, int] | None:
+        """A carousel child: (its album, position)."""
+        if not media_id.isdigit():
+            return None
+        offset = int(media_id) - _CHILD_ID_BASE
+        if offset < 0 or offset >= 10**12:
+            return None
+        album = self.find_media(str(_FEED_ID_BASE + (offset // 1000) * 100 + (offset % 1000) // 10))
+        if album is None or media_id not in album.children:
+            return None
+        return album, album.children.index(media_id)
+
+    # ------------------------------------------------------ account insights
+    def figures(self, day: date) -> DayFigures | None:
+        """A day's final account insights (None before the account existed)."""
+        if day < self.created:
+            return None
+        cached = self._figures.get(day)
+        if cached is None:
+            cached = self._compute_figures(day)
+            self._figures[day] = cached
+        return cached
+
+    def figures_at(self, day: date, at: datetime | None = None) -> DayFigures | None:
+        """A day's figures as the API reports them at `at`: partial for the current day,
+        still settling for `settling_hours` after it ended (when set), None for a day that
+        has not started or precedes the account."""
+        at = at or self.now()
+        final = self.figures(day)
+        share = self.elapsed_share(day, at)
+        if final is None or share <= 0:
+            return None
+        if share < 1:
+            return final.scaled(share)
+        if self.settling_hours > 0:
+            hours_since_end = (at - self.day_end(day)).total_seconds() / 3600
+            if hours_since_end < self.settling_hours:
+                return final.scaled(0.9 + 0.1 * hours_since_end / self.settling_hours)
+        return final
+
+    def _compute_figures(self, day: date) -> DayFigures:
+        key = (self.seed, "account", day)
+        rng = draws(*key)
+        followers = self.followers_at_day_start(day)
+        rhythm = WEEKLY[day.weekday()] * rng.uniform(0.8, 1.2)
+        content = self.content_on(day)
+        stories = [m for m in content if m.is_story]
+        posts = [m for m in content if m.media_product_type == "FEED"]
+        reels = [m for m in content if m.media_product_type == "REELS"]
+        carousel_posts = [m for m in posts if m.media_type == "CAROUSEL_ALBUM"]
+        single_posts = [m for m in posts if m.media_type != "CAROUSEL_ALBUM"]
+
+        # Accounts reached through each kind of content (older posts keep reaching people).
+        reach_by_product = {
+            "POST": followers * 0.1 * rhythm
+            + sum(m.counters["reach"] * 0.55 for m in single_posts),
+            "CAROUSEL_CONTAINER": followers * 0.03 * rhythm
+            + sum(m.counters["reach"] * 0.55 for m in carousel_posts),
+            "REEL": followers * 0.05 * rhythm + sum(m.counters["reach"] * 0.5 for m in reels),
+            "STORY": sum(m.counters["reach"] for m in stories) * 0.85,
+        }
+        views_per_reach = {"POST": 1.6, "CAROUSEL_CONTAINER": 2.1, "REEL": 1.4, "STORY": 1.3}
+        views_by_product = {
+            p: r * views_per_reach[p] * rng.uniform(0.9, 1.15) for p, r in reach_by_product.items()
+        }
+        reach = _counts(sum(reach_by_product.values()))
+        views = _counts(sum(views_by_product.values()))
+        impressions = max(reach, _counts(views * rng.uniform(0.82, 0.95)))
+        likes = reach * rng.uniform(0.05, 0.09)
+        interactions_weights = {p: reach_by_product[p] for p in PRODUCT_TYPES if p != "STORY"}
+        replies = sum(m.counters["replies"] for m in stories)
+        likes_n = _counts(likes)
+        comments_n = _counts(likes * rng.uniform(0.03, 0.08))
+        saves_n = _counts(likes * rng.uniform(0.05, 0.12))
+        shares_n = _counts(likes * rng.uniform(0.04, 0.1))
+        profile_views = _counts(reach * rng.uniform(0.02, 0.05))
+        link_taps = _counts(profile_views * rng.uniform(0.03, 0.08))
+        follower_share = rng.uniform(0.45, 0.7)
+
+        def by_product(total: int, weights: dict[str, float]) -> dict[str, int]:
+            names = list(weights)
+            return dict(zip(names, apportion(total, [weights[n] for n in names]), strict=True))
+
+        def by_follow(total: int, share: float) -> dict[str, int]:
+            return dict(zip(FOLLOW_TYPES, apportion(total, [share, 1 - share]), strict=True))
+
+        likes_bd = by_product(likes_n, interactions_weights)
+        comments_bd = by_product(comments_n, interactions_weights)
+        saves_bd = by_product(saves_n, interactions_weights)
+        shares_bd = by_product(shares_n, interactions_weights)
+        replies_bd = {"STORY": replies}
+        interactions_bd = {
+            p: likes_bd.get(p, 0)
+            + comments_bd.get(p, 0)
+            + saves_bd.get(p, 0)
+            + shares_bd.get(p, 0)
+            + replies_bd.get(p, 0)
+            for p in PRODUCT_TYPES
+        }
+        contact_weights = {
+            b: w * rng.uniform(0.6, 1.4)
+            for b, w in zip(CONTACT_BUTTON_TYPES, (0.25, 0.35, 0.1, 0.2, 0.1), strict=True)
+        }
+        taps_bd = by_product(link_taps, contact_weights)
+        follows, unfollows = self.follows(day), self.unfollows(day)
+        totals = {
+            "reach": reach,
+            "views": views,
+            "impressions": impressions,
+            "accounts_engaged": _counts(reach * rng.uniform(0.035, 0.07)),
+            "likes": likes_n,
+            "comments": comments_n,
+            "saves": saves_n,
+            "shares": shares_n,
+            "replies": replies,
+            "total_interactions": sum(interactions_bd.values()),
+            "profile_views": profile_views,
+            "website_clicks": _counts(profile_views * rng.uniform(0.05, 0.15)),
+            "profile_links_taps": link_taps,
+            "follows_and_unfollows": follows + unfollows,
+            "follower_count": follows,
+            "email_contacts": taps_bd["EMAIL"],
+            "phone_call_clicks": taps_bd["CALL"],
+            "text_message_clicks": taps_bd["TEXT"],
+            "get_directions_clicks": taps_bd["DIRECTION"],
+        }
+        breakdowns = {
+            "reach": {
+                "media_product_type": by_product(reach, reach_by_product),
+                "follow_type": by_follow(reach, follower_share),
+            },
+            "views": {
+                "media_product_type": by_product(views, views_by_product),
+                "follow_type": by_follow(views, min(0.9, follower_share * 1.1)),
+            },
+            "likes": {"media_product_type": likes_bd},
+            "comments": {"media_product_type": comments_bd},
+            "saves": {"media_product_type": saves_bd},
+            "shares": {"media_product_type": shares_bd},
+            "replies": {"media_product_type": replies_bd},
+            "total_interactions": {"media_product_type": interactions_bd},
+            "profile_links_taps": {"contact_button_type": taps_bd},
+            "follows_and_unfollows": {
+                "follow_type": {"FOLLOWER": follows, "NON_FOLLOWER": unfollows}
+            },
+        }
+        return DayFigures(day, totals, breakdowns)
+
+    def daily_value(self, metric: str, day: date, at: datetime | None = None) -> int:
+        """A metric's value for one local day as reported at `at` (default: now; a
+        finished day's value is final). 0 for days before the account existed."""
+        figures = self.figures_at(day, at)
+        return 0 if figures is None else figures.totals[metric]
+
+    def daily_breakdown(
+        self, metric: str, day: date, breakdown: str, at: datetime | None = None
+    ) -> dict[str, int]:
+        figures = self.figures_at(day, at)
+        if figures is None:
+            return {}
+        return dict(figures.breakdowns[metric][breakdown])
+
+    def period_total(
+        self,
+        metric: str,
+        since: date,
+        until: date,
+        breakdown: str | None = None,
+        at: datetime | None = None,
+    ) -> int | dict[str, int]:
+        """A metric over the local days since..until (inclusive), as the network counts it:
+        a sum for additive metrics; for unique ones (reach, accounts_engaged) the network's
+        own de-duplicated count, at least the largest day and less than the sum of days."""
+        days = [f for d in self._days(since, until) if (f := self.figures_at(d, at)) is not None]
+        if metric in UNIQUE_METRICS and len(days) > 1:
+            parts = self._unique_parts(metric, days, until)
+            total = sum(parts.values())
+            if breakdown == "follow_type" and metric == "reach":
+                return parts
+        else:
+            total = sum(f.totals[metric] for f in days)
+        if breakdown is None:
+            return total
+        merged: dict[str, int] = {}
+        for f in days:
+            for k, v in f.breakdowns[metric][breakdown].items():
+                merged[k] = merged.get(k, 0) + v
+        if metric in UNIQUE_METRICS:
+            return dict(zip(merged, apportion(total, list(merged.values())), strict=True))
+        return merged
+
+    def _unique_parts(self, metric: str, days: list[DayFigures], until: date) -> dict[str, int]:
+        """Overlap model for unique accounts over several days, by audience.
+
+        Each day reaches a share p_d of an audience pool (the followers, or a pool of
+        non-followers 12 times larger); over the span an account is counted once, so the
+        span reaches pool * (1 - prod(1 - p_d)): at least the largest day, less than the
+        sum of days. Followers come back day after day, non-followers rarely.
+        """
+        followers = self.followers_at_day_start(until)
+        if metric == "reach":
+            by_audience = [f.breakdowns["reach"]["follow_type"] for f in days]
+            pools = {"FOLLOWER": followers, "NON_FOLLOWER": 12 * followers}
+        else:
+            by_audience = [{"ENGAGED": f.totals[metric]} for f in days]
+            pools = {"ENGAGED": 2 * followers}
+        parts: dict[str, int] = {}
+        for audience, pool in pools.items():
+            daily = [d.get(audience, 0) for d in by_audience]
+            largest, total = max(daily), sum(daily)
+            if total == largest:  # at most one day with anyone reached
+                parts[audience] = total
+                continue
+            pool = max(pool, largest + 1)
+            missed = math.prod(1 - n / pool for n in daily)
+            reached = int(pool * (1 - missed))
+            parts[audience] = min(total - 1, max(largest, reached))
+        return parts
+
+    # ------------------------------------------------------------- audience
+    def demographics(self, breakdown: str, at: datetime | None = None) -> dict[str, int]:
+        """Followers by age, gender, country or city (every value, not just the top 45),
+        summing to the follower count at the start of the day of `at` (the API excludes
+        the current day)."""
+        at = at or self.now()
+        followers = self.followers_at_day_start(self.local_day(at))
+        names, weights = self._demographic_weights(breakdown)
+        return dict(zip(names, apportion(followers, weights), strict=True))
+
+    def _demographic_weights(self, breakdown: str) -> tuple[list[str], list[float]]:
+        if breakdown == "age":
+            pairs = list(zip(AGE_BUCKETS, AGE_WEIGHTS, strict=True))
+        elif breakdown == "gender":
+            pairs = list(zip(GENDERS, GENDER_WEIGHTS, strict=True))
+        elif breakdown == "country":
+            pairs = list(COUNTRIES)
+        elif breakdown == "city":
+            pairs = [(c, 0.3 / (rank + 1) ** 1.1) for rank, c in enumerate(CITIES)]
+        else:
+            raise ValueError(f"unknown demographic breakdown {breakdown!r}")
+        names = [n for n, _ in pairs]
+        weights = [w * between(0.85, 1.15, self.seed, "demo", breakdown, n) for n, w in pairs]
+        return names, weights
+
+    def online_followers(self, day: date | None = None) -> dict[int, int]:
+        """Followers online in each local hour (0..23) of a day (default: yesterday)."""
+        day = day or (self.today() - timedelta(days=1))
+        followers = self.followers_at_day_start(day)
+        return {
+            hour: round(followers * share * between(0.9, 1.1, self.seed, "online", day, hour))
+            for hour, share in enumerate(ONLINE_CURVE)
+        }

@@ -1,0 +1,299 @@
+"""One Instagram sync run: what the Graph API is about to forget goes to the fact store.
+
+- Stories: listed only for 24 hours. Every run collects the live ones with their insights
+  and overwrites the archived copy, so the last run before a story vanishes leaves its
+  final values. The run asks to be called again just before the next story expires.
+  A story that had already expired when the integration was connected is never stored.
+  In `final_only` mode (the demo's replay, one archive object across many runs) stories
+  are listed every 20 hours and their insights asked once, in the last hours before they
+  expire (stories settle well before): the same archive with a fraction of the calls,
+  within Meta's hourly call budget.
+- Snapshots, once per account day: followers_count/media_count and follower demographics
+  (age, gender, city, country, age x gender; each as the API counts it, the margins of
+  a joint breakdown differ from the single ones), in one Graph batch: the API serves
+  them only as of now.
+- Windowed days, weekly: new followers per day and online followers per hour are served
+  for the last 30 days only; archiving the last 30 days every 7 keeps every day.
+
+Writes go through a sink: the fact store at once (the scheduler), or a buffer flushed in
+bulk (the demo's replay of thousands of runs).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
+from typing import Any, Protocol
+from zoneinfo import ZoneInfo
+
+from metrics_connect.accounts.models import CustomerIntegration
+from metrics_connect.connectors.base import (
+    Connector,
+    FetchRequest,
+    FetchResult,
+    ObjectRow,
+    Row,
+)
+from metrics_connect.engine.facts import FactStore, variant_key
+from metrics_connect.networks.instagram_business.connector.connector import InstagramConnector
+from metrics_connect.networks.instagram_business.connector.datasets import DATASETS
+from metrics_connect.networks.instagram_business.connector.days import parse_graph_time
+from metrics_connect.runtime import Runtime
+from metrics_connect.sync.models import SyncState
+from metrics_connect.sync.service import SyncOutcome, get_state, save_state
+
+STORY_LIFETIME = timedelta(hours=24)
+# How long before a story's expiry the scheduler comes back for its final values.
+FINAL_CAPTURE_MARGIN = timedelta(seconds=60)
+WINDOWED_EVERY = timedelta(days=7)
+AUDIENCE_VARIANTS: tuple[tuple[str, ...], ...] = (
+    ("age",),
+    ("gender",),
+    ("city",),
+    ("country",),
+    ("age", "gender"),
+)
+LIST_EVERY = timedelta(hours=20)
+# ... but a run that comes anyway (a capture) lists too once this much has passed.
+LIST_ALONG = timedelta(hours=14)
+# final_only: stories expiring this soon after a capture run are captured with it.
+CAPTURE_WINDOW = timedelta(hours=3)
+TASKS = ("snapshots", "windows")
+
+
+def story_expiry(story: dict[str, Any]) -> datetime:
+    return parse_graph_time(str(story["timestamp"])).replace(microsecond=0) + STORY_LIFETIME
+
+
+def fact_store(runtime: Runtime) -> FactStore:
+    store = runtime.services.get("facts")
+    return store if isinstance(store, FactStore) else FactStore(runtime.db)
+
+
+class Sink(Protocol):
+    async def keep(self, request: FetchRequest, result: FetchResult, fetched_at: datetime) -> None:
+        """Archive what one fetch returned."""
+
+
+@dataclass
+class StoreSink:
+    """Writes each fetch to the fact store at once."""
+
+    store: FactStore
+    integration: CustomerIntegration
+
+    async def keep(self, request: FetchRequest, result: FetchResult, fetched_at: datetime) -> None:
+        await self.store.store(
+            self.integration.id,
+            DATASETS[request.dataset],
+            request,
+            result,
+            fetched_at=fetched_at,
+            timezone=self.integration.timezone,
+            origin="sync",
+        )
+
+
+@dataclass
+class _Pending:
+    request: FetchRequest
+    fetched_at: datetime
+    rows: dict[tuple[date, tuple[tuple[str, str], ...]], Row] = field(default_factory=dict)
+    objects: dict[str, ObjectRow] = field(default_factory=dict)
+
+
+@dataclass
+class BufferedSink:
+    """Merges many fetches per (dataset, variant), the latest value of a row or object
+    winning, and writes them in one fact-store call each on `flush`."""
+
+    store: FactStore
+    integration: CustomerIntegration
+    pending: dict[tuple[str, str], _Pending] = field(default_factory=dict)
+
+    async def keep(self, request: FetchRequest, result: FetchResult, fetched_at: datetime) -> None:
+        key = (request.dataset, variant_key(request))
+        entry = self.pending.get(key)
+        if entry is None:
+            entry = self.pending[key] = _Pending(request, fetched_at)
+        start = min(entry.request.start, request.start)
+        end = max(entry.request.end, request.end)
+        entry.request = FetchRequest(request.dataset, start, end, request.breakdowns)
+        entry.fetched_at = fetched_at
+        for row in result.rows:
+            if row.day is not None:
+                entry.rows[(row.day, tuple(sorted(row.keys.items())))] = row
+        for obj in result.objects:
+            entry.objects[obj.id] = obj
+
+    async def flush(self) -> None:
+        for entry in self.pending.values():
+            await self.store.store(
+                self.integration.id,
+                DATASETS[entry.request.dataset],
+                entry.request,
+                FetchResult(rows=list(entry.rows.values()), objects=list(entry.objects.values())),
+                fetched_at=entry.fetched_at,
+                timezone=self.integration.timezone,
+                origin="sync",
+            )
+        self.pending.clear()
+
+
+class InstagramArchive:
+    """The sync of one Instagram integration; `run(now)` is one scheduled run."""
+
+    def __init__(
+        self,
+        runtime: Runtime,
+        integration: CustomerIntegration,
+        connector: InstagramConnector,
+        sink: Sink,
+        states: dict[str, SyncState],
+        *,
+        final_only: bool = False,
+    ) -> None:
+        self.runtime = runtime
+        self.integration = integration
+        self.connector = connector
+        self.sink = sink
+        self.states = states
+        self.tz = ZoneInfo(integration.timezone or "UTC")
+        self.stored = 0
+        self.changed_states: set[str] = set()
+        self.final_only = final_only
+        # final_only: stories listed and not yet captured, and when they were listed.
+        self.pending_stories: dict[str, dict[str, Any]] = {}
+        self.captured: dict[str, datetime] = {}  # final_only: id -> expiry
+        self.last_listing: datetime | None = None
+
+    @classmethod
+    async def load(
+        cls,
+        runtime: Runtime,
+        integration: CustomerIntegration,
+        connector: Connector,
+        sink: Sink | None = None,
+        *,
+        final_only: bool = False,
+    ) -> InstagramArchive:
+        assert isinstance(connector, InstagramConnector)
+        states = {task: await get_state(runtime, integration.id, task) for task in TASKS}
+        sink = sink or StoreSink(fact_store(runtime), integration)
+        return cls(runtime, integration, connector, sink, states, final_only=final_only)
+
+    async def save_states(self) -> None:
+        for task in sorted(self.changed_states):
+            await save_state(self.runtime, self.states[task])
+        self.changed_states.clear()
+
+    async def run(
+        self,
+        now: datetime,
+        final_margin: timedelta = FINAL_CAPTURE_MARGIN,
+        *,
+        last: bool = False,
+    ) -> SyncOutcome:
+        """One run at `now`; `last` (final_only mode): capture every live story now."""
+        self.connector.clock = lambda: now
+        today = now.astimezone(self.tz).date()
+        upcoming = await self._stories(now, today, final_margin, last)
+        await self._daily_snapshots(now, today)
+        await self._windowed_days(now, today)
+        return SyncOutcome(
+            self.integration.uuid,
+            ok=True,
+            stored=self.stored,
+            next_due=min(upcoming) if upcoming else None,
+        )
+
+    async def _keep(self, request: FetchRequest, result: FetchResult, now: datetime) -> None:
+        await self.sink.keep(request, result, now)
+        self.stored += len(result.rows) + len(result.objects)
+
+    def _mark(self, task: str, now: datetime) -> None:
+        state = self.states[task]
+        state.last_run_at = state.last_ok_at = state.cursor_at = now
+        state.last_error = None
+        self.changed_states.add(task)
+
+    async def _stories(
+        self, now: datetime, today: date, margin: timedelta, last: bool
+    ) -> list[datetime]:
+        """Archive stories; when the next run should come (just before an expiry)."""
+        request = FetchRequest("stories", today - timedelta(days=2), today)
+        connected_at = self.integration.connected_at
+        if (
+            not self.final_only
+            or last
+            or self.last_listing is None
+            or (now - self.last_listing >= LIST_ALONG)
+        ):
+            listed = await self.connector.list_stories(request.start, request.end)
+            # Gone before the connection: never stored, never counted.
+            self.captured = {i: e for i, e in self.captured.items() if e > now}
+            self.pending_stories = {
+                str(s["id"]): s
+                for s in listed
+                if story_expiry(s) > connected_at
+                and story_expiry(s) > now
+                and str(s["id"]) not in self.captured
+            }
+            self.last_listing = now
+        if self.final_only and not last:
+            horizon = now + CAPTURE_WINDOW
+            due = [s for s in self.pending_stories.values() if story_expiry(s) - margin <= horizon]
+        else:
+            due = list(self.pending_stories.values())
+        if due:
+            await self._keep(request, await self.connector.story_rows(due), now)
+        if self.final_only:
+            for story in due:
+                self.pending_stories.pop(str(story["id"]), None)
+                self.captured[str(story["id"])] = story_expiry(story)
+        times = [story_expiry(s) - margin for s in self.pending_stories.values()]
+        if self.final_only and self.last_listing is not None:
+            times.append(self.last_listing + LIST_EVERY)
+        return [t for t in times if t > now]
+
+    async def _daily_snapshots(self, now: datetime, today: date) -> None:
+        last = self.states["snapshots"].cursor_at
+        if last is not None and last.astimezone(self.tz).date() >= today:
+            return
+        requests = [FetchRequest("followers_snapshot", today, today)] + [
+            FetchRequest("audience_snapshot", today, today, breakdowns=b) for b in AUDIENCE_VARIANTS
+        ]
+        for request, result in zip(
+            requests, await self.connector.fetch_snapshots(requests), strict=True
+        ):
+            if result.rows:  # a refused variant is not archived as "nothing"
+                await self._keep(request, result, now)
+        self._mark("snapshots", now)
+
+    async def _windowed_days(self, now: datetime, today: date) -> None:
+        last = self.states["windows"].cursor_at
+        if last is not None and now - last < WINDOWED_EVERY:
+            return
+        start, end = today - timedelta(days=30), today - timedelta(days=1)
+        for dataset in ("new_followers_daily", "online_followers_snapshot"):
+            request = FetchRequest(dataset, start, end)
+            result = await self.connector.fetch(request)
+            await self._keep(request, result, now)
+            if dataset == "online_followers_snapshot":
+                # The same hourly rows answer widgets by day and by hour of day.
+                by_hour = FetchRequest(dataset, start, end, breakdowns=("hour",))
+                await self._keep(by_hour, result, now)
+        self._mark("windows", now)
+
+
+async def sync_instagram(
+    runtime: Runtime,
+    integration: CustomerIntegration,
+    connector: Connector,
+    now: datetime,
+) -> SyncOutcome:
+    """The scheduler's entry point (named by this network's network.yaml `sync`)."""
+    archive = await InstagramArchive.load(runtime, integration, connector)
+    outcome = await archive.run(now)
+    await archive.save_states()
+    return outcome

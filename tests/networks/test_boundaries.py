@@ -1,0 +1,48 @@
+"""A network lives in its folder: its slug named anywhere else under src/ is a slug table
+coming back, and adding a network would again mean editing shared code."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pytest
+
+from metrics_connect.networks.registry import networks
+
+PACKAGE = Path(__file__).resolve().parents[2] / "src" / "metrics_connect"
+NETWORKS_DIR = PACKAGE / "networks"
+SOURCE_SUFFIXES = {".py", ".yaml", ".yml", ".html", ".json", ".toml", ".ini", ".css", ".js"}
+
+
+def leaks(slug: str, package: Path) -> list[str]:
+    """Files of the package outside networks/<slug>/ that name the slug as a whole word."""
+    own = package / "networks" / slug
+    pattern = re.compile(rf"(?<![\w]){re.escape(slug)}(?![\w])")
+    return sorted(
+        str(path.relative_to(package))
+        for path in package.rglob("*")
+        if path.is_file()
+        and path.suffix in SOURCE_SUFFIXES
+        and own not in path.parents
+        and pattern.search(path.read_text(encoding="utf-8"))
+    )
+
+
+@pytest.mark.parametrize("slug", sorted(networks()))
+def test_a_network_is_named_only_in_its_own_folder(slug: str) -> None:
+    assert leaks(slug, PACKAGE) == []
+
+
+def test_the_check_finds_a_slug_outside_its_folder(tmp_path: Path) -> None:
+    (tmp_path / "networks" / "acme_ads").mkdir(parents=True)
+    (tmp_path / "networks" / "acme_ads" / "hooks.py").write_text('SLUG = "acme_ads"\n')
+    (tmp_path / "engine.py").write_text('TABLE = {"acme_ads": 1}\n')
+    (tmp_path / "settings.py").write_text("acme_ads_api_base_url = 1  # a longer word\n")
+    assert leaks("acme_ads", tmp_path) == ["engine.py"]
+
+
+def test_every_network_folder_is_discovered() -> None:
+    folders = {p.parent.name for p in NETWORKS_DIR.glob("*/network.yaml")}
+    assert folders == set(networks())
+    assert len(folders) >= 3
