@@ -41,8 +41,8 @@ from metrics_connect.accounts import service
 from metrics_connect.api.app import create_app
 from metrics_connect.db.migrate import upgrade
 from metrics_connect.jobs.models import Job
-from metrics_connect.runtime import Runtime
 from metrics_connect.networks.instagram_business.emulator.network import build_sandbox
+from metrics_connect.runtime import Runtime
 from metrics_connect.settings import Settings
 
 REPO = Path(__file__).resolve().parent.parent

@@ -8,7 +8,7 @@ from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from metrics_connect.engine.facts import account_today
+from metrics_connect.engine.days import account_today
 from metrics_connect.sandbox.accounts import INSTAGRAM_TIMEZONE
 
 REFERENCE = Path("/work/shared/reference/reportei-connect/instagram_business/metrics.json")

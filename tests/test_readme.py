@@ -6,6 +6,7 @@ import os
 import re
 from pathlib import Path
 
+from metrics_connect.networks.registry import settings_specs
 from metrics_connect.settings import Settings
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -13,9 +14,10 @@ README = (ROOT / "README.md").read_text()
 
 
 def test_every_setting_is_in_the_configuration_table() -> None:
+    names = [*Settings.model_fields, *(name for name, _, _ in settings_specs())]
     missing = [
         f"METRICS_CONNECT_{name.upper()}"
-        for name in Settings.model_fields
+        for name in names
         if f"`METRICS_CONNECT_{name.upper()}`" not in README
     ]
     assert not missing, f"README lacks {missing}"

@@ -7,7 +7,6 @@ from pathlib import Path
 
 import pytest
 
-from metrics_connect.api.schemas.metrics import WidgetIn
 from metrics_connect.catalog.loader import (
     AVERAGE_SUFFIX,
     CatalogError,
@@ -15,6 +14,7 @@ from metrics_connect.catalog.loader import (
     load_network_catalog,
     parse_catalog,
 )
+from metrics_connect.engine.request import WidgetIn
 from metrics_connect.engine.resolve import resolve_widget
 from metrics_connect.networks.instagram_business.connector.datasets import DATASETS
 from metrics_connect.networks.registry import networks

@@ -6,10 +6,10 @@ from datetime import date, timedelta
 from functools import lru_cache
 from typing import Any
 
-from metrics_connect.api.schemas.metrics import WidgetIn
 from metrics_connect.catalog.loader import Catalog, parse_catalog
 from metrics_connect.connectors.base import DatasetSpec, ObjectRow, Row
 from metrics_connect.engine.aggregate import Facts
+from metrics_connect.engine.request import WidgetIn
 from metrics_connect.engine.resolve import resolve_widget
 from metrics_connect.engine.service import answer_widgets
 

@@ -8,8 +8,9 @@ from datetime import timedelta
 from sqlalchemy import update
 
 from metrics_connect.accounts.models import CustomerIntegration
+from metrics_connect.connectors.context import connector_for
 from metrics_connect.networks.instagram_business.sync.archive import sync_instagram
-from metrics_connect.sync.service import connector_for, load_integration
+from metrics_connect.sync.service import load_integration
 
 from .conftest import NOW, Connected, SharedClock
 from .test_instagram_numbers import TODAY, local_day, raw

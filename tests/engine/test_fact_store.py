@@ -15,7 +15,8 @@ from metrics_connect.connectors.base import (
     ObjectRow,
     Row,
 )
-from metrics_connect.engine.facts import FactStore, account_today, is_settled, variant_key
+from metrics_connect.engine.days import account_today, is_settled
+from metrics_connect.engine.facts import FactStore, variant_key
 from metrics_connect.engine.model import SourcePlan
 from metrics_connect.engine.plan import collect_needs, plan_fetches
 from metrics_connect.runtime import Runtime

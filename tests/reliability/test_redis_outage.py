@@ -18,7 +18,7 @@ from bench.widgets import dashboard_request
 
 from metrics_connect import clock, ratelimit
 from metrics_connect.api.app import create_app
-from metrics_connect.engine.facts import account_today
+from metrics_connect.engine.days import account_today
 from metrics_connect.ratelimit import MerchantRateLimiter
 from metrics_connect.runtime import Runtime
 from tests.reliability.conftest import StackFactory, create_tenant, json_body, url_through

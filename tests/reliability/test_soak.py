@@ -14,7 +14,7 @@ import pytest
 from bench.widgets import dashboard_request, seed_request
 
 from metrics_connect import clock
-from metrics_connect.engine.facts import account_today
+from metrics_connect.engine.days import account_today
 from tests.reliability.conftest import LONG, StackFactory
 
 SOAK_SECONDS = float(os.environ.get("METRICS_CONNECT_SOAK_SECONDS", "600"))

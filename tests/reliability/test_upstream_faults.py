@@ -13,7 +13,7 @@ import httpx
 from bench.widgets import dashboard_request
 
 from metrics_connect import clock
-from metrics_connect.engine.facts import account_today
+from metrics_connect.engine.days import account_today
 from tests.reliability.conftest import LONG, Stack, StackFactory, scaled
 
 SLUG = "instagram_business"

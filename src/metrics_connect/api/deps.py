@@ -14,6 +14,7 @@ from metrics_connect.accounts.models import Customer, Merchant
 from metrics_connect.accounts.principals import CustomerPrincipal, MerchantPrincipal
 from metrics_connect.accounts.tokens import hash_token, token_matches
 from metrics_connect.api.errors import ApiError
+from metrics_connect.engine.request import max_range_days_var
 from metrics_connect.runtime import Runtime
 
 
@@ -129,3 +130,10 @@ async def billable_customer(customer: CustomerDep) -> CustomerPrincipal:
 
 
 BillableCustomerDep = Annotated[CustomerPrincipal, Depends(billable_customer)]
+
+
+async def apply_request_limits(request: Request) -> None:
+    """Router dependency: validation of the body sees this deployment's max range."""
+    runtime = getattr(request.app.state, "runtime", None)
+    if runtime is not None:
+        max_range_days_var.set(int(runtime.settings.max_range_days))

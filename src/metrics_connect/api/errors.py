@@ -10,6 +10,7 @@ from fastapi.responses import JSONResponse
 from sqlalchemy.exc import DBAPIError, OperationalError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from metrics_connect.accounts.lifecycle import IntegrationInactive, IntegrationNotFound
 from metrics_connect.logging_setup import get_logger
 
 log = get_logger("metrics_connect.api")
@@ -97,6 +98,18 @@ def install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(ApiError)
     async def _api_error(_request: Request, exc: ApiError) -> JSONResponse:
         return error_response(exc.status_code, exc.message, exc.extra, exc.headers)
+
+    @app.exception_handler(IntegrationNotFound)
+    async def _no_integration(_request: Request, _exc: IntegrationNotFound) -> JSONResponse:
+        return error_response(404, "Customer integration not found")
+
+    @app.exception_handler(IntegrationInactive)
+    async def _inactive(_request: Request, exc: IntegrationInactive) -> JSONResponse:
+        return error_response(
+            409,
+            f"The integration is {exc.status}; reconnect it to read its metrics.",
+            {"status": exc.status},
+        )
 
     @app.exception_handler(RequestValidationError)
     async def _validation(_request: Request, exc: RequestValidationError) -> JSONResponse:

@@ -27,7 +27,8 @@ from metrics_connect.connectors.base import (
     UpstreamError,
     UpstreamTransient,
 )
-from metrics_connect.engine.facts import FactStore, days_between, variant_key
+from metrics_connect.engine.days import days_between
+from metrics_connect.engine.facts import FactStore, variant_key
 from metrics_connect.engine.plan import PlannedFetch
 from metrics_connect.logging_setup import get_logger
 

@@ -20,9 +20,8 @@ import weakref
 from collections import OrderedDict
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, date, datetime
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from sqlalchemy import String, and_, delete, func, insert, or_, select, text, tuple_, type_coerce
 from sqlalchemy.ext.asyncio import AsyncConnection
@@ -36,6 +35,7 @@ from metrics_connect.connectors.base import (
     Row,
 )
 from metrics_connect.db.engine import Database
+from metrics_connect.engine.days import account_today, days_between, is_settled, live_since
 from metrics_connect.engine.numbers import number
 from metrics_connect.engine.tables import (
     fact_coverage,
@@ -69,31 +69,6 @@ def variant_key(request: FetchRequest) -> str:
     if len(text) > 200:
         return "h:" + hashlib.sha256(text.encode()).hexdigest()
     return text
-
-
-def account_today(instant: datetime, timezone: str) -> date:
-    """The account's current day: the network counts days in the account's time zone."""
-    try:
-        zone = ZoneInfo(timezone)
-    except (KeyError, ValueError):
-        zone = ZoneInfo("UTC")
-    return instant.astimezone(zone).date()
-
-
-def is_settled(spec: DatasetSpec, day: date, today: date) -> bool:
-    """A day is settled once `settle_after_days` whole days have passed since it ended."""
-    return (today - day).days - 1 >= spec.settle_after_days
-
-
-def live_since(spec: DatasetSpec, today: date) -> date | None:
-    """The oldest day the network still serves (None: no limit)."""
-    if spec.live_days is None:
-        return None
-    return today - timedelta(days=spec.live_days - 1)
-
-
-def days_between(start: date, end: date) -> list[date]:
-    return [start + timedelta(days=i) for i in range((end - start).days + 1)]
 
 
 @dataclass(frozen=True)

@@ -12,7 +12,6 @@ import re
 from dataclasses import replace
 from typing import Any
 
-from metrics_connect.api.schemas.metrics import FilterObject, WidgetIn
 from metrics_connect.catalog.loader import AVERAGE_SUFFIX, Catalog
 from metrics_connect.catalog.schema import DimensionDef, FilterDef, MetricDef, SourceDef
 from metrics_connect.connectors.base import DatasetSpec, Filter
@@ -23,6 +22,7 @@ from metrics_connect.engine.model import (
     SourcePlan,
     WidgetError,
 )
+from metrics_connect.engine.request import FilterObject, WidgetIn
 
 FIGURE_COMPONENTS = frozenset({"number_v1", "pipeline_v1", "iconsList_v1"})
 PRESENTATIONAL = frozenset({"wysiwyg_v1"})

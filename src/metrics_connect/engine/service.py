@@ -16,30 +16,30 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
-from sqlalchemy import bindparam, select, update
+from sqlalchemy import bindparam, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from metrics_connect import clock
+from metrics_connect.accounts.lifecycle import mark_unusable, save_credentials, usable
 from metrics_connect.accounts.models import CustomerIntegration
 from metrics_connect.accounts.principals import CustomerLike
-from metrics_connect.api.errors import ApiError
-from metrics_connect.api.schemas.metrics import GetDataRequest
 from metrics_connect.catalog.loader import Catalog, get_catalog
 from metrics_connect.connectors.base import (
     Connector,
-    ConnectorContext,
     IntegrationExpired,
     IntegrationRevoked,
     UpstreamError,
 )
-from metrics_connect.connectors.registry import connector_class
+from metrics_connect.connectors.context import connector_for
 from metrics_connect.engine.aggregate import Aggregator, Facts, last_only_reads
 from metrics_connect.engine.components import render
 from metrics_connect.engine.coordinator import FetchCoordinator
+from metrics_connect.engine.days import account_today
 from metrics_connect.engine.explain import explain_plan
-from metrics_connect.engine.facts import FactKey, FactSnapshot, FactStore, account_today
+from metrics_connect.engine.facts import FactKey, FactSnapshot, FactStore
 from metrics_connect.engine.model import ResolvedWidget, WidgetError
 from metrics_connect.engine.plan import Needs, PlannedFetch, collect_needs, plan_fetches
+from metrics_connect.engine.request import GetDataRequest
 from metrics_connect.engine.resolve import resolve_widget
 from metrics_connect.runtime import Runtime
 
@@ -102,17 +102,7 @@ class Engine:
         return prepared
 
     def connector(self, integration: CustomerIntegration) -> Connector:
-        runtime = self.runtime
-        ctx = ConnectorContext(
-            integration_uuid=integration.uuid,
-            external_id=integration.external_id,
-            credentials=runtime.vault.decrypt_json(integration.credentials_encrypted),
-            timezone=integration.timezone,
-            http=runtime.http_client(integration.slug),
-            base_url=runtime.upstream_base_url(integration.slug),
-            settings=runtime.settings,
-        )
-        return connector_class(integration.slug)(ctx)
+        return connector_for(self.runtime, integration)
 
 
 def engine_for(runtime: Runtime) -> Engine:
@@ -139,11 +129,12 @@ _INTEGRATION_OF_CUSTOMER = select(CustomerIntegration).where(
 async def load_request_integration(
     session: AsyncSession, customer: CustomerLike, integration_uuid: str
 ) -> CustomerIntegration:
-    """The customer's integration: 404 if not theirs, 409 {"status"} if not active."""
+    """The customer's integration; IntegrationNotFound if not theirs, IntegrationInactive
+    if not active (the API answers 404 and 409 {"status"})."""
     integration: CustomerIntegration | None = await session.scalar(
         _INTEGRATION_OF_CUSTOMER, {"uuid": integration_uuid, "customer_id": customer.id}
     )
-    return _usable(integration)
+    return usable(integration)
 
 
 async def request_integration(
@@ -159,19 +150,7 @@ async def request_integration(
             )
         if integration is not None:
             runtime.auth_cache.integrations.put(key, integration)
-    return _usable(integration)
-
-
-def _usable(integration: CustomerIntegration | None) -> CustomerIntegration:
-    if integration is None:
-        raise ApiError(404, "Customer integration not found")
-    if integration.status != "active":
-        raise ApiError(
-            409,
-            f"The integration is {integration.status}; reconnect it to read its metrics.",
-            {"status": integration.status},
-        )
-    return integration
+    return usable(integration)
 
 
 def _periods(request: GetDataRequest) -> list[tuple[date, date]]:
@@ -179,38 +158,6 @@ def _periods(request: GetDataRequest) -> list[tuple[date, date]]:
     if request.comparison_start is not None and request.comparison_end is not None:
         periods.append((request.comparison_start, request.comparison_end))
     return periods
-
-
-async def _mark_integration(
-    runtime: Runtime, integration: CustomerIntegration, error: UpstreamError
-) -> None:
-    status = "revoked" if isinstance(error, IntegrationRevoked) else "expired"
-    async with runtime.db.session() as session:
-        await session.execute(
-            update(CustomerIntegration)
-            .where(CustomerIntegration.id == integration.id)
-            .values(status=status, status_reason=error.message[:1000], updated_at=clock.now())
-        )
-        await session.commit()
-    integration.status = status
-    runtime.auth_cache.forget_integration(integration.id)
-
-
-async def _save_credentials(
-    runtime: Runtime, integration: CustomerIntegration, credentials: dict[str, Any]
-) -> None:
-    """A connector renewed its access token: kept, so that the next request (in any
-    process) starts with it instead of failing once and renewing again."""
-    encrypted = runtime.vault.encrypt_json(credentials)
-    async with runtime.db.session() as session:
-        await session.execute(
-            update(CustomerIntegration)
-            .where(CustomerIntegration.id == integration.id)
-            .values(credentials_encrypted=encrypted, updated_at=clock.now())
-        )
-        await session.commit()
-    integration.credentials_encrypted = encrypted
-    runtime.auth_cache.forget_integration(integration.id)
 
 
 async def _load(
@@ -348,13 +295,14 @@ async def run_get_data(
             raise
         failures = _failures(errors)
         if connector.ctx.credentials != issued:
-            await _save_credentials(runtime, integration, connector.ctx.credentials)
+            await save_credentials(runtime, integration, connector.ctx.credentials)
         lost = next(
             (e for e in errors.values() if isinstance(e, IntegrationExpired | IntegrationRevoked)),
             None,
         )
         if lost is not None:
-            await _mark_integration(runtime, integration, lost)
+            status = "revoked" if isinstance(lost, IntegrationRevoked) else "expired"
+            await mark_unusable(runtime, integration, status, lost.message)
     elif plans:
         snapshot = await _load(engine.store, integration.id, prepared)
     facts = _facts(snapshot, today)

@@ -16,7 +16,7 @@ from sqlalchemy import Table, bindparam, select
 from sqlalchemy.orm import make_transient_to_detached
 
 from metrics_connect.accounts.models import CustomerIntegration
-from metrics_connect.api.schemas.metrics import GetDataRequest, max_range_days_var
+from metrics_connect.engine.request import GetDataRequest, max_range_days_var
 from metrics_connect.engine.service import run_get_data
 from metrics_connect.jobs.store import ClaimedJob
 from metrics_connect.runtime import Runtime

@@ -9,7 +9,7 @@ from typing import Annotated, Any
 from pydantic import Field
 
 from metrics_connect.accounts.service import api_timestamp
-from metrics_connect.api.schemas.metrics import GetDataRequest
+from metrics_connect.engine.request import GetDataRequest
 from metrics_connect.jobs.models import Job
 
 IDEMPOTENCY_KEY_MAX = 255

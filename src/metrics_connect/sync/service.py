@@ -12,20 +12,19 @@ import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
 
 from sqlalchemy import select
 
 from metrics_connect import clock
+from metrics_connect.accounts.lifecycle import mark_unusable
 from metrics_connect.accounts.models import CustomerIntegration
 from metrics_connect.connectors.base import (
     Connector,
-    ConnectorContext,
     IntegrationExpired,
     IntegrationRevoked,
     UpstreamError,
 )
-from metrics_connect.connectors.registry import connector_class
+from metrics_connect.connectors.context import connector_for
 from metrics_connect.networks.registry import network, networks
 from metrics_connect.runtime import Runtime
 from metrics_connect.sync.models import SyncState
@@ -58,37 +57,12 @@ def network_sync(slug: str) -> IntegrationSync | None:
     return func
 
 
-def connector_for(runtime: Runtime, integration: CustomerIntegration, **kwargs: Any) -> Connector:
-    """The integration's connector, on the runtime's pooled HTTP client of its network."""
-    ctx = ConnectorContext(
-        integration_uuid=integration.uuid,
-        external_id=integration.external_id,
-        credentials=runtime.vault.decrypt_json(integration.credentials_encrypted),
-        timezone=integration.timezone,
-        http=runtime.http_client(integration.slug),
-        base_url=runtime.upstream_base_url(integration.slug),
-        settings=runtime.settings,
-    )
-    cls = connector_class(integration.slug)
-    return cls(ctx, **kwargs)
-
-
 async def load_integration(runtime: Runtime, integration_uuid: str) -> CustomerIntegration | None:
     async with runtime.db.session() as session:
         integration: CustomerIntegration | None = await session.scalar(
             select(CustomerIntegration).where(CustomerIntegration.uuid == integration_uuid)
         )
         return integration
-
-
-async def mark_status(runtime: Runtime, integration_id: int, status: str, reason: str) -> None:
-    async with runtime.db.session() as session:
-        integration = await session.get(CustomerIntegration, integration_id)
-        if integration is not None and integration.status == "active":
-            integration.status = status
-            integration.status_reason = reason
-            await session.commit()
-    runtime.auth_cache.forget_integration(integration_id)
 
 
 async def get_state(runtime: Runtime, integration_id: int, task: str) -> SyncState:
@@ -137,10 +111,10 @@ async def run_sync(
     try:
         return await func(runtime, integration, connector, now)
     except IntegrationExpired as exc:
-        await mark_status(runtime, integration.id, "expired", exc.message)
+        await mark_unusable(runtime, integration, "expired", exc.message)
         return SyncOutcome(integration.uuid, ok=False, error=exc.code)
     except IntegrationRevoked as exc:
-        await mark_status(runtime, integration.id, "revoked", exc.message)
+        await mark_unusable(runtime, integration, "revoked", exc.message)
         return SyncOutcome(integration.uuid, ok=False, error=exc.code)
     except UpstreamError as exc:
         log.warning(

@@ -7,9 +7,13 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, Header, Request
 
 from metrics_connect.accounts.models import CustomerIntegration
-from metrics_connect.api.deps import BillableCustomerDep, RuntimeDep, SessionDep
+from metrics_connect.api.deps import (
+    BillableCustomerDep,
+    RuntimeDep,
+    SessionDep,
+    apply_request_limits,
+)
 from metrics_connect.api.errors import ApiError, unprocessable
-from metrics_connect.api.schemas.metrics import apply_request_limits
 from metrics_connect.engine.service import request_integration
 from metrics_connect.jobs import store
 from metrics_connect.jobs.lifecycle import jobs_context

@@ -7,9 +7,9 @@ from typing import Any
 from fastapi import APIRouter, Depends, Query
 from fastapi.responses import JSONResponse
 
-from metrics_connect.api.deps import BillableCustomerDep, RuntimeDep
-from metrics_connect.api.schemas.metrics import GetDataRequest, apply_request_limits
+from metrics_connect.api.deps import BillableCustomerDep, RuntimeDep, apply_request_limits
 from metrics_connect.catalog.loader import catalogs
+from metrics_connect.engine.request import GetDataRequest
 from metrics_connect.engine.service import request_integration, run_get_data
 
 router = APIRouter(tags=["metrics"], dependencies=[Depends(apply_request_limits)])

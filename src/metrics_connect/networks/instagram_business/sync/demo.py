@@ -15,7 +15,9 @@ from datetime import datetime, timedelta
 
 import httpx
 
+from metrics_connect.accounts.lifecycle import mark_unusable
 from metrics_connect.connectors.base import IntegrationExpired, IntegrationRevoked, UpstreamError
+from metrics_connect.connectors.context import connector_for
 from metrics_connect.networks.instagram_business.connector.connector import InstagramConnector
 from metrics_connect.networks.instagram_business.sync.archive import (
     BufferedSink,
@@ -26,10 +28,8 @@ from metrics_connect.runtime import Runtime
 from metrics_connect.sandbox.registry import SandboxNetwork
 from metrics_connect.sync.service import (
     SyncOutcome,
-    connector_for,
     get_state,
     load_integration,
-    mark_status,
     save_state,
 )
 
@@ -98,7 +98,7 @@ async def prepare_demo(runtime: Runtime, integration_uuid: str, sandbox: Sandbox
             # token, the integration shows why it stopped).
             if isinstance(exc, IntegrationExpired | IntegrationRevoked):
                 status = "expired" if isinstance(exc, IntegrationExpired) else "revoked"
-                await mark_status(runtime, integration.id, status, exc.message)
+                await mark_unusable(runtime, integration, status, exc.message)
             log.warning(
                 "demo archive replay stopped",
                 extra={

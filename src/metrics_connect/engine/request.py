@@ -5,8 +5,9 @@ Every rule of API.md is checked here and each error names its path (`metrics.3.i
 `end`, `comparison_start`), so that the router answers 422 with those paths.
 
 The longest allowed period comes from `settings.max_range_days`: routers that take
-this body declare the dependency `apply_request_limits` (router-level), which makes
-the running deployment's limit visible to validation for the current request.
+this body declare the dependency `api.deps.apply_request_limits` (router-level), and a
+job sets it before it validates, which makes the running deployment's limit visible to
+validation for the current request. The engine owns this model; the API only parses.
 """
 
 from __future__ import annotations
@@ -15,7 +16,6 @@ from contextvars import ContextVar
 from datetime import date, datetime
 from typing import Annotated, Any, Literal
 
-from fastapi import Request
 from pydantic import (
     BaseModel,
     BeforeValidator,
@@ -31,15 +31,8 @@ from metrics_connect.settings import Settings
 MAX_WIDGETS = 200
 DEFAULT_MAX_RANGE_DAYS = Settings.model_fields["max_range_days"].default
 
-# The running deployment's limit, set per request by `apply_request_limits`.
+# The running deployment's limit, set per request (see the module's docstring).
 max_range_days_var: ContextVar[int] = ContextVar("max_range_days", default=DEFAULT_MAX_RANGE_DAYS)
-
-
-async def apply_request_limits(request: Request) -> None:
-    """Router dependency: validation of the body sees this deployment's max range."""
-    runtime = getattr(request.app.state, "runtime", None)
-    if runtime is not None:
-        max_range_days_var.set(int(runtime.settings.max_range_days))
 
 
 def _as_date(value: Any) -> Any:
