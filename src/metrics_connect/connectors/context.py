@@ -7,6 +7,7 @@ from typing import Any
 from metrics_connect.accounts.models import CustomerIntegration
 from metrics_connect.connectors.base import Connector, ConnectorContext
 from metrics_connect.connectors.registry import connector_class
+from metrics_connect.networks.registry import days_timezone
 from metrics_connect.runtime import Runtime
 
 
@@ -16,7 +17,7 @@ def connector_for(runtime: Runtime, integration: CustomerIntegration, **kwargs: 
         integration_uuid=integration.uuid,
         external_id=integration.external_id,
         credentials=runtime.vault.decrypt_json(integration.credentials_encrypted),
-        timezone=integration.timezone,
+        timezone=days_timezone(integration.slug, integration.timezone),
         http=runtime.http_client(integration.slug),
         base_url=runtime.upstream_base_url(integration.slug),
         settings=runtime.settings,

@@ -25,6 +25,7 @@ from metrics_connect.connectors.base import (
 from metrics_connect.engine.facts import FactKey, FactSnapshot, FactStore, variant_key
 from metrics_connect.engine.model import ResolvedWidget
 from metrics_connect.engine.plan import Needs, PlannedFetch, estimate_objects
+from metrics_connect.networks.registry import days_timezone
 
 # Stored objects this many days before a fetch's first day also inform its estimate.
 NEAR_DAYS = 30
@@ -54,6 +55,9 @@ async def explain_plan(
                 "uuid": integration.uuid,
                 "slug": catalog.slug,
                 "timezone": integration.timezone,
+                # The zone the network's days are in: the account's unless the network
+                # fixes one; the request's dates are days of this zone.
+                "days_timezone": days_timezone(catalog.slug, integration.timezone),
             },
             "account_today": today.isoformat(),
             "widgets": _widgets(widgets),

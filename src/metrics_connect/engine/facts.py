@@ -44,6 +44,7 @@ from metrics_connect.engine.tables import (
     fact_periods,
     fact_rows,
 )
+from metrics_connect.networks.registry import days_timezone
 
 FactKey = tuple[str, str]  # (dataset, variant)
 PeriodKey = tuple[str, str, date, date]  # (dataset, variant, start, end)
@@ -159,8 +160,14 @@ class FactStore:
 
     async def _timezone(self, conn: AsyncConnection, integration_id: int) -> str:
         table = CustomerIntegration.__table__
-        value = await conn.scalar(select(table.c.timezone).where(table.c.id == integration_id))
-        return str(value or "UTC")
+        row = (
+            await conn.execute(
+                select(table.c.slug, table.c.timezone).where(table.c.id == integration_id)
+            )
+        ).first()
+        if row is None:
+            return "UTC"
+        return days_timezone(str(row.slug), str(row.timezone or "UTC"))
 
     async def store(
         self,

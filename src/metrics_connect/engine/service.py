@@ -41,6 +41,7 @@ from metrics_connect.engine.model import ResolvedWidget, WidgetError
 from metrics_connect.engine.plan import Needs, PlannedFetch, collect_needs, plan_fetches
 from metrics_connect.engine.request import GetDataRequest
 from metrics_connect.engine.resolve import resolve_widget
+from metrics_connect.networks.registry import days_timezone
 from metrics_connect.runtime import Runtime
 
 ENGINE_SERVICE = "metrics_engine"
@@ -230,7 +231,8 @@ async def run_get_data(
         return _unserved(integration.slug, request)
     engine = engine_for(runtime)
     now = clock.now()
-    today = account_today(now, integration.timezone)
+    zone = days_timezone(integration.slug, integration.timezone)
+    today = account_today(now, zone)
     periods = _periods(request)
     fingerprint = _fingerprint(request)
     prepared = engine.prepare(catalog, request, fingerprint, periods, today)
@@ -280,7 +282,7 @@ async def run_get_data(
         try:
             errors = await engine.coordinator.run(
                 integration.id,
-                integration.timezone,
+                zone,
                 connector,
                 catalog.datasets,
                 fetches,

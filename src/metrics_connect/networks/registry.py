@@ -91,6 +91,14 @@ def network(slug: str) -> Network | None:
     return networks().get(slug)
 
 
+def days_timezone(slug: str, account_timezone: str) -> str:
+    """The time zone the network's days are in: the account's own, unless the network's
+    network.yaml fixes one (days end at Pacific midnight, say)."""
+    found = network(slug)
+    zone = found.spec.days.timezone if found is not None else "account"
+    return account_timezone if zone == "account" else zone
+
+
 def settings_specs() -> list[tuple[str, str, str]]:
     """(name, default, description) of every setting the networks add."""
     seen: dict[str, tuple[str, str, str]] = {}
