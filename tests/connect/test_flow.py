@@ -288,3 +288,21 @@ async def test_a_wrong_client_secret_fails_the_exchange_cleanly(
     r = await driver.get(callback)
     assert r.status_code == 303 and r.headers["location"].endswith("?notice=failed")
     assert await _integrations(client, tenant.headers) == []
+
+
+async def test_the_page_groups_networks_and_finds_one_by_typing(
+    client: httpx.AsyncClient, tenant: Any, driver: Driver
+) -> None:
+    session = await new_session(client, tenant.headers)
+    page = await driver.get(session_path(session))
+    text = page.text
+    # Grouped by network.yaml `group`, in the page's order: social, ads, analytics.
+    assert text.index(">Social<") < text.index("Instagram Business")
+    assert text.index("Instagram Business") < text.index(">Ads<") < text.index("Meta Ads")
+    assert text.index(">Analytics and search<") < text.index("Google Analytics 4")
+    # The search works without JavaScript: a GET form that filters on the server.
+    found = await driver.get(session_path(session) + "?q=meta")
+    assert "Meta Ads" in found.text and ">Ads<" in found.text
+    assert "Instagram Business" not in found.text and ">Social<" not in found.text
+    none = await driver.get(session_path(session) + "?q=nothing-like-it")
+    assert "No network matches" in none.text

@@ -9,7 +9,7 @@ from __future__ import annotations
 from typing import Any
 from urllib.parse import urlsplit
 
-from fastapi import APIRouter, Form, Request
+from fastapi import APIRouter, Form, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from jinja2 import Environment, PackageLoader, select_autoescape
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -40,6 +40,14 @@ router = APIRouter(include_in_schema=False)
 
 SESSION_PATH = "/customer-integrations/session/{session_uuid}"
 STATIC_URL = "/connect/static/connect.css"
+# The connect page's groups of networks (network.yaml `group`), in this order.
+GROUP_LABELS = {
+    "social": "Social",
+    "ads": "Ads",
+    "analytics": "Analytics and search",
+    "crm": "CRM and email",
+    "commerce": "Commerce",
+}
 
 templates = Environment(
     loader=PackageLoader("metrics_connect.connect", "templates"),
@@ -187,25 +195,17 @@ def _integration_item(
 
 @router.get(SESSION_PATH, response_class=HTMLResponse)
 async def session_page(
-    session_uuid: str, runtime: RuntimeDep, notice: str | None = None
+    session_uuid: str,
+    runtime: RuntimeDep,
+    notice: str | None = None,
+    q: str | None = Query(default=None, max_length=100),
 ) -> Response:
     async with runtime.db.session() as db:
         record = await _live(db, runtime, session_uuid)
         if isinstance(record, HTMLResponse):
             return record
         rows = await customer_integrations(db, record.customer)
-    base = session_url(session_uuid)
-    networks = []
-    for network in available_integrations():
-        found = provider_for_slug(runtime.settings, network["slug"])
-        usable = connectable(runtime, network["slug"])
-        networks.append(
-            {
-                "name": network["name"],
-                "provider": found.label if found and usable else None,
-                "connect_url": f"{base}/connect/{network['slug']}" if usable else None,
-            }
-        )
+    groups = _network_groups(runtime, session_url(session_uuid), q)
     items = [_integration_item(runtime, session_uuid, row) for row in rows]
     kind_text = NOTICES.get(notice or "")
     return render(
@@ -216,10 +216,36 @@ async def session_page(
         expires_at=record.expires_at.strftime("%H:%M"),
         notice={"kind": kind_text[0], "text": kind_text[1]} if kind_text else None,
         integrations=items,
-        networks=networks,
+        groups=groups,
+        query=(q or "").strip(),
         csrf=csrf_token(runtime.settings, session_uuid),
         redirect_url=safe_redirect_url(record.redirect_url),
     )
+
+
+def _network_groups(runtime: Runtime, base: str, query: str | None) -> list[dict[str, Any]]:
+    """The networks offered, in the connect page's groups, those matching the search."""
+    wanted = (query or "").strip().casefold()
+    grouped: dict[str, list[dict[str, Any]]] = {group: [] for group in GROUP_LABELS}
+    for available in available_integrations():
+        slug, name = available["slug"], available["name"]
+        if wanted and wanted not in name.casefold() and wanted not in slug.casefold():
+            continue
+        net = network_registry.network(slug)
+        found = provider_for_slug(runtime.settings, slug)
+        usable = connectable(runtime, slug)
+        grouped[net.spec.group if net else "analytics"].append(
+            {
+                "name": name,
+                "provider": found.label if found and usable else None,
+                "connect_url": f"{base}/connect/{slug}" if usable else None,
+            }
+        )
+    return [
+        {"label": GROUP_LABELS[group], "networks": networks}
+        for group, networks in grouped.items()
+        if networks
+    ]
 
 
 async def _checked_form(
