@@ -18,6 +18,7 @@ from metrics_connect.accounts.models import Customer, Merchant
 from metrics_connect.engine.facts import account_today
 from metrics_connect.playground.session import sign_in_link
 from metrics_connect.runtime import Runtime
+from metrics_connect.sandbox.instagram.network import InstagramSandboxNetwork
 from tests.conftest import ConnectedAccount
 from tests.playground.conftest import hidden, merchant_token, sign_in
 
@@ -173,7 +174,10 @@ def data_values(html: str, css_class: str) -> list[Any]:
 
 
 async def test_a_number_widget_shows_the_apis_answer_its_curl_and_plan(
-    pg_client: httpx.AsyncClient, pg_runtime: Runtime, account: ConnectedAccount
+    pg_client: httpx.AsyncClient,
+    pg_runtime: Runtime,
+    account: ConnectedAccount,
+    ig_network: InstagramSandboxNetwork,
 ) -> None:
     customer = await customer_uuid(pg_runtime, account)
     signed = await sign_in(pg_client, merchant_token(account))
@@ -187,7 +191,7 @@ async def test_a_number_widget_shows_the_apis_answer_its_curl_and_plan(
     )
     assert r.status_code == 200, r.text
 
-    today = account_today(clock.now(), "UTC")
+    today = account_today(clock.now(), ig_network.demo_account.timezone)
     body = {
         "customer_integration": account.integration_uuid,
         "start": str(today - timedelta(days=7)),

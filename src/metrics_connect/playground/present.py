@@ -36,12 +36,14 @@ def error_of(answer: dict[str, Any] | None) -> dict[str, str] | None:
 
 
 def number(value: Any, unit: str | None = None) -> str:
-    """A figure for people: thousands separated, at most 2 decimals; '—' for none."""
+    """A figure for people: thousands separated, the API's decimals; '—' for none."""
     if value is None:
         return "—"
     if isinstance(value, bool) or not isinstance(value, int | float):
         return str(value)
-    text = f"{value:,.0f}" if float(value).is_integer() else f"{value:,.2f}"
+    # The API rounds to 4 decimals: a CTR of 0.0016 must not read 0.00.
+    whole = float(value).is_integer()
+    text = f"{value:,.0f}" if whole else f"{value:,.4f}".rstrip("0").rstrip(".")
     return text + UNIT_SUFFIX.get(unit or "", "")
 
 
@@ -141,9 +143,7 @@ def plan_words(plan: dict[str, Any] | None) -> list[str]:
         f"({(plan.get('integration') or {}).get('timezone', 'UTC')})."
     ]
     for held in plan.get("store", []):
-        name = held.get("dataset")
-        variant = held.get("variant")
-        what = name if variant in (None, "-", "") else f"{name} ({variant})"
+        what = f"{held.get('dataset')}{variant_words(held.get('variant'))}"
         if "period" in held:
             start, end = held["period"]
             state = "stored" if held.get("stored") else "not stored yet"
@@ -165,7 +165,8 @@ def plan_words(plan: dict[str, Any] | None) -> list[str]:
         reason = "missing" if fetch.get("reason") == "missing" else "out of date"
         count = len(fetch.get("calls", []))
         lines.append(
-            f"• {fetch.get('dataset')} from {fetch.get('start')} to {fetch.get('end')} "
+            f"{fetch.get('dataset')}{variant_words(fetch.get('variant'))} "
+            f"from {fetch.get('start')} to {fetch.get('end')} "
             f"({reason}): {count} call{'s' if count != 1 else ''}"
             + (", estimated from what is stored" if fetch.get("estimated") else "")
             + "."
@@ -175,6 +176,26 @@ def plan_words(plan: dict[str, Any] | None) -> list[str]:
         if error:
             lines.append(f"The widget cannot be planned: {error['message'] or error['words']}")
     return lines
+
+
+def variant_words(variant: Any) -> str:
+    """A stored variant key (engine.facts.variant_key) in words, after the dataset."""
+    if variant in (None, "", "-"):
+        return ""
+    try:
+        parts = json.loads(str(variant))
+    except ValueError:
+        return f" (variant {variant})"
+    if not isinstance(parts, dict):
+        return f" (variant {variant})"
+    words = []
+    if parts.get("b"):
+        words.append("by " + ", ".join(map(str, parts["b"])))
+    for field, operator, value in parts.get("f", []):
+        words.append(f"{field} {str(operator).lower()} {value}")
+    for key, value in parts.get("o", []):
+        words.append(f"{key}={value}")
+    return f" ({'; '.join(words)})" if words else ""
 
 
 def plan_calls(plan: dict[str, Any] | None) -> list[str]:

@@ -110,6 +110,11 @@ def sign_in_link(
     return f"{settings.public_base_url.rstrip('/')}{SIGN_IN_LINK_PATH}?ticket={ticket}"
 
 
+def demo_sign_in_link(settings: Settings, merchant_uuid: str, merchant_token: str) -> str:
+    """The demo banner's link for its merchant, whose token it knows (and only hashes)."""
+    return sign_in_link(settings, merchant_uuid, hash_token(merchant_token))
+
+
 async def peek_ticket(db: AsyncSession, settings: Settings, ticket: str | None) -> Signed | None:
     """The ticket's merchant, if it is valid and not spent (the ticket stays unspent)."""
     return await _verify(db, settings, _TICKET_LABEL, ticket)
