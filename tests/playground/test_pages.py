@@ -328,3 +328,26 @@ async def test_static_files_are_served_with_the_strict_headers(
         assert r.headers["x-content-type-options"] == "nosniff"
     chart = await pg_client.get("/playground/static/vendor/chart.umd.min.js")
     assert "Chart.js v4.6.1" in chart.text[:200]
+
+
+async def test_runs_count_against_the_merchants_rate_limit(
+    pg_client: httpx.AsyncClient, pg_runtime: Runtime, account: ConnectedAccount
+) -> None:
+    customer = await customer_uuid(pg_runtime, account)
+    async with pg_runtime.db.session() as db:
+        row = await db.get(Customer, account.customer_id)
+        assert row is not None
+        merchant = await db.get(Merchant, row.merchant_id)
+        assert merchant is not None
+        merchant.rate_limit_per_minute = 1
+        await db.commit()
+    signed = await sign_in(pg_client, merchant_token(account))
+    r = await pg_client.post(
+        "/playground/run",
+        data=run_form(
+            signed.csrf, customer, account.integration_uuid, ["ig:reach", "ig:profile_views"]
+        ),
+    )
+    assert r.status_code == 200
+    assert len(data_values(r.text, "figure")) == 1
+    assert "Your rate limit is reached; try again in" in r.text

@@ -434,9 +434,7 @@ async def run(
         return _workbench(
             runtime, signed, chosen, query=q, form=form, problem=str(exc), status_code=422
         )
-    runs = await run_widgets(
-        runtime, signed.merchant, chosen.customer, chosen.integration, periods, picked
-    )
+    runs = await run_widgets(runtime, signed.merchant, chosen.integration, periods, picked)
     form.update(
         start=periods.start.isoformat(),
         end=periods.end.isoformat(),
