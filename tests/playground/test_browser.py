@@ -156,6 +156,18 @@ async def test_a_merchant_runs_widgets_of_the_instagram_integration(stack: Stack
             await page.screenshot(path=ARTIFACTS / "01-sign-in-refused-no-js.png", full_page=True)
             await _no_wider_than_the_phone(page)
             await _sign_in(page, stack.app_base, token)
+            # Choosing and running work without it too (the chart would be its table).
+            await page.goto(workbench)
+            await page.locator(f'input[value="{NUMBER}"]').check()
+            await page.get_by_role("button", name="Run widgets").click()
+            await page.locator("#result-ig_reach .figure").wait_for()
+            assert (
+                json.loads(
+                    await page.locator("#result-ig_reach .figure").get_attribute("data-value") or ""
+                )
+                > 0
+            )
+            await page.screenshot(path=ARTIFACTS / "01b-run-no-js.png", full_page=True)
             await plain.close()
 
             context = await browser.new_context(viewport=PHONE)

@@ -40,7 +40,7 @@ def _filter_words(f: FilterDef) -> str:
     return f"{f.field} {f.operator.lower().replace('_', ' ')} {value}"
 
 
-def _label(doc: CatalogDoc, widget: WidgetDef) -> str:
+def _label(doc: CatalogDoc, widget: WidgetDef, component: str) -> str:
     metrics = [doc.metrics[m].label if m in doc.metrics else m for m in widget.metrics or ()]
     text = " & ".join(metrics) or "Widget"
     groups: list[str] = []
@@ -53,7 +53,7 @@ def _label(doc: CatalogDoc, widget: WidgetDef) -> str:
         found = doc.dimensions.get(name)
         if found is None:
             narrowing.append(dim)
-        elif found.kind in GROUPING_KINDS:
+        elif found.kind in GROUPING_KINDS and component != "number_v1":
             groups.append(found.label)
         else:
             narrowing.append(found.label)
@@ -95,7 +95,7 @@ def widget_choices(slug: str) -> tuple[WidgetChoice, ...]:
         out.append(
             WidgetChoice(
                 key=key,
-                label=_label(doc, widget),
+                label=_label(doc, widget, component),
                 component=component,
                 predefined=True,
                 widget=_widget_body(key, widget, component),

@@ -82,6 +82,13 @@ def chart_kind(chart_type: str | None, labels: list[Any], dimensions: list[str])
     return "line" if dimensions[:1] and dimensions[0] in {"date", "hour"} else "bar"
 
 
+def chart_caption(kind: str, has_comparison: bool) -> str:
+    if not has_comparison:
+        return f"{kind.capitalize()} chart."
+    how = {"line": "dashed", "pie": "the inner ring", "doughnut": "the inner ring"}
+    return f"{kind.capitalize()} chart, the comparison period {how.get(kind, 'lighter')}."
+
+
 def chart_data(answer: dict[str, Any], kind: str) -> str:
     """What playground.js hands to Chart.js, as JSON for a data block."""
     comparison = answer.get("comparison") or {}
