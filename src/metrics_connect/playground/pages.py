@@ -353,7 +353,6 @@ def _workbench(
         runs=runs,
         problem=problem,
         present=present,
-        base_url=runtime.settings.public_base_url.rstrip("/"),
     )
 
 
