@@ -22,6 +22,7 @@ from metrics_connect.api.routers import jobs as jobs_router
 from metrics_connect.connect import install_connect
 from metrics_connect.jobs.lifecycle import install_jobs
 from metrics_connect.logging_setup import configure_logging
+from metrics_connect.playground import install_playground
 from metrics_connect.runtime import Runtime
 from metrics_connect.settings import Settings, get_settings
 from metrics_connect.sync.scheduler import install as install_sync
@@ -51,6 +52,7 @@ def create_app(settings: Settings | None = None, runtime: Runtime | None = None)
     for module in (health, merchants, customers, customer_integrations, integrations, metrics):
         app.include_router(module.router)
     install_connect(app, runtime.settings)
+    install_playground(app, runtime.settings)
     app.include_router(jobs_router.router)
     install_jobs(runtime)
     install_sync(runtime)

@@ -15,16 +15,16 @@ from metrics_connect.settings import Settings
 STATIC_DIR = Path(__file__).parent / "static"
 
 
-class _StaticWithHeaders(StaticFiles):
-    """The stylesheet, with the same strict headers as the pages."""
+class StaticWithHeaders(StaticFiles):
+    """Static files (stylesheets, scripts), with the same strict headers as the pages."""
 
-    def __init__(self, settings: Settings) -> None:
-        super().__init__(directory=STATIC_DIR)
-        self._settings = settings
+    def __init__(self, directory: Path, headers: dict[str, str]) -> None:
+        super().__init__(directory=directory)
+        self._headers = headers
 
     async def get_response(self, path: str, scope: Scope) -> Response:
         response = await super().get_response(path, scope)
-        response.headers.update(security_headers(self._settings))
+        response.headers.update(self._headers)
         return response
 
 
@@ -33,4 +33,8 @@ def install_connect(app: FastAPI, settings: Settings) -> None:
     from metrics_connect.connect.pages import router
 
     app.include_router(router)
-    app.mount("/connect/static", _StaticWithHeaders(settings), name="connect-static")
+    app.mount(
+        "/connect/static",
+        StaticWithHeaders(STATIC_DIR, security_headers(settings)),
+        name="connect-static",
+    )

@@ -12,13 +12,17 @@ from metrics_connect.connect.providers import authorize_origins, origin
 from metrics_connect.settings import Settings
 
 
-def content_security_policy(settings: Settings) -> str:
+def content_security_policy(settings: Settings, *, own_scripts: bool = False) -> str:
+    """The connect page's policy; `own_scripts` also lets this origin's script files
+    run (the playground's charts), never an inline one. Those pages post only to
+    themselves."""
     # form-action also governs where a submitted form may be redirected: the
     # connect buttons POST here and are redirected to the provider's consent page.
-    form_targets = " ".join(["'self'", *authorize_origins(settings)])
+    form_targets = "'self'" if own_scripts else " ".join(["'self'", *authorize_origins(settings)])
     return "; ".join(
         [
             "default-src 'none'",
+            *(["script-src 'self'"] if own_scripts else []),
             "style-src 'self'",
             "img-src 'self'",
             f"form-action {form_targets}",
@@ -28,9 +32,9 @@ def content_security_policy(settings: Settings) -> str:
     )
 
 
-def security_headers(settings: Settings) -> dict[str, str]:
+def security_headers(settings: Settings, *, own_scripts: bool = False) -> dict[str, str]:
     return {
-        "Content-Security-Policy": content_security_policy(settings),
+        "Content-Security-Policy": content_security_policy(settings, own_scripts=own_scripts),
         "X-Content-Type-Options": "nosniff",
         "Referrer-Policy": "no-referrer",
         "Cache-Control": "no-store",

@@ -19,6 +19,7 @@ from metrics_connect.db.migrate import upgrade
 from metrics_connect.demo.seed import DemoTenant, seed_demo
 from metrics_connect.logging_setup import get_logger
 from metrics_connect.networks.registry import network, networks
+from metrics_connect.playground.session import demo_sign_in_link
 from metrics_connect.runtime import Runtime
 from metrics_connect.sandbox.oauth import (
     build_facebook_oauth,
@@ -149,6 +150,7 @@ async def run_demo(base: Settings, options: DemoOptions) -> None:
     base_url = f"http://{options.host}:{options.port}"
     api = await _serve(app, options.host, options.port)
     servers.append(api)
+    playground_link = demo_sign_in_link(settings, tenant.merchant_uuid, tenant.merchant_token)
 
     if options.credentials_file:
         options.credentials_file.parent.mkdir(parents=True, exist_ok=True)
@@ -160,12 +162,13 @@ async def run_demo(base: Settings, options: DemoOptions) -> None:
                     "customer_token": tenant.customer_token,
                     "integrations": tenant.integrations,
                     "webhook_secret": tenant.webhook_secret,
+                    "playground_sign_in_link": playground_link,
                 },
                 indent=2,
             )
         )
         os.chmod(options.credentials_file, 0o600)
-    print_banner(base_url, tenant, sandboxes)
+    print_banner(base_url, tenant, sandboxes, playground_link)
     try:
         await asyncio.gather(*(s.task for s in servers))
     finally:
@@ -173,11 +176,21 @@ async def run_demo(base: Settings, options: DemoOptions) -> None:
             running.server.should_exit = True
 
 
-def print_banner(base_url: str, tenant: DemoTenant, sandboxes: dict[str, SandboxNetwork]) -> None:
+def print_banner(
+    base_url: str,
+    tenant: DemoTenant,
+    sandboxes: dict[str, SandboxNetwork],
+    playground_link: str | None = None,
+) -> None:
     lines = [
         "",
         "metrics-connect demo is running",
         f"  API:             {base_url}  (docs: {base_url}/docs)",
+        f"  playground:      {base_url}/playground",
+    ]
+    if playground_link:
+        lines.append(f"    sign in once:  {playground_link}")
+    lines += [
         f"  merchant token:  {tenant.merchant_token}",
         f"  customer token:  {tenant.customer_token}",
         f"  webhook secret:  {tenant.webhook_secret}",
