@@ -13,8 +13,11 @@ import pytest
 from fastapi import FastAPI
 
 from metrics_connect.api.app import create_app
+from metrics_connect.networks.instagram_business.emulator.network import (
+    InstagramSandboxNetwork,
+    build_sandbox,
+)
 from metrics_connect.runtime import Runtime
-from metrics_connect.sandbox.instagram.network import InstagramSandboxNetwork, build_sandbox
 from metrics_connect.settings import Settings
 from tests.conftest import ConnectedAccount, connect_account, serving
 

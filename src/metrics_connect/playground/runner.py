@@ -18,7 +18,7 @@ from pydantic import ValidationError
 
 from metrics_connect.accounts.models import CustomerIntegration, Merchant
 from metrics_connect.api.errors import ApiError
-from metrics_connect.api.schemas.metrics import GetDataRequest, max_range_days_var
+from metrics_connect.engine.request import GetDataRequest, max_range_days_var
 from metrics_connect.engine.service import run_get_data
 from metrics_connect.playground.choices import WidgetChoice
 from metrics_connect.playground.periods import Periods
