@@ -9,6 +9,7 @@ from fastapi import APIRouter, Depends, Header, Request
 from metrics_connect.accounts.models import CustomerIntegration
 from metrics_connect.api.deps import BillableCustomerDep, RuntimeDep, SessionDep
 from metrics_connect.api.errors import ApiError, unprocessable
+from metrics_connect.api.json_body import JsonBodyRoute
 from metrics_connect.api.schemas.metrics import apply_request_limits
 from metrics_connect.engine.service import request_integration
 from metrics_connect.jobs import store
@@ -25,7 +26,9 @@ from metrics_connect.logging_setup import get_logger
 
 log = get_logger("metrics_connect.jobs")
 
-router = APIRouter(tags=["metrics"], dependencies=[Depends(apply_request_limits)])
+router = APIRouter(
+    tags=["metrics"], dependencies=[Depends(apply_request_limits)], route_class=JsonBodyRoute
+)
 
 
 @router.post("/metrics/get-data-async")

@@ -1,0 +1,127 @@
+"""Malformed and deeply nested JSON bodies: 422 naming the field, one log line, no 500."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import httpx
+import pytest
+from structlog.testing import capture_logs
+
+from metrics_connect.api.json_body import MAX_JSON_DEPTH, TOO_DEEP, BodyError, parse_json_body
+from tests.conftest import Tenant
+
+
+def nested(levels: int) -> Any:
+    value: Any = 1
+    for _ in range(levels):
+        value = {"a": value}
+    return value
+
+
+def widget(**extra: Any) -> dict[str, Any]:
+    return {
+        "id": "w1",
+        "component": "number_v1",
+        "metrics": ["replies"],
+        **extra,
+    }
+
+
+def get_data_body(**widget_extra: Any) -> dict[str, Any]:
+    return {
+        "customer_integration": "00000000-0000-0000-0000-000000000000",
+        "start": "2026-01-01",
+        "end": "2026-01-31",
+        "metrics_webhook_url": "https://example.com/hook",
+        "metrics": [widget(**widget_extra)],
+    }
+
+
+def post_raw(client: httpx.AsyncClient, path: str, content: bytes, headers: dict[str, str]) -> Any:
+    return client.post(
+        path, content=content, headers={**headers, "Content-Type": "application/json"}
+    )
+
+
+@pytest.mark.parametrize("endpoint", ["/metrics/get-data", "/metrics/get-data-async"])
+@pytest.mark.parametrize("levels", [MAX_JSON_DEPTH, 256, 600])
+@pytest.mark.parametrize(
+    ("where", "field"),
+    [
+        ("custom", "metrics.0.custom"),
+        ("filters", "metrics.0.filters.0.value"),
+    ],
+)
+async def test_deep_nesting_in_a_free_form_field_is_422_naming_it(
+    client: httpx.AsyncClient,
+    tenant: Tenant,
+    endpoint: str,
+    levels: int,
+    where: str,
+    field: str,
+) -> None:
+    extra = (
+        {"custom": nested(levels)}
+        if where == "custom"
+        else {"filters": [{"field": "x", "operator": "=", "value": nested(levels)}]}
+    )
+    content = json.dumps(get_data_body(**extra)).encode()
+    with capture_logs() as logs:
+        r = await post_raw(client, endpoint, content, tenant.headers)
+    assert r.status_code == 422, r.text
+    assert r.json() == {
+        "message": f"{field}: Nested deeper than {MAX_JSON_DEPTH} levels.",
+        "errors": {field: [f"Nested deeper than {MAX_JSON_DEPTH} levels."]},
+    }
+    # The access line only: no traceback, no error line.
+    assert [entry["event"] for entry in logs] == ["request"]
+
+
+async def test_nesting_within_the_limit_is_accepted(
+    client: httpx.AsyncClient, tenant: Tenant
+) -> None:
+    # body -> metrics -> widget -> custom: three levels above the custom value.
+    content = json.dumps(get_data_body(custom=nested(MAX_JSON_DEPTH - 3))).encode()
+    r = await post_raw(client, "/metrics/get-data", content, tenant.headers)
+    # Past parsing and validation: the integration named does not exist.
+    assert r.status_code == 404, r.text
+
+
+@pytest.mark.parametrize(
+    ("content", "message"),
+    [
+        pytest.param(b'{"name": "caf\xe9"}', "The body is not valid UTF-8.", id="latin-1"),
+        pytest.param(b"\xff\xfe{\x00}\x00", "The body is not valid UTF-8.", id="utf-16"),
+        pytest.param(b"[" * 5000 + b"]" * 5000, TOO_DEEP, id="5000-deep"),
+        pytest.param(b'{"name": ' + b"[" * 1500 + b"]" * 1500 + b"}", TOO_DEEP, id="1500-deep"),
+        pytest.param(b'{"name": "x",,}', "The body is not valid JSON.", id="not-json"),
+    ],
+)
+@pytest.mark.parametrize("endpoint", ["/customers", "/metrics/get-data"])
+async def test_malformed_bodies_are_422_with_errors_body(
+    client: httpx.AsyncClient, tenant: Tenant, content: bytes, message: str, endpoint: str
+) -> None:
+    r = await post_raw(client, endpoint, content, tenant.headers)
+    assert r.status_code == 422, r.text
+    assert r.json()["errors"] == {"body": [message]}
+
+
+async def test_deep_nesting_in_a_typed_field_names_that_field(
+    client: httpx.AsyncClient, tenant: Tenant
+) -> None:
+    r = await post_raw(
+        client, "/customers", json.dumps({"name": nested(100)}).encode(), tenant.merchant_headers
+    )
+    assert r.status_code == 422
+    assert r.json()["errors"] == {"name": [f"Nested deeper than {MAX_JSON_DEPTH} levels."]}
+
+
+def test_the_parser_counts_containers_not_scalars() -> None:
+    assert parse_json_body(json.dumps(nested(MAX_JSON_DEPTH)).encode()) == nested(MAX_JSON_DEPTH)
+    with pytest.raises(BodyError) as refused:
+        parse_json_body(json.dumps([nested(MAX_JSON_DEPTH)]).encode())
+    assert refused.value.path == [0, *(["a"] * (MAX_JSON_DEPTH - 1))]
+    # Brackets inside strings are not nesting.
+    assert parse_json_body(json.dumps({"s": "[" * 500}).encode()) == {"s": "[" * 500}
