@@ -10,7 +10,9 @@ import pytest
 from structlog.testing import capture_logs
 
 from metrics_connect.api.json_body import MAX_JSON_DEPTH, TOO_DEEP, BodyError, parse_json_body
-from tests.conftest import Tenant
+from metrics_connect.runtime import Runtime
+from metrics_connect.sandbox.instagram.network import build_sandbox
+from tests.conftest import Tenant, connect_account
 
 
 def nested(levels: int) -> Any:
@@ -79,14 +81,18 @@ async def test_deep_nesting_in_a_free_form_field_is_422_naming_it(
     assert [entry["event"] for entry in logs] == ["request"]
 
 
-async def test_nesting_within_the_limit_is_accepted(
-    client: httpx.AsyncClient, tenant: Tenant
+async def test_nesting_at_the_limit_is_accepted_and_answered(
+    client: httpx.AsyncClient, runtime: Runtime
 ) -> None:
+    account = await connect_account(runtime, "instagram_business", build_sandbox().demo_account)
     # body -> metrics -> widget -> custom: three levels above the custom value.
-    content = json.dumps(get_data_body(custom=nested(MAX_JSON_DEPTH - 3))).encode()
-    r = await post_raw(client, "/metrics/get-data", content, tenant.headers)
-    # Past parsing and validation: the integration named does not exist.
-    assert r.status_code == 404, r.text
+    body = get_data_body(custom=nested(MAX_JSON_DEPTH - 3))
+    body["customer_integration"] = account.integration_uuid
+    content = json.dumps(body).encode()
+    # explain: the request is validated and fingerprinted, and no network is called.
+    r = await post_raw(client, "/metrics/get-data?explain=true", content, account.headers)
+    assert r.status_code == 200, r.text
+    assert "explain" in r.json()
 
 
 @pytest.mark.parametrize(
@@ -112,7 +118,10 @@ async def test_deep_nesting_in_a_typed_field_names_that_field(
     client: httpx.AsyncClient, tenant: Tenant
 ) -> None:
     r = await post_raw(
-        client, "/customers", json.dumps({"name": nested(100)}).encode(), tenant.merchant_headers
+        client,
+        "/customers",
+        json.dumps({"name": nested(MAX_JSON_DEPTH + 1)}).encode(),
+        tenant.merchant_headers,
     )
     assert r.status_code == 422
     assert r.json()["errors"] == {"name": [f"Nested deeper than {MAX_JSON_DEPTH} levels."]}

@@ -22,9 +22,10 @@ from pydantic import BaseModel
 
 from metrics_connect.api.errors import unprocessable
 
-# Deeper than any real request (a widget's `custom` sits at level 4) and far below
-# pydantic's serialization limit, so a parsed body can always be dumped and hashed.
-MAX_JSON_DEPTH = 64
+# Far deeper than any real request (a widget's `custom` sits at level 4), and below
+# pydantic's serialization limit (about 255 levels), so that a parsed body can always
+# be dumped and fingerprinted.
+MAX_JSON_DEPTH = 200
 
 TOO_DEEP = f"Nested deeper than {MAX_JSON_DEPTH} levels."
 
@@ -65,28 +66,26 @@ def parse_json_body(raw: bytes) -> Any:
     except RecursionError:
         # Deeper than the parser itself can go (about 1,000 levels): no path to name.
         raise BodyError([], TOO_DEEP) from None
-    # A body with fewer brackets than the limit cannot be nested deeper than it.
+    # A body with fewer opening brackets than the limit cannot nest deeper than it:
+    # most bodies skip the walk.
     if raw.count(b"[") + raw.count(b"{") > MAX_JSON_DEPTH and _deeper_than(value, MAX_JSON_DEPTH):
         raise BodyError(_too_deep_path(value, MAX_JSON_DEPTH), TOO_DEEP)
     return value
 
 
-def _children(node: dict[str, Any] | list[Any]) -> Any:
-    return node.values() if isinstance(node, dict) else node
-
-
 def _deeper_than(value: Any, limit: int) -> bool:
-    """Whether containers nest more than `limit` levels (iterative: no recursion limit)."""
-    if not isinstance(value, dict | list):
-        return False
-    stack: list[tuple[dict[str, Any] | list[Any], int]] = [(value, 1)]
-    while stack:
-        node, depth = stack.pop()
-        for child in _children(node):
-            if isinstance(child, dict | list):
-                if depth + 1 > limit:
-                    return True
-                stack.append((child, depth + 1))
+    """Whether containers nest more than `limit` levels: level by level, no recursion."""
+    level = [value] if type(value) is dict or type(value) is list else []
+    depth = 0
+    while level:
+        depth += 1
+        if depth > limit:
+            return True
+        below: list[Any] = []
+        for node in level:
+            children = node.values() if type(node) is dict else node
+            below += [c for c in children if type(c) is dict or type(c) is list]
+        level = below
     return False
 
 
