@@ -7,6 +7,7 @@ from typing import Any
 
 import httpx
 import pytest
+from fastapi import FastAPI
 from structlog.testing import capture_logs
 
 from metrics_connect.api.json_body import MAX_JSON_DEPTH, TOO_DEEP, BodyError, parse_json_body
@@ -134,3 +135,41 @@ def test_the_parser_counts_containers_not_scalars() -> None:
     assert refused.value.path == [0, *(["a"] * (MAX_JSON_DEPTH - 1))]
     # Brackets inside strings are not nesting.
     assert parse_json_body(json.dumps({"s": "[" * 500}).encode()) == {"s": "[" * 500}
+
+
+async def test_a_client_gone_mid_body_is_a_quiet_400(
+    app: FastAPI, client: httpx.AsyncClient, tenant: Tenant
+) -> None:
+    incoming = [
+        {"type": "http.request", "body": b'{"name": ', "more_body": True},
+        {"type": "http.disconnect"},
+    ]
+    sent: list[dict[str, Any]] = []
+
+    async def receive() -> dict[str, Any]:
+        return incoming.pop(0)
+
+    async def send(message: dict[str, Any]) -> None:
+        sent.append(message)
+
+    scope = {
+        "type": "http",
+        "asgi": {"version": "3.0"},
+        "http_version": "1.1",
+        "method": "POST",
+        "scheme": "http",
+        "path": "/customers",
+        "raw_path": b"/customers",
+        "root_path": "",
+        "query_string": b"",
+        "headers": [
+            (b"authorization", tenant.merchant_headers["Authorization"].encode()),
+            (b"content-type", b"application/json"),
+        ],
+        "client": ("127.0.0.1", 50000),
+        "server": ("testserver", 80),
+    }
+    with capture_logs() as logs:
+        await app(scope, receive, send)
+    assert sent[0]["status"] == 400
+    assert [entry["event"] for entry in logs] == ["request"]

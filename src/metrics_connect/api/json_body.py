@@ -19,8 +19,9 @@ from typing import Annotated, Any, Union, get_args, get_origin
 from fastapi import Request, Response
 from fastapi.routing import APIRoute
 from pydantic import BaseModel
+from starlette.requests import ClientDisconnect
 
-from metrics_connect.api.errors import unprocessable
+from metrics_connect.api.errors import ApiError, unprocessable
 
 # Far deeper than any real request (a widget's `custom` sits at level 4), and below
 # pydantic's serialization limit (about 255 levels), so that a parsed body can always
@@ -161,7 +162,11 @@ class JsonBodyRoute(APIRoute):
         body_type = self.body_field.type_
 
         async def parse_then_handle(request: Request) -> Response:
-            raw = await request.body()
+            try:
+                raw = await request.body()
+            except ClientDisconnect:
+                # Gone mid-body (or cut off by the size limit, which answers 413 itself).
+                raise ApiError(400, "The body was not received in full.") from None
             if raw and is_json_content_type(request.headers.get("content-type")):
                 try:
                     value = parse_json_body(raw)
