@@ -80,3 +80,44 @@ async def test_malformed_authorization_headers_are_401(
     r = await client.get("/merchants/settings", headers={"Authorization": authorization})
     assert r.status_code == 401
     assert r.json() == {"message": "Unauthenticated."}
+
+
+@pytest.mark.parametrize(("method", "path", "body"), MERCHANT_ENDPOINTS + CUSTOMER_ENDPOINTS)
+@pytest.mark.parametrize("order", ["valid first", "valid last", "both valid"])
+async def test_two_authorization_headers_are_400(
+    client: httpx.AsyncClient,
+    tenant: Tenant,
+    method: str,
+    path: str,
+    body: Any,
+    order: str,
+) -> None:
+    path = path.format(customer=tenant.customer_uuid)
+    valid = f"Bearer {tenant.merchant_token}"
+    pair = {
+        "valid first": [valid, "Bearer someone-else"],
+        "valid last": ["Bearer someone-else", valid],
+        "both valid": [valid, valid],
+    }[order]
+    headers = [("Authorization", value) for value in pair]
+    headers.append(("x-customer-token", tenant.customer_token))
+    r = await client.request(method, path, json=body, headers=headers)
+    assert r.status_code == 400, r.text
+    assert r.json() == {
+        "message": "The Authorization header was sent more than once.",
+        "errors": {"Authorization": ["Send this header once."]},
+    }
+
+
+@pytest.mark.parametrize(("method", "path", "body"), CUSTOMER_ENDPOINTS)
+async def test_two_customer_tokens_are_400(
+    client: httpx.AsyncClient, tenant: Tenant, method: str, path: str, body: Any
+) -> None:
+    headers = [
+        ("Authorization", f"Bearer {tenant.merchant_token}"),
+        ("x-customer-token", tenant.customer_token),
+        ("x-customer-token", "another"),
+    ]
+    r = await client.request(method, path, json=body, headers=headers)
+    assert r.status_code == 400, r.text
+    assert r.json()["errors"] == {"x-customer-token": ["Send this header once."]}

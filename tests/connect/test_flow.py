@@ -201,6 +201,30 @@ async def test_remove_form_deletes_with_the_live_session(
     assert r.status_code == 404
 
 
+async def test_removing_on_the_connect_page_takes_effect_at_once(
+    client: httpx.AsyncClient, tenant: Any, driver: Driver
+) -> None:
+    session = await new_session(client, tenant.headers)
+    path = session_path(session)
+    await driver.connect(path, "facebook_ads")
+    [listed] = await _integrations(client, tenant.headers)
+    ask = {
+        "customer_integration": listed["uuid"],
+        "start": "2026-01-01",
+        "end": "2026-01-31",
+        "metrics": [{"id": "w", "component": "number_v1", "metrics": ["impressions"]}],
+    }
+    # A metrics request puts the integration in this process's auth cache.
+    r = await client.post("/metrics/get-data?explain=true", json=ask, headers=tenant.headers)
+    assert r.status_code == 200, r.text
+    remove = f"{path}/integrations/{listed['uuid']}/remove"
+    confirm = await driver.get(remove)
+    csrf = confirm.text.split('name="csrf_token" value="')[1].split('"')[0]
+    assert (await driver.post(remove, {"csrf_token": csrf})).status_code == 303
+    r = await client.post("/metrics/get-data?explain=true", json=ask, headers=tenant.headers)
+    assert r.status_code == 404, r.text
+
+
 async def test_an_account_the_grant_did_not_list_is_refused(
     client: httpx.AsyncClient, tenant: Any, driver: Driver
 ) -> None:

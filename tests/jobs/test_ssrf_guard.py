@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import ipaddress
+
 import pytest
 
-from metrics_connect.jobs.ssrf import WebhookGuard, WebhookURLRefused
+from metrics_connect.jobs.ssrf import WebhookGuard, WebhookURLRefused, refusal_reason
 
 
 def resolver_for(table: dict[str, list[str]], calls: list[str] | None = None):  # type: ignore[no-untyped-def]
@@ -102,3 +104,85 @@ async def test_allowlisting_loopback_does_not_open_the_metadata_service() -> Non
     guard = WebhookGuard("127.0.0.0/8", PUBLIC)
     with pytest.raises(WebhookURLRefused, match="cloud metadata"):
         await guard.vet("http://169.254.169.254/")
+
+
+# Every row is decided by the pure decision function: no resolver, no connection.
+ADDRESS_TABLE = [
+    # address, refused because (a word of the reason) or None when admitted
+    ("93.184.216.34", None),
+    ("8.8.8.8", None),
+    ("2606:4700:4700::1111", None),
+    ("::ffff:8.8.8.8", None),
+    ("64:ff9b::808:808", None),  # NAT64 of 8.8.8.8
+    ("2002:808:808::1", None),  # 6to4 of 8.8.8.8
+    ("fec0::1", "site-local"),
+    ("feff:ffff::1", "site-local"),
+    ("fe80::1", "link-local"),
+    ("fc00::1", "private"),
+    ("fd12:3456::1", "private"),
+    ("::1", "loopback"),
+    ("::", "unspecified"),
+    ("ff02::1", "multicast"),
+    ("ff0e::1", "multicast"),  # global-scope multicast is still multicast
+    ("224.0.0.1", "multicast"),
+    ("233.252.0.1", "multicast"),
+    ("::ffff:10.0.0.1", "IPv4-mapped address of a private"),
+    ("::ffff:127.0.0.1", "IPv4-mapped address of a loopback"),
+    ("::ffff:169.254.169.254", "IPv4-mapped address of a cloud metadata"),
+    ("64:ff9b::a00:1", "NAT64 address of a private"),
+    ("64:ff9b::7f00:1", "NAT64 address of a loopback"),
+    ("64:ff9b::a9fe:a9fe", "NAT64 address of a cloud metadata"),
+    ("64:ff9b:1::a00:1", "local-use NAT64"),
+    ("2002:a00:1::1", "6to4 address of a private"),
+    ("2002:7f00:1::1", "6to4 address of a loopback"),
+    ("2002:c0a8:101::1", "6to4 address of a private"),
+    ("2001:0:4136:e378:8000:63bf:f5ff:fffe", "Teredo"),
+    ("2001::1", "Teredo"),
+    ("2001:4860:1::5efe:a00:1", "ISATAP address of a private"),
+    ("2001:4860:1::200:5efe:c0a8:101", "ISATAP address of a private"),
+    ("::a00:1", "reserved"),  # IPv4-compatible (deprecated)
+    ("100::1", "reserved"),  # discard-only
+    ("2001:db8::1", "private"),  # documentation
+    ("3fff::1", "documentation"),
+    ("5f00::1", "reserved"),  # SRv6 SIDs
+    ("10.0.0.1", "private"),
+    ("172.31.255.255", "private"),
+    ("192.168.0.1", "private"),
+    ("127.0.0.53", "loopback"),
+    ("0.0.0.0", "unspecified"),
+    ("0.1.2.3", "private"),  # "this network"
+    ("169.254.1.1", "link-local"),
+    ("100.64.0.1", "not a public"),  # shared address space (CGNAT)
+    ("192.0.0.8", "IETF protocol assignment"),
+    ("192.0.0.9", "IETF protocol assignment"),  # PCP anycast: global, still no webhook
+    ("192.0.2.1", "private"),  # TEST-NET-1
+    ("198.18.0.1", "private"),  # benchmarking
+    ("198.51.100.1", "private"),
+    ("203.0.113.1", "private"),
+    ("192.88.99.1", "6to4 relay"),
+    ("240.0.0.1", "reserved"),
+    ("255.255.255.255", "reserved"),
+    ("169.254.169.254", "cloud metadata"),
+    ("fd00:ec2::254", "cloud metadata"),
+]
+
+
+@pytest.mark.parametrize(("text", "refused_because"), ADDRESS_TABLE)
+def test_the_address_table(text: str, refused_because: str | None) -> None:
+    reason = refusal_reason(ipaddress.ip_address(text))
+    if refused_because is None:
+        assert reason is None
+    else:
+        assert reason is not None and refused_because in reason
+
+
+@pytest.mark.parametrize(("text", "refused_because"), ADDRESS_TABLE)
+async def test_vet_refuses_a_name_resolving_to_any_refused_address(
+    text: str, refused_because: str | None
+) -> None:
+    guard = WebhookGuard("", resolver_for({"hooks.example.com": ["93.184.216.34", text]}))
+    if refused_because is None:
+        assert (await guard.vet("https://hooks.example.com/in")).address == "93.184.216.34"
+    else:
+        with pytest.raises(WebhookURLRefused, match="public addresses only"):
+            await guard.vet("https://hooks.example.com/in")

@@ -97,13 +97,16 @@ async def test_the_result_and_the_attempt_start_are_one_update_guarded_by_the_le
         assert job.computed_at is not None and job.delivery_started_at is not None
 
 
-async def create_with_key(svc: JobsService, key: str) -> tuple[Job, bool]:
+async def create_with_key(
+    svc: JobsService, key: str, integration_id: int | None = None, **body_changes: Any
+) -> tuple[Job, bool]:
+    """A job of the integration's customer (the service's own unless named) with `key`."""
     async with svc.runtime.db.session() as session:
-        integration = await session.get(CustomerIntegration, svc.integration_id)
+        integration = await session.get(CustomerIntegration, integration_id or svc.integration_id)
         assert integration is not None
         customer = await session.get(Customer, integration.customer_id)
         assert customer is not None
-        body = svc.body()
+        body = svc.body(customer_integration=integration.uuid, **body_changes)
         return await store.create_or_reuse(
             session,
             store.NewJob(
@@ -128,11 +131,64 @@ async def test_an_idempotency_key_race_answers_with_the_winners_job(
     lookups: list[str] = []
     real_lookup = store._by_idempotency_key
 
-    async def lookup(session: AsyncSession, merchant_id: int, key: str) -> Job | None:
+    async def lookup(
+        session: AsyncSession, merchant_id: int, customer_id: int, key: str
+    ) -> Job | None:
         lookups.append(key)
-        return None if len(lookups) == 1 else await real_lookup(session, merchant_id, key)
+        return (
+            None if len(lookups) == 1 else await real_lookup(session, merchant_id, customer_id, key)
+        )
 
     monkeypatch.setattr(store, "_by_idempotency_key", lookup)
     loser, created = await create_with_key(svc, "report-1")
     assert not created and loser.uuid == winner.uuid and len(lookups) == 2
     assert await svc.job_count() == 1
+
+
+async def second_customer_integration(svc: JobsService) -> int:
+    """Another customer of the service's merchant, with an integration of its own."""
+    async with svc.runtime.db.session() as session:
+        first = await session.get(CustomerIntegration, svc.integration_id)
+        assert first is not None
+        owner = await session.get(Customer, first.customer_id)
+        assert owner is not None
+        merchant = await session.get(Merchant, owner.merchant_id)
+        assert merchant is not None
+        other = await service.create_customer(
+            session, svc.runtime.settings, merchant, "Second customer", is_paying=True
+        )
+        integration = await service.create_integration(
+            session,
+            svc.runtime.vault,
+            other.record,
+            slug=first.slug,
+            source_name="@second",
+            external_id="second-account",
+            credentials={"access_token": "second"},
+        )
+        await session.commit()
+        return integration.id
+
+
+async def test_idempotency_keys_are_per_customer_of_a_merchant(
+    db_url: str, make_service: Callable[..., Any]
+) -> None:
+    svc = await stopped_service(make_service, db_url)
+    other_integration = await second_customer_integration(svc)
+
+    first, created = await create_with_key(svc, "report-1")
+    assert created
+    # Another customer of the same merchant: the key is free for it, whatever the body.
+    other, created = await create_with_key(svc, "report-1", other_integration, end="2026-09-29")
+    assert created and other.uuid != first.uuid
+    again, created = await create_with_key(svc, "report-1", other_integration, end="2026-09-29")
+    assert not created and again.uuid == other.uuid
+
+    # One customer reusing its key: the same job for the same body, refused for another.
+    replay, created = await create_with_key(svc, "report-1")
+    assert not created and replay.uuid == first.uuid
+    with pytest.raises(store.IdempotencyConflict):
+        await create_with_key(svc, "report-1", end="2026-09-29")
+    with pytest.raises(store.IdempotencyConflict):
+        await create_with_key(svc, "report-1", other_integration)
+    assert await svc.job_count() == 2

@@ -23,6 +23,7 @@ from schemathesis.checks import not_a_server_error
 from schemathesis.specs.openapi.checks import (
     content_type_conformance,
     response_schema_conformance,
+    status_code_conformance,
 )
 from sqlalchemy import update
 
@@ -134,7 +135,13 @@ def test_no_server_error_and_schema_conformance(
         base_url=live_service.base_url,
         headers=live_service.headers,
         timeout=30,
-        checks=[not_a_server_error, response_schema_conformance, content_type_conformance],
+        # status_code_conformance: every status answered is one the operation declares.
+        checks=[
+            not_a_server_error,
+            status_code_conformance,
+            response_schema_conformance,
+            content_type_conformance,
+        ],
     )
 
 
@@ -159,7 +166,12 @@ def test_generated_widgets_on_a_real_integration(
         base_url=live_service.base_url,
         headers=live_service.demo_headers,
         timeout=60,
-        checks=[not_a_server_error, response_schema_conformance, content_type_conformance],
+        checks=[
+            not_a_server_error,
+            status_code_conformance,
+            response_schema_conformance,
+            content_type_conformance,
+        ],
     )
 
 

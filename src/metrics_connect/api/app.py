@@ -10,6 +10,7 @@ from fastapi import FastAPI
 from metrics_connect import __version__
 from metrics_connect.api.errors import install_error_handlers
 from metrics_connect.api.middleware import BodySizeLimitMiddleware, RequestContextMiddleware
+from metrics_connect.api.openapi import install_openapi
 from metrics_connect.api.routers import (
     customer_integrations,
     customers,
@@ -56,6 +57,7 @@ def create_app(settings: Settings | None = None, runtime: Runtime | None = None)
     app.include_router(jobs_router.router)
     install_jobs(runtime)
     install_sync(runtime)
+    install_openapi(app)
     app.add_middleware(BodySizeLimitMiddleware, max_bytes=settings.max_body_bytes)
     app.add_middleware(RequestContextMiddleware)
     return app

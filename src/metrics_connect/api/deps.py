@@ -35,6 +35,22 @@ async def get_session(runtime: RuntimeDep) -> AsyncIterator[AsyncSession]:
 SessionDep = Annotated[AsyncSession, Depends(get_session)]
 
 
+def _credential_header(request: Request, name: str, shown: str) -> str | None:
+    """The header's one value; sent twice it is refused rather than one copy trusted.
+
+    Proxies and frameworks disagree on which copy wins, so a second copy could make
+    a check in front of us and this service see different credentials.
+    """
+    values = request.headers.getlist(name)
+    if len(values) > 1:
+        raise ApiError(
+            400,
+            f"The {shown} header was sent more than once.",
+            {"errors": {shown: ["Send this header once."]}},
+        )
+    return values[0] if values else None
+
+
 def _bearer(authorization: str | None) -> str | None:
     if not authorization:
         return None
@@ -81,7 +97,7 @@ async def current_merchant(request: Request) -> MerchantPrincipal:
     # Headers and the runtime read here rather than as FastAPI parameters: each
     # parameter and sub-dependency is per-request work on the hottest path.
     runtime: Runtime = request.app.state.runtime
-    token = _bearer(request.headers.get("authorization"))
+    token = _bearer(_credential_header(request, "authorization", "Authorization"))
     merchant = await _merchant_by_token(runtime, token) if token else None
     if merchant is None:
         raise ApiError(401, "Unauthenticated.")
@@ -107,7 +123,7 @@ MerchantDep = Annotated[MerchantPrincipal, Depends(current_merchant)]
 
 
 async def current_customer(request: Request, merchant: MerchantDep) -> CustomerPrincipal:
-    token = request.headers.get("x-customer-token")
+    token = _credential_header(request, "x-customer-token", "x-customer-token")
     runtime: Runtime = request.app.state.runtime
     customer = await _customer_by_token(runtime, merchant, token) if token else None
     if customer is None:

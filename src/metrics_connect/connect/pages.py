@@ -351,6 +351,8 @@ async def remove_integration(
             return _integration_not_found(runtime, session_uuid)
         await db.delete(row)
         await db.commit()
+    # As the API's DELETE: a metrics request on this process stops seeing it at once.
+    runtime.auth_cache.forget_integration(row.id)
     log.info("connect_integration_removed", integration=integration_uuid, slug=row.slug)
     return redirect(runtime, session_url(session_uuid) + "?notice=removed")
 

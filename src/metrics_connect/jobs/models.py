@@ -38,7 +38,13 @@ class Job(Base):
 
     __tablename__ = "async_jobs"
     __table_args__ = (
-        UniqueConstraint("merchant_id", "idempotency_key", name="uq_async_jobs_idempotency"),
+        # Per customer: a key shared across customers would tell one about another's use.
+        UniqueConstraint(
+            "merchant_id",
+            "customer_id",
+            "idempotency_key",
+            name="uq_async_jobs_customer_idempotency",
+        ),
         Index("ix_async_jobs_status_next_attempt_at", "status", "next_attempt_at"),
     )
 

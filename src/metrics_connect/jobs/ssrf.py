@@ -74,13 +74,59 @@ async def system_resolver(host: str, port: int) -> list[str]:
     return seen
 
 
+# Ranges `ipaddress` calls global (on Python 3.11, and some on later versions too)
+# that are no place for a webhook. Checked by hand so the decision does not depend
+# on which Python's special-purpose tables are installed.
+NOT_GLOBALLY_ROUTABLE: tuple[tuple[IPNetwork, str], ...] = tuple(
+    (ipaddress.ip_network(network), reason)
+    for network, reason in (
+        ("fec0::/10", "a site-local address"),  # deprecated (RFC 3879), still routed inside sites
+        ("2001::/32", "a Teredo tunnel address"),  # reaches whatever host the tunnel names
+        ("64:ff9b:1::/48", "a local-use NAT64 address"),  # RFC 8215: a private translator
+        ("3fff::/20", "a documentation address"),  # RFC 9637
+        ("192.88.99.0/24", "a 6to4 relay anycast address"),  # deprecated (RFC 7526)
+        # Anycast services (PCP, TURN) and protocol assignments, none a webhook host.
+        ("192.0.0.0/24", "an IETF protocol assignment address"),
+    )
+)
+
+# The well-known NAT64 prefix (RFC 6052): the last 32 bits are the IPv4 destination.
+NAT64_WELL_KNOWN = ipaddress.IPv6Network("64:ff9b::/96")
+
+# ISATAP interface identifiers (RFC 5214): ...:0000:5efe:a.b.c.d or ...:0200:5efe:a.b.c.d.
+_ISATAP_MARKERS = (0x00005EFE, 0x02005EFE)
+
+
+def embedded_ipv4(address: ipaddress.IPv6Address) -> tuple[str, ipaddress.IPv4Address] | None:
+    """The IPv4 address an IPv6 address leads to, and how: mapped, NAT64, 6to4, ISATAP."""
+    if address.ipv4_mapped is not None:
+        return "an IPv4-mapped address", address.ipv4_mapped
+    if address in NAT64_WELL_KNOWN:
+        return "a NAT64 address", ipaddress.IPv4Address(int(address) & 0xFFFFFFFF)
+    if address.sixtofour is not None:
+        return "a 6to4 address", address.sixtofour
+    if (int(address) >> 32) & 0xFFFFFFFF in _ISATAP_MARKERS:
+        return "an ISATAP address", ipaddress.IPv4Address(int(address) & 0xFFFFFFFF)
+    return None
+
+
 def refusal_reason(address: IPAddress) -> str | None:
-    """Why an address is not a public destination, or None when it is."""
-    if isinstance(address, ipaddress.IPv6Address) and address.ipv4_mapped is not None:
-        # ::ffff:10.0.0.1 reaches 10.0.0.1: judge the IPv4 address it carries.
-        return refusal_reason(address.ipv4_mapped)
+    """Why an address is not a public destination, or None when it is.
+
+    Pure: it never resolves or connects, so every case is tested as a table.
+    """
     if address in CLOUD_METADATA_ADDRESSES:
         return "a cloud metadata address"
+    if isinstance(address, ipaddress.IPv6Address):
+        embedded = embedded_ipv4(address)
+        if embedded is not None:
+            # ::ffff:10.0.0.1 or 64:ff9b::a00:1 reaches 10.0.0.1: judge that address.
+            kind, ipv4 = embedded
+            inner = refusal_reason(ipv4)
+            return None if inner is None else f"{kind} of {inner}"
+    for network, reason in NOT_GLOBALLY_ROUTABLE:
+        if address.version == network.version and address in network:
+            return reason
     checks = (
         ("is_unspecified", "an unspecified address"),
         ("is_loopback", "a loopback address"),
@@ -92,10 +138,8 @@ def refusal_reason(address: IPAddress) -> str | None:
     for attribute, reason in checks:
         if getattr(address, attribute):
             return reason
-    if isinstance(address, ipaddress.IPv6Address) and address.sixtofour is not None:
-        return refusal_reason(address.sixtofour)
     if not address.is_global:
-        # Shared address space (100.64.0.0/10), documentation and benchmark ranges...
+        # Shared address space (100.64.0.0/10) and whatever else IANA does not route.
         return "not a public address"
     return None
 

@@ -74,16 +74,17 @@ class NewJob:
 
 async def create_or_reuse(session: AsyncSession, new: NewJob) -> tuple[Job, bool]:
     """The job for this request and whether it was created now (False: an idempotent replay)."""
-    merchant_id = new.customer.merchant_id
+    # Read now: a rollback below expires an ORM customer's attributes.
+    merchant_id, customer_id = new.customer.merchant_id, new.customer.id
     if new.idempotency_key is not None:
-        existing = await _by_idempotency_key(session, merchant_id, new.idempotency_key)
+        existing = await _by_idempotency_key(session, merchant_id, customer_id, new.idempotency_key)
         if existing is not None:
             return _same_or_conflict(existing, new), False
     now = clock.now()
     values: dict[str, Any] = {
         "uuid": new_uuid(),
         "merchant_id": merchant_id,
-        "customer_id": new.customer.id,
+        "customer_id": customer_id,
         "integration_id": new.integration.id,
         "request_body": new.request_body,
         "webhook_url": new.webhook_url,
@@ -106,7 +107,7 @@ async def create_or_reuse(session: AsyncSession, new: NewJob) -> tuple[Job, bool
         await session.rollback()
         if new.idempotency_key is None:
             raise
-        existing = await _by_idempotency_key(session, merchant_id, new.idempotency_key)
+        existing = await _by_idempotency_key(session, merchant_id, customer_id, new.idempotency_key)
         if existing is None:
             raise
         return _same_or_conflict(existing, new), False
@@ -124,9 +125,16 @@ def _same_or_conflict(existing: Job, new: NewJob) -> Job:
     return existing
 
 
-async def _by_idempotency_key(session: AsyncSession, merchant_id: int, key: str) -> Job | None:
+async def _by_idempotency_key(
+    session: AsyncSession, merchant_id: int, customer_id: int, key: str
+) -> Job | None:
+    """The customer's job with this key: keys are scoped by merchant and customer."""
     job: Job | None = await session.scalar(
-        select(Job).where(Job.merchant_id == merchant_id, Job.idempotency_key == key)
+        select(Job).where(
+            Job.merchant_id == merchant_id,
+            Job.customer_id == customer_id,
+            Job.idempotency_key == key,
+        )
     )
     return job
 

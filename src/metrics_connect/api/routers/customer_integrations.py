@@ -17,10 +17,11 @@ from metrics_connect.accounts.service import (
 )
 from metrics_connect.api.deps import BillableCustomerDep, MerchantDep, RuntimeDep, SessionDep
 from metrics_connect.api.errors import ApiError
+from metrics_connect.api.json_body import JsonBodyRoute
 from metrics_connect.api.pagination import PageDep, paginate
 from metrics_connect.catalog.networks import network_name
 
-router = APIRouter(tags=["customer-integrations"])
+router = APIRouter(tags=["customer-integrations"], route_class=JsonBodyRoute)
 
 
 class SessionIn(BaseModel):

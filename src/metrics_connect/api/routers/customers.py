@@ -13,10 +13,11 @@ from metrics_connect.accounts.principals import CustomerPrincipal
 from metrics_connect.accounts.service import api_timestamp, create_customer, merchant_customer
 from metrics_connect.api.deps import CustomerDep, MerchantDep, RuntimeDep, SessionDep
 from metrics_connect.api.errors import ApiError
+from metrics_connect.api.json_body import JsonBodyRoute
 from metrics_connect.api.pagination import PageDep, paginate
 from metrics_connect.catalog.networks import network_name
 
-router = APIRouter(tags=["customers"])
+router = APIRouter(tags=["customers"], route_class=JsonBodyRoute)
 
 Name = Annotated[StrictStr, Field(min_length=1, max_length=255)]
 

@@ -9,8 +9,9 @@ from fastapi.responses import JSONResponse
 from sqlalchemy import text
 
 from metrics_connect.api.deps import RuntimeDep
+from metrics_connect.api.json_body import JsonBodyRoute
 
-router = APIRouter(tags=["health"])
+router = APIRouter(tags=["health"], route_class=JsonBodyRoute)
 
 
 @router.get("/healthz")

@@ -8,11 +8,12 @@ from fastapi import APIRouter
 
 from metrics_connect.api.deps import MerchantDep
 from metrics_connect.api.errors import ApiError
+from metrics_connect.api.json_body import JsonBodyRoute
 from metrics_connect.catalog.describe import describe_catalog
 from metrics_connect.catalog.loader import get_catalog
 from metrics_connect.catalog.networks import available_integrations
 
-router = APIRouter(tags=["integrations"])
+router = APIRouter(tags=["integrations"], route_class=JsonBodyRoute)
 
 
 @router.get("/integrations")

@@ -14,6 +14,7 @@ from metrics_connect.api.deps import (
     apply_request_limits,
 )
 from metrics_connect.api.errors import ApiError, unprocessable
+from metrics_connect.api.json_body import JsonBodyRoute
 from metrics_connect.engine.service import request_integration
 from metrics_connect.jobs import store
 from metrics_connect.jobs.lifecycle import jobs_context
@@ -29,7 +30,9 @@ from metrics_connect.logging_setup import get_logger
 
 log = get_logger("metrics_connect.jobs")
 
-router = APIRouter(tags=["metrics"], dependencies=[Depends(apply_request_limits)])
+router = APIRouter(
+    tags=["metrics"], dependencies=[Depends(apply_request_limits)], route_class=JsonBodyRoute
+)
 
 
 @router.post("/metrics/get-data-async")

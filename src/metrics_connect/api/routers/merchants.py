@@ -17,9 +17,10 @@ from metrics_connect.accounts.service import (
 )
 from metrics_connect.api.deps import MerchantDep, RuntimeDep, SessionDep
 from metrics_connect.api.errors import ApiError
+from metrics_connect.api.json_body import JsonBodyRoute
 from metrics_connect.catalog.networks import available_integrations
 
-router = APIRouter(tags=["merchants"])
+router = APIRouter(tags=["merchants"], route_class=JsonBodyRoute)
 
 
 def merchant_body(merchant: Merchant | MerchantPrincipal) -> dict[str, Any]:

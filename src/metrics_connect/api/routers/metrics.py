@@ -8,11 +8,14 @@ from fastapi import APIRouter, Depends, Query
 from fastapi.responses import JSONResponse
 
 from metrics_connect.api.deps import BillableCustomerDep, RuntimeDep, apply_request_limits
+from metrics_connect.api.json_body import JsonBodyRoute
 from metrics_connect.catalog.loader import catalogs
 from metrics_connect.engine.request import GetDataRequest
 from metrics_connect.engine.service import request_integration, run_get_data
 
-router = APIRouter(tags=["metrics"], dependencies=[Depends(apply_request_limits)])
+router = APIRouter(
+    tags=["metrics"], dependencies=[Depends(apply_request_limits)], route_class=JsonBodyRoute
+)
 
 # Every catalog is loaded and validated once, when the app is built, not on a request.
 catalogs()
