@@ -32,7 +32,6 @@ from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse
 
 from metrics_connect.sandbox.accounts import is_sandbox_token
-from metrics_connect.sandbox.base import SandboxControls
 from metrics_connect.sandbox.facebook_ads.data import AdsData
 from metrics_connect.sandbox.facebook_ads.entities import (
     ACCOUNT,
@@ -54,6 +53,7 @@ from metrics_connect.sandbox.facebook_ads.insights import (
     format_row,
     parse_query,
 )
+from metrics_connect.sandbox.kit.controls import SandboxControls
 
 VERSION = re.compile(r"^v\d+\.\d+$")
 DEFAULT_LIMIT = 25

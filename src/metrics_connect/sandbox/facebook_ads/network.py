@@ -8,8 +8,8 @@ from metrics_connect.sandbox.accounts import (
     AD_ACCOUNT_TIMEZONE,
     DEMO_ACCESS_TOKEN,
 )
-from metrics_connect.sandbox.base import SandboxControls
 from metrics_connect.sandbox.facebook_ads.app import FacebookAdsEmulator
+from metrics_connect.sandbox.kit.controls import SandboxControls
 from metrics_connect.sandbox.registry import DemoAccount, SandboxNetwork
 
 

@@ -21,11 +21,11 @@ from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse
 
 from metrics_connect.sandbox.accounts import is_sandbox_token
-from metrics_connect.sandbox.base import SandboxControls
 from metrics_connect.sandbox.google_analytics_4.data import PropertyData
 from metrics_connect.sandbox.google_analytics_4.quota import PropertyQuota, QuotaExhausted
 from metrics_connect.sandbox.google_analytics_4.report import ReportError, run_report
 from metrics_connect.sandbox.google_analytics_4.schema import DIMENSIONS, METRICS
+from metrics_connect.sandbox.kit.controls import SandboxControls
 
 _STATUS = {
     400: "INVALID_ARGUMENT",

@@ -6,10 +6,7 @@ the same way whether it comes alone, in a batch, or through `?ids=`.
 
 from __future__ import annotations
 
-import base64
-import binascii
 import re
-from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 from urllib.parse import urlencode
@@ -20,10 +17,6 @@ from metrics_connect.sandbox.accounts import (
     FACEBOOK_USER_ID,
     SANDBOX_TOKEN_PREFIX,
 )
-from metrics_connect.sandbox.instagram import errors
-from metrics_connect.sandbox.instagram.errors import GraphError
-from metrics_connect.sandbox.instagram.fields import FieldSpec, FieldSyntaxError, parse_fields
-from metrics_connect.sandbox.instagram.hashing import apportion, between, unit
 from metrics_connect.sandbox.instagram.metrics import (
     ACCOUNT_METRICS,
     DEMOGRAPHIC_METRICS,
@@ -39,6 +32,17 @@ from metrics_connect.sandbox.instagram.model import (
     InstagramSandbox,
     MediaItem,
 )
+from metrics_connect.sandbox.kit import meta_graph as errors
+from metrics_connect.sandbox.kit.graph_fields import (
+    FieldSpec,
+    FieldSyntaxError,
+    parse_fields,
+    unparse_fields,
+)
+from metrics_connect.sandbox.kit.meta_graph import GraphError, graph_time
+from metrics_connect.sandbox.kit.meta_graph_app import Call
+from metrics_connect.sandbox.kit.paging import BadPageRequest, decode_key, encode_key
+from metrics_connect.sandbox.kit.seeded import apportion, between
 
 DEFAULT_VERSION = "v21.0"
 OLDEST_VERSION = 17
@@ -48,53 +52,12 @@ DEFAULT_LIMIT = 25
 MAX_LIMIT = 100
 DEMOGRAPHICS_TOP = 45
 FACEBOOK_USER_NAME = "Sandbox Owner"
-_VERSION_RE = re.compile(r"^v(\d+)\.(\d+)$")
-
-
-def graph_time(instant: datetime) -> str:
-    """Timestamps as Graph writes them: UTC with a +0000 offset."""
-    return instant.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S+0000")
-
-
-@dataclass
-class Call:
-    method: str
-    version: str
-    major: int
-    path: list[str]
-    params: dict[str, str]
-    base_url: str
-    token: str
-
-
-def parse_path(raw_path: str) -> tuple[str, int, list[str]]:
-    """Split '/v21.0/123/insights' into version, major and segments (unversioned: default)."""
-    segments = [s for s in raw_path.split("/") if s]
-    version = DEFAULT_VERSION
-    if segments and segments[0].startswith("v") and _VERSION_RE.match(segments[0]):
-        version = segments.pop(0)
-    match = _VERSION_RE.match(version)
-    assert match is not None
-    major = int(match.group(1))
-    if major < OLDEST_VERSION:
-        raise GraphError(
-            400,
-            2635,
-            f"(#2635) You are calling a deprecated version of the Graph API. Please update to "
-            f"the latest version: {DEFAULT_VERSION}.",
-        )
-    return version, major, segments
-
-
-def encode_cursor(key: str) -> str:
-    return base64.urlsafe_b64encode(key.encode()).decode().rstrip("=")
 
 
 def decode_cursor(cursor: str) -> str:
     try:
-        padded = cursor + "=" * (-len(cursor) % 4)
-        return base64.urlsafe_b64decode(padded.encode()).decode()
-    except (ValueError, binascii.Error, UnicodeDecodeError) as exc:
+        return decode_key(cursor)
+    except BadPageRequest as exc:
         raise errors.invalid_parameter("Invalid cursor") from exc
 
 
@@ -104,7 +67,7 @@ def _media_key(item: MediaItem) -> tuple[int, str]:
 
 def _media_cursor(item: MediaItem) -> str:
     stamp, media_id = _media_key(item)
-    return encode_cursor(f"{stamp}:{media_id}")
+    return encode_key(f"{stamp}:{media_id}")
 
 
 def _cursor_key(cursor: str) -> tuple[int, str]:
@@ -293,7 +256,7 @@ class GraphHandler:
         specs = self._fields(
             params, ("access_token", "category", "category_list", "name", "id", "tasks")
         )
-        cursor = encode_cursor(FACEBOOK_PAGE_ID)
+        cursor = encode_key(FACEBOOK_PAGE_ID)
         return {
             "data": [self._render_page(call, specs)],
             "paging": {"cursors": {"before": cursor, "after": cursor}},
@@ -328,7 +291,7 @@ class GraphHandler:
             elif name in ("media", "stories"):
                 params = dict(spec.modifiers)
                 if spec.subfields:
-                    params["fields"] = _unparse(spec.subfields)
+                    params["fields"] = unparse_fields(spec.subfields)
                 out[name] = (
                     self._media_list(call, params)
                     if name == "media"
@@ -853,18 +816,3 @@ def _joint_results(total: int, marginals: list[dict[str, int]]) -> list[dict[str
         for (keys, _), n in zip(combos, counts, strict=True)
         if n
     ]
-
-
-def _unparse(specs: tuple[FieldSpec, ...]) -> str:
-    parts = []
-    for spec in specs:
-        text = spec.name + "".join(f".{k}({v})" for k, v in spec.modifiers.items())
-        if spec.subfields:
-            text += "{" + _unparse(spec.subfields) + "}"
-        parts.append(text)
-    return ",".join(parts)
-
-
-def fbtrace_id(*parts: object) -> str:
-    alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789"
-    return "".join(alphabet[int(unit("fbtrace", *parts, i) * len(alphabet))] for i in range(11))

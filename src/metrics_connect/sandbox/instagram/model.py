@@ -18,15 +18,15 @@ from bisect import bisect_left
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
-from zoneinfo import ZoneInfo
 
 from metrics_connect.sandbox.accounts import (
     INSTAGRAM_TIMEZONE,
     INSTAGRAM_USER_ID,
     INSTAGRAM_USERNAME,
 )
-from metrics_connect.sandbox.base import SandboxControls
-from metrics_connect.sandbox.instagram.hashing import apportion, between, draws, unit
+from metrics_connect.sandbox.kit.calendar import LocalDays
+from metrics_connect.sandbox.kit.controls import SandboxControls
+from metrics_connect.sandbox.kit.seeded import DailySeries, apportion, between, draws, unit
 
 ACCOUNT_CREATED = date(2023, 6, 1)
 INITIAL_FOLLOWERS = 1850
@@ -310,7 +310,12 @@ class InstagramSandbox:
     def __init__(self, controls: SandboxControls | None = None, seed: int = DEFAULT_SEED):
         self.controls = controls or SandboxControls()
         self.seed = seed
-        self.tz = ZoneInfo(INSTAGRAM_TIMEZONE)
+        self.days = LocalDays(INSTAGRAM_TIMEZONE)
+        self.tz = self.days.tz
+        # New followers a day (the API's follower_count): growing, weekly rhythm, noise.
+        self.follows_series = DailySeries(
+            ACCOUNT_CREATED, 14, 0.045, WEEKLY, noise_low=0.7, noise_high=1.3, key=(seed, "follows")
+        )
         self.user_id = INSTAGRAM_USER_ID
         self.username = INSTAGRAM_USERNAME
         self.created = ACCOUNT_CREATED
@@ -323,7 +328,6 @@ class InstagramSandbox:
         self._lock = threading.RLock()
         self._net_by_index: list[int] = []
         self._figures: dict[date, DayFigures] = {}
-        self._day_starts: dict[date, datetime] = {}
         self._posts: dict[date, tuple[MediaItem, ...]] = {}
         self._timeline: list[MediaItem] = []
         self._stamps: list[datetime] = []
@@ -335,31 +339,20 @@ class InstagramSandbox:
         return self.controls.clock.now().astimezone(UTC)
 
     def local_day(self, instant: datetime) -> date:
-        return instant.astimezone(self.tz).date()
+        return self.days.day_of(instant)
 
     def today(self) -> date:
         return self.local_day(self.now())
 
     def day_start(self, day: date) -> datetime:
-        # Memoised: period totals ask for every day's bounds, per metric, per call.
-        start = self._day_starts.get(day)
-        if start is None:
-            start = datetime.combine(day, time(0), self.tz).astimezone(UTC)
-            self._day_starts[day] = start
-        return start
+        return self.days.day_start(day)
 
     def day_end(self, day: date) -> datetime:
-        return self.day_start(day + timedelta(days=1))
+        return self.days.day_end(day)
 
     def elapsed_share(self, day: date, at: datetime | None = None) -> float:
         """How much of `day` had elapsed at `at` (0 before it starts, 1 once it ended)."""
-        at = at or self.now()
-        start, end = self.day_start(day), self.day_end(day)
-        if at <= start:
-            return 0.0
-        if at >= end:
-            return 1.0
-        return (at - start).total_seconds() / (end - start).total_seconds()
+        return self.days.elapsed_share(day, at or self.now())
 
     def _index(self, day: date) -> int:
         return (day - self.created).days
@@ -367,11 +360,7 @@ class InstagramSandbox:
     # ------------------------------------------------------------ followers
     def follows(self, day: date) -> int:
         """Accounts that started following on `day` (the API's follower_count)."""
-        i = self._index(day)
-        if i < 0:
-            return 0
-        base = (14 + 0.045 * i) * WEEKLY[day.weekday()]
-        return round(base * between(0.7, 1.3, self.seed, "follows", day))
+        return self.follows_series.value(day)
 
     def unfollows(self, day: date) -> int:
         if self._index(day) < 0:

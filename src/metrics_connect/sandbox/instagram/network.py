@@ -8,9 +8,9 @@ from metrics_connect.sandbox.accounts import (
     INSTAGRAM_USER_ID,
     INSTAGRAM_USERNAME,
 )
-from metrics_connect.sandbox.base import SandboxControls
 from metrics_connect.sandbox.instagram.app import InstagramGraphApp
 from metrics_connect.sandbox.instagram.model import DEFAULT_SEED, InstagramSandbox
+from metrics_connect.sandbox.kit.controls import SandboxControls
 from metrics_connect.sandbox.registry import DemoAccount, SandboxNetwork
 
 
