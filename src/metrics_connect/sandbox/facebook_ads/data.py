@@ -17,16 +17,13 @@ compute expected figures independently of the connector and the engine.
 
 from __future__ import annotations
 
-import hashlib
 import math
-import random
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from functools import lru_cache
 from itertools import accumulate
 from operator import add
-from zoneinfo import ZoneInfo
 
 from metrics_connect.sandbox.facebook_ads.entities import (
     ACCOUNT,
@@ -37,6 +34,8 @@ from metrics_connect.sandbox.facebook_ads.entities import (
     Ad,
     ad_active_on,
 )
+from metrics_connect.sandbox.kit.calendar import LocalDays
+from metrics_connect.sandbox.kit.seeded import seeded_random, split_cumulative
 
 Facts = dict[str, int]
 
@@ -301,24 +300,6 @@ def group_for(breakdowns: Sequence[str]) -> BreakdownGroup | None:
 # --- splitting ------------------------------------------------------------------------
 
 
-def split_integer(total: int, fractions: Sequence[float]) -> list[int]:
-    """Non-negative parts of `total` by cumulative shares `fractions` (ending at 1.0),
-    summing exactly to total: part i = floor(total * F_i) - floor(total * F_i-1)."""
-    parts = []
-    previous = 0
-    for fraction in fractions:
-        bound = int(total * fraction + 1e-9)
-        parts.append(bound - previous)
-        previous = bound
-    parts[-1] += total - previous
-    return parts
-
-
-def _seeded(*parts: object) -> random.Random:
-    digest = hashlib.sha256(":".join(str(p) for p in parts).encode()).digest()
-    return random.Random(int.from_bytes(digest[:8], "big"))
-
-
 # --- daily facts ----------------------------------------------------------------------
 
 LINK_SHARE = {
@@ -332,7 +313,7 @@ WEEKDAY = (1.02, 1.0, 0.98, 1.0, 1.07, 0.93, 0.9)
 
 
 def _base_facts(ad: Ad, day: date) -> Facts:
-    r = _seeded("fb-ads", ad.id, day.isoformat())
+    r = seeded_random("fb-ads", ad.id, day.isoformat())
     campaign = CAMPAIGNS_BY_ID[ad.campaign_id]
     adset = ADSETS_BY_ID[ad.adset_id]
     season = 1 + 0.15 * math.sin(2 * math.pi * day.timetuple().tm_yday / 365.0)
@@ -482,7 +463,8 @@ class AdsData:
 
     def __init__(self, now: Callable[[], datetime]) -> None:
         self._now = now
-        self.tz = ZoneInfo(ACCOUNT.timezone_name)
+        self.days = LocalDays(ACCOUNT.timezone_name)
+        self.tz = self.days.tz
         self._restated: dict[tuple[str, date], float] = {}
         self._cache: dict[tuple[str, date, str], list[Cell]] = {}
         self._base: dict[tuple[str, date], Facts] = {}
@@ -491,12 +473,10 @@ class AdsData:
     # -- time --
 
     def today(self) -> date:
-        return self._now().astimezone(self.tz).date()
+        return self.days.day_of(self._now())
 
     def _today_fraction(self) -> float:
-        local = self._now().astimezone(self.tz)
-        midnight = local.replace(hour=0, minute=0, second=0, microsecond=0)
-        return (local - midnight).total_seconds() / 86400
+        return self.days.wall_clock_share(self._now())
 
     # -- restatement --
 
@@ -557,12 +537,12 @@ class AdsData:
         out: list[Cell] = []
         if f:
             ad = ADS_BY_ID[ad_id]
-            r = _seeded("fb-ads-split", ad_id, day.isoformat(), group.name)
+            r = seeded_random("fb-ads-split", ad_id, day.isoformat(), group.name)
             base = group.cells(ad)
             cumulative = list(accumulate(w * r.uniform(0.85, 1.15) for _, w in base))
             fractions = [c / cumulative[-1] for c in cumulative]
             keys = self._keys(ad_id, group, f)
-            parts = [split_integer(f.get(k, 0), fractions) for k in keys]
+            parts = [split_cumulative(f.get(k, 0), fractions) for k in keys]
             for (values, _), vector in zip(base, zip(*parts, strict=True), strict=True):
                 if any(vector):
                     out.append(

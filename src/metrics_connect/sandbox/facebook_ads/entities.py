@@ -15,6 +15,7 @@ from metrics_connect.sandbox.accounts import (
     AD_ACCOUNT_NAME,
     AD_ACCOUNT_TIMEZONE,
 )
+from metrics_connect.sandbox.kit.seeded import Lifetime
 
 ACCOUNT_NUMERIC_ID = AD_ACCOUNT_ID.removeprefix("act_")
 BUSINESS_ID = "30000000000000001"
@@ -29,6 +30,10 @@ class Campaign:
     stop: date | None
     status: str = "ACTIVE"
     buying_type: str = "AUCTION"
+
+    @property
+    def lifetime(self) -> Lifetime:
+        return Lifetime(self.start, self.stop)
 
 
 @dataclass(frozen=True)
@@ -45,6 +50,10 @@ class AdSet:
     start: date
     end: date | None
     status: str = "ACTIVE"
+
+    @property
+    def lifetime(self) -> Lifetime:
+        return Lifetime(self.start, self.end)
 
 
 @dataclass(frozen=True)
@@ -165,10 +174,12 @@ ADSETS_BY_ID = {s.id: s for s in ADSETS}
 ADS_BY_ID = {a.id: a for a in ADS}
 
 
+# An ad delivers on a day when its campaign and ad set both run that day.
+AD_LIFETIMES = {
+    a.id: CAMPAIGNS_BY_ID[a.campaign_id].lifetime.overlap(ADSETS_BY_ID[a.adset_id].lifetime)
+    for a in ADS
+}
+
+
 def ad_active_on(ad: Ad, day: date) -> bool:
-    """An ad delivers on a day when its campaign and ad set both run that day."""
-    campaign = CAMPAIGNS_BY_ID[ad.campaign_id]
-    adset = ADSETS_BY_ID[ad.adset_id]
-    start = max(campaign.start, adset.start)
-    stops = [d for d in (campaign.stop, adset.end) if d is not None]
-    return day >= start and (not stops or day <= min(stops))
+    return AD_LIFETIMES[ad.id].active_on(day)
