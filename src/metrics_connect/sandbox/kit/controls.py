@@ -50,6 +50,8 @@ class SandboxSwitches:
     revoked_tokens: set[str] = field(default_factory=set)
     # Force the next N calls to be rate-limited (for burst tests), then normal again.
     rate_limit_next: int = 0
+    # The wait a rate-limited answer announces (Retry-After), where the API sends one.
+    retry_after_seconds: int = 1
     seed: int = 7
 
 
