@@ -186,3 +186,33 @@ async def test_toy_network_faults(shop: httpx.AsyncClient, controls: SandboxCont
     controls.switches.server_error_ratio = 1.0
     assert (await shop.get(url)).status_code == 503
     assert controls.calls.by_endpoint["orders"] == 4
+
+
+def test_graph_insights_helpers() -> None:
+    from metrics_connect.sandbox.kit.graph_insights import (
+        joint_results,
+        newest_first_bounds,
+        window_paging,
+    )
+
+    # Newest first: keys descend; "after" a key walks to older items.
+    keys = [(50, "e"), (40, "d"), (30, "c"), (20, "b"), (10, "a")]
+    assert newest_first_bounds(keys, None, None, 2) == (0, 2)
+    assert newest_first_bounds(keys, (40, "d"), None, 2) == (2, 4)
+    assert newest_first_bounds(keys, (35, "gone"), None, 2) == (2, 4)  # item since deleted
+    assert newest_first_bounds(keys, None, (30, "c"), 2) == (0, 2)
+    assert newest_first_bounds(keys, (10, "a"), None, 2) == (5, 5)
+    results = joint_results(100, [{"F": 60, "M": 40}, {"BR": 90, "PT": 10}])
+    assert sum(r["value"] for r in results) == 100
+    assert {tuple(r["dimension_values"]) for r in results} == {
+        ("F", "BR"),
+        ("F", "PT"),
+        ("M", "BR"),
+        ("M", "PT"),
+    }
+    from datetime import UTC, datetime
+
+    since, until = datetime(2024, 1, 1, tzinfo=UTC), datetime(2024, 1, 31, tzinfo=UTC)
+    paging = window_paging("http://g/v21.0/1/insights", {"metric": "reach"}, since, until)
+    assert paging["next"].endswith("since=1706659200&until=1709251200")
+    assert paging["previous"].endswith("since=1701475200&until=1704067200")

@@ -6,8 +6,7 @@ the same way whether it comes alone, in a batch, or through `?ids=`.
 
 from __future__ import annotations
 
-import re
-from datetime import UTC, date, datetime, timedelta
+from datetime import date, datetime, timedelta
 from typing import Any
 from urllib.parse import urlencode
 
@@ -38,6 +37,13 @@ from metrics_connect.sandbox.kit.graph_fields import (
     FieldSyntaxError,
     parse_fields,
     unparse_fields,
+)
+from metrics_connect.sandbox.kit.graph_insights import (
+    joint_results,
+    metric_header,
+    newest_first_bounds,
+    parse_instant,
+    window_paging,
 )
 from metrics_connect.sandbox.kit.meta_graph import GraphError, graph_time
 from metrics_connect.sandbox.kit.meta_graph_app import Call
@@ -406,16 +412,7 @@ class GraphHandler:
         return since, until
 
     def _instant(self, raw: str, name: str) -> datetime:
-        raw = raw.strip()
-        try:
-            if re.fullmatch(r"-?\d+(\.\d+)?", raw):
-                return datetime.fromtimestamp(float(raw), UTC)
-            if re.fullmatch(r"\d{4}-\d{2}-\d{2}", raw):
-                return self.sandbox.day_start(date.fromisoformat(raw))
-            parsed = datetime.fromisoformat(raw.replace("+0000", "+00:00"))
-        except (ValueError, OverflowError, OSError) as exc:
-            raise errors.invalid_parameter(f"The parameter {name} must be a valid time") from exc
-        return parsed if parsed.tzinfo else parsed.replace(tzinfo=self.sandbox.tz)
+        return parse_instant(raw, name, self.sandbox.day_start, self.sandbox.tz)
 
     def _days_in(self, since: datetime, until: datetime) -> list[date]:
         """Local days overlapping [since, until) that have started and the account lived."""
@@ -429,12 +426,7 @@ class GraphHandler:
         return out
 
     def _metric_header(self, spec: AccountMetric, period: str) -> dict[str, Any]:
-        return {
-            "name": spec.name,
-            "period": period,
-            "title": spec.title,
-            "description": spec.description,
-        }
+        return metric_header(spec.name, period, spec.title, spec.description)
 
     def _time_series(
         self, spec: AccountMetric, since: datetime, until: datetime
@@ -477,7 +469,7 @@ class GraphHandler:
                 assert isinstance(parts, dict)
                 marginals.append(parts)
             total_value["breakdowns"] = [
-                {"dimension_keys": breakdowns, "results": _joint_results(total, marginals)}
+                {"dimension_keys": breakdowns, "results": joint_results(total, marginals)}
             ]
         body = self._metric_header(spec, "day")
         body["total_value"] = total_value
@@ -487,18 +479,8 @@ class GraphHandler:
     def _window_paging(
         self, call: Call, params: dict[str, str], since: datetime, until: datetime
     ) -> dict[str, str]:
-        span = until - since
         base = f"{call.base_url}/{call.version}/{'/'.join(call.path)}"
-
-        def url(s: datetime, u: datetime) -> str:
-            query = {k: v for k, v in params.items() if k not in ("since", "until")}
-            query.update({"since": str(int(s.timestamp())), "until": str(int(u.timestamp()))})
-            return f"{base}?{urlencode(query)}"
-
-        return {
-            "previous": url(since - span, until - span),
-            "next": url(since + span, until + span),
-        }
+        return window_paging(base, params, since, until)
 
     def _online_followers(
         self, call: Call, params: dict[str, str], since: datetime, until: datetime
@@ -580,7 +562,7 @@ class GraphHandler:
                     shares[n] * between(0.8, 1.2, sandbox.seed, spec.name, b, n) for n in names
                 ]
                 marginals.append(dict(zip(names, apportion(total, weights), strict=True)))
-        results = _joint_results(total, marginals)
+        results = joint_results(total, marginals)
         results.sort(key=lambda r: r["value"], reverse=True)
         body = self._metric_header(spec, "lifetime")
         body["total_value"] = {
@@ -617,19 +599,11 @@ class GraphHandler:
             raise errors.invalid_parameter("limit must be an integer") from exc
         limit = max(1, min(limit, MAX_LIMIT))
         # Items are newest first: "after" walks to older ones, "before" back to newer ones.
+        after = _cursor_key(params["after"]) if params.get("after") else None
+        before = _cursor_key(params["before"]) if params.get("before") else None
         keys = [_media_key(m) for m in items]
-        if params.get("after"):
-            anchor = _cursor_key(params["after"])
-            start = next((i for i, k in enumerate(keys) if k < anchor), len(keys))
-        elif params.get("before"):
-            anchor = _cursor_key(params["before"])
-            end = next((i for i, k in enumerate(keys) if k <= anchor), len(keys))
-            start = max(0, end - limit)
-            return self._page_body(call, edge, items[start:end], params, start, end, len(items))
-        else:
-            start = 0
-        page = items[start : start + limit]
-        return self._page_body(call, edge, page, params, start, start + len(page), len(items))
+        start, end = newest_first_bounds(keys, after, before, limit)
+        return self._page_body(call, edge, items[start:end], params, start, end, len(items))
 
     def _page_body(
         self,
@@ -797,22 +771,3 @@ def _no_longer_supported(name: str, version: int, queried: str, doc: str) -> Gra
         f"https://developers.facebook.com/docs/instagram-api/reference/{doc} for a list of "
         "supported metrics."
     )
-
-
-def _joint_results(total: int, marginals: list[dict[str, int]]) -> list[dict[str, Any]]:
-    """Breakdown results over one or more dimensions, summing to `total` (zeros omitted)."""
-    combos: list[tuple[list[str], float]] = [([], 1.0)]
-    for marginal in marginals:
-        size = sum(marginal.values()) or 1
-        combos = [
-            ([*keys, k], share * v / size) for keys, share in combos for k, v in marginal.items()
-        ]
-    if len(marginals) == 1:
-        counts = [marginals[0][keys[0]] for keys, _ in combos]
-    else:
-        counts = apportion(total, [share for _, share in combos])
-    return [
-        {"dimension_values": keys, "value": n}
-        for (keys, _), n in zip(combos, counts, strict=True)
-        if n
-    ]
