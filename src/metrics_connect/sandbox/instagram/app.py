@@ -33,7 +33,7 @@ class InstagramGraphApp(GraphApp):
         self.sandbox = sandbox
         self.handler = GraphHandler(sandbox)
 
-    def endpoint_name(self, path: list[str], params: dict[str, str]) -> str:
+    def endpoint_name(self, method: str, path: list[str], params: dict[str, str]) -> str:
         return self.handler.endpoint_name(path, params)
 
     def handle(self, call: Call) -> Any:

@@ -2,9 +2,10 @@
 batch requests, around the network's own handler of a parsed call.
 
 A network subclasses `GraphApp` with `endpoint_name` (what the call counter records),
-`handle` (a call to a JSON body, raising GraphError) and `usage_headers`. Each HTTP
-request (and each operation of a batch) is recorded in the call counter under its
-endpoint name before anything else, so tests see every attempt, failed or not.
+`handle` (a call to a JSON body, raising GraphError) and `usage_headers`, and where its
+API differs from the family's defaults, `token_error`, `check_faults` and `error_body`.
+Each HTTP request (and each operation of a batch) is recorded in the call counter under
+its endpoint name before anything else, so tests see every attempt, failed or not.
 """
 
 from __future__ import annotations
@@ -27,6 +28,15 @@ from metrics_connect.sandbox.kit.meta_graph import GraphError, UsageMeter
 from metrics_connect.sandbox.kit.versions import ApiVersions, VersionRefused
 
 
+class NoRoute(Exception):
+    """A path or method the API has no route for (answered like a web framework would)."""
+
+    def __init__(self, status: int = 404, detail: str = "Not Found") -> None:
+        super().__init__(detail)
+        self.status = status
+        self.detail = detail
+
+
 @dataclass
 class Call:
     method: str
@@ -42,6 +52,9 @@ class GraphApp:
     """ASGI app emulating graph.facebook.com for one network's objects."""
 
     max_batch = 50
+    supports_batch = True
+    # Answers carry an x-fb-trace-id header (the trace id of their error body, if any).
+    trace_header = True
     # Throttling codes answered in turn when the rate-limit switch fires.
     rate_limit_codes: tuple[int, ...] = (4, 17, 32, 613)
 
@@ -74,7 +87,8 @@ class GraphApp:
         await self._app(scope, receive, send)
 
     # ----------------------------------------------------------- the network's part
-    def endpoint_name(self, path: list[str], params: dict[str, str]) -> str:
+    def endpoint_name(self, method: str, path: list[str], params: dict[str, str]) -> str:
+        """The call counter's name of a call; NoRoute when the API has no such path."""
         raise NotImplementedError
 
     def handle(self, call: Call) -> Any:
@@ -87,6 +101,39 @@ class GraphApp:
         """The error of a token whose permission was revoked, on this endpoint."""
         return graph.permission_denied(200)
 
+    def token_error(self, fault: TokenFault, endpoint: str) -> GraphError | None:
+        """The error a token fault gets (None: the call goes through)."""
+        if fault is TokenFault.MISSING:
+            return graph.missing_token()
+        if fault is TokenFault.FOREIGN:
+            return graph.invalid_token()
+        if fault is TokenFault.EXPIRED:
+            now = self.now()
+            return graph.expired_token(
+                (now - timedelta(hours=1)).strftime("%A, %d-%b-%y %H:%M:%S UTC"),
+                now.strftime("%A, %d-%b-%y %H:%M:%S UTC"),
+            )
+        if endpoint == "batch":
+            return None  # A batch envelope goes through; each operation then fails on its own.
+        return self.revoked(endpoint)
+
+    def check_faults(self, endpoint: str) -> None:
+        """Raise the throttling or server error the switches call for, if any."""
+        if self.usage.exhausted():
+            raise graph.rate_limited(4)
+        if self.controls.should_rate_limit():
+            code = self.rate_limit_codes[self._rate_limit_turn % len(self.rate_limit_codes)]
+            self._rate_limit_turn += 1
+            error = graph.rate_limited(code)
+            if self.rate_limit_status is not None:
+                error.status = self.rate_limit_status
+            raise error
+        if self.controls.should_fail():
+            raise graph.server_error(1 if self._trace_counter % 2 else 2)
+
+    def error_body(self, error: GraphError, trace: str) -> dict[str, Any]:
+        return error.body(trace)
+
     # ------------------------------------------------------------------ plumbing
     def _trace(self) -> str:
         self._trace_counter += 1
@@ -95,9 +142,19 @@ class GraphApp:
     def _error_response(self, error: GraphError, version: str) -> JSONResponse:
         trace = self._trace()
         throttled = error.code in self.rate_limit_codes
-        headers = {**self.usage_headers(version, throttled), "x-fb-trace-id": trace}
+        headers = self.usage_headers(version, throttled)
+        if self.trace_header:
+            headers["x-fb-trace-id"] = trace
         headers.update(error.headers)
-        return JSONResponse(error.body(trace), status_code=error.status, headers=headers)
+        return JSONResponse(
+            self.error_body(error, trace), status_code=error.status, headers=headers
+        )
+
+    def _ok_response(self, body: Any, version: str) -> JSONResponse:
+        headers = self.usage_headers(version, False)
+        if self.trace_header:
+            headers["x-fb-trace-id"] = self._trace()
+        return JSONResponse(body, headers=headers)
 
     def split_path(self, raw_path: str) -> tuple[str, int, list[str]]:
         """'/v21.0/123/insights' -> version, major, segments (unversioned: the default)."""
@@ -110,32 +167,9 @@ class GraphApp:
 
     def _check_token(self, token: str | None, endpoint: str) -> None:
         fault = self.controls.token_fault(token)
-        if fault is TokenFault.MISSING:
-            raise graph.missing_token()
-        if fault is TokenFault.FOREIGN:
-            raise graph.invalid_token()
-        if fault is TokenFault.EXPIRED:
-            now = self.now()
-            raise graph.expired_token(
-                (now - timedelta(hours=1)).strftime("%A, %d-%b-%y %H:%M:%S UTC"),
-                now.strftime("%A, %d-%b-%y %H:%M:%S UTC"),
-            )
-        if fault is TokenFault.REVOKED and endpoint != "batch":
-            # A batch envelope goes through; each operation then fails on its own.
-            raise self.revoked(endpoint)
-
-    def _check_faults(self) -> None:
-        if self.usage.exhausted():
-            raise graph.rate_limited(4)
-        if self.controls.should_rate_limit():
-            code = self.rate_limit_codes[self._rate_limit_turn % len(self.rate_limit_codes)]
-            self._rate_limit_turn += 1
-            error = graph.rate_limited(code)
-            if self.rate_limit_status is not None:
-                error.status = self.rate_limit_status
+        error = self.token_error(fault, endpoint) if fault is not None else None
+        if error is not None:
             raise error
-        if self.controls.should_fail():
-            raise graph.server_error(1 if self._trace_counter % 2 else 2)
 
     # ------------------------------------------------------------------ requests
     async def _endpoint(self, request: Request) -> Response:
@@ -150,19 +184,20 @@ class GraphApp:
                 request.headers.get("authorization")
             )
             version, major, path = self.split_path(request.url.path)
-            if request.method == "POST" and "batch" in params:
+            if self.supports_batch and request.method == "POST" and "batch" in params:
                 return await self._batch(params, token, version, base_url)
-            endpoint = self.endpoint_name(path, params)
+            endpoint = self.endpoint_name(request.method, path, params)
             self.controls.calls.record(endpoint)
             self.usage.record()
             self._check_token(token, endpoint)
-            self._check_faults()
+            self.check_faults(endpoint)
             assert token is not None
             body = self.handle(Call(request.method, version, major, path, params, base_url, token))
         except GraphError as error:
             return self._error_response(error, version)
-        headers = {**self.usage_headers(version, False), "x-fb-trace-id": self._trace()}
-        return JSONResponse(body, headers=headers)
+        except NoRoute as missing:
+            return JSONResponse({"detail": missing.detail}, status_code=missing.status)
+        return self._ok_response(body, version)
 
     async def _batch(
         self, params: dict[str, str], token: str | None, version: str, base_url: str
@@ -171,7 +206,7 @@ class GraphApp:
         self.usage.record()
         self._check_token(token, "batch")
         if not self.faults_per_operation:
-            self._check_faults()
+            self.check_faults("batch")
         try:
             operations = json.loads(params["batch"])
         except json.JSONDecodeError as exc:
@@ -187,8 +222,7 @@ class GraphApp:
             self._batch_operation(op, token, version, base_url, include_headers)
             for op in operations
         ]
-        headers = {**self.usage_headers(version, False), "x-fb-trace-id": self._trace()}
-        return JSONResponse(results, headers=headers)
+        return self._ok_response(results, version)
 
     def _batch_operation(
         self,
@@ -206,17 +240,19 @@ class GraphApp:
         op_version = version
         try:
             op_version, major, path = self.split_path(split.path)
-            endpoint = self.endpoint_name(path, params)
+            endpoint = self.endpoint_name(method, path, params)
             self.controls.calls.record(endpoint)
             self.usage.record()
             self._check_token(op_token, endpoint)
             if self.faults_per_operation:
-                self._check_faults()
+                self.check_faults(endpoint)
             assert op_token is not None
             body = self.handle(Call(method, op_version, major, path, params, base_url, op_token))
             code, extra = 200, {}
         except GraphError as error:
-            body, code, extra = error.body(self._trace()), error.status, error.headers
+            body, code, extra = self.error_body(error, self._trace()), error.status, error.headers
+        except NoRoute as missing:
+            body, code, extra = {"detail": missing.detail}, missing.status, {}
         result: dict[str, Any] = {"code": code}
         if include_headers:
             headers = {
