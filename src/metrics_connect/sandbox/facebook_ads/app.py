@@ -25,9 +25,6 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 
-from fastapi import FastAPI, Request
-from fastapi.responses import JSONResponse
-
 from metrics_connect.sandbox.facebook_ads.data import AdsData
 from metrics_connect.sandbox.facebook_ads.entities import (
     ACCOUNT,
@@ -52,6 +49,7 @@ from metrics_connect.sandbox.facebook_ads.insights import (
 from metrics_connect.sandbox.kit import meta_graph as graph
 from metrics_connect.sandbox.kit.controls import SandboxControls, TokenFault
 from metrics_connect.sandbox.kit.meta_graph import GraphError
+from metrics_connect.sandbox.kit.meta_graph_app import Call, GraphApp, NoRoute
 from metrics_connect.sandbox.kit.paging import decode_offset, graph_offset_page
 
 VERSIONS = graph.graph_versions("v21.0")
@@ -108,24 +106,98 @@ def _token_error(fault: TokenFault) -> GraphError:
     return GraphError(400, 190, "Invalid OAuth access token - Cannot parse access token")
 
 
-def _error_body(error: GraphError) -> dict[str, Any]:
-    # The Marketing API always says whether an error is transient; trace ids are random.
-    return error.body(graph.random_fbtrace_id(), always_transient_flag=True)
+INSIGHTS_ENDPOINTS = frozenset({"GET insights", "GET report_run/insights", "POST insights (async)"})
 
 
-class FacebookAdsEmulator:
+class FacebookAdsEmulator(GraphApp):
+    """The Marketing API: the Graph family app (sandbox kit) with the ad account's routes."""
+
+    supports_batch = False
+    trace_header = False
+    rate_limit_codes = (80000, 17)
+
     def __init__(self, controls: SandboxControls | None = None) -> None:
-        self.controls = controls or SandboxControls()
+        controls = controls or SandboxControls()
+        # No hourly budget of its own: throttling comes from the switches only.
+        super().__init__(controls, VERSIONS, controls.clock.now, "facebook_ads", 10**9)
         self.switches = FacebookAdsSwitches()
         self.data = AdsData(self.controls.clock.now)
         self.report_runs: dict[str, ReportRun] = {}
         self._run_ids = itertools.count(6_000_000_000_000_001)
         self._recent_calls: deque[float] = deque()
-        self.app = self._build_app()
+        self.app = self  # the ASGI app (SandboxNetwork.app)
 
-    # -- plumbing --
+    # -- the Graph app's hooks --
 
-    def _usage_headers(self, throttled: bool) -> dict[str, str]:
+    def split_path(self, raw_path: str) -> tuple[str, int, list[str]]:
+        # Every Marketing API path starts with its version; `handle` refuses a bad one.
+        segments = [s for s in raw_path.split("/") if s]
+        if not segments:
+            raise NoRoute()
+        return segments[0], 0, segments[1:]
+
+    def endpoint_name(self, method: str, path: list[str], params: dict[str, str]) -> str:
+        if not 1 <= len(path) <= 2:
+            raise NoRoute()
+        node, edge = path[0], path[1] if len(path) > 1 else None
+        if edge == "insights" and method == "POST":
+            return "POST insights (async)"
+        if method != "GET":
+            raise NoRoute(405, "Method Not Allowed")
+        if edge is None:
+            return "GET report_run" if node in self.report_runs else "GET object"
+        if edge == "insights":
+            return "GET report_run/insights" if node in self.report_runs else "GET insights"
+        return "GET me/adaccounts" if path == ["me", "adaccounts"] else f"GET {edge}"
+
+    def handle(self, call: Call) -> Any:
+        if not VERSIONS.is_version(call.version):
+            raise graph.unknown_path(call.version)
+        node, params = call.path[0], call.params
+        url = f"{call.base_url}/{call.version}/{'/'.join(call.path)}"
+        try:
+            if call.path == ["me", "adaccounts"]:
+                fields, _ = self._split_fields(params.get("fields"))
+                return self._page([self._account_fields(fields or ["name"])], url, params)
+            if len(call.path) == 1:
+                return self._object(node, params)
+            if call.path[1] != "insights":
+                return self._page(self._edge_objects(node, call.path[1], params), url, params)
+            if call.method == "POST":
+                return self._start_report_run(node, params)
+            return self._sync_insights(node, url, params)
+        except InsightsError as exc:
+            raise GraphError(400, exc.code, exc.message, subcode=exc.subcode) from exc
+
+    def token_error(self, fault: TokenFault, endpoint: str) -> GraphError:
+        return _token_error(fault)
+
+    def check_faults(self, endpoint: str) -> None:
+        if self.controls.should_rate_limit():
+            if endpoint in INSIGHTS_ENDPOINTS:
+                raise GraphError(
+                    400,
+                    80000,
+                    "There have been too many calls from this ad-account. Wait a bit and "
+                    "try again. For more info, please refer to "
+                    "https://developers.facebook.com/docs/graph-api/overview/rate-limiting.",
+                    subcode=2446079,
+                    transient=True,
+                )
+            raise GraphError(400, 17, "User request limit reached", subcode=2446079, transient=True)
+        if self.controls.should_fail():
+            raise GraphError(
+                500,
+                2,
+                "An unexpected error has occurred. Please retry your request later.",
+                transient=True,
+            )
+
+    def error_body(self, error: GraphError, trace: str) -> dict[str, Any]:
+        # The Marketing API always says whether an error is transient; trace ids are random.
+        return error.body(graph.random_fbtrace_id(), always_transient_flag=True)
+
+    def usage_headers(self, version: str, throttled: bool) -> dict[str, str]:
         now = self.controls.clock.now().timestamp()
         self._recent_calls.append(now)
         while self._recent_calls and self._recent_calls[0] < now - 300:
@@ -158,50 +230,6 @@ class FacebookAdsEmulator:
                 {"app_id_util_pct": max(pct - 10, 0), "acc_id_util_pct": pct}
             ),
         }
-
-    async def _handle(self, request: Request, endpoint: str, insights: bool, handler: Any) -> Any:
-        self.controls.calls.record(f"{request.method} {endpoint}")
-        await self.controls.apply_latency()
-        throttled = False
-        try:
-            params = dict(request.query_params)
-            if request.method == "POST":
-                params.update(await graph.body_params(request))
-            token = params.get("access_token") or graph.bearer(request.headers.get("authorization"))
-            fault = self.controls.token_fault(token)
-            if fault is not None:
-                raise _token_error(fault)
-            if self.controls.should_rate_limit():
-                throttled = True
-                if insights:
-                    raise GraphError(
-                        400,
-                        80000,
-                        "There have been too many calls from this ad-account. Wait a bit and "
-                        "try again. For more info, please refer to "
-                        "https://developers.facebook.com/docs/graph-api/overview/rate-limiting.",
-                        subcode=2446079,
-                        transient=True,
-                    )
-                raise GraphError(
-                    400, 17, "User request limit reached", subcode=2446079, transient=True
-                )
-            if self.controls.should_fail():
-                raise GraphError(
-                    500,
-                    2,
-                    "An unexpected error has occurred. Please retry your request later.",
-                    transient=True,
-                )
-            body = handler(request, params)
-            return JSONResponse(body, headers=self._usage_headers(False))
-        except InsightsError as exc:
-            error = GraphError(400, exc.code, exc.message, subcode=exc.subcode)
-            return JSONResponse(_error_body(error), 400, headers=self._usage_headers(False))
-        except GraphError as exc:
-            return JSONResponse(
-                _error_body(exc), exc.status, headers=self._usage_headers(throttled)
-            )
 
     # -- objects --
 
@@ -348,12 +376,12 @@ class FacebookAdsEmulator:
         return out
 
     def _page(
-        self, items: list[dict[str, Any]], request: Request, params: dict[str, str]
+        self, items: list[dict[str, Any]], url: str, params: dict[str, str]
     ) -> dict[str, Any]:
         try:
             limit = min(int(params.get("limit") or DEFAULT_LIMIT), MAX_LIMIT)
             offset = decode_offset(params["after"]) if params.get("after") else 0
-            return graph_offset_page(items, offset, limit, str(request.url).split("?")[0], params)
+            return graph_offset_page(items, offset, limit, url, params)
         except ValueError as exc:  # BadPageRequest too
             raise GraphError(400, 100, "(#100) Invalid paging cursor or limit") from exc
 
@@ -364,14 +392,14 @@ class FacebookAdsEmulator:
             raise graph.unknown_object(node)
         return parse_query(node, params, self.data.today())
 
-    def _sync_insights(self, node: str, request: Request, params: dict[str, str]) -> Any:
+    def _sync_insights(self, node: str, url: str, params: dict[str, str]) -> Any:
         if node in self.report_runs:
             run = self.report_runs[node]
             if run.status != "Job Completed":
                 raise GraphError(
                     400, 100, f"(#100) Report run {node} is not complete ({run.status})"
                 )
-            return self._page(run.rows, request, params)
+            return self._page(run.rows, url, params)
         query = self._insights_query(node, params)
         if estimated_cells(self.data, query) > self.switches.sync_cell_limit:
             raise GraphError(
@@ -381,7 +409,7 @@ class FacebookAdsEmulator:
                 subcode=99,
             )
         rows = [format_row(row, query) for row in compute_rows(self.data, query)]
-        return self._page(rows, request, params)
+        return self._page(rows, url, params)
 
     def _start_report_run(self, node: str, params: dict[str, str]) -> dict[str, Any]:
         query = self._insights_query(node, params)
@@ -415,63 +443,6 @@ class FacebookAdsEmulator:
             "date_stop": run.query.until.isoformat(),
             "is_running": not done,
         }
-
-    # -- app --
-
-    def _build_app(self) -> FastAPI:
-        app = FastAPI(title="Marketing API emulator", docs_url=None, redoc_url=None)
-
-        def check_version(version: str) -> None:
-            if not VERSIONS.is_version(version):
-                raise graph.unknown_path(version)
-
-        @app.get("/{version}/me/adaccounts")
-        async def me_adaccounts(version: str, request: Request) -> Any:
-            def handler(req: Request, params: dict[str, str]) -> Any:
-                check_version(version)
-                fields, _ = self._split_fields(params.get("fields"))
-                return self._page([self._account_fields(fields or ["name"])], req, params)
-
-            return await self._handle(request, "me/adaccounts", False, handler)
-
-        @app.get("/{version}/{node}")
-        async def get_object(version: str, node: str, request: Request) -> Any:
-            endpoint = "report_run" if node in self.report_runs else "object"
-
-            def handler(req: Request, params: dict[str, str]) -> Any:
-                check_version(version)
-                return self._object(node, params)
-
-            return await self._handle(request, endpoint, False, handler)
-
-        @app.get("/{version}/{node}/insights")
-        async def get_insights(version: str, node: str, request: Request) -> Any:
-            endpoint = "report_run/insights" if node in self.report_runs else "insights"
-
-            def handler(req: Request, params: dict[str, str]) -> Any:
-                check_version(version)
-                return self._sync_insights(node, req, params)
-
-            return await self._handle(request, endpoint, True, handler)
-
-        @app.post("/{version}/{node}/insights")
-        async def post_insights(version: str, node: str, request: Request) -> Any:
-            def handler(req: Request, params: dict[str, str]) -> Any:
-                check_version(version)
-                return self._start_report_run(node, params)
-
-            return await self._handle(request, "insights (async)", True, handler)
-
-        @app.get("/{version}/{node}/{edge}")
-        async def get_edge(version: str, node: str, edge: str, request: Request) -> Any:
-            def handler(req: Request, params: dict[str, str]) -> Any:
-                check_version(version)
-                return self._page(self._edge_objects(node, edge, params), req, params)
-
-            return await self._handle(request, edge, False, handler)
-
-        app.state.emulator = self
-        return app
 
 
 def create_emulator(controls: SandboxControls | None = None) -> FacebookAdsEmulator:

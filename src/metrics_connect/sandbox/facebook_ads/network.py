@@ -31,6 +31,6 @@ def build_sandbox() -> SandboxNetwork:
 
 def emulator_of(network: SandboxNetwork) -> FacebookAdsEmulator:
     """The emulator behind a network built here (its raw data and switches)."""
-    emulator = network.app.state.emulator  # type: ignore[attr-defined]
+    emulator = network.app
     assert isinstance(emulator, FacebookAdsEmulator)
     return emulator
