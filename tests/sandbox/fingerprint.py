@@ -1,7 +1,8 @@
 """Fingerprints of what each emulator serves: a fixed set of requests against a fresh
 emulator with a frozen clock, each answer (status, JSON body, the headers a client
-reads) reduced to a SHA-256. `fingerprints.json` holds the values taken before the
-emulators moved onto the sandbox kit; a refactor must leave every one unchanged.
+reads) reduced to a SHA-256 (a post's many insights answers to one). `fingerprints.json`
+holds the values taken before the emulators moved onto the sandbox kit; a refactor must
+leave every one unchanged.
 
 Regenerate (only for a deliberate change of the served data):
     .venv/bin/python -m tests.sandbox.fingerprint
@@ -65,15 +66,20 @@ def digest(response: httpx.Response) -> str:
     return hashlib.sha256(payload.encode()).hexdigest()
 
 
+def group(responses: list[httpx.Response]) -> str:
+    """One fingerprint for several answers (in order)."""
+    return hashlib.sha256("\n".join(digest(r) for r in responses).encode()).hexdigest()
+
+
 async def _run(slug: str, now: datetime, base_url: str, probes: Callable[..., Any]) -> dict:
     network = build_sandbox(slug)
     network.controls.clock.set(now)
     transport = httpx.ASGITransport(app=network.app)
     out: dict[str, str] = {}
     async with httpx.AsyncClient(transport=transport, base_url=base_url) as client:
-        async for name, response in probes(client, network):
+        async for name, answer in probes(client, network):
             assert name not in out, name
-            out[name] = digest(response)
+            out[name] = digest(answer) if isinstance(answer, httpx.Response) else group(answer)
     out["calls"] = hashlib.sha256(
         json.dumps(sorted(network.controls.calls.by_endpoint.items())).encode()
     ).hexdigest()
@@ -195,16 +201,14 @@ async def _instagram(client: httpx.AsyncClient, network: Any) -> Any:
         ),
     )
     for media_id in media_ids + story_ids:
-        for version in ("v21.0", "v22.0"):
-            yield (
-                f"{version}/media/{media_id}/insights",
-                await get(f"/{version}/{media_id}/insights", metric=IG_MEDIA_METRICS),
-            )
+        # One entry per post: its insights in two versions, then metric by metric.
+        answers = [
+            await get(f"/{version}/{media_id}/insights", metric=IG_MEDIA_METRICS)
+            for version in ("v21.0", "v22.0")
+        ]
         for metric in IG_MEDIA_METRICS.split(","):
-            yield (
-                f"media/{media_id}/insights/{metric}",
-                await get(f"/v21.0/{media_id}/insights", metric=metric),
-            )
+            answers.append(await get(f"/v21.0/{media_id}/insights", metric=metric))
+        yield f"media/{media_id}/insights", answers
     ids = ",".join(media_ids[:20])
     yield "multi-ids", await get("/v21.0/", ids=ids, fields="id,like_count,media_product_type")
     yield "multi-ids/insights", await get("/v21.0/insights", ids=ids, metric="reach")
