@@ -57,6 +57,44 @@ def cmd_demo(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_sandbox(args: argparse.Namespace) -> int:
+    import signal
+
+    from metrics_connect.sandbox.serve import (
+        OAUTH_PROVIDERS,
+        selected_slugs,
+        serve_sandboxes,
+        stop_when_stdin_closes,
+    )
+
+    slugs = selected_slugs(args.network)
+    redirect_uris: dict[str, tuple[str, ...]] = {}
+    for item in args.redirect_uri:
+        provider, _, uri = item.partition("=")
+        if provider not in OAUTH_PROVIDERS or not uri:
+            print(f"error: --redirect-uri takes PROVIDER=URI, got {item!r}", file=sys.stderr)
+            return 2
+        redirect_uris[provider] = (*redirect_uris.get(provider, ()), uri)
+
+    async def serve() -> None:
+        stop = asyncio.Event()
+        asyncio.get_running_loop().add_signal_handler(signal.SIGTERM, stop.set)
+        if args.stop_on_stdin_eof:
+            stop_when_stdin_closes(stop)
+        await serve_sandboxes(
+            slugs,
+            args.port,
+            stop,
+            redirect_uris=redirect_uris,
+            ready_file=args.ready_file,
+            quiet=args.quiet,
+        )
+
+    with contextlib.suppress(KeyboardInterrupt):
+        asyncio.run(serve())
+    return 0
+
+
 def cmd_worker(args: argparse.Namespace) -> int:
     from metrics_connect.jobs.worker import run_workers
 
@@ -127,6 +165,32 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--port", type=int, default=8000)
     p.add_argument("--credentials-file", type=Path, default=None)
     p.set_defaults(func=cmd_demo)
+
+    p = sub.add_parser(
+        "sandbox", help="serve the network and OAuth emulators on 127.0.0.1 for your own client"
+    )
+    p.add_argument(
+        "--network",
+        action="append",
+        metavar="SLUG",
+        help="serve only this network's emulator (repeatable; default: all installed)",
+    )
+    p.add_argument(
+        "--port", type=int, default=8100, help="first port; the others follow (0: any free)"
+    )
+    p.add_argument(
+        "--redirect-uri",
+        action="append",
+        default=[],
+        metavar="PROVIDER=URI",
+        help="accept only this OAuth redirect URI for facebook|google (default: any http(s))",
+    )
+    p.add_argument("--ready-file", type=Path, default=None, help="write what is served as JSON")
+    p.add_argument("--quiet", action="store_true", help="print no banner")
+    p.add_argument(
+        "--stop-on-stdin-eof", action="store_true", help="stop when stdin closes (child process)"
+    )
+    p.set_defaults(func=cmd_sandbox)
 
     p = sub.add_parser("create-merchant", help="create a merchant and print its token once")
     p.add_argument("name")

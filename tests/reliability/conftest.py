@@ -27,7 +27,7 @@ from metrics_connect.accounts.models import Merchant
 from metrics_connect.api.app import create_app
 from metrics_connect.demo.seed import seed_demo
 from metrics_connect.runtime import Runtime
-from metrics_connect.sandbox.base import SandboxSwitches
+from metrics_connect.sandbox.kit.controls import SandboxSwitches
 from metrics_connect.sandbox.registry import build_sandbox
 from tests.conftest import POSTGRES_URL, REDIS_URL, Tenant, private_postgres_database
 from tests.reliability.gate import TcpGate, free_port

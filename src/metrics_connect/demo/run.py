@@ -1,4 +1,4 @@
-"""`metrics-connect demo`: sandboxes + API in one process, seeded, ready to curl."""
+"""`metrics-connect demo`: the API, seeded, with the emulators in a child process; ready to curl."""
 
 from __future__ import annotations
 
@@ -21,12 +21,9 @@ from metrics_connect.logging_setup import get_logger
 from metrics_connect.networks.registry import network, networks
 from metrics_connect.playground.session import demo_sign_in_link
 from metrics_connect.runtime import Runtime
-from metrics_connect.sandbox.oauth import (
-    build_facebook_oauth,
-    build_google_oauth,
-    oauth_settings_overrides,
-)
-from metrics_connect.sandbox.registry import SandboxNetwork, available_sandboxes, build_sandbox
+from metrics_connect.sandbox.process import start_sandbox_process
+from metrics_connect.sandbox.registry import available_sandboxes, build_sandbox
+from metrics_connect.sandbox.serve import OAUTH_PROVIDERS, SandboxDirectory
 from metrics_connect.settings import Settings
 
 log = get_logger("metrics_connect.demo")
@@ -109,25 +106,27 @@ async def run_demo(base: Settings, options: DemoOptions) -> None:
     settings = settings.model_copy(update={"credentials_key": key})
     upgrade(settings.database_url)
 
-    sandboxes: dict[str, SandboxNetwork] = {}
+    # The emulators (and the OAuth providers) serve from a process of their own, so that
+    # their CPU work never stalls the API's event loop.
+    emulators = await start_sandbox_process(
+        available_sandboxes(),
+        options.port + 1,
+        {name: (callback_url(settings, name),) for name in OAUTH_PROVIDERS},
+    )
+    try:
+        await _run_demo(settings, key, options, emulators.directory)
+    finally:
+        emulators.stop()
+
+
+async def _run_demo(
+    settings: Settings, key: str, options: DemoOptions, served: SandboxDirectory
+) -> None:
+    settings = settings.model_copy(update=served.settings_overrides())
+    # In-process twins of the served emulators (same seed, same data): the demo
+    # accounts, and the archive replay below, which moves its emulator's clock.
+    sandboxes = {slug: build_sandbox(slug) for slug in served.networks}
     servers: list[RunningServer] = []
-    overrides: dict[str, Any] = {}
-    for offset, slug in enumerate(available_sandboxes(), start=1):
-        sandbox = build_sandbox(slug)
-        port = options.port + offset
-        servers.append(await _serve(sandbox.app, "127.0.0.1", port))
-        overrides[sandbox.settings_field] = f"http://127.0.0.1:{port}"
-        sandboxes[slug] = sandbox
-    # The connect page's OAuth providers: Facebook Login and Google emulators.
-    port = options.port + len(sandboxes) + 1
-    for name, build in (("facebook", build_facebook_oauth), ("google", build_google_oauth)):
-        oauth = build(redirect_uris=(callback_url(settings, name),))
-        servers.append(await _serve(oauth.app, "127.0.0.1", port))
-        overrides.update(
-            oauth_settings_overrides(**{f"{name}_base_url": f"http://127.0.0.1:{port}"})
-        )
-        port += 1
-    settings = settings.model_copy(update=overrides)
 
     runtime = Runtime.from_settings(settings)
     tenant = await seed_demo(runtime, key, {slug: s.demo_account for slug, s in sandboxes.items()})
@@ -145,7 +144,6 @@ async def run_demo(base: Settings, options: DemoOptions) -> None:
 
     # A fresh runtime for serving: its HTTP clients talk to the sandboxes over loopback.
     serving = Runtime.from_settings(settings)
-    serving.services["sandboxes"] = sandboxes
     app = create_app(runtime=serving)
     base_url = f"http://{options.host}:{options.port}"
     api = await _serve(app, options.host, options.port)
@@ -163,23 +161,28 @@ async def run_demo(base: Settings, options: DemoOptions) -> None:
                     "integrations": tenant.integrations,
                     "webhook_secret": tenant.webhook_secret,
                     "playground_sign_in_link": playground_link,
+                    "sandbox": {slug: n.public() for slug, n in served.networks.items()},
                 },
                 indent=2,
             )
         )
         os.chmod(options.credentials_file, 0o600)
-    print_banner(base_url, tenant, sandboxes, playground_link)
+    print_banner(base_url, tenant, served, playground_link)
+    tasks = [s.task for s in servers]
     try:
-        await asyncio.gather(*(s.task for s in servers))
+        # asyncio.wait, not gather: cancelling the demo must not cancel the servers
+        # mid-request; they are asked to exit and given time to shut down cleanly.
+        await asyncio.wait(tasks)
     finally:
         for running in servers:
             running.server.should_exit = True
+        await asyncio.wait(tasks, timeout=10)
 
 
 def print_banner(
     base_url: str,
     tenant: DemoTenant,
-    sandboxes: dict[str, SandboxNetwork],
+    served: SandboxDirectory,
     playground_link: str | None = None,
 ) -> None:
     lines = [
@@ -197,7 +200,13 @@ def print_banner(
         "  integrations:",
     ]
     lines += [f"    {slug:<20} {uuid}" for slug, uuid in tenant.integrations.items()]
-    if not sandboxes:
+    lines.append("  network emulators (ask them directly with the demo account's token):")
+    for slug, n in served.networks.items():
+        lines += [
+            f"    {slug:<20} {n.base_url}",
+            f"    {'':<20} account {n.account_id}, token {n.access_token}",
+        ]
+    if not served.networks:
         lines.append("    (no sandbox emulator is installed in this build)")
     lines += ["", "Try:", curl_example(base_url, tenant), ""]
     print("\n".join(lines), flush=True)

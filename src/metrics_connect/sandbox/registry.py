@@ -8,7 +8,7 @@ from typing import Any
 from starlette.types import ASGIApp
 
 from metrics_connect.networks.registry import network, networks
-from metrics_connect.sandbox.base import SandboxControls
+from metrics_connect.sandbox.kit.controls import SandboxControls
 
 
 @dataclass(frozen=True)

@@ -14,7 +14,7 @@ from metrics_connect.networks.instagram_business.emulator.model import (
     UNIQUE_METRICS,
     InstagramSandbox,
 )
-from metrics_connect.sandbox.base import SandboxClock, SandboxControls
+from metrics_connect.sandbox.kit.controls import SandboxClock, SandboxControls
 from tests.sandbox.instagram.conftest import NOW
 
 AUGUST = [date(2024, 8, 1) + timedelta(days=i) for i in range(31)]
@@ -142,7 +142,7 @@ def test_demographics_sum_to_followers(sandbox: InstagramSandbox) -> None:
 _FINGERPRINT = """
 import json
 from datetime import UTC, date, datetime
-from metrics_connect.sandbox.base import SandboxClock, SandboxControls
+from metrics_connect.sandbox.kit.controls import SandboxClock, SandboxControls
 from metrics_connect.networks.instagram_business.emulator.model import InstagramSandbox
 
 clock = SandboxClock(frozen_at=datetime(2024, 9, 2, 15, tzinfo=UTC))

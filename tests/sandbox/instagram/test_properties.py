@@ -9,8 +9,8 @@ import httpx
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from metrics_connect.networks.instagram_business.emulator.hashing import apportion
 from metrics_connect.networks.instagram_business.emulator.model import InstagramSandbox
+from metrics_connect.sandbox.kit.seeded import apportion
 from tests.sandbox.instagram.conftest import IG, get
 
 FIRST = date(2023, 6, 1)

@@ -32,7 +32,7 @@ from starlette.responses import HTMLResponse, JSONResponse, RedirectResponse, Re
 from starlette.routing import Route
 
 from metrics_connect.sandbox import accounts as sandbox
-from metrics_connect.sandbox.base import SandboxControls
+from metrics_connect.sandbox.kit.controls import SandboxControls
 from metrics_connect.sandbox.oauth.server import (
     AuthorizationRequest,
     AuthorizationServer,

@@ -20,7 +20,7 @@ from urllib.parse import urlencode, urlsplit
 from jinja2 import Environment, PackageLoader, select_autoescape
 
 from metrics_connect.sandbox.accounts import SANDBOX_TOKEN_PREFIX, is_sandbox_token
-from metrics_connect.sandbox.base import SandboxControls
+from metrics_connect.sandbox.kit.controls import SandboxControls
 
 CODE_TTL = timedelta(minutes=10)
 PENDING_TTL = timedelta(minutes=30)

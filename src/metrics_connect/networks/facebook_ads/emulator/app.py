@@ -17,19 +17,13 @@ expired tokens code 190 (subcode 463); revoked permissions code 200.
 
 from __future__ import annotations
 
-import base64
 import itertools
 import json
 import re
-import secrets
 from collections import deque
 from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
-from urllib.parse import urlencode
-
-from fastapi import FastAPI, Request
-from fastapi.responses import JSONResponse
 
 from metrics_connect.networks.facebook_ads.emulator.data import AdsData
 from metrics_connect.networks.facebook_ads.emulator.entities import (
@@ -52,10 +46,13 @@ from metrics_connect.networks.facebook_ads.emulator.insights import (
     format_row,
     parse_query,
 )
-from metrics_connect.sandbox.accounts import is_sandbox_token
-from metrics_connect.sandbox.base import SandboxControls
+from metrics_connect.sandbox.kit import meta_graph as graph
+from metrics_connect.sandbox.kit.controls import SandboxControls, TokenFault
+from metrics_connect.sandbox.kit.meta_graph import GraphError
+from metrics_connect.sandbox.kit.meta_graph_app import Call, GraphApp, NoRoute
+from metrics_connect.sandbox.kit.paging import decode_offset, graph_offset_page
 
-VERSION = re.compile(r"^v\d+\.\d+$")
+VERSIONS = graph.graph_versions("v21.0")
 DEFAULT_LIMIT = 25
 MAX_LIMIT = 5000
 
@@ -85,42 +82,122 @@ class ReportRun:
     rows: list[dict[str, Any]] = field(default_factory=list)
 
 
-class GraphError(Exception):
-    def __init__(
-        self,
-        status: int,
-        message: str,
-        code: int,
-        subcode: int | None = None,
-        error_type: str = "OAuthException",
-        transient: bool = False,
-    ) -> None:
-        super().__init__(message)
-        self.status = status
-        self.body: dict[str, Any] = {
-            "message": message,
-            "type": error_type,
-            "code": code,
-            "is_transient": transient,
-            "fbtrace_id": "A" + secrets.token_hex(10),
-        }
-        if subcode is not None:
-            self.body["error_subcode"] = subcode
+def _token_error(fault: TokenFault) -> GraphError:
+    if fault is TokenFault.MISSING:
+        return GraphError(
+            400,
+            2500,
+            "An active access token must be used to query information about the current user.",
+        )
+    if fault is TokenFault.EXPIRED:
+        return GraphError(
+            400,
+            190,
+            "Error validating access token: Session has expired on Friday, 01-Jan-2027 "
+            "00:00:00 PST. The current time is later.",
+            subcode=463,
+        )
+    if fault is TokenFault.REVOKED:
+        return GraphError(
+            403,
+            200,
+            "(#200) Ad account owner has NOT grant ads_management or ads_read permission",
+        )
+    return GraphError(400, 190, "Invalid OAuth access token - Cannot parse access token")
 
 
-class FacebookAdsEmulator:
+INSIGHTS_ENDPOINTS = frozenset({"GET insights", "GET report_run/insights", "POST insights (async)"})
+
+
+class FacebookAdsEmulator(GraphApp):
+    """The Marketing API: the Graph family app (sandbox kit) with the ad account's routes."""
+
+    supports_batch = False
+    trace_header = False
+    rate_limit_codes = (80000, 17)
+
     def __init__(self, controls: SandboxControls | None = None) -> None:
-        self.controls = controls or SandboxControls()
+        controls = controls or SandboxControls()
+        # No hourly budget of its own: throttling comes from the switches only.
+        super().__init__(controls, VERSIONS, controls.clock.now, "facebook_ads", 10**9)
         self.switches = FacebookAdsSwitches()
         self.data = AdsData(self.controls.clock.now)
         self.report_runs: dict[str, ReportRun] = {}
         self._run_ids = itertools.count(6_000_000_000_000_001)
         self._recent_calls: deque[float] = deque()
-        self.app = self._build_app()
+        self.app = self  # the ASGI app (SandboxNetwork.app)
 
-    # -- plumbing --
+    # -- the Graph app's hooks --
 
-    def _usage_headers(self, throttled: bool) -> dict[str, str]:
+    def split_path(self, raw_path: str) -> tuple[str, int, list[str]]:
+        # Every Marketing API path starts with its version; `handle` refuses a bad one.
+        segments = [s for s in raw_path.split("/") if s]
+        if not segments:
+            raise NoRoute()
+        return segments[0], 0, segments[1:]
+
+    def endpoint_name(self, method: str, path: list[str], params: dict[str, str]) -> str:
+        if not 1 <= len(path) <= 2:
+            raise NoRoute()
+        node, edge = path[0], path[1] if len(path) > 1 else None
+        if edge == "insights" and method == "POST":
+            return "POST insights (async)"
+        if method != "GET":
+            raise NoRoute(405, "Method Not Allowed")
+        if edge is None:
+            return "GET report_run" if node in self.report_runs else "GET object"
+        if edge == "insights":
+            return "GET report_run/insights" if node in self.report_runs else "GET insights"
+        return "GET me/adaccounts" if path == ["me", "adaccounts"] else f"GET {edge}"
+
+    def handle(self, call: Call) -> Any:
+        if not VERSIONS.is_version(call.version):
+            raise graph.unknown_path(call.version)
+        node, params = call.path[0], call.params
+        url = f"{call.base_url}/{call.version}/{'/'.join(call.path)}"
+        try:
+            if call.path == ["me", "adaccounts"]:
+                fields, _ = self._split_fields(params.get("fields"))
+                return self._page([self._account_fields(fields or ["name"])], url, params)
+            if len(call.path) == 1:
+                return self._object(node, params)
+            if call.path[1] != "insights":
+                return self._page(self._edge_objects(node, call.path[1], params), url, params)
+            if call.method == "POST":
+                return self._start_report_run(node, params)
+            return self._sync_insights(node, url, params)
+        except InsightsError as exc:
+            raise GraphError(400, exc.code, exc.message, subcode=exc.subcode) from exc
+
+    def token_error(self, fault: TokenFault, endpoint: str) -> GraphError:
+        return _token_error(fault)
+
+    def check_faults(self, endpoint: str) -> None:
+        if self.controls.should_rate_limit():
+            if endpoint in INSIGHTS_ENDPOINTS:
+                raise GraphError(
+                    400,
+                    80000,
+                    "There have been too many calls from this ad-account. Wait a bit and "
+                    "try again. For more info, please refer to "
+                    "https://developers.facebook.com/docs/graph-api/overview/rate-limiting.",
+                    subcode=2446079,
+                    transient=True,
+                )
+            raise GraphError(400, 17, "User request limit reached", subcode=2446079, transient=True)
+        if self.controls.should_fail():
+            raise GraphError(
+                500,
+                2,
+                "An unexpected error has occurred. Please retry your request later.",
+                transient=True,
+            )
+
+    def error_body(self, error: GraphError, trace: str) -> dict[str, Any]:
+        # The Marketing API always says whether an error is transient; trace ids are random.
+        return error.body(graph.random_fbtrace_id(), always_transient_flag=True)
+
+    def usage_headers(self, version: str, throttled: bool) -> dict[str, str]:
         now = self.controls.clock.now().timestamp()
         self._recent_calls.append(now)
         while self._recent_calls and self._recent_calls[0] < now - 300:
@@ -154,99 +231,7 @@ class FacebookAdsEmulator:
             ),
         }
 
-    async def _params(self, request: Request) -> dict[str, str]:
-        params = dict(request.query_params)
-        if request.method == "POST":
-            content_type = request.headers.get("content-type", "")
-            if "json" in content_type:
-                body = await request.json()
-                params.update(
-                    {k: v if isinstance(v, str) else json.dumps(v) for k, v in body.items()}
-                )
-            else:
-                form = await request.form()
-                params.update({k: str(v) for k, v in form.items()})
-        return params
-
-    def _check_token(self, request: Request, params: dict[str, str]) -> None:
-        token = params.get("access_token")
-        auth = request.headers.get("authorization", "")
-        if not token and auth.lower().startswith("bearer "):
-            token = auth[7:].strip()
-        if not token:
-            raise GraphError(
-                400,
-                "An active access token must be used to query information about the "
-                "current user.",
-                2500,
-            )
-        if token in self.controls.switches.expired_tokens:
-            raise GraphError(
-                400,
-                "Error validating access token: Session has expired on Friday, 01-Jan-2027 "
-                "00:00:00 PST. The current time is later.",
-                190,
-                463,
-            )
-        if token in self.controls.switches.revoked_tokens:
-            raise GraphError(
-                403,
-                "(#200) Ad account owner has NOT grant ads_management or ads_read permission",
-                200,
-            )
-        if not is_sandbox_token(token):
-            raise GraphError(400, "Invalid OAuth access token - Cannot parse access token", 190)
-
-    async def _handle(self, request: Request, endpoint: str, insights: bool, handler: Any) -> Any:
-        self.controls.calls.record(f"{request.method} {endpoint}")
-        await self.controls.apply_latency()
-        throttled = False
-        try:
-            params = await self._params(request)
-            self._check_token(request, params)
-            if self.controls.should_rate_limit():
-                throttled = True
-                if insights:
-                    raise GraphError(
-                        400,
-                        "There have been too many calls from this ad-account. Wait a bit and "
-                        "try again. For more info, please refer to "
-                        "https://developers.facebook.com/docs/graph-api/overview/rate-limiting.",
-                        80000,
-                        2446079,
-                        transient=True,
-                    )
-                raise GraphError(400, "User request limit reached", 17, 2446079, transient=True)
-            if self.controls.should_fail():
-                raise GraphError(
-                    500,
-                    "An unexpected error has occurred. Please retry your request later.",
-                    2,
-                    transient=True,
-                )
-            body = handler(request, params)
-            return JSONResponse(body, headers=self._usage_headers(False))
-        except InsightsError as exc:
-            error = GraphError(400, exc.message, exc.code, exc.subcode)
-            return JSONResponse({"error": error.body}, 400, headers=self._usage_headers(False))
-        except GraphError as exc:
-            return JSONResponse(
-                {"error": exc.body}, exc.status, headers=self._usage_headers(throttled)
-            )
-
     # -- objects --
-
-    @staticmethod
-    def _unknown_object(node: str) -> GraphError:
-        return GraphError(
-            400,
-            f"Unsupported get request. Object with ID '{node}' does not exist, cannot be "
-            "loaded due to missing permissions, or does not support this operation. Please "
-            "read the Graph API documentation at https://developers.facebook.com/docs/graph-api",
-            100,
-            33,
-            error_type="GraphMethodException",
-        )
 
     def _account_fields(self, fields: list[str]) -> dict[str, Any]:
         values: dict[str, Any] = {
@@ -360,14 +345,14 @@ class FacebookAdsEmulator:
             return self._ad_fields(ADS_BY_ID[node], fields or ["name"], nested)
         if node in self.report_runs:
             return self._poll(self.report_runs[node])
-        raise self._unknown_object(node)
+        raise graph.unknown_object(node)
 
     def _edge_objects(self, node: str, edge: str, params: dict[str, str]) -> list[dict[str, Any]]:
         fields, nested = self._split_fields(params.get("fields"))
         if node == ACCOUNT.id or node in CAMPAIGNS_BY_ID or node in ADSETS_BY_ID:
             scope = set(self.data.ads_of(node))
         else:
-            raise self._unknown_object(node)
+            raise graph.unknown_object(node)
         statuses: list[str] | None = None
         if params.get("effective_status"):
             statuses = json.loads(params["effective_status"])
@@ -387,58 +372,44 @@ class FacebookAdsEmulator:
                 if a.id in scope and (statuses is None or a.status in statuses):
                     out.append(self._ad_fields(a, fields, nested))
         else:
-            raise GraphError(400, f"(#100) Tried accessing nonexisting field ({edge})", 100)
+            raise GraphError(400, 100, f"(#100) Tried accessing nonexisting field ({edge})")
         return out
 
     def _page(
-        self, items: list[dict[str, Any]], request: Request, params: dict[str, str]
+        self, items: list[dict[str, Any]], url: str, params: dict[str, str]
     ) -> dict[str, Any]:
         try:
             limit = min(int(params.get("limit") or DEFAULT_LIMIT), MAX_LIMIT)
-            offset = int(base64.b64decode(params["after"]).decode()) if params.get("after") else 0
-        except (ValueError, UnicodeDecodeError) as exc:
-            raise GraphError(400, "(#100) Invalid paging cursor or limit", 100) from exc
-        page = items[offset : offset + limit]
-        body: dict[str, Any] = {"data": page}
-        if page:
-            cursors = {
-                "before": base64.b64encode(str(offset).encode()).decode(),
-                "after": base64.b64encode(str(offset + len(page)).encode()).decode(),
-            }
-            body["paging"] = {"cursors": cursors}
-            if offset + len(page) < len(items):
-                query = {k: v for k, v in params.items() if k != "access_token"}
-                query["after"] = cursors["after"]
-                query["limit"] = str(limit)
-                base = str(request.url).split("?")[0]
-                body["paging"]["next"] = f"{base}?{urlencode(query)}"
-        return body
+            offset = decode_offset(params["after"]) if params.get("after") else 0
+            return graph_offset_page(items, offset, limit, url, params)
+        except ValueError as exc:  # BadPageRequest too
+            raise GraphError(400, 100, "(#100) Invalid paging cursor or limit") from exc
 
     # -- insights --
 
     def _insights_query(self, node: str, params: dict[str, str]) -> InsightsQuery:
         if node not in (ACCOUNT.id,) and node not in CAMPAIGNS_BY_ID | ADSETS_BY_ID | ADS_BY_ID:
-            raise self._unknown_object(node)
+            raise graph.unknown_object(node)
         return parse_query(node, params, self.data.today())
 
-    def _sync_insights(self, node: str, request: Request, params: dict[str, str]) -> Any:
+    def _sync_insights(self, node: str, url: str, params: dict[str, str]) -> Any:
         if node in self.report_runs:
             run = self.report_runs[node]
             if run.status != "Job Completed":
                 raise GraphError(
-                    400, f"(#100) Report run {node} is not complete ({run.status})", 100
+                    400, 100, f"(#100) Report run {node} is not complete ({run.status})"
                 )
-            return self._page(run.rows, request, params)
+            return self._page(run.rows, url, params)
         query = self._insights_query(node, params)
         if estimated_cells(self.data, query) > self.switches.sync_cell_limit:
             raise GraphError(
                 500,
-                "Please reduce the amount of data you're asking for, then retry your request",
                 1,
-                99,
+                "Please reduce the amount of data you're asking for, then retry your request",
+                subcode=99,
             )
         rows = [format_row(row, query) for row in compute_rows(self.data, query)]
-        return self._page(rows, request, params)
+        return self._page(rows, url, params)
 
     def _start_report_run(self, node: str, params: dict[str, str]) -> dict[str, Any]:
         query = self._insights_query(node, params)
@@ -472,63 +443,6 @@ class FacebookAdsEmulator:
             "date_stop": run.query.until.isoformat(),
             "is_running": not done,
         }
-
-    # -- app --
-
-    def _build_app(self) -> FastAPI:
-        app = FastAPI(title="Marketing API emulator", docs_url=None, redoc_url=None)
-
-        def check_version(version: str) -> None:
-            if not VERSION.match(version):
-                raise GraphError(400, f"Unknown path components: /{version}", 2500)
-
-        @app.get("/{version}/me/adaccounts")
-        async def me_adaccounts(version: str, request: Request) -> Any:
-            def handler(req: Request, params: dict[str, str]) -> Any:
-                check_version(version)
-                fields, _ = self._split_fields(params.get("fields"))
-                return self._page([self._account_fields(fields or ["name"])], req, params)
-
-            return await self._handle(request, "me/adaccounts", False, handler)
-
-        @app.get("/{version}/{node}")
-        async def get_object(version: str, node: str, request: Request) -> Any:
-            endpoint = "report_run" if node in self.report_runs else "object"
-
-            def handler(req: Request, params: dict[str, str]) -> Any:
-                check_version(version)
-                return self._object(node, params)
-
-            return await self._handle(request, endpoint, False, handler)
-
-        @app.get("/{version}/{node}/insights")
-        async def get_insights(version: str, node: str, request: Request) -> Any:
-            endpoint = "report_run/insights" if node in self.report_runs else "insights"
-
-            def handler(req: Request, params: dict[str, str]) -> Any:
-                check_version(version)
-                return self._sync_insights(node, req, params)
-
-            return await self._handle(request, endpoint, True, handler)
-
-        @app.post("/{version}/{node}/insights")
-        async def post_insights(version: str, node: str, request: Request) -> Any:
-            def handler(req: Request, params: dict[str, str]) -> Any:
-                check_version(version)
-                return self._start_report_run(node, params)
-
-            return await self._handle(request, "insights (async)", True, handler)
-
-        @app.get("/{version}/{node}/{edge}")
-        async def get_edge(version: str, node: str, edge: str, request: Request) -> Any:
-            def handler(req: Request, params: dict[str, str]) -> Any:
-                check_version(version)
-                return self._page(self._edge_objects(node, edge, params), req, params)
-
-            return await self._handle(request, edge, False, handler)
-
-        app.state.emulator = self
-        return app
 
 
 def create_emulator(controls: SandboxControls | None = None) -> FacebookAdsEmulator:

@@ -17,16 +17,13 @@ compute expected figures independently of the connector and the engine.
 
 from __future__ import annotations
 
-import hashlib
 import math
-import random
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from functools import lru_cache
 from itertools import accumulate
 from operator import add
-from zoneinfo import ZoneInfo
 
 from metrics_connect.networks.facebook_ads.emulator.entities import (
     ACCOUNT,
@@ -34,9 +31,13 @@ from metrics_connect.networks.facebook_ads.emulator.entities import (
     ADS_BY_ID,
     ADSETS_BY_ID,
     CAMPAIGNS_BY_ID,
+    SPEC,
     Ad,
     ad_active_on,
 )
+from metrics_connect.sandbox.kit.calendar import LocalDays
+from metrics_connect.sandbox.kit.seeded import seeded_random, split_cumulative
+from metrics_connect.sandbox.kit.spec import load_spec
 
 Facts = dict[str, int]
 
@@ -63,40 +64,38 @@ OFFSITE_TYPES = frozenset(
 )
 
 
-# Action types Meta reports under several names with the same count: stored once, under
-# the first name, and answered under every name.
-ALIASES: dict[str, tuple[str, ...]] = {
-    "inline_link_clicks": ("a:link_click",),
-    "a:landing_page_view": ("a:omni_landing_page_view",),
-    "a:offsite_conversion.fb_pixel_view_content": ("a:view_content", "a:omni_view_content"),
-    "a:offsite_conversion.fb_pixel_add_to_cart": ("a:add_to_cart", "a:omni_add_to_cart"),
-    "a:offsite_conversion.fb_pixel_initiate_checkout": (
-        "a:initiate_checkout",
-        "a:omni_initiated_checkout",
-    ),
-    "a:offsite_conversion.fb_pixel_purchase": ("a:purchase", "a:omni_purchase"),
-    "a:offsite_conversion.fb_pixel_search": ("a:omni_search",),
-    "a:offsite_conversion.fb_pixel_complete_registration": ("a:omni_complete_registration",),
-    "a:leadgen_grouped": ("a:onsite_conversion.lead_grouped",),
-    "a:onsite_conversion.messaging_conversation_started_7d": (
-        "a:onsite_conversion.total_messaging_connection",
-    ),
-    "v:offsite_conversion.fb_pixel_purchase": ("v:omni_purchase", "v:purchase"),
-    "v:offsite_conversion.fb_pixel_add_to_cart": ("v:omni_add_to_cart",),
-    "v:offsite_conversion.fb_pixel_initiate_checkout": ("v:omni_initiated_checkout",),
-}
+@dataclass(frozen=True)
+class Actions:
+    """Action types answered under several names, and the parts of post engagement."""
+
+    aliases: dict[str, tuple[str, ...]]
+    post_engagement_parts: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class Breakdowns:
+    """Base weights of the breakdown cells (`breakdowns` of data.yaml)."""
+
+    placements: tuple[tuple[str, str, float], ...]  # (platform, position, weight)
+    devices: tuple[tuple[str, str, float], ...]  # (device platform, impression device, weight)
+    off_app_placements: dict[str, tuple[tuple[str, str], ...]]  # mobile_web, desktop
+    ages: dict[str, float]
+    genders: dict[str, float]
+    regions: tuple[tuple[str, str, float], ...]  # (country, region, weight)
+    hours: tuple[float, ...]
+
+
+@dataclass(frozen=True)
+class FactRates:
+    link_share: dict[str, float]  # by campaign objective
+    engagement_rate: dict[str, float]
+    weekday: tuple[float, ...]  # Monday..Sunday
+
+
+ACTIONS: Actions = load_spec(__package__, SPEC, "actions", Actions)
+ALIASES = ACTIONS.aliases
 # Sums Meta reports as their own action types.
-POST_ENGAGEMENT_PARTS = (
-    "inline_link_clicks",
-    "a:post_reaction",
-    "a:comment",
-    "a:post",
-    "a:onsite_conversion.post_save",
-    "a:video_view",
-    "a:photo_view",
-)
-
-
+POST_ENGAGEMENT_PARTS = ACTIONS.post_engagement_parts
 STORED_AS = {alias: key for key, names in ALIASES.items() for alias in names}
 
 
@@ -142,61 +141,19 @@ def _is_offsite_key(key: str) -> bool:
 
 # --- breakdown groups: joint cells and their base weights -------------------------------
 
-PLACEMENTS: tuple[tuple[str, str, float], ...] = (
-    ("facebook", "feed", 30.0),
-    ("facebook", "facebook_stories", 6.0),
-    ("facebook", "facebook_reels", 7.0),
-    ("facebook", "marketplace", 4.0),
-    ("facebook", "video_feeds", 3.0),
-    ("facebook", "right_hand_column", 1.5),
-    ("instagram", "feed", 20.0),
-    ("instagram", "instagram_stories", 12.0),
-    ("instagram", "instagram_reels", 10.0),
-    ("instagram", "instagram_explore", 2.5),
-    ("audience_network", "classic", 2.0),
-    ("messenger", "messenger_inbox", 0.6),
-    ("messenger", "messenger_stories", 0.4),
-)
-DEVICES: tuple[tuple[str, str, float], ...] = (
-    ("mobile_app", "android_smartphone", 52.0),
-    ("mobile_app", "iphone", 30.0),
-    ("mobile_web", "android_smartphone", 5.0),
-    ("desktop", "desktop", 11.0),
-)
-# Placements served off the mobile apps (all others: mobile apps only).
+BREAKDOWNS: Breakdowns = load_spec(__package__, SPEC, "breakdowns", Breakdowns)
+PLACEMENTS = BREAKDOWNS.placements
+DEVICES = BREAKDOWNS.devices
+# Placements by device: the mobile apps serve all but the right-hand column.
 PLACEMENT_DEVICES: dict[str, tuple[tuple[str, str], ...]] = {
     "mobile_app": tuple((p, pos) for p, pos, _ in PLACEMENTS if pos != "right_hand_column"),
-    "mobile_web": (("facebook", "feed"),),
-    "desktop": (
-        ("facebook", "feed"),
-        ("facebook", "marketplace"),
-        ("facebook", "video_feeds"),
-        ("facebook", "right_hand_column"),
-        ("instagram", "feed"),
-    ),
+    **BREAKDOWNS.off_app_placements,
 }
-AGES = ("13-17", "18-24", "25-34", "35-44", "45-54", "55-64", "65+")
-AGE_WEIGHTS = (0.0, 14.0, 31.0, 26.0, 16.0, 9.0, 4.0)
-GENDERS = (("female", 52.0), ("male", 45.0), ("unknown", 3.0))
-GEO: tuple[tuple[str, str, float], ...] = (
-    ("BR", "Sao Paulo (state)", 38.0),
-    ("BR", "Rio de Janeiro (state)", 14.0),
-    ("BR", "Minas Gerais", 11.0),
-    ("BR", "Parana", 7.0),
-    ("BR", "Rio Grande do Sul", 6.0),
-    ("BR", "Santa Catarina", 5.0),
-    ("BR", "Bahia", 4.5),
-    ("BR", "Distrito Federal", 4.0),
-    ("BR", "Pernambuco", 3.0),
-    ("BR", "Ceara", 2.5),
-    ("PT", "Lisbon District", 2.5),
-    ("PT", "Porto District", 1.5),
-    ("US", "Florida", 1.0),
-)
-HOUR_WEIGHTS = (
-    1.2, 0.7, 0.4, 0.3, 0.3, 0.5, 1.5, 3.0, 4.5, 5.0, 5.2, 5.4,
-    6.0, 5.8, 5.2, 5.0, 5.2, 5.6, 6.4, 7.2, 7.8, 7.0, 5.0, 2.8,
-)  # fmt: skip
+AGES = tuple(BREAKDOWNS.ages)
+AGE_WEIGHTS = tuple(BREAKDOWNS.ages.values())
+GENDERS = tuple(BREAKDOWNS.genders.items())
+GEO = BREAKDOWNS.regions
+HOUR_WEIGHTS = BREAKDOWNS.hours
 
 
 def hour_label(hour: int) -> str:
@@ -301,38 +258,16 @@ def group_for(breakdowns: Sequence[str]) -> BreakdownGroup | None:
 # --- splitting ------------------------------------------------------------------------
 
 
-def split_integer(total: int, fractions: Sequence[float]) -> list[int]:
-    """Non-negative parts of `total` by cumulative shares `fractions` (ending at 1.0),
-    summing exactly to total: part i = floor(total * F_i) - floor(total * F_i-1)."""
-    parts = []
-    previous = 0
-    for fraction in fractions:
-        bound = int(total * fraction + 1e-9)
-        parts.append(bound - previous)
-        previous = bound
-    parts[-1] += total - previous
-    return parts
-
-
-def _seeded(*parts: object) -> random.Random:
-    digest = hashlib.sha256(":".join(str(p) for p in parts).encode()).digest()
-    return random.Random(int.from_bytes(digest[:8], "big"))
-
-
 # --- daily facts ----------------------------------------------------------------------
 
-LINK_SHARE = {
-    "OUTCOME_TRAFFIC": 0.66,
-    "OUTCOME_SALES": 0.55,
-    "OUTCOME_LEADS": 0.38,
-    "OUTCOME_ENGAGEMENT": 0.2,
-}
-ENGAGEMENT_RATE = {"OUTCOME_ENGAGEMENT": 0.022}
-WEEKDAY = (1.02, 1.0, 0.98, 1.0, 1.07, 0.93, 0.9)
+RATES: FactRates = load_spec(__package__, SPEC, "facts", FactRates)
+LINK_SHARE = RATES.link_share
+ENGAGEMENT_RATE = RATES.engagement_rate
+WEEKDAY = RATES.weekday
 
 
 def _base_facts(ad: Ad, day: date) -> Facts:
-    r = _seeded("fb-ads", ad.id, day.isoformat())
+    r = seeded_random("fb-ads", ad.id, day.isoformat())
     campaign = CAMPAIGNS_BY_ID[ad.campaign_id]
     adset = ADSETS_BY_ID[ad.adset_id]
     season = 1 + 0.15 * math.sin(2 * math.pi * day.timetuple().tm_yday / 365.0)
@@ -482,7 +417,8 @@ class AdsData:
 
     def __init__(self, now: Callable[[], datetime]) -> None:
         self._now = now
-        self.tz = ZoneInfo(ACCOUNT.timezone_name)
+        self.days = LocalDays(ACCOUNT.timezone_name)
+        self.tz = self.days.tz
         self._restated: dict[tuple[str, date], float] = {}
         self._cache: dict[tuple[str, date, str], list[Cell]] = {}
         self._base: dict[tuple[str, date], Facts] = {}
@@ -491,12 +427,10 @@ class AdsData:
     # -- time --
 
     def today(self) -> date:
-        return self._now().astimezone(self.tz).date()
+        return self.days.day_of(self._now())
 
     def _today_fraction(self) -> float:
-        local = self._now().astimezone(self.tz)
-        midnight = local.replace(hour=0, minute=0, second=0, microsecond=0)
-        return (local - midnight).total_seconds() / 86400
+        return self.days.wall_clock_share(self._now())
 
     # -- restatement --
 
@@ -557,12 +491,12 @@ class AdsData:
         out: list[Cell] = []
         if f:
             ad = ADS_BY_ID[ad_id]
-            r = _seeded("fb-ads-split", ad_id, day.isoformat(), group.name)
+            r = seeded_random("fb-ads-split", ad_id, day.isoformat(), group.name)
             base = group.cells(ad)
             cumulative = list(accumulate(w * r.uniform(0.85, 1.15) for _, w in base))
             fractions = [c / cumulative[-1] for c in cumulative]
             keys = self._keys(ad_id, group, f)
-            parts = [split_integer(f.get(k, 0), fractions) for k in keys]
+            parts = [split_cumulative(f.get(k, 0), fractions) for k in keys]
             for (values, _), vector in zip(base, zip(*parts, strict=True), strict=True):
                 if any(vector):
                     out.append(

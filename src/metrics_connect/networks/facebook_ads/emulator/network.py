@@ -9,7 +9,7 @@ from metrics_connect.sandbox.accounts import (
     AD_ACCOUNT_TIMEZONE,
     DEMO_ACCESS_TOKEN,
 )
-from metrics_connect.sandbox.base import SandboxControls
+from metrics_connect.sandbox.kit.controls import SandboxControls
 from metrics_connect.sandbox.registry import DemoAccount, SandboxNetwork
 
 
@@ -31,6 +31,6 @@ def build_sandbox() -> SandboxNetwork:
 
 def emulator_of(network: SandboxNetwork) -> FacebookAdsEmulator:
     """The emulator behind a network built here (its raw data and switches)."""
-    emulator = network.app.state.emulator  # type: ignore[attr-defined]
+    emulator = network.app
     assert isinstance(emulator, FacebookAdsEmulator)
     return emulator

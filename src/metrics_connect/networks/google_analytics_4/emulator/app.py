@@ -5,7 +5,7 @@
 - GET  /v1beta/properties/{id}/metadata
 
 OAuth Bearer tokens follow the sandbox rule (`metrics_connect.sandbox.accounts`);
-errors have Google's shape {"error": {"code", "message", "status"}}. The shared
+errors have Google's shape {"error": {"code", "message", "status"}} (sandbox kit). The shared
 `SandboxControls` switches inject latency, RESOURCE_EXHAUSTED answers (ratio or the
 next N calls), 5xx, expired (401) and revoked (403) tokens, and count calls per endpoint.
 """
@@ -24,34 +24,19 @@ from metrics_connect.networks.google_analytics_4.emulator.data import PropertyDa
 from metrics_connect.networks.google_analytics_4.emulator.quota import PropertyQuota, QuotaExhausted
 from metrics_connect.networks.google_analytics_4.emulator.report import ReportError, run_report
 from metrics_connect.networks.google_analytics_4.emulator.schema import DIMENSIONS, METRICS
-from metrics_connect.sandbox.accounts import is_sandbox_token
-from metrics_connect.sandbox.base import SandboxControls
-
-_STATUS = {
-    400: "INVALID_ARGUMENT",
-    401: "UNAUTHENTICATED",
-    403: "PERMISSION_DENIED",
-    404: "NOT_FOUND",
-    429: "RESOURCE_EXHAUSTED",
-    500: "INTERNAL",
-    503: "UNAVAILABLE",
-}
-
-UNAUTHENTICATED_MESSAGE = (
-    "Request had invalid authentication credentials. Expected OAuth 2 access token, login "
-    "cookie or other valid authentication credential. See "
-    "https://developers.google.com/identity/sign-in/web/devconsole-project."
+from metrics_connect.sandbox.kit.controls import SandboxControls
+from metrics_connect.sandbox.kit.google import (
+    answer_unknown_paths,
+    google_error,
+    token_error,
 )
+from metrics_connect.sandbox.kit.google import bearer_token as _token
+
 PERMISSION_MESSAGE = (
     "User does not have sufficient permissions for this property. To learn more about "
     "Property ID, see https://developers.google.com/analytics/devguides/reporting/data/v1/"
     "property-id."
 )
-
-
-def google_error(code: int, message: str, status: str | None = None) -> JSONResponse:
-    body = {"error": {"code": code, "message": message, "status": status or _STATUS[code]}}
-    return JSONResponse(body, status_code=code)
 
 
 @dataclass
@@ -74,12 +59,6 @@ class Ga4Emulator:
         return self.quota
 
 
-def _token(request: Request) -> str | None:
-    header = request.headers.get("authorization", "")
-    scheme, _, value = header.partition(" ")
-    return value.strip() if scheme.lower() == "bearer" and value.strip() else None
-
-
 def create_app(emulator: Ga4Emulator) -> FastAPI:
     app = FastAPI(title="Google Analytics Data API (sandbox)", docs_url=None, redoc_url=None)
     controls = emulator.controls
@@ -89,17 +68,9 @@ def create_app(emulator: Ga4Emulator) -> FastAPI:
         """Auth, fault switches and property access; None when the call may proceed."""
         controls.calls.record(endpoint)
         await controls.apply_latency()
-        token = _token(request)
-        if token is None:
-            return google_error(
-                401,
-                "Request is missing required authentication credential. Expected OAuth 2 "
-                "access token, login cookie or other valid authentication credential.",
-            )
-        if not is_sandbox_token(token) or token in controls.switches.expired_tokens:
-            return google_error(401, UNAUTHENTICATED_MESSAGE)
-        if token in controls.switches.revoked_tokens:
-            return google_error(403, PERMISSION_MESSAGE)
+        fault = controls.token_fault(_token(request))
+        if fault is not None:
+            return token_error(fault, PERMISSION_MESSAGE).response()
         if f"properties/{property_id}" != emulator.data.property_id:
             return google_error(403, PERMISSION_MESSAGE)
         now = controls.clock.now()
@@ -146,7 +117,7 @@ def create_app(emulator: Ga4Emulator) -> FastAPI:
         try:
             return JSONResponse(await one_report(await body_of(request)))
         except ReportError as exc:
-            return google_error(exc.code, exc.message, exc.status)
+            return exc.response()
         finally:
             quota.in_flight -= 1
 
@@ -164,7 +135,7 @@ def create_app(emulator: Ga4Emulator) -> FastAPI:
             reports = [await one_report(r) for r in requests]
             return JSONResponse({"reports": reports, "kind": "analyticsData#batchRunReports"})
         except ReportError as exc:
-            return google_error(exc.code, exc.message, exc.status)
+            return exc.response()
         finally:
             quota.in_flight -= 1
 
@@ -187,8 +158,5 @@ def create_app(emulator: Ga4Emulator) -> FastAPI:
             }
         )
 
-    @app.exception_handler(404)
-    async def not_found(request: Request, exc: Exception) -> JSONResponse:
-        return google_error(404, f"The requested URL {request.url.path} was not found.")
-
+    answer_unknown_paths(app)
     return app

@@ -21,6 +21,7 @@ from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from metrics_connect.sandbox.accounts import GA4_CURRENCY, GA4_PROPERTY_ID, GA4_TIMEZONE
+from metrics_connect.sandbox.kit.spec import load_spec
 
 KEY_EVENTS = frozenset({"purchase", "generate_lead"})
 
@@ -58,56 +59,43 @@ class Page:
     title: str
 
 
-PAGES = (
-    Page("/", "Acme Coffee Roasters | Specialty coffee"),
-    Page("/shop", "Shop | Acme Coffee Roasters"),
-    Page("/shop/beans/ethiopia-yirgacheffe", "Ethiopia Yirgacheffe 250g | Acme Coffee"),
-    Page("/shop/beans/brazil-cerrado", "Brazil Cerrado 250g | Acme Coffee"),
-    Page("/shop/beans/colombia-huila", "Colombia Huila 250g | Acme Coffee"),
-    Page("/shop/beans/espresso-blend", "Espresso Blend 1kg | Acme Coffee"),
-    Page("/shop/equipment/v60-dripper", "V60 Dripper | Acme Coffee"),
-    Page("/shop/equipment/hand-grinder", "Hand Grinder | Acme Coffee"),
-    Page("/subscriptions", "Coffee subscription | Acme Coffee"),
-    Page("/blog/how-to-brew-pour-over", "How to brew pour-over coffee | Acme Coffee"),
-    Page("/blog/espresso-at-home", "Espresso at home: a beginner's guide | Acme Coffee"),
-    Page("/about", "About us | Acme Coffee Roasters"),
-    Page("/contact", "Contact | Acme Coffee Roasters"),
-    Page("/cart", "Cart | Acme Coffee Roasters"),
-    Page("/checkout", "Checkout | Acme Coffee Roasters"),
-    Page("/checkout/thank-you", "Thank you for your order | Acme Coffee Roasters"),
-)
+@dataclass(frozen=True)
+class Site:
+    """The property's site and traffic shape (`site` of data.yaml)."""
+
+    pages: tuple[tuple[str, str], ...]  # (path, title)
+    browse_weights: tuple[int, ...]
+    extra_page_weights: tuple[int, ...]
+    hour_weights: tuple[int, ...]
+    products: dict[str, tuple[str, float]]  # page -> (item name, unit price)
+
+
+@dataclass(frozen=True)
+class GoogleAds:
+    account: str
+    campaigns: dict[str, tuple[str, ...]]  # campaign -> keywords
+
+
+@dataclass(frozen=True)
+class Users:
+    geo: tuple[tuple[str, str, str, int], ...]  # (country, region, city, weight)
+    age_brackets: dict[str, int]
+
+
+SPEC = "data.yaml"
+SITE: Site = load_spec(__package__, SPEC, "site", Site)
+PAGES = tuple(Page(path, title) for path, title in SITE.pages)
 PAGE_TITLES = {p.path: p.title for p in PAGES}
 BROWSE_PAGES = [p.path for p in PAGES[:13]]
-BROWSE_WEIGHTS = [16, 14, 8, 9, 6, 5, 4, 3, 5, 7, 6, 2, 2]
+BROWSE_WEIGHTS = list(SITE.browse_weights)
 _BROWSE_CUM = list(itertools.accumulate(BROWSE_WEIGHTS))
-_EXTRA_PAGES_CUM = list(itertools.accumulate([12, 22, 22, 16, 12, 9, 7]))
-_HOUR_CUM = list(
-    itertools.accumulate(
-        [1, 1, 1, 1, 1, 2, 3, 5, 7, 8, 8, 9, 10, 9, 8, 8, 8, 8, 9, 10, 10, 8, 5, 3]
-    )
-)
+_EXTRA_PAGES_CUM = list(itertools.accumulate(SITE.extra_page_weights))
+_HOUR_CUM = list(itertools.accumulate(SITE.hour_weights))
+PRODUCTS = SITE.products
 
-# Product page -> (item name, unit price in GA4_CURRENCY)
-PRODUCTS = {
-    "/shop/beans/ethiopia-yirgacheffe": ("Ethiopia Yirgacheffe 250g", 69.90),
-    "/shop/beans/brazil-cerrado": ("Brazil Cerrado 250g", 49.90),
-    "/shop/beans/colombia-huila": ("Colombia Huila 250g", 59.90),
-    "/shop/beans/espresso-blend": ("Espresso Blend 1kg", 149.90),
-    "/shop/equipment/v60-dripper": ("V60 Dripper", 129.00),
-    "/shop/equipment/hand-grinder": ("Hand Grinder", 399.00),
-    "/subscriptions": ("Coffee Subscription - Monthly", 89.90),
-}
-
-GOOGLE_ADS_ACCOUNT = "Acme Coffee - Google Ads"
-GOOGLE_ADS_CAMPAIGNS = {
-    "Brand - Acme Coffee": ("acme coffee", "acme coffee roasters", "acme cafe"),
-    "Generic - Specialty Coffee": (
-        "specialty coffee beans",
-        "buy coffee beans online",
-        "fresh roasted coffee",
-    ),
-    "Shopping - Beans": ("coffee beans 250g", "espresso blend"),
-}
+_ADS: GoogleAds = load_spec(__package__, SPEC, "google_ads", GoogleAds)
+GOOGLE_ADS_ACCOUNT = _ADS.account
+GOOGLE_ADS_CAMPAIGNS = _ADS.campaigns
 
 
 @dataclass(frozen=True)
@@ -185,36 +173,9 @@ def _acquisition(rng: random.Random, returning: bool) -> Acquisition:
     return Acquisition("Unassigned", "(not set)", "(not set)", "(not set)", "(not set)")
 
 
-GEO = (
-    # country, region, city, weight
-    ("Brazil", "State of Sao Paulo", "Sao Paulo", 30),
-    ("Brazil", "State of Sao Paulo", "Campinas", 5),
-    ("Brazil", "State of Rio de Janeiro", "Rio de Janeiro", 12),
-    ("Brazil", "State of Minas Gerais", "Belo Horizonte", 7),
-    ("Brazil", "State of Parana", "Curitiba", 6),
-    ("Brazil", "State of Rio Grande do Sul", "Porto Alegre", 5),
-    ("Brazil", "Federal District", "Brasilia", 5),
-    ("Brazil", "State of Bahia", "Salvador", 3),
-    ("Brazil", "State of Pernambuco", "Recife", 3),
-    ("Brazil", "(not set)", "(not set)", 2),
-    ("Portugal", "Lisbon", "Lisbon", 4),
-    ("Portugal", "Porto District", "Porto", 2),
-    ("United States", "New York", "New York", 3),
-    ("United States", "Florida", "Miami", 2),
-    ("United States", "California", "San Francisco", 1),
-    ("Argentina", "Buenos Aires", "Buenos Aires", 2),
-    ("Germany", "Berlin", "Berlin", 1),
-    ("United Kingdom", "England", "London", 1),
-    ("Japan", "Tokyo", "Tokyo", 1),
-)
-AGE_BRACKETS = (
-    ("18-24", 12),
-    ("25-34", 33),
-    ("35-44", 26),
-    ("45-54", 15),
-    ("55-64", 9),
-    ("65+", 5),
-)
+_USERS_SPEC: Users = load_spec(__package__, SPEC, "users", Users)
+GEO = _USERS_SPEC.geo
+AGE_BRACKETS = tuple(_USERS_SPEC.age_brackets.items())
 
 
 @dataclass(frozen=True)

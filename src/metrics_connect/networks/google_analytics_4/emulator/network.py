@@ -10,7 +10,7 @@ from metrics_connect.sandbox.accounts import (
     GA4_PROPERTY_NAME,
     GA4_TIMEZONE,
 )
-from metrics_connect.sandbox.base import SandboxControls
+from metrics_connect.sandbox.kit.controls import SandboxControls
 from metrics_connect.sandbox.registry import DemoAccount, SandboxNetwork
 
 SLUG = "google_analytics_4"

@@ -36,6 +36,7 @@ from metrics_connect.networks.google_analytics_4.emulator.schema import (
     SEARCH_CONSOLE_DIMENSIONS,
     session_dimensions,
 )
+from metrics_connect.sandbox.kit.google import GoogleError
 
 MAX_DATE_RANGES = 4
 MAX_DIMENSIONS = 9
@@ -46,14 +47,8 @@ SCHEMA_URL = "https://developers.google.com/analytics/devguides/reporting/data/v
 COMPAT_URL = "https://ga-dev-tools.google/ga4/dimensions-metrics-explorer/"
 
 
-class ReportError(Exception):
+class ReportError(GoogleError):
     """A request the Data API refuses: answered as {"error": {code, message, status}}."""
-
-    def __init__(self, message: str, code: int = 400, status: str = "INVALID_ARGUMENT") -> None:
-        super().__init__(message)
-        self.message = message
-        self.code = code
-        self.status = status
 
 
 def invalid(message: str) -> ReportError:

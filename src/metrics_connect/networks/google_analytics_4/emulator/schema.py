@@ -20,6 +20,7 @@ from metrics_connect.networks.google_analytics_4.emulator.data import (
     ItemLine,
     Session,
 )
+from metrics_connect.sandbox.kit.spec import load_spec
 
 Scope = Literal["session", "event", "item", "date"]
 MetricType = Literal["TYPE_INTEGER", "TYPE_FLOAT", "TYPE_SECONDS", "TYPE_CURRENCY"]
@@ -161,6 +162,9 @@ GOOGLE_ADS_DIMENSIONS = frozenset(
 SEARCH_CONSOLE_DIMENSIONS = frozenset({"landingPagePlusQueryString", "country", "deviceCategory"})
 
 
+MetricSource = Literal["fact", "ads", "search", "item", "mixed"]
+
+
 @dataclass(frozen=True)
 class MetricDef:
     name: str
@@ -168,82 +172,14 @@ class MetricDef:
     type: MetricType
     # "fact": from GA4 events/sessions; "ads": linked Google Ads; "search": Search Console;
     # "item": item-scoped facts (also answered from session totals without itemName).
-    source: Literal["fact", "ads", "search", "item", "mixed"]
+    source: MetricSource = "fact"
 
 
-def _m(name: str, ui: str, type_: MetricType, source: str = "fact") -> MetricDef:
-    return MetricDef(name, ui, type_, source)  # type: ignore[arg-type]
-
-
-METRICS: dict[str, MetricDef] = {
-    m.name: m
-    for m in (
-        _m("sessions", "Sessions", "TYPE_INTEGER"),
-        _m("engagedSessions", "Engaged sessions", "TYPE_INTEGER"),
-        _m("totalUsers", "Total users", "TYPE_INTEGER"),
-        _m("activeUsers", "Active users", "TYPE_INTEGER"),
-        _m("newUsers", "New users", "TYPE_INTEGER"),
-        _m("totalPurchasers", "Total purchasers", "TYPE_INTEGER"),
-        _m("firstTimePurchasers", "First time purchasers", "TYPE_INTEGER"),
-        _m("eventCount", "Event count", "TYPE_INTEGER"),
-        _m("screenPageViews", "Views", "TYPE_INTEGER"),
-        _m("keyEvents", "Key events", "TYPE_FLOAT"),
-        _m("conversions", "Conversions", "TYPE_FLOAT"),
-        _m("eventValue", "Event value", "TYPE_FLOAT"),
-        _m("userEngagementDuration", "User engagement", "TYPE_SECONDS"),
-        _m("purchaseRevenue", "Purchase revenue", "TYPE_CURRENCY"),
-        _m("grossPurchaseRevenue", "Gross purchase revenue", "TYPE_CURRENCY"),
-        _m("refundAmount", "Refund amount", "TYPE_CURRENCY"),
-        _m("totalAdRevenue", "Total ad revenue", "TYPE_CURRENCY"),
-        _m("totalRevenue", "Total revenue", "TYPE_CURRENCY"),
-        _m("transactions", "Transactions", "TYPE_INTEGER"),
-        _m("ecommercePurchases", "Ecommerce purchases", "TYPE_INTEGER"),
-        _m("addToCarts", "Add to carts", "TYPE_INTEGER"),
-        _m("checkouts", "Checkouts", "TYPE_INTEGER"),
-        _m("itemViewEvents", "Item view events", "TYPE_INTEGER"),
-        _m("engagementRate", "Engagement rate", "TYPE_FLOAT"),
-        _m("bounceRate", "Bounce rate", "TYPE_FLOAT"),
-        _m("averageSessionDuration", "Average session duration", "TYPE_SECONDS"),
-        _m("sessionsPerUser", "Sessions per user", "TYPE_FLOAT"),
-        _m("screenPageViewsPerSession", "Views per session", "TYPE_FLOAT"),
-        _m("screenPageViewsPerUser", "Views per user", "TYPE_FLOAT"),
-        _m("eventsPerSession", "Events per session", "TYPE_FLOAT"),
-        _m("eventCountPerUser", "Event count per user", "TYPE_FLOAT"),
-        _m("averagePurchaseRevenue", "Average purchase revenue", "TYPE_CURRENCY"),
-        _m("averageRevenuePerUser", "ARPU", "TYPE_CURRENCY"),
-        _m("averagePurchaseRevenuePerPayingUser", "ARPPU", "TYPE_CURRENCY"),
-        _m("cartToViewRate", "Cart-to-view rate", "TYPE_FLOAT"),
-        _m("purchaseToViewRate", "Purchase-to-view rate", "TYPE_FLOAT"),
-        _m("sessionKeyEventRate", "Session key event rate", "TYPE_FLOAT"),
-        _m("userKeyEventRate", "User key event rate", "TYPE_FLOAT"),
-        _m("itemsViewed", "Items viewed", "TYPE_INTEGER", "item"),
-        _m("itemsAddedToCart", "Items added to cart", "TYPE_INTEGER", "item"),
-        _m("itemsPurchased", "Items purchased", "TYPE_INTEGER", "item"),
-        _m("itemRevenue", "Item revenue", "TYPE_CURRENCY", "item"),
-        _m("advertiserAdClicks", "Ads clicks", "TYPE_INTEGER", "ads"),
-        _m("advertiserAdCost", "Ads cost", "TYPE_CURRENCY", "ads"),
-        _m("advertiserAdImpressions", "Ads impressions", "TYPE_INTEGER", "ads"),
-        _m("advertiserAdCostPerClick", "Ads cost per click", "TYPE_CURRENCY", "ads"),
-        _m("advertiserAdCostPerKeyEvent", "Cost per key event", "TYPE_CURRENCY", "mixed"),
-        _m("returnOnAdSpend", "Return on ad spend", "TYPE_FLOAT", "mixed"),
-        _m("organicGoogleSearchClicks", "Organic Google Search clicks", "TYPE_INTEGER", "search"),
-        _m(
-            "organicGoogleSearchImpressions",
-            "Organic Google Search impressions",
-            "TYPE_INTEGER",
-            "search",
-        ),
-        _m(
-            "organicGoogleSearchClickThroughRate",
-            "Organic Google Search click through rate",
-            "TYPE_FLOAT",
-            "search",
-        ),
-        _m(
-            "organicGoogleSearchAveragePosition",
-            "Organic Google Search average position",
-            "TYPE_FLOAT",
-            "search",
-        ),
-    )
-}
+# Metric name -> [UI name, type, source (default fact)] in the data spec.
+_METRIC_ROWS = load_spec(
+    __package__,
+    "data.yaml",
+    "metrics",
+    dict[str, tuple[str, MetricType] | tuple[str, MetricType, MetricSource]],
+)
+METRICS: dict[str, MetricDef] = {name: MetricDef(name, *row) for name, row in _METRIC_ROWS.items()}

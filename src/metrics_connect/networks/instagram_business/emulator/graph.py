@@ -6,22 +6,10 @@ the same way whether it comes alone, in a batch, or through `?ids=`.
 
 from __future__ import annotations
 
-import base64
-import binascii
-import re
-from dataclasses import dataclass
-from datetime import UTC, date, datetime, timedelta
+from datetime import date, datetime, timedelta
 from typing import Any
 from urllib.parse import urlencode
 
-from metrics_connect.networks.instagram_business.emulator import errors
-from metrics_connect.networks.instagram_business.emulator.errors import GraphError
-from metrics_connect.networks.instagram_business.emulator.fields import (
-    FieldSpec,
-    FieldSyntaxError,
-    parse_fields,
-)
-from metrics_connect.networks.instagram_business.emulator.hashing import apportion, between, unit
 from metrics_connect.networks.instagram_business.emulator.metrics import (
     ACCOUNT_METRICS,
     DEMOGRAPHIC_METRICS,
@@ -43,6 +31,24 @@ from metrics_connect.sandbox.accounts import (
     FACEBOOK_USER_ID,
     SANDBOX_TOKEN_PREFIX,
 )
+from metrics_connect.sandbox.kit import meta_graph as errors
+from metrics_connect.sandbox.kit.graph_fields import (
+    FieldSpec,
+    FieldSyntaxError,
+    parse_fields,
+    unparse_fields,
+)
+from metrics_connect.sandbox.kit.graph_insights import (
+    joint_results,
+    metric_header,
+    newest_first_bounds,
+    parse_instant,
+    window_paging,
+)
+from metrics_connect.sandbox.kit.meta_graph import GraphError, graph_time
+from metrics_connect.sandbox.kit.meta_graph_app import Call
+from metrics_connect.sandbox.kit.paging import BadPageRequest, decode_key, encode_key
+from metrics_connect.sandbox.kit.seeded import apportion, between
 
 DEFAULT_VERSION = "v21.0"
 OLDEST_VERSION = 17
@@ -52,53 +58,12 @@ DEFAULT_LIMIT = 25
 MAX_LIMIT = 100
 DEMOGRAPHICS_TOP = 45
 FACEBOOK_USER_NAME = "Sandbox Owner"
-_VERSION_RE = re.compile(r"^v(\d+)\.(\d+)$")
-
-
-def graph_time(instant: datetime) -> str:
-    """Timestamps as Graph writes them: UTC with a +0000 offset."""
-    return instant.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S+0000")
-
-
-@dataclass
-class Call:
-    method: str
-    version: str
-    major: int
-    path: list[str]
-    params: dict[str, str]
-    base_url: str
-    token: str
-
-
-def parse_path(raw_path: str) -> tuple[str, int, list[str]]:
-    """Split '/v21.0/123/insights' into version, major and segments (unversioned: default)."""
-    segments = [s for s in raw_path.split("/") if s]
-    version = DEFAULT_VERSION
-    if segments and segments[0].startswith("v") and _VERSION_RE.match(segments[0]):
-        version = segments.pop(0)
-    match = _VERSION_RE.match(version)
-    assert match is not None
-    major = int(match.group(1))
-    if major < OLDEST_VERSION:
-        raise GraphError(
-            400,
-            2635,
-            f"(#2635) You are calling a deprecated version of the Graph API. Please update to "
-            f"the latest version: {DEFAULT_VERSION}.",
-        )
-    return version, major, segments
-
-
-def encode_cursor(key: str) -> str:
-    return base64.urlsafe_b64encode(key.encode()).decode().rstrip("=")
 
 
 def decode_cursor(cursor: str) -> str:
     try:
-        padded = cursor + "=" * (-len(cursor) % 4)
-        return base64.urlsafe_b64decode(padded.encode()).decode()
-    except (ValueError, binascii.Error, UnicodeDecodeError) as exc:
+        return decode_key(cursor)
+    except BadPageRequest as exc:
         raise errors.invalid_parameter("Invalid cursor") from exc
 
 
@@ -108,7 +73,7 @@ def _media_key(item: MediaItem) -> tuple[int, str]:
 
 def _media_cursor(item: MediaItem) -> str:
     stamp, media_id = _media_key(item)
-    return encode_cursor(f"{stamp}:{media_id}")
+    return encode_key(f"{stamp}:{media_id}")
 
 
 def _cursor_key(cursor: str) -> tuple[int, str]:
@@ -297,7 +262,7 @@ class GraphHandler:
         specs = self._fields(
             params, ("access_token", "category", "category_list", "name", "id", "tasks")
         )
-        cursor = encode_cursor(FACEBOOK_PAGE_ID)
+        cursor = encode_key(FACEBOOK_PAGE_ID)
         return {
             "data": [self._render_page(call, specs)],
             "paging": {"cursors": {"before": cursor, "after": cursor}},
@@ -332,7 +297,7 @@ class GraphHandler:
             elif name in ("media", "stories"):
                 params = dict(spec.modifiers)
                 if spec.subfields:
-                    params["fields"] = _unparse(spec.subfields)
+                    params["fields"] = unparse_fields(spec.subfields)
                 out[name] = (
                     self._media_list(call, params)
                     if name == "media"
@@ -447,16 +412,7 @@ class GraphHandler:
         return since, until
 
     def _instant(self, raw: str, name: str) -> datetime:
-        raw = raw.strip()
-        try:
-            if re.fullmatch(r"-?\d+(\.\d+)?", raw):
-                return datetime.fromtimestamp(float(raw), UTC)
-            if re.fullmatch(r"\d{4}-\d{2}-\d{2}", raw):
-                return self.sandbox.day_start(date.fromisoformat(raw))
-            parsed = datetime.fromisoformat(raw.replace("+0000", "+00:00"))
-        except (ValueError, OverflowError, OSError) as exc:
-            raise errors.invalid_parameter(f"The parameter {name} must be a valid time") from exc
-        return parsed if parsed.tzinfo else parsed.replace(tzinfo=self.sandbox.tz)
+        return parse_instant(raw, name, self.sandbox.day_start, self.sandbox.tz)
 
     def _days_in(self, since: datetime, until: datetime) -> list[date]:
         """Local days overlapping [since, until) that have started and the account lived."""
@@ -470,12 +426,7 @@ class GraphHandler:
         return out
 
     def _metric_header(self, spec: AccountMetric, period: str) -> dict[str, Any]:
-        return {
-            "name": spec.name,
-            "period": period,
-            "title": spec.title,
-            "description": spec.description,
-        }
+        return metric_header(spec.name, period, spec.title, spec.description)
 
     def _time_series(
         self, spec: AccountMetric, since: datetime, until: datetime
@@ -518,7 +469,7 @@ class GraphHandler:
                 assert isinstance(parts, dict)
                 marginals.append(parts)
             total_value["breakdowns"] = [
-                {"dimension_keys": breakdowns, "results": _joint_results(total, marginals)}
+                {"dimension_keys": breakdowns, "results": joint_results(total, marginals)}
             ]
         body = self._metric_header(spec, "day")
         body["total_value"] = total_value
@@ -528,18 +479,8 @@ class GraphHandler:
     def _window_paging(
         self, call: Call, params: dict[str, str], since: datetime, until: datetime
     ) -> dict[str, str]:
-        span = until - since
         base = f"{call.base_url}/{call.version}/{'/'.join(call.path)}"
-
-        def url(s: datetime, u: datetime) -> str:
-            query = {k: v for k, v in params.items() if k not in ("since", "until")}
-            query.update({"since": str(int(s.timestamp())), "until": str(int(u.timestamp()))})
-            return f"{base}?{urlencode(query)}"
-
-        return {
-            "previous": url(since - span, until - span),
-            "next": url(since + span, until + span),
-        }
+        return window_paging(base, params, since, until)
 
     def _online_followers(
         self, call: Call, params: dict[str, str], since: datetime, until: datetime
@@ -621,7 +562,7 @@ class GraphHandler:
                     shares[n] * between(0.8, 1.2, sandbox.seed, spec.name, b, n) for n in names
                 ]
                 marginals.append(dict(zip(names, apportion(total, weights), strict=True)))
-        results = _joint_results(total, marginals)
+        results = joint_results(total, marginals)
         results.sort(key=lambda r: r["value"], reverse=True)
         body = self._metric_header(spec, "lifetime")
         body["total_value"] = {
@@ -658,19 +599,11 @@ class GraphHandler:
             raise errors.invalid_parameter("limit must be an integer") from exc
         limit = max(1, min(limit, MAX_LIMIT))
         # Items are newest first: "after" walks to older ones, "before" back to newer ones.
+        after = _cursor_key(params["after"]) if params.get("after") else None
+        before = _cursor_key(params["before"]) if params.get("before") else None
         keys = [_media_key(m) for m in items]
-        if params.get("after"):
-            anchor = _cursor_key(params["after"])
-            start = next((i for i, k in enumerate(keys) if k < anchor), len(keys))
-        elif params.get("before"):
-            anchor = _cursor_key(params["before"])
-            end = next((i for i, k in enumerate(keys) if k <= anchor), len(keys))
-            start = max(0, end - limit)
-            return self._page_body(call, edge, items[start:end], params, start, end, len(items))
-        else:
-            start = 0
-        page = items[start : start + limit]
-        return self._page_body(call, edge, page, params, start, start + len(page), len(items))
+        start, end = newest_first_bounds(keys, after, before, limit)
+        return self._page_body(call, edge, items[start:end], params, start, end, len(items))
 
     def _page_body(
         self,
@@ -838,37 +771,3 @@ def _no_longer_supported(name: str, version: int, queried: str, doc: str) -> Gra
         f"https://developers.facebook.com/docs/instagram-api/reference/{doc} for a list of "
         "supported metrics."
     )
-
-
-def _joint_results(total: int, marginals: list[dict[str, int]]) -> list[dict[str, Any]]:
-    """Breakdown results over one or more dimensions, summing to `total` (zeros omitted)."""
-    combos: list[tuple[list[str], float]] = [([], 1.0)]
-    for marginal in marginals:
-        size = sum(marginal.values()) or 1
-        combos = [
-            ([*keys, k], share * v / size) for keys, share in combos for k, v in marginal.items()
-        ]
-    if len(marginals) == 1:
-        counts = [marginals[0][keys[0]] for keys, _ in combos]
-    else:
-        counts = apportion(total, [share for _, share in combos])
-    return [
-        {"dimension_values": keys, "value": n}
-        for (keys, _), n in zip(combos, counts, strict=True)
-        if n
-    ]
-
-
-def _unparse(specs: tuple[FieldSpec, ...]) -> str:
-    parts = []
-    for spec in specs:
-        text = spec.name + "".join(f".{k}({v})" for k, v in spec.modifiers.items())
-        if spec.subfields:
-            text += "{" + _unparse(spec.subfields) + "}"
-        parts.append(text)
-    return ",".join(parts)
-
-
-def fbtrace_id(*parts: object) -> str:
-    alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789"
-    return "".join(alphabet[int(unit("fbtrace", *parts, i) * len(alphabet))] for i in range(11))

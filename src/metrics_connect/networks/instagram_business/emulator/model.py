@@ -18,20 +18,16 @@ from bisect import bisect_left
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
-from zoneinfo import ZoneInfo
 
-from metrics_connect.networks.instagram_business.emulator.hashing import (
-    apportion,
-    between,
-    draws,
-    unit,
-)
 from metrics_connect.sandbox.accounts import (
     INSTAGRAM_TIMEZONE,
     INSTAGRAM_USER_ID,
     INSTAGRAM_USERNAME,
 )
-from metrics_connect.sandbox.base import SandboxControls
+from metrics_connect.sandbox.kit.calendar import LocalDays
+from metrics_connect.sandbox.kit.controls import SandboxControls
+from metrics_connect.sandbox.kit.seeded import DailySeries, apportion, between, draws, unit
+from metrics_connect.sandbox.kit.spec import load_spec
 
 ACCOUNT_CREATED = date(2023, 6, 1)
 INITIAL_FOLLOWERS = 1850
@@ -71,105 +67,28 @@ ACCOUNT_METRICS = (
     "get_directions_clicks",
 )
 
-AGE_BUCKETS = ("13-17", "18-24", "25-34", "35-44", "45-54", "55-64", "65+")
-AGE_WEIGHTS = (0.02, 0.19, 0.35, 0.23, 0.12, 0.06, 0.03)
-GENDERS = ("F", "M", "U")
-GENDER_WEIGHTS = (0.55, 0.41, 0.04)
-COUNTRIES = (
-    ("BR", 0.86),
-    ("PT", 0.03),
-    ("US", 0.024),
-    ("AR", 0.014),
-    ("IT", 0.01),
-    ("ES", 0.009),
-    ("DE", 0.008),
-    ("FR", 0.007),
-    ("UY", 0.006),
-    ("PY", 0.005),
-    ("CL", 0.005),
-    ("CO", 0.004),
-    ("JP", 0.003),
-    ("GB", 0.003),
-    ("CA", 0.002),
-)
-_CITY_NAMES = (
-    ("São Paulo", "São Paulo (state)"),
-    ("Rio de Janeiro", "Rio de Janeiro (state)"),
-    ("Campinas", "São Paulo (state)"),
-    ("Belo Horizonte", "Minas Gerais"),
-    ("Curitiba", "Paraná"),
-    ("Porto Alegre", "Rio Grande do Sul"),
-    ("Santos", "São Paulo (state)"),
-    ("Brasília", "Distrito Federal"),
-    ("Guarulhos", "São Paulo (state)"),
-    ("Santo André", "São Paulo (state)"),
-    ("São Bernardo do Campo", "São Paulo (state)"),
-    ("Osasco", "São Paulo (state)"),
-    ("Sorocaba", "São Paulo (state)"),
-    ("Ribeirão Preto", "São Paulo (state)"),
-    ("São José dos Campos", "São Paulo (state)"),
-    ("Jundiaí", "São Paulo (state)"),
-    ("Salvador", "Bahia"),
-    ("Recife", "Pernambuco"),
-    ("Fortaleza", "Ceará"),
-    ("Florianópolis", "Santa Catarina"),
-    ("Goiânia", "Goiás"),
-    ("Niterói", "Rio de Janeiro (state)"),
-    ("Piracicaba", "São Paulo (state)"),
-    ("Bauru", "São Paulo (state)"),
-    ("Londrina", "Paraná"),
-    ("Maringá", "Paraná"),
-    ("Uberlândia", "Minas Gerais"),
-    ("Juiz de Fora", "Minas Gerais"),
-    ("Vitória", "Espírito Santo"),
-    ("Joinville", "Santa Catarina"),
-    ("Blumenau", "Santa Catarina"),
-    ("Caxias do Sul", "Rio Grande do Sul"),
-    ("Manaus", "Amazonas"),
-    ("Belém", "Pará"),
-    ("Natal", "Rio Grande do Norte"),
-    ("João Pessoa", "Paraíba"),
-    ("Maceió", "Alagoas"),
-    ("Aracaju", "Sergipe"),
-    ("Teresina", "Piauí"),
-    ("São Luís", "Maranhão"),
-    ("Campo Grande", "Mato Grosso do Sul"),
-    ("Cuiabá", "Mato Grosso"),
-    ("Mogi das Cruzes", "São Paulo (state)"),
-    ("Taubaté", "São Paulo (state)"),
-    ("Franca", "São Paulo (state)"),
-    ("São Carlos", "São Paulo (state)"),
-    ("Araraquara", "São Paulo (state)"),
-    ("Limeira", "São Paulo (state)"),
-    ("Americana", "São Paulo (state)"),
-    ("Indaiatuba", "São Paulo (state)"),
-    ("Lisbon", "Lisbon District"),
-    ("Porto", "Porto District"),
-    ("Buenos Aires", "Buenos Aires"),
-    ("Miami", "Florida"),
-)
-CITIES = tuple(f"{name}, {region}" for name, region in _CITY_NAMES)
 
-# Online followers: share of followers active in each local hour, 0..23.
-ONLINE_CURVE = (
-    0.06, 0.04, 0.03, 0.03, 0.03, 0.05, 0.09, 0.15, 0.2, 0.22, 0.23, 0.25,
-    0.3, 0.28, 0.24, 0.23, 0.24, 0.27, 0.31, 0.36, 0.38, 0.35, 0.25, 0.13,
-)  # fmt: skip
+@dataclass(frozen=True)
+class Audience:
+    """Follower shares, online hours and captions (the `audience` of `data.yaml`)."""
 
-_CAPTIONS = (
-    "New single origin from Minas Gerais: notes of chocolate and caramel.",
-    "Monday calls for a double espresso. What's your order?",
-    "Behind the roast: 14 minutes, 210 °C, and a lot of care.",
-    "Cold brew season is here. Steeped for 18 hours.",
-    "Meet our baristas: latte art practice every morning.",
-    "Three ways to brew at home: V60, French press, moka pot.",
-    "Weekend hours: 8am to 6pm. See you at the counter!",
-    "Harvest report from our partner farm in the Mantiqueira hills.",
-    "Pairing of the week: cappuccino and pão de queijo.",
-    "Limited edition: natural-process Bourbon, only 200 bags.",
-    "How fresh is fresh? Roast date on every bag.",
-    "Our decaf is Swiss Water processed, chemical free.",
-)
+    ages: dict[str, float]
+    genders: dict[str, float]
+    countries: dict[str, float]
+    cities: tuple[tuple[str, str], ...]  # (city, region) by rank
+    online_curve: tuple[float, ...]  # share of followers online in each local hour 0..23
+    captions: tuple[str, ...]
+
+
+AUDIENCE: Audience = load_spec(__package__, "data.yaml", "audience", Audience)
+AGE_BUCKETS = tuple(AUDIENCE.ages)
+AGE_WEIGHTS = tuple(AUDIENCE.ages.values())
+GENDERS = tuple(AUDIENCE.genders)
+GENDER_WEIGHTS = tuple(AUDIENCE.genders.values())
+COUNTRIES = tuple(AUDIENCE.countries.items())
+CITIES = tuple(f"{name}, {region}" for name, region in AUDIENCE.cities)
+ONLINE_CURVE = AUDIENCE.online_curve
+_CAPTIONS = AUDIENCE.captions
 
 _FEED_ID_BASE = 17_900_000_000_000_000
 _STORY_ID_BASE = 17_950_000_000_000_000
@@ -315,7 +234,12 @@ class InstagramSandbox:
     def __init__(self, controls: SandboxControls | None = None, seed: int = DEFAULT_SEED):
         self.controls = controls or SandboxControls()
         self.seed = seed
-        self.tz = ZoneInfo(INSTAGRAM_TIMEZONE)
+        self.days = LocalDays(INSTAGRAM_TIMEZONE)
+        self.tz = self.days.tz
+        # New followers a day (the API's follower_count): growing, weekly rhythm, noise.
+        self.follows_series = DailySeries(
+            ACCOUNT_CREATED, 14, 0.045, WEEKLY, noise_low=0.7, noise_high=1.3, key=(seed, "follows")
+        )
         self.user_id = INSTAGRAM_USER_ID
         self.username = INSTAGRAM_USERNAME
         self.created = ACCOUNT_CREATED
@@ -328,7 +252,6 @@ class InstagramSandbox:
         self._lock = threading.RLock()
         self._net_by_index: list[int] = []
         self._figures: dict[date, DayFigures] = {}
-        self._day_starts: dict[date, datetime] = {}
         self._posts: dict[date, tuple[MediaItem, ...]] = {}
         self._timeline: list[MediaItem] = []
         self._stamps: list[datetime] = []
@@ -340,31 +263,20 @@ class InstagramSandbox:
         return self.controls.clock.now().astimezone(UTC)
 
     def local_day(self, instant: datetime) -> date:
-        return instant.astimezone(self.tz).date()
+        return self.days.day_of(instant)
 
     def today(self) -> date:
         return self.local_day(self.now())
 
     def day_start(self, day: date) -> datetime:
-        # Memoised: period totals ask for every day's bounds, per metric, per call.
-        start = self._day_starts.get(day)
-        if start is None:
-            start = datetime.combine(day, time(0), self.tz).astimezone(UTC)
-            self._day_starts[day] = start
-        return start
+        return self.days.day_start(day)
 
     def day_end(self, day: date) -> datetime:
-        return self.day_start(day + timedelta(days=1))
+        return self.days.day_end(day)
 
     def elapsed_share(self, day: date, at: datetime | None = None) -> float:
         """How much of `day` had elapsed at `at` (0 before it starts, 1 once it ended)."""
-        at = at or self.now()
-        start, end = self.day_start(day), self.day_end(day)
-        if at <= start:
-            return 0.0
-        if at >= end:
-            return 1.0
-        return (at - start).total_seconds() / (end - start).total_seconds()
+        return self.days.elapsed_share(day, at or self.now())
 
     def _index(self, day: date) -> int:
         return (day - self.created).days
@@ -372,11 +284,7 @@ class InstagramSandbox:
     # ------------------------------------------------------------ followers
     def follows(self, day: date) -> int:
         """Accounts that started following on `day` (the API's follower_count)."""
-        i = self._index(day)
-        if i < 0:
-            return 0
-        base = (14 + 0.045 * i) * WEEKLY[day.weekday()]
-        return round(base * between(0.7, 1.3, self.seed, "follows", day))
+        return self.follows_series.value(day)
 
     def unfollows(self, day: date) -> int:
         if self._index(day) < 0:

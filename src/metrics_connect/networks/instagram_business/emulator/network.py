@@ -13,7 +13,7 @@ from metrics_connect.sandbox.accounts import (
     INSTAGRAM_USER_ID,
     INSTAGRAM_USERNAME,
 )
-from metrics_connect.sandbox.base import SandboxControls
+from metrics_connect.sandbox.kit.controls import SandboxControls
 from metrics_connect.sandbox.registry import DemoAccount, SandboxNetwork
 
 

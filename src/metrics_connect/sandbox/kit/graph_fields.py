@@ -76,3 +76,14 @@ def parse_fields(text: str | None) -> list[FieldSpec]:
     if not text:
         return []
     return [_parse_one(part) for part in _split_top(text)]
+
+
+def unparse_fields(specs: tuple[FieldSpec, ...]) -> str:
+    """The `fields` text of parsed specs (for a nested edge's own paging URLs)."""
+    parts = []
+    for spec in specs:
+        text = spec.name + "".join(f".{k}({v})" for k, v in spec.modifiers.items())
+        if spec.subfields:
+            text += "{" + unparse_fields(spec.subfields) + "}"
+        parts.append(text)
+    return ",".join(parts)

@@ -1,8 +1,9 @@
-"""Shared machinery of the network emulators: clock, fault switches, call counter.
+"""What every emulator is controlled by: clock, latency and fault switches, call counter.
 
-Every emulator (`sandbox/<slug>/`) is an ASGI app built around one `SandboxControls`,
-so that tests, the demo and benchmarks can move its clock, inject latency, 429s,
-5xx and expired tokens, and count the calls per endpoint.
+Every emulator is an ASGI app built around one `SandboxControls`, so that tests, the
+demo and benchmarks can move its clock, inject latency, 429s, 5xx and expired tokens,
+and count the calls per endpoint. `token_fault` is the sandbox's token rule, which each
+API family turns into its own error envelope.
 """
 
 from __future__ import annotations
@@ -12,6 +13,9 @@ import random
 from collections import Counter
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
+from enum import Enum
+
+from metrics_connect.sandbox.accounts import is_sandbox_token
 
 
 @dataclass
@@ -46,7 +50,16 @@ class SandboxSwitches:
     revoked_tokens: set[str] = field(default_factory=set)
     # Force the next N calls to be rate-limited (for burst tests), then normal again.
     rate_limit_next: int = 0
+    # The wait a rate-limited answer announces (Retry-After), where the API sends one.
+    retry_after_seconds: int = 1
     seed: int = 7
+
+
+class TokenFault(Enum):
+    MISSING = "missing"
+    FOREIGN = "foreign"  # not a sandbox token: the network cannot parse it
+    EXPIRED = "expired"
+    REVOKED = "revoked"
 
 
 class CallCounter:
@@ -83,3 +96,15 @@ class SandboxControls:
 
     def should_fail(self) -> bool:
         return self._rng.random() < self.switches.server_error_ratio
+
+    def token_fault(self, token: str | None) -> TokenFault | None:
+        """What is wrong with a request's token (None: nothing), by the sandbox rule."""
+        if not token:
+            return TokenFault.MISSING
+        if not is_sandbox_token(token):
+            return TokenFault.FOREIGN
+        if token in self.switches.expired_tokens:
+            return TokenFault.EXPIRED
+        if token in self.switches.revoked_tokens:
+            return TokenFault.REVOKED
+        return None

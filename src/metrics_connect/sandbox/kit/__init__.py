@@ -1,0 +1,13 @@
+"""The sandbox kit: what every network emulator shares, so that an emulator is its
+routes, its seeded data spec and only the query semantics that are new.
+
+- `controls`: clock, latency and fault switches, call counter, the sandbox token rule.
+- `seeded`: deterministic numbers from key parts, exact integer splits, daily series
+  (trend, weekly season, yearly wave, noise), object lifetimes.
+- `calendar`: an account's local days (time zone, partial today).
+- `versions`: API versions served, the oldest one, end-of-life dates.
+- `paging`: opaque cursors, offset/total, page number with Link header, page tokens.
+- Per API family: `meta_graph` (+ `meta_graph_app`, `graph_fields`) for Graph APIs,
+  `google` for Google APIs, `json_rest` for plain JSON REST APIs: error envelopes,
+  tokens and the fault gate in each family's words.
+"""

@@ -1,0 +1,130 @@
+"""Seeded data: every number an emulator serves is a function of (seed, what, when,
+which), so two emulators with the same seed agree and nothing depends on import order,
+call order or the process.
+
+- `unit`, `between`, `draws`: a stable number / generator from key parts (BLAKE2b);
+  `seeded_random`: the same from SHA-256 (the Marketing API emulator's key scheme).
+- `apportion`, `split_cumulative`: integer totals split into parts that sum exactly.
+- `DailySeries`: a day's value from a level, a linear trend, a weekly season, a yearly
+  wave and bounded noise.
+- `Lifetime`: the days an object (a campaign, an ad, a story) exists or delivers.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import math
+import random
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+
+_SCALE = float(2**64)
+
+
+def unit(*parts: object) -> float:
+    """A stable number in [0, 1) for the given key parts."""
+    key = "|".join(map(str, parts)).encode()
+    return int.from_bytes(hashlib.blake2b(key, digest_size=8).digest(), "big") / _SCALE
+
+
+def draws(*parts: object) -> random.Random:
+    """A generator seeded from the key parts: one hash for a whole object's numbers."""
+    return random.Random(int(unit(*parts) * _SCALE))
+
+
+def between(low: float, high: float, *parts: object) -> float:
+    return low + (high - low) * unit(*parts)
+
+
+def seeded_random(*parts: object) -> random.Random:
+    """A generator seeded from the SHA-256 of the ':'-joined key parts."""
+    digest = hashlib.sha256(":".join(str(p) for p in parts).encode()).digest()
+    return random.Random(int.from_bytes(digest[:8], "big"))
+
+
+def apportion(total: int, weights: Sequence[float]) -> list[int]:
+    """Split an integer total by weights (largest remainder), so the parts sum to it."""
+    if total <= 0 or not weights:
+        return [0 for _ in weights]
+    weight_sum = sum(weights)
+    if weight_sum <= 0:
+        parts = [0 for _ in weights]
+        parts[0] = total
+        return parts
+    raw = [total * w / weight_sum for w in weights]
+    parts = [int(r) for r in raw]
+    rest = total - sum(parts)
+    by_remainder = sorted(range(len(raw)), key=lambda i: (raw[i] - parts[i], -i), reverse=True)
+    for i in by_remainder[:rest]:
+        parts[i] += 1
+    return parts
+
+
+def split_cumulative(total: int, fractions: Sequence[float]) -> list[int]:
+    """Non-negative parts of `total` by cumulative shares `fractions` (ending at 1.0),
+    summing exactly to total: part i = floor(total * F_i) - floor(total * F_i-1)."""
+    parts = []
+    previous = 0
+    for fraction in fractions:
+        bound = int(total * fraction + 1e-9)
+        parts.append(bound - previous)
+        previous = bound
+    parts[-1] += total - previous
+    return parts
+
+
+@dataclass(frozen=True)
+class DailySeries:
+    """A daily count: (level + trend x days since `start`) x weekly season x yearly wave
+    x noise, rounded. Noise is uniform in [noise_low, noise_high], drawn from `key` and
+    the day, so a day's value never depends on which other days were asked."""
+
+    start: date
+    level: float
+    trend_per_day: float = 0.0
+    weekly: tuple[float, ...] = (1.0,) * 7  # Monday..Sunday multipliers
+    yearly_amplitude: float = 0.0  # 1 + a x sin(2 pi x day of year / 365)
+    noise_low: float = 1.0
+    noise_high: float = 1.0
+    key: tuple[object, ...] = ()
+
+    def expected(self, day: date) -> float:
+        """The value before noise (0 before `start`)."""
+        index = (day - self.start).days
+        if index < 0:
+            return 0.0
+        value = (self.level + self.trend_per_day * index) * self.weekly[day.weekday()]
+        if self.yearly_amplitude:
+            value *= 1 + self.yearly_amplitude * math.sin(
+                2 * math.pi * day.timetuple().tm_yday / 365.0
+            )
+        return value
+
+    def value(self, day: date) -> int:
+        if day < self.start:
+            return 0
+        noise = between(self.noise_low, self.noise_high, *self.key, day)
+        return round(self.expected(day) * noise)
+
+
+@dataclass(frozen=True)
+class Lifetime:
+    """When an object exists: from `start` (inclusive) until `end` (inclusive for days,
+    exclusive for instants); None: still running."""
+
+    start: date
+    end: date | None = None
+
+    def active_on(self, day: date) -> bool:
+        return day >= self.start and (self.end is None or day <= self.end)
+
+    def overlap(self, other: Lifetime) -> Lifetime:
+        """Both at once (a campaign's ad set running within its campaign's dates)."""
+        ends = [d for d in (self.end, other.end) if d is not None]
+        return Lifetime(max(self.start, other.start), min(ends) if ends else None)
+
+
+def live_at(posted: datetime, lifetime: timedelta | None, at: datetime) -> bool:
+    """Visible at `at`: posted by then and, when it expires, not yet expired."""
+    return posted <= at and (lifetime is None or at < posted + lifetime)

@@ -1,0 +1,24 @@
+"""Ask each served emulator for its demo account, as the curls of docs/sandbox.md do."""
+
+from __future__ import annotations
+
+import httpx
+
+from metrics_connect.sandbox.serve import ServedNetwork
+
+
+def ask(network: ServedNetwork) -> httpx.Response:
+    """The docs/sandbox.md curl of each network, as an httpx call."""
+    token = network.access_token
+    base, account = network.base_url, network.account_id
+    if network.slug == "google_analytics_4":
+        return httpx.post(
+            f"{base}/v1beta/{account}:runReport",
+            headers={"Authorization": f"Bearer {token}"},
+            json={
+                "dateRanges": [{"startDate": "7daysAgo", "endDate": "yesterday"}],
+                "metrics": [{"name": "sessions"}],
+            },
+        )
+    fields = "id,username" if network.slug == "instagram_business" else "id,name"
+    return httpx.get(f"{base}/v21.0/{account}", params={"fields": fields, "access_token": token})
