@@ -16,8 +16,10 @@ from metrics_connect.catalog.loader import (
     load_catalog_file,
     parse_catalog,
 )
-from metrics_connect.connectors.instagram_business.datasets import DATASETS
+from metrics_connect.connectors.instagram_business.hooks import InstagramConnector
 from metrics_connect.engine.resolve import resolve_widget
+
+DATASETS = InstagramConnector.datasets
 
 REFERENCE = Path("/work/shared/reference/reportei-connect/instagram_business")
 FALLBACK = Path(__file__).parent / "reference"

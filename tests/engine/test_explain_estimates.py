@@ -12,7 +12,7 @@ from metrics_connect.connectors.base import (
     ObjectRow,
     Row,
 )
-from metrics_connect.connectors.instagram_business.datasets import DATASETS
+from metrics_connect.connectors.instagram_business.hooks import InstagramConnector
 from metrics_connect.engine.explain import call_totals, explain_fetch, object_estimates
 from metrics_connect.engine.facts import days_between
 from metrics_connect.engine.plan import PlannedFetch, estimate_objects
@@ -21,6 +21,8 @@ from metrics_connect.sync.service import load_integration
 
 from .conftest import NOW, Connected, RecordingTransport
 from .test_instagram_numbers import TODAY
+
+DATASETS = InstagramConnector.datasets
 
 MEDIA = DATASETS["media"]
 COUNT_BASIS = "followers_snapshot.media_count"

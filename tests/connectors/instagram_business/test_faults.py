@@ -18,8 +18,8 @@ from metrics_connect.connectors.base import (
     UpstreamRateLimited,
     UpstreamTransient,
 )
-from metrics_connect.connectors.instagram_business.client import BatchItem
 from metrics_connect.connectors.instagram_business.connector import InstagramConnector
+from metrics_connect.connectors.kit.calls import Call as BatchItem
 from metrics_connect.sandbox.instagram.network import InstagramSandboxNetwork
 
 TOKEN = "sandbox-faults-token"
@@ -124,7 +124,8 @@ async def test_usage_near_the_quota_slows_the_next_call_down() -> None:
     from cryptography.fernet import Fernet
 
     from metrics_connect.connectors.base import ConnectorContext
-    from metrics_connect.connectors.instagram_business.client import GraphClient
+    from metrics_connect.connectors.instagram_business.hooks import STREAMS
+    from metrics_connect.connectors.kit.meta_graph.client import GraphClient
     from metrics_connect.settings import Settings
 
     usage = {"17841400000000001": [{"type": "instagram", "call_count": 97, "total_time": 10}]}
@@ -143,7 +144,7 @@ async def test_usage_near_the_quota_slows_the_next_call_down() -> None:
             "http://graph.test",
             Settings(credentials_key=Fernet.generate_key().decode()),
         )
-        client = GraphClient(ctx)
+        client = GraphClient(ctx, STREAMS)
         await client.get("1", {})
         assert client.pause_seconds > 0
         started = time.monotonic()

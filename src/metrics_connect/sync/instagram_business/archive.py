@@ -34,9 +34,8 @@ from metrics_connect.connectors.base import (
     ObjectRow,
     Row,
 )
-from metrics_connect.connectors.instagram_business.connector import InstagramConnector
-from metrics_connect.connectors.instagram_business.datasets import DATASETS
-from metrics_connect.connectors.instagram_business.days import parse_graph_time
+from metrics_connect.connectors.instagram_business.hooks import InstagramConnector
+from metrics_connect.connectors.kit.meta_graph.insights import parse_graph_time
 from metrics_connect.engine.facts import FactStore, variant_key
 from metrics_connect.runtime import Runtime
 from metrics_connect.sync.models import SyncState
@@ -85,7 +84,7 @@ class StoreSink:
     async def keep(self, request: FetchRequest, result: FetchResult, fetched_at: datetime) -> None:
         await self.store.store(
             self.integration.id,
-            DATASETS[request.dataset],
+            InstagramConnector.datasets[request.dataset],
             request,
             result,
             fetched_at=fetched_at,
@@ -130,7 +129,7 @@ class BufferedSink:
         for entry in self.pending.values():
             await self.store.store(
                 self.integration.id,
-                DATASETS[entry.request.dataset],
+                InstagramConnector.datasets[entry.request.dataset],
                 entry.request,
                 FetchResult(rows=list(entry.rows.values()), objects=list(entry.objects.values())),
                 fetched_at=entry.fetched_at,

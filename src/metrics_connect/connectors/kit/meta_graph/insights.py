@@ -1,10 +1,33 @@
-"""Reading Graph insights answers: single values, breakdowns, numbers only."""
+"""Reading Graph answers the same way for every Meta network: timestamps, the day of
+a time-series point, insights values (total_value, values[], breakdowns)."""
 
 from __future__ import annotations
 
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from metrics_connect.connectors.base import Scalar
+
+
+def parse_graph_time(value: str) -> datetime:
+    """Graph timestamps: ISO 8601 with a +0000 offset ("2024-01-02T08:00:00+0000")."""
+    text = value.strip()
+    if text.endswith("Z"):
+        text = text[:-1] + "+00:00"
+    elif len(text) > 5 and text[-5] in "+-" and text[-4:].isdigit():
+        text = f"{text[:-2]}:{text[-2:]}"
+    moment = datetime.fromisoformat(text)
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+
+
+def day_ending_at(end_time: str, tz: ZoneInfo) -> date:
+    """The local day whose value a time-series point with this `end_time` carries."""
+    return (parse_graph_time(end_time) - timedelta(seconds=1)).astimezone(tz).date()
+
+
+def local_day(timestamp: str, tz: ZoneInfo) -> date:
+    return parse_graph_time(timestamp).astimezone(tz).date()
 
 
 def is_number(value: Any) -> bool:
@@ -33,6 +56,7 @@ def single_value(entry: dict[str, Any]) -> Scalar:
 
 
 def values_of(answer: dict[str, Any]) -> dict[str, Scalar]:
+    """{metric: value} of an insights answer."""
     values: dict[str, Scalar] = {}
     for entry in answer.get("data") or []:
         if isinstance(entry, dict):
@@ -52,4 +76,20 @@ def breakdown_results(total: dict[str, Any]) -> list[tuple[tuple[tuple[str, str]
             value = result.get("value")
             if len(dims) == len(keys) and is_number(value):
                 out.append((tuple(zip(keys, dims, strict=True)), value))
+    return out
+
+
+def series(
+    entries: list[dict[str, Any]], first: date, last: date, tz: ZoneInfo
+) -> dict[date, dict[str, Any]]:
+    """{day: {metric: value}} of time-series points (period=day) within first..last."""
+    out: dict[date, dict[str, Any]] = {}
+    for entry in entries:
+        name = str(entry.get("name"))
+        for point in entry.get("values") or []:
+            if not isinstance(point, dict) or "end_time" not in point:
+                continue
+            day = day_ending_at(str(point["end_time"]), tz)
+            if first <= day <= last and point.get("value") is not None:
+                out.setdefault(day, {})[name] = point["value"]
     return out
