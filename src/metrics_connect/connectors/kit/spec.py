@@ -224,19 +224,25 @@ class Streams(_Strict):
     log_name: str = ""  # how failure logs name the network (default: `network`)
     api: Api
     errors: Errors = Errors()
-    # Named lists of fields; a dataset's field "prefix@group" expands to prefix + each.
+    # Named lists of fields; a dataset's field (or breakdown) "prefix@group" expands to
+    # prefix + each member of the group.
     field_groups: dict[str, tuple[str, ...]] = {}
     datasets: dict[str, Stream]
+    # Network-wide knobs for the hooks.
+    extra: dict[str, Any] = {}
 
     @model_validator(mode="before")
     @classmethod
     def _expand_groups(cls, data: Any) -> Any:
         if not isinstance(data, dict):
             return data
+        # Keys starting "x-" only hold YAML anchors for the datasets to merge.
+        data = {k: v for k, v in data.items() if not str(k).startswith("x-")}
         groups = data.get("field_groups") or {}
         for name, stream in (data.get("datasets") or {}).items():
-            if isinstance(stream, dict) and isinstance(stream.get("fields"), list):
-                stream["fields"] = _expand(stream["fields"], groups, f"datasets.{name}")
+            for key in ("fields", "breakdowns"):
+                if isinstance(stream, dict) and isinstance(stream.get(key), list):
+                    stream[key] = _expand(stream[key], groups, f"datasets.{name}.{key}")
         return data
 
     def dataset_specs(self) -> dict[str, DatasetSpec]:
