@@ -19,7 +19,7 @@ from metrics_connect.connectors.base import (
     UpstreamRateLimited,
 )
 from metrics_connect.connectors.google_analytics_4.connector import GoogleAnalytics4Connector
-from metrics_connect.connectors.google_analytics_4.datasets import GA4_DATASETS
+from metrics_connect.connectors.google_analytics_4.hooks import STREAMS, report_metrics
 from metrics_connect.sandbox.google_analytics_4.app import Ga4Emulator
 
 from .conftest import NOW, REFRESHABLE
@@ -218,10 +218,10 @@ async def test_account_info_reads_the_report_metadata(
 
 
 def test_every_dataset_fits_one_report() -> None:
-    for dataset in GA4_DATASETS.values():
-        assert len(dataset.metrics) <= 10
-        assert len(dataset.spec.breakdowns) >= 1
-        assert set(dataset.spec.fields) >= set(dataset.metrics)
+    for stream in STREAMS.datasets.values():
+        assert len(report_metrics(stream)) <= 10
+        assert len(stream.breakdowns) >= 1
+        assert set(stream.fields) >= set(report_metrics(stream))
 
 
 class HostRouter(httpx.AsyncBaseTransport):

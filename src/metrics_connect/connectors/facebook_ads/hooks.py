@@ -227,9 +227,7 @@ class FacebookAdsConnector(KitConnector):
             attributes = await self._entity_attributes() if level != "account" else {}
             for item in answer.records:
                 result.rows.extend(self._rows(request, item, attributes))
-        today = self.today()
-        if request.start <= today <= request.end:
-            result.incomplete_days.add(today)  # today's figures are still growing
+        result.incomplete_days |= self.incomplete(request)
         return result
 
     def _snapshot_row(self, body: dict[str, Any]) -> Row:

@@ -114,9 +114,6 @@ class InstagramConnector(KitConnector):
     streams = STREAMS
     client_class = GraphClient
     client: GraphClient
-    growing_today = frozenset(
-        {"account_daily", "new_followers_daily", "account_period", "media", "stories"}
-    )
 
     @property
     def user_id(self) -> str:

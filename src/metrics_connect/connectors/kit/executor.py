@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from dataclasses import replace
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from typing import Any, ClassVar
 
 from metrics_connect import clock
@@ -59,8 +59,6 @@ def render_call(requester: Requester, variables: Mapping[str, str], window: Any)
 class KitConnector(Connector):
     streams: ClassVar[Streams]
     client_class: ClassVar[type[KitClient]] = KitClient
-    # Datasets whose today is never complete (still growing) when the request covers it.
-    growing_today: ClassVar[frozenset[str] | None] = None  # None: all of them
 
     def __init__(self, ctx: ConnectorContext, *, now: Callable[[], datetime] | None = None) -> None:
         super().__init__(ctx)
@@ -201,11 +199,17 @@ class KitConnector(Connector):
         else:
             answers = [await self.run(request, call) for call in self.plan(request)]
             result = self.result(request, answers)
-        today = self.today()
-        growing = self.growing_today is None or request.dataset in self.growing_today
-        if growing and request.start <= today <= request.end:
-            result.incomplete_days.add(today)
+        result.incomplete_days |= self.incomplete(request)
         return result
+
+    def incomplete(self, request: FetchRequest) -> set[date]:
+        """The request's days the network has not completed yet (stream.incomplete_days)."""
+        stream, today = self.stream(request), self.today()
+        if not stream.incomplete_days:
+            return set()
+        first = max(request.start, today - timedelta(days=stream.incomplete_days - 1))
+        last = request.end if stream.incomplete_future else min(request.end, today)
+        return {first + timedelta(days=i) for i in range((last - first).days + 1)}
 
     async def run(self, request: FetchRequest, call: Call) -> Answer:
         """One planned call and its follow-ups, by the family's client."""

@@ -212,6 +212,11 @@ class Stream(_Strict):
     counted_by: tuple[str, str] | None = None
     filters_breakdowns_upstream: bool = False
     description: str = ""
+    # The last N days through today are not complete yet when a fetch covers them
+    # (1: today, still growing; 2: data that arrives a day late; 0: "now" snapshots),
+    # and days after today, where the network answers them, neither.
+    incomplete_days: int = 1
+    incomplete_future: bool = False
     # How the dataset is fetched; none: the hooks fetch it (listings of objects).
     requesters: tuple[Requester, ...] = ()
     async_report: AsyncReport | None = None
