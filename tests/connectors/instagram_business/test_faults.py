@@ -164,7 +164,7 @@ async def test_a_refused_snapshot_variant_leaves_the_others(
     followers = FetchRequest("followers_snapshot", today, today)
     gender = FetchRequest("audience_snapshot", today, today, breakdowns=("gender",))
     refused = FetchRequest("audience_snapshot", today, today, breakdowns=("country",))
-    real_item = connector._snapshot_item
+    real_item = connector.batch_item
 
     def item(request: FetchRequest) -> BatchItem:
         made = real_item(request)
@@ -172,7 +172,7 @@ async def test_a_refused_snapshot_variant_leaves_the_others(
             return BatchItem(made.path, {**made.params, "breakdown": "shoe_size"})
         return made
 
-    monkeypatch.setattr(connector, "_snapshot_item", item)
+    monkeypatch.setattr(connector, "batch_item", item)
     results = await connector.fetch_snapshots([followers, gender, refused])
     assert results[0].rows[0].values["followers_count"] == network.sandbox.followers_count()
     assert {r.keys["gender"] for r in results[1].rows} == set(

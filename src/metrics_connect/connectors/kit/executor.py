@@ -107,19 +107,23 @@ class KitConnector(Connector):
 
     def result(self, request: FetchRequest, answers: list[Answer]) -> FetchResult:
         """Rows of the answers: by default each record's numeric dataset fields, keyed by
-        the request's breakdowns, on the record's `day` for daily datasets."""
-        stream = self.stream(request)
+        the request's breakdowns, on the record's `day` (daily datasets) or today
+        (snapshots); a record without any is no row."""
+        stream, today = self.stream(request), self.today()
         rows = []
         for answer in answers:
             for record in answer.records:
-                day = (
-                    date.fromisoformat(str(record["day"])[:10]) if stream.kind == "daily" else None
-                )
+                day = today if stream.kind == "snapshot" else None
+                if stream.kind == "daily":
+                    day = date.fromisoformat(str(record["day"])[:10])
                 keys = {b: str(record[b]) for b in request.breakdowns if b in record}
                 values: dict[str, Scalar] = {
-                    f: record[f] for f in stream.fields if isinstance(record.get(f), int | float)
+                    f: record[f]
+                    for f in stream.fields
+                    if isinstance(record.get(f), int | float) and not isinstance(record[f], bool)
                 }
-                rows.append(Row(day=day, keys=keys, values=values))
+                if values:
+                    rows.append(Row(day=day, keys=keys, values=values))
         return FetchResult(rows=rows)
 
     def plan_objects(self, request: FetchRequest, estimate: ObjectEstimate) -> list[Call]:

@@ -197,6 +197,15 @@ class Requester(_Strict):
     selector: Selector = Selector()
 
 
+class ObjectMap(_Strict):
+    """How a listed object (a post, a story) becomes an ObjectRow."""
+
+    id: str = "id"
+    created: str  # its timestamp: its day in the account's time zone, and `created_at`
+    attributes: tuple[str, ...] = ()  # text fields kept when present
+    values: tuple[str, ...] = ()  # numbers the listing itself carries
+
+
 class Stream(_Strict):
     """One dataset: the engine's facts (DatasetSpec) and how to fetch it."""
 
@@ -220,6 +229,7 @@ class Stream(_Strict):
     # How the dataset is fetched; none: the hooks fetch it (listings of objects).
     requesters: tuple[Requester, ...] = ()
     async_report: AsyncReport | None = None
+    objects: ObjectMap | None = None
     # Dataset-specific knobs for the hooks (metric lists by version, say).
     extra: dict[str, Any] = {}
 

@@ -93,3 +93,43 @@ def series(
             if first <= day <= last and point.get("value") is not None:
                 out.setdefault(day, {})[name] = point["value"]
     return out
+
+
+def daily_values(answers: list[Any], tz: ZoneInfo) -> dict[date, dict[str, Scalar]]:
+    """{day: {metric: value}} of insights answers: time series (period=day) over each
+    call's window, and batches of one-day total_value reads (one operation per day)."""
+    out: dict[date, dict[str, Scalar]] = {}
+    for answer in answers:
+        if answer.call.window is not None and not answer.call.operations:
+            first, last = answer.call.window
+            for day, point in series(answer.records, first, last, tz).items():
+                numbers = {k: v for k, v in point.items() if is_number(v)}
+                if numbers:
+                    out.setdefault(day, {}).update(numbers)
+        for op, body in zip(answer.call.operations, answer.operations, strict=True):
+            if isinstance(body, Exception):
+                raise body
+            for entry in body.get("data") or []:
+                value = single_value(entry)
+                if value is not None and op.window:
+                    out.setdefault(op.window[0], {})[str(entry.get("name"))] = value
+    return out
+
+
+def period_totals(
+    answers: list[Any], breakdowns: tuple[str, ...]
+) -> dict[tuple[tuple[str, str], ...], dict[str, Scalar]]:
+    """{breakdown keys: {metric: value}} of total_value answers, summed over the calls'
+    windows (a period longer than the network's largest window)."""
+    totals: dict[tuple[tuple[str, str], ...], dict[str, Scalar]] = {}
+    for answer in answers:
+        for entry in answer.records:
+            name = str(entry.get("name"))
+            if breakdowns:
+                pairs = breakdown_results(entry.get("total_value") or {})
+            else:
+                value = single_value(entry)
+                pairs = [((), value)] if value is not None else []
+            for key, value in pairs:
+                totals.setdefault(key, {})[name] = add(totals.get(key, {}).get(name), value)
+    return totals
