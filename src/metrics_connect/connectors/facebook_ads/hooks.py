@@ -25,8 +25,7 @@ from metrics_connect.connectors.base import (
     UpstreamError,
 )
 from metrics_connect.connectors.kit.calls import Answer, Call
-from metrics_connect.connectors.kit.executor import KitConnector
-from metrics_connect.connectors.kit.meta_graph.client import GraphClient
+from metrics_connect.connectors.kit.meta_graph.connector import GraphConnector
 from metrics_connect.connectors.kit.spec import Paginator, Selector, Stream, streams_of
 
 STREAMS = streams_of(__file__)
@@ -121,11 +120,9 @@ def action_rows(row: dict[str, Any], unique: bool) -> dict[str, dict[str, Scalar
     return out
 
 
-class FacebookAdsConnector(KitConnector):
+class FacebookAdsConnector(GraphConnector):
     slug: ClassVar[str] = "facebook_ads"
     streams = STREAMS
-    client_class = GraphClient
-    client: GraphClient
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -249,27 +246,15 @@ class FacebookAdsConnector(KitConnector):
         if self._attributes is not None:
             return self._attributes
         found: dict[str, dict[str, str]] = {}
-        campaigns, _ = await self.client.paged(
-            "GET",
-            f"{self.account_node}/campaigns",
-            {"fields": "id,effective_status,start_time,stop_time"},
-            LISTING,
-            Selector(),
-        )
-        for c in campaigns:
+        fields = "id,effective_status,start_time,stop_time"
+        for c in await self._list(f"{self.account_node}/campaigns", fields):
             found[str(c["id"])] = {
                 "status": str(c.get("effective_status") or ""),
                 "start_time": str(c.get("start_time") or ""),
                 "stop_time": str(c.get("stop_time") or ""),
             }
-        ads, _ = await self.client.paged(
-            "GET",
-            f"{self.account_node}/ads",
-            {"fields": "id,created_time,updated_time,creative{object_type,url_tags,link_url}"},
-            LISTING,
-            Selector(),
-        )
-        for ad in ads:
+        fields = "id,created_time,updated_time,creative{object_type,url_tags,link_url}"
+        for ad in await self._list(f"{self.account_node}/ads", fields):
             creative = ad.get("creative") or {}
             link = str(creative.get("link_url") or "")
             attrs = {
@@ -283,6 +268,9 @@ class FacebookAdsConnector(KitConnector):
             found[str(ad["id"])] = {k: v for k, v in attrs.items() if v}
         self._attributes = found
         return found
+
+    async def _list(self, path: str, fields: str) -> list[dict[str, Any]]:
+        return (await self.client.paged("GET", path, {"fields": fields}, LISTING, Selector()))[0]
 
     def _rows(
         self, request: FetchRequest, item: dict[str, Any], attributes: dict[str, dict[str, str]]
