@@ -64,7 +64,25 @@ SHOP = {
                     "selector": {"records": "data.rows", "field_map": {"date": "day"}},
                 }
             ],
-        }
+        },
+        "orders": {
+            "kind": "objects",
+            "fields": ["status", "total"],
+            "requesters": [
+                {
+                    "name": "list",
+                    "path": "/orders",
+                    "paginator": {
+                        "type": "page_token",
+                        "cursor_path": "next",
+                        "next_path": None,
+                        "param": "page_token",
+                    },
+                    "selector": {"records": "orders"},
+                }
+            ],
+            "objects": {"created": "created_at", "attributes": ["status"], "values": ["total"]},
+        },
     },
 }
 
@@ -294,3 +312,26 @@ async def test_a_quota_waits_for_room_and_gives_up_past_the_budget() -> None:
     assert raised.value.retry_after is not None and raised.value.retry_after <= 1.0
     await quota.acquire("acct", 2.0)  # waits for the window to move on
     await quota.acquire("other", 0.0)  # per account
+
+
+async def test_objects_are_listed_and_mapped_by_the_objects_map() -> None:
+    pages = {
+        None: {
+            "orders": [
+                {"id": 1, "created_at": "2024-01-02T01:30:00Z", "status": "paid", "total": 9.5}
+            ],
+            "next": "p2",
+        },
+        "p2": {"orders": [{"id": 2, "created_at": "2023-12-20T10:00:00+0000", "total": 3}]},
+    }
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        token = parse_qs(request.url.query.decode()).get("page_token", [None])[0]
+        return httpx.Response(200, json=pages[token])
+
+    connector = ShopConnector(context(handler))
+    request = FetchRequest("orders", date(2024, 1, 1), date(2024, 1, 31))
+    assert [c.estimated for c in connector.plan_calls(request)] == [True]
+    (row,) = (await connector.fetch(request)).objects  # the December order is outside
+    assert (row.id, row.day, row.values) == ("1", date(2024, 1, 2), {"total": 9.5})
+    assert row.attributes == {"status": "paid", "created_at": "2024-01-02 01:30:00"}

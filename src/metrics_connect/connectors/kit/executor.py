@@ -22,6 +22,7 @@ from metrics_connect.connectors.base import (
     FetchRequest,
     FetchResult,
     ObjectEstimate,
+    ObjectRow,
     PlannedCall,
     Row,
     Scalar,
@@ -31,7 +32,7 @@ from metrics_connect.connectors.kit.calls import Answer, Call
 from metrics_connect.connectors.kit.http import KitClient
 from metrics_connect.connectors.kit.paging import first_page
 from metrics_connect.connectors.kit.spec import Requester, Stream, Streams
-from metrics_connect.connectors.kit.windows import bounds, windows, zone
+from metrics_connect.connectors.kit.windows import bounds, moment, windows, zone
 
 
 class TemplateError(UpstreamError):
@@ -58,6 +59,7 @@ def render_call(requester: Requester, variables: Mapping[str, str], window: Any)
 
 class KitConnector(Connector):
     streams: ClassVar[Streams]
+    datasets: ClassVar[dict[str, DatasetSpec]] = {}  # from `streams`, per subclass
     client_class: ClassVar[type[KitClient]] = KitClient
 
     def __init__(self, ctx: ConnectorContext, *, now: Callable[[], datetime] | None = None) -> None:
@@ -73,8 +75,6 @@ class KitConnector(Connector):
         super().__init_subclass__(**kwargs)
         if "streams" in cls.__dict__:
             cls.datasets = cls.streams.dataset_specs()
-
-    datasets: ClassVar[dict[str, DatasetSpec]] = {}
 
     def today(self) -> date:
         return self.clock().astimezone(self.tz).date()
@@ -132,9 +132,33 @@ class KitConnector(Connector):
         return [replace(self.listing(request)[0], estimated=True)]
 
     async def fetch_objects(self, request: FetchRequest) -> FetchResult:
+        """By default every listed object on the request's days, by the `objects` map."""
         call, requester = self.listing(request)
         answer = await self.client.run(call, requester)
-        return self.result(request, [answer])
+        rows = [self.object_row(request, item, {}) for item in answer.records]
+        return FetchResult(objects=[r for r in rows if request.start <= r.day <= request.end])
+
+    def object_row(
+        self, request: FetchRequest, item: dict[str, Any], values: dict[str, Scalar]
+    ) -> ObjectRow:
+        """A listed object by its stream's `objects` map, with `values` added."""
+        spec = self.stream(request).objects
+        if spec is None:
+            raise UpstreamError(f"{self.streams.network}.{request.dataset} has no objects map")
+        created = moment(str(item[spec.created]))
+        attributes = {k: item[k] for k in spec.attributes if item.get(k) is not None}
+        attributes["created_at"] = created.strftime("%Y-%m-%d %H:%M:%S")
+        own = {
+            k: item[k]
+            for k in spec.values
+            if isinstance(item.get(k), int | float) and not isinstance(item[k], bool)
+        }
+        return ObjectRow(
+            id=str(item[spec.id]),
+            day=created.astimezone(self.tz).date(),
+            attributes=attributes,
+            values={**own, **values},
+        )
 
     # --- the plan ---
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
+from functools import partial
 from typing import Any, TypeVar
 
 import httpx
@@ -227,9 +228,9 @@ class KitClient:
         in_body = paginator.in_body and json is not None
         query: dict[str, Any] = first_page(paginator, json if in_body else params)
         for _ in range(paginator.max_pages):
-            asked = (params, query) if in_body else (query, json)
+            page_params, page_json = (params, query) if in_body else (query, json)
             body, headers = await self.retrying(
-                lambda asked=asked: self.once_with_headers(method, path, *asked)  # type: ignore[misc]
+                partial(self.once_with_headers, method, path, page_params, page_json)
             )
             page = select(body, selector)
             yield page, body

@@ -7,7 +7,7 @@ days the network still serves, and encode a window's bounds as the network wants
 
 from __future__ import annotations
 
-from datetime import date, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from metrics_connect.connectors.kit.spec import Window
@@ -21,6 +21,12 @@ def zone(name: str) -> ZoneInfo:
 
 def local_midnight(day: date, tz: ZoneInfo) -> datetime:
     return datetime(day.year, day.month, day.day, tzinfo=tz)
+
+
+def moment(text: str) -> datetime:
+    """An ISO 8601 timestamp ("...Z", "...+0000", "...+00:00"); naive ones are UTC."""
+    parsed = datetime.fromisoformat(text.strip())
+    return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
 
 
 def unix_bounds(start: date, end: date, tz: ZoneInfo) -> tuple[int, int]:

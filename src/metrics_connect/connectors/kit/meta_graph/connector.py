@@ -12,8 +12,6 @@ from metrics_connect.connectors.base import (
     FetchRequest,
     FetchResult,
     ObjectEstimate,
-    ObjectRow,
-    Scalar,
     UpstreamError,
 )
 from metrics_connect.connectors.kit.calls import Answer, Call
@@ -21,9 +19,7 @@ from metrics_connect.connectors.kit.executor import KitConnector
 from metrics_connect.connectors.kit.http import select
 from metrics_connect.connectors.kit.meta_graph.client import BATCH_LIMIT, MAX_IDS, GraphClient
 from metrics_connect.connectors.kit.meta_graph.insights import (
-    is_number,
     local_day,
-    parse_graph_time,
 )
 
 
@@ -111,20 +107,3 @@ class GraphConnector(KitConnector):
             answer = Answer(item, select(body, selector), body)
             by_request[id(request)] = self.result(request, [answer])
         return [by_request.get(id(r), FetchResult()) for r in requests]
-
-    def object_row(
-        self, request: FetchRequest, item: dict[str, Any], values: dict[str, Scalar]
-    ) -> ObjectRow:
-        """A listed object by its stream's `objects` map, with `values` added."""
-        spec = self.stream(request).objects
-        assert spec is not None, f"{request.dataset} has no objects map"
-        created = parse_graph_time(str(item[spec.created]))
-        attributes = {k: item[k] for k in spec.attributes if item.get(k) is not None}
-        attributes["created_at"] = created.strftime("%Y-%m-%d %H:%M:%S")
-        own = {k: item[k] for k in spec.values if is_number(item.get(k))}
-        return ObjectRow(
-            id=str(item[spec.id]),
-            day=created.astimezone(self.tz).date(),
-            attributes=attributes,
-            values={**own, **values},
-        )
