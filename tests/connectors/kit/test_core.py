@@ -4,6 +4,8 @@ paginators, the error map, OAuth refresh, quotas, and explain == the calls fetch
 from __future__ import annotations
 
 import json
+import os
+import uuid
 from datetime import date
 from pathlib import Path
 from typing import Any, ClassVar
@@ -102,6 +104,10 @@ def test_field_groups_expand_and_facts_become_dataset_specs() -> None:
         ({"errors": {"map": [{"code": ["4-x"], "outcome": "expired"}]}}, "range"),
         ({"errors": {"map": [{"http_status": [500], "outcome": "maybe"}]}}, "outcome"),
         ({"datasets": {"x": {"kind": "daily", "fields": [], "requesters": [{"pth": "/"}]}}}, "pth"),
+        (
+            {"datasets": {"x": {"kind": "daily", "fields": [], "requesters": [{"path": "/"}] * 2}}},
+            "repeat",
+        ),
     ],
 )
 def test_a_bad_streams_file_says_where(tmp_path: Path, change: dict[str, Any], words: str) -> None:
@@ -335,3 +341,16 @@ async def test_objects_are_listed_and_mapped_by_the_objects_map() -> None:
     (row,) = (await connector.fetch(request)).objects  # the December order is outside
     assert (row.id, row.day, row.values) == ("1", date(2024, 1, 2), {"total": 9.5})
     assert row.attributes == {"status": "paid", "created_at": "2024-01-02 01:30:00"}
+
+
+@pytest.mark.redis
+async def test_a_quota_in_redis_is_shared_by_every_process() -> None:
+    redis_url = os.environ.get("METRICS_CONNECT_TEST_REDIS_URL")
+    if not redis_url:
+        pytest.skip("Redis tests need METRICS_CONNECT_TEST_REDIS_URL")
+    network = f"quota-{uuid.uuid4().hex}"  # a run of its own
+    one, two = (UpstreamQuota(network, Quota(per_minute=2), redis_url) for _ in range(2))
+    await one.acquire("acct", 0.0)
+    await two.acquire("acct", 0.0)
+    with pytest.raises(UpstreamRateLimited):
+        await one.acquire("acct", 0.0)  # the other process took the rest of the minute

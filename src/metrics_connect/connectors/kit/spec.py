@@ -233,6 +233,15 @@ class Stream(_Strict):
     # Dataset-specific knobs for the hooks (metric lists by version, say).
     extra: dict[str, Any] = {}
 
+    @model_validator(mode="after")
+    def _requesters_by_name(self) -> Stream:
+        names = [r.name for r in self.requesters]
+        if len(names) != len(set(names)):
+            raise ValueError(f"requester names repeat: {names}")
+        if self.objects is not None and "list" not in names:
+            raise ValueError("an objects map needs the listing: a requester named 'list'")
+        return self
+
 
 class Streams(_Strict):
     network: str
