@@ -82,9 +82,7 @@ async def test_expired_token_is_integration_expired_and_never_logged(
 ) -> None:
     connector = make_connector(token=TOKEN)
     network.controls.switches.expired_tokens.add(TOKEN)
-    caplog.set_level(
-        logging.WARNING, logger="metrics_connect.networks.instagram_business.connector"
-    )
+    caplog.set_level(logging.WARNING, logger="metrics_connect.networks.instagram_business")
     today = connector.today()
     with pytest.raises(IntegrationExpired) as caught:
         await connector.fetch(FetchRequest("account_daily", today - timedelta(days=5), today))
