@@ -33,15 +33,16 @@ from metrics_connect.connectors.base import (
 )
 from metrics_connect.connectors.context import connector_for
 from metrics_connect.engine.aggregate import Aggregator, Facts, last_only_reads
-from metrics_connect.engine.components import render
 from metrics_connect.engine.coordinator import FetchCoordinator
 from metrics_connect.engine.days import account_today
 from metrics_connect.engine.explain import explain_plan
 from metrics_connect.engine.facts import FactKey, FactSnapshot, FactStore
 from metrics_connect.engine.model import ResolvedWidget, WidgetError
 from metrics_connect.engine.plan import NEVER, Needs, PlannedFetch, collect_needs, make_plan
+from metrics_connect.engine.progressive import ProgressiveAnswer
 from metrics_connect.engine.request import GetDataRequest
 from metrics_connect.engine.resolve import resolve_widget
+from metrics_connect.engine.widget_body import render_one
 from metrics_connect.networks.registry import days_timezone
 from metrics_connect.runtime import Runtime
 
@@ -326,23 +327,31 @@ async def _answer(
 
     failures: dict[Any, WidgetError] = {}
     snapshot = held
+    comparison = periods[1] if len(periods) > 1 else None
     if fetches:
         connector = engine.connector(integration)
         issued = dict(connector.ctx.credentials)
         # The facts are read while other fetches still wait on the network: first what
-        # no fetch touches, then each (dataset, variant) once its last fetch has ended.
+        # no fetch touches, then each (dataset, variant) once its last fetch has ended;
+        # each widget is rendered once all it reads is read.
+        progress = ProgressiveAnswer(widgets, today, periods[0], comparison)
         pending = Counter((f.key[0], f.key[1]) for f in fetches)
-        reads = [
-            asyncio.create_task(_load(engine.store, integration.id, prepared, skip=set(pending)))
-        ]
 
-        def fetched(planned: PlannedFetch) -> None:
+        async def read(keys: set[FactKey], *, skip: set[FactKey] | None = None) -> FactSnapshot:
+            only = None if skip is not None else keys
+            snapshot = await _load(engine.store, integration.id, prepared, only=only, skip=skip)
+            progress.add(keys, snapshot)
+            return snapshot
+
+        reads = [asyncio.create_task(read(set(needs.templates) - set(pending), skip=set(pending)))]
+
+        def fetched(planned: PlannedFetch, error: UpstreamError | None) -> None:
             key = (planned.key[0], planned.key[1])
+            if error is not None and planned.reason == "missing":
+                progress.fail(planned.key, WidgetError(error.code, error.message))
             pending[key] -= 1
             if not pending[key]:
-                reads.append(
-                    asyncio.create_task(_load(engine.store, integration.id, prepared, only={key}))
-                )
+                reads.append(asyncio.create_task(read({key})))
 
         try:
             errors = await engine.coordinator.run(
@@ -357,10 +366,11 @@ async def _answer(
             )
             snapshot = functools.reduce(_merged, await asyncio.gather(*reads))
         except BaseException:
-            for read in reads:
-                read.cancel()
+            for task in reads:
+                task.cancel()
             raise
         failures = _failures(errors)
+        progress.settle(failures)
         if connector.ctx.credentials != issued:
             await save_credentials(runtime, integration, connector.ctx.credentials)
         lost = next(
@@ -370,13 +380,12 @@ async def _answer(
         if lost is not None:
             status = "revoked" if isinstance(lost, IntegrationRevoked) else "expired"
             await mark_unusable(runtime, integration, status, lost.message)
-    elif plans:
-        snapshot = await _load(engine.store, integration.id, prepared)
-    facts = _facts(snapshot, today)
-    facts.failures.update(failures)
-
-    comparison = periods[1] if len(periods) > 1 else None
-    body = answer_widgets(widgets, facts, periods[0], comparison)
+        body = progress.body()
+    else:
+        if plans:
+            snapshot = await _load(engine.store, integration.id, prepared)
+        facts = _facts(snapshot, today)
+        body = answer_widgets(widgets, facts, periods[0], comparison)
     if failures:
         return body, None
     # The plan holds for this answer only when it was made from the same store version
@@ -413,27 +422,8 @@ def answer_widgets(
         if widget.error is not None:
             body[widget.id] = widget.error.body()
             continue
-        body[widget.id] = _render_one(widget, current, previous)
+        body[widget.id] = render_one(widget, current, previous)
     return body
-
-
-def _render_one(
-    widget: ResolvedWidget, current: Aggregator, previous: Aggregator | None
-) -> dict[str, Any]:
-    """The widget's body; a comparison period without data leaves the comparison null."""
-    try:
-        return render(widget, current, previous)
-    except WidgetError as exc:
-        if previous is None:
-            return exc.body()
-        try:
-            body = render(widget, current, None)
-        except WidgetError:
-            return exc.body()
-        if "comparison" not in body:
-            return body
-        body["comparison"] = {key: None for key in body["comparison"]}
-        return body
 
 
 def _failures(errors: dict[PlannedFetch, UpstreamError]) -> dict[Any, WidgetError]:
