@@ -87,3 +87,21 @@ def test_the_history_plot_is_drawn_from_tiny_data(tmp_path: Path, suffix: str) -
     else:
         assert data.startswith(b"\x89PNG")
     assert len(data) > 1000
+
+
+def test_the_benchmarks_section_shows_the_history_picture(tmp_path: Path) -> None:
+    history = summarize(
+        [point(90, 10.0, 3_000_000), point(1095, 10.2, 40_000_000)], [{}, {}], repeat=1
+    )
+    results = {
+        "command": "bench/run.py --quick",
+        "latency_ms": 100.0,
+        "machine": {**report.machine(), "load_average_at_end": [1.0, 1.0, 1.0]},
+        "history": history,
+        "history_plot": "bench/results/history.svg",
+    }
+    path = tmp_path / "BENCHMARKS.md"
+    report.record(results, path)
+    text = path.read_text()
+    assert "![Cost against history length](bench/results/history.svg)" in text
+    assert "| history: database bytes per integration-year" in text
