@@ -46,7 +46,7 @@ from metrics_connect import clock
 from metrics_connect.accounts.models import CustomerIntegration
 from metrics_connect.api.app import create_app
 from metrics_connect.demo.seed import derived_token
-from metrics_connect.engine.facts import account_today
+from metrics_connect.engine.days import account_today
 from metrics_connect.engine.service import engine_for
 from metrics_connect.runtime import Runtime
 from metrics_connect.sandbox.accounts import INSTAGRAM_TIMEZONE
