@@ -71,6 +71,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     )
     p.add_argument("--skip-distributed", action="store_true")
     p.add_argument("--skip-async", action="store_true")
+    p.add_argument("--skip-history", action="store_true", help="no cost-against-history curve")
     p.add_argument("--output", type=Path, default=REPO / "bench" / "results" / "latest.json")
     p.add_argument("--no-record", action="store_true", help="leave BENCHMARKS.md alone")
     args = p.parse_args(argv)
@@ -141,6 +142,10 @@ class Bench:
         try:
             await wait_ready(f"{sandbox_url}/__bench/calls", sandbox)
             await self.embedded(tenant, key, template, sandbox_url)
+            if args.skip_history:
+                self.skip("history curve", "--skip-history")
+            else:
+                await self.history(template)
             if args.skip_distributed:
                 self.skip("distributed throughput", "--skip-distributed")
             elif not (answers(args.postgres_url) and answers(args.redis_url)):
@@ -199,6 +204,18 @@ class Bench:
             self.skip("async delivery", "--skip-async")
         else:
             await self.async_jobs(None, None)
+
+    async def history(self, template: Path) -> None:
+        """bench/history.py in this process: cost of a 30-day dashboard against the
+        archive's length, and its picture beside the JSON."""
+        from bench.history import history_curve
+        from bench.plot import plot_history
+
+        print("5. history: a 30-day dashboard over 3 months to 3 years of archive...")
+        history = await history_curve(template, repeat=3 if self.args.quick else 5)
+        self.results["history"] = history
+        plot = plot_history(history, self.args.output.parent / "history.svg")
+        self.results["history_plot"] = os.path.relpath(plot, REPO)
 
     async def async_jobs(self, broker_url: str | None, database_url: str | None) -> None:
         """bench/async_jobs.py (the jobs part's own load tool): the API in this process,
