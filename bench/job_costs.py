@@ -22,6 +22,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
+import os
 import sys
 import tempfile
 import threading
@@ -88,8 +89,27 @@ def counting(counts: Counts) -> Iterator[None]:
     import psycopg
     import redis.connection
 
-    # psycopg: each generator it waits on is one exchange with the server.
-    patch(psycopg.AsyncConnection, "wait", "postgresql round trips")
+    # psycopg: a generator it waits on that waits for the socket is one exchange with
+    # the server (BEGIN, a statement, COMMIT; setting autocommit is not one).
+    original_wait = psycopg.AsyncConnection.wait
+
+    def exchanges(gen: Any) -> Any:
+        waited = False
+        try:
+            value = next(gen)
+            while True:
+                if not waited:
+                    waited = True
+                    counts.add("postgresql round trips")
+                value = gen.send((yield value))
+        except StopIteration as stop:
+            return stop.value
+
+    def counted_wait(self: Any, gen: Any, *args: Any, **kwargs: Any) -> Any:
+        return original_wait(self, exchanges(gen), *args, **kwargs)
+
+    psycopg.AsyncConnection.wait = counted_wait  # type: ignore[method-assign]
+    undo.append((psycopg.AsyncConnection, "wait", original_wait))
     # aiosqlite: each call is queued to the connection's thread and awaited.
     patch(aiosqlite.Connection, "_execute", "sqlite thread hops")
     # redis-py (Dramatiq's client): one write per command or pipeline.
@@ -206,7 +226,9 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
                     await _until(lambda: len(receiver.first_arrival) >= args.jobs + 1, 600)
                 if profiler is not None:
                     profiler.stop()
-                    profile_text = profiler.output_text(unicode=False, color=False)
+                    profile_text = profiler.output_text(
+                        unicode=False, color=False, show_all=bool(os.environ.get("SHOW_ALL"))
+                    )
                 if worker is not None:
                     await asyncio.to_thread(worker.stop)
     await runtime.db.dispose()
@@ -223,9 +245,7 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
         "concurrency": args.concurrency,
         "delivered": len(receiver.first_arrival) - 1,
         "duplicates": receiver.deliveries - len(receiver.first_arrival),
-        "cpu_ms_per_job": {
-            phase: round(v["cpu"] / jobs * 1000, 2) for phase, v in phases.items()
-        },
+        "cpu_ms_per_job": {phase: round(v["cpu"] / jobs * 1000, 2) for phase, v in phases.items()},
         "wall_s": {phase: round(v["wall"], 2) for phase, v in phases.items()},
         "per_job": per_job,
     }

@@ -58,6 +58,17 @@ class Database:
         self.engine: AsyncEngine = create_async_engine(async_url(url), **kwargs)
         if self.is_sqlite:
             event.listen(self.engine.sync_engine, "connect", _sqlite_pragmas)
+        # For work that is one statement (a guarded UPDATE, a read by key): on
+        # PostgreSQL it runs in autocommit, which drops the COMMIT (or ROLLBACK) round
+        # trip around it; the statement is atomic on its own. Used as `.begin()`, so
+        # that it commits on SQLite, which keeps the plain engine: its driver resets
+        # the isolation level with a PRAGMA on each return to the pool, dearer than
+        # the COMMIT it saves.
+        self.single_statement_engine: AsyncEngine = (
+            self.engine
+            if self.is_sqlite
+            else self.engine.execution_options(isolation_level="AUTOCOMMIT")
+        )
         self.sessionmaker = async_sessionmaker(self.engine, expire_on_commit=False)
 
     @asynccontextmanager

@@ -43,7 +43,7 @@ _INTEGRATION = select(_integrations).where(_integrations.c.id == bindparam("b_id
 async def load_integration(runtime: Runtime, integration_id: int) -> CustomerIntegration | None:
     """The integration as it is now: a Core read made into a detached row, as a closed
     session would leave it (the ORM's session and identity map cost twice the read)."""
-    async with runtime.db.engine.connect() as conn:
+    async with runtime.db.single_statement_engine.connect() as conn:
         row = (await conn.execute(_INTEGRATION, {"b_id": integration_id})).one_or_none()
     if row is None:
         return None

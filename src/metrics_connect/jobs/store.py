@@ -144,7 +144,9 @@ async def customer_job(session: AsyncSession, customer: CustomerLike, job_uuid: 
 #
 # The step path runs Core statements on a pooled connection (no ORM session, no
 # load-then-modify): each is one guarded UPDATE, and what the step needs back comes
-# from RETURNING rather than from a second read.
+# from RETURNING rather than from a second read. A change that is one statement runs
+# on `single_statement_engine` (autocommit on PostgreSQL: no COMMIT round trip);
+# the two that write two rows (an attempt and the job) stay one transaction.
 
 
 @dataclass
@@ -247,7 +249,7 @@ async def _owned_update_on(
 
 
 async def _owned_update(db: Database, job_uuid: str, owner: str, **values: Any) -> bool:
-    async with db.engine.begin() as conn:
+    async with db.single_statement_engine.begin() as conn:
         return await _owned_update_on(conn, job_uuid, owner, values)
 
 
@@ -264,7 +266,7 @@ async def claim(db: Database, job_uuid: str, owner: str, lease_seconds: float) -
         "b_now": now,
         "b_until": now + timedelta(seconds=lease_seconds),
     }
-    async with db.engine.begin() as conn:
+    async with db.single_statement_engine.begin() as conn:
         row = (await conn.execute(_CLAIM, params)).one_or_none()
     if row is None:
         return None
@@ -283,7 +285,7 @@ async def extend_lease(db: Database, job_uuid: str, owner: str, lease_seconds: f
 
 
 async def lease_holder(db: Database, job_uuid: str) -> str | None:
-    async with db.engine.connect() as conn:
+    async with db.single_statement_engine.connect() as conn:
         holder: str | None = await conn.scalar(
             select(_jobs.c.lease_owner).where(_jobs.c.uuid == job_uuid)
         )
@@ -299,7 +301,7 @@ async def release(db: Database, job_uuid: str, owner: str, **values: Any) -> boo
 
 async def release_all(db: Database, owner: str) -> int:
     """On a clean shutdown: every job this process holds can be resumed at once."""
-    async with db.engine.begin() as conn:
+    async with db.single_statement_engine.begin() as conn:
         result = await conn.execute(
             update(_jobs)
             .where(_jobs.c.lease_owner == owner, _jobs.c.status.in_(UNFINISHED_STATUSES))
@@ -350,7 +352,7 @@ async def start_delivery(
     if result_body is not None:
         params["b_result"] = result_body
     statement = _start_statement(result_body is not None)
-    async with db.engine.begin() as conn:
+    async with db.single_statement_engine.begin() as conn:
         row = (await conn.execute(statement, params)).one_or_none()
     return None if row is None else bytes(row[0])
 
