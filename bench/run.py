@@ -240,7 +240,7 @@ class Bench:
         jobs = 50 if self.args.quick else 200
         print(f"4c. async job costs ({mode}): {jobs} jobs, CPU and round trips...", flush=True)
         options = argparse.Namespace(
-            jobs=jobs, concurrency=16, database_url=database_url, broker=broker_url, profile=False
+            jobs=jobs, concurrency=16, database_url=database_url, broker=broker_url, profile=None
         )
         try:
             result = await job_costs.run(options)
