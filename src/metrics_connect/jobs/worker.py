@@ -32,11 +32,11 @@ log = get_logger("metrics_connect.worker")
 
 SHUTDOWN_TIMEOUT_MS = 60_000
 # The longest a worker's consumer sleeps before asking the broker again. Dramatiq's
-# consumer backs off exponentially (jittered) up to this bound whenever it fetches
-# nothing, and it fetches nothing whenever its prefetch (2 x threads) is all taken,
-# i.e. under load. At Dramatiq's 1,000 ms default, a busy worker's threads ran dry
-# for up to a second between batches: a third of the throughput of two workers.
-# Idle, this costs one fetch per queue every 100 ms.
+# consumer backs off exponentially (jittered) up to this bound whenever a fetch brings
+# nothing, and a fetch brings nothing whenever its prefetch (2 x threads) is all taken,
+# i.e. under load: at Dramatiq's 1,000 ms default a busy worker's threads could finish
+# their cached messages and wait up to a second for the next fetch. Idle, 100 ms costs
+# one fetch per queue every 100 ms.
 CONSUMER_POLL_MS = 100
 
 
