@@ -65,10 +65,10 @@ class Database:
             event.listen(self.engine.sync_engine, "reset", _sqlite_reset)
         # For work that is one statement (a guarded UPDATE, a read by key): on
         # PostgreSQL it runs in autocommit, which drops the COMMIT (or ROLLBACK) round
-        # trip around it; the statement is atomic on its own. Used as `.begin()`, so
-        # that it commits on SQLite, which keeps the plain engine: its driver resets
-        # the isolation level with a PRAGMA on each return to the pool, dearer than
-        # the COMMIT it saves.
+        # trip around it; the statement is atomic on its own. Writes use it as
+        # `.begin()`, so that they commit on SQLite, which keeps the plain engine: its
+        # driver resets the isolation level with a PRAGMA on each return to the pool,
+        # dearer than the COMMIT it saves.
         self.single_statement_engine: AsyncEngine = (
             self.engine
             if self.is_sqlite
