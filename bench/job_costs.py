@@ -7,11 +7,11 @@ apart (docs/benchmarks.md#async-job-costs).
     .venv/bin/python bench/job_costs.py --database-url postgresql://... \\
         --broker redis://127.0.0.1:6379/15                    # Dramatiq worker, in-process
 
-Everything runs in this process: the API (in-process ASGI client), the job steps (the
-embedded queue, or a Dramatiq worker with its threads), the Instagram emulator and the
-webhook receiver (uvicorn threads). Phase 1 submits N jobs with the steps held back;
-phase 2 lets them run until every webhook arrived. CPU is this process's, less the
-emulator's and the receiver's threads (their own CPU clocks). Round trips are counted
+The API (in-process ASGI client), the job steps (the embedded queue, or a Dramatiq
+worker with its threads) and the Instagram emulator (a uvicorn thread) run in this
+process, the webhook receiver in its own. Phase 1 submits N jobs with the steps held
+back; phase 2 lets them run until every webhook arrived. CPU is this process's, less
+the emulator's thread (its own CPU clock). Round trips are counted
 at the drivers: every exchange psycopg waits for (BEGIN and COMMIT included), every
 aiosqlite call (each one a hop to its thread), every command batch redis-py sends.
 `--profile accept` or `--profile steps` prints pyinstrument's report of that phase and
@@ -42,7 +42,7 @@ from cryptography.fernet import Fernet
 from sqlalchemy import event
 from sqlalchemy.engine import Engine
 
-from bench.async_jobs import WIDGETS, Receiver, seed, serve
+from bench.async_jobs import WIDGETS, ReceiverProcess, seed, serve
 from metrics_connect.api.app import create_app
 from metrics_connect.db.migrate import upgrade
 from metrics_connect.jobs.embedded import InProcessQueue
@@ -164,10 +164,8 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
     before = {t.ident for t in threading.enumerate() if t.ident is not None}
     _sandbox_server, sandbox_port = serve(network.app)
     sandbox_threads = [t for t in threading.enumerate() if t.ident not in before]
-    receiver = Receiver()
-    before |= {t.ident for t in sandbox_threads if t.ident is not None}
-    _receiver_server, receiver_port = serve(receiver)
-    receiver_threads = [t for t in threading.enumerate() if t.ident not in before]
+    receiver = ReceiverProcess()
+    await receiver.wait_ready()
     values: dict[str, Any] = {
         "database_url": database_url,
         "data_dir": work,
@@ -191,7 +189,7 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
         "comparison_start": "2026-08-01",
         "comparison_end": "2026-08-31",
         "metrics": WIDGETS,
-        "metrics_webhook_url": f"http://127.0.0.1:{receiver_port}/hook",
+        "metrics_webhook_url": receiver.url,
     }
     app = create_app(runtime=runtime)
     counts = Counts()
@@ -205,13 +203,13 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
             # once; every measured job then computes what the seed request computes.
             first = await client.post("/metrics/get-data-async", json=body, headers=headers)
             first.raise_for_status()
-            await _until(lambda: len(receiver.first_arrival) >= 1, 60)
+            await _until(receiver, 1, 60)
             if worker is not None:
                 worker.pause()  # phase 1 leaves the messages in the broker
             with counting(counts), HeldQueue() as held:
                 counts.phase = "accept"
                 profiler = _profiler() if args.profile == "accept" else None
-                with _cpu(phases, "accept", sandbox_threads + receiver_threads):
+                with _cpu(phases, "accept", sandbox_threads):
                     for _ in range(args.jobs):
                         answer = await client.post(
                             "/metrics/get-data-async", json=body, headers=headers
@@ -220,18 +218,21 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
                 counts.phase = "steps"
                 if profiler is None and args.profile == "steps":
                     profiler = _profiler()
-                with _cpu(phases, "steps", sandbox_threads + receiver_threads):
+                with _cpu(phases, "steps", sandbox_threads):
                     held.__exit__()
                     await held.release()
                     if worker is not None:
                         worker.resume()
-                    await _until(lambda: len(receiver.first_arrival) >= args.jobs + 1, 600)
+                    await _until(receiver, args.jobs + 1, 600)
                 if profiler is not None:
                     profiler.stop()
                     profile_text = profiler.output_text(unicode=False, color=False)
                 if worker is not None:
                     await asyncio.to_thread(worker.stop)
     await runtime.db.dispose()
+    await asyncio.sleep(0.5)  # a late duplicate would show up here
+    await receiver.refresh()
+    await receiver.stop()
     jobs = args.jobs
     per_job = {
         phase: {what: round(n / jobs, 2) for what, n in sorted(counter.items())}
@@ -295,12 +296,13 @@ def _cpu(
     }
 
 
-async def _until(done: Any, timeout: float) -> None:
+async def _until(receiver: ReceiverProcess, webhooks: int, timeout: float) -> None:
     deadline = time.monotonic() + timeout
-    while not done():
+    while len(receiver.first_arrival) < webhooks:
         if time.monotonic() > deadline:
-            raise SystemExit(f"timed out waiting for the webhooks ({done.__name__})")
-        await asyncio.sleep(0.02)
+            raise SystemExit("timed out waiting for the webhooks")
+        await asyncio.sleep(0.05)
+        await receiver.refresh()
 
 
 def main() -> None:
