@@ -6,8 +6,9 @@ from collections.abc import Callable
 from typing import Any
 
 from bench.job_costs import Counts, counting
-from sqlalchemy import select
+from sqlalchemy import select, update
 
+from metrics_connect.accounts.models import CustomerIntegration
 from metrics_connect.jobs import store
 from metrics_connect.jobs.models import Job
 from tests.jobs.test_embedded_recovery import accept_without_dispatch
@@ -49,3 +50,32 @@ async def test_a_lease_change_that_finds_no_row_leaves_nothing_open(
     assert await store.start_delivery(db, job_uuid, "w2", "{}") is None
     assert await store.start_delivery(db, job_uuid, "w1", "{}") is not None
     assert await store.lease_holder(db, job_uuid) == "w1"
+
+
+async def test_the_claim_brings_back_the_integration_as_it_is_now(
+    db_url: str, make_service: Callable[..., Any]
+) -> None:
+    svc = await stopped_service(make_service, db_url)
+    db = svc.runtime.db
+    expired = await accept_without_dispatch(svc, "http://127.0.0.1:9/a")
+    async with db.session() as session:
+        await session.execute(
+            update(CustomerIntegration)
+            .where(CustomerIntegration.id == svc.integration_id)
+            .values(status="expired")
+        )
+        await session.commit()
+    claimed = await store.claim(db, expired, "w1", LEASE)
+    assert claimed is not None and claimed.integration is not None
+    assert claimed.integration.id == svc.integration_id
+    assert claimed.integration.uuid == svc.integration_uuid
+    assert claimed.integration.status == "expired"
+    assert claimed.integration.credentials_encrypted  # every column, decodable
+    assert claimed.integration.connected_at.tzinfo is not None
+
+    removed = await accept_without_dispatch(svc, "http://127.0.0.1:9/b")
+    async with db.session() as session:
+        await session.execute(update(Job).where(Job.uuid == removed).values(integration_id=None))
+        await session.commit()
+    claimed_removed = await store.claim(db, removed, "w1", LEASE)
+    assert claimed_removed is not None and claimed_removed.integration is None
