@@ -231,7 +231,7 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
                     await asyncio.to_thread(worker.stop)
     await runtime.db.dispose()
     await asyncio.sleep(0.5)  # a late duplicate would show up here
-    await receiver.refresh()
+    await receiver.count()
     await receiver.stop()
     jobs = args.jobs
     per_job = {
@@ -244,8 +244,8 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
         + ("PostgreSQL" if database_url.startswith("postgresql") else "SQLite"),
         "jobs": jobs,
         "concurrency": args.concurrency,
-        "delivered": len(receiver.first_arrival) - 1,
-        "duplicates": receiver.deliveries - len(receiver.first_arrival),
+        "delivered": receiver.arrived - 1,
+        "duplicates": receiver.deliveries - receiver.arrived,
         "cpu_ms_per_job": {phase: round(v["cpu"] / jobs * 1000, 2) for phase, v in phases.items()},
         "wall_s": {phase: round(v["wall"], 2) for phase, v in phases.items()},
         "per_job": per_job,
@@ -297,12 +297,8 @@ def _cpu(
 
 
 async def _until(receiver: ReceiverProcess, webhooks: int, timeout: float) -> None:
-    deadline = time.monotonic() + timeout
-    while len(receiver.first_arrival) < webhooks:
-        if time.monotonic() > deadline:
-            raise SystemExit("timed out waiting for the webhooks")
-        await asyncio.sleep(0.05)
-        await receiver.refresh()
+    if not await receiver.wait_for(webhooks, timeout):
+        raise SystemExit("timed out waiting for the webhooks")
 
 
 def main() -> None:
