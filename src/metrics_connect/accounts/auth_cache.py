@@ -11,8 +11,9 @@ turns the cache off).
 
 from __future__ import annotations
 
+import asyncio
 import time
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from contextlib import suppress
 from typing import Generic, TypeVar
 
@@ -31,9 +32,36 @@ class _Expiring(Generic[K, V]):
     def __init__(self, ttl_seconds: float, timer: Callable[[], float]) -> None:
         self.enabled = ttl_seconds > 0
         self._entries: TTLCache[K, V] = TTLCache(MAX_ENTRIES, max(ttl_seconds, 0.001), timer=timer)
+        self._loading: dict[K, asyncio.Future[V | None]] = {}
 
     def get(self, key: K) -> V | None:
         return self._entries.get(key) if self.enabled else None
+
+    async def get_or_load(self, key: K, load: Callable[[], Awaitable[V | None]]) -> V | None:
+        """The entry, else what `load()` finds (kept unless None).
+
+        Misses of one key at once share one load: when an entry expires under load,
+        every request in flight misses it together, and each read the database on a
+        connection of its own (on PostgreSQL, past the pool's size: connections
+        opened and closed, a server process each). Shielded: a waiter cancelled does
+        not cancel the others' load.
+        """
+        cached = self.get(key)
+        if cached is not None or not self.enabled:
+            return cached if cached is not None else await load()
+        pending = self._loading.get(key)
+        if pending is None:
+            pending = self._loading[key] = asyncio.ensure_future(self._load(key, load))
+        return await asyncio.shield(pending)
+
+    async def _load(self, key: K, load: Callable[[], Awaitable[V | None]]) -> V | None:
+        try:
+            value = await load()
+            if value is not None:
+                self.put(key, value)
+            return value
+        finally:
+            del self._loading[key]
 
     def put(self, key: K, value: V) -> None:
         if self.enabled:

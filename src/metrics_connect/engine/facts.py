@@ -152,6 +152,7 @@ def _write_lock(db: Database) -> asyncio.Lock | contextlib.nullcontext[None]:
 
 CACHE_ENTRIES = 256
 VERSION_TTL_SECONDS = 0.5
+_VERSION_QUERY = select(func.max(fact_fetch_log.c.id))
 
 
 class FactStore:
@@ -167,17 +168,29 @@ class FactStore:
         self.db = db
         self._cache: OrderedDict[LoadKey, tuple[int, FactSnapshot]] = OrderedDict()
         self._version: tuple[int, float] | None = None
+        self._version_read: asyncio.Future[int] | None = None
 
     async def version(self, conn: AsyncConnection | None = None) -> int:
         seen = self._version
         if seen is not None and time.monotonic() - seen[1] < VERSION_TTL_SECONDS:
             return seen[0]
-        query = select(func.max(fact_fetch_log.c.id))
         if conn is not None:
-            value = await conn.scalar(query)
-        else:
-            async with self.db.engine.connect() as own:
-                value = await own.scalar(query)
+            return self._remember_version(await conn.scalar(_VERSION_QUERY))
+        # One read at a time: the requests that find the version stale while it is
+        # being read wait for that read. Each reading on its own took a connection
+        # apiece, every half second: 16 requests at once overflowed the PostgreSQL
+        # pool, which opened and closed connections (a server process each) to serve
+        # them. Shielded: a waiter cancelled does not cancel the others' read.
+        read = self._version_read
+        if read is None or read.done():
+            read = self._version_read = asyncio.ensure_future(self._read_version())
+        return await asyncio.shield(read)
+
+    async def _read_version(self) -> int:
+        async with self.db.engine.connect() as own:
+            return self._remember_version(await own.scalar(_VERSION_QUERY))
+
+    def _remember_version(self, value: int | None) -> int:
         version = int(value or 0)
         self._version = (version, time.monotonic())
         return version
