@@ -284,3 +284,25 @@ async def test_concurrent_stale_version_reads_share_one_query(
         event.remove(engine, "before_cursor_execute", count)
     assert len(set(versions)) == 1
     assert len([s for s in statements if "fact_fetch_log" in s]) == 1
+
+
+async def test_after_a_store_the_version_is_read_afresh_not_taken_from_an_earlier_read(
+    store_and_id: tuple[FactStore, int],
+) -> None:
+    store, _ = store_and_id
+    statements: list[str] = []
+
+    def count(_conn: object, _cursor: object, statement: str, *_args: object) -> None:
+        statements.append(statement)
+
+    engine = store.db.engine.sync_engine
+    event.listen(engine, "before_cursor_execute", count)
+    try:
+        begun = asyncio.ensure_future(store.version())
+        await asyncio.sleep(0)  # its read is under way
+        store._forget_version()  # what store() does once it wrote
+        after = store.version()
+        await asyncio.gather(begun, after)
+    finally:
+        event.remove(engine, "before_cursor_execute", count)
+    assert len([s for s in statements if "fact_fetch_log" in s]) == 2

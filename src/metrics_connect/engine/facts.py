@@ -169,6 +169,7 @@ class FactStore:
         self._cache: OrderedDict[LoadKey, tuple[int, FactSnapshot]] = OrderedDict()
         self._version: tuple[int, float] | None = None
         self._version_read: asyncio.Future[int] | None = None
+        self._stores = 0  # stores made by this process: a read begun before one is stale
 
     async def version(self, conn: AsyncConnection | None = None) -> int:
         seen = self._version
@@ -187,8 +188,19 @@ class FactStore:
         return await asyncio.shield(read)
 
     async def _read_version(self) -> int:
+        stores = self._stores
         async with self.db.engine.connect() as own:
-            return self._remember_version(await own.scalar(_VERSION_QUERY))
+            value = await own.scalar(_VERSION_QUERY)
+        if stores != self._stores:
+            return int(value or 0)  # this process stored meanwhile: not kept
+        return self._remember_version(value)
+
+    def _forget_version(self) -> None:
+        """After a store of this process: the next version() reads afresh, neither the
+        remembered version nor a read begun before the store."""
+        self._stores += 1
+        self._version = None
+        self._version_read = None
 
     def _remember_version(self, value: int | None) -> int:
         version = int(value or 0)
@@ -213,7 +225,7 @@ class FactStore:
     ) -> None:
         """Keep what a fetch returned. Snapshots and stories arrive here from the sync."""
         variant = variant_key(request)
-        self._version = None
+        self._forget_version()
         async with _write_lock(self.db), self.db.engine.begin() as conn:
             if not self.db.is_sqlite:
                 # Writers of one (integration, dataset, variant) take turns, in every
@@ -245,7 +257,7 @@ class FactStore:
                     objects=len(result.objects),
                 )
             )
-        self._version = None
+        self._forget_version()
 
     async def _store_period(
         self,
