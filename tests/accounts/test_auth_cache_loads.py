@@ -60,3 +60,26 @@ async def test_a_cancelled_waiter_does_not_cancel_the_others_load() -> None:
     first.cancel()
     release.set()
     assert await second == merchant(3)
+
+
+async def test_a_load_under_way_when_its_entries_are_dropped_is_not_kept() -> None:
+    # A customer deleted (or renamed) through this process while a request was reading
+    # it: what that read found must not come back into the cache afterwards.
+    cache = AuthCache(5.0)
+    release = asyncio.Event()
+
+    async def stale() -> MerchantPrincipal:
+        await release.wait()
+        return merchant(4)
+
+    async def fresh() -> MerchantPrincipal:
+        return merchant(5)
+
+    begun = asyncio.create_task(cache.merchants.get_or_load("hash", stale))
+    await asyncio.sleep(0)
+    cache.forget_merchant(4)
+    after = await cache.merchants.get_or_load("hash", fresh)  # does not wait on `begun`
+    release.set()
+    assert await begun == merchant(4)  # answered to its own request
+    assert after == merchant(5)
+    assert cache.merchants.get("hash") == merchant(5)
