@@ -3,9 +3,9 @@
 Run as many as needed, on as many machines, against one database and one broker
 (METRICS_CONNECT_DATABASE_URL, METRICS_CONNECT_BROKER_URL). Each process keeps its
 own event loop (Dramatiq's AsyncIO middleware) holding the runtime, runs
-`worker_threads` steps at once, and sweeps for jobs that a dead worker left
-behind. SIGTERM or SIGINT stops it cleanly: running steps finish, leases are
-handed back.
+`worker_threads` steps at once, sweeps for jobs that a dead worker left
+behind, and runs a sync scheduler whose claims any worker runs (sync/queue.py).
+SIGTERM or SIGINT stops it cleanly: running steps finish, leases are handed back.
 """
 
 from __future__ import annotations
@@ -27,6 +27,7 @@ from metrics_connect.jobs.sweeper import Sweeper, sweep_once
 from metrics_connect.logging_setup import configure_logging, get_logger
 from metrics_connect.runtime import Runtime
 from metrics_connect.settings import Settings
+from metrics_connect.sync.queue import install_worker as install_sync_worker
 
 log = get_logger("metrics_connect.worker")
 
@@ -76,6 +77,7 @@ def run_worker(settings: Settings, threads: int | None = None) -> int:
     queue = DramatiqQueue(settings.broker_url, settings.job_queue_name)
     ctx = JobsContext.build(runtime, queue, WebhookGuard(settings.webhook_allowlist))
     set_worker_context(ctx)
+    install_sync_worker(runtime, queue.broker)
     queue.broker.add_middleware(WorkerLifecycle(ctx))
 
     stopping = threading.Event()
@@ -89,7 +91,7 @@ def run_worker(settings: Settings, threads: int | None = None) -> int:
 
     worker = dramatiq.Worker(
         queue.broker,
-        queues={settings.job_queue_name},
+        queues={settings.job_queue_name, settings.sync_queue_name},
         worker_threads=threads or settings.worker_threads,
     )
     worker.start()

@@ -1,9 +1,9 @@
-"""Running a network's sync for one integration, or for all active ones.
+"""Running a network's sync for one integration.
 
 Each network with something to archive names an `IntegrationSync` in its network.yaml.
 `sync_integration` loads the integration, builds its connector and runs that network's
 sync; an expired token or a withdrawn permission flips the integration's status, as a
-widget request would. The embedded scheduler (scheduler.py) and the worker call these.
+widget request would. The scheduler (scheduler.py, runner.py) decides when.
 """
 
 from __future__ import annotations
@@ -23,9 +23,10 @@ from metrics_connect.connectors.base import (
     IntegrationExpired,
     IntegrationRevoked,
     UpstreamError,
+    UpstreamRateLimited,
 )
 from metrics_connect.connectors.context import connector_for
-from metrics_connect.networks.registry import network, networks
+from metrics_connect.networks.registry import network
 from metrics_connect.runtime import Runtime
 from metrics_connect.sync.models import SyncState
 
@@ -41,6 +42,10 @@ class SyncOutcome:
     stored: int = 0
     error: str | None = None
     next_due: datetime | None = None
+    # The highest share of its upstream quota the account had used (usage headers),
+    # and how long the network asked to wait after refusing (rate limited), if known.
+    usage_percent: float | None = None
+    retry_after: float | None = None
 
 
 IntegrationSync = Callable[
@@ -116,6 +121,14 @@ async def run_sync(
     except IntegrationRevoked as exc:
         await mark_unusable(runtime, integration, "revoked", exc.message)
         return SyncOutcome(integration.uuid, ok=False, error=exc.code)
+    except UpstreamRateLimited as exc:
+        return SyncOutcome(
+            integration.uuid,
+            ok=False,
+            error=exc.code,
+            usage_percent=100.0,
+            retry_after=exc.retry_after,
+        )
     except UpstreamError as exc:
         log.warning(
             "sync failed",
@@ -130,31 +143,8 @@ async def run_sync(
 
 
 async def sync_integration(runtime: Runtime, integration_uuid: str) -> SyncOutcome:
-    """Sync one integration now (the worker's and the scheduler's unit of work)."""
+    """Sync one integration now, outside the schedule."""
     integration = await load_integration(runtime, integration_uuid)
     if integration is None:
         return SyncOutcome(integration_uuid, ok=False, error="not_found")
     return await run_sync(runtime, integration, clock.now())
-
-
-async def sync_all(runtime: Runtime) -> list[SyncOutcome]:
-    """Sync every active integration of a network that has something to archive."""
-    async with runtime.db.session() as session:
-        uuids = list(
-            await session.scalars(
-                select(CustomerIntegration.uuid).where(
-                    CustomerIntegration.status == "active",
-                    CustomerIntegration.slug.in_(
-                        [slug for slug, net in networks().items() if net.spec.sync]
-                    ),
-                )
-            )
-        )
-    outcomes = []
-    for uuid in uuids:
-        try:
-            outcomes.append(await sync_integration(runtime, uuid))
-        except Exception:  # one broken integration must not stop the others
-            log.exception("sync crashed", extra={"integration_uuid": uuid})
-            outcomes.append(SyncOutcome(uuid, ok=False, error="internal_error"))
-    return outcomes

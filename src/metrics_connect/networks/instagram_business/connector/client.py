@@ -64,6 +64,9 @@ class GraphClient:
         self.base = ctx.base_url.rstrip("/")
         self.pause_seconds = 0.0
         self.pace_near_limit = True
+        # The highest quota usage the headers reported to this client (the sync's
+        # scheduler lets an account near its quota wait).
+        self.usage_percent: float | None = None
 
     @property
     def _token(self) -> str:
@@ -195,6 +198,8 @@ class GraphClient:
             self._log_failure(endpoint, GraphFailure(0, None, None, type(exc).__name__))
             raise UpstreamTransient(f"cannot reach the Graph API ({endpoint})") from exc
         usage = max_usage_percent(response.headers)
+        if usage is not None:
+            self.usage_percent = max(usage, self.usage_percent or 0.0)
         near_limit = usage is not None and usage >= NEAR_LIMIT_PERCENT
         self.pause_seconds = (
             NEAR_LIMIT_PAUSE_SECONDS
