@@ -60,8 +60,11 @@ AUDIENCE_VARIANTS: tuple[tuple[str, ...], ...] = (
     ("age", "gender"),
 )
 LIST_EVERY = timedelta(hours=20)
-# The day's snapshots are taken this long after the account's local midnight.
+# The day's snapshots are taken this long after the account's local midnight, plus a
+# share of SNAPSHOT_SPREAD fixed per integration: accounts of one time zone do not all
+# come due at the same instant.
 SNAPSHOT_DELAY = timedelta(minutes=5)
+SNAPSHOT_SPREAD = timedelta(hours=3)
 # ... but a run that comes anyway (a capture) lists too once this much has passed.
 LIST_ALONG = timedelta(hours=14)
 # final_only: stories expiring this soon after a capture run are captured with it.
@@ -225,7 +228,8 @@ class InstagramArchive:
         """When the snapshots (the next local day), the windowed days and the listing of
         new stories are due next."""
         tomorrow = datetime.combine(today + timedelta(days=1), time(0), self.tz)
-        due = [tomorrow.astimezone(UTC) + SNAPSHOT_DELAY, now + LIST_EVERY]
+        spread = SNAPSHOT_SPREAD * ((self.integration.id * 0.618034) % 1.0)
+        due = [tomorrow.astimezone(UTC) + SNAPSHOT_DELAY + spread, now + LIST_EVERY]
         windows = self.states["windows"].cursor_at
         if windows is not None:
             due.append(windows + WINDOWED_EVERY)
