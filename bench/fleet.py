@@ -7,8 +7,9 @@ scheduler on PostgreSQL + Redis with two worker processes (docs/benchmarks.md).
 For each size it makes an empty database with N integrations of the emulator's
 generated accounts (each due once in the first simulated hour, as a fleet already
 running would be), starts the emulator and two `metrics-connect worker` processes on
-a simulated clock running `--speed` times real time, lets `--hours` of simulated time
-pass, then measures from the workers' `sync_run` log lines and the emulator's counter:
+a simulated clock running `--speed` times real time, lets `--warmup-hours` then
+`--hours` of simulated time pass, and measures the latter from the workers'
+`sync_run` log lines and the emulator's counter:
 
 - archive lag: how long after its due time each run started (simulated time);
 - upstream calls per integration-day (HTTP requests the emulator answered);
