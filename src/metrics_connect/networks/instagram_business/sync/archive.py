@@ -60,11 +60,13 @@ AUDIENCE_VARIANTS: tuple[tuple[str, ...], ...] = (
     ("age", "gender"),
 )
 LIST_EVERY = timedelta(hours=20)
-# The day's snapshots are taken this long after the account's local midnight, plus a
-# share of SNAPSHOT_SPREAD fixed per integration: accounts of one time zone do not all
-# come due at the same instant.
-SNAPSHOT_DELAY = timedelta(minutes=5)
+# The first run of an account day takes its snapshots, and one of the week its windowed
+# days: a run comes for them only when no other came, SNAPSHOT_MARGIN plus a share of
+# SNAPSHOT_SPREAD (fixed per integration, so that accounts of one time zone are not all
+# due at once) before the day ends, or a day after the windows were due.
+SNAPSHOT_MARGIN = timedelta(minutes=5)
 SNAPSHOT_SPREAD = timedelta(hours=3)
+WINDOWED_SLACK = timedelta(days=1)
 # ... but a run that comes anyway (a capture) lists too once this much has passed.
 LIST_ALONG = timedelta(hours=14)
 # final_only: stories expiring this soon after a capture run are captured with it.
@@ -225,14 +227,14 @@ class InstagramArchive:
         )
 
     def _routine_due(self, now: datetime, today: date) -> list[datetime]:
-        """When the snapshots (the next local day), the windowed days and the listing of
-        new stories are due next."""
-        tomorrow = datetime.combine(today + timedelta(days=1), time(0), self.tz)
+        """When the snapshots (by the end of the next local day), the windowed days and
+        the listing of new stories are due next, unless another run comes first."""
+        tomorrow_ends = datetime.combine(today + timedelta(days=2), time(0), self.tz)
         spread = SNAPSHOT_SPREAD * ((self.integration.id * 0.618034) % 1.0)
-        due = [tomorrow.astimezone(UTC) + SNAPSHOT_DELAY + spread, now + LIST_EVERY]
+        due = [tomorrow_ends.astimezone(UTC) - SNAPSHOT_MARGIN - spread, now + LIST_EVERY]
         windows = self.states["windows"].cursor_at
         if windows is not None:
-            due.append(windows + WINDOWED_EVERY)
+            due.append(windows + WINDOWED_EVERY + WINDOWED_SLACK)
         return due
 
     async def _keep(self, request: FetchRequest, result: FetchResult, now: datetime) -> None:
