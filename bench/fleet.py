@@ -349,6 +349,8 @@ def summarize(
         "runs": len(measured),
         "runs_per_worker": [sum(1 for r in measured if r["worker"] == i) for i in range(WORKERS)],
         "failed_runs": sum(1 for r in measured if not r.get("ok")),
+        "throttled_runs": sum(1 for r in runs if r.get("error") == "upstream_rate_limited"),
+        "max_usage_percent": max((r.get("usage_percent") or 0 for r in runs), default=0),
         "lost_leases": sum(1 for r in runs if not r.get("lease_kept")),
         "runs_per_integration_day": round(len(measured) / (size * days), 2),
         "upstream_calls": calls["http_requests"],
@@ -428,6 +430,7 @@ def plot(results: list[dict[str, Any]], path: Path) -> None:
     for key, label in (("lag_p50_s", "p50"), ("lag_p99_s", "p99"), ("lag_max_s", "max")):
         ax.plot(sizes, [r[key] / 60 for r in results], marker="o", label=f"lag {label}")
     ax.set_xscale("log")
+    ax.set_yscale("log")  # minutes when it keeps up, hours when it does not
     ax.set_xlabel("integrations (sandbox Instagram accounts)")
     ax.set_ylabel("run start after its due time (simulated minutes)")
     speed = results[0]["speed"]
@@ -444,8 +447,8 @@ def table(results: list[dict[str, Any]]) -> list[str]:
     lines = [
         "| integrations | lag p50 / p99 / max (sim.) | runs per integration-day "
         "| upstream calls per integration-day | stories missed / expected | runs per real s "
-        "| runs per worker | first pass done after (sim.) |",
-        "|---|---|---|---|---|---|---|---|",
+        "| runs per worker | first pass done after (sim.) | highest account usage |",
+        "|---|---|---|---|---|---|---|---|---|",
     ]
     for r in results:
         lines.append(
@@ -455,7 +458,8 @@ def table(results: list[dict[str, Any]]) -> list[str]:
             f"({r['graph_operations_per_integration_day']} Graph operations) "
             f"| {r['stories_missed']} / {r['stories_expected']} | {r['runs_per_real_second']} "
             f"| {' / '.join(str(n) for n in r['runs_per_worker'])} "
-            f"| {'not done' if r['first_pass_s'] is None else _duration(r['first_pass_s'])} |"
+            f"| {'not done' if r['first_pass_s'] is None else _duration(r['first_pass_s'])} "
+            f"| {r.get('max_usage_percent', '-')} % ({r.get('throttled_runs', 0)} runs throttled) |"
         )
     return lines
 
@@ -481,7 +485,7 @@ def record(results: dict[str, Any], path: Path) -> None:
         f"cores, PostgreSQL + Redis, {WORKERS} worker processes of {first['worker_threads']} "
         f"threads, emulator latency {first['latency_ms']:g} ms per call, simulated clock "
         f"{first['speed']:g}x real time: per size {first['warmup_hours']:g} simulated hours of "
-        f"warm-up (the first pass over the fleet), then {first['measured_hours']:g} measured. "
+        f"warm-up (the first pass over the fleet), then {first['measured_hours']:.0f} measured. "
         "Load average at the start "
         f"{m['load_average_at_start']}. How it works: [docs/benchmarks.md](docs/benchmarks.md).",
         "",
