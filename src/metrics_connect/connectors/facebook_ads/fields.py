@@ -259,6 +259,16 @@ def action_rows(row: dict[str, Any], unique: bool) -> dict[str, dict[str, Scalar
     return out
 
 
+def action_totals(row: dict[str, Any]) -> dict[str, Scalar]:
+    """`actions` and `action_values` of one response row summed over its action types."""
+    totals: dict[str, Scalar] = {}
+    for name in ACTION_LIST_FIELDS:
+        total = list_total(row.get(name))
+        if total is not None:
+            totals[name] = total
+    return totals
+
+
 # Action types the catalog addresses (actions:<type>, action_values:<type>, spend:<type>);
 # any other type a response carries is flattened too.
 ACTION_TYPES: tuple[str, ...] = (
