@@ -47,6 +47,7 @@ class SyncOutcome:
 # slug -> "module:function"; function(runtime, integration, connector, now) -> SyncOutcome.
 NETWORK_SYNCS: dict[str, str] = {
     "instagram_business": "metrics_connect.sync.instagram_business.archive:sync_instagram",
+    "facebook_ads": "metrics_connect.sync.facebook_ads.archive:sync_facebook_ads",
 }
 
 IntegrationSync = Callable[

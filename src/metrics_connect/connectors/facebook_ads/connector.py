@@ -12,7 +12,8 @@ asynchronous report runs, and so does any query Meta refuses as too large.
 from __future__ import annotations
 
 import json
-from datetime import date, timedelta
+from collections.abc import Callable
+from datetime import date, datetime, timedelta
 from typing import Any, ClassVar
 from urllib.parse import parse_qsl, urlsplit
 from zoneinfo import ZoneInfo
@@ -50,6 +51,7 @@ from metrics_connect.connectors.facebook_ads.fields import (
     PERIOD_LISTS,
     PERIOD_NUMBERS,
     action_rows,
+    action_totals,
     flatten,
     number,
 )
@@ -95,8 +97,10 @@ class FacebookAdsConnector(Connector):
     slug: ClassVar[str] = "facebook_ads"
     datasets: ClassVar[dict[str, DatasetSpec]] = DATASETS
 
-    def __init__(self, ctx: ConnectorContext) -> None:
+    def __init__(self, ctx: ConnectorContext, *, now: Callable[[], datetime] | None = None) -> None:
         super().__init__(ctx)
+        # The sync runs at the upstream's clock (the demo replays the sandbox's).
+        self.clock: Callable[[], datetime] = now or clock.now
         self.client = MarketingClient(ctx)
         account = ctx.external_id
         self.account_node = account if account.startswith("act_") else f"act_{account}"
@@ -198,7 +202,7 @@ class FacebookAdsConnector(Connector):
         return calls
 
     async def fetch(self, request: FetchRequest) -> FetchResult:
-        today = clock.now().astimezone(ZoneInfo(self.ctx.timezone)).date()
+        today = self.clock().astimezone(ZoneInfo(self.ctx.timezone)).date()
         result = FetchResult()
         if request.start <= today <= request.end:
             result.incomplete_days.add(today)  # today's figures are still growing
@@ -312,4 +316,7 @@ class FacebookAdsConnector(Connector):
             values["entities"] = 1
         else:
             values = flatten(item, DAILY_NUMBER_SET, DAILY_LIST_SET)
+            if spec.name == "actions_daily":
+                # Every action type's total, as a table by action_type totals its rows.
+                values.update(action_totals(item))
         return [Row(day=day, keys=keys, values=values)]
