@@ -50,6 +50,12 @@ async def cpu_per_request(count: int, source: Path | None = None) -> dict[str, A
                 "/metrics/get-data",
                 {"json": seed_request(tenant.integration), "headers": tenant.headers},
             ),
+            "GET /merchants/settings": ("GET", "/merchants/settings", {"headers": tenant.headers}),
+            "GET /customer-integrations": (
+                "GET",
+                "/customer-integrations",
+                {"headers": tenant.headers},
+            ),
             "87-widget dashboard (warm)": (
                 "POST",
                 "/metrics/get-data",

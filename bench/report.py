@@ -163,6 +163,30 @@ def rows(results: dict[str, Any]) -> list[tuple[str, str, str, str]]:
             ),
         ]
     out += _throughput_rows(results.get("throughput", []))
+    for run in results.get("throughput", []):
+        label = (
+            f"throughput {run['mode']} ({run['api_processes']} API proc., c={run['concurrency']})"
+        )
+        seed = run["seed"]
+        for key, path in (
+            ("merchant_settings", "GET /merchants/settings"),
+            ("customer_integrations", "GET /customer-integrations"),
+        ):
+            read = run.get(key)
+            if not read:
+                continue
+            share = read["requests_per_second"] / seed["requests_per_second"]
+            out.append(
+                (
+                    f"{label}: {path}",
+                    f"{read['requests_per_second']:.0f} req/s, {read['errors']} errors, "
+                    f"p95 {read['latency']['p95_ms']:.1f} ms (x{share:.2f} the seed's req/s)"
+                    if seed["requests_per_second"]
+                    else f"{read['requests_per_second']:.0f} req/s, {read['errors']} errors",
+                    "about the seed's",
+                    "",
+                )
+            )
     cpu = results.get("cpu_per_request")
     if cpu:
         for name, cost in cpu.items():

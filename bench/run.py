@@ -194,7 +194,10 @@ class Bench:
             print(f"2. warm: the same request x {args.warm_count}...", flush=True)
             warm = await scenarios.warm(http, tenant, sandbox_url, today, args.warm_count, answer)
             self.results["warm"] = scenarios.as_json(warm)
-            print(f"3. throughput (embedded): c={args.concurrency} for {args.seconds:.0f} s...")
+            print(
+                f"3. throughput (embedded): c={args.concurrency} for {args.seconds:.0f} s each: "
+                "seed request, GET /healthz, GET /merchants/settings, GET /customer-integrations..."
+            )
             run = await scenarios.throughput(
                 http, tenant, "embedded", 1, args.concurrency, args.seconds
             )

@@ -242,6 +242,9 @@ class ThroughputResult:
     seconds: float
     seed: LoadResult
     healthz: LoadResult
+    # Authenticated reads beside the seed request: each should cost about what it costs.
+    merchant_settings: LoadResult | None = None
+    customer_integrations: LoadResult | None = None
 
     @property
     def ratio(self) -> float | None:
@@ -274,7 +277,22 @@ async def throughput(
     healthz = await raw_closed_loop(
         base_url, "GET", "/healthz", concurrency=concurrency, duration=seconds
     )
-    return ThroughputResult(mode, api_processes, concurrency, seconds, seed, healthz)
+    reads = {}
+    for path in ("/merchants/settings", "/customer-integrations"):
+        (await api.get(path, headers=tenant.headers)).raise_for_status()
+        reads[path] = await raw_closed_loop(
+            base_url, "GET", path, concurrency=concurrency, duration=seconds, headers=tenant.headers
+        )
+    return ThroughputResult(
+        mode,
+        api_processes,
+        concurrency,
+        seconds,
+        seed,
+        healthz,
+        merchant_settings=reads["/merchants/settings"],
+        customer_integrations=reads["/customer-integrations"],
+    )
 
 
 def as_json(value: Any) -> Any:
@@ -284,6 +302,10 @@ def as_json(value: Any) -> Any:
         out["ratio_seed_to_healthz"] = value.ratio
         out["seed"]["requests_per_second"] = value.seed.requests_per_second
         out["healthz"]["requests_per_second"] = value.healthz.requests_per_second
+        for name in ("merchant_settings", "customer_integrations"):
+            load = getattr(value, name)
+            if load is not None:
+                out[name]["requests_per_second"] = load.requests_per_second
         return out
     if isinstance(value, WarmResult):
         out = asdict(value)

@@ -3,6 +3,7 @@ from __future__ import annotations
 from typing import Any
 
 import httpx
+from sqlalchemy import event
 
 from metrics_connect.accounts import service
 from metrics_connect.accounts.models import Customer
@@ -137,3 +138,28 @@ async def test_trial_expiry_blocks_integrations_until_paying(
     )
     assert paid.status_code == 200
     assert (await client.get("/customer-integrations", headers=t.headers)).status_code == 200
+
+
+async def test_a_page_and_its_total_cost_one_round_trip(
+    client: httpx.AsyncClient, runtime: Runtime, tenant: Tenant
+) -> None:
+    for _ in range(3):
+        await add_integration(runtime, tenant)
+    statements: list[str] = []
+
+    def count(*args: Any) -> None:
+        statements.append(str(args[2]))
+
+    engine = runtime.db.engine.sync_engine
+    await client.get("/customer-integrations", headers=tenant.headers)  # tokens checked
+    event.listen(engine, "before_cursor_execute", count)
+    try:
+        page = await client.get("/customer-integrations?per_page=2", headers=tenant.headers)
+        past = await client.get("/customer-integrations?page=9", headers=tenant.headers)
+    finally:
+        event.remove(engine, "before_cursor_execute", count)
+    assert page.json()["meta"]["total"] == 3 and len(page.json()["data"]) == 2
+    assert page.json()["meta"]["last_page"] == 2
+    assert past.json()["meta"]["total"] == 3 and past.json()["data"] == []
+    # One select for the page with its total; a page past the end counts on its own.
+    assert len(statements) == 1 + 2

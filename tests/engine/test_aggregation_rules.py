@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from metrics_connect.connectors.base import Row
 from metrics_connect.engine.aggregate import Facts
 
 from .rules import day, one, toy_facts, widget
@@ -141,3 +142,16 @@ def test_empty_period_sums_to_zero_and_stock_is_null() -> None:
     facts: Facts = toy_facts()
     assert one(widget(metrics=["clicks"]), start=day(20), end=day(25), facts=facts)["values"] == 0
     assert one(widget(metrics=["followers"]), start=day(20), end=day(25))["values"] is None
+
+
+def test_stored_days_without_the_field_sum_to_zero() -> None:
+    """A network that leaves zeros out (Meta lists only the action types that occurred):
+    rows of stored days that lack the field add 0, in a total and on each day."""
+    facts = toy_facts()
+    facts.rows[("daily", "-")] = [Row(day(n), {}, {"impressions": 150}) for n in range(10)]
+    assert one(widget(metrics=["clicks"]), facts=facts)["values"] == 0
+    chart = widget(component="chart_v1", metrics=["clicks"], dimensions=["date"])
+    assert one(chart, start=day(8), end=day(11), facts=facts)["values"][0]["data"] == [0] * 4
+    # A stock metric lacking on every stored day stays unknown.
+    facts.rows[("snap", "-")] = [Row(day(2), {}, {})]
+    assert one(widget(metrics=["followers"]), facts=facts)["values"] is None

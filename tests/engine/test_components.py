@@ -172,3 +172,26 @@ def test_widget_errors_fail_alone() -> None:
     assert body["k"]["error"]["code"] == "unknown_reference_key"
     assert body["c"]["error"]["code"] == "unsupported_combination"
     assert body["a"]["error"]["code"] == "unsupported_combination"
+
+
+def test_a_text_figure_is_compared_as_text() -> None:
+    """An attribute (an id of digits, a name) carries the comparison period's text and no
+    numeric difference."""
+    body = one(
+        widget(metrics=["type"], dimensions=["posts"]),
+        start=day(3),
+        end=day(3),
+        comparison=(day(1), day(1)),
+    )
+    assert body["comparison"]["difference"] is None
+    assert body["comparison"]["absoluteDifference"] is None
+    assert comparison_block("100", "100", True, textual=True) == {
+        "values": "100",
+        "difference": None,
+        "absoluteDifference": None,
+    }
+    assert comparison_block("100", "90", True) == {
+        "values": "90",
+        "difference": None,
+        "absoluteDifference": None,
+    }

@@ -3,8 +3,9 @@ they asked for, kept a few seconds.
 
 Authentication and the integration lookup were most of a warm metrics request's cost:
 three database round trips before any work. A hit here costs a dictionary lookup.
-Changes made through this process (a customer renamed, deleted or marked paying; an
-integration deleted, reconnected or found expired) drop the entries at once; changes
+Changes made through this process (a customer added, renamed, deleted or marked paying;
+an integration deleted, reconnected or found expired; the webhook secret rotated) drop
+the entries at once; changes
 made by another process are seen when the entry expires (`auth_cache_seconds`; 0
 turns the cache off).
 """
@@ -15,6 +16,7 @@ import asyncio
 import time
 from collections.abc import Awaitable, Callable
 from contextlib import suppress
+from dataclasses import dataclass
 from typing import Generic, TypeVar
 
 from cachetools import TTLCache
@@ -26,6 +28,13 @@ MAX_ENTRIES = 10_000
 
 K = TypeVar("K")
 V = TypeVar("V")
+
+
+@dataclass(frozen=True, slots=True)
+class MerchantSettings:
+    merchant_id: int
+    webhook_secret: str
+    total_customers: int
 
 
 class _Expiring(Generic[K, V]):
@@ -97,6 +106,10 @@ class AuthCache:
         self.customers: _Expiring[tuple[int, str], CustomerPrincipal] = _Expiring(
             ttl_seconds, timer
         )
+        # GET /merchants/settings' database parts by merchant id: the webhook secret
+        # (decrypted) and the number of customers, so the page costs what an
+        # authenticated read costs (no round trip, no decryption) while they hold.
+        self.merchant_settings: _Expiring[int, MerchantSettings] = _Expiring(ttl_seconds, timer)
         # Integration by (customer id, integration uuid): a detached row, only read.
         self.integrations: _Expiring[tuple[int, str], CustomerIntegration] = _Expiring(
             ttl_seconds, timer
@@ -104,8 +117,13 @@ class AuthCache:
 
     def forget_merchant(self, merchant_id: int) -> None:
         self.merchants.drop_where(lambda m: m.id == merchant_id)
+        self.forget_merchant_settings(merchant_id)
         for customer in [c for c in self.customers.values() if c.merchant_id == merchant_id]:
             self.forget_customer(customer.id)
+
+    def forget_merchant_settings(self, merchant_id: int) -> None:
+        """A customer added or removed, or the webhook secret rotated."""
+        self.merchant_settings.drop_where(lambda m: m.merchant_id == merchant_id)
 
     def forget_customer(self, customer_id: int) -> None:
         self.customers.drop_where(lambda c: c.id == customer_id)
@@ -116,5 +134,6 @@ class AuthCache:
 
     def clear(self) -> None:
         self.merchants.clear()
+        self.merchant_settings.clear()
         self.customers.clear()
         self.integrations.clear()

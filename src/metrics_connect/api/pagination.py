@@ -31,10 +31,16 @@ PageDep = Annotated[PageParams, Depends(page_params)]
 async def paginate(
     session: AsyncSession, stmt: Select[Any], params: PageParams
 ) -> tuple[list[Any], dict[str, Any]]:
-    total = await session.scalar(select(func.count()).select_from(stmt.order_by(None).subquery()))
-    total = int(total or 0)
     offset = (params.page - 1) * params.per_page
-    rows = list((await session.scalars(stmt.offset(offset).limit(params.per_page))).all())
+    # The page and the total in one round trip: a window count is taken before LIMIT.
+    counted = stmt.add_columns(func.count().over()).offset(offset).limit(params.per_page)
+    found = (await session.execute(counted)).all()
+    rows = [row[0] for row in found]
+    if found:
+        total = int(found[0][1])
+    else:  # no row on this page: the total needs its own count
+        counted_all = select(func.count()).select_from(stmt.order_by(None).subquery())
+        total = int(await session.scalar(counted_all) or 0)
     meta = {
         "current_page": params.page,
         "from": offset + 1 if rows else None,

@@ -7,12 +7,15 @@ import contextlib
 import json
 import os
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import httpx
 import uvicorn
+from sqlalchemy.engine import make_url
 
 from metrics_connect.accounts.credentials import load_or_create_key_file
 from metrics_connect.api.app import create_app
@@ -49,6 +52,40 @@ def demo_settings(base: Settings, options: DemoOptions) -> Settings:
     if not base.credentials_key and base.credentials_key_file is None:
         update["credentials_key_file"] = base.data_dir / "demo" / "credentials.key"
     return base.model_copy(update=update)
+
+
+def _sqlite_path(settings: Settings) -> Path | None:
+    url = make_url(settings.database_url)
+    if url.get_backend_name() != "sqlite" or not url.database or url.database == ":memory:":
+        return None
+    return Path(url.database)
+
+
+@contextmanager
+def owner_only_files(settings: Settings) -> Iterator[None]:
+    """The demo's data stays its owner's: the tokens and credentials are in there.
+
+    While the demo runs, the umask is 077, so everything it creates is owner-only, among
+    them the -wal and -shm files SQLite creates at its first write; the demo's directory
+    is made 0700 and the files an earlier start left are made 0600.
+    """
+    previous = os.umask(0o077)
+    try:
+        demo_dir = settings.data_dir / "demo"
+        database = _sqlite_path(settings)
+        files = [settings.credentials_key_file] if settings.credentials_key_file else []
+        if database is not None:
+            files += [database.with_name(database.name + s) for s in ("", "-wal", "-shm")]
+        # Only the directory the demo owns: never a shared one a custom path points into.
+        if any(f.parent.resolve() == demo_dir.resolve() for f in files):
+            demo_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
+            demo_dir.chmod(0o700)
+        for path in files:
+            if path.exists():
+                path.chmod(0o600)
+        yield
+    finally:
+        os.umask(previous)
 
 
 def _key(settings: Settings) -> str:
@@ -105,6 +142,11 @@ async def _serve(app: Any, host: str, port: int) -> RunningServer:
 
 async def run_demo(base: Settings, options: DemoOptions) -> None:
     settings = demo_settings(base, options)
+    with owner_only_files(settings):
+        await _start_demo(settings, options)
+
+
+async def _start_demo(settings: Settings, options: DemoOptions) -> None:
     key = _key(settings)
     settings = settings.model_copy(update={"credentials_key": key})
     upgrade(settings.database_url)

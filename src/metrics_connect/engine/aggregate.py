@@ -1,6 +1,7 @@
 """Aggregation: the network's semantics for each metric, as pure functions over facts.
 
-- sum:       additive; the sum of daily values or of item values.
+- sum:       additive; the sum of daily values or of item values; 0 over stored days
+             or items that lack the field (as over days without rows).
 - last:      stock; per group, the values of the last day that has data.
 - period:    period-unique; the network's own rows for the exact period, never summed
              from days (within a group, its rows are the breakdown's values).
@@ -246,10 +247,11 @@ def _reduce(plan: SourcePlan, name: str, bucket: list[Record]) -> Value:
         value = _numeric(record.values.get(name))
         if value is not None:
             values.append(value)
-    if not values:
-        return None
     if aggregation == "mean":
-        return sum(values) / len(values)
+        return sum(values) / len(values) if values else None
+    # A sum over stored rows that do not carry the field is 0, not unknown: the rows are
+    # of days (or the period) the store holds, and networks leave out what is zero (Meta
+    # lists only the action types that occurred). Same figure as a period without rows.
     return sum(values)
 
 

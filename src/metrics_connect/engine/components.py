@@ -31,10 +31,18 @@ TOTAL_LABEL = "Total"
 ITEM_LABEL_LENGTH = 80
 
 
-def comparison_block(value: Value, previous: Value | None, has_comparison: bool) -> dict[str, Any]:
-    """API.md: absoluteDifference = values - comparison; difference in percent, null on 0."""
+def comparison_block(
+    value: Value, previous: Value | None, has_comparison: bool, *, textual: bool = False
+) -> dict[str, Any]:
+    """API.md: absoluteDifference = values - comparison; difference in percent, null on 0.
+
+    A text figure (an attribute such as an account id, even one of digits) is compared
+    by showing the comparison period's text: its differences are null, never numeric.
+    """
     if not has_comparison:
         return {"values": None, "difference": None, "absoluteDifference": None}
+    if textual or isinstance(value, str) or isinstance(previous, str):
+        return {"values": previous, "difference": None, "absoluteDifference": None}
     current, before = _number(value), _number(previous)
     absolute = None if current is None or before is None else current - before
     difference = None
@@ -45,6 +53,13 @@ def comparison_block(value: Value, previous: Value | None, has_comparison: bool)
         "difference": difference,
         "absoluteDifference": clean(absolute),
     }
+
+
+def _figure_is_text(widget: ResolvedWidget) -> bool:
+    """number_v1's figure is text when it is its first metric's and that one is text."""
+    if widget.combine in ("ratio", "sum") or not widget.metrics:
+        return False
+    return widget.metrics[0].textual
 
 
 def _figure(widget: ResolvedWidget, agg: Aggregator) -> Value:
@@ -280,7 +295,9 @@ def render(
         before = _figure(widget, previous) if previous is not None else None
         return {
             "values": clean(value),
-            "comparison": comparison_block(value, before, has_comparison),
+            "comparison": comparison_block(
+                value, before, has_comparison, textual=_figure_is_text(widget)
+            ),
         }
     if component == "iconsList_v1":
         return {
@@ -292,6 +309,7 @@ def render(
                         current.total(m),
                         previous.total(m) if previous is not None else None,
                         has_comparison,
+                        textual=m.textual,
                     ),
                 }
                 for m in widget.metrics

@@ -121,6 +121,11 @@ class MetricNode:
         return all(p.totalable for p in self.sum_of)
 
     @property
+    def textual(self) -> bool:
+        """Whether its value is text (names, ids, dates): an attribute, never a number."""
+        return self.source is not None and self.source.aggregation == "attribute"
+
+    @property
     def additive(self) -> bool:
         """Whether a Total row can aggregate it (period-unique and attributes cannot)."""
         if self.source is not None:

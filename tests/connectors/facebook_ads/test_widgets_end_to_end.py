@@ -20,6 +20,7 @@ from metrics_connect.networks.facebook_ads.emulator.app import FacebookAdsEmulat
 from metrics_connect.networks.facebook_ads.emulator.entities import ADS, CAMPAIGNS, CAMPAIGNS_BY_ID
 from metrics_connect.networks.facebook_ads.emulator.network import build_sandbox, emulator_of
 from metrics_connect.runtime import Runtime
+from metrics_connect.sandbox.accounts import AD_ACCOUNT_ID
 from metrics_connect.sandbox.registry import SandboxNetwork
 from metrics_connect.settings import Settings
 from tests.conftest import connect_account, serving
@@ -296,3 +297,44 @@ async def test_campaigns_of_the_same_name_stay_two_rows(
         for c in (first, second)
     )
     assert spends == pytest.approx(truth)
+
+
+async def test_an_action_type_that_never_occurred_sums_to_zero(ads: AdsConnected) -> None:
+    """Meta lists only the action types that occurred: a day without check-ins is a day
+    of 0 check-ins (docs/meta-ads.md), in a number and on every day of a chart."""
+    number = {"reference_key": "fb_ads:actions_checkin", "metrics": ["actions:checkin"]}
+    number |= {"id": "n", "component": "number_v1"}
+    chart = {"id": "c", "reference_key": "x", "component": "chart_v1"}
+    chart |= {"metrics": ["actions:checkin"], "dimensions": ["date"]}
+    body = await ads.get_data([number, chart])
+    assert body["n"]["values"] == 0
+    assert body["n"]["comparison"] == {"values": 0, "difference": None, "absoluteDifference": 0}
+    assert body["c"]["values"][0]["data"] == [0] * 90
+    assert body["c"]["comparison"]["values"][0]["data"] == [0] * 90
+
+
+async def test_action_totals_as_a_number_match_the_table_by_action_type(
+    ads: AdsConnected,
+) -> None:
+    table = {"id": "t", "reference_key": "x", "component": "datatable_v1"}
+    table |= {"metrics": ["actions", "action_values"], "dimensions": ["action_type"]}
+    body = await ads.get_data([table], comparison=False)
+    total = body["t"]["values"][-1]
+    assert total[0] == "Total" and total[2] > 0
+    actions = await ads.number({"reference_key": "x", "metrics": ["actions"]})
+    values = await ads.number({"reference_key": "fads:action_values", "metrics": ["action_values"]})
+    assert actions == total[1]
+    assert values == pytest.approx(total[2], abs=0.01)
+
+
+async def test_a_text_attribute_has_no_numeric_comparison(ads: AdsConnected) -> None:
+    widget = {"id": "a", "reference_key": "fads:account_id", "component": "number_v1"}
+    body = await ads.get_data([widget | {"metrics": ["account_id"]}])
+    assert body["a"] == {
+        "values": AD_ACCOUNT_ID.removeprefix("act_"),
+        "comparison": {
+            "values": AD_ACCOUNT_ID.removeprefix("act_"),
+            "difference": None,
+            "absoluteDifference": None,
+        },
+    }

@@ -76,6 +76,7 @@ async def add_customer(
 ) -> dict[str, Any]:
     created = await create_customer(session, runtime.settings, merchant, body.name)
     await session.commit()
+    runtime.auth_cache.forget_merchant_settings(merchant.id)  # its customer count
     out = customer_body(created.record, merchant.name)
     out["api_token"] = created.token
     return {"customer": out}
@@ -121,6 +122,7 @@ async def delete_customer(
     await session.delete(customer)
     await session.commit()
     runtime.auth_cache.forget_customer(customer.id)
+    runtime.auth_cache.forget_merchant_settings(merchant.id)  # its customer count
     return {"success": True, "message": "Record successfully removed"}
 
 

@@ -7,6 +7,7 @@ from typing import Any
 from fastapi import APIRouter
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from metrics_connect.accounts.auth_cache import MerchantSettings
 from metrics_connect.accounts.models import Merchant
 from metrics_connect.accounts.principals import MerchantPrincipal
 from metrics_connect.accounts.service import (
@@ -48,11 +49,22 @@ async def _merchant_row(session: AsyncSession, merchant: MerchantPrincipal) -> M
 async def merchant_settings(
     merchant: MerchantDep, session: SessionDep, runtime: RuntimeDep
 ) -> dict[str, Any]:
-    row = await _merchant_row(session, merchant)
-    body = merchant_body(row)
-    body["total_customers"] = await count_customers(session, row)
+    # The authenticated merchant carries the page's fields; the secret and the customer
+    # count come from the auth cache while it holds them (as fresh as the merchant).
+    cache = runtime.auth_cache.merchant_settings
+    extras = cache.get(merchant.id)
+    if extras is None:
+        row = await _merchant_row(session, merchant)
+        extras = MerchantSettings(
+            merchant.id,
+            merchant_webhook_secret(runtime.vault, row),
+            await count_customers(session, row),
+        )
+        cache.put(merchant.id, extras)
+    body = merchant_body(merchant)
+    body["total_customers"] = extras.total_customers
     body["available_integrations"] = available_integrations()
-    body["webhook_secret"] = merchant_webhook_secret(runtime.vault, row)
+    body["webhook_secret"] = extras.webhook_secret
     return {"merchant": body}
 
 
@@ -63,4 +75,5 @@ async def rotate_secret(
     """Replaces the signing secret; deliveries from now on are signed with the new one."""
     secret = rotate_webhook_secret(runtime.vault, await _merchant_row(session, merchant))
     await session.commit()
+    runtime.auth_cache.forget_merchant_settings(merchant.id)
     return {"webhook_secret": secret}

@@ -295,4 +295,10 @@ class FacebookAdsConnector(GraphConnector):
             values["entities"] = 1
         else:
             values = flatten(item, DAILY_NUMBERS, DAILY_LISTS)
+            if request.dataset == "actions_daily":
+                # Every action type's total, as a table by action_type totals its rows.
+                for name in ACTION_LIST_FIELDS:
+                    total = list_total(item.get(name))
+                    if total is not None:
+                        values[name] = total
         return [Row(day=day, keys=keys, values=values)]

@@ -22,7 +22,6 @@ import json
 import re
 from collections import deque
 from dataclasses import dataclass, field
-from datetime import date
 from typing import Any
 
 from metrics_connect.networks.facebook_ads.emulator.data import AdsData
@@ -250,9 +249,7 @@ class FacebookAdsEmulator(GraphApp):
             "spend_cap": str(ACCOUNT.spend_cap_cents),
         }
         if "amount_spent" in fields:
-            first_day = date.fromisoformat(ACCOUNT.created_time[:10])
-            lifetime = self.data.period_totals(first_day, self.data.today()).get("spend", 0)
-            values["amount_spent"] = str(lifetime)
+            values["amount_spent"] = str(self.data.lifetime_spend())
         return {k: values[k] for k in ["id", *fields] if k in values}
 
     @staticmethod

@@ -423,6 +423,7 @@ class AdsData:
         self._cache: dict[tuple[str, date, str], list[Cell]] = {}
         self._base: dict[tuple[str, date], Facts] = {}
         self._key_orders: dict[tuple[str, str], tuple[str, ...]] = {}
+        self._day_spend: dict[date, int] = {}
 
     # -- time --
 
@@ -439,6 +440,7 @@ class AdsData:
         for ad_id in ad_ids if ad_ids is not None else ADS_BY_ID:
             self._restated[(ad_id, day)] = scale
         self._cache = {k: v for k, v in self._cache.items() if k[1] != day}
+        self._day_spend.pop(day, None)
 
     # -- facts --
 
@@ -584,6 +586,23 @@ class AdsData:
         for k, shrunk in uniques.items():
             out[k] = round(shrunk / cross)
         return {k: v for k, v in out.items() if v}
+
+    def lifetime_spend(self) -> int:
+        """Spend (cents) from the account's creation to now: the account's amount_spent.
+
+        Each past day's spend is summed once and kept (only a restatement changes it), so
+        a replay that asks every day of three years costs a day's sum per day.
+        """
+        today = self.today()
+        day = date.fromisoformat(ACCOUNT.created_time[:10])
+        total = 0
+        while day < today:
+            spent = self._day_spend.get(day)
+            if spent is None:
+                spent = self._day_spend[day] = self.period_totals(day, day).get("spend", 0)
+            total += spent
+            day += timedelta(days=1)
+        return total + self.period_totals(today, today).get("spend", 0)
 
     def period_totals(
         self,

@@ -11,11 +11,13 @@ defines them.
 
 from __future__ import annotations
 
+import gc
 import json
 import re
 from collections import OrderedDict, defaultdict
 from collections.abc import Callable, Iterator
 from collections.abc import Set as AbstractSet
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from typing import Any
@@ -630,7 +632,31 @@ def _format(value: float, type_: str) -> str:
     return repr(round(value, 10))
 
 
+@contextmanager
+def collector_paused() -> Iterator[None]:
+    """The cyclic garbage collector off while a report runs (reference counting still
+    frees everything it drops).
+
+    A report allocates a container per fact (about 36,000 over 180 days) while the
+    property's cached raw data keeps some 600,000 objects alive: the collector's passes
+    over that heap, started by those allocations, took about 40 % of a runReport's CPU.
+    """
+    if not gc.isenabled():
+        yield
+        return
+    gc.disable()
+    try:
+        yield
+    finally:
+        gc.enable()
+
+
 def run_report(data: PropertyData, body: Any, now: datetime) -> ReportResult:
+    with collector_paused():
+        return _run_report(data, body, now)
+
+
+def _run_report(data: PropertyData, body: Any, now: datetime) -> ReportResult:
     if not isinstance(body, dict):
         raise invalid("The request body must be a RunReportRequest object.")
     today = data.local_now(now).date()
