@@ -588,7 +588,7 @@ class ReportResult:
     tokens: int
 
 
-def _names(raw: Any, kind: str, registry: dict[str, Any]) -> list[str]:
+def names_of(raw: Any, kind: str, registry: dict[str, Any]) -> list[str]:
     if raw is None:
         return []
     if not isinstance(raw, list):
@@ -610,7 +610,7 @@ def _names(raw: Any, kind: str, registry: dict[str, Any]) -> list[str]:
     return names
 
 
-def _check_compatibility(dims: set[str], metrics: list[str]) -> None:
+def check_compatibility(dims: set[str], metrics: list[str]) -> None:
     dims = dims - {"date", "dateRange"}
     item_dims = {d for d in dims if DIMENSIONS[d].scope == "item"}
     event_dims = {d for d in dims if DIMENSIONS[d].scope == "event"}
@@ -645,8 +645,8 @@ def run_report(data: PropertyData, body: Any, now: datetime) -> ReportResult:
         raise invalid("The request body must be a RunReportRequest object.")
     today = data.local_now(now).date()
     ranges = parse_date_ranges(body.get("dateRanges"), today)
-    dims = _names(body.get("dimensions"), "dimensions", DIMENSIONS)
-    metrics = _names(body.get("metrics"), "metrics", METRICS)
+    dims = names_of(body.get("dimensions"), "dimensions", DIMENSIONS)
+    metrics = names_of(body.get("metrics"), "metrics", METRICS)
     if not metrics:
         raise invalid("At least one metric is required.")
     if len(dims) > MAX_DIMENSIONS:
@@ -663,7 +663,7 @@ def run_report(data: PropertyData, body: Any, now: datetime) -> ReportResult:
         compile_metric_filter(metric_filter_raw, set(metrics)) if metric_filter_raw else None
     )
     used_dims = {d for d in dims if d != "dateRange"} | filter_fields(dim_filter_raw)
-    _check_compatibility(used_dims, metrics)
+    check_compatibility(used_dims, metrics)
     limit, offset = _paging(body)
     keep_empty = bool(body.get("keepEmptyRows", False))
     aggregations = body.get("metricAggregations") or []
