@@ -25,7 +25,9 @@ from google.analytics.data_v1beta.types import (
     Metric,
     MetricAggregation,
     MetricType,
+    MinuteRange,
     OrderBy,
+    RunRealtimeReportRequest,
     RunReportRequest,
 )
 from google.api_core import exceptions
@@ -207,6 +209,54 @@ def test_get_metadata_and_check_compatibility(client: BetaAnalyticsDataClient) -
     )
     listed = [c.compatibility for c in only.metric_compatibilities]
     assert listed and set(listed) == {Compatibility.INCOMPATIBLE}
+
+
+def test_realtime_report_of_the_last_30_minutes(
+    client: BetaAnalyticsDataClient, served: tuple[Ga4Emulator, str]
+) -> None:
+    data = served[0].data
+    local = data.local_now(NOW)
+    minute = local.hour * 60 + local.minute
+    recent = [
+        s for s in data.sessions_of_day(local.date(), NOW) if 0 <= minute - s.start_minute <= 29
+    ]
+    assert recent  # mid-afternoon: someone is on the site
+    response = client.run_realtime_report(
+        RunRealtimeReportRequest(
+            property=GA4_PROPERTY_ID,
+            dimensions=[Dimension(name="deviceCategory")],
+            metrics=[Metric(name="activeUsers"), Metric(name="eventCount")],
+        )
+    )
+    got = {
+        r.dimension_values[0].value: (int(r.metric_values[0].value), int(r.metric_values[1].value))
+        for r in response.rows
+    }
+    expected = {
+        device: (
+            len({s.user.user_id for s in recent if s.device == device}),
+            int(sum(s.value("eventCount") for s in recent if s.device == device)),
+        )
+        for device in {s.device for s in recent}
+    }
+    assert got == expected
+    last_five = client.run_realtime_report(
+        RunRealtimeReportRequest(
+            property=GA4_PROPERTY_ID,
+            metrics=[Metric(name="activeUsers")],
+            minute_ranges=[MinuteRange(start_minutes_ago=4, end_minutes_ago=0)],
+        )
+    )
+    few = {s.user.user_id for s in recent if minute - s.start_minute <= 4}
+    assert sum(int(r.metric_values[0].value) for r in last_five.rows) == len(few)
+    with pytest.raises(exceptions.BadRequest, match="startMinutesAgo"):
+        client.run_realtime_report(
+            RunRealtimeReportRequest(
+                property=GA4_PROPERTY_ID,
+                metrics=[Metric(name="activeUsers")],
+                minute_ranges=[MinuteRange(start_minutes_ago=59)],
+            )
+        )
 
 
 def test_a_thresholded_report_says_so_to_the_client(client: BetaAnalyticsDataClient) -> None:

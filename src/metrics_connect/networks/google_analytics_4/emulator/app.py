@@ -3,6 +3,7 @@
 - POST /v1beta/properties/{id}:runReport
 - POST /v1beta/properties/{id}:batchRunReports (up to 5 reports)
 - POST /v1beta/properties/{id}:checkCompatibility
+- POST /v1beta/properties/{id}:runRealtimeReport (the last 30 minutes; realtime.py)
 - GET  /v1beta/properties/{id}/metadata
 
 Request bodies are read as Google's REST front end reads them (wire.py): unknown fields
@@ -30,6 +31,7 @@ from fastapi.responses import JSONResponse
 from metrics_connect.networks.google_analytics_4.emulator import compatibility, wire
 from metrics_connect.networks.google_analytics_4.emulator.data import PropertyData
 from metrics_connect.networks.google_analytics_4.emulator.quota import PropertyQuota, QuotaExhausted
+from metrics_connect.networks.google_analytics_4.emulator.realtime import run_realtime_report
 from metrics_connect.networks.google_analytics_4.emulator.report import ReportError, run_report
 from metrics_connect.networks.google_analytics_4.emulator.schema import DIMENSIONS, METRICS
 from metrics_connect.sandbox.kit.controls import SandboxControls
@@ -168,6 +170,19 @@ def create_app(emulator: Ga4Emulator) -> FastAPI:
                 "metrics": [compatibility.metric_metadata(m) for m in METRICS],
             },
         )
+
+    @app.post("/v1beta/properties/{property_id}:runRealtimeReport")
+    async def realtime_report(property_id: str, request: Request) -> JSONResponse:
+        refused = await gate(request, "runRealtimeReport", property_id)
+        if refused is not None:
+            return refused
+        try:
+            body = await body_of(request, "RunRealtimeReportRequest")
+            with emulator.lock:
+                report = run_realtime_report(emulator.data, body, controls.clock.now())
+            return answer(request, report)
+        except ReportError as exc:
+            return exc.response()
 
     @app.post("/v1beta/properties/{property_id}:checkCompatibility")
     async def check_compatibility(property_id: str, request: Request) -> JSONResponse:
