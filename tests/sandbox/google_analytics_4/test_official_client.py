@@ -126,6 +126,27 @@ def test_the_connectors_report_with_filter_order_totals_and_quota(
     assert response.metadata.time_zone == emulator.data.timezone
 
 
+def test_pages_by_limit_and_offset_as_the_connector_reads_them(
+    client: BetaAnalyticsDataClient,
+) -> None:
+    def page(**paging: int) -> list[tuple[str, ...]]:
+        response = client.run_report(
+            RunReportRequest(
+                property=GA4_PROPERTY_ID,
+                date_ranges=[RANGE],
+                dimensions=[Dimension(name="date"), Dimension(name="deviceCategory")],
+                metrics=[Metric(name="sessions")],
+                order_bys=[OrderBy(dimension=OrderBy.DimensionOrderBy(dimension_name="date"))],
+                **paging,
+            )
+        )
+        assert response.row_count > 20
+        return [tuple(v.value for v in r.dimension_values) for r in response.rows]
+
+    every = page()
+    assert page(limit=7, offset=0) + page(limit=7, offset=7) == every[:14]
+
+
 def test_integer_enums_and_the_order_type_are_honoured(client: BetaAnalyticsDataClient) -> None:
     def campaigns(order_type: OrderBy.DimensionOrderBy.OrderType) -> list[str]:
         response = client.run_report(
