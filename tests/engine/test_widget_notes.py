@@ -27,6 +27,7 @@ from metrics_connect.engine.coordinator import FetchCoordinator
 from metrics_connect.engine.facts import FactStore
 from metrics_connect.engine.model import MetricNode, ResolvedWidget, SourcePlan
 from metrics_connect.engine.plan import PlannedFetch, collect_needs
+from metrics_connect.engine.progressive import ProgressiveAnswer
 from metrics_connect.engine.service import _facts, answer_widgets
 from metrics_connect.runtime import Runtime
 from metrics_connect.settings import Settings
@@ -202,3 +203,23 @@ async def test_an_error_body_gets_no_notes(runtime_and_id: tuple[Runtime, int]) 
     # The period widget over a period never fetched: an error, whatever the days hold.
     answer = await _answer(store, iid, (SAMPLED_CHUNK[0], EXACT_CHUNK[1]))
     assert set(answer["users"]) == {"error"}
+
+
+async def test_widgets_rendered_as_their_reads_arrive_carry_notes(
+    runtime_and_id: tuple[Runtime, int],
+) -> None:
+    runtime, iid = runtime_and_id
+    store = FactStore(runtime.db)
+    await _fetch(store, iid, NotingConnector(), [SAMPLED_CHUNK])
+    widgets = [_widget("sessions", DAILY), _widget("users", PERIOD)]
+    progressive = ProgressiveAnswer(widgets, TODAY, SAMPLED_CHUNK, None)
+    for key, load in (
+        (("daily", "-"), {"day_keys": [("daily", "-")]}),
+        (("users", "-"), {"period_keys": [("users", "-", *SAMPLED_CHUNK)]}),
+    ):
+        snapshot = await store.load(iid, start=SAMPLED_CHUNK[0], end=SAMPLED_CHUNK[1], **load)
+        progressive.add([key], snapshot)
+    body = progressive.body()
+    assert body["sessions"]["notes"] == ["sampled"]
+    assert body["users"]["notes"] == ["thresholded"]
+    assert body == await _answer(store, iid, SAMPLED_CHUNK)  # as answer_widgets says

@@ -11,18 +11,36 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from datetime import date
-from typing import Any
+from typing import Any, TypedDict
 
-from metrics_connect.engine.aggregate import Facts
+from metrics_connect.engine.aggregate import Aggregator, Facts
+from metrics_connect.engine.facts import FactKey, FactSnapshot, PeriodKey
 from metrics_connect.engine.model import ResolvedWidget
 
 
+class SnapshotNotes(TypedDict):
+    day_notes: dict[FactKey, dict[date, frozenset[str]]]
+    period_notes: dict[PeriodKey, frozenset[str]]
+
+
+def notes_of(snapshot: FactSnapshot) -> SnapshotNotes:
+    """The notes a store read holds, as Facts keeps them (only days and periods with notes)."""
+    return {
+        "day_notes": {
+            key: noted
+            for key, days in snapshot.coverage.items()
+            if (noted := {d: c.notes for d, c in days.items() if c.notes})
+        },
+        "period_notes": {k: v.notes for k, v in snapshot.periods.items() if v.notes},
+    }
+
+
 def widget_notes(
-    widget: ResolvedWidget, facts: Facts, periods: Iterable[tuple[date, date] | None]
+    widget: ResolvedWidget, facts: Facts, periods: Iterable[tuple[date, date]]
 ) -> list[str]:
     """Every note of the facts the widget reads over the given periods, sorted."""
     found: set[str] = set()
-    spans = [p for p in periods if p is not None]
+    spans = list(periods)
     for plan in widget.sources():
         for start, end in spans:
             found |= facts.notes(plan, start, end)
@@ -32,13 +50,14 @@ def widget_notes(
 def with_notes(
     body: dict[str, Any],
     widget: ResolvedWidget,
-    facts: Facts,
-    periods: Iterable[tuple[date, date] | None],
+    current: Aggregator,
+    previous: Aggregator | None,
 ) -> dict[str, Any]:
     """The widget's body, with its notes when it has any (an error body stays as is)."""
     if "error" in body:
         return body
-    notes = widget_notes(widget, facts, periods)
+    periods = [(a.start, a.end) for a in (current, previous) if a is not None]
+    notes = widget_notes(widget, current.facts, periods)
     if notes:
         body["approximate"] = True
         body["notes"] = notes
