@@ -263,3 +263,15 @@ async def test_the_other_answers_validate_against_their_schemas(
         headers=merchant,
     )
     await check("DELETE", f"/customers/{uuid}", "/customers/{uuid}", headers=merchant)
+
+
+def test_widget_notes_are_declared_on_every_data_component(spec: dict[str, Any]) -> None:
+    schemas = spec["components"]["schemas"]
+    noted = {"approximate": True, "notes": ["sampled", "thresholded"]}
+    empty = {"values": None, "difference": None, "absoluteDifference": None}
+    number = {"values": 3, "comparison": empty}
+    assert validator(spec, {"$ref": "#/components/schemas/NumberV1"}).is_valid({**number, **noted})
+    for name in ("NumberV1", "ChartV1", "DatatableV1", "PipelineV1", "IconsListV1"):
+        properties = schemas[name]["properties"]
+        assert {"approximate", "notes"} <= set(properties), name
+        assert "approximate" not in schemas[name]["required"]

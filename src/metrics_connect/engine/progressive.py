@@ -18,6 +18,7 @@ from typing import Any
 from metrics_connect.engine.aggregate import Aggregator, Facts
 from metrics_connect.engine.facts import FactKey, FactSnapshot, PeriodKey
 from metrics_connect.engine.model import ResolvedWidget, WidgetError
+from metrics_connect.engine.notes import notes_of
 from metrics_connect.engine.widget_body import render_one
 
 
@@ -58,6 +59,9 @@ class ProgressiveAnswer:
         facts.objects.update(snapshot.objects)
         facts.periods.update({k: v.rows for k, v in snapshot.periods.items()})
         facts.coverage.update({k: set(v) for k, v in snapshot.coverage.items()})
+        noted = notes_of(snapshot)
+        facts.day_notes.update(noted["day_notes"])
+        facts.period_notes.update(noted["period_notes"])
         self.read.update(keys)
         ready = [i for i, needed in self.waiting.items() if needed <= self.read]
         for index in ready:

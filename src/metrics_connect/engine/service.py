@@ -38,6 +38,7 @@ from metrics_connect.engine.days import account_today
 from metrics_connect.engine.explain import explain_plan
 from metrics_connect.engine.facts import FactKey, FactSnapshot, FactStore
 from metrics_connect.engine.model import ResolvedWidget, WidgetError
+from metrics_connect.engine.notes import notes_of
 from metrics_connect.engine.plan import NEVER, Needs, PlannedFetch, collect_needs, make_plan
 from metrics_connect.engine.progressive import ProgressiveAnswer
 from metrics_connect.engine.request import GetDataRequest
@@ -232,6 +233,7 @@ def _facts(snapshot: FactSnapshot, today: date) -> Facts:
         objects=snapshot.objects,
         periods={k: v.rows for k, v in snapshot.periods.items()},
         coverage={k: set(v) for k, v in snapshot.coverage.items()},
+        **notes_of(snapshot),
     )
 
 

@@ -7,9 +7,17 @@ from typing import Any
 from metrics_connect.engine.aggregate import Aggregator
 from metrics_connect.engine.components import render
 from metrics_connect.engine.model import ResolvedWidget, WidgetError
+from metrics_connect.engine.notes import with_notes
 
 
 def render_one(
+    widget: ResolvedWidget, current: Aggregator, previous: Aggregator | None
+) -> dict[str, Any]:
+    """The widget's body, with its notes if the facts it read have any (engine/notes.py)."""
+    return with_notes(_body(widget, current, previous), widget, current, previous)
+
+
+def _body(
     widget: ResolvedWidget, current: Aggregator, previous: Aggregator | None
 ) -> dict[str, Any]:
     """The widget's body; a comparison period without data leaves the comparison null."""

@@ -233,7 +233,24 @@ class Comparison(BaseModel):
     absoluteDifference: float | None
 
 
-class NumberV1(BaseModel):
+class Noted(BaseModel):
+    """Present only when the network said the widget's figures are not exact (ours)."""
+
+    approximate: Annotated[
+        Literal[True] | None,
+        Field(description="true when `notes` lists why the figures are not exact."),
+    ] = None
+    notes: Annotated[
+        list[str] | None,
+        Field(
+            description="Why the figures are not exact, sorted: approximate, sampled, "
+            "thresholded, other_row (docs/engine.md, widget notes).",
+            examples=[["sampled", "thresholded"]],
+        ),
+    ] = None
+
+
+class NumberV1(Noted):
     """number_v1: one figure and its comparison (members null without a comparison)."""
 
     values: Value
@@ -250,7 +267,7 @@ class ChartBody(BaseModel):
     values: list[Series]
 
 
-class ChartV1(ChartBody):
+class ChartV1(ChartBody, Noted):
     """chart_v1: labels (days, categories) and one series per metric."""
 
     comparison: ChartBody | None = None
@@ -261,7 +278,7 @@ class TableBody(BaseModel):
     values: list[list[Value]]
 
 
-class DatatableV1(TableBody):
+class DatatableV1(TableBody, Noted):
     """datatable_v1: rows of dimension labels and metric values, then a Total row."""
 
     comparison: TableBody | None = None
@@ -279,7 +296,7 @@ class PipelineComparison(BaseModel):
     values: list[Value] | None
 
 
-class PipelineV1(BaseModel):
+class PipelineV1(Noted):
     """pipeline_v1: a funnel, one value per stage (metric)."""
 
     labels: list[str]
@@ -293,7 +310,7 @@ class Icon(BaseModel):
     comparison: Comparison
 
 
-class IconsListV1(BaseModel):
+class IconsListV1(Noted):
     """iconsList_v1: one labelled figure per metric, each with its comparison."""
 
     values: list[Icon]

@@ -1,0 +1,131 @@
+"""runRealtimeReport: the last 30 minutes of the property's activity.
+
+A standard property answers minute ranges within the last 29 minutes (`minuteRanges`,
+up to 2, default 0..29 minutes ago). The emulator places a session and all its events
+at the minute it started, today (property time); dimensions minutesAgo, country, city,
+deviceCategory, eventName and unifiedScreenName (the page title); metrics activeUsers
+(distinct users), eventCount, screenPageViews, keyEvents. A `dateRange` dimension is
+added when there are several minute ranges, as GA4 does.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import datetime
+from typing import Any
+
+from metrics_connect.networks.google_analytics_4.emulator.data import (
+    PAGE_TITLES,
+    Hit,
+    PropertyData,
+    Session,
+)
+from metrics_connect.networks.google_analytics_4.emulator.report import (
+    SCHEMA_URL,
+    ReportError,
+    compile_dimension_filter,
+)
+
+MAX_MINUTES_AGO = 29
+MAX_MINUTE_RANGES = 2
+DEFAULT_LIMIT = 10_000
+Getter = Callable[[Session, Hit, int], str]
+
+DIMENSIONS: dict[str, Getter] = {
+    "minutesAgo": lambda s, h, ago: f"{ago:02d}",
+    "country": lambda s, h, ago: s.user.country,
+    "city": lambda s, h, ago: s.user.city,
+    "deviceCategory": lambda s, h, ago: s.device,
+    "eventName": lambda s, h, ago: h.event_name,
+    "unifiedScreenName": lambda s, h, ago: PAGE_TITLES.get(h.page_path, "(not set)"),
+}
+METRICS = {
+    "activeUsers": "TYPE_INTEGER",
+    "eventCount": "TYPE_INTEGER",
+    "screenPageViews": "TYPE_INTEGER",
+    "keyEvents": "TYPE_INTEGER",
+}
+
+
+def _names(raw: Any, registry: dict[str, Any], kind: str) -> list[str]:
+    names = [item.get("name", "") for item in raw or []]
+    for name in names:
+        if name not in registry:
+            raise ReportError(
+                f"Field {name} is not a valid {kind} for realtime reports. For a list of "
+                f"valid realtime dimensions and metrics, see {SCHEMA_URL}"
+            )
+    return names
+
+
+def _minute_ranges(raw: Any) -> list[tuple[int, int, str]]:
+    ranges = raw or [{}]
+    if len(ranges) > MAX_MINUTE_RANGES:
+        raise ReportError(f"Requests are limited to {MAX_MINUTE_RANGES} minuteRanges.")
+    out = []
+    for index, item in enumerate(ranges):
+        start = int(item.get("startMinutesAgo", MAX_MINUTES_AGO))
+        end = int(item.get("endMinutesAgo", 0))
+        if not 0 <= end <= start <= MAX_MINUTES_AGO:
+            raise ReportError(
+                "A minuteRange needs 0 <= endMinutesAgo <= startMinutesAgo <= "
+                f"{MAX_MINUTES_AGO} for a standard property."
+            )
+        out.append((start, end, item.get("name") or f"date_range_{index}"))
+    return out
+
+
+def run_realtime_report(data: PropertyData, body: dict[str, Any], now: datetime) -> dict[str, Any]:
+    dims = _names(body.get("dimensions"), DIMENSIONS, "dimension")
+    metrics = _names(body.get("metrics"), METRICS, "metric")
+    if not metrics:
+        raise ReportError("At least one metric is required.")
+    ranges = _minute_ranges(body.get("minuteRanges"))
+    raw_filter = body.get("dimensionFilter")
+    keep = compile_dimension_filter(raw_filter) if raw_filter else None
+    out_dims = dims + (["dateRange"] if len(ranges) > 1 else [])
+    local = data.local_now(now)
+    minute = local.hour * 60 + local.minute
+    users: dict[tuple[str, ...], set[int]] = {}
+    counts: dict[tuple[str, ...], dict[str, float]] = {}
+    for session in data.sessions_of_day(local.date(), now):
+        ago = minute - session.start_minute
+        for start, end, name in ranges:
+            if not end <= ago <= start:
+                continue
+            for hit in session.hits:
+                if keep is not None and not keep(
+                    lambda field, s=session, h=hit, a=ago: DIMENSIONS[field](s, h, a)  # type: ignore[misc]
+                    if field in DIMENSIONS
+                    else "(not set)"
+                ):
+                    continue
+                key = tuple(DIMENSIONS[d](session, hit, ago) for d in dims)
+                key += (name,) if len(ranges) > 1 else ()
+                users.setdefault(key, set()).add(session.user.user_id)
+                row = counts.setdefault(key, {})
+                for metric in ("eventCount", "screenPageViews", "keyEvents"):
+                    row[metric] = row.get(metric, 0.0) + hit.values.get(metric, 0.0)
+    rows = []
+    for key, row in counts.items():
+        values = {**row, "activeUsers": float(len(users[key]))}
+        rows.append((key, [int(values.get(m, 0.0)) for m in metrics]))
+    rows.sort(key=lambda r: r[0])
+    rows.sort(key=lambda r: r[1][0], reverse=True)
+    limit = int(body.get("limit") or DEFAULT_LIMIT)
+    response: dict[str, Any] = {
+        "dimensionHeaders": [{"name": d} for d in out_dims],
+        "metricHeaders": [{"name": m, "type": METRICS[m]} for m in metrics],
+        "rows": [
+            {
+                "dimensionValues": [{"value": v} for v in key],
+                "metricValues": [{"value": str(v)} for v in values],
+            }
+            for key, values in rows[:limit]
+        ],
+        "rowCount": len(rows),
+        "kind": "analyticsData#runRealtimeReport",
+    }
+    if not response["rows"]:
+        del response["rows"]
+    return response
