@@ -1,6 +1,7 @@
 """The Marketing API emulator: Graph API paths for one ad account, its objects and insights.
 
-Endpoints (any `/vNN.N/` version prefix):
+Endpoints (under a `/vNN.N/` version the Marketing API still serves: one past its
+expiration date answers error #2635; Graph batches with `POST /`):
 - GET  /{v}/me/adaccounts                       ad accounts of the token's user
 - GET  /{v}/act_{id}                            account fields (name, currency, timezone_name...)
 - GET  /{v}/act_{id}/campaigns|adsets|ads       object lists, cursor paging
@@ -52,7 +53,7 @@ from metrics_connect.sandbox.kit.meta_graph import GraphError
 from metrics_connect.sandbox.kit.meta_graph_app import Call, GraphApp, NoRoute
 from metrics_connect.sandbox.kit.paging import decode_offset, graph_offset_page
 
-VERSIONS = graph.graph_versions("v21.0")
+VERSIONS = graph.graph_versions(graph.LATEST_VERSION, marketing=True)
 DEFAULT_LIMIT = 25
 MAX_LIMIT = 5000
 
@@ -112,7 +113,8 @@ INSIGHTS_ENDPOINTS = frozenset({"GET insights", "GET report_run/insights", "POST
 class FacebookAdsEmulator(GraphApp):
     """The Marketing API: the Graph family app (sandbox kit) with the ad account's routes."""
 
-    supports_batch = False
+    # The Marketing API refuses expired versions (#2635) instead of upgrading them.
+    upgrade_expired_versions = False
     trace_header = False
     rate_limit_codes = (80000, 17)
 
@@ -129,13 +131,6 @@ class FacebookAdsEmulator(GraphApp):
 
     # -- the Graph app's hooks --
 
-    def split_path(self, raw_path: str) -> tuple[str, int, list[str]]:
-        # Every Marketing API path starts with its version; `handle` refuses a bad one.
-        segments = [s for s in raw_path.split("/") if s]
-        if not segments:
-            raise NoRoute()
-        return segments[0], 0, segments[1:]
-
     def endpoint_name(self, method: str, path: list[str], params: dict[str, str]) -> str:
         if not 1 <= len(path) <= 2:
             raise NoRoute()
@@ -151,8 +146,6 @@ class FacebookAdsEmulator(GraphApp):
         return "GET me/adaccounts" if path == ["me", "adaccounts"] else f"GET {edge}"
 
     def handle(self, call: Call) -> Any:
-        if not VERSIONS.is_version(call.version):
-            raise graph.unknown_path(call.version)
         node, params = call.path[0], call.params
         url = f"{call.base_url}/{call.version}/{'/'.join(call.path)}"
         try:
@@ -353,9 +346,7 @@ class FacebookAdsEmulator(GraphApp):
             scope = set(self.data.ads_of(node))
         else:
             raise graph.unknown_object(node)
-        statuses: list[str] | None = None
-        if params.get("effective_status"):
-            statuses = json.loads(params["effective_status"])
+        statuses = graph.list_param(params, "effective_status") or None
         out: list[dict[str, Any]] = []
         if edge == "campaigns" and node == ACCOUNT.id:
             for c in CAMPAIGNS:

@@ -45,12 +45,12 @@ from metrics_connect.sandbox.kit.graph_insights import (
     parse_instant,
     window_paging,
 )
-from metrics_connect.sandbox.kit.meta_graph import GraphError, graph_time
+from metrics_connect.sandbox.kit.meta_graph import LATEST_VERSION, GraphError, graph_time
 from metrics_connect.sandbox.kit.meta_graph_app import Call
 from metrics_connect.sandbox.kit.paging import BadPageRequest, decode_key, encode_key
 from metrics_connect.sandbox.kit.seeded import apportion, between
 
-DEFAULT_VERSION = "v21.0"
+DEFAULT_VERSION = LATEST_VERSION
 OLDEST_VERSION = 17
 MAX_DAY_WINDOW = timedelta(days=30)
 MAX_IDS = 50
@@ -195,7 +195,7 @@ class GraphHandler:
         raise errors.unknown_object(node)
 
     def _multi(self, call: Call, edge: str | None) -> dict[str, Any]:
-        ids = [i for i in call.params["ids"].split(",") if i]
+        ids = errors.list_param(call.params, "ids")
         if len(ids) > MAX_IDS:
             raise errors.invalid_parameter(
                 f"Too many IDs. Maximum: {MAX_IDS}. Provided: {len(ids)}."
@@ -308,7 +308,7 @@ class GraphHandler:
         return out
 
     def _user_insights(self, call: Call, params: dict[str, str]) -> dict[str, Any]:
-        names = [m.strip() for m in params.get("metric", "").split(",") if m.strip()]
+        names = errors.list_param(params, "metric")
         if not names:
             raise errors.invalid_parameter("The parameter metric is required")
         available = [
@@ -341,7 +341,7 @@ class GraphHandler:
         metric_type = params.get("metric_type", "time_series")
         if metric_type not in ("time_series", "total_value"):
             raise errors.invalid_parameter("metric_type must be one of: time_series, total_value")
-        breakdowns = [b.strip() for b in params.get("breakdown", "").split(",") if b.strip()]
+        breakdowns = errors.list_param(params, "breakdown")
         if any(s.name in DEMOGRAPHIC_METRICS for s in specs):
             return self._demographics(call, specs, params, metric_type, breakdowns)
         if metric_type == "time_series":
@@ -704,7 +704,7 @@ class GraphHandler:
     def _media_insights(
         self, item: MediaItem, params: dict[str, str], major: int
     ) -> dict[str, Any]:
-        names = [m.strip() for m in params.get("metric", "").split(",") if m.strip()]
+        names = errors.list_param(params, "metric")
         if not names:
             raise errors.invalid_parameter("The parameter metric is required")
         product = item.media_product_type
@@ -726,7 +726,7 @@ class GraphHandler:
                 raise errors.invalid_parameter(
                     f"The metric {name} is not supported for this media type ({product})"
                 )
-        breakdowns = [b.strip() for b in params.get("breakdown", "").split(",") if b.strip()]
+        breakdowns = errors.list_param(params, "breakdown")
         for b in breakdowns:
             for name in names:
                 if MEDIA_METRICS[name].breakdown != b:
