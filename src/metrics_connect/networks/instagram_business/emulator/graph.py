@@ -324,9 +324,10 @@ class GraphHandler:
                     f"metric[{index}] must be one of the following values: {', '.join(available)}"
                 )
             specs.append(spec)
-        period = params.get("period")
-        if not period:
+        periods = errors.list_param(params, "period")  # the SDK sends ["day"]
+        if not periods:
             raise errors.invalid_parameter("The parameter period is required")
+        period = periods[0]
         lifetime = [s.name for s in specs if s.lifetime]
         if lifetime and len(lifetime) != len(specs):
             raise errors.invalid_parameter(
