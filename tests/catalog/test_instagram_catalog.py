@@ -16,8 +16,10 @@ from metrics_connect.catalog.loader import (
 )
 from metrics_connect.engine.request import WidgetIn
 from metrics_connect.engine.resolve import resolve_widget
-from metrics_connect.networks.instagram_business.connector.datasets import DATASETS
+from metrics_connect.networks.instagram_business.connector.hooks import InstagramConnector
 from metrics_connect.networks.registry import networks
+
+DATASETS = InstagramConnector.datasets
 
 REFERENCE = Path("/work/shared/reference/reportei-connect/instagram_business")
 FALLBACK = Path(__file__).parent / "reference"
