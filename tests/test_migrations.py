@@ -74,3 +74,22 @@ def test_0008_scopes_idempotency_keys_by_customer_and_downgrades(tmp_path: Path)
         keys = conn.execute(text("SELECT id, idempotency_key FROM async_jobs ORDER BY id")).all()
     engine.dispose()
     assert [tuple(row) for row in keys] == [(1, "k"), (2, None), (3, "other")]
+
+
+def _columns(url: str, table: str) -> set[str]:
+    engine = create_engine(url)
+    found = {str(c["name"]) for c in inspect(engine).get_columns(table)}
+    engine.dispose()
+    return found
+
+
+def test_0011_adds_fact_notes_and_downgrades(tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path / 'notes.db'}"
+    upgrade(url, "0008")
+    assert "notes" not in _columns(url, "fact_coverage")
+    upgrade(url, "0011")
+    assert "notes" in _columns(url, "fact_coverage")
+    assert "notes" in _columns(url, "fact_periods")
+    command.downgrade(alembic_config(url), "0008")
+    assert "notes" not in _columns(url, "fact_coverage")
+    assert "notes" not in _columns(url, "fact_periods")

@@ -26,6 +26,15 @@ import httpx
 DatasetKind = Literal["daily", "period", "snapshot", "objects"]
 Scalar = int | float | str | None
 
+# Notes a connector puts on a FetchResult whose numbers are not exact (docs/engine.md):
+# a period-unique figure assembled from parts or not served for the asked span;
+# GA4's sampled answers (metadata.samplingMetadatas), thresholded answers
+# (metadata.subjectToThresholding) and its "(other)" row (too many distinct values).
+NOTE_APPROXIMATE = "approximate"
+NOTE_SAMPLED = "sampled"
+NOTE_THRESHOLDED = "thresholded"
+NOTE_OTHER_ROW = "other_row"
+
 
 @dataclass(frozen=True)
 class DatasetSpec:
@@ -97,6 +106,22 @@ class FetchResult:
     # Days of the request the network could not answer yet (e.g. today): not cached
     # as settled, whatever their age.
     incomplete_days: set[date] = field(default_factory=set)
+    # Why the numbers are not exact, as the network said (NOTES): for the whole result,
+    # and for some of its days only (one chunk of a longer request was sampled, say).
+    # The store keeps them with the days or period; the widgets that read those show them.
+    notes: set[str] = field(default_factory=set)
+    day_notes: dict[date, set[str]] = field(default_factory=dict)
+
+    def notes_of(self, day: date) -> set[str]:
+        """The notes that hold for one day of the result."""
+        return self.notes | self.day_notes.get(day, set())
+
+    def all_notes(self) -> set[str]:
+        """The notes of the result as one figure (a period's rows)."""
+        found = set(self.notes)
+        for extra in self.day_notes.values():
+            found |= extra
+        return found
 
 
 @dataclass(frozen=True)

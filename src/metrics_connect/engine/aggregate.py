@@ -48,10 +48,25 @@ class Facts:
     coverage: dict[FactKey, set[date]] | None = None
     # Data that could not be had: fetch errors and days no one ever stored.
     failures: dict[FactKey | PeriodKey, WidgetError] = field(default_factory=dict)
+    # Why stored numbers are not exact (FetchResult.notes): per day of a (dataset,
+    # variant), only the days that have notes; per exact period.
+    day_notes: dict[FactKey, dict[date, frozenset[str]]] = field(default_factory=dict)
+    period_notes: dict[PeriodKey, frozenset[str]] = field(default_factory=dict)
 
     def period_end(self, end: date) -> date:
         """Period datasets answer up to today: a future end is read as today."""
         return min(end, self.today)
+
+    def notes(self, plan: SourcePlan, start: date, end: date) -> set[str]:
+        """The notes of what `plan` reads over [start, end] (docs/engine.md, notes)."""
+        if plan.kind == "period":
+            key = (plan.dataset, plan.variant, start, self.period_end(end))
+            return set(self.period_notes.get(key, ()))
+        found: set[str] = set()
+        for day, notes in self.day_notes.get((plan.dataset, plan.variant), {}).items():
+            if start <= day <= end:
+                found |= notes
+        return found
 
 
 def _matches(flt: FilterDef, values: dict[str, Any]) -> bool:

@@ -76,6 +76,8 @@ def variant_key(request: FetchRequest) -> str:
 class Coverage:
     fetched_at: datetime
     settled: bool
+    # What the connector said about the day's numbers (FetchResult.notes): "sampled"...
+    notes: frozenset[str] = frozenset()
 
 
 @dataclass(frozen=True)
@@ -83,6 +85,7 @@ class StoredPeriod:
     rows: list[Row]
     fetched_at: datetime
     settled: bool
+    notes: frozenset[str] = frozenset()
 
 
 @dataclass
@@ -108,6 +111,16 @@ def _dump(value: Any) -> str:
 
 def _rows_json(rows: list[Row]) -> str:
     return _dump([[r.keys, r.values] for r in rows])
+
+
+def _notes_json(notes: Iterable[str]) -> str | None:
+    """A notes column: a sorted JSON array, NULL when the numbers are exact."""
+    found = sorted(set(notes))
+    return _dump(found) if found else None
+
+
+def _parse_notes(value: str | None) -> frozenset[str]:
+    return frozenset(json.loads(value)) if value else frozenset()
 
 
 LoadKey = tuple[Any, ...]
@@ -246,6 +259,7 @@ class FactStore:
                 rows=_rows_json(result.rows),
                 fetched_at=fetched_at,
                 settled=settled,
+                notes=_notes_json(result.all_notes()),
             )
         )
 
@@ -349,6 +363,7 @@ class FactStore:
                     "day": d,
                     "fetched_at": fetched_at,
                     "settled": d not in result.incomplete_days and is_settled(spec, d, today),
+                    "notes": _notes_json(result.notes_of(d)),
                 }
                 for d in covered
             ],
@@ -440,6 +455,7 @@ class FactStore:
         # column types' per-row parsing cost more than the rest of the read.
         read_day = _memo_reader(_as_date)
         read_time = _memo_reader(_as_utc)
+        read_notes = _memo_reader(_parse_notes)
         all_keys = day_keys + object_keys
         if all_keys:
             result = await conn.execute(
@@ -449,15 +465,16 @@ class FactStore:
                     type_coerce(fact_coverage.c.day, String),
                     type_coerce(fact_coverage.c.fetched_at, String),
                     fact_coverage.c.settled,
+                    fact_coverage.c.notes,
                 ).where(
                     fact_coverage.c.integration_id == integration_id,
                     tuple_(fact_coverage.c.dataset, fact_coverage.c.variant).in_(all_keys),
                     fact_coverage.c.day.between(start, end),
                 )
             )
-            for dataset, variant, day, fetched_at, settled in result:
+            for dataset, variant, day, fetched_at, settled, notes in result:
                 snapshot.coverage.setdefault((dataset, variant), {})[read_day(day)] = Coverage(
-                    read_time(fetched_at), bool(settled)
+                    read_time(fetched_at), bool(settled), read_notes(notes)
                 )
         every_day = [k for k in day_keys if k not in latest]
         if with_facts and every_day:
@@ -530,12 +547,13 @@ class FactStore:
                     fact_periods.c.rows,
                     fact_periods.c.fetched_at,
                     fact_periods.c.settled,
+                    fact_periods.c.notes,
                 ).where(fact_periods.c.integration_id == integration_id, or_(*wanted))
             )
-            for dataset, variant, p_start, p_end, rows, fetched_at, settled in result:
+            for dataset, variant, p_start, p_end, rows, fetched_at, settled, notes in result:
                 decoded = [Row(None, k, v) for k, v in json.loads(rows)] if with_facts else []
                 snapshot.periods[(dataset, variant, p_start, p_end)] = StoredPeriod(
-                    decoded, fetched_at, bool(settled)
+                    decoded, fetched_at, bool(settled), read_notes(notes)
                 )
         return snapshot
 

@@ -38,6 +38,7 @@ from metrics_connect.engine.days import account_today
 from metrics_connect.engine.explain import explain_plan
 from metrics_connect.engine.facts import FactKey, FactSnapshot, FactStore
 from metrics_connect.engine.model import ResolvedWidget, WidgetError
+from metrics_connect.engine.notes import with_notes
 from metrics_connect.engine.plan import Needs, PlannedFetch, collect_needs, plan_fetches
 from metrics_connect.engine.request import GetDataRequest
 from metrics_connect.engine.resolve import resolve_widget
@@ -210,6 +211,12 @@ def _facts(snapshot: FactSnapshot, today: date) -> Facts:
         objects=snapshot.objects,
         periods={k: v.rows for k, v in snapshot.periods.items()},
         coverage={k: set(v) for k, v in snapshot.coverage.items()},
+        day_notes={
+            key: noted
+            for key, days in snapshot.coverage.items()
+            if (noted := {d: c.notes for d, c in days.items() if c.notes})
+        },
+        period_notes={k: v.notes for k, v in snapshot.periods.items() if v.notes},
     )
 
 
@@ -339,7 +346,9 @@ def answer_widgets(
         if widget.error is not None:
             body[widget.id] = widget.error.body()
             continue
-        body[widget.id] = _render_one(widget, current, previous)
+        body[widget.id] = with_notes(
+            _render_one(widget, current, previous), widget, facts, [period, comparison]
+        )
     return body
 
 

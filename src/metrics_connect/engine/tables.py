@@ -7,6 +7,9 @@
                  and whether they are settled (never refetched).
 - fact_fetch_log: one line per upstream fetch (engine or sync), for operators.
 
+`notes` (fact_coverage per day, fact_periods per period): a JSON array of the notes the
+connector put on what it returned (FetchResult.notes: "sampled"...), NULL when exact.
+
 A "variant" is the canonical key of a fetch's breakdowns, filters and options.
 """
 
@@ -83,6 +86,7 @@ fact_periods = Table(
     Column("rows", Text, nullable=False),
     Column("fetched_at", UTCDateTime(), nullable=False),
     Column("settled", Boolean, nullable=False),
+    Column("notes", Text, nullable=True),
     UniqueConstraint(
         "integration_id", "dataset", "variant", "start", "end", name="uq_fact_periods"
     ),
@@ -97,6 +101,7 @@ fact_coverage = Table(
     Column("day", Date, nullable=False),
     Column("fetched_at", UTCDateTime(), nullable=False),
     Column("settled", Boolean, nullable=False),
+    Column("notes", Text, nullable=True),
     PrimaryKeyConstraint("integration_id", "dataset", "variant", "day", name="pk_fact_coverage"),
 )
 

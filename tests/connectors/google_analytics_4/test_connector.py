@@ -5,6 +5,7 @@ from __future__ import annotations
 import time
 from collections import Counter, defaultdict
 from collections.abc import Callable
+from dataclasses import replace
 from datetime import date, timedelta
 
 import httpx
@@ -277,3 +278,28 @@ async def test_expired_token_is_refreshed_and_admin_api_names_the_property(
             "America/Sao_Paulo",
             "BRL",
         )
+
+
+async def test_thresholded_sampled_and_other_row_reports_become_notes(
+    connector: GoogleAnalytics4Connector, emulator: Ga4Emulator
+) -> None:
+    exact = await connector.fetch(FetchRequest("users", START, END, breakdowns=("country",)))
+    assert exact.notes == set()
+    by_age = await connector.fetch(
+        FetchRequest(
+            "users",
+            TODAY - timedelta(days=8),
+            TODAY - timedelta(days=8),
+            breakdowns=("userAgeBracket",),
+        )
+    )
+    assert by_age.notes == {"thresholded"}
+    fidelity = emulator.data.fidelity
+    emulator.data.fidelity = replace(
+        fidelity,
+        sampling=replace(fidelity.sampling, max_events=100),
+        other_row=replace(fidelity.other_row, max_rows_per_day=2),
+    )
+    folded = await connector.fetch(FetchRequest("traffic", START, START, breakdowns=("city",)))
+    assert folded.notes == {"sampled", "other_row"}
+    assert any(r.keys["city"] == "(other)" for r in folded.rows)

@@ -266,3 +266,16 @@ async def test_users_of_several_channels_are_counted_once(ga4: Ga4Connected) -> 
     assert per_channel > len(users)  # the case matters: some users came both ways
     assert result["two"]["values"] == len(users)
     assert result["sessions"]["values"] == len(mine)
+
+
+async def test_a_thresholded_report_is_flagged_on_its_widget(ga4: Ga4Connected) -> None:
+    """GA4 thresholds users by age (subjectToThresholding): the widget says so; a widget
+    of exact figures keeps its body without notes."""
+    result = await ga4.get_data(
+        [widget("google_analytics_4:age"), widget("google_analytics_4:all_users")],
+        comparison=False,
+    )
+    age = result["google_analytics_4:age"]
+    assert age["approximate"] is True
+    assert age["notes"] == ["thresholded"]
+    assert set(result["google_analytics_4:all_users"]) == {"values", "comparison"}

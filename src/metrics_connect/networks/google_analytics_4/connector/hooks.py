@@ -3,7 +3,9 @@
 The runReport body (daily datasets ask for `date` plus the breakdowns, period ones the
 exact period without `date`, so unique users are GA4's own figure), pushdown filters as
 a FilterExpression (matching ignores case, as the engine's own filters do), numbers by
-their metric type, derived fields, and the property's name from the Admin API.
+their metric type, derived fields, the notes of a report that is not exact (its
+metadata: sampled, thresholded, an "(other)" row), and the property's name from the
+Admin API.
 """
 
 from __future__ import annotations
@@ -17,6 +19,9 @@ from typing import Any, ClassVar
 import httpx
 
 from metrics_connect.connectors.base import (
+    NOTE_OTHER_ROW,
+    NOTE_SAMPLED,
+    NOTE_THRESHOLDED,
     AccountInfo,
     FetchRequest,
     FetchResult,
@@ -79,6 +84,22 @@ def filter_expression(filters: Iterable[Filter]) -> dict[str, Any]:
     return expressions[0] if len(expressions) == 1 else {"andGroup": {"expressions": expressions}}
 
 
+OTHER_ROW = "(other)"
+
+
+def report_notes(report: dict[str, Any]) -> set[str]:
+    """What a runReport answer's metadata says is not exact (the engine's widget notes)."""
+    metadata = report.get("metadata") or {}
+    notes: set[str] = set()
+    if metadata.get("samplingMetadatas"):
+        notes.add(NOTE_SAMPLED)
+    if metadata.get("subjectToThresholding"):
+        notes.add(NOTE_THRESHOLDED)
+    if metadata.get("dataLossFromOtherRow"):
+        notes.add(NOTE_OTHER_ROW)
+    return notes
+
+
 def report_metrics(stream: Stream) -> tuple[str, ...]:
     """The GA4 metrics one report asks for: the dataset's fields but the derived ones."""
     derived = stream.extra.get("derived") or {}
@@ -137,8 +158,10 @@ class GoogleAnalytics4Connector(KitConnector):
         stream = self.stream(request)
         derived: dict[str, list[str]] = stream.extra.get("derived") or {}
         rows: list[Row] = []
+        notes: set[str] = set()
         for answer in answers:
             first = answer.body or {}
+            notes |= report_notes(first)
             types = {h["name"]: h.get("type", "") for h in first.get("metricHeaders") or []}
             dims = [h["name"] for h in first.get("dimensionHeaders") or []]
             metrics = [h["name"] for h in first.get("metricHeaders") or []]
@@ -151,8 +174,10 @@ class GoogleAnalytics4Connector(KitConnector):
                     values[name] = _number(cell.get("value", "0"), types.get(name, ""))
                 for name, (minuend, subtrahend) in derived.items():
                     values[name] = _minus(values, minuend, subtrahend)
+                if OTHER_ROW in keys.values():
+                    notes.add(NOTE_OTHER_ROW)
                 rows.append(Row(day=day, keys=keys, values=values))
-        return FetchResult(rows=rows)
+        return FetchResult(rows=rows, notes=notes)
 
     async def account_info(self) -> AccountInfo:
         """The property's display name, time zone and currency (Admin API properties.get).

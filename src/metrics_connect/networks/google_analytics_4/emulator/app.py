@@ -2,7 +2,13 @@
 
 - POST /v1beta/properties/{id}:runReport
 - POST /v1beta/properties/{id}:batchRunReports (up to 5 reports)
+- POST /v1beta/properties/{id}:checkCompatibility
 - GET  /v1beta/properties/{id}/metadata
+
+Request bodies are read as Google's REST front end reads them (wire.py): unknown fields
+and enum values refused with INVALID_ARGUMENT, enums as names or numbers; with
+`$alt=json;enum-encoding=int` (what the official clients send over REST) the answer's
+enums are numbers too.
 
 OAuth Bearer tokens follow the sandbox rule (`metrics_connect.sandbox.accounts`);
 errors have Google's shape {"error": {"code", "message", "status"}} (sandbox kit). The shared
@@ -13,6 +19,7 @@ next N calls), 5xx, expired (401) and revoked (403) tokens, and count calls per 
 from __future__ import annotations
 
 import asyncio
+import json
 import threading
 from dataclasses import dataclass, field
 from typing import Any
@@ -20,6 +27,7 @@ from typing import Any
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse
 
+from metrics_connect.networks.google_analytics_4.emulator import compatibility, wire
 from metrics_connect.networks.google_analytics_4.emulator.data import PropertyData
 from metrics_connect.networks.google_analytics_4.emulator.quota import PropertyQuota, QuotaExhausted
 from metrics_connect.networks.google_analytics_4.emulator.report import ReportError, run_report
@@ -102,11 +110,19 @@ def create_app(emulator: Ga4Emulator) -> FastAPI:
         # Reports are CPU work: off the event loop, so an in-process caller stays responsive.
         return await asyncio.to_thread(one_report_sync, body)
 
-    async def body_of(request: Request) -> Any:
+    async def body_of(request: Request, message: str) -> dict[str, Any]:
+        raw = await request.body()
         try:
-            return await request.json()
+            body = json.loads(raw) if raw.strip() else {}
         except ValueError:
             raise ReportError("Invalid JSON payload received.") from None
+        return wire.read(body, message)
+
+    def answer(request: Request, body: dict[str, Any]) -> JSONResponse:
+        """The body, its enums as numbers when the client asked for them."""
+        if wire.wants_int_enums(request.query_params.get("$alt")):
+            body = _int_enums(body)
+        return JSONResponse(body)
 
     @app.post("/v1beta/properties/{property_id}:runReport")
     async def run_report_endpoint(property_id: str, request: Request) -> JSONResponse:
@@ -115,7 +131,7 @@ def create_app(emulator: Ga4Emulator) -> FastAPI:
             return refused
         quota.in_flight += 1
         try:
-            return JSONResponse(await one_report(await body_of(request)))
+            return answer(request, await one_report(await body_of(request, "RunReportRequest")))
         except ReportError as exc:
             return exc.response()
         finally:
@@ -128,12 +144,12 @@ def create_app(emulator: Ga4Emulator) -> FastAPI:
             return refused
         quota.in_flight += 1
         try:
-            body = await body_of(request)
-            requests = body.get("requests") if isinstance(body, dict) else None
-            if not isinstance(requests, list) or not 1 <= len(requests) <= 5:
+            body = await body_of(request, "BatchRunReportsRequest")
+            requests = body.get("requests") or []
+            if not 1 <= len(requests) <= 5:
                 raise ReportError("A batch request needs 1 to 5 requests.")
             reports = [await one_report(r) for r in requests]
-            return JSONResponse({"reports": reports, "kind": "analyticsData#batchRunReports"})
+            return answer(request, {"reports": reports, "kind": "analyticsData#batchRunReports"})
         except ReportError as exc:
             return exc.response()
         finally:
@@ -144,19 +160,43 @@ def create_app(emulator: Ga4Emulator) -> FastAPI:
         refused = await gate(request, "metadata", property_id)
         if refused is not None:
             return refused
-        return JSONResponse(
+        return answer(
+            request,
             {
                 "name": f"properties/{property_id}/metadata",
-                "dimensions": [
-                    {"apiName": d.name, "uiName": d.ui_name, "category": d.scope}
-                    for d in DIMENSIONS.values()
-                ],
-                "metrics": [
-                    {"apiName": m.name, "uiName": m.ui_name, "type": m.type}
-                    for m in METRICS.values()
-                ],
-            }
+                "dimensions": [compatibility.dimension_metadata(d) for d in DIMENSIONS],
+                "metrics": [compatibility.metric_metadata(m) for m in METRICS],
+            },
         )
+
+    @app.post("/v1beta/properties/{property_id}:checkCompatibility")
+    async def check_compatibility(property_id: str, request: Request) -> JSONResponse:
+        refused = await gate(request, "checkCompatibility", property_id)
+        if refused is not None:
+            return refused
+        try:
+            body = await body_of(request, "CheckCompatibilityRequest")
+            return answer(request, compatibility.check(body))
+        except ReportError as exc:
+            return exc.response()
 
     answer_unknown_paths(app)
     return app
+
+
+# Enum fields of the answers, by JSON name: their enum.
+_ANSWER_ENUMS = {"type": "MetricType", "compatibility": "Compatibility"}
+
+
+def _int_enums(value: Any) -> Any:
+    """An answer with its enum names as numbers (`enum-encoding=int`)."""
+    if isinstance(value, list):
+        return [_int_enums(v) for v in value]
+    if not isinstance(value, dict):
+        return value
+    return {
+        k: wire.enum_number(_ANSWER_ENUMS[k], v)
+        if k in _ANSWER_ENUMS and isinstance(v, str)
+        else _int_enums(v)
+        for k, v in value.items()
+    }

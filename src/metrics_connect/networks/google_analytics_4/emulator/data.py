@@ -20,6 +20,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
+from metrics_connect.networks.google_analytics_4.emulator.fidelity import FIDELITY
 from metrics_connect.sandbox.accounts import GA4_CURRENCY, GA4_PROPERTY_ID, GA4_TIMEZONE
 from metrics_connect.sandbox.kit.spec import load_spec
 
@@ -290,6 +291,8 @@ class PropertyData:
         self.seed = seed
         self.base_sessions = base_sessions
         self._cache_days = cache_days
+        # Where the property's reports stop being exact (tests lower the limits).
+        self.fidelity = FIDELITY
 
     # --- raw truth ---
 
@@ -302,6 +305,16 @@ class PropertyData:
         for day in self.visible_days(start, end, now):
             out.extend(self.sessions_of_day(day, now))
         return out
+
+    def events(self, start: date, end: date, now: datetime) -> int:
+        """Events of the sessions in [start, end] before `now` (the sampling quota's count)."""
+        return int(
+            sum(
+                s.totals.get("eventCount", 0.0)
+                for day in self.visible_days(start, end, now)
+                for s in self.sessions_of_day(day, now)
+            )
+        )
 
     def visible_days(self, start: date, end: date, now: datetime) -> list[date]:
         today = self.local_now(now).date()

@@ -29,6 +29,11 @@ from metrics_connect.networks.google_analytics_4.emulator.data import (
     SearchConsoleRow,
     Session,
 )
+from metrics_connect.networks.google_analytics_4.emulator.fidelity import (
+    fold_other,
+    sampling_metadatas,
+    thresholded,
+)
 from metrics_connect.networks.google_analytics_4.emulator.schema import (
     DIMENSIONS,
     GOOGLE_ADS_DIMENSIONS,
@@ -569,6 +574,11 @@ def _merge(acc: Acc, part: Acc, needs: AbstractSet[str], wanted: AbstractSet[str
                 mine |= ids
 
 
+def _merge_all(acc: Acc, part: Acc) -> None:
+    """Every value and distinct id of `part` into `acc` (a folded "(other)" row)."""
+    _merge(acc, part, part.sets.keys(), part.values.keys())
+
+
 # --- the request ---
 
 
@@ -578,7 +588,7 @@ class ReportResult:
     tokens: int
 
 
-def _names(raw: Any, kind: str, registry: dict[str, Any]) -> list[str]:
+def names_of(raw: Any, kind: str, registry: dict[str, Any]) -> list[str]:
     if raw is None:
         return []
     if not isinstance(raw, list):
@@ -600,7 +610,7 @@ def _names(raw: Any, kind: str, registry: dict[str, Any]) -> list[str]:
     return names
 
 
-def _check_compatibility(dims: set[str], metrics: list[str]) -> None:
+def check_compatibility(dims: set[str], metrics: list[str]) -> None:
     dims = dims - {"date", "dateRange"}
     item_dims = {d for d in dims if DIMENSIONS[d].scope == "item"}
     event_dims = {d for d in dims if DIMENSIONS[d].scope == "event"}
@@ -635,8 +645,8 @@ def run_report(data: PropertyData, body: Any, now: datetime) -> ReportResult:
         raise invalid("The request body must be a RunReportRequest object.")
     today = data.local_now(now).date()
     ranges = parse_date_ranges(body.get("dateRanges"), today)
-    dims = _names(body.get("dimensions"), "dimensions", DIMENSIONS)
-    metrics = _names(body.get("metrics"), "metrics", METRICS)
+    dims = names_of(body.get("dimensions"), "dimensions", DIMENSIONS)
+    metrics = names_of(body.get("metrics"), "metrics", METRICS)
     if not metrics:
         raise invalid("At least one metric is required.")
     if len(dims) > MAX_DIMENSIONS:
@@ -653,7 +663,7 @@ def run_report(data: PropertyData, body: Any, now: datetime) -> ReportResult:
         compile_metric_filter(metric_filter_raw, set(metrics)) if metric_filter_raw else None
     )
     used_dims = {d for d in dims if d != "dateRange"} | filter_fields(dim_filter_raw)
-    _check_compatibility(used_dims, metrics)
+    check_compatibility(used_dims, metrics)
     limit, offset = _paging(body)
     keep_empty = bool(body.get("keepEmptyRows", False))
     aggregations = body.get("metricAggregations") or []
@@ -661,6 +671,12 @@ def run_report(data: PropertyData, body: Any, now: datetime) -> ReportResult:
     needs: set[str] = set()
     for m in metrics:
         needs |= _NEEDS.get(_ALIASES.get(m, m), {"V"})
+    fidelity = data.fidelity
+    withheld = thresholded(fidelity.thresholding, used_dims, metrics)
+    if withheld:
+        needs.add("U")  # rows are withheld by their user count
+    other_row = False
+    events_by_range: list[int] = []
     grain = (
         "item"
         if any(DIMENSIONS[d].scope == "item" for d in used_dims)
@@ -677,6 +693,8 @@ def run_report(data: PropertyData, body: Any, now: datetime) -> ReportResult:
     for rng in ranges:
         total = totals.setdefault(rng.name, Acc())
         suffix = (rng.name,) if "dateRange" in out_dims else ()
+        # Sampling reads the event data; linked Ads / Search Console rows are not sampled.
+        events_by_range.append(data.events(rng.start, rng.end, now) if fact_needs else 0)
         if fact_needs:
             filter_key = json.dumps(dim_filter_raw, sort_keys=True) if dim_filter_raw else ""
             plain_dims = tuple(d for d in key_dims if d != "date")
@@ -684,6 +702,16 @@ def run_report(data: PropertyData, body: Any, now: datetime) -> ReportResult:
             for day in data.visible_days(rng.start, rng.end, now):
                 day_value = day.strftime("%Y%m%d")
                 day_groups = _day_groups(data, day, now, grain, plain_dims, filter_key, dim_filter)
+                folded = fold_other(
+                    day_groups,
+                    fidelity.other_row,
+                    len(plain_dims),
+                    lambda acc: len(acc.sets.get("S", ())),
+                    _merge_all,
+                    lambda: Acc(sets=_new_sets()),
+                )
+                if folded is not None:
+                    day_groups, other_row = folded, True
                 for plain_key, day_acc in day_groups.items():
                     if date_at is not None:
                         # One day per key: the cached accumulator is read as it is.
@@ -727,6 +755,8 @@ def run_report(data: PropertyData, body: Any, now: datetime) -> ReportResult:
 
     rows: list[tuple[tuple[str, ...], dict[str, float]]] = []
     for key, acc in groups.items():
+        if withheld and _n(acc, "U") < fidelity.thresholding.min_users:
+            continue
         values = {m: metric_value(m, acc) for m in metrics}
         if not keep_empty and not any(values.values()):
             continue
@@ -752,6 +782,13 @@ def run_report(data: PropertyData, body: Any, now: datetime) -> ReportResult:
     }
     if not response["rows"]:
         del response["rows"]
+    sampled = sampling_metadatas(fidelity.sampling, events_by_range)
+    if sampled is not None:
+        response["metadata"]["samplingMetadatas"] = sampled
+    if other_row:
+        response["metadata"]["dataLossFromOtherRow"] = True
+    if withheld:
+        response["metadata"]["subjectToThresholding"] = True
     _aggregations(response, aggregations, rows, totals, out_dims, metrics, render)
     span = sum((r.end - r.start).days + 1 for r in ranges)
     tokens = 1 + (len(dims) + len(metrics)) // 5 + span // 90 + len(rows) // 2500
