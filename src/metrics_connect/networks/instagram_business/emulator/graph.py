@@ -21,6 +21,7 @@ from metrics_connect.networks.instagram_business.emulator.metrics import (
     MediaMetric,
 )
 from metrics_connect.networks.instagram_business.emulator.model import (
+    ACCOUNT_INSIGHTS_RETENTION,
     INSIGHTS_RETENTION,
     InstagramSandbox,
     MediaItem,
@@ -88,9 +89,9 @@ class GraphHandler:
     def __init__(self, sandbox: InstagramSandbox) -> None:
         self.sandbox = sandbox
         # Apply Meta's all-versions sunset dates of deprecated metrics (by the sandbox clock)
-        # on top of the per-version removals. Off by default: a client pinned to a version
-        # then sees exactly that version's documented metrics, whatever the clock says.
-        self.enforce_sunsets = False
+        # on top of the per-version removals, as Graph does. Turn off to see exactly a
+        # version's documented metrics, whatever the clock says.
+        self.enforce_sunsets = True
 
     # ----------------------------------------------------------- deprecations
     def _sunset_passed(self, sunset: date | None) -> bool:
@@ -317,7 +318,14 @@ class GraphHandler:
         specs: list[AccountMetric] = []
         for index, name in enumerate(names):
             spec = ACCOUNT_METRICS.get(name)
-            if spec is not None and name not in available and spec.removed_in is not None:
+            if (
+                spec is not None
+                and name not in available
+                and spec.removed_in is not None
+                and not self._sunset_passed(spec.sunset)
+            ):
+                # Only between a version's removal and the all-versions sunset does Graph
+                # name the metric; from the sunset on it answers the generic list below.
                 raise _no_longer_supported(name, spec.removed_in, "user", "ig-user/insights")
             if spec is None or name not in available:
                 raise errors.invalid_parameter(
@@ -405,10 +413,10 @@ class GraphHandler:
             raise errors.invalid_parameter(
                 "There cannot be more than 30 days (2592000 s) between since and until"
             )
-        if since < now - INSIGHTS_RETENTION:
+        if since < now - ACCOUNT_INSIGHTS_RETENTION:
             raise errors.invalid_parameter(
-                "Insights are only available for the last 2 years: since must be on or after "
-                f"{graph_time(now - INSIGHTS_RETENTION)}"
+                "Account insights are only available for the last 90 days: since must be on "
+                f"or after {graph_time(now - ACCOUNT_INSIGHTS_RETENTION)}"
             )
         return since, until
 
@@ -717,7 +725,13 @@ class GraphHandler:
         for index, name in enumerate(names):
             spec = MEDIA_METRICS.get(name)
             removed = spec is not None and not self._media_available(spec, major, item)
-            if spec is not None and removed and spec.removed_in and spec.removed_in >= 22:
+            if (
+                spec is not None
+                and removed
+                and spec.removed_in
+                and spec.removed_in >= 22
+                and not self._sunset_passed(spec.sunset)
+            ):
                 raise _no_longer_supported(name, spec.removed_in, "media", "ig-media/insights")
             if spec is None or removed:
                 raise errors.invalid_parameter(

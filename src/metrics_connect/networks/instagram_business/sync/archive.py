@@ -13,7 +13,11 @@
   a joint breakdown differ from the single ones), in one Graph batch: the API serves
   them only as of now.
 - Windowed days, weekly: new followers per day and online followers per hour are served
-  for the last 30 days only; archiving the last 30 days every 7 keeps every day.
+  for the last 30 days only, daily account metrics (reach, views) for 90; archiving the
+  last 30 days every 7 keeps every day, so older periods answer from the archive.
+
+Days are the network's (Pacific, network.yaml `days.timezone`), in the store as in the
+connector.
 
 Writes go through a sink: the fact store at once (the scheduler), or a buffer flushed in
 bulk (the demo's replay of thousands of runs).
@@ -37,6 +41,7 @@ from metrics_connect.connectors.base import (
 from metrics_connect.connectors.kit.meta_graph.insights import parse_graph_time
 from metrics_connect.engine.facts import FactStore, variant_key
 from metrics_connect.networks.instagram_business.connector.hooks import InstagramConnector
+from metrics_connect.networks.registry import days_timezone
 from metrics_connect.runtime import Runtime
 from metrics_connect.sync.models import SyncState
 from metrics_connect.sync.service import SyncOutcome, get_state, save_state
@@ -45,6 +50,8 @@ STORY_LIFETIME = timedelta(hours=24)
 # How long before a story's expiry the scheduler comes back for its final values.
 FINAL_CAPTURE_MARGIN = timedelta(seconds=60)
 WINDOWED_EVERY = timedelta(days=7)
+# Daily datasets the API forgets (30 days for the first two, 90 for account_daily).
+WINDOWED_DATASETS = ("new_followers_daily", "online_followers_snapshot", "account_daily")
 AUDIENCE_VARIANTS: tuple[tuple[str, ...], ...] = (
     ("age",),
     ("gender",),
@@ -88,7 +95,7 @@ class StoreSink:
             request,
             result,
             fetched_at=fetched_at,
-            timezone=self.integration.timezone,
+            timezone=days_timezone(self.integration.slug, self.integration.timezone),
             origin="sync",
         )
 
@@ -133,7 +140,7 @@ class BufferedSink:
                 entry.request,
                 FetchResult(rows=list(entry.rows.values()), objects=list(entry.objects.values())),
                 fetched_at=entry.fetched_at,
-                timezone=self.integration.timezone,
+                timezone=days_timezone(self.integration.slug, self.integration.timezone),
                 origin="sync",
             )
         self.pending.clear()
@@ -157,7 +164,7 @@ class InstagramArchive:
         self.connector = connector
         self.sink = sink
         self.states = states
-        self.tz = ZoneInfo(integration.timezone or "UTC")
+        self.tz = ZoneInfo(days_timezone(integration.slug, integration.timezone or "UTC"))
         self.stored = 0
         self.changed_states: set[str] = set()
         self.final_only = final_only
@@ -274,7 +281,7 @@ class InstagramArchive:
         if last is not None and now - last < WINDOWED_EVERY:
             return
         start, end = today - timedelta(days=30), today - timedelta(days=1)
-        for dataset in ("new_followers_daily", "online_followers_snapshot"):
+        for dataset in WINDOWED_DATASETS:
             request = FetchRequest(dataset, start, end)
             result = await self.connector.fetch(request)
             await self._keep(request, result, now)
