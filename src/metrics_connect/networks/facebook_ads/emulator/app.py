@@ -23,7 +23,7 @@ import json
 import re
 from collections import deque
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, timedelta
 from typing import Any
 
 from metrics_connect.networks.facebook_ads.emulator.data import AdsData
@@ -45,8 +45,10 @@ from metrics_connect.networks.facebook_ads.emulator.insights import (
     compute_rows,
     estimated_cells,
     format_row,
+    invalid_field_message,
     parse_query,
 )
+from metrics_connect.sandbox.accounts import FACEBOOK_PAGE_ID
 from metrics_connect.sandbox.kit import meta_graph as graph
 from metrics_connect.sandbox.kit.controls import SandboxControls, TokenFault
 from metrics_connect.sandbox.kit.meta_graph import GraphError
@@ -55,6 +57,17 @@ from metrics_connect.sandbox.kit.paging import decode_offset, graph_offset_page
 
 VERSIONS = graph.graph_versions(graph.LATEST_VERSION, marketing=True)
 DEFAULT_LIMIT = 25
+# Marketing API out-of-cycle change of 2026-05-08, effective 2026-08-03 (all versions).
+OPT_IN_FROM = date(2026, 8, 3)
+OPT_IN_BREAKDOWNS = frozenset(
+    {"impression_device", "hourly_stats_aggregated_by_audience_time_zone", "frequency_value"}
+)
+# Insights best practices (2025-06-10): reach and its derived fields are omitted from
+# synchronous queries with breakdowns whose start is more than 13 months old.
+REACH_BREAKDOWN_MONTHS = 13
+REACH_FIELDS = frozenset({"reach", "frequency", "cpp"})
+# Fields that exist only for some ad accounts (offline-conversion advertisers).
+ACCOUNT_SPECIFIC_FIELDS = frozenset({"adjusted_offline_purchase"})
 MAX_LIMIT = 5000
 
 
@@ -71,6 +84,13 @@ class FacebookAdsSwitches:
     sync_cell_limit: int = 120_000
     # estimated_time_to_regain_access (minutes) announced while rate limiting.
     regain_access_minutes: int = 0
+    # Whether the ad account opted in (Ads Manager) to the breakdowns Meta restricted on
+    # 2026-08-03 (OPT_IN_BREAKDOWNS). The demo account, a small non-sales-supported
+    # advertiser, has not.
+    breakdowns_opted_in: bool = False
+    # Insights fields Meta serves only to some ad accounts (ACCOUNT_SPECIFIC_FIELDS) that
+    # this one has; the others are refused as invalid, as Meta refuses them.
+    account_fields: set[str] = field(default_factory=set)
 
 
 @dataclass
@@ -105,6 +125,21 @@ def _token_error(fault: TokenFault) -> GraphError:
             "(#200) Ad account owner has NOT grant ads_management or ads_read permission",
         )
     return GraphError(400, 190, "Invalid OAuth access token - Cannot parse access token")
+
+
+def _story_spec(ad: Ad) -> dict[str, Any]:
+    """An ad's object_story_spec as the Marketing API returns it: a link ad's (and a
+    carousel's) `link_data.link`, a video ad's `video_data.call_to_action.value.link`."""
+    page = {"page_id": FACEBOOK_PAGE_ID}
+    if ad.media_type == "VIDEO":
+        cta = {"type": "LEARN_MORE", "value": {"link": ad.link}}
+        return {**page, "video_data": {"title": ad.name, "call_to_action": cta}}
+    link_data: dict[str, Any] = {"link": ad.link, "name": ad.name}
+    if ad.media_type == "CAROUSEL":
+        link_data["child_attachments"] = [
+            {"link": ad.link, "name": f"{ad.name} {i}"} for i in (1, 2)
+        ]
+    return {**page, "link_data": link_data}
 
 
 INSIGHTS_ENDPOINTS = frozenset({"GET insights", "GET report_run/insights", "POST insights (async)"})
@@ -297,7 +332,9 @@ class FacebookAdsEmulator(GraphApp):
             "id": str(int(a.id) + 1_000_000),
             "object_type": {"IMAGE": "PHOTO", "CAROUSEL": "SHARE"}.get(a.media_type, "VIDEO"),
             "url_tags": a.url_tags,
-            "link_url": a.link,
+            # Link and video ads keep their destination in the story spec (creative
+            # `link_url` is empty for them, so it is never returned).
+            "object_story_spec": _story_spec(a),
             "title": a.name,
         }
         values: dict[str, Any] = {
@@ -381,7 +418,11 @@ class FacebookAdsEmulator(GraphApp):
     def _insights_query(self, node: str, params: dict[str, str]) -> InsightsQuery:
         if node not in (ACCOUNT.id,) and node not in CAMPAIGNS_BY_ID | ADSETS_BY_ID | ADS_BY_ID:
             raise graph.unknown_object(node)
-        return parse_query(node, params, self.data.today())
+        query = parse_query(node, params, self.data.today())
+        for name in query.fields:
+            if name in ACCOUNT_SPECIFIC_FIELDS and name not in self.switches.account_fields:
+                raise InsightsError(invalid_field_message(name))
+        return query
 
     def _sync_insights(self, node: str, url: str, params: dict[str, str]) -> Any:
         if node in self.report_runs:
@@ -399,8 +440,27 @@ class FacebookAdsEmulator(GraphApp):
                 "Please reduce the amount of data you're asking for, then retry your request",
                 subcode=99,
             )
+        if self._needs_opt_in(query):
+            return self._page([], url, params)
         rows = [format_row(row, query) for row in compute_rows(self.data, query)]
+        if query.breakdowns and query.since < self._reach_horizon():
+            # Since 2025-06-10 a synchronous query with breakdowns starting more than 13
+            # months ago omits reach and the fields computed from it.
+            rows = [{k: v for k, v in r.items() if k not in REACH_FIELDS} for r in rows]
         return self._page(rows, url, params)
+
+    def _reach_horizon(self) -> date:
+        today = self.controls.clock.now().date()
+        return today - timedelta(days=round(REACH_BREAKDOWN_MONTHS * 30.44))
+
+    def _needs_opt_in(self, query: InsightsQuery) -> bool:
+        """Since 2026-08-03 these breakdowns answer nothing for an ad account that has not
+        opted in (in Ads Manager), synchronous or asynchronous."""
+        return (
+            not self.switches.breakdowns_opted_in
+            and self.controls.clock.now().date() >= OPT_IN_FROM
+            and bool(OPT_IN_BREAKDOWNS & set(query.breakdowns))
+        )
 
     def _start_report_run(self, node: str, params: dict[str, str]) -> dict[str, Any]:
         query = self._insights_query(node, params)
@@ -416,9 +476,11 @@ class FacebookAdsEmulator(GraphApp):
                 if self.switches.fail_report_runs:
                     run.status = "Job Failed"
                 else:
-                    run.rows = [
-                        format_row(r, run.query) for r in compute_rows(self.data, run.query)
-                    ]
+                    run.rows = (
+                        []
+                        if self._needs_opt_in(run.query)
+                        else [format_row(r, run.query) for r in compute_rows(self.data, run.query)]
+                    )
                     run.status = "Job Completed"
             else:
                 run.status = "Job Running"
