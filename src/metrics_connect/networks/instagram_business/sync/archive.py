@@ -13,8 +13,10 @@
   a joint breakdown differ from the single ones), in one Graph batch: the API serves
   them only as of now.
 - Windowed days, weekly: new followers per day and online followers per hour are served
-  for the last 30 days only, daily account metrics (reach, views) for 90; archiving the
-  last 30 days every 7 keeps every day, so older periods answer from the archive.
+  for the last 30 days only; archiving the last 30 days every 7 keeps every day.
+- Account days, every 28 days: daily account metrics (reach, views) are served for 90
+  days; archiving the last 28 every 28 keeps every day (each day costs a call: views is
+  one operation per day), so older periods answer from the archive.
 
 Days are the network's (Pacific, network.yaml `days.timezone`), in the store as in the
 connector.
@@ -50,8 +52,10 @@ STORY_LIFETIME = timedelta(hours=24)
 # How long before a story's expiry the scheduler comes back for its final values.
 FINAL_CAPTURE_MARGIN = timedelta(seconds=60)
 WINDOWED_EVERY = timedelta(days=7)
-# Daily datasets the API forgets (30 days for the first two, 90 for account_daily).
-WINDOWED_DATASETS = ("new_followers_daily", "online_followers_snapshot", "account_daily")
+# Daily datasets the API serves for the last 30 days only.
+WINDOWED_DATASETS = ("new_followers_daily", "online_followers_snapshot")
+ACCOUNT_DAYS_EVERY = timedelta(days=28)
+ACCOUNT_LIVE_DAYS = 90  # Meta keeps account metrics 90 days (account_daily live_days)
 AUDIENCE_VARIANTS: tuple[tuple[str, ...], ...] = (
     ("age",),
     ("gender",),
@@ -64,7 +68,7 @@ LIST_EVERY = timedelta(hours=20)
 LIST_ALONG = timedelta(hours=14)
 # final_only: stories expiring this soon after a capture run are captured with it.
 CAPTURE_WINDOW = timedelta(hours=3)
-TASKS = ("snapshots", "windows")
+TASKS = ("snapshots", "windows", "account_days")
 
 
 def story_expiry(story: dict[str, Any]) -> datetime:
@@ -206,6 +210,7 @@ class InstagramArchive:
         upcoming = await self._stories(now, today, final_margin, last)
         await self._daily_snapshots(now, today)
         await self._windowed_days(now, today)
+        await self._account_days(now, today)
         return SyncOutcome(
             self.integration.uuid,
             ok=True,
@@ -290,6 +295,18 @@ class InstagramArchive:
                 by_hour = FetchRequest(dataset, start, end, breakdowns=("hour",))
                 await self._keep(by_hour, result, now)
         self._mark("windows", now)
+
+    async def _account_days(self, now: datetime, today: date) -> None:
+        last = self.states["account_days"].cursor_at
+        if last is not None and now - last < ACCOUNT_DAYS_EVERY:
+            return
+        # Every day still served on the first run, then from the last run's day on: a
+        # late run still catches up on the days in between.
+        oldest = today - timedelta(days=ACCOUNT_LIVE_DAYS - 1)
+        start = oldest if last is None else max(oldest, last.astimezone(self.tz).date())
+        request = FetchRequest("account_daily", start, today - timedelta(days=1))
+        await self._keep(request, await self.connector.fetch(request), now)
+        self._mark("account_days", now)
 
 
 async def sync_instagram(
