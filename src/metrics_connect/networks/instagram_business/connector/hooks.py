@@ -215,8 +215,8 @@ class InstagramConnector(GraphConnector):
 
     @staticmethod
     def _summed_uniques(answers: list[Answer]) -> set[str]:
-        """ "approximate" when a unique count (reach) was summed over several calls'
-        periods (a period longer than the API's 30 days): never passed off as exact."""
+        """The note "approximate" when a unique count (reach) was summed over several
+        calls' periods (longer than the API's 30 days): never passed off as exact."""
         unique = set(STREAMS.datasets["account_period"].extra["unique_metrics"])
         windows = {a.call.window for a in answers}
         asked = {str(e.get("name")) for a in answers for e in a.records}
