@@ -102,7 +102,9 @@ class Settings(BaseSettings):
     upstream_timeout_seconds: float = Field(default=15.0)
 
     # Networks (each network adds its API host setting: see its network.yaml)
-    graph_api_version: str = Field(default="v21.0", description="Graph/Marketing API version.")
+    graph_api_version: str = Field(
+        default="v27.0", description="Graph/Marketing API version (the newest, 2026-11-04)."
+    )
     sync_interval_seconds: int = Field(
         default=900, description="Next sync run of an integration whose network names no time."
     )
@@ -164,8 +166,8 @@ class Settings(BaseSettings):
     # OAuth providers (connect page)
     facebook_client_id: str | None = None
     facebook_client_secret: str | None = None
-    facebook_authorize_url: str = "https://www.facebook.com/v21.0/dialog/oauth"
-    facebook_token_url: str = "https://graph.facebook.com/v21.0/oauth/access_token"
+    facebook_authorize_url: str = "https://www.facebook.com/v27.0/dialog/oauth"
+    facebook_token_url: str = "https://graph.facebook.com/v27.0/oauth/access_token"
     facebook_graph_base_url: str = Field(
         default="https://graph.facebook.com", description="Graph API host for account listing."
     )

@@ -4,6 +4,7 @@ error schema and a typed success answer, and real answers validate against it.""
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Callable
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import httpx
@@ -126,11 +127,13 @@ def assert_conforms(spec: dict[str, Any], method: str, path: str, response: http
 
 
 GRAPH_URL = "http://graph.test"
+# Within the 90 days Instagram keeps account metrics (the emulator follows real time).
+_TODAY = datetime.now(UTC).date()
 PERIOD = {
-    "start": "2026-09-01",
-    "end": "2026-09-30",
-    "comparison_start": "2026-08-01",
-    "comparison_end": "2026-08-31",
+    "start": str(_TODAY - timedelta(days=40)),
+    "end": str(_TODAY - timedelta(days=11)),
+    "comparison_start": str(_TODAY - timedelta(days=70)),
+    "comparison_end": str(_TODAY - timedelta(days=41)),
 }
 
 

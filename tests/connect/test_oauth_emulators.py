@@ -75,7 +75,7 @@ def _fb_dialog(challenge: str | None = None) -> str:
     }
     if challenge:
         params |= {"code_challenge": challenge, "code_challenge_method": "S256"}
-    return "/v21.0/dialog/oauth?" + httpx.QueryParams(params).__str__()
+    return "/v27.0/dialog/oauth?" + httpx.QueryParams(params).__str__()
 
 
 async def _fb_code(http: httpx.AsyncClient, challenge: str | None = None) -> str:
@@ -91,18 +91,18 @@ async def test_facebook_code_is_single_use_and_bound_to_the_redirect_uri(
     code = await _fb_code(fb_http)
     base = {"client_id": facebook.CLIENT_ID, "client_secret": facebook.CLIENT_SECRET}
     wrong = await fb_http.post(
-        "/v21.0/oauth/access_token", data=base | {"code": code, "redirect_uri": REDIRECT + "x"}
+        "/v27.0/oauth/access_token", data=base | {"code": code, "redirect_uri": REDIRECT + "x"}
     )
     assert wrong.status_code == 400
     assert wrong.json()["error"]["error_subcode"] == 36008
     ok = await fb_http.post(
-        "/v21.0/oauth/access_token", data=base | {"code": code, "redirect_uri": REDIRECT}
+        "/v27.0/oauth/access_token", data=base | {"code": code, "redirect_uri": REDIRECT}
     )
     assert ok.status_code == 200
     body = ok.json()
     assert body["token_type"] == "bearer" and body["access_token"].startswith("sandbox-")
     again = await fb_http.post(
-        "/v21.0/oauth/access_token", data=base | {"code": code, "redirect_uri": REDIRECT}
+        "/v27.0/oauth/access_token", data=base | {"code": code, "redirect_uri": REDIRECT}
     )
     assert again.status_code == 400
     assert again.json()["error"]["type"] == "OAuthException"
@@ -117,20 +117,20 @@ async def test_facebook_pkce_verifier_must_match(fb_http: httpx.AsyncClient) -> 
         "redirect_uri": REDIRECT,
         "code": code,
     }
-    r = await fb_http.post("/v21.0/oauth/access_token", data=base)
+    r = await fb_http.post("/v27.0/oauth/access_token", data=base)
     assert r.status_code == 400
     r = await fb_http.post(
-        "/v21.0/oauth/access_token", data=base | {"code_verifier": VERIFIER + "x"}
+        "/v27.0/oauth/access_token", data=base | {"code_verifier": VERIFIER + "x"}
     )
     assert r.status_code == 400
-    r = await fb_http.post("/v21.0/oauth/access_token", data=base | {"code_verifier": VERIFIER})
+    r = await fb_http.post("/v27.0/oauth/access_token", data=base | {"code_verifier": VERIFIER})
     assert r.status_code == 200
 
 
 async def test_facebook_wrong_secret_and_long_lived_exchange(fb_http: httpx.AsyncClient) -> None:
     code = await _fb_code(fb_http)
     bad = await fb_http.get(
-        "/v21.0/oauth/access_token",
+        "/v27.0/oauth/access_token",
         params={
             "client_id": facebook.CLIENT_ID,
             "client_secret": "nope",
@@ -140,7 +140,7 @@ async def test_facebook_wrong_secret_and_long_lived_exchange(fb_http: httpx.Asyn
     )
     assert bad.status_code == 400
     short = await fb_http.get(
-        "/v21.0/oauth/access_token",
+        "/v27.0/oauth/access_token",
         params={
             "client_id": facebook.CLIENT_ID,
             "client_secret": facebook.CLIENT_SECRET,
@@ -151,7 +151,7 @@ async def test_facebook_wrong_secret_and_long_lived_exchange(fb_http: httpx.Asyn
     short_token = short.json()["access_token"]
     assert short.json()["expires_in"] == 3600
     long = await fb_http.post(
-        "/v21.0/oauth/access_token",
+        "/v27.0/oauth/access_token",
         data={
             "grant_type": "fb_exchange_token",
             "client_id": facebook.CLIENT_ID,
@@ -323,8 +323,8 @@ def test_settings_overrides_point_every_provider_url_at_the_emulators() -> None:
     out = oauth_settings_overrides(
         facebook_base_url="http://127.0.0.1:5001/", google_base_url="http://127.0.0.1:5002"
     )
-    assert out["facebook_authorize_url"] == "http://127.0.0.1:5001/v21.0/dialog/oauth"
-    assert out["facebook_token_url"] == "http://127.0.0.1:5001/v21.0/oauth/access_token"
+    assert out["facebook_authorize_url"] == "http://127.0.0.1:5001/v27.0/dialog/oauth"
+    assert out["facebook_token_url"] == "http://127.0.0.1:5001/v27.0/oauth/access_token"
     assert out["facebook_graph_base_url"] == "http://127.0.0.1:5001"
     assert out["google_authorize_url"] == "http://127.0.0.1:5002/o/oauth2/v2/auth"
     assert out["google_token_url"] == "http://127.0.0.1:5002/token"

@@ -80,3 +80,50 @@ async def test_past_stories_and_followers_come_from_the_archive(
     # at its first run of the day.
     taken = [m for m in moments if sandbox.local_day(m) == day]
     assert data["followers"]["values"] == sandbox.followers_count(taken[0])
+
+
+async def test_account_days_older_than_the_live_window_come_from_the_archive(
+    connected: Connected, shared_clock: SharedClock
+) -> None:
+    """Instagram keeps account metrics 90 days: the weekly sync archives the last 30, so
+    a day 100 days old answers from the archive, with the network's figure."""
+    runtime = connected.runtime
+    async with runtime.db.session() as session:
+        await session.execute(
+            update(CustomerIntegration)
+            .where(CustomerIntegration.id == connected.integration_id)
+            .values(connected_at=NOW - timedelta(days=130))
+        )
+        await session.commit()
+    integration = await load_integration(runtime, connected.integration_uuid)
+    assert integration is not None
+    for weeks in range(18, 0, -1):  # a run a week for the last 18 weeks
+        moment = NOW - timedelta(weeks=weeks)
+        shared_clock.set(moment)
+        connector = connector_for(runtime, integration, now=lambda m=moment: m)
+        await sync_instagram(runtime, integration, connector, moment)
+    shared_clock.set(NOW)
+    sandbox = raw(connected)
+    first = sandbox.today() - timedelta(days=105)
+    last = first + timedelta(days=6)
+    widget = {
+        "id": "reach",
+        "reference_key": "ig:reach_over_time",
+        "component": "chart_v1",
+        "chart_type": "line",
+        "metrics": ["reach"],
+        "dimensions": ["date"],
+    }
+    calls = connected.calls
+    data = await connected.get_data(connected.body(first.isoformat(), last.isoformat(), [widget]))
+    assert connected.calls == calls  # older than the network keeps: not asked
+    values = data["reach"]["values"]
+    expected = [sandbox.daily_value("reach", first + timedelta(days=i)) for i in range(7)]
+    assert _series(values) == expected, data
+
+
+def _series(values: object) -> list[int]:
+    """The numbers of a one-metric line chart's points, in day order."""
+    assert isinstance(values, list)
+    points = values[0]["data"] if values and isinstance(values[0], dict) else values
+    return [p["value"] if isinstance(p, dict) else p for p in points]

@@ -6,6 +6,7 @@ import asyncio
 import contextlib
 from collections.abc import AsyncIterator, Callable, Iterator
 from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import httpx
@@ -50,6 +51,15 @@ def receiver(make_receiver: Callable[..., Receiver]) -> Receiver:
 # --- The service with the Instagram emulator, for end-to-end job tests ---------------
 
 GRAPH_URL = "http://graph.test"
+# Periods within the 90 days Instagram keeps account metrics (the emulator follows real
+# time); OTHER_END makes another request of the same integration.
+_TODAY = datetime.now(UTC).date()
+START, END = str(_TODAY - timedelta(days=40)), str(_TODAY - timedelta(days=11))
+COMPARISON_START = str(_TODAY - timedelta(days=70))
+COMPARISON_END = str(_TODAY - timedelta(days=41))
+OTHER_END = str(_TODAY - timedelta(days=12))
+
+
 WIDGETS = [
     {"id": "w-reach", "reference_key": "ig:reach", "component": "number_v1", "metrics": ["reach"]},
     {
@@ -104,10 +114,10 @@ class JobsService:
     def body(self, webhook_url: str | None = None, **extra: Any) -> dict[str, Any]:
         body: dict[str, Any] = {
             "customer_integration": self.integration_uuid,
-            "start": "2026-09-01",
-            "end": "2026-09-30",
-            "comparison_start": "2026-08-01",
-            "comparison_end": "2026-08-31",
+            "start": START,
+            "end": END,
+            "comparison_start": COMPARISON_START,
+            "comparison_end": COMPARISON_END,
             "metrics": WIDGETS,
         }
         if webhook_url is not None:

@@ -7,7 +7,7 @@ from typing import Any
 
 from standardwebhooks import Webhook
 
-from tests.jobs.conftest import JobsService
+from tests.jobs.conftest import OTHER_END, JobsService
 from tests.jobs.receiver import Receiver
 
 
@@ -117,7 +117,7 @@ async def test_same_idempotency_key_gives_one_job(
     assert len(receiver.received) == 1
 
     other = await svc.client.post(
-        "/metrics/get-data-async", json=svc.body(receiver.url, end="2026-09-29"), headers=headers
+        "/metrics/get-data-async", json=svc.body(receiver.url, end=OTHER_END), headers=headers
     )
     assert other.status_code == 422
     assert "Idempotency-Key" in other.json()["errors"]
@@ -136,7 +136,7 @@ async def test_invalid_bodies_are_422_and_create_no_job(
     svc = jobs_service
     cases: list[tuple[dict[str, Any], str]] = [
         ({**svc.body(receiver.url), "metrics": []}, "metrics"),
-        (svc.body(receiver.url, start="2026-10-01"), "end"),
+        (svc.body(receiver.url, start="2099-01-01"), "end"),  # after the end
         (svc.body(), "metrics_webhook_url"),
         (svc.body(receiver.url, comparison_end=None), "comparison_end"),
     ]

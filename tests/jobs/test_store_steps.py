@@ -16,7 +16,7 @@ from metrics_connect.accounts.models import Customer, CustomerIntegration, Merch
 from metrics_connect.jobs import store
 from metrics_connect.jobs.models import Job, JobAttempt
 from metrics_connect.jobs.schemas import request_fingerprint
-from tests.jobs.conftest import JobsService
+from tests.jobs.conftest import OTHER_END, JobsService
 from tests.jobs.test_embedded_recovery import accept_without_dispatch
 
 LEASE = 30.0
@@ -179,16 +179,16 @@ async def test_idempotency_keys_are_per_customer_of_a_merchant(
     first, created = await create_with_key(svc, "report-1")
     assert created
     # Another customer of the same merchant: the key is free for it, whatever the body.
-    other, created = await create_with_key(svc, "report-1", other_integration, end="2026-09-29")
+    other, created = await create_with_key(svc, "report-1", other_integration, end=OTHER_END)
     assert created and other.uuid != first.uuid
-    again, created = await create_with_key(svc, "report-1", other_integration, end="2026-09-29")
+    again, created = await create_with_key(svc, "report-1", other_integration, end=OTHER_END)
     assert not created and again.uuid == other.uuid
 
     # One customer reusing its key: the same job for the same body, refused for another.
     replay, created = await create_with_key(svc, "report-1")
     assert not created and replay.uuid == first.uuid
     with pytest.raises(store.IdempotencyConflict):
-        await create_with_key(svc, "report-1", end="2026-09-29")
+        await create_with_key(svc, "report-1", end=OTHER_END)
     with pytest.raises(store.IdempotencyConflict):
         await create_with_key(svc, "report-1", other_integration)
     assert await svc.job_count() == 2

@@ -73,7 +73,9 @@ def test_a_network_from_another_package_is_discovered(plugin: str) -> None:
 
 def test_days_follow_the_network_or_the_account(plugin: str) -> None:
     assert days_timezone(plugin, "America/Sao_Paulo") == "America/Los_Angeles"
-    assert days_timezone("instagram_business", "America/Sao_Paulo") == "America/Sao_Paulo"
+    assert days_timezone("facebook_ads", "America/Sao_Paulo") == "America/Sao_Paulo"
+    # Instagram's insights days are Pacific days for every account.
+    assert days_timezone("instagram_business", "America/Sao_Paulo") == "America/Los_Angeles"
 
 
 def test_a_network_yaml_with_an_unknown_key_is_refused(plugin: str, tmp_path: Path) -> None:

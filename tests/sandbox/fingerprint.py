@@ -259,12 +259,12 @@ async def _facebook_ads(client: httpx.AsyncClient, network: Any) -> Any:
     act = AD_ACCOUNT_ID
     yield (
         "me/adaccounts",
-        await get("/v21.0/me/adaccounts", fields="id,name,currency,timezone_name,account_status"),
+        await get("/v24.0/me/adaccounts", fields="id,name,currency,timezone_name,account_status"),
     )
     yield (
         "account",
         await get(
-            f"/v21.0/{act}",
+            f"/v24.0/{act}",
             fields="account_id,name,currency,timezone_name,timezone_offset_hours_utc,"
             "amount_spent,balance,spend_cap,business_name,created_time",
         ),
@@ -274,18 +274,20 @@ async def _facebook_ads(client: httpx.AsyncClient, network: Any) -> Any:
         ("adsets", "name,campaign_id,optimization_goal,targeting,start_time,end_time"),
         ("ads", "name,adset_id,campaign_id,status,creative{id,object_type,url_tags,link_url}"),
     ):
-        yield f"{edge}", await get(f"/v21.0/{act}/{edge}", fields=fields, limit=3)
+        yield f"{edge}", await get(f"/v24.0/{act}/{edge}", fields=fields, limit=3)
         yield (
             f"{edge}/page2",
-            await get(f"/v21.0/{act}/{edge}", fields=fields, limit=3, after="Mw=="),
+            await get(f"/v24.0/{act}/{edge}", fields=fields, limit=3, after="Mw=="),
         )
         yield (
             f"{edge}/active",
-            await get(f"/v21.0/{act}/{edge}", fields=fields, effective_status='["ACTIVE"]'),
+            await get(f"/v24.0/{act}/{edge}", fields=fields, effective_status='["ACTIVE"]'),
         )
-    yield "unknown-object", await get("/v21.0/999")
+    yield "unknown-object", await get("/v24.0/999")
     yield "bad-version", await get(f"/vX/{act}")
-    yield "no-token", await client.get(f"/v21.0/{act}")
+    # Expired on 2025-09-09 for the Marketing API: refused with #2635.
+    yield "expired-version", await get(f"/v21.0/{act}")
+    yield "no-token", await client.get(f"/v24.0/{act}")
     ranges = (
         ("2024-10-01", "2024-12-31"),
         ("2025-12-01", "2025-12-31"),
@@ -305,12 +307,12 @@ async def _facebook_ads(client: httpx.AsyncClient, network: Any) -> Any:
                     params["breakdowns"] = breakdowns
                 yield (
                     f"insights/{since}/{breakdowns}/{level}",
-                    await get(f"/v21.0/{act}/insights", **params),
+                    await get(f"/v24.0/{act}/insights", **params),
                 )
         yield (
             f"insights/{since}/daily",
             await get(
-                f"/v21.0/{act}/insights",
+                f"/v24.0/{act}/insights",
                 fields=ADS_FIELDS,
                 time_range=time_range,
                 time_increment=1,
@@ -321,7 +323,7 @@ async def _facebook_ads(client: httpx.AsyncClient, network: Any) -> Any:
         yield (
             f"insights/{since}/attribution",
             await get(
-                f"/v21.0/{act}/insights",
+                f"/v24.0/{act}/insights",
                 fields="actions,action_values",
                 time_range=time_range,
                 action_attribution_windows='["1d_click","7d_click","1d_view"]',
@@ -331,7 +333,7 @@ async def _facebook_ads(client: httpx.AsyncClient, network: Any) -> Any:
     yield (
         "insights/filtered",
         await get(
-            f"/v21.0/{act}/insights",
+            f"/v24.0/{act}/insights",
             fields="spend,impressions,campaign_name",
             level="campaign",
             date_preset="last_90d",
@@ -344,18 +346,18 @@ async def _facebook_ads(client: httpx.AsyncClient, network: Any) -> Any:
         yield (
             f"insights/preset/{preset}",
             await get(
-                f"/v21.0/{act}/insights", fields="spend,impressions,reach", date_preset=preset
+                f"/v24.0/{act}/insights", fields="spend,impressions,reach", date_preset=preset
             ),
         )
-    yield "insights/bad-field", await get(f"/v21.0/{act}/insights", fields="nope")
+    yield "insights/bad-field", await get(f"/v24.0/{act}/insights", fields="nope")
     yield (
         "insights/bad-breakdown",
-        await get(f"/v21.0/{act}/insights", fields="spend", breakdowns="age,publisher_platform"),
+        await get(f"/v24.0/{act}/insights", fields="spend", breakdowns="age,publisher_platform"),
     )
     yield (
         "insights/too-much",
         await get(
-            f"/v21.0/{act}/insights",
+            f"/v24.0/{act}/insights",
             fields=ADS_FIELDS,
             time_range=json.dumps({"since": "2024-01-01", "until": "2026-01-14"}),
             time_increment=1,
@@ -364,13 +366,13 @@ async def _facebook_ads(client: httpx.AsyncClient, network: Any) -> Any:
         ),
     )
     for ad in ("120200000000000301", "120200000000000309"):
-        yield f"{ad}", await get(f"/v21.0/{ad}", fields="name,creative{url_tags}")
+        yield f"{ad}", await get(f"/v24.0/{ad}", fields="name,creative{url_tags}")
         yield (
             f"{ad}/insights",
-            await get(f"/v21.0/{ad}/insights", fields=ADS_FIELDS, date_preset="last_30d"),
+            await get(f"/v24.0/{ad}/insights", fields=ADS_FIELDS, date_preset="last_30d"),
         )
     started = await client.post(
-        f"/v21.0/{act}/insights",
+        f"/v24.0/{act}/insights",
         data={
             "access_token": DEMO_ACCESS_TOKEN,
             "fields": ADS_FIELDS,
@@ -382,8 +384,8 @@ async def _facebook_ads(client: httpx.AsyncClient, network: Any) -> Any:
     yield "report-run", started
     run_id = started.json()["report_run_id"]
     for poll in range(3):
-        yield f"report-run/poll{poll}", await get(f"/v21.0/{run_id}")
-    yield "report-run/rows", await get(f"/v21.0/{run_id}/insights", limit=100)
+        yield f"report-run/poll{poll}", await get(f"/v24.0/{run_id}")
+    yield "report-run/rows", await get(f"/v24.0/{run_id}/insights", limit=100)
 
 
 # --- GA4 --------------------------------------------------------------------------------

@@ -21,4 +21,4 @@ def ask(network: ServedNetwork) -> httpx.Response:
             },
         )
     fields = "id,username" if network.slug == "instagram_business" else "id,name"
-    return httpx.get(f"{base}/v21.0/{account}", params={"fields": fields, "access_token": token})
+    return httpx.get(f"{base}/v27.0/{account}", params={"fields": fields, "access_token": token})

@@ -17,6 +17,7 @@ from metrics_connect.networks.instagram_business.emulator.network import (
     InstagramSandboxNetwork,
     build_sandbox,
 )
+from metrics_connect.networks.registry import days_timezone
 from metrics_connect.settings import Settings
 
 NOW = datetime(2026, 11, 20, 15, 0, tzinfo=UTC)
@@ -76,7 +77,8 @@ def make_connector(
             integration_uuid="test-integration",
             external_id=account.external_id,
             credentials={"access_token": token or account.credentials["access_token"]},
-            timezone=account.timezone,
+            # The network's days (Pacific), as production's context gives them.
+            timezone=days_timezone("instagram_business", account.timezone),
             http=http,
             base_url=BASE_URL,
             settings=Settings(**values),

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from urllib.parse import parse_qs
 
 from metrics_connect.connectors.base import FetchRequest
@@ -23,25 +23,26 @@ async def test_daily_series_is_chunked_at_the_30_day_window(
     connector: InstagramConnector, network: InstagramSandboxNetwork, recorder: Recorder
 ) -> None:
     today = connector.today()
-    start, end = today - timedelta(days=90), today - timedelta(days=1)
+    # The 89 whole days before today: inside the 90 days Meta keeps account metrics.
+    start, end = today - timedelta(days=89), today - timedelta(days=1)
     result = await connector.fetch(FetchRequest("account_daily", start, end))
 
     series = [r for r in recorder.gets("/insights") if _query(r).get("period") == "day"]
-    assert len(series) == 3  # 90 days in windows of at most 30
-    # the emulator's counter: 3 series calls + 90 one-day views operations in 2 batches
-    assert network.controls.calls.by_endpoint["user_insights"] == 3 + 90
+    assert len(series) == 3  # 89 days in windows of at most 30
+    # the emulator's counter: 3 series calls + 89 one-day views operations in 2 batches
+    assert network.controls.calls.by_endpoint["user_insights"] == 3 + 89
     assert network.controls.calls.by_endpoint["batch"] == 2
     for request in series:
         q = _query(request)
         assert int(q["until"]) - int(q["since"]) <= 30 * 86400
         assert "access_token" in q
     truth = network.sandbox
-    assert [r.day for r in result.rows] == [start + timedelta(days=i) for i in range(90)]
+    assert [r.day for r in result.rows] == [start + timedelta(days=i) for i in range(89)]
     for row in result.rows:
         assert row.values["reach"] == truth.daily_value("reach", row.day)
         assert row.values["views"] == truth.daily_value("views", row.day)
     # views is a total_value-only metric: one batched operation per day, 50 per call
-    assert len(recorder.posts()) == math.ceil(90 / 50)
+    assert len(recorder.posts()) == math.ceil(89 / 50)
 
 
 async def test_new_followers_are_served_for_the_last_30_days_only(
@@ -94,10 +95,17 @@ async def test_long_periods_sum_additive_metrics_over_30_day_calls(
     connector: InstagramConnector, network: InstagramSandboxNetwork, recorder: Recorder
 ) -> None:
     today = connector.today()
-    start, end = today - timedelta(days=90), today - timedelta(days=1)
+    start, end = today - timedelta(days=89), today - timedelta(days=1)
     result = await connector.fetch(FetchRequest("account_period", start, end))
     assert len(recorder.gets("/insights")) == 3
     assert result.rows[0].values["likes"] == network.sandbox.period_total("likes", start, end)
+    # Reach over more than the API's 30 days is a sum of three periods' uniques: an upper
+    # bound, flagged so the widget says it is approximate.
+    assert result.rows[0].values["reach"] > network.sandbox.period_total("reach", start, end)
+    assert result.notes == {"approximate"}
+    # Within one call's span the figure is Meta's own: exact, no note.
+    weeks = await connector.fetch(FetchRequest("account_period", end - timedelta(days=20), end))
+    assert weeks.notes == set()
 
 
 async def test_media_are_paged_and_their_insights_batched(
@@ -183,17 +191,26 @@ async def test_snapshots_equal_the_network_now(
     assert past.rows == []
 
 
-async def test_deprecated_metrics_follow_the_api_version(
-    make_connector: Callable[..., InstagramConnector], recorder: Recorder
+async def test_deprecated_metrics_follow_the_api_version_and_the_sunset(
+    make_connector: Callable[..., InstagramConnector],
+    network: InstagramSandboxNetwork,
+    recorder: Recorder,
 ) -> None:
+    # Since Meta's sunset (2025-04-21) no version serves impressions: never asked.
     old, new = make_connector(graph_api_version="v21.0"), make_connector(graph_api_version="v22.0")
+    day = old.today() - timedelta(days=3)
+    for connector in (old, new):
+        rows = (await connector.fetch(FetchRequest("account_daily", day, day))).rows
+        assert "impressions" not in rows[0].values and "reach" in rows[0].values
+    asked = [_query(r)["metric"] for r in recorder.gets("/insights") if "metric" in _query(r)]
+    assert asked and all("impressions" not in m for m in asked)
+    # Before it, v21.0 still answers them.
+    network.controls.clock.set(datetime(2025, 3, 20, 15, tzinfo=UTC))
     day = old.today() - timedelta(days=3)
     old_rows = (await old.fetch(FetchRequest("account_daily", day, day))).rows
     assert "impressions" in old_rows[0].values
     new_rows = (await new.fetch(FetchRequest("account_daily", day, day))).rows
-    assert "impressions" not in new_rows[0].values and "reach" in new_rows[0].values
-    asked = [_query(r)["metric"] for r in recorder.gets("/insights") if "/v22.0/" in r.url.path]
-    assert asked and all("impressions" not in m for m in asked)
+    assert "impressions" not in new_rows[0].values
 
 
 def test_plan_calls_match_the_windows(connector: InstagramConnector) -> None:
@@ -202,3 +219,18 @@ def test_plan_calls_match_the_windows(connector: InstagramConnector) -> None:
         FetchRequest("account_period", today - timedelta(days=59), today - timedelta(days=1))
     )
     assert len(plan) == 2 and all(c.params["metric_type"] == "total_value" for c in plan)
+
+
+async def test_views_by_follower_are_asked_by_follower_type(
+    connector: InstagramConnector, network: InstagramSandboxNetwork, recorder: Recorder
+) -> None:
+    end = connector.today() - timedelta(days=1)
+    start = end - timedelta(days=13)
+    result = await connector.fetch(FetchRequest("account_period", start, end, ("follow_type",)))
+    views = {r.keys["follow_type"]: r.values["views"] for r in result.rows if "views" in r.values}
+    truth = network.sandbox.period_total("views", start, end, breakdown="follow_type")
+    assert views == {k: v for k, v in truth.items() if v}
+    assert all("reach" in r.values for r in result.rows if r.keys["follow_type"] != "UNKNOWN")
+    asked = [_query(r) for r in recorder.gets("/insights")]
+    assert {"metric": "views", "breakdown": "follower_type"}.items() <= asked[0].items()
+    assert all(q.get("breakdown") != "follow_type" or "views" not in q["metric"] for q in asked)

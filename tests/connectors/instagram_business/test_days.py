@@ -46,18 +46,31 @@ def test_end_time_points_to_the_day_that_ended() -> None:
     assert local_day("2024-03-02T02:30:00+0000", tz) == date(2024, 3, 1)
 
 
-def test_metric_sets_follow_type_and_version() -> None:
+def test_metric_sets_follow_type_version_and_sunset() -> None:
     old_post = parse_graph_time("2024-05-01T10:00:00+0000")
     new_post = parse_graph_time("2024-09-01T10:00:00+0000")
-    assert "impressions" in media_metrics("v21.0", "IMAGE", "FEED", old_post)
-    assert "impressions" not in media_metrics("v21.0", "IMAGE", "FEED", new_post)
-    assert "impressions" not in media_metrics("v22.0", "IMAGE", "FEED", old_post)
-    reels = media_metrics("v21.0", "VIDEO", "REELS", new_post)
+    before, after = date(2025, 4, 20), date(2026, 12, 2)  # Meta's sunset: 2025-04-21
+    assert "impressions" in media_metrics("v21.0", "IMAGE", "FEED", old_post, after)
+    assert "impressions" in media_metrics("v21.0", "IMAGE", "FEED", new_post, before)
+    assert "impressions" not in media_metrics("v21.0", "IMAGE", "FEED", new_post, after)
+    assert "impressions" not in media_metrics("v22.0", "IMAGE", "FEED", old_post, before)
+    reels = media_metrics("v21.0", "VIDEO", "REELS", new_post, before)
     assert "plays" in reels and "impressions" not in reels and "replies" not in reels
-    assert "plays" not in media_metrics("v22.0", "VIDEO", "REELS", new_post)
-    assert "follows" not in media_metrics("v22.0", "CAROUSEL_ALBUM", "FEED", new_post)
-    assert "replies" in media_metrics("v22.0", "IMAGE", "STORY", new_post)
-    assert account_series_metrics("v21.0") == ("reach", "impressions")
-    assert account_series_metrics("v22.0") == ("reach",)
+    assert "plays" not in media_metrics("v21.0", "VIDEO", "REELS", new_post, after)
+    assert "plays" not in media_metrics("v22.0", "VIDEO", "REELS", new_post, before)
+    assert "follows" not in media_metrics("v22.0", "CAROUSEL_ALBUM", "FEED", new_post, after)
+    assert "replies" in media_metrics("v22.0", "IMAGE", "STORY", new_post, after)
+    assert account_series_metrics("v21.0", before) == ("reach", "impressions")
+    assert account_series_metrics("v21.0", after) == ("reach",)
+    assert account_series_metrics("v22.0", before) == ("reach",)
     message = "(#100) The Media Insights API does not support the impressions, replies metric"
     assert without_named(("reach", "impressions", "replies"), message) == ("reach",)
+
+
+def test_the_generic_refusal_keeps_the_metrics_it_lists() -> None:
+    # Graph's wording for a sunset metric names the metrics it serves, not the refused one.
+    message = (
+        "(#100) metric[1] must be one of the following values: reach, views, "
+        "follower_count, accounts_engaged, total_interactions, likes"
+    )
+    assert without_named(("reach", "impressions", "likes"), message) == ("reach", "likes")

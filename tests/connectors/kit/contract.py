@@ -36,6 +36,7 @@ from metrics_connect.connectors.kit.errors import Failure, QuotaExhausted, TooMu
 from metrics_connect.connectors.kit.executor import KitConnector
 from metrics_connect.connectors.kit.spec import ErrorRule, Requester, Streams, load_streams
 from metrics_connect.connectors.kit.windows import unix_bounds
+from metrics_connect.networks.registry import days_timezone
 from metrics_connect.sandbox.registry import SandboxNetwork, build_sandbox
 from metrics_connect.settings import Settings
 
@@ -161,7 +162,8 @@ async def on_emulator(network: KitNetwork) -> AsyncIterator[tuple[KitConnector, 
                 http,
                 external_id=demo.external_id,
                 credentials=dict(demo.credentials),
-                timezone=demo.timezone,
+                # The network's days, as production's context gives them.
+                timezone=days_timezone(network.slug, demo.timezone),
             )
             yield network.connector_class(ctx), sandbox
     finally:

@@ -32,7 +32,7 @@ async def graph(network: SandboxNetwork) -> AsyncIterator[httpx.AsyncClient]:
     transport = httpx.ASGITransport(app=network.app)
     async with httpx.AsyncClient(
         transport=transport,
-        base_url="http://graph.test/v21.0",
+        base_url="http://graph.test/v24.0",  # the newest version on NOW
         params={"access_token": "sandbox-token"},
     ) as client:
         yield client

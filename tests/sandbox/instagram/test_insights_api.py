@@ -34,8 +34,8 @@ async def test_day_series_matches_raw_truth_with_end_times(
     for offset, value in enumerate(values):
         day = first + timedelta(days=offset)
         assert value["value"] == sandbox.daily_value("reach", day)
-        # The period ends at the account's local midnight, written in UTC.
-        assert value["end_time"] == f"{day + timedelta(days=1)}T03:00:00+0000"
+        # The period ends at Pacific midnight (Meta's insights day), written in UTC.
+        assert value["end_time"] == f"{day + timedelta(days=1)}T07:00:00+0000"
     assert data["reach"]["id"] == f"{IG}/insights/reach/day"
     assert set(r.json()["paging"]) == {"previous", "next"}
 
@@ -60,10 +60,10 @@ async def test_window_over_30_days_is_rejected(
     assert error["fbtrace_id"]
 
 
-async def test_insights_older_than_two_years_are_rejected(
+async def test_account_insights_older_than_90_days_are_rejected(
     graph: httpx.AsyncClient, sandbox: InstagramSandbox
 ) -> None:
-    first = date(2022, 8, 1)
+    first = date(2024, 5, 1)
     r = await get(
         graph,
         f"/v21.0/{IG}/insights",
@@ -73,7 +73,7 @@ async def test_insights_older_than_two_years_are_rejected(
         until=_ts(sandbox, first + timedelta(days=10)),
     )
     assert r.status_code == 400
-    assert "2 years" in r.json()["error"]["message"]
+    assert "90 days" in r.json()["error"]["message"]
 
 
 async def test_days_before_creation_and_future_days_are_absent(
@@ -282,19 +282,22 @@ async def test_audience_demographics_follow_the_period_figures(
         assert results[0]["dimension_values"] == ["BR"]
 
 
-async def test_sunset_dates_when_enforced(
+async def test_sunset_dates_are_enforced_by_default(
     network: InstagramSandboxNetwork, graph: httpx.AsyncClient, sandbox: InstagramSandbox
 ) -> None:
     handler = network.graph_app.handler
-    handler.enforce_sunsets = True
+    assert handler.enforce_sunsets
     # Before 2025-04-21 v21.0 still answers impressions.
     assert (
         await get(graph, f"/v21.0/{IG}/insights", metric="impressions", period="day")
     ).status_code == 200
     sandbox.controls.clock.set(datetime(2025, 5, 2, 15, tzinfo=UTC))
-    gone = await get(graph, f"/v21.0/{IG}/insights", metric="impressions", period="day")
+    gone = await get(graph, f"/v21.0/{IG}/insights", metric="reach,impressions", period="day")
     assert gone.status_code == 400
-    assert "no longer supported" in gone.json()["error"]["message"]
+    # From the sunset on, Meta answers the generic list of the metrics still served.
+    message = gone.json()["error"]["message"]
+    assert message.startswith("(#100) metric[1] must be one of the following values: reach, ")
+    assert "impressions" not in message
     old_post = sandbox.media(until=datetime(2024, 6, 20, tzinfo=UTC), product_type="FEED")[0]
     new_post = sandbox.media(since=datetime(2024, 8, 1, tzinfo=UTC), product_type="FEED")[-1]
     kept = await get(graph, f"/v21.0/{old_post.id}/insights", metric="impressions")

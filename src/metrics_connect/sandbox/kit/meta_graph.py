@@ -13,7 +13,7 @@ import secrets
 import time
 from collections import deque
 from collections.abc import Callable
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 from starlette.requests import Request
@@ -69,6 +69,18 @@ def unknown_object(object_id: str) -> GraphError:
         f"Unsupported get request. Object with ID '{object_id}' does not exist, cannot be "
         "loaded due to missing permissions, or does not support this operation. Please read "
         "the Graph API documentation at https://developers.facebook.com/docs/graph-api",
+        error_type="GraphMethodException",
+        subcode=33,
+    )
+
+
+def unsupported_method(method: str, object_id: str) -> GraphError:
+    return GraphError(
+        400,
+        100,
+        f"Unsupported {method.lower()} request. Object with ID '{object_id}' does not exist, "
+        "cannot be loaded due to missing permissions, or does not support this operation. "
+        "Please read the Graph API documentation at https://developers.facebook.com/docs/graph-api",
         error_type="GraphMethodException",
         subcode=33,
     )
@@ -140,10 +152,11 @@ def server_error(code: int) -> GraphError:
 
 
 def deprecated_version(latest: str) -> GraphError:
+    """The Marketing API's refusal of an expired version (its own wording: "Ads API")."""
     return GraphError(
         400,
         2635,
-        f"(#2635) You are calling a deprecated version of the Graph API. Please update to "
+        f"(#2635) You are calling a deprecated version of the Ads API. Please update to "
         f"the latest version: {latest}.",
     )
 
@@ -169,8 +182,66 @@ def graph_time(instant: datetime) -> str:
     return instant.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S+0000")
 
 
-def graph_versions(default: str, oldest_major: int | None = None) -> ApiVersions:
-    return ApiVersions(GRAPH_VERSION_PATTERN, default, oldest_major)
+# The newest Graph and Marketing API version (released 2026-11-04).
+LATEST_VERSION = "v27.0"
+
+# Release and expiration dates ("Expiration Date": the first day a version is no longer
+# served), as Meta's version tables state them in December 2026: the Graph API at
+# developers.facebook.com/docs/graph-api/changelog/versions, the Marketing API (its own,
+# shorter schedule) at .../marketing-api/marketing-api-changelog/versions. None: TBD.
+_RELEASED = {
+    "v16.0": date(2023, 2, 2),
+    "v17.0": date(2023, 5, 23),
+    "v18.0": date(2023, 9, 12),
+    "v19.0": date(2024, 1, 23),
+    "v20.0": date(2024, 5, 21),
+    "v21.0": date(2024, 10, 2),
+    "v22.0": date(2025, 1, 21),
+    "v23.0": date(2025, 5, 29),
+    "v24.0": date(2025, 10, 8),
+    "v25.0": date(2026, 2, 18),
+    "v26.0": date(2026, 7, 29),
+    "v27.0": date(2026, 11, 4),
+}
+GRAPH_API_EXPIRES = {
+    "v16.0": date(2025, 5, 14),
+    "v17.0": date(2025, 9, 12),
+    "v18.0": date(2026, 1, 26),
+    "v19.0": date(2026, 5, 21),
+    "v20.0": date(2026, 9, 24),
+    "v21.0": date(2027, 1, 21),
+    "v22.0": date(2027, 5, 20),
+    "v23.0": date(2027, 10, 8),
+    "v24.0": date(2028, 2, 18),
+    "v25.0": date(2028, 7, 29),
+}
+MARKETING_API_EXPIRES = {
+    "v16.0": date(2024, 2, 6),
+    "v17.0": date(2024, 5, 14),
+    "v18.0": date(2024, 8, 13),
+    "v19.0": date(2025, 2, 4),
+    "v20.0": date(2025, 5, 6),
+    "v21.0": date(2025, 9, 9),
+    "v22.0": date(2026, 2, 19),
+    "v23.0": date(2026, 6, 9),
+    "v24.0": date(2026, 11, 10),
+    "v25.0": date(2027, 2, 23),
+}
+
+
+def graph_versions(
+    default: str = LATEST_VERSION, oldest_major: int | None = None, marketing: bool = False
+) -> ApiVersions:
+    """The Graph API's versions (or the Marketing API's, which expire sooner); a version's
+    last day served is the day before its expiration date."""
+    expires = MARKETING_API_EXPIRES if marketing else GRAPH_API_EXPIRES
+    return ApiVersions(
+        GRAPH_VERSION_PATTERN,
+        default,
+        oldest_major,
+        end_of_life={v: day - timedelta(days=1) for v, day in expires.items()},
+        released=dict(_RELEASED),
+    )
 
 
 # --- request parameters and tokens ------------------------------------------------------
@@ -188,6 +259,21 @@ async def body_params(request: Request) -> dict[str, str]:
         return {k: v if isinstance(v, str) else json.dumps(v) for k, v in payload.items()}
     form = await request.form()
     return {k: v for k, v in form.items() if isinstance(v, str)}
+
+
+def list_param(params: dict[str, str], name: str) -> list[str]:
+    """A list parameter as Graph reads it: a JSON array (what the official SDKs send, e.g.
+    `metric=["reach","views"]`) or comma-separated names; [] when absent or empty."""
+    raw = (params.get(name) or "").strip()
+    if raw.startswith("["):
+        try:
+            value = json.loads(raw)
+        except json.JSONDecodeError as exc:
+            raise invalid_parameter(f"The parameter {name} must be a valid JSON array") from exc
+        if not isinstance(value, list):
+            raise invalid_parameter(f"The parameter {name} must be a valid JSON array")
+        return [str(v).strip() for v in value if str(v).strip()]
+    return [part.strip() for part in raw.split(",") if part.strip()]
 
 
 def bearer(header: str | None) -> str | None:

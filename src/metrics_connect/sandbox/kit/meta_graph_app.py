@@ -29,7 +29,8 @@ from metrics_connect.sandbox.kit.versions import ApiVersions, VersionRefused
 
 
 class NoRoute(Exception):
-    """A path or method the API has no route for (answered like a web framework would)."""
+    """A path or method the API has no route for (answered in Graph's error envelope:
+    `no_route_error`)."""
 
     def __init__(self, status: int = 404, detail: str = "Not Found") -> None:
         super().__init__(detail)
@@ -57,6 +58,11 @@ class GraphApp:
     trace_header = True
     # Throttling codes answered in turn when the rate-limit switch fires.
     rate_limit_codes: tuple[int, ...] = (4, 17, 32, 613)
+    # What a call to an expired version gets. The Graph API defaults it to the oldest
+    # version still served ("once a version is no longer usable, any calls made to it will
+    # be defaulted to the next oldest, usable version"); the Marketing API refuses it with
+    # error #2635 (set False there).
+    upgrade_expired_versions = True
 
     def __init__(
         self,
@@ -134,6 +140,16 @@ class GraphApp:
     def error_body(self, error: GraphError, trace: str) -> dict[str, Any]:
         return error.body(trace)
 
+    def no_route_error(self, method: str, raw_path: str, missing: NoRoute) -> GraphError:
+        """Graph's answer to a path or method it has no route for: never a web framework's
+        {"detail"} body, which Graph clients cannot read."""
+        segments = [s for s in raw_path.split("/") if s]
+        if segments and self.versions.is_version(segments[0]):
+            segments = segments[1:]
+        if missing.status == 405 and segments:
+            return graph.unsupported_method(method, segments[0])
+        return graph.unknown_path("/".join(segments[1:] or segments))
+
     # ------------------------------------------------------------------ plumbing
     def _trace(self) -> str:
         self._trace_counter += 1
@@ -159,10 +175,14 @@ class GraphApp:
     def split_path(self, raw_path: str) -> tuple[str, int, list[str]]:
         """'/v21.0/123/insights' -> version, major, segments (unversioned: the default)."""
         version, segments = self.versions.split_path(raw_path)
+        today = self.now().date()
         try:
-            major = self.versions.check(version, self.now().date())
+            major = self.versions.check(version, today)
         except VersionRefused as exc:
-            raise graph.deprecated_version(self.versions.default) from exc
+            if exc.reason == "unknown" or not self.upgrade_expired_versions:
+                raise graph.deprecated_version(self.versions.latest(today)) from exc
+            version = self.versions.oldest_served(today)
+            major = self.versions.check(version, today)
         return version, major, segments
 
     def _check_token(self, token: str | None, endpoint: str) -> None:
@@ -196,7 +216,9 @@ class GraphApp:
         except GraphError as error:
             return self._error_response(error, version)
         except NoRoute as missing:
-            return JSONResponse({"detail": missing.detail}, status_code=missing.status)
+            return self._error_response(
+                self.no_route_error(request.method, request.url.path, missing), version
+            )
         return self._ok_response(body, version)
 
     async def _batch(
@@ -252,7 +274,9 @@ class GraphApp:
         except GraphError as error:
             body, code, extra = self.error_body(error, self._trace()), error.status, error.headers
         except NoRoute as missing:
-            body, code, extra = {"detail": missing.detail}, missing.status, {}
+            refusal = self.no_route_error(method, split.path, missing)
+            body, code = self.error_body(refusal, self._trace()), refusal.status
+            extra = refusal.headers
         result: dict[str, Any] = {"code": code}
         if include_headers:
             headers = {

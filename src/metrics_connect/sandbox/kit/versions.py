@@ -27,6 +27,8 @@ class ApiVersions:
     oldest_major: int | None = None
     # Version name -> last day it is served (the network's announced end of life).
     end_of_life: dict[str, date] = field(default_factory=dict)
+    # Version name -> the day it was released (a version is "latest" from then on).
+    released: dict[str, date] = field(default_factory=dict)
 
     def is_version(self, segment: str) -> bool:
         return self.pattern.match(segment) is not None
@@ -47,6 +49,22 @@ class ApiVersions:
         if today is not None and last_day is not None and today > last_day:
             raise VersionRefused(version, "retired")
         return major
+
+    def latest(self, today: date) -> str:
+        """The newest version released by `today` (the default when no dates are known)."""
+        out = [v for v, day in self.released.items() if day <= today]
+        return max(out, key=self.major) if out else self.default
+
+    def oldest_served(self, today: date) -> str:
+        """The oldest version still served on `today` (where expired calls are sent when the
+        network upgrades them instead of refusing them)."""
+        served = [
+            v
+            for v in self.released
+            if (self.oldest_major is None or self.major(v) >= self.oldest_major)
+            and (v not in self.end_of_life or today <= self.end_of_life[v])
+        ]
+        return min(served, key=self.major) if served else self.latest(today)
 
     def split_path(self, path: str) -> tuple[str, list[str]]:
         """'/v21.0/123/insights' -> ('v21.0', ['123', 'insights']); the default version

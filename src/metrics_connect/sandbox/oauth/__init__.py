@@ -14,7 +14,7 @@ from metrics_connect.sandbox.oauth.facebook import FacebookOAuthApp, build_faceb
 from metrics_connect.sandbox.oauth.google import GoogleOAuthApp, build_google_oauth
 from metrics_connect.sandbox.oauth.serve import RunningServer, serve_in_background
 
-GRAPH_API_VERSION = "v21.0"
+GRAPH_API_VERSION = "v27.0"
 
 
 def oauth_settings_overrides(

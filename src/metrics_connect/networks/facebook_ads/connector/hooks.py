@@ -11,7 +11,9 @@ run as async report runs (streams.yaml). Answers flatten here: numbers come as s
 from __future__ import annotations
 
 import json
-from datetime import date
+import re
+from dataclasses import replace
+from datetime import date, timedelta
 from typing import Any, ClassVar
 from urllib.parse import parse_qsl, urlsplit
 
@@ -40,6 +42,18 @@ DAILY_LISTS = frozenset(GROUPS["daily_lists"])
 PERIOD_NUMBERS = frozenset(GROUPS["period_numbers"])
 PERIOD_LISTS = frozenset(GROUPS["period_lists"])
 # Fields Meta does not serve with hourly breakdowns (unique counts and video metrics).
+# Marketing API, insights best practices (2025-06-10): no reach with breakdowns for
+# queries starting more than 13 months ago.
+REACH_BREAKDOWN_MONTHS = 13
+REACH_OMITTED = "reach_omitted"
+# Out-of-cycle change of 2026-05-08: these breakdowns need the ad account's opt-in.
+OPT_IN_FROM = date(2026, 8, 3)
+OPT_IN_BREAKDOWNS = frozenset(
+    {"impression_device", "hourly_stats_aggregated_by_audience_time_zone", "frequency_value"}
+)
+INVALID_FIELD = re.compile(r"\(#100\) (\w+) is not valid for fields param")
+# Never dropped: without them the rows cannot be read.
+REQUIRED_FIELDS = frozenset({"date_start", "date_stop", "campaign_id", "adset_id", "ad_id"})
 NOT_HOURLY = frozenset({"reach", *(f for f in GROUPS["daily_lists"] if f.startswith("video_"))})
 ACTION_LIST_FIELDS = ("actions", "action_values")
 LISTING = Paginator(type="cursor", page_size=500, merge_next_query=True)
@@ -120,6 +134,19 @@ def action_rows(row: dict[str, Any], unique: bool) -> dict[str, dict[str, Scalar
     return out
 
 
+def creative_link(creative: dict[str, Any]) -> str:
+    """An ad's destination URL: link and video ads keep it in `object_story_spec`
+    (`link_data.link`, `video_data.call_to_action.value.link`), dynamic-creative ads in
+    `asset_feed_spec.link_urls[].website_url` (creative `link_url` is empty for them)."""
+    story = creative.get("object_story_spec") or {}
+    link = (story.get("link_data") or {}).get("link")
+    cta = (story.get("video_data") or {}).get("call_to_action") or {}
+    link = link or (cta.get("value") or {}).get("link")
+    for entry in (creative.get("asset_feed_spec") or {}).get("link_urls") or []:
+        link = link or (entry or {}).get("website_url")
+    return str(link or "")
+
+
 class FacebookAdsConnector(GraphConnector):
     slug: ClassVar[str] = "facebook_ads"
     streams = STREAMS
@@ -129,6 +156,8 @@ class FacebookAdsConnector(GraphConnector):
         account = self.ctx.external_id
         self.account_node = account if account.startswith("act_") else f"act_{account}"
         self._attributes: dict[str, dict[str, str]] | None = None
+        # Insights fields this account does not have (Meta refused them as invalid).
+        self._refused_fields: set[str] = set(EXTRA["account_specific_fields"])
 
     async def account_info(self) -> AccountInfo:
         body = await self.client.get(self.account_node, {"fields": "name,timezone_name,currency"})
@@ -174,6 +203,7 @@ class FacebookAdsConnector(GraphConnector):
             fields += ["unique_actions"] if "action_type" in request.breakdowns else []
         for lvl in LEVELS[: LEVELS.index(level) + 1]:
             fields += LEVEL_ATTRIBUTES[lvl]
+        fields = [f for f in fields if f not in self._refused_fields]
         return super().variables(request, stream) | {
             "node": node,
             "fields": ",".join(fields),
@@ -219,13 +249,64 @@ class FacebookAdsConnector(GraphConnector):
         # once, after the first window that needs them.
         result = FetchResult()
         for call in self.plan(request):
-            answer = await self.run(request, call)
+            answer = await self._run_without_refused(request, call)
             level = call.params["level"]
             attributes = await self._entity_attributes() if level != "account" else {}
             for item in answer.records:
                 result.rows.extend(self._rows(request, item, attributes))
+            self._note_reach_omitted(request, call, answer, result)
+        self._check_opt_in(request, result)
         result.incomplete_days |= self.incomplete(request)
         return result
+
+    async def _run_without_refused(self, request: FetchRequest, call: Call) -> Answer:
+        """Fields exist only for some accounts (adjusted_offline_purchase...): one Meta
+        calls invalid is left out of this and every later query of the connector."""
+        while True:
+            fields = [f for f in call.params.get("fields", "").split(",") if f]
+            kept = [f for f in fields if f not in self._refused_fields]
+            call = replace(call, params={**call.params, "fields": ",".join(kept)})
+            try:
+                return await self.run(request, call)
+            except UpstreamError as exc:
+                refused = INVALID_FIELD.search(exc.message)
+                if type(exc) is not UpstreamError or refused is None:
+                    raise
+                if refused.group(1) not in kept or refused.group(1) in REQUIRED_FIELDS:
+                    raise
+                self._refused_fields.add(refused.group(1))
+
+    def _note_reach_omitted(
+        self, request: FetchRequest, call: Call, answer: Answer, result: FetchResult
+    ) -> None:
+        """Meta omits reach (and frequency, cpp) from synchronous queries with breakdowns
+        whose start is more than 13 months old: those days (or that period) carry the
+        note "reach_omitted" instead of passing a missing reach off as exact."""
+        asked = "reach" in call.params.get("fields", "").split(",")
+        if not asked or not call.params.get("breakdowns") or call.window is None:
+            return
+        if any("reach" in record for record in answer.records):
+            return  # an async report run still answers it
+        first, last = call.window
+        if first >= self.today() - timedelta(days=round(REACH_BREAKDOWN_MONTHS * 30.44)):
+            return
+        if STREAMS.datasets[request.dataset].kind == "period":
+            result.notes.add(REACH_OMITTED)
+            return
+        for offset in range((last - first).days + 1):
+            result.day_notes.setdefault(first + timedelta(days=offset), set()).add(REACH_OMITTED)
+
+    def _check_opt_in(self, request: FetchRequest, result: FetchResult) -> None:
+        """Since 2026-08-03 Meta answers impression_device, the audience-time-zone hourly
+        breakdown and frequency_value with nothing for ad accounts that have not opted in
+        (in Ads Manager): no rows is then that, not a period without delivery."""
+        asked = OPT_IN_BREAKDOWNS & set(request.breakdowns)
+        if asked and not result.rows and self.today() >= OPT_IN_FROM:
+            raise UpstreamError(
+                f"Meta Ads answers the {', '.join(sorted(asked))} breakdown only for ad "
+                "accounts that opted in to it in Ads Manager (since 2026-08-03); this account "
+                "returned no rows for it. Opt in, or use another breakdown."
+            )
 
     def _snapshot_row(self, body: dict[str, Any]) -> Row:
         # The ad account's money fields are strings in the currency's minor unit.
@@ -253,10 +334,13 @@ class FacebookAdsConnector(GraphConnector):
                 "start_time": str(c.get("start_time") or ""),
                 "stop_time": str(c.get("stop_time") or ""),
             }
-        fields = "id,created_time,updated_time,creative{object_type,url_tags,link_url}"
+        fields = (
+            "id,created_time,updated_time,"
+            "creative{object_type,url_tags,object_story_spec,asset_feed_spec}"
+        )
         for ad in await self._list(f"{self.account_node}/ads", fields):
             creative = ad.get("creative") or {}
-            link = str(creative.get("link_url") or "")
+            link = creative_link(creative)
             attrs = {
                 "created_time": str(ad.get("created_time") or ""),
                 "updated_time": str(ad.get("updated_time") or ""),

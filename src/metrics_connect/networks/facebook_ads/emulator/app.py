@@ -1,6 +1,7 @@
 """The Marketing API emulator: Graph API paths for one ad account, its objects and insights.
 
-Endpoints (any `/vNN.N/` version prefix):
+Endpoints (under a `/vNN.N/` version the Marketing API still serves: one past its
+expiration date answers error #2635; Graph batches with `POST /`):
 - GET  /{v}/me/adaccounts                       ad accounts of the token's user
 - GET  /{v}/act_{id}                            account fields (name, currency, timezone_name...)
 - GET  /{v}/act_{id}/campaigns|adsets|ads       object lists, cursor paging
@@ -22,6 +23,7 @@ import json
 import re
 from collections import deque
 from dataclasses import dataclass, field
+from datetime import date, timedelta
 from typing import Any
 
 from metrics_connect.networks.facebook_ads.emulator.data import AdsData
@@ -43,16 +45,29 @@ from metrics_connect.networks.facebook_ads.emulator.insights import (
     compute_rows,
     estimated_cells,
     format_row,
+    invalid_field_message,
     parse_query,
 )
+from metrics_connect.sandbox.accounts import FACEBOOK_PAGE_ID
 from metrics_connect.sandbox.kit import meta_graph as graph
 from metrics_connect.sandbox.kit.controls import SandboxControls, TokenFault
 from metrics_connect.sandbox.kit.meta_graph import GraphError
 from metrics_connect.sandbox.kit.meta_graph_app import Call, GraphApp, NoRoute
 from metrics_connect.sandbox.kit.paging import decode_offset, graph_offset_page
 
-VERSIONS = graph.graph_versions("v21.0")
+VERSIONS = graph.graph_versions(graph.LATEST_VERSION, marketing=True)
 DEFAULT_LIMIT = 25
+# Marketing API out-of-cycle change of 2026-05-08, effective 2026-08-03 (all versions).
+OPT_IN_FROM = date(2026, 8, 3)
+OPT_IN_BREAKDOWNS = frozenset(
+    {"impression_device", "hourly_stats_aggregated_by_audience_time_zone", "frequency_value"}
+)
+# Insights best practices (2025-06-10): reach and its derived fields are omitted from
+# synchronous queries with breakdowns whose start is more than 13 months old.
+REACH_BREAKDOWN_MONTHS = 13
+REACH_FIELDS = frozenset({"reach", "frequency", "cpp"})
+# Fields that exist only for some ad accounts (offline-conversion advertisers).
+ACCOUNT_SPECIFIC_FIELDS = frozenset({"adjusted_offline_purchase"})
 MAX_LIMIT = 5000
 
 
@@ -69,6 +84,13 @@ class FacebookAdsSwitches:
     sync_cell_limit: int = 120_000
     # estimated_time_to_regain_access (minutes) announced while rate limiting.
     regain_access_minutes: int = 0
+    # Whether the ad account opted in (Ads Manager) to the breakdowns Meta restricted on
+    # 2026-08-03 (OPT_IN_BREAKDOWNS). The demo account, a small non-sales-supported
+    # advertiser, has not.
+    breakdowns_opted_in: bool = False
+    # Insights fields Meta serves only to some ad accounts (ACCOUNT_SPECIFIC_FIELDS) that
+    # this one has; the others are refused as invalid, as Meta refuses them.
+    account_fields: set[str] = field(default_factory=set)
 
 
 @dataclass
@@ -105,13 +127,29 @@ def _token_error(fault: TokenFault) -> GraphError:
     return GraphError(400, 190, "Invalid OAuth access token - Cannot parse access token")
 
 
+def _story_spec(ad: Ad) -> dict[str, Any]:
+    """An ad's object_story_spec as the Marketing API returns it: a link ad's (and a
+    carousel's) `link_data.link`, a video ad's `video_data.call_to_action.value.link`."""
+    page = {"page_id": FACEBOOK_PAGE_ID}
+    if ad.media_type == "VIDEO":
+        cta = {"type": "LEARN_MORE", "value": {"link": ad.link}}
+        return {**page, "video_data": {"title": ad.name, "call_to_action": cta}}
+    link_data: dict[str, Any] = {"link": ad.link, "name": ad.name}
+    if ad.media_type == "CAROUSEL":
+        link_data["child_attachments"] = [
+            {"link": ad.link, "name": f"{ad.name} {i}"} for i in (1, 2)
+        ]
+    return {**page, "link_data": link_data}
+
+
 INSIGHTS_ENDPOINTS = frozenset({"GET insights", "GET report_run/insights", "POST insights (async)"})
 
 
 class FacebookAdsEmulator(GraphApp):
     """The Marketing API: the Graph family app (sandbox kit) with the ad account's routes."""
 
-    supports_batch = False
+    # The Marketing API refuses expired versions (#2635) instead of upgrading them.
+    upgrade_expired_versions = False
     trace_header = False
     rate_limit_codes = (80000, 17)
 
@@ -128,13 +166,6 @@ class FacebookAdsEmulator(GraphApp):
 
     # -- the Graph app's hooks --
 
-    def split_path(self, raw_path: str) -> tuple[str, int, list[str]]:
-        # Every Marketing API path starts with its version; `handle` refuses a bad one.
-        segments = [s for s in raw_path.split("/") if s]
-        if not segments:
-            raise NoRoute()
-        return segments[0], 0, segments[1:]
-
     def endpoint_name(self, method: str, path: list[str], params: dict[str, str]) -> str:
         if not 1 <= len(path) <= 2:
             raise NoRoute()
@@ -150,8 +181,6 @@ class FacebookAdsEmulator(GraphApp):
         return "GET me/adaccounts" if path == ["me", "adaccounts"] else f"GET {edge}"
 
     def handle(self, call: Call) -> Any:
-        if not VERSIONS.is_version(call.version):
-            raise graph.unknown_path(call.version)
         node, params = call.path[0], call.params
         url = f"{call.base_url}/{call.version}/{'/'.join(call.path)}"
         try:
@@ -301,7 +330,9 @@ class FacebookAdsEmulator(GraphApp):
             "id": str(int(a.id) + 1_000_000),
             "object_type": {"IMAGE": "PHOTO", "CAROUSEL": "SHARE"}.get(a.media_type, "VIDEO"),
             "url_tags": a.url_tags,
-            "link_url": a.link,
+            # Link and video ads keep their destination in the story spec (creative
+            # `link_url` is empty for them, so it is never returned).
+            "object_story_spec": _story_spec(a),
             "title": a.name,
         }
         values: dict[str, Any] = {
@@ -350,9 +381,7 @@ class FacebookAdsEmulator(GraphApp):
             scope = set(self.data.ads_of(node))
         else:
             raise graph.unknown_object(node)
-        statuses: list[str] | None = None
-        if params.get("effective_status"):
-            statuses = json.loads(params["effective_status"])
+        statuses = graph.list_param(params, "effective_status") or None
         out: list[dict[str, Any]] = []
         if edge == "campaigns" and node == ACCOUNT.id:
             for c in CAMPAIGNS:
@@ -387,7 +416,11 @@ class FacebookAdsEmulator(GraphApp):
     def _insights_query(self, node: str, params: dict[str, str]) -> InsightsQuery:
         if node not in (ACCOUNT.id,) and node not in CAMPAIGNS_BY_ID | ADSETS_BY_ID | ADS_BY_ID:
             raise graph.unknown_object(node)
-        return parse_query(node, params, self.data.today())
+        query = parse_query(node, params, self.data.today())
+        for name in query.fields:
+            if name in ACCOUNT_SPECIFIC_FIELDS and name not in self.switches.account_fields:
+                raise InsightsError(invalid_field_message(name))
+        return query
 
     def _sync_insights(self, node: str, url: str, params: dict[str, str]) -> Any:
         if node in self.report_runs:
@@ -405,8 +438,27 @@ class FacebookAdsEmulator(GraphApp):
                 "Please reduce the amount of data you're asking for, then retry your request",
                 subcode=99,
             )
+        if self._needs_opt_in(query):
+            return self._page([], url, params)
         rows = [format_row(row, query) for row in compute_rows(self.data, query)]
+        if query.breakdowns and query.since < self._reach_horizon():
+            # Since 2025-06-10 a synchronous query with breakdowns starting more than 13
+            # months ago omits reach and the fields computed from it.
+            rows = [{k: v for k, v in r.items() if k not in REACH_FIELDS} for r in rows]
         return self._page(rows, url, params)
+
+    def _reach_horizon(self) -> date:
+        today = self.controls.clock.now().date()
+        return today - timedelta(days=round(REACH_BREAKDOWN_MONTHS * 30.44))
+
+    def _needs_opt_in(self, query: InsightsQuery) -> bool:
+        """Since 2026-08-03 these breakdowns answer nothing for an ad account that has not
+        opted in (in Ads Manager), synchronous or asynchronous."""
+        return (
+            not self.switches.breakdowns_opted_in
+            and self.controls.clock.now().date() >= OPT_IN_FROM
+            and bool(OPT_IN_BREAKDOWNS & set(query.breakdowns))
+        )
 
     def _start_report_run(self, node: str, params: dict[str, str]) -> dict[str, Any]:
         query = self._insights_query(node, params)
@@ -422,9 +474,11 @@ class FacebookAdsEmulator(GraphApp):
                 if self.switches.fail_report_runs:
                     run.status = "Job Failed"
                 else:
-                    run.rows = [
-                        format_row(r, run.query) for r in compute_rows(self.data, run.query)
-                    ]
+                    run.rows = (
+                        []
+                        if self._needs_opt_in(run.query)
+                        else [format_row(r, run.query) for r in compute_rows(self.data, run.query)]
+                    )
                     run.status = "Job Completed"
             else:
                 run.status = "Job Running"

@@ -352,6 +352,14 @@ def _json_or_csv(raw: str | None) -> list[str]:
     return [part.strip() for part in raw.split(",") if part.strip()]
 
 
+def invalid_field_message(name: str) -> str:
+    return (
+        f"(#100) {name} is not valid for fields param. please check "
+        "https://developers.facebook.com/docs/marketing-api/reference/ads-insights/ "
+        "for all valid values"
+    )
+
+
 def _node_level(node_id: str) -> str:
     if node_id == ACCOUNT.id:
         return "account"
@@ -392,11 +400,7 @@ def parse_query(node_id: str, params: Mapping[str, str], today: date) -> Insight
     fields = _json_or_csv(params.get("fields")) or ["impressions", "spend"]
     for name in fields:
         if name not in VALID_FIELDS and name not in EMPTY_FIELDS:
-            raise InsightsError(
-                f"(#100) {name} is not valid for fields param. please check "
-                "https://developers.facebook.com/docs/marketing-api/reference/ads-insights/ "
-                "for all valid values"
-            )
+            raise InsightsError(invalid_field_message(name))
     node_level = _node_level(node_id)
     level = params.get("level") or node_level
     if level not in LEVELS:

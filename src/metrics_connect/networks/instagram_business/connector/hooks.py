@@ -47,18 +47,33 @@ from metrics_connect.connectors.kit.spec import Stream, streams_of
 STREAMS = streams_of(__file__)
 METRICS: dict[str, Any] = STREAMS.datasets["media"].extra
 DEPRECATED_FROM = "v22.0"  # impressions and plays: replaced by views
+# ... and refused by every version from this day (Meta's all-versions sunset), except the
+# impressions of media created up to IMPRESSIONS_LAST_MEDIA, on versions before v22.0.
+SUNSET = date(2025, 4, 21)
 IMPRESSIONS_LAST_MEDIA = datetime(2024, 7, 1, 23, 59, 59, tzinfo=UTC)
+# Graph's answer to a metric it no longer serves: "(#100) metric[1] must be one of the
+# following values: reach, views, ..." (the generic list, not the metric's name).
+GENERIC_REFUSAL = re.compile(r"metric\[\d+\] must be one of the following values: ([a-z_, ]+)")
 NAVIGATION_PARAMS: dict[str, str] = STREAMS.datasets["stories"].extra["navigation"]
 NAVIGATION_ACTIONS: dict[str, str] = STREAMS.datasets["stories"].extra["navigation_actions"]
 AUDIENCE_BREAKDOWNS = STREAMS.datasets["audience_snapshot"].breakdowns
+FOLLOWER_TYPE = "follower_type"  # the API's name of views' follower/non-follower split
+
+
+def deprecated_served(version: str, today: date) -> bool:
+    """Whether `impressions` and `plays` are still served: versions before v22.0, until
+    the all-versions sunset."""
+    return version_before(version, DEPRECATED_FROM) and today < SUNSET
 
 
 def media_metrics(
-    version: str, media_type: str, product_type: str, created_at: datetime | None
+    version: str, media_type: str, product_type: str, created_at: datetime | None, today: date
 ) -> tuple[str, ...]:
-    old = version_before(version, DEPRECATED_FROM)
+    old = deprecated_served(version, today)
     recent = created_at is not None and created_at > IMPRESSIONS_LAST_MEDIA
-    impressions = ("impressions",) if old and not recent else ()
+    # Media up to IMPRESSIONS_LAST_MEDIA keep impressions past the sunset (before v22.0).
+    kept = version_before(version, DEPRECATED_FROM) and not recent
+    impressions = ("impressions",) if old or kept else ()
     if product_type == "STORY":
         return (*METRICS["story_metrics"], *impressions)
     if product_type == "REELS":
@@ -67,13 +82,18 @@ def media_metrics(
     return (*METRICS["feed_metrics"], *profile, *impressions)
 
 
-def account_series_metrics(version: str) -> tuple[str, ...]:
+def account_series_metrics(version: str, today: date) -> tuple[str, ...]:
     """Account metrics read as a daily time series (period=day)."""
-    return ("reach", "impressions") if version_before(version, DEPRECATED_FROM) else ("reach",)
+    return ("reach", "impressions") if deprecated_served(version, today) else ("reach",)
 
 
 def without_named(metrics: tuple[str, ...], message: str) -> tuple[str, ...]:
-    """The metrics an upstream "unsupported metric" message does not name."""
+    """The metrics an upstream "unsupported metric" message leaves: those of Graph's
+    generic list of the values it serves, or else those the message does not name."""
+    generic = GENERIC_REFUSAL.search(message.lower())
+    if generic is not None:
+        served = {m.strip() for m in generic.group(1).split(",")}
+        return tuple(m for m in metrics if m in served)
     named = set(re.findall(r"[a-z_]+", message.lower()))
     return tuple(m for m in metrics if m not in named)
 
@@ -108,14 +128,14 @@ class InstagramConnector(GraphConnector):
 
     def _period_metrics(self, breakdowns: tuple[str, ...]) -> tuple[str, ...]:
         stream = STREAMS.datasets["account_period"]
-        old = version_before(self.version, DEPRECATED_FROM)
+        old = deprecated_served(self.version, self.today())
         fields = [f for f in stream.fields if f != "impressions" or old]
         accepted = stream.extra["metric_breakdowns"]
         return tuple(f for f in fields if set(breakdowns) <= set(accepted.get(f, ())))
 
     def variables(self, request: FetchRequest, stream: Stream) -> dict[str, str]:
         metrics = {
-            "account_daily": lambda: account_series_metrics(self.version),
+            "account_daily": lambda: account_series_metrics(self.version, self.today()),
             "account_period": lambda: self._period_metrics(request.breakdowns),
         }.get(request.dataset, tuple)
         return super().variables(request, stream) | {
@@ -134,8 +154,36 @@ class InstagramConnector(GraphConnector):
         return await super().fetch(request)
 
     async def run(self, request: FetchRequest, call: Call) -> Answer:
+        """`views` by follower goes in a read of its own (see `_views_by_follower`)."""
+        breakdown = call.params.get("breakdown", "").split(",")
+        metrics = call.params.get("metric", "").split(",")
+        if "follow_type" not in breakdown or "views" not in metrics or call.operations:
+            return await self._run_without_refused(request, call)
+        others = [m for m in metrics if m != "views"]
+        answer = await self._views_by_follower(request, call, breakdown)
+        if others:
+            rest = replace(call, params={**call.params, "metric": ",".join(others)})
+            main = await self._run_without_refused(request, rest)
+            answer = replace(main, records=main.records + answer.records)
+        return answer
+
+    async def _views_by_follower(
+        self, request: FetchRequest, call: Call, breakdown: list[str]
+    ) -> Answer:
+        """Graph breaks `views` down by `follower_type` (it refuses `follow_type`, which
+        `reach` takes): ask it so, and read its results back under `follow_type`."""
+        api_breakdown = ",".join(FOLLOWER_TYPE if b == "follow_type" else b for b in breakdown)
+        views = replace(call, params={**call.params, "metric": "views", "breakdown": api_breakdown})
+        answer = await self._run_without_refused(request, views)
+        for entry in answer.records:
+            for part in (entry.get("total_value") or {}).get("breakdowns") or []:
+                keys = part.get("dimension_keys") or []
+                part["dimension_keys"] = ["follow_type" if k == FOLLOWER_TYPE else k for k in keys]
+        return answer
+
+    async def _run_without_refused(self, request: FetchRequest, call: Call) -> Answer:
         """An insights read asks again without the metrics its answer calls unsupported
-        (deprecated in this version)."""
+        (deprecated in this version, or sunset)."""
         asked = tuple(call.params.get("metric", "").split(","))
         while True:
             try:
@@ -156,13 +204,23 @@ class InstagramConnector(GraphConnector):
         if dataset in ("account_period", "audience_snapshot"):
             totals = period_totals(answers, request.breakdowns).items()
             if dataset == "account_period":
-                return FetchResult(rows=[Row(None, dict(k), v) for k, v in totals])
+                rows = [Row(None, dict(k), v) for k, v in totals]
+                return FetchResult(rows=rows, notes=self._summed_uniques(answers))
             today = self.today()
             return FetchResult(
                 [Row(today, dict(k), {"followers": v}) for k, t in totals for v in t.values()]
             )
         days = daily_values(answers, self.tz)
         return FetchResult(rows=[Row(day, {}, v) for day, v in sorted(days.items())])
+
+    @staticmethod
+    def _summed_uniques(answers: list[Answer]) -> set[str]:
+        """The note "approximate" when a unique count (reach) was summed over several
+        calls' periods (longer than the API's 30 days): never passed off as exact."""
+        unique = set(STREAMS.datasets["account_period"].extra["unique_metrics"])
+        windows = {a.call.window for a in answers}
+        asked = {str(e.get("name")) for a in answers for e in a.records}
+        return {"approximate"} if len(windows) > 1 and asked & unique else set()
 
     def _online(self, answer: Answer) -> list[Row]:
         """Followers online per hour (0-23) of each day of the answer's window."""
@@ -241,7 +299,8 @@ class InstagramConnector(GraphConnector):
     def _metrics_of(self, item: dict[str, Any], product: str | None = None) -> tuple[str, ...]:
         kind = product or str(item.get("media_product_type") or "FEED")
         created = parse_graph_time(str(item["timestamp"]))
-        return media_metrics(self.version, str(item.get("media_type") or ""), kind, created)
+        media_type = str(item.get("media_type") or "")
+        return media_metrics(self.version, media_type, kind, created, self.today())
 
     async def _story_insights_by_ids(
         self, stories: list[dict[str, Any]]

@@ -21,6 +21,7 @@ from metrics_connect.networks.instagram_business.emulator.metrics import (
     MediaMetric,
 )
 from metrics_connect.networks.instagram_business.emulator.model import (
+    ACCOUNT_INSIGHTS_RETENTION,
     INSIGHTS_RETENTION,
     InstagramSandbox,
     MediaItem,
@@ -45,12 +46,12 @@ from metrics_connect.sandbox.kit.graph_insights import (
     parse_instant,
     window_paging,
 )
-from metrics_connect.sandbox.kit.meta_graph import GraphError, graph_time
+from metrics_connect.sandbox.kit.meta_graph import LATEST_VERSION, GraphError, graph_time
 from metrics_connect.sandbox.kit.meta_graph_app import Call
 from metrics_connect.sandbox.kit.paging import BadPageRequest, decode_key, encode_key
 from metrics_connect.sandbox.kit.seeded import apportion, between
 
-DEFAULT_VERSION = "v21.0"
+DEFAULT_VERSION = LATEST_VERSION
 OLDEST_VERSION = 17
 MAX_DAY_WINDOW = timedelta(days=30)
 MAX_IDS = 50
@@ -88,9 +89,9 @@ class GraphHandler:
     def __init__(self, sandbox: InstagramSandbox) -> None:
         self.sandbox = sandbox
         # Apply Meta's all-versions sunset dates of deprecated metrics (by the sandbox clock)
-        # on top of the per-version removals. Off by default: a client pinned to a version
-        # then sees exactly that version's documented metrics, whatever the clock says.
-        self.enforce_sunsets = False
+        # on top of the per-version removals, as Graph does. Turn off to see exactly a
+        # version's documented metrics, whatever the clock says.
+        self.enforce_sunsets = True
 
     # ----------------------------------------------------------- deprecations
     def _sunset_passed(self, sunset: date | None) -> bool:
@@ -195,7 +196,7 @@ class GraphHandler:
         raise errors.unknown_object(node)
 
     def _multi(self, call: Call, edge: str | None) -> dict[str, Any]:
-        ids = [i for i in call.params["ids"].split(",") if i]
+        ids = errors.list_param(call.params, "ids")
         if len(ids) > MAX_IDS:
             raise errors.invalid_parameter(
                 f"Too many IDs. Maximum: {MAX_IDS}. Provided: {len(ids)}."
@@ -308,7 +309,7 @@ class GraphHandler:
         return out
 
     def _user_insights(self, call: Call, params: dict[str, str]) -> dict[str, Any]:
-        names = [m.strip() for m in params.get("metric", "").split(",") if m.strip()]
+        names = errors.list_param(params, "metric")
         if not names:
             raise errors.invalid_parameter("The parameter metric is required")
         available = [
@@ -317,16 +318,24 @@ class GraphHandler:
         specs: list[AccountMetric] = []
         for index, name in enumerate(names):
             spec = ACCOUNT_METRICS.get(name)
-            if spec is not None and name not in available and spec.removed_in is not None:
+            if (
+                spec is not None
+                and name not in available
+                and spec.removed_in is not None
+                and not self._sunset_passed(spec.sunset)
+            ):
+                # Only between a version's removal and the all-versions sunset does Graph
+                # name the metric; from the sunset on it answers the generic list below.
                 raise _no_longer_supported(name, spec.removed_in, "user", "ig-user/insights")
             if spec is None or name not in available:
                 raise errors.invalid_parameter(
                     f"metric[{index}] must be one of the following values: {', '.join(available)}"
                 )
             specs.append(spec)
-        period = params.get("period")
-        if not period:
+        periods = errors.list_param(params, "period")  # the SDK sends ["day"]
+        if not periods:
             raise errors.invalid_parameter("The parameter period is required")
+        period = periods[0]
         lifetime = [s.name for s in specs if s.lifetime]
         if lifetime and len(lifetime) != len(specs):
             raise errors.invalid_parameter(
@@ -341,7 +350,7 @@ class GraphHandler:
         metric_type = params.get("metric_type", "time_series")
         if metric_type not in ("time_series", "total_value"):
             raise errors.invalid_parameter("metric_type must be one of: time_series, total_value")
-        breakdowns = [b.strip() for b in params.get("breakdown", "").split(",") if b.strip()]
+        breakdowns = errors.list_param(params, "breakdown")
         if any(s.name in DEMOGRAPHIC_METRICS for s in specs):
             return self._demographics(call, specs, params, metric_type, breakdowns)
         if metric_type == "time_series":
@@ -404,10 +413,10 @@ class GraphHandler:
             raise errors.invalid_parameter(
                 "There cannot be more than 30 days (2592000 s) between since and until"
             )
-        if since < now - INSIGHTS_RETENTION:
+        if since < now - ACCOUNT_INSIGHTS_RETENTION:
             raise errors.invalid_parameter(
-                "Insights are only available for the last 2 years: since must be on or after "
-                f"{graph_time(now - INSIGHTS_RETENTION)}"
+                "Account insights are only available for the last 90 days: since must be on "
+                f"or after {graph_time(now - ACCOUNT_INSIGHTS_RETENTION)}"
             )
         return since, until
 
@@ -704,7 +713,7 @@ class GraphHandler:
     def _media_insights(
         self, item: MediaItem, params: dict[str, str], major: int
     ) -> dict[str, Any]:
-        names = [m.strip() for m in params.get("metric", "").split(",") if m.strip()]
+        names = errors.list_param(params, "metric")
         if not names:
             raise errors.invalid_parameter("The parameter metric is required")
         product = item.media_product_type
@@ -716,7 +725,13 @@ class GraphHandler:
         for index, name in enumerate(names):
             spec = MEDIA_METRICS.get(name)
             removed = spec is not None and not self._media_available(spec, major, item)
-            if spec is not None and removed and spec.removed_in and spec.removed_in >= 22:
+            if (
+                spec is not None
+                and removed
+                and spec.removed_in
+                and spec.removed_in >= 22
+                and not self._sunset_passed(spec.sunset)
+            ):
                 raise _no_longer_supported(name, spec.removed_in, "media", "ig-media/insights")
             if spec is None or removed:
                 raise errors.invalid_parameter(
@@ -726,7 +741,7 @@ class GraphHandler:
                 raise errors.invalid_parameter(
                     f"The metric {name} is not supported for this media type ({product})"
                 )
-        breakdowns = [b.strip() for b in params.get("breakdown", "").split(",") if b.strip()]
+        breakdowns = errors.list_param(params, "breakdown")
         for b in breakdowns:
             for name in names:
                 if MEDIA_METRICS[name].breakdown != b:

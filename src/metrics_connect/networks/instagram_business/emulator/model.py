@@ -4,9 +4,12 @@ Everything is derived from hashes of (seed, what, day, id) and the sandbox clock
 data is deterministic, needs no storage, and other parts' tests can compute expected
 figures from this module independently of the HTTP layer.
 
-Days are calendar days in the account's time zone (`INSTAGRAM_TIMEZONE`). A day's account
-insights are final once the day has ended; the current day is partial (the share of the
-day elapsed); days before the account's creation have no data.
+Days are Instagram's insights days: calendar days in Meta's Pacific time zone
+(`INSIGHTS_TIMEZONE`; a day's values end at ...T07:00 or T08:00+0000), whatever the
+account's own zone, which only sets when its owner posts (`INSTAGRAM_TIMEZONE`: posting
+hours there fall on the same Pacific date). A day's account insights are final once the
+day has ended; the current day is partial (the share of the day elapsed); days before the
+account's creation have no data.
 """
 
 from __future__ import annotations
@@ -18,6 +21,7 @@ from bisect import bisect_left
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
+from zoneinfo import ZoneInfo
 
 from metrics_connect.sandbox.accounts import (
     INSTAGRAM_TIMEZONE,
@@ -97,8 +101,12 @@ _SHORTCODE_ALPHABET = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz01234
 
 STORY_LIFETIME = timedelta(hours=24)
 STORY_SETTLED_HOURS = 20.0
-# Media insights are kept for two years.
+# Media insights are kept for two years, account insights for 90 days (Instagram's
+# insights guide, 2026).
 INSIGHTS_RETENTION = timedelta(days=730)
+ACCOUNT_INSIGHTS_RETENTION = timedelta(days=90)
+# Instagram's insights days are Pacific days, for every account.
+INSIGHTS_TIMEZONE = "America/Los_Angeles"
 
 
 def _counts(value: float) -> int:
@@ -242,12 +250,14 @@ class InstagramSandbox:
     ):
         self.controls = controls or SandboxControls()
         self.seed = seed
-        self.days = LocalDays(INSTAGRAM_TIMEZONE)
+        self.days = LocalDays(INSIGHTS_TIMEZONE)
         self.tz = self.days.tz
         # The demo account by default; the fleet (fleet.py) generates others by id.
         self.user_id = user_id
         self.username = username
         self.created = created
+        # The owner's zone: posting times are local hours there.
+        self.account_tz = ZoneInfo(INSTAGRAM_TIMEZONE)
         # New followers a day (the API's follower_count): growing, weekly rhythm, noise.
         self.follows_series = DailySeries(
             created, 14, 0.045, WEEKLY, noise_low=0.7, noise_high=1.3, key=(seed, "follows")
@@ -362,7 +372,7 @@ class InstagramSandbox:
 
     def _local_time(self, day: date, key: str, slot: int, first: float, last: float) -> datetime:
         hours = between(first, last, self.seed, key, day, slot)
-        local = datetime.combine(day, time(0), self.tz) + timedelta(hours=hours)
+        local = datetime.combine(day, time(0), self.account_tz) + timedelta(hours=hours)
         return local.replace(microsecond=0).astimezone(UTC)
 
     def _feed_post(self, day: date, i: int, slot: int, followers: int) -> MediaItem:

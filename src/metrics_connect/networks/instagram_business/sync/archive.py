@@ -16,6 +16,12 @@
   them only as of now.
 - Windowed days, weekly: new followers per day and online followers per hour are served
   for the last 30 days only; archiving the last 30 days every 7 keeps every day.
+- Account days, every 28 days: daily account metrics (reach, views) are served for 90
+  days; archiving the last 28 every 28 keeps every day (each day costs a call: views is
+  one operation per day), so older periods answer from the archive.
+
+Days are the network's (Pacific, network.yaml `days.timezone`), in the store as in the
+connector.
 
 Each run says when it is due next (`SyncOutcome.next_due`): the next story capture, the
 account's next local day (snapshots), the next windowed archive, and at most LIST_EVERY
@@ -43,6 +49,7 @@ from metrics_connect.connectors.base import (
 from metrics_connect.connectors.kit.meta_graph.insights import parse_graph_time
 from metrics_connect.engine.facts import FactStore, variant_key
 from metrics_connect.networks.instagram_business.connector.hooks import InstagramConnector
+from metrics_connect.networks.registry import days_timezone
 from metrics_connect.runtime import Runtime
 from metrics_connect.sync.models import SyncState
 from metrics_connect.sync.service import SyncOutcome, get_state, save_state
@@ -51,6 +58,10 @@ STORY_LIFETIME = timedelta(hours=24)
 # How long before a story's expiry the scheduler comes back for its final values.
 FINAL_CAPTURE_MARGIN = timedelta(seconds=60)
 WINDOWED_EVERY = timedelta(days=7)
+# Daily datasets the API serves for the last 30 days only.
+WINDOWED_DATASETS = ("new_followers_daily", "online_followers_snapshot")
+ACCOUNT_DAYS_EVERY = timedelta(days=28)
+ACCOUNT_LIVE_DAYS = 90  # Meta keeps account metrics 90 days (account_daily live_days)
 AUDIENCE_VARIANTS: tuple[tuple[str, ...], ...] = (
     ("age",),
     ("gender",),
@@ -73,7 +84,7 @@ CAPTURE_WINDOW = timedelta(hours=3)
 # The scheduler comes for a story's settled values this long before it expires: inside
 # its CAPTURE_WINDOW, with hours to spare if the fleet's queue runs late.
 CAPTURE_LEAD = timedelta(hours=2)
-TASKS = ("snapshots", "windows")
+TASKS = ("snapshots", "windows", "account_days")
 
 
 def story_expiry(story: dict[str, Any]) -> datetime:
@@ -104,7 +115,7 @@ class StoreSink:
             request,
             result,
             fetched_at=fetched_at,
-            timezone=self.integration.timezone,
+            timezone=days_timezone(self.integration.slug, self.integration.timezone),
             origin="sync",
         )
 
@@ -149,7 +160,7 @@ class BufferedSink:
                 entry.request,
                 FetchResult(rows=list(entry.rows.values()), objects=list(entry.objects.values())),
                 fetched_at=entry.fetched_at,
-                timezone=self.integration.timezone,
+                timezone=days_timezone(self.integration.slug, self.integration.timezone),
                 origin="sync",
             )
         self.pending.clear()
@@ -173,7 +184,7 @@ class InstagramArchive:
         self.connector = connector
         self.sink = sink
         self.states = states
-        self.tz = ZoneInfo(integration.timezone or "UTC")
+        self.tz = ZoneInfo(days_timezone(integration.slug, integration.timezone or "UTC"))
         self.stored = 0
         self.changed_states: set[str] = set()
         self.final_only = final_only
@@ -215,6 +226,7 @@ class InstagramArchive:
         upcoming = await self._stories(now, today, final_margin, last)
         await self._daily_snapshots(now, today)
         await self._windowed_days(now, today)
+        await self._account_days(now, today)
         if not self.final_only:
             upcoming.extend(self._routine_due(now, today))
         return SyncOutcome(
@@ -313,7 +325,7 @@ class InstagramArchive:
         if last is not None and now - last < WINDOWED_EVERY:
             return
         start, end = today - timedelta(days=30), today - timedelta(days=1)
-        for dataset in ("new_followers_daily", "online_followers_snapshot"):
+        for dataset in WINDOWED_DATASETS:
             request = FetchRequest(dataset, start, end)
             result = await self.connector.fetch(request)
             await self._keep(request, result, now)
@@ -322,6 +334,18 @@ class InstagramArchive:
                 by_hour = FetchRequest(dataset, start, end, breakdowns=("hour",))
                 await self._keep(by_hour, result, now)
         self._mark("windows", now)
+
+    async def _account_days(self, now: datetime, today: date) -> None:
+        last = self.states["account_days"].cursor_at
+        if last is not None and now - last < ACCOUNT_DAYS_EVERY:
+            return
+        # Every day still served on the first run, then from the last run's day on: a
+        # late run still catches up on the days in between.
+        oldest = today - timedelta(days=ACCOUNT_LIVE_DAYS - 1)
+        start = oldest if last is None else max(oldest, last.astimezone(self.tz).date())
+        request = FetchRequest("account_daily", start, today - timedelta(days=1))
+        await self._keep(request, await self.connector.fetch(request), now)
+        self._mark("account_days", now)
 
 
 async def sync_instagram(
