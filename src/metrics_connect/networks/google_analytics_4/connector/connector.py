@@ -142,7 +142,7 @@ class GoogleAnalytics4Connector(Connector):
         today = self.client.local_now().date()
         # GA4 is still collecting today; linked Search Console data arrives two days late.
         first_missing = today
-        if request.dataset.startswith("search_console"):
+        if request.dataset.startswith("organic_search"):
             first_missing = today - timedelta(days=SEARCH_CONSOLE_DELAY_DAYS - 1)
         start = max(request.start, first_missing)
         return {start + timedelta(days=i) for i in range((request.end - start).days + 1)}

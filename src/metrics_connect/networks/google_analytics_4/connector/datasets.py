@@ -182,7 +182,7 @@ GA4_DATASETS: dict[str, Ga4Dataset] = {
             "Linked Google Ads clicks, cost and impressions per day.",
         ),
         _dataset(
-            "search_console",
+            "organic_search",
             "daily",
             ("organicGoogleSearchClicks", "organicGoogleSearchImpressions"),
             SEARCH_CONSOLE_DIMENSIONS,
@@ -190,7 +190,7 @@ GA4_DATASETS: dict[str, Ga4Dataset] = {
             settle_after_days=4,
         ),
         _dataset(
-            "search_console_period",
+            "organic_search_period",
             "period",
             (
                 "organicGoogleSearchAveragePosition",

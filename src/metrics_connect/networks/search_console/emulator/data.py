@@ -65,6 +65,8 @@ COUNTRIES: dict[str, tuple[float, float]] = load_spec(
 DEVICES: dict[str, tuple[float, float]] = load_spec(
     __package__, SPEC, "devices", dict[str, tuple[float, float]]
 )
+WEEKEND_GENERIC_FROM: float = load_spec(__package__, SPEC, "weekend_generic_from", float)
+WEEKEND_GENERIC_FACTOR: float = load_spec(__package__, SPEC, "weekend_generic_factor", float)
 CTR_AT_1: float = load_spec(__package__, SPEC, "ctr_at_1", float)
 CTR_DECAY: float = load_spec(__package__, SPEC, "ctr_decay", float)
 APPEARANCES: dict[str, tuple[str, ...]] = load_spec(
@@ -110,7 +112,13 @@ def day_cells(name: str, search_type: str, day: date) -> tuple[Cell, ...]:
         return ()
     rng = draws("search_console", name, search_type, day)
     no_query = search_type in NO_QUERY_TYPES
-    weights = [q[1] * rng.uniform(0.8, 1.2) for q in traffic.queries]
+    weekend = day.weekday() >= 5
+    weights = [
+        q[1]
+        * rng.uniform(0.8, 1.2)
+        * (WEEKEND_GENERIC_FACTOR if weekend and q[2] > WEEKEND_GENERIC_FROM else 1.0)
+        for q in traffic.queries
+    ]
     share = traffic.anonymized_share
     anonymized = sum(weights) * share / (1 - share)
     per_query = apportion(total, [*weights, anonymized])

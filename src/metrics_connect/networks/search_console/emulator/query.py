@@ -56,6 +56,13 @@ def bad(message: str) -> GoogleError:
     return GoogleError(message, 400)
 
 
+def canonical(value: object, choices: tuple[str, ...]) -> str | None:
+    """An enum value as the API accepts it: `googleNews` or its proto name `GOOGLE_NEWS`
+    (google-api-python-client's discovery document lists the latter)."""
+    folded = str(value).replace("_", "").lower()
+    return next((c for c in choices if c.lower() == folded), None)
+
+
 @dataclass(frozen=True)
 class Filter:
     dimension: str
@@ -124,12 +131,12 @@ def _filters(body: dict[str, Any]) -> tuple[Filter, ...]:
             where = f"dimension_filter_groups[{g}].filters[{f}]"
             if not isinstance(item, dict):
                 raise bad(f"Invalid value at '{where}'.")
-            dimension = str(item.get("dimension", ""))
-            operator = str(item.get("operator") or "equals")
-            if dimension not in FILTER_DIMENSIONS:
-                raise bad(f"Invalid value at '{where}.dimension' (TYPE_ENUM), \"{dimension}\"")
-            if operator not in OPERATORS:
-                raise bad(f"Invalid value at '{where}.operator' (TYPE_ENUM), \"{operator}\"")
+            dimension = canonical(item.get("dimension", ""), FILTER_DIMENSIONS)
+            operator = canonical(item.get("operator") or "equals", OPERATORS)
+            if dimension is None:
+                raise bad(f"Invalid value at '{where}.dimension' (TYPE_ENUM)")
+            if operator is None:
+                raise bad(f"Invalid value at '{where}.operator' (TYPE_ENUM)")
             expression = str(item.get("expression") or "")
             if operator.endswith("Regex"):
                 try:
@@ -146,25 +153,30 @@ def parse(body: Any) -> Query:
     start, end = _day(body, "startDate"), _day(body, "endDate")
     if end < start:
         raise bad("The end date must be on or after the start date.")
-    dimensions = tuple(str(d) for d in body.get("dimensions") or [])
-    for i, name in enumerate(dimensions):
-        if name not in DIMENSIONS:
-            raise bad(f"Invalid value at 'dimensions[{i}]' (TYPE_ENUM), \"{name}\"")
+    names = []
+    for i, given in enumerate(body.get("dimensions") or []):
+        name = canonical(given, DIMENSIONS)
+        if name is None:
+            raise bad(f"Invalid value at 'dimensions[{i}]' (TYPE_ENUM), \"{given}\"")
+        names.append(name)
+    dimensions = tuple(names)
     if len(set(dimensions)) != len(dimensions):
         raise bad("A dimension may be requested only once.")
     if "searchAppearance" in dimensions and len(dimensions) > 1:
         raise bad("Search appearance cannot be grouped with other dimensions.")
-    search_type = str(body.get("type") or body.get("searchType") or "web")
-    if search_type not in SEARCH_TYPES:
-        raise bad(f"Invalid value at 'type' (TYPE_ENUM), \"{search_type}\"")
+    given_type = body.get("type") or body.get("searchType") or "web"
+    search_type = canonical(given_type, tuple(SEARCH_TYPES))
+    if search_type is None:
+        raise bad(f"Invalid value at 'type' (TYPE_ENUM), \"{given_type}\"")
     filters = _filters(body)
     if search_type in NO_QUERY_TYPES and (
         "query" in dimensions or any(f.dimension == "query" for f in filters)
     ):
         raise bad(f"The query dimension is not supported for type {search_type}.")
-    aggregation = str(body.get("aggregationType") or "auto")
-    if aggregation not in AGGREGATIONS:
-        raise bad(f"Invalid value at 'aggregation_type' (TYPE_ENUM), \"{aggregation}\"")
+    given_aggregation = body.get("aggregationType") or "auto"
+    aggregation = canonical(given_aggregation, AGGREGATIONS)
+    if aggregation is None:
+        raise bad(f"Invalid value at 'aggregation_type' (TYPE_ENUM), \"{given_aggregation}\"")
     by_page = "page" in dimensions or any(f.dimension == "page" for f in filters)
     if aggregation == "byProperty" and by_page:
         raise bad("Cannot aggregate by property when grouping or filtering by page.")
@@ -174,8 +186,8 @@ def parse(body: Any) -> Query:
     start_row = _int(body, "startRow", 0)
     if start_row < 0:
         raise bad(f"startRow must not be negative: {start_row}.")
-    data_state = str(body.get("dataState") or "final").lower()
-    if data_state not in DATA_STATES:
+    data_state = canonical(body.get("dataState") or "final", DATA_STATES)
+    if data_state is None:
         raise bad(f'Invalid value at \'data_state\' (TYPE_ENUM), "{body.get("dataState")}"')
     if aggregation == "auto":
         aggregation = "byPage" if by_page else "byProperty"
