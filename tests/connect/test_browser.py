@@ -81,7 +81,7 @@ def _importable(*modules: str) -> bool:
 METRICS_READY = _importable(
     "metrics_connect.engine.service",
     "metrics_connect.api.routers.metrics",
-    "metrics_connect.networks.instagram_business.connector.connector",
+    "metrics_connect.networks.instagram_business.connector.hooks",
     "metrics_connect.networks.instagram_business.emulator.network",
 )
 

@@ -12,15 +12,17 @@ from metrics_connect.connectors.base import (
     ObjectRow,
     Row,
 )
-from metrics_connect.engine.days import days_between
 from metrics_connect.engine.explain import call_totals, explain_fetch, object_estimates
+from metrics_connect.engine.facts import days_between
 from metrics_connect.engine.plan import PlannedFetch, estimate_objects
 from metrics_connect.engine.service import engine_for
-from metrics_connect.networks.instagram_business.connector.datasets import DATASETS
+from metrics_connect.networks.instagram_business.connector.hooks import InstagramConnector
 from metrics_connect.sync.service import load_integration
 
 from .conftest import NOW, Connected, RecordingTransport
 from .test_instagram_numbers import TODAY
+
+DATASETS = InstagramConnector.datasets
 
 MEDIA = DATASETS["media"]
 COUNT_BASIS = "followers_snapshot.media_count"

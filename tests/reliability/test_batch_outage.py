@@ -10,7 +10,9 @@ import httpx
 import pytest
 
 from metrics_connect.connectors.base import ConnectorContext, UpstreamError
-from metrics_connect.networks.instagram_business.connector.client import BatchItem, GraphClient
+from metrics_connect.connectors.kit.calls import Call as BatchItem
+from metrics_connect.connectors.kit.meta_graph.client import GraphClient
+from metrics_connect.networks.instagram_business.connector.hooks import STREAMS
 from metrics_connect.settings import Settings
 
 
@@ -25,7 +27,7 @@ def graph_client(handler: Any) -> GraphClient:
         base_url="http://graph.test",
         settings=settings,
     )
-    return GraphClient(ctx)
+    return GraphClient(ctx, STREAMS)
 
 
 @pytest.mark.parametrize(

@@ -7,7 +7,7 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-# "module:attribute", the module relative to the network's package ("connector.connector:X").
+# "module:attribute", the module relative to the network's package ("connector.hooks:X").
 Target = str
 
 

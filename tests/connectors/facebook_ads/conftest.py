@@ -11,7 +11,7 @@ import pytest
 
 from metrics_connect import clock
 from metrics_connect.connectors.base import ConnectorContext
-from metrics_connect.networks.facebook_ads.connector.connector import FacebookAdsConnector
+from metrics_connect.networks.facebook_ads.connector.hooks import FacebookAdsConnector
 from metrics_connect.networks.facebook_ads.emulator.app import FacebookAdsEmulator
 from metrics_connect.networks.facebook_ads.emulator.network import build_sandbox, emulator_of
 from metrics_connect.sandbox.accounts import AD_ACCOUNT_ID, AD_ACCOUNT_TIMEZONE, DEMO_ACCESS_TOKEN

@@ -8,7 +8,7 @@ from datetime import date
 import pytest
 
 from metrics_connect.connectors.base import FetchRequest, Filter, UpstreamError
-from metrics_connect.networks.facebook_ads.connector.connector import FacebookAdsConnector
+from metrics_connect.networks.facebook_ads.connector.hooks import FacebookAdsConnector
 from metrics_connect.networks.facebook_ads.emulator.app import FacebookAdsEmulator
 from metrics_connect.networks.facebook_ads.emulator.entities import ADS
 from metrics_connect.sandbox.registry import SandboxNetwork

@@ -13,7 +13,7 @@ from metrics_connect.connectors.base import (
     IntegrationRevoked,
     UpstreamRateLimited,
 )
-from metrics_connect.networks.facebook_ads.connector.connector import FacebookAdsConnector
+from metrics_connect.networks.facebook_ads.connector.hooks import FacebookAdsConnector
 from metrics_connect.sandbox.accounts import DEMO_ACCESS_TOKEN
 from metrics_connect.sandbox.registry import SandboxNetwork
 

@@ -11,7 +11,7 @@ import pytest
 
 from metrics_connect import clock
 from metrics_connect.connectors.base import ConnectorContext
-from metrics_connect.networks.google_analytics_4.connector.connector import (
+from metrics_connect.networks.google_analytics_4.connector.hooks import (
     GoogleAnalytics4Connector,
 )
 from metrics_connect.networks.google_analytics_4.emulator.app import Ga4Emulator, create_app

@@ -18,10 +18,11 @@ from metrics_connect.connectors.base import (
     UpstreamError,
     UpstreamRateLimited,
 )
-from metrics_connect.networks.google_analytics_4.connector.connector import (
+from metrics_connect.networks.google_analytics_4.connector.hooks import (
+    STREAMS,
     GoogleAnalytics4Connector,
+    report_metrics,
 )
-from metrics_connect.networks.google_analytics_4.connector.datasets import GA4_DATASETS
 from metrics_connect.networks.google_analytics_4.emulator.app import Ga4Emulator
 
 from .conftest import NOW, REFRESHABLE
@@ -220,10 +221,10 @@ async def test_account_info_reads_the_report_metadata(
 
 
 def test_every_dataset_fits_one_report() -> None:
-    for dataset in GA4_DATASETS.values():
-        assert len(dataset.metrics) <= 10
-        assert len(dataset.spec.breakdowns) >= 1
-        assert set(dataset.spec.fields) >= set(dataset.metrics)
+    for stream in STREAMS.datasets.values():
+        assert len(report_metrics(stream)) <= 10
+        assert len(stream.breakdowns) >= 1
+        assert set(stream.fields) >= set(report_metrics(stream))
 
 
 class HostRouter(httpx.AsyncBaseTransport):

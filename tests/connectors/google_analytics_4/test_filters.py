@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from metrics_connect.connectors.base import Filter, UpstreamError
-from metrics_connect.networks.google_analytics_4.connector.filters import filter_expression
+from metrics_connect.networks.google_analytics_4.connector.hooks import filter_expression
 
 
 def test_one_filter_is_the_expression_itself() -> None:

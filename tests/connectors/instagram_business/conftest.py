@@ -12,7 +12,7 @@ import pytest
 from cryptography.fernet import Fernet
 
 from metrics_connect.connectors.base import ConnectorContext
-from metrics_connect.networks.instagram_business.connector.connector import InstagramConnector
+from metrics_connect.networks.instagram_business.connector.hooks import InstagramConnector
 from metrics_connect.networks.instagram_business.emulator.network import (
     InstagramSandboxNetwork,
     build_sandbox,

@@ -8,7 +8,7 @@ from datetime import timedelta
 from urllib.parse import parse_qs
 
 from metrics_connect.connectors.base import FetchRequest
-from metrics_connect.networks.instagram_business.connector.connector import InstagramConnector
+from metrics_connect.networks.instagram_business.connector.hooks import InstagramConnector
 from metrics_connect.networks.instagram_business.emulator.network import InstagramSandboxNetwork
 
 from .conftest import NOW, Recorder

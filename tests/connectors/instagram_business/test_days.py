@@ -4,40 +4,46 @@ from __future__ import annotations
 
 from datetime import date, timedelta
 
-from metrics_connect.networks.instagram_business.connector import days
-from metrics_connect.networks.instagram_business.connector.days import parse_graph_time
-from metrics_connect.networks.instagram_business.connector.metrics import (
+from metrics_connect.connectors.kit import windows
+from metrics_connect.connectors.kit.meta_graph.insights import (
+    day_ending_at,
+    local_day,
+    parse_graph_time,
+)
+from metrics_connect.networks.instagram_business.connector.hooks import (
     account_series_metrics,
     media_metrics,
     without_named,
 )
 
+MAX_WINDOW_SECONDS = 30 * 86400
+
 
 def test_chunks_never_exceed_thirty_days_or_the_documented_span() -> None:
-    tz = days.zone("America/New_York")  # has DST: a 30-day window may be 30 days + 1 hour
+    tz = windows.zone("America/New_York")  # has DST: a 30-day window may be 30 days + 1 hour
     start, end = date(2024, 1, 1), date(2024, 12, 31)
-    chunks = days.chunks(start, end, 30, tz)
+    chunks = windows.split(start, end, 30, tz, MAX_WINDOW_SECONDS)
     assert chunks[0][0] == start and chunks[-1][1] == end
     sentinel = (end + timedelta(days=1), end)
     for (first, last), following in zip(chunks, [*chunks[1:], sentinel], strict=True):
         assert following[0] == last + timedelta(days=1)  # contiguous, no overlap
-        since, until = days.window(first, last, tz)
-        assert until - since <= days.MAX_WINDOW_SECONDS
+        since, until = windows.unix_bounds(first, last, tz)
+        assert until - since <= MAX_WINDOW_SECONDS
         assert (last - first).days + 1 <= 30
     assert len(chunks) in (13, 14)
 
 
 def test_window_is_local_midnight_to_local_midnight() -> None:
-    tz = days.zone("America/Sao_Paulo")
-    since, until = days.window(date(2024, 3, 1), date(2024, 3, 1), tz)
+    tz = windows.zone("America/Sao_Paulo")
+    since, until = windows.unix_bounds(date(2024, 3, 1), date(2024, 3, 1), tz)
     assert until - since == 86400
     assert since == int(parse_graph_time("2024-03-01T03:00:00+0000").timestamp())
 
 
 def test_end_time_points_to_the_day_that_ended() -> None:
-    tz = days.zone("America/Sao_Paulo")
-    assert days.day_ending_at("2024-03-02T03:00:00+0000", tz) == date(2024, 3, 1)
-    assert days.local_day("2024-03-02T02:30:00+0000", tz) == date(2024, 3, 1)
+    tz = windows.zone("America/Sao_Paulo")
+    assert day_ending_at("2024-03-02T03:00:00+0000", tz) == date(2024, 3, 1)
+    assert local_day("2024-03-02T02:30:00+0000", tz) == date(2024, 3, 1)
 
 
 def test_metric_sets_follow_type_and_version() -> None:

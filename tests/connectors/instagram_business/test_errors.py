@@ -13,13 +13,29 @@ from metrics_connect.connectors.base import (
     UpstreamRateLimited,
     UpstreamTransient,
 )
-from metrics_connect.networks.instagram_business.connector.errors import (
-    classify,
-    is_retryable,
-    max_usage_percent,
-    parse_failure,
-    regain_access_seconds,
-)
+from metrics_connect.connectors.kit.errors import Failure, is_retryable
+from metrics_connect.connectors.kit.meta_graph import errors
+from metrics_connect.networks.instagram_business.connector.hooks import STREAMS
+
+# Instagram's error map (streams.yaml) read by the Meta Graph kit.
+ERRORS = errors.error_map(STREAMS)
+USAGE_HEADERS = STREAMS.errors.envelope.usage_headers
+
+
+def parse_failure(status: int, body: object) -> Failure:
+    return errors.parse_failure(status, body)
+
+
+def classify(failure: Failure, headers: dict[str, str] | None = None) -> UpstreamError:
+    return ERRORS.classify(failure, headers)
+
+
+def regain_access_seconds(headers: dict[str, str]) -> float | None:
+    return errors.regain_access_seconds(headers, USAGE_HEADERS)
+
+
+def max_usage_percent(headers: dict[str, str]) -> float | None:
+    return errors.max_usage_percent(headers, USAGE_HEADERS)
 
 
 def graph_error(code: int, message: str = "boom", **extra: object) -> dict[str, object]:

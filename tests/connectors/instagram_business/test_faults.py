@@ -18,8 +18,8 @@ from metrics_connect.connectors.base import (
     UpstreamRateLimited,
     UpstreamTransient,
 )
-from metrics_connect.networks.instagram_business.connector.client import BatchItem
-from metrics_connect.networks.instagram_business.connector.connector import InstagramConnector
+from metrics_connect.connectors.kit.calls import Call as BatchItem
+from metrics_connect.networks.instagram_business.connector.hooks import InstagramConnector
 from metrics_connect.networks.instagram_business.emulator.network import InstagramSandboxNetwork
 
 TOKEN = "sandbox-faults-token"
@@ -82,9 +82,7 @@ async def test_expired_token_is_integration_expired_and_never_logged(
 ) -> None:
     connector = make_connector(token=TOKEN)
     network.controls.switches.expired_tokens.add(TOKEN)
-    caplog.set_level(
-        logging.WARNING, logger="metrics_connect.networks.instagram_business.connector"
-    )
+    caplog.set_level(logging.WARNING, logger="metrics_connect.networks.instagram_business")
     today = connector.today()
     with pytest.raises(IntegrationExpired) as caught:
         await connector.fetch(FetchRequest("account_daily", today - timedelta(days=5), today))
@@ -126,7 +124,8 @@ async def test_usage_near_the_quota_slows_the_next_call_down() -> None:
     from cryptography.fernet import Fernet
 
     from metrics_connect.connectors.base import ConnectorContext
-    from metrics_connect.networks.instagram_business.connector.client import GraphClient
+    from metrics_connect.connectors.kit.meta_graph.client import GraphClient
+    from metrics_connect.networks.instagram_business.connector.hooks import STREAMS
     from metrics_connect.settings import Settings
 
     usage = {"17841400000000001": [{"type": "instagram", "call_count": 97, "total_time": 10}]}
@@ -145,7 +144,7 @@ async def test_usage_near_the_quota_slows_the_next_call_down() -> None:
             "http://graph.test",
             Settings(credentials_key=Fernet.generate_key().decode()),
         )
-        client = GraphClient(ctx)
+        client = GraphClient(ctx, STREAMS)
         await client.get("1", {})
         assert client.pause_seconds > 0
         started = time.monotonic()
@@ -165,7 +164,7 @@ async def test_a_refused_snapshot_variant_leaves_the_others(
     followers = FetchRequest("followers_snapshot", today, today)
     gender = FetchRequest("audience_snapshot", today, today, breakdowns=("gender",))
     refused = FetchRequest("audience_snapshot", today, today, breakdowns=("country",))
-    real_item = connector._snapshot_item
+    real_item = connector.batch_item
 
     def item(request: FetchRequest) -> BatchItem:
         made = real_item(request)
@@ -173,7 +172,7 @@ async def test_a_refused_snapshot_variant_leaves_the_others(
             return BatchItem(made.path, {**made.params, "breakdown": "shoe_size"})
         return made
 
-    monkeypatch.setattr(connector, "_snapshot_item", item)
+    monkeypatch.setattr(connector, "batch_item", item)
     results = await connector.fetch_snapshots([followers, gender, refused])
     assert results[0].rows[0].values["followers_count"] == network.sandbox.followers_count()
     assert {r.keys["gender"] for r in results[1].rows} == set(

@@ -8,7 +8,7 @@ from datetime import date
 import pytest
 
 from metrics_connect.connectors.base import FetchRequest, ObjectEstimate
-from metrics_connect.networks.instagram_business.connector.connector import (
+from metrics_connect.networks.instagram_business.connector.hooks import (
     InstagramConnector,
     object_calls,
 )

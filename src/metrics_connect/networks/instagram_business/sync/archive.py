@@ -34,10 +34,9 @@ from metrics_connect.connectors.base import (
     ObjectRow,
     Row,
 )
+from metrics_connect.connectors.kit.meta_graph.insights import parse_graph_time
 from metrics_connect.engine.facts import FactStore, variant_key
-from metrics_connect.networks.instagram_business.connector.connector import InstagramConnector
-from metrics_connect.networks.instagram_business.connector.datasets import DATASETS
-from metrics_connect.networks.instagram_business.connector.days import parse_graph_time
+from metrics_connect.networks.instagram_business.connector.hooks import InstagramConnector
 from metrics_connect.runtime import Runtime
 from metrics_connect.sync.models import SyncState
 from metrics_connect.sync.service import SyncOutcome, get_state, save_state
@@ -85,7 +84,7 @@ class StoreSink:
     async def keep(self, request: FetchRequest, result: FetchResult, fetched_at: datetime) -> None:
         await self.store.store(
             self.integration.id,
-            DATASETS[request.dataset],
+            InstagramConnector.datasets[request.dataset],
             request,
             result,
             fetched_at=fetched_at,
@@ -130,7 +129,7 @@ class BufferedSink:
         for entry in self.pending.values():
             await self.store.store(
                 self.integration.id,
-                DATASETS[entry.request.dataset],
+                InstagramConnector.datasets[entry.request.dataset],
                 entry.request,
                 FetchResult(rows=list(entry.rows.values()), objects=list(entry.objects.values())),
                 fetched_at=entry.fetched_at,
@@ -292,7 +291,7 @@ async def sync_instagram(
     connector: Connector,
     now: datetime,
 ) -> SyncOutcome:
-    """The scheduler's entry point (named by this network's network.yaml `sync`)."""
+    """The scheduler's entry point (see sync.service.NETWORK_SYNCS)."""
     archive = await InstagramArchive.load(runtime, integration, connector)
     outcome = await archive.run(now)
     await archive.save_states()

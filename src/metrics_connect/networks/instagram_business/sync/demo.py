@@ -18,7 +18,7 @@ import httpx
 from metrics_connect.accounts.lifecycle import mark_unusable
 from metrics_connect.connectors.base import IntegrationExpired, IntegrationRevoked, UpstreamError
 from metrics_connect.connectors.context import connector_for
-from metrics_connect.networks.instagram_business.connector.connector import InstagramConnector
+from metrics_connect.networks.instagram_business.connector.hooks import InstagramConnector
 from metrics_connect.networks.instagram_business.sync.archive import (
     BufferedSink,
     InstagramArchive,

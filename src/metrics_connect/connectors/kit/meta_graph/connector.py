@@ -1,0 +1,109 @@
+"""What every Meta Graph connector shares beyond the executor: several requests' calls
+in one batch, multi-id reads, listings newest first, API versions."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import AsyncIterator
+from dataclasses import replace
+from typing import Any, ClassVar
+
+from metrics_connect.connectors.base import (
+    FetchRequest,
+    FetchResult,
+    ObjectEstimate,
+    UpstreamError,
+)
+from metrics_connect.connectors.kit.calls import Answer, Call
+from metrics_connect.connectors.kit.executor import KitConnector
+from metrics_connect.connectors.kit.http import select
+from metrics_connect.connectors.kit.meta_graph.client import BATCH_LIMIT, MAX_IDS, GraphClient
+from metrics_connect.connectors.kit.meta_graph.insights import (
+    local_day,
+)
+
+
+def version_before(version: str, other: str) -> bool:
+    """Whether Graph version `version` ("v21.0") is older than `other`."""
+
+    def parts(text: str) -> tuple[int, int]:
+        match = re.match(r"v?(\d+)(?:\.(\d+))?", text.strip())
+        return (int(match.group(1)), int(match.group(2) or 0)) if match else (0, 0)
+
+    return parts(version) < parts(other)
+
+
+def multi_id_reads(path: str, ids: list[str], params: dict[str, str]) -> list[Call]:
+    """`?ids=` reads of the same edge for many objects, 50 ids each."""
+    return [
+        Call(path, {"ids": ",".join(ids[i : i + MAX_IDS]), **params})
+        for i in range(0, len(ids), MAX_IDS)
+    ]
+
+
+def listing_pages(estimate: ObjectEstimate, page_size: int) -> int:
+    """Pages of a listing newest first read until it passes the first day: the page
+    holding the first older object ends it; without one, the last page."""
+    listed = estimate.newer + (estimate.in_span or 0)
+    return listed // page_size + 1 if estimate.older else max(1, -(-listed // page_size))
+
+
+def batches(operations: int) -> list[str]:
+    """Each batch's operation count for this many operations, 50 a batch."""
+    full, rest = divmod(operations, BATCH_LIMIT)
+    return [str(BATCH_LIMIT)] * full + ([str(rest)] if rest else [])
+
+
+class GraphConnector(KitConnector):
+    client_class: ClassVar[type[GraphClient]] = GraphClient
+    client: GraphClient
+
+    async def listed(self, request: FetchRequest) -> AsyncIterator[dict[str, Any]]:
+        """The listing's items page after page, as the caller reads on."""
+        call, requester = self.listing(request)
+        pages = self.client.pages(
+            "GET", call.path, call.params, requester.paginator, requester.selector
+        )
+        async for page, _ in pages:
+            for item in page:
+                yield item
+
+    async def listed_in(
+        self, request: FetchRequest, day_field: str, *, newest_first: bool = True
+    ) -> list[dict[str, Any]]:
+        """Items of a listing on local days request.start..end; newest first, reading
+        stops at the first one older than the request."""
+        found: list[dict[str, Any]] = []
+        async for item in self.listed(request):
+            if day_field not in item:
+                continue
+            day = local_day(str(item[day_field]), self.tz)
+            if day < request.start and newest_first:
+                break
+            if request.start <= day <= request.end:
+                found.append(item)
+        return found
+
+    def batch_item(self, request: FetchRequest) -> Call:
+        """A now-only request's one call, for today."""
+        today = self.today()
+        return self.plan(replace(request, start=today, end=today))[0]
+
+    async def fetch_in_one_batch(self, requests: list[FetchRequest]) -> list[FetchResult]:
+        """Today's variants of now-only datasets in one Graph batch (what a daily sync
+        takes), in the order of `requests`. A variant refused as a bad request leaves
+        the others standing (the client logs it); other failures raise."""
+        today = self.today()
+        wanted = [r for r in requests if r.start <= today <= r.end]
+        items = [self.batch_item(r) for r in wanted]
+        answers = await self.client.batch(items) if items else []
+        by_request: dict[int, FetchResult] = {}
+        for request, item, body in zip(wanted, items, answers, strict=True):
+            if isinstance(body, UpstreamError):
+                if type(body) is not UpstreamError:
+                    raise body
+                continue
+            selector = self.streams.requester(request.dataset, item.requester).selector
+            answer = Answer(item, select(body, selector), body)
+            by_request[id(request)] = self.result(request, [answer])
+        return [by_request.get(id(r), FetchResult()) for r in requests]

@@ -1,0 +1,327 @@
+"""Instagram Business on the Meta Graph kit: what streams.yaml cannot say.
+
+Which metrics each media type and API version answers (Meta's IG Media/User Insights
+references: `impressions` until v22.0 and only for media up to 2024-07-01, `plays` on
+reels until v22.0, profile metrics not on carousels and reels), the fallback that asks
+again without a metric an answer refuses, story navigation by action type, and the
+insights of listed posts and stories, which depend on what the listing returns.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import replace
+from datetime import UTC, date, datetime
+from typing import Any, ClassVar
+
+from metrics_connect.connectors.base import (
+    AccountInfo,
+    FetchRequest,
+    FetchResult,
+    IntegrationRevoked,
+    ObjectEstimate,
+    Row,
+    Scalar,
+    UpstreamError,
+)
+from metrics_connect.connectors.kit.calls import Answer, Call
+from metrics_connect.connectors.kit.meta_graph.connector import (
+    GraphConnector,
+    batches,
+    listing_pages,
+    multi_id_reads,
+    version_before,
+)
+from metrics_connect.connectors.kit.meta_graph.insights import (
+    breakdown_results,
+    daily_values,
+    is_number,
+    parse_graph_time,
+    period_totals,
+    series,
+    single_value,
+    values_of,
+)
+from metrics_connect.connectors.kit.spec import Stream, streams_of
+
+STREAMS = streams_of(__file__)
+METRICS: dict[str, Any] = STREAMS.datasets["media"].extra
+DEPRECATED_FROM = "v22.0"  # impressions and plays: replaced by views
+IMPRESSIONS_LAST_MEDIA = datetime(2024, 7, 1, 23, 59, 59, tzinfo=UTC)
+NAVIGATION_PARAMS: dict[str, str] = STREAMS.datasets["stories"].extra["navigation"]
+NAVIGATION_ACTIONS: dict[str, str] = STREAMS.datasets["stories"].extra["navigation_actions"]
+AUDIENCE_BREAKDOWNS = STREAMS.datasets["audience_snapshot"].breakdowns
+
+
+def media_metrics(
+    version: str, media_type: str, product_type: str, created_at: datetime | None
+) -> tuple[str, ...]:
+    old = version_before(version, DEPRECATED_FROM)
+    recent = created_at is not None and created_at > IMPRESSIONS_LAST_MEDIA
+    impressions = ("impressions",) if old and not recent else ()
+    if product_type == "STORY":
+        return (*METRICS["story_metrics"], *impressions)
+    if product_type == "REELS":
+        return (*METRICS["reels_metrics"], *(("plays",) if old else ()))
+    profile = METRICS["feed_profile_metrics"] if media_type != "CAROUSEL_ALBUM" else []
+    return (*METRICS["feed_metrics"], *profile, *impressions)
+
+
+def account_series_metrics(version: str) -> tuple[str, ...]:
+    """Account metrics read as a daily time series (period=day)."""
+    return ("reach", "impressions") if version_before(version, DEPRECATED_FROM) else ("reach",)
+
+
+def without_named(metrics: tuple[str, ...], message: str) -> tuple[str, ...]:
+    """The metrics an upstream "unsupported metric" message does not name."""
+    named = set(re.findall(r"[a-z_]+", message.lower()))
+    return tuple(m for m in metrics if m not in named)
+
+
+def object_calls(dataset: str, estimate: ObjectEstimate) -> tuple[int, list[str]]:
+    """(list pages, each insight batch's operations) that `fetch` takes for the estimated
+    objects. Media: the list is read until it passes the fetch's first day, then one
+    insights operation per post, 50 per batch. Stories: every live story is listed; all
+    their insights are two multi-id reads in one batch."""
+    size = STREAMS.requester(dataset, "list").paginator.page_size or 1
+    stories_batch = "two multi-id insights reads per kind of story"
+    if estimate.in_span is None:
+        return 1, ["one per post, 50 per call" if dataset == "media" else stories_batch]
+    if dataset == "stories":
+        listed = estimate.newer + estimate.in_span
+        return max(1, -(-listed // size)), ([stories_batch] if estimate.in_span else [])
+    return listing_pages(estimate, size), batches(estimate.in_span)
+
+
+class InstagramConnector(GraphConnector):
+    slug: ClassVar[str] = "instagram_business"
+    streams = STREAMS
+
+    @property
+    def user_id(self) -> str:
+        return self.ctx.external_id
+
+    async def account_info(self) -> AccountInfo:
+        body = await self.client.get(self.user_id, {"fields": "id,username,name"})
+        name = str(body.get("username") or body.get("name") or self.user_id)
+        return AccountInfo(name=name, timezone=self.ctx.timezone, currency=None)
+
+    def _period_metrics(self, breakdowns: tuple[str, ...]) -> tuple[str, ...]:
+        stream = STREAMS.datasets["account_period"]
+        old = version_before(self.version, DEPRECATED_FROM)
+        fields = [f for f in stream.fields if f != "impressions" or old]
+        accepted = stream.extra["metric_breakdowns"]
+        return tuple(f for f in fields if set(breakdowns) <= set(accepted.get(f, ())))
+
+    def variables(self, request: FetchRequest, stream: Stream) -> dict[str, str]:
+        metrics = {
+            "account_daily": lambda: account_series_metrics(self.version),
+            "account_period": lambda: self._period_metrics(request.breakdowns),
+        }.get(request.dataset, tuple)
+        return super().variables(request, stream) | {
+            "metrics": ",".join(metrics()),
+            "demographics": ",".join(request.breakdowns or ("gender",)),
+        }
+
+    # --- what the answers mean ---
+
+    async def fetch(self, request: FetchRequest) -> FetchResult:
+        if request.dataset == "account_period" and not self._period_metrics(request.breakdowns):
+            breakdowns = ",".join(request.breakdowns)
+            raise UpstreamError(f"no Instagram account metric supports the breakdown {breakdowns}")
+        if request.dataset == "audience_snapshot" and request.start <= self.today() <= request.end:
+            self._check_demographics(request)
+        return await super().fetch(request)
+
+    async def run(self, request: FetchRequest, call: Call) -> Answer:
+        """An insights read asks again without the metrics its answer calls unsupported
+        (deprecated in this version)."""
+        asked = tuple(call.params.get("metric", "").split(","))
+        while True:
+            try:
+                return await super().run(request, call)
+            except UpstreamError as exc:
+                fewer = without_named(asked, exc.message) if type(exc) is UpstreamError else asked
+                if call.operations or not fewer or fewer == asked:
+                    raise
+                asked = fewer
+                call = replace(call, params={**call.params, "metric": ",".join(asked)})
+
+    def result(self, request: FetchRequest, answers: list[Answer]) -> FetchResult:
+        dataset = request.dataset
+        if dataset == "followers_snapshot":
+            return super().result(request, answers)
+        if dataset == "online_followers_snapshot":
+            return FetchResult(rows=[row for a in answers for row in self._online(a)])
+        if dataset in ("account_period", "audience_snapshot"):
+            totals = period_totals(answers, request.breakdowns).items()
+            if dataset == "account_period":
+                return FetchResult(rows=[Row(None, dict(k), v) for k, v in totals])
+            today = self.today()
+            return FetchResult(
+                [Row(today, dict(k), {"followers": v}) for k, t in totals for v in t.values()]
+            )
+        days = daily_values(answers, self.tz)
+        return FetchResult(rows=[Row(day, {}, v) for day, v in sorted(days.items())])
+
+    def _online(self, answer: Answer) -> list[Row]:
+        """Followers online per hour (0-23) of each day of the answer's window."""
+        assert answer.call.window is not None
+        rows = []
+        for day, point in sorted(series(answer.records, *answer.call.window, self.tz).items()):
+            hours = point.get("online_followers")
+            if not isinstance(hours, dict):
+                continue
+            for hour, count in sorted(hours.items(), key=lambda kv: int(kv[0])):
+                if is_number(count):
+                    rows.append(Row(day, {"hour": str(int(hour))}, {"online_followers": count}))
+        return rows
+
+    @staticmethod
+    def _check_demographics(request: FetchRequest) -> None:
+        if set(request.breakdowns) - set(AUDIENCE_BREAKDOWNS) or not request.breakdowns:
+            raise UpstreamError(
+                "follower_demographics needs a breakdown among age, gender, city, country"
+            )
+
+    # Today's followers_snapshot / audience_snapshot variants in one Graph batch (the sync).
+    fetch_snapshots = GraphConnector.fetch_in_one_batch
+
+    def batch_item(self, request: FetchRequest) -> Call:
+        if request.dataset not in ("followers_snapshot", "audience_snapshot"):
+            raise UpstreamError(f"{request.dataset} is not a now-only snapshot")
+        if request.dataset == "audience_snapshot":
+            self._check_demographics(request)
+        return super().batch_item(request)
+
+    # --- objects: posts, reels, stories ---
+
+    def plan_objects(self, request: FetchRequest, estimate: ObjectEstimate) -> list[Call]:
+        """List pages and insight batches for `estimate`'s objects (all `estimated`: the
+        listing decides). Without an estimate: one page and one batch."""
+        first, _ = self.listing(request)
+        pages, operations = object_calls(request.dataset, estimate)
+        later = replace(first, params={**first.params, "after": "the previous page's cursor"})
+        calls = [replace(later if page else first, estimated=True) for page in range(pages)]
+        return calls + [
+            Call("batch", method="POST", summary={"operations": ops}, estimated=True)
+            for ops in operations
+        ]
+
+    async def fetch_objects(self, request: FetchRequest) -> FetchResult:
+        if request.dataset == "stories":
+            return await self.story_rows(await self.list_stories(request.start, request.end))
+        listed = await self.listed_in(request, "timestamp")
+        posts = [p for p in listed if p.get("media_product_type") != "STORY"]
+        insights = await self._media_insights(posts)
+        return FetchResult(
+            objects=[self.object_row(request, p, insights.get(str(p["id"]), {})) for p in posts]
+        )
+
+    async def list_stories(self, start: date, end: date) -> list[dict[str, Any]]:
+        """The live stories (the last 24 hours) posted on local days start..end."""
+        request = FetchRequest("stories", start, end)
+        stories = await self.listed_in(request, "timestamp", newest_first=False)
+        for story in stories:
+            story.setdefault("media_product_type", "STORY")
+        return stories
+
+    async def story_rows(self, stories: list[dict[str, Any]]) -> FetchResult:
+        """Listed stories with their insights: all of them in two multi-id reads
+        (`?ids=`, metrics and navigation) inside one batch call; per-story operations
+        if a multi-id read fails (one story gone, a metric refused)."""
+        insights = await self._story_insights_by_ids(stories)
+        if insights is None:
+            insights = await self._media_insights(stories, with_navigation=True)
+        request = FetchRequest("stories", self.today(), self.today())
+        return FetchResult(
+            objects=[self.object_row(request, s, insights.get(str(s["id"]), {})) for s in stories]
+        )
+
+    def _metrics_of(self, item: dict[str, Any], product: str | None = None) -> tuple[str, ...]:
+        kind = product or str(item.get("media_product_type") or "FEED")
+        created = parse_graph_time(str(item["timestamp"]))
+        return media_metrics(self.version, str(item.get("media_type") or ""), kind, created)
+
+    async def _story_insights_by_ids(
+        self, stories: list[dict[str, Any]]
+    ) -> dict[str, dict[str, Scalar]] | None:
+        groups: dict[tuple[str, ...], list[str]] = {}
+        for story in stories:
+            groups.setdefault(self._metrics_of(story, "STORY"), []).append(str(story["id"]))
+        ops: list[Call] = []
+        for metrics, ids in groups.items():
+            for read in multi_id_reads("insights", ids, {"metric": ",".join(metrics)}):
+                ops += [
+                    read,
+                    replace(read, params={"ids": read.params["ids"], **NAVIGATION_PARAMS}),
+                ]
+        out: dict[str, dict[str, Scalar]] = {}
+        for op, answer in zip(ops, await self.client.batch(ops) if ops else [], strict=True):
+            if isinstance(answer, UpstreamError):
+                if type(answer) is not UpstreamError and not isinstance(answer, IntegrationRevoked):
+                    raise answer
+                return None
+            navigation = op.params.get("metric") == "navigation"
+            for media_id, body in answer.items():
+                if isinstance(body, dict):
+                    values = self._navigation_values(body) if navigation else values_of(body)
+                    out.setdefault(str(media_id), {}).update(values)
+        return out
+
+    async def _media_insights(
+        self, items: list[dict[str, Any]], *, with_navigation: bool = False
+    ) -> dict[str, dict[str, Scalar]]:
+        """Insights of many media in Graph batch requests (never one call per post).
+        Stories also get their navigation by action type, a second operation each."""
+        wanted = {str(item["id"]): self._metrics_of(item) for item in items}
+        out: dict[str, dict[str, Scalar]] = {}
+        navigation = with_navigation
+        # Two rounds at most: the second without metrics an answer said it does not support.
+        for _ in range(2):
+            if not wanted:
+                break
+            ids = list(wanted)
+            ops = [Call(f"{i}/insights", {"metric": ",".join(wanted[i])}) for i in ids]
+            ops += [Call(f"{i}/insights", NAVIGATION_PARAMS) for i in ids] if navigation else []
+            answers = await self.client.batch(ops)
+            if navigation:
+                for media_id, answer in zip(ids, answers[len(ids) :], strict=True):
+                    out.setdefault(media_id, {}).update(self._navigation_values(answer))
+                navigation = False
+            retry: dict[str, tuple[str, ...]] = {}
+            for media_id, answer in zip(ids, answers[: len(ids)], strict=True):
+                if not isinstance(answer, UpstreamError):
+                    out.setdefault(media_id, {}).update(values_of(answer))
+                elif fewer := self._on_media_error(answer, wanted[media_id]):
+                    retry[media_id] = fewer
+            wanted = retry
+        return out
+
+    def _on_media_error(self, error: UpstreamError, metrics: tuple[str, ...]) -> tuple[str, ...]:
+        """Metrics to ask again for one media, or () to leave it without insights."""
+        if isinstance(error, IntegrationRevoked) and "viewers" in error.message.lower():
+            return ()  # "(#10) Not enough viewers for the media to show insights"
+        if type(error) is UpstreamError:
+            fewer = without_named(metrics, error.message)
+            if fewer and fewer != metrics:
+                return fewer
+            if "does not exist" in error.message.lower() or "expired" in error.message.lower():
+                return ()  # the media vanished between the listing and its insights
+        raise error
+
+    def _navigation_values(self, answer: dict[str, Any] | UpstreamError) -> dict[str, Scalar]:
+        if isinstance(answer, UpstreamError):
+            if type(answer) is not UpstreamError:
+                self._on_media_error(answer, ())  # raises unless "not enough viewers"
+            return {}  # this version does not break navigation down: leave it out
+        values: dict[str, Scalar] = {}
+        for entry in answer.get("data") or []:
+            if entry.get("name") == "navigation":
+                total = single_value(entry)
+                values.update({"navigation": total} if total is not None else {})
+                for key, value in breakdown_results(entry.get("total_value") or {}):
+                    action = dict(key).get("story_navigation_action_type", "")
+                    if action in NAVIGATION_ACTIONS:
+                        values[NAVIGATION_ACTIONS[action]] = value
+        return values

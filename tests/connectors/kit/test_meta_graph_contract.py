@@ -1,0 +1,98 @@
+"""The Meta Graph family's contract, for every network whose streams.yaml says meta_graph."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+from urllib.parse import parse_qs
+
+import httpx
+import pytest
+
+from metrics_connect.connectors.kit.errors import Failure
+from metrics_connect.connectors.kit.spec import ErrorRule, Requester
+
+from .contract import (
+    KitNetwork,
+    check_error_rule,
+    check_retry_after,
+    check_windows_and_explain,
+    error_rules,
+    paged_requesters,
+    scripted,
+    windowed_datasets,
+)
+
+FAMILY = "meta_graph"
+
+
+def graph_error(failure: Failure) -> httpx.Response:
+    """Graph's envelope: {"error": {"message", "type", "code", "error_subcode", ...}}."""
+    error: dict[str, Any] = {"message": failure.message, "type": "OAuthException"}
+    if failure.code is not None:
+        error["code"] = failure.code
+    if failure.subcode is not None:
+        error["error_subcode"] = failure.subcode
+    if failure.transient:
+        error["is_transient"] = True
+    return httpx.Response(failure.status, json={"error": error})
+
+
+def retry_after_headers(source: str, seconds: float) -> dict[str, str]:
+    if source == "usage_headers":
+        usage = {
+            "1000": [{"type": "ads_insights", "estimated_time_to_regain_access": seconds / 60}]
+        }
+        return {"x-business-use-case-usage": json.dumps(usage)}
+    assert source == "retry_after_header"
+    return {"retry-after": str(seconds)}
+
+
+@pytest.mark.parametrize(("network", "index", "rule"), error_rules(FAMILY))
+async def test_each_error_map_entry_ends_in_its_exception(
+    network: KitNetwork, index: int, rule: ErrorRule
+) -> None:
+    await check_error_rule(network, index, graph_error)
+
+
+@pytest.mark.parametrize(
+    ("network", "index", "rule"),
+    [p for p in error_rules(FAMILY) if p.values[2].retry_after],
+)
+async def test_retry_after_is_honoured(network: KitNetwork, index: int, rule: ErrorRule) -> None:
+    await check_retry_after(network, rule, graph_error, retry_after_headers)
+
+
+@pytest.mark.parametrize(("network", "requester"), paged_requesters(FAMILY))
+async def test_cursor_paging_reaches_the_last_page(
+    network: KitNetwork, requester: Requester
+) -> None:
+    """Three pages of two items: `paging.next` and `cursors.after` lead on, the next
+    link's own token is never reused, the page without `next` is the last."""
+    asked: list[dict[str, str]] = []
+
+    def page(request: httpx.Request) -> httpx.Response:
+        query = {k: v[0] for k, v in parse_qs(request.url.query.decode()).items()}
+        asked.append(query)
+        n = len(asked)
+        body: dict[str, Any] = {"data": [{"id": f"{n}-a"}, {"id": f"{n}-b"}]}
+        if n < 3:
+            link = f"http://upstream.test/v0/x?after=c{n}&access_token=leaked&limit=2"
+            body["paging"] = {"cursors": {"after": f"c{n}"}, "next": link}
+        return httpx.Response(200, json=body)
+
+    connector = scripted(network, page)
+    records, _ = await connector.client.paged(
+        "GET", "contract", {"fields": "id"}, requester.paginator, requester.selector
+    )
+    assert [r["id"] for r in records] == ["1-a", "1-b", "2-a", "2-b", "3-a", "3-b"]
+    assert [q.get("after") for q in asked] == [None, "c1", "c2"]
+    assert all(q["access_token"] == "contract-token" for q in asked)
+    assert all(q["fields"] == "id" for q in asked)
+
+
+@pytest.mark.parametrize(("network", "dataset"), windowed_datasets(FAMILY))
+async def test_windows_split_at_the_maximum_and_explain_counts_the_calls(
+    network: KitNetwork, dataset: str
+) -> None:
+    await check_windows_and_explain(network, dataset)
