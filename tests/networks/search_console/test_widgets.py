@@ -19,6 +19,7 @@ from metrics_connect.api.app import create_app
 from metrics_connect.networks.search_console.emulator.data import Cell, day_cells
 from metrics_connect.networks.search_console.emulator.network import build_sandbox
 from metrics_connect.runtime import Runtime
+from metrics_connect.sandbox.accounts import DEMO_ACCESS_TOKEN
 from metrics_connect.sandbox.registry import SandboxNetwork
 from metrics_connect.settings import Settings
 from tests.conftest import connect_account, serving
@@ -216,3 +217,45 @@ async def test_query_table_rows_are_weighted_per_query(connected: Connected) -> 
 async def test_one_query_per_fetch_for_the_whole_period(connected: Connected) -> None:
     await connected.get_data([widget("search_console:clicks")], comparison=False)
     assert connected.network.controls.calls.by_endpoint["searchanalytics.query"] == 1
+
+
+@pytest.mark.parametrize(
+    ("switch", "code"),
+    [("expired_tokens", "integration_expired"), ("revoked_tokens", "integration_revoked")],
+)
+async def test_token_failures_end_in_the_integrations_status(
+    connected: Connected, switch: str, code: str
+) -> None:
+    tokens: set[str] = getattr(connected.network.controls.switches, switch)
+    tokens.add(DEMO_ACCESS_TOKEN)
+    try:
+        result = await connected.get_data([widget("search_console:clicks")], comparison=False)
+    finally:
+        tokens.discard(DEMO_ACCESS_TOKEN)
+    assert result["search_console:clicks"]["error"]["code"] == code
+    # The integration is now expired/revoked: the next request says so at once.
+    again = await connected.client.post(
+        "/metrics/get-data",
+        json={
+            "customer_integration": connected.integration_uuid,
+            "start": START.isoformat(),
+            "end": END.isoformat(),
+            "metrics": [widget("search_console:clicks")],
+        },
+        headers=connected.headers,
+    )
+    assert again.status_code == 409, again.text
+    assert again.json()["status"] == code.removeprefix("integration_")
+
+
+async def test_a_rate_limit_beyond_the_budget_fails_the_widget_only(connected: Connected) -> None:
+    switches = connected.network.controls.switches
+    switches.rate_limit_next, switches.retry_after_seconds = 1, 3600
+    try:
+        result = await connected.get_data(
+            [widget("search_console:clicks"), widget("search_console:country")], comparison=False
+        )
+    finally:
+        switches.rate_limit_next, switches.retry_after_seconds = 0, 1
+    codes = {k: v.get("error", {}).get("code") for k, v in result.items()}
+    assert sorted(codes.values(), key=str) == [None, "upstream_rate_limited"]
