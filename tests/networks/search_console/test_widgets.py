@@ -22,6 +22,7 @@ from metrics_connect.runtime import Runtime
 from metrics_connect.sandbox.accounts import DEMO_ACCESS_TOKEN
 from metrics_connect.sandbox.registry import SandboxNetwork
 from metrics_connect.settings import Settings
+from metrics_connect.sync.service import load_integration, run_sync
 from tests.conftest import connect_account, serving
 
 REFERENCE = Path("/work/shared/reference/reportei-connect/search_console/metrics.json")
@@ -58,12 +59,19 @@ class Connected:
     headers: dict[str, str]
     integration_uuid: str
     network: SandboxNetwork
+    runtime: Runtime
 
-    async def get_data(self, widgets: list[dict[str, Any]], comparison: bool = True) -> Any:
+    async def get_data(
+        self,
+        widgets: list[dict[str, Any]],
+        comparison: bool = True,
+        start: date = START,
+        end: date = END,
+    ) -> Any:
         body: dict[str, Any] = {
             "customer_integration": self.integration_uuid,
-            "start": START.isoformat(),
-            "end": END.isoformat(),
+            "start": start.isoformat(),
+            "end": end.isoformat(),
             "metrics": widgets,
         }
         if comparison:
@@ -105,7 +113,7 @@ async def connected(
     app = create_app(runtime=runtime)
     async with serving(app) as client:
         account = await connect_account(runtime, "search_console", network.demo_account)
-        yield Connected(client, account.headers, account.integration_uuid, network)
+        yield Connected(client, account.headers, account.integration_uuid, network, runtime)
 
 
 async def test_every_predefined_widget_answers_with_a_comparison(connected: Connected) -> None:
@@ -259,3 +267,34 @@ async def test_a_rate_limit_beyond_the_budget_fails_the_widget_only(connected: C
         switches.rate_limit_next, switches.retry_after_seconds = 0, 1
     codes = {k: v.get("error", {}).get("code") for k, v in result.items()}
     assert sorted(codes.values(), key=str) == [None, "upstream_rate_limited"]
+
+
+async def test_the_sync_keeps_the_days_the_api_forgets_after_16_months(
+    connected: Connected,
+) -> None:
+    integration = await load_integration(connected.runtime, connected.integration_uuid)
+    assert integration is not None
+    outcome = await run_sync(connected.runtime, integration, NOW)
+    assert outcome.ok and outcome.stored > 0
+    end = date(2026, 11, 16)  # the last settled day (Pacific time) at NOW
+    start = end - timedelta(days=29)
+    later = NOW + timedelta(days=500)
+    connected.network.controls.clock.set(later)
+    clock.set_clock(lambda: later)
+    widgets = [
+        widget("search_console:clicks"),
+        widget("search_console:position"),
+        widget("search_console:clicks_by_device"),
+    ]
+    result = await connected.get_data(widgets, comparison=False, start=start, end=end)
+    cells = [c for _, c in raw_cells(start, end)]
+    impressions = sum(c.impressions for c in cells)
+    assert result["search_console:clicks"]["values"] == sum(c.clicks for c in cells)
+    assert result["search_console:position"]["values"] == pytest.approx(
+        sum(c.position_sum for c in cells) / impressions, abs=1e-4
+    )
+    devices = result["search_console:clicks_by_device"]
+    by_device = dict(zip(devices["labels"], devices["values"][0]["data"], strict=True))
+    assert by_device["Mobile"] == sum(c.clicks for c in cells if c.device == "MOBILE")
+    # The emulator no longer serves those days: the figures came from the archive.
+    assert connected.network.controls.calls.by_endpoint["searchanalytics.query"] == 3
