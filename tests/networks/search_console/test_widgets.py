@@ -298,3 +298,22 @@ async def test_the_sync_keeps_the_days_the_api_forgets_after_16_months(
     assert by_device["Mobile"] == sum(c.clicks for c in cells if c.device == "MOBILE")
     # The emulator no longer serves those days: the figures came from the archive.
     assert connected.network.controls.calls.by_endpoint["searchanalytics.query"] == 3
+
+
+async def test_explain_shows_pacific_days_and_the_calls_fetch_makes(connected: Connected) -> None:
+    body = {
+        "customer_integration": connected.integration_uuid,
+        "start": START.isoformat(),
+        "end": END.isoformat(),
+        "metrics": [widget("search_console:query"), widget("search_console:clicks")],
+    }
+    response = await connected.client.post(
+        "/metrics/get-data?explain=true", json=body, headers=connected.headers
+    )
+    assert response.status_code == 200, response.text
+    explain = response.json()["explain"]
+    assert explain["integration"]["days_timezone"] == "America/Los_Angeles"
+    assert connected.network.controls.calls.total == 0
+    await connected.get_data(body["metrics"], comparison=False)
+    made = connected.network.controls.calls.by_endpoint["searchanalytics.query"]
+    assert explain["upstream_calls"] == made == 2
