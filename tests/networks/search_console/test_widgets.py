@@ -18,6 +18,7 @@ from metrics_connect import clock
 from metrics_connect.api.app import create_app
 from metrics_connect.networks.search_console.emulator.data import Cell, day_cells
 from metrics_connect.networks.search_console.emulator.network import build_sandbox
+from metrics_connect.networks.search_console.sync.demo import prepare_demo
 from metrics_connect.runtime import Runtime
 from metrics_connect.sandbox.accounts import DEMO_ACCESS_TOKEN
 from metrics_connect.sandbox.registry import SandboxNetwork
@@ -317,3 +318,23 @@ async def test_explain_shows_pacific_days_and_the_calls_fetch_makes(connected: C
     await connected.get_data(body["metrics"], comparison=False)
     made = connected.network.controls.calls.by_endpoint["searchanalytics.query"]
     assert explain["upstream_calls"] == made == 2
+
+
+async def test_the_demo_replay_archives_what_the_api_no_longer_serves(
+    connected: Connected,
+) -> None:
+    await prepare_demo(connected.runtime, connected.integration_uuid, connected.network)
+    assert connected.network.controls.clock.now() == NOW  # the sandbox clock is back
+    start, end = date(2024, 3, 1), date(2024, 3, 31)  # 2024 is beyond the API's 16 months
+    connected.network.controls.calls.reset()
+    result = await connected.get_data(
+        [widget("search_console:clicks"), widget("search_console:country")],
+        comparison=False,
+        start=start,
+        end=end,
+    )
+    cells = [c for _, c in raw_cells(start, end)]
+    assert result["search_console:clicks"]["values"] == sum(c.clicks for c in cells)
+    countries = {row[0]: row[1] for row in result["search_console:country"]["values"]}
+    assert countries["bra"] == sum(c.clicks for c in cells if c.country == "bra")
+    assert connected.network.controls.calls.total == 0
