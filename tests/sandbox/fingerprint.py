@@ -517,10 +517,69 @@ async def _google_analytics_4(client: httpx.AsyncClient, network: Any) -> Any:
     yield "not-found", await client.get("/v1beta/nothing", headers=auth)
 
 
+# --- Search Console ---------------------------------------------------------------------
+
+SC_NOW = datetime(2026, 11, 20, 18, 0, tzinfo=UTC)
+SC_DIMENSION_SETS = (
+    [],
+    ["date"],
+    ["query"],
+    ["page"],
+    ["country"],
+    ["device"],
+    ["date", "device"],
+    ["query", "country"],
+    ["searchAppearance"],
+)
+
+
+async def _search_console(client: httpx.AsyncClient, network: Any) -> Any:
+    auth = {"Authorization": f"Bearer {DEMO_ACCESS_TOKEN}"}
+    url = "/webmasters/v3/sites/sc-domain%3Aacmecoffee.example/searchAnalytics/query"
+
+    def query(body: dict[str, Any], headers: dict[str, str] = auth) -> Awaitable[httpx.Response]:
+        return client.post(url, json=body, headers=headers)
+
+    yield "sites", await client.get("/webmasters/v3/sites", headers=auth)
+    ranges = (
+        ("2026-08-01", "2026-10-31"),
+        ("2025-06-01", "2025-08-31"),
+        ("2026-11-10", "2026-11-20"),
+    )
+    for r, (start, end) in enumerate(ranges):
+        for dims in SC_DIMENSION_SETS:
+            for state in ("final", "all"):
+                body = {"startDate": start, "endDate": end, "dimensions": dims, "dataState": state}
+                yield f"query/{r}/{','.join(dims)}/{state}", await query(body)
+    base = {"startDate": "2026-10-01", "endDate": "2026-10-31"}
+    for kind in ("image", "video", "news", "discover", "googleNews"):
+        yield f"type/{kind}", await query({**base, "type": kind, "dimensions": ["page"]})
+    yield "paged", await query({**base, "dimensions": ["query"], "rowLimit": 5, "startRow": 3})
+    flt = {"dimension": "page", "operator": "contains", "expression": "/shop/"}
+    yield (
+        "filtered",
+        await query(
+            {**base, "dimensions": ["query"], "dimensionFilterGroups": [{"filters": [flt]}]}
+        ),
+    )
+    yield "bad-row-limit", await query({**base, "rowLimit": 25_001})
+    yield "no-token", await query(base, headers={})
+    yield (
+        "unverified",
+        await client.post(
+            "/webmasters/v3/sites/https%3A%2F%2Fold.acmecoffee.example%2F/searchAnalytics/query",
+            json=base,
+            headers=auth,
+        ),
+    )
+    yield "not-found", await client.get("/webmasters/v3/nothing", headers=auth)
+
+
 NETWORKS: dict[str, tuple[datetime, str, Callable[..., Any]]] = {
     "instagram_business": (IG_NOW, "http://graph.test", _instagram),
     "facebook_ads": (ADS_NOW, "http://graph.test", _facebook_ads),
     "google_analytics_4": (GA4_NOW, "http://analyticsdata.test", _google_analytics_4),
+    "search_console": (SC_NOW, "http://searchconsole.test", _search_console),
 }
 
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from urllib.parse import quote
+
 import httpx
 
 from metrics_connect.sandbox.serve import ServedNetwork
@@ -19,6 +21,11 @@ def ask(network: ServedNetwork) -> httpx.Response:
                 "dateRanges": [{"startDate": "7daysAgo", "endDate": "yesterday"}],
                 "metrics": [{"name": "sessions"}],
             },
+        )
+    if network.slug == "search_console":
+        return httpx.get(
+            f"{base}/webmasters/v3/sites/{quote(account, safe='')}",
+            headers={"Authorization": f"Bearer {token}"},
         )
     fields = "id,username" if network.slug == "instagram_business" else "id,name"
     return httpx.get(f"{base}/v27.0/{account}", params={"fields": fields, "access_token": token})

@@ -27,6 +27,14 @@ GA4_PROPERTY_NAME = "Acme Coffee - Web"
 GA4_TIMEZONE = "America/Sao_Paulo"
 GA4_CURRENCY = "BRL"
 
+# Search Console properties of the sandbox Google user (sites.list): URL, permission level.
+GOOGLE_SITES = (
+    ("sc-domain:acmecoffee.example", "siteOwner"),
+    ("https://www.acmecoffee.example/", "siteFullUser"),
+    ("https://blog.acmecoffee.example/", "siteRestrictedUser"),
+    ("https://old.acmecoffee.example/", "siteUnverifiedUser"),
+)
+
 DEMO_ACCESS_TOKEN = SANDBOX_TOKEN_PREFIX + "demo-access-token"
 DEMO_REFRESH_TOKEN = SANDBOX_TOKEN_PREFIX + "demo-refresh-token"
 

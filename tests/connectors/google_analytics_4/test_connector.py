@@ -141,7 +141,7 @@ async def test_today_and_late_search_console_days_are_incomplete(
 ) -> None:
     traffic = await connector.fetch(FetchRequest("traffic", TODAY - timedelta(days=3), TODAY))
     assert traffic.incomplete_days == {TODAY}
-    search = await connector.fetch(FetchRequest("search_console", TODAY - timedelta(days=5), TODAY))
+    search = await connector.fetch(FetchRequest("organic_search", TODAY - timedelta(days=5), TODAY))
     assert search.incomplete_days == {TODAY, TODAY - timedelta(days=1)}
     assert {r.day for r in search.rows} == {TODAY - timedelta(days=i) for i in range(2, 6)}
 

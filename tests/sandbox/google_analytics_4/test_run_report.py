@@ -228,7 +228,7 @@ async def test_linked_google_ads_and_search_console_metrics(
             body(["organicGoogleSearchClicks", "organicGoogleSearchAveragePosition"], ["country"]),
         )
     )
-    sc = [r for d in days for r in emulator.data.search_console(d, NOW) if r.country == "Brazil"]
+    sc = [r for d in days for r in emulator.data.organic_search(d, NOW) if r.country == "Brazil"]
     assert search[("Brazil",)]["organicGoogleSearchClicks"] == sum(r.clicks for r in sc)
     assert search[("Brazil",)]["organicGoogleSearchAveragePosition"] == pytest.approx(
         sum(r.position_sum for r in sc) / sum(r.impressions for r in sc)

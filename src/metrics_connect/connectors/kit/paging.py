@@ -1,6 +1,7 @@
 """Paginators: from one page's answer, the parameters of the next page (or None).
 
 cursor (Graph's paging.cursors.after), offset/total (Google's limit/offset/rowCount),
+offset up to a short page (Search Console's rowLimit/startRow, which tells no total),
 page number, page token, and the RFC 8288 Link header's rel="next".
 """
 
@@ -20,7 +21,7 @@ def first_page(paginator: Paginator, params: Mapping[str, Any]) -> dict[str, Any
     out = dict(params)
     if paginator.page_size is not None and paginator.type != "none":
         out.setdefault(paginator.page_size_param, _sized(paginator, paginator.page_size))
-    if paginator.type == "offset_total":
+    if paginator.type in ("offset_total", "offset"):
         out.setdefault(paginator.offset_param, 0 if paginator.in_body else "0")
     if paginator.type == "page_number":
         out.setdefault(paginator.param, "1")
@@ -53,6 +54,11 @@ def next_page(
         total = int(dig(body, paginator.total_path) or 0)
         if offset >= total:
             return None
+        return dict(params) | {paginator.offset_param: _sized(paginator, offset)}
+    if kind == "offset":
+        if paginator.page_size is not None and len(records) < paginator.page_size:
+            return None
+        offset = int(params.get(paginator.offset_param) or 0) + len(records)
         return dict(params) | {paginator.offset_param: _sized(paginator, offset)}
     if kind == "page_number":
         if paginator.page_size is not None and len(records) < paginator.page_size:

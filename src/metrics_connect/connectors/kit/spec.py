@@ -135,9 +135,9 @@ class Window(_Strict):
 
 
 class Paginator(_Strict):
-    type: Literal["none", "cursor", "offset_total", "page_number", "page_token", "link_header"] = (
-        "none"
-    )
+    type: Literal[
+        "none", "cursor", "offset_total", "offset", "page_number", "page_token", "link_header"
+    ] = "none"
     page_size: int | None = None
     page_size_param: str = "limit"
     # cursor / page_token: where the next cursor is in the body, and the parameter taking it.
@@ -146,10 +146,11 @@ class Paginator(_Strict):
     param: str = "after"
     # Graph's `paging.next` carries the whole next query: keep its parameters too.
     merge_next_query: bool = False
-    # offset_total: the offset parameter and where the total is.
+    # offset_total / offset: the offset parameter and where the total is (offset: none,
+    # the last page is the first one shorter than page_size).
     offset_param: str = "offset"
     total_path: str = "rowCount"
-    # offset_total in a JSON body (Google runReport) or the query.
+    # offset_total / offset in a JSON body (Google runReport, Search Console) or the query.
     in_body: bool = False
     max_pages: int = 1000
 

@@ -16,6 +16,8 @@ the token endpoint, Analytics Admin API accountSummaries.list and properties.get
   "invalid_request" | "unsupported_grant_type", "error_description"}.
 - GET /v1beta/accountSummaries (pageSize, pageToken) and GET /v1beta/properties/{id},
   with `Authorization: Bearer`; failures as {"error": {"code", "message", "status"}}.
+- GET /webmasters/v3/sites (the Search Console properties of the user: siteEntry with
+  siteUrl and permissionLevel), so that the connect page can list them.
 """
 
 from __future__ import annotations
@@ -115,6 +117,7 @@ class GoogleOAuthApp:
                 Route("/token", self.token, methods=["POST"]),
                 Route("/{api_version}/accountSummaries", self.account_summaries, methods=["GET"]),
                 Route("/{api_version}/properties/{property_id}", self.property, methods=["GET"]),
+                Route("/webmasters/v3/sites", self.sites, methods=["GET"]),
             ]
         )
 
@@ -271,6 +274,13 @@ class GoogleOAuthApp:
         if refused is not None:
             return refused
         return JSONResponse({"accountSummaries": account_summaries()})
+
+    async def sites(self, request: Request) -> Response:
+        refused = await self._guard(request, "sites.list")
+        if refused is not None:
+            return refused
+        entries = [{"siteUrl": url, "permissionLevel": p} for url, p in sandbox.GOOGLE_SITES]
+        return JSONResponse({"siteEntry": entries})
 
     async def property(self, request: Request) -> Response:
         refused = await self._guard(request, "properties.get")

@@ -264,7 +264,7 @@ class Day:
     day: date
     sessions: list[Session]
     google_ads: list[GoogleAdsRow]
-    search_console: list[SearchConsoleRow]
+    organic_search: list[SearchConsoleRow]
 
 
 _DAYS: OrderedDict[tuple[int, int, date], Day] = OrderedDict()
@@ -352,11 +352,11 @@ class PropertyData:
             for r in rows
         ]
 
-    def search_console(self, day: date, now: datetime) -> list[SearchConsoleRow]:
+    def organic_search(self, day: date, now: datetime) -> list[SearchConsoleRow]:
         # Search Console data arrives about two days late.
         if day > self.local_now(now).date() - timedelta(days=2):
             return []
-        return self.day(day).search_console
+        return self.day(day).organic_search
 
     # --- generation ---
 

@@ -768,7 +768,7 @@ def _run_report(data: PropertyData, body: Any, now: datetime) -> ReportResult:
                         acc.ads[2] += ads_row.impressions
         if "SC" in needs:
             for day in days:
-                for sc_row in data.search_console(day, now):
+                for sc_row in data.organic_search(day, now):
                     if dim_filter is not None and not dim_filter(
                         lambda name, r=sc_row: _search_dimension(r, name)  # type: ignore[misc]
                     ):
