@@ -6,15 +6,15 @@ import httpx
 
 from metrics_connect.connect.discovery import Candidate, get_json
 
-# The Google provider's API host is the Analytics Admin API's in production; Google's
-# sandbox (and a proxy) serve every listing on that one host.
-ADMIN_HOST = "https://analyticsadmin.googleapis.com"
+# Called with the YouTube Analytics host (network.yaml connect.accounts_base_url_setting):
+# Google's Data API is on its own host; the sandbox serves both APIs on one.
+ANALYTICS_HOST = "https://youtubeanalytics.googleapis.com"
 DATA_HOST = "https://youtube.googleapis.com"
 
 
 def listing_host(api_base: str) -> str:
     api_base = api_base.rstrip("/")
-    return DATA_HOST if api_base == ADMIN_HOST else api_base
+    return DATA_HOST if api_base == ANALYTICS_HOST else api_base
 
 
 async def list_accounts(
