@@ -190,17 +190,28 @@ class ChannelData:
         return total
 
     def channel_statistics(self, now: datetime) -> dict[str, int]:
-        uploads = self.uploads(self.today(now))
+        """Lifetime counts through yesterday (Pacific), as channels.list gives them now."""
         total = Cell()
-        for upload in uploads:
-            total = total + self.lifetime(upload, now)
+        day, yesterday = self.first_day, self.today(now) - timedelta(days=1)
+        while day <= yesterday:
+            total = total + _channel_day(self, day)
+            day += timedelta(days=1)
         return {
             "viewCount": int(self.channel["views_before"]) + total.views,
             "subscriberCount": int(self.channel["subscribers_before"])
             + total.subscribersGained
             - total.subscribersLost,
-            "videoCount": len(uploads),
+            "videoCount": len(self.uploads(self.today(now))),
         }
+
+
+@lru_cache(maxsize=20_000)
+def _channel_day(data: ChannelData, day: date) -> Cell:
+    """Every upload's complete activity on one day, summed."""
+    total = Cell()
+    for upload in data.uploads(day):
+        total = total + data.cell(upload, day)
+    return total
 
 
 @lru_cache(maxsize=200_000)
