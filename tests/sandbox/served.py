@@ -20,5 +20,11 @@ def ask(network: ServedNetwork) -> httpx.Response:
                 "metrics": [{"name": "sessions"}],
             },
         )
+    if network.slug == "youtube":
+        return httpx.get(
+            f"{base}/youtube/v3/channels",
+            headers={"Authorization": f"Bearer {token}"},
+            params={"part": "snippet,statistics", "id": account},
+        )
     fields = "id,username" if network.slug == "instagram_business" else "id,name"
     return httpx.get(f"{base}/v21.0/{account}", params={"fields": fields, "access_token": token})
