@@ -48,7 +48,7 @@ async def test_the_last_three_days_stay_incomplete_until_they_arrive(
     assert days[-1] == TODAY - timedelta(days=2)
     assert result.incomplete_days == {TODAY - timedelta(days=i) for i in range(3)}
     data: Any = network.emulator  # type: ignore[attr-defined]
-    partial = [r for r in result.rows if r.day == TODAY - timedelta(days=2)][0]
+    partial = next(r for r in result.rows if r.day == TODAY - timedelta(days=2))
     full = sum(
         data.data.cell(u, TODAY - timedelta(days=2)).views
         for u in data.data.uploads(TODAY - timedelta(days=2))
