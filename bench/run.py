@@ -71,6 +71,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     )
     p.add_argument("--skip-distributed", action="store_true")
     p.add_argument("--skip-async", action="store_true")
+    p.add_argument("--skip-history", action="store_true", help="no cost-against-history curve")
     p.add_argument("--output", type=Path, default=REPO / "bench" / "results" / "latest.json")
     p.add_argument("--no-record", action="store_true", help="leave BENCHMARKS.md alone")
     args = p.parse_args(argv)
@@ -141,6 +142,10 @@ class Bench:
         try:
             await wait_ready(f"{sandbox_url}/__bench/calls", sandbox)
             await self.embedded(tenant, key, template, sandbox_url)
+            if args.skip_history:
+                self.skip("history curve", "--skip-history")
+            else:
+                await self.history(template)
             if args.skip_distributed:
                 self.skip("distributed throughput", "--skip-distributed")
             elif not (answers(args.postgres_url) and answers(args.redis_url)):
@@ -199,6 +204,19 @@ class Bench:
             self.skip("async delivery", "--skip-async")
         else:
             await self.async_jobs(None, None)
+            await self.job_costs(None, None)
+
+    async def history(self, template: Path) -> None:
+        """bench/history.py in this process: cost of a 30-day dashboard against the
+        archive's length, and its picture beside the JSON."""
+        from bench.history import history_curve
+        from bench.plot import plot_history
+
+        print("5. history: a 30-day dashboard over 3 months to 3 years of archive...")
+        history = await history_curve(template, repeat=3 if self.args.quick else 5)
+        self.results["history"] = history
+        plot = plot_history(history, self.args.output.parent / "history.svg")
+        self.results["history_plot"] = os.path.relpath(plot, REPO)
 
     async def async_jobs(self, broker_url: str | None, database_url: str | None) -> None:
         """bench/async_jobs.py (the jobs part's own load tool): the API in this process,
@@ -230,6 +248,24 @@ class Bench:
                 {"role": "worker", "mode": mode, "pid": pid, "peak_rss_mb": round(peak, 1)}
             )
 
+    async def job_costs(self, broker_url: str | None, database_url: str | None) -> None:
+        """bench/job_costs.py: CPU and round trips per job (accepting, then the steps),
+        which hold where the machine's load makes deliveries per second vary."""
+        from bench import job_costs
+
+        mode = "Dramatiq worker" if broker_url else "embedded"
+        jobs = 50 if self.args.quick else 200
+        print(f"4c. async job costs ({mode}): {jobs} jobs, CPU and round trips...", flush=True)
+        options = argparse.Namespace(
+            jobs=jobs, concurrency=16, database_url=database_url, broker=broker_url, profile=None
+        )
+        try:
+            result = await job_costs.run(options)
+        except (Exception, SystemExit) as exc:  # reported; the other parts still count
+            self.skip(f"async job costs ({mode})", f"{type(exc).__name__}: {exc}"[:300])
+            return
+        self.results.setdefault("job_costs", []).append(result)
+
     async def distributed(self, tenant: Any, key: str, template: Path, sandbox_url: str) -> None:
         args = self.args
         print("3b. throughput (PostgreSQL + Redis, 2 API processes): copying the database...")
@@ -250,6 +286,10 @@ class Bench:
         if not args.skip_async:
             jobs_database = reset_postgres_database(args.postgres_url, BENCH_PG_DATABASE + "_jobs")
             await self.async_jobs(args.redis_url, jobs_database)
+            costs_database = reset_postgres_database(
+                args.postgres_url, BENCH_PG_DATABASE + "_job_costs"
+            )
+            await self.job_costs(args.redis_url, costs_database)
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -89,3 +89,49 @@ async def test_demo_lists_its_emulators_and_they_answer_from_another_process(
     # Stopping the demo stops its emulator process.
     with pytest.raises(httpx.ConnectError):
         ask(served[0])
+
+
+async def test_the_demo_answers_while_its_archives_fill_and_readyz_says_which(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.delenv("METRICS_CONNECT_DATABASE_URL", raising=False)
+    monkeypatch.setattr(demo_run, "available_sandboxes", lambda: SLUGS)
+    release = asyncio.Event()
+    replayed: list[str] = []
+
+    async def slow_replay(_runtime: object, integration_uuid: str, _sandbox: object) -> None:
+        await release.wait()
+        replayed.append(integration_uuid)
+
+    # facebook_ads stands for a network with a long history to replay.
+    monkeypatch.setattr(
+        demo_run, "_preparer", lambda slug: slow_replay if slug == "facebook_ads" else None
+    )
+    port = free_port_block(PORTS)
+    credentials = tmp_path / "demo.json"
+    settings = Settings(
+        data_dir=tmp_path, credentials_key=Fernet.generate_key().decode(), sync_enabled=False
+    )
+    demo = asyncio.create_task(
+        run_demo(settings, DemoOptions(port=port, credentials_file=credentials))
+    )
+    try:
+        async with asyncio.timeout(120):
+            while not credentials.exists():
+                if demo.done():
+                    demo.result()
+                await asyncio.sleep(0.1)
+        async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{port}") as api:
+            ready = (await api.get("/readyz")).json()
+            assert ready["status"] == "ok"
+            assert ready["archives"] == {"facebook_ads": "filling"}
+            release.set()
+            async with asyncio.timeout(30):
+                while (await api.get("/readyz")).json()["archives"]["facebook_ads"] != "done":
+                    await asyncio.sleep(0.1)
+        integrations = json.loads(credentials.read_text())["integrations"]
+        assert replayed == [integrations["facebook_ads"]]
+    finally:
+        demo.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await demo

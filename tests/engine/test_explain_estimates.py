@@ -12,8 +12,8 @@ from metrics_connect.connectors.base import (
     ObjectRow,
     Row,
 )
+from metrics_connect.engine.days import days_between
 from metrics_connect.engine.explain import call_totals, explain_fetch, object_estimates
-from metrics_connect.engine.facts import days_between
 from metrics_connect.engine.plan import PlannedFetch, estimate_objects
 from metrics_connect.engine.service import engine_for
 from metrics_connect.networks.instagram_business.connector.hooks import InstagramConnector

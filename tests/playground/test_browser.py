@@ -27,7 +27,7 @@ from metrics_connect import clock
 from metrics_connect.accounts import service
 from metrics_connect.accounts.models import Customer
 from metrics_connect.api.app import create_app
-from metrics_connect.engine.facts import account_today
+from metrics_connect.engine.days import account_today
 from metrics_connect.networks.instagram_business.emulator.network import build_sandbox
 from metrics_connect.runtime import Runtime
 from metrics_connect.sandbox.oauth import RunningServer, serve_in_background

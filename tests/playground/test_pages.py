@@ -15,7 +15,7 @@ import pytest
 from metrics_connect import clock
 from metrics_connect.accounts import service
 from metrics_connect.accounts.models import Customer, Merchant
-from metrics_connect.engine.facts import account_today
+from metrics_connect.engine.days import account_today
 from metrics_connect.networks.instagram_business.emulator.network import InstagramSandboxNetwork
 from metrics_connect.playground.session import sign_in_link
 from metrics_connect.runtime import Runtime

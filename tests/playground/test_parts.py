@@ -19,6 +19,7 @@ from metrics_connect.playground.periods import PeriodError, resolve_periods
 from metrics_connect.playground.runner import curl_command
 from metrics_connect.playground.session import demo_sign_in_link
 from metrics_connect.runtime import Runtime
+from metrics_connect.sandbox.serve import SandboxDirectory
 from tests.conftest import ConnectedAccount
 from tests.playground.conftest import hidden, merchant_token
 
@@ -171,7 +172,7 @@ async def test_the_demo_banner_prints_the_playground_and_a_link_that_signs_in(
     token = merchant_token(account)
     link = demo_sign_in_link(pg_runtime.settings, merchant_uuid, token)
     tenant = DemoTenant(merchant_token=token, customer_token="c", merchant_uuid=merchant_uuid)
-    print_banner("http://testserver", tenant, {}, link)
+    print_banner("http://testserver", tenant, SandboxDirectory(networks={}), link)
     out = capsys.readouterr().out
     assert "playground:      http://testserver/playground" in out
     assert f"sign in once:  {link}" in out

@@ -11,7 +11,9 @@ from metrics_connect import clock
 from metrics_connect.engine.facts import FactStore
 from metrics_connect.networks.instagram_business.emulator.network import InstagramSandboxNetwork
 from metrics_connect.runtime import Runtime
+from metrics_connect.sync.progress import archive_progress
 from metrics_connect.sync.scheduler import SERVICE_KEY, install
+from metrics_connect.sync.service import sync_all
 
 from .conftest import NOW
 
@@ -39,5 +41,22 @@ async def test_scheduler_archives_while_running_and_stops_cleanly(
         assert rows and rows[0].values["followers_count"] == network.sandbox.followers_count(NOW)
         await runtime.stop()
         assert task.done() and SERVICE_KEY not in runtime.services
+    finally:
+        clock.set_clock(None)
+
+
+async def test_a_network_whose_archive_is_still_replaying_is_left_to_the_replay(
+    runtime: Runtime, network: InstagramSandboxNetwork, connect_instagram: Callable[..., Any]
+) -> None:
+    """The demo replays an archive in the background: the scheduler must not sync that
+    network meanwhile (both would move its sync cursor)."""
+    await connect_instagram(NOW - timedelta(hours=2))
+    clock.set_clock(network.controls.clock.now)
+    try:
+        archive_progress(runtime)["instagram_business"] = "filling"
+        assert await sync_all(runtime) == []
+        archive_progress(runtime)["instagram_business"] = "done"
+        outcomes = await sync_all(runtime)
+        assert len(outcomes) == 1 and outcomes[0].ok
     finally:
         clock.set_clock(None)

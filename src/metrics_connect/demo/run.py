@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import os
+import time
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -22,9 +24,10 @@ from metrics_connect.networks.registry import network, networks
 from metrics_connect.playground.session import demo_sign_in_link
 from metrics_connect.runtime import Runtime
 from metrics_connect.sandbox.process import start_sandbox_process
-from metrics_connect.sandbox.registry import available_sandboxes, build_sandbox
+from metrics_connect.sandbox.registry import SandboxNetwork, available_sandboxes, build_sandbox
 from metrics_connect.sandbox.serve import OAUTH_PROVIDERS, SandboxDirectory
 from metrics_connect.settings import Settings
+from metrics_connect.sync.progress import archive_progress
 
 log = get_logger("metrics_connect.demo")
 
@@ -130,20 +133,12 @@ async def _run_demo(
 
     runtime = Runtime.from_settings(settings)
     tenant = await seed_demo(runtime, key, {slug: s.demo_account for slug, s in sandboxes.items()})
-    for slug, sandbox in sandboxes.items():
-        net = network(slug)
-        if net is None or net.spec.demo is None:
-            continue
-        prepare = net.load(net.spec.demo)
-        # In-process transport for the replay: thousands of sync steps, no sockets.
-        runtime.upstream_transports[slug] = httpx.ASGITransport(app=sandbox.app)
-        print(f"Filling the {slug} archive from the sandbox (first start takes longer)...")
-        await prepare(runtime, tenant.integrations[slug], sandbox)
-        runtime.upstream_transports.pop(slug, None)
     await runtime.stop()
 
     # A fresh runtime for serving: its HTTP clients talk to the sandboxes over loopback.
     serving = Runtime.from_settings(settings)
+    progress = archive_progress(serving)
+    progress.update({slug: "waiting" for slug in sandboxes if _preparer(slug) is not None})
     app = create_app(runtime=serving)
     base_url = f"http://{options.host}:{options.port}"
     api = await _serve(app, options.host, options.port)
@@ -168,6 +163,8 @@ async def _run_demo(
         )
         os.chmod(options.credentials_file, 0o600)
     print_banner(base_url, tenant, served, playground_link)
+    # The API answers from now on; the archives fill behind it, network by network.
+    filling = asyncio.create_task(fill_archives(settings, tenant, sandboxes, progress))
     tasks = [s.task for s in servers]
     try:
         # asyncio.wait, not gather: cancelling the demo must not cancel the servers
@@ -177,6 +174,43 @@ async def _run_demo(
         for running in servers:
             running.server.should_exit = True
         await asyncio.wait(tasks, timeout=10)
+        filling.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await filling
+
+
+def _preparer(slug: str) -> Any | None:
+    net = network(slug)
+    return net.load(net.spec.demo) if net is not None and net.spec.demo else None
+
+
+async def fill_archives(
+    settings: Settings,
+    tenant: DemoTenant,
+    sandboxes: dict[str, SandboxNetwork],
+    progress: dict[str, str],
+) -> None:
+    """Replay each network's history into its archive, one network after the other, on a
+    runtime of its own whose HTTP clients talk to the in-process twin emulators (thousands
+    of sync steps, no sockets); `progress` (shown by /readyz) says where it stands."""
+    for slug in list(progress):
+        prepare = _preparer(slug)
+        if prepare is None:
+            continue
+        progress[slug] = "filling"
+        replay = Runtime.from_settings(settings)
+        replay.upstream_transports[slug] = httpx.ASGITransport(app=sandboxes[slug].app)
+        started = time.monotonic()
+        try:
+            await prepare(replay, tenant.integrations[slug], sandboxes[slug])
+        except Exception:
+            progress[slug] = "failed"
+            log.exception("demo_archive_fill_failed", network=slug)
+        else:
+            progress[slug] = "done"
+            print(f"The {slug} archive is filled ({time.monotonic() - started:.0f} s).")
+        finally:
+            await replay.stop()
 
 
 def print_banner(
@@ -208,5 +242,12 @@ def print_banner(
         ]
     if not served.networks:
         lines.append("    (no sandbox emulator is installed in this build)")
+    filling = [slug for slug in tenant.integrations if _preparer(slug) is not None]
+    if filling:
+        lines += [
+            "",
+            f"  archives filling in the background: {', '.join(filling)}",
+            f"    (older periods of these answer once done; {base_url}/readyz shows progress)",
+        ]
     lines += ["", "Try:", curl_example(base_url, tenant), ""]
     print("\n".join(lines), flush=True)

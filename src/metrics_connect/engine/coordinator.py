@@ -92,13 +92,13 @@ class FetchCoordinator:
         *,
         read_at: float,
         read_at_wall: datetime,
-        on_done: Callable[[PlannedFetch], None] | None = None,
+        on_done: Callable[[PlannedFetch, UpstreamError | None], None] | None = None,
     ) -> dict[PlannedFetch, UpstreamError]:
         """Run every fetch; the errors of those that failed, by fetch.
 
         `read_at` (time.monotonic()) and `read_at_wall` (clock.now()) are when the caller
         read the store: chunks fetched since then by anyone are not fetched again.
-        `on_done` is told of each fetch as it ends (stored or failed).
+        `on_done` is told of each fetch as it ends: stored (None) or its error.
         """
         self._prune()
         # The request's time budget bounds its upstream part: a fetch still running when
@@ -108,6 +108,7 @@ class FetchCoordinator:
 
         async def one(planned: PlannedFetch) -> tuple[PlannedFetch, UpstreamError | None]:
             spec = specs[planned.request.dataset]
+            error: UpstreamError | None = None
             try:
                 async with asyncio.timeout_at(deadline):
                     await self._shared(
@@ -117,13 +118,13 @@ class FetchCoordinator:
                         read_at_wall,
                     )
             except UpstreamError as exc:
-                return planned, exc
+                error = exc
             except TimeoutError:
-                return planned, UpstreamTransient(OUT_OF_BUDGET)
+                error = UpstreamTransient(OUT_OF_BUDGET)
             finally:
                 if on_done is not None:
-                    on_done(planned)
-            return planned, None
+                    on_done(planned, error)
+            return planned, error
 
         results = await asyncio.gather(*(one(p) for p in _longest_first(connector, fetches)))
         return {planned: error for planned, error in results if error is not None}

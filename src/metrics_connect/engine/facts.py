@@ -23,8 +23,22 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from typing import Any
 
-from sqlalchemy import String, and_, delete, func, insert, or_, select, text, tuple_, type_coerce
+from sqlalchemy import (
+    ColumnElement,
+    String,
+    Table,
+    and_,
+    delete,
+    func,
+    insert,
+    or_,
+    select,
+    text,
+    tuple_,
+    type_coerce,
+)
 from sqlalchemy.ext.asyncio import AsyncConnection
+from sqlalchemy.sql import Select
 
 from metrics_connect.accounts.models import CustomerIntegration
 from metrics_connect.connectors.base import (
@@ -128,6 +142,7 @@ def _write_lock(db: Database) -> asyncio.Lock | contextlib.nullcontext[None]:
 
 CACHE_ENTRIES = 256
 VERSION_TTL_SECONDS = 0.5
+_VERSION_QUERY = select(func.max(fact_fetch_log.c.id))
 
 
 class FactStore:
@@ -143,20 +158,48 @@ class FactStore:
         self.db = db
         self._cache: OrderedDict[LoadKey, tuple[int, FactSnapshot]] = OrderedDict()
         self._version: tuple[int, float] | None = None
+        self._version_read: asyncio.Future[int] | None = None
+        self._stores = 0  # stores made by this process: a read begun before one is stale
 
     async def version(self, conn: AsyncConnection | None = None) -> int:
         seen = self._version
         if seen is not None and time.monotonic() - seen[1] < VERSION_TTL_SECONDS:
             return seen[0]
-        query = select(func.max(fact_fetch_log.c.id))
         if conn is not None:
-            value = await conn.scalar(query)
-        else:
-            async with self.db.engine.connect() as own:
-                value = await own.scalar(query)
+            return self._remember_version(await conn.scalar(_VERSION_QUERY))
+        # One read at a time: the requests that find the version stale while it is
+        # being read wait for that read. Each reading on its own took a connection
+        # apiece, every half second: 16 requests at once overflowed the PostgreSQL
+        # pool, which opened and closed connections (a server process each) to serve
+        # them. Shielded: a waiter cancelled does not cancel the others' read.
+        read = self._version_read
+        if read is None or read.done():
+            read = self._version_read = asyncio.ensure_future(self._read_version())
+        return await asyncio.shield(read)
+
+    async def _read_version(self) -> int:
+        stores = self._stores
+        async with self.db.engine.connect() as own:
+            value = await own.scalar(_VERSION_QUERY)
+        if stores != self._stores:
+            return int(value or 0)  # this process stored meanwhile: not kept
+        return self._remember_version(value)
+
+    def _forget_version(self) -> None:
+        """After a store of this process: the next version() reads afresh, neither the
+        remembered version nor a read begun before the store."""
+        self._stores += 1
+        self._version = None
+        self._version_read = None
+
+    def _remember_version(self, value: int | None) -> int:
         version = int(value or 0)
         self._version = (version, time.monotonic())
         return version
+
+    def forget_reads(self) -> None:
+        """Drop the memoised reads: the next loads read the database (benchmarks)."""
+        self._cache.clear()
 
     async def _timezone(self, conn: AsyncConnection, integration_id: int) -> str:
         table = CustomerIntegration.__table__
@@ -182,7 +225,7 @@ class FactStore:
     ) -> None:
         """Keep what a fetch returned. Snapshots and stories arrive here from the sync."""
         variant = variant_key(request)
-        self._version = None
+        self._forget_version()
         async with _write_lock(self.db), self.db.engine.begin() as conn:
             if not self.db.is_sqlite:
                 # Writers of one (integration, dataset, variant) take turns, in every
@@ -214,7 +257,7 @@ class FactStore:
                     objects=len(result.objects),
                 )
             )
-        self._version = None
+        self._forget_version()
 
     async def _store_period(
         self,
@@ -451,7 +494,7 @@ class FactStore:
                     fact_coverage.c.settled,
                 ).where(
                     fact_coverage.c.integration_id == integration_id,
-                    tuple_(fact_coverage.c.dataset, fact_coverage.c.variant).in_(all_keys),
+                    _of_keys(fact_coverage, all_keys),
                     fact_coverage.c.day.between(start, end),
                 )
             )
@@ -470,7 +513,7 @@ class FactStore:
                     fact_rows.c.vals,
                 ).where(
                     fact_rows.c.integration_id == integration_id,
-                    tuple_(fact_rows.c.dataset, fact_rows.c.variant).in_(every_day),
+                    _of_keys(fact_rows, every_day),
                     fact_rows.c.day.between(start, end),
                 )
             )
@@ -498,7 +541,7 @@ class FactStore:
                     fact_objects.c.vals,
                 ).where(
                     fact_objects.c.integration_id == integration_id,
-                    tuple_(fact_objects.c.dataset, fact_objects.c.variant).in_(object_keys),
+                    _of_keys(fact_objects, object_keys),
                     fact_objects.c.day.between(start, end),
                 )
             )
@@ -543,6 +586,17 @@ class FactStore:
 RawRow = tuple[date, str, str]  # day, keys (JSON), values (JSON)
 
 
+def _of_keys(table: Table, keys: Sequence[FactKey]) -> ColumnElement[bool]:
+    """(dataset, variant) among `keys`, each column also IN its own values: with the pair
+    alone SQLite searches the index by integration only, through every stored day of the
+    integration rather than the days asked."""
+    return and_(
+        table.c.dataset.in_(sorted({dataset for dataset, _ in keys})),
+        table.c.variant.in_(sorted({variant for _, variant in keys})),
+        tuple_(table.c.dataset, table.c.variant).in_(keys),
+    )
+
+
 async def _latest_of(
     conn: AsyncConnection,
     integration_id: int,
@@ -553,11 +607,16 @@ async def _latest_of(
     """The rows a `last` aggregation of `fields` reads in each period, in stored order
     (day as the driver returns it, keys, values), selected by the database.
 
-    Per period and per distinct keys, the rows of the latest day (an index scan,
-    ix_fact_rows_latest); when one of them lacks a numeric value of a field, every row
-    of those keys in the period. That is exact for any grouping by keys (not by day): a
-    group's last day with data is the latest of its keys' last days with data, and its
-    rows that day are those of the keys whose last day it is, all kept here.
+    Per period and per distinct keys, the rows of the latest day; when one of them lacks
+    a numeric value of a field, every row of those keys in the period. That is exact for
+    any grouping by keys (not by day): a group's last day with data is the latest of its
+    keys' last days with data, and its rows that day are those of the keys whose last
+    day it is, all kept here.
+
+    Each keys' latest day is one seek of ix_fact_rows_latest, the distinct keys are
+    walked through the same index (a seek per value): the work grows with the number of
+    distinct keys, not with the days the archive holds (a GROUP BY read every stored
+    day of the key).
     """
     dataset, variant = key
     same = and_(
@@ -573,24 +632,21 @@ async def _latest_of(
     )
     chosen: dict[int, tuple[Any, str, str]] = {}
     for start, end in periods:
-        newest = (
-            select(fact_rows.c["keys"].label("k"), func.max(fact_rows.c.day).label("d"))
-            .where(same, fact_rows.c.day.between(start, end))
-            .group_by(fact_rows.c["keys"])
-            .subquery()
-        )
-        found = (
-            await conn.execute(
-                select(*columns)
-                .select_from(
-                    fact_rows.join(
-                        newest,
-                        and_(fact_rows.c["keys"] == newest.c.k, fact_rows.c.day == newest.c.d),
-                    )
-                )
-                .where(same)
-            )
+        latest = (
+            await conn.execute(_latest_days(integration_id, dataset, variant, start, end))
         ).all()
+        # Those rows: a seek per (keys, day) of the index, then the pairs kept exactly.
+        pairs = {(keys, str(day)) for keys, day in latest}
+        found: list[Any] = []
+        if latest:
+            candidates = await conn.execute(
+                select(*columns).where(
+                    same,
+                    fact_rows.c["keys"].in_(sorted({keys for keys, _ in latest})),
+                    fact_rows.c.day.in_(sorted({_as_date(day) for _, day in latest})),
+                )
+            )
+            found = [row for row in candidates if (row[2], str(row[1])) in pairs]
         values = _loads_many([vals for _, _, _, vals in found])
         incomplete = {
             keys
@@ -608,6 +664,46 @@ async def _latest_of(
             )
             chosen.update((i, (day, keys, vals)) for i, day, keys, vals in rest)
     return [chosen[i] for i in sorted(chosen)]
+
+
+def _latest_days(
+    integration_id: int, dataset: str, variant: str, start: date, end: date
+) -> Select[tuple[str, Any]]:
+    """(keys, day): each distinct keys of the (dataset, variant) and its latest day in
+    [start, end] (keys without a row there are left out); the day as the driver returns
+    it."""
+    walked = fact_rows.alias("walked")
+    seeked = fact_rows.alias("seeked")
+
+    def same(table: Any) -> Any:
+        return and_(
+            table.c.integration_id == integration_id,
+            table.c.dataset == dataset,
+            table.c.variant == variant,
+        )
+
+    # The distinct keys, smallest first, each found by one index seek past the last.
+    first = select(walked.c["keys"]).where(same(walked)).order_by(walked.c["keys"]).limit(1)
+    distinct = select(first.scalar_subquery().label("k")).cte("distinct_keys", recursive=True)
+    following = (
+        select(walked.c["keys"])
+        .where(same(walked), walked.c["keys"] > distinct.c.k)
+        .order_by(walked.c["keys"])
+        .limit(1)
+        .scalar_subquery()
+    )
+    distinct = distinct.union_all(select(following).where(distinct.c.k.is_not(None)))
+    latest_day = (
+        select(func.max(seeked.c.day))
+        .where(same(seeked), seeked.c["keys"] == distinct.c.k, seeked.c.day.between(start, end))
+        .scalar_subquery()
+    )
+    per_keys = (
+        select(distinct.c.k.label("k"), type_coerce(latest_day, String).label("d"))
+        .where(distinct.c.k.is_not(None))
+        .subquery()
+    )
+    return select(per_keys.c.k, per_keys.c.d).where(per_keys.c.d.is_not(None))
 
 
 def _decode_rows(rows: Sequence[RawRow]) -> list[Row]:

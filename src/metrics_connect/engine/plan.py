@@ -15,7 +15,7 @@ from __future__ import annotations
 
 from collections.abc import Collection, Iterable, Sequence
 from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 
 from metrics_connect.connectors.base import (
     DatasetSpec,
@@ -107,6 +107,20 @@ def _chunks(start: date, end: date, size: int | None) -> list[tuple[date, date]]
     return out
 
 
+# The latest instant of all: a plan with nothing unsettled stays valid for its day.
+NEVER = datetime.max.replace(tzinfo=UTC)
+
+
+@dataclass(frozen=True)
+class Plan:
+    """The fetches a request needs now, and until when that list holds."""
+
+    fetches: list[PlannedFetch]
+    # The last instant at which the same needs, store contents and account day still
+    # plan these fetches: after it an unsettled day or period becomes stale.
+    valid_until: datetime
+
+
 def plan_fetches(
     needs: Needs,
     snapshot: FactSnapshot,
@@ -115,22 +129,42 @@ def plan_fetches(
     now: datetime,
     today: date,
 ) -> list[PlannedFetch]:
+    return make_plan(needs, snapshot, specs, now=now, today=today).fetches
+
+
+def make_plan(
+    needs: Needs,
+    snapshot: FactSnapshot,
+    specs: dict[str, DatasetSpec],
+    *,
+    now: datetime,
+    today: date,
+) -> Plan:
     fetches: list[PlannedFetch] = []
+    valid_until = NEVER
     for key, wanted in needs.days.items():
         plan = needs.templates[key]
         spec = specs[plan.dataset]
         oldest = live_since(spec, today)
         coverage = snapshot.coverage.get(key, {})
-        fresh_limit = now - timedelta(seconds=spec.fresh_seconds)
+        fresh = timedelta(seconds=spec.fresh_seconds)
+        fresh_limit = now - fresh
         todo: dict[date, str] = {}
+        # The oldest fetch of an unsettled day that is still fresh: stale after `fresh`.
+        oldest_fresh: datetime | None = None
         for day in wanted:
             if day > today or (oldest is not None and day < oldest):
                 continue
             entry = coverage.get(day)
             if entry is None:
                 todo[day] = "missing"
-            elif not entry.settled and entry.fetched_at < fresh_limit:
-                todo[day] = "stale"
+            elif not entry.settled:
+                if entry.fetched_at < fresh_limit:
+                    todo[day] = "stale"
+                elif oldest_fresh is None or entry.fetched_at < oldest_fresh:
+                    oldest_fresh = entry.fetched_at
+        if oldest_fresh is not None:
+            valid_until = min(valid_until, oldest_fresh + fresh)
         for run_start, run_end in _runs(list(todo)):
             for start, end in _chunks(run_start, run_end, spec.max_days_per_call):
                 reason = (
@@ -149,11 +183,15 @@ def plan_fetches(
         oldest = live_since(spec, today)
         if oldest is not None and start < oldest:
             continue  # beyond the network's memory: the store's copy or nothing
+        fresh = timedelta(seconds=spec.fresh_seconds)
         if stored is None:
             fetches.append(PlannedFetch(pkey, plan.fetch_request(start, end), "missing"))
-        elif not stored.settled and stored.fetched_at < now - timedelta(seconds=spec.fresh_seconds):
-            fetches.append(PlannedFetch(pkey, plan.fetch_request(start, end), "stale"))
-    return fetches
+        elif not stored.settled:
+            if stored.fetched_at < now - fresh:
+                fetches.append(PlannedFetch(pkey, plan.fetch_request(start, end), "stale"))
+            else:
+                valid_until = min(valid_until, stored.fetched_at + fresh)
+    return Plan(fetches, valid_until)
 
 
 def estimate_objects(

@@ -24,7 +24,7 @@ from metrics_connect.api.deps import RuntimeDep, customer_in_good_standing
 from metrics_connect.catalog.networks import network_name
 from metrics_connect.connect.security import csrf_token, csrf_valid, same_origin, security_headers
 from metrics_connect.connect.service import customer_integrations
-from metrics_connect.engine.facts import account_today
+from metrics_connect.engine.days import account_today
 from metrics_connect.logging_setup import get_logger
 from metrics_connect.playground import present
 from metrics_connect.playground.choices import WidgetChoice, choices_by_key, widget_choices

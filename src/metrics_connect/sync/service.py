@@ -28,6 +28,7 @@ from metrics_connect.connectors.context import connector_for
 from metrics_connect.networks.registry import network, networks
 from metrics_connect.runtime import Runtime
 from metrics_connect.sync.models import SyncState
+from metrics_connect.sync.progress import still_filling
 
 log = logging.getLogger("metrics_connect.sync")
 
@@ -138,15 +139,16 @@ async def sync_integration(runtime: Runtime, integration_uuid: str) -> SyncOutco
 
 
 async def sync_all(runtime: Runtime) -> list[SyncOutcome]:
-    """Sync every active integration of a network that has something to archive."""
+    """Sync every active integration of a network that has something to archive, except
+    the networks whose archive this process is still replaying (the demo's)."""
+    replaying = still_filling(runtime)
+    syncing = [slug for slug, net in networks().items() if net.spec.sync and slug not in replaying]
     async with runtime.db.session() as session:
         uuids = list(
             await session.scalars(
                 select(CustomerIntegration.uuid).where(
                     CustomerIntegration.status == "active",
-                    CustomerIntegration.slug.in_(
-                        [slug for slug, net in networks().items() if net.spec.sync]
-                    ),
+                    CustomerIntegration.slug.in_(syncing),
                 )
             )
         )

@@ -10,6 +10,7 @@ from sqlalchemy import text
 
 from metrics_connect.api.deps import RuntimeDep
 from metrics_connect.api.json_body import JsonBodyRoute
+from metrics_connect.sync.progress import archive_progress
 
 router = APIRouter(tags=["health"], route_class=JsonBodyRoute)
 
@@ -29,4 +30,10 @@ async def readyz(runtime: RuntimeDep) -> dict[str, Any] | JSONResponse:
             {"status": "unavailable", "database": "unreachable", "error": type(exc).__name__},
             status_code=503,
         )
-    return {"status": "ok", "database": "ok"}
+    body: dict[str, Any] = {"status": "ok", "database": "ok"}
+    # Ready to answer; archives still replaying (the demo) answer their older periods
+    # once done, so say which are still filling.
+    progress = archive_progress(runtime)
+    if progress:
+        body["archives"] = dict(progress)
+    return body

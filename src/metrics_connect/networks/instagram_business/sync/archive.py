@@ -291,7 +291,7 @@ async def sync_instagram(
     connector: Connector,
     now: datetime,
 ) -> SyncOutcome:
-    """The scheduler's entry point (see sync.service.NETWORK_SYNCS)."""
+    """The scheduler's entry point (named by this network's network.yaml `sync`)."""
     archive = await InstagramArchive.load(runtime, integration, connector)
     outcome = await archive.run(now)
     await archive.save_states()
