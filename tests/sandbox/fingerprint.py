@@ -575,11 +575,62 @@ async def _search_console(client: httpx.AsyncClient, network: Any) -> Any:
     yield "not-found", await client.get("/webmasters/v3/nothing", headers=auth)
 
 
+# --- YouTube ------------------------------------------------------------------------------
+
+YT_NOW = datetime(2026, 11, 20, 20, 0, tzinfo=UTC)
+YT_REPORTS = (
+    {
+        "metrics": "views,likes,dislikes,comments,shares,subscribersGained,subscribersLost,"
+        "estimatedMinutesWatched,averageViewDuration,averageViewPercentage",
+        "dimensions": "day",
+    },
+    {"metrics": "views,estimatedMinutesWatched", "dimensions": "day,creatorContentType"},
+    {"metrics": "views,estimatedMinutesWatched,averageViewPercentage", "dimensions": "country"},
+    {
+        "metrics": "views,likes,subscribersGained",
+        "dimensions": "video",
+        "sort": "-views",
+        "maxResults": "50",
+    },
+    {"metrics": "viewerPercentage", "dimensions": "ageGroup,gender"},
+    {"metrics": "views", "filters": "creatorContentType==SHORTS"},
+    {"metrics": "views", "dimensions": "video"},  # refused: no sort and maxResults
+)
+
+
+async def _youtube(client: httpx.AsyncClient, network: Any) -> Any:
+    auth = {"Authorization": f"Bearer {DEMO_ACCESS_TOKEN}"}
+    for r, (start, end) in enumerate((("2026-08-22", "2026-11-20"), ("2025-06-01", "2025-06-30"))):
+        for q, query in enumerate(YT_REPORTS):
+            params = {"ids": "channel==MINE", "startDate": start, "endDate": end, **query}
+            yield f"report/{r}/{q}", await client.get("/v2/reports", params=params, headers=auth)
+    channel = await client.get(
+        "/youtube/v3/channels",
+        params={"part": "snippet,statistics,contentDetails", "mine": "true"},
+        headers=auth,
+    )
+    yield "channels", channel
+    uploads = channel.json()["items"][0]["contentDetails"]["relatedPlaylists"]["uploads"]
+    params = {"part": "snippet,contentDetails", "playlistId": uploads, "maxResults": "50"}
+    page = await client.get("/youtube/v3/playlistItems", params=params, headers=auth)
+    yield "playlistItems", page
+    ids = ",".join(i["contentDetails"]["videoId"] for i in page.json()["items"])
+    yield (
+        "videos",
+        await client.get(
+            "/youtube/v3/videos",
+            params={"part": "snippet,statistics,contentDetails", "id": ids},
+            headers=auth,
+        ),
+    )
+
+
 NETWORKS: dict[str, tuple[datetime, str, Callable[..., Any]]] = {
     "instagram_business": (IG_NOW, "http://graph.test", _instagram),
     "facebook_ads": (ADS_NOW, "http://graph.test", _facebook_ads),
     "google_analytics_4": (GA4_NOW, "http://analyticsdata.test", _google_analytics_4),
     "search_console": (SC_NOW, "http://searchconsole.test", _search_console),
+    "youtube": (YT_NOW, "http://youtube.test", _youtube),
 }
 
 

@@ -27,5 +27,11 @@ def ask(network: ServedNetwork) -> httpx.Response:
             f"{base}/webmasters/v3/sites/{quote(account, safe='')}",
             headers={"Authorization": f"Bearer {token}"},
         )
+    if network.slug == "youtube":
+        return httpx.get(
+            f"{base}/youtube/v3/channels",
+            headers={"Authorization": f"Bearer {token}"},
+            params={"part": "snippet,statistics", "id": account},
+        )
     fields = "id,username" if network.slug == "instagram_business" else "id,name"
     return httpx.get(f"{base}/v27.0/{account}", params={"fields": fields, "access_token": token})

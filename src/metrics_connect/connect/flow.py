@@ -45,6 +45,7 @@ from metrics_connect.connect.service import (
 from metrics_connect.logging_setup import get_logger
 from metrics_connect.networks.registry import network
 from metrics_connect.runtime import Runtime
+from metrics_connect.settings import network_setting
 
 log = get_logger("metrics_connect.connect")
 
@@ -162,8 +163,10 @@ async def _visible_accounts(
     if net is None:
         raise ConnectFailed(f"no account listing for {slug}")
     list_accounts = net.load(net.spec.connect.accounts)
+    setting = net.spec.connect.accounts_base_url_setting
+    base = network_setting(runtime.settings, setting).rstrip("/") if setting else found.api_base_url
     accounts: list[Candidate] = await list_accounts(
-        http, found.api_base_url, runtime.settings.graph_api_version, access_token
+        http, base, runtime.settings.graph_api_version, access_token
     )
     return accounts
 

@@ -33,6 +33,9 @@ class ConnectSpec(_Strict):
     accounts: Target
     # Asks a picked account's time zone when the listing does not carry it.
     account_timezone: Target | None = None
+    # The setting of the host the listing asks, when it is not the provider's API host
+    # (a Google API other than Analytics Admin); default: the provider's.
+    accounts_base_url_setting: str | None = None
     no_accounts: str = "This login has no accounts to connect."
 
 

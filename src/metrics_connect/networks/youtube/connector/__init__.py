@@ -1,0 +1,1 @@
+"""The YouTube connector on the Google kit."""
