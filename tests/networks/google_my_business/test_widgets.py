@@ -21,6 +21,7 @@ from metrics_connect.networks.google_my_business.emulator.network import build_s
 from metrics_connect.runtime import Runtime
 from metrics_connect.sandbox.registry import SandboxNetwork
 from metrics_connect.settings import Settings
+from metrics_connect.sync.service import load_integration, run_sync
 from tests.conftest import connect_account, serving
 
 REFERENCE = Path("/work/shared/reference/reportei-connect/google_my_business/metrics.json")
@@ -67,6 +68,7 @@ class Connected:
     integration_uuid: str
     data: ProfileData
     sandbox: SandboxNetwork
+    runtime: Runtime
 
     async def get_data(self, widgets: list[dict[str, Any]], comparison: bool = True) -> Any:
         body: dict[str, Any] = {
@@ -116,6 +118,7 @@ async def gbp(
             account.integration_uuid,
             frozen.data,  # type: ignore[attr-defined]
             frozen,
+            runtime,
         )
 
 
@@ -189,3 +192,35 @@ async def test_pies_split_views_by_surface_and_searches_by_device(gbp: Connected
         "Desktop": gbp.total(("BUSINESS_IMPRESSIONS_DESKTOP_SEARCH",)),
         "Mobile": gbp.total(("BUSINESS_IMPRESSIONS_MOBILE_SEARCH",)),
     }
+
+
+async def test_the_daily_sync_archives_review_counts_for_comparisons(gbp: Connected) -> None:
+    integration = await load_integration(gbp.runtime, gbp.integration_uuid)
+    assert integration is not None
+    instants = [NOW - timedelta(days=40), NOW - timedelta(days=10)]
+    for instant in instants:
+        gbp.sandbox.controls.clock.set(instant)
+        outcome = await run_sync(gbp.runtime, integration, instant)
+        assert outcome.ok and outcome.stored == 1
+    gbp.sandbox.controls.clock.set(NOW)
+    older, newer = (gbp.data.reviews(i) for i in instants)
+    assert len(newer) > len(older)
+    days = [i.date() for i in instants]  # 15:00 UTC is the same day in Sao Paulo
+    body = {
+        "customer_integration": gbp.integration_uuid,
+        "start": (days[1] - timedelta(days=6)).isoformat(),
+        "end": days[1].isoformat(),
+        "comparison_start": (days[0] - timedelta(days=6)).isoformat(),
+        "comparison_end": days[0].isoformat(),
+        "metrics": [
+            {"id": "count", "component": "number_v1", "metrics": ["review_count"]},
+            {"id": "rating", "component": "number_v1", "metrics": ["average_rating"]},
+        ],
+    }
+    response = await gbp.client.post("/metrics/get-data", json=body, headers=gbp.headers)
+    assert response.status_code == 200, response.text
+    result = response.json()
+    assert result["count"]["values"] == len(newer)
+    assert result["count"]["comparison"]["values"] == len(older)
+    average = round(sum(r.star_rating for r in newer) / len(newer), 1)
+    assert result["rating"]["values"] == pytest.approx(average)
