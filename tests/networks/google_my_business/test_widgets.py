@@ -224,3 +224,28 @@ async def test_the_daily_sync_archives_review_counts_for_comparisons(gbp: Connec
     assert result["count"]["comparison"]["values"] == len(older)
     average = round(sum(r.star_rating for r in newer) / len(newer), 1)
     assert result["rating"]["values"] == pytest.approx(average)
+
+
+async def test_search_keywords_are_the_months_the_period_touches(gbp: Connected) -> None:
+    body = {
+        "customer_integration": gbp.integration_uuid,
+        "start": "2026-09-10",
+        "end": "2026-10-20",
+        "metrics": [
+            {
+                "id": "keywords",
+                "component": "datatable_v1",
+                "metrics": ["search_keyword_impressions"],
+                "dimensions": ["keyword"],
+            }
+        ],
+    }
+    response = await gbp.client.post("/metrics/get-data", json=body, headers=gbp.headers)
+    assert response.status_code == 200, response.text
+    table = response.json()["keywords"]
+    rows = {row[0]: row[1] for row in table["values"] if row[0] != "Total"}
+    expected = {
+        k: sum(gbp.data.keyword_impressions(k, 2026, m) for m in (9, 10)) for k in gbp.data.keywords
+    }
+    assert rows == {k: v for k, v in expected.items() if v >= 15}
+    assert len(rows) > 5

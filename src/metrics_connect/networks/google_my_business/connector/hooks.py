@@ -97,6 +97,8 @@ class GoogleBusinessProfileConnector(KitConnector):
     def result(self, request: FetchRequest, answers: list[Answer]) -> FetchResult:
         if self.stream(request).kind == "snapshot":
             return self._review_summary(answers)
+        if self.stream(request).kind == "period":
+            return self._keywords(request, answers)
         split: dict[str, dict[str, str]] = self.stream(request).extra.get("split") or {}
         # Per day and breakdown key, the fields' sums (split rows collapse the breakdowns
         # the request does not ask for).
@@ -120,6 +122,23 @@ class GoogleBusinessProfileConnector(KitConnector):
         rows = [
             Row(day=day, keys=dict(keys), values=dict(values))
             for (day, keys), values in sorted(sums.items())
+        ]
+        return FetchResult(rows=rows)
+
+    def _keywords(self, request: FetchRequest, answers: list[Answer]) -> FetchResult:
+        """Impressions per keyword; without the keyword breakdown, their sum. A keyword
+        below Google's threshold has no number and is left out."""
+        sums: dict[tuple[tuple[str, str], ...], int] = defaultdict(int)
+        for answer in answers:
+            for record in answer.records:
+                value = (record.get("insightsValue") or {}).get("value")
+                if value is None:
+                    continue
+                keys = (("keyword", str(record.get("searchKeyword"))),)
+                sums[keys if "keyword" in request.breakdowns else ()] += int(value)
+        rows = [
+            Row(day=None, keys=dict(keys), values={"keyword_impressions": total})
+            for keys, total in sorted(sums.items())
         ]
         return FetchResult(rows=rows)
 
