@@ -249,3 +249,34 @@ async def test_search_keywords_are_the_months_the_period_touches(gbp: Connected)
     }
     assert rows == {k: v for k, v in expected.items() if v >= 15}
     assert len(rows) > 5
+
+
+async def test_posts_list_with_their_creation_and_update_times(gbp: Connected) -> None:
+    body = {
+        "customer_integration": gbp.integration_uuid,
+        "start": START.isoformat(),
+        "end": END.isoformat(),
+        "metrics": [
+            {
+                "id": "posts",
+                "component": "datatable_v1",
+                "metrics": ["created_at", "updated_at"],
+                "dimensions": ["posts"],
+            },
+            {"id": "count", "component": "number_v1", "metrics": ["post_count"]},
+        ],
+    }
+    response = await gbp.client.post("/metrics/get-data", json=body, headers=gbp.headers)
+    assert response.status_code == 200, response.text
+    result = response.json()
+    tz = gbp.data.tz
+    posted = [
+        p for p in gbp.data.local_posts(NOW) if START <= p.created.astimezone(tz).date() <= END
+    ]
+    assert result["count"]["values"] == len(posted) > 8
+    rows = [row for row in result["posts"]["values"] if row[0] != "Total"]
+    assert len(rows) == len(posted)
+    created = sorted(str(row[1]) for row in rows)
+    expected = sorted(p.created.astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S") for p in posted)
+    assert created == expected
+    assert all(str(row[2]) >= str(row[1]) for row in rows)

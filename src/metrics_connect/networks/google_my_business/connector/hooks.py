@@ -17,6 +17,7 @@ from metrics_connect.connectors.base import (
     AccountInfo,
     FetchRequest,
     FetchResult,
+    ObjectRow,
     Row,
     Scalar,
     UpstreamError,
@@ -25,6 +26,7 @@ from metrics_connect.connectors.kit.calls import Answer, Call
 from metrics_connect.connectors.kit.executor import KitConnector
 from metrics_connect.connectors.kit.google.client import GoogleClient
 from metrics_connect.connectors.kit.spec import Requester, Stream, streams_of
+from metrics_connect.connectors.kit.windows import moment
 from metrics_connect.networks.google_my_business.hosts import api_host
 
 STREAMS = streams_of(__file__)
@@ -124,6 +126,16 @@ class GoogleBusinessProfileConnector(KitConnector):
             for (day, keys), values in sorted(sums.items())
         ]
         return FetchResult(rows=rows)
+
+    def object_row(
+        self, request: FetchRequest, item: dict[str, Any], values: dict[str, Scalar]
+    ) -> ObjectRow:
+        """A post; its update time written like the kit writes its creation time."""
+        row = super().object_row(request, item, values)
+        updated = row.attributes.get("updated_at")
+        if isinstance(updated, str):
+            row.attributes["updated_at"] = moment(updated).strftime("%Y-%m-%d %H:%M:%S")
+        return row
 
     def _keywords(self, request: FetchRequest, answers: list[Answer]) -> FetchResult:
         """Impressions per keyword; without the keyword breakdown, their sum. A keyword

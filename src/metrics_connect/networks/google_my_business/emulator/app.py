@@ -4,6 +4,7 @@
   GET /v1/locations/{id}:fetchMultiDailyMetricsTimeSeries
   GET /v1/locations/{id}/searchkeywords/impressions/monthly
 - My Business API v4 (mybusiness.googleapis.com): GET /v4/accounts/{a}/locations/{l}/reviews
+  and .../localPosts
 - Account Management API v1 (mybusinessaccountmanagement.googleapis.com): GET /v1/accounts
 - Business Information API v1 (mybusinessbusinessinformation.googleapis.com):
   GET /v1/accounts/{a}/locations and GET /v1/locations/{l} (readMask required)
@@ -16,7 +17,7 @@ RESOURCE_EXHAUSTED, 503, and expired (401) or revoked (403) tokens.
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import UTC, date, datetime
 from typing import Any
 
 from fastapi import FastAPI, Request
@@ -41,6 +42,7 @@ RATE_LIMIT_MESSAGE = (
 MAX_REVIEWS_PAGE = 50
 MAX_KEYWORDS_PAGE = 100
 MAX_ACCOUNTS_PAGE = 20
+MAX_POSTS_PAGE = 100
 KEYWORD_THRESHOLD = 15
 
 
@@ -85,6 +87,10 @@ def _paged(items: list[Any], query: QueryParams, largest: int, key: str) -> dict
         return page_token_page(items, query.get("pageToken"), _page_size(query, largest), key)
     except BadPageRequest:
         raise GoogleError("Request contains an invalid argument: page_token.") from None
+
+
+def _rfc3339(instant: datetime) -> str:
+    return instant.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
 
 
 def _google_date(day: date) -> dict[str, int]:
@@ -199,6 +205,29 @@ def create_app(data: ProfileData, controls: SandboxControls) -> FastAPI:
         body["totalReviewCount"] = len(written)
         if written:
             body["averageRating"] = round(sum(r.star_rating for r in written) / len(written), 1)
+        return JSONResponse(body)
+
+    @app.get("/v4/accounts/{account_id}/locations/{location_id}/localPosts")
+    async def local_posts(account_id: str, location_id: str, request: Request) -> JSONResponse:
+        await gate(request, "localPosts.list")
+        own_location(location_id)
+        if f"accounts/{account_id}" != data.account.name:
+            raise GoogleError(PERMISSION_MESSAGE, 403)
+        posts = data.local_posts(controls.clock.now())
+        body = _paged(posts, request.query_params, MAX_POSTS_PAGE, "localPosts")
+        body["localPosts"] = [
+            {
+                "name": f"{data.account_location}/localPosts/{p.post_id}",
+                "languageCode": "pt-BR",
+                "summary": p.summary,
+                "state": "LIVE",
+                "topicType": p.topic_type,
+                "createTime": _rfc3339(p.created),
+                "updateTime": _rfc3339(p.updated),
+                "searchUrl": f"https://local.google.com/place?id={data.location.id}&use=posts&lpsid={p.post_id}",
+            }
+            for p in body["localPosts"]
+        ]
         return JSONResponse(body)
 
     @app.get("/v1/accounts")

@@ -4,7 +4,7 @@ and monthly search keyword impressions, all seeded so every run serves the same 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import date, datetime, time, timedelta
 from functools import cached_property
 from zoneinfo import ZoneInfo
 
@@ -48,6 +48,25 @@ class Review:
     review_id: str
     star_rating: int
     created: date
+
+
+@dataclass(frozen=True)
+class LocalPost:
+    post_id: str
+    summary: str
+    topic_type: str
+    created: datetime
+    updated: datetime
+
+
+POST_TOPICS = ("STANDARD", "EVENT", "OFFER")
+POST_SUMMARIES = (
+    "New seasonal roast in store this week",
+    "Live music on Saturday evening",
+    "Two cappuccinos for the price of one before 10am",
+    "Our baristas' latte art class is back",
+    "Fresh pastries every morning from 7am",
+)
 
 
 class ProfileData:
@@ -136,3 +155,26 @@ class ProfileData:
         return round(
             base * between(0.6, 1.4, "gbp-keyword", self.location.id, keyword, year, month)
         )
+
+    def local_posts(self, now: datetime) -> list[LocalPost]:
+        """The location's posts published by `now`, newest first: one every 4 to 9 days."""
+        out: list[LocalPost] = []
+        day = self.location.opened
+        index = 0
+        while True:
+            rng = draws("gbp-post", self.location.id, index)
+            day += timedelta(days=rng.randint(4, 9))
+            created = datetime.combine(day, time(rng.randint(8, 19), rng.randint(0, 59)), self.tz)
+            if created > now:
+                return out[::-1]
+            edited = created + timedelta(hours=rng.choice((0, 0, 2, 26)))
+            out.append(
+                LocalPost(
+                    post_id=f"{day:%Y%m%d}{index:04d}",
+                    summary=POST_SUMMARIES[rng.randrange(len(POST_SUMMARIES))],
+                    topic_type=POST_TOPICS[rng.randrange(len(POST_TOPICS))],
+                    created=created,
+                    updated=min(edited, now),
+                )
+            )
+            index += 1
