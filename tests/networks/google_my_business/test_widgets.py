@@ -16,8 +16,10 @@ import pytest
 
 from metrics_connect import clock
 from metrics_connect.api.app import create_app
+from metrics_connect.engine.facts import FactStore
 from metrics_connect.networks.google_my_business.emulator.data import ProfileData
 from metrics_connect.networks.google_my_business.emulator.network import build_sandbox
+from metrics_connect.networks.google_my_business.sync.demo import prepare_demo
 from metrics_connect.runtime import Runtime
 from metrics_connect.sandbox.registry import SandboxNetwork
 from metrics_connect.settings import Settings
@@ -280,3 +282,28 @@ async def test_posts_list_with_their_creation_and_update_times(gbp: Connected) -
     expected = sorted(p.created.astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S") for p in posted)
     assert created == expected
     assert all(str(row[2]) >= str(row[1]) for row in rows)
+
+
+async def test_the_demo_replays_a_review_archive_day_by_day(gbp: Connected) -> None:
+    integration = await load_integration(gbp.runtime, gbp.integration_uuid)
+    assert integration is not None
+    async with gbp.runtime.db.session() as session:
+        row = await session.get(type(integration), integration.id)
+        assert row is not None
+        row.connected_at = NOW - timedelta(days=20)
+        await session.commit()
+    await prepare_demo(gbp.runtime, gbp.integration_uuid, gbp.sandbox)
+    assert gbp.sandbox.controls.clock.now() == NOW
+    assert gbp.sandbox.controls.calls.by_endpoint["reviews.list"] == 21
+    snapshot = await FactStore(gbp.runtime.db).load(
+        integration.id, day_keys=[("reviews", "-")], start=START, end=NOW.date()
+    )
+    rows = snapshot.rows[("reviews", "-")]
+    assert len(rows) == 21
+    for archived in rows:
+        assert archived.day is not None
+        instant = datetime.combine(archived.day, NOW.timetz())
+        assert archived.values["total_review_count"] == len(gbp.data.reviews(instant))
+    # Incremental: a second replay at the same now asks nothing more.
+    await prepare_demo(gbp.runtime, gbp.integration_uuid, gbp.sandbox)
+    assert gbp.sandbox.controls.calls.by_endpoint["reviews.list"] == 21
