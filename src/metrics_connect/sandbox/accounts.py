@@ -27,6 +27,12 @@ GA4_PROPERTY_NAME = "Acme Coffee - Web"
 GA4_TIMEZONE = "America/Sao_Paulo"
 GA4_CURRENCY = "BRL"
 
+# Google Business Profile (Account Management / Business Information APIs)
+BUSINESS_PROFILE_ACCOUNT_ID = "accounts/108000000000000000001"
+BUSINESS_PROFILE_ACCOUNT_NAME = "Acme Coffee Roasters"
+BUSINESS_PROFILE_LOCATION_ID = "locations/4815162342000000001"
+BUSINESS_PROFILE_LOCATION_TITLE = "Acme Coffee Roasters - Paulista"
+
 DEMO_ACCESS_TOKEN = SANDBOX_TOKEN_PREFIX + "demo-access-token"
 DEMO_REFRESH_TOKEN = SANDBOX_TOKEN_PREFIX + "demo-refresh-token"
 

@@ -26,6 +26,7 @@ from metrics_connect.networks.google_my_business.emulator.data import ProfileDat
 from metrics_connect.networks.google_my_business.emulator.network import build_sandbox
 from metrics_connect.networks.google_my_business.hosts import OFFICIAL, api_host
 from metrics_connect.sandbox.accounts import DEMO_ACCESS_TOKEN
+from metrics_connect.sandbox.oauth.google import build_google_oauth
 from metrics_connect.sandbox.registry import SandboxNetwork
 from metrics_connect.settings import Settings
 
@@ -169,16 +170,30 @@ async def test_a_bad_parameter_is_a_request_error(sandbox: SandboxNetwork) -> No
 async def test_the_picker_lists_each_accounts_locations(
     sandbox: SandboxNetwork, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(
-        accounts, "get_settings", lambda: Settings(google_my_business_api_base_url=BASE)
-    )
+    """Against Google (the provider's official host) the listing goes to the APIs' own
+    hosts, here pointed at the emulator through the Performance API's setting."""
+    settings = Settings(google_my_business_api_base_url=BASE)
+    monkeypatch.setattr(accounts, "get_settings", lambda: settings)
     async with httpx.AsyncClient(transport=httpx.ASGITransport(app=sandbox.app)) as http:
-        found = await accounts.list_accounts(http, "http://admin.test", "", DEMO_ACCESS_TOKEN)
+        found = await accounts.list_accounts(
+            http, accounts.GOOGLE_PROVIDER_HOST, "", DEMO_ACCESS_TOKEN
+        )
     data = data_of(sandbox)
     assert [(c.external_id, c.name) for c in found] == [
         (data.account_location, data.location.title)
     ]
     assert found[0].external_id == sandbox.demo_account.external_id
+
+
+async def test_the_sandbox_sign_in_lists_the_demo_location() -> None:
+    """The connect page's Google sign-in emulator lists the location this emulator serves."""
+    oauth = build_google_oauth()
+    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=oauth.app)) as http:
+        found = await accounts.list_accounts(http, "http://google.sandbox", "", DEMO_ACCESS_TOKEN)
+    data = ProfileData()
+    assert [(c.external_id, c.name) for c in found] == [
+        (data.account_location, data.location.title)
+    ]
 
 
 def test_hosts_are_official_unless_the_performance_host_is_overridden() -> None:

@@ -33,13 +33,24 @@ async def _pages(
         query = {**params, "pageToken": str(next_token)}
 
 
+# The Google provider's API host in production (Analytics Admin): these APIs have their own.
+GOOGLE_PROVIDER_HOST = "https://analyticsadmin.googleapis.com"
+
+
+def listing_hosts(provider_api_base_url: str) -> tuple[str, str]:
+    """(Account Management host, Business Information host). A Google provider pointed
+    elsewhere than Google (the sandbox's sign-in emulator) lists the locations itself."""
+    provider = provider_api_base_url.rstrip("/")
+    if provider and provider != GOOGLE_PROVIDER_HOST:
+        return provider, provider
+    settings = get_settings()
+    return api_host(settings, "accounts"), api_host(settings, "information")
+
+
 async def list_accounts(
     http: httpx.AsyncClient, api_base_url: str, version: str, token: str
 ) -> list[Candidate]:
-    # The Google provider's api_base_url is the Analytics Admin host: these APIs have their own.
-    settings = get_settings()
-    accounts_host = api_host(settings, "accounts")
-    information_host = api_host(settings, "information")
+    accounts_host, information_host = listing_hosts(api_base_url)
     out = []
     async for account in _pages(http, f"{accounts_host}/v1/accounts", token, {}, "accounts"):
         account_name = str(account.get("name") or "")

@@ -6,8 +6,12 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from functools import cached_property
+from typing import Any
 from zoneinfo import ZoneInfo
 
+from pydantic import TypeAdapter
+
+from metrics_connect.sandbox import accounts as sandbox
 from metrics_connect.sandbox.kit.seeded import DailySeries, between, draws
 from metrics_connect.sandbox.kit.spec import load_spec
 
@@ -73,8 +77,21 @@ class ProfileData:
     """The account, its location and what the APIs serve about it."""
 
     def __init__(self) -> None:
-        self.account: AccountSpec = load_spec(PACKAGE, "data.yaml", "account", AccountSpec)
-        self.location: LocationSpec = load_spec(PACKAGE, "data.yaml", "location", LocationSpec)
+        account = load_spec(PACKAGE, "data.yaml", "account", dict[str, Any])
+        self.account = AccountSpec(
+            name=sandbox.BUSINESS_PROFILE_ACCOUNT_ID,
+            account_name=sandbox.BUSINESS_PROFILE_ACCOUNT_NAME,
+            **account,
+        )
+        location = load_spec(PACKAGE, "data.yaml", "location", dict[str, Any])
+        adapter: TypeAdapter[LocationSpec] = TypeAdapter(LocationSpec)
+        self.location = adapter.validate_python(
+            {
+                "id": sandbox.BUSINESS_PROFILE_LOCATION_ID.removeprefix("locations/"),
+                "title": sandbox.BUSINESS_PROFILE_LOCATION_TITLE,
+                **location,
+            }
+        )
         self.weekly: tuple[float, ...] = load_spec(
             PACKAGE, "data.yaml", "weekly", tuple[float, ...]
         )
