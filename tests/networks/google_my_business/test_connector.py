@@ -161,6 +161,11 @@ async def test_a_bad_parameter_is_a_request_error(sandbox: SandboxNetwork) -> No
         )
     assert response.status_code == 400
     assert response.json()["error"]["status"] == "INVALID_ARGUMENT"
+    for wrong in ("locations", "locations/1", "accounts/1/locations/"):
+        with pytest.raises(UpstreamError, match="not a Business Profile location"):
+            connector(sandbox, wrong).plan_calls(
+                FetchRequest("performance", date(2026, 10, 1), date(2026, 10, 7))
+            )
     with pytest.raises(UpstreamError, match="not a Business Profile location"):
         connector(sandbox, "locations").plan_calls(
             FetchRequest("performance", date(2026, 10, 1), date(2026, 10, 7))

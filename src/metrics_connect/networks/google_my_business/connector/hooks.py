@@ -34,10 +34,10 @@ STREAMS = streams_of(__file__)
 
 def location_names(external_id: str) -> tuple[str, str]:
     """(the v4 name accounts/{a}/locations/{l}, the Performance API's locations/{l})."""
-    head, found, location = external_id.rpartition("locations/")
-    if not found or not location or "/" in location:
+    parts = external_id.split("/")
+    if len(parts) != 4 or parts[0] != "accounts" or parts[2] != "locations" or "" in parts:
         raise UpstreamError(f"not a Business Profile location name: {external_id}")
-    return external_id, f"locations/{location}"
+    return external_id, f"locations/{parts[3]}"
 
 
 class BusinessProfileClient(GoogleClient):
