@@ -204,6 +204,7 @@ class Bench:
             self.skip("async delivery", "--skip-async")
         else:
             await self.async_jobs(None, None)
+            await self.job_costs(None, None)
 
     async def history(self, template: Path) -> None:
         """bench/history.py in this process: cost of a 30-day dashboard against the
@@ -247,6 +248,24 @@ class Bench:
                 {"role": "worker", "mode": mode, "pid": pid, "peak_rss_mb": round(peak, 1)}
             )
 
+    async def job_costs(self, broker_url: str | None, database_url: str | None) -> None:
+        """bench/job_costs.py: CPU and round trips per job (accepting, then the steps),
+        which hold where the machine's load makes deliveries per second vary."""
+        from bench import job_costs
+
+        mode = "Dramatiq worker" if broker_url else "embedded"
+        jobs = 50 if self.args.quick else 200
+        print(f"4c. async job costs ({mode}): {jobs} jobs, CPU and round trips...", flush=True)
+        options = argparse.Namespace(
+            jobs=jobs, concurrency=16, database_url=database_url, broker=broker_url, profile=None
+        )
+        try:
+            result = await job_costs.run(options)
+        except (Exception, SystemExit) as exc:  # reported; the other parts still count
+            self.skip(f"async job costs ({mode})", f"{type(exc).__name__}: {exc}"[:300])
+            return
+        self.results.setdefault("job_costs", []).append(result)
+
     async def distributed(self, tenant: Any, key: str, template: Path, sandbox_url: str) -> None:
         args = self.args
         print("3b. throughput (PostgreSQL + Redis, 2 API processes): copying the database...")
@@ -267,6 +286,10 @@ class Bench:
         if not args.skip_async:
             jobs_database = reset_postgres_database(args.postgres_url, BENCH_PG_DATABASE + "_jobs")
             await self.async_jobs(args.redis_url, jobs_database)
+            costs_database = reset_postgres_database(
+                args.postgres_url, BENCH_PG_DATABASE + "_job_costs"
+            )
+            await self.job_costs(args.redis_url, costs_database)
 
 
 def main(argv: list[str] | None = None) -> int:

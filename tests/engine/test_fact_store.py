@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator, Callable
 from datetime import UTC, date, datetime, timedelta
 
@@ -263,3 +264,46 @@ async def test_concurrent_stores_of_the_same_days_do_not_fail(
     assert len(rows) == 9  # one writer's rows, never a mix of two
     assert len({r.values["clicks"] for r in rows}) == 1
     assert len(snap.coverage[("daily", "-")]) == 9
+
+
+async def test_concurrent_stale_version_reads_share_one_query(
+    store_and_id: tuple[FactStore, int],
+) -> None:
+    # When the version goes stale under load, every request in flight found it stale
+    # at once and read it on a connection of its own.
+    store, _ = store_and_id
+    statements: list[str] = []
+
+    def count(_conn: object, _cursor: object, statement: str, *_args: object) -> None:
+        statements.append(statement)
+
+    engine = store.db.engine.sync_engine
+    event.listen(engine, "before_cursor_execute", count)
+    try:
+        versions = await asyncio.gather(*(store.version() for _ in range(16)))
+    finally:
+        event.remove(engine, "before_cursor_execute", count)
+    assert len(set(versions)) == 1
+    assert len([s for s in statements if "fact_fetch_log" in s]) == 1
+
+
+async def test_after_a_store_the_version_is_read_afresh_not_taken_from_an_earlier_read(
+    store_and_id: tuple[FactStore, int],
+) -> None:
+    store, _ = store_and_id
+    statements: list[str] = []
+
+    def count(_conn: object, _cursor: object, statement: str, *_args: object) -> None:
+        statements.append(statement)
+
+    engine = store.db.engine.sync_engine
+    event.listen(engine, "before_cursor_execute", count)
+    try:
+        begun = asyncio.ensure_future(store.version())
+        await asyncio.sleep(0)  # its read is under way
+        store._forget_version()  # what store() does once it wrote
+        after = store.version()
+        await asyncio.gather(begun, after)
+    finally:
+        event.remove(engine, "before_cursor_execute", count)
+    assert len([s for s in statements if "fact_fetch_log" in s]) == 2

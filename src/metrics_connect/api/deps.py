@@ -62,35 +62,32 @@ def _bearer(authorization: str | None) -> str | None:
 
 async def _merchant_by_token(runtime: Runtime, token: str) -> MerchantPrincipal | None:
     digest = hash_token(token)
-    cached = runtime.auth_cache.merchants.get(digest)
-    if cached is None:
+
+    async def load() -> MerchantPrincipal | None:
         async with runtime.db.session() as session:
             row = await session.scalar(select(Merchant).where(Merchant.token_hash == digest))
-        if row is None:
-            return None
-        cached = MerchantPrincipal.of(row)
-        runtime.auth_cache.merchants.put(digest, cached)
-    return cached if token_matches(token, cached.token_hash) else None
+        return None if row is None else MerchantPrincipal.of(row)
+
+    found = await runtime.auth_cache.merchants.get_or_load(digest, load)
+    return found if found is not None and token_matches(token, found.token_hash) else None
 
 
 async def _customer_by_token(
     runtime: Runtime, merchant: MerchantPrincipal, token: str
 ) -> CustomerPrincipal | None:
     digest = hash_token(token)
-    key = (merchant.id, digest)
-    cached = runtime.auth_cache.customers.get(key)
-    if cached is None:
+
+    async def load() -> CustomerPrincipal | None:
         async with runtime.db.session() as session:
             row = await session.scalar(
                 select(Customer).where(
                     Customer.token_hash == digest, Customer.merchant_id == merchant.id
                 )
             )
-        if row is None:
-            return None
-        cached = CustomerPrincipal.of(row)
-        runtime.auth_cache.customers.put(key, cached)
-    return cached if token_matches(token, cached.token_hash) else None
+        return None if row is None else CustomerPrincipal.of(row)
+
+    found = await runtime.auth_cache.customers.get_or_load((merchant.id, digest), load)
+    return found if found is not None and token_matches(token, found.token_hash) else None
 
 
 async def current_merchant(request: Request) -> MerchantPrincipal:

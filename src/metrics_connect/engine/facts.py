@@ -142,6 +142,7 @@ def _write_lock(db: Database) -> asyncio.Lock | contextlib.nullcontext[None]:
 
 CACHE_ENTRIES = 256
 VERSION_TTL_SECONDS = 0.5
+_VERSION_QUERY = select(func.max(fact_fetch_log.c.id))
 
 
 class FactStore:
@@ -157,17 +158,41 @@ class FactStore:
         self.db = db
         self._cache: OrderedDict[LoadKey, tuple[int, FactSnapshot]] = OrderedDict()
         self._version: tuple[int, float] | None = None
+        self._version_read: asyncio.Future[int] | None = None
+        self._stores = 0  # stores made by this process: a read begun before one is stale
 
     async def version(self, conn: AsyncConnection | None = None) -> int:
         seen = self._version
         if seen is not None and time.monotonic() - seen[1] < VERSION_TTL_SECONDS:
             return seen[0]
-        query = select(func.max(fact_fetch_log.c.id))
         if conn is not None:
-            value = await conn.scalar(query)
-        else:
-            async with self.db.engine.connect() as own:
-                value = await own.scalar(query)
+            return self._remember_version(await conn.scalar(_VERSION_QUERY))
+        # One read at a time: the requests that find the version stale while it is
+        # being read wait for that read. Each reading on its own took a connection
+        # apiece, every half second: 16 requests at once overflowed the PostgreSQL
+        # pool, which opened and closed connections (a server process each) to serve
+        # them. Shielded: a waiter cancelled does not cancel the others' read.
+        read = self._version_read
+        if read is None or read.done():
+            read = self._version_read = asyncio.ensure_future(self._read_version())
+        return await asyncio.shield(read)
+
+    async def _read_version(self) -> int:
+        stores = self._stores
+        async with self.db.engine.connect() as own:
+            value = await own.scalar(_VERSION_QUERY)
+        if stores != self._stores:
+            return int(value or 0)  # this process stored meanwhile: not kept
+        return self._remember_version(value)
+
+    def _forget_version(self) -> None:
+        """After a store of this process: the next version() reads afresh, neither the
+        remembered version nor a read begun before the store."""
+        self._stores += 1
+        self._version = None
+        self._version_read = None
+
+    def _remember_version(self, value: int | None) -> int:
         version = int(value or 0)
         self._version = (version, time.monotonic())
         return version
@@ -200,7 +225,7 @@ class FactStore:
     ) -> None:
         """Keep what a fetch returned. Snapshots and stories arrive here from the sync."""
         variant = variant_key(request)
-        self._version = None
+        self._forget_version()
         async with _write_lock(self.db), self.db.engine.begin() as conn:
             if not self.db.is_sqlite:
                 # Writers of one (integration, dataset, variant) take turns, in every
@@ -232,7 +257,7 @@ class FactStore:
                     objects=len(result.objects),
                 )
             )
-        self._version = None
+        self._forget_version()
 
     async def _store_period(
         self,

@@ -164,16 +164,16 @@ async def request_integration(
     runtime: Runtime, customer: CustomerLike, integration_uuid: str
 ) -> CustomerIntegration:
     """load_request_integration through the auth cache: no database work on a hit."""
-    key = (customer.id, integration_uuid)
-    integration = runtime.auth_cache.integrations.get(key)
-    if integration is None:
+
+    async def load() -> CustomerIntegration | None:
         async with runtime.db.session() as session:
-            integration = await session.scalar(
+            found: CustomerIntegration | None = await session.scalar(
                 _INTEGRATION_OF_CUSTOMER, {"uuid": integration_uuid, "customer_id": customer.id}
             )
-        if integration is not None:
-            runtime.auth_cache.integrations.put(key, integration)
-    return usable(integration)
+        return found
+
+    key = (customer.id, integration_uuid)
+    return usable(await runtime.auth_cache.integrations.get_or_load(key, load))
 
 
 def _periods(request: GetDataRequest) -> list[tuple[date, date]]:

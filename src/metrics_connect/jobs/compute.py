@@ -8,14 +8,11 @@ bytes signed are the bytes sent, on every retry.
 
 from __future__ import annotations
 
-from typing import Any, cast
+from typing import Any
 
 from fastapi.encoders import jsonable_encoder
 from fastapi.responses import JSONResponse
-from sqlalchemy import Table, bindparam, select
-from sqlalchemy.orm import make_transient_to_detached
 
-from metrics_connect.accounts.models import CustomerIntegration
 from metrics_connect.engine.request import GetDataRequest, max_range_days_var
 from metrics_connect.engine.service import run_get_data
 from metrics_connect.jobs.store import ClaimedJob
@@ -36,28 +33,8 @@ def render_body(result: dict[str, Any]) -> str:
     return bytes(body).decode("utf-8")
 
 
-_integrations = cast(Table, CustomerIntegration.__table__)
-_INTEGRATION = select(_integrations).where(_integrations.c.id == bindparam("b_id"))
-
-
-async def load_integration(runtime: Runtime, integration_id: int) -> CustomerIntegration | None:
-    """The integration as it is now: a Core read made into a detached row, as a closed
-    session would leave it (the ORM's session and identity map cost twice the read)."""
-    async with runtime.db.engine.connect() as conn:
-        row = (await conn.execute(_INTEGRATION, {"b_id": integration_id})).one_or_none()
-    if row is None:
-        return None
-    integration = CustomerIntegration(**row._mapping)
-    make_transient_to_detached(integration)
-    return integration
-
-
 async def compute_body(runtime: Runtime, job: ClaimedJob) -> str:
-    integration = (
-        await load_integration(runtime, job.integration_id)
-        if job.integration_id is not None
-        else None
-    )
+    integration = job.integration  # as the claim read it, just now
     if integration is None:
         raise PermanentFailure(
             "integration_not_found", "The customer integration was removed before the job ran."

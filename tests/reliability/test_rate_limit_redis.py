@@ -1,0 +1,49 @@
+"""The per-merchant limits on Redis: both windows in one round trip, same decisions."""
+
+from __future__ import annotations
+
+import uuid
+
+import pytest
+import redis.asyncio.connection
+
+from metrics_connect.ratelimit import MerchantRateLimiter
+from tests.reliability.test_redis_outage import redis_keys
+
+
+def _count_sends(monkeypatch: pytest.MonkeyPatch) -> list[int]:
+    sends: list[int] = []
+    original = redis.asyncio.connection.AbstractConnection.send_packed_command
+
+    async def counted(self: object, *args: object, **kwargs: object) -> None:
+        sends.append(1)
+        await original(self, *args, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(redis.asyncio.connection.AbstractConnection, "send_packed_command", counted)
+    return sends
+
+
+async def test_a_hit_is_one_round_trip_and_the_second_window_refuses(
+    live_redis_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    limiter = MerchantRateLimiter(live_redis_url)
+    key = str(uuid.uuid4())
+    await limiter.hit(key, per_second=2, per_minute=100)  # loads the script
+    sends = _count_sends(monkeypatch)
+    second = await limiter.hit(key, per_second=2, per_minute=100)
+    assert len(sends) == 1
+    refused = await limiter.hit(key, per_second=2, per_minute=100)
+    assert second.allowed and second.remaining == 98 and second.limit == 100
+    assert not refused.allowed
+    assert refused.retry_after >= 1
+    assert refused.remaining == 98  # a refused hit does not spend the minute's budget
+    assert redis_keys(live_redis_url, key) == 2
+
+
+async def test_the_minute_window_refuses_once_spent(live_redis_url: str) -> None:
+    limiter = MerchantRateLimiter(live_redis_url)
+    key = str(uuid.uuid4())
+    decisions = [await limiter.hit(key, per_second=100, per_minute=3) for _ in range(4)]
+    assert [d.allowed for d in decisions] == [True, True, True, False]
+    assert [d.remaining for d in decisions] == [2, 1, 0, 0]
+    assert 1 <= decisions[-1].retry_after <= 60
