@@ -33,5 +33,13 @@ def ask(network: ServedNetwork) -> httpx.Response:
             headers={"Authorization": f"Bearer {token}"},
             params={"part": "snippet,statistics", "id": account},
         )
+    if network.slug == "google_my_business":
+        # accounts/{a}/locations/{l}: the Business Information API's locations.get
+        location = account.split("/", 2)[2]
+        return httpx.get(
+            f"{base}/v1/{location}",
+            params={"readMask": "name,title"},
+            headers={"Authorization": f"Bearer {token}"},
+        )
     fields = "id,username" if network.slug == "instagram_business" else "id,name"
     return httpx.get(f"{base}/v27.0/{account}", params={"fields": fields, "access_token": token})

@@ -35,6 +35,12 @@ GOOGLE_SITES = (
     ("https://old.acmecoffee.example/", "siteUnverifiedUser"),
 )
 
+# Google Business Profile (Account Management / Business Information APIs)
+BUSINESS_PROFILE_ACCOUNT_ID = "accounts/108000000000000000001"
+BUSINESS_PROFILE_ACCOUNT_NAME = "Acme Coffee Roasters"
+BUSINESS_PROFILE_LOCATION_ID = "locations/4815162342000000001"
+BUSINESS_PROFILE_LOCATION_TITLE = "Acme Coffee Roasters - Paulista"
+
 DEMO_ACCESS_TOKEN = SANDBOX_TOKEN_PREFIX + "demo-access-token"
 DEMO_REFRESH_TOKEN = SANDBOX_TOKEN_PREFIX + "demo-refresh-token"
 

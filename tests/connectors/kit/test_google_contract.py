@@ -53,7 +53,11 @@ async def test_retry_after_is_honoured(network: KitNetwork, index: int, rule: Er
     await check_retry_after(network, rule, google_error, retry_after_headers)
 
 
-@pytest.mark.parametrize(("network", "requester"), paged_requesters(FAMILY))
+def paged_by(kind: str) -> list[Any]:
+    return [p for p in paged_requesters(FAMILY) if p.values[1].paginator.type == kind]
+
+
+@pytest.mark.parametrize(("network", "requester"), paged_by("offset_total"))
 async def test_offset_paging_reaches_the_last_page(
     network: KitNetwork, requester: Requester
 ) -> None:
@@ -85,3 +89,33 @@ async def test_windows_split_at_the_maximum_and_explain_counts_the_calls(
     network: KitNetwork, dataset: str
 ) -> None:
     await check_windows_and_explain(network, dataset)
+
+
+@pytest.mark.parametrize(("network", "requester"), paged_by("page_token"))
+async def test_page_token_paging_reaches_the_last_page(
+    network: KitNetwork, requester: Requester
+) -> None:
+    """Five records two a page: the next page asked with the token of the one before."""
+    items = [{"n": i} for i in range(5)]
+    paginator = requester.paginator.model_copy(update={"page_size": 2})
+    asked: list[dict[str, str]] = []
+
+    def page(request: httpx.Request) -> httpx.Response:
+        query = dict(request.url.params)
+        asked.append(query)
+        offset = int(query.get(paginator.param, "0"))
+        size = int(query[paginator.page_size_param])
+        body: dict[str, Any] = {}
+        path = requester.selector.records
+        assert path and "." not in path, "a page-token answer keeps its records at the top"
+        body[path] = items[offset : offset + size]
+        if offset + size < len(items):
+            body[paginator.cursor_path] = str(offset + size)
+        return httpx.Response(200, json=body)
+
+    connector = scripted(network, page)
+    records, _ = await connector.client.paged(
+        requester.method, "contract", {}, paginator, requester.selector
+    )
+    assert records == items
+    assert [q.get(paginator.param) for q in asked] == [None, "2", "4"]

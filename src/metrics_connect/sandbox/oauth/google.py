@@ -118,6 +118,13 @@ class GoogleOAuthApp:
                 Route("/{api_version}/accountSummaries", self.account_summaries, methods=["GET"]),
                 Route("/{api_version}/properties/{property_id}", self.property, methods=["GET"]),
                 Route("/webmasters/v3/sites", self.sites, methods=["GET"]),
+                # Business Profile's location picker (Account Management, Business Information).
+                Route("/v1/accounts", self.business_accounts, methods=["GET"]),
+                Route(
+                    "/v1/accounts/{account_id}/locations",
+                    self.business_locations,
+                    methods=["GET"],
+                ),
             ]
         )
 
@@ -281,6 +288,32 @@ class GoogleOAuthApp:
             return refused
         entries = [{"siteUrl": url, "permissionLevel": p} for url, p in sandbox.GOOGLE_SITES]
         return JSONResponse({"siteEntry": entries})
+
+    async def business_accounts(self, request: Request) -> Response:
+        refused = await self._guard(request, "accounts.list")
+        if refused is not None:
+            return refused
+        account = {
+            "name": sandbox.BUSINESS_PROFILE_ACCOUNT_ID,
+            "accountName": sandbox.BUSINESS_PROFILE_ACCOUNT_NAME,
+            "type": "LOCATION_GROUP",
+            "role": "PRIMARY_OWNER",
+        }
+        return JSONResponse({"accounts": [account]})
+
+    async def business_locations(self, request: Request) -> Response:
+        refused = await self._guard(request, "accounts.locations.list")
+        if refused is not None:
+            return refused
+        if f"accounts/{request.path_params['account_id']}" != sandbox.BUSINESS_PROFILE_ACCOUNT_ID:
+            return api_error(403, "The caller does not have permission", "PERMISSION_DENIED")
+        if not request.query_params.get("readMask"):
+            return api_error(400, "Request contains an invalid argument.", "INVALID_ARGUMENT")
+        location = {
+            "name": sandbox.BUSINESS_PROFILE_LOCATION_ID,
+            "title": sandbox.BUSINESS_PROFILE_LOCATION_TITLE,
+        }
+        return JSONResponse({"locations": [location]})
 
     async def property(self, request: Request) -> Response:
         refused = await self._guard(request, "properties.get")

@@ -1,0 +1,1 @@
+"""Google Business Profile on the Google connector kit."""

@@ -1,0 +1,1 @@
+"""The daily archive of the location's review count and average rating."""
