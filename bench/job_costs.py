@@ -268,7 +268,7 @@ def _start_worker(settings: Settings, args: argparse.Namespace) -> Any:
     ctx = JobsContext.build(runtime, queue, WebhookGuard(settings.webhook_allowlist))
     set_worker_context(ctx)
     queue.broker.add_middleware(WorkerLifecycle(ctx))
-    worker = build_worker(queue, settings.job_queue_name, args.concurrency)
+    worker = build_worker(queue, {settings.job_queue_name}, args.concurrency)
     worker.start()
     return worker
 

@@ -69,6 +69,12 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     p.add_argument(
         "--redis-url", default=os.environ.get("METRICS_CONNECT_BENCH_REDIS_URL", DEFAULT_REDIS_URL)
     )
+    p.add_argument(
+        "--full-fleet",
+        action="store_true",
+        help="bench/fleet.py at 100, 1,000 and 10,000 integrations (default: 100 and 1,000)",
+    )
+    p.add_argument("--skip-fleet", action="store_true")
     p.add_argument("--skip-distributed", action="store_true")
     p.add_argument("--skip-async", action="store_true")
     p.add_argument("--skip-history", action="store_true", help="no cost-against-history curve")
@@ -299,6 +305,14 @@ def main(argv: list[str] | None = None) -> int:
     print(report.table(results))
     report.write_json(results, args.output)
     print(f"\nJSON: {args.output}")
+    if args.skip_fleet:
+        print("fleet: skipped (--skip-fleet)")
+    else:
+        # The sync scheduler at scale: its own processes, table, plot and section.
+        from bench import fleet
+
+        sizes = "100,1000,10000" if args.full_fleet else "100,1000"
+        fleet.main(["--sizes", sizes, *(["--no-record"] if args.no_record else [])])
     if not args.no_record:
         notes_path = REPO / "bench" / "analysis.md"
         notes = notes_path.read_text() if notes_path.exists() else ""

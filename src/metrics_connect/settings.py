@@ -103,8 +103,33 @@ class Settings(BaseSettings):
 
     # Networks (each network adds its API host setting: see its network.yaml)
     graph_api_version: str = Field(default="v21.0", description="Graph/Marketing API version.")
-    sync_interval_seconds: int = Field(default=900, description="Embedded sync schedule.")
+    sync_interval_seconds: int = Field(
+        default=900, description="Next sync run of an integration whose network names no time."
+    )
     sync_enabled: bool = Field(default=True)
+    sync_concurrency: int = Field(
+        default=16, description="Sync runs at once per process (embedded) or per worker."
+    )
+    sync_network_concurrency: int = Field(
+        default=8, description="Sync runs of one network at once per process."
+    )
+    sync_batch_size: int = Field(default=100, description="Due integrations claimed per round.")
+    sync_lease_seconds: float = Field(
+        default=600.0, description="A claim on a due integration; a dead runner's resumes after."
+    )
+    sync_poll_seconds: float = Field(
+        default=5.0, description="Longest pause of a sync scheduler between looks for due work."
+    )
+    sync_retry_seconds: float = Field(
+        default=300.0, description="A failed sync run is tried again after this long."
+    )
+    sync_quota_percent: float = Field(
+        default=80.0, description="Upstream usage at or above which an account's next run waits."
+    )
+    sync_quota_pause_seconds: float = Field(
+        default=900.0, description="How long an account near its upstream quota waits."
+    )
+    sync_queue_name: str = Field(default="metrics_connect_sync", description="Dramatiq queue.")
 
     # Async jobs and webhooks
     broker_url: str | None = Field(

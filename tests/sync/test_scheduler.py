@@ -13,7 +13,7 @@ from metrics_connect.networks.instagram_business.emulator.network import Instagr
 from metrics_connect.runtime import Runtime
 from metrics_connect.sync.progress import archive_progress
 from metrics_connect.sync.scheduler import SERVICE_KEY, install
-from metrics_connect.sync.service import sync_all
+from metrics_connect.sync.service import REPLAY_WAIT, run_sync
 
 from .conftest import NOW
 
@@ -50,13 +50,15 @@ async def test_a_network_whose_archive_is_still_replaying_is_left_to_the_replay(
 ) -> None:
     """The demo replays an archive in the background: the scheduler must not sync that
     network meanwhile (both would move its sync cursor)."""
-    await connect_instagram(NOW - timedelta(hours=2))
+    integration = await connect_instagram(NOW - timedelta(hours=2))
     clock.set_clock(network.controls.clock.now)
     try:
         archive_progress(runtime)["instagram_business"] = "filling"
-        assert await sync_all(runtime) == []
+        now = clock.now()
+        waiting = await run_sync(runtime, integration, now)
+        assert waiting.ok and waiting.stored == 0 and waiting.next_due == now + REPLAY_WAIT
         archive_progress(runtime)["instagram_business"] = "done"
-        outcomes = await sync_all(runtime)
-        assert len(outcomes) == 1 and outcomes[0].ok
+        ran = await run_sync(runtime, integration, clock.now())
+        assert ran.ok and ran.stored > 0
     finally:
         clock.set_clock(None)

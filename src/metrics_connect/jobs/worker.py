@@ -3,9 +3,9 @@
 Run as many as needed, on as many machines, against one database and one broker
 (METRICS_CONNECT_DATABASE_URL, METRICS_CONNECT_BROKER_URL). Each process keeps its
 own event loop (Dramatiq's AsyncIO middleware) holding the runtime, runs
-`worker_threads` steps at once, and sweeps for jobs that a dead worker left
-behind. SIGTERM or SIGINT stops it cleanly: running steps finish, leases are
-handed back.
+`worker_threads` steps at once, sweeps for jobs that a dead worker left
+behind, and runs a sync scheduler whose claims any worker runs (sync/queue.py).
+SIGTERM or SIGINT stops it cleanly: running steps finish, leases are handed back.
 """
 
 from __future__ import annotations
@@ -27,6 +27,7 @@ from metrics_connect.jobs.sweeper import Sweeper, sweep_once
 from metrics_connect.logging_setup import configure_logging, get_logger
 from metrics_connect.runtime import Runtime
 from metrics_connect.settings import Settings
+from metrics_connect.sync.queue import install_worker as install_sync_worker
 
 log = get_logger("metrics_connect.worker")
 
@@ -83,6 +84,7 @@ def run_worker(settings: Settings, threads: int | None = None) -> int:
     queue = DramatiqQueue(settings.broker_url, settings.job_queue_name)
     ctx = JobsContext.build(runtime, queue, WebhookGuard(settings.webhook_allowlist))
     set_worker_context(ctx)
+    install_sync_worker(runtime, queue.broker)
     queue.broker.add_middleware(WorkerLifecycle(ctx))
 
     stopping = threading.Event()
@@ -94,7 +96,11 @@ def run_worker(settings: Settings, threads: int | None = None) -> int:
     signal.signal(signal.SIGTERM, on_signal)
     signal.signal(signal.SIGINT, on_signal)
 
-    worker = build_worker(queue, settings.job_queue_name, threads or settings.worker_threads)
+    worker = build_worker(
+        queue,
+        {settings.job_queue_name, settings.sync_queue_name},
+        threads or settings.worker_threads,
+    )
     worker.start()
     try:
         stopping.wait()
@@ -105,10 +111,10 @@ def run_worker(settings: Settings, threads: int | None = None) -> int:
     return 0
 
 
-def build_worker(queue: DramatiqQueue, queue_name: str, threads: int) -> dramatiq.Worker:
+def build_worker(queue: DramatiqQueue, queue_names: set[str], threads: int) -> dramatiq.Worker:
     return dramatiq.Worker(
         queue.broker,
-        queues={queue_name},
+        queues=queue_names,
         worker_threads=threads,
         worker_timeout=CONSUMER_POLL_MS,
     )

@@ -1,9 +1,9 @@
-"""Running a network's sync for one integration, or for all active ones.
+"""Running a network's sync for one integration.
 
 Each network with something to archive names an `IntegrationSync` in its network.yaml.
 `sync_integration` loads the integration, builds its connector and runs that network's
 sync; an expired token or a withdrawn permission flips the integration's status, as a
-widget request would. The embedded scheduler (scheduler.py) and the worker call these.
+widget request would. The scheduler (scheduler.py, runner.py) decides when.
 """
 
 from __future__ import annotations
@@ -11,7 +11,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from sqlalchemy import select
 
@@ -23,14 +23,18 @@ from metrics_connect.connectors.base import (
     IntegrationExpired,
     IntegrationRevoked,
     UpstreamError,
+    UpstreamRateLimited,
 )
 from metrics_connect.connectors.context import connector_for
-from metrics_connect.networks.registry import network, networks
+from metrics_connect.networks.registry import network
 from metrics_connect.runtime import Runtime
 from metrics_connect.sync.models import SyncState
 from metrics_connect.sync.progress import still_filling
 
 log = logging.getLogger("metrics_connect.sync")
+
+# How long a network whose archive is being replayed waits before it is synced.
+REPLAY_WAIT = timedelta(minutes=1)
 
 
 @dataclass
@@ -42,6 +46,10 @@ class SyncOutcome:
     stored: int = 0
     error: str | None = None
     next_due: datetime | None = None
+    # The highest share of its upstream quota the account had used (usage headers),
+    # and how long the network asked to wait after refusing (rate limited), if known.
+    usage_percent: float | None = None
+    retry_after: float | None = None
 
 
 IntegrationSync = Callable[
@@ -108,6 +116,9 @@ async def run_sync(
     func = network_sync(integration.slug)
     if func is None or integration.status != "active":
         return SyncOutcome(integration.uuid, ok=True)
+    if integration.slug in still_filling(runtime):
+        # The demo is replaying this network's archive: both would move its sync cursor.
+        return SyncOutcome(integration.uuid, ok=True, next_due=now + REPLAY_WAIT)
     connector = connector or connector_for(runtime, integration)
     try:
         return await func(runtime, integration, connector, now)
@@ -117,6 +128,14 @@ async def run_sync(
     except IntegrationRevoked as exc:
         await mark_unusable(runtime, integration, "revoked", exc.message)
         return SyncOutcome(integration.uuid, ok=False, error=exc.code)
+    except UpstreamRateLimited as exc:
+        return SyncOutcome(
+            integration.uuid,
+            ok=False,
+            error=exc.code,
+            usage_percent=100.0,
+            retry_after=exc.retry_after,
+        )
     except UpstreamError as exc:
         log.warning(
             "sync failed",
@@ -131,32 +150,8 @@ async def run_sync(
 
 
 async def sync_integration(runtime: Runtime, integration_uuid: str) -> SyncOutcome:
-    """Sync one integration now (the worker's and the scheduler's unit of work)."""
+    """Sync one integration now, outside the schedule."""
     integration = await load_integration(runtime, integration_uuid)
     if integration is None:
         return SyncOutcome(integration_uuid, ok=False, error="not_found")
     return await run_sync(runtime, integration, clock.now())
-
-
-async def sync_all(runtime: Runtime) -> list[SyncOutcome]:
-    """Sync every active integration of a network that has something to archive, except
-    the networks whose archive this process is still replaying (the demo's)."""
-    replaying = still_filling(runtime)
-    syncing = [slug for slug, net in networks().items() if net.spec.sync and slug not in replaying]
-    async with runtime.db.session() as session:
-        uuids = list(
-            await session.scalars(
-                select(CustomerIntegration.uuid).where(
-                    CustomerIntegration.status == "active",
-                    CustomerIntegration.slug.in_(syncing),
-                )
-            )
-        )
-    outcomes = []
-    for uuid in uuids:
-        try:
-            outcomes.append(await sync_integration(runtime, uuid))
-        except Exception:  # one broken integration must not stop the others
-            log.exception("sync crashed", extra={"integration_uuid": uuid})
-            outcomes.append(SyncOutcome(uuid, ok=False, error="internal_error"))
-    return outcomes

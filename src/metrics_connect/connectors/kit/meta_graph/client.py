@@ -40,6 +40,9 @@ class GraphClient(KitClient):
         self.envelope = self.streams.errors.envelope
         self.pause_seconds = 0.0
         self.pace_near_limit = self.envelope.pace_near_limit_percent is not None
+        # The highest quota usage the headers reported to this client (the sync's
+        # scheduler lets an account near its quota wait).
+        self.usage_percent: float | None = None
 
     def url(self, path: str) -> str:
         return f"{self.base}/{self.version}/{path.lstrip('/')}"
@@ -62,6 +65,8 @@ class GraphClient(KitClient):
     def after_response(self, response: httpx.Response) -> None:
         limit = self.envelope.pace_near_limit_percent
         usage = errors.max_usage_percent(response.headers, self.envelope.usage_headers)
+        if usage is not None:
+            self.usage_percent = max(usage, self.usage_percent or 0.0)
         near = limit is not None and usage is not None and usage >= limit
         pace = self.pace_near_limit and near and response.status_code < 400
         self.pause_seconds = self.envelope.pace_seconds if pace else 0.0

@@ -231,18 +231,27 @@ def _shortcode(*parts: object) -> str:
 class InstagramSandbox:
     """The emulated account (raw truth), on the sandbox controls' clock."""
 
-    def __init__(self, controls: SandboxControls | None = None, seed: int = DEFAULT_SEED):
+    def __init__(
+        self,
+        controls: SandboxControls | None = None,
+        seed: int = DEFAULT_SEED,
+        *,
+        user_id: str = INSTAGRAM_USER_ID,
+        username: str = INSTAGRAM_USERNAME,
+        created: date = ACCOUNT_CREATED,
+    ):
         self.controls = controls or SandboxControls()
         self.seed = seed
         self.days = LocalDays(INSTAGRAM_TIMEZONE)
         self.tz = self.days.tz
+        # The demo account by default; the fleet (fleet.py) generates others by id.
+        self.user_id = user_id
+        self.username = username
+        self.created = created
         # New followers a day (the API's follower_count): growing, weekly rhythm, noise.
         self.follows_series = DailySeries(
-            ACCOUNT_CREATED, 14, 0.045, WEEKLY, noise_low=0.7, noise_high=1.3, key=(seed, "follows")
+            created, 14, 0.045, WEEKLY, noise_low=0.7, noise_high=1.3, key=(seed, "follows")
         )
-        self.user_id = INSTAGRAM_USER_ID
-        self.username = INSTAGRAM_USERNAME
-        self.created = ACCOUNT_CREATED
         # Meta: "data used to calculate metrics may be delayed up to 48 hours". When set
         # (e.g. 48), an ended day reports 90% of its figures, reaching 100% that many hours
         # after its end. 0 (default): a day is final as soon as it ends.

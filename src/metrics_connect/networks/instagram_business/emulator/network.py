@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from metrics_connect.networks.instagram_business.emulator.app import InstagramGraphApp
+from metrics_connect.networks.instagram_business.emulator.fleet import InstagramFleetApp
 from metrics_connect.networks.instagram_business.emulator.model import (
     DEFAULT_SEED,
     InstagramSandbox,
@@ -18,11 +19,13 @@ from metrics_connect.sandbox.registry import DemoAccount, SandboxNetwork
 
 
 class InstagramSandboxNetwork(SandboxNetwork):
-    """A SandboxNetwork that also exposes the raw truth (`.sandbox`) for reference tests
-    and the app with its Instagram-specific knobs (`.graph_app`)."""
+    """A SandboxNetwork that also exposes the raw truth (`.sandbox`) for reference tests,
+    the demo account's app with its Instagram-specific knobs (`.graph_app`) and the
+    generated accounts behind the same app (`.fleet`, fleet.py)."""
 
     sandbox: InstagramSandbox
     graph_app: InstagramGraphApp
+    fleet: InstagramFleetApp
 
 
 def build_sandbox(seed: int = DEFAULT_SEED) -> InstagramSandboxNetwork:
@@ -30,10 +33,11 @@ def build_sandbox(seed: int = DEFAULT_SEED) -> InstagramSandboxNetwork:
     controls = SandboxControls()
     sandbox = InstagramSandbox(controls, seed=seed)
     app = InstagramGraphApp(sandbox)
+    fleet = InstagramFleetApp(app)
     network = InstagramSandboxNetwork(
         slug="instagram_business",
         controls=controls,
-        app=app,
+        app=fleet,
         settings_field="instagram_api_base_url",
         demo_account=DemoAccount(
             source_name=INSTAGRAM_USERNAME,
@@ -44,4 +48,5 @@ def build_sandbox(seed: int = DEFAULT_SEED) -> InstagramSandboxNetwork:
     )
     network.sandbox = sandbox
     network.graph_app = app
+    network.fleet = fleet
     return network

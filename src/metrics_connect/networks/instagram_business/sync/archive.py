@@ -2,7 +2,9 @@
 
 - Stories: listed only for 24 hours. Every run collects the live ones with their insights
   and overwrites the archived copy, so the last run before a story vanishes leaves its
-  final values. The run asks to be called again just before the next story expires.
+  final values. The run asks to be called again CAPTURE_LEAD before the next story
+  expires whose values had not settled (a story in its last CAPTURE_WINDOW has: one
+  run captures every story expiring in the hours after it).
   A story that had already expired when the integration was connected is never stored.
   In `final_only` mode (the demo's replay, one archive object across many runs) stories
   are listed every 20 hours and their insights asked once, in the last hours before they
@@ -15,6 +17,10 @@
 - Windowed days, weekly: new followers per day and online followers per hour are served
   for the last 30 days only; archiving the last 30 days every 7 keeps every day.
 
+Each run says when it is due next (`SyncOutcome.next_due`): the next story capture, the
+account's next local day (snapshots), the next windowed archive, and at most LIST_EVERY
+after this run's listing (a story posted meanwhile is listed before it settles).
+
 Writes go through a sink: the fact store at once (the scheduler), or a buffer flushed in
 bulk (the demo's replay of thousands of runs).
 """
@@ -22,7 +28,7 @@ bulk (the demo's replay of thousands of runs).
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from typing import Any, Protocol
 from zoneinfo import ZoneInfo
 
@@ -53,10 +59,20 @@ AUDIENCE_VARIANTS: tuple[tuple[str, ...], ...] = (
     ("age", "gender"),
 )
 LIST_EVERY = timedelta(hours=20)
+# The first run of an account day takes its snapshots, and one of the week its windowed
+# days: a run comes for them only when no other came, SNAPSHOT_MARGIN plus a share of
+# SNAPSHOT_SPREAD (fixed per integration, so that accounts of one time zone are not all
+# due at once) before the day ends, or a day after the windows were due.
+SNAPSHOT_MARGIN = timedelta(minutes=5)
+SNAPSHOT_SPREAD = timedelta(hours=3)
+WINDOWED_SLACK = timedelta(days=1)
 # ... but a run that comes anyway (a capture) lists too once this much has passed.
 LIST_ALONG = timedelta(hours=14)
 # final_only: stories expiring this soon after a capture run are captured with it.
 CAPTURE_WINDOW = timedelta(hours=3)
+# The scheduler comes for a story's settled values this long before it expires: inside
+# its CAPTURE_WINDOW, with hours to spare if the fleet's queue runs late.
+CAPTURE_LEAD = timedelta(hours=2)
 TASKS = ("snapshots", "windows")
 
 
@@ -199,12 +215,26 @@ class InstagramArchive:
         upcoming = await self._stories(now, today, final_margin, last)
         await self._daily_snapshots(now, today)
         await self._windowed_days(now, today)
+        if not self.final_only:
+            upcoming.extend(self._routine_due(now, today))
         return SyncOutcome(
             self.integration.uuid,
             ok=True,
             stored=self.stored,
             next_due=min(upcoming) if upcoming else None,
+            usage_percent=self.connector.client.usage_percent,
         )
+
+    def _routine_due(self, now: datetime, today: date) -> list[datetime]:
+        """When the snapshots (by the end of the next local day), the windowed days and
+        the listing of new stories are due next, unless another run comes first."""
+        tomorrow_ends = datetime.combine(today + timedelta(days=2), time(0), self.tz)
+        spread = SNAPSHOT_SPREAD * ((self.integration.id * 0.618034) % 1.0)
+        due = [tomorrow_ends.astimezone(UTC) - SNAPSHOT_MARGIN - spread, now + LIST_EVERY]
+        windows = self.states["windows"].cursor_at
+        if windows is not None:
+            due.append(windows + WINDOWED_EVERY + WINDOWED_SLACK)
+        return due
 
     async def _keep(self, request: FetchRequest, result: FetchResult, now: datetime) -> None:
         await self.sink.keep(request, result, now)
@@ -250,7 +280,16 @@ class InstagramArchive:
             for story in due:
                 self.pending_stories.pop(str(story["id"]), None)
                 self.captured[str(story["id"])] = story_expiry(story)
-        times = [story_expiry(s) - margin for s in self.pending_stories.values()]
+        if self.final_only:
+            times = [story_expiry(s) - margin for s in self.pending_stories.values()]
+        else:
+            # Stories in their last CAPTURE_WINDOW were just captured with settled
+            # values; the next run comes for the first one still settling.
+            times = [
+                story_expiry(s) - CAPTURE_LEAD
+                for s in self.pending_stories.values()
+                if story_expiry(s) - CAPTURE_WINDOW > now
+            ]
         if self.final_only and self.last_listing is not None:
             times.append(self.last_listing + LIST_EVERY)
         return [t for t in times if t > now]
