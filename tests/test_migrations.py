@@ -85,11 +85,11 @@ def _columns(url: str, table: str) -> set[str]:
 
 def test_0011_adds_fact_notes_and_downgrades(tmp_path: Path) -> None:
     url = f"sqlite:///{tmp_path / 'notes.db'}"
-    upgrade(url, "0008")
+    upgrade(url, "0010")
     assert "notes" not in _columns(url, "fact_coverage")
     upgrade(url, "0011")
     assert "notes" in _columns(url, "fact_coverage")
     assert "notes" in _columns(url, "fact_periods")
-    command.downgrade(alembic_config(url), "0008")
+    command.downgrade(alembic_config(url), "0010")
     assert "notes" not in _columns(url, "fact_coverage")
     assert "notes" not in _columns(url, "fact_periods")
