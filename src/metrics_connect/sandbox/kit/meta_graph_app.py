@@ -11,6 +11,7 @@ its endpoint name before anything else, so tests see every attempt, failed or no
 from __future__ import annotations
 
 import json
+from abc import ABC, abstractmethod
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -49,7 +50,7 @@ class Call:
     token: str
 
 
-class GraphApp:
+class GraphApp(ABC):
     """ASGI app emulating graph.facebook.com for one network's objects."""
 
     max_batch = 50
@@ -93,15 +94,17 @@ class GraphApp:
         await self._app(scope, receive, send)
 
     # ----------------------------------------------------------- the network's part
+    @abstractmethod
     def endpoint_name(self, method: str, path: list[str], params: dict[str, str]) -> str:
         """The call counter's name of a call; NoRoute when the API has no such path."""
-        raise NotImplementedError
 
+    @abstractmethod
     def handle(self, call: Call) -> Any:
-        raise NotImplementedError
+        """The answer's body of a call the network serves."""
 
+    @abstractmethod
     def usage_headers(self, version: str, throttled: bool) -> dict[str, str]:
-        raise NotImplementedError
+        """The usage headers the network sends with every answer."""
 
     def revoked(self, endpoint: str) -> GraphError:
         """The error of a token whose permission was revoked, on this endpoint."""
