@@ -4,11 +4,9 @@ daily values."""
 
 from __future__ import annotations
 
-import json
 from collections.abc import AsyncIterator, Callable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
-from pathlib import Path
 from typing import Any
 
 import httpx
@@ -25,14 +23,18 @@ from metrics_connect.sandbox.registry import SandboxNetwork
 from metrics_connect.settings import Settings
 from metrics_connect.sync.service import load_integration, run_sync
 from tests.conftest import connect_account, serving
+from tests.networks.widgets import Periods, get_data, reference_widget
+from tests.networks.widgets import reference_widgets as shared_widgets
 
-REFERENCE = Path("/work/shared/reference/reportei-connect/google_my_business/metrics.json")
 NOW = datetime(2026, 11, 20, 15, 0, tzinfo=UTC)  # 12:00 in Sao Paulo
 # The last 90 days: the most recent ones have no Performance figures yet (they come late).
 END = date(2026, 11, 19)
-START = END - timedelta(days=89)
-COMPARISON_END = START - timedelta(days=1)
-COMPARISON_START = COMPARISON_END - timedelta(days=89)
+PERIODS = Periods(END)
+START, COMPARISON_START, COMPARISON_END = (
+    PERIODS.start,
+    PERIODS.comparison_start,
+    PERIODS.comparison_end,
+)
 VIEWS = (
     "BUSINESS_IMPRESSIONS_DESKTOP_MAPS",
     "BUSINESS_IMPRESSIONS_DESKTOP_SEARCH",
@@ -50,17 +52,11 @@ ACTIONS = (
 
 
 def reference_widgets() -> list[dict[str, Any]]:
-    if not REFERENCE.exists():
-        pytest.skip("the shared reference payloads are not on this machine")
-    widgets: list[dict[str, Any]] = json.loads(REFERENCE.read_text())["metrics"]
-    return widgets
+    return shared_widgets("google_my_business")
 
 
-def widget(reference_key: str) -> dict[str, Any]:
-    for item in reference_widgets():
-        if item["reference_key"] == reference_key:
-            return {"id": reference_key, **item}
-    raise KeyError(reference_key)
+def widget(reference_key: str, **overrides: Any) -> dict[str, Any]:
+    return reference_widget("google_my_business", reference_key, **overrides)
 
 
 @dataclass
@@ -73,18 +69,14 @@ class Connected:
     runtime: Runtime
 
     async def get_data(self, widgets: list[dict[str, Any]], comparison: bool = True) -> Any:
-        body: dict[str, Any] = {
-            "customer_integration": self.integration_uuid,
-            "start": START.isoformat(),
-            "end": END.isoformat(),
-            "metrics": widgets,
-        }
-        if comparison:
-            body["comparison_start"] = COMPARISON_START.isoformat()
-            body["comparison_end"] = COMPARISON_END.isoformat()
-        response = await self.client.post("/metrics/get-data", json=body, headers=self.headers)
-        assert response.status_code == 200, response.text
-        return response.json()
+        return await get_data(
+            self.client,
+            self.headers,
+            self.integration_uuid,
+            widgets,
+            PERIODS,
+            comparison=comparison,
+        )
 
     def total(self, metrics: tuple[str, ...], start: date = START, end: date = END) -> int:
         return sum(

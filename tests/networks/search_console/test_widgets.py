@@ -4,11 +4,9 @@ raw cells: ratios of the period's sums, never averages of daily values."""
 
 from __future__ import annotations
 
-import json
 from collections.abc import AsyncIterator, Callable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
-from pathlib import Path
 from typing import Any
 
 import httpx
@@ -25,28 +23,26 @@ from metrics_connect.sandbox.registry import SandboxNetwork
 from metrics_connect.settings import Settings
 from metrics_connect.sync.service import load_integration, run_sync
 from tests.conftest import connect_account, serving
+from tests.networks.widgets import Periods, get_data, reference_widget
+from tests.networks.widgets import reference_widgets as shared_widgets
 
-REFERENCE = Path("/work/shared/reference/reportei-connect/search_console/metrics.json")
 NOW = datetime(2026, 11, 20, 18, 0, tzinfo=UTC)  # 10:00 in Los Angeles
 END = date(2026, 11, 16)  # final data (ends three days before today)
-START = END - timedelta(days=89)
-COMPARISON_END = START - timedelta(days=1)
-COMPARISON_START = COMPARISON_END - timedelta(days=89)
+PERIODS = Periods(END)
+START, COMPARISON_START, COMPARISON_END = (
+    PERIODS.start,
+    PERIODS.comparison_start,
+    PERIODS.comparison_end,
+)
 DEMO_TRAFFIC = "acme"
 
 
 def reference_widgets() -> list[dict[str, Any]]:
-    if not REFERENCE.exists():
-        pytest.skip("the shared reference payloads are not on this machine")
-    widgets: list[dict[str, Any]] = json.loads(REFERENCE.read_text())["metrics"]
-    return widgets
+    return shared_widgets("search_console")
 
 
-def widget(reference_key: str) -> dict[str, Any]:
-    for item in reference_widgets():
-        if item["reference_key"] == reference_key:
-            return {"id": reference_key, **item}
-    raise KeyError(reference_key)
+def widget(reference_key: str, **overrides: Any) -> dict[str, Any]:
+    return reference_widget("search_console", reference_key, **overrides)
 
 
 def raw_cells(start: date = START, end: date = END) -> list[tuple[date, Cell]]:
@@ -69,18 +65,16 @@ class Connected:
         start: date = START,
         end: date = END,
     ) -> Any:
-        body: dict[str, Any] = {
-            "customer_integration": self.integration_uuid,
-            "start": start.isoformat(),
-            "end": end.isoformat(),
-            "metrics": widgets,
-        }
-        if comparison:
-            body["comparison_start"] = COMPARISON_START.isoformat()
-            body["comparison_end"] = COMPARISON_END.isoformat()
-        response = await self.client.post("/metrics/get-data", json=body, headers=self.headers)
-        assert response.status_code == 200, response.text
-        return response.json()
+        return await get_data(
+            self.client,
+            self.headers,
+            self.integration_uuid,
+            widgets,
+            PERIODS,
+            comparison=comparison,
+            start=start,
+            end=end,
+        )
 
 
 @pytest.fixture(scope="module")

@@ -3,11 +3,9 @@ connected to the emulator, and averages checked against the emulator's raw cells
 
 from __future__ import annotations
 
-import json
 from collections.abc import AsyncIterator, Callable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
-from pathlib import Path
 from typing import Any
 
 import httpx
@@ -21,22 +19,23 @@ from metrics_connect.runtime import Runtime
 from metrics_connect.sandbox.registry import SandboxNetwork
 from metrics_connect.settings import Settings
 from tests.conftest import connect_account, serving
+from tests.networks.widgets import Periods, get_data, reference_widget
+from tests.networks.widgets import reference_widgets as shared_widgets
 
-REFERENCE = Path("/work/shared/reference/reportei-connect/youtube/metrics.json")
 NOW = datetime(2026, 11, 20, 20, 0, tzinfo=UTC)  # 12:00 in Los Angeles
 END = date(2026, 11, 20)
-START = END - timedelta(days=89)
-COMPARISON_END = START - timedelta(days=1)
-COMPARISON_START = COMPARISON_END - timedelta(days=89)
+PERIODS = Periods(END)
+START, COMPARISON_START, COMPARISON_END = (
+    PERIODS.start,
+    PERIODS.comparison_start,
+    PERIODS.comparison_end,
+)
 # "Now" counts (Data API statistics) exist for a past period only once archived.
 SNAPSHOTS = {"youtube:view_count", "youtube:subscriber_count", "youtube:video_count"}
 
 
 def reference_widgets() -> list[dict[str, Any]]:
-    if not REFERENCE.exists():
-        pytest.skip("the shared reference payloads are not on this machine")
-    widgets: list[dict[str, Any]] = json.loads(REFERENCE.read_text())["metrics"]
-    return widgets
+    return shared_widgets("youtube")
 
 
 @dataclass
@@ -47,18 +46,14 @@ class Connected:
     emulator: YoutubeEmulator
 
     async def get_data(self, widgets: list[dict[str, Any]], comparison: bool = True) -> Any:
-        body: dict[str, Any] = {
-            "customer_integration": self.integration_uuid,
-            "start": START.isoformat(),
-            "end": END.isoformat(),
-            "metrics": widgets,
-        }
-        if comparison:
-            body["comparison_start"] = COMPARISON_START.isoformat()
-            body["comparison_end"] = COMPARISON_END.isoformat()
-        response = await self.client.post("/metrics/get-data", json=body, headers=self.headers)
-        assert response.status_code == 200, response.text
-        return response.json()
+        return await get_data(
+            self.client,
+            self.headers,
+            self.integration_uuid,
+            widgets,
+            PERIODS,
+            comparison=comparison,
+        )
 
 
 @pytest.fixture(scope="module")
@@ -96,10 +91,7 @@ async def youtube(
 
 
 def widget(reference_key: str, **overrides: Any) -> dict[str, Any]:
-    for item in reference_widgets():
-        if item["reference_key"] == reference_key:
-            return {"id": reference_key, **item, **overrides}
-    raise KeyError(reference_key)
+    return reference_widget("youtube", reference_key, **overrides)
 
 
 async def test_every_predefined_widget_answers_without_error(youtube: Connected) -> None:
