@@ -484,6 +484,24 @@ def _add_fact(acc: Acc, fact: Fact) -> None:
         sets["CU"].add(uid)
 
 
+def _linked_key(
+    row: Any,
+    dimension: Callable[[Any, str], str],
+    key_dims: tuple[str, ...] | list[str],
+    dim_filter: DimPredicate | None,
+) -> tuple[str, ...] | None:
+    """A linked product's row (Google Ads, Search Console) by the report's dimensions;
+    None when the report's dimension filter leaves it out."""
+    if dim_filter is not None and not dim_filter(lambda name: dimension(row, name)):
+        return None
+    return tuple(dimension(row, d) for d in key_dims)
+
+
+def _add(sums: list[float], parts: tuple[float, ...]) -> None:
+    for i, part in enumerate(parts):
+        sums[i] += part
+
+
 def _ads_dimension(row: GoogleAdsRow, name: str) -> str:
     from metrics_connect.networks.google_analytics_4.emulator.data import GOOGLE_ADS_ACCOUNT
 
@@ -757,27 +775,19 @@ def _run_report(data: PropertyData, body: Any, now: datetime) -> ReportResult:
         if "ADS" in needs:
             for day in days:
                 for ads_row in data.google_ads(day, now):
-                    if dim_filter is not None and not dim_filter(
-                        lambda name, r=ads_row: _ads_dimension(r, name)  # type: ignore[misc]
-                    ):
-                        continue
-                    key = tuple(_ads_dimension(ads_row, d) for d in key_dims) + suffix
-                    for acc in (groups.setdefault(key, Acc()), total):
-                        acc.ads[0] += ads_row.clicks
-                        acc.ads[1] += ads_row.cost
-                        acc.ads[2] += ads_row.impressions
+                    ads_key = _linked_key(ads_row, _ads_dimension, key_dims, dim_filter)
+                    if ads_key is not None:
+                        for acc in (groups.setdefault(ads_key + suffix, Acc()), total):
+                            _add(acc.ads, (ads_row.clicks, ads_row.cost, ads_row.impressions))
         if "SC" in needs:
             for day in days:
                 for sc_row in data.organic_search(day, now):
-                    if dim_filter is not None and not dim_filter(
-                        lambda name, r=sc_row: _search_dimension(r, name)  # type: ignore[misc]
-                    ):
-                        continue
-                    key = tuple(_search_dimension(sc_row, d) for d in key_dims) + suffix
-                    for acc in (groups.setdefault(key, Acc()), total):
-                        acc.search[0] += sc_row.clicks
-                        acc.search[1] += sc_row.impressions
-                        acc.search[2] += sc_row.position_sum
+                    sc_key = _linked_key(sc_row, _search_dimension, key_dims, dim_filter)
+                    if sc_key is not None:
+                        for acc in (groups.setdefault(sc_key + suffix, Acc()), total):
+                            _add(
+                                acc.search, (sc_row.clicks, sc_row.impressions, sc_row.position_sum)
+                            )
 
     rows: list[tuple[tuple[str, ...], dict[str, float]]] = []
     for key, acc in groups.items():
