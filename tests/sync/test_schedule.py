@@ -137,12 +137,12 @@ async def test_a_lost_lease_cannot_overwrite_the_new_holder(
     assert await schedule.finish(db, second, ran_at=later, next_due=later, error=None)
 
 
+# Concurrent claims across processes need PostgreSQL: only the PostgreSQL backend.
 @pytest.mark.postgres
+@pytest.mark.parametrize("db_url", ["postgres"], indirect=True)
 async def test_two_schedulers_never_claim_one_integration_at_once(
     db_url: str, runtime: Runtime, connect_instagram: Callable[..., Any]
 ) -> None:
-    if not db_url.startswith("postgresql"):
-        pytest.skip("concurrent claims across processes need PostgreSQL")
     for _ in range(30):
         await connect_instagram(NOW - timedelta(hours=1))
     await schedule.add_missing(runtime.db, syncing_networks(), NOW)

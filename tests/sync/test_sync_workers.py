@@ -72,6 +72,8 @@ def _events(log: Path, event: str) -> list[dict[str, object]]:
     return out
 
 
+# Two worker processes on one database need PostgreSQL: only the PostgreSQL backend.
+@pytest.mark.parametrize("db_url", ["postgres"], indirect=True)
 async def test_two_workers_share_the_sync_and_never_run_one_integration_twice(
     db_url: str,
     settings: Settings,
@@ -80,8 +82,6 @@ async def test_two_workers_share_the_sync_and_never_run_one_integration_twice(
     queue_names: tuple[str, str],
     tmp_path: Path,
 ) -> None:
-    if not db_url.startswith("postgresql"):
-        pytest.skip("two worker processes on one database need PostgreSQL")
     assert REDIS_URL
     sync_queue, job_queue = queue_names
     env = {
