@@ -19,7 +19,8 @@ from metrics_connect.api.deps import RuntimeDep
 from metrics_connect.catalog.networks import available_integrations, network_name
 from metrics_connect.connect import flow
 from metrics_connect.connect.oauth import ConnectFailed
-from metrics_connect.connect.providers import PROVIDER_NAMES, provider_for_slug
+from metrics_connect.connect.providers import provider_for_slug, provider_names
+from metrics_connect.networks.registry import oauth_provider
 from metrics_connect.connect.security import csrf_token, csrf_valid, same_origin, security_headers
 from metrics_connect.connect.service import (
     binding_cookie_name,
@@ -365,13 +366,22 @@ async def oauth_callback(
     state: str | None = None,
     code: str | None = None,
     error: str | None = None,
+    oauth_token: str | None = None,
+    oauth_verifier: str | None = None,
+    denied: str | None = None,
 ) -> Response:
-    if provider_name not in PROVIDER_NAMES:
+    """OAuth 2.0 brings code (or error); OAuth 1.0a oauth_token and oauth_verifier (or
+    denied, X's refusal), and our state in the callback URL's own query."""
+    if provider_name not in provider_names():
         return message(runtime, 404, "Not found", "There is nothing here.")
     cookie = binding_cookie_name(state) if state else None
     binding = request.cookies.get(cookie) if cookie else None
+    if oauth_verifier is not None or denied is not None:
+        code, error = oauth_verifier, error or ("access_denied" if denied is not None else None)
     async with runtime.db.session() as db:
-        outcome = await flow.complete(db, runtime, provider_name, state, code, error, binding)
+        outcome = await flow.complete(
+            db, runtime, provider_name, state, code, error, binding, oauth_token
+        )
     response = _callback_response(runtime, outcome)
     if cookie and binding and not outcome.refused:
         response.delete_cookie(cookie, path=CALLBACK_PATH)  # its flow is over
@@ -412,7 +422,7 @@ async def pick_page(session_uuid: str, grant_uuid: str, runtime: RuntimeDep) -> 
         "pick.html",
         merchant_name=record.customer.merchant.name,
         network=network_name(grant.slug),
-        provider=PROVIDER_NAMES.get(grant.provider, grant.provider),
+        provider=_provider_label(grant.provider),
         reconnecting=reconnect_target is not None,
         candidates=candidates,
         empty_message=_empty_message(grant.slug, reconnect_target),
@@ -420,6 +430,11 @@ async def pick_page(session_uuid: str, grant_uuid: str, runtime: RuntimeDep) -> 
         csrf=csrf_token(runtime.settings, session_uuid),
         back_url=session_url(session_uuid),
     )
+
+
+def _provider_label(name: str) -> str:
+    declared = oauth_provider(name)
+    return declared.spec.label if declared else name
 
 
 def _empty_message(slug: str, reconnect_target: CustomerIntegration | None) -> str:

@@ -101,6 +101,19 @@ async def new_state(
     return state
 
 
+async def attach_state_secret(
+    db: AsyncSession, vault: Vault, state: str, browser_binding: str, secret: str
+) -> None:
+    """Keep, encrypted with the state, what its callback needs besides a PKCE verifier
+    (OAuth 1.0a: the temporary token and its secret)."""
+    await db.execute(
+        update(OAuthState)
+        .where(OAuthState.state_hash == state_digest(state, browser_binding))
+        .values(code_verifier_encrypted=vault.encrypt_text(secret))
+        .execution_options(synchronize_session=False)
+    )
+
+
 async def purge_expired(db: AsyncSession) -> None:
     """Forget states and grants whose time is over (their sessions are over too)."""
     cutoff = clock.now() - PURGE_AFTER

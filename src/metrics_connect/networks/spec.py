@@ -23,10 +23,48 @@ class SettingSpec(_Strict):
     description: str
 
 
+class ProviderSpec(_Strict):
+    """An OAuth provider a network (or a family kit's providers.yaml) declares.
+
+    Its settings are derived: <name>_client_id, _client_secret, _authorize_url,
+    _token_url, _request_token_url, _api_base_url (env METRICS_CONNECT_<NAME>_...).
+    Targets are relative to the declaring package, or absolute ("metrics_connect.x:y").
+    """
+
+    # Never a network slug ("facebook_login", not "facebook"): checked at discovery.
+    name: str = Field(pattern=r"^[a-z][a-z0-9_]*$", max_length=32)
+    label: str
+    protocol: Literal["oauth2", "oauth1", "client_credentials"] = "oauth2"
+    authorize_url: str
+    token_url: str
+    # OAuth 1.0a only: the temporary-credentials endpoint (authorize_url and token_url
+    # are then the authorize and access_token endpoints).
+    request_token_url: str | None = None
+    # The host `connect.accounts` lists on by default.
+    api_base_url: str
+    scope_separator: str = " "
+    pkce: bool = False
+    token_auth: Literal["client_secret_post", "client_secret_basic"] = "client_secret_post"
+    # Extra authorization parameters (Google: access_type=offline for a refresh token).
+    authorize_params: dict[str, str] = Field(default_factory=dict)
+    # async (client: AsyncOAuth2Client, provider, code, code_verifier) -> token dict, for a
+    # non-standard code exchange; default: RFC 6749 §4.1.3.
+    exchange: Target | None = None
+    # async (http, provider, refresh_token) -> token dict | None, for a non-standard
+    # refresh; default: RFC 6749 §6.
+    refresh: Target | None = None
+    # () -> an object with `.app` (ASGI) serving this provider in the sandbox, built with
+    # (provider, redirect_uris); default: the sandbox kit's generic authorization server.
+    emulator: Target | None = None
+    # Older setting names still read, by derived suffix: {"client_id": "facebook_client_id"}.
+    setting_aliases: dict[str, str] = Field(default_factory=dict)
+
+
 class ConnectSpec(_Strict):
     """How a customer connects the network on the connect page."""
 
-    # The OAuth provider the customer signs in with (connect/providers.py).
+    # The OAuth provider the customer signs in with: a `providers` entry of a network or
+    # of a family kit (connectors/kit/<family>/providers.yaml).
     provider: str
     scopes: tuple[str, ...]
     # Lists the accounts a fresh token can see: async (http, api_base_url, version, token).
@@ -58,6 +96,8 @@ class NetworkSpec(_Strict):
     family: Literal["meta_graph", "google", "json_rest"]
     group: Literal["social", "ads", "analytics", "crm", "commerce"]
     connect: ConnectSpec
+    # OAuth providers this network brings (others may name them too).
+    providers: tuple[ProviderSpec, ...] = ()
     days: DaysSpec = DaysSpec()
     # The setting holding the API host the connector calls (the sandbox points it at the
     # emulator); declared in `settings`.
@@ -70,3 +110,9 @@ class NetworkSpec(_Strict):
     # Fills the demo's archive before it serves: async (runtime, integration_uuid, sandbox).
     demo: Target | None = None
     example: ExampleSpec | None = None
+
+
+class ProvidersFile(_Strict):
+    """A family kit's providers.yaml: providers its networks share."""
+
+    providers: tuple[ProviderSpec, ...]

@@ -23,7 +23,7 @@ from metrics_connect.connectors.base import (
 )
 from metrics_connect.connectors.kit.calls import Answer, Call
 from metrics_connect.connectors.kit.errors import ErrorMap, Failure, is_retryable
-from metrics_connect.connectors.kit.oauth import refresh_access_token
+from metrics_connect.connectors.kit.oauth import refresh_access_token, refresh_with_provider
 from metrics_connect.connectors.kit.paging import first_page, next_page
 from metrics_connect.connectors.kit.quotas import UpstreamQuota
 from metrics_connect.connectors.kit.spec import (
@@ -181,6 +181,16 @@ class KitClient:
         changed credentials); False where the network has no refresh or it fails."""
         self._refreshed = True
         refresh_token = self.ctx.credentials.get("refresh_token")
+        if refresh_token and self.auth.refresh_provider:
+            answer = await refresh_with_provider(
+                self.ctx.http, self.ctx.settings, self.auth.refresh_provider, str(refresh_token)
+            )
+            if answer is None:
+                return False
+            self.ctx.credentials["access_token"] = str(answer["access_token"])
+            if answer.get("refresh_token"):  # a provider that rotates refresh tokens
+                self.ctx.credentials["refresh_token"] = str(answer["refresh_token"])
+            return True
         url_setting = self.auth.refresh_token_url_setting
         url = getattr(self.ctx.settings, url_setting, None) if url_setting else None
         if not refresh_token or not url:
