@@ -36,7 +36,9 @@ class NetworkSettingsSource(PydanticBaseSettingsSource):
         for name, default, aliases in provider_settings():
             value = os.environ.get(f"{ENV_PREFIX}{name.upper()}")
             for alias in aliases:
-                value = value if value is not None else os.environ.get(f"{ENV_PREFIX}{alias.upper()}")
+                value = (
+                    value if value is not None else os.environ.get(f"{ENV_PREFIX}{alias.upper()}")
+                )
             out[name] = value if value is not None else default
         return out
 

@@ -15,10 +15,10 @@ from metrics_connect.sandbox.oauth import (
     GoogleOAuthApp,
     build_facebook_oauth,
     build_google_oauth,
+    google,
     oauth_settings_overrides,
 )
 from metrics_connect.sandbox.oauth import facebook_login as facebook
-from metrics_connect.sandbox.oauth import google
 from metrics_connect.sandbox.oauth.server import s256
 from tests.connect.conftest import form_actions, hidden
 

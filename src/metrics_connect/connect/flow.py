@@ -35,7 +35,6 @@ from metrics_connect.connect.oauth import (
     oauth1_request_token,
 )
 from metrics_connect.connect.providers import Provider, callback_url, provider, provider_for_slug
-from metrics_connect.connectors.kit.oauth import oauth1_auth
 from metrics_connect.connect.service import (
     Saved,
     attach_state_secret,
@@ -49,6 +48,7 @@ from metrics_connect.connect.service import (
     save_integration,
     use_grant,
 )
+from metrics_connect.connectors.kit.oauth import oauth1_auth
 from metrics_connect.logging_setup import get_logger
 from metrics_connect.networks.registry import network
 from metrics_connect.runtime import Runtime

@@ -20,7 +20,6 @@ from metrics_connect.catalog.networks import available_integrations, network_nam
 from metrics_connect.connect import flow
 from metrics_connect.connect.oauth import ConnectFailed
 from metrics_connect.connect.providers import provider_for_slug, provider_names
-from metrics_connect.networks.registry import oauth_provider
 from metrics_connect.connect.security import csrf_token, csrf_valid, same_origin, security_headers
 from metrics_connect.connect.service import (
     binding_cookie_name,
@@ -33,6 +32,7 @@ from metrics_connect.connect.service import (
 )
 from metrics_connect.logging_setup import get_logger
 from metrics_connect.networks import registry as network_registry
+from metrics_connect.networks.registry import oauth_provider
 from metrics_connect.runtime import Runtime
 
 log = get_logger("metrics_connect.connect")

@@ -73,11 +73,11 @@ def provider_from_settings(
         authorize_url=url("authorize_url", spec.authorize_url),
         token_url=url("token_url", spec.token_url),
         api_base_url=url("api_base_url", spec.api_base_url).rstrip("/"),
-        use_pkce=spec.pkce,
+        use_pkce=str(getattr(settings, f"{name}_pkce", spec.pkce)).lower()
+        in {"1", "true", "yes", "on"},
         scope_separator=spec.scope_separator,
         token_auth=spec.token_auth,
-        request_token_url=_setting(settings, f"{name}_request_token_url")
-        or spec.request_token_url,
+        request_token_url=_setting(settings, f"{name}_request_token_url") or spec.request_token_url,
         authorize_params=dict(spec.authorize_params),
         declared=declared,
     )

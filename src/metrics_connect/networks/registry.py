@@ -18,7 +18,7 @@ from typing import Any
 import yaml
 
 from metrics_connect.logging_setup import get_logger
-from metrics_connect.networks.spec import NetworkSpec, ProviderSpec, ProvidersFile
+from metrics_connect.networks.spec import NetworkSpec, ProvidersFile, ProviderSpec
 
 ENTRY_POINT_GROUP = "metrics_connect.networks"
 SPEC_FILE = "network.yaml"
@@ -34,6 +34,7 @@ PROVIDER_SETTINGS = (
     "token_url",
     "request_token_url",
     "api_base_url",
+    "pkce",
 )
 
 log = get_logger("metrics_connect.networks")
@@ -158,6 +159,7 @@ def provider_settings() -> list[tuple[str, str | None, tuple[str, ...]]]:
             "token_url": spec.token_url,
             "request_token_url": spec.request_token_url,
             "api_base_url": spec.api_base_url,
+            "pkce": "true" if spec.pkce else "false",
         }
         for suffix in PROVIDER_SETTINGS:
             alias = spec.setting_aliases.get(suffix)

@@ -27,7 +27,7 @@ class ProviderSpec(_Strict):
     """An OAuth provider a network (or a family kit's providers.yaml) declares.
 
     Its settings are derived: <name>_client_id, _client_secret, _authorize_url,
-    _token_url, _request_token_url, _api_base_url (env METRICS_CONNECT_<NAME>_...).
+    _token_url, _request_token_url, _api_base_url, _pkce (env METRICS_CONNECT_<NAME>_...).
     Targets are relative to the declaring package, or absolute ("metrics_connect.x:y").
     """
 

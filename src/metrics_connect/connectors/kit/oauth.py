@@ -85,7 +85,7 @@ async def refresh_with_provider(
     auth = httpx.BasicAuth(client_id or "", client_secret or "") if basic else None
     try:
         response = await http.post(
-            url, content=body, headers=FORM, **({"auth": auth} if auth else {})
+            url, content=body, headers=FORM, auth=auth or httpx.USE_CLIENT_DEFAULT
         )
         payload: Any = response.json() if response.status_code == 200 else None
     except (httpx.HTTPError, ValueError):

@@ -349,9 +349,7 @@ class GenericOAuthServer:
 
     # OAuth 1.0a ----------------------------------------------------------------------
 
-    def verify_oauth1(
-        self, request: Request, body: bytes, *, expect: str
-    ) -> Response | None:
+    def verify_oauth1(self, request: Request, body: bytes, *, expect: str) -> Response | None:
         """None when the request is signed (HMAC-SHA1) by the registered consumer and,
         as `expect` says, no token ("none"), a temporary one ("temporary") or an access
         token ("token"); else the 401 answer."""
@@ -390,9 +388,7 @@ class GenericOAuthServer:
             token_secret = issued.secret
         params = [(k, v) for k, v in auth.items() if k not in ("oauth_signature", "realm")]
         params += parse_qsl(request.url.query, keep_blank_values=True)
-        if request.headers.get("content-type", "").startswith(
-            "application/x-www-form-urlencoded"
-        ):
+        if request.headers.get("content-type", "").startswith("application/x-www-form-urlencoded"):
             params += parse_qsl(body.decode("utf-8", "replace"), keep_blank_values=True)
         base = construct_base_string(request.method, str(request.url), params)
         expected = hmac_sha1_signature(base, self.client.client_secret, token_secret)
@@ -487,4 +483,3 @@ def build_generic_oauth(
         client=RegisteredClient(client_id, client_secret, redirect_uris),
     )
     return GenericOAuthServer(spec=spec, server=server, **options)
-

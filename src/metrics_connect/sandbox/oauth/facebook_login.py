@@ -31,8 +31,8 @@ from starlette.requests import Request
 from starlette.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
 from starlette.routing import Route
 
-from metrics_connect.sandbox import accounts as sandbox
 from metrics_connect.networks.spec import ProviderSpec
+from metrics_connect.sandbox import accounts as sandbox
 from metrics_connect.sandbox.kit.controls import SandboxControls
 from metrics_connect.sandbox.oauth.server import (
     AuthorizationRequest,
@@ -45,7 +45,7 @@ from metrics_connect.sandbox.oauth.server import (
 )
 
 CLIENT_ID = "100000000000042"
-CLIENT_SECRET = "sandbox-facebook-login-app-secret"
+CLIENT_SECRET = "sandbox-meta-login-app-secret"
 SHORT_LIVED = timedelta(hours=1)
 LONG_LIVED = timedelta(seconds=5183944)  # the documentation's example, about 60 days
 

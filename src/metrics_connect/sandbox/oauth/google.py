@@ -32,8 +32,8 @@ from starlette.requests import Request
 from starlette.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
 from starlette.routing import Route
 
-from metrics_connect.sandbox import accounts as sandbox
 from metrics_connect.networks.spec import ProviderSpec
+from metrics_connect.sandbox import accounts as sandbox
 from metrics_connect.sandbox.kit.controls import SandboxControls
 from metrics_connect.sandbox.oauth.server import (
     AuthorizationRequest,

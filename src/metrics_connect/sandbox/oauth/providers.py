@@ -20,8 +20,11 @@ from metrics_connect.sandbox.oauth.server import RegisteredClient
 class ProviderEmulator(Protocol):
     """What serve.py needs of a provider's emulator: its app and its registered client."""
 
-    app: ASGIApp
-    client: RegisteredClient
+    @property
+    def app(self) -> ASGIApp: ...
+
+    @property
+    def client(self) -> RegisteredClient: ...
 
 
 def build_provider_emulator(
