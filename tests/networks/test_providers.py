@@ -10,9 +10,9 @@ from pathlib import Path
 
 import pytest
 
+from metrics_connect.connect.providers import provider
 from metrics_connect.networks import registry
 from metrics_connect.networks.registry import NetworkError, networks, providers
-from metrics_connect.connect.providers import provider
 from metrics_connect.settings import Settings
 
 NETWORK = """
@@ -47,13 +47,13 @@ def plugins(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Callabl
 
     def announce(**specs: tuple[str, str | None]) -> None:
         found = []
-        for slug, (provider, declares) in specs.items():
+        for slug, (named, declares) in specs.items():
             package = tmp_path / f"{slug}_pkg"
             package.mkdir()
             (package / "__init__.py").write_text("")
             declared = PROVIDER.format(name=declares) if declares else ""
             (package / "network.yaml").write_text(
-                NETWORK.format(name=slug, provider=provider, providers=declared, slug=slug)
+                NETWORK.format(name=slug, provider=named, providers=declared, slug=slug)
             )
             found.append(EntryPoint(slug, f"{slug}_pkg", registry.ENTRY_POINT_GROUP))
             made.append(f"{slug}_pkg")

@@ -51,6 +51,7 @@ from metrics_connect.connect.service import (
 from metrics_connect.connectors.kit.oauth import oauth1_auth
 from metrics_connect.logging_setup import get_logger
 from metrics_connect.networks.registry import network
+from metrics_connect.networks.spec import FORM_GRANT
 from metrics_connect.runtime import Runtime
 from metrics_connect.settings import network_setting
 
@@ -205,6 +206,8 @@ async def _visible_accounts(
     net = network(slug)
     if net is None:
         raise ConnectFailed(f"no account listing for {slug}")
+    if net.spec.connect.accounts is None:
+        raise ConnectFailed(f"no account listing for {slug}")
     list_accounts = net.load(net.spec.connect.accounts)
     setting = net.spec.connect.accounts_base_url_setting
     base = network_setting(runtime.settings, setting).rstrip("/") if setting else found.api_base_url
@@ -255,11 +258,13 @@ async def pick(
         if target is not None and target.external_id != candidate.external_id:
             raise NotOffered(external_id)
     tokens = runtime.vault.decrypt_json(grant.tokens_encrypted)
-    credentials = _credentials(tokens, candidate)
+    # A form's fields are the credentials as they are (API key, store URL...).
+    is_form = grant.provider == FORM_GRANT
+    credentials = {**tokens, **candidate.extra} if is_form else _credentials(tokens, candidate)
     timezone = candidate.timezone
-    found = provider(runtime.settings, grant.provider)
     net = network(grant.slug)
-    if net is not None and net.spec.connect.account_timezone:
+    if net is not None and net.spec.connect.account_timezone and not is_form:
+        found = provider(runtime.settings, grant.provider)
         account_timezone = net.load(net.spec.connect.account_timezone)
         timezone = await account_timezone(
             _http_for(runtime, found, tokens),

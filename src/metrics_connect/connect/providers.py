@@ -96,8 +96,10 @@ def provider_names() -> list[str]:
 
 
 def provider_for_slug(settings: Settings, slug: str) -> Provider | None:
+    """The network's OAuth provider; None for an unknown network or a form network."""
     found = network(slug)
-    return provider(settings, found.spec.connect.provider) if found else None
+    name = found.spec.connect.provider if found else None
+    return provider(settings, name) if name else None
 
 
 def scopes_of(slug: str) -> tuple[str, ...]:

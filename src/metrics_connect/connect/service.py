@@ -21,6 +21,7 @@ from metrics_connect.accounts.service import create_integration
 from metrics_connect.connect.discovery import Candidate
 from metrics_connect.connect.models import OAuthGrant, OAuthState
 from metrics_connect.logging_setup import get_logger
+from metrics_connect.networks.spec import FORM_GRANT
 
 log = get_logger("metrics_connect.connect")
 
@@ -167,6 +168,31 @@ async def new_grant(
         slug=state.slug,
         integration_uuid=state.integration_uuid,
         tokens_encrypted=vault.encrypt_json(tokens),
+        accounts_json=json.dumps([c.to_json() for c in candidates]),
+        expires_at=min(record.expires_at, clock.now() + GRANT_TTL),
+    )
+    db.add(grant)
+    await db.flush()
+    return grant
+
+
+async def new_form_grant(
+    db: AsyncSession,
+    vault: Vault,
+    record: IntegrationSession,
+    *,
+    slug: str,
+    integration_uuid: str | None,
+    fields: dict[str, str],
+    candidates: list[Candidate],
+) -> OAuthGrant:
+    """A connect form's answer waiting for its pick: the fields encrypted like tokens."""
+    grant = OAuthGrant(
+        session_id=record.id,
+        provider=FORM_GRANT,
+        slug=slug,
+        integration_uuid=integration_uuid,
+        tokens_encrypted=vault.encrypt_json(fields),
         accounts_json=json.dumps([c.to_json() for c in candidates]),
         expires_at=min(record.expires_at, clock.now() + GRANT_TTL),
     )

@@ -135,7 +135,7 @@ def providers() -> dict[str, Provider]:
             )
         out[provider.name] = provider
     for net in nets.values():
-        if net.spec.connect.provider not in out:
+        if net.spec.connect.provider is not None and net.spec.connect.provider not in out:
             raise NetworkError(
                 f"{net.package}/{SPEC_FILE}: connect.provider {net.spec.connect.provider!r} "
                 f"is declared nowhere (known: {', '.join(sorted(out)) or 'none'})"

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 # "module:attribute", the module relative to the network's package ("connector.hooks:X").
 Target = str
@@ -59,22 +59,63 @@ class ProviderSpec(_Strict):
     # Older setting names still read, by derived suffix: {"client_id": "facebook_client_id"}.
     setting_aliases: dict[str, str] = Field(default_factory=dict)
 
+    @field_validator("name")
+    @classmethod
+    def _not_reserved(cls, name: str) -> str:
+        if name == FORM_GRANT:
+            raise ValueError(f"{FORM_GRANT!r} is reserved for connect forms")
+        return name
+
+
+# What a grant made by a connect form records as its provider.
+FORM_GRANT = "form"
+
+
+class FormField(_Strict):
+    """One field of a connect form; `secret` is never shown again, `url` is vetted by
+    the SSRF guard before any call."""
+
+    name: str = Field(pattern=r"^[a-z][a-z0-9_]*$", max_length=64)
+    label: str
+    kind: Literal["text", "secret", "url"] = "text"
+
+
+class FormSpec(_Strict):
+    """A connect form (API key, store URL) instead of an OAuth sign-in."""
+
+    # Shown as "Sign in with <label>" and on the form page.
+    label: str = "an API key"
+    fields: tuple[FormField, ...] = Field(min_length=1)
+    # async (http, fields: dict[str, str]) -> list[Candidate]; raises ConnectFailed with a
+    # reason the customer reads. `http` has the network's API host as base_url, unless a
+    # field is a url: then it only reaches hosts the SSRF guard admits.
+    check: Target
+
 
 class ConnectSpec(_Strict):
     """How a customer connects the network on the connect page."""
 
     # The OAuth provider the customer signs in with: a `providers` entry of a network or
-    # of a family kit (connectors/kit/<family>/providers.yaml).
-    provider: str
-    scopes: tuple[str, ...]
+    # of a family kit (connectors/kit/<family>/providers.yaml). Or a `form`.
+    provider: str | None = None
+    scopes: tuple[str, ...] = ()
     # Lists the accounts a fresh token can see: async (http, api_base_url, version, token).
-    accounts: Target
+    accounts: Target | None = None
+    form: FormSpec | None = None
     # Asks a picked account's time zone when the listing does not carry it.
     account_timezone: Target | None = None
     # The setting of the host the listing asks, when it is not the provider's API host
     # (a Google API other than Analytics Admin); default: the provider's.
     accounts_base_url_setting: str | None = None
     no_accounts: str = "This login has no accounts to connect."
+
+    @model_validator(mode="after")
+    def _provider_or_form(self) -> ConnectSpec:
+        if (self.provider is None) == (self.form is None):
+            raise ValueError("connect needs exactly one of `provider` and `form`")
+        if self.provider is not None and self.accounts is None:
+            raise ValueError("connect.provider needs connect.accounts (the account listing)")
+        return self
 
 
 class DaysSpec(_Strict):
