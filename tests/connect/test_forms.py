@@ -19,11 +19,18 @@ from starlette.responses import JSONResponse
 from starlette.routing import Route
 
 from metrics_connect.accounts.models import CustomerIntegration
+from metrics_connect.connect.flow import oauth_transport_key
 from metrics_connect.connect.forms import form_transport_key
 from metrics_connect.networks import registry
 from metrics_connect.networks.spec import ConnectSpec
 from metrics_connect.runtime import Runtime
-from metrics_connect.sandbox.oauth import RunningServer, serve_in_background
+from metrics_connect.sandbox.kit.oauth_server import GenericOAuthServer, sandbox_client
+from metrics_connect.sandbox.oauth import (
+    RunningServer,
+    build_provider_emulator,
+    oauth_settings_overrides,
+    serve_in_background,
+)
 from metrics_connect.settings import Settings
 from tests.connect.conftest import hidden, new_session, session_path
 
@@ -60,6 +67,37 @@ settings:
   - {name: keyly_api_base_url, default: "https://api.keyly.test", description: host}
 connector: connector:KeylyConnector
 """
+
+HOTLY_YAML = """
+name: Hotly
+family: json_rest
+group: commerce
+connect:
+  provider: hotly_login
+  accounts: accounts:list_accounts
+providers:
+  - name: hotly_login
+    label: Hotly
+    protocol: client_credentials
+    authorize_url: https://developers.hotly.test/unused
+    token_url: https://api-sec.hotly.test/security/oauth/token
+    api_base_url: https://api.hotly.test
+    token_auth: client_secret_basic
+base_url_setting: hotly_api_base_url
+settings:
+  - {name: hotly_api_base_url, default: "https://api.hotly.test", description: host}
+connector: connector:HotlyConnector
+"""
+
+HOTLY_ACCOUNTS = """
+from metrics_connect.connect.discovery import Candidate, get_json
+
+
+async def list_accounts(http, base_url, version, token):
+    me = await get_json(http, f"{base_url}/sandbox/whoami", token, {})
+    return [Candidate(external_id=me["id"], name=me["name"], detail="producer")]
+"""
+HOTLY_BASE = "http://hotly.sandbox"
 
 SHOP_ACCOUNTS = """
 from metrics_connect.connect.discovery import Candidate
@@ -123,10 +161,12 @@ def _package(root: Path, name: str, yaml_text: str, accounts: str) -> None:
 def throwaway(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
     _package(tmp_path, "shoply_metrics", SHOP_YAML, SHOP_ACCOUNTS)
     _package(tmp_path, "keyly_metrics", KEY_YAML, KEY_ACCOUNTS)
+    _package(tmp_path, "hotly_metrics", HOTLY_YAML, HOTLY_ACCOUNTS)
     monkeypatch.syspath_prepend(str(tmp_path))
     found = [
         EntryPoint("shoply", "shoply_metrics", registry.ENTRY_POINT_GROUP),
         EntryPoint("keyly", "keyly_metrics", registry.ENTRY_POINT_GROUP),
+        EntryPoint("hotly", "hotly_metrics", registry.ENTRY_POINT_GROUP),
     ]
     monkeypatch.setattr(registry, "entry_points", lambda group: found)
     registry.networks.cache_clear()
@@ -134,13 +174,19 @@ def throwaway(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[None]
     yield
     registry.networks.cache_clear()
     registry.providers.cache_clear()
-    for module in [m for m in sys.modules if m.startswith(("shoply_metrics", "keyly_metrics"))]:
+    for module in [
+        m for m in sys.modules if m.startswith(("shoply_metrics", "keyly_metrics", "hotly_metrics"))
+    ]:
         sys.modules.pop(module, None)
 
 
 @pytest.fixture
 def served_networks(monkeypatch: pytest.MonkeyPatch, throwaway: None) -> list[dict[str, str]]:
-    networks = [{"name": "Shoply", "slug": "shoply"}, {"name": "Keyly", "slug": "keyly"}]
+    networks = [
+        {"name": "Shoply", "slug": "shoply"},
+        {"name": "Keyly", "slug": "keyly"},
+        {"name": "Hotly", "slug": "hotly"},
+    ]
     monkeypatch.setattr("metrics_connect.connect.pages.available_integrations", lambda: networks)
     return networks
 
@@ -165,9 +211,23 @@ def settings(throwaway: None, connect_db_url: str, settings_factory: Any) -> Set
 
 
 @pytest.fixture
-def runtime(settings: Settings) -> Runtime:
-    rt = Runtime.from_settings(settings)
+def hotly(throwaway: None) -> GenericOAuthServer:
+    emulator = build_provider_emulator("hotly_login")
+    assert isinstance(emulator, GenericOAuthServer)
+    return emulator
+
+
+@pytest.fixture
+def runtime(settings: Settings, hotly: GenericOAuthServer) -> Runtime:
+    # Only the provider's URLs: a client_credentials client is the customer's own.
+    urls = oauth_settings_overrides({"hotly_login": HOTLY_BASE})
+    rt = Runtime.from_settings(
+        settings.model_copy(
+            update={k: v for k, v in urls.items() if not k.endswith(("_id", "_secret"))}
+        )
+    )
     rt.upstream_transports[form_transport_key("keyly")] = httpx.ASGITransport(app=key_app())
+    rt.upstream_transports[oauth_transport_key("hotly_login")] = httpx.ASGITransport(app=hotly.app)
     return rt
 
 
@@ -289,6 +349,45 @@ async def test_an_api_key_form_checks_against_the_networks_own_host(
     assert r.status_code == 303, r.text
     done = await _pick(client, r.headers["location"])
     assert done.headers["location"].endswith("?notice=connected")
+
+
+async def test_a_client_credentials_provider_takes_the_customers_client(
+    client: httpx.AsyncClient, tenant: Any, runtime: Runtime, hotly: GenericOAuthServer
+) -> None:
+    client_id, client_secret = sandbox_client("hotly_login")
+    path = session_path(await new_session(client, tenant.headers))
+    page = await client.get(path)
+    assert "Sign in with your Hotly API credentials" in page.text
+    form = (await client.get(f"{path}/form/hotly")).text
+    refused = await client.post(
+        f"{path}/form/hotly",
+        data={
+            "csrf_token": hidden(form, "csrf_token"),
+            "client_id": client_id,
+            "client_secret": "not-it",
+        },
+    )
+    assert refused.status_code == 422 and "invalid_client" in refused.text
+    r = await client.post(
+        f"{path}/form/hotly",
+        data={
+            "csrf_token": hidden(form, "csrf_token"),
+            "client_id": client_id,
+            "client_secret": client_secret,
+        },
+    )
+    assert r.status_code == 303, r.text
+    done = await _pick(client, r.headers["location"])
+    assert done.headers["location"].endswith("?notice=connected")
+    async with runtime.db.session() as db:
+        row = await db.scalar(
+            select(CustomerIntegration).where(CustomerIntegration.slug == "hotly")
+        )
+    assert row is not None
+    credentials = runtime.vault.decrypt_json(row.credentials_encrypted)
+    assert credentials["client_id"] == client_id and credentials["client_secret"] == client_secret
+    assert hotly.server.token_problem(credentials["access_token"]) is None
+    assert "expires_at" in credentials
 
 
 def test_connect_takes_a_provider_or_a_form_not_both() -> None:

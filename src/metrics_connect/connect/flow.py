@@ -168,7 +168,7 @@ async def complete(
                 transport,
                 timeout,
             )
-        candidates = await _visible_accounts(runtime, found, row.slug, tokens)
+        candidates = await visible_accounts(runtime, found, row.slug, tokens)
     except ConnectFailed as exc:
         log.warning("connect_exchange_failed", provider=provider_name, reason=exc.reason)
         return Outcome(location=back + "?notice=failed")
@@ -199,7 +199,7 @@ def _http_for(runtime: Runtime, found: Provider, tokens: dict[str, Any]) -> http
     )
 
 
-async def _visible_accounts(
+async def visible_accounts(
     runtime: Runtime, found: Provider, slug: str, tokens: dict[str, Any]
 ) -> list[Candidate]:
     http = _http_for(runtime, found, tokens)

@@ -14,14 +14,16 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from metrics_connect.accounts.models import IntegrationSession
 from metrics_connect.connect.discovery import Candidate
+from metrics_connect.connect.flow import oauth_transport_key, visible_accounts
 from metrics_connect.connect.models import OAuthGrant
-from metrics_connect.connect.oauth import ConnectFailed
+from metrics_connect.connect.oauth import ConnectFailed, client_credentials_token
+from metrics_connect.connect.providers import provider
 from metrics_connect.connect.service import new_form_grant
 from metrics_connect.jobs.ssrf import WebhookGuard, WebhookURLRefused
 from metrics_connect.jobs.transport import PinnedTransport
 from metrics_connect.logging_setup import get_logger
-from metrics_connect.networks.registry import Network, network
-from metrics_connect.networks.spec import FormSpec
+from metrics_connect.networks.registry import Network, network, oauth_provider
+from metrics_connect.networks.spec import FormField, FormSpec
 from metrics_connect.runtime import Runtime
 
 log = get_logger("metrics_connect.connect")
@@ -29,11 +31,28 @@ log = get_logger("metrics_connect.connect")
 MAX_FIELD_LENGTH = 2048
 
 
+# The form of a `protocol: client_credentials` provider: the customer's own API client.
+CLIENT_CREDENTIALS = "client_credentials"
+CLIENT_CREDENTIALS_FIELDS = (
+    FormField(name="client_id", label="Client ID"),
+    FormField(name="client_secret", label="Client secret", kind="secret"),
+)
+
+
 def form_of(slug: str) -> tuple[Network, FormSpec] | None:
+    """The network's connect form: its `connect.form`, or the client id and secret of a
+    client_credentials provider; None for an OAuth sign-in."""
     net = network(slug)
-    if net is None or net.spec.connect.form is None:
+    if net is None:
         return None
-    return net, net.spec.connect.form
+    if net.spec.connect.form is not None:
+        return net, net.spec.connect.form
+    declared = oauth_provider(net.spec.connect.provider or "")
+    if declared is None or declared.spec.protocol != CLIENT_CREDENTIALS:
+        return None
+    label = f"your {declared.spec.label} API credentials"
+    form = FormSpec(label=label, fields=CLIENT_CREDENTIALS_FIELDS, check=CLIENT_CREDENTIALS)
+    return net, form
 
 
 def form_transport_key(slug: str) -> str:
@@ -88,6 +107,8 @@ async def submit(
     net, form = found
     guard = WebhookGuard(runtime.settings.webhook_allowlist)
     fields = await _cleaned(guard, form, values)
+    if form.check == CLIENT_CREDENTIALS:
+        return await _client_credentials(db, runtime, record, net, fields, integration_uuid)
     check = net.load(form.check)
     async with _http(runtime, net, form, guard) as http:
         try:
@@ -109,4 +130,38 @@ async def submit(
     )
     await db.commit()
     log.info("connect_form_checked", slug=slug, accounts=len(candidates))
+    return grant
+
+
+async def _client_credentials(
+    db: AsyncSession,
+    runtime: Runtime,
+    record: IntegrationSession,
+    net: Network,
+    fields: dict[str, str],
+    integration_uuid: str | None,
+) -> OAuthGrant:
+    """The token fetched server-side with the customer's client, then the accounts it
+    sees; the client stays in the credentials (the connector fetches the next token)."""
+    found = provider(runtime.settings, net.spec.connect.provider or "")
+    tokens = await client_credentials_token(
+        found,
+        fields["client_id"],
+        fields["client_secret"],
+        runtime.upstream_transports.get(oauth_transport_key(found.name)),
+        runtime.settings.upstream_timeout_seconds,
+    )
+    candidates = await visible_accounts(runtime, found, net.slug, tokens)
+    kept = {k: str(tokens[k]) for k in ("access_token", "token_type", "expires_at") if k in tokens}
+    grant = await new_form_grant(
+        db,
+        runtime.vault,
+        record,
+        slug=net.slug,
+        integration_uuid=integration_uuid,
+        fields={**fields, **kept},
+        candidates=candidates,
+    )
+    await db.commit()
+    log.info("connect_client_credentials_checked", slug=net.slug, accounts=len(candidates))
     return grant

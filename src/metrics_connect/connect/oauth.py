@@ -8,6 +8,7 @@ swap, TikTok's JSON body) names its own `exchange` hook in its declaration.
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import timedelta
 from typing import Any
 
@@ -36,7 +37,7 @@ def new_code_verifier() -> str:
 
 def _client(
     provider: Provider,
-    redirect_uri: str,
+    redirect_uri: str | None,
     transport: httpx.AsyncBaseTransport | None,
     timeout: float,
 ) -> AsyncOAuth2Client:
@@ -118,6 +119,32 @@ async def exchange_code(
     async with _client(provider, redirect_uri, transport, timeout) as client:
         try:
             token = dict(await exchange(client, provider, code, code_verifier))
+        except (OAuthError, httpx.HTTPError, KeyError, ValueError) as exc:
+            raise ConnectFailed(_error_reason(exc)) from None
+    if not token.get("access_token"):
+        raise ConnectFailed("no access token in the provider's answer")
+    return _with_expiry(token)
+
+
+async def client_credentials_token(
+    provider: Provider,
+    client_id: str,
+    client_secret: str,
+    transport: httpx.AsyncBaseTransport | None,
+    timeout: float,
+) -> dict[str, Any]:
+    """RFC 6749 §4.4 with the customer's own client (Hotmart): an access token, fetched
+    server-side; the provider's `exchange` hook, when declared, is called with code ""."""
+    own = replace(provider, client_id=client_id, client_secret=client_secret)
+    exchange = provider.hook("exchange")
+    async with _client(own, None, transport, timeout) as client:
+        try:
+            if exchange is not None:
+                token = dict(await exchange(client, own, "", None))
+            else:
+                token = dict(
+                    await client.fetch_token(own.token_url, grant_type="client_credentials")
+                )
         except (OAuthError, httpx.HTTPError, KeyError, ValueError) as exc:
             raise ConnectFailed(_error_reason(exc)) from None
     if not token.get("access_token"):

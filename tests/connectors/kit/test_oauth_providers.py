@@ -155,3 +155,37 @@ async def test_a_kit_connector_refreshes_through_its_refresh_provider() -> None:
             "client_secret": ["cs"],
         }
     ]
+
+
+async def test_a_client_credentials_connector_asks_the_next_token_with_its_client(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    spec = ProviderSpec(
+        name="hotly_login",
+        label="Hotly",
+        protocol="client_credentials",
+        authorize_url="https://hotly.test/unused",
+        token_url="https://hotly.test/token",
+        api_base_url="https://hotly.test",
+        token_auth="client_secret_basic",
+    )
+    declare(monkeypatch, spec)
+    asked: list[httpx.Request] = []
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        if request.url.path == "/token":
+            asked.append(request)
+            return httpx.Response(200, json={"access_token": "new", "expires_in": 3600})
+        if request.headers["authorization"] != "Bearer new":
+            return httpx.Response(401, json={})
+        return httpx.Response(200, json={"data": []})
+
+    auth = {"placement": "bearer", "refresh_provider": "hotly_login"}
+    streams = Streams.model_validate({**SHOP, "api": {"family": "json_rest", "auth": auth}})
+    ctx = context(handler)
+    ctx.credentials.update(client_id="cid", client_secret="cs")
+    assert await KitClient(ctx, streams).get("/items", {}) == {"data": []}
+    [token_request] = asked
+    assert parse_qs(token_request.content.decode()) == {"grant_type": ["client_credentials"]}
+    assert token_request.headers["authorization"] == httpx.BasicAuth("cid", "cs")._auth_header
+    assert ctx.credentials["access_token"] == "new"

@@ -93,3 +93,36 @@ async def refresh_with_provider(
     if not isinstance(payload, dict) or not payload.get("access_token"):
         return None
     return payload
+
+
+async def client_credentials_with_provider(
+    http: httpx.AsyncClient, settings: Any, provider_name: str, credentials: Mapping[str, Any]
+) -> dict[str, Any] | None:
+    """A new token for a `protocol: client_credentials` provider (RFC 6749 §4.4), with
+    the customer's own client kept in the credentials (client_id, client_secret). None
+    when refused."""
+    from metrics_connect.networks.registry import oauth_provider
+
+    declared = oauth_provider(provider_name)
+    client_id, client_secret = credentials.get("client_id"), credentials.get("client_secret")
+    if declared is None or not client_id or not client_secret:
+        return None
+    url = getattr(settings, f"{provider_name}_token_url", None) or declared.spec.token_url
+    basic = declared.spec.token_auth == "client_secret_basic"
+    form: dict[str, str] = {"grant_type": "client_credentials"}
+    if not basic:
+        form.update(client_id=str(client_id), client_secret=str(client_secret))
+    auth = httpx.BasicAuth(str(client_id), str(client_secret)) if basic else None
+    try:
+        response = await http.post(
+            str(url),
+            data=form,
+            headers={"Accept": "application/json"},
+            auth=auth or httpx.USE_CLIENT_DEFAULT,
+        )
+        payload: Any = response.json() if response.status_code == 200 else None
+    except (httpx.HTTPError, ValueError):
+        return None
+    if not isinstance(payload, dict) or not payload.get("access_token"):
+        return None
+    return payload

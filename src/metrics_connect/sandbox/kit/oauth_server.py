@@ -13,6 +13,7 @@ authorize and token URLs:
   URI and the PKCE challenge, single use) or refresh_token (lifetime and rotation
   configurable); client authentication as the declaration's token_auth says.
   Errors are §5.2 bodies: {"error", "error_description"}, 400 (401 invalid_client).
+  grant_type client_credentials (RFC 6749 §4.4) answers an access token alone.
 - POST /revoke (RFC 7009): token[, token_type_hint] -> 200 whatever the token.
 
 OAuth 1.0a (RFC 5849, as X documents it) when protocol is oauth1:
@@ -270,12 +271,20 @@ class GenericOAuthServer:
             return await self._access_token_oauth1(request)
         fields = await self.read_token_request(request)
         grant_type = fields.get("grant_type")
-        if grant_type not in ("authorization_code", "refresh_token"):
+        if grant_type not in ("authorization_code", "refresh_token", "client_credentials"):
             return self.error_answer("unsupported_grant_type", f"grant_type {grant_type}", 400)
         client = self._client_of(fields)
         if client is None:
             return self.error_answer("invalid_client", "Client authentication failed.", 401)
         client_id = client[0]
+        if grant_type == "client_credentials":  # RFC 6749 §4.4: no refresh token
+            scopes = tuple(s for s in fields.get("scope", "").split(" ") if s)
+            access, expires_in = self.server.issue_token(
+                "access", client_id, scopes, self.access_lifetime
+            )
+            return self.token_answer(
+                {"access_token": access, "token_type": "Bearer", "expires_in": expires_in}
+            )
         if grant_type == "refresh_token":
             return self._refresh(client_id, fields.get("refresh_token", ""))
         code = fields.get("code")
