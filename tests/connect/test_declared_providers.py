@@ -299,3 +299,19 @@ async def test_unconfigured_declared_provider_is_unavailable(
         f"{path}/connect/acme_ads", data={"csrf_token": hidden(page.text, "csrf_token")}
     )
     assert r.headers["location"].endswith("?notice=unavailable")
+
+
+async def test_a_refused_oauth1_request_token_is_a_failed_start(
+    client: httpx.AsyncClient,
+    tenant: Any,
+    runtime: Runtime,
+    generic: dict[str, GenericOAuthServer],
+) -> None:
+    setattr(runtime.settings, "birdy_login_client_secret", "not-the-consumer-secret")
+    path = session_path(await new_session(client, tenant.headers))
+    page = await client.get(path)
+    r = await client.post(
+        f"{path}/connect/birdy_ads", data={"csrf_token": hidden(page.text, "csrf_token")}
+    )
+    assert r.status_code == 303 and r.headers["location"].endswith("?notice=failed")
+    assert generic["birdy_login"].temporary == {}

@@ -13,6 +13,8 @@ from __future__ import annotations
 
 import json
 import secrets
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlencode
@@ -187,37 +189,36 @@ async def _session_of(db: AsyncSession, row: OAuthState) -> IntegrationSession |
     return record
 
 
-def _http_for(runtime: Runtime, found: Provider, tokens: dict[str, Any]) -> httpx.AsyncClient:
+@asynccontextmanager
+async def provider_http(
+    runtime: Runtime, found: Provider, tokens: dict[str, Any]
+) -> AsyncIterator[httpx.AsyncClient]:
     """The provider's pooled client; for OAuth 1.0a, one that signs every request."""
     if found.protocol != "oauth1":
-        return runtime.http_client(oauth_transport_key(found.name))
-    return httpx.AsyncClient(
+        yield runtime.http_client(oauth_transport_key(found.name))
+        return
+    async with httpx.AsyncClient(
         transport=runtime.upstream_transports.get(oauth_transport_key(found.name)),
         timeout=runtime.settings.upstream_timeout_seconds,
         follow_redirects=False,
         auth=oauth1_auth(found.client_id, found.client_secret, tokens),
-    )
+    ) as signing:
+        yield signing
 
 
 async def visible_accounts(
     runtime: Runtime, found: Provider, slug: str, tokens: dict[str, Any]
 ) -> list[Candidate]:
-    http = _http_for(runtime, found, tokens)
     net = network(slug)
-    if net is None:
-        raise ConnectFailed(f"no account listing for {slug}")
-    if net.spec.connect.accounts is None:
+    if net is None or net.spec.connect.accounts is None:
         raise ConnectFailed(f"no account listing for {slug}")
     list_accounts = net.load(net.spec.connect.accounts)
     setting = net.spec.connect.accounts_base_url_setting
     base = network_setting(runtime.settings, setting).rstrip("/") if setting else found.api_base_url
-    try:
+    async with provider_http(runtime, found, tokens) as http:
         accounts: list[Candidate] = await list_accounts(
             http, base, runtime.settings.graph_api_version, tokens["access_token"]
         )
-    finally:
-        if found.protocol == "oauth1":
-            await http.aclose()
     return accounts
 
 
@@ -266,12 +267,10 @@ async def pick(
     if net is not None and net.spec.connect.account_timezone and not is_form:
         found = provider(runtime.settings, grant.provider)
         account_timezone = net.load(net.spec.connect.account_timezone)
-        timezone = await account_timezone(
-            _http_for(runtime, found, tokens),
-            found.api_base_url,
-            tokens["access_token"],
-            candidate.external_id,
-        )
+        async with provider_http(runtime, found, tokens) as http:
+            timezone = await account_timezone(
+                http, found.api_base_url, tokens["access_token"], candidate.external_id
+            )
     if not await use_grant(db, grant):
         return None
     saved = await save_integration(

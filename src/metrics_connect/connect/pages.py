@@ -293,7 +293,11 @@ async def start_connect(
             return redirect(runtime, session_url(session_uuid) + "?notice=unavailable")
         if forms.form_of(slug) is not None:
             return redirect(runtime, session_url(session_uuid) + f"/form/{slug}")
-        started = await flow.begin(db, runtime, record, slug, integration_uuid=None)
+        try:
+            started = await flow.begin(db, runtime, record, slug, integration_uuid=None)
+        except ConnectFailed as exc:  # OAuth 1.0a: the request token was refused
+            log.warning("connect_start_failed", slug=slug, reason=exc.reason)
+            return redirect(runtime, session_url(session_uuid) + "?notice=failed")
         await db.commit()
     return to_provider(runtime, started)
 
@@ -318,7 +322,11 @@ async def start_reconnect(
         if forms.form_of(row.slug) is not None:
             form_url = session_url(session_uuid) + f"/form/{row.slug}?reconnect={row.uuid}"
             return redirect(runtime, form_url)
-        started = await flow.begin(db, runtime, record, row.slug, integration_uuid=row.uuid)
+        try:
+            started = await flow.begin(db, runtime, record, row.slug, integration_uuid=row.uuid)
+        except ConnectFailed as exc:
+            log.warning("connect_start_failed", slug=row.slug, reason=exc.reason)
+            return redirect(runtime, session_url(session_uuid) + "?notice=failed")
         await db.commit()
     return to_provider(runtime, started)
 
