@@ -307,7 +307,7 @@ async def test_a_refused_oauth1_request_token_is_a_failed_start(
     runtime: Runtime,
     generic: dict[str, GenericOAuthServer],
 ) -> None:
-    setattr(runtime.settings, "birdy_login_client_secret", "not-the-consumer-secret")
+    runtime.settings.birdy_login_client_secret = "not-the-consumer-secret"
     path = session_path(await new_session(client, tenant.headers))
     page = await client.get(path)
     r = await client.post(
