@@ -31,7 +31,7 @@ class ProviderSpec(_Strict):
     Targets are relative to the declaring package, or absolute ("metrics_connect.x:y").
     """
 
-    # Never a network slug ("facebook_login", not "facebook"): checked at discovery.
+    # Never a network slug (hence the "_login" of facebook_login): checked at discovery.
     name: str = Field(pattern=r"^[a-z][a-z0-9_]*$", max_length=32)
     label: str
     protocol: Literal["oauth2", "oauth1", "client_credentials"] = "oauth2"
