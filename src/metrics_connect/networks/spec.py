@@ -50,11 +50,12 @@ class ProviderSpec(_Strict):
     # async (client: AsyncOAuth2Client, provider, code, code_verifier) -> token dict, for a
     # non-standard code exchange; default: RFC 6749 §4.1.3.
     exchange: Target | None = None
-    # async (http, provider, refresh_token) -> token dict | None, for a non-standard
-    # refresh; default: RFC 6749 §6.
+    # async (http, settings, refresh_token) -> token dict | None, for a non-standard
+    # refresh; default: RFC 6749 §6 (connectors/kit/oauth.py refresh_with_provider).
     refresh: Target | None = None
-    # () -> an object with `.app` (ASGI) serving this provider in the sandbox, built with
-    # (provider, redirect_uris); default: the sandbox kit's generic authorization server.
+    # (spec, redirect_uris) -> an object with `.app` (ASGI) and `.client` (its registered
+    # client) serving this provider in the sandbox; default: the sandbox kit's generic
+    # authorization server (sandbox/kit/oauth_server.py).
     emulator: Target | None = None
     # Older setting names still read, by derived suffix: {"client_id": "facebook_client_id"}.
     setting_aliases: dict[str, str] = Field(default_factory=dict)
