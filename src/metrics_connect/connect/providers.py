@@ -116,7 +116,9 @@ def origin(url: str) -> str:
 def authorize_origins(settings: Settings) -> list[str]:
     """Origins the connect forms may lead to (CSP form-action follows redirects)."""
     seen: list[str] = []
-    for name in providers():
+    for name, declared in providers().items():
+        if declared.spec.protocol == "client_credentials":  # no browser redirect
+            continue
         o = origin(provider(settings, name).authorize_url)
         if o not in seen:
             seen.append(o)
