@@ -79,7 +79,6 @@ providers:
   - name: hotly_login
     label: Hotly
     protocol: client_credentials
-    authorize_url: https://developers.hotly.test/unused
     token_url: https://api-sec.hotly.test/security/oauth/token
     api_base_url: https://api.hotly.test
     token_auth: client_secret_basic

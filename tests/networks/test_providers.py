@@ -13,6 +13,7 @@ import pytest
 from metrics_connect.connect.providers import provider
 from metrics_connect.networks import registry
 from metrics_connect.networks.registry import NetworkError, networks, providers
+from metrics_connect.networks.spec import ProviderSpec
 from metrics_connect.settings import Settings
 
 NETWORK = """
@@ -134,3 +135,14 @@ def test_provider_settings_are_derived_and_the_older_names_still_read(
     # The new name wins over the older one.
     monkeypatch.setenv("METRICS_CONNECT_FACEBOOK_LOGIN_CLIENT_ID", "new-id")
     assert Settings().facebook_login_client_id == "new-id"
+
+
+def test_a_provider_declares_the_urls_of_its_protocol() -> None:
+    base = {"name": "p_login", "label": "P", "token_url": "https://p.test/t", "api_base_url": "x"}
+    with pytest.raises(ValueError, match="needs authorize_url"):
+        ProviderSpec.model_validate(base)
+    with pytest.raises(ValueError, match="needs request_token_url"):
+        ProviderSpec.model_validate({**base, "protocol": "oauth1", "authorize_url": "https://p"})
+    with pytest.raises(ValueError, match="reserved"):
+        ProviderSpec.model_validate({**base, "name": "form", "authorize_url": "https://p"})
+    assert ProviderSpec.model_validate({**base, "protocol": "client_credentials"})

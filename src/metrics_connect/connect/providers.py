@@ -70,7 +70,7 @@ def provider_from_settings(
         protocol=spec.protocol,
         client_id=_setting(settings, f"{name}_client_id"),
         client_secret=_setting(settings, f"{name}_client_secret"),
-        authorize_url=url("authorize_url", spec.authorize_url),
+        authorize_url=url("authorize_url", spec.authorize_url or ""),
         token_url=url("token_url", spec.token_url),
         api_base_url=url("api_base_url", spec.api_base_url).rstrip("/"),
         use_pkce=str(getattr(settings, f"{name}_pkce", spec.pkce)).lower()

@@ -35,7 +35,8 @@ class ProviderSpec(_Strict):
     name: str = Field(pattern=r"^[a-z][a-z0-9_]*$", max_length=32)
     label: str
     protocol: Literal["oauth2", "oauth1", "client_credentials"] = "oauth2"
-    authorize_url: str
+    # Where the browser consents (oauth2, oauth1); client_credentials has none.
+    authorize_url: str | None = None
     token_url: str
     # OAuth 1.0a only: the temporary-credentials endpoint (authorize_url and token_url
     # are then the authorize and access_token endpoints).
@@ -66,6 +67,14 @@ class ProviderSpec(_Strict):
         if name == FORM_GRANT:
             raise ValueError(f"{FORM_GRANT!r} is reserved for connect forms")
         return name
+
+    @model_validator(mode="after")
+    def _urls_of_the_protocol(self) -> ProviderSpec:
+        if self.protocol != "client_credentials" and not self.authorize_url:
+            raise ValueError(f"a {self.protocol} provider needs authorize_url")
+        if self.protocol == "oauth1" and not self.request_token_url:
+            raise ValueError("an oauth1 provider needs request_token_url")
+        return self
 
 
 # What a grant made by a connect form records as its provider.

@@ -164,7 +164,6 @@ async def test_a_client_credentials_connector_asks_the_next_token_with_its_clien
         name="hotly_login",
         label="Hotly",
         protocol="client_credentials",
-        authorize_url="https://hotly.test/unused",
         token_url="https://hotly.test/token",
         api_base_url="https://hotly.test",
         token_auth="client_secret_basic",
