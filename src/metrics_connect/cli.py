@@ -60,8 +60,8 @@ def cmd_demo(args: argparse.Namespace) -> int:
 def cmd_sandbox(args: argparse.Namespace) -> int:
     import signal
 
+    from metrics_connect.sandbox.oauth.providers import oauth_provider_names
     from metrics_connect.sandbox.serve import (
-        OAUTH_PROVIDERS,
         selected_slugs,
         serve_sandboxes,
         stop_when_stdin_closes,
@@ -71,7 +71,7 @@ def cmd_sandbox(args: argparse.Namespace) -> int:
     redirect_uris: dict[str, tuple[str, ...]] = {}
     for item in args.redirect_uri:
         provider, _, uri = item.partition("=")
-        if provider not in OAUTH_PROVIDERS or not uri:
+        if provider not in oauth_provider_names() or not uri:
             print(f"error: --redirect-uri takes PROVIDER=URI, got {item!r}", file=sys.stderr)
             return 2
         redirect_uris[provider] = (*redirect_uris.get(provider, ()), uri)
@@ -183,7 +183,8 @@ def build_parser() -> argparse.ArgumentParser:
         action="append",
         default=[],
         metavar="PROVIDER=URI",
-        help="accept only this OAuth redirect URI for facebook|google (default: any http(s))",
+        help="accept only this OAuth redirect URI for a provider, facebook_login say "
+        "(default: any http(s))",
     )
     p.add_argument("--ready-file", type=Path, default=None, help="write what is served as JSON")
     p.add_argument("--quiet", action="store_true", help="print no banner")

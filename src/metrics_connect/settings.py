@@ -19,19 +19,28 @@ ENV_PREFIX = "METRICS_CONNECT_"
 
 
 class NetworkSettingsSource(PydanticBaseSettingsSource):
-    """The settings the networks declare in their network.yaml (their API hosts), read
-    from the environment like the others or left at the network's default."""
+    """The settings the networks declare in their network.yaml (their API hosts) and those
+    derived for each OAuth provider (<name>_client_id...), read from the environment like
+    the others (a provider's older names too) or left at their defaults."""
 
     def get_field_value(self, field: FieldInfo, field_name: str) -> tuple[Any, str, bool]:
         return None, field_name, False
 
     def __call__(self) -> dict[str, Any]:
-        from metrics_connect.networks.registry import settings_specs
+        from metrics_connect.networks.registry import provider_settings, settings_specs
 
-        return {
+        out: dict[str, Any] = {
             name: os.environ.get(f"{ENV_PREFIX}{name.upper()}", default)
             for name, default, _ in settings_specs()
         }
+        for name, default, aliases in provider_settings():
+            value = os.environ.get(f"{ENV_PREFIX}{name.upper()}")
+            for alias in aliases:
+                value = (
+                    value if value is not None else os.environ.get(f"{ENV_PREFIX}{alias.upper()}")
+                )
+            out[name] = value if value is not None else default
+        return out
 
 
 class Settings(BaseSettings):
@@ -162,23 +171,8 @@ class Settings(BaseSettings):
         default=8, description="Jobs run at once in-process when no broker is configured."
     )
     worker_threads: int = Field(default=8, description="Dramatiq threads per worker process.")
-
-    # OAuth providers (connect page)
-    facebook_client_id: str | None = None
-    facebook_client_secret: str | None = None
-    facebook_authorize_url: str = "https://www.facebook.com/v27.0/dialog/oauth"
-    facebook_token_url: str = "https://graph.facebook.com/v27.0/oauth/access_token"
-    facebook_graph_base_url: str = Field(
-        default="https://graph.facebook.com", description="Graph API host for account listing."
-    )
-    facebook_use_pkce: bool = Field(
-        default=True, description="Send a PKCE challenge in Facebook Login (S256)."
-    )
-    google_client_id: str | None = None
-    google_client_secret: str | None = None
-    google_authorize_url: str = "https://accounts.google.com/o/oauth2/v2/auth"
-    google_token_url: str = "https://oauth2.googleapis.com/token"
-    google_admin_api_base_url: str = "https://analyticsadmin.googleapis.com"
+    # OAuth providers (connect page): derived per declared provider, see
+    # networks/registry.py provider_settings (facebook_login_client_id, google_token_url...).
 
 
 def network_setting(settings: Settings, name: str) -> str:

@@ -72,7 +72,7 @@ def served_networks(monkeypatch: pytest.MonkeyPatch) -> list[dict[str, str]]:
 
 @pytest.fixture
 def emulators() -> Emulators:
-    fb = build_facebook_oauth(redirect_uris=(f"{APP_BASE}/connect/oauth/facebook/callback",))
+    fb = build_facebook_oauth(redirect_uris=(f"{APP_BASE}/connect/oauth/facebook_login/callback",))
     google = build_google_oauth(redirect_uris=(f"{APP_BASE}/connect/oauth/google/callback",))
     return Emulators(
         fb,
@@ -94,14 +94,14 @@ def settings(connect_db_url: str, settings_factory: Callable[..., Settings]) -> 
         connect_db_url,
         # Nothing listens there: the Instagram time-zone lookup fails fast and falls back.
         instagram_api_base_url="http://127.0.0.1:9",
-        **oauth_settings_overrides(facebook_base_url=FACEBOOK_BASE, google_base_url=GOOGLE_BASE),
+        **oauth_settings_overrides({"facebook_login": FACEBOOK_BASE, "google": GOOGLE_BASE}),
     )
 
 
 @pytest.fixture
 def runtime(settings: Settings, emulators: Emulators) -> Runtime:
     rt = Runtime.from_settings(settings)
-    rt.upstream_transports[oauth_transport_key("facebook")] = emulators.facebook_upstream
+    rt.upstream_transports[oauth_transport_key("facebook_login")] = emulators.facebook_upstream
     rt.upstream_transports[oauth_transport_key("google")] = emulators.google_upstream
     return rt
 

@@ -108,14 +108,16 @@ def stack(sqlite_url: str, settings_factory: Callable[..., Settings]) -> Iterato
     try:
         app_sock = bind_loopback()
         app_base = f"http://127.0.0.1:{app_sock.getsockname()[1]}"
-        fb = build_facebook_oauth(redirect_uris=(f"{app_base}/connect/oauth/facebook/callback",))
+        fb = build_facebook_oauth(
+            redirect_uris=(f"{app_base}/connect/oauth/facebook_login/callback",)
+        )
         google = build_google_oauth(redirect_uris=(f"{app_base}/connect/oauth/google/callback",))
         fb_server = serve_in_background(fb.app)
         google_server = serve_in_background(google.app)
         merchant = serve_in_background(merchant_page())
         servers += [fb_server, google_server, merchant]
         overrides: dict[str, Any] = oauth_settings_overrides(
-            facebook_base_url=fb_server.base_url, google_base_url=google_server.base_url
+            {"facebook_login": fb_server.base_url, "google": google_server.base_url}
         )
         if METRICS_READY:
             from metrics_connect.sandbox.registry import build_sandbox

@@ -15,14 +15,14 @@ from metrics_connect.sandbox.oauth import (
     GoogleOAuthApp,
     build_facebook_oauth,
     build_google_oauth,
-    facebook,
     google,
     oauth_settings_overrides,
 )
+from metrics_connect.sandbox.oauth import facebook_login as facebook
 from metrics_connect.sandbox.oauth.server import s256
 from tests.connect.conftest import form_actions, hidden
 
-REDIRECT = "http://app.test/connect/oauth/facebook/callback"
+REDIRECT = "http://app.test/connect/oauth/facebook_login/callback"
 G_REDIRECT = "http://app.test/connect/oauth/google/callback"
 VERIFIER = "v" * 43 + "-verifier"
 
@@ -321,14 +321,14 @@ async def test_admin_api_account_summaries_and_property(g_http: httpx.AsyncClien
 
 def test_settings_overrides_point_every_provider_url_at_the_emulators() -> None:
     out = oauth_settings_overrides(
-        facebook_base_url="http://127.0.0.1:5001/", google_base_url="http://127.0.0.1:5002"
+        {"facebook_login": "http://127.0.0.1:5001/", "google": "http://127.0.0.1:5002"}
     )
-    assert out["facebook_authorize_url"] == "http://127.0.0.1:5001/v27.0/dialog/oauth"
-    assert out["facebook_token_url"] == "http://127.0.0.1:5001/v27.0/oauth/access_token"
-    assert out["facebook_graph_base_url"] == "http://127.0.0.1:5001"
+    assert out["facebook_login_authorize_url"] == "http://127.0.0.1:5001/v27.0/dialog/oauth"
+    assert out["facebook_login_token_url"] == "http://127.0.0.1:5001/v27.0/oauth/access_token"
+    assert out["facebook_login_api_base_url"] == "http://127.0.0.1:5001"
     assert out["google_authorize_url"] == "http://127.0.0.1:5002/o/oauth2/v2/auth"
     assert out["google_token_url"] == "http://127.0.0.1:5002/token"
-    assert out["google_admin_api_base_url"] == "http://127.0.0.1:5002"
-    assert out["facebook_client_id"] == facebook.CLIENT_ID
+    assert out["google_api_base_url"] == "http://127.0.0.1:5002"
+    assert out["facebook_login_client_id"] == facebook.CLIENT_ID
     assert out["google_client_secret"] == google.CLIENT_SECRET
     assert oauth_settings_overrides() == {}

@@ -109,7 +109,7 @@ async def test_a_forged_state_is_refused(
     )
     code = parse_qs(urlsplit(callback).query)["code"][0]
     for forged in ("forged", "", "x" * 43):
-        r = await driver.get(f"/connect/oauth/facebook/callback?code={code}&state={forged}")
+        r = await driver.get(f"/connect/oauth/facebook_login/callback?code={code}&state={forged}")
         assert r.status_code == 400
         assert "Sign-in not accepted" in r.text
     # Nothing was exchanged for a forged state.
@@ -332,7 +332,7 @@ async def test_the_sandbox_client_secret_never_reaches_a_page_or_url(
 ) -> None:
     session = await new_session(client, tenant.headers)
     await driver.connect(session_path(session), "google_analytics_4")
-    secrets = [runtime.settings.facebook_client_secret, runtime.settings.google_client_secret]
+    secrets = [runtime.settings.facebook_login_client_secret, runtime.settings.google_client_secret]
     for secret in secrets:
         assert secret
         assert all(secret not in u for u in driver.trail.urls)

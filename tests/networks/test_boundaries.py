@@ -18,7 +18,8 @@ SOURCE_SUFFIXES = {".py", ".yaml", ".yml", ".html", ".json", ".toml", ".ini", ".
 def leaks(slug: str, package: Path) -> list[str]:
     """Files of the package outside networks/<slug>/ that name the slug as a whole word."""
     own = package / "networks" / slug
-    pattern = re.compile(rf"(?<![\w]){re.escape(slug)}(?![\w])")
+    # A host name is not a slug table: graph.facebook.com in a provider's URL is the API.
+    pattern = re.compile(rf"(?<![\w]){re.escape(slug)}(?![\w])(?!\.(?:com|net|org|io)\b)")
     return sorted(
         str(path.relative_to(package))
         for path in package.rglob("*")
@@ -39,6 +40,7 @@ def test_the_check_finds_a_slug_outside_its_folder(tmp_path: Path) -> None:
     (tmp_path / "networks" / "acme_ads" / "hooks.py").write_text('SLUG = "acme_ads"\n')
     (tmp_path / "engine.py").write_text('TABLE = {"acme_ads": 1}\n')
     (tmp_path / "settings.py").write_text("acme_ads_api_base_url = 1  # a longer word\n")
+    (tmp_path / "providers.yaml").write_text("token_url: https://api.acme_ads.com/token\n")
     assert leaks("acme_ads", tmp_path) == ["engine.py"]
 
 

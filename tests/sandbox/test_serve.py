@@ -7,6 +7,7 @@ import httpx
 import pytest
 
 from metrics_connect.cli import main
+from metrics_connect.sandbox.oauth import oauth_provider_names
 from metrics_connect.sandbox.process import start_sandbox_process
 from metrics_connect.sandbox.registry import available_sandboxes
 from metrics_connect.sandbox.serve import SandboxDirectory, ServedNetwork
@@ -40,7 +41,8 @@ async def test_one_network_only() -> None:
     served = await start_sandbox_process(["facebook_ads"], 0, {})
     try:
         assert list(served.directory.networks) == ["facebook_ads"]
-        assert set(served.directory.oauth) == {"facebook", "google"}
+        assert set(served.directory.oauth) == set(oauth_provider_names())
+        assert {"facebook_login", "google"} <= set(served.directory.oauth)
         assert ask(served.directory.networks["facebook_ads"]).json()["name"]
     finally:
         served.stop()

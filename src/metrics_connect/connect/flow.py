@@ -11,10 +11,15 @@ pick:     the chosen account becomes an `active` integration with encrypted
 
 from __future__ import annotations
 
+import json
 import secrets
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from typing import Any
+from urllib.parse import urlencode
 
+import httpx
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import selectinload
@@ -28,10 +33,13 @@ from metrics_connect.connect.oauth import (
     authorization_url,
     exchange_code,
     new_code_verifier,
+    oauth1_access_token,
+    oauth1_request_token,
 )
 from metrics_connect.connect.providers import Provider, callback_url, provider, provider_for_slug
 from metrics_connect.connect.service import (
     Saved,
+    attach_state_secret,
     binding_cookie_name,
     consume_state,
     grant_candidates,
@@ -42,8 +50,10 @@ from metrics_connect.connect.service import (
     save_integration,
     use_grant,
 )
+from metrics_connect.connectors.kit.oauth import oauth1_auth
 from metrics_connect.logging_setup import get_logger
 from metrics_connect.networks.registry import network
+from metrics_connect.networks.spec import FORM_GRANT
 from metrics_connect.runtime import Runtime
 from metrics_connect.settings import network_setting
 
@@ -67,7 +77,7 @@ async def begin(
     found = provider_for_slug(runtime.settings, slug)
     if found is None:
         raise KeyError(slug)
-    verifier = new_code_verifier() if found.use_pkce else None
+    verifier = new_code_verifier() if found.use_pkce and found.protocol == "oauth2" else None
     binding = secrets.token_urlsafe(32)
     state = await new_state(
         db,
@@ -80,9 +90,20 @@ async def begin(
         browser_binding=binding,
     )
     log.info("connect_started", slug=slug, provider=found.name, reconnect=bool(integration_uuid))
-    url = authorization_url(
-        found, slug, callback_url(runtime.settings, found.name), state, verifier
-    )
+    if found.protocol == "oauth1":
+        # OAuth 1.0a has no `state`: it rides in the callback URL, which the provider
+        # returns to with oauth_token and oauth_verifier added.
+        url, temporary = await oauth1_request_token(
+            found,
+            callback_url(runtime.settings, found.name) + "?" + urlencode({"state": state}),
+            runtime.upstream_transports.get(oauth_transport_key(found.name)),
+            runtime.settings.upstream_timeout_seconds,
+        )
+        await attach_state_secret(db, runtime.vault, state, binding, json.dumps(temporary))
+    else:
+        url = authorization_url(
+            found, slug, callback_url(runtime.settings, found.name), state, verifier
+        )
     return Started(url, binding_cookie_name(state), binding)
 
 
@@ -110,7 +131,10 @@ async def complete(
     code: str | None,
     error: str | None,
     browser_binding: str | None,
+    oauth_token: str | None = None,
 ) -> Outcome:
+    """The callback: `code` is the OAuth 2.0 code, or OAuth 1.0a's oauth_verifier (with
+    `oauth_token`); `error` set, or no code, is a refusal."""
     row = await consume_state(db, provider_name, state or "", browser_binding or "")
     if row is None:
         log.warning("connect_state_refused", provider=provider_name)
@@ -125,18 +149,28 @@ async def complete(
         log.info("connect_declined", provider=provider_name, slug=row.slug)
         return Outcome(location=back + "?notice=denied")
     found = provider(runtime.settings, provider_name)
+    kept = (
+        runtime.vault.decrypt_text(row.code_verifier_encrypted)
+        if row.code_verifier_encrypted
+        else None
+    )
+    transport = runtime.upstream_transports.get(oauth_transport_key(provider_name))
+    timeout = runtime.settings.upstream_timeout_seconds
     try:
-        tokens = await exchange_code(
-            found,
-            code[:2048],
-            callback_url(runtime.settings, provider_name),
-            runtime.vault.decrypt_text(row.code_verifier_encrypted)
-            if row.code_verifier_encrypted
-            else None,
-            runtime.upstream_transports.get(oauth_transport_key(provider_name)),
-            runtime.settings.upstream_timeout_seconds,
-        )
-        candidates = await _visible_accounts(runtime, found, row.slug, tokens["access_token"])
+        if found.protocol == "oauth1":
+            tokens = await oauth1_access_token(
+                found, json.loads(kept or "{}"), oauth_token or "", code[:2048], transport, timeout
+            )
+        else:
+            tokens = await exchange_code(
+                found,
+                code[:2048],
+                callback_url(runtime.settings, provider_name),
+                kept,
+                transport,
+                timeout,
+            )
+        candidates = await visible_accounts(runtime, found, row.slug, tokens)
     except ConnectFailed as exc:
         log.warning("connect_exchange_failed", provider=provider_name, reason=exc.reason)
         return Outcome(location=back + "?notice=failed")
@@ -155,19 +189,36 @@ async def _session_of(db: AsyncSession, row: OAuthState) -> IntegrationSession |
     return record
 
 
-async def _visible_accounts(
-    runtime: Runtime, found: Provider, slug: str, access_token: str
+@asynccontextmanager
+async def provider_http(
+    runtime: Runtime, found: Provider, tokens: dict[str, Any]
+) -> AsyncIterator[httpx.AsyncClient]:
+    """The provider's pooled client; for OAuth 1.0a, one that signs every request."""
+    if found.protocol != "oauth1":
+        yield runtime.http_client(oauth_transport_key(found.name))
+        return
+    async with httpx.AsyncClient(
+        transport=runtime.upstream_transports.get(oauth_transport_key(found.name)),
+        timeout=runtime.settings.upstream_timeout_seconds,
+        follow_redirects=False,
+        auth=oauth1_auth(found.client_id, found.client_secret, tokens),
+    ) as signing:
+        yield signing
+
+
+async def visible_accounts(
+    runtime: Runtime, found: Provider, slug: str, tokens: dict[str, Any]
 ) -> list[Candidate]:
-    http = runtime.http_client(oauth_transport_key(found.name))
     net = network(slug)
-    if net is None:
+    if net is None or net.spec.connect.accounts is None:
         raise ConnectFailed(f"no account listing for {slug}")
     list_accounts = net.load(net.spec.connect.accounts)
     setting = net.spec.connect.accounts_base_url_setting
     base = network_setting(runtime.settings, setting).rstrip("/") if setting else found.api_base_url
-    accounts: list[Candidate] = await list_accounts(
-        http, base, runtime.settings.graph_api_version, access_token
-    )
+    async with provider_http(runtime, found, tokens) as http:
+        accounts: list[Candidate] = await list_accounts(
+            http, base, runtime.settings.graph_api_version, tokens["access_token"]
+        )
     return accounts
 
 
@@ -176,7 +227,15 @@ class NotOffered(Exception):
 
 
 def _credentials(tokens: dict[str, Any], candidate: Candidate) -> dict[str, Any]:
-    kept = ("access_token", "token_type", "expires_at", "refresh_token", "scope")
+    kept = (
+        "access_token",
+        "token_type",
+        "expires_at",
+        "refresh_token",
+        "scope",
+        "oauth_token",
+        "oauth_token_secret",
+    )
     credentials = {k: tokens[k] for k in kept if tokens.get(k) is not None}
     credentials.update(candidate.extra)
     return credentials
@@ -200,18 +259,18 @@ async def pick(
         if target is not None and target.external_id != candidate.external_id:
             raise NotOffered(external_id)
     tokens = runtime.vault.decrypt_json(grant.tokens_encrypted)
-    credentials = _credentials(tokens, candidate)
+    # A form's fields are the credentials as they are (API key, store URL...).
+    is_form = grant.provider == FORM_GRANT
+    credentials = {**tokens, **candidate.extra} if is_form else _credentials(tokens, candidate)
     timezone = candidate.timezone
-    found = provider(runtime.settings, grant.provider)
     net = network(grant.slug)
-    if net is not None and net.spec.connect.account_timezone:
+    if net is not None and net.spec.connect.account_timezone and not is_form:
+        found = provider(runtime.settings, grant.provider)
         account_timezone = net.load(net.spec.connect.account_timezone)
-        timezone = await account_timezone(
-            runtime.http_client(oauth_transport_key(found.name)),
-            found.api_base_url,
-            tokens["access_token"],
-            candidate.external_id,
-        )
+        async with provider_http(runtime, found, tokens) as http:
+            timezone = await account_timezone(
+                http, found.api_base_url, tokens["access_token"], candidate.external_id
+            )
     if not await use_grant(db, grant):
         return None
     saved = await save_integration(

@@ -30,6 +30,7 @@ class OAuthState(Base):
     slug: Mapped[str] = mapped_column(String(64))
     # Set when reconnecting: the integration whose credentials the grant replaces.
     integration_uuid: Mapped[str | None] = mapped_column(String(36), nullable=True)
+    # The PKCE verifier (OAuth 2.0), or the temporary token and secret as JSON (OAuth 1.0a).
     code_verifier_encrypted: Mapped[bytes | None] = mapped_column(LargeBinary, nullable=True)
     expires_at: Mapped[datetime] = mapped_column(UTCDateTime())
     used_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)

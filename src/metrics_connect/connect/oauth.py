@@ -1,23 +1,25 @@
-"""The authorization code flow with each provider, through authlib.
+"""The sign-in flows with each provider, through authlib: the OAuth 2.0 authorization
+code flow (RFC 6749, PKCE RFC 7636) and OAuth 1.0a's three legs (RFC 5849).
 
-Tokens travel only in request bodies and Authorization headers, never in a URL:
-the code exchange and Facebook's long-lived exchange are form POSTs (the Graph API
-takes its parameters as a POST body as well as a query string).
+Tokens travel only in request bodies and Authorization headers, never in a URL: the
+code exchange is a form POST; a provider whose exchange differs (Facebook's long-lived
+swap, TikTok's JSON body) names its own `exchange` hook in its declaration.
 """
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import timedelta
 from typing import Any
 
 import httpx
 from authlib.common.security import generate_token
-from authlib.integrations.httpx_client import AsyncOAuth2Client, OAuthError
+from authlib.integrations.httpx_client import AsyncOAuth1Client, AsyncOAuth2Client, OAuthError
 from authlib.oauth2.rfc6749.parameters import prepare_grant_uri
 from authlib.oauth2.rfc7636 import create_s256_code_challenge
 
 from metrics_connect import clock
-from metrics_connect.connect.providers import FACEBOOK, Provider, scopes_of
+from metrics_connect.connect.providers import Provider, scopes_of
 
 
 class ConnectFailed(Exception):
@@ -35,14 +37,14 @@ def new_code_verifier() -> str:
 
 def _client(
     provider: Provider,
-    redirect_uri: str,
+    redirect_uri: str | None,
     transport: httpx.AsyncBaseTransport | None,
     timeout: float,
 ) -> AsyncOAuth2Client:
     return AsyncOAuth2Client(
         client_id=provider.client_id,
         client_secret=provider.client_secret,
-        token_endpoint_auth_method="client_secret_post",
+        token_endpoint_auth_method=provider.token_auth,
         redirect_uri=redirect_uri,
         code_challenge_method="S256" if provider.use_pkce else None,
         transport=transport,
@@ -91,6 +93,18 @@ def _with_expiry(token: dict[str, Any]) -> dict[str, Any]:
     return out
 
 
+async def standard_exchange(
+    client: AsyncOAuth2Client, provider: Provider, code: str, code_verifier: str | None
+) -> dict[str, Any]:
+    """RFC 6749 §4.1.3: the code (and PKCE verifier) for tokens at the token endpoint."""
+    extra: dict[str, str] = {"code_verifier": code_verifier} if code_verifier else {}
+    return dict(
+        await client.fetch_token(
+            provider.token_url, grant_type="authorization_code", code=code, **extra
+        )
+    )
+
+
 async def exchange_code(
     provider: Provider,
     code: str,
@@ -99,26 +113,107 @@ async def exchange_code(
     transport: httpx.AsyncBaseTransport | None,
     timeout: float,
 ) -> dict[str, Any]:
-    """The code for tokens; on Facebook, the short-lived token for a long-lived one."""
-    extra: dict[str, str] = {"code_verifier": code_verifier} if code_verifier else {}
+    """The code for tokens, the standard way or through the provider's `exchange` hook:
+    async (client, provider, code, code_verifier) -> token dict."""
+    exchange = provider.hook("exchange") or standard_exchange
     async with _client(provider, redirect_uri, transport, timeout) as client:
         try:
-            token = dict(
-                await client.fetch_token(
-                    provider.token_url, grant_type="authorization_code", code=code, **extra
-                )
-            )
-            if provider.name == FACEBOOK:
-                # Login tokens live about an hour; the long-lived one about 60 days.
+            token = dict(await exchange(client, provider, code, code_verifier))
+        except (OAuthError, httpx.HTTPError, KeyError, ValueError) as exc:
+            raise ConnectFailed(_error_reason(exc)) from None
+    if not token.get("access_token"):
+        raise ConnectFailed("no access token in the provider's answer")
+    return _with_expiry(token)
+
+
+async def client_credentials_token(
+    provider: Provider,
+    client_id: str,
+    client_secret: str,
+    transport: httpx.AsyncBaseTransport | None,
+    timeout: float,
+) -> dict[str, Any]:
+    """RFC 6749 §4.4 with the customer's own client (Hotmart): an access token, fetched
+    server-side; the provider's `exchange` hook, when declared, is called with code ""."""
+    own = replace(provider, client_id=client_id, client_secret=client_secret)
+    exchange = provider.hook("exchange")
+    async with _client(own, None, transport, timeout) as client:
+        try:
+            if exchange is not None:
+                token = dict(await exchange(client, own, "", None))
+            else:
                 token = dict(
-                    await client.fetch_token(
-                        provider.token_url,
-                        grant_type="fb_exchange_token",
-                        fb_exchange_token=token["access_token"],
-                    )
+                    await client.fetch_token(own.token_url, grant_type="client_credentials")
                 )
         except (OAuthError, httpx.HTTPError, KeyError, ValueError) as exc:
             raise ConnectFailed(_error_reason(exc)) from None
     if not token.get("access_token"):
         raise ConnectFailed("no access token in the provider's answer")
     return _with_expiry(token)
+
+
+def _oauth1_client(
+    provider: Provider,
+    transport: httpx.AsyncBaseTransport | None,
+    timeout: float,
+    **kwargs: Any,
+) -> AsyncOAuth1Client:
+    return AsyncOAuth1Client(
+        client_id=provider.client_id,
+        client_secret=provider.client_secret,
+        transport=transport,
+        timeout=timeout,
+        follow_redirects=False,
+        **kwargs,
+    )
+
+
+async def oauth1_request_token(
+    provider: Provider,
+    callback: str,
+    transport: httpx.AsyncBaseTransport | None,
+    timeout: float,
+) -> tuple[str, dict[str, str]]:
+    """OAuth 1.0a leg 1: temporary credentials for `callback`; returns the authorize URL
+    and the temporary token with its secret (kept, encrypted, with the state)."""
+    if not provider.request_token_url:
+        raise ConnectFailed("the provider declares no request_token_url")
+    async with _oauth1_client(provider, transport, timeout, redirect_uri=callback) as client:
+        try:
+            token = dict(await client.fetch_request_token(provider.request_token_url))
+        except (OAuthError, httpx.HTTPError, KeyError, ValueError) as exc:
+            raise ConnectFailed(_error_reason(exc)) from None
+        if not token.get("oauth_token") or not token.get("oauth_token_secret"):
+            raise ConnectFailed("no request token in the provider's answer")
+        url = client.create_authorization_url(provider.authorize_url, token["oauth_token"])
+    kept = {k: str(token[k]) for k in ("oauth_token", "oauth_token_secret")}
+    return str(url), kept
+
+
+async def oauth1_access_token(
+    provider: Provider,
+    temporary: dict[str, str],
+    oauth_token: str,
+    verifier: str,
+    transport: httpx.AsyncBaseTransport | None,
+    timeout: float,
+) -> dict[str, Any]:
+    """OAuth 1.0a leg 3: the authorized temporary token and its verifier for the
+    token credentials (oauth_token + oauth_token_secret, signed with both secrets)."""
+    if oauth_token != temporary.get("oauth_token"):
+        raise ConnectFailed("the callback's oauth_token is not the one requested")
+    async with _oauth1_client(
+        provider,
+        transport,
+        timeout,
+        token=temporary["oauth_token"],
+        token_secret=temporary["oauth_token_secret"],
+    ) as client:
+        try:
+            token = dict(await client.fetch_access_token(provider.token_url, verifier))
+        except (OAuthError, httpx.HTTPError, KeyError, ValueError) as exc:
+            raise ConnectFailed(_error_reason(exc)) from None
+    if not token.get("oauth_token") or not token.get("oauth_token_secret"):
+        raise ConnectFailed("no access token in the provider's answer")
+    # The account listing and the connectors read `access_token`; the secret signs.
+    return {**{k: str(v) for k, v in token.items()}, "access_token": str(token["oauth_token"])}

@@ -17,9 +17,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from metrics_connect.accounts.models import CustomerIntegration, IntegrationSession
 from metrics_connect.api.deps import RuntimeDep
 from metrics_connect.catalog.networks import available_integrations, network_name
-from metrics_connect.connect import flow
+from metrics_connect.connect import flow, forms
 from metrics_connect.connect.oauth import ConnectFailed
-from metrics_connect.connect.providers import PROVIDER_NAMES, provider_for_slug
+from metrics_connect.connect.providers import provider_for_slug, provider_names
 from metrics_connect.connect.security import csrf_token, csrf_valid, same_origin, security_headers
 from metrics_connect.connect.service import (
     binding_cookie_name,
@@ -32,6 +32,8 @@ from metrics_connect.connect.service import (
 )
 from metrics_connect.logging_setup import get_logger
 from metrics_connect.networks import registry as network_registry
+from metrics_connect.networks.registry import oauth_provider
+from metrics_connect.networks.spec import FORM_GRANT
 from metrics_connect.runtime import Runtime
 
 log = get_logger("metrics_connect.connect")
@@ -173,9 +175,23 @@ def served_slugs() -> set[str]:
 
 
 def connectable(runtime: Runtime, slug: str) -> bool:
-    """A network this deployment serves, whose OAuth client is configured."""
+    """A network this deployment serves, connected by a form or by an OAuth provider
+    whose client is configured."""
+    if slug not in served_slugs():
+        return False
+    if forms.form_of(slug) is not None:
+        return True
     found = provider_for_slug(runtime.settings, slug)
-    return slug in served_slugs() and bool(found and found.configured)
+    return bool(found and found.configured)
+
+
+def sign_in_label(runtime: Runtime, slug: str) -> str | None:
+    """ "Sign in with <this>": the provider's label, or the form's."""
+    form = forms.form_of(slug)
+    if form is not None:
+        return form[1].label
+    found = provider_for_slug(runtime.settings, slug)
+    return found.label if found else None
 
 
 def _integration_item(
@@ -232,12 +248,11 @@ def _network_groups(runtime: Runtime, base: str, query: str | None) -> list[dict
         if wanted and wanted not in name.casefold() and wanted not in slug.casefold():
             continue
         net = network_registry.network(slug)
-        found = provider_for_slug(runtime.settings, slug)
         usable = connectable(runtime, slug)
         grouped[net.spec.group if net else "analytics"].append(
             {
                 "name": name,
-                "provider": found.label if found and usable else None,
+                "provider": sign_in_label(runtime, slug) if usable else None,
                 "connect_url": f"{base}/connect/{slug}" if usable else None,
             }
         )
@@ -276,7 +291,13 @@ async def start_connect(
             return record
         if not connectable(runtime, slug):
             return redirect(runtime, session_url(session_uuid) + "?notice=unavailable")
-        started = await flow.begin(db, runtime, record, slug, integration_uuid=None)
+        if forms.form_of(slug) is not None:
+            return redirect(runtime, session_url(session_uuid) + f"/form/{slug}")
+        try:
+            started = await flow.begin(db, runtime, record, slug, integration_uuid=None)
+        except ConnectFailed as exc:  # OAuth 1.0a: the request token was refused
+            log.warning("connect_start_failed", slug=slug, reason=exc.reason)
+            return redirect(runtime, session_url(session_uuid) + "?notice=failed")
         await db.commit()
     return to_provider(runtime, started)
 
@@ -298,7 +319,14 @@ async def start_reconnect(
             return _integration_not_found(runtime, session_uuid)
         if not connectable(runtime, row.slug):
             return redirect(runtime, session_url(session_uuid) + "?notice=unavailable")
-        started = await flow.begin(db, runtime, record, row.slug, integration_uuid=row.uuid)
+        if forms.form_of(row.slug) is not None:
+            form_url = session_url(session_uuid) + f"/form/{row.slug}?reconnect={row.uuid}"
+            return redirect(runtime, form_url)
+        try:
+            started = await flow.begin(db, runtime, record, row.slug, integration_uuid=row.uuid)
+        except ConnectFailed as exc:
+            log.warning("connect_start_failed", slug=row.slug, reason=exc.reason)
+            return redirect(runtime, session_url(session_uuid) + "?notice=failed")
         await db.commit()
     return to_provider(runtime, started)
 
@@ -365,13 +393,22 @@ async def oauth_callback(
     state: str | None = None,
     code: str | None = None,
     error: str | None = None,
+    oauth_token: str | None = None,
+    oauth_verifier: str | None = None,
+    denied: str | None = None,
 ) -> Response:
-    if provider_name not in PROVIDER_NAMES:
+    """OAuth 2.0 brings code (or error); OAuth 1.0a oauth_token and oauth_verifier (or
+    denied, X's refusal), and our state in the callback URL's own query."""
+    if provider_name not in provider_names():
         return message(runtime, 404, "Not found", "There is nothing here.")
     cookie = binding_cookie_name(state) if state else None
     binding = request.cookies.get(cookie) if cookie else None
+    if oauth_verifier is not None or denied is not None:
+        code, error = oauth_verifier, error or ("access_denied" if denied is not None else None)
     async with runtime.db.session() as db:
-        outcome = await flow.complete(db, runtime, provider_name, state, code, error, binding)
+        outcome = await flow.complete(
+            db, runtime, provider_name, state, code, error, binding, oauth_token
+        )
     response = _callback_response(runtime, outcome)
     if cookie and binding and not outcome.refused:
         response.delete_cookie(cookie, path=CALLBACK_PATH)  # its flow is over
@@ -412,7 +449,7 @@ async def pick_page(session_uuid: str, grant_uuid: str, runtime: RuntimeDep) -> 
         "pick.html",
         merchant_name=record.customer.merchant.name,
         network=network_name(grant.slug),
-        provider=PROVIDER_NAMES.get(grant.provider, grant.provider),
+        provider=_provider_label(grant.provider, grant.slug),
         reconnecting=reconnect_target is not None,
         candidates=candidates,
         empty_message=_empty_message(grant.slug, reconnect_target),
@@ -420,6 +457,14 @@ async def pick_page(session_uuid: str, grant_uuid: str, runtime: RuntimeDep) -> 
         csrf=csrf_token(runtime.settings, session_uuid),
         back_url=session_url(session_uuid),
     )
+
+
+def _provider_label(name: str, slug: str) -> str:
+    form = forms.form_of(slug)
+    if name == FORM_GRANT and form is not None:
+        return form[1].label
+    declared = oauth_provider(name)
+    return declared.spec.label if declared else name
 
 
 def _empty_message(slug: str, reconnect_target: CustomerIntegration | None) -> str:
@@ -475,3 +520,104 @@ async def pick_account(
             return _grant_gone(runtime, session_uuid)
     notice = "reconnected" if saved.reconnected else "connected"
     return redirect(runtime, session_url(session_uuid) + f"?notice={notice}")
+
+
+def _form_page(
+    runtime: Runtime,
+    record: IntegrationSession,
+    slug: str,
+    reconnect: str | None,
+    *,
+    error: str | None = None,
+    values: dict[str, str] | None = None,
+    status_code: int = 200,
+) -> HTMLResponse:
+    found = forms.form_of(slug)
+    assert found is not None
+    form = found[1]
+    action = session_url(record.uuid) + f"/form/{slug}"
+    kept = values or {}
+    fields = [
+        {
+            "name": f.name,
+            "label": f.label,
+            "type": {"secret": "password", "url": "url"}.get(f.kind, "text"),
+            # A secret is never sent back to the browser.
+            "value": "" if f.kind == "secret" else kept.get(f.name, ""),
+        }
+        for f in form.fields
+    ]
+    return render(
+        runtime,
+        "form.html",
+        status_code,
+        merchant_name=record.customer.merchant.name,
+        network=network_name(slug),
+        label=form.label,
+        fields=fields,
+        error=error,
+        action=action + (f"?reconnect={reconnect}" if reconnect else ""),
+        csrf=csrf_token(runtime.settings, record.uuid),
+        back_url=session_url(record.uuid),
+    )
+
+
+@router.get(SESSION_PATH + "/form/{slug}", response_class=HTMLResponse)
+async def form_page(
+    session_uuid: str,
+    slug: str,
+    runtime: RuntimeDep,
+    reconnect: str | None = Query(default=None, max_length=64),
+) -> Response:
+    async with runtime.db.session() as db:
+        record = await _live(db, runtime, session_uuid)
+        if isinstance(record, HTMLResponse):
+            return record
+        if forms.form_of(slug) is None or not connectable(runtime, slug):
+            return redirect(runtime, session_url(session_uuid) + "?notice=unavailable")
+        if reconnect and await integration_of(db, record.customer, reconnect) is None:
+            return _integration_not_found(runtime, session_uuid)
+    return _form_page(runtime, record, slug, reconnect)
+
+
+@router.post(SESSION_PATH + "/form/{slug}")
+async def submit_form(
+    request: Request,
+    session_uuid: str,
+    slug: str,
+    runtime: RuntimeDep,
+    reconnect: str | None = Query(default=None, max_length=64),
+) -> Response:
+    submitted = {k: v for k, v in (await request.form()).items() if isinstance(v, str)}
+    async with runtime.db.session() as db:
+        record = await _checked_form(
+            request, runtime, db, session_uuid, submitted.get("csrf_token")
+        )
+        if isinstance(record, HTMLResponse):
+            return record
+        if forms.form_of(slug) is None or not connectable(runtime, slug):
+            return redirect(runtime, session_url(session_uuid) + "?notice=unavailable")
+        target = await integration_of(db, record.customer, reconnect) if reconnect else None
+        if reconnect and (target is None or target.slug != slug):
+            return _integration_not_found(runtime, session_uuid)
+        try:
+            grant = await forms.submit(
+                db,
+                runtime,
+                record,
+                slug,
+                submitted,
+                integration_uuid=target.uuid if target else None,
+            )
+        except ConnectFailed as exc:
+            log.info("connect_form_refused", slug=slug, reason=exc.reason)
+            return _form_page(
+                runtime,
+                record,
+                slug,
+                reconnect,
+                error=exc.reason,
+                values=submitted,
+                status_code=422,
+            )
+    return redirect(runtime, session_url(session_uuid) + f"/pick/{grant.uuid}")

@@ -21,6 +21,7 @@ from metrics_connect.accounts.service import create_integration
 from metrics_connect.connect.discovery import Candidate
 from metrics_connect.connect.models import OAuthGrant, OAuthState
 from metrics_connect.logging_setup import get_logger
+from metrics_connect.networks.spec import FORM_GRANT
 
 log = get_logger("metrics_connect.connect")
 
@@ -101,6 +102,19 @@ async def new_state(
     return state
 
 
+async def attach_state_secret(
+    db: AsyncSession, vault: Vault, state: str, browser_binding: str, secret: str
+) -> None:
+    """Keep, encrypted with the state, what its callback needs besides a PKCE verifier
+    (OAuth 1.0a: the temporary token and its secret)."""
+    await db.execute(
+        update(OAuthState)
+        .where(OAuthState.state_hash == state_digest(state, browser_binding))
+        .values(code_verifier_encrypted=vault.encrypt_text(secret))
+        .execution_options(synchronize_session=False)
+    )
+
+
 async def purge_expired(db: AsyncSession) -> None:
     """Forget states and grants whose time is over (their sessions are over too)."""
     cutoff = clock.now() - PURGE_AFTER
@@ -154,6 +168,31 @@ async def new_grant(
         slug=state.slug,
         integration_uuid=state.integration_uuid,
         tokens_encrypted=vault.encrypt_json(tokens),
+        accounts_json=json.dumps([c.to_json() for c in candidates]),
+        expires_at=min(record.expires_at, clock.now() + GRANT_TTL),
+    )
+    db.add(grant)
+    await db.flush()
+    return grant
+
+
+async def new_form_grant(
+    db: AsyncSession,
+    vault: Vault,
+    record: IntegrationSession,
+    *,
+    slug: str,
+    integration_uuid: str | None,
+    fields: dict[str, str],
+    candidates: list[Candidate],
+) -> OAuthGrant:
+    """A connect form's answer waiting for its pick: the fields encrypted like tokens."""
+    grant = OAuthGrant(
+        session_id=record.id,
+        provider=FORM_GRANT,
+        slug=slug,
+        integration_uuid=integration_uuid,
+        tokens_encrypted=vault.encrypt_json(fields),
         accounts_json=json.dumps([c.to_json() for c in candidates]),
         expires_at=min(record.expires_at, clock.now() + GRANT_TTL),
     )

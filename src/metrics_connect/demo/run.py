@@ -26,9 +26,10 @@ from metrics_connect.logging_setup import get_logger
 from metrics_connect.networks.registry import network, networks
 from metrics_connect.playground.session import demo_sign_in_link
 from metrics_connect.runtime import Runtime
+from metrics_connect.sandbox.oauth.providers import oauth_provider_names
 from metrics_connect.sandbox.process import start_sandbox_process
 from metrics_connect.sandbox.registry import SandboxNetwork, available_sandboxes, build_sandbox
-from metrics_connect.sandbox.serve import OAUTH_PROVIDERS, SandboxDirectory
+from metrics_connect.sandbox.serve import SandboxDirectory
 from metrics_connect.settings import Settings
 from metrics_connect.sync.progress import archive_progress
 
@@ -156,7 +157,7 @@ async def _start_demo(settings: Settings, options: DemoOptions) -> None:
     emulators = await start_sandbox_process(
         available_sandboxes(),
         options.port + 1,
-        {name: (callback_url(settings, name),) for name in OAUTH_PROVIDERS},
+        {name: (callback_url(settings, name),) for name in oauth_provider_names()},
     )
     try:
         await _run_demo(settings, key, options, emulators.directory)

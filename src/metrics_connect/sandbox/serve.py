@@ -4,7 +4,7 @@
 runs it as a child process (so that an emulator's CPU work never stalls the API's event
 loop) and reads what is served from the `--ready-file` JSON (`SandboxDirectory`).
 Emulators take consecutive ports from `port` (0: any free ports), in the order of
-`available_sandboxes()`, then the Facebook Login and Google OAuth emulators.
+`available_sandboxes()`, then one OAuth emulator per declared provider, by name.
 """
 
 from __future__ import annotations
@@ -22,15 +22,13 @@ from typing import Any
 import uvicorn
 from starlette.types import ASGIApp
 
-from metrics_connect.sandbox.oauth import (
-    build_facebook_oauth,
-    build_google_oauth,
+from metrics_connect.sandbox.oauth.providers import (
+    build_provider_emulator,
+    oauth_provider_names,
     oauth_settings_overrides,
 )
 from metrics_connect.sandbox.oauth.serve import bind_loopback
 from metrics_connect.sandbox.registry import SandboxNetwork, available_sandboxes, build_sandbox
-
-OAUTH_PROVIDERS = ("facebook", "google")  # served in this order, after the networks
 
 
 @dataclass(frozen=True)
@@ -62,12 +60,7 @@ class SandboxDirectory:
     def settings_overrides(self) -> dict[str, Any]:
         """Settings that point metrics-connect at these emulators."""
         out: dict[str, Any] = {n.settings_field: n.base_url for n in self.networks.values()}
-        out.update(
-            oauth_settings_overrides(
-                facebook_base_url=self.oauth.get("facebook"),
-                google_base_url=self.oauth.get("google"),
-            )
-        )
+        out.update(oauth_settings_overrides(self.oauth))
         return out
 
     def to_json(self) -> str:
@@ -125,8 +118,8 @@ async def serve_sandboxes(
     oauth: dict[str, str] = {}
     uris = redirect_uris or {}
     providers: dict[str, ASGIApp] = {
-        "facebook": build_facebook_oauth(redirect_uris=uris.get("facebook", ())).app,
-        "google": build_google_oauth(redirect_uris=uris.get("google", ())).app,
+        name: build_provider_emulator(name, uris.get(name, ())).app
+        for name in oauth_provider_names()
     }
     for name, provider_app in providers.items():
         sock = _bind(port, len(apps))

@@ -265,7 +265,7 @@ async def test_expired_token_is_refreshed_and_admin_api_names_the_property(
                 timezone="America/Sao_Paulo",
                 http=http,
                 base_url="http://analyticsdata.test",
-                settings=Settings(**oauth_settings_overrides(google_base_url="http://google.test")),
+                settings=Settings(**oauth_settings_overrides({"google": "http://google.test"})),
             )
         )
         result = await connector.fetch(FetchRequest("traffic", START, START))

@@ -32,7 +32,7 @@ async def test_a_renewed_token_is_stored_and_used_by_the_next_request(
     settings = settings_factory(
         sqlite_url,
         google_analytics_4_api_base_url="http://analyticsdata.test",
-        **oauth_settings_overrides(google_base_url="http://google.test"),
+        **oauth_settings_overrides({"google": "http://google.test"}),
     )
     runtime = Runtime.from_settings(settings)
     runtime.upstream_transports["google_analytics_4"] = HostRouter(

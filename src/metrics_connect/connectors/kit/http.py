@@ -23,7 +23,11 @@ from metrics_connect.connectors.base import (
 )
 from metrics_connect.connectors.kit.calls import Answer, Call
 from metrics_connect.connectors.kit.errors import ErrorMap, Failure, is_retryable
-from metrics_connect.connectors.kit.oauth import refresh_access_token
+from metrics_connect.connectors.kit.oauth import (
+    client_credentials_with_provider,
+    refresh_access_token,
+    refresh_with_provider,
+)
 from metrics_connect.connectors.kit.paging import first_page, next_page
 from metrics_connect.connectors.kit.quotas import UpstreamQuota
 from metrics_connect.connectors.kit.spec import (
@@ -35,6 +39,7 @@ from metrics_connect.connectors.kit.spec import (
     dig,
 )
 from metrics_connect.connectors.retry import retry_within_budget
+from metrics_connect.networks.registry import oauth_provider
 
 T = TypeVar("T")
 
@@ -181,6 +186,26 @@ class KitClient:
         changed credentials); False where the network has no refresh or it fails."""
         self._refreshed = True
         refresh_token = self.ctx.credentials.get("refresh_token")
+        declared = oauth_provider(self.auth.refresh_provider or "")
+        if declared is not None and declared.spec.protocol == "client_credentials":
+            # No refresh token: the customer's own client asks for the next token.
+            answer = await client_credentials_with_provider(
+                self.ctx.http, self.ctx.settings, declared.name, self.ctx.credentials
+            )
+            if answer is None:
+                return False
+            self.ctx.credentials["access_token"] = str(answer["access_token"])
+            return True
+        if refresh_token and self.auth.refresh_provider:
+            answer = await refresh_with_provider(
+                self.ctx.http, self.ctx.settings, self.auth.refresh_provider, str(refresh_token)
+            )
+            if answer is None:
+                return False
+            self.ctx.credentials["access_token"] = str(answer["access_token"])
+            if answer.get("refresh_token"):  # a provider that rotates refresh tokens
+                self.ctx.credentials["refresh_token"] = str(answer["refresh_token"])
+            return True
         url_setting = self.auth.refresh_token_url_setting
         url = getattr(self.ctx.settings, url_setting, None) if url_setting else None
         if not refresh_token or not url:

@@ -36,6 +36,9 @@ class Auth(_Strict):
     refresh_token_url_setting: str | None = None
     refresh_client_id_setting: str | None = None
     refresh_client_secret_setting: str | None = None
+    # Or refresh through a declared OAuth provider (its token URL, client settings and
+    # `refresh` hook): `refresh_provider: linkedin_login`. Wins over the settings above.
+    refresh_provider: str | None = None
 
 
 class Quota(_Strict):

@@ -32,6 +32,7 @@ from starlette.requests import Request
 from starlette.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
 from starlette.routing import Route
 
+from metrics_connect.networks.spec import ProviderSpec
 from metrics_connect.sandbox import accounts as sandbox
 from metrics_connect.sandbox.kit.controls import SandboxControls
 from metrics_connect.sandbox.oauth.server import (
@@ -110,6 +111,7 @@ def account_summaries() -> list[dict[str, Any]]:
 class GoogleOAuthApp:
     def __init__(self, server: AuthorizationServer) -> None:
         self.server = server
+        self.client = server.client
         self.app = Starlette(
             routes=[
                 Route("/o/oauth2/v2/auth", self.authorize, methods=["GET"]),
@@ -337,3 +339,8 @@ def build_google_oauth(
         client=RegisteredClient(CLIENT_ID, CLIENT_SECRET, redirect_uris),
     )
     return GoogleOAuthApp(server)
+
+
+def build(spec: ProviderSpec, redirect_uris: tuple[str, ...] = ()) -> GoogleOAuthApp:
+    """The provider's `emulator` target (its providers.yaml entry)."""
+    return build_google_oauth(redirect_uris=redirect_uris)

@@ -210,7 +210,7 @@ class GoogleAnalytics4Connector(KitConnector):
 
     async def _property_resource(self) -> dict[str, Any] | None:
         """Admin API properties.get for this property; None when it cannot be read."""
-        base = getattr(self.ctx.settings, "google_admin_api_base_url", None)
+        base = getattr(self.ctx.settings, "google_api_base_url", None)
         token = self.ctx.credentials.get("access_token")
         if not base or not token:
             return None

@@ -31,6 +31,7 @@ from starlette.requests import Request
 from starlette.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
 from starlette.routing import Route
 
+from metrics_connect.networks.spec import ProviderSpec
 from metrics_connect.sandbox import accounts as sandbox
 from metrics_connect.sandbox.kit.controls import SandboxControls
 from metrics_connect.sandbox.oauth.server import (
@@ -44,7 +45,7 @@ from metrics_connect.sandbox.oauth.server import (
 )
 
 CLIENT_ID = "100000000000042"
-CLIENT_SECRET = "sandbox-facebook-app-secret"
+CLIENT_SECRET = "sandbox-meta-login-app-secret"
 SHORT_LIVED = timedelta(hours=1)
 LONG_LIVED = timedelta(seconds=5183944)  # the documentation's example, about 60 days
 
@@ -207,6 +208,7 @@ def ad_accounts_of_user() -> list[dict[str, Any]]:
 class FacebookOAuthApp:
     def __init__(self, server: AuthorizationServer) -> None:
         self.server = server
+        self.client = server.client
         self.app = Starlette(
             routes=[
                 Route("/{version}/dialog/oauth", self.dialog, methods=["GET"]),
@@ -387,3 +389,8 @@ def build_facebook_oauth(
         client=RegisteredClient(CLIENT_ID, CLIENT_SECRET, redirect_uris),
     )
     return FacebookOAuthApp(server)
+
+
+def build(spec: ProviderSpec, redirect_uris: tuple[str, ...] = ()) -> FacebookOAuthApp:
+    """The provider's `emulator` target (its providers.yaml entry)."""
+    return build_facebook_oauth(redirect_uris=redirect_uris)
