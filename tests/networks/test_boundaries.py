@@ -16,18 +16,26 @@ SOURCE_SUFFIXES = {".py", ".yaml", ".yml", ".html", ".json", ".toml", ".ini", ".
 
 
 def leaks(slug: str, package: Path) -> list[str]:
-    """Files of the package outside networks/<slug>/ that name the slug as a whole word."""
+    """Files of the package outside networks/<slug>/ that name the slug as a whole word.
+
+    Inside another network's folder the slug may be data of that network (Meta's
+    `publisher_platform` value `facebook` in Meta Ads rows); only a reach into the
+    network's package (`networks.<slug>`, `networks/<slug>`) couples the two."""
     own = package / "networks" / slug
     # A host name is not a slug table: graph.facebook.com in a provider's URL is the API.
-    pattern = re.compile(rf"(?<![\w]){re.escape(slug)}(?![\w])(?!\.(?:com|net|org|io)\b)")
-    return sorted(
-        str(path.relative_to(package))
-        for path in package.rglob("*")
-        if path.is_file()
-        and path.suffix in SOURCE_SUFFIXES
-        and own not in path.parents
-        and pattern.search(path.read_text(encoding="utf-8"))
-    )
+    named = re.compile(rf"(?<![\w]){re.escape(slug)}(?![\w])(?!\.(?:com|net|org|io)\b)")
+    reached = re.compile(rf"networks[./]{re.escape(slug)}(?![\w])")
+    found = []
+    for path in package.rglob("*"):
+        if not path.is_file() or path.suffix not in SOURCE_SUFFIXES or own in path.parents:
+            continue
+        in_a_network = (
+            package / "networks"
+        ) in path.parents and path.parent != package / "networks"
+        text = path.read_text(encoding="utf-8")
+        if (reached if in_a_network else named).search(text):
+            found.append(str(path.relative_to(package)))
+    return sorted(found)
 
 
 @pytest.mark.parametrize("slug", sorted(networks()))
@@ -41,7 +49,12 @@ def test_the_check_finds_a_slug_outside_its_folder(tmp_path: Path) -> None:
     (tmp_path / "engine.py").write_text('TABLE = {"acme_ads": 1}\n')
     (tmp_path / "settings.py").write_text("acme_ads_api_base_url = 1  # a longer word\n")
     (tmp_path / "providers.yaml").write_text("token_url: https://api.acme_ads.com/token\n")
-    assert leaks("acme_ads", tmp_path) == ["engine.py"]
+    (tmp_path / "networks" / "other").mkdir()
+    (tmp_path / "networks" / "other" / "rows.yaml").write_text("platform: acme_ads\n")
+    (tmp_path / "networks" / "other" / "hooks.py").write_text(
+        "from metrics_connect.networks.acme_ads import hooks\n"
+    )
+    assert leaks("acme_ads", tmp_path) == ["engine.py", "networks/other/hooks.py"]
 
 
 def test_every_network_folder_is_discovered() -> None:
