@@ -82,6 +82,10 @@ class KitClient:
     async def before_request(self) -> None:
         """A family's wait before every call (pacing near a quota, say)."""
 
+    def request_headers(self) -> dict[str, str]:
+        """Headers every call carries besides auth (an API version, a developer token)."""
+        return {}
+
     # --- calls ---
 
     @property
@@ -108,7 +112,7 @@ class KitClient:
         if self.quota is not None:
             await self.quota.acquire(self.ctx.external_id, self.budget)
         kwargs: dict[str, Any] = {}
-        headers: dict[str, str] = {}
+        headers: dict[str, str] = self.request_headers()
         values = dict(params or {})
         if self.auth.placement == "query":
             values[self.auth.param] = self.token
