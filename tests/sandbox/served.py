@@ -41,5 +41,11 @@ def ask(network: ServedNetwork) -> httpx.Response:
             params={"readMask": "name,title"},
             headers={"Authorization": f"Bearer {token}"},
         )
+    if network.slug == "google_ads":
+        return httpx.post(
+            f"{base}/v26/customers/{account}/googleAds:searchStream",
+            headers={"Authorization": f"Bearer {token}", "developer-token": "sandbox"},
+            json={"query": "SELECT customer.id, customer.descriptive_name FROM customer"},
+        )
     fields = "id,username" if network.slug == "instagram_business" else "id,name"
     return httpx.get(f"{base}/v27.0/{account}", params={"fields": fields, "access_token": token})

@@ -35,7 +35,7 @@ def widget(reference_key: str, **overrides: Any) -> dict[str, Any]:
 
 def raw_cells(start: date, end: date, split_by: str | None = None) -> list[data.Cell]:
     days = [start + timedelta(days=i) for i in range((end - start).days + 1)]
-    return [c for d in days for c in data.cells(DEMO_CUSTOMER, d, NOW, split_by)]
+    return [c for d in days for c in data.cells(DEMO_CUSTOMER, d, NOW, split_by, by_device=False)]
 
 
 def total(cells: list[data.Cell], name: str) -> float:
@@ -112,3 +112,53 @@ async def test_every_predefined_widget_answers_with_a_comparison(connected: Conn
             assert len(body["values"]) >= 2, (w["reference_key"], body)
         else:
             assert body["labels"], w["reference_key"]
+
+
+async def test_rates_are_ratios_of_the_periods_summed_micros(connected: Connected) -> None:
+    keys = [
+        "clicks",
+        "impressions",
+        "cost_micros",
+        "ctr",
+        "average_cpc",
+        "average_cpm",
+        "cost_per_conversion",
+        "roas",
+        "conversions",
+    ]
+    result = await connected.get_data([widget(f"gads:{k}") for k in keys], comparison=False)
+    cells = raw_cells(PERIODS.start, PERIODS.end)
+    clicks, impressions = total(cells, "clicks"), total(cells, "impressions")
+    cost = total(cells, "cost_micros") / 1_000_000
+    conversions = total(cells, "conversions")
+    value = total(cells, "conversions_value")
+    expected = {
+        "clicks": clicks,
+        "impressions": impressions,
+        "cost_micros": cost,
+        "ctr": 100 * clicks / impressions,
+        "average_cpc": cost / clicks,
+        "average_cpm": 1000 * cost / impressions,
+        "cost_per_conversion": cost / conversions,
+        "roas": value / cost,
+        "conversions": conversions,
+    }
+    for key, figure in expected.items():
+        # Figures are answered to 4 decimals.
+        assert result[f"gads:{key}"]["values"] == pytest.approx(figure, abs=1e-4), key
+
+
+async def test_a_campaign_table_recomputes_its_total_row_from_parts(connected: Connected) -> None:
+    result = await connected.get_data([widget("gads:top_campaigns")], comparison=False)
+    table = result["gads:top_campaigns"]
+    headers, rows = table["headers"], table["values"]
+    assert rows[-1][0] == "Total" and len(rows) == 7  # six campaigns ran
+    clicks = headers.index("Clicks")
+    ctr = headers.index("CTR")
+    impressions = headers.index("Impressions")
+    assert rows[-1][clicks] == sum(r[clicks] for r in rows[:-1])
+    total_ctr = 100 * rows[-1][clicks] / rows[-1][impressions]
+    assert rows[-1][ctr] == pytest.approx(total_ctr, abs=1e-4)
+    types = {r[0]: r[headers.index("Campaign Type")] for r in rows[:-1]}
+    assert types["YouTube - Brewing Guides"] == "VIDEO"
+    assert types["Search - Brand"] == "SEARCH"

@@ -155,7 +155,9 @@ class GoogleAdsConnector(KitConnector):
             raise UpstreamError("Google Ads datasets take no pushdown filters")
         keys = extra["keys"]
         fields = (
-            [keys[b] for b in request.breakdowns] if "count" not in extra else list(keys.values())
+            [keys[b] for b in self.breakdowns(request)]
+            if "count" not in extra
+            else list(keys.values())
         )
         fields += [f for f in extra.get("attributes", {}).values() if f not in fields]
         if stream.kind == "daily":
@@ -165,6 +167,13 @@ class GoogleAdsConnector(KitConnector):
             f"segments.date BETWEEN '{request.start.isoformat()}' AND '{request.end.isoformat()}'"
         )
         return f"SELECT {', '.join(fields)} FROM {extra['resource']} WHERE {where}"
+
+    def breakdowns(self, request: FetchRequest) -> list[str]:
+        """The asked breakdowns, each name with its entity's id (two campaigns of one name
+        stay two rows: the catalog's key_field)."""
+        ids = self.stream(request).extra.get("ids", {})
+        out = list(request.breakdowns)
+        return out + [ids[b] for b in request.breakdowns if b in ids and ids[b] not in out]
 
     def plan(self, request: FetchRequest) -> list[Call]:
         query = self.query(request)
@@ -180,7 +189,7 @@ class GoogleAdsConnector(KitConnector):
     async def fetch(self, request: FetchRequest) -> FetchResult:
         calls = self.plan(request)
         answers = [await self.run(request, calls[0])]
-        wanted = [self.stream(request).extra["keys"][b] for b in request.breakdowns]
+        wanted = [self.stream(request).extra["keys"][b] for b in self.breakdowns(request)]
         targets = sorted({str(read(r, f)) for r in _rows(answers[0]) for f in wanted if read(r, f)})
         if len(calls) > 1 and targets:
             listed = ", ".join(f"'{t}'" for t in targets)
@@ -211,7 +220,7 @@ class GoogleAdsConnector(KitConnector):
             return FetchResult(rows=[Row(day=None, keys={}, values={extra["count"]: len(seen)})])
         rows = []
         for record in _rows(answers[0]):
-            keys = {b: str(read(record, extra["keys"][b])) for b in request.breakdowns}
+            keys = {b: str(read(record, extra["keys"][b])) for b in self.breakdowns(request)}
             keys = {k: names.get(v, v) for k, v in keys.items()}
             day = (
                 date.fromisoformat(str(read(record, "segments.date")))
