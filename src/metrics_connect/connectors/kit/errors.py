@@ -6,6 +6,7 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 
+from metrics_connect import clock
 from metrics_connect.connectors.base import (
     IntegrationExpired,
     IntegrationRevoked,
@@ -45,6 +46,19 @@ def retry_after_header(_: Failure, headers: Mapping[str, str]) -> float | None:
     return float(raw) if raw and raw.replace(".", "", 1).isdigit() else None
 
 
+# Headers carrying the epoch second a rate-limit window resets (X, GitHub...).
+RESET_HEADERS = ("x-rate-limit-reset", "x-ratelimit-reset")
+
+
+def reset_header(_: Failure, headers: Mapping[str, str]) -> float | None:
+    """Seconds until the epoch second of a reset header (0 when already past)."""
+    for name in RESET_HEADERS:
+        raw = headers.get(name)
+        if raw and raw.strip().isdigit():
+            return max(0.0, int(raw) - clock.now().timestamp())
+    return None
+
+
 def is_retryable(error: BaseException) -> bool:
     """Rate limits and transient failures, except quotas that renew only later."""
     if isinstance(error, QuotaExhausted):
@@ -56,7 +70,11 @@ class ErrorMap:
     def __init__(self, errors: Errors, sources: Mapping[str, RetryAfterSource]) -> None:
         self.rules = errors.map
         self.prefix = errors.envelope.message_prefix
-        self.sources = {"retry_after_header": retry_after_header, **sources}
+        self.sources = {
+            "retry_after_header": retry_after_header,
+            "reset_header": reset_header,
+            **sources,
+        }
         self._numbers = [(rule.statuses(), rule.codes()) for rule in self.rules]
 
     def rule_for(self, failure: Failure) -> ErrorRule | None:
