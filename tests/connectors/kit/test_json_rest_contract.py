@@ -95,9 +95,7 @@ async def test_cursor_paging_reaches_the_last_page(
         return httpx.Response(200, json=body)
 
     connector = scripted(network, page)
-    records, _ = await connector.client.paged(
-        "GET", "contract", {}, paginator, requester.selector
-    )
+    records, _ = await connector.client.paged("GET", "contract", {}, paginator, requester.selector)
     assert [r["id"] for r in records] == ["1-a", "1-b", "2-a", "2-b", "3-a", "3-b"]
     assert [q.get(paginator.param) for q in asked] == [None, "c1", "c2"]
     if paginator.page_size is not None:

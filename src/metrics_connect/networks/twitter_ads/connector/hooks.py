@@ -150,7 +150,8 @@ class XAdsConnector(KitConnector):
         for delay in report.poll.delays:
             await asyncio.sleep(delay)
             body = await self.client.get(path, {"job_ids": job_id})
-            job = next((j for j in body.get("data") or [] if str(j.get("id_str")) == job_id), {})
+            jobs = [j for j in body.get("data") or [] if str(j.get("id_str")) == job_id]
+            job: dict[str, Any] = jobs[0] if jobs else {}
             status = str(job.get(report.poll.status_field) or "")
             if status in report.poll.failed:
                 raise UpstreamTransient(f"X Ads API: stats job {job_id} ended {status}")
@@ -183,9 +184,14 @@ class XAdsConnector(KitConnector):
             per_account = answer.call.params["entity"] == "ACCOUNT"
             for record in answer.records:
                 entity_id = str(record.get("id"))
-                keys = {} if per_account else {
-                    "campaign_id": entity_id, "campaign_name": names.get(entity_id, entity_id)
-                }
+                keys = (
+                    {}
+                    if per_account
+                    else {
+                        "campaign_id": entity_id,
+                        "campaign_name": names.get(entity_id, entity_id),
+                    }
+                )
                 for data in record.get("id_data") or []:
                     for offset, values in enumerate(_days(data.get("metrics") or {}, stream)):
                         if values:

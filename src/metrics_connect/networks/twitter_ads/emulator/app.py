@@ -192,8 +192,9 @@ def create_app(emulator: XAdsEmulator) -> FastAPI:
     async def stats(version: str, account_id: str, request: Request) -> Any:
         headers = await gate(request, version, "stats")
         found = own(account_id)
-        return JSONResponse(answer(found, parse(request.query_params, found, SYNC_MAX_DAYS)),
-                            headers=headers)
+        return JSONResponse(
+            answer(found, parse(request.query_params, found, SYNC_MAX_DAYS)), headers=headers
+        )
 
     @app.post("/{version}/stats/jobs/accounts/{account_id}")
     async def job_create(version: str, account_id: str, request: Request) -> Any:

@@ -41,16 +41,17 @@ MAX_ENTITY_IDS = 20
 SYNC_MAX_DAYS = 7
 ASYNC_MAX_DAYS = 90
 HOURLY_WEIGHTS: tuple[float, ...] = load_spec(
-    "metrics_connect.networks.twitter_ads.emulator", "data.yaml", "hourly_weights", tuple[float, ...]
+    "metrics_connect.networks.twitter_ads.emulator",
+    "data.yaml",
+    "hourly_weights",
+    tuple[float, ...],
 )
 
 
 class XError(Exception):
     """An answer in X's envelope: {"errors": [{"code", "message", "parameter"?}]}."""
 
-    def __init__(
-        self, status: int, code: str, message: str, parameter: str | None = None
-    ) -> None:
+    def __init__(self, status: int, code: str, message: str, parameter: str | None = None) -> None:
         super().__init__(message)
         self.status, self.code, self.message, self.parameter = status, code, message, parameter
 
@@ -189,7 +190,9 @@ def answer(account: Account, query: StatsQuery) -> dict[str, Any]:
     for entity_id in query.entity_ids:
         values = series(account, query, entity_id)
         if values is None:
-            raise invalid("entity_ids", f"{query.entity} {entity_id} is not in account {account.id}")
+            raise invalid(
+                "entity_ids", f"{query.entity} {entity_id} is not in account {account.id}"
+            )
         length = len(next(iter(values.values())))
         # This sandbox's campaigns deliver on X itself, none on the publisher network.
         on_x = query.placement == "ALL_ON_TWITTER"
