@@ -46,16 +46,12 @@ def retry_after_header(_: Failure, headers: Mapping[str, str]) -> float | None:
     return float(raw) if raw and raw.replace(".", "", 1).isdigit() else None
 
 
-# Headers carrying the epoch second a rate-limit window resets (X, GitHub...).
-RESET_HEADERS = ("x-rate-limit-reset", "x-ratelimit-reset")
-
-
-def reset_header(_: Failure, headers: Mapping[str, str]) -> float | None:
-    """Seconds until the epoch second of a reset header (0 when already past)."""
-    for name in RESET_HEADERS:
-        raw = headers.get(name)
-        if raw and raw.strip().isdigit():
-            return max(0.0, int(raw) - clock.now().timestamp())
+def reset_epoch_header(_: Failure, headers: Mapping[str, str]) -> float | None:
+    """Seconds until x-rate-limit-reset, the epoch second a rate-limit window renews
+    (X's headers; 0 when already past)."""
+    raw = headers.get("x-rate-limit-reset")
+    if raw and raw.strip().isdigit():
+        return max(0.0, int(raw) - clock.now().timestamp())
     return None
 
 
@@ -72,7 +68,7 @@ class ErrorMap:
         self.prefix = errors.envelope.message_prefix
         self.sources = {
             "retry_after_header": retry_after_header,
-            "reset_header": reset_header,
+            "reset_epoch_header": reset_epoch_header,
             **sources,
         }
         self._numbers = [(rule.statuses(), rule.codes()) for rule in self.rules]

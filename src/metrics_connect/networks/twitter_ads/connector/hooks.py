@@ -28,9 +28,8 @@ from metrics_connect.connectors.base import (
     UpstreamTransient,
 )
 from metrics_connect.connectors.kit.calls import Answer, Call
-from metrics_connect.connectors.kit.errors import Failure
 from metrics_connect.connectors.kit.executor import KitConnector, render, render_call
-from metrics_connect.connectors.kit.http import KitClient
+from metrics_connect.connectors.kit.json_rest.client import JsonRestClient
 from metrics_connect.connectors.kit.spec import Requester, Stream, streams_of
 from metrics_connect.connectors.kit.windows import bounds, local_midnight, split
 
@@ -41,23 +40,9 @@ CAMPAIGN_KEYS = ("campaign_id", "campaign_name")
 MICROS = 1_000_000
 
 
-class XAdsClient(KitClient):
+class XAdsClient(JsonRestClient):
     family_name = "X Ads API"
     log_fields = ("x_code", "upstream_subcode")
-
-    def parse_failure(self, status: int, body: Any) -> Failure:
-        errors = body.get("errors") if isinstance(body, dict) else None
-        first = errors[0] if isinstance(errors, list) and errors else None
-        if not isinstance(first, dict):
-            return Failure(status, message=f"HTTP {status} from the X Ads API")
-        return Failure(
-            status,
-            status_text=str(first.get("code") or "") or None,
-            message=str(first.get("message") or f"HTTP {status} from the X Ads API"),
-        )
-
-    def is_error_body(self, body: Any) -> bool:
-        return isinstance(body, dict) and bool(body.get("errors")) and "data" not in body
 
 
 class XAdsConnector(KitConnector):
