@@ -41,5 +41,11 @@ def ask(network: ServedNetwork) -> httpx.Response:
             params={"readMask": "name,title"},
             headers={"Authorization": f"Bearer {token}"},
         )
+    if network.slug == "tiktok_ads":
+        return httpx.get(
+            f"{base}/open_api/v1.3/advertiser/info/",
+            params={"advertiser_ids": f'["{account}"]'},
+            headers={"Access-Token": token},
+        )
     fields = "id,username" if network.slug == "instagram_business" else "id,name"
     return httpx.get(f"{base}/v27.0/{account}", params={"fields": fields, "access_token": token})

@@ -112,6 +112,8 @@ class KitClient:
         values = dict(params or {})
         if self.auth.placement == "query":
             values[self.auth.param] = self.token
+        elif self.auth.placement == "header":
+            headers[self.auth.param] = self.token
         else:
             headers["Authorization"] = f"Bearer {self.token}"
         if json is not None:

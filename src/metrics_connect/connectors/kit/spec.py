@@ -27,9 +27,10 @@ class _Strict(BaseModel):
 
 
 class Auth(_Strict):
-    """Where the access token goes: a query/form parameter, or a Bearer header."""
+    """Where the access token goes: a query/form parameter, a Bearer header, or a header
+    of its own (`placement: header, param: Access-Token`, TikTok's API for Business)."""
 
-    placement: Literal["query", "bearer"] = "query"
+    placement: Literal["query", "bearer", "header"] = "query"
     param: str = "access_token"
     # OAuth 2 refresh (RFC 6749 §6) on an expired answer: setting names of the token URL
     # and the client credentials. None: tokens are not refreshed (Meta's long-lived ones).
