@@ -16,9 +16,9 @@ from typing import Any, ClassVar
 
 from metrics_connect.connectors.base import AccountInfo, FetchRequest, FetchResult, Row, Scalar
 from metrics_connect.connectors.kit.calls import Answer
-from metrics_connect.connectors.kit.errors import Failure
 from metrics_connect.connectors.kit.executor import KitConnector
 from metrics_connect.connectors.kit.http import KitClient
+from metrics_connect.connectors.kit.json_rest.client import JsonRestClient
 from metrics_connect.connectors.kit.spec import Stream, streams_of
 
 STREAMS = streams_of(__file__)
@@ -32,20 +32,13 @@ ASKED_AS = {"video_play_seconds": ("average_video_play", "video_play_actions")}
 OPTION_LEVELS = {"campaign": "campaign_name", "ad": "ad_name"}
 
 
-class TikTokClient(KitClient):
+class TikTokClient(JsonRestClient):
+    """The family's client, reading TikTok's business errors in HTTP 200 bodies."""
+
     family_name = "TikTok API for Business"
 
     def is_error_body(self, body: Any) -> bool:
         return isinstance(body, dict) and body.get("code") not in (0, None)
-
-    def parse_failure(self, status: int, body: Any) -> Failure:
-        if not isinstance(body, dict) or "code" not in body:
-            return Failure(status=status, message=f"HTTP {status}")
-        try:
-            code: int | None = int(body["code"])
-        except (TypeError, ValueError):
-            code = None
-        return Failure(status=status, code=code, message=str(body.get("message") or ""))
 
 
 def number(raw: Any) -> float | int | None:
