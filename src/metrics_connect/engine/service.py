@@ -43,6 +43,7 @@ from metrics_connect.engine.plan import NEVER, Needs, PlannedFetch, collect_need
 from metrics_connect.engine.progressive import ProgressiveAnswer
 from metrics_connect.engine.request import GetDataRequest
 from metrics_connect.engine.resolve import resolve_widget
+from metrics_connect.engine.upstream_cost import charge
 from metrics_connect.engine.widget_body import render_one
 from metrics_connect.networks.registry import days_timezone
 from metrics_connect.runtime import Runtime
@@ -96,6 +97,9 @@ class Engine:
         runtime.services[FACTS_SERVICE] = self.store
         # Bodies of recent requests, each valid for one store version.
         self.answers: OrderedDict[tuple[int, str], Answer] = OrderedDict()
+        # What the network's quota counted for each integration's latest fetching
+        # request (GA4's tokens), for ?explain=true.
+        self.quota_seen: OrderedDict[int, dict[str, Any]] = OrderedDict()
         # Widgets resolved and needs merged, by catalog, body and account day.
         self.prepared: OrderedDict[tuple[str, str, date], Prepared] = OrderedDict()
         self.coordinator = FetchCoordinator(
@@ -317,9 +321,11 @@ async def _answer(
     fetches = plan.fetches if plan is not None else []
     if explain:
         connector = engine.connector(integration) if fetches else None
-        return await explain_plan(
+        body = await explain_plan(
             engine.store, connector, integration, catalog, widgets, needs, held, fetches, today
-        ), None
+        )
+        body["explain"]["upstream_quota_last_spent"] = engine.quota_seen.get(integration.id)
+        return body, None
     if not fetches:
         cached = engine.answers.get(answer_key)
         if cached is not None and cached.version == held.version and cached.today == today:
@@ -371,6 +377,12 @@ async def _answer(
             for task in reads:
                 task.cancel()
             raise
+        spent = connector.quota_spent()
+        charge(spent)
+        if spent:
+            engine.quota_seen[integration.id] = {**spent, "at": clock.now().isoformat()}
+            while len(engine.quota_seen) > ANSWER_CACHE_ENTRIES:
+                engine.quota_seen.popitem(last=False)
         failures = _failures(errors)
         progress.settle(failures)
         if connector.ctx.credentials != issued:
