@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import date, datetime, time, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -103,9 +103,12 @@ def _one_of(params: Mapping[str, str], name: str, allowed: tuple[str, ...]) -> s
     return value
 
 
-def _instant(params: Mapping[str, str], name: str) -> datetime:
+def _instant(params: Mapping[str, str], name: str, tz: ZoneInfo) -> datetime:
+    """An ISO 8601 instant; a bare date (the SDK's for DAY) is the account's midnight."""
     raw = _required(params, name)
     try:
+        if len(raw) == 10:
+            return datetime.combine(date.fromisoformat(raw), time(0), tz)
         parsed = datetime.fromisoformat(raw.replace("Z", "+00:00"))
     except ValueError:
         raise invalid(name, f"{name} is not an ISO 8601 timestamp: {raw}") from None
@@ -125,8 +128,8 @@ def parse(params: Mapping[str, str], account: Account, max_days: int) -> StatsQu
         if group not in METRIC_GROUPS:
             raise invalid("metric_groups", f"Unknown metric group: {group}")
     placement = _one_of(params, "placement", PLACEMENTS)
-    start, end = _instant(params, "start_time"), _instant(params, "end_time")
     tz = ZoneInfo(account.timezone)
+    start, end = _instant(params, "start_time", tz), _instant(params, "end_time", tz)
     for name, moment in (("start_time", start), ("end_time", end)):
         local = moment.astimezone(tz)
         if local.minute or local.second or local.microsecond:
