@@ -83,6 +83,11 @@ class KitClient:
     async def before_request(self) -> None:
         """A family's wait before every call (pacing near a quota, say)."""
 
+    def quota_spent(self) -> dict[str, float]:
+        """What the network's quota counted for this client's calls, by unit (Google's
+        property tokens); empty where the network does not say."""
+        return {}
+
     # --- calls ---
 
     @property
