@@ -41,5 +41,16 @@ def ask(network: ServedNetwork) -> httpx.Response:
             params={"readMask": "name,title"},
             headers={"Authorization": f"Bearer {token}"},
         )
+    if network.slug in ("linkedin_ads", "linkedin"):
+        # adAccounts/{id} or organizations/{id}, with LinkedIn's version header
+        resource = "adAccounts" if network.slug == "linkedin_ads" else "organizations"
+        return httpx.get(
+            f"{base}/rest/{resource}/{account}",
+            headers={
+                "Authorization": f"Bearer {token}",
+                "LinkedIn-Version": "202607",
+                "X-Restli-Protocol-Version": "2.0.0",
+            },
+        )
     fields = "id,username" if network.slug == "instagram_business" else "id,name"
     return httpx.get(f"{base}/v27.0/{account}", params={"fields": fields, "access_token": token})

@@ -82,6 +82,10 @@ class KitClient:
     async def before_request(self) -> None:
         """A family's wait before every call (pacing near a quota, say)."""
 
+    def family_headers(self) -> dict[str, str]:
+        """Headers every call of the family carries (an API version, a protocol)."""
+        return {}
+
     # --- calls ---
 
     @property
@@ -108,7 +112,7 @@ class KitClient:
         if self.quota is not None:
             await self.quota.acquire(self.ctx.external_id, self.budget)
         kwargs: dict[str, Any] = {}
-        headers: dict[str, str] = {}
+        headers: dict[str, str] = self.family_headers()
         values = dict(params or {})
         if self.auth.placement == "query":
             values[self.auth.param] = self.token
@@ -118,7 +122,8 @@ class KitClient:
             kwargs["json"] = json
             if values:
                 kwargs["params"] = values
-        elif method == "GET":
+        elif method == "GET" and values:
+            # No parameters: a query already in the path (Rest.li's) is kept as written.
             kwargs["params"] = values
         else:
             kwargs["data"] = values
