@@ -129,6 +129,39 @@ class FetchCoordinator:
         results = await asyncio.gather(*(one(p) for p in _longest_first(connector, fetches)))
         return {planned: error for planned, error in results if error is not None}
 
+    async def run_syncs(
+        self,
+        integration_id: int,
+        keys: list[FetchKey],
+        work: Callable[[FetchKey], Awaitable[None]],
+        *,
+        budget: float | None,
+        read_at: float,
+        read_at_wall: datetime,
+    ) -> dict[FetchKey, UpstreamError]:
+        """Records syncs (engine/records.py) under the same sharing as fetches: one per
+        key at a time in this process (and across processes with Redis), within the
+        request's time budget and the integration's concurrency."""
+        deadline = asyncio.get_running_loop().time() + budget if budget else None
+
+        async def one(key: FetchKey) -> tuple[FetchKey, UpstreamError | None]:
+            async def limited() -> None:
+                async with self._semaphore(integration_id):
+                    await work(key)
+                    self.upstream_fetches += 1
+
+            try:
+                async with asyncio.timeout_at(deadline):
+                    await self._shared(key, limited, read_at, read_at_wall)
+            except UpstreamError as exc:
+                return key, exc
+            except TimeoutError:
+                return key, UpstreamTransient(OUT_OF_BUDGET)
+            return key, None
+
+        results = await asyncio.gather(*(one(k) for k in keys))
+        return {key: error for key, error in results if error is not None}
+
     def _prune(self) -> None:
         horizon = time.monotonic() - DONE_MEMORY_SECONDS
         for key in [k for k, t in self._done.items() if t < horizon]:

@@ -25,6 +25,7 @@ from metrics_connect.connectors.base import (
 from metrics_connect.engine.facts import FactKey, FactSnapshot, FactStore, variant_key
 from metrics_connect.engine.model import ResolvedWidget
 from metrics_connect.engine.plan import Needs, PlannedFetch, estimate_objects
+from metrics_connect.engine.records import RecordsFetch, SyncState
 from metrics_connect.networks.registry import days_timezone
 
 # Stored objects this many days before a fetch's first day also inform its estimate.
@@ -220,6 +221,15 @@ def _node(node: Any) -> dict[str, Any]:
             "breakdowns": list(src.breakdowns),
             "variant": src.variant,
         }
+        if src.kind == "records":
+            # Aggregated at query time over the synced records (docs/records.md).
+            out["source"]["records"] = {
+                "date_field": src.date_field,
+                "duration": list(src.duration) if src.duration else None,
+                "filters": [[f.field, f.operator, f.value] for f in src.local_filters],
+                "groups": [g.grouping_field or g.kind for g in src.groups],
+                "currency_field": src.currency_field,
+            }
     if node.ratio is not None:
         out["ratio"] = [_node(node.ratio[0]), _node(node.ratio[1])]
         out["scale"] = node.scale
@@ -228,3 +238,37 @@ def _node(node: Any) -> dict[str, Any]:
     if node.average:
         out["average_per_item"] = True
     return out
+
+
+def explain_records(
+    body: dict[str, Any],
+    connector: Connector,
+    datasets: set[str],
+    states: dict[str, SyncState],
+    fetches: list[RecordsFetch],
+) -> None:
+    """Adds the records plan to an explain body: per records dataset where its sync
+    stands and whether the request syncs it first, with the first calls of that sync
+    (estimated: how many pages depends on how much changed upstream)."""
+    syncing = {f.dataset: f for f in fetches}
+    planned: list[dict[str, Any]] = []
+    out = body["explain"]
+    out["records"] = []
+    for name in sorted(datasets):
+        state = states.get(name)
+        fetch = syncing.get(name)
+        entry: dict[str, Any] = {
+            "dataset": name,
+            "synced_at": state.synced_at.isoformat() if state and state.synced_at else None,
+            "backfilled": bool(state and state.backfilled_at),
+            "cursor": state.cursor if state else None,
+            "sync": fetch.reason if fetch else None,
+        }
+        if fetch is not None:
+            calls = connector.plan_record_calls(name, fetch.cursor)
+            entry["calls"] = [_call(c) for c in calls]
+            planned.append({"calls": entry["calls"], "estimated": True})
+        out["records"].append(entry)
+    totals = call_totals(planned)
+    out["upstream_calls"] += totals["upstream_calls"]
+    out["upstream_calls_estimated"] += totals["upstream_calls_estimated"]
