@@ -52,5 +52,9 @@ def ask(network: ServedNetwork) -> httpx.Response:
                 "X-Restli-Protocol-Version": "2.0.0",
             },
         )
+    if network.slug in ("pinterest_ads", "pinterest"):
+        # Pinterest API v5: the ad account, or the user account
+        path = f"v5/ad_accounts/{account}" if network.slug == "pinterest_ads" else "v5/user_account"
+        return httpx.get(f"{base}/{path}", headers={"Authorization": f"Bearer {token}"})
     fields = "id,username" if network.slug == "instagram_business" else "id,name"
     return httpx.get(f"{base}/v27.0/{account}", params={"fields": fields, "access_token": token})

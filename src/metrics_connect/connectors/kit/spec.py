@@ -76,7 +76,11 @@ class ErrorRule(_Strict):
     ]
     # Where a rate limit's retry-after comes from, first found wins: "usage_headers"
     # (Meta), "retry_after_header", "quota_renewal" (Google's hourly/daily buckets).
-    retry_after: tuple[Literal["usage_headers", "retry_after_header", "quota_renewal"], ...] = ()
+    # "ratelimit_reset_header": X-RateLimit-Reset in seconds (JSON REST APIs, Pinterest).
+    retry_after: tuple[
+        Literal["usage_headers", "retry_after_header", "quota_renewal", "ratelimit_reset_header"],
+        ...,
+    ] = ()
     # A rate limit not worth retrying within the budget (renews at the next hour/day).
     retryable: bool = True
 
@@ -112,6 +116,8 @@ class Envelope(_Strict):
 
     message_fields: tuple[str, ...] = ("message",)
     message_prefix: str = ""
+    # json_rest: where the error object is in the body ("" for the body itself).
+    error_path: str = "error"
     # Response headers carrying Meta's usage percentages and time to regain access.
     usage_headers: tuple[str, ...] = ()
     # Slow down when a usage header reaches this share of the quota (None: never).
@@ -132,6 +138,9 @@ class Window(_Strict):
     # The network serves only the last N whole days (clip the request to them).
     serves_last_days: int | None = None
     until: Literal["any", "yesterday"] = "any"  # the last day the network serves
+    # Only days at least this many days before today (the older days another requester
+    # of the dataset serves: Pinterest's reports beyond its synchronous 90 days).
+    until_days_ago: int | None = None
     now_only: bool = False  # "now" only: no call unless the request covers today
     # {since}/{until}: unix seconds of the local midnights around the days, or ISO days.
     encoding: Literal["unix_local_midnight", "iso_date"] = "iso_date"
