@@ -87,6 +87,11 @@ class KitClient:
         """Headers every call of the family carries (an API version, a protocol)."""
         return {}
 
+    def quota_spent(self) -> dict[str, float]:
+        """What the network's quota counted for this client's calls, by unit (Google's
+        property tokens); empty where the network does not say."""
+        return {}
+
     # --- calls ---
 
     @property
@@ -137,9 +142,9 @@ class KitClient:
             kwargs["json"] = json
             if values:
                 kwargs["params"] = values
-        elif method == "GET" and values:
-            # No parameters: a query already in the path (Rest.li's) is kept as written.
-            kwargs["params"] = values
+        elif method == "GET":
+            if values:  # none: a query already in the path (Rest.li's) is kept as written
+                kwargs["params"] = values
         else:
             kwargs["data"] = values
         if headers:
