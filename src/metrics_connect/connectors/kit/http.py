@@ -134,6 +134,8 @@ class KitClient:
         values = dict(params or {})
         if self.auth.placement == "query":
             values[self.auth.param] = self.token
+        elif self.auth.placement == "header":
+            headers[self.auth.param] = self.token
         elif self.auth.placement == "oauth1":
             kwargs["auth"] = self.oauth1()
         else:
