@@ -44,6 +44,12 @@ def ask(network: ServedNetwork) -> httpx.Response:
             params={"readMask": "name,title"},
             headers={"Authorization": f"Bearer {token}"},
         )
+    if network.slug == "tiktok_ads":
+        return httpx.get(
+            f"{base}/open_api/v1.3/advertiser/info/",
+            params={"advertiser_ids": f'["{account}"]'},
+            headers={"Access-Token": token},
+        )
     if network.slug == "twitter_ads":
         # OAuth 1.0a user context: the sandbox app's consumer and the demo user's token.
         key, secret = sandbox_client("x_login")

@@ -83,6 +83,11 @@ class KitClient:
     async def before_request(self) -> None:
         """A family's wait before every call (pacing near a quota, say)."""
 
+    def quota_spent(self) -> dict[str, float]:
+        """What the network's quota counted for this client's calls, by unit (Google's
+        property tokens); empty where the network does not say."""
+        return {}
+
     # --- calls ---
 
     @property
@@ -125,6 +130,8 @@ class KitClient:
         values = dict(params or {})
         if self.auth.placement == "query":
             values[self.auth.param] = self.token
+        elif self.auth.placement == "header":
+            headers[self.auth.param] = self.token
         elif self.auth.placement == "oauth1":
             kwargs["auth"] = self.oauth1()
         else:
