@@ -5,7 +5,10 @@ from __future__ import annotations
 from urllib.parse import quote
 
 import httpx
+from authlib.integrations.httpx_client import OAuth1Auth
 
+from metrics_connect.networks.twitter_ads.emulator.auth import DEMO_TOKEN_SECRET
+from metrics_connect.sandbox.kit.oauth_server import sandbox_client
 from metrics_connect.sandbox.serve import ServedNetwork
 
 
@@ -47,5 +50,31 @@ def ask(network: ServedNetwork) -> httpx.Response:
             headers={"Authorization": f"Bearer {token}", "developer-token": "sandbox"},
             json={"query": "SELECT customer.id, customer.descriptive_name FROM customer"},
         )
+    if network.slug in ("linkedin_ads", "linkedin"):
+        # adAccounts/{id} or organizations/{id}, with LinkedIn's version header
+        resource = "adAccounts" if network.slug == "linkedin_ads" else "organizations"
+        return httpx.get(
+            f"{base}/rest/{resource}/{account}",
+            headers={
+                "Authorization": f"Bearer {token}",
+                "LinkedIn-Version": "202607",
+                "X-Restli-Protocol-Version": "2.0.0",
+            },
+        )
+    if network.slug == "tiktok_ads":
+        return httpx.get(
+            f"{base}/open_api/v1.3/advertiser/info/",
+            params={"advertiser_ids": f'["{account}"]'},
+            headers={"Access-Token": token},
+        )
+    if network.slug == "twitter_ads":
+        # OAuth 1.0a user context: the sandbox app's consumer and the demo user's token.
+        key, secret = sandbox_client("x_login")
+        signer = OAuth1Auth(key, secret, token=token, token_secret=DEMO_TOKEN_SECRET)
+        return httpx.get(f"{base}/12/accounts/{account}", auth=signer)
+    if network.slug in ("pinterest_ads", "pinterest"):
+        # Pinterest API v5: the ad account, or the user account
+        path = f"v5/ad_accounts/{account}" if network.slug == "pinterest_ads" else "v5/user_account"
+        return httpx.get(f"{base}/{path}", headers={"Authorization": f"Bearer {token}"})
     fields = "id,username" if network.slug == "instagram_business" else "id,name"
     return httpx.get(f"{base}/v27.0/{account}", params={"fields": fields, "access_token": token})

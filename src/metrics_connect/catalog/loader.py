@@ -13,7 +13,13 @@ from functools import lru_cache
 
 import yaml
 
-from metrics_connect.catalog.schema import CatalogDoc, DimensionDef, FilterDef, MetricDef
+from metrics_connect.catalog.schema import (
+    CatalogDoc,
+    DimensionDef,
+    FilterDef,
+    MetricDef,
+    SourceDef,
+)
 from metrics_connect.connectors.base import DatasetSpec
 from metrics_connect.connectors.registry import connector_class
 from metrics_connect.logging_setup import get_logger
@@ -22,6 +28,8 @@ from metrics_connect.networks.registry import network, networks
 log = get_logger("metrics_connect.catalog")
 
 AVERAGE_SUFFIX = ":average"
+# Datasets of items (posts; deals and contacts): filters and groups read their fields.
+_ITEM_KINDS = ("objects", "records")
 
 
 class CatalogError(ValueError):
@@ -63,12 +71,30 @@ def _check_filter_fields(
     for flt in filters:
         ok = any(
             flt.field in spec.breakdowns
-            or (spec.kind == "objects" and flt.field in spec.fields)
+            or (spec.kind in _ITEM_KINDS and flt.field in spec.fields)
             or flt.field in doc.datasets.get(spec.name, _NO_DATASET).pushdown_filters
             for spec in datasets
         )
         if not ok:
             problems.append(f"{where}: filter field {flt.field!r} fits no dataset")
+    return problems
+
+
+def _check_records_source(where: str, source: SourceDef, spec: DatasetSpec) -> list[str]:
+    """A records source names the date field it counts by, among the dataset's dates."""
+    problems = []
+    if spec.kind != "records":
+        if source.date_field is not None or source.duration is not None:
+            problems.append(f"{where}: `date_field` and `duration` need a records dataset")
+        return problems
+    if source.date_field is None:
+        problems.append(f"{where}: a records source needs `date_field`")
+    dates = [source.date_field] if source.date_field else []
+    if source.duration is not None:
+        dates += [source.duration.start, source.duration.end]
+    for name in dates:
+        if name not in spec.record_dates:
+            problems.append(f"{where}: {spec.name} has no date field {name!r}")
     return problems
 
 
@@ -90,12 +116,12 @@ def validate(doc: CatalogDoc, datasets: dict[str, DatasetSpec]) -> list[str]:
         where = f"dimensions.{name}"
         if dim.kind == "item":
             spec = datasets.get(dim.dataset or "")
-            if spec is None or spec.kind != "objects":
+            if spec is None or spec.kind not in _ITEM_KINDS:
                 problems.append(f"{where}: {dim.dataset!r} is not an objects dataset")
         if dim.kind in ("category", "hour"):
             ok = any(
                 dim.field in spec.breakdowns
-                or (spec.kind == "objects" and dim.field in spec.fields)
+                or (spec.kind in _ITEM_KINDS and dim.field in spec.fields)
                 for spec in all_specs
             )
             if not ok:
@@ -117,8 +143,9 @@ def validate(doc: CatalogDoc, datasets: dict[str, DatasetSpec]) -> list[str]:
                 )
             if source.aggregation == "period" and spec.kind != "period":
                 problems.append(f"{where}.sources.{i}: `period` needs a period dataset")
-            if source.aggregation == "count" and spec.kind != "objects" and not source.field:
+            if source.aggregation == "count" and spec.kind not in _ITEM_KINDS and not source.field:
                 problems.append(f"{where}.sources.{i}: `count` without field needs objects")
+            problems += _check_records_source(f"{where}.sources.{i}", source, spec)
             for name_ in source.fetch_breakdowns:
                 if name_ not in spec.breakdowns:
                     problems.append(

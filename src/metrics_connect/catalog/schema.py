@@ -63,6 +63,15 @@ class DimensionDef(_Strict):
         return self
 
 
+class DurationDef(_Strict):
+    """Records: a metric over the time between two date fields of a record (time to close
+    = closed_at - created_at), in `unit`; records lacking either date are left out."""
+
+    start: str
+    end: str
+    unit: Literal["seconds", "minutes", "hours", "days"] = "days"
+
+
 class SourceDef(_Strict):
     dataset: str
     field: str | None = None
@@ -77,11 +86,17 @@ class SourceDef(_Strict):
     # Fixed filters and fetch options of this source.
     filters: tuple[FilterDef, ...] = ()
     options: dict[str, str] = Field(default_factory=dict)
+    # Records datasets (docs/records.md): the date field whose day puts a record in a
+    # period (created, closed, a stage entered), and the duration a metric measures.
+    date_field: str | None = None
+    duration: DurationDef | None = None
 
     @model_validator(mode="after")
     def _field_needed(self) -> SourceDef:
-        if self.aggregation != "count" and not self.field:
+        if self.aggregation != "count" and not self.field and self.duration is None:
             raise ValueError(f"aggregation {self.aggregation} needs `field`")
+        if self.duration is not None and self.field:
+            raise ValueError("a source measures a `field` or a `duration`, not both")
         return self
 
 

@@ -12,18 +12,24 @@ Row shapes by dataset kind:
               archives one snapshot per day, and `fetch` returns today's.
 - "objects":  `ObjectRow`s (posts, stories, ads) whose `day` (account time zone)
               falls in [start, end], with their attributes and metric values.
+- "records":  objects the network keeps and changes (deals, contacts, calls, orders):
+              not fetched by days but synced incrementally by `fetch_records` (each
+              API's "modified since" search or cursor), upserted by id in the records
+              table, and aggregated at query time by whichever date field a metric
+              names (created, closed, stage entered...). docs/records.md.
 """
 
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date
 from typing import Any, ClassVar, Literal
 
 import httpx
 
-DatasetKind = Literal["daily", "period", "snapshot", "objects"]
+DatasetKind = Literal["daily", "period", "snapshot", "objects", "records"]
 Scalar = int | float | str | None
 
 # Notes a connector puts on a FetchResult whose numbers are not exact (docs/engine.md):
@@ -62,6 +68,12 @@ class DatasetSpec:
     # (Meta's `filtering`, GA4's dimensionFilter), counting unique figures over what
     # the filter keeps. The engine relies on it where summing rows would overcount.
     filters_breakdowns_upstream: bool = False
+    # Records datasets: the fields holding instants (ISO 8601 or epoch milliseconds) that
+    # a metric may count or sum by (`date_field` in the catalog), the field naming a
+    # money field's currency, and the money fields (a sum over two currencies is refused).
+    record_dates: tuple[str, ...] = ()
+    currency_field: str | None = None
+    money_fields: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -97,6 +109,30 @@ class ObjectRow:
     day: date
     attributes: dict[str, Any]
     values: dict[str, Scalar]
+
+
+@dataclass
+class RecordRow:
+    """One record as the network has it now (its latest values): `fields` holds every
+    normalized field, dates included (ISO 8601 text or epoch milliseconds)."""
+
+    id: str
+    fields: dict[str, Any]
+
+
+@dataclass
+class RecordPage:
+    """One step of an incremental records sync (`Connector.fetch_records`).
+
+    `records` changed since the cursor given; `deleted_ids` were deleted, archived or
+    merged into another (gone from every figure); `cursor` is where the next step starts
+    (stored after each page, so an interrupted sync resumes); `more` says whether to
+    ask again at once (False: the sync is current)."""
+
+    records: list[RecordRow] = field(default_factory=list)
+    deleted_ids: list[str] = field(default_factory=list)
+    cursor: str | None = None
+    more: bool = False
 
 
 @dataclass
@@ -245,6 +281,47 @@ class Connector(ABC):
         connectors that page override it (their calls then say `estimated`)."""
         return self.plan_calls(request)
 
+    async def fetch_records(self, dataset: str, cursor: str | None) -> RecordPage:
+        """Records datasets: the records changed since `cursor` (None: a first sync,
+        which backfills everything), the ids deleted since, and the next cursor."""
+        raise NotImplementedError(f"{type(self).__name__} has no records datasets")
+
+    def plan_record_calls(self, dataset: str, cursor: str | None) -> list[PlannedCall]:
+        """The first calls `fetch_records` makes from `cursor` (for ?explain=true): their
+        number depends on how much changed, so they are estimated."""
+        return []
+
     @abstractmethod
     async def account_info(self) -> AccountInfo:
         """The connected account's name, time zone and currency."""
+
+    # --- shared calls: one upstream call answering several fetches ---
+
+    def shared_groups(self, requests: Sequence[FetchRequest]) -> list[tuple[int, ...]]:
+        """The fetches this connector answers together, by shared calls: groups of
+        indexes into `requests`, each index in exactly one group. The same requests must
+        give the same groups (explain shows them), and a group's members alone must
+        give that group again. By default every fetch is its own group."""
+        return [(i,) for i in range(len(requests))]
+
+    def plan_shared_calls(self, requests: Sequence[FetchRequest]) -> list[PlannedCall]:
+        """The calls `fetch_shared` makes for one group (follow-ups aside)."""
+        return [call for request in requests for call in self.plan_calls(request)]
+
+    async def fetch_shared(
+        self, requests: Sequence[FetchRequest]
+    ) -> list[FetchResult | UpstreamError]:
+        """One group's results, in order: each request's rows, or the error that left it
+        unanswered. By default each request is fetched alone."""
+        results: list[FetchResult | UpstreamError] = []
+        for request in requests:
+            try:
+                results.append(await self.fetch(request))
+            except UpstreamError as exc:
+                results.append(exc)
+        return results
+
+    def quota_spent(self) -> dict[str, float]:
+        """What the network's quota counted for this connector's calls so far, by unit
+        (GA4's property tokens: {"tokens": 57}); empty where the network does not say."""
+        return {}

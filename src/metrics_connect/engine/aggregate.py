@@ -32,6 +32,7 @@ from metrics_connect.engine.model import (
     WidgetError,
 )
 from metrics_connect.engine.numbers import number as _number
+from metrics_connect.engine.records import StoredRecord
 
 Key = tuple[str, ...]
 Value = int | float | str | None
@@ -53,6 +54,8 @@ class Facts:
     # variant), only the days that have notes; per exact period.
     day_notes: dict[FactKey, dict[date, frozenset[str]]] = field(default_factory=dict)
     period_notes: dict[PeriodKey, frozenset[str]] = field(default_factory=dict)
+    # Records datasets' live records, by dataset (docs/records.md).
+    records: dict[str, list[StoredRecord]] = field(default_factory=dict)
 
     def period_end(self, end: date) -> date:
         """Period datasets answer up to today: a future end is read as today."""
@@ -122,9 +125,64 @@ class Record:
     values: dict[str, Scalar]
 
 
+_DURATION_SECONDS = {"seconds": 1, "minutes": 60, "hours": 3600, "days": 86400}
+
+
+def _record_items(plan: SourcePlan, facts: Facts, start: date, end: date) -> list[Record]:
+    """A records dataset's records whose `date_field` falls on a day of [start, end], with
+    the duration the plan measures as their `duration` value."""
+    key = (plan.dataset, plan.variant)
+    if key in facts.failures:
+        raise facts.failures[key]
+    held = facts.records.get(plan.dataset)
+    if held is None:
+        raise WidgetError("data_not_available", f"No {plan.dataset} records synced yet.")
+    name = plan.date_field or ""
+    found: list[Record] = []
+    for stored in held:
+        day = stored.days.get(name)
+        if day is None or not start <= day <= end:
+            continue
+        values: dict[str, Any] = stored.fields
+        if plan.duration is not None:
+            first, last, unit = plan.duration
+            began, ended = stored.stamps.get(first), stored.stamps.get(last)
+            values = dict(stored.fields)
+            values["duration"] = (
+                (ended - began).total_seconds() / _DURATION_SECONDS[unit]
+                if began is not None and ended is not None
+                else None
+            )
+        found.append(Record(day, stored.id, stored.fields, values))
+    return found
+
+
+def _one_currency(plan: SourcePlan, found: list[Record]) -> None:
+    """A money sum across currencies means nothing: refused, naming them."""
+    if plan.currency_field is None or plan.field is None:
+        return
+    currencies = {
+        str(r.fields.get(plan.currency_field))
+        for r in found
+        if r.values.get(plan.field) not in (None, "") and r.fields.get(plan.currency_field)
+    }
+    if len(currencies) > 1:
+        raise WidgetError(
+            "mixed_currencies",
+            f"{plan.dataset} {plan.field} is in several currencies "
+            f"({', '.join(sorted(currencies))}); narrow the widget to one currency.",
+        )
+
+
 def records(plan: SourcePlan, facts: Facts, start: date, end: date) -> list[Record]:
     key = (plan.dataset, plan.variant)
     found: list[Record] = []
+    if plan.kind == "records":
+        found = _record_items(plan, facts, start, end)
+        for flt in plan.local_filters:
+            found = [r for r in found if _matches(flt, r.fields)]
+        _one_currency(plan, found)
+        return found
     if plan.kind == "period":
         pkey = (plan.dataset, plan.variant, start, facts.period_end(end))
         if pkey in facts.failures:
@@ -235,6 +293,8 @@ def reduce_groups(plan: SourcePlan, buckets: dict[Key, list[Record]]) -> dict[Ke
 
 def _reduce(plan: SourcePlan, name: str, bucket: list[Record]) -> Value:
     aggregation = plan.aggregation
+    if plan.duration is not None:
+        name = "duration"
     if aggregation == "count":
         if plan.field is None:
             return len({r.item for r in bucket})
@@ -347,6 +407,8 @@ class Aggregator:
                 plan.pushdown,
                 plan.options,
                 plan.local_filters,
+                plan.date_field,
+                plan.duration,
             )
             found = self._sources.get(source)
             if found is None:
@@ -388,7 +450,7 @@ class Aggregator:
 
     def item_counts(self, node: MetricNode, groups: Sequence[GroupDim]) -> dict[Key, int]:
         for plan in node.sources():
-            if plan.kind == "objects":
+            if plan.kind in ("objects", "records"):
                 return item_counts(plan, self.records(plan), groups)
         return {}
 

@@ -22,9 +22,11 @@ from metrics_connect.connectors.base import (
     ObjectEstimate,
     PlannedCall,
 )
+from metrics_connect.engine.coordinator import fetch_groups, group_calls
 from metrics_connect.engine.facts import FactKey, FactSnapshot, FactStore, variant_key
 from metrics_connect.engine.model import ResolvedWidget
 from metrics_connect.engine.plan import Needs, PlannedFetch, estimate_objects
+from metrics_connect.engine.records import RecordsFetch, SyncState
 from metrics_connect.networks.registry import days_timezone
 
 # Stored objects this many days before a fetch's first day also inform its estimate.
@@ -49,6 +51,7 @@ async def explain_plan(
         if connector is not None
         else []
     )
+    shared = shared_calls(connector, fetches, planned) if connector is not None else []
     return {
         "explain": {
             "integration": {
@@ -63,7 +66,8 @@ async def explain_plan(
             "widgets": _widgets(widgets),
             "store": _stored(needs, snapshot),
             "fetches": planned,
-            **call_totals(planned),
+            "shared_calls": shared,
+            **call_totals(planned, shared),
         }
     }
 
@@ -156,9 +160,34 @@ def _call(call: PlannedCall) -> dict[str, Any]:
     return out
 
 
-def call_totals(planned: list[dict[str, Any]]) -> dict[str, int]:
-    """`upstream_calls` (all, as before) and its exact and estimated parts."""
+def shared_calls(
+    connector: Connector, fetches: list[PlannedFetch], planned: list[dict[str, Any]]
+) -> list[dict[str, Any]]:
+    """The groups of fetches the connector answers by shared calls (GA4's batches of
+    merged reports), as the coordinator runs them: each group's calls once, with the
+    indexes of the fetches they answer; those fetches then list no calls of their own
+    and name their group (`shared_calls`)."""
+    index = {id(fetch): i for i, fetch in enumerate(fetches)}
+    out: list[dict[str, Any]] = []
+    for group in fetch_groups(connector, fetches):
+        if len(group) < 2:
+            continue
+        members = [index[id(fetch)] for fetch in group]
+        for i in members:
+            planned[i]["calls"] = []
+            planned[i]["shared_calls"] = len(out)
+        calls = group_calls(connector, group)
+        out.append({"fetches": members, "calls": [_call(c) for c in calls]})
+    return out
+
+
+def call_totals(
+    planned: list[dict[str, Any]], shared: list[dict[str, Any]] | None = None
+) -> dict[str, int]:
+    """`upstream_calls` (all, as before) and its exact and estimated parts; shared
+    calls count once."""
     exact = sum(len(f["calls"]) for f in planned if not f.get("estimated"))
+    exact += sum(len(group["calls"]) for group in shared or [])
     estimated = sum(len(f["calls"]) for f in planned if f.get("estimated"))
     return {
         "upstream_calls": exact + estimated,
@@ -220,6 +249,15 @@ def _node(node: Any) -> dict[str, Any]:
             "breakdowns": list(src.breakdowns),
             "variant": src.variant,
         }
+        if src.kind == "records":
+            # Aggregated at query time over the synced records (docs/records.md).
+            out["source"]["records"] = {
+                "date_field": src.date_field,
+                "duration": list(src.duration) if src.duration else None,
+                "filters": [[f.field, f.operator, f.value] for f in src.local_filters],
+                "groups": [g.grouping_field or g.kind for g in src.groups],
+                "currency_field": src.currency_field,
+            }
     if node.ratio is not None:
         out["ratio"] = [_node(node.ratio[0]), _node(node.ratio[1])]
         out["scale"] = node.scale
@@ -228,3 +266,37 @@ def _node(node: Any) -> dict[str, Any]:
     if node.average:
         out["average_per_item"] = True
     return out
+
+
+def explain_records(
+    body: dict[str, Any],
+    connector: Connector,
+    datasets: set[str],
+    states: dict[str, SyncState],
+    fetches: list[RecordsFetch],
+) -> None:
+    """Adds the records plan to an explain body: per records dataset where its sync
+    stands and whether the request syncs it first, with the first calls of that sync
+    (estimated: how many pages depends on how much changed upstream)."""
+    syncing = {f.dataset: f for f in fetches}
+    planned: list[dict[str, Any]] = []
+    out = body["explain"]
+    out["records"] = []
+    for name in sorted(datasets):
+        state = states.get(name)
+        fetch = syncing.get(name)
+        entry: dict[str, Any] = {
+            "dataset": name,
+            "synced_at": state.synced_at.isoformat() if state and state.synced_at else None,
+            "backfilled": bool(state and state.backfilled_at),
+            "cursor": state.cursor if state else None,
+            "sync": fetch.reason if fetch else None,
+        }
+        if fetch is not None:
+            calls = connector.plan_record_calls(name, fetch.cursor)
+            entry["calls"] = [_call(c) for c in calls]
+            planned.append({"calls": entry["calls"], "estimated": True})
+        out["records"].append(entry)
+    totals = call_totals(planned)
+    out["upstream_calls"] += totals["upstream_calls"]
+    out["upstream_calls_estimated"] += totals["upstream_calls_estimated"]

@@ -21,7 +21,7 @@ from collections import OrderedDict
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import (
     ColumnElement,
@@ -59,6 +59,9 @@ from metrics_connect.engine.tables import (
     fact_rows,
 )
 from metrics_connect.networks.registry import days_timezone
+
+if TYPE_CHECKING:
+    from metrics_connect.engine.records import StoredRecord
 
 FactKey = tuple[str, str]  # (dataset, variant)
 PeriodKey = tuple[str, str, date, date]  # (dataset, variant, start, end)
@@ -112,6 +115,8 @@ class FactSnapshot:
     periods: dict[PeriodKey, StoredPeriod] = field(default_factory=dict)
     # The store's version when read (see FactStore.version).
     version: int = 0
+    # Records datasets' live records, by dataset (engine/records.py).
+    records: dict[str, list[StoredRecord]] = field(default_factory=dict)
 
 
 def _lock_key(integration_id: int, dataset: str, variant: str) -> int:

@@ -9,6 +9,7 @@ from typing import Any, Literal
 from metrics_connect.catalog.schema import Aggregation, FilterDef
 from metrics_connect.connectors.base import DatasetKind, FetchRequest, Filter
 from metrics_connect.engine.facts import variant_key
+from metrics_connect.engine.records import RECORDS_VARIANT
 
 GroupKind = Literal["date", "hour", "category", "item"]
 
@@ -63,6 +64,12 @@ class SourcePlan:
     options: tuple[tuple[str, str], ...]
     local_filters: tuple[FilterDef, ...]
     groups: tuple[GroupDim, ...]
+    # Records datasets (docs/records.md): the date field whose day puts a record in a
+    # period; the duration measured (start field, end field, unit); the field naming the
+    # currency of a money field (a sum across currencies is refused).
+    date_field: str | None = None
+    duration: tuple[str, str, str] | None = None
+    currency_field: str | None = None
 
     def fetch_request(self, start: date, end: date) -> FetchRequest:
         return FetchRequest(
@@ -76,6 +83,8 @@ class SourcePlan:
 
     @property
     def variant(self) -> str:
+        if self.kind == "records":
+            return RECORDS_VARIANT  # read whole, by dataset: no breakdowns, no pushdown
         return variant_key(self.fetch_request(date.min, date.min))
 
 

@@ -42,6 +42,8 @@ class Needs:
     periods: set[PeriodKey] = field(default_factory=set)
     templates: dict[FactKey, SourcePlan] = field(default_factory=dict)
     span: tuple[date, date] | None = None
+    # Records datasets read (whole, by dataset; kept current by their sync, not by days).
+    records: set[str] = field(default_factory=set)
 
     @property
     def day_keys(self) -> list[FactKey]:
@@ -69,6 +71,9 @@ def collect_needs(
         if key in needs.templates:
             continue  # the same (dataset, variant) over the same periods: once
         needs.templates[key] = plan
+        if plan.kind == "records":
+            needs.records.add(plan.dataset)
+            continue
         for start, end in period_list:
             if plan.kind == "period":
                 needs.periods.add((plan.dataset, plan.variant, start, min(end, today)))

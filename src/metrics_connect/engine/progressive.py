@@ -57,6 +57,7 @@ class ProgressiveAnswer:
         assert facts.coverage is not None
         facts.rows.update(snapshot.rows)
         facts.objects.update(snapshot.objects)
+        facts.records.update(snapshot.records)
         facts.periods.update({k: v.rows for k, v in snapshot.periods.items()})
         facts.coverage.update({k: set(v) for k, v in snapshot.coverage.items()})
         noted = notes_of(snapshot)

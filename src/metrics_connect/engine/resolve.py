@@ -27,6 +27,8 @@ from metrics_connect.engine.request import FilterObject, WidgetIn
 FIGURE_COMPONENTS = frozenset({"number_v1", "pipeline_v1", "iconsList_v1"})
 PRESENTATIONAL = frozenset({"wysiwyg_v1"})
 TOTAL_ROW_COMPONENTS = frozenset({"datatable_v1", "datagrid_v1"})
+# Datasets of items: their filters and groups read the items' fields.
+ITEM_KINDS = ("objects", "records")
 _FILTER_TEXT = re.compile(r"^\s*([^=!<>~]+?)\s*(==|!=|=@|!@|>=|<=|>|<|=)\s*(.*?)\s*$")
 _TEXT_OPERATORS = {
     "==": "EQUAL",
@@ -92,7 +94,7 @@ class _Context:
         if self.item is not None:
             if spec.name != self.item.dataset:
                 return False
-        elif spec.kind == "objects" and not objects_ok:
+        elif spec.kind in ITEM_KINDS and not objects_ok:
             return False
         if not set(source.only_with) <= self.dim_names:
             return False
@@ -104,7 +106,7 @@ class _Context:
         for flt in (*self.filters, *source.filters):
             if flt.field in allowed:
                 continue
-            if spec.kind == "objects" and flt.field in spec.fields:
+            if spec.kind in ITEM_KINDS and flt.field in spec.fields:
                 continue
             if pushdown is not None and flt.field in pushdown.pushdown_filters:
                 continue
@@ -114,11 +116,13 @@ class _Context:
     @staticmethod
     def _groups_by(spec: DatasetSpec, group: GroupDim, allowed: tuple[str, ...]) -> bool:
         if group.kind == "date":
-            return spec.kind in ("daily", "snapshot", "objects")
+            return spec.kind in ("daily", "snapshot", "objects", "records")
         if group.kind == "item":
-            return spec.kind == "objects"
+            return spec.kind in ITEM_KINDS
         if spec.kind == "objects":
             return group.field in spec.fields
+        if spec.kind == "records":
+            return group.grouping_field in spec.fields and (group.field or "") in spec.fields
         return group.field in allowed
 
     def plan(self, source: SourceDef, spec: DatasetSpec, groups: list[GroupDim]) -> SourcePlan:
@@ -126,12 +130,12 @@ class _Context:
         local: list[FilterDef] = []
         pushdown: list[Filter] = []
         for group in groups:
-            if spec.kind != "objects" and group.kind in ("category", "hour") and group.field:
+            if spec.kind not in ITEM_KINDS and group.kind in ("category", "hour") and group.field:
                 breakdowns.add(group.field)
         grouped = {group.field for group in groups}
         for flt in (*self.filters, *source.filters):
             frozen = FilterDef(field=flt.field, operator=flt.operator, value=_hashable(flt.value))
-            if spec.kind == "objects" and flt.field in spec.fields:
+            if spec.kind in ITEM_KINDS and flt.field in spec.fields:
                 local.append(frozen)
             elif flt.field in spec.breakdowns and not (
                 # A unique count over several values of a breakdown is not the sum of
@@ -156,6 +160,15 @@ class _Context:
             options=tuple(sorted(source.options.items())),
             local_filters=tuple(local),
             groups=tuple(groups),
+            date_field=source.date_field,
+            duration=(
+                (source.duration.start, source.duration.end, source.duration.unit)
+                if source.duration is not None
+                else None
+            ),
+            currency_field=(
+                spec.currency_field if source.field and source.field in spec.money_fields else None
+            ),
         )
 
     def node(self, name: str, groups: list[GroupDim], depth: int = 0) -> MetricNode:
@@ -327,7 +340,10 @@ def _resolve_into(catalog: Catalog, widget: WidgetIn, resolved: ResolvedWidget) 
                     )
                 if item is None:
                     item = dim
-                    groups.append(_group_dim(ref, dim))
+                    # Records are counted and summed, never listed one per row: their
+                    # item dimension (deal, contact) only chooses the dataset.
+                    if catalog.datasets[dim.dataset or ""].kind != "records":
+                        groups.append(_group_dim(ref, dim))
             elif dim.kind != "filter":
                 groups.append(_group_dim(ref, dim))
         elif isinstance(ref, FilterObject) and ref.operator is None:

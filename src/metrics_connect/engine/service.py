@@ -13,6 +13,7 @@ import hashlib
 import json
 import time
 from collections import Counter, OrderedDict
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any
@@ -27,6 +28,7 @@ from metrics_connect.accounts.principals import CustomerLike
 from metrics_connect.catalog.loader import Catalog, get_catalog
 from metrics_connect.connectors.base import (
     Connector,
+    DatasetSpec,
     IntegrationExpired,
     IntegrationRevoked,
     UpstreamError,
@@ -35,14 +37,21 @@ from metrics_connect.connectors.context import connector_for
 from metrics_connect.engine.aggregate import Aggregator, Facts, last_only_reads
 from metrics_connect.engine.coordinator import FetchCoordinator
 from metrics_connect.engine.days import account_today
-from metrics_connect.engine.explain import explain_plan
+from metrics_connect.engine.explain import explain_plan, explain_records
 from metrics_connect.engine.facts import FactKey, FactSnapshot, FactStore
 from metrics_connect.engine.model import ResolvedWidget, WidgetError
 from metrics_connect.engine.notes import notes_of
 from metrics_connect.engine.plan import NEVER, Needs, PlannedFetch, collect_needs, make_plan
 from metrics_connect.engine.progressive import ProgressiveAnswer
+from metrics_connect.engine.records import (
+    RECORDS_VARIANT,
+    RecordsFetch,
+    RecordStore,
+    plan_records,
+)
 from metrics_connect.engine.request import GetDataRequest
 from metrics_connect.engine.resolve import resolve_widget
+from metrics_connect.engine.upstream_cost import charge
 from metrics_connect.engine.widget_body import render_one
 from metrics_connect.networks.registry import days_timezone
 from metrics_connect.runtime import Runtime
@@ -96,11 +105,15 @@ class Engine:
         runtime.services[FACTS_SERVICE] = self.store
         # Bodies of recent requests, each valid for one store version.
         self.answers: OrderedDict[tuple[int, str], Answer] = OrderedDict()
+        # What the network's quota counted for each integration's latest fetching
+        # request (GA4's tokens), for ?explain=true.
+        self.quota_seen: OrderedDict[int, dict[str, Any]] = OrderedDict()
         # Widgets resolved and needs merged, by catalog, body and account day.
         self.prepared: OrderedDict[tuple[str, str, date], Prepared] = OrderedDict()
         self.coordinator = FetchCoordinator(
             self.store, runtime.settings.fetch_concurrency, runtime.settings.redis_url
         )
+        self.records = RecordStore(self.store)
 
     def prepare(
         self,
@@ -127,6 +140,43 @@ class Engine:
 
     def connector(self, integration: CustomerIntegration) -> Connector:
         return connector_for(self.runtime, integration)
+
+    async def sync_records(
+        self,
+        integration: CustomerIntegration,
+        zone: str,
+        connector: Connector,
+        specs: dict[str, DatasetSpec],
+        fetches: list[RecordsFetch],
+        today: date,
+        *,
+        read_at: float,
+        read_at_wall: datetime,
+    ) -> dict[str, UpstreamError]:
+        """Bring the request's stale or never-synced records datasets up to date; the
+        errors of those that failed, by dataset."""
+        day = today.isoformat()
+        keys = [(integration.id, f.dataset, RECORDS_VARIANT, day, day) for f in fetches]
+
+        async def work(key: tuple[int, str, str, str, str]) -> None:
+            await self.records.sync(integration.id, connector, specs[key[1]], timezone=zone)
+
+        errors = await self.coordinator.run_syncs(
+            integration.id,
+            keys,
+            work,
+            budget=getattr(self.runtime.settings, "request_time_budget_seconds", None),
+            read_at=read_at,
+            read_at_wall=read_at_wall,
+        )
+        return {key[1]: error for key, error in errors.items()}
+
+    async def read_records(
+        self, integration_id: int, datasets: set[str], specs: dict[str, DatasetSpec], zone: str
+    ) -> FactSnapshot:
+        """The live records of the request's records datasets, as a store read."""
+        held = await self.records.load(integration_id, [specs[d] for d in sorted(datasets)], zone)
+        return FactSnapshot(records=held, version=await self.store.version())
 
 
 def engine_for(runtime: Runtime) -> Engine:
@@ -223,6 +273,7 @@ def _merged(first: FactSnapshot, second: FactSnapshot) -> FactSnapshot:
         objects={**first.objects, **second.objects},
         periods={**first.periods, **second.periods},
         version=min(first.version, second.version),
+        records={**first.records, **second.records},
     )
 
 
@@ -233,6 +284,7 @@ def _facts(snapshot: FactSnapshot, today: date) -> Facts:
         objects=snapshot.objects,
         periods={k: v.rows for k, v in snapshot.periods.items()},
         coverage={k: set(v) for k, v in snapshot.coverage.items()},
+        records=snapshot.records,
         **notes_of(snapshot),
     )
 
@@ -315,21 +367,60 @@ async def _answer(
     )
     plan = make_plan(needs, held, catalog.datasets, now=now, today=today) if plans else None
     fetches = plan.fetches if plan is not None else []
+    record_states = (
+        await engine.records.state(integration.id, needs.records) if needs.records else {}
+    )
+    record_fetches, records_valid_until = plan_records(
+        needs.records, record_states, catalog.datasets, now
+    )
     if explain:
-        connector = engine.connector(integration) if fetches else None
-        return await explain_plan(
+        connector = engine.connector(integration) if fetches or needs.records else None
+        body = await explain_plan(
             engine.store, connector, integration, catalog, widgets, needs, held, fetches, today
-        ), None
-    if not fetches:
+        )
+        if needs.records and connector is not None:
+            explain_records(body, connector, needs.records, record_states, record_fetches)
+        body["explain"]["upstream_quota_last_spent"] = engine.quota_seen.get(integration.id)
+        return body, None
+    if not fetches and not record_fetches:
         cached = engine.answers.get(answer_key)
         if cached is not None and cached.version == held.version and cached.today == today:
             cached.valid_until = plan.valid_until if plan is not None else None
+            if cached.valid_until is not None and records_valid_until is not None:
+                cached.valid_until = min(cached.valid_until, records_valid_until)
             engine.answers.move_to_end(answer_key)
             return cached.body, cached
 
     failures: dict[Any, WidgetError] = {}
     snapshot = held
     comparison = periods[1] if len(periods) > 1 else None
+    record_errors: dict[str, UpstreamError] = {}
+    read_records: FactSnapshot | None = None
+    if needs.records:
+        # Records first: kept current by an incremental sync, then read whole.
+        if record_fetches:
+            connector = engine.connector(integration)
+            issued = dict(connector.ctx.credentials)
+            record_errors = await engine.sync_records(
+                integration,
+                zone,
+                connector,
+                catalog.datasets,
+                record_fetches,
+                today,
+                read_at=read_at,
+                read_at_wall=read_at_wall,
+            )
+            if connector.ctx.credentials != issued:
+                await save_credentials(runtime, integration, connector.ctx.credentials)
+            await _lose_integration(runtime, integration, record_errors.values())
+        for fetch in record_fetches:
+            error = record_errors.get(fetch.dataset)
+            if error is not None and fetch.reason == "missing":
+                failures[(fetch.dataset, RECORDS_VARIANT)] = WidgetError(error.code, error.message)
+        read_records = await engine.read_records(
+            integration.id, needs.records, catalog.datasets, zone
+        )
     if fetches:
         connector = engine.connector(integration)
         issued = dict(connector.ctx.credentials)
@@ -337,6 +428,10 @@ async def _answer(
         # no fetch touches, then each (dataset, variant) once its last fetch has ended;
         # each widget is rendered once all it reads is read.
         progress = ProgressiveAnswer(widgets, today, periods[0], comparison)
+        for failed_key, failure in failures.items():
+            progress.fail(failed_key, failure)
+        if read_records is not None:
+            progress.add({(d, RECORDS_VARIANT) for d in needs.records}, read_records)
         pending = Counter((f.key[0], f.key[1]) for f in fetches)
 
         async def read(keys: set[FactKey], *, skip: set[FactKey] | None = None) -> FactSnapshot:
@@ -371,30 +466,37 @@ async def _answer(
             for task in reads:
                 task.cancel()
             raise
-        failures = _failures(errors)
+        spent = connector.quota_spent()
+        charge(spent)
+        if spent:
+            engine.quota_seen[integration.id] = {**spent, "at": clock.now().isoformat()}
+            while len(engine.quota_seen) > ANSWER_CACHE_ENTRIES:
+                engine.quota_seen.popitem(last=False)
+        failures.update(_failures(errors))
         progress.settle(failures)
         if connector.ctx.credentials != issued:
             await save_credentials(runtime, integration, connector.ctx.credentials)
-        lost = next(
-            (e for e in errors.values() if isinstance(e, IntegrationExpired | IntegrationRevoked)),
-            None,
-        )
-        if lost is not None:
-            status = "revoked" if isinstance(lost, IntegrationRevoked) else "expired"
-            await mark_unusable(runtime, integration, status, lost.message)
+        await _lose_integration(runtime, integration, errors.values())
         body = progress.body()
     else:
         if plans:
             snapshot = await _load(engine.store, integration.id, prepared)
+        if read_records is not None:
+            snapshot = _merged(snapshot, read_records)
         facts = _facts(snapshot, today)
+        facts.failures.update(failures)
         body = answer_widgets(widgets, facts, periods[0], comparison)
     if failures:
         return body, None
     # The plan holds for this answer only when it was made from the same store version
     # without fetching; otherwise the next request plans again.
     valid_until = (
-        None if fetches or plan is None or held.version != snapshot.version else plan.valid_until
+        None
+        if fetches or record_fetches or plan is None or held.version != snapshot.version
+        else plan.valid_until
     )
+    if valid_until is not None and records_valid_until is not None:
+        valid_until = min(valid_until, records_valid_until)
     if not plans:
         valid_until = NEVER
     entry = Answer(snapshot.version, today, body, valid_until)
@@ -402,6 +504,16 @@ async def _answer(
     while len(engine.answers) > ANSWER_CACHE_ENTRIES:
         engine.answers.popitem(last=False)
     return body, entry
+
+
+async def _lose_integration(
+    runtime: Runtime, integration: CustomerIntegration, errors: Iterable[UpstreamError]
+) -> None:
+    """An expired token or a withdrawn permission makes the integration unusable."""
+    lost = next((e for e in errors if isinstance(e, IntegrationExpired | IntegrationRevoked)), None)
+    if lost is not None:
+        status = "revoked" if isinstance(lost, IntegrationRevoked) else "expired"
+        await mark_unusable(runtime, integration, status, lost.message)
 
 
 def _fingerprint(request: GetDataRequest) -> str:

@@ -19,6 +19,7 @@ from sqlalchemy import (
     Boolean,
     Column,
     Date,
+    Float,
     ForeignKey,
     Index,
     Integer,
@@ -119,4 +120,45 @@ fact_fetch_log = Table(
     Column("rows", Integer, nullable=False),
     Column("objects", Integer, nullable=False),
     Index("ix_fact_fetch_log_integration", "integration_id", "fetched_at"),
+)
+
+# Records datasets (docs/records.md): objects the network keeps and changes (deals,
+# contacts, calls), one row per (integration, dataset, record id) with its latest values,
+# upserted by the incremental sync. The common fields are columns too (dates, owner,
+# pipeline, stage, amount and currency) so that operators and later reads can select by
+# them; `fields` (JSON) holds every normalized field. A deleted or merged record keeps its
+# row with `deleted` set (no figure counts it) until the network lists it live again.
+records = Table(
+    "records",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    _integration_fk(),
+    Column("dataset", String(64), nullable=False),
+    Column("record_id", String(128), nullable=False),
+    Column("created_at", UTCDateTime(), nullable=True),
+    Column("updated_at", UTCDateTime(), nullable=True),
+    Column("closed_at", UTCDateTime(), nullable=True),
+    Column("owner", String(128), nullable=True),
+    Column("pipeline", String(128), nullable=True),
+    Column("stage", String(128), nullable=True),
+    Column("amount", Float, nullable=True),
+    Column("currency", String(8), nullable=True),
+    Column("deleted", Boolean, nullable=False),
+    Column("fields", Text, nullable=False),
+    Column("synced_at", UTCDateTime(), nullable=False),
+    UniqueConstraint("integration_id", "dataset", "record_id", name="uq_records"),
+    Index("ix_records_lookup", "integration_id", "dataset", "deleted"),
+)
+
+# Where each (integration, records dataset)'s incremental sync stands: the connector's
+# cursor (opaque to us), when it last reached the present, and when the backfill ended.
+record_cursors = Table(
+    "record_cursors",
+    metadata,
+    _integration_fk(),
+    Column("dataset", String(64), nullable=False),
+    Column("cursor", Text, nullable=True),
+    Column("synced_at", UTCDateTime(), nullable=True),
+    Column("backfilled_at", UTCDateTime(), nullable=True),
+    PrimaryKeyConstraint("integration_id", "dataset", name="pk_record_cursors"),
 )

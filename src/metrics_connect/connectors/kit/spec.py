@@ -27,10 +27,14 @@ class _Strict(BaseModel):
 
 
 class Auth(_Strict):
-    """Where the access token goes: a query/form parameter, or a Bearer header."""
+    """Where the access token goes: a query/form parameter, a Bearer header, a header of
+    its own (`placement: header, param: Access-Token`, TikTok's API for Business), or an
+    OAuth 1.0a signature (HMAC-SHA1 with the consumer key and secret of `oauth1_provider`'s
+    settings, <name>_client_id / <name>_client_secret, and the user's token and secret)."""
 
-    placement: Literal["query", "bearer"] = "query"
+    placement: Literal["query", "bearer", "header", "oauth1"] = "query"
     param: str = "access_token"
+    oauth1_provider: str | None = None
     # OAuth 2 refresh (RFC 6749 §6) on an expired answer: setting names of the token URL
     # and the client credentials. None: tokens are not refreshed (Meta's long-lived ones).
     refresh_token_url_setting: str | None = None
@@ -50,7 +54,7 @@ class Quota(_Strict):
 
 
 class Api(_Strict):
-    family: Literal["meta_graph", "google", "json_rest"]
+    family: Literal["meta_graph", "google", "json_rest", "restli"]
     # The setting holding the API version (`{version}` in paths) and its default.
     version_setting: str | None = None
     default_version: str = ""
@@ -76,7 +80,18 @@ class ErrorRule(_Strict):
     ]
     # Where a rate limit's retry-after comes from, first found wins: "usage_headers"
     # (Meta), "retry_after_header", "quota_renewal" (Google's hourly/daily buckets).
-    retry_after: tuple[Literal["usage_headers", "retry_after_header", "quota_renewal"], ...] = ()
+    # "ratelimit_reset_header": X-RateLimit-Reset in seconds (JSON REST APIs, Pinterest);
+    # "reset_epoch_header": x-rate-limit-reset, the epoch second the window renews (X).
+    retry_after: tuple[
+        Literal[
+            "usage_headers",
+            "retry_after_header",
+            "quota_renewal",
+            "ratelimit_reset_header",
+            "reset_epoch_header",
+        ],
+        ...,
+    ] = ()
     # A rate limit not worth retrying within the budget (renews at the next hour/day).
     retryable: bool = True
 
@@ -112,6 +127,8 @@ class Envelope(_Strict):
 
     message_fields: tuple[str, ...] = ("message",)
     message_prefix: str = ""
+    # json_rest: where the error object is in the body ("" for the body itself).
+    error_path: str = "error"
     # Response headers carrying Meta's usage percentages and time to regain access.
     usage_headers: tuple[str, ...] = ()
     # Slow down when a usage header reaches this share of the quota (None: never).
@@ -132,6 +149,9 @@ class Window(_Strict):
     # The network serves only the last N whole days (clip the request to them).
     serves_last_days: int | None = None
     until: Literal["any", "yesterday"] = "any"  # the last day the network serves
+    # Only days at least this many days before today (the older days another requester
+    # of the dataset serves: Pinterest's reports beyond its synchronous 90 days).
+    until_days_ago: int | None = None
     now_only: bool = False  # "now" only: no call unless the request covers today
     # {since}/{until}: unix seconds of the local midnights around the days, or ISO days.
     encoding: Literal["unix_local_midnight", "iso_date"] = "iso_date"

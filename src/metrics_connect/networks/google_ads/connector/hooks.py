@@ -72,7 +72,7 @@ def failure_of(body: Any) -> dict[str, Any] | None:
 class GoogleAdsClient(GoogleClient):
     family_name = "Google Ads API"
 
-    def request_headers(self) -> dict[str, str]:
+    def family_headers(self) -> dict[str, str]:
         settings_token = getattr(self.ctx.settings, "google_ads_developer_token", "")
         token = settings_token or self.ctx.credentials.get("developer_token") or ""
         headers = {"developer-token": str(token)}
