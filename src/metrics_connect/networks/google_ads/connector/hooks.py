@@ -44,6 +44,8 @@ SHARES = {
 }
 GEO_FIELDS = "geo_target_constant.resource_name, geo_target_constant.name"
 CUSTOMER_FIELDS = "customer.descriptive_name, customer.time_zone, customer.currency_code"
+# GAQL metrics stored under another name (TrueView views are the catalog's video views).
+RENAMED = {"video_trueview_views": "video_views"}
 DURATION = re.compile(r"^(\d+(?:\.\d+)?)s$")
 
 
@@ -243,9 +245,9 @@ class GoogleAdsConnector(KitConnector):
             elif name in SHARES:
                 out[SHARES[name]] = number * impressions
             elif isinstance(raw, str) or name in ("impressions", "clicks"):
-                out[name] = int(number)  # int64 fields travel as JSON strings
+                out[RENAMED.get(name, name)] = int(number)  # int64 fields: JSON strings
             else:
-                out[name] = number
+                out[RENAMED.get(name, name)] = number
         for name, field in extra.get("attributes", {}).items():
             value = read(record, field)
             if isinstance(value, list):

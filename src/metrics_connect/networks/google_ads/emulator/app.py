@@ -211,10 +211,7 @@ def create_app(emulator: GoogleAdsEmulator) -> FastAPI:
             rows = rows_of(customer(request, cid), query)
             offset = int(body.get("pageToken") or 0)
             page = rows[offset : offset + PAGE_SIZE]
-            out: dict[str, Any] = {
-                "fieldMask": gaql.field_mask(query),
-                "requestId": uuid.uuid4().hex[:22],
-            }
+            out: dict[str, Any] = {"fieldMask": gaql.field_mask(query)}
             if page:
                 out["results"] = page
             if offset + PAGE_SIZE < len(rows):

@@ -238,7 +238,7 @@ def _group_day(cid: str, index: int, day: date) -> dict[str, float]:
         "cost_micros": round(cost * 100) * 10_000,
         "interactions": interactions,
         "engagements": engagements,
-        "video_views": views,
+        "video_trueview_views": views,
         "conversions": conversions,
         "conversions_value": round(noisy("value", conversions * rate["value"]), 2),
         "all_conversions": round(conversions * 1.27, 2),
