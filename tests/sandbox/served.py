@@ -41,5 +41,9 @@ def ask(network: ServedNetwork) -> httpx.Response:
             params={"readMask": "name,title"},
             headers={"Authorization": f"Bearer {token}"},
         )
+    if network.slug == "hubspot_crm":
+        return httpx.get(
+            f"{base}/account-info/v3/details", headers={"Authorization": f"Bearer {token}"}
+        )
     fields = "id,username" if network.slug == "instagram_business" else "id,name"
     return httpx.get(f"{base}/v27.0/{account}", params={"fields": fields, "access_token": token})
