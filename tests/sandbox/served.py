@@ -5,7 +5,10 @@ from __future__ import annotations
 from urllib.parse import quote
 
 import httpx
+from authlib.integrations.httpx_client import OAuth1Auth
 
+from metrics_connect.networks.twitter_ads.emulator.auth import DEMO_TOKEN_SECRET
+from metrics_connect.sandbox.kit.oauth_server import sandbox_client
 from metrics_connect.sandbox.serve import ServedNetwork
 
 
@@ -45,5 +48,14 @@ def ask(network: ServedNetwork) -> httpx.Response:
         return httpx.get(
             f"{base}/account-info/v3/details", headers={"Authorization": f"Bearer {token}"}
         )
+    if network.slug == "twitter_ads":
+        # OAuth 1.0a user context: the sandbox app's consumer and the demo user's token.
+        key, secret = sandbox_client("x_login")
+        signer = OAuth1Auth(key, secret, token=token, token_secret=DEMO_TOKEN_SECRET)
+        return httpx.get(f"{base}/12/accounts/{account}", auth=signer)
+    if network.slug in ("pinterest_ads", "pinterest"):
+        # Pinterest API v5: the ad account, or the user account
+        path = f"v5/ad_accounts/{account}" if network.slug == "pinterest_ads" else "v5/user_account"
+        return httpx.get(f"{base}/{path}", headers={"Authorization": f"Bearer {token}"})
     fields = "id,username" if network.slug == "instagram_business" else "id,name"
     return httpx.get(f"{base}/v27.0/{account}", params={"fields": fields, "access_token": token})

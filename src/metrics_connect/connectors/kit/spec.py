@@ -27,10 +27,13 @@ class _Strict(BaseModel):
 
 
 class Auth(_Strict):
-    """Where the access token goes: a query/form parameter, or a Bearer header."""
+    """Where the access token goes: a query/form parameter, a Bearer header, or an OAuth
+    1.0a signature (HMAC-SHA1 with the consumer key and secret of `oauth1_provider`'s
+    settings, <name>_client_id / <name>_client_secret, and the user's token and secret)."""
 
-    placement: Literal["query", "bearer"] = "query"
+    placement: Literal["query", "bearer", "oauth1"] = "query"
     param: str = "access_token"
+    oauth1_provider: str | None = None
     # OAuth 2 refresh (RFC 6749 §6) on an expired answer: setting names of the token URL
     # and the client credentials. None: tokens are not refreshed (Meta's long-lived ones).
     refresh_token_url_setting: str | None = None
@@ -76,7 +79,18 @@ class ErrorRule(_Strict):
     ]
     # Where a rate limit's retry-after comes from, first found wins: "usage_headers"
     # (Meta), "retry_after_header", "quota_renewal" (Google's hourly/daily buckets).
-    retry_after: tuple[Literal["usage_headers", "retry_after_header", "quota_renewal"], ...] = ()
+    # "ratelimit_reset_header": X-RateLimit-Reset in seconds (JSON REST APIs, Pinterest);
+    # "reset_epoch_header": x-rate-limit-reset, the epoch second the window renews (X).
+    retry_after: tuple[
+        Literal[
+            "usage_headers",
+            "retry_after_header",
+            "quota_renewal",
+            "ratelimit_reset_header",
+            "reset_epoch_header",
+        ],
+        ...,
+    ] = ()
     # A rate limit not worth retrying within the budget (renews at the next hour/day).
     retryable: bool = True
 
@@ -112,11 +126,13 @@ class Envelope(_Strict):
 
     message_fields: tuple[str, ...] = ("message",)
     message_prefix: str = ""
+    # json_rest: where the error object is in the body ("" for the body itself).
+    error_path: str = "error"
     # Response headers carrying Meta's usage percentages and time to regain access.
     usage_headers: tuple[str, ...] = ()
-    # Plain JSON APIs: body fields carrying a text error code (HubSpot's `category`,
-    # "a.b" paths), matched by the error map's `status`; first present wins.
-    code_fields: tuple[str, ...] = ()
+    # json_rest: the fields of the error object carrying its code, first present wins
+    # (HubSpot's text `category`); a number feeds the map's `code`, a text its `status`.
+    code_fields: tuple[str, ...] = ("code",)
     # Slow down when a usage header reaches this share of the quota (None: never).
     pace_near_limit_percent: float | None = None
     pace_seconds: float = 1.0
@@ -135,6 +151,9 @@ class Window(_Strict):
     # The network serves only the last N whole days (clip the request to them).
     serves_last_days: int | None = None
     until: Literal["any", "yesterday"] = "any"  # the last day the network serves
+    # Only days at least this many days before today (the older days another requester
+    # of the dataset serves: Pinterest's reports beyond its synchronous 90 days).
+    until_days_ago: int | None = None
     now_only: bool = False  # "now" only: no call unless the request covers today
     # {since}/{until}: unix seconds of the local midnights around the days, or ISO days.
     encoding: Literal["unix_local_midnight", "iso_date"] = "iso_date"

@@ -64,6 +64,8 @@ def served(start: date, end: date, window: Window, today: date) -> tuple[date, d
         start = max(start, today - timedelta(days=window.serves_last_days))
     if window.until == "yesterday":
         end = min(end, today - DAY)
+    if window.until_days_ago is not None:
+        end = min(end, today - timedelta(days=window.until_days_ago))
     return start, end
 
 

@@ -1,34 +1,64 @@
-"""The plain JSON REST family's client: an error body whose message and text code sit in
-fields the network's streams.yaml names (`errors.envelope.message_fields`, `code_fields`),
-e.g. HubSpot's {"status": "error", "message", "category": "EXPIRED_AUTHENTICATION"}; the
-error map matches the text code with `status`, the HTTP status with `http_status`."""
+"""The client of plain JSON REST APIs: an error body read where the network keeps it.
+
+Pinterest answers `{"code": 2, "message": "Authentication failed."}` at the top of the
+body, most others `{"error": {"code", "message"}}`, X a list `{"errors": [{"code",
+"message"}]}` (its first error is read): the envelope's `error_path` says which ("" for
+the body itself). A numeric code feeds the error map's `code`; a textual
+one (`"token_expired"`, HubSpot's `category`: `envelope.code_fields` names where the code
+is) is kept as the failure's status text (`status:` in the map).
+"""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
-from metrics_connect.connectors.kit.errors import Failure
+from metrics_connect.connectors.kit.errors import ErrorMap, Failure
 from metrics_connect.connectors.kit.http import KitClient
 from metrics_connect.connectors.kit.spec import dig
 
 
+def parse_failure(
+    status: int,
+    body: Any,
+    error_path: str,
+    message_fields: tuple[str, ...],
+    code_fields: tuple[str, ...] = ("code",),
+) -> Failure:
+    error = dig(body, error_path) if isinstance(body, dict) else None
+    if isinstance(error, list):  # a list of errors (X's `errors`): the first says why
+        error = error[0] if error else None
+    if not isinstance(error, dict):
+        return Failure(status, message=f"HTTP {status}")
+    code = next((error[f] for f in code_fields if error.get(f) not in (None, "")), None)
+    numeric = isinstance(code, int) and not isinstance(code, bool)
+    text = next((str(error[f]) for f in message_fields if error.get(f)), f"HTTP {status}")
+    return Failure(
+        status,
+        code=code if numeric else None,
+        status_text=None if numeric or code is None else str(code),
+        message=text,
+    )
+
+
+def ratelimit_reset(_: Failure, headers: Mapping[str, str]) -> float | None:
+    """X-RateLimit-Reset as seconds until the window renews (Pinterest, GitHub-like
+    epochs aside: a value over a day is taken as an epoch and not waited for)."""
+    raw = headers.get("x-ratelimit-reset")
+    if not raw or not raw.replace(".", "", 1).isdigit():
+        return None
+    seconds = float(raw)
+    return seconds if seconds <= 86400 else None
+
+
 class JsonRestClient(KitClient):
-    family_name = "JSON API"
-    log_fields = ("upstream_code", "upstream_subcode")
+    family_name = "JSON REST API"
+
+    def error_map(self) -> ErrorMap:
+        return ErrorMap(self.streams.errors, {"ratelimit_reset_header": ratelimit_reset})
 
     def parse_failure(self, status: int, body: Any) -> Failure:
         envelope = self.streams.errors.envelope
-        message = f"HTTP {status}"
-        code: str | None = None
-        if isinstance(body, dict):
-            for path in envelope.message_fields:
-                found = dig(body, path)
-                if isinstance(found, str) and found:
-                    message = found
-                    break
-            for path in envelope.code_fields:
-                found = dig(body, path)
-                if found not in (None, ""):
-                    code = str(found)
-                    break
-        return Failure(status=status, message=message, status_text=code)
+        return parse_failure(
+            status, body, envelope.error_path, envelope.message_fields, envelope.code_fields
+        )

@@ -1,0 +1,348 @@
+"""The Pages API emulator (graph.facebook.com for one Facebook Page), on the Graph family
+app of the sandbox kit: the Page node, Page Insights, published posts and reels with their
+insights, Graph batch requests. What it follows is in docs/networks/facebook.md.
+
+- Page edges need a Page access token (`GET /{page-id}?fields=access_token` with the
+  user's token gives it); a user token there is refused with code 210.
+- `/{page-id}/insights`: the metrics valid after Meta's 2025-2026 retirements (a retired
+  or unknown one: "(#100) The value must be a valid insights metric"), periods day,
+  week, days_28 and total_over_range, since/until at most 90 days (7,776,000 s) apart,
+  two years kept, Pacific days (end_time T07:00/T08:00+0000), complete days only;
+  `breakdown=is_from_ads` splits views and viewers into organic ("0") and ads ("1").
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Callable
+from datetime import date, datetime, timedelta
+from typing import Any
+
+from metrics_connect.networks.facebook.emulator.data import Content, PageData
+from metrics_connect.sandbox.accounts import SANDBOX_TOKEN_PREFIX
+from metrics_connect.sandbox.kit import meta_graph as graph
+from metrics_connect.sandbox.kit.graph_fields import FieldSyntaxError, parse_fields
+from metrics_connect.sandbox.kit.graph_insights import metric_header, parse_instant, window_paging
+from metrics_connect.sandbox.kit.meta_graph import GraphError, graph_time
+from metrics_connect.sandbox.kit.meta_graph_app import Call, GraphApp, NoRoute
+from metrics_connect.sandbox.kit.paging import (
+    BadPageRequest,
+    decode_offset,
+    graph_offset_page,
+    parse_limit,
+)
+
+PAGE_TOKEN_PREFIX = SANDBOX_TOKEN_PREFIX + "page-"
+MAX_SECONDS = 90 * 86400
+KEPT_DAYS = 2 * 365
+ALL_PERIODS = ("day", "week", "days_28", "total_over_range")
+PERIOD_DAYS = {"day": 1, "week": 7, "days_28": 28}
+# metric -> periods it is served for; the breakdown is_from_ads where it has one.
+PAGE_METRICS: dict[str, tuple[str, ...]] = {
+    "page_follows": ("day",),
+    "page_follows_city": ("day",),
+    "page_follows_country": ("day",),
+    "page_daily_follows_unique": ALL_PERIODS,
+    "page_daily_unfollows_unique": ALL_PERIODS,
+    "page_media_view": ALL_PERIODS,
+    "page_total_media_view_unique": ALL_PERIODS,
+    "page_post_engagements": ALL_PERIODS,
+    "page_video_views": ALL_PERIODS,
+    "page_video_views_paid": ALL_PERIODS,
+    "page_video_views_organic": ALL_PERIODS,
+    "page_messages_new_conversations_unique": ALL_PERIODS,
+    "page_messages_reported_conversations_unique": ALL_PERIODS,
+}
+BY_ADS = {
+    "page_media_view",
+    "page_total_media_view_unique",
+    "post_media_view",
+    "post_total_media_view_unique",
+}
+POST_METRICS = (
+    "post_total_media_view_unique",
+    "post_media_view",
+    "post_reactions_by_type_total",
+    "post_clicks",
+    "post_video_views",
+)
+REEL_METRICS = (
+    "blue_reels_play_count",
+    "post_video_avg_time_watched",
+    "post_video_view_time",
+    "post_total_media_view_unique",
+    "post_video_likes_by_reaction_type",
+    "post_video_social_actions",
+)
+
+
+def invalid_metric() -> GraphError:
+    return graph.invalid_parameter("The value must be a valid insights metric")
+
+
+class PageGraphApp(GraphApp):
+    def __init__(self, data: PageData, controls: Any, now: Callable[[], datetime]) -> None:
+        super().__init__(
+            controls, graph.graph_versions(), now, trace_seed=data.seed, hourly_budget=20_000
+        )
+        self.data = data
+
+    # --- the family app's hooks ---
+
+    def endpoint_name(self, method: str, path: list[str], params: dict[str, str]) -> str:
+        if method != "GET" or not path:
+            raise NoRoute(405 if path else 404)
+        if path == [self.data.page_id]:
+            return "page"
+        edge = tuple(path[1:2])
+        if path[0] == self.data.page_id and edge in {
+            ("insights",),
+            ("published_posts",),
+            ("posts",),
+            ("video_reels",),
+        }:
+            return {"insights": "page_insights", "video_reels": "video_reels"}.get(
+                edge[0], "published_posts"
+            )
+        if edge == ("insights",) and len(path) <= 3:
+            return "post_insights"
+        if edge == ("video_insights",) and len(path) <= 3:
+            return "reel_insights"
+        raise NoRoute()
+
+    def usage_headers(self, version: str, throttled: bool) -> dict[str, str]:
+        pct = 100 if throttled else self.usage.percent()
+        usage = {
+            "type": "pages",
+            "call_count": pct,
+            "total_cputime": pct // 2,
+            "total_time": pct // 2,
+            "estimated_time_to_regain_access": self.usage.minutes_to_regain(),
+        }
+        return {
+            "x-app-usage": json.dumps({k: usage[k] for k in ("call_count", "total_time")}),
+            "x-business-use-case-usage": json.dumps({self.data.page_id: [usage]}),
+            "facebook-api-version": version,
+        }
+
+    def handle(self, call: Call) -> Any:
+        endpoint = self.endpoint_name(call.method, call.path, call.params)
+        wants_token = endpoint == "page" and "access_token" in call.params.get("fields", "")
+        if not wants_token and not call.token.startswith(PAGE_TOKEN_PREFIX):
+            raise GraphError(400, 210, "(#210) This call requires a Page access token.")
+        if endpoint == "page":
+            return self.page_node(call)
+        if endpoint == "page_insights":
+            return self.page_insights(call)
+        if endpoint in ("published_posts", "video_reels"):
+            return self.listing(call, "post" if endpoint == "published_posts" else "reel")
+        return self.content_insights(call, endpoint == "reel_insights")
+
+    # --- the Page node ---
+
+    def page_node(self, call: Call) -> dict[str, Any]:
+        today = self.data.days.day_of(self.now())
+        node: dict[str, Any] = {
+            "id": self.data.page_id,
+            "name": self.data.name,
+            "category": self.data.page.category,
+            "followers_count": self.data.followers(today),
+            "fan_count": self.data.likes(today),
+        }
+        wanted = [f.name for f in self._fields(call, "id,name")]
+        if "access_token" in wanted:
+            if call.token.startswith(PAGE_TOKEN_PREFIX):
+                raise graph.invalid_parameter("A user access token is required to request this")
+            digest = hashlib.sha256(call.token.encode()).hexdigest()[:16]
+            node["access_token"] = f"{PAGE_TOKEN_PREFIX}{self.data.page_id}-{digest}"
+        for name in wanted:
+            if name not in node:
+                raise graph.nonexisting_field(name, "Page")
+        return {k: node[k] for k in ["id", *wanted] if k in node}
+
+    @staticmethod
+    def _fields(call: Call, default: str) -> list[Any]:
+        try:
+            return parse_fields(call.params.get("fields") or default)
+        except FieldSyntaxError as exc:
+            raise graph.invalid_parameter("Syntax error in the fields parameter") from exc
+
+    # --- Page Insights ---
+
+    def _days(self, call: Call) -> tuple[datetime, datetime, list[date]]:
+        days = self.data.days
+        tz = days.tz
+        today = days.day_of(self.now())
+        since_raw, until_raw = call.params.get("since"), call.params.get("until")
+        until = (
+            parse_instant(until_raw, "until", days.day_start, tz)
+            if until_raw
+            else (days.day_start(today))
+        )
+        since = (
+            parse_instant(since_raw, "since", days.day_start, tz)
+            if since_raw
+            else (until - timedelta(days=2))
+        )
+        if until < since:
+            raise graph.invalid_parameter("The since parameter must be before until")
+        if (until - since).total_seconds() > MAX_SECONDS:
+            raise graph.invalid_parameter(
+                "There cannot be more than 90 days (7776000 s) between since and until"
+            )
+        first = max(days.day_of(since), self.data.page.start, today - timedelta(days=KEPT_DAYS))
+        out = []
+        day = first
+        while days.day_end(day) <= until and day < today:
+            if days.day_start(day) >= since:
+                out.append(day)
+            day += timedelta(days=1)
+        return since, until, out
+
+    def page_insights(self, call: Call) -> dict[str, Any]:
+        metrics = graph.list_param(call.params, "metric") or call.path[2:3]
+        if not metrics:
+            raise GraphError(
+                400,
+                3001,
+                "No metric was specified to be fetched. Please specify "
+                "one or more metrics to be fetched and try again.",
+                subcode=1504028,
+            )
+        period = call.params.get("period", "day")
+        breakdown = call.params.get("breakdown", "")
+        for metric in metrics:
+            if metric not in PAGE_METRICS:
+                raise invalid_metric()
+            if period not in PAGE_METRICS[metric]:
+                raise graph.invalid_parameter(f"The period {period} is not valid for {metric}")
+            if breakdown and (breakdown != "is_from_ads" or metric not in BY_ADS):
+                raise graph.invalid_parameter(
+                    f"The breakdown {breakdown} is not valid for {metric}"
+                )
+        since, until, days = self._days(call)
+        data = []
+        for metric in metrics:
+            if period == "total_over_range":
+                points = [(until, self.value(metric, days, breakdown))] if days else []
+            else:
+                span = PERIOD_DAYS[period]
+                points = [
+                    (
+                        self.data.days.day_end(d),
+                        self.value(metric, [d - timedelta(days=i) for i in range(span)], breakdown),
+                    )
+                    for d in days
+                ]
+            entry = metric_header(metric, period, metric.replace("_", " ").title(), metric)
+            entry["values"] = [{"value": v, "end_time": graph_time(t)} for t, v in points]
+            entry["id"] = f"{self.data.page_id}/insights/{metric}/{period}"
+            data.append(entry)
+        base = f"{call.base_url}/{call.version}/{self.data.page_id}/insights"
+        return {"data": data, "paging": window_paging(base, call.params, since, until)}
+
+    def value(self, metric: str, days: list[date], breakdown: str) -> Any:
+        """A metric over days (a day, a week, 28 days, the range)."""
+        d = self.data
+        last = max(days)
+        if metric == "page_follows":
+            return d.followers(last)
+        if metric in ("page_follows_city", "page_follows_country"):
+            return d.located(metric.rsplit("_", 1)[1], last)
+        if metric == "page_total_media_view_unique":
+            parts = d.unique_viewers(days)
+        elif metric == "page_media_view":
+            parts = {k: sum(d.views(x)[k] for x in days) for k in ("total", "0", "1")}
+        else:
+            return sum(self._daily(metric, x) for x in days)
+        return {"0": parts["0"], "1": parts["1"]} if breakdown else parts["total"]
+
+    def _daily(self, metric: str, day: date) -> int:
+        d = self.data
+        if metric.startswith("page_video_views"):
+            return d.video_views(day)[metric.removeprefix("page_video_views").strip("_") or "total"]
+        series = {
+            "page_daily_follows_unique": "follows",
+            "page_daily_unfollows_unique": "unfollows",
+            "page_post_engagements": "post_engagements",
+            "page_messages_new_conversations_unique": "messages_new",
+            "page_messages_reported_conversations_unique": "messages_reported",
+        }
+        return d.daily(series[metric], day)
+
+    # --- posts and reels ---
+
+    def listing(self, call: Call, kind: str) -> dict[str, Any]:
+        items = self.data.published(kind, self.now())
+        try:
+            limit = parse_limit(call.params.get("limit"), 25, 100)
+            offset = decode_offset(call.params["after"]) if call.params.get("after") else 0
+        except BadPageRequest as exc:
+            raise graph.invalid_parameter("Invalid cursor or limit") from exc
+        fields = self._fields(call, "id,created_time,message" if kind == "post" else "id")
+        rows = [self.content_node(c, fields) for c in items]
+        base = f"{call.base_url}/{call.version}/{'/'.join(call.path)}"
+        return graph_offset_page(rows, offset, limit, base, call.params)
+
+    def content_node(self, item: Content, fields: list[Any]) -> dict[str, Any]:
+        figures = item.at(self.now())
+        reactions = sum(self.data.reaction_counts(figures).values())
+        summary = {"data": [], "summary": {"total_count": 0}}
+        known: dict[str, Any] = {
+            "id": item.id,
+            "created_time": graph_time(item.created),
+            "message": item.message,
+            "description": item.message,
+            "permalink_url": f"https://www.facebook.com/{item.id.replace('_', '/posts/')}",
+            "status_type": item.status_type,
+            "shares": {"count": figures["shares"]},
+            "comments": {**summary, "summary": {"total_count": figures["comments"]}},
+            "reactions": {**summary, "summary": {"total_count": reactions}},
+        }
+        out: dict[str, Any] = {}
+        for spec in fields:
+            if spec.name not in known:
+                raise graph.nonexisting_field(spec.name, "Post" if item.kind == "post" else "Video")
+            out[spec.name] = known[spec.name]
+        out.setdefault("id", item.id)
+        return out
+
+    def content_insights(self, call: Call, reel: bool) -> dict[str, Any]:
+        item = self.data.content(call.path[0])
+        if item is None or (item.kind == "reel") != reel or item.created > self.now():
+            raise graph.unknown_object(call.path[0])
+        metrics = graph.list_param(call.params, "metric") or call.path[2:3]
+        served = REEL_METRICS if reel else POST_METRICS
+        if not metrics or any(m not in served for m in metrics):
+            raise invalid_metric()
+        breakdown = bool(call.params.get("breakdown"))
+        if breakdown and (call.params["breakdown"] != "is_from_ads" or set(metrics) - BY_ADS):
+            raise graph.invalid_parameter("The breakdown is not valid for these metrics")
+        f = item.at(self.now())
+        reactions = self.data.reaction_counts(f)
+        values: dict[str, Any] = {
+            "post_total_media_view_unique": {"0": f["reach_organic"], "1": f["reach_paid"]}
+            if breakdown
+            else f["reach"],
+            "post_media_view": {"0": f["views"] - f["views_paid"], "1": f["views_paid"]}
+            if breakdown
+            else f["views"],
+            "post_reactions_by_type_total": {k: n for k, n in reactions.items() if n},
+            "post_clicks": f["clicks"],
+            "post_video_views": f["video_views"],
+            "blue_reels_play_count": f["plays"],
+            "post_video_avg_time_watched": f["avg_watch_ms"],
+            "post_video_view_time": f["plays"] * f["avg_watch_ms"],
+            "post_video_likes_by_reaction_type": {
+                f"REACTION_{k.upper()}": n for k, n in reactions.items() if n
+            },
+            "post_video_social_actions": {"COMMENT": f["comments"], "SHARE": f["shares"]},
+        }
+        data = []
+        for metric in metrics:
+            entry = metric_header(metric, "lifetime", metric.replace("_", " ").title(), metric)
+            entry["values"] = [{"value": values[metric]}]
+            entry["id"] = f"{item.id}/insights/{metric}/lifetime"
+            data.append(entry)
+        return {"data": data}
