@@ -5,7 +5,10 @@ from __future__ import annotations
 from urllib.parse import quote
 
 import httpx
+from authlib.integrations.httpx_client import OAuth1Auth
 
+from metrics_connect.networks.twitter_ads.emulator.auth import DEMO_TOKEN_SECRET
+from metrics_connect.sandbox.kit.oauth_server import sandbox_client
 from metrics_connect.sandbox.serve import ServedNetwork
 
 
@@ -41,6 +44,11 @@ def ask(network: ServedNetwork) -> httpx.Response:
             params={"readMask": "name,title"},
             headers={"Authorization": f"Bearer {token}"},
         )
+    if network.slug == "twitter_ads":
+        # OAuth 1.0a user context: the sandbox app's consumer and the demo user's token.
+        key, secret = sandbox_client("x_login")
+        signer = OAuth1Auth(key, secret, token=token, token_secret=DEMO_TOKEN_SECRET)
+        return httpx.get(f"{base}/12/accounts/{account}", auth=signer)
     if network.slug in ("pinterest_ads", "pinterest"):
         # Pinterest API v5: the ad account, or the user account
         path = f"v5/ad_accounts/{account}" if network.slug == "pinterest_ads" else "v5/user_account"

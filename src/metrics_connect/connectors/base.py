@@ -22,6 +22,7 @@ Row shapes by dataset kind:
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date
 from typing import Any, ClassVar, Literal
@@ -293,3 +294,34 @@ class Connector(ABC):
     @abstractmethod
     async def account_info(self) -> AccountInfo:
         """The connected account's name, time zone and currency."""
+
+    # --- shared calls: one upstream call answering several fetches ---
+
+    def shared_groups(self, requests: Sequence[FetchRequest]) -> list[tuple[int, ...]]:
+        """The fetches this connector answers together, by shared calls: groups of
+        indexes into `requests`, each index in exactly one group. The same requests must
+        give the same groups (explain shows them), and a group's members alone must
+        give that group again. By default every fetch is its own group."""
+        return [(i,) for i in range(len(requests))]
+
+    def plan_shared_calls(self, requests: Sequence[FetchRequest]) -> list[PlannedCall]:
+        """The calls `fetch_shared` makes for one group (follow-ups aside)."""
+        return [call for request in requests for call in self.plan_calls(request)]
+
+    async def fetch_shared(
+        self, requests: Sequence[FetchRequest]
+    ) -> list[FetchResult | UpstreamError]:
+        """One group's results, in order: each request's rows, or the error that left it
+        unanswered. By default each request is fetched alone."""
+        results: list[FetchResult | UpstreamError] = []
+        for request in requests:
+            try:
+                results.append(await self.fetch(request))
+            except UpstreamError as exc:
+                results.append(exc)
+        return results
+
+    def quota_spent(self) -> dict[str, float]:
+        """What the network's quota counted for this connector's calls so far, by unit
+        (GA4's property tokens: {"tokens": 57}); empty where the network does not say."""
+        return {}

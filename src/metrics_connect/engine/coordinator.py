@@ -24,6 +24,7 @@ from metrics_connect.connectors.base import (
     Connector,
     DatasetSpec,
     FetchRequest,
+    PlannedCall,
     UpstreamError,
     UpstreamTransient,
 )
@@ -50,16 +51,35 @@ def fetch_key(integration_id: int, request: FetchRequest) -> FetchKey:
     )
 
 
-def _longest_first(connector: Connector, fetches: list[PlannedFetch]) -> list[PlannedFetch]:
+def fetch_groups(connector: Connector, fetches: list[PlannedFetch]) -> list[list[PlannedFetch]]:
+    """The fetches as the connector answers them: alone, or several by shared calls
+    (Connector.shared_groups). Explain shows the same groups."""
+    share = getattr(connector, "shared_groups", None)  # a stand-in may lack the hook
+    if len(fetches) < 2 or share is None:
+        return [[f] for f in fetches]
+    groups = share([f.request for f in fetches])
+    return [[fetches[i] for i in group] for group in groups]
+
+
+def group_calls(connector: Connector, group: list[PlannedFetch]) -> list[PlannedCall]:
+    """The calls a group makes: a lone fetch's own, or the group's shared calls."""
+    if len(group) == 1:
+        return connector.plan_calls(group[0].request)
+    return connector.plan_shared_calls([f.request for f in group])
+
+
+def _longest_first(
+    connector: Connector, groups: list[list[PlannedFetch]]
+) -> list[list[PlannedFetch]]:
     """Behind the concurrency limit, long chains of calls start first: they then overlap
     the short ones instead of ending last. Listings (pages, then batches of what they
     list) come first of all: their length is unknown until they run."""
 
-    def length(planned: PlannedFetch) -> tuple[bool, int]:
-        calls = connector.plan_calls(planned.request)
+    def length(group: list[PlannedFetch]) -> tuple[bool, int]:
+        calls = group_calls(connector, group)
         return (any(c.estimated for c in calls), len(calls))
 
-    return sorted(fetches, key=length, reverse=True)
+    return sorted(groups, key=length, reverse=True)
 
 
 class FetchCoordinator:
@@ -126,8 +146,183 @@ class FetchCoordinator:
                     on_done(planned, error)
             return planned, error
 
-        results = await asyncio.gather(*(one(p) for p in _longest_first(connector, fetches)))
-        return {planned: error for planned, error in results if error is not None}
+        async def together(
+            group: list[PlannedFetch],
+        ) -> list[tuple[PlannedFetch, UpstreamError | None]]:
+            outcomes: dict[PlannedFetch, UpstreamError | None] = {}
+
+            def done(planned: PlannedFetch, error: UpstreamError | None) -> None:
+                outcomes[planned] = error
+                if on_done is not None:
+                    on_done(planned, error)
+
+            try:
+                async with asyncio.timeout_at(deadline):
+                    await self._shared_group(
+                        integration_id,
+                        timezone,
+                        connector,
+                        specs,
+                        group,
+                        (read_at, read_at_wall),
+                        done,
+                    )
+            except TimeoutError:
+                for planned in group:
+                    if planned not in outcomes:
+                        done(planned, UpstreamTransient(OUT_OF_BUDGET))
+            return [(planned, outcomes.get(planned)) for planned in group]
+
+        async def unit(
+            group: list[PlannedFetch],
+        ) -> list[tuple[PlannedFetch, UpstreamError | None]]:
+            return [await one(group[0])] if len(group) == 1 else await together(group)
+
+        groups = _longest_first(connector, fetch_groups(connector, fetches))
+        results = await asyncio.gather(*(unit(g) for g in groups))
+        return {p: error for pairs in results for p, error in pairs if error is not None}
+
+    async def _shared_group(
+        self,
+        integration_id: int,
+        timezone: str,
+        connector: Connector,
+        specs: dict[str, DatasetSpec],
+        group: list[PlannedFetch],
+        read: tuple[float, datetime],
+        done: Callable[[PlannedFetch, UpstreamError | None], None],
+    ) -> None:
+        """Fetch a group by its shared calls, each member still shared like a lone fetch:
+        a member already running elsewhere is awaited, one stored since `read_at` is
+        skipped, the rest are fetched together and stored one by one. Across processes
+        (Redis) each member runs under its own lock, taken in key order."""
+        read_at, read_at_wall = read
+        mine: list[tuple[PlannedFetch, FetchKey, asyncio.Future[None]]] = []
+        waits: list[tuple[PlannedFetch, asyncio.Future[None]]] = []
+        loop = asyncio.get_running_loop()
+        for planned in group:
+            key = fetch_key(integration_id, planned.request)
+            running = self._inflight.get(key)
+            if running is not None:
+                waits.append((planned, running))
+            elif self._done.get(key, -1.0) >= read_at:
+                done(planned, None)
+            else:
+                future: asyncio.Future[None] = loop.create_future()
+                self._inflight[key] = future
+                mine.append((planned, key, future))
+
+        def settle(
+            planned: PlannedFetch,
+            key: FetchKey,
+            future: asyncio.Future[None],
+            error: BaseException | None,
+        ) -> None:
+            self._inflight.pop(key, None)
+            if future.done():
+                return
+            if error is None:
+                self._done[key] = time.monotonic()
+                future.set_result(None)
+            else:
+                future.set_exception(error)
+                future.exception()  # retrieved: no "never retrieved" log
+            if isinstance(error, UpstreamError) or error is None:
+                done(planned, error)
+
+        try:
+            if mine:
+                outcomes = await self._fetch_group(
+                    integration_id,
+                    timezone,
+                    connector,
+                    specs,
+                    [p for p, _, _ in mine],
+                    read_at_wall,
+                )
+                for (planned, key, future), outcome in zip(mine, outcomes, strict=True):
+                    settle(planned, key, future, outcome)
+        except asyncio.CancelledError:
+            for planned, key, future in mine:
+                settle(planned, key, future, UpstreamTransient(OUT_OF_BUDGET))
+            raise
+        except BaseException as exc:
+            for planned, key, future in mine:
+                settle(planned, key, future, exc)
+            raise
+        for planned, running in waits:
+            try:
+                await asyncio.shield(running)
+            except UpstreamError as exc:
+                done(planned, exc)
+            else:
+                done(planned, None)
+
+    async def _fetch_group(
+        self,
+        integration_id: int,
+        timezone: str,
+        connector: Connector,
+        specs: dict[str, DatasetSpec],
+        group: list[PlannedFetch],
+        read_at_wall: datetime,
+    ) -> list[UpstreamError | None]:
+        """One group's shared calls, then each answered member stored: each member's
+        outcome, in order (None: stored, here or by another process meanwhile)."""
+        outcomes: dict[PlannedFetch, UpstreamError | None] = dict.fromkeys(group)
+        async with contextlib.AsyncExitStack() as locks:
+            todo = group
+            if self.redis_url:
+                todo = await self._lock_members(locks, integration_id, group, read_at_wall)
+            if todo:
+                async with self._semaphore(integration_id):
+                    started = clock.now()
+                    results = await connector.fetch_shared([p.request for p in todo])
+                    self.upstream_fetches += len(todo)
+                for planned, result in zip(todo, results, strict=True):
+                    if isinstance(result, UpstreamError):
+                        outcomes[planned] = result
+                        continue
+                    await self.store.store(
+                        integration_id,
+                        specs[planned.request.dataset],
+                        planned.request,
+                        result,
+                        fetched_at=started,
+                        timezone=timezone,
+                        origin="engine",
+                    )
+        return [outcomes[p] for p in group]
+
+    async def _lock_members(
+        self,
+        locks: contextlib.AsyncExitStack,
+        integration_id: int,
+        group: list[PlannedFetch],
+        read_at_wall: datetime,
+    ) -> list[PlannedFetch]:
+        """Each member's cross-process lock, in key order (no two groups deadlock); the
+        members no other process stored while we waited."""
+        redis = self._client()
+        keyed = sorted(((fetch_key(integration_id, p.request), p) for p in group), key=repr)
+        todo: list[PlannedFetch] = []
+        for key, planned in keyed:
+            name = "metrics-connect:fetch:" + hashlib.sha256(repr(key).encode()).hexdigest()
+            lock = redis.lock(
+                name, timeout=LOCK_TIMEOUT_SECONDS, blocking_timeout=LOCK_TIMEOUT_SECONDS
+            )
+            try:
+                acquired = await lock.acquire()
+            except RedisError as exc:
+                log.warning("fetch_lock_unavailable", error=type(exc).__name__)
+                todo.append(planned)
+                continue
+            if acquired:
+                locks.push_async_callback(_release, lock)
+                if await self._stored_since(key, read_at_wall):
+                    continue
+            todo.append(planned)
+        return [p for p in group if p in todo]
 
     async def run_syncs(
         self,
@@ -292,3 +487,8 @@ class FetchCoordinator:
         if self._redis is not None:
             await self._redis.aclose()
             self._redis = None
+
+
+async def _release(lock: Any) -> None:
+    with contextlib.suppress(RedisError):  # expired, or Redis went away
+        await lock.release()

@@ -22,6 +22,7 @@ from metrics_connect.connectors.base import (
     ObjectEstimate,
     PlannedCall,
 )
+from metrics_connect.engine.coordinator import fetch_groups, group_calls
 from metrics_connect.engine.facts import FactKey, FactSnapshot, FactStore, variant_key
 from metrics_connect.engine.model import ResolvedWidget
 from metrics_connect.engine.plan import Needs, PlannedFetch, estimate_objects
@@ -50,6 +51,7 @@ async def explain_plan(
         if connector is not None
         else []
     )
+    shared = shared_calls(connector, fetches, planned) if connector is not None else []
     return {
         "explain": {
             "integration": {
@@ -64,7 +66,8 @@ async def explain_plan(
             "widgets": _widgets(widgets),
             "store": _stored(needs, snapshot),
             "fetches": planned,
-            **call_totals(planned),
+            "shared_calls": shared,
+            **call_totals(planned, shared),
         }
     }
 
@@ -157,9 +160,34 @@ def _call(call: PlannedCall) -> dict[str, Any]:
     return out
 
 
-def call_totals(planned: list[dict[str, Any]]) -> dict[str, int]:
-    """`upstream_calls` (all, as before) and its exact and estimated parts."""
+def shared_calls(
+    connector: Connector, fetches: list[PlannedFetch], planned: list[dict[str, Any]]
+) -> list[dict[str, Any]]:
+    """The groups of fetches the connector answers by shared calls (GA4's batches of
+    merged reports), as the coordinator runs them: each group's calls once, with the
+    indexes of the fetches they answer; those fetches then list no calls of their own
+    and name their group (`shared_calls`)."""
+    index = {id(fetch): i for i, fetch in enumerate(fetches)}
+    out: list[dict[str, Any]] = []
+    for group in fetch_groups(connector, fetches):
+        if len(group) < 2:
+            continue
+        members = [index[id(fetch)] for fetch in group]
+        for i in members:
+            planned[i]["calls"] = []
+            planned[i]["shared_calls"] = len(out)
+        calls = group_calls(connector, group)
+        out.append({"fetches": members, "calls": [_call(c) for c in calls]})
+    return out
+
+
+def call_totals(
+    planned: list[dict[str, Any]], shared: list[dict[str, Any]] | None = None
+) -> dict[str, int]:
+    """`upstream_calls` (all, as before) and its exact and estimated parts; shared
+    calls count once."""
     exact = sum(len(f["calls"]) for f in planned if not f.get("estimated"))
+    exact += sum(len(group["calls"]) for group in shared or [])
     estimated = sum(len(f["calls"]) for f in planned if f.get("estimated"))
     return {
         "upstream_calls": exact + estimated,

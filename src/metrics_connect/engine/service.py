@@ -51,6 +51,7 @@ from metrics_connect.engine.records import (
 )
 from metrics_connect.engine.request import GetDataRequest
 from metrics_connect.engine.resolve import resolve_widget
+from metrics_connect.engine.upstream_cost import charge
 from metrics_connect.engine.widget_body import render_one
 from metrics_connect.networks.registry import days_timezone
 from metrics_connect.runtime import Runtime
@@ -104,6 +105,9 @@ class Engine:
         runtime.services[FACTS_SERVICE] = self.store
         # Bodies of recent requests, each valid for one store version.
         self.answers: OrderedDict[tuple[int, str], Answer] = OrderedDict()
+        # What the network's quota counted for each integration's latest fetching
+        # request (GA4's tokens), for ?explain=true.
+        self.quota_seen: OrderedDict[int, dict[str, Any]] = OrderedDict()
         # Widgets resolved and needs merged, by catalog, body and account day.
         self.prepared: OrderedDict[tuple[str, str, date], Prepared] = OrderedDict()
         self.coordinator = FetchCoordinator(
@@ -376,6 +380,7 @@ async def _answer(
         )
         if needs.records and connector is not None:
             explain_records(body, connector, needs.records, record_states, record_fetches)
+        body["explain"]["upstream_quota_last_spent"] = engine.quota_seen.get(integration.id)
         return body, None
     if not fetches and not record_fetches:
         cached = engine.answers.get(answer_key)
@@ -461,6 +466,12 @@ async def _answer(
             for task in reads:
                 task.cancel()
             raise
+        spent = connector.quota_spent()
+        charge(spent)
+        if spent:
+            engine.quota_seen[integration.id] = {**spent, "at": clock.now().isoformat()}
+            while len(engine.quota_seen) > ANSWER_CACHE_ENTRIES:
+                engine.quota_seen.popitem(last=False)
         failures.update(_failures(errors))
         progress.settle(failures)
         if connector.ctx.credentials != issued:

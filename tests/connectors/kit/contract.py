@@ -144,7 +144,8 @@ def context(
         credentials=ids.get("credentials", {"access_token": "contract-token"}),
         timezone=ids.get("timezone", "America/Sao_Paulo"),
         http=http,
-        base_url="http://upstream.test",
+        # Loopback: OAuth 1.0a signers (authlib) refuse plain http anywhere else.
+        base_url="http://127.0.0.1:9",
         settings=Settings(upstream_retry_budget_seconds=budget),
     )
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import math
+import time
 from typing import Any
 
 import httpx
@@ -42,6 +44,8 @@ def rest_error(network: KitNetwork) -> Any:
 
 
 def retry_after_headers(source: str, seconds: float) -> dict[str, str]:
+    if source == "reset_epoch_header":  # X: whole epoch seconds, never sooner than asked
+        return {"x-rate-limit-reset": str(math.ceil(time.time() + seconds))}
     assert source in ("retry_after_header", "ratelimit_reset_header")
     name = "retry-after" if source == "retry_after_header" else "x-ratelimit-reset"
     return {name: str(seconds)}

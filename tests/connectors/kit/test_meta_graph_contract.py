@@ -77,7 +77,7 @@ async def test_cursor_paging_reaches_the_last_page(
         n = len(asked)
         body: dict[str, Any] = {"data": [{"id": f"{n}-a"}, {"id": f"{n}-b"}]}
         if n < 3:
-            link = f"http://upstream.test/v0/x?after=c{n}&access_token=leaked&limit=2"
+            link = f"http://127.0.0.1:9/v0/x?after=c{n}&access_token=leaked&limit=2"
             body["paging"] = {"cursors": {"after": f"c{n}"}, "next": link}
         return httpx.Response(200, json=body)
 

@@ -12,6 +12,7 @@ from metrics_connect.api.json_body import JsonBodyRoute
 from metrics_connect.catalog.loader import catalogs
 from metrics_connect.engine.request import GetDataRequest
 from metrics_connect.engine.service import request_integration, run_get_data_json
+from metrics_connect.engine.upstream_cost import metered
 
 router = APIRouter(
     tags=["metrics"], dependencies=[Depends(apply_request_limits)], route_class=JsonBodyRoute
@@ -31,5 +32,7 @@ async def get_data(
     integration = await request_integration(runtime, customer, body.customer_integration)
     # The answer is plain JSON already: encoded once (and, when it is reused, kept
     # encoded), without a pass through the response model.
-    answer = await run_get_data_json(runtime, integration, body, explain=explain)
-    return Response(answer, media_type="application/json")
+    # The network's quota units the request's calls consumed (GA4 tokens) as a header.
+    with metered() as cost:
+        answer = await run_get_data_json(runtime, integration, body, explain=explain)
+    return Response(answer, media_type="application/json", headers=cost.headers())

@@ -6,6 +6,7 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 
+from metrics_connect import clock
 from metrics_connect.connectors.base import (
     IntegrationExpired,
     IntegrationRevoked,
@@ -45,6 +46,15 @@ def retry_after_header(_: Failure, headers: Mapping[str, str]) -> float | None:
     return float(raw) if raw and raw.replace(".", "", 1).isdigit() else None
 
 
+def reset_epoch_header(_: Failure, headers: Mapping[str, str]) -> float | None:
+    """Seconds until x-rate-limit-reset, the epoch second a rate-limit window renews
+    (X's headers; 0 when already past)."""
+    raw = headers.get("x-rate-limit-reset")
+    if raw and raw.strip().isdigit():
+        return max(0.0, int(raw) - clock.now().timestamp())
+    return None
+
+
 def is_retryable(error: BaseException) -> bool:
     """Rate limits and transient failures, except quotas that renew only later."""
     if isinstance(error, QuotaExhausted):
@@ -56,7 +66,11 @@ class ErrorMap:
     def __init__(self, errors: Errors, sources: Mapping[str, RetryAfterSource]) -> None:
         self.rules = errors.map
         self.prefix = errors.envelope.message_prefix
-        self.sources = {"retry_after_header": retry_after_header, **sources}
+        self.sources = {
+            "retry_after_header": retry_after_header,
+            "reset_epoch_header": reset_epoch_header,
+            **sources,
+        }
         self._numbers = [(rule.statuses(), rule.codes()) for rule in self.rules]
 
     def rule_for(self, failure: Failure) -> ErrorRule | None:

@@ -239,6 +239,9 @@ class KitConnector(Connector):
         last = request.end if stream.incomplete_future else min(request.end, today)
         return {first + timedelta(days=i) for i in range((last - first).days + 1)}
 
+    def quota_spent(self) -> dict[str, float]:
+        return self.client.quota_spent()
+
     async def run(self, request: FetchRequest, call: Call) -> Answer:
         """One planned call and its follow-ups, by the family's client."""
         requester = self.streams.requester(request.dataset, call.requester)

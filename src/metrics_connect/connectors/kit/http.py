@@ -25,6 +25,7 @@ from metrics_connect.connectors.kit.calls import Answer, Call
 from metrics_connect.connectors.kit.errors import ErrorMap, Failure, is_retryable
 from metrics_connect.connectors.kit.oauth import (
     client_credentials_with_provider,
+    oauth1_auth,
     refresh_access_token,
     refresh_with_provider,
 )
@@ -82,14 +83,31 @@ class KitClient:
     async def before_request(self) -> None:
         """A family's wait before every call (pacing near a quota, say)."""
 
+    def quota_spent(self) -> dict[str, float]:
+        """What the network's quota counted for this client's calls, by unit (Google's
+        property tokens); empty where the network does not say."""
+        return {}
+
     # --- calls ---
 
     @property
     def token(self) -> str:
-        token = self.ctx.credentials.get("access_token")
+        key = "oauth_token" if self.auth.placement == "oauth1" else "access_token"
+        token = self.ctx.credentials.get(key) or self.ctx.credentials.get("access_token")
         if not token:
             raise IntegrationExpired("no access token stored for this integration")
         return str(token)
+
+    def oauth1(self) -> httpx.Auth:
+        """The OAuth 1.0a signer of this integration's calls (auth.placement: oauth1)."""
+        provider = self.auth.oauth1_provider or ""
+        settings = self.ctx.settings
+        credentials = {**self.ctx.credentials, "oauth_token": self.token}
+        return oauth1_auth(
+            getattr(settings, f"{provider}_client_id", None),
+            getattr(settings, f"{provider}_client_secret", None),
+            credentials,
+        )
 
     def url(self, path: str) -> str:
         return f"{self.base}/{path.lstrip('/')}"
@@ -112,6 +130,8 @@ class KitClient:
         values = dict(params or {})
         if self.auth.placement == "query":
             values[self.auth.param] = self.token
+        elif self.auth.placement == "oauth1":
+            kwargs["auth"] = self.oauth1()
         else:
             headers["Authorization"] = f"Bearer {self.token}"
         if json is not None:

@@ -27,10 +27,13 @@ class _Strict(BaseModel):
 
 
 class Auth(_Strict):
-    """Where the access token goes: a query/form parameter, or a Bearer header."""
+    """Where the access token goes: a query/form parameter, a Bearer header, or an OAuth
+    1.0a signature (HMAC-SHA1 with the consumer key and secret of `oauth1_provider`'s
+    settings, <name>_client_id / <name>_client_secret, and the user's token and secret)."""
 
-    placement: Literal["query", "bearer"] = "query"
+    placement: Literal["query", "bearer", "oauth1"] = "query"
     param: str = "access_token"
+    oauth1_provider: str | None = None
     # OAuth 2 refresh (RFC 6749 §6) on an expired answer: setting names of the token URL
     # and the client credentials. None: tokens are not refreshed (Meta's long-lived ones).
     refresh_token_url_setting: str | None = None
@@ -76,9 +79,16 @@ class ErrorRule(_Strict):
     ]
     # Where a rate limit's retry-after comes from, first found wins: "usage_headers"
     # (Meta), "retry_after_header", "quota_renewal" (Google's hourly/daily buckets).
-    # "ratelimit_reset_header": X-RateLimit-Reset in seconds (JSON REST APIs, Pinterest).
+    # "ratelimit_reset_header": X-RateLimit-Reset in seconds (JSON REST APIs, Pinterest);
+    # "reset_epoch_header": x-rate-limit-reset, the epoch second the window renews (X).
     retry_after: tuple[
-        Literal["usage_headers", "retry_after_header", "quota_renewal", "ratelimit_reset_header"],
+        Literal[
+            "usage_headers",
+            "retry_after_header",
+            "quota_renewal",
+            "ratelimit_reset_header",
+            "reset_epoch_header",
+        ],
         ...,
     ] = ()
     # A rate limit not worth retrying within the budget (renews at the next hour/day).

@@ -46,6 +46,7 @@ class GoogleClient(KitClient):
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.last_quota: dict[str, Any] | None = None
+        self.tokens_consumed = 0
         # Rows per page; None: the requester's paginator says.
         self.page_size: int | None = None
 
@@ -63,9 +64,19 @@ class GoogleClient(KitClient):
 
     def body_or_raise(self, endpoint: str, response: Any) -> Any:
         body = super().body_or_raise(endpoint, response)
-        if isinstance(body, dict) and "propertyQuota" in body:
-            self.last_quota = body["propertyQuota"]
+        if isinstance(body, dict):
+            # A report's quota, or each report's of a batch (batchRunReports).
+            reports = body.get("reports")
+            for answer in [body, *(reports if isinstance(reports, list) else [])]:
+                quota = answer.get("propertyQuota") if isinstance(answer, dict) else None
+                if isinstance(quota, dict):
+                    self.last_quota = quota
+                    self.tokens_consumed += _consumed(quota)
         return body
+
+    def quota_spent(self) -> dict[str, float]:
+        """The property tokens the reports of this client consumed (propertyQuota)."""
+        return {"tokens": self.tokens_consumed} if self.last_quota is not None else {}
 
     async def run(
         self, call: Call, requester: Requester, report: AsyncReport | None = None
@@ -74,3 +85,12 @@ class GoogleClient(KitClient):
             paginator = requester.paginator.model_copy(update={"page_size": self.page_size})
             requester = requester.model_copy(update={"paginator": paginator})
         return await super().run(call, requester, report)
+
+
+def _consumed(quota: dict[str, Any]) -> int:
+    """Tokens one report consumed: its tokensPerDay (the same as per hour) `consumed`."""
+    bucket = quota.get("tokensPerDay") or quota.get("tokensPerHour") or {}
+    try:
+        return int(bucket.get("consumed") or 0)
+    except (TypeError, ValueError):
+        return 0

@@ -1,8 +1,9 @@
 """The client of plain JSON REST APIs: an error body read where the network keeps it.
 
 Pinterest answers `{"code": 2, "message": "Authentication failed."}` at the top of the
-body, most others `{"error": {"code", "message"}}`: the envelope's `error_path` says
-which ("" for the body itself). A numeric code feeds the error map's `code`; a textual
+body, most others `{"error": {"code", "message"}}`, X a list `{"errors": [{"code",
+"message"}]}` (its first error is read): the envelope's `error_path` says which ("" for
+the body itself). A numeric code feeds the error map's `code`; a textual
 one (`"token_expired"`) is kept as the failure's status text (`status:` in the map).
 """
 
@@ -20,6 +21,8 @@ def parse_failure(
     status: int, body: Any, error_path: str, message_fields: tuple[str, ...]
 ) -> Failure:
     error = dig(body, error_path) if isinstance(body, dict) else None
+    if isinstance(error, list):  # a list of errors (X's `errors`): the first says why
+        error = error[0] if error else None
     if not isinstance(error, dict):
         return Failure(status, message=f"HTTP {status}")
     code = error.get("code")

@@ -28,6 +28,7 @@ def build_sandbox(seed: int = DEFAULT_SEED) -> PageSandboxNetwork:
     controls = SandboxControls()
     data = PageData(seed)
     app = PageGraphApp(data, controls, controls.clock.now)
+    token = page_token(data, DEMO_ACCESS_TOKEN)
     network = PageSandboxNetwork(
         slug="facebook",
         controls=controls,
@@ -36,10 +37,9 @@ def build_sandbox(seed: int = DEFAULT_SEED) -> PageSandboxNetwork:
         demo_account=DemoAccount(
             source_name=data.name,
             external_id=data.page_id,
-            credentials={
-                "access_token": DEMO_ACCESS_TOKEN,
-                "page_access_token": page_token(data, DEMO_ACCESS_TOKEN),
-            },
+            # The demo login's Page token, as the connector keeps it after its first call;
+            # also the access token the sandbox's banner offers for asking the Page directly.
+            credentials={"access_token": token, "page_access_token": token},
             timezone=data.page.timezone,
         ),
     )

@@ -11,7 +11,7 @@ Admin API.
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import replace
 from datetime import date
 from typing import Any, ClassVar
@@ -26,6 +26,7 @@ from metrics_connect.connectors.base import (
     FetchRequest,
     FetchResult,
     Filter,
+    PlannedCall,
     Row,
     Scalar,
     UpstreamError,
@@ -34,6 +35,14 @@ from metrics_connect.connectors.kit.calls import Answer, Call
 from metrics_connect.connectors.kit.executor import KitConnector
 from metrics_connect.connectors.kit.google.client import GoogleClient
 from metrics_connect.connectors.kit.spec import Stream, streams_of
+from metrics_connect.networks.google_analytics_4.connector.shared import (
+    Member,
+    Shape,
+    SharedReport,
+    batches,
+    member_answer,
+    pack,
+)
 
 STREAMS = streams_of(__file__)
 INTEGER_TYPES = frozenset({"TYPE_INTEGER"})
@@ -154,6 +163,99 @@ class GoogleAnalytics4Connector(KitConnector):
             body["dimensionFilter"] = filter_expression(request.filters)
         return body
 
+    # --- shared reports (shared.py): the engine's groups of fetches ---
+
+    def shape(self, request: FetchRequest) -> Shape:
+        body = self.report_body(request)
+        return Shape(
+            dimensions=tuple(d["name"] for d in body["dimensions"]),
+            dimension_filter=body.get("dimensionFilter"),
+            metrics=tuple(m["name"] for m in body["metrics"]),
+            scope=str(self.stream(request).extra.get("report_scope") or request.dataset),
+            filter_fields=frozenset(f.field for f in request.filters),
+        )
+
+    def shared_groups(self, requests: Sequence[FetchRequest]) -> list[tuple[int, ...]]:
+        return [
+            tuple(m.index for report in batch for m in report.members)
+            for batch in batches(pack(requests, self.shape))
+        ]
+
+    def shared_plan(
+        self, requests: Sequence[FetchRequest]
+    ) -> list[tuple[Call, list[SharedReport]]]:
+        """Each batch's call: runReport for one report, batchRunReports for several."""
+        plan = []
+        for batch in batches(pack(requests, self.shape)):
+            bodies = [report.body(self.page_size()) for report in batch]
+            summary = {f"requests[{i}]": r.summary() for i, r in enumerate(batch)}
+            if len(batch) == 1:
+                call = Call(self.report_path(), method="POST", body=bodies[0], summary=summary)
+            else:
+                path = self.report_path().replace(":runReport", ":batchRunReports")
+                call = Call(path, method="POST", body={"requests": bodies}, summary=summary)
+            plan.append((call, batch))
+        return plan
+
+    def report_path(self) -> str:
+        return self.streams.requester("traffic", "main").path.format(property=self.property)
+
+    def page_size(self) -> int:
+        paginator = self.streams.requester("traffic", "main").paginator
+        return self.client.page_size or paginator.page_size or 100_000
+
+    def plan_shared_calls(self, requests: Sequence[FetchRequest]) -> list[PlannedCall]:
+        return [call.planned() for call, _ in self.shared_plan(requests)]
+
+    async def fetch_shared(
+        self, requests: Sequence[FetchRequest]
+    ) -> list[FetchResult | UpstreamError]:
+        results: list[FetchResult | UpstreamError] = [UpstreamError("not answered")] * len(requests)
+        for call, batch in self.shared_plan(requests):
+            try:
+                answers = await self._run_batch(call, batch)
+            except UpstreamError as exc:
+                for member in (m for report in batch for m in report.members):
+                    results[member.index] = exc
+                continue
+            for report, (body, records) in zip(batch, answers, strict=True):
+                for member in report.members:
+                    results[member.index] = self._member_result(call, report, member, body, records)
+        return results
+
+    async def _run_batch(
+        self, call: Call, batch: list[SharedReport]
+    ) -> list[tuple[dict[str, Any], list[dict[str, Any]]]]:
+        """Every report's answer and rows; further pages by runReport's offset."""
+        answer = await self.client.request("POST", call.path, {}, call.body)
+        reports = answer.get("reports") if len(batch) > 1 else [answer]
+        if not isinstance(reports, list) or len(reports) != len(batch):
+            raise UpstreamError("batchRunReports answered another number of reports")
+        out = []
+        for report, body in zip(batch, reports, strict=True):
+            records = list(body.get("rows") or [])
+            while len(records) < int(body.get("rowCount") or 0):
+                page = report.body(self.page_size()) | {"offset": len(records)}
+                more = (await self.client.request("POST", self.report_path(), {}, page)).get("rows")
+                if not more:
+                    break
+                records += more
+            out.append((body, records))
+        return out
+
+    def _member_result(
+        self,
+        call: Call,
+        report: SharedReport,
+        member: Member,
+        body: dict[str, Any],
+        records: list[dict[str, Any]],
+    ) -> FetchResult:
+        part, rows = member_answer(report, member, body, records)
+        result = self.result(member.request, [Answer(call, rows, part)])
+        result.incomplete_days |= self.incomplete(member.request)
+        return result
+
     def result(self, request: FetchRequest, answers: list[Answer]) -> FetchResult:
         stream = self.stream(request)
         derived: dict[str, list[str]] = stream.extra.get("derived") or {}
@@ -199,8 +301,7 @@ class GoogleAnalytics4Connector(KitConnector):
             "limit": 1,
             "returnPropertyQuota": True,
         }
-        path = self.streams.datasets["traffic"].requesters[0].path.format(property=self.property)
-        report = await self.client.request("POST", path, {}, body)
+        report = await self.client.request("POST", self.report_path(), {}, body)
         metadata = report.get("metadata") or {}
         return AccountInfo(
             name=self.ctx.external_id,

@@ -150,6 +150,14 @@ def create_app(emulator: Ga4Emulator) -> FastAPI:
             requests = body.get("requests") or []
             if not 1 <= len(requests) <= 5:
                 raise ReportError("A batch request needs 1 to 5 requests.")
+            # A report's own property may be left out, or name the batch's.
+            for sub in requests:
+                named = sub.get("property")
+                if named and named != f"properties/{property_id}":
+                    raise ReportError(
+                        f"The property of a report ({named}) must be unspecified or the "
+                        f"batch's property (properties/{property_id})."
+                    )
             reports = [await one_report(r) for r in requests]
             return answer(request, {"reports": reports, "kind": "analyticsData#batchRunReports"})
         except ReportError as exc:
