@@ -27,11 +27,12 @@ class _Strict(BaseModel):
 
 
 class Auth(_Strict):
-    """Where the access token goes: a query/form parameter, a Bearer header, or an OAuth
-    1.0a signature (HMAC-SHA1 with the consumer key and secret of `oauth1_provider`'s
+    """Where the access token goes: a query/form parameter, a Bearer header, a header of
+    its own (`placement: header, param: Access-Token`, TikTok's API for Business), or an
+    OAuth 1.0a signature (HMAC-SHA1 with the consumer key and secret of `oauth1_provider`'s
     settings, <name>_client_id / <name>_client_secret, and the user's token and secret)."""
 
-    placement: Literal["query", "bearer", "oauth1"] = "query"
+    placement: Literal["query", "bearer", "header", "oauth1"] = "query"
     param: str = "access_token"
     oauth1_provider: str | None = None
     # OAuth 2 refresh (RFC 6749 §6) on an expired answer: setting names of the token URL
@@ -53,7 +54,7 @@ class Quota(_Strict):
 
 
 class Api(_Strict):
-    family: Literal["meta_graph", "google", "json_rest"]
+    family: Literal["meta_graph", "google", "json_rest", "restli"]
     # The setting holding the API version (`{version}` in paths) and its default.
     version_setting: str | None = None
     default_version: str = ""

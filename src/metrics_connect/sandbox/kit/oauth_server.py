@@ -3,10 +3,10 @@
 OAuth 2.0 (RFC 6749, RFC 7636 PKCE, RFC 7009 revocation) at the paths of the declared
 authorize and token URLs:
 
-- GET  <authorize>: client_id, redirect_uri, response_type=code, scope, state,
-  code_challenge(_method) -> a consent page. An unknown client or an unregistered
-  redirect URI is shown an error page, never redirected (§4.1.2.1); other errors go
-  back as ?error=...&error_description=...&state=...
+- GET  <authorize>: client_id (or the declared client_id_param), redirect_uri,
+  response_type=code, scope, state, code_challenge(_method) -> a consent page. An
+  unknown client or an unregistered redirect URI is shown an error page, never
+  redirected (§4.1.2.1); other errors go back as ?error=...&error_description=...&state=...
 - POST <authorize>/confirm: allow -> redirect_uri?code=...&state=...;
   deny -> ?error=access_denied&state=...
 - POST <token>: grant_type authorization_code (code bound to the client, the redirect
@@ -142,7 +142,8 @@ class GenericOAuthServer:
 
     spec: ProviderSpec
     server: AuthorizationServer
-    access_lifetime: timedelta = timedelta(hours=1)
+    # None: access tokens never expire (TikTok's advertiser tokens).
+    access_lifetime: timedelta | None = timedelta(hours=1)
     # None: refresh tokens never expire.
     refresh_lifetime: timedelta | None = timedelta(days=365)
     # A refresh answers a new refresh token and retires the old one.
@@ -201,7 +202,8 @@ class GenericOAuthServer:
         if self.spec.protocol == "oauth1":
             return self._authorize_oauth1(request)
         q = request.query_params
-        client_id, redirect_uri = q.get("client_id", ""), q.get("redirect_uri", "")
+        client_id = q.get(self.spec.client_id_param, "")
+        redirect_uri = q.get("redirect_uri", "")
         if client_id != self.client.client_id:
             return self._error_page("invalid_client", "Unknown client_id.", 401)
         if not redirect_uri or not self.client.allows(redirect_uri):
