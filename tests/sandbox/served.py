@@ -44,6 +44,10 @@ def ask(network: ServedNetwork) -> httpx.Response:
             params={"readMask": "name,title"},
             headers={"Authorization": f"Bearer {token}"},
         )
+    if network.slug == "hubspot_crm":
+        return httpx.get(
+            f"{base}/account-info/v3/details", headers={"Authorization": f"Bearer {token}"}
+        )
     if network.slug in ("linkedin_ads", "linkedin"):
         # adAccounts/{id} or organizations/{id}, with LinkedIn's version header
         resource = "adAccounts" if network.slug == "linkedin_ads" else "organizations"
