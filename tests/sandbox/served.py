@@ -50,6 +50,17 @@ def ask(network: ServedNetwork) -> httpx.Response:
             params={"business_id": account, "fields": '["username","followers_count"]'},
             headers={"Access-Token": token},
         )
+    if network.slug in ("linkedin_ads", "linkedin"):
+        # adAccounts/{id} or organizations/{id}, with LinkedIn's version header
+        resource = "adAccounts" if network.slug == "linkedin_ads" else "organizations"
+        return httpx.get(
+            f"{base}/rest/{resource}/{account}",
+            headers={
+                "Authorization": f"Bearer {token}",
+                "LinkedIn-Version": "202607",
+                "X-Restli-Protocol-Version": "2.0.0",
+            },
+        )
     if network.slug == "tiktok_ads":
         return httpx.get(
             f"{base}/open_api/v1.3/advertiser/info/",

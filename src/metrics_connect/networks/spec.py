@@ -146,7 +146,7 @@ class ExampleSpec(_Strict):
 
 class NetworkSpec(_Strict):
     name: str
-    family: Literal["meta_graph", "google", "json_rest"]
+    family: Literal["meta_graph", "google", "json_rest", "restli"]
     group: Literal["social", "ads", "analytics", "crm", "commerce"]
     connect: ConnectSpec
     # OAuth providers this network brings (others may name them too).

@@ -40,9 +40,13 @@ class Connected:
 
     async def get_data(self, widgets: list[dict[str, Any]], comparison: bool = True) -> Any:
         return await get_data(
-            self.client, self.headers, self.integration_uuid, widgets, PERIODS,
+            self.client,
+            self.headers,
+            self.integration_uuid,
+            widgets,
+            PERIODS,
             comparison=comparison,
-        )  # fmt: skip
+        )
 
 
 @pytest.fixture(scope="module")
@@ -155,6 +159,21 @@ async def test_ratios_come_from_summed_parts(page: Connected) -> None:
     average = result["fb:post_video_avg_time_watched"]["values"]
     assert average == pytest.approx(watched, rel=1e-6)
     assert average != pytest.approx(sum(r["avg_watch_ms"] for r in reels) / len(reels), rel=1e-4)
+
+
+async def test_reaction_icons_sum_the_posts_reactions_by_type(page: Connected) -> None:
+    result = await page.get_data([widget("fb:page_posts_reactions")], comparison=False)
+    icons = {i["label"]: i["value"] for i in result["fb:page_posts_reactions"]["values"]}
+    posts = in_period(page, "post")
+    labels = {
+        "Like": "like",
+        "Love": "love",
+        "Haha": "haha",
+        "Wow": "wow",
+        "Sad": "sorry",
+        "Angry": "anger",
+    }
+    assert icons == {label: sum(p[f"reaction_{k}"] for p in posts) for label, k in labels.items()}
 
 
 async def test_posts_table_splits_reach_by_ads(page: Connected) -> None:

@@ -102,7 +102,7 @@ def network(emulator: XAdsEmulator) -> SandboxNetwork:
 def frozen(network: SandboxNetwork, emulator: XAdsEmulator) -> Iterator[None]:
     network.controls.clock.set(NOW)
     network.controls.calls.reset()
-    emulator.window_calls.clear()
+    emulator.window.used.clear()
     clock.set_clock(lambda: NOW)
     yield
     clock.set_clock(None)

@@ -54,7 +54,7 @@ class Quota(_Strict):
 
 
 class Api(_Strict):
-    family: Literal["meta_graph", "google", "json_rest"]
+    family: Literal["meta_graph", "google", "json_rest", "restli"]
     # The setting holding the API version (`{version}` in paths) and its default.
     version_setting: str | None = None
     default_version: str = ""
