@@ -50,6 +50,10 @@ def ask(network: ServedNetwork) -> httpx.Response:
             params={"business_id": account, "fields": '["username","followers_count"]'},
             headers={"Access-Token": token},
         )
+    if network.slug == "hubspot_crm":
+        return httpx.get(
+            f"{base}/account-info/v3/details", headers={"Authorization": f"Bearer {token}"}
+        )
     if network.slug in ("linkedin_ads", "linkedin"):
         # adAccounts/{id} or organizations/{id}, with LinkedIn's version header
         resource = "adAccounts" if network.slug == "linkedin_ads" else "organizations"

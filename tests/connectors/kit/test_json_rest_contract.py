@@ -28,15 +28,18 @@ FAMILY = "json_rest"
 
 
 def rest_error(network: KitNetwork) -> Any:
-    """The network's envelope: the error object at its `error_path` ("" for the body)."""
+    """The network's envelope: the error object at its `error_path` ("" for the body), its
+    code in the envelope's first `code_fields`."""
     path = network.streams.errors.envelope.error_path
+    # Where the network keeps its code (HubSpot: a text `category`).
+    code_field = network.streams.errors.envelope.code_fields[0]
 
     def answer(failure: Failure) -> httpx.Response:
         error: dict[str, Any] = {"message": failure.message}
         if failure.code is not None:
-            error["code"] = failure.code
+            error[code_field] = failure.code
         elif failure.status_text:
-            error["code"] = failure.status_text
+            error[code_field] = failure.status_text
         body = error if not path else {path: error}
         return httpx.Response(failure.status, json=body)
 

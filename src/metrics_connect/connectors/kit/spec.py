@@ -131,6 +131,9 @@ class Envelope(_Strict):
     error_path: str = "error"
     # Response headers carrying Meta's usage percentages and time to regain access.
     usage_headers: tuple[str, ...] = ()
+    # json_rest: the fields of the error object carrying its code, first present wins
+    # (HubSpot's text `category`); a number feeds the map's `code`, a text its `status`.
+    code_fields: tuple[str, ...] = ("code",)
     # Slow down when a usage header reaches this share of the quota (None: never).
     pace_near_limit_percent: float | None = None
     pace_seconds: float = 1.0
@@ -250,6 +253,11 @@ class Stream(_Strict):
     # and days after today, where the network answers them, neither.
     incomplete_days: int = 1
     incomplete_future: bool = False
+    # Records datasets (docs/records.md): the instants a metric may count by, and the
+    # money fields with the field naming their currency.
+    record_dates: tuple[str, ...] = ()
+    currency_field: str | None = None
+    money_fields: tuple[str, ...] = ()
     # How the dataset is fetched; none: the hooks fetch it (listings of objects).
     requesters: tuple[Requester, ...] = ()
     async_report: AsyncReport | None = None
@@ -307,6 +315,9 @@ class Streams(_Strict):
                 description=s.description.strip(),
                 counted_by=s.counted_by,
                 filters_breakdowns_upstream=s.filters_breakdowns_upstream,
+                record_dates=s.record_dates,
+                currency_field=s.currency_field,
+                money_fields=s.money_fields,
             )
             for name, s in self.datasets.items()
         }

@@ -152,7 +152,7 @@ class RestliGate:
         controls = self.controls
         controls.calls.record(endpoint)
         await controls.apply_latency()
-        version = request.headers.get("linkedin-version")
+        version = request.headers.get("LinkedIn-Version")
         if not version:
             raise RestliError(
                 400,

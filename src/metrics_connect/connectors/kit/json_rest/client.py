@@ -4,7 +4,8 @@ Pinterest answers `{"code": 2, "message": "Authentication failed."}` at the top 
 body, most others `{"error": {"code", "message"}}`, X a list `{"errors": [{"code",
 "message"}]}` (its first error is read): the envelope's `error_path` says which ("" for
 the body itself). A numeric code feeds the error map's `code`; a textual
-one (`"token_expired"`) is kept as the failure's status text (`status:` in the map).
+one (`"token_expired"`, HubSpot's `category`: `envelope.code_fields` names where the code
+is) is kept as the failure's status text (`status:` in the map).
 """
 
 from __future__ import annotations
@@ -18,14 +19,18 @@ from metrics_connect.connectors.kit.spec import dig
 
 
 def parse_failure(
-    status: int, body: Any, error_path: str, message_fields: tuple[str, ...]
+    status: int,
+    body: Any,
+    error_path: str,
+    message_fields: tuple[str, ...],
+    code_fields: tuple[str, ...] = ("code",),
 ) -> Failure:
     error = dig(body, error_path) if isinstance(body, dict) else None
     if isinstance(error, list):  # a list of errors (X's `errors`): the first says why
         error = error[0] if error else None
     if not isinstance(error, dict):
         return Failure(status, message=f"HTTP {status}")
-    code = error.get("code")
+    code = next((error[f] for f in code_fields if error.get(f) not in (None, "")), None)
     numeric = isinstance(code, int) and not isinstance(code, bool)
     text = next((str(error[f]) for f in message_fields if error.get(f)), f"HTTP {status}")
     return Failure(
@@ -54,4 +59,6 @@ class JsonRestClient(KitClient):
 
     def parse_failure(self, status: int, body: Any) -> Failure:
         envelope = self.streams.errors.envelope
-        return parse_failure(status, body, envelope.error_path, envelope.message_fields)
+        return parse_failure(
+            status, body, envelope.error_path, envelope.message_fields, envelope.code_fields
+        )

@@ -13,8 +13,8 @@
 
 OAuth 1.0a on every API call (auth.py). Rate limits as X sends them: x-rate-limit-limit,
 -remaining and -reset (epoch seconds of the 15-minute window's end) on every answer; 429
-TOO_MANY_REQUESTS past 250 calls a window or by the switch; 503 SERVICE_UNAVAILABLE by
-the switch. Endpoint names for the call counter: accounts, accounts.get,
+TOO_MANY_REQUESTS past 250 calls a window or by the switch; 503 SERVICE_UNAVAILABLE with
+Retry-After by the switch. Endpoint names for the call counter: accounts, accounts.get,
 funding_instruments, campaigns, stats, stats.jobs.create, stats.jobs.get, download.
 """
 
@@ -113,7 +113,8 @@ def create_app(emulator: XAdsEmulator) -> FastAPI:
         if not room:
             raise XError(429, "TOO_MANY_REQUESTS", "Rate limit exceeded", **headers)
         if controls.should_fail():
-            raise XError(503, "SERVICE_UNAVAILABLE", "Service unavailable")
+            wait = str(controls.switches.retry_after_seconds)
+            raise XError(503, "SERVICE_UNAVAILABLE", "Service unavailable", retry_after=wait)
         params = dict(request.query_params)
         if request.method == "POST":
             params |= {k: str(v) for k, v in (await request.form()).items()}

@@ -1,0 +1,69 @@
+"""The records sync of HubSpot CRM: the demo's replay of the sandbox's clock fills every
+dataset through the real sync, and the scheduled sync then follows the cursor."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
+
+import httpx
+import pytest
+
+from metrics_connect import clock
+from metrics_connect.engine.facts import FactStore
+from metrics_connect.engine.records import RecordStore
+from metrics_connect.networks.hubspot_crm.emulator.network import build_sandbox
+from metrics_connect.runtime import Runtime
+from metrics_connect.settings import Settings
+from metrics_connect.sync.records import replay_demo
+from metrics_connect.sync.service import load_integration, run_sync
+from tests.conftest import connect_account
+
+NOW = datetime(2026, 11, 20, 15, 0, tzinfo=UTC)
+
+
+async def test_the_demo_replay_fills_the_records_then_the_sync_follows(
+    sqlite_url: str, settings_factory: Callable[..., Settings]
+) -> None:
+    sandbox = build_sandbox()
+    sandbox.controls.clock.set(NOW)
+    settings = settings_factory(sqlite_url, hubspot_crm_api_base_url="http://hubspot.test")
+    runtime = Runtime.from_settings(settings)
+    runtime.upstream_transports["hubspot_crm"] = httpx.ASGITransport(app=sandbox.app)
+    account = await connect_account(
+        runtime, "hubspot_crm", sandbox.demo_account, connected_at=NOW - timedelta(days=7)
+    )
+    await replay_demo(runtime, account.integration_uuid, sandbox)
+    store = RecordStore(FactStore(runtime.db))
+    spec = sandbox.data  # type: ignore[attr-defined]
+    integration = await load_integration(runtime, account.integration_uuid)
+    assert integration is not None
+    from metrics_connect.networks.hubspot_crm.connector.hooks import HubSpotCrmConnector
+
+    specs = list(HubSpotCrmConnector.datasets.values())
+    held = await store.load(integration.id, specs, "America/Sao_Paulo")
+    for name in ("deals", "contacts", "tasks", "calls", "emails", "meetings", "goal_targets"):
+        live = {r.id for r, _ in spec.live(name, NOW)}
+        assert {r.id for r in held[name]} == live, name
+    states = await store.state(integration.id, [s.name for s in specs])
+    assert all(s.synced_at == NOW for s in states.values())
+    # The scheduler's next run an hour later asks only what changed since.
+    later = NOW + timedelta(hours=1)
+    sandbox.controls.clock.set(later)
+    clock.set_clock(lambda: later)
+    try:
+        sandbox.controls.calls.reset()
+        outcome = await run_sync(runtime, integration, later)
+    finally:
+        clock.set_clock(None)
+    assert outcome.ok
+    searches = {
+        k: v for k, v in sandbox.controls.calls.by_endpoint.items() if k.endswith("/search")
+    }
+    assert set(searches.values()) == {1} and len(searches) == 7
+    await runtime.db.dispose()
+
+
+@pytest.fixture(autouse=True)
+def _no_clock_leak() -> None:
+    clock.set_clock(None)
