@@ -220,7 +220,7 @@ async def test_a_login_token_is_swapped_for_the_page_token_once_and_kept(
         page.client,
         account.headers,
         account.integration_uuid,
-        [widget("fb:page_impressions")],
+        [widget("fb:page_impressions"), widget("fb:page_posts_count"), widget("fb:page_reach")],
         PERIODS,
         comparison=False,
     )
