@@ -12,6 +12,7 @@ pivots, over at most 92 days; rows without activity are left out.
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Callable
 from datetime import date, datetime, timedelta
 from typing import Any
 
@@ -22,11 +23,12 @@ MAX_METRICS = 20
 MAX_ELEMENTS = 15_000
 MAX_REACH_DAYS = 92
 NOT_METRICS = {"dateRange", "pivotValues", "pivot", "pivotValue"}
-ENTITY_PIVOTS = {
-    "ACCOUNT": lambda c: f"urn:li:sponsoredAccount:{c.account_id}",
-    "CAMPAIGN_GROUP": lambda c: f"urn:li:sponsoredCampaignGroup:{c.creative.campaign.group}",
-    "CAMPAIGN": lambda c: f"urn:li:sponsoredCampaign:{c.creative.campaign.id}",
-    "CREATIVE": lambda c: f"urn:li:sponsoredCreative:{c.creative.id}",
+# An entity pivot's value for a creative (of the account).
+ENTITY_PIVOTS: dict[str, Callable[[int, Creative], str]] = {
+    "ACCOUNT": lambda account, _: f"urn:li:sponsoredAccount:{account}",
+    "CAMPAIGN_GROUP": lambda _, c: f"urn:li:sponsoredCampaignGroup:{c.campaign.group}",
+    "CAMPAIGN": lambda _, c: f"urn:li:sponsoredCampaign:{c.campaign.id}",
+    "CREATIVE": lambda _, c: f"urn:li:sponsoredCreative:{c.id}",
 }
 REACH_PIVOTS = {"ACCOUNT", "CAMPAIGN_GROUP", "CAMPAIGN"}
 FACETS = {
@@ -35,12 +37,6 @@ FACETS = {
     "campaigns": "urn:li:sponsoredCampaign:",
     "creatives": "urn:li:sponsoredCreative:",
 }
-
-
-class _Keyed:
-    def __init__(self, data: AdsData, creative: Creative) -> None:
-        self.account_id = data.account_id
-        self.creative = creative
 
 
 def rest_date(day: date) -> dict[str, int]:
@@ -136,8 +132,9 @@ def ad_analytics(data: AdsData, q: dict[str, Any], now: datetime) -> dict[str, A
     for start, end in buckets(first, last, granularity) if first <= last else []:
         groups: dict[tuple[str, ...], list[int]] = defaultdict(list)
         for creative in creatives:
-            keyed = _Keyed(data, creative)
-            key = tuple(ENTITY_PIVOTS[p](keyed) for p in pivots if p in ENTITY_PIVOTS)
+            key = tuple(
+                ENTITY_PIVOTS[p](data.account_id, creative) for p in pivots if p in ENTITY_PIVOTS
+            )
             groups[key].append(creative.id)
         for key, ids in sorted(groups.items()):
             totals = data.totals(ids, start, end)

@@ -15,7 +15,7 @@ Searches page with `pageSize` (at most 1,000) and `pageToken`, the next token in
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
@@ -66,15 +66,10 @@ def create_app(emulator: AdsEmulator) -> FastAPI:
     gate = RestliGate(controls, VERSIONS)
     account_urn = f"urn:li:sponsoredAccount:{data.account_id}"
 
-    async def answer(
-        request: Request, endpoint: str, build: Callable[[], Awaitable[Any] | Any]
-    ) -> JSONResponse:
+    async def answer(request: Request, endpoint: str, build: Callable[[], Any]) -> JSONResponse:
         try:
             await gate.admit(request, endpoint)
-            body = build()
-            if asyncio.iscoroutine(body):
-                body = await body
-            return JSONResponse(body)
+            return JSONResponse(await asyncio.to_thread(build))
         except RestliError as exc:
             return exc.response()
 
@@ -113,9 +108,8 @@ def create_app(emulator: AdsEmulator) -> FastAPI:
 
     @app.get("/rest/adAnalytics")
     async def analytics(request: Request) -> JSONResponse:
-        def run() -> Awaitable[Any]:
-            q = query_values(request)
-            return asyncio.to_thread(ad_analytics, data, q, controls.clock.now())
+        def run() -> Any:
+            return ad_analytics(data, query_values(request), controls.clock.now())
 
         return await answer(request, "adAnalytics", run)
 
