@@ -44,6 +44,12 @@ def ask(network: ServedNetwork) -> httpx.Response:
             params={"readMask": "name,title"},
             headers={"Authorization": f"Bearer {token}"},
         )
+    if network.slug == "tiktok":
+        return httpx.get(
+            f"{base}/open_api/v1.3/business/get/",
+            params={"business_id": account, "fields": '["username","followers_count"]'},
+            headers={"Access-Token": token},
+        )
     if network.slug == "hubspot_crm":
         return httpx.get(
             f"{base}/account-info/v3/details", headers={"Authorization": f"Bearer {token}"}
