@@ -44,6 +44,18 @@ def ask(network: ServedNetwork) -> httpx.Response:
             params={"readMask": "name,title"},
             headers={"Authorization": f"Bearer {token}"},
         )
+    if network.slug == "google_ads":
+        return httpx.post(
+            f"{base}/v26/customers/{account}/googleAds:searchStream",
+            headers={"Authorization": f"Bearer {token}", "developer-token": "sandbox"},
+            json={"query": "SELECT customer.id, customer.descriptive_name FROM customer"},
+        )
+    if network.slug == "tiktok":
+        return httpx.get(
+            f"{base}/open_api/v1.3/business/get/",
+            params={"business_id": account, "fields": '["username","followers_count"]'},
+            headers={"Access-Token": token},
+        )
     if network.slug == "hubspot_crm":
         return httpx.get(
             f"{base}/account-info/v3/details", headers={"Authorization": f"Bearer {token}"}

@@ -54,6 +54,14 @@ def retry_after_headers(source: str, seconds: float) -> dict[str, str]:
     return {name: str(seconds)}
 
 
+def put(body: dict[str, Any], path: str, value: Any) -> None:
+    """body["a"]["b"] = value for the dotted path "a.b"."""
+    *parents, last = path.split(".")
+    for step in parents:
+        body = body.setdefault(step, {})
+    body[last] = value
+
+
 @pytest.mark.parametrize(("network", "index", "rule"), error_rules(FAMILY))
 async def test_each_error_map_entry_ends_in_its_exception(
     network: KitNetwork, index: int, rule: ErrorRule
@@ -93,8 +101,11 @@ async def test_cursor_paging_reaches_the_last_page(
         asked.append(query)
         offset = int(query.get(paginator.param, "0"))
         more = offset + 2 < len(items)
-        body: dict[str, Any] = {requester.selector.records: items[offset : offset + 2]}
-        body[paginator.cursor_path] = str(offset + 2) if more else None
+        body: dict[str, Any] = {}
+        put(body, requester.selector.records, items[offset : offset + 2])
+        put(body, paginator.cursor_path, str(offset + 2) if more else None)
+        if paginator.next_path:  # a next link or a has_more flag (TikTok's data.has_more)
+            put(body, paginator.next_path, more)
         return httpx.Response(200, json=body)
 
     connector = scripted(network, page)

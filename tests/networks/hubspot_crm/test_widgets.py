@@ -317,3 +317,39 @@ async def test_deleted_and_merged_contacts_are_gone(hubspot: Connected) -> None:
             ).all()
         )
     assert flags == {c.id: True for c in deleted + merged}
+
+
+async def test_open_deals_now_by_stage(hubspot: Connected) -> None:
+    today = NOW.astimezone(ZONE).date()
+    widgets = [
+        {
+            "id": "n",
+            "reference_key": "hubspot_crm:open",
+            "component": "number_v1",
+            "metrics": ["open_deals"],
+        },
+        {
+            "id": "t",
+            "reference_key": "hubspot_crm:open_by_stage",
+            "component": "datatable_v1",
+            "metrics": ["open_deals"],
+            "dimensions": ["stage"],
+        },
+    ]
+    result = await get_data(
+        hubspot.client,
+        hubspot.headers,
+        hubspot.integration_uuid,
+        widgets,
+        PERIODS,
+        comparison=False,
+        start=today,
+        end=today,
+    )
+    open_deals = [d for d in hubspot.live("deals") if d.get("hs_is_closed") != "true"]
+    assert result["n"]["values"] == len(open_deals) > 0
+    rows = {row[0]: row[1] for row in result["t"]["values"]}
+    assert rows["Total"] == len(open_deals)
+    assert rows["Appointment Scheduled"] == sum(
+        1 for d in open_deals if d["dealstage"] == "appointmentscheduled"
+    )

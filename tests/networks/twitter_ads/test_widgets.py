@@ -306,3 +306,12 @@ async def test_over_capacity_waits_for_retry_after(connected: Connected) -> None
     assert result["tads:replies"]["error"]["code"] == "upstream_rate_limited"
     again = await connected.get_data([widget("tads:replies")], False, start, END)
     assert again["tads:replies"]["values"] == raw(start, END)["replies"]
+
+
+async def test_a_campaign_entity_narrows_to_its_own_days(connected: Connected) -> None:
+    start = END - timedelta(days=6)
+    campaign = campaigns_of(ACCOUNT)[1]
+    narrowed = widget("tads:clicks", entity_type="campaign", entity_id=campaign.id)
+    result = await connected.get_data([narrowed], False, start, END)
+    clicks = sum(campaign_day(ACCOUNT, campaign, d)["clicks"] for d in days(start, END))
+    assert result["tads:clicks"]["values"] == clicks < raw(start, END)["clicks"]

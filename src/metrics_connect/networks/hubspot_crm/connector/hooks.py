@@ -19,9 +19,12 @@ from typing import Any
 
 from metrics_connect.connectors.base import (
     AccountInfo,
+    FetchRequest,
+    FetchResult,
     PlannedCall,
     RecordPage,
     RecordRow,
+    Row,
 )
 from metrics_connect.connectors.kit.executor import KitConnector
 from metrics_connect.connectors.kit.json_rest.client import JsonRestClient
@@ -53,6 +56,47 @@ class HubSpotCrmConnector(KitConnector):
             timezone=str(body.get("timeZone") or "UTC"),
             currency=body.get("companyCurrency"),
         )
+
+    # --- "now": open deals per stage (the sync snapshots it daily) ---
+
+    def plan_calls(self, request: FetchRequest) -> list[PlannedCall]:
+        if request.dataset != "open_deals":
+            return super().plan_calls(request)
+        if request.end < self.today():
+            return []  # only today is served: older days come from the archive
+        search = PlannedCall("POST", "crm/v3/objects/deals/search", {"limit": "1"}, True)
+        return [PlannedCall("GET", "crm/v3/owners", {"limit": "100"}), search]
+
+    async def fetch(self, request: FetchRequest) -> FetchResult:
+        if request.dataset != "open_deals":
+            return await super().fetch(request)
+        today = self.today()
+        if request.end < today:
+            return FetchResult()
+        await self._lookups("deals")
+        rows = []
+        for stage_id, stage in (self._stages or {}).items():
+            if stage["closed"]:
+                continue
+            body = {
+                "filterGroups": [
+                    {
+                        "filters": [
+                            {"propertyName": "dealstage", "operator": "EQ", "value": stage_id}
+                        ]
+                    }
+                ],
+                "properties": ["dealstage"],
+                "limit": 1,
+            }
+            answer = await self.client.request("POST", "crm/v3/objects/deals/search", {}, json=body)
+            keys = {
+                "stage": stage_id,
+                "stage_label": str(stage["label"]),
+                "pipeline_label": str(stage["pipeline_label"]),
+            }
+            rows.append(Row(today, keys, {"open_deals": int(answer.get("total") or 0)}))
+        return FetchResult(rows=rows)
 
     # --- the incremental sync ---
 
@@ -169,6 +213,7 @@ class HubSpotCrmConnector(KitConnector):
                     stages[str(stage["id"])] = {
                         "label": stage.get("label"),
                         "pipeline_label": pipeline.get("label"),
+                        "closed": meta.get("isClosed") == "true",
                         "won": meta.get("isClosed") == "true" and meta.get("probability") == "1.0",
                     }
             self._stages = stages
