@@ -44,6 +44,12 @@ def ask(network: ServedNetwork) -> httpx.Response:
             params={"readMask": "name,title"},
             headers={"Authorization": f"Bearer {token}"},
         )
+    if network.slug == "google_ads":
+        return httpx.post(
+            f"{base}/v26/customers/{account}/googleAds:searchStream",
+            headers={"Authorization": f"Bearer {token}", "developer-token": "sandbox"},
+            json={"query": "SELECT customer.id, customer.descriptive_name FROM customer"},
+        )
     if network.slug == "tiktok":
         return httpx.get(
             f"{base}/open_api/v1.3/business/get/",

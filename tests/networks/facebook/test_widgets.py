@@ -233,3 +233,28 @@ async def test_a_login_token_is_swapped_for_the_page_token_once_and_kept(
     saved = page.runtime.vault.decrypt_json(integration.credentials_encrypted)
     assert saved["page_access_token"] == network.demo_account.credentials["page_access_token"]
     assert saved["access_token"] == DEMO_ACCESS_TOKEN
+
+
+async def test_explain_lists_the_insights_calls_fetch_makes(
+    page: Connected, network: PageSandboxNetwork
+) -> None:
+    keys = ("fb:page_impressions", "fb:page_reach", "fb:reach_over_time", "fb:page_follows")
+    widgets = [widget(k) for k in keys]
+    body = {
+        "customer_integration": page.integration_uuid,
+        "start": START.isoformat(),
+        "end": END.isoformat(),
+        "comparison_start": PERIODS.comparison_start.isoformat(),
+        "comparison_end": PERIODS.comparison_end.isoformat(),
+        "metrics": widgets,
+    }
+    network.controls.calls.reset()
+    response = await page.client.post(
+        "/metrics/get-data?explain=true", json=body, headers=page.headers
+    )
+    assert response.status_code == 200, response.text
+    explain = response.json()["explain"]
+    assert network.controls.calls.total == 0
+    await page.get_data(widgets)
+    # Daily series (plain and by is_from_ads) and the two exact-period figures, per period.
+    assert explain["upstream_calls"] == network.controls.calls.total == 8
