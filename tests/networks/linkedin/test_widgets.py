@@ -160,11 +160,18 @@ async def test_posts_table_has_each_posts_lifetime_figures(connected: Connected)
     assert impressions == sorted(impressions, reverse=True)
 
 
-async def test_followers_by_function_are_labelled(connected: Connected) -> None:
+async def test_followers_by_facet_are_labelled(connected: Connected) -> None:
     await connected.sync_at(NOW)
-    result = await connected.get_data([widget("li:followers_by_function")], comparison=False)
+    keys = ["li:followers_by_function", "li:followers_by_industry", "li:followers_by_region"]
+    result = await connected.get_data([widget(k) for k in keys], comparison=False)
     labels = {row[0] for row in result["li:followers_by_function"]["values"]}
     assert {"Sales", "Marketing", "Engineering"} <= labels
+    industries = {row[0]: row[1] for row in result["li:followers_by_industry"]["values"]}
+    expected = connected.data.demographics("followerCountsByIndustry", NOW)
+    organic, paid = expected["urn:li:industry:34"]
+    assert industries["Food and Beverage Services"] == organic + paid
+    regions = {row[0] for row in result["li:followers_by_region"]["values"]}
+    assert "São Paulo Area, Brazil" in regions
 
 
 async def test_days_older_than_12_months_come_from_the_archive(connected: Connected) -> None:

@@ -170,9 +170,14 @@ async def test_message_ads_table_has_only_message_campaigns(connected: Connected
 
 
 async def test_demographics_are_labelled_and_asked_per_period(connected: Connected) -> None:
-    result = await connected.get_data([widget("li_ads:performanceSeniorities")], comparison=False)
+    keys = ["li_ads:performanceSeniorities", "li_ads:performanceRegion"]
+    result = await connected.get_data([widget(k) for k in keys], comparison=False)
     labels = {row[0] for row in result["li_ads:performanceSeniorities"]["values"]}
     assert {"Entry", "Senior", "Manager"} <= labels
+    # Regions are named by LinkedIn's geo lookup: one more call after adAnalytics.
+    regions = {row[0] for row in result["li_ads:performanceRegion"]["values"]}
+    assert {"São Paulo Area, Brazil", "Lisbon Area, Portugal"} <= regions
+    assert connected.network.controls.calls.by_endpoint["geo"] == 1
 
 
 @pytest.mark.parametrize(

@@ -9,10 +9,12 @@ version and protocol headers, token rule, rate-limit and server-error switches.
 from __future__ import annotations
 
 import re
+from collections.abc import Callable, Mapping
 from datetime import date
 from typing import Any
 from urllib.parse import unquote
 
+from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse
 
@@ -187,3 +189,41 @@ class RestliGate:
             )
         if controls.should_fail():
             raise RestliError(503, "SERVICE_UNAVAILABLE", "Service Unavailable")
+
+
+# The standardized data lookups (BATCH_GET): resource path -> URN prefix, answer shape.
+LOOKUP_ROUTES: dict[str, tuple[str, Callable[[str], dict[str, Any]]]] = {
+    "/rest/geo": ("urn:li:geo:", lambda name: {"defaultLocalizedName": {"value": name}}),
+    "/rest/titles": ("urn:li:title:", lambda name: {"name": {"localized": {"en_US": name}}}),
+    "/rest/industryTaxonomyVersions/DEFAULT/industries": (
+        "urn:li:industry:",
+        lambda name: {"name": {"localized": {"en_US": name}}},
+    ),
+    "/rest/organizationsLookup": ("urn:li:organization:", lambda name: {"localizedName": name}),
+}
+
+
+def add_lookup_routes(app: Starlette, gate: RestliGate, names: Mapping[str, str]) -> None:
+    """GET {resource}?ids=List(...) for each lookup, answering the names it knows (by
+    URN) as `results`, the others as 404 in `errors`."""
+
+    def route(path: str, prefix: str, shape: Callable[[str], dict[str, Any]]) -> None:
+        async def batch_get(request: Request) -> JSONResponse:
+            try:
+                await gate.admit(request, path.rsplit("/", 1)[-1])
+                ids = query_values(request).get("ids")
+                if not isinstance(ids, list):
+                    raise bad_request("ids=List(...) is required")
+            except RestliError as exc:
+                return exc.response()
+            known = {str(i): names[f"{prefix}{i}"] for i in ids if f"{prefix}{i}" in names}
+            results = {
+                i: {"id": int(i) if i.isdigit() else i, **shape(n)} for i, n in known.items()
+            }
+            errors = {str(i): {"status": 404} for i in ids if str(i) not in known}
+            return JSONResponse({"results": results, "statuses": {}, "errors": errors})
+
+        app.add_route(path, batch_get, methods=["GET"])
+
+    for path, (prefix, shape) in LOOKUP_ROUTES.items():
+        route(path, prefix, shape)

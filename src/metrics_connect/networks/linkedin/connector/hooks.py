@@ -23,8 +23,14 @@ from metrics_connect.connectors.base import (
     UpstreamError,
 )
 from metrics_connect.connectors.kit.calls import Answer, Call
-from metrics_connect.connectors.kit.executor import KitConnector, render_call
-from metrics_connect.connectors.kit.restli import RestliClient, epoch_millis, leaf, restli_list
+from metrics_connect.connectors.kit.executor import render_call
+from metrics_connect.connectors.kit.restli import (
+    RestliClient,
+    RestliConnector,
+    epoch_millis,
+    leaf,
+    restli_list,
+)
 from metrics_connect.connectors.kit.spec import Requester, Stream, dig, streams_of
 
 STREAMS = streams_of(__file__)
@@ -48,7 +54,7 @@ def share_values(stats: dict[str, Any]) -> dict[str, Scalar]:
     return {ours: int(stats.get(theirs) or 0) for theirs, ours in SHARE_FIELDS.items()}
 
 
-class LinkedinPagesConnector(KitConnector):
+class LinkedinPagesConnector(RestliConnector):
     slug: ClassVar[str] = "linkedin"
     streams = STREAMS
     client_class = RestliClient
@@ -70,8 +76,10 @@ class LinkedinPagesConnector(KitConnector):
         return {"time_intervals": f"(timeRange:(start:{start},end:{end}),timeGranularityType:DAY)"}
 
     def result(self, request: FetchRequest, answers: list[Answer]) -> FetchResult:
-        dataset, rows = request.dataset, []
+        dataset, rows, names = request.dataset, [], self.names(answers)
         for answer in answers:
+            if answer.call.requester == "names":
+                continue
             for element in answer.records:
                 if dataset == "network_size":
                     values: dict[str, Scalar] = {
@@ -79,7 +87,7 @@ class LinkedinPagesConnector(KitConnector):
                     }
                     rows.append(Row(day=self.today(), keys={}, values=values))
                 elif dataset == "follower_demographics":
-                    rows += self._facet_rows(request, element)
+                    rows += self._facet_rows(request, element, names)
                 else:
                     day = utc_day(dig(element, "timeRange.start"))
                     rows.append(Row(day=day, keys={}, values=self._day_values(dataset, element)))
@@ -104,18 +112,23 @@ class LinkedinPagesConnector(KitConnector):
             }
         return share_values(element.get("totalShareStatistics") or {})
 
-    def _facet_rows(self, request: FetchRequest, element: dict[str, Any]) -> list[Row]:
+    def _facet_rows(
+        self, request: FetchRequest, element: dict[str, Any], names: dict[str, str]
+    ) -> list[Row]:
         facets: dict[str, str] = self.stream(request).extra["facets"]
         if len(request.breakdowns) != 1:
             raise UpstreamError(f"follower_demographics needs one of {', '.join(facets)}")
-        breakdown = request.breakdowns[0]
+        breakdown, lookup = request.breakdowns[0], self.lookup(request)
         rows = []
         for entry in element.get(facets[breakdown]) or []:
             value = next((str(entry[k]) for k in FACET_KEYS if k in entry), "")
             counts = entry.get("followerCounts") or {}
             total = int(counts.get("organicFollowerCount") or 0)
             total += int(counts.get("paidFollowerCount") or 0)
-            rows.append(Row(day=self.today(), keys={breakdown: value}, values={"followers": total}))
+            keys = {breakdown: names.get(value, value)}
+            if lookup is not None:  # named by the lookup, keyed by the URN
+                keys[lookup[0]] = value
+            rows.append(Row(day=self.today(), keys=keys, values={"followers": total}))
         return rows
 
     # --- posts ---

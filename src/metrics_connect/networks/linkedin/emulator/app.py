@@ -31,6 +31,7 @@ from metrics_connect.sandbox.kit.controls import SandboxControls
 from metrics_connect.sandbox.kit.restli import (
     RestliError,
     RestliGate,
+    add_lookup_routes,
     bad_request,
     monthly_versions,
     query_values,
@@ -111,6 +112,7 @@ def create_app(emulator: PagesEmulator) -> FastAPI:
     app = FastAPI(title="LinkedIn Community Management API (sandbox)", docs_url=None)
     controls, data = emulator.controls, emulator.data
     gate = RestliGate(controls, VERSIONS)
+    add_lookup_routes(app, gate, data.spec["names"])
 
     async def answer(request: Request, endpoint: str, build: Callable[[], Any]) -> JSONResponse:
         try:

@@ -17,8 +17,8 @@ from metrics_connect.sync.service import SyncOutcome
 
 SNAPSHOTS: tuple[tuple[str, tuple[str, ...]], ...] = (
     ("network_size", ()),
-    ("follower_demographics", ("region",)),
-    ("follower_demographics", ("industry",)),
+    ("follower_demographics", ("region_name",)),
+    ("follower_demographics", ("industry_name",)),
     ("follower_demographics", ("job_function",)),
 )
 DAILY = ("follower_gains", "share_stats", "page_views")

@@ -22,8 +22,12 @@ from metrics_connect.connectors.base import (
     UpstreamError,
 )
 from metrics_connect.connectors.kit.calls import Answer
-from metrics_connect.connectors.kit.executor import KitConnector
-from metrics_connect.connectors.kit.restli import RestliClient, leaf, restli_date_range
+from metrics_connect.connectors.kit.restli import (
+    RestliClient,
+    RestliConnector,
+    leaf,
+    restli_date_range,
+)
 from metrics_connect.connectors.kit.spec import Requester, Stream, streams_of
 
 STREAMS = streams_of(__file__)
@@ -54,7 +58,7 @@ def element_day(element: dict[str, Any]) -> date:
     return date(int(start["year"]), int(start["month"]), int(start["day"]))
 
 
-class LinkedinAdsConnector(KitConnector):
+class LinkedinAdsConnector(RestliConnector):
     slug: ClassVar[str] = "linkedin_ads"
     streams = STREAMS
     client_class = RestliClient
@@ -90,12 +94,13 @@ class LinkedinAdsConnector(KitConnector):
     def result(self, request: FetchRequest, answers: list[Answer]) -> FetchResult:
         stream = self.stream(request)
         metrics = [f for f in stream.fields if f not in JOINED]
-        names = {
+        listed = {
             self._id(item): item
             for a in answers
-            if a.call.requester == "names"
+            if a.call.requester == "listing"
             for item in a.records
         }
+        names, lookup = self.names(answers), self.lookup(request)
         rows: list[Row] = []
         for answer in answers:
             if answer.call.requester != "analytics":
@@ -108,11 +113,14 @@ class LinkedinAdsConnector(KitConnector):
                 if "id_key" in stream.extra:
                     # Tables by entity: keyed by name and id (names may repeat).
                     key = pivot_value.removeprefix(str(stream.extra["id_prefix"]))
-                    item = names.get(key) or {}
+                    item = listed.get(key) or {}
                     if request.breakdowns:
                         keys[str(stream.extra["id_key"])] = key
                         keys[request.breakdowns[0]] = str(item.get("name") or key)
                     values |= self._joined(item, values)
+                elif lookup is not None:  # a demographic named by the lookup
+                    keys[lookup[0]] = pivot_value
+                    keys[request.breakdowns[0]] = names.get(pivot_value, pivot_value)
                 elif request.breakdowns:
                     keys[request.breakdowns[0]] = pivot_value
                 rows.append(Row(day=day, keys=keys, values=values))

@@ -29,6 +29,7 @@ from metrics_connect.sandbox.kit.controls import SandboxControls
 from metrics_connect.sandbox.kit.restli import (
     RestliError,
     RestliGate,
+    add_lookup_routes,
     bad_request,
     monthly_versions,
     query_values,
@@ -65,6 +66,7 @@ def create_app(emulator: AdsEmulator) -> FastAPI:
     controls, data = emulator.controls, emulator.data
     gate = RestliGate(controls, VERSIONS)
     account_urn = f"urn:li:sponsoredAccount:{data.account_id}"
+    add_lookup_routes(app, gate, data.spec["names"])
 
     async def answer(request: Request, endpoint: str, build: Callable[[], Any]) -> JSONResponse:
         try:
