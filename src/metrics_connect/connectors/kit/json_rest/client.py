@@ -10,8 +10,12 @@ is) is kept as the failure's status text (`status:` in the map).
 
 from __future__ import annotations
 
+import asyncio
+import time
 from collections.abc import Mapping
 from typing import Any
+
+import httpx
 
 from metrics_connect.connectors.kit.errors import ErrorMap, Failure
 from metrics_connect.connectors.kit.http import KitClient
@@ -53,6 +57,28 @@ def ratelimit_reset(_: Failure, headers: Mapping[str, str]) -> float | None:
 
 class JsonRestClient(KitClient):
     family_name = "JSON REST API"
+    _resume_at = 0.0  # monotonic time before which no call is sent (pacing)
+
+    def after_response(self, response: httpx.Response) -> None:
+        """With `envelope.pace_near_limit_percent`, an answer whose X-RateLimit-Remaining
+        shows that share of X-RateLimit-Limit used holds the next call until
+        X-RateLimit-Reset (within the retry budget), instead of running into 429s. A
+        refusal (429) is waited out by the retry's own retry-after."""
+        percent = self.streams.errors.envelope.pace_near_limit_percent
+        if percent is None or response.status_code >= 400:
+            return
+        limit = response.headers.get("x-ratelimit-limit", "")
+        remaining = response.headers.get("x-ratelimit-remaining", "")
+        if not limit.isdigit() or not remaining.isdigit() or not int(limit):
+            return
+        reset = ratelimit_reset(Failure(response.status_code), response.headers)
+        if reset is not None and 100 * (1 - int(remaining) / int(limit)) >= percent:
+            self._resume_at = time.monotonic() + min(reset, self.budget)
+
+    async def before_request(self) -> None:
+        wait = self._resume_at - time.monotonic()
+        if wait > 0:
+            await asyncio.sleep(wait)
 
     def error_map(self) -> ErrorMap:
         return ErrorMap(self.streams.errors, {"ratelimit_reset_header": ratelimit_reset})

@@ -27,8 +27,10 @@ FIELDS: dict[str, list[str]] = load_spec(data.__package__, data.SPEC, "fields", 
 COUNTS: list[str] = load_spec(data.__package__, data.SPEC, "counts", Any)
 FRACTIONS: list[str] = load_spec(data.__package__, data.SPEC, "fractions", Any)
 RATES: dict[str, list[Any]] = load_spec(data.__package__, data.SPEC, "rates", Any)
+DERIVED: dict[str, list[Any]] = load_spec(data.__package__, data.SPEC, "derived", Any)
+DERIVED_COUNTS = set(load_spec(data.__package__, data.SPEC, "derived_counts", Any))
 CONVERSION_METRICS = set(load_spec(data.__package__, data.SPEC, "conversion_metrics", Any))
-METRICS = {*COUNTS, *FRACTIONS, *RATES}
+METRICS = {*COUNTS, *FRACTIONS, *RATES, *DERIVED}
 TOKEN = re.compile(r"""\s*('(?:[^'\\]|\\.)*'|"(?:[^"\\]|\\.)*"|\(|\)|,|!=|>=|<=|=|>|<|[\w.\-]+)""")
 
 
@@ -344,13 +346,21 @@ def _row(
 
 
 def _metric_value(name: str, sums: dict[str, float]) -> Any:
-    if name in COUNTS:
-        return str(int(sums.get(name, 0)))
-    if name in FRACTIONS:
-        return round(sums.get(name, 0.0), 6)
-    numerator, denominator, scale = RATES[name]
-    bottom = sums.get(denominator, 0.0)
-    return round(sums.get(numerator, 0.0) / bottom * scale, 10) if bottom else 0.0
+    if name in RATES:
+        numerator, denominator, scale = RATES[name]
+        bottom = _sum(denominator, sums)
+        value = round(_sum(numerator, sums) / bottom * scale, 10) if bottom else 0.0
+        return str(round(value)) if name.endswith("_micros") else value  # int64 micros
+    if name in COUNTS or name in DERIVED_COUNTS:
+        return str(round(_sum(name, sums)))
+    return round(_sum(name, sums), 6)
+
+
+def _sum(name: str, sums: dict[str, float]) -> float:
+    if name in DERIVED:
+        base, share = DERIVED[name]
+        return float(sums.get(base, 0.0) * share)
+    return sums.get(name, 0.0)
 
 
 def camel(word: str) -> str:
