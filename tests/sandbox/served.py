@@ -44,6 +44,39 @@ def ask(network: ServedNetwork) -> httpx.Response:
             params={"readMask": "name,title"},
             headers={"Authorization": f"Bearer {token}"},
         )
+    if network.slug == "google_ads":
+        return httpx.post(
+            f"{base}/v26/customers/{account}/googleAds:searchStream",
+            headers={"Authorization": f"Bearer {token}", "developer-token": "sandbox"},
+            json={"query": "SELECT customer.id, customer.descriptive_name FROM customer"},
+        )
+    if network.slug == "tiktok":
+        return httpx.get(
+            f"{base}/open_api/v1.3/business/get/",
+            params={"business_id": account, "fields": '["username","followers_count"]'},
+            headers={"Access-Token": token},
+        )
+    if network.slug == "hubspot_crm":
+        return httpx.get(
+            f"{base}/account-info/v3/details", headers={"Authorization": f"Bearer {token}"}
+        )
+    if network.slug in ("linkedin_ads", "linkedin"):
+        # adAccounts/{id} or organizations/{id}, with LinkedIn's version header
+        resource = "adAccounts" if network.slug == "linkedin_ads" else "organizations"
+        return httpx.get(
+            f"{base}/rest/{resource}/{account}",
+            headers={
+                "Authorization": f"Bearer {token}",
+                "LinkedIn-Version": "202607",
+                "X-Restli-Protocol-Version": "2.0.0",
+            },
+        )
+    if network.slug == "tiktok_ads":
+        return httpx.get(
+            f"{base}/open_api/v1.3/advertiser/info/",
+            params={"advertiser_ids": f'["{account}"]'},
+            headers={"Access-Token": token},
+        )
     if network.slug == "twitter_ads":
         # OAuth 1.0a user context: the sandbox app's consumer and the demo user's token.
         key, secret = sandbox_client("x_login")

@@ -11,6 +11,7 @@ pick:     the chosen account becomes an `active` integration with encrypted
 
 from __future__ import annotations
 
+import inspect
 import json
 import secrets
 from collections.abc import AsyncIterator
@@ -215,9 +216,12 @@ async def visible_accounts(
     list_accounts = net.load(net.spec.connect.accounts)
     setting = net.spec.connect.accounts_base_url_setting
     base = network_setting(runtime.settings, setting).rstrip("/") if setting else found.api_base_url
+    # A listing may also read the grant's token answer (TikTok names the advertisers
+    # a grant covers there): it says so with a `tokens` parameter.
+    extra = {"tokens": tokens} if "tokens" in inspect.signature(list_accounts).parameters else {}
     async with provider_http(runtime, found, tokens) as http:
         accounts: list[Candidate] = await list_accounts(
-            http, base, runtime.settings.graph_api_version, tokens["access_token"]
+            http, base, runtime.settings.graph_api_version, tokens["access_token"], **extra
         )
     return accounts
 

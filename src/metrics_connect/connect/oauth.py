@@ -11,6 +11,7 @@ from __future__ import annotations
 from dataclasses import replace
 from datetime import timedelta
 from typing import Any
+from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 import httpx
 from authlib.common.security import generate_token
@@ -61,7 +62,7 @@ def authorization_url(
     if code_verifier:
         extra["code_challenge"] = create_s256_code_challenge(code_verifier)
         extra["code_challenge_method"] = "S256"
-    return str(
+    url = str(
         prepare_grant_uri(
             provider.authorize_url,
             client_id=provider.client_id,
@@ -72,6 +73,13 @@ def authorization_url(
             **extra,
         )
     )
+    # A provider naming the client id its own way (TikTok's app_id, client_key).
+    param = provider.declared.spec.client_id_param if provider.declared else "client_id"
+    if param != "client_id":
+        parts = urlsplit(url)
+        query = [(param if k == "client_id" else k, v) for k, v in parse_qsl(parts.query)]
+        url = urlunsplit(parts._replace(query=urlencode(query)))
+    return url
 
 
 def _error_reason(exc: Exception) -> str:

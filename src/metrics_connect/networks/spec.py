@@ -46,6 +46,8 @@ class ProviderSpec(_Strict):
     scope_separator: str = " "
     pkce: bool = False
     token_auth: Literal["client_secret_post", "client_secret_basic"] = "client_secret_post"
+    # The consent page's name for the client id (TikTok: app_id, Login Kit: client_key).
+    client_id_param: str = Field(default="client_id", pattern=r"^[a-z][a-z_]*$")
     # Extra authorization parameters (Google: access_type=offline for a refresh token).
     authorize_params: dict[str, str] = Field(default_factory=dict)
     # async (client: AsyncOAuth2Client, provider, code, code_verifier) -> token dict, for a
@@ -144,7 +146,7 @@ class ExampleSpec(_Strict):
 
 class NetworkSpec(_Strict):
     name: str
-    family: Literal["meta_graph", "google", "json_rest"]
+    family: Literal["meta_graph", "google", "json_rest", "restli"]
     group: Literal["social", "ads", "analytics", "crm", "commerce"]
     connect: ConnectSpec
     # OAuth providers this network brings (others may name them too).

@@ -22,6 +22,7 @@ import httpx
 from metrics_connect.accounts.models import CustomerIntegration
 from metrics_connect.connectors.base import Connector, FetchRequest, UpstreamError
 from metrics_connect.connectors.context import connector_for
+from metrics_connect.connectors.kit.executor import KitConnector
 from metrics_connect.engine.facts import FactStore
 from metrics_connect.engine.records import RecordStore
 from metrics_connect.networks.registry import days_timezone
@@ -50,6 +51,9 @@ async def sync_records(
 ) -> SyncOutcome:
     """The scheduler's entry point; upstream failures propagate to the sync service, which
     marks expired or revoked integrations and backs off on rate limits."""
+    if isinstance(connector, KitConnector):
+        # "Today" is the upstream's (the demo replays the sandbox's clock), not ours.
+        connector.clock = lambda: now
     facts = _facts(runtime)
     store = RecordStore(facts)
     zone = days_timezone(integration.slug, integration.timezone)
@@ -65,7 +69,8 @@ async def sync_records(
     for spec in connector.datasets.values():
         if spec.kind != "snapshot":
             continue
-        request = FetchRequest(spec.name, today, today)
+        # Every breakdown at once: the one variant the catalog's sources read.
+        request = FetchRequest(spec.name, today, today, breakdowns=spec.breakdowns)
         snapshot = await connector.fetch(request)
         await facts.store(
             integration.id, spec, request, snapshot, fetched_at=now, timezone=zone, origin="sync"

@@ -28,15 +28,18 @@ FAMILY = "json_rest"
 
 
 def rest_error(network: KitNetwork) -> Any:
-    """The network's envelope: the error object at its `error_path` ("" for the body)."""
+    """The network's envelope: the error object at its `error_path` ("" for the body), its
+    code in the envelope's first `code_fields`."""
     path = network.streams.errors.envelope.error_path
+    # Where the network keeps its code (HubSpot: a text `category`).
+    code_field = network.streams.errors.envelope.code_fields[0]
 
     def answer(failure: Failure) -> httpx.Response:
         error: dict[str, Any] = {"message": failure.message}
         if failure.code is not None:
-            error["code"] = failure.code
+            error[code_field] = failure.code
         elif failure.status_text:
-            error["code"] = failure.status_text
+            error[code_field] = failure.status_text
         body = error if not path else {path: error}
         return httpx.Response(failure.status, json=body)
 
@@ -49,6 +52,14 @@ def retry_after_headers(source: str, seconds: float) -> dict[str, str]:
     assert source in ("retry_after_header", "ratelimit_reset_header")
     name = "retry-after" if source == "retry_after_header" else "x-ratelimit-reset"
     return {name: str(seconds)}
+
+
+def put(body: dict[str, Any], path: str, value: Any) -> None:
+    """body["a"]["b"] = value for the dotted path "a.b"."""
+    *parents, last = path.split(".")
+    for step in parents:
+        body = body.setdefault(step, {})
+    body[last] = value
 
 
 @pytest.mark.parametrize(("network", "index", "rule"), error_rules(FAMILY))
@@ -90,8 +101,11 @@ async def test_cursor_paging_reaches_the_last_page(
         asked.append(query)
         offset = int(query.get(paginator.param, "0"))
         more = offset + 2 < len(items)
-        body: dict[str, Any] = {requester.selector.records: items[offset : offset + 2]}
-        body[paginator.cursor_path] = str(offset + 2) if more else None
+        body: dict[str, Any] = {}
+        put(body, requester.selector.records, items[offset : offset + 2])
+        put(body, paginator.cursor_path, str(offset + 2) if more else None)
+        if paginator.next_path:  # a next link or a has_more flag (TikTok's data.has_more)
+            put(body, paginator.next_path, more)
         return httpx.Response(200, json=body)
 
     connector = scripted(network, page)

@@ -40,9 +40,13 @@ class Connected:
 
     async def get_data(self, widgets: list[dict[str, Any]], comparison: bool = True) -> Any:
         return await get_data(
-            self.client, self.headers, self.integration_uuid, widgets, PERIODS,
+            self.client,
+            self.headers,
+            self.integration_uuid,
+            widgets,
+            PERIODS,
             comparison=comparison,
-        )  # fmt: skip
+        )
 
 
 @pytest.fixture(scope="module")
@@ -157,6 +161,21 @@ async def test_ratios_come_from_summed_parts(page: Connected) -> None:
     assert average != pytest.approx(sum(r["avg_watch_ms"] for r in reels) / len(reels), rel=1e-4)
 
 
+async def test_reaction_icons_sum_the_posts_reactions_by_type(page: Connected) -> None:
+    result = await page.get_data([widget("fb:page_posts_reactions")], comparison=False)
+    icons = {i["label"]: i["value"] for i in result["fb:page_posts_reactions"]["values"]}
+    posts = in_period(page, "post")
+    labels = {
+        "Like": "like",
+        "Love": "love",
+        "Haha": "haha",
+        "Wow": "wow",
+        "Sad": "sorry",
+        "Angry": "anger",
+    }
+    assert icons == {label: sum(p[f"reaction_{k}"] for p in posts) for label, k in labels.items()}
+
+
 async def test_posts_table_splits_reach_by_ads(page: Connected) -> None:
     result = await page.get_data([widget("fb:page_posts")], comparison=False)
     body = result["fb:page_posts"]
@@ -201,7 +220,7 @@ async def test_a_login_token_is_swapped_for_the_page_token_once_and_kept(
         page.client,
         account.headers,
         account.integration_uuid,
-        [widget("fb:page_impressions")],
+        [widget("fb:page_impressions"), widget("fb:page_posts_count"), widget("fb:page_reach")],
         PERIODS,
         comparison=False,
     )
@@ -214,3 +233,28 @@ async def test_a_login_token_is_swapped_for_the_page_token_once_and_kept(
     saved = page.runtime.vault.decrypt_json(integration.credentials_encrypted)
     assert saved["page_access_token"] == network.demo_account.credentials["page_access_token"]
     assert saved["access_token"] == DEMO_ACCESS_TOKEN
+
+
+async def test_explain_lists_the_insights_calls_fetch_makes(
+    page: Connected, network: PageSandboxNetwork
+) -> None:
+    keys = ("fb:page_impressions", "fb:page_reach", "fb:reach_over_time", "fb:page_follows")
+    widgets = [widget(k) for k in keys]
+    body = {
+        "customer_integration": page.integration_uuid,
+        "start": START.isoformat(),
+        "end": END.isoformat(),
+        "comparison_start": PERIODS.comparison_start.isoformat(),
+        "comparison_end": PERIODS.comparison_end.isoformat(),
+        "metrics": widgets,
+    }
+    network.controls.calls.reset()
+    response = await page.client.post(
+        "/metrics/get-data?explain=true", json=body, headers=page.headers
+    )
+    assert response.status_code == 200, response.text
+    explain = response.json()["explain"]
+    assert network.controls.calls.total == 0
+    await page.get_data(widgets)
+    # Daily series (plain and by is_from_ads) and the two exact-period figures, per period.
+    assert explain["upstream_calls"] == network.controls.calls.total == 8

@@ -21,6 +21,7 @@ from metrics_connect.runtime import Runtime
 from metrics_connect.sandbox.accounts import DEMO_ACCESS_TOKEN
 from metrics_connect.sandbox.registry import SandboxNetwork
 from metrics_connect.settings import Settings
+from metrics_connect.sync.service import load_integration, run_sync
 from tests.conftest import connect_account, serving
 from tests.networks.widgets import Periods, get_data, reference_widget, reference_widgets
 
@@ -53,6 +54,7 @@ class Connected:
     headers: dict[str, str]
     integration_uuid: str
     network: SandboxNetwork
+    runtime: Runtime
 
     async def get_data(self, widgets: list[dict[str, Any]], **kwargs: Any) -> Any:
         return await get_data(
@@ -90,7 +92,7 @@ async def connected(
     runtime.upstream_transports[SLUG] = httpx.ASGITransport(app=network.app)
     async with serving(create_app(runtime=runtime)) as client:
         account = await connect_account(runtime, SLUG, network.demo_account)
-        yield Connected(client, account.headers, account.integration_uuid, network)
+        yield Connected(client, account.headers, account.integration_uuid, network, runtime)
 
 
 async def test_every_predefined_widget_answers_with_a_comparison(connected: Connected) -> None:
@@ -208,3 +210,32 @@ async def test_a_rate_limit_beyond_the_budget_fails_the_widget_only(connected: C
         switches.rate_limit_next, switches.retry_after_seconds = 0, 1
     codes = sorted((v.get("error", {}).get("code") for v in result.values()), key=str)
     assert codes == [None, "upstream_rate_limited"]
+
+
+async def test_the_sync_keeps_the_days_the_api_forgets_after_914_days(
+    connected: Connected,
+) -> None:
+    integration = await load_integration(connected.runtime, connected.integration_uuid)
+    assert integration is not None
+    outcome = await run_sync(connected.runtime, integration, NOW)
+    assert outcome.ok and outcome.stored > 0
+    end = NOW.date() - timedelta(days=3)  # the last settled day at NOW
+    start = end - timedelta(days=29)
+    later = NOW + timedelta(days=1000)
+    connected.network.controls.clock.set(later)
+    clock.set_clock(lambda: later)
+    connected.network.controls.calls.reset()
+    result = await connected.get_data(
+        [widget("spend"), widget("total_ctr"), widget("top_campaigns")],
+        comparison=False,
+        start=start,
+        end=end,
+    )
+    spend = total("SPEND_IN_MICRO_DOLLAR", start, end) / 1_000_000
+    assert result[f"{SLUG}:spend"]["values"] == pytest.approx(spend, abs=1e-4)
+    ctr = 100 * total("CLICKTHROUGH_1", start, end) / total("IMPRESSION_1", start, end)
+    assert result[f"{SLUG}:total_ctr"]["values"] == pytest.approx(ctr, abs=1e-4)
+    names = {row[0] for row in result[f"{SLUG}:top_campaigns"]["values"]} - {"Total"}
+    assert names == {c.name for c, _, _ in raw(start, end)}
+    # Pinterest no longer serves those days: every figure came from the archive.
+    assert connected.network.controls.calls.total == 0

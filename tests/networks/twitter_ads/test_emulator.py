@@ -13,7 +13,7 @@ import pytest
 from authlib.integrations.httpx_client import OAuth1Auth
 
 from metrics_connect.networks.twitter_ads.accounts import list_accounts
-from metrics_connect.networks.twitter_ads.emulator.app import CALLS_PER_WINDOW, XAdsEmulator
+from metrics_connect.networks.twitter_ads.emulator.app import XAdsEmulator
 from metrics_connect.networks.twitter_ads.emulator.auth import DEMO_TOKEN_SECRET
 from metrics_connect.networks.twitter_ads.emulator.data import account_day
 from metrics_connect.networks.twitter_ads.emulator.network import build_sandbox
@@ -113,13 +113,14 @@ async def test_versions_and_routes(api: tuple[httpx.AsyncClient, XAdsEmulator]) 
 async def test_the_fifteen_minute_window_runs_out_then_resets(
     api: tuple[httpx.AsyncClient, XAdsEmulator],
 ) -> None:
-    client, _ = api
+    client, emulator = api
+    limit = emulator.window.limit
     first = await client.get(f"/12/accounts/{ACCOUNT}")
     reset = int(first.headers["x-rate-limit-reset"])
-    assert first.headers["x-rate-limit-limit"] == str(CALLS_PER_WINDOW)
-    assert first.headers["x-rate-limit-remaining"] == str(CALLS_PER_WINDOW - 1)
+    assert first.headers["x-rate-limit-limit"] == str(limit)
+    assert first.headers["x-rate-limit-remaining"] == str(limit - 1)
     assert 0 < reset - NOW.timestamp() <= 900 and reset % 900 == 0
-    for _ in range(CALLS_PER_WINDOW - 1):
+    for _ in range(limit - 1):
         await client.get(f"/12/accounts/{ACCOUNT}")
     refused = await client.get(f"/12/accounts/{ACCOUNT}")
     assert refused.status_code == 429

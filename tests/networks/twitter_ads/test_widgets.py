@@ -102,7 +102,7 @@ def network(emulator: XAdsEmulator) -> SandboxNetwork:
 def frozen(network: SandboxNetwork, emulator: XAdsEmulator) -> Iterator[None]:
     network.controls.clock.set(NOW)
     network.controls.calls.reset()
-    emulator.window_calls.clear()
+    emulator.window.used.clear()
     clock.set_clock(lambda: NOW)
     yield
     clock.set_clock(None)
@@ -123,6 +123,7 @@ async def connected(
         x_login_client_id=consumer_key,
         x_login_client_secret=consumer_secret,
         request_time_budget_seconds=240.0,
+        upstream_retry_budget_seconds=3.0,  # a failing upstream fails its widget soon
     )
     runtime = Runtime.from_settings(settings)
     runtime.upstream_transports[SLUG] = httpx.ASGITransport(app=network.app)
@@ -292,3 +293,25 @@ async def test_a_short_rate_limit_is_waited_out(connected: Connected) -> None:
         switches.rate_limit_next = 0
     assert result["tads:likes"]["values"] == raw(start, END)["likes"]
     assert connected.calls == {"stats": 2}
+
+
+async def test_over_capacity_waits_for_retry_after(connected: Connected) -> None:
+    switches = connected.network.controls.switches
+    switches.server_error_ratio, switches.retry_after_seconds = 1.0, 1
+    start = END - timedelta(days=6)
+    try:
+        result = await connected.get_data([widget("tads:replies")], False, start, END)
+    finally:
+        switches.server_error_ratio = 0.0
+    assert result["tads:replies"]["error"]["code"] == "upstream_rate_limited"
+    again = await connected.get_data([widget("tads:replies")], False, start, END)
+    assert again["tads:replies"]["values"] == raw(start, END)["replies"]
+
+
+async def test_a_campaign_entity_narrows_to_its_own_days(connected: Connected) -> None:
+    start = END - timedelta(days=6)
+    campaign = campaigns_of(ACCOUNT)[1]
+    narrowed = widget("tads:clicks", entity_type="campaign", entity_id=campaign.id)
+    result = await connected.get_data([narrowed], False, start, END)
+    clicks = sum(campaign_day(ACCOUNT, campaign, d)["clicks"] for d in days(start, END))
+    assert result["tads:clicks"]["values"] == clicks < raw(start, END)["clicks"]

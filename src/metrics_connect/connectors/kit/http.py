@@ -84,6 +84,10 @@ class KitClient:
     async def before_request(self) -> None:
         """A family's wait before every call (pacing near a quota, say)."""
 
+    def family_headers(self) -> dict[str, str]:
+        """Headers every call of the family carries (an API version, a protocol)."""
+        return {}
+
     def quota_spent(self) -> dict[str, float]:
         """What the network's quota counted for this client's calls, by unit (Google's
         property tokens); empty where the network does not say."""
@@ -127,10 +131,12 @@ class KitClient:
         if self.quota is not None:
             await self.quota.acquire(self.ctx.external_id, self.budget)
         kwargs: dict[str, Any] = {}
-        headers: dict[str, str] = {}
+        headers: dict[str, str] = self.family_headers()
         values = dict(params or {})
         if self.auth.placement == "query":
             values[self.auth.param] = self.token
+        elif self.auth.placement == "header":
+            headers[self.auth.param] = self.token
         elif self.auth.placement == "oauth1":
             kwargs["auth"] = self.oauth1()
         else:
@@ -140,7 +146,8 @@ class KitClient:
             if values:
                 kwargs["params"] = values
         elif method == "GET":
-            kwargs["params"] = values
+            if values:  # none: a query already in the path (Rest.li's) is kept as written
+                kwargs["params"] = values
         else:
             kwargs["data"] = values
         if headers:

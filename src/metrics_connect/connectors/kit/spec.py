@@ -27,11 +27,12 @@ class _Strict(BaseModel):
 
 
 class Auth(_Strict):
-    """Where the access token goes: a query/form parameter, a Bearer header, or an OAuth
-    1.0a signature (HMAC-SHA1 with the consumer key and secret of `oauth1_provider`'s
+    """Where the access token goes: a query/form parameter, a Bearer header, a header of
+    its own (`placement: header, param: Access-Token`, TikTok's API for Business), or an
+    OAuth 1.0a signature (HMAC-SHA1 with the consumer key and secret of `oauth1_provider`'s
     settings, <name>_client_id / <name>_client_secret, and the user's token and secret)."""
 
-    placement: Literal["query", "bearer", "oauth1"] = "query"
+    placement: Literal["query", "bearer", "header", "oauth1"] = "query"
     param: str = "access_token"
     oauth1_provider: str | None = None
     # OAuth 2 refresh (RFC 6749 §6) on an expired answer: setting names of the token URL
@@ -55,7 +56,7 @@ class Quota(_Strict):
 
 
 class Api(_Strict):
-    family: Literal["meta_graph", "google", "json_rest"]
+    family: Literal["meta_graph", "google", "json_rest", "restli"]
     # The setting holding the API version (`{version}` in paths) and its default.
     version_setting: str | None = None
     default_version: str = ""
@@ -132,6 +133,9 @@ class Envelope(_Strict):
     error_path: str = "error"
     # Response headers carrying Meta's usage percentages and time to regain access.
     usage_headers: tuple[str, ...] = ()
+    # json_rest: the fields of the error object carrying its code, first present wins
+    # (HubSpot's text `category`); a number feeds the map's `code`, a text its `status`.
+    code_fields: tuple[str, ...] = ("code",)
     # Slow down when a usage header reaches this share of the quota (None: never).
     pace_near_limit_percent: float | None = None
     pace_seconds: float = 1.0
@@ -251,6 +255,11 @@ class Stream(_Strict):
     # and days after today, where the network answers them, neither.
     incomplete_days: int = 1
     incomplete_future: bool = False
+    # Records datasets (docs/records.md): the instants a metric may count by, and the
+    # money fields with the field naming their currency.
+    record_dates: tuple[str, ...] = ()
+    currency_field: str | None = None
+    money_fields: tuple[str, ...] = ()
     # How the dataset is fetched; none: the hooks fetch it (listings of objects).
     requesters: tuple[Requester, ...] = ()
     async_report: AsyncReport | None = None
@@ -308,6 +317,9 @@ class Streams(_Strict):
                 description=s.description.strip(),
                 counted_by=s.counted_by,
                 filters_breakdowns_upstream=s.filters_breakdowns_upstream,
+                record_dates=s.record_dates,
+                currency_field=s.currency_field,
+                money_fields=s.money_fields,
             )
             for name, s in self.datasets.items()
         }

@@ -6,7 +6,10 @@ routes, its seeded data spec and only the query semantics that are new.
   (trend, weekly season, yearly wave, noise), object lifetimes.
 - `calendar`: an account's local days (time zone, partial today).
 - `versions`: API versions served, the oldest one, end-of-life dates.
-- `paging`: opaque cursors, offset/total, page number with Link header, page tokens.
+- `paging`: opaque cursors, offset/total, page number with Link header, page tokens,
+  count/cursor with next_cursor.
+- `rate_window`: fixed-window budgets announced in x-rate-limit-* headers.
+- `oauth1`: OAuth 1.0a Authorization headers and HMAC-SHA1 signature checks.
 - Per API family: `meta_graph` (+ `meta_graph_app`, `graph_fields`) for Graph APIs,
   `google` for Google APIs, `json_rest` for plain JSON REST APIs: error envelopes,
   tokens and the fault gate in each family's words.

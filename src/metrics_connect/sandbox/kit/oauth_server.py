@@ -3,10 +3,10 @@
 OAuth 2.0 (RFC 6749, RFC 7636 PKCE, RFC 7009 revocation) at the paths of the declared
 authorize and token URLs:
 
-- GET  <authorize>: client_id, redirect_uri, response_type=code, scope, state,
-  code_challenge(_method) -> a consent page. An unknown client or an unregistered
-  redirect URI is shown an error page, never redirected (§4.1.2.1); other errors go
-  back as ?error=...&error_description=...&state=...
+- GET  <authorize>: client_id (or the declared client_id_param), redirect_uri,
+  response_type=code, scope, state, code_challenge(_method) -> a consent page. An
+  unknown client or an unregistered redirect URI is shown an error page, never
+  redirected (§4.1.2.1); other errors go back as ?error=...&error_description=...&state=...
 - POST <authorize>/confirm: allow -> redirect_uri?code=...&state=...;
   deny -> ?error=access_denied&state=...
 - POST <token>: grant_type authorization_code (code bound to the client, the redirect
@@ -38,7 +38,6 @@ fields, from a JSON body, say), `token_answer` and `error_answer` (the answer's 
 from __future__ import annotations
 
 import base64
-import hmac
 import secrets
 import time
 from collections.abc import Awaitable, Callable
@@ -46,9 +45,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 from urllib.parse import parse_qsl, unquote, urlencode, urlsplit
-from urllib.request import parse_http_list, parse_keqv_list
 
-from authlib.oauth1.rfc5849.signature import construct_base_string, hmac_sha1_signature
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
@@ -56,6 +53,7 @@ from starlette.routing import Route
 
 from metrics_connect.networks.spec import ProviderSpec
 from metrics_connect.sandbox.kit.controls import SandboxControls
+from metrics_connect.sandbox.kit.oauth1 import oauth1_params, signature_holds
 from metrics_connect.sandbox.oauth.server import (
     AuthorizationRequest,
     AuthorizationServer,
@@ -142,7 +140,8 @@ class GenericOAuthServer:
 
     spec: ProviderSpec
     server: AuthorizationServer
-    access_lifetime: timedelta = timedelta(hours=1)
+    # None: access tokens never expire (TikTok's advertiser tokens).
+    access_lifetime: timedelta | None = timedelta(hours=1)
     # None: refresh tokens never expire.
     refresh_lifetime: timedelta | None = timedelta(days=365)
     # A refresh answers a new refresh token and retires the old one.
@@ -201,7 +200,8 @@ class GenericOAuthServer:
         if self.spec.protocol == "oauth1":
             return self._authorize_oauth1(request)
         q = request.query_params
-        client_id, redirect_uri = q.get("client_id", ""), q.get("redirect_uri", "")
+        client_id = q.get(self.spec.client_id_param, "")
+        redirect_uri = q.get("redirect_uri", "")
         if client_id != self.client.client_id:
             return self._error_page("invalid_client", "Unknown client_id.", 401)
         if not redirect_uri or not self.client.allows(redirect_uri):
@@ -362,14 +362,9 @@ class GenericOAuthServer:
         """None when the request is signed (HMAC-SHA1) by the registered consumer and,
         as `expect` says, no token ("none"), a temporary one ("temporary") or an access
         token ("token"); else the 401 answer."""
-        header = request.headers.get("authorization", "")
-        if not header.lower().startswith("oauth "):
-            return self._oauth1_refused("Missing OAuth Authorization header.")
-        try:
-            items = parse_keqv_list(parse_http_list(header[6:]))
-        except (IndexError, ValueError):
-            return self._oauth1_refused("Malformed Authorization header.")
-        auth = {unquote(k): unquote(v) for k, v in items.items()}
+        auth = oauth1_params(request)
+        if auth is None:
+            return self._oauth1_refused("Missing or malformed OAuth Authorization header.")
         if auth.get("oauth_consumer_key") != self.client.client_id:
             return self._oauth1_refused("Unknown consumer key.")
         if auth.get("oauth_signature_method") != "HMAC-SHA1":
@@ -395,13 +390,7 @@ class GenericOAuthServer:
             if issued is None or self.server.token_problem(token) is not None:
                 return self._oauth1_refused("Invalid or expired token.")
             token_secret = issued.secret
-        params = [(k, v) for k, v in auth.items() if k not in ("oauth_signature", "realm")]
-        params += parse_qsl(request.url.query, keep_blank_values=True)
-        if request.headers.get("content-type", "").startswith("application/x-www-form-urlencoded"):
-            params += parse_qsl(body.decode("utf-8", "replace"), keep_blank_values=True)
-        base = construct_base_string(request.method, str(request.url), params)
-        expected = hmac_sha1_signature(base, self.client.client_secret, token_secret)
-        if not hmac.compare_digest(expected, auth.get("oauth_signature", "")):
+        if not signature_holds(request, body, auth, self.client.client_secret, token_secret):
             return self._oauth1_refused("Could not authenticate you.")
         self.seen_nonces.add(nonce)
         return None
@@ -416,8 +405,7 @@ class GenericOAuthServer:
         refused = self.verify_oauth1(request, body, expect="none")
         if refused is not None:
             return refused
-        header = request.headers["authorization"][6:]
-        auth = {unquote(k): unquote(v) for k, v in parse_keqv_list(parse_http_list(header)).items()}
+        auth = oauth1_params(request) or {}
         callback = auth.get("oauth_callback", "")
         if callback != "oob" and not self.client.allows(callback.split("?")[0]):
             return self._oauth1_refused("Callback URL not approved for this client application.")
@@ -453,8 +441,7 @@ class GenericOAuthServer:
         refused = self.verify_oauth1(request, body, expect="temporary")
         if refused is not None:
             return refused
-        header = request.headers["authorization"][6:]
-        auth = {unquote(k): unquote(v) for k, v in parse_keqv_list(parse_http_list(header)).items()}
+        auth = oauth1_params(request) or {}
         verifier = auth.get("oauth_verifier") or dict(
             parse_qsl(body.decode("utf-8", "replace"))
         ).get("oauth_verifier")

@@ -135,3 +135,21 @@ def page_token_page(
     if page.has_more:
         body["nextPageToken"] = encode_key(f"o:{page.end}")
     return body
+
+
+def next_cursor_page(
+    items: Sequence[Any], params: Mapping[str, str], default: int, maximum: int
+) -> dict[str, Any]:
+    """A page by `count` and `cursor` (an opaque offset), X style: {"data": [...],
+    "next_cursor": "..." | null}; `with_total_count=true` adds "total_count"."""
+    cursor = params.get("cursor") or "0"
+    if not cursor.isdigit():
+        raise BadPageRequest("invalid cursor")
+    page = page_at(items, int(cursor), parse_limit(params.get("count"), default, maximum))
+    body: dict[str, Any] = {
+        "data": list(page.items),
+        "next_cursor": str(page.end) if page.has_more else None,
+    }
+    if params.get("with_total_count", "").lower() == "true":
+        body["total_count"] = page.total
+    return body

@@ -30,3 +30,8 @@ def load_named(package: str, name: str, key: str, shape: type[Any]) -> dict[str,
     return {
         n: adapter.validate_python({"name": n, **(fields or {})}) for n, fields in entries.items()
     }
+
+
+def load_document(package: str, name: str, shape: Any) -> Any:
+    """The package's whole YAML file `name`, validated as `shape`."""
+    return TypeAdapter(shape).validate_python(_read(package, name))

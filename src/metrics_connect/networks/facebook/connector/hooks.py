@@ -8,6 +8,7 @@ listed posts and reels in Graph batches.
 
 from __future__ import annotations
 
+import asyncio
 from dataclasses import replace
 from datetime import date
 from typing import Any, ClassVar
@@ -54,6 +55,11 @@ class PageClient(GraphClient):
     """Page edges take a Page access token: the one kept with the credentials, once
     `page_token` got it."""
 
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        # Datasets fetched at once ask the Page token once.
+        self._asking = asyncio.Lock()
+
     @property
     def token(self) -> str:
         page = self.ctx.credentials.get(PAGE_TOKEN)
@@ -62,12 +68,13 @@ class PageClient(GraphClient):
     async def page_token(self) -> None:
         """Ask the Page's token with the user's (GET /{page-id}?fields=access_token) and
         keep it in the credentials, which the engine saves encrypted when they change."""
-        if self.ctx.credentials.get(PAGE_TOKEN):
-            return
-        body = await self.get(self.ctx.external_id, {"fields": "access_token"})
-        if not isinstance(body, dict) or not body.get("access_token"):
-            raise UpstreamError("the Page gave no Page access token to this login")
-        self.ctx.credentials[PAGE_TOKEN] = str(body["access_token"])
+        async with self._asking:
+            if self.ctx.credentials.get(PAGE_TOKEN):
+                return
+            body = await self.get(self.ctx.external_id, {"fields": "access_token"})
+            if not isinstance(body, dict) or not body.get("access_token"):
+                raise UpstreamError("the Page gave no Page access token to this login")
+            self.ctx.credentials[PAGE_TOKEN] = str(body["access_token"])
 
 
 def last_value(entry: dict[str, Any]) -> Any:

@@ -19,7 +19,7 @@ from collections.abc import Callable
 from datetime import date, datetime, timedelta
 from typing import Any
 
-from metrics_connect.networks.facebook.emulator.data import Content, PageData
+from metrics_connect.networks.facebook.emulator.data import PACKAGE, Content, PageData
 from metrics_connect.sandbox.accounts import SANDBOX_TOKEN_PREFIX
 from metrics_connect.sandbox.kit import meta_graph as graph
 from metrics_connect.sandbox.kit.graph_fields import FieldSyntaxError, parse_fields
@@ -32,49 +32,33 @@ from metrics_connect.sandbox.kit.paging import (
     graph_offset_page,
     parse_limit,
 )
+from metrics_connect.sandbox.kit.spec import load_spec
 
 PAGE_TOKEN_PREFIX = SANDBOX_TOKEN_PREFIX + "page-"
 MAX_SECONDS = 90 * 86400
 KEPT_DAYS = 2 * 365
-ALL_PERIODS = ("day", "week", "days_28", "total_over_range")
+# Edges of the Page, and of a post or a reel, by the call counter's name.
+PAGE_EDGES = {
+    "insights": "page_insights",
+    "published_posts": "published_posts",
+    "posts": "published_posts",
+    "video_reels": "video_reels",
+}
+OBJECT_EDGES = {"insights": "post_insights", "video_insights": "reel_insights"}
 PERIOD_DAYS = {"day": 1, "week": 7, "days_28": 28}
-# metric -> periods it is served for; the breakdown is_from_ads where it has one.
-PAGE_METRICS: dict[str, tuple[str, ...]] = {
-    "page_follows": ("day",),
-    "page_follows_city": ("day",),
-    "page_follows_country": ("day",),
-    "page_daily_follows_unique": ALL_PERIODS,
-    "page_daily_unfollows_unique": ALL_PERIODS,
-    "page_media_view": ALL_PERIODS,
-    "page_total_media_view_unique": ALL_PERIODS,
-    "page_post_engagements": ALL_PERIODS,
-    "page_video_views": ALL_PERIODS,
-    "page_video_views_paid": ALL_PERIODS,
-    "page_video_views_organic": ALL_PERIODS,
-    "page_messages_new_conversations_unique": ALL_PERIODS,
-    "page_messages_reported_conversations_unique": ALL_PERIODS,
-}
-BY_ADS = {
-    "page_media_view",
-    "page_total_media_view_unique",
-    "post_media_view",
-    "post_total_media_view_unique",
-}
-POST_METRICS = (
-    "post_total_media_view_unique",
-    "post_media_view",
-    "post_reactions_by_type_total",
-    "post_clicks",
-    "post_video_views",
+PAGE_METRICS: dict[str, list[str]] = load_spec(
+    PACKAGE, "data.yaml", "page_metrics", dict[str, list[str]]
 )
-REEL_METRICS = (
-    "blue_reels_play_count",
-    "post_video_avg_time_watched",
-    "post_video_view_time",
-    "post_total_media_view_unique",
-    "post_video_likes_by_reaction_type",
-    "post_video_social_actions",
+POST_METRICS, REEL_METRICS, BY_ADS = (
+    set(load_spec(PACKAGE, "data.yaml", key, list[str]))
+    for key in ("post_metrics", "reel_metrics", "by_ads")
 )
+
+
+def page_token(page_id: str, user_token: str) -> str:
+    """The Page access token the emulator gives for a user's token (stable)."""
+    digest = hashlib.sha256(user_token.encode()).hexdigest()[:16]
+    return f"{PAGE_TOKEN_PREFIX}{page_id}-{digest}"
 
 
 def invalid_metric() -> GraphError:
@@ -95,20 +79,11 @@ class PageGraphApp(GraphApp):
             raise NoRoute(405 if path else 404)
         if path == [self.data.page_id]:
             return "page"
-        edge = tuple(path[1:2])
-        if path[0] == self.data.page_id and edge in {
-            ("insights",),
-            ("published_posts",),
-            ("posts",),
-            ("video_reels",),
-        }:
-            return {"insights": "page_insights", "video_reels": "video_reels"}.get(
-                edge[0], "published_posts"
-            )
-        if edge == ("insights",) and len(path) <= 3:
-            return "post_insights"
-        if edge == ("video_insights",) and len(path) <= 3:
-            return "reel_insights"
+        edge = path[1] if len(path) > 1 else ""
+        if path[0] == self.data.page_id and edge in PAGE_EDGES:
+            return PAGE_EDGES[edge]
+        if edge in OBJECT_EDGES and len(path) <= 3:
+            return OBJECT_EDGES[edge]
         raise NoRoute()
 
     def usage_headers(self, version: str, throttled: bool) -> dict[str, str]:
@@ -154,8 +129,7 @@ class PageGraphApp(GraphApp):
         if "access_token" in wanted:
             if call.token.startswith(PAGE_TOKEN_PREFIX):
                 raise graph.invalid_parameter("A user access token is required to request this")
-            digest = hashlib.sha256(call.token.encode()).hexdigest()[:16]
-            node["access_token"] = f"{PAGE_TOKEN_PREFIX}{self.data.page_id}-{digest}"
+            node["access_token"] = page_token(self.data.page_id, call.token)
         for name in wanted:
             if name not in node:
                 raise graph.nonexisting_field(name, "Page")
@@ -174,17 +148,12 @@ class PageGraphApp(GraphApp):
         days = self.data.days
         tz = days.tz
         today = days.day_of(self.now())
-        since_raw, until_raw = call.params.get("since"), call.params.get("until")
-        until = (
-            parse_instant(until_raw, "until", days.day_start, tz)
-            if until_raw
-            else (days.day_start(today))
-        )
-        since = (
-            parse_instant(since_raw, "since", days.day_start, tz)
-            if since_raw
-            else (until - timedelta(days=2))
-        )
+        # Without since/until: the last two complete days.
+        raw = {k: call.params.get(k) for k in ("since", "until")}
+        until = days.day_start(today)
+        until = parse_instant(raw["until"], "until", days.day_start, tz) if raw["until"] else until
+        since = until - timedelta(days=2)
+        since = parse_instant(raw["since"], "since", days.day_start, tz) if raw["since"] else since
         if until < since:
             raise graph.invalid_parameter("The since parameter must be before until")
         if (until - since).total_seconds() > MAX_SECONDS:
@@ -224,17 +193,13 @@ class PageGraphApp(GraphApp):
         since, until, days = self._days(call)
         data = []
         for metric in metrics:
+            span = PERIOD_DAYS.get(period, 1)  # a day's value covers the `span` days to it
+            ranges = [
+                (self.data.days.day_end(d), [d - timedelta(i) for i in range(span)]) for d in days
+            ]
             if period == "total_over_range":
-                points = [(until, self.value(metric, days, breakdown))] if days else []
-            else:
-                span = PERIOD_DAYS[period]
-                points = [
-                    (
-                        self.data.days.day_end(d),
-                        self.value(metric, [d - timedelta(days=i) for i in range(span)], breakdown),
-                    )
-                    for d in days
-                ]
+                ranges = [(until, days)] if days else []
+            points = [(t, self.value(metric, covered, breakdown)) for t, covered in ranges]
             entry = metric_header(metric, period, metric.replace("_", " ").title(), metric)
             entry["values"] = [{"value": v, "end_time": graph_time(t)} for t, v in points]
             entry["id"] = f"{self.data.page_id}/insights/{metric}/{period}"

@@ -21,6 +21,7 @@ from metrics_connect.sandbox.kit.spec import load_spec
 
 PACKAGE = __package__ or "metrics_connect.networks.facebook.emulator"
 DEFAULT_SEED = 15
+HORIZON = date(2028, 12, 31)  # the last day posts and reels are generated for
 Range = tuple[float, float]
 
 
@@ -201,41 +202,32 @@ class PageData:
             )
             settled |= {f"reaction_{k}": n for k, n in zip(self.reactions, reactions, strict=True)}
             serial = (day - self.page.start).days * 10 + i
-            content_id = (
-                f"{self.page_id}_{900000000000 + serial}"
+            # Post ids are {page-id}_{post-id}; reels are videos with an id of their own.
+            ident = (
+                f"{self.page_id}_{9 * 10**11 + serial}"
                 if kind == "post"
-                else str(700000000000000 + serial)
+                else str(7 * 10**14 + serial)
             )
+            text = f"{kind.title()} {serial} of {self.name}"
+            created = created.replace(microsecond=0)
             out.append(
-                Content(
-                    content_id,
-                    kind,
-                    created.replace(microsecond=0),
-                    status,
-                    boosted,
-                    f"{kind.title()} {serial} of {self.name}",
-                    settled,
-                    spec.settle_days,
-                )
+                Content(ident, kind, created, status, boosted, text, settled, spec.settle_days)
             )
         return out
 
     @cached_property
     def _all(self) -> dict[str, list[Content]]:
         """Every post and reel up to the horizon, newest first."""
-        horizon = date(2028, 12, 31)
-        posts: list[Content] = []
-        reels: list[Content] = []
-        day = self.page.start
-        while day <= horizon:
-            posts += self._content_of("post", day, self.post_spec)
-            reels += self._content_of("reel", day, self.reel_spec)
-            day += timedelta(days=1)
-        newest_first = lambda c: (c.created, c.id)  # noqa: E731
-        return {
-            "post": sorted(posts, key=newest_first, reverse=True),
-            "reel": sorted(reels, key=newest_first, reverse=True),
-        }
+        span = range((HORIZON - self.page.start).days + 1)
+        found: dict[str, list[Content]] = {}
+        for kind, spec in (("post", self.post_spec), ("reel", self.reel_spec)):
+            items = [
+                c
+                for i in span
+                for c in self._content_of(kind, self.page.start + timedelta(days=i), spec)
+            ]
+            found[kind] = sorted(items, key=lambda c: (c.created, c.id), reverse=True)
+        return found
 
     def published(self, kind: str, now: datetime) -> list[Content]:
         """Posts or reels published by `now`, newest first."""

@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import hashlib
-
-from metrics_connect.networks.facebook.emulator.app import PAGE_TOKEN_PREFIX, PageGraphApp
+from metrics_connect.networks.facebook.emulator.app import PageGraphApp, page_token
 from metrics_connect.networks.facebook.emulator.data import DEFAULT_SEED, PageData
 from metrics_connect.sandbox.accounts import DEMO_ACCESS_TOKEN
 from metrics_connect.sandbox.kit.controls import SandboxControls
@@ -18,17 +16,11 @@ class PageSandboxNetwork(SandboxNetwork):
     graph_app: PageGraphApp
 
 
-def page_token(data: PageData, user_token: str) -> str:
-    """The Page access token the emulator gives for this user token."""
-    digest = hashlib.sha256(user_token.encode()).hexdigest()[:16]
-    return f"{PAGE_TOKEN_PREFIX}{data.page_id}-{digest}"
-
-
 def build_sandbox(seed: int = DEFAULT_SEED) -> PageSandboxNetwork:
     controls = SandboxControls()
     data = PageData(seed)
     app = PageGraphApp(data, controls, controls.clock.now)
-    token = page_token(data, DEMO_ACCESS_TOKEN)
+    token = page_token(data.page_id, DEMO_ACCESS_TOKEN)
     network = PageSandboxNetwork(
         slug="facebook",
         controls=controls,

@@ -289,19 +289,10 @@ def account_json(account: data.Account) -> dict[str, Any]:
 def entity_json(
     entity: str, campaign: data.Campaign, group: data.AdGroup, ad: data.Ad
 ) -> dict[str, Any]:
+    status = {"status": "ACTIVE" if campaign.end is None else "PAUSED"}
     if entity == "campaigns":
-        return {
-            "id": campaign.id,
-            "name": campaign.name,
-            "objective_type": campaign.objective,
-            "status": "ACTIVE" if campaign.end is None else "PAUSED",
-        }
+        return {"id": campaign.id, "name": campaign.name, **status}
+    parent = {"campaign_id": campaign.id, **status}
     if entity == "ad_groups":
-        return {"id": group.id, "name": group.name, "campaign_id": campaign.id, "status": "ACTIVE"}
-    return {
-        "id": ad.id,
-        "name": ad.name,
-        "ad_group_id": group.id,
-        "campaign_id": campaign.id,
-        "status": "ACTIVE",
-    }
+        return {"id": group.id, "name": group.name, **parent}
+    return {"id": ad.id, "name": ad.name, "ad_group_id": group.id, **parent}

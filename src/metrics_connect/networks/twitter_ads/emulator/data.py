@@ -12,26 +12,12 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date
 from functools import lru_cache
+from typing import Any
 
 from metrics_connect.sandbox.kit.seeded import DailySeries, Lifetime, between
 from metrics_connect.sandbox.kit.spec import load_spec
 
 SPEC = "data.yaml"
-# The metrics a day carries (the others of their groups answer null).
-GENERATED = (
-    "impressions",
-    "engagements",
-    "likes",
-    "replies",
-    "retweets",
-    "follows",
-    "unfollows",
-    "clicks",
-    "url_clicks",
-    "app_clicks",
-    "billed_engagements",
-    "billed_charge_local_micro",
-)
 
 
 @dataclass(frozen=True)
@@ -56,21 +42,20 @@ class Campaign:
     cost: float  # per billed engagement, in the account's currency
     line_item: str
 
-    @property
-    def lifetime(self) -> Lifetime:
-        return Lifetime(self.start, self.end)
+
+def _spec(key: str, shape: Any) -> Any:
+    return load_spec(__package__, SPEC, key, shape)
 
 
-ACCOUNTS: tuple[Account, ...] = load_spec(__package__, SPEC, "accounts", tuple[Account, ...])
-CAMPAIGNS: dict[str, tuple[Campaign, ...]] = load_spec(
-    __package__, SPEC, "campaigns", dict[str, tuple[Campaign, ...]]
-)
-METRIC_GROUPS: dict[str, tuple[str, ...]] = load_spec(
-    __package__, SPEC, "metric_groups", dict[str, tuple[str, ...]]
-)
-RATES: dict[str, tuple[float, float]] = load_spec(
-    __package__, SPEC, "rates", dict[str, tuple[float, float]]
-)
+ACCOUNTS: tuple[Account, ...] = _spec("accounts", tuple[Account, ...])
+CAMPAIGNS: dict[str, tuple[Campaign, ...]] = _spec("campaigns", dict[str, tuple[Campaign, ...]])
+METRIC_GROUPS: dict[str, tuple[str, ...]] = _spec("metric_groups", dict[str, tuple[str, ...]])
+# metric -> (the metric it is a share of, low, high)
+RATES: dict[str, tuple[str, float, float]] = _spec("rates", dict[str, tuple[str, float, float]])
+# The metrics a day carries (the others of their groups answer null).
+GENERATED: tuple[str, ...] = _spec("generated", tuple[str, ...])
+ENTITIES: tuple[str, ...] = _spec("entities", tuple[str, ...])
+HOURLY_WEIGHTS: tuple[float, ...] = _spec("hourly_weights", tuple[float, ...])
 ZERO = dict.fromkeys(GENERATED, 0)
 
 
@@ -85,7 +70,7 @@ def campaigns_of(account_id: str) -> tuple[Campaign, ...]:
 @lru_cache(maxsize=65536)
 def campaign_day(account_id: str, campaign: Campaign, day: date) -> dict[str, int]:
     """What the campaign delivered on its account's local day (zeros outside its life)."""
-    if not campaign.lifetime.active_on(day):
+    if not Lifetime(campaign.start, campaign.end).active_on(day):
         return ZERO
     key = (account_id, campaign.id)
     series = DailySeries(
@@ -99,29 +84,12 @@ def campaign_day(account_id: str, campaign: Campaign, day: date) -> dict[str, in
         key=(*key, "impressions"),
     )
 
-    def share(name: str) -> float:
-        low, high = RATES[name]
-        return between(low, high, *key, name, day)
-
-    impressions = series.value(day)
-    engagements = round(impressions * share("engagements"))
-    clicks = round(engagements * share("clicks"))
-    billed = round(engagements * share("billed_engagements"))
-    return {
-        "impressions": impressions,
-        "engagements": engagements,
-        "likes": round(engagements * share("likes")),
-        "replies": round(engagements * share("replies")),
-        "retweets": round(engagements * share("retweets")),
-        "follows": round(engagements * share("follows")),
-        "unfollows": round(engagements * share("unfollows")),
-        "clicks": clicks,
-        "url_clicks": round(clicks * share("url_clicks")),
-        "app_clicks": round(clicks * share("app_clicks")),
-        "billed_engagements": billed,
-        # Micros, in whole cents as X bills them.
-        "billed_charge_local_micro": round(billed * campaign.cost * 100) * 10_000,
-    }
+    values = {"impressions": series.value(day)}
+    for name, (of, low, high) in RATES.items():
+        values[name] = round(values[of] * between(low, high, *key, name, day))
+    # Micros, in whole cents as X bills them.
+    billed = round(values["billed_engagements"] * campaign.cost * 100) * 10_000
+    return values | {"billed_charge_local_micro": billed}
 
 
 def account_day(account_id: str, day: date) -> dict[str, int]:

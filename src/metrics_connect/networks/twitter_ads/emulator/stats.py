@@ -16,50 +16,39 @@ from datetime import date, datetime, time, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from starlette.responses import JSONResponse
+
 from metrics_connect.networks.twitter_ads.emulator.data import (
+    ENTITIES,
     GENERATED,
+    HOURLY_WEIGHTS,
     METRIC_GROUPS,
     Account,
     entity_day,
 )
 from metrics_connect.sandbox.kit.seeded import apportion
-from metrics_connect.sandbox.kit.spec import load_spec
 
-ENTITIES = (
-    "ACCOUNT",
-    "FUNDING_INSTRUMENT",
-    "CAMPAIGN",
-    "LINE_ITEM",
-    "PROMOTED_TWEET",
-    "MEDIA_CREATIVE",
-    "PROMOTED_ACCOUNT",
-    "ORGANIC_TWEET",
-)
-GRANULARITIES = ("DAY", "HOUR", "TOTAL")
-PLACEMENTS = ("ALL_ON_TWITTER", "PUBLISHER_NETWORK")
 MAX_ENTITY_IDS = 20
 SYNC_MAX_DAYS = 7
 ASYNC_MAX_DAYS = 90
-HOURLY_WEIGHTS: tuple[float, ...] = load_spec(
-    "metrics_connect.networks.twitter_ads.emulator",
-    "data.yaml",
-    "hourly_weights",
-    tuple[float, ...],
-)
 
 
 class XError(Exception):
     """An answer in X's envelope: {"errors": [{"code", "message", "parameter"?}]}."""
 
-    def __init__(self, status: int, code: str, message: str, parameter: str | None = None) -> None:
+    def __init__(
+        self, status: int, code: str, message: str, parameter: str | None = None, **headers: str
+    ) -> None:
         super().__init__(message)
         self.status, self.code, self.message, self.parameter = status, code, message, parameter
+        self.headers = {k.replace("_", "-"): v for k, v in headers.items()}
 
-    def body(self, params: Mapping[str, str]) -> dict[str, Any]:
+    def response(self, params: Mapping[str, str]) -> JSONResponse:
         error: dict[str, Any] = {"code": self.code, "message": self.message}
         if self.parameter:
             error["parameter"] = self.parameter
-        return {"errors": [error], "request": {"params": dict(params)}}
+        body = {"errors": [error], "request": {"params": dict(params)}}
+        return JSONResponse(body, status_code=self.status, headers=self.headers)
 
 
 def invalid(parameter: str, message: str) -> XError:
@@ -78,14 +67,11 @@ class StatsQuery:
 
     def echo(self) -> dict[str, Any]:
         """The `request.params` X echoes back."""
-        return {
-            "entity": self.entity,
-            "entity_ids": list(self.entity_ids),
+        out: dict[str, Any] = {k: v for k, v in vars(self).items() if k not in ("start", "end")}
+        out |= {"entity_ids": list(self.entity_ids), "metric_groups": list(self.metric_groups)}
+        return out | {
             "start_time": self.start.isoformat().replace("+00:00", "Z"),
             "end_time": self.end.isoformat().replace("+00:00", "Z"),
-            "granularity": self.granularity,
-            "metric_groups": list(self.metric_groups),
-            "placement": self.placement,
         }
 
 
@@ -122,12 +108,12 @@ def parse(params: Mapping[str, str], account: Account, max_days: int) -> StatsQu
     ids = tuple(i for i in _required(params, "entity_ids").split(",") if i)
     if len(ids) > MAX_ENTITY_IDS:
         raise invalid("entity_ids", f"Expected at most {MAX_ENTITY_IDS} entity_ids")
-    granularity = _one_of(params, "granularity", GRANULARITIES)
+    granularity = _one_of(params, "granularity", ("DAY", "HOUR", "TOTAL"))
     groups = tuple(g.upper() for g in _required(params, "metric_groups").split(",") if g)
     for group in groups:
         if group not in METRIC_GROUPS:
             raise invalid("metric_groups", f"Unknown metric group: {group}")
-    placement = _one_of(params, "placement", PLACEMENTS)
+    placement = _one_of(params, "placement", ("ALL_ON_TWITTER", "PUBLISHER_NETWORK"))
     tz = ZoneInfo(account.timezone)
     start, end = _instant(params, "start_time", tz), _instant(params, "end_time", tz)
     for name, moment in (("start_time", start), ("end_time", end)):
@@ -141,49 +127,31 @@ def parse(params: Mapping[str, str], account: Account, max_days: int) -> StatsQu
     if end <= start:
         raise invalid("end_time", "end_time must be after start_time")
     if end - start > timedelta(days=max_days, hours=1):  # a DST day is 25 hours
-        raise XError(
-            400,
-            "INVALID_TIME_WINDOW",
-            f"The time window between start_time and end_time may be at most {max_days} days",
-            "end_time",
-        )
+        message = f"The time between start_time and end_time may be at most {max_days} days"
+        raise XError(400, "INVALID_TIME_WINDOW", message, "end_time")
     return StatsQuery(entity, ids, start, end, granularity, groups, placement)
-
-
-def _local_days(query: StatsQuery, tz: ZoneInfo) -> list[date]:
-    first, last = query.start.astimezone(tz).date(), query.end.astimezone(tz).date()
-    if query.end.astimezone(tz).hour == 0:
-        last -= timedelta(days=1)
-    return [first + timedelta(days=i) for i in range((last - first).days + 1)]
-
-
-def _hours(query: StatsQuery) -> list[datetime]:
-    count = int((query.end - query.start).total_seconds() // 3600)
-    return [query.start + timedelta(hours=i) for i in range(count)]
 
 
 def series(account: Account, query: StatsQuery, entity_id: str) -> dict[str, list[int]] | None:
     """One entity's values per time bucket, per generated metric; None: unknown entity."""
     tz = ZoneInfo(account.timezone)
-    if query.granularity == "DAY":
-        days = [entity_day(account.id, query.entity, entity_id, d) for d in _local_days(query, tz)]
-        if any(d is None for d in days):
-            return None
-        return {m: [d[m] for d in days if d is not None] for m in GENERATED}
-    cache: dict[date, dict[str, list[int]]] = {}
+    first, end = query.start.astimezone(tz), query.end.astimezone(tz)
+    days = [first.date() + timedelta(days=i) for i in range((end.date() - first.date()).days)]
+    if query.granularity == "DAY":  # start and end are local midnights
+        found = [entity_day(account.id, query.entity, entity_id, d) for d in days]
+        return None if None in found else {m: [d[m] for d in found if d] for m in GENERATED}
+    hourly: dict[date, dict[str, list[int]]] = {}
     out: dict[str, list[int]] = {m: [] for m in GENERATED}
-    for hour in _hours(query):
-        local = hour.astimezone(tz)
-        if local.date() not in cache:
+    for i in range(int((query.end - query.start).total_seconds() // 3600)):
+        local = (query.start + timedelta(hours=i)).astimezone(tz)
+        if local.date() not in hourly:
             day = entity_day(account.id, query.entity, entity_id, local.date())
             if day is None:
                 return None
-            cache[local.date()] = {m: apportion(v, HOURLY_WEIGHTS) for m, v in day.items()}
+            hourly[local.date()] = {m: apportion(v, HOURLY_WEIGHTS) for m, v in day.items()}
         for metric in GENERATED:
-            out[metric].append(cache[local.date()][metric][local.hour])
-    if query.granularity == "TOTAL":
-        return {m: [sum(v)] for m, v in out.items()}
-    return out
+            out[metric].append(hourly[local.date()][metric][local.hour])
+    return {m: [sum(v)] for m, v in out.items()} if query.granularity == "TOTAL" else out
 
 
 def answer(account: Account, query: StatsQuery) -> dict[str, Any]:
@@ -203,9 +171,5 @@ def answer(account: Account, query: StatsQuery) -> dict[str, Any]:
             m: (values[m] if on_x and m in values and any(values[m]) else None) for m in wanted
         }
         data.append({"id": entity_id, "id_data": [{"segment": None, "metrics": metrics}]})
-    return {
-        "data_type": "stats",
-        "time_series_length": length,
-        "data": data,
-        "request": {"params": query.echo()},
-    }
+    body = {"data_type": "stats", "time_series_length": length, "data": data}
+    return body | {"request": {"params": query.echo()}}

@@ -1,0 +1,360 @@
+"""The emulated customers' advertising, from data.yaml.
+
+A customer's day is a list of cells, one per (ad group, device): impressions, clicks,
+cost in micros, fractional conversions and their value... drawn from (campaign, ad
+group, day) alone, so a day never depends on which other days were asked. The views
+below an ad group (ads, keywords, search terms, placements, videos, genders, ages,
+locations, conversion actions) split a cell by fixed weights, integers exactly.
+Conversions of recent days are restated: a day shows a growing share of its final
+conversions until `restatement.settle_days` whole days have passed.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from functools import lru_cache
+from itertools import accumulate
+from typing import Any
+
+from metrics_connect.sandbox.kit.calendar import LocalDays
+from metrics_connect.sandbox.kit.seeded import DailySeries, between
+from metrics_connect.sandbox.kit.spec import load_spec
+
+SPEC = "data.yaml"
+Entity = dict[str, Any]
+# Fractional metrics (conversions and their values); every other metric is an integer.
+FRACTIONAL = frozenset(
+    {"conversions", "conversions_value", "all_conversions", "all_conversions_value"}
+)
+
+
+def _spec(key: str) -> Any:
+    return load_spec(__package__, SPEC, key, Any)
+
+
+VERSIONS: dict[str, dict[str, date]] = load_spec(
+    __package__, SPEC, "versions", dict[str, dict[str, date]]
+)
+RETIRED: dict[str, date] = load_spec(__package__, SPEC, "retired", dict[str, date])
+ACCESSIBLE: tuple[str, ...] = tuple(_spec("accessible"))
+CUSTOMERS: dict[str, Entity] = {
+    cid: {"id": cid, "resource_name": f"customers/{cid}", "clients": [], **c}
+    for cid, c in _spec("customers").items()
+}
+RESTATEMENT: dict[str, float] = _spec("restatement")
+DEVICES: dict[str, float] = _spec("devices")
+GEO_TARGETS: dict[int, list[str]] = _spec("geo_targets")
+RATES: dict[str, dict[str, float]] = _spec("channel_rates")
+ADS: dict[str, list[list[Any]]] = _spec("ads")
+SUFFIXES: list[str] = _spec("search_term_suffixes")
+LANDING: str = _spec("landing")
+
+
+def geo(target_id: int) -> Entity:
+    name, kind, country = GEO_TARGETS[target_id]
+    return {
+        "id": str(target_id),
+        "resource_name": f"geoTargetConstants/{target_id}",
+        "name": name,
+        "canonical_name": name if kind == "Country" else f"{name},{country}",
+        "country_code": country,
+        "target_type": kind,
+        "status": "ENABLED",
+    }
+
+
+def _values(table: dict[str, float], key: str) -> list[Entity]:
+    return [{"value": v, "weight": w} for v, w in _spec(key).items()] if table else []
+
+
+GENDERS = _values(DEVICES, "genders")
+AGES = _values(DEVICES, "age_ranges")
+
+
+@dataclass
+class AdGroup:
+    entity: Entity
+    campaign: Entity
+    weight: float
+    # Views below the ad group: split name -> [(entity, weight)].
+    splits: dict[str, list[tuple[Entity, float]]] = field(default_factory=dict)
+
+
+def _campaign(raw: dict[str, Any]) -> tuple[Entity, list[AdGroup]]:
+    cid, kind = raw["customer"], raw["type"]
+    camp: Entity = {
+        "id": str(raw["id"]),
+        "resource_name": f"customers/{cid}/campaigns/{raw['id']}",
+        "name": raw["name"],
+        "status": raw.get("status", "ENABLED"),
+        "advertising_channel_type": kind,
+        "raw": raw,
+    }
+    groups = []
+    for index, (name, weight) in enumerate(raw["ad_groups"], start=1):
+        gid = raw["id"] * 100 + index
+        group: Entity = {
+            "id": str(gid),
+            "resource_name": f"customers/{cid}/adGroups/{gid}",
+            "name": name,
+            "status": "ENABLED",
+        }
+        ag = AdGroup(group, camp, float(weight))
+        ads = [
+            {
+                "id": str(gid * 10 + i),
+                "resource_name": f"customers/{cid}/adGroupAds/{gid}~{gid * 10 + i}",
+                "name": f"{name} - {suffix}",
+                "type": ad_type,
+                "status": "ENABLED",
+                "final_urls": [f"{LANDING}/{kind.lower()}/{gid}"],
+            }
+            for i, (suffix, ad_type, _) in enumerate(ADS[kind], start=1)
+        ]
+        ag.splits["ad"] = [(ad, w) for ad, (*_, w) in zip(ads, ADS[kind], strict=True)]
+        # Each ad group bids on every n-th keyword of its campaign (n: its ad groups).
+        own = raw.get("keywords", [])[index - 1 :: len(raw["ad_groups"])] or raw.get("keywords", [])
+        keywords = [
+            {
+                "id": str(gid * 1000 + i),
+                "resource_name": f"customers/{cid}/adGroupCriteria/{gid}~{gid * 1000 + i}",
+                "text": text,
+                "match_type": match,
+            }
+            for i, (text, match) in enumerate(own, start=1)
+        ]
+        ag.splits["keyword"] = [(k, 1.0 / i) for i, k in enumerate(keywords, start=1)]
+        ag.splits["search_term"] = [
+            ({"text": k["text"] + s, "status": "NONE"}, w / (j + 1))
+            for k, w in ag.splits["keyword"]
+            for j, s in enumerate(SUFFIXES)
+        ]
+        ag.splits["placement"] = [
+            (
+                {
+                    "name": pname,
+                    "group_placement_target_url": url,
+                    "target_url": url,
+                    "placement_type": "MOBILE_APPLICATION"
+                    if url.startswith("mobileapp")
+                    else ("YOUTUBE_CHANNEL" if url.startswith("youtube") else "WEBSITE"),
+                },
+                1.0 / i,
+            )
+            for i, (pname, url) in enumerate(raw.get("placements", []), start=1)
+        ]
+        ag.splits["video"] = [
+            ({"id": vid, "title": title, "duration_millis": str(int(secs) * 1000)}, 1.0 / i)
+            for i, (vid, title, secs) in enumerate(raw.get("videos", []), start=1)
+        ]
+        groups.append(ag)
+    return camp, groups
+
+
+AD_GROUPS: dict[str, list[AdGroup]] = {cid: [] for cid in CUSTOMERS}
+CAMPAIGNS: dict[str, list[Entity]] = {cid: [] for cid in CUSTOMERS}
+for _raw in _spec("campaigns"):
+    _camp, _groups = _campaign(_raw)
+    CAMPAIGNS[_raw["customer"]].append(_camp)
+    AD_GROUPS[_raw["customer"]] += _groups
+for _cid, _customer in CUSTOMERS.items():
+    for _client in _customer.get("clients", []):
+        CUSTOMERS[_client]["manager_id"] = _cid
+COUNTRY = {"BRL": "BR", "EUR": "DE"}
+LOCATIONS: dict[str, list[tuple[Entity, float]]] = {
+    country: [
+        ({k: geo(v)["resource_name"] for k, v in loc.items() if k != "weight"}, loc["weight"])
+        for loc in entries
+    ]
+    for country, entries in _spec("locations").items()
+}
+CONVERSION_ACTIONS = [
+    {"id": str(700 + i), "name": n, "category": c, "share": s}
+    for i, (n, c, s) in enumerate(_spec("conversion_actions"), start=1)
+]
+
+
+def client(cid: str, level: int) -> Entity:
+    """A customer as a customer_client row of a manager's hierarchy."""
+    c = CUSTOMERS[cid]
+    return {
+        "client_customer": c["resource_name"],
+        "level": str(level),
+        "hidden": False,
+        "status": "ENABLED",
+        **{k: c[k] for k in ("id", "name", "currency", "time_zone", "manager")},
+    }
+
+
+def conversion_share(day: date, today: date) -> float:
+    """The share of a day's final conversions reported by `today` (attribution)."""
+    age = (today - day).days
+    settle, first = RESTATEMENT["settle_days"], RESTATEMENT["first_share"]
+    return 1.0 if age >= settle else first + (1 - first) * max(age, 0) / settle
+
+
+@lru_cache(maxsize=65536)
+def _group_day(cid: str, index: int, day: date) -> dict[str, float]:
+    """An ad group's whole day, final figures (before device split and restatement)."""
+    ag = AD_GROUPS[cid][index]
+    raw = ag.campaign["raw"]
+    if day < raw["start"] or (raw.get("end") and day > raw["end"]):
+        return {}
+    share = ag.weight / sum(g.weight for g in AD_GROUPS[cid] if g.campaign is ag.campaign)
+    key = ("google_ads", ag.entity["id"])
+    series = DailySeries(
+        start=raw["start"],
+        level=raw["level"] * share,
+        trend_per_day=raw["trend"] * share,
+        weekly=(1.05, 1.08, 1.06, 1.04, 0.98, 0.88, 0.91),
+        yearly_amplitude=0.08,
+        noise_low=0.85,
+        noise_high=1.15,
+        key=key,
+    )
+    impressions = series.value(day)
+    if impressions <= 0:
+        return {}
+    rate = RATES[ag.campaign["advertising_channel_type"]]
+
+    def noisy(name: str, value: float) -> float:
+        return value * between(0.8, 1.2, *key, name, day)
+
+    clicks = round(noisy("ctr", impressions * rate["ctr"]))
+    views = round(noisy("views", impressions * rate.get("views", 0.0)))
+    engagements = round(noisy("engage", impressions * rate.get("engage", 0.0)))
+    # Cost is charged per click, or per view for video: whole cents, in micros.
+    paid = views if views else clicks
+    cost = round(noisy("cpc", paid * rate["cpc"] * (0.35 if views else 1.0)), 2)
+    interactions = clicks + views + engagements
+    conversions = round(noisy("conv", interactions * rate["conv"]), 2)
+    top = round(impressions * rate.get("top", 0.0) * between(0.9, 1.1, *key, "top", day))
+    phone_impressions = round(impressions * rate.get("phone", 0.0))
+    return {
+        "impressions": impressions,
+        "clicks": clicks,
+        "cost_micros": round(cost * 100) * 10_000,
+        "interactions": interactions,
+        "engagements": engagements,
+        "video_trueview_views": views,
+        "conversions": conversions,
+        "conversions_value": round(noisy("value", conversions * rate["value"]), 2),
+        "all_conversions": round(conversions * 1.27, 2),
+        "all_conversions_value": round(noisy("all_value", conversions * rate["value"] * 1.2), 2),
+        "view_through_conversions": round(views * 0.004 + engagements * 0.01),
+        "top_impressions": top,
+        "absolute_top_impressions": round(
+            top * rate.get("abs_top", 0.0) / max(rate.get("top", 1), 1e-9)
+        ),
+        "phone_impressions": phone_impressions,
+        "phone_calls": round(noisy("ptr", phone_impressions * rate.get("ptr", 0.0))),
+        "active_view_measurable_impressions": round(impressions * 0.81),
+        "active_view_impressions": round(impressions * between(0.55, 0.7, *key, "av", day)),
+        "active_view_measurable_cost_micros": round(cost * 81) * 10_000,
+        "invalid_clicks": round(clicks * between(0.02, 0.06, *key, "invalid", day)),
+    }
+
+
+def split(values: dict[str, float], weights: list[float]) -> list[dict[str, float]]:
+    """A cell's values split by weights: integers exactly (cumulative bounds, the last
+    part takes the rest), fractions to the cent."""
+    if not weights:
+        return []
+    total = sum(weights) or 1.0
+    shares = [w / total for w in weights]
+    cumulative = list(accumulate(shares))
+    parts: list[dict[str, float]] = [{} for _ in weights]
+    for name, value in values.items():
+        if name in FRACTIONAL:
+            for part, share in zip(parts, shares, strict=True):
+                part[name] = round(value * share, 2)
+            continue
+        previous = 0
+        for part, bound in zip(parts, cumulative, strict=True):
+            upper = int(value * bound + 1e-9)
+            part[name] = float(upper - previous)
+            previous = upper
+        parts[-1][name] += value - previous
+    return parts
+
+
+@dataclass(frozen=True)
+class Cell:
+    entities: dict[str, Entity]
+    values: dict[str, float]
+
+
+def cells(
+    cid: str, day: date, now: datetime, split_by: str | None, by_device: bool = True
+) -> Iterator[Cell]:
+    """A customer's cells of one day (its own time zone) by ad group, by device when
+    asked, and split by a view below the ad group (None: not split)."""
+    days = LocalDays(CUSTOMERS[cid]["time_zone"])
+    elapsed = days.elapsed_share(day, now)
+    if elapsed <= 0:
+        return
+    restated = conversion_share(day, days.day_of(now))
+    for index in range(len(AD_GROUPS[cid])):
+        yield from _group_cells(cid, index, day, restated, min(elapsed, 1.0), split_by, by_device)
+
+
+@lru_cache(maxsize=16384)
+def _group_cells(
+    cid: str,
+    index: int,
+    day: date,
+    restated: float,
+    elapsed: float,
+    split_by: str | None,
+    by_device: bool,
+) -> tuple[Cell, ...]:
+    final = _group_day(cid, index, day)
+    if not final:
+        return ()
+    ag = AD_GROUPS[cid][index]
+    # Today so far: its elapsed share of the day's figures; conversions as restated.
+    shown = {
+        k: round(v * restated * elapsed, 2) if k in FRACTIONAL else round(v * elapsed)
+        for k, v in final.items()
+        if split_by != "conversion" or k in FRACTIONAL
+    }
+    if "cost_micros" in shown:
+        shown["cost_micros"] = round(shown["cost_micros"], -4)
+    base = {
+        "customer": CUSTOMERS[cid],
+        "campaign": ag.campaign,
+        "ad_group": ag.entity,
+        "date": {"value": day.isoformat()},
+    }
+    devices = (
+        [({"device": {"value": d}}, w) for d, w in DEVICES.items()] if by_device else [({}, 1.0)]
+    )
+    views = (
+        [({split_by: e}, w) for e, w in _split_options(cid, ag, split_by)]
+        if split_by
+        else [({}, 1.0)]
+    )
+    options = [({**d, **v}, dw * vw) for d, dw in devices for v, vw in views]
+    parts = split(shown, [w for _, w in options])
+    return tuple(
+        Cell({**base, **entities}, part)
+        for (entities, _), part in zip(options, parts, strict=True)
+        if any(part.values())
+    )
+
+
+def _split_options(cid: str, ag: AdGroup, split_by: str) -> list[tuple[Entity, float]]:
+    if split_by == "gender":
+        return [(g, g["weight"]) for g in GENDERS]
+    if split_by == "age":
+        return [(a, a["weight"]) for a in AGES]
+    if split_by == "location":
+        return LOCATIONS[COUNTRY[CUSTOMERS[cid]["currency"]]]
+    if split_by == "conversion":
+        return [
+            ({**c, "resource_name": f"customers/{cid}/conversionActions/{c['id']}"}, c["share"])
+            for c in CONVERSION_ACTIONS
+        ]
+    return ag.splits.get(split_by, [])

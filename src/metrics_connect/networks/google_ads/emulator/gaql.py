@@ -1,0 +1,394 @@
+"""A compact Google Ads Query Language: parse a query, run it on the emulated cells.
+
+    SELECT f, ... FROM resource [WHERE f op v AND ...] [ORDER BY f [ASC|DESC], ...]
+    [LIMIT n] [PARAMETERS ...]
+
+Operators: = != > >= < <= IN, NOT IN, LIKE, NOT LIKE, BETWEEN a AND b, DURING
+LAST_7_DAYS|LAST_14_DAYS|LAST_30_DAYS|YESTERDAY|TODAY|THIS_MONTH|LAST_MONTH. Rows are
+grouped by the selected attributes and segments, metrics summed, rates computed from
+summed parts; rows without metrics are left out, as the API does. Refusals carry the
+API's QueryError codes (developers.google.com/google-ads/api/docs/query/grammar).
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
+from functools import partial
+from typing import Any
+
+from metrics_connect.networks.google_ads.emulator import data
+from metrics_connect.sandbox.kit.calendar import LocalDays
+from metrics_connect.sandbox.kit.spec import load_spec
+
+RESOURCES: dict[str, dict[str, Any]] = load_spec(data.__package__, data.SPEC, "resources", Any)
+FIELDS: dict[str, list[str]] = load_spec(data.__package__, data.SPEC, "fields", Any)
+COUNTS: list[str] = load_spec(data.__package__, data.SPEC, "counts", Any)
+FRACTIONS: list[str] = load_spec(data.__package__, data.SPEC, "fractions", Any)
+RATES: dict[str, list[Any]] = load_spec(data.__package__, data.SPEC, "rates", Any)
+DERIVED: dict[str, list[Any]] = load_spec(data.__package__, data.SPEC, "derived", Any)
+DERIVED_COUNTS = set(load_spec(data.__package__, data.SPEC, "derived_counts", Any))
+CONVERSION_METRICS = set(load_spec(data.__package__, data.SPEC, "conversion_metrics", Any))
+METRICS = {*COUNTS, *FRACTIONS, *RATES, *DERIVED}
+TOKEN = re.compile(r"""\s*('(?:[^'\\]|\\.)*'|"(?:[^"\\]|\\.)*"|\(|\)|,|!=|>=|<=|=|>|<|[\w.\-]+)""")
+
+
+class QueryError(Exception):
+    """A refused query: the API's QueryError code and message (400 INVALID_ARGUMENT)."""
+
+    def __init__(self, code: str, message: str) -> None:
+        super().__init__(message)
+        self.code = code
+        self.message = message
+
+
+@dataclass
+class Query:
+    select: list[str]
+    resource: str
+    where: list[tuple[str, str, Any]] = field(default_factory=list)
+    order: list[tuple[str, bool]] = field(default_factory=list)  # (field, descending)
+    limit: int | None = None
+
+
+def tokens(text: str) -> list[str]:
+    out, pos = [], 0
+    text = text.strip()
+    while pos < len(text):
+        match = TOKEN.match(text, pos)
+        if match is None or not match.group(1):
+            raise QueryError(
+                "UNEXPECTED_INPUT", f"Error in query: unexpected input {text[pos:pos + 20]!r}."
+            )
+        out.append(match.group(1))
+        pos = match.end()
+    return out
+
+
+def parse(text: str) -> Query:
+    words = tokens(text)
+    upper = [w.upper() for w in words]
+    if not words or upper[0] != "SELECT" or "FROM" not in upper:
+        raise QueryError(
+            "EXPECTED_SELECT" if not words or upper[0] != "SELECT" else "EXPECTED_FROM",
+            "Error in query: expected SELECT ... FROM.",
+        )
+    at = upper.index("FROM")
+    select = [w for w in words[1:at] if w != ","]
+    if at + 1 >= len(words):
+        raise QueryError("UNEXPECTED_END_OF_QUERY", "Error in query: unexpected end of query.")
+    query = Query(select=select, resource=words[at + 1])
+    i = at + 2
+
+    def value() -> Any:
+        nonlocal i
+        word = words[i]
+        i += 1
+        if word == "(":
+            items = []
+            while words[i] != ")":
+                if words[i] != ",":
+                    items.append(words[i].strip("'\""))
+                i += 1
+            i += 1
+            return items
+        return word.strip("'\"") if word[0] in "'\"" else word
+
+    while i < len(words):
+        keyword = upper[i]
+        if keyword in ("WHERE", "AND"):
+            name, op = words[i + 1], upper[i + 2]
+            i += 3
+            if op == "NOT":
+                op, i = "NOT " + upper[i], i + 1
+            if op == "BETWEEN":
+                low = value()
+                i += 1  # AND
+                query.where.append((name, op, (low, value())))
+            else:
+                query.where.append((name, op, value()))
+        elif keyword == "ORDER":
+            i += 2
+            while i < len(words) and upper[i] not in ("LIMIT", "PARAMETERS"):
+                if words[i] != ",":
+                    desc = i + 1 < len(words) and upper[i + 1] == "DESC"
+                    query.order.append((words[i], desc))
+                    i += 2 if i + 1 < len(words) and upper[i + 1] in ("ASC", "DESC") else 1
+                else:
+                    i += 1
+        elif keyword == "LIMIT":
+            query.limit, i = int(words[i + 1]), i + 2
+        elif keyword == "PARAMETERS":
+            break
+        else:
+            raise QueryError("UNEXPECTED_INPUT", f"Error in query: unexpected input {words[i]}.")
+    return query
+
+
+def _during(literal: str, today: date) -> tuple[date, date]:
+    first_of_month = today.replace(day=1)
+    spans = {
+        "TODAY": (today, today),
+        "YESTERDAY": (today - timedelta(days=1),) * 2,
+        "LAST_7_DAYS": (today - timedelta(days=7), today - timedelta(days=1)),
+        "LAST_14_DAYS": (today - timedelta(days=14), today - timedelta(days=1)),
+        "LAST_30_DAYS": (today - timedelta(days=30), today - timedelta(days=1)),
+        "THIS_MONTH": (first_of_month, today),
+        "LAST_MONTH": (
+            (first_of_month - timedelta(days=1)).replace(day=1),
+            first_of_month - timedelta(days=1),
+        ),
+    }
+    if literal.upper() not in spans:
+        raise QueryError("INVALID_VALUE_WITH_DURING_OPERATOR", f"Invalid date literal {literal}.")
+    return spans[literal.upper()]
+
+
+def date_range(query: Query, today: date, start: date) -> tuple[date, date]:
+    first, last, bounded = start, today, False
+    for name, op, val in query.where:
+        if name != "segments.date":
+            continue
+        bounded = True
+        if op == "DURING":
+            low, high = _during(str(val), today)
+        elif op == "BETWEEN":
+            low, high = date.fromisoformat(val[0]), date.fromisoformat(val[1])
+        elif op in ("=", ">=", ">", "<=", "<"):
+            day = date.fromisoformat(str(val))
+            low = day + timedelta(days=1) if op == ">" else (day if op in ("=", ">=") else first)
+            high = day - timedelta(days=1) if op == "<" else (day if op in ("=", "<=") else last)
+        else:
+            raise QueryError(
+                "INVALID_OPERATOR_FOR_DATE_SEGMENT", f"Operator {op} on segments.date."
+            )
+        first, last = max(first, low), min(last, high)
+    if "segments.date" in query.select and not bounded:
+        raise QueryError(
+            "EXPECTED_FILTERS_ON_DATE_RANGE",
+            "Filters on date range are required when segments.date is selected.",
+        )
+    return first, last
+
+
+def _matches(actual: Any, op: str, expected: Any) -> bool:
+    text = str(actual)
+    if op == "=":
+        return text == str(expected)
+    if op == "!=":
+        return text != str(expected)
+    if op in ("IN", "NOT IN"):
+        return (text in [str(e) for e in expected]) == (op == "IN")
+    if op in ("LIKE", "NOT LIKE"):
+        pattern = "^" + re.escape(str(expected)).replace("%", ".*").replace("_", ".") + "$"
+        return bool(re.match(pattern, text, re.I)) == (op == "LIKE")
+    number, limit = float(actual or 0), float(expected)
+    return {">": number > limit, ">=": number >= limit, "<": number < limit, "<=": number <= limit}[
+        op
+    ]
+
+
+def check(query: Query) -> dict[str, Any]:
+    """The resource's spec, after the API's checks of fields against the resource."""
+    spec = RESOURCES.get(query.resource)
+    if spec is None:
+        raise QueryError(
+            "INVALID_RESOURCE_NAME_IN_FROM_CLAUSE",
+            f"Error in FROM clause: invalid resource name {query.resource}.",
+        )
+    allowed = set(spec["entities"])
+    if spec.get("metrics", True):
+        # Conversion action segments split whole cells: not below an ad group's views.
+        allowed |= {"date", "device"} | (set() if spec.get("split") else {"conversion"})
+    conversion = False
+    for name in [*query.select, *(w[0] for w in query.where)]:
+        if name.startswith("metrics."):
+            if name.removeprefix("metrics.") not in METRICS:
+                raise QueryError(
+                    "UNRECOGNIZED_FIELD", f"Unrecognized field in the query: '{name}'."
+                )
+            continue
+        if name not in FIELDS:
+            raise QueryError("UNRECOGNIZED_FIELD", f"Unrecognized field in the query: '{name}'.")
+        entity = FIELDS[name][0]
+        conversion |= entity == "conversion"
+        if entity not in allowed:
+            code = (
+                "PROHIBITED_SEGMENT_IN_SELECT_OR_WHERE_CLAUSE"
+                if name.startswith("segments.")
+                else "PROHIBITED_RESOURCE_TYPE_IN_SELECT_CLAUSE"
+            )
+            raise QueryError(
+                code, f"Cannot select or filter on '{name}' with resource {query.resource}."
+            )
+    if conversion:
+        for name in query.select:
+            if (
+                name.startswith("metrics.")
+                and name.removeprefix("metrics.") not in CONVERSION_METRICS
+            ):
+                raise QueryError(
+                    "PROHIBITED_SEGMENT_WITH_METRIC_IN_SELECT_OR_WHERE_CLAUSE",
+                    f"Cannot select segments.conversion_action* with the metric '{name}'.",
+                )
+    return spec
+
+
+def run(cid: str, query: Query, now: datetime) -> list[dict[str, Any]]:
+    """The query's rows as GoogleAdsRow JSON (camelCase, int64 as strings)."""
+    spec = check(query)
+    customer = data.CUSTOMERS[cid]
+    if customer["manager"] and any(f.startswith("metrics.") for f in query.select):
+        raise QueryError(
+            "REQUESTED_METRICS_FOR_MANAGER",
+            "Metrics cannot be requested for a manager account. To retrieve metrics, issue "
+            "separate requests against each client account under the manager account.",
+        )
+    today = LocalDays(customer["time_zone"]).day_of(now)
+    first, last = date_range(query, today, customer["start"])
+    attributes = [f for f in query.select if not f.startswith("metrics.")]
+    metric_names = [f.removeprefix("metrics.") for f in query.select if f.startswith("metrics.")]
+    conversion = any(FIELDS.get(f, [""])[0] == "conversion" for f in attributes)
+    split_by = "conversion" if conversion else spec.get("split")
+    by_device = any(n == "segments.device" for n in [*attributes, *(w[0] for w in query.where)])
+    filters = [(n, op, v) for n, op, v in query.where if n != "segments.date" and n in FIELDS]
+    groups: dict[tuple[str, ...], tuple[dict[str, Any], dict[str, float]]] = {}
+    getters = [FIELDS[f] for f in attributes]
+    tests = [(FIELDS[n], op, v) for n, op, v in filters]
+    channels = spec.get("channels")
+    day = first
+    while day <= last and metric_names:
+        for cell in data.cells(cid, day, now, split_by, by_device):
+            entities = cell.entities
+            if channels and entities["campaign"]["advertising_channel_type"] not in channels:
+                continue
+            values = [(entities.get(e) or {}).get(k) for e, k in getters]
+            if None in values:
+                continue  # a segment the cell has no value for (an airport, say)
+            if tests and not all(
+                _matches((entities.get(e) or {}).get(k), op, v) for (e, k), op, v in tests
+            ):
+                continue
+            key = tuple(map(str, values))
+            found = groups.get(key)
+            if found is None:
+                found = groups[key] = (dict(zip(attributes, values, strict=True)), {})
+            sums = found[1]
+            for name, amount in cell.values.items():
+                sums[name] = sums.get(name, 0.0) + amount
+        day += timedelta(days=1)
+    if not metric_names:
+        groups = {
+            (str(i),): ({f: _attribute(e, f) for f in attributes}, {})
+            for i, e in enumerate(_entities(cid, spec["entities"][-1]))
+            if all(_matches(_attribute(e, n), op, v) for n, op, v in filters)
+        }
+    rows = [_row(query.resource, values, sums, metric_names) for values, sums in groups.values()]
+    rows = [
+        r
+        for r, (_, sums) in zip(rows, groups.values(), strict=True)
+        if not metric_names or any(sums.values())
+    ]
+    rows = [
+        r
+        for r in rows
+        if all(
+            _matches(_metric(r, n), op, v) for n, op, v in query.where if n.startswith("metrics.")
+        )
+    ]
+    for name, desc in reversed(query.order):
+        rows.sort(key=partial(_order_key, name), reverse=desc)
+    return rows[: query.limit] if query.limit else rows
+
+
+def _attribute(entities: dict[str, Any], name: str) -> Any:
+    entity, key = FIELDS[name]
+    return (entities.get(entity) or {}).get(key)
+
+
+def _entities(cid: str, kind: str) -> list[dict[str, Any]]:
+    """A resource's rows without metrics: campaigns, ad groups, a manager's clients
+    (customer_client: itself at level 0, then down its hierarchy), geo targets."""
+    customer = data.CUSTOMERS[cid]
+    if kind == "campaign":
+        return [{"customer": customer, "campaign": c} for c in data.CAMPAIGNS[cid]]
+    if kind == "ad_group":
+        return [
+            {"customer": customer, "campaign": g.campaign, "ad_group": g.entity}
+            for g in data.AD_GROUPS[cid]
+        ]
+    if kind == "geo":
+        return [{"geo": data.geo(target)} for target in data.GEO_TARGETS]
+    if kind == "client":
+        found, level, todo = [], 0, [cid]
+        while todo:
+            found += [{"client": data.client(c, level)} for c in todo]
+            todo = [k for c in todo for k in data.CUSTOMERS[c].get("clients", [])]
+            level += 1
+        return found
+    return [{"customer": customer}]
+
+
+def _row(
+    resource: str, values: dict[str, Any], sums: dict[str, float], metrics: list[str]
+) -> dict[str, Any]:
+    row: dict[str, Any] = {}
+    for name, value in values.items():
+        _put(
+            row,
+            name,
+            str(value) if name.endswith((".id", "criterion_id", "duration_millis")) else value,
+        )
+    for name in metrics:
+        _put(row, "metrics." + name, _metric_value(name, sums))
+    return row
+
+
+def _metric_value(name: str, sums: dict[str, float]) -> Any:
+    if name in RATES:
+        numerator, denominator, scale = RATES[name]
+        bottom = _sum(denominator, sums)
+        value = round(_sum(numerator, sums) / bottom * scale, 10) if bottom else 0.0
+        return str(round(value)) if name.endswith("_micros") else value  # int64 micros
+    if name in COUNTS or name in DERIVED_COUNTS:
+        return str(round(_sum(name, sums)))
+    return round(_sum(name, sums), 6)
+
+
+def _sum(name: str, sums: dict[str, float]) -> float:
+    if name in DERIVED:
+        base, share = DERIVED[name]
+        return float(sums.get(base, 0.0) * share)
+    return sums.get(name, 0.0)
+
+
+def camel(word: str) -> str:
+    head, *rest = word.split("_")
+    return head + "".join(p.title() for p in rest)
+
+
+def _put(row: dict[str, Any], name: str, value: Any) -> None:
+    *path, leaf = [camel(p) for p in name.split(".")]
+    for part in path:
+        row = row.setdefault(part, {})
+    row[leaf] = value
+
+
+def _metric(row: dict[str, Any], name: str) -> Any:
+    node: Any = row
+    for part in name.split("."):
+        node = node.get(camel(part)) if isinstance(node, dict) else None
+    return node
+
+
+def _order_key(name: str, row: dict[str, Any]) -> tuple[int, float, str]:
+    value = _metric(row, name)
+    try:
+        return (0, float(value), "")
+    except (TypeError, ValueError):
+        return (1, 0.0, str(value))
+
+
+def field_mask(query: Query) -> str:
+    return ",".join(".".join(camel(p) for p in f.split(".")) for f in query.select)

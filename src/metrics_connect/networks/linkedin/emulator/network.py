@@ -1,0 +1,26 @@
+"""The LinkedIn Pages emulator as a sandbox network (for the demo, tests and benchmarks)."""
+
+from __future__ import annotations
+
+from metrics_connect.networks.linkedin.emulator.app import PagesEmulator, create_app
+from metrics_connect.sandbox.accounts import DEMO_ACCESS_TOKEN, DEMO_REFRESH_TOKEN
+from metrics_connect.sandbox.registry import DemoAccount, SandboxNetwork
+
+
+def build_sandbox() -> SandboxNetwork:
+    emulator = PagesEmulator()
+    network = SandboxNetwork(
+        slug="linkedin",
+        controls=emulator.controls,
+        app=create_app(emulator),
+        settings_field="linkedin_api_base_url",
+        demo_account=DemoAccount(
+            source_name=str(emulator.data.org["name"]),
+            external_id=str(emulator.data.org_id),
+            credentials={"access_token": DEMO_ACCESS_TOKEN, "refresh_token": DEMO_REFRESH_TOKEN},
+            timezone="UTC",
+        ),
+    )
+    # Tests reach the raw data through the network object.
+    network.emulator = emulator  # type: ignore[attr-defined]
+    return network

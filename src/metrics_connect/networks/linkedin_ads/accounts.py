@@ -1,0 +1,61 @@
+"""The ad accounts of a LinkedIn login, for the connect page: the login's roles
+(adAccountUsers?q=authenticatedUser), then each account (adAccounts/{id}) for its name,
+currency and status. Only active accounts are offered."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import httpx
+
+from metrics_connect.connect.discovery import Candidate
+from metrics_connect.connect.oauth import ConnectFailed
+from metrics_connect.connectors.kit.restli import PROTOCOL_VERSION
+from metrics_connect.networks.linkedin_ads.connector.hooks import STREAMS
+
+ACCOUNT_URN = "urn:li:sponsoredAccount:"
+
+
+async def restli_get(http: httpx.AsyncClient, url: str, token: str) -> Any:
+    headers = {
+        "Authorization": f"Bearer {token}",
+        "LinkedIn-Version": STREAMS.api.default_version,
+        "X-Restli-Protocol-Version": PROTOCOL_VERSION,
+    }
+    try:
+        response = await http.get(url, headers=headers)
+    except httpx.HTTPError as exc:
+        raise ConnectFailed(f"account listing failed ({type(exc).__name__})") from None
+    if response.status_code != 200:
+        raise ConnectFailed(f"account listing answered HTTP {response.status_code}")
+    return response.json()
+
+
+async def list_accounts(
+    http: httpx.AsyncClient, api_base_url: str, version: str, token: str
+) -> list[Candidate]:
+    base = api_base_url.rstrip("/")
+    roles = await restli_get(http, f"{base}/rest/adAccountUsers?q=authenticatedUser", token)
+    out = []
+    for role in roles.get("elements") or []:
+        account_id = str(role.get("account") or "").removeprefix(ACCOUNT_URN)
+        if not account_id.isdigit() or not role.get("role"):
+            continue
+        account = await restli_get(http, f"{base}/rest/adAccounts/{account_id}", token)
+        if account.get("status") not in ("ACTIVE", "DRAFT"):
+            continue
+        out.append(
+            Candidate(
+                external_id=account_id,
+                name=str(account.get("name") or account_id),
+                detail=" · ".join(
+                    (
+                        f"Ad account {account_id}",
+                        str(account.get("currency", "")),
+                        str(role["role"]),
+                    )
+                ),
+                timezone="UTC",
+            )
+        )
+    return out

@@ -1,0 +1,130 @@
+"""The emulated TikTok API for Business v1.3 (the advertiser's side):
+
+- GET /open_api/v1.3/report/integrated/get/   synchronous reports (reports.py)
+- GET /open_api/v1.3/advertiser/info/         name, currency, time zone of advertisers
+
+Every answer is HTTP 200 with TikTok's envelope {"code", "message", "request_id",
+"data"}: code 0 is success; a business error keeps HTTP 200 and says what in `code`:
+40001 no permission on the advertiser (revoked), 40002 invalid parameter, 40100 too
+many requests, 40104 no access token, 40105 a token that is invalid, expired or revoked
+by the user, 50000 system error. Endpoint names for the call counter:
+`report.integrated`, `advertiser.info`.
+"""
+
+from __future__ import annotations
+
+import json
+import secrets
+from dataclasses import dataclass, field
+from typing import Any
+
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import JSONResponse
+from starlette.routing import Route
+
+from metrics_connect.networks.tiktok_ads.emulator.data import AdsData, load_data
+from metrics_connect.networks.tiktok_ads.emulator.reports import (
+    ReportError,
+    list_param,
+    parse_query,
+    run_report,
+)
+from metrics_connect.sandbox.kit.controls import SandboxControls, TokenFault
+
+API = "/open_api/v1.3"
+OK, NO_PERMISSION, INVALID_PARAMETER, RATE_LIMITED = 0, 40001, 40002, 40100
+NO_TOKEN, BAD_TOKEN, SYSTEM_ERROR = 40104, 40105, 50000
+
+
+class BusinessError(Exception):
+    def __init__(self, code: int, message: str) -> None:
+        super().__init__(message)
+        self.code = code
+        self.message = message
+
+
+def envelope(code: int, message: str, data: Any = None) -> JSONResponse:
+    body = {
+        "code": code,
+        "message": message,
+        "request_id": secrets.token_hex(12),
+        "data": data if data is not None else {},
+    }
+    return JSONResponse(body)
+
+
+@dataclass
+class TikTokAdsEmulator:
+    controls: SandboxControls = field(default_factory=SandboxControls)
+    data: AdsData = field(default_factory=load_data)
+
+    async def admit(self, request: Request, endpoint: str) -> None:
+        controls = self.controls
+        controls.calls.record(endpoint)
+        await controls.apply_latency()
+        fault = controls.token_fault(request.headers.get("access-token"))
+        if fault is TokenFault.MISSING:
+            raise BusinessError(NO_TOKEN, "Access token is null, please check.")
+        if fault in (TokenFault.FOREIGN, TokenFault.EXPIRED):
+            raise BusinessError(BAD_TOKEN, "Access token is incorrect or has been revoked.")
+        if fault is TokenFault.REVOKED:
+            raise BusinessError(NO_PERMISSION, "No permission to operate advertiser.")
+        if controls.should_rate_limit():
+            raise BusinessError(
+                RATE_LIMITED, "Too many requests. Request QPS exceeds the limit of this API."
+            )
+        if controls.should_fail():
+            raise BusinessError(SYSTEM_ERROR, "System error, please retry later.")
+
+    async def report(self, request: Request) -> JSONResponse:
+        params = {k: request.query_params.getlist(k) for k in request.query_params}
+        try:
+            query = parse_query(params, self.data)
+        except ReportError as exc:
+            code = NO_PERMISSION if "No permission" in str(exc) else INVALID_PARAMETER
+            raise BusinessError(code, str(exc)) from None
+        return envelope(OK, "OK", run_report(self.data, query, self.controls.clock.now()))
+
+    async def advertiser_info(self, request: Request) -> JSONResponse:
+        try:
+            ids = list_param(request.query_params.getlist("advertiser_ids"), "advertiser_ids")
+        except ReportError as exc:
+            raise BusinessError(INVALID_PARAMETER, str(exc)) from None
+        if not ids:
+            raise BusinessError(
+                INVALID_PARAMETER, "advertiser_ids: Missing data for required field."
+            )
+        if any(str(i) != self.data.advertiser_id for i in ids):
+            raise BusinessError(NO_PERMISSION, "No permission to operate advertiser.")
+        info = dict(self.data.advertiser)
+        info["advertiser_id"] = self.data.advertiser_id
+        info.pop("first_day", None)
+        return envelope(OK, "OK", {"list": [info]})
+
+
+def create_app(emulator: TikTokAdsEmulator) -> Starlette:
+    def route(path: str, endpoint: str, handler: Any) -> Route:
+        async def serve(request: Request) -> JSONResponse:
+            try:
+                await emulator.admit(request, endpoint)
+                response: JSONResponse = await handler(request)
+                return response
+            except BusinessError as exc:
+                return envelope(exc.code, exc.message)
+            except (ValueError, json.JSONDecodeError) as exc:
+                return envelope(INVALID_PARAMETER, f"Invalid parameter: {exc}")
+
+        return Route(f"{API}{path}", serve, methods=["GET"])
+
+    async def unknown(request: Request) -> JSONResponse:
+        body = {"code": 40400, "message": f"Not found: {request.url.path}", "data": {}}
+        return JSONResponse(body, status_code=404)
+
+    return Starlette(
+        routes=[
+            route("/report/integrated/get/", "report.integrated", emulator.report),
+            route("/advertiser/info/", "advertiser.info", emulator.advertiser_info),
+            Route("/{path:path}", unknown, methods=["GET", "POST"]),
+        ]
+    )

@@ -1,0 +1,75 @@
+"""TikTok for Business's advertiser authorization in the sandbox: the kit's generic
+server with TikTok's token endpoint. POST /open_api/v1.3/oauth2/access_token/ takes a
+JSON body {app_id, secret, auth_code} (the code is bound to the app, not to a redirect
+URI) and answers {code, message, request_id, data: {access_token, advertiser_ids,
+scope}} with HTTP 200; a refused code is code 40110, a wrong app 40101. Advertiser
+tokens do not expire and come without a refresh token."""
+
+from __future__ import annotations
+
+import json
+import secrets
+from typing import Any
+
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+
+from metrics_connect.networks.spec import ProviderSpec
+from metrics_connect.networks.tiktok_ads.emulator.data import load_data
+from metrics_connect.sandbox.kit.oauth_server import GenericOAuthServer, build_generic_oauth
+
+ERRORS = {"invalid_client": 40101, "invalid_grant": 40110}
+
+
+def build_provider_emulator(
+    spec: ProviderSpec, redirect_uris: tuple[str, ...] = ()
+) -> GenericOAuthServer:
+    advertiser_ids = [load_data().advertiser_id]
+    holder: dict[str, GenericOAuthServer] = {}
+
+    async def read(request: Request) -> dict[str, str]:
+        try:
+            body: Any = json.loads(await request.body() or b"{}")
+        except ValueError:
+            body = {}
+        code = str(body.get("auth_code") or "")
+        issued = holder["server"].server.codes.get(code)
+        return {
+            "grant_type": "authorization_code",
+            "client_id": str(body.get("app_id") or ""),
+            "client_secret": str(body.get("secret") or ""),
+            "code": code,
+            # TikTok binds the code to the app only: the redirect URI it was issued for.
+            "redirect_uri": issued.request.redirect_uri if issued else "",
+        }
+
+    def answer(fields: dict[str, Any]) -> Response:
+        data = {
+            "access_token": fields["access_token"],
+            "advertiser_ids": advertiser_ids,
+            "scope": [4, 5, 6],
+        }
+        return JSONResponse(
+            {"code": 0, "message": "OK", "request_id": secrets.token_hex(12), "data": data}
+        )
+
+    def error(kind: str, description: str, status: int) -> Response:
+        code = ERRORS.get(kind, 40002)
+        body = {
+            "code": code,
+            "message": description,
+            "request_id": secrets.token_hex(12),
+            "data": {},
+        }
+        return JSONResponse(body)
+
+    server = build_generic_oauth(
+        spec,
+        redirect_uris,
+        read_token_request=read,
+        token_answer=answer,
+        error_answer=error,
+        access_lifetime=None,
+    )
+    holder["server"] = server
+    return server

@@ -1,0 +1,182 @@
+"""Every predefined Google Ads widget through POST /metrics/get-data on an integration
+connected to the emulator (90 days and a comparison), and CTR, CPC, CPM, cost per
+conversion and ROAS checked against the emulator's raw cells: ratios of the period's
+summed micros and counts, never averages of daily or per-row rates."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Callable, Iterator
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, timedelta
+from typing import Any
+
+import httpx
+import pytest
+
+from metrics_connect import clock
+from metrics_connect.api.app import create_app
+from metrics_connect.networks.google_ads.emulator import data
+from metrics_connect.networks.google_ads.emulator.network import DEMO_CUSTOMER, build_sandbox
+from metrics_connect.runtime import Runtime
+from metrics_connect.sandbox.registry import SandboxNetwork
+from metrics_connect.settings import Settings
+from tests.conftest import connect_account, serving
+from tests.networks.widgets import Periods, get_data, reference_widget
+from tests.networks.widgets import reference_widgets as shared_widgets
+
+NOW = datetime(2026, 12, 3, 15, 0, tzinfo=UTC)  # 12:00 in Sao Paulo
+END = date(2026, 11, 30)
+PERIODS = Periods(END)
+
+
+def widget(reference_key: str, **overrides: Any) -> dict[str, Any]:
+    return reference_widget("google_ads", reference_key, **overrides)
+
+
+def raw_cells(start: date, end: date, split_by: str | None = None) -> list[data.Cell]:
+    days = [start + timedelta(days=i) for i in range((end - start).days + 1)]
+    return [c for d in days for c in data.cells(DEMO_CUSTOMER, d, NOW, split_by, by_device=False)]
+
+
+def total(cells: list[data.Cell], name: str) -> float:
+    return sum(c.values.get(name, 0) for c in cells)
+
+
+@dataclass
+class Connected:
+    client: httpx.AsyncClient
+    headers: dict[str, str]
+    integration_uuid: str
+    network: SandboxNetwork
+
+    async def get_data(self, widgets: list[dict[str, Any]], comparison: bool = True) -> Any:
+        return await get_data(
+            self.client,
+            self.headers,
+            self.integration_uuid,
+            widgets,
+            PERIODS,
+            comparison=comparison,
+        )
+
+
+@pytest.fixture(scope="module")
+def network() -> SandboxNetwork:
+    return build_sandbox()
+
+
+@pytest.fixture
+def frozen(network: SandboxNetwork) -> Iterator[None]:
+    network.controls.clock.set(NOW)
+    network.controls.calls.reset()
+    clock.set_clock(lambda: NOW)
+    yield
+    clock.set_clock(None)
+
+
+@pytest.fixture
+async def connected(
+    network: SandboxNetwork,
+    frozen: None,
+    sqlite_url: str,
+    settings_factory: Callable[..., Settings],
+) -> AsyncIterator[Connected]:
+    settings = settings_factory(
+        sqlite_url,
+        google_ads_api_base_url="http://googleads.test",
+        request_time_budget_seconds=240.0,
+    )
+    runtime = Runtime.from_settings(settings)
+    runtime.upstream_transports["google_ads"] = httpx.ASGITransport(app=network.app)
+    app = create_app(runtime=runtime)
+    async with serving(app) as client:
+        account = await connect_account(runtime, "google_ads", network.demo_account)
+        yield Connected(client, account.headers, account.integration_uuid, network)
+
+
+async def test_every_predefined_widget_answers_with_a_comparison(connected: Connected) -> None:
+    widgets = [{"id": f"w{i}", **w} for i, w in enumerate(shared_widgets("google_ads"))]
+    assert len(widgets) == 86
+    result = await connected.get_data(widgets)
+    errors = {
+        w["reference_key"]: result[w["id"]]["error"] for w in widgets if "error" in result[w["id"]]
+    }
+    assert errors == {}
+    for w in widgets:
+        body = result[w["id"]]
+        assert "comparison" in body, w["reference_key"]
+        if w["component"] == "number_v1":
+            assert isinstance(body["values"], int | float), (w["reference_key"], body)
+            assert isinstance(body["comparison"]["values"], int | float), w["reference_key"]
+        elif w["component"] == "datatable_v1":
+            assert len(body["values"]) >= 2, (w["reference_key"], body)
+        else:
+            assert body["labels"], w["reference_key"]
+
+
+async def test_rates_are_ratios_of_the_periods_summed_micros(connected: Connected) -> None:
+    keys = [
+        "clicks",
+        "impressions",
+        "cost_micros",
+        "ctr",
+        "average_cpc",
+        "average_cpm",
+        "cost_per_conversion",
+        "roas",
+        "conversions",
+    ]
+    result = await connected.get_data([widget(f"gads:{k}") for k in keys], comparison=False)
+    cells = raw_cells(PERIODS.start, PERIODS.end)
+    clicks, impressions = total(cells, "clicks"), total(cells, "impressions")
+    cost = total(cells, "cost_micros") / 1_000_000
+    conversions = total(cells, "conversions")
+    value = total(cells, "conversions_value")
+    expected = {
+        "clicks": clicks,
+        "impressions": impressions,
+        "cost_micros": cost,
+        "ctr": 100 * clicks / impressions,
+        "average_cpc": cost / clicks,
+        "average_cpm": 1000 * cost / impressions,
+        "cost_per_conversion": cost / conversions,
+        "roas": value / cost,
+        "conversions": conversions,
+    }
+    for key, figure in expected.items():
+        # Figures are answered to 4 decimals.
+        assert result[f"gads:{key}"]["values"] == pytest.approx(figure, abs=1e-4), key
+
+
+async def test_a_campaign_table_recomputes_its_total_row_from_parts(connected: Connected) -> None:
+    result = await connected.get_data([widget("gads:top_campaigns")], comparison=False)
+    table = result["gads:top_campaigns"]
+    headers, rows = table["headers"], table["values"]
+    assert rows[-1][0] == "Total" and len(rows) == 7  # six campaigns ran
+    clicks = headers.index("Clicks")
+    ctr = headers.index("CTR")
+    impressions = headers.index("Impressions")
+    assert rows[-1][clicks] == sum(r[clicks] for r in rows[:-1])
+    total_ctr = 100 * rows[-1][clicks] / rows[-1][impressions]
+    assert rows[-1][ctr] == pytest.approx(total_ctr, abs=1e-4)
+    types = {r[0]: r[headers.index("Campaign Type")] for r in rows[:-1]}
+    assert types["YouTube - Brewing Guides"] == "VIDEO"
+    assert types["Search - Brand"] == "SEARCH"
+
+
+async def test_the_further_metrics_of_the_reference_answer(connected: Connected) -> None:
+    """Metrics no predefined widget uses, asked by name: revenue (micros in currency
+    units), orders and the average order value as their ratio."""
+    names = ["metrics.revenue_micros", "metrics.orders", "metrics.average_order_value_micros"]
+    widgets = [
+        {"id": n, "reference_key": "gads:custom", "component": "number_v1", "metrics": [n]}
+        for n in names
+    ]
+    result = await connected.get_data(widgets, comparison=False)
+    cells = raw_cells(PERIODS.start, PERIODS.end)
+    revenue = result["metrics.revenue_micros"]["values"]
+    assert revenue == pytest.approx(2.9 * total(cells, "cost_micros") / 1_000_000, rel=1e-6)
+    orders = result["metrics.orders"]["values"]
+    assert orders == pytest.approx(0.21 * total(cells, "conversions"), rel=1e-4)
+    average = result["metrics.average_order_value_micros"]["values"]
+    assert average == pytest.approx(revenue / orders, abs=1e-3)

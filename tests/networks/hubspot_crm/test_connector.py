@@ -1,0 +1,167 @@
+"""The HubSpot connector against the emulator: the 10,000-result cap crossed by new
+searches, an expired token refreshed through the hubspot_login provider's emulator (30
+minutes, the refresh token rotated), and what each upstream failure becomes."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import UTC, datetime
+from types import SimpleNamespace
+from typing import Any
+from urllib.parse import urlsplit
+
+import httpx
+import pytest
+
+from metrics_connect import clock
+from metrics_connect.connectors.base import (
+    ConnectorContext,
+    IntegrationExpired,
+    IntegrationRevoked,
+    UpstreamRateLimited,
+)
+from metrics_connect.networks.hubspot_crm.connector.hooks import HubSpotCrmConnector
+from metrics_connect.networks.hubspot_crm.emulator.data import CrmData
+from metrics_connect.networks.hubspot_crm.emulator.network import build_oauth, build_sandbox
+from metrics_connect.networks.registry import oauth_provider
+from metrics_connect.sandbox.kit.oauth_server import sandbox_client
+from metrics_connect.sandbox.registry import SandboxNetwork
+
+NOW = datetime(2026, 11, 20, 15, 0, tzinfo=UTC)
+API = "http://hubspot.test"
+OAUTH = "http://oauth.hubspot.test"
+
+
+@pytest.fixture
+def sandbox() -> Iterator[SandboxNetwork]:
+    built = build_sandbox()
+    built.controls.clock.set(NOW)
+    clock.set_clock(lambda: NOW)
+    yield built
+    clock.set_clock(None)
+
+
+class Hosts(httpx.AsyncBaseTransport):
+    """The CRM emulator, and the OAuth provider's emulator on its own host."""
+
+    def __init__(self, api: Any, oauth: Any) -> None:
+        self.api = httpx.ASGITransport(app=api)
+        self.oauth = httpx.ASGITransport(app=oauth)
+
+    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+        target = self.oauth if request.url.host == urlsplit(OAUTH).hostname else self.api
+        return await target.handle_async_request(request)
+
+
+def connector(
+    sandbox: SandboxNetwork, credentials: dict[str, Any] | None = None, oauth: Any = None
+) -> HubSpotCrmConnector:
+    client_id, secret = sandbox_client("hubspot_login")
+    settings = SimpleNamespace(
+        upstream_retry_budget_seconds=0.3,
+        hubspot_login_token_url=f"{OAUTH}/oauth/v3/token",
+        hubspot_login_client_id=client_id,
+        hubspot_login_client_secret=secret,
+    )
+    transport = Hosts(sandbox.app, oauth.app if oauth is not None else sandbox.app)
+    ctx = ConnectorContext(
+        integration_uuid="hubspot-test",
+        external_id=sandbox.demo_account.external_id,
+        credentials=dict(credentials or sandbox.demo_account.credentials),
+        timezone=sandbox.demo_account.timezone,
+        http=httpx.AsyncClient(transport=transport, base_url=API),
+        base_url=API,
+        settings=settings,
+    )
+    return HubSpotCrmConnector(ctx)
+
+
+async def sync_all(hubspot: HubSpotCrmConnector, dataset: str) -> tuple[set[str], int]:
+    cursor, seen, pages = None, set(), 0
+    while True:
+        page = await hubspot.fetch_records(dataset, cursor)
+        seen |= {r.id for r in page.records}
+        seen -= set(page.deleted_ids)
+        cursor, pages = page.cursor, pages + 1
+        if not page.more:
+            return seen, pages
+
+
+async def test_a_sync_crosses_the_search_cap_with_new_searches(
+    sandbox: SandboxNetwork, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # The real cap is 10,000 results; the emulator's and the connector's are lowered
+    # together so that a small portal crosses it.
+    sandbox.app.state.api.search_cap = 600  # type: ignore[attr-defined]
+    streams = HubSpotCrmConnector.streams
+    lowered = streams.model_copy(update={"extra": {**streams.extra, "search_cap": 600}})
+    monkeypatch.setattr(HubSpotCrmConnector, "streams", lowered)
+    afters: list[str | None] = []
+    body_of = HubSpotCrmConnector._search_body
+
+    def recorded(self: HubSpotCrmConnector, dataset: str, since: int, after: str | None) -> Any:
+        afters.append(after)
+        return body_of(self, dataset, since, after)
+
+    monkeypatch.setattr(HubSpotCrmConnector, "_search_body", recorded)
+    seen, pages = await sync_all(connector(sandbox), "deals")
+    data: CrmData = sandbox.data  # type: ignore[attr-defined]
+    assert seen == {r.id for r, _ in data.live("deals", NOW)} and len(seen) > 1200
+    # Three pages a search (after 200, 400), then a new search from the last instant.
+    assert afters[:4] == [None, "200", "400", None]
+    assert all(a is None or int(a) + 200 <= 600 for a in afters)
+    assert sandbox.controls.calls.by_endpoint["POST /crm/v3/objects/deals/search"] == pages
+
+
+async def test_an_expired_token_is_refreshed_and_the_refresh_token_rotates(
+    sandbox: SandboxNetwork,
+) -> None:
+    provider = oauth_provider("hubspot_login")
+    assert provider is not None
+    oauth = build_oauth(provider.spec)
+    client_id, _ = sandbox_client("hubspot_login")
+    granted = oauth._tokens(client_id, ("oauth", "crm.objects.deals.read"))  # a code's grant
+    assert granted["expires_in"] == 1800  # HubSpot's 30 minutes
+    refresh = granted["refresh_token"]
+    expired = "sandbox-expired-access"
+    sandbox.controls.switches.expired_tokens.add(expired)
+    hubspot = connector(sandbox, {"access_token": expired, "refresh_token": refresh}, oauth)
+    page = await hubspot.fetch_records("goal_targets", None)
+    assert page.records
+    credentials = hubspot.ctx.credentials
+    assert credentials["access_token"] != expired
+    assert credentials["refresh_token"] != refresh  # rotated: the old one is spent
+    again = connector(sandbox, {"access_token": expired, "refresh_token": refresh}, oauth)
+    with pytest.raises(IntegrationExpired):
+        await again.fetch_records("goal_targets", None)
+
+
+async def test_failures_become_the_contracts_errors(sandbox: SandboxNetwork) -> None:
+    revoked = "sandbox-revoked-access"
+    sandbox.controls.switches.revoked_tokens.add(revoked)
+    with pytest.raises(IntegrationRevoked, match="scopes"):
+        await connector(sandbox, {"access_token": revoked}).fetch_records("deals", None)
+    with pytest.raises(IntegrationExpired):
+        await connector(sandbox, {"access_token": "not-a-hubspot-token"}).fetch_records(
+            "deals", None
+        )
+    sandbox.controls.switches.rate_limit_next = 50
+    with pytest.raises(UpstreamRateLimited, match="ten_secondly_rolling"):
+        await connector(sandbox).fetch_records("deals", None)
+    sandbox.controls.switches.rate_limit_next = 1  # one burst: retried within the budget
+    page = await connector(sandbox).fetch_records("goal_targets", None)
+    assert page.records
+
+
+async def test_account_info_and_explain_calls(sandbox: SandboxNetwork) -> None:
+    hubspot = connector(sandbox)
+    info = await hubspot.account_info()
+    assert (info.timezone, info.currency) == ("America/Sao_Paulo", "BRL")
+    calls = hubspot.plan_record_calls("deals", None)
+    assert [c.path for c in calls] == [
+        "crm/v3/owners",
+        "crm/v3/pipelines/deals",
+        "crm/v3/objects/deals/search",
+        "crm/v3/objects/deals",
+    ]
+    assert all(c.estimated for c in calls)
