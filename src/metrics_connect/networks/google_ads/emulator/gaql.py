@@ -251,6 +251,7 @@ def run(cid: str, query: Query, now: datetime) -> list[dict[str, Any]]:
     metric_names = [f.removeprefix("metrics.") for f in query.select if f.startswith("metrics.")]
     conversion = any(FIELDS.get(f, [""])[0] == "conversion" for f in attributes)
     split_by = "conversion" if conversion else spec.get("split")
+    whole = spec["entities"] == ["customer"]
     by_device = any(n == "segments.device" for n in [*attributes, *(w[0] for w in query.where)])
     filters = [(n, op, v) for n, op, v in query.where if n != "segments.date" and n in FIELDS]
     groups: dict[tuple[str, ...], tuple[dict[str, Any], dict[str, float]]] = {}
@@ -259,7 +260,7 @@ def run(cid: str, query: Query, now: datetime) -> list[dict[str, Any]]:
     channels = spec.get("channels")
     day = first
     while day <= last and metric_names:
-        for cell in data.cells(cid, day, now, split_by, by_device):
+        for cell in data.cells(cid, day, now, split_by, by_device, whole):
             entities = cell.entities
             if channels and entities["campaign"]["advertising_channel_type"] not in channels:
                 continue
