@@ -324,21 +324,7 @@ def _customer_cells(
     if not total:
         return ()
     base = {"customer": CUSTOMERS[cid], "date": {"value": day.isoformat()}}
-    devices = (
-        [({"device": {"value": d}}, w) for d, w in DEVICES.items()] if by_device else [({}, 1.0)]
-    )
-    views = (
-        [({split_by: e}, w) for e, w in _split_options(cid, None, split_by)]
-        if split_by
-        else [({}, 1.0)]
-    )
-    options = [({**d, **v}, dw * vw) for d, dw in devices for v, vw in views]
-    parts = split(total, [w for _, w in options]) if len(options) != 1 else [total]
-    return tuple(
-        Cell({**base, **entities}, part)
-        for (entities, _), part in zip(options, parts, strict=True)
-        if any(part.values())
-    )
+    return _split_cells(cid, None, base, total, split_by, by_device)
 
 
 @lru_cache(maxsize=16384)
@@ -369,16 +355,26 @@ def _group_cells(
         "ad_group": ag.entity,
         "date": {"value": day.isoformat()},
     }
-    devices = (
-        [({"device": {"value": d}}, w) for d, w in DEVICES.items()] if by_device else [({}, 1.0)]
-    )
-    views = (
-        [({split_by: e}, w) for e, w in _split_options(cid, ag, split_by)]
-        if split_by
-        else [({}, 1.0)]
-    )
-    options = [({**d, **v}, dw * vw) for d, dw in devices for v, vw in views]
-    parts = split(shown, [w for _, w in options]) if len(options) != 1 else [shown]
+    return _split_cells(cid, ag, base, shown, split_by, by_device)
+
+
+def _split_cells(
+    cid: str,
+    ag: AdGroup | None,
+    base: dict[str, Entity],
+    values: dict[str, float],
+    split_by: str | None,
+    by_device: bool,
+) -> tuple[Cell, ...]:
+    """Values split by device (when asked) times the view's options, as cells."""
+    devices = [({"device": {"value": d}}, w) for d, w in DEVICES.items()]
+    views = [({split_by: e}, w) for e, w in _split_options(cid, ag, split_by)] if split_by else []
+    options = [
+        ({**d, **v}, dw * vw)
+        for d, dw in (devices if by_device else [({}, 1.0)])
+        for v, vw in (views if split_by else [({}, 1.0)])
+    ]
+    parts = split(values, [w for _, w in options]) if len(options) != 1 else [values]
     return tuple(
         Cell({**base, **entities}, part)
         for (entities, _), part in zip(options, parts, strict=True)

@@ -40,6 +40,7 @@ LEVELS: dict[str, list[str]] = STREAMS.extra["levels"]
 ATTRIBUTES: dict[str, list[str]] = STREAMS.extra["attributes"]
 PUSHDOWN: dict[str, str] = STREAMS.extra["pushdown"]
 AUDIENCE = tuple(GROUPS["audience"])
+TEXT_KEYS = frozenset((*GROUPS["entity_keys"], *AUDIENCE))
 # What a row's numbers are asked as: averages TikTok serves instead of their sums.
 ASKED_AS = {"video_play_seconds": ("average_video_play", "video_play_actions")}
 OPTION_LEVELS = {"campaign": "campaign_name", "ad": "ad_name"}
@@ -155,6 +156,8 @@ class TikTokAdsConnector(KitConnector):
         dimensions += audience
         metrics: list[str] = []
         for field in stream.fields:
+            if field in TEXT_KEYS:  # the rows' keys, not metrics to ask for
+                continue
             for asked in ASKED_AS.get(field, (field,)):
                 if asked != "campaigns" and asked not in metrics:
                     metrics.append(asked)
