@@ -262,7 +262,7 @@ async def test_an_edited_deal_counts_once_with_its_latest_amount(hubspot: Connec
         old = float(edited.state(NOW)["amount_in_home_currency"])  # type: ignore[index]
         edited.change(NOW + timedelta(hours=3), {"amount_in_home_currency": str(old + 1000)})
         edited.changes.sort(key=lambda c: c[0])
-        hubspot.data._states.clear()
+        hubspot.data.forget()
         hubspot.sandbox.app.state.api.searches.clear()  # type: ignore[attr-defined]
     key = "hubspot_crm:total_amount_deals"
     before = (await hubspot.get_data([widget(key)], comparison=False))[key]["values"]

@@ -33,8 +33,11 @@ def _tokens(body: Any) -> dict[str, Any] | None:
 async def exchange(
     client: AsyncOAuth2Client, provider: Provider, code: str, code_verifier: str | None
 ) -> dict[str, Any]:
-    response = await client.post(
+    # No token yet: authlib's client must not try to attach one.
+    response = await client.request(
+        "POST",
         provider.token_url,
+        withhold_token=True,
         json={
             "client_id": provider.client_id,
             "client_secret": provider.client_secret,

@@ -14,8 +14,11 @@ from metrics_connect.connect.providers import Provider
 async def exchange(
     client: AsyncOAuth2Client, provider: Provider, code: str, code_verifier: str | None
 ) -> dict[str, Any]:
-    response = await client.post(
+    # No token yet: authlib's client must not try to attach one.
+    response = await client.request(
+        "POST",
         provider.token_url,
+        withhold_token=True,
         json={"app_id": provider.client_id, "secret": provider.client_secret, "auth_code": code},
     )
     body = response.json()
