@@ -54,9 +54,7 @@ def runtime(
     connect_db_url: str, settings_factory: Any, login: GenericOAuthServer, store: SandboxNetwork
 ) -> Runtime:
     overrides = oauth_settings_overrides({"nuvemshop_app": LOGIN})
-    settings: Settings = settings_factory(
-        connect_db_url, nuvem_shop_api_base_url=API, **overrides
-    )
+    settings: Settings = settings_factory(connect_db_url, nuvem_shop_api_base_url=API, **overrides)
     rt = Runtime.from_settings(settings)
     every = ByHost({LOGIN: login.app, API: store.app})
     for key in (oauth_transport_key("nuvemshop_app"), "nuvem_shop"):
