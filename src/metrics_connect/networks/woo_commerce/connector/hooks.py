@@ -81,8 +81,10 @@ class StoreClient(JsonRestClient):
             try:
                 await WebhookGuard(allowlist).vet(self.url(path))
             except WebhookURLRefused as exc:
+                reason = exc.reason.split(";")[0].rstrip(".")  # the guard speaks of webhooks
                 raise UpstreamError(
-                    f"The store URL is refused: {exc.reason}", upstream_code="store_url_refused"
+                    f"The store URL is refused: {reason[:1].lower()}{reason[1:]}.",
+                    upstream_code="store_url_refused",
                 ) from None
             if isinstance(getattr(self.ctx.http, "_transport", None), httpx.AsyncHTTPTransport):
                 # Not routed elsewhere (tests): connect only to the address just vetted.
