@@ -162,3 +162,21 @@ async def test_a_campaign_table_recomputes_its_total_row_from_parts(connected: C
     types = {r[0]: r[headers.index("Campaign Type")] for r in rows[:-1]}
     assert types["YouTube - Brewing Guides"] == "VIDEO"
     assert types["Search - Brand"] == "SEARCH"
+
+
+async def test_the_further_metrics_of_the_reference_answer(connected: Connected) -> None:
+    """Metrics no predefined widget uses, asked by name: revenue (micros in currency
+    units), orders and the average order value as their ratio."""
+    names = ["metrics.revenue_micros", "metrics.orders", "metrics.average_order_value_micros"]
+    widgets = [
+        {"id": n, "reference_key": "gads:custom", "component": "number_v1", "metrics": [n]}
+        for n in names
+    ]
+    result = await connected.get_data(widgets, comparison=False)
+    cells = raw_cells(PERIODS.start, PERIODS.end)
+    revenue = result["metrics.revenue_micros"]["values"]
+    assert revenue == pytest.approx(2.9 * total(cells, "cost_micros") / 1_000_000, rel=1e-6)
+    orders = result["metrics.orders"]["values"]
+    assert orders == pytest.approx(0.21 * total(cells, "conversions"), rel=1e-4)
+    average = result["metrics.average_order_value_micros"]["values"]
+    assert average == pytest.approx(revenue / orders, abs=1e-3)

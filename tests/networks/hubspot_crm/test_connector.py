@@ -24,6 +24,7 @@ from metrics_connect.networks.hubspot_crm.connector.hooks import HubSpotCrmConne
 from metrics_connect.networks.hubspot_crm.emulator.data import CrmData
 from metrics_connect.networks.hubspot_crm.emulator.network import build_oauth, build_sandbox
 from metrics_connect.networks.registry import oauth_provider
+from metrics_connect.sandbox.accounts import DEMO_ACCESS_TOKEN
 from metrics_connect.sandbox.kit.oauth_server import sandbox_client
 from metrics_connect.sandbox.registry import SandboxNetwork
 
@@ -165,3 +166,13 @@ async def test_account_info_and_explain_calls(sandbox: SandboxNetwork) -> None:
         "crm/v3/objects/deals",
     ]
     assert all(c.estimated for c in calls)
+
+
+async def test_the_connect_page_lists_the_portal(sandbox: SandboxNetwork) -> None:
+    from metrics_connect.networks.hubspot_crm import accounts
+
+    transport = httpx.ASGITransport(app=sandbox.app)
+    async with httpx.AsyncClient(transport=transport) as http:
+        [portal] = await accounts.list_accounts(http, API, "", DEMO_ACCESS_TOKEN)
+    assert portal.external_id == sandbox.demo_account.external_id
+    assert portal.timezone == "America/Sao_Paulo" and "BRL" in portal.detail

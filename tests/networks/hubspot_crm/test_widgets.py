@@ -262,7 +262,7 @@ async def test_an_edited_deal_counts_once_with_its_latest_amount(hubspot: Connec
         old = float(edited.state(NOW)["amount_in_home_currency"])  # type: ignore[index]
         edited.change(NOW + timedelta(hours=3), {"amount_in_home_currency": str(old + 1000)})
         edited.changes.sort(key=lambda c: c[0])
-        hubspot.data._states.clear()
+        hubspot.data.forget()
         hubspot.sandbox.app.state.api.searches.clear()  # type: ignore[attr-defined]
     key = "hubspot_crm:total_amount_deals"
     before = (await hubspot.get_data([widget(key)], comparison=False))[key]["values"]
@@ -353,3 +353,16 @@ async def test_open_deals_now_by_stage(hubspot: Connected) -> None:
     assert rows["Appointment Scheduled"] == sum(
         1 for d in open_deals if d["dealstage"] == "appointmentscheduled"
     )
+
+
+async def test_revenue_goals_fall_on_the_portals_first_days(hubspot: Connected) -> None:
+    result = await hubspot.get_data([widget("hubspot_crm:deals_target")], comparison=False)
+    chart = result["hubspot_crm:deals_target"]
+    target = dict(zip(chart["labels"], chart["values"][0]["data"], strict=True))
+    goals = {
+        day_of(g["hs_start_datetime"]).isoformat(): float(g["hs_target_amount"])  # type: ignore[union-attr]
+        for g in hubspot.live("goal_targets")
+        if in_period(g["hs_start_datetime"])
+    }
+    assert goals and all(day.endswith("-01") for day in goals)
+    assert {day: value for day, value in target.items() if value} == goals

@@ -217,3 +217,15 @@ async def test_a_business_error_in_a_200_body_becomes_the_integration_status(
     finally:
         tokens.discard(token)
     assert result["tiktok_ads:spend"]["error"]["code"] == code
+
+
+async def test_the_references_name_columns_answer_as_text(tiktok_ads: Connected) -> None:
+    table = {
+        "id": "names",
+        "component": "datatable_v1",
+        "metrics": ["campaign_id", "spend"],
+        "dimensions": ["campaign_id"],
+    }
+    result = await tiktok_ads.get_data([table], comparison=False)
+    rows = [r for r in result["names"]["values"] if r[0] != "Total"]
+    assert rows and all(row[0] == row[1] for row in rows)  # the name, beside its label

@@ -32,11 +32,6 @@ from metrics_connect.connectors.kit.google.client import GoogleClient, parse_fai
 from metrics_connect.connectors.kit.spec import Stream, streams_of
 
 STREAMS = streams_of(__file__)
-# Metrics in micros of the customer's currency, and the currency-unit field they fill.
-MICROS = {
-    "cost_micros": "cost",
-    "active_view_measurable_cost_micros": "active_view_measurable_cost",
-}
 # Percentages of impressions, carried as parts (x impressions) to be divided again.
 SHARES = {
     "top_impression_percentage": "top_impressions",
@@ -240,8 +235,8 @@ class GoogleAdsConnector(KitConnector):
         for name in extra["metrics"]:
             raw = read(record, f"metrics.{name}")
             number = float(raw or 0)
-            if name in MICROS:
-                out[MICROS[name]] = number / 1_000_000
+            if name.endswith("_micros"):  # micros of the customer's currency: in units
+                out[name.removesuffix("_micros")] = number / 1_000_000
             elif name in SHARES:
                 out[SHARES[name]] = number * impressions
             elif isinstance(raw, str) or name in ("impressions", "clicks"):

@@ -97,10 +97,11 @@ def create_app(emulator: GoogleAdsEmulator) -> FastAPI:
     def gate(request: Request, version: str, endpoint: str) -> None:
         controls.calls.record(endpoint)
         today = controls.clock.now().date()
-        if (
-            version in data.RETIRED
-            or version not in data.VERSIONS
-            or today > data.VERSIONS[version]["sunset"]
+        # Requests fail from a sunset day on; release dates are not enforced (a clock set
+        # in the past still gets today's versions).
+        retired, served = data.RETIRED.get(version), data.VERSIONS.get(version)
+        if (retired and today >= retired) or (
+            not retired and (served is None or today > served["sunset"])
         ):
             raise AdsError(501, "GRPC target method can't be resolved.")
         fault = controls.token_fault(bearer_token(request))

@@ -19,7 +19,7 @@ from itertools import accumulate
 from typing import Any
 
 from metrics_connect.sandbox.kit.calendar import LocalDays
-from metrics_connect.sandbox.kit.seeded import DailySeries, between
+from metrics_connect.sandbox.kit.seeded import DailySeries, draws
 from metrics_connect.sandbox.kit.spec import load_spec
 
 SPEC = "data.yaml"
@@ -219,8 +219,10 @@ def _group_day(cid: str, index: int, day: date) -> dict[str, float]:
         return {}
     rate = RATES[ag.campaign["advertising_channel_type"]]
 
+    rng = draws(*key, day)  # one draw per ad group and day: the day's noise, in order
+
     def noisy(name: str, value: float) -> float:
-        return value * between(0.8, 1.2, *key, name, day)
+        return value * rng.uniform(0.8, 1.2)
 
     clicks = round(noisy("ctr", impressions * rate["ctr"]))
     views = round(noisy("views", impressions * rate.get("views", 0.0)))
@@ -230,7 +232,7 @@ def _group_day(cid: str, index: int, day: date) -> dict[str, float]:
     cost = round(noisy("cpc", paid * rate["cpc"] * (0.35 if views else 1.0)), 2)
     interactions = clicks + views + engagements
     conversions = round(noisy("conv", interactions * rate["conv"]), 2)
-    top = round(impressions * rate.get("top", 0.0) * between(0.9, 1.1, *key, "top", day))
+    top = round(impressions * rate.get("top", 0.0) * rng.uniform(0.9, 1.1))
     phone_impressions = round(impressions * rate.get("phone", 0.0))
     return {
         "impressions": impressions,
@@ -251,9 +253,9 @@ def _group_day(cid: str, index: int, day: date) -> dict[str, float]:
         "phone_impressions": phone_impressions,
         "phone_calls": round(noisy("ptr", phone_impressions * rate.get("ptr", 0.0))),
         "active_view_measurable_impressions": round(impressions * 0.81),
-        "active_view_impressions": round(impressions * between(0.55, 0.7, *key, "av", day)),
+        "active_view_impressions": round(impressions * rng.uniform(0.55, 0.7)),
         "active_view_measurable_cost_micros": round(cost * 81) * 10_000,
-        "invalid_clicks": round(clicks * between(0.02, 0.06, *key, "invalid", day)),
+        "invalid_clicks": round(clicks * rng.uniform(0.02, 0.06)),
     }
 
 
@@ -287,17 +289,42 @@ class Cell:
 
 
 def cells(
-    cid: str, day: date, now: datetime, split_by: str | None, by_device: bool = True
+    cid: str,
+    day: date,
+    now: datetime,
+    split_by: str | None,
+    by_device: bool = True,
+    whole: bool = False,
 ) -> Iterator[Cell]:
-    """A customer's cells of one day (its own time zone) by ad group, by device when
-    asked, and split by a view below the ad group (None: not split)."""
+    """A customer's cells of one day (its own time zone) by ad group (or `whole`: the
+    customer's sum), by device when asked, and split by a view (None: not split)."""
     days = LocalDays(CUSTOMERS[cid]["time_zone"])
     elapsed = days.elapsed_share(day, now)
     if elapsed <= 0:
         return
     restated = conversion_share(day, days.day_of(now))
+    if whole:
+        yield from _customer_cells(cid, day, restated, min(elapsed, 1.0), split_by, by_device)
+        return
     for index in range(len(AD_GROUPS[cid])):
         yield from _group_cells(cid, index, day, restated, min(elapsed, 1.0), split_by, by_device)
+
+
+@lru_cache(maxsize=4096)
+def _customer_cells(
+    cid: str, day: date, restated: float, elapsed: float, split_by: str | None, by_device: bool
+) -> tuple[Cell, ...]:
+    """The customer's day split once (resource customer: no ad group to tell apart)."""
+    total: dict[str, float] = {}
+    for index in range(len(AD_GROUPS[cid])):
+        for cell in _group_cells(cid, index, day, restated, elapsed, None, False):
+            for name, value in cell.values.items():
+                if split_by != "conversion" or name in FRACTIONAL:
+                    total[name] = total.get(name, 0.0) + value
+    if not total:
+        return ()
+    base = {"customer": CUSTOMERS[cid], "date": {"value": day.isoformat()}}
+    return _split_cells(cid, None, base, total, split_by, by_device)
 
 
 @lru_cache(maxsize=16384)
@@ -328,16 +355,26 @@ def _group_cells(
         "ad_group": ag.entity,
         "date": {"value": day.isoformat()},
     }
-    devices = (
-        [({"device": {"value": d}}, w) for d, w in DEVICES.items()] if by_device else [({}, 1.0)]
-    )
-    views = (
-        [({split_by: e}, w) for e, w in _split_options(cid, ag, split_by)]
-        if split_by
-        else [({}, 1.0)]
-    )
-    options = [({**d, **v}, dw * vw) for d, dw in devices for v, vw in views]
-    parts = split(shown, [w for _, w in options])
+    return _split_cells(cid, ag, base, shown, split_by, by_device)
+
+
+def _split_cells(
+    cid: str,
+    ag: AdGroup | None,
+    base: dict[str, Entity],
+    values: dict[str, float],
+    split_by: str | None,
+    by_device: bool,
+) -> tuple[Cell, ...]:
+    """Values split by device (when asked) times the view's options, as cells."""
+    devices = [({"device": {"value": d}}, w) for d, w in DEVICES.items()]
+    views = [({split_by: e}, w) for e, w in _split_options(cid, ag, split_by)] if split_by else []
+    options = [
+        ({**d, **v}, dw * vw)
+        for d, dw in (devices if by_device else [({}, 1.0)])
+        for v, vw in (views if split_by else [({}, 1.0)])
+    ]
+    parts = split(values, [w for _, w in options]) if len(options) != 1 else [values]
     return tuple(
         Cell({**base, **entities}, part)
         for (entities, _), part in zip(options, parts, strict=True)
@@ -345,7 +382,7 @@ def _group_cells(
     )
 
 
-def _split_options(cid: str, ag: AdGroup, split_by: str) -> list[tuple[Entity, float]]:
+def _split_options(cid: str, ag: AdGroup | None, split_by: str) -> list[tuple[Entity, float]]:
     if split_by == "gender":
         return [(g, g["weight"]) for g in GENDERS]
     if split_by == "age":
@@ -357,4 +394,4 @@ def _split_options(cid: str, ag: AdGroup, split_by: str) -> list[tuple[Entity, f
             ({**c, "resource_name": f"customers/{cid}/conversionActions/{c['id']}"}, c["share"])
             for c in CONVERSION_ACTIONS
         ]
-    return ag.splits.get(split_by, [])
+    return ag.splits.get(split_by, []) if ag else []

@@ -27,8 +27,10 @@ FIELDS: dict[str, list[str]] = load_spec(data.__package__, data.SPEC, "fields", 
 COUNTS: list[str] = load_spec(data.__package__, data.SPEC, "counts", Any)
 FRACTIONS: list[str] = load_spec(data.__package__, data.SPEC, "fractions", Any)
 RATES: dict[str, list[Any]] = load_spec(data.__package__, data.SPEC, "rates", Any)
+DERIVED: dict[str, list[Any]] = load_spec(data.__package__, data.SPEC, "derived", Any)
+DERIVED_COUNTS = set(load_spec(data.__package__, data.SPEC, "derived_counts", Any))
 CONVERSION_METRICS = set(load_spec(data.__package__, data.SPEC, "conversion_metrics", Any))
-METRICS = {*COUNTS, *FRACTIONS, *RATES}
+METRICS = {*COUNTS, *FRACTIONS, *RATES, *DERIVED}
 TOKEN = re.compile(r"""\s*('(?:[^'\\]|\\.)*'|"(?:[^"\\]|\\.)*"|\(|\)|,|!=|>=|<=|=|>|<|[\w.\-]+)""")
 
 
@@ -249,6 +251,7 @@ def run(cid: str, query: Query, now: datetime) -> list[dict[str, Any]]:
     metric_names = [f.removeprefix("metrics.") for f in query.select if f.startswith("metrics.")]
     conversion = any(FIELDS.get(f, [""])[0] == "conversion" for f in attributes)
     split_by = "conversion" if conversion else spec.get("split")
+    whole = spec["entities"] == ["customer"]
     by_device = any(n == "segments.device" for n in [*attributes, *(w[0] for w in query.where)])
     filters = [(n, op, v) for n, op, v in query.where if n != "segments.date" and n in FIELDS]
     groups: dict[tuple[str, ...], tuple[dict[str, Any], dict[str, float]]] = {}
@@ -257,7 +260,7 @@ def run(cid: str, query: Query, now: datetime) -> list[dict[str, Any]]:
     channels = spec.get("channels")
     day = first
     while day <= last and metric_names:
-        for cell in data.cells(cid, day, now, split_by, by_device):
+        for cell in data.cells(cid, day, now, split_by, by_device, whole):
             entities = cell.entities
             if channels and entities["campaign"]["advertising_channel_type"] not in channels:
                 continue
@@ -344,13 +347,21 @@ def _row(
 
 
 def _metric_value(name: str, sums: dict[str, float]) -> Any:
-    if name in COUNTS:
-        return str(int(sums.get(name, 0)))
-    if name in FRACTIONS:
-        return round(sums.get(name, 0.0), 6)
-    numerator, denominator, scale = RATES[name]
-    bottom = sums.get(denominator, 0.0)
-    return round(sums.get(numerator, 0.0) / bottom * scale, 10) if bottom else 0.0
+    if name in RATES:
+        numerator, denominator, scale = RATES[name]
+        bottom = _sum(denominator, sums)
+        value = round(_sum(numerator, sums) / bottom * scale, 10) if bottom else 0.0
+        return str(round(value)) if name.endswith("_micros") else value  # int64 micros
+    if name in COUNTS or name in DERIVED_COUNTS:
+        return str(round(_sum(name, sums)))
+    return round(_sum(name, sums), 6)
+
+
+def _sum(name: str, sums: dict[str, float]) -> float:
+    if name in DERIVED:
+        base, share = DERIVED[name]
+        return float(sums.get(base, 0.0) * share)
+    return sums.get(name, 0.0)
 
 
 def camel(word: str) -> str:

@@ -212,7 +212,7 @@ class HubSpotApp:
             "id": record.id,
             "properties": {k: v for k, v in props.items() if k in keep},
             "createdAt": iso(record.created),
-            "updatedAt": iso(record.updated(self.now())),
+            "updatedAt": iso(record.modified(self.now())),
             "archived": archived,
         }
         if archived and record.archived_at is not None:

@@ -12,18 +12,19 @@ the records created by then with every change made by then, `hs_lastmodifieddate
 
 from __future__ import annotations
 
-import bisect
 import math
-from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import yaml
 
+from metrics_connect.sandbox.kit.records import RecordBook, TimedRecord, iso_ms, poisson
 from metrics_connect.sandbox.kit.seeded import draws
 
-Props = dict[str, str | None]
+Props = dict[str, Any]
+CrmRecord = TimedRecord
 OBJECTS = ("deals", "contacts", "tasks", "calls", "emails", "meetings", "goal_targets")
 # Each object's id range (HubSpot ids are numbers, unique per object type).
 ID_BASE = {name: 10_000_000_000 * (i + 1) for i, name in enumerate(OBJECTS)}
@@ -40,65 +41,10 @@ def created_property(object_name: str) -> str:
     return "createdate" if object_name in ("contacts", "deals") else "hs_createdate"
 
 
-def iso(at: datetime) -> str:
-    """HubSpot's instants: UTC with milliseconds and a Z."""
-    return at.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.") + f"{at.microsecond // 1000:03d}Z"
+iso = iso_ms  # HubSpot's instants: UTC with milliseconds and a Z
 
 
-@dataclass
-class CrmRecord:
-    id: str
-    object: str
-    created: datetime
-    changes: list[tuple[datetime, Props]] = field(default_factory=list)
-    archived_at: datetime | None = None
-    merged_at: datetime | None = None  # merged into another: gone, not archived
-
-    def change(self, at: datetime, props: Props) -> None:
-        self.changes.append((at, props))
-        self._timeline: tuple[list[datetime], list[Props]] | None = None
-
-    def timeline(self) -> tuple[list[datetime], list[Props]]:
-        """The instants of its changes and its properties after each (built once)."""
-        built = getattr(self, "_timeline", None)
-        if built is None:
-            self.changes.sort(key=lambda change: change[0])
-            times: list[datetime] = []
-            states: list[Props] = []
-            props: Props = {
-                "hs_object_id": self.id,
-                created_property(self.object): iso(self.created),
-            }
-            for when, delta in self.changes:
-                props = {
-                    **props,
-                    **delta,
-                    modified_property(self.object): iso(max(when, self.created)),
-                }
-                times.append(when)
-                states.append(props)
-            built = self._timeline = (times, states)
-        return built
-
-    def state(self, at: datetime) -> Props | None:
-        """The properties at `at` (None: not created yet, or merged away); shared: read only."""
-        if self.created > at or (self.merged_at is not None and self.merged_at <= at):
-            return None
-        times, states = self.timeline()
-        index = bisect.bisect_right(times, at) - 1
-        if index < 0:
-            return {
-                "hs_object_id": self.id,
-                created_property(self.object): iso(self.created),
-                modified_property(self.object): iso(self.created),
-            }
-        return states[index]
-
-    def updated(self, at: datetime) -> datetime:
-        return max([self.created, *(w for w, _ in self.changes if w <= at)])
-
-
-class CrmData:
+class CrmData(RecordBook):
     """The portal's records, generated once from data.yaml."""
 
     def __init__(self, spec_path: Path | None = None) -> None:
@@ -107,22 +53,25 @@ class CrmData:
         self.account: dict[str, Any] = self.spec["account"]
         self.pipelines: list[dict[str, Any]] = self.spec["pipelines"]
         self.owners: list[dict[str, Any]] = self.spec["owners"]
-        self.start = _instant(self.spec["history_start"])
-        self.end = _instant(self.spec["history_end"])
-        self.records: dict[str, list[CrmRecord]] = {name: [] for name in OBJECTS}
+        self.start = datetime.fromisoformat(self.spec["history_start"])
+        self.end = datetime.fromisoformat(self.spec["history_end"])
+        super().__init__(OBJECTS)
         self._merges: dict[str, list[tuple[datetime, str]]] = {}
         self._generate()
-        for listed in self.records.values():
-            listed.sort(key=lambda r: r.created)
-            for record in listed:
-                record.changes.sort(key=lambda change: change[0])
-        self._states: dict[tuple[str, datetime], list[tuple[CrmRecord, Props]]] = {}
+        self.seal()
 
     # --- generation ---
 
     def _new(self, name: str, created: datetime) -> CrmRecord:
         listed = self.records[name]
-        record = CrmRecord(str(ID_BASE[name] + len(listed) + 1), name, created)
+        record = TimedRecord(
+            str(ID_BASE[name] + len(listed) + 1),
+            name,
+            created,
+            created_field=created_property(name),
+            modified_field=modified_property(name),
+            id_field="hs_object_id",
+        )
         listed.append(record)
         return record
 
@@ -134,7 +83,7 @@ class CrmData:
             weekday = 1.0 if day.weekday() < 5 else 0.3
             for name, rate in self.spec["per_day"].items():
                 rng = draws(seed, name, n)
-                for _ in range(_poisson(rng.random(), rate * weekday)):
+                for _ in range(poisson(rng.random(), rate * weekday)):
                     created = day + timedelta(seconds=rng.uniform(8 * 3600, 21 * 3600))
                     getattr(self, f"_{name}")(self._new(name, created), rng)
         self._goals()
@@ -322,10 +271,12 @@ class CrmData:
         meeting.change(start + timedelta(hours=1), {"hs_meeting_outcome": outcome})
 
     def _goals(self) -> None:
-        month = self.start.replace(day=1)
+        # Monthly goals start and end at the portal's midnights.
+        zone = ZoneInfo(str(self.account["timeZone"]))
+        month = self.start.astimezone(zone).replace(day=1, hour=0, minute=0, second=0)
         while month < self.end:
             following = (month + timedelta(days=32)).replace(day=1)
-            rng = draws(self.spec["seed"], "goal", month.isoformat())
+            rng = draws(self.spec["seed"], "goal", month.date().isoformat())
             goal = self._new("goal_targets", month - timedelta(days=5))
             goal.change(
                 goal.created,
@@ -339,66 +290,3 @@ class CrmData:
                 },
             )
             month = following
-
-    # --- what the portal holds at an instant ---
-
-    def state(self, object_name: str, at: datetime) -> list[tuple[CrmRecord, Props]]:
-        """Every record existing at `at` (archived ones included) with its properties."""
-        key = (object_name, at)
-        cached = self._states.get(key)
-        if cached is None:
-            cached = []
-            for record in self.records[object_name]:
-                if record.created > at:
-                    break
-                props = record.state(at)
-                if props is not None:
-                    cached.append((record, props))
-            if len(self._states) > 32:
-                self._states.clear()
-            self._states[key] = cached
-        return cached
-
-    def modified_since(
-        self, object_name: str, since: datetime, at: datetime
-    ) -> list[tuple[CrmRecord, Props]]:
-        """The live records last modified in [since, at]: a "modified since" search's
-        candidates, found from the change instants alone (the replay's hot path)."""
-        found = []
-        for record in self.records[object_name]:
-            if record.created > at:
-                break
-            times = record.timeline()[0]
-            index = bisect.bisect_right(times, at) - 1
-            last = max(record.created, times[index]) if index >= 0 else record.created
-            if last < since or _archived(record, at):
-                continue
-            props = record.state(at)
-            if props is not None:
-                found.append((record, props))
-        return found
-
-    def live(self, object_name: str, at: datetime) -> list[tuple[CrmRecord, Props]]:
-        return [(r, p) for r, p in self.state(object_name, at) if not _archived(r, at)]
-
-    def archived(self, object_name: str, at: datetime) -> list[tuple[CrmRecord, Props]]:
-        return [(r, p) for r, p in self.state(object_name, at) if _archived(r, at)]
-
-
-def _archived(record: CrmRecord, at: datetime) -> bool:
-    return record.archived_at is not None and record.archived_at <= at
-
-
-def _instant(text: str) -> datetime:
-    return datetime.fromisoformat(text.replace("Z", "+00:00"))
-
-
-def _poisson(uniform: float, mean: float) -> int:
-    """Inverse-CDF Poisson draw from one uniform number (one draw per day)."""
-    count, term = 0, math.exp(-mean)
-    total = term
-    while uniform > total and count < 50:
-        count += 1
-        term *= mean / count
-        total += term
-    return count

@@ -7,7 +7,7 @@
 - GET /rest/adAccounts/{id}/adCampaigns?q=search          campaigns
 - GET /rest/adAccounts/{id}/creatives?q=criteria          creatives
 
-Searches page with `pageSize` (at most 1,000) and `pageToken`, the next token in
+Searches page with `pageSize` (at most 1,000; creatives 100) and `pageToken`, the next token in
 `metadata.nextPageToken`. Every call needs `LinkedIn-Version` (a live YYYYMM),
 `X-Restli-Protocol-Version: 2.0.0` for Rest.li 2.0 values, and a Bearer token.
 """
@@ -38,6 +38,7 @@ from metrics_connect.sandbox.kit.restli import (
 # Marketing versions are served a year; in December 2026 202601 is the oldest still live.
 VERSIONS = monthly_versions("202501", "202611")
 MAX_PAGE = 1000
+MAX_CREATIVES_PAGE = 100  # the creatives criteria finder pages at most 100
 DEMO_USER = "urn:li:person:sandboxAcme01"
 
 
@@ -51,11 +52,11 @@ class AdsEmulator:
     data: AdsData = field(default_factory=AdsData)
 
 
-def page(request: Request, items: list[dict[str, Any]]) -> dict[str, Any]:
+def page(request: Request, items: list[dict[str, Any]], most: int = MAX_PAGE) -> dict[str, Any]:
     q = query_values(request)
     size = int(str(q.get("pageSize") or 100))
-    if not 1 <= size <= MAX_PAGE:
-        raise bad_request(f"pageSize must be within [1, {MAX_PAGE}]")
+    if not 1 <= size <= most:
+        raise bad_request(f"pageSize must be within [1, {most}]")
     start = int(str(q.get("pageToken") or 0))
     metadata = {"nextPageToken": str(start + size)} if start + size < len(items) else {}
     return {"elements": items[start : start + size], "metadata": metadata}
@@ -181,7 +182,7 @@ def create_app(emulator: AdsEmulator) -> FastAPI:
                 }
                 for _, c in sorted(data.creatives.items())
             ]
-            return page(request, items)
+            return page(request, items, MAX_CREATIVES_PAGE)
 
         return await answer(request, "creatives.search", run)
 

@@ -10,35 +10,97 @@ strings; rows carry the entity's id and name.
 
 from __future__ import annotations
 
+import asyncio
+import csv
+import io
 import json
+import time
+from dataclasses import replace
 from datetime import date
 from typing import Any, ClassVar
 
-from metrics_connect.connectors.base import AccountInfo, FetchRequest, FetchResult, Row, Scalar
-from metrics_connect.connectors.kit.calls import Answer
+from metrics_connect.connectors.base import (
+    AccountInfo,
+    FetchRequest,
+    FetchResult,
+    Row,
+    Scalar,
+    UpstreamTransient,
+)
+from metrics_connect.connectors.kit.calls import Answer, Call
 from metrics_connect.connectors.kit.executor import KitConnector
 from metrics_connect.connectors.kit.http import KitClient
 from metrics_connect.connectors.kit.json_rest.client import JsonRestClient
-from metrics_connect.connectors.kit.spec import Stream, streams_of
+from metrics_connect.connectors.kit.spec import AsyncReport, Requester, Stream, dig, streams_of
 
 STREAMS = streams_of(__file__)
+EXTRA = STREAMS.extra
 GROUPS = STREAMS.field_groups
 LEVELS: dict[str, list[str]] = STREAMS.extra["levels"]
 ATTRIBUTES: dict[str, list[str]] = STREAMS.extra["attributes"]
 PUSHDOWN: dict[str, str] = STREAMS.extra["pushdown"]
 AUDIENCE = tuple(GROUPS["audience"])
+TEXT_KEYS = frozenset((*GROUPS["entity_keys"], *AUDIENCE))
 # What a row's numbers are asked as: averages TikTok serves instead of their sums.
 ASKED_AS = {"video_play_seconds": ("average_video_play", "video_play_actions")}
 OPTION_LEVELS = {"campaign": "campaign_name", "ad": "ad_name"}
 
 
 class TikTokClient(JsonRestClient):
-    """The family's client, reading TikTok's business errors in HTTP 200 bodies."""
+    """The family's client, reading TikTok's business errors in HTTP 200 bodies, and
+    running heavy queries as asynchronous report tasks."""
 
     family_name = "TikTok API for Business"
 
     def is_error_body(self, body: Any) -> bool:
         return isinstance(body, dict) and body.get("code") not in (0, None)
+
+    async def run(
+        self, call: Call, requester: Requester, report: AsyncReport | None = None
+    ) -> Answer:
+        if report is None or call.method != "POST":
+            return await super().run(call, requester, report)
+        return Answer(call, await self.task(call, report))
+
+    async def task(self, call: Call, report: AsyncReport) -> list[dict[str, Any]]:
+        """Create the task with the query as JSON, check it until done, read its CSV."""
+        body = {k: json.loads(v) if v[:1] in "[{" else v for k, v in call.params.items()}
+        created = await self.request("POST", call.path, {}, json=body)
+        task_id = str(dig(created, f"data.{report.id_field}") or "")
+        if not task_id:
+            raise UpstreamTransient("TikTok did not create the report task")
+        ids = {"advertiser_id": str(body.get("advertiser_id", "")), "task_id": task_id}
+        deadline = time.monotonic() + max(self.budget, 5.0) * report.poll.budget_factor
+        delays = report.poll.delays
+        for attempt in range(1000):
+            await asyncio.sleep(delays[min(attempt, len(delays) - 1)])
+            checked = await self.get(report.poll.path.format(version=self.version), ids)
+            status = str(dig(checked, f"data.{report.poll.status_field}") or "")
+            if status in report.poll.completed:
+                return await self.download(
+                    report.download_path.format(version=self.version), ids, body
+                )
+            if status in report.poll.failed or time.monotonic() > deadline:
+                break
+        raise UpstreamTransient(f"TikTok report task {task_id} did not complete")
+
+    async def download(
+        self, path: str, ids: dict[str, str], query: dict[str, Any]
+    ) -> list[dict[str, Any]]:
+        """The task's file as report rows ({dimensions, metrics}, like a page's)."""
+        response = await self.retrying(
+            lambda: self.send("report.task.download", "GET", path, params=ids)
+        )
+        if "json" in response.headers.get("content-type", ""):
+            self.body_or_raise("report.task.download", response)  # an error envelope
+        dimensions = set(query.get("dimensions") or [])
+        return [
+            {
+                "dimensions": {k: v for k, v in row.items() if k in dimensions},
+                "metrics": {k: v for k, v in row.items() if k not in dimensions},
+            }
+            for row in csv.DictReader(io.StringIO(response.text))
+        ]
 
 
 def number(raw: Any) -> float | int | None:
@@ -65,6 +127,20 @@ class TikTokAdsConnector(KitConnector):
         level = dict(request.options).get("level")
         return OPTION_LEVELS.get(level or "", "advertiser_name")
 
+    def expected_rows(self, request: FetchRequest, call: Call) -> int:
+        first, last = call.window or (request.start, request.end)
+        days = (last - first).days + 1 if self.stream(request).kind == "daily" else 1
+        level = LEVELS[self.entity_key(request)][0]
+        rows = days * EXTRA["level_rows"][level]
+        for name in self.audience(request):
+            rows *= EXTRA["audience_rows"][name]
+        return rows
+
+    def plan(self, request: FetchRequest) -> list[Call]:
+        """Heavy calls (POST, by expected_rows) go to the task endpoint instead."""
+        create = str(EXTRA["task_create_path"]).format(version=self.version)
+        return [replace(c, path=create) if c.method == "POST" else c for c in super().plan(request)]
+
     def audience(self, request: FetchRequest) -> list[str]:
         found = [b for b in request.breakdowns if b in AUDIENCE]
         if request.dataset == "audience_daily" and not found:
@@ -80,6 +156,8 @@ class TikTokAdsConnector(KitConnector):
         dimensions += audience
         metrics: list[str] = []
         for field in stream.fields:
+            if field in TEXT_KEYS:  # the rows' keys, not metrics to ask for
+                continue
             for asked in ASKED_AS.get(field, (field,)):
                 if asked != "campaigns" and asked not in metrics:
                     metrics.append(asked)
