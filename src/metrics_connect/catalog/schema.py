@@ -6,7 +6,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-Aggregation = Literal["sum", "last", "period", "attribute", "count", "mean"]
+Aggregation = Literal["sum", "last", "period", "attribute", "count", "mean", "distinct"]
 DimensionKind = Literal["date", "hour", "category", "item", "filter"]
 Unit = Literal["count", "currency", "percent", "ratio", "seconds", "text", "date"]
 Combine = Literal["first", "ratio", "sum"]
@@ -106,6 +106,9 @@ class RatioDef(_Strict):
     scale: float = 1.0
     # scale * (1 - numerator / denominator): retention-like rates.
     complement: bool = False
+    # A share of the total: the denominator over the whole period, whatever the widget
+    # groups by (a product's share of all sales).
+    of_total: bool = False
 
 
 class MetricDef(_Strict):
