@@ -57,6 +57,7 @@ async def cold(shared: bool, latency_ms: float, days: int) -> dict[str, Any]:
     # The emulator's caches are per process: emptied, so each mode starts as cold.
     emulator_report._DAY_GROUPS.clear()
     emulator_data._USERS.clear()
+    emulator_data._DAYS.clear()
     folder = Path(tempfile.mkdtemp(prefix="mc-bench-ga4-"))
     url = f"sqlite:///{folder / 'bench.db'}"
     upgrade(url)

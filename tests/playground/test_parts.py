@@ -144,6 +144,27 @@ def test_errors_and_plans_in_words() -> None:
     assert present.plan_words(plan)[-1].startswith("No upstream call is needed")
 
 
+def test_the_plan_in_words_names_shared_calls() -> None:
+    batch = {"method": "POST", "path": "/v1beta/properties/1:batchRunReports", "params": {}}
+    fetch = {"dataset": "users", "variant": "-", "reason": "missing", "estimated": False}
+    plan = {
+        "account_today": "2026-03-15",
+        "integration": {"timezone": "UTC"},
+        "store": [],
+        "fetches": [
+            fetch | {"start": "2026-03-01", "end": "2026-03-07", "calls": [], "shared_calls": 0},
+            fetch | {"start": "2026-02-22", "end": "2026-02-28", "calls": [], "shared_calls": 0},
+        ],
+        "shared_calls": [{"fetches": [0, 1], "calls": [batch]}],
+        "upstream_calls": 1,
+        "widgets": {},
+    }
+    words = present.plan_words(plan)
+    assert "users from 2026-03-01 to 2026-03-07 (missing): shared call group 0." in words
+    assert "Shared call group 0: 1 call answering 2 fetches together." in words
+    assert present.plan_calls(plan) == ["POST /v1beta/properties/1:batchRunReports"]
+
+
 def test_the_curl_survives_a_shell() -> None:
     body = {"customer_integration": "u", "metrics": [{"id": "a", "label": "it's"}]}
     words = shlex.split(curl_command("http://h:1", body, explain=True).replace("\\\n", " "))

@@ -106,6 +106,9 @@ class RatioDef(_Strict):
     scale: float = 1.0
     # scale * (1 - numerator / denominator): retention-like rates.
     complement: bool = False
+    # A share of the total: the denominator over the whole period, whatever the widget
+    # groups by (a product's share of all sales).
+    of_total: bool = False
 
 
 class MetricDef(_Strict):

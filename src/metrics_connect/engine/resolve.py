@@ -182,7 +182,10 @@ class _Context:
     def _node(self, name: str, metric: MetricDef, groups: list[GroupDim], depth: int) -> MetricNode:
         if metric.ratio is not None:
             parts = []
-            for part in (metric.ratio.numerator, metric.ratio.denominator):
+            for index, part in enumerate((metric.ratio.numerator, metric.ratio.denominator)):
+                if index == 1 and metric.ratio.of_total and groups:
+                    parts.append(_as_whole(self.node(part, [], depth + 1)))
+                    continue
                 try:
                     parts.append(self.node(part, groups, depth + 1))
                 except WidgetError:

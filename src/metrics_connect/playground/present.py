@@ -171,12 +171,25 @@ def plan_words(plan: dict[str, Any] | None) -> list[str]:
     for fetch in plan.get("fetches", []):
         reason = "missing" if fetch.get("reason") == "missing" else "out of date"
         count = len(fetch.get("calls", []))
+        # A fetch answered by shared calls (GA4's batches) names its group instead.
+        group = fetch.get("shared_calls")
+        calls_words = (
+            f"shared call group {group}"
+            if isinstance(group, int)
+            else f"{count} call{'s' if count != 1 else ''}"
+        )
         lines.append(
             f"{fetch.get('dataset')}{variant_words(fetch.get('variant'))} "
             f"from {fetch.get('start')} to {fetch.get('end')} "
-            f"({reason}): {count} call{'s' if count != 1 else ''}"
+            f"({reason}): {calls_words}"
             + (", estimated from what is stored" if fetch.get("estimated") else "")
             + "."
+        )
+    for index, group in enumerate(plan.get("shared_calls") or []):
+        count = len(group.get("calls", []))
+        lines.append(
+            f"Shared call group {index}: {count} call{'s' if count != 1 else ''} "
+            f"answering {len(group.get('fetches', []))} fetches together."
         )
     for widget in (plan.get("widgets") or {}).values():
         error = error_of(widget)
@@ -209,10 +222,9 @@ def plan_calls(plan: dict[str, Any] | None) -> list[str]:
     """Each planned upstream call as `METHOD path`."""
     if not plan:
         return []
+    groups = [*plan.get("fetches", []), *(plan.get("shared_calls") or [])]
     return [
-        f"{call.get('method')} {call.get('path')}"
-        for fetch in plan.get("fetches", [])
-        for call in fetch.get("calls", [])
+        f"{call.get('method')} {call.get('path')}" for g in groups for call in g.get("calls", [])
     ]
 
 

@@ -8,6 +8,7 @@ property tokens reported; and each fetch answered as its own report would answer
 
 from __future__ import annotations
 
+import asyncio
 from datetime import date, timedelta
 from typing import Any
 
@@ -185,3 +186,48 @@ def test_reports_respect_the_data_api_limits(connector: GoogleAnalytics4Connecto
             assert len(parts["dateRanges"].split(",")) <= 4
             assert len(parts["metrics"].split(",")) <= 10
             assert len([d for d in parts["dimensions"].split(",") if d]) <= 9
+
+
+class _Counting(httpx.AsyncBaseTransport):
+    """The emulator's transport, counting the requests in flight at once."""
+
+    def __init__(self, inner: httpx.AsyncBaseTransport) -> None:
+        self.inner = inner
+        self.now = self.most = 0
+
+    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+        self.now += 1
+        self.most = max(self.most, self.now)
+        try:
+            return await self.inner.handle_async_request(request)
+        finally:
+            self.now -= 1
+
+
+async def test_a_property_runs_at_most_ten_requests_at_once(network: SandboxNetwork) -> None:
+    counting = _Counting(httpx.ASGITransport(app=network.app))
+    network.controls.switches.latency_seconds = 0.05
+    try:
+        async with httpx.AsyncClient(transport=counting) as http:
+            ctx = ConnectorContext(
+                integration_uuid="ga4-concurrency",
+                external_id=GA4_PROPERTY_ID,
+                credentials={"access_token": DEMO_ACCESS_TOKEN},
+                timezone=GA4_TIMEZONE,
+                http=http,
+                base_url="http://ga4.test",
+                settings=Settings(upstream_retry_budget_seconds=3.0),
+            )
+            connector = GoogleAnalytics4Connector(ctx, now=lambda: NOW)
+            body = {
+                "dateRanges": [{"startDate": END.isoformat(), "endDate": END.isoformat()}],
+                "metrics": [{"name": "sessions"}],
+            }
+            path = connector.report_path()
+            answers = await asyncio.gather(
+                *(connector.client.request("POST", path, {}, body) for _ in range(16))
+            )
+    finally:
+        network.controls.switches.latency_seconds = 0.0
+    assert len(answers) == 16
+    assert counting.most == 10

@@ -335,6 +335,8 @@ async def test_open_deals_now_by_stage(hubspot: Connected) -> None:
             "metrics": ["open_deals"],
             "dimensions": ["stage"],
         },
+        # Records and a fetched snapshot in one request: both answer.
+        widget("hubspot_crm:created_deals"),
     ]
     result = await get_data(
         hubspot.client,
@@ -353,3 +355,18 @@ async def test_open_deals_now_by_stage(hubspot: Connected) -> None:
     assert rows["Appointment Scheduled"] == sum(
         1 for d in open_deals if d["dealstage"] == "appointmentscheduled"
     )
+    created = sum(1 for d in hubspot.live("deals") if in_period(d["createdate"], today, today))
+    assert result["hubspot_crm:created_deals"]["values"] == created
+
+
+async def test_revenue_goals_fall_on_the_portals_first_days(hubspot: Connected) -> None:
+    result = await hubspot.get_data([widget("hubspot_crm:deals_target")], comparison=False)
+    chart = result["hubspot_crm:deals_target"]
+    target = dict(zip(chart["labels"], chart["values"][0]["data"], strict=True))
+    goals = {
+        day_of(g["hs_start_datetime"]).isoformat(): float(g["hs_target_amount"])  # type: ignore[union-attr]
+        for g in hubspot.live("goal_targets")
+        if in_period(g["hs_start_datetime"])
+    }
+    assert goals and all(day.endswith("-01") for day in goals)
+    assert {day: value for day, value in target.items() if value} == goals

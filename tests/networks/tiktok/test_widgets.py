@@ -188,3 +188,27 @@ async def test_a_business_error_in_a_200_body_becomes_the_integration_status(
     finally:
         tokens.discard(token)
     assert result["tiktok:views"]["error"]["code"] == code
+
+
+async def test_daily_video_views_come_for_the_60_days_tiktok_keeps(tiktok: Connected) -> None:
+    by_day = {
+        "id": "daily",
+        "component": "chart_v1",
+        "metrics": ["video_views"],
+        "dimensions": ["date"],
+    }
+    recent = await get_data(
+        tiktok.client, tiktok.headers, tiktok.integration_uuid, [by_day], PERIODS,
+        comparison=False, start=END - timedelta(days=14), end=END - timedelta(days=1),
+    )  # fmt: skip
+    data = tiktok.emulator.data
+    expected = [
+        data.day_metrics(END - timedelta(days=14 - i), NOW)["video_views"]  # type: ignore[index]
+        for i in range(14)
+    ]
+    assert recent["daily"]["values"][0]["data"] == expected
+    old = await get_data(
+        tiktok.client, tiktok.headers, tiktok.integration_uuid, [by_day], PERIODS,
+        comparison=False, start=END - timedelta(days=120), end=END - timedelta(days=100),
+    )  # fmt: skip
+    assert old["daily"]["error"]["code"] == "data_not_available"

@@ -9,6 +9,7 @@ subclasses it for its error envelope, and its extras (Graph batches, Google refr
 
 from __future__ import annotations
 
+import contextlib
 import logging
 from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
 from functools import partial
@@ -151,8 +152,10 @@ class KitClient:
             kwargs["data"] = values
         if headers:
             kwargs["headers"] = headers
+        slot = self.quota.slot(self.ctx.external_id) if self.quota else contextlib.nullcontext()
         try:
-            response = await self.ctx.http.request(method, self.url(path), **kwargs)
+            async with slot:
+                response = await self.ctx.http.request(method, self.url(path), **kwargs)
         except httpx.TimeoutException as exc:
             self.log_failure(endpoint, Failure(0, message="timeout"))
             raise UpstreamTransient(f"timeout calling the {self.family_name} ({endpoint})") from exc

@@ -6,7 +6,9 @@ a deployment counts against the same quota; per process otherwise."""
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import time
+from collections.abc import AsyncIterator
 
 from limits import (
     RateLimitItem,
@@ -22,6 +24,8 @@ from metrics_connect.connectors.base import UpstreamRateLimited
 from metrics_connect.connectors.kit.spec import Quota
 
 _STORAGES: dict[str | None, Storage] = {}
+# Requests in flight per (event loop, network, account): a semaphore belongs to a loop.
+_IN_FLIGHT: dict[tuple[int, str, str], asyncio.Semaphore] = {}
 
 
 def _storage(redis_url: str | None) -> Storage:
@@ -49,6 +53,21 @@ class UpstreamQuota:
             for item in [kind(amount)]
         ]
         self.limiter = MovingWindowRateLimiter(_storage(redis_url))
+        self.concurrent = quota.concurrent
+
+    @contextlib.asynccontextmanager
+    async def slot(self, key: str) -> AsyncIterator[None]:
+        """One of the account's `concurrent` places for a request in flight (this
+        process's share of it); no wait where the quota sets none."""
+        if not self.concurrent:
+            yield
+            return
+        index = (id(asyncio.get_running_loop()), self.network, key)
+        semaphore = _IN_FLIGHT.get(index)
+        if semaphore is None:
+            semaphore = _IN_FLIGHT[index] = asyncio.Semaphore(self.concurrent)
+        async with semaphore:
+            yield
 
     async def acquire(self, key: str, budget_seconds: float) -> None:
         """Room for one call of `key` (an account), waiting at most `budget_seconds`."""

@@ -51,6 +51,8 @@ class Quota(_Strict):
     per_second: int | None = None
     per_minute: int | None = None
     per_hour: int | None = None
+    # Requests in flight at once per account (GA4: 10 per property), per process.
+    concurrent: int | None = None
 
 
 class Api(_Strict):

@@ -46,9 +46,10 @@ def parse_failure(
 
 
 def ratelimit_reset(_: Failure, headers: Mapping[str, str]) -> float | None:
-    """X-RateLimit-Reset as seconds until the window renews (Pinterest, GitHub-like
-    epochs aside: a value over a day is taken as an epoch and not waited for)."""
-    raw = headers.get("x-ratelimit-reset")
+    """X-RateLimit-Reset (or the IETF draft's RateLimit-Reset: Hotmart) as seconds until
+    the window renews (Pinterest, GitHub-like epochs aside: a value over a day is taken
+    as an epoch and not waited for)."""
+    raw = headers.get("x-ratelimit-reset") or headers.get("ratelimit-reset")
     if not raw or not raw.replace(".", "", 1).isdigit():
         return None
     seconds = float(raw)

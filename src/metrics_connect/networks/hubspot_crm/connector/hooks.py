@@ -64,8 +64,12 @@ class HubSpotCrmConnector(KitConnector):
             return super().plan_calls(request)
         if request.end < self.today():
             return []  # only today is served: older days come from the archive
-        search = PlannedCall("POST", "crm/v3/objects/deals/search", {"limit": "1"}, True)
-        return [PlannedCall("GET", "crm/v3/owners", {"limit": "100"}), search]
+        # The lookups, then one search a stage (how many: the pipelines say).
+        return [
+            PlannedCall("GET", "crm/v3/owners", {"limit": "100"}),
+            PlannedCall("GET", "crm/v3/pipelines/deals", {}),
+            PlannedCall("POST", "crm/v3/objects/deals/search", {"limit": "1"}, estimated=True),
+        ]
 
     async def fetch(self, request: FetchRequest) -> FetchResult:
         if request.dataset != "open_deals":

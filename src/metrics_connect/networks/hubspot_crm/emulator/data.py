@@ -16,6 +16,7 @@ import math
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import yaml
 
@@ -270,10 +271,12 @@ class CrmData(RecordBook):
         meeting.change(start + timedelta(hours=1), {"hs_meeting_outcome": outcome})
 
     def _goals(self) -> None:
-        month = self.start.replace(day=1)
+        # Monthly goals start and end at the portal's midnights.
+        zone = ZoneInfo(str(self.account["timeZone"]))
+        month = self.start.astimezone(zone).replace(day=1, hour=0, minute=0, second=0)
         while month < self.end:
             following = (month + timedelta(days=32)).replace(day=1)
-            rng = draws(self.spec["seed"], "goal", month.isoformat())
+            rng = draws(self.spec["seed"], "goal", month.date().isoformat())
             goal = self._new("goal_targets", month - timedelta(days=5))
             goal.change(
                 goal.created,
