@@ -335,6 +335,8 @@ async def test_open_deals_now_by_stage(hubspot: Connected) -> None:
             "metrics": ["open_deals"],
             "dimensions": ["stage"],
         },
+        # Records and a fetched snapshot in one request: both answer.
+        widget("hubspot_crm:created_deals"),
     ]
     result = await get_data(
         hubspot.client,
@@ -353,6 +355,8 @@ async def test_open_deals_now_by_stage(hubspot: Connected) -> None:
     assert rows["Appointment Scheduled"] == sum(
         1 for d in open_deals if d["dealstage"] == "appointmentscheduled"
     )
+    created = sum(1 for d in hubspot.live("deals") if in_period(d["createdate"], today, today))
+    assert result["hubspot_crm:created_deals"]["values"] == created
 
 
 async def test_revenue_goals_fall_on_the_portals_first_days(hubspot: Connected) -> None:
