@@ -6,7 +6,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-Aggregation = Literal["sum", "last", "period", "attribute", "count", "mean"]
+Aggregation = Literal["sum", "last", "period", "attribute", "count", "mean", "distinct"]
 DimensionKind = Literal["date", "hour", "category", "item", "filter"]
 Unit = Literal["count", "currency", "percent", "ratio", "seconds", "text", "date"]
 Combine = Literal["first", "ratio", "sum"]

@@ -11,7 +11,7 @@ from __future__ import annotations
 from dataclasses import replace
 from datetime import timedelta
 from typing import Any
-from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
+from urllib.parse import parse_qsl, quote, urlencode, urlsplit, urlunsplit
 
 import httpx
 from authlib.common.security import generate_token
@@ -62,9 +62,11 @@ def authorization_url(
     if code_verifier:
         extra["code_challenge"] = create_s256_code_challenge(code_verifier)
         extra["code_challenge_method"] = "S256"
+    # A consent page under the app's own path (Nuvemshop's /apps/{app_id}/authorize).
+    base = provider.authorize_url.replace("{client_id}", quote(provider.client_id or "", safe=""))
     url = str(
         prepare_grant_uri(
-            provider.authorize_url,
+            base,
             client_id=provider.client_id,
             response_type="code",
             redirect_uri=redirect_uri,

@@ -7,6 +7,8 @@
              from days (within a group, its rows are the breakdown's values).
 - mean:      the mean of the values in the group.
 - count:     the number of distinct items (objects) in the group.
+- distinct:  the number of distinct values of a field in the group (orders of a
+             category's order lines, products sold).
 - attribute: an item's attribute (not totalled).
 - ratio:     numerator and denominator aggregated first, then divided (x scale).
 - sum_of:    the sum of other metrics' aggregates.
@@ -299,6 +301,8 @@ def _reduce(plan: SourcePlan, name: str, bucket: list[Record]) -> Value:
         if plan.field is None:
             return len({r.item for r in bucket})
         aggregation = "sum"
+    if aggregation == "distinct":
+        return len({str(v) for r in bucket if (v := r.fields.get(name)) not in (None, "")})
     if aggregation == "attribute":
         for record in bucket:
             value = record.fields.get(name, record.values.get(name))
@@ -492,7 +496,7 @@ def empty_value(node: MetricNode) -> Value:
     """A metric's value when no record falls in the period: 0 for counts and sums."""
     if (
         node.source is not None
-        and node.source.aggregation in ("sum", "count", "period")
+        and node.source.aggregation in ("sum", "count", "period", "distinct")
         and not node.average
     ):
         return 0

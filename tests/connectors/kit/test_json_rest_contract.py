@@ -49,6 +49,8 @@ def rest_error(network: KitNetwork) -> Any:
 def retry_after_headers(source: str, seconds: float) -> dict[str, str]:
     if source == "reset_epoch_header":  # X: whole epoch seconds, never sooner than asked
         return {"x-rate-limit-reset": str(math.ceil(time.time() + seconds))}
+    if source == "reset_milliseconds_header":  # Nuvemshop: milliseconds to an empty bucket
+        return {"x-rate-limit-reset": str(int(seconds * 1000))}
     assert source in ("retry_after_header", "ratelimit_reset_header")
     name = "retry-after" if source == "retry_after_header" else "x-ratelimit-reset"
     return {name: str(seconds)}

@@ -55,6 +55,12 @@ def reset_epoch_header(_: Failure, headers: Mapping[str, str]) -> float | None:
     return None
 
 
+def reset_milliseconds_header(_: Failure, headers: Mapping[str, str]) -> float | None:
+    """x-rate-limit-reset as milliseconds until a leaky bucket is empty (Nuvemshop)."""
+    raw = headers.get("x-rate-limit-reset")
+    return int(raw) / 1000 if raw and raw.strip().isdigit() else None
+
+
 def is_retryable(error: BaseException) -> bool:
     """Rate limits and transient failures, except quotas that renew only later."""
     if isinstance(error, QuotaExhausted):
@@ -69,6 +75,7 @@ class ErrorMap:
         self.sources = {
             "retry_after_header": retry_after_header,
             "reset_epoch_header": reset_epoch_header,
+            "reset_milliseconds_header": reset_milliseconds_header,
             **sources,
         }
         self._numbers = [(rule.statuses(), rule.codes()) for rule in self.rules]

@@ -84,6 +84,8 @@ class ErrorRule(_Strict):
     # (Meta), "retry_after_header", "quota_renewal" (Google's hourly/daily buckets).
     # "ratelimit_reset_header": X-RateLimit-Reset in seconds (JSON REST APIs, Pinterest);
     # "reset_epoch_header": x-rate-limit-reset, the epoch second the window renews (X).
+    # "reset_milliseconds_header": x-rate-limit-reset, milliseconds until a leaky bucket
+    # is empty (Nuvemshop).
     retry_after: tuple[
         Literal[
             "usage_headers",
@@ -91,6 +93,7 @@ class ErrorRule(_Strict):
             "quota_renewal",
             "ratelimit_reset_header",
             "reset_epoch_header",
+            "reset_milliseconds_header",
         ],
         ...,
     ] = ()

@@ -44,7 +44,7 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
-from urllib.parse import parse_qsl, unquote, urlencode, urlsplit
+from urllib.parse import parse_qsl, quote, unquote, urlencode, urlsplit
 
 from starlette.applications import Starlette
 from starlette.requests import Request
@@ -189,7 +189,11 @@ class GenericOAuthServer:
             client_id=client_id,
             scopes=scopes,
             ticket=ticket,
-            action=path_of(self.spec.authorize_url).rstrip("/") + "/confirm",
+            # An authorize path naming the app ({client_id}, Nuvemshop) names it here too.
+            action=path_of(self.spec.authorize_url)
+            .replace("{client_id}", quote(client_id, safe=""))
+            .rstrip("/")
+            + "/confirm",
         )
         return HTMLResponse(body)
 

@@ -1,0 +1,536 @@
+"""The WooCommerce REST API (wc/v3) of the sandbox store (docs/networks/woo_commerce.md):
+
+- `GET /wp-json/wc/v3/orders`: `page`, `per_page` (1-100), `after`/`before` (created),
+  `modified_after`/`modified_before`, site time unless `dates_are_gmt=true`, `status`
+  (a comma list; `any`, the default, leaves out `trash`), `customer`, `orderby`
+  (date, id, include), `order`; `X-WP-Total`, `X-WP-TotalPages` and `Link` headers.
+- `GET /wp-json/wc/v3/refunds` (9.0+: every refund, `after`/`before` on its date),
+  `/orders/{id}`, `/orders/{id}/refunds`, `/products` (`stock_status`),
+  `/customers`, `/coupons`, `/taxes`, `/system_status`, and `GET /wp-json/` (the site's
+  `timezone_string` and `gmt_offset`).
+- Consumer key and secret by HTTP Basic or as `consumer_key`/`consumer_secret` query
+  parameters; errors `{"code", "message", "data": {"status"}}` (WP_Error).
+"""
+
+from __future__ import annotations
+
+import base64
+import math
+from datetime import UTC, datetime
+from typing import Any
+
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import JSONResponse
+from starlette.routing import Route
+
+from metrics_connect.networks.woo_commerce.emulator.data import (
+    Order,
+    Refund,
+    StoreData,
+    gmt,
+    money,
+)
+from metrics_connect.sandbox.kit.controls import SandboxControls
+
+API = "/wp-json/wc/v3"
+ORDER_STATUSES = (
+    "pending",
+    "processing",
+    "on-hold",
+    "completed",
+    "cancelled",
+    "refunded",
+    "failed",
+)
+
+
+class WooError(Exception):
+    def __init__(self, status: int, code: str, message: str, **data: Any) -> None:
+        super().__init__(message)
+        self.status, self.code, self.message, self.data = status, code, message, data
+
+    def response(self) -> JSONResponse:
+        data: dict[str, Any] = {"status": self.status, **self.data}
+        body = {"code": self.code, "message": self.message, "data": data}
+        return JSONResponse(body, status_code=self.status)
+
+
+class WooApp:
+    def __init__(self, data: StoreData, controls: SandboxControls) -> None:
+        self.data = data
+        self.controls = controls
+        self.keys = {k["consumer_key"]: k for k in data.spec["keys"]}
+        # A listing's matches while the clock stands (its next pages): key -> orders.
+        self.listings: dict[tuple[Any, ...], list[tuple[Order, str]]] = {}
+
+    def now(self) -> datetime:
+        return self.controls.clock.now()
+
+    async def admit(self, request: Request, endpoint: str) -> None:
+        controls = self.controls
+        controls.calls.record(endpoint)
+        await controls.apply_latency()
+        key, secret = _credentials(request)
+        if not key:
+            raise WooError(401, "woocommerce_rest_cannot_view", "Sorry, you cannot list resources.")
+        found = self.keys.get(key)
+        if found is None or key in controls.switches.revoked_tokens:
+            raise WooError(401, "woocommerce_rest_authentication_error", "Consumer key is invalid.")
+        if secret != found["consumer_secret"]:
+            raise WooError(
+                401, "woocommerce_rest_authentication_error", "Consumer secret is invalid."
+            )
+        if found["permissions"] == "write":
+            raise WooError(401, "woocommerce_rest_cannot_view", "Sorry, you cannot list resources.")
+        if controls.should_rate_limit():
+            # WooCommerce itself has no REST limit; hosts and security plugins answer 429.
+            raise WooError(
+                429,
+                "rest_too_many_requests",
+                "Too many requests.",
+                retry_after=controls.switches.retry_after_seconds,
+            )
+        if controls.should_fail():
+            raise WooError(500, "internal_server_error", "There has been a critical error.")
+
+    # --- routes ---
+
+    async def index(self, request: Request) -> JSONResponse:
+        store = self.data.store
+        return JSONResponse(
+            {
+                "name": store["name"],
+                "url": store["url"],
+                "home": store["url"],
+                "gmt_offset": str(store["gmt_offset"]),
+                "timezone_string": store["timezone_string"],
+                "namespaces": ["oembed/1.0", "wc/v1", "wc/v2", "wc/v3", "wc/store/v1", "wp/v2"],
+            }
+        )
+
+    async def orders(self, request: Request) -> JSONResponse:
+        await self.admit(request, "GET /orders")
+        query = request.query_params
+        now = self.now()
+        gmt_dates = query.get("dates_are_gmt", "false").lower() in ("1", "true")
+        statuses = _statuses(query.get("status", "any"))
+        bounds = {
+            name: self._date(query.get(name), gmt_dates, name)
+            for name in ("after", "before", "modified_after", "modified_before")
+        }
+        customer = query.get("customer")
+        orderby = query.get("orderby", "date")
+        if orderby not in ("date", "id", "include", "title", "slug"):
+            raise _invalid("orderby", "orderby is not one of date, id, include, title, slug.")
+        descending = query.get("order", "desc").lower() == "desc"
+        key = (now, tuple(sorted(statuses)), tuple(bounds.values()), customer, orderby, descending)
+        found = self.listings.get(key)
+        if found is None:
+            found = self._matching(now, statuses, bounds, customer)
+            if orderby == "date":
+                found.sort(key=lambda pair: pair[0].created, reverse=descending)
+            else:
+                found.sort(key=lambda pair: pair[0].id, reverse=descending)
+            if len(self.listings) > 64:
+                self.listings.clear()
+            self.listings[key] = found
+        page, rows = self._page(request, found)
+        body = [self.order_json(order, status, now) for order, status in page]
+        return self._listing(request, body, rows)
+
+    def _matching(
+        self,
+        now: datetime,
+        statuses: set[str],
+        bounds: dict[str, datetime | None],
+        customer: str | None,
+    ) -> list[tuple[Order, str]]:
+        found: list[tuple[Order, str]] = []
+        for order in self.data.placed(now):
+            status = order.status(now)
+            if status is None or status not in statuses:
+                continue
+            if customer is not None and str(order.customer_id) != customer:
+                continue
+            created, modified = order.created, order.modified(now)
+            if (bounds["after"] and created <= bounds["after"]) or (
+                bounds["before"] and created >= bounds["before"]
+            ):
+                continue
+            if (bounds["modified_after"] and modified <= bounds["modified_after"]) or (
+                bounds["modified_before"] and modified >= bounds["modified_before"]
+            ):
+                continue
+            found.append((order, status))
+        return found
+
+    async def order(self, request: Request) -> JSONResponse:
+        await self.admit(request, "GET /orders/{id}")
+        now = self.now()
+        order = self._order(request, now)
+        return JSONResponse(self.order_json(order, order.status(now) or "", now))
+
+    async def refunds(self, request: Request) -> JSONResponse:
+        await self.admit(request, "GET /orders/{id}/refunds")
+        now = self.now()
+        order = self._order(request, now)
+        made = sorted((r for r in order.refunds if r.at <= now), key=lambda r: r.at, reverse=True)
+        page, rows = self._page(request, made)
+        return self._listing(request, [self.refund_json(r) for r in page], rows)
+
+    async def all_refunds(self, request: Request) -> JSONResponse:
+        """`GET /refunds` (WooCommerce 9.0+): every order's refunds, `after`/`before` on
+        their creation date, `_links.up` naming their order."""
+        await self.admit(request, "GET /refunds")
+        query = request.query_params
+        now = self.now()
+        gmt_dates = query.get("dates_are_gmt", "false").lower() in ("1", "true")
+        after = self._date(query.get("after"), gmt_dates, "after")
+        before = self._date(query.get("before"), gmt_dates, "before")
+        made = [
+            r
+            for r in self.data.refunds
+            if r.at <= now and (after is None or r.at > after) and (before is None or r.at < before)
+        ]
+        descending = query.get("order", "desc").lower() == "desc"
+        if query.get("orderby", "date") == "id":
+            made.sort(key=lambda r: r.id, reverse=descending)
+        else:
+            made.sort(key=lambda r: r.at, reverse=descending)
+        page, rows = self._page(request, made)
+        return self._listing(request, [self.refund_json(r) for r in page], rows)
+
+    def refund_json(self, refund: Refund) -> dict[str, Any]:
+        base = f"{self.data.store['url']}{API}/orders/{refund.order_id}"
+        return {
+            "id": refund.id,
+            "date_created": self.data.local(refund.at),
+            "date_created_gmt": gmt(refund.at),
+            "amount": money(refund.amount),
+            "reason": refund.reason,
+            "refunded_by": 1,
+            "refunded_payment": True,
+            "meta_data": [],
+            "line_items": [],
+            "_links": {
+                "self": [{"href": f"{base}/refunds/{refund.id}"}],
+                "collection": [{"href": f"{base}/refunds"}],
+                "up": [{"href": base}],
+            },
+        }
+
+    async def products(self, request: Request) -> JSONResponse:
+        await self.admit(request, "GET /products")
+        now = self.now()
+        wanted = request.query_params.get("stock_status")
+        listed = []
+        for product in self.data.spec["products"]:
+            out, quantity = self.data.out_of_stock(product["id"], now)
+            stock_status = "outofstock" if out else "instock"
+            if wanted and wanted != stock_status:
+                continue
+            category = self.data.categories[product["category"]]
+            listed.append(
+                {
+                    "id": product["id"],
+                    "name": product["name"],
+                    "slug": product["sku"].lower(),
+                    "type": "variable" if product["variations"] else "simple",
+                    "status": "publish",
+                    "sku": product["sku"],
+                    "price": money(product["price"]),
+                    "regular_price": money(product["price"]),
+                    "manage_stock": True,
+                    "stock_quantity": quantity,
+                    "stock_status": stock_status,
+                    "categories": [{k: category[k] for k in ("id", "name", "slug")}],
+                    "variations": [product["id"] * 100 + i for i in range(product["variations"])],
+                }
+            )
+        page, rows = self._page(request, listed)
+        return self._listing(request, page, rows)
+
+    async def customers(self, request: Request) -> JSONResponse:
+        await self.admit(request, "GET /customers")
+        now = self.now()
+        include = {i for i in request.query_params.get("include", "").split(",") if i}
+        listed = []
+        for customer in self.data.customer_list(now):
+            if include and str(customer["id"]) not in include:
+                continue
+            active = self.data.last_active(customer["id"], now) or customer["created"]
+            day = active.astimezone(UTC).replace(hour=0, minute=0, second=0, microsecond=0)
+            place = {"city": customer["city"], "state": customer["state"], "country": "BR"}
+            listed.append(
+                {
+                    "id": customer["id"],
+                    "date_created": self.data.local(customer["created"]),
+                    "date_created_gmt": gmt(customer["created"]),
+                    "email": customer["email"],
+                    "first_name": customer["first_name"],
+                    "last_name": customer["last_name"],
+                    "role": "customer",
+                    "username": customer["username"],
+                    "billing": {**place, "email": customer["email"]},
+                    "shipping": place,
+                    "is_paying_customer": customer["id"] in self.data.order_times,
+                    # WooCommerce keeps the last visit's day (a timestamp) in user meta.
+                    "meta_data": [
+                        {
+                            "id": customer["id"],
+                            "key": "wc_last_active",
+                            "value": str(int(day.timestamp())),
+                        }
+                    ],
+                }
+            )
+        page, rows = self._page(request, listed)
+        return self._listing(request, page, rows)
+
+    async def coupons(self, request: Request) -> JSONResponse:
+        await self.admit(request, "GET /coupons")
+        coupons = self.data.spec["coupons"]
+        return self._listing(request, coupons, len(coupons))
+
+    async def taxes(self, request: Request) -> JSONResponse:
+        await self.admit(request, "GET /taxes")
+        rates = self.data.spec["tax_rates"]
+        return self._listing(request, rates, len(rates))
+
+    async def system_status(self, request: Request) -> JSONResponse:
+        await self.admit(request, "GET /system_status")
+        store = self.data.store
+        return JSONResponse(
+            {
+                "environment": {
+                    "home_url": store["url"],
+                    "site_url": store["url"],
+                    "version": store["woocommerce_version"],
+                    "wp_version": store["wordpress_version"],
+                },
+                "settings": {
+                    "api_enabled": True,
+                    "currency": store["currency"],
+                    "currency_symbol": store["currency_symbol"],
+                    "currency_position": "left_space",
+                    "thousand_separator": ".",
+                    "decimal_separator": ",",
+                    "number_of_decimals": 2,
+                },
+            }
+        )
+
+    # --- shapes ---
+
+    def order_json(self, order: Order, status: str, now: datetime) -> dict[str, Any]:
+        local = self.data.local
+        rate = order.rate
+        refunds = [r for r in order.refunds if r.at <= now]
+        paid = order.first(("processing", "on-hold"), now)
+        completed = order.first(("completed",), now)
+        lines = []
+        for line in order.lines:
+            product = self.data.products[line["product_id"]]
+            lines.append(
+                {
+                    "id": line["id"],
+                    "name": product["name"],
+                    "product_id": product["id"],
+                    "variation_id": 0,
+                    "quantity": line["quantity"],
+                    "tax_class": "",
+                    "subtotal": money(line["subtotal"]),
+                    "subtotal_tax": money(line["subtotal"] * float(rate["rate"]) / 100),
+                    "total": money(line["total"]),
+                    "total_tax": money(line["tax"]),
+                    "taxes": [{"id": rate["id"], "total": money(line["tax"]), "subtotal": ""}],
+                    "sku": product["sku"],
+                    "price": line["price"],
+                    "meta_data": [],
+                }
+            )
+        code = f"{rate['country']}-{rate['state'] or ''}-{rate['name']}-{rate['priority']}"
+        return {
+            "id": order.id,
+            "parent_id": 0,
+            "number": str(order.id),
+            "order_key": f"wc_order_{order.id:08x}",
+            "created_via": "checkout",
+            "version": self.data.store["woocommerce_version"],
+            "status": status,
+            "currency": self.data.store["currency"],
+            "date_created": local(order.created),
+            "date_created_gmt": gmt(order.created),
+            "date_modified": local(order.modified(now)),
+            "date_modified_gmt": gmt(order.modified(now)),
+            "discount_total": money(order.discount),
+            "discount_tax": "0.00",
+            "shipping_total": money(order.shipping),
+            "shipping_tax": money(order.shipping_tax),
+            "cart_tax": money(order.cart_tax),
+            "total": money(order.total),
+            "total_tax": money(order.cart_tax + order.shipping_tax),
+            "prices_include_tax": False,
+            "customer_id": order.customer_id,
+            "billing": order.billing,
+            "shipping": {
+                k: order.billing[k] for k in ("first_name", "last_name", "city", "state", "country")
+            },
+            "payment_method": "bacs" if any(s == "on-hold" for _, s in order.changes) else "stripe",
+            "date_paid": local(paid) if paid else None,
+            "date_paid_gmt": gmt(paid),
+            "date_completed": local(completed) if completed else None,
+            "date_completed_gmt": gmt(completed),
+            "meta_data": [],
+            "line_items": lines,
+            "tax_lines": [
+                {
+                    "id": order.id * 10 + 1,
+                    "rate_code": code.replace("--", "-"),
+                    "rate_id": rate["id"],
+                    "label": rate["name"],
+                    "compound": False,
+                    "tax_total": money(order.cart_tax),
+                    "shipping_tax_total": money(order.shipping_tax),
+                    "rate_percent": float(rate["rate"]),
+                    "meta_data": [],
+                }
+            ],
+            "shipping_lines": [
+                {
+                    "id": order.id * 10 + 2,
+                    "method_title": "Flat rate",
+                    "method_id": "flat_rate",
+                    "total": money(order.shipping),
+                    "total_tax": money(order.shipping_tax),
+                }
+            ],
+            "fee_lines": [],
+            "coupon_lines": (
+                [
+                    {
+                        "id": order.id * 10 + 3,
+                        "code": order.coupon["code"],
+                        "discount": money(order.discount),
+                        "discount_tax": "0.00",
+                    }
+                ]
+                if order.coupon
+                else []
+            ),
+            "refunds": [
+                {"id": r.id, "reason": r.reason, "total": money(-r.amount)} for r in refunds
+            ],
+        }
+
+    # --- helpers ---
+
+    def _order(self, request: Request, now: datetime) -> Order:
+        wanted = request.path_params["id"]
+        for order in self.data.placed(now):
+            if order.id == wanted and order.status(now) is not None:
+                return order
+        raise WooError(404, "woocommerce_rest_shop_order_invalid_id", "Invalid ID.")
+
+    def _date(self, value: str | None, is_gmt: bool, name: str) -> datetime | None:
+        if not value:
+            return None
+        try:
+            parsed = datetime.fromisoformat(value.replace("Z", "+00:00"))
+        except ValueError:
+            raise _invalid(name, f"{name} is not a valid date.") from None
+        if parsed.tzinfo is None:
+            parsed = parsed.replace(tzinfo=UTC if is_gmt else self.data.zone)
+        return parsed
+
+    def _page(self, request: Request, items: list[Any]) -> tuple[list[Any], int]:
+        query = request.query_params
+        per_page = _number(query.get("per_page"), 10, "per_page")
+        page = _number(query.get("page"), 1, "page")
+        if not 1 <= per_page <= 100:
+            raise _invalid("per_page", "per_page must be between 1 (inclusive) and 100 (inclusive)")
+        if page < 1:
+            raise _invalid("page", "page must be greater than or equal to 1")
+        return items[(page - 1) * per_page : page * per_page], len(items)
+
+    def _listing(self, request: Request, body: list[Any], total: int) -> JSONResponse:
+        per_page = _number(request.query_params.get("per_page"), 10, "per_page")
+        pages = max(1, math.ceil(total / per_page)) if total else 0
+        page = _number(request.query_params.get("page"), 1, "page")
+        headers = {"X-WP-Total": str(total), "X-WP-TotalPages": str(pages)}
+        if page < pages:
+            following = request.url.include_query_params(page=page + 1)
+            headers["Link"] = f'<{following}>; rel="next"'
+        return JSONResponse(body, headers=headers)
+
+
+def _credentials(request: Request) -> tuple[str | None, str | None]:
+    scheme, _, value = request.headers.get("authorization", "").partition(" ")
+    if scheme.lower() == "basic" and value:
+        try:
+            key, _, secret = base64.b64decode(value).decode().partition(":")
+        except (ValueError, UnicodeDecodeError):
+            return None, None
+        return key, secret
+    query = request.query_params
+    return query.get("consumer_key"), query.get("consumer_secret")
+
+
+def _statuses(text: str) -> set[str]:
+    asked = {s.strip() for s in text.split(",") if s.strip()}
+    if "any" in asked:
+        asked = (asked - {"any"}) | set(ORDER_STATUSES)
+    unknown = asked - set(ORDER_STATUSES) - {"trash"}
+    if unknown:
+        raise _invalid(
+            "status", f"status[0] is not one of any, {', '.join(ORDER_STATUSES)}, trash."
+        )
+    return asked
+
+
+def _number(value: str | None, default: int, name: str) -> int:
+    if value in (None, ""):
+        return default
+    try:
+        return int(str(value))
+    except ValueError:
+        raise _invalid(name, f"{name} is not of type integer.") from None
+
+
+def _invalid(param: str, message: str) -> WooError:
+    return WooError(
+        400, "rest_invalid_param", f"Invalid parameter(s): {param}", params={param: message}
+    )
+
+
+def create_app(data: StoreData, controls: SandboxControls) -> Starlette:
+    api = WooApp(data, controls)
+
+    def guarded(handler: Any) -> Any:
+        async def endpoint(request: Request) -> Any:
+            try:
+                response = await handler(request)
+            except WooError as exc:
+                response = exc.response()
+                if exc.status == 429:
+                    response.headers["Retry-After"] = str(exc.data["retry_after"])
+            return response
+
+        return endpoint
+
+    routes = [
+        Route("/wp-json/", guarded(api.index)),
+        Route(f"{API}/orders", guarded(api.orders)),
+        Route(API + "/orders/{id:int}", guarded(api.order)),
+        Route(API + "/orders/{id:int}/refunds", guarded(api.refunds)),
+        Route(f"{API}/refunds", guarded(api.all_refunds)),
+        Route(f"{API}/products", guarded(api.products)),
+        Route(f"{API}/customers", guarded(api.customers)),
+        Route(f"{API}/coupons", guarded(api.coupons)),
+        Route(f"{API}/taxes", guarded(api.taxes)),
+        Route(f"{API}/system_status", guarded(api.system_status)),
+    ]
+    app = Starlette(routes=routes)
+    app.state.api = api
+    return app
