@@ -32,6 +32,7 @@ from metrics_connect.connectors.kit.json_rest.client import JsonRestClient
 from metrics_connect.connectors.kit.spec import dig, streams_of
 from metrics_connect.jobs.ssrf import WebhookGuard, WebhookURLRefused
 from metrics_connect.jobs.transport import PinnedTransport
+from metrics_connect.networks.woo_commerce.accounts import site_zone
 
 _PINNED: dict[str, httpx.AsyncClient] = {}  # per allowlist: one pooled guarded client
 OUT_OF_STOCK = {"stock_status": "outofstock", "per_page": "1"}
@@ -118,13 +119,11 @@ class WooCommerceConnector(KitConnector):
         status = await self.client.get(f"{self.api}/system_status", {})
         return AccountInfo(
             name=str(site.get("name") or self.ctx.credentials.get("store_url") or ""),
-            timezone=str(site.get("timezone_string") or "UTC"),
+            timezone=site_zone(site) or "UTC",
             currency=(status.get("settings") or {}).get("currency"),
         )
 
-    # --- "now": products out of stock (the sync snapshots it daily) ---
-
-    def plan_calls(self, request: FetchRequest) -> list[PlannedCall]:
+    def plan_calls(self, request: FetchRequest) -> list[PlannedCall]:  # stock: "now" only
         if request.dataset != "stock":
             return super().plan_calls(request)
         stock = PlannedCall("GET", f"{self.api}/products", OUT_OF_STOCK)
