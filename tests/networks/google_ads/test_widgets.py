@@ -180,3 +180,12 @@ async def test_the_further_metrics_of_the_reference_answer(connected: Connected)
     assert orders == pytest.approx(0.21 * total(cells, "conversions"), rel=1e-4)
     average = result["metrics.average_order_value_micros"]["values"]
     assert average == pytest.approx(revenue / orders, abs=1e-3)
+
+
+async def test_the_text_ads_table_lists_text_ads_only(connected: Connected) -> None:
+    keys = ["gads:ads_summary_table", "gads:text_ads_summary_table"]
+    result = await connected.get_data([widget(k) for k in keys], comparison=False)
+    every = {r[0] for r in result[keys[0]]["values"][:-1]}
+    text = {r[0] for r in result[keys[1]]["values"][:-1]}
+    assert text and text < every
+    assert all(("RSA" in name or "Text" in name) for name in text)

@@ -1,0 +1,290 @@
+"""HubSpot's marketing APIs as the sandbox serves them (docs/networks/hubspot_marketing.md):
+
+- `GET /analytics/v2/reports/{breakdown}/{period}` (Analytics API v2: `totals`, `sources`,
+  `geolocation`, `utm-campaigns`, and the objects `pages`, `landing-pages`,
+  `blog-posts`, `forms`; `daily` or `total`; `start`/`end` as YYYYMMDD in the portal's
+  time zone, both required; more than 500 time points is a 413
+  RESULT_POINT_LIMIT_EXCEEDED). Daily answers are keyed by day, each a list of rows
+  `{"breakdown", counts..., rates as fractions}`.
+- `GET /marketing/v3/emails` (`limit` up to 100, `after`), `GET
+  /marketing/v3/emails/statistics/histogram` (`interval`, `startTimestamp`,
+  `endTimestamp`, `emailIds`): the counters of the e-mails sent in each interval.
+- `GET /marketing/v3/forms` (`limit` up to 50, `after`), `GET /account-info/v3/details`.
+- Bearer tokens; errors `{"status": "error", "message", "correlationId", "category"}`.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Awaitable, Callable
+from datetime import UTC, date, datetime, timedelta
+from typing import Any
+
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import JSONResponse
+from starlette.routing import Route
+
+from metrics_connect.networks.hubspot_marketing.emulator import data
+from metrics_connect.sandbox.kit.controls import SandboxControls, TokenFault
+from metrics_connect.sandbox.kit.json_rest import credential
+
+POINT_LIMIT = 500
+BREAKDOWNS = {
+    "totals": "totals",
+    "sources": "source",
+    "geolocation": "country",
+    "utm-campaigns": "utm",
+}
+CONTENT = {"pages": None, "landing-pages": "landing", "blog-posts": "blog"}
+
+
+class HubSpotError(Exception):
+    def __init__(self, status: int, category: str, message: str, **extra: Any) -> None:
+        super().__init__(message)
+        self.status, self.category, self.message, self.extra = status, category, message, extra
+
+    def response(self) -> JSONResponse:
+        body = {
+            "status": "error",
+            "message": self.message,
+            "correlationId": str(uuid.uuid4()),
+            "category": self.category,
+            **self.extra,
+        }
+        return JSONResponse(body, status_code=self.status)
+
+
+_TOKEN_ERRORS = {
+    TokenFault.MISSING: (401, "INVALID_AUTHENTICATION", "Authentication credentials not found."),
+    TokenFault.FOREIGN: (401, "INVALID_AUTHENTICATION", "The OAuth token used is not valid."),
+    TokenFault.EXPIRED: (
+        401,
+        "EXPIRED_AUTHENTICATION",
+        "The OAuth token used to make this call expired 2 minute(s) ago.",
+    ),
+    TokenFault.REVOKED: (
+        403,
+        "MISSING_SCOPES",
+        "This app hasn't been granted all required scopes to make this call.",
+    ),
+}
+
+
+def _rates(row: dict[str, int]) -> dict[str, Any]:
+    """A traffic row as the API writes it: counts, and the rates HubSpot derives."""
+    visits, views, contacts = row["visits"], row["rawViews"], row["contacts"]
+
+    def ratio(n: float, d: float) -> float:
+        return n / d if d else 0.0
+
+    out: dict[str, Any] = {
+        k: row[k]
+        for k in (
+            "visits",
+            "visitors",
+            "rawViews",
+            "contacts",
+            "leads",
+            "customers",
+            "subscribers",
+            *data.DEVICES,
+        )
+    }
+    return out | {
+        "bounceRate": ratio(row["bounces"], visits),
+        "timePerSession": ratio(row["seconds"], visits),
+        "newVisitorSessionRate": ratio(row["visitors"], visits),
+        "pageviewsPerSession": ratio(views, visits),
+        "sessionToContactRate": ratio(contacts, visits),
+        "contactToCustomerRate": ratio(row["customers"], contacts),
+        "contactsPerPageview": ratio(contacts, views),
+    }
+
+
+def _page(row: dict[str, int]) -> dict[str, Any]:
+    views, entrances = row["rawViews"], row["entrances"]
+    out: dict[str, Any] = {k: v for k, v in row.items() if k not in ("bounces", "seconds")}
+    return out | {
+        "pageBounceRate": row["bounces"] / entrances if entrances else 0.0,
+        "timePerPageview": row["seconds"] / views if views else 0.0,
+        "exitsPerPageview": row["exits"] / views if views else 0.0,
+    }
+
+
+def _ymd(text: str | None, name: str) -> date:
+    try:
+        return datetime.strptime(str(text), "%Y%m%d").date()
+    except ValueError:
+        raise HubSpotError(400, "VALIDATION_ERROR", f"{name} must be a date as YYYYMMDD") from None
+
+
+def _instant(text: str | None, name: str) -> datetime:
+    try:
+        return datetime.fromisoformat(str(text).replace("Z", "+00:00"))
+    except ValueError:
+        raise HubSpotError(400, "VALIDATION_ERROR", f"{name} must be an ISO 8601 instant") from None
+
+
+def _page_of(items: list[dict[str, Any]], request: Request, most: int) -> dict[str, Any]:
+    limit = int(request.query_params.get("limit") or 10)
+    if not 1 <= limit <= most:
+        raise HubSpotError(400, "VALIDATION_ERROR", f"limit must be between 1 and {most}")
+    after = int(request.query_params.get("after") or 0)
+    body: dict[str, Any] = {"total": len(items), "results": items[after : after + limit]}
+    if after + limit < len(items):
+        body["paging"] = {"next": {"after": str(after + limit)}}
+    return body
+
+
+class MarketingApp:
+    def __init__(self, controls: SandboxControls) -> None:
+        self.controls = controls
+
+    async def admit(self, request: Request, endpoint: str) -> None:
+        controls = self.controls
+        controls.calls.record(endpoint)
+        await controls.apply_latency()
+        fault = controls.token_fault(credential(request))
+        if fault is not None:
+            raise HubSpotError(*_TOKEN_ERRORS[fault])
+        if controls.should_rate_limit():
+            raise HubSpotError(
+                429,
+                "RATE_LIMITS",
+                "You have reached your ten_secondly_rolling limit.",
+                errorType="RATE_LIMIT",
+                policyName="TEN_SECONDLY_ROLLING",
+            )
+        if controls.should_fail():
+            raise HubSpotError(502, "INTERNAL_ERROR", "Bad gateway: try again.")
+
+    def now(self) -> datetime:
+        return self.controls.clock.now()
+
+    async def account(self, request: Request) -> dict[str, Any]:
+        await self.admit(request, "GET /account-info/v3/details")
+        return dict(data.PORTAL)
+
+    async def report(self, request: Request) -> dict[str, Any]:
+        kind, period = request.path_params["kind"], request.path_params["period"]
+        await self.admit(request, f"GET /analytics/v2/reports/{kind}/{period}")
+        if kind not in BREAKDOWNS and kind not in CONTENT and kind != "forms":
+            raise HubSpotError(404, "OBJECT_NOT_FOUND", f"Unknown breakdown or object {kind}")
+        if period not in ("daily", "total"):
+            raise HubSpotError(400, "VALIDATION_ERROR", f"Unsupported time period {period}")
+        query = request.query_params
+        start, end = _ymd(query.get("start"), "start"), _ymd(query.get("end"), "end")
+        if end < start:
+            raise HubSpotError(400, "VALIDATION_ERROR", "end is before start")
+        today = data.local_day(self.now())
+        days = [start + timedelta(days=i) for i in range((min(end, today) - start).days + 1)]
+        if period == "daily" and len(days) > POINT_LIMIT:
+            raise HubSpotError(
+                413,
+                "RESULT_POINT_LIMIT_EXCEEDED",
+                f"More than {POINT_LIMIT} time points requested.",
+            )
+        by_day = {d.isoformat(): self._rows(kind, d) for d in days if d >= data.FIRST_DAY}
+        if period == "daily":
+            return {
+                d: [{"breakdown": k, **v} for k, v in rows.items()] for d, rows in by_day.items()
+            }
+        raise HubSpotError(501, "NOT_IMPLEMENTED", "The sandbox serves daily reports only.")
+
+    def _rows(self, kind: str, day: date) -> dict[str, dict[str, Any]]:
+        if kind in BREAKDOWNS:
+            return {k: _rates(v) for k, v in data.traffic_rows(day, BREAKDOWNS[kind]).items()}
+        if kind == "forms":
+            return dict(data.form_rows(day))
+        return {k: _page(v) for k, v in data.page_rows(day, CONTENT[kind]).items()}
+
+    async def list_emails(self, request: Request) -> dict[str, Any]:
+        await self.admit(request, "GET /marketing/v3/emails")
+        now = self.now()
+        items = [
+            {
+                "id": str(e.id),
+                "name": e.name,
+                "subject": e.name,
+                "type": "BATCH_EMAIL",
+                "state": "PUBLISHED",
+                "publishDate": _iso(e.sent_at),
+                "createdAt": _iso(e.sent_at - timedelta(days=2)),
+                "updatedAt": _iso(e.sent_at),
+                "archived": False,
+            }
+            for e in data.emails()
+            if e.sent_at - timedelta(days=2) <= now
+        ]
+        return _page_of(items, request, 100)
+
+    async def histogram(self, request: Request) -> dict[str, Any]:
+        await self.admit(request, "GET /marketing/v3/emails/statistics/histogram")
+        query = request.query_params
+        if (query.get("interval") or "DAY") != "DAY":
+            raise HubSpotError(400, "VALIDATION_ERROR", "The sandbox serves DAY intervals only.")
+        start = _instant(query.get("startTimestamp"), "startTimestamp")
+        end = _instant(query.get("endTimestamp"), "endTimestamp")
+        ids = {int(i) for i in query.getlist("emailIds") for i in i.split(",") if i}
+        now, results = self.now(), []
+        day = data.local_day(start)
+        while (lower := datetime.combine(day, datetime.min.time(), data.TZ)) < end:
+            upper = lower + timedelta(days=1)
+            counters = dict.fromkeys(data.EMAIL_COUNTERS, 0)
+            for e in data.emails():
+                if max(lower, start) <= e.sent_at < min(upper, end) and (not ids or e.id in ids):
+                    for k, v in e.counters(now).items():
+                        counters[k] += v
+            results.append(
+                {
+                    "interval": {"start": _iso(lower), "end": _iso(upper)},
+                    "aggregations": {"counters": counters},
+                }
+            )
+            day += timedelta(days=1)
+        return {"total": len(results), "results": results}
+
+    async def forms(self, request: Request) -> dict[str, Any]:
+        await self.admit(request, "GET /marketing/v3/forms")
+        now = self.now()
+        items = [
+            {
+                "id": f.guid,
+                "name": f.name,
+                "formType": "hubspot",
+                "archived": False,
+                "createdAt": _iso(datetime.combine(f.created, datetime.min.time(), data.TZ)),
+                "updatedAt": _iso(f.updated_at(now)),
+            }
+            for f in data.FORMS
+            if datetime.combine(f.created, datetime.min.time(), data.TZ) <= now
+        ]
+        return _page_of(items, request, 50)
+
+
+def _iso(instant: datetime) -> str:
+    return instant.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.000Z")
+
+
+def create_app(controls: SandboxControls) -> Starlette:
+    app = MarketingApp(controls)
+
+    def route(path: str, handler: Callable[[Request], Awaitable[dict[str, Any]]]) -> Route:
+        async def endpoint(request: Request) -> JSONResponse:
+            try:
+                return JSONResponse(await handler(request))
+            except HubSpotError as exc:
+                return exc.response()
+
+        return Route(path, endpoint, methods=["GET"])
+
+    return Starlette(
+        routes=[
+            route("/account-info/v3/details", app.account),
+            route("/analytics/v2/reports/{kind}/{period}", app.report),
+            route("/marketing/v3/emails", app.list_emails),
+            route("/marketing/v3/emails/statistics/histogram", app.histogram),
+            route("/marketing/v3/forms", app.forms),
+        ]
+    )

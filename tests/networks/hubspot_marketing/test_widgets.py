@@ -1,0 +1,220 @@
+"""Every predefined HubSpot marketing widget through POST /metrics/get-data on an
+integration connected to the emulator, over 90 days with a comparison; figures checked
+against the emulator's raw cells, pages, forms and e-mails."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Callable, Iterator
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, timedelta
+from typing import Any
+
+import httpx
+import pytest
+
+from metrics_connect import clock
+from metrics_connect.api.app import create_app
+from metrics_connect.networks.hubspot_marketing.emulator import data
+from metrics_connect.networks.hubspot_marketing.emulator.network import build_sandbox
+from metrics_connect.runtime import Runtime
+from metrics_connect.sandbox.accounts import DEMO_ACCESS_TOKEN
+from metrics_connect.sandbox.registry import SandboxNetwork
+from metrics_connect.settings import Settings
+from tests.conftest import connect_account, serving
+from tests.networks.widgets import Periods, get_data, reference_widget, reference_widgets
+
+NOW = datetime(2026, 12, 3, 15, 0, tzinfo=UTC)
+END = date(2026, 11, 30)
+PERIODS = Periods(END)
+SLUG = "hubspot_marketing"
+
+
+def widget(key: str, **overrides: Any) -> dict[str, Any]:
+    return reference_widget(SLUG, f"{SLUG}:{key}", **overrides)
+
+
+def days(start: date, end: date) -> list[date]:
+    return [start + timedelta(days=i) for i in range((end - start).days + 1)]
+
+
+def traffic(field: str, start: date, end: date, key: str = "totals") -> dict[str, int]:
+    out: dict[str, int] = {}
+    for day in days(start, end):
+        for name, row in data.traffic_rows(day, key).items():
+            out[name] = out.get(name, 0) + row[field]
+    return out
+
+
+def email_total(field: str, start: date, end: date) -> int:
+    return sum(
+        e.counters(NOW)[field] for e in data.emails() if start <= data.local_day(e.sent_at) <= end
+    )
+
+
+@dataclass
+class Connected:
+    client: httpx.AsyncClient
+    headers: dict[str, str]
+    integration_uuid: str
+    network: SandboxNetwork
+
+    async def get_data(self, widgets: list[dict[str, Any]], **kwargs: Any) -> Any:
+        return await get_data(
+            self.client, self.headers, self.integration_uuid, widgets, PERIODS, **kwargs
+        )
+
+
+@pytest.fixture(scope="module")
+def network() -> SandboxNetwork:
+    return build_sandbox()
+
+
+@pytest.fixture
+def frozen(network: SandboxNetwork) -> Iterator[None]:
+    network.controls.clock.set(NOW)
+    network.controls.calls.reset()
+    clock.set_clock(lambda: NOW)
+    yield
+    clock.set_clock(None)
+
+
+@pytest.fixture
+async def connected(
+    network: SandboxNetwork,
+    frozen: None,
+    sqlite_url: str,
+    settings_factory: Callable[..., Settings],
+) -> AsyncIterator[Connected]:
+    settings = settings_factory(
+        sqlite_url,
+        hubspot_marketing_api_base_url="http://hubspot.test",
+        request_time_budget_seconds=240.0,
+    )
+    runtime = Runtime.from_settings(settings)
+    runtime.upstream_transports[SLUG] = httpx.ASGITransport(app=network.app)
+    async with serving(create_app(runtime=runtime)) as client:
+        account = await connect_account(runtime, SLUG, network.demo_account)
+        yield Connected(client, account.headers, account.integration_uuid, network)
+
+
+async def test_every_predefined_widget_answers_with_a_comparison(connected: Connected) -> None:
+    widgets = [{"id": f"w{i}", **w} for i, w in enumerate(reference_widgets(SLUG))]
+    assert len(widgets) == 48
+    result = await connected.get_data(widgets)
+    errors = {
+        w["reference_key"]: result[w["id"]]["error"] for w in widgets if "error" in result[w["id"]]
+    }
+    assert errors == {}
+    by_key = {w["reference_key"]: result[w["id"]] for w in widgets}
+    for w in widgets:
+        body = result[w["id"]]
+        assert "comparison" in body, w["reference_key"]
+        if w["component"] == "number_v1":
+            assert isinstance(body["values"], int | float), w["reference_key"]
+            assert isinstance(body["comparison"]["values"], int | float), w["reference_key"]
+        elif w["component"] == "datatable_v1":
+            assert body["values"], w["reference_key"]
+        else:
+            assert body["labels"], w["reference_key"]
+    sent = by_key[f"{SLUG}:sent_emails"]
+    assert sent["values"] == email_total("sent", PERIODS.start, END)
+    before = email_total("sent", PERIODS.comparison_start, PERIODS.comparison_end)
+    assert sent["comparison"]["values"] == before
+    sessions = by_key[f"{SLUG}:rawViews_sites"]
+    assert sessions["values"] == traffic("visits", PERIODS.start, END)["totals"]
+
+
+async def test_rates_are_ratios_of_the_period_sums(connected: Connected) -> None:
+    start = END - timedelta(days=29)
+    keys = (
+        "openratio_emails",
+        "clickthroughratio_emails",
+        "bounce_rate_sites",
+        "time_per_session_sites",
+        "conversions_customers_sites",
+    )
+    result = await connected.get_data([widget(k) for k in keys], comparison=False, start=start)
+    opens, delivered = email_total("open", start, END), email_total("delivered", start, END)
+    clicks = email_total("click", start, END)
+    assert result[f"{SLUG}:openratio_emails"]["values"] == pytest.approx(
+        100 * opens / delivered, abs=1e-3
+    )
+    assert result[f"{SLUG}:clickthroughratio_emails"]["values"] == pytest.approx(
+        100 * clicks / opens, abs=1e-3
+    )
+    visits = traffic("visits", start, END)["totals"]
+    bounces, seconds = (
+        traffic("bounces", start, END)["totals"],
+        traffic("seconds", start, END)["totals"],
+    )
+    contacts, customers = (
+        traffic("contacts", start, END)["totals"],
+        traffic("customers", start, END)["totals"],
+    )
+    assert result[f"{SLUG}:bounce_rate_sites"]["values"] == pytest.approx(
+        100 * bounces / visits, abs=1e-3
+    )
+    assert result[f"{SLUG}:time_per_session_sites"]["values"] == pytest.approx(
+        seconds / visits, abs=1e-3
+    )
+    assert result[f"{SLUG}:conversions_customers_sites"]["values"] == pytest.approx(
+        100 * customers / contacts, abs=1e-3
+    )
+
+
+async def test_groupings_by_source_email_and_form(connected: Connected) -> None:
+    start = END - timedelta(days=29)
+    keys = ("origin_datatable_sites", "emails_datatable", "forms_datatable")
+    result = await connected.get_data([widget(k) for k in keys], comparison=False, start=start)
+    table = result[f"{SLUG}:origin_datatable_sites"]
+    labels = {
+        "organic": "Organic search",
+        "direct": "Direct traffic",
+        "social": "Organic social",
+        "email": "Email marketing",
+        "paid": "Paid search",
+        "referrals": "Referrals",
+        "other": "Other campaigns",
+    }
+    sessions = {labels[k]: v for k, v in traffic("visits", start, END, "source").items()}
+    shown = {row[0]: row[2] for row in table["values"] if row[0] != "Total"}
+    assert shown == sessions
+    emails = result[f"{SLUG}:emails_datatable"]
+    sent = {
+        e.name: e.counters(NOW)["sent"]
+        for e in data.emails()
+        if start <= data.local_day(e.sent_at) <= END
+    }
+    assert {row[0]: row[1] for row in emails["values"] if row[0] != "Total"} == sent
+    forms = result[f"{SLUG}:forms_datatable"]
+    views: dict[str, int] = {}
+    for day in days(start, END):
+        for guid, row in data.form_rows(day).items():
+            name = next(f.name for f in data.FORMS if f.guid == guid)
+            views[name] = views.get(name, 0) + row["formViews"]
+    assert {row[0]: row[1] for row in forms["values"] if row[0] != "Total"} == views
+    edited = {
+        f.name: f.updated_at(NOW).astimezone(data.TZ).strftime("%Y-%m-%d %H:%M:%S")
+        for f in data.FORMS
+    }
+    assert {row[0]: row[4] for row in forms["values"] if row[0] != "Total"} == edited
+
+
+@pytest.mark.parametrize(
+    ("switch", "code"),
+    [("revoked", "integration_revoked"), ("rate_limit", "upstream_rate_limited")],
+)
+async def test_upstream_failures_fail_the_widget(
+    connected: Connected, switch: str, code: str
+) -> None:
+    switches = connected.network.controls.switches
+    if switch == "revoked":
+        switches.revoked_tokens.add(DEMO_ACCESS_TOKEN)
+    else:
+        switches.rate_limit_next, switches.retry_after_seconds = 1000, 3600
+    try:
+        result = await connected.get_data([widget("sent_emails")], comparison=False)
+    finally:
+        switches.revoked_tokens.clear()
+        switches.rate_limit_next, switches.retry_after_seconds = 0, 1
+    assert result[f"{SLUG}:sent_emails"]["error"]["code"] == code
