@@ -94,9 +94,13 @@ class Connected:
         ]
 
 
+@pytest.fixture(scope="module")
+def sandbox() -> SandboxNetwork:
+    return build_sandbox()  # the producer's history, drawn once for the module
+
+
 @pytest.fixture
-def frozen() -> Iterator[tuple[SandboxNetwork, SharedClock]]:
-    sandbox = build_sandbox()
+def frozen(sandbox: SandboxNetwork) -> Iterator[tuple[SandboxNetwork, SharedClock]]:
     shared = SharedClock(sandbox)
     clock.set_clock(shared)
     yield sandbox, shared
