@@ -62,6 +62,11 @@ def ask(network: ServedNetwork) -> httpx.Response:
         return httpx.get(
             f"{base}/account-info/v3/details", headers={"Authorization": f"Bearer {token}"}
         )
+    if network.slug == "nuvem_shop":  # Nuvemshop's Authentication header (sic), a User-Agent
+        return httpx.get(
+            f"{base}/2025-03/{account}/store",
+            headers={"Authentication": f"bearer {token}", "User-Agent": "tests (t@example.com)"},
+        )
     if network.slug in ("linkedin_ads", "linkedin"):
         # adAccounts/{id} or organizations/{id}, with LinkedIn's version header
         resource = "adAccounts" if network.slug == "linkedin_ads" else "organizations"
