@@ -58,9 +58,14 @@ def ask(network: ServedNetwork) -> httpx.Response:
             params={"business_id": account, "fields": '["username","followers_count"]'},
             headers={"Access-Token": token},
         )
-    if network.slug == "hubspot_crm":
+    if network.slug in ("hubspot_crm", "hubspot_marketing"):
         return httpx.get(
             f"{base}/account-info/v3/details", headers={"Authorization": f"Bearer {token}"}
+        )
+    if network.slug == "nuvem_shop":  # Nuvemshop's Authentication header (sic), a User-Agent
+        return httpx.get(
+            f"{base}/2025-03/{account}/store",
+            headers={"Authentication": f"bearer {token}", "User-Agent": "tests (t@example.com)"},
         )
     if network.slug in ("linkedin_ads", "linkedin"):
         # adAccounts/{id} or organizations/{id}, with LinkedIn's version header

@@ -202,19 +202,20 @@ async def test_groupings_by_source_email_and_form(connected: Connected) -> None:
 
 @pytest.mark.parametrize(
     ("switch", "code"),
-    [("revoked", "integration_revoked"), ("rate_limit", "upstream_rate_limited")],
+    [("revoked", "integration_revoked"), ("daily_quota", "upstream_rate_limited")],
 )
 async def test_upstream_failures_fail_the_widget(
     connected: Connected, switch: str, code: str
 ) -> None:
     switches = connected.network.controls.switches
+    marketing = connected.network.app.state.marketing  # type: ignore[attr-defined]
     if switch == "revoked":
         switches.revoked_tokens.add(DEMO_ACCESS_TOKEN)
     else:
-        switches.rate_limit_next, switches.retry_after_seconds = 1000, 3600
+        marketing.daily_calls_left = 0  # a daily limit: not retried (it renews at midnight)
     try:
         result = await connected.get_data([widget("sent_emails")], comparison=False)
     finally:
         switches.revoked_tokens.clear()
-        switches.rate_limit_next, switches.retry_after_seconds = 0, 1
+        marketing.daily_calls_left = None
     assert result[f"{SLUG}:sent_emails"]["error"]["code"] == code

@@ -140,6 +140,8 @@ def _page_of(items: list[dict[str, Any]], request: Request, most: int) -> dict[s
 class MarketingApp:
     def __init__(self, controls: SandboxControls) -> None:
         self.controls = controls
+        # Calls left today (None: no daily quota): HubSpot's daily limit per portal.
+        self.daily_calls_left: int | None = None
 
     async def admit(self, request: Request, endpoint: str) -> None:
         controls = self.controls
@@ -148,6 +150,16 @@ class MarketingApp:
         fault = controls.token_fault(credential(request))
         if fault is not None:
             raise HubSpotError(*_TOKEN_ERRORS[fault])
+        if self.daily_calls_left is not None:
+            if self.daily_calls_left <= 0:
+                raise HubSpotError(
+                    429,
+                    "RATE_LIMITS",
+                    "You have reached your daily limit.",
+                    errorType="RATE_LIMIT",
+                    policyName="DAILY",
+                )
+            self.daily_calls_left -= 1
         if controls.should_rate_limit():
             raise HubSpotError(
                 429,
@@ -204,15 +216,14 @@ class MarketingApp:
         now = self.now()
         items = [
             {
+                **data.SPEC["email_definition"],
                 "id": str(e.id),
                 "name": e.name,
                 "subject": e.name,
-                "type": "BATCH_EMAIL",
                 "state": "PUBLISHED",
                 "publishDate": _iso(e.sent_at),
                 "createdAt": _iso(e.sent_at - timedelta(days=2)),
                 "updatedAt": _iso(e.sent_at),
-                "archived": False,
             }
             for e in data.emails()
             if e.sent_at - timedelta(days=2) <= now
@@ -250,10 +261,9 @@ class MarketingApp:
         now = self.now()
         items = [
             {
+                **data.SPEC["form_definition"],
                 "id": f.guid,
                 "name": f.name,
-                "formType": "hubspot",
-                "archived": False,
                 "createdAt": _iso(datetime.combine(f.created, datetime.min.time(), data.TZ)),
                 "updatedAt": _iso(f.updated_at(now)),
             }
@@ -279,7 +289,7 @@ def create_app(controls: SandboxControls) -> Starlette:
 
         return Route(path, endpoint, methods=["GET"])
 
-    return Starlette(
+    starlette = Starlette(
         routes=[
             route("/account-info/v3/details", app.account),
             route("/analytics/v2/reports/{kind}/{period}", app.report),
@@ -288,3 +298,5 @@ def create_app(controls: SandboxControls) -> Starlette:
             route("/marketing/v3/forms", app.forms),
         ]
     )
+    starlette.state.marketing = app  # tests reach the daily quota through it
+    return starlette
