@@ -164,7 +164,7 @@ async def test_rates_are_ratios_of_the_period_sums(connected: Connected) -> None
 
 async def test_groupings_by_source_email_and_form(connected: Connected) -> None:
     start = END - timedelta(days=29)
-    keys = ("origin_datatable_sites", "emails_datatable", "forms_datatable")
+    keys = ("origin_datatable_sites", "emails_datatable", "forms_datatable", "contacts_type_chart")
     result = await connected.get_data([widget(k) for k in keys], comparison=False, start=start)
     table = result[f"{SLUG}:origin_datatable_sites"]
     labels = {
@@ -193,6 +193,17 @@ async def test_groupings_by_source_email_and_form(connected: Connected) -> None:
             name = next(f.name for f in data.FORMS if f.guid == guid)
             views[name] = views.get(name, 0) + row["formViews"]
     assert {row[0]: row[1] for row in forms["values"] if row[0] != "Total"} == views
+    new_contacts = sum(
+        row["nonContactSubmissions"]
+        for day in days(start, END)
+        for row in data.form_rows(day).values()
+    )
+    pie = result[f"{SLUG}:contacts_type_chart"]
+    contacts = traffic("contacts", start, END)["totals"]
+    assert {series["label"]: series["data"] for series in pie["values"]} == {
+        "New contacts": [new_contacts],
+        "Contacts": [contacts],
+    }
     edited = {
         f.name: f.updated_at(NOW).astimezone(data.TZ).strftime("%Y-%m-%d %H:%M:%S")
         for f in data.FORMS
