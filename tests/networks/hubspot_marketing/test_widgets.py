@@ -230,3 +230,81 @@ async def test_upstream_failures_fail_the_widget(
         switches.revoked_tokens.clear()
         marketing.daily_calls_left = None
     assert result[f"{SLUG}:sent_emails"]["error"]["code"] == code
+
+
+def pages(kind: str | None, field: str, start: date, end: date) -> dict[str, int]:
+    out: dict[str, int] = {}
+    for day in days(start, end):
+        for url, row in data.page_rows(day, kind).items():
+            out[url] = out.get(url, 0) + row[field]
+    return out
+
+
+def email_rate(part: str, base: str) -> Any:
+    def rate(start: date, end: date) -> float:
+        return 100 * email_total(part, start, end) / email_total(base, start, end)
+
+    return rate
+
+
+def traffic_rate(part: str, base: str, scale: float = 100) -> Any:
+    def rate(start: date, end: date) -> float:
+        whole = traffic(base, start, end)["totals"]
+        return scale * traffic(part, start, end)["totals"] / whole
+
+    return rate
+
+
+def page_rate(kind: str, part: str, base: str, scale: float = 100) -> Any:
+    def rate(start: date, end: date) -> float:
+        numerator = sum(pages(kind, part, start, end).values())
+        return scale * numerator / sum(pages(kind, base, start, end).values())
+
+    return rate
+
+
+RATES = {
+    "deliveredratio_emails": email_rate("delivered", "sent"),
+    "clickratio_emails": email_rate("click", "delivered"),
+    "unsubscribedratio_emails": email_rate("unsubscribed", "delivered"),
+    "hardbounceratio_emails": email_rate("hardbounced", "sent"),
+    "spamreportratio_emails": email_rate("spamreport", "delivered"),
+    "page_sessions_views_sites": traffic_rate("rawViews", "visits", 1),
+    "new_sessions_rate_sites": traffic_rate("visitors", "visits"),
+    "conversions_contact_sites": traffic_rate("contacts", "visits"),
+    "pageBounceRate_landing_pages": page_rate("landing", "bounces", "entrances"),
+    "timePerPageview_landing_pages": page_rate("landing", "seconds", "rawViews", 1),
+    "exitsPerPageview_landing_pages": page_rate("landing", "exits", "rawViews", 1),
+    "sentRate_landing_pages": page_rate("landing", "submissions", "rawViews"),
+    "pageBounceRate_blogs": page_rate("blog", "bounces", "entrances"),
+}
+
+
+async def test_every_rate_widget_is_the_ratio_of_the_raw_sums(connected: Connected) -> None:
+    start = END - timedelta(days=29)
+    result = await connected.get_data([widget(k) for k in RATES], comparison=False, start=start)
+    for key, rate in RATES.items():
+        assert result[f"{SLUG}:{key}"]["values"] == pytest.approx(rate(start, END), abs=1e-3), key
+
+
+async def test_page_and_country_tables_divide_their_rows_sums(connected: Connected) -> None:
+    start = END - timedelta(days=29)
+    keys = ("top_pages_datatable_sites", "sites_countries_datatable")
+    result = await connected.get_data([widget(k) for k in keys], comparison=False, start=start)
+    views, seconds = pages(None, "rawViews", start, END), pages(None, "seconds", start, END)
+    bounces, entrances = pages(None, "bounces", start, END), pages(None, "entrances", start, END)
+    table = result[f"{SLUG}:top_pages_datatable_sites"]
+    assert table["headers"][1:] == ["Views", "Entrances", "Time per pageview", "Page bounce rate"]
+    rows = {row[0]: row[1:] for row in table["values"] if row[0] != "Total"}
+    assert set(rows) == set(views)
+    for url, (shown_views, shown_entrances, per_view, bounce_rate) in rows.items():
+        assert (shown_views, shown_entrances) == (views[url], entrances[url])
+        assert per_view == pytest.approx(seconds[url] / views[url], abs=1e-3)
+        assert bounce_rate == pytest.approx(100 * bounces[url] / entrances[url], abs=1e-3)
+    countries = result[f"{SLUG}:sites_countries_datatable"]
+    contacts = traffic("contacts", start, END, "country")
+    country_views = traffic("rawViews", start, END, "country")
+    index = countries["headers"].index("Contacts per pageview")
+    shown = {row[0]: row[index] for row in countries["values"] if row[0] != "Total"}
+    expected = {c: contacts[c] / country_views[c] for c in contacts}
+    assert shown == pytest.approx(expected, abs=1e-3)
