@@ -58,7 +58,7 @@ def ask(network: ServedNetwork) -> httpx.Response:
             params={"business_id": account, "fields": '["username","followers_count"]'},
             headers={"Access-Token": token},
         )
-    if network.slug == "hubspot_crm":
+    if network.slug in ("hubspot_crm", "hubspot_marketing"):
         return httpx.get(
             f"{base}/account-info/v3/details", headers={"Authorization": f"Bearer {token}"}
         )

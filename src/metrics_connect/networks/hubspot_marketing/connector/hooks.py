@@ -180,6 +180,24 @@ class HubSpotMarketingConnector(KitConnector):
                         )
                     rows.append(Row(day=date.fromisoformat(day), keys=keys, values=values))
         if request.dataset == "forms":
-            wanted = set(request.breakdowns)
-            rows = [replace(r, keys={k: v for k, v in r.keys.items() if k in wanted}) for r in rows]
+            rows = _merged(rows, set(request.breakdowns))
         return FetchResult(rows=rows)
+
+
+def _merged(rows: list[Row], wanted: set[str]) -> list[Row]:
+    """Form rows keyed by the requested breakdowns only: the forms of one key summed
+    (a day's figures of every form when none is asked), the latest edit kept."""
+    out: dict[tuple[date | None, tuple[tuple[str, str], ...]], Row] = {}
+    for row in rows:
+        keys = {k: v for k, v in row.keys.items() if k in wanted}
+        index = (row.day, tuple(sorted(keys.items())))
+        if index not in out:
+            out[index] = replace(row, keys=keys, values=dict(row.values))
+            continue
+        values = out[index].values
+        for name, value in row.values.items():
+            if isinstance(value, str) or value is None:
+                values[name] = max((v for v in (values.get(name), value) if v), default=None)
+            else:
+                values[name] = _number(values.get(name)) + value
+    return list(out.values())
