@@ -308,3 +308,41 @@ async def test_page_and_country_tables_divide_their_rows_sums(connected: Connect
     shown = {row[0]: row[index] for row in countries["values"] if row[0] != "Total"}
     expected = {c: contacts[c] / country_views[c] for c in contacts}
     assert shown == pytest.approx(expected, abs=1e-3)
+
+
+async def test_per_email_calls_are_one_histogram_per_email_sent_in_the_period(
+    connected: Connected,
+) -> None:
+    start = END - timedelta(days=13)
+    body = {
+        "customer_integration": connected.integration_uuid,
+        "start": start.isoformat(),
+        "end": END.isoformat(),
+        "metrics": [widget("emails_datatable"), widget("sent_emails")],
+    }
+    explained = await connected.client.post(
+        "/metrics/get-data?explain=true", json=body, headers=connected.headers
+    )
+    assert explained.status_code == 200, explained.text
+    fetches = {f["variant"]: f for f in explained.json()["explain"]["fetches"]}
+    # the period's total: one exact call; per e-mail: the listing, then one call an
+    # e-mail (how many, only the listing says)
+    assert [c["path"] for c in fetches["-"]["calls"]] == [
+        "/marketing/v3/emails/statistics/histogram"
+    ]
+    per_email = fetches['{"b":["email_name"]}']
+    assert per_email["estimated"] is True
+    assert [c["path"] for c in per_email["calls"]] == [
+        "/marketing/v3/emails",
+        "/marketing/v3/emails/statistics/histogram",
+    ]
+    calls = connected.network.controls.calls
+    calls.reset()
+    await connected.get_data(body["metrics"], comparison=False, start=start)
+    sent = [e for e in data.emails() if start <= data.local_day(e.sent_at) <= END]
+    listed = [e for e in data.emails() if e.sent_at - timedelta(days=2) <= NOW]
+    assert calls.by_endpoint == {
+        "GET /marketing/v3/emails": -(-len(listed) // 100),  # pages of 100
+        # one per e-mail on its send day, and one for the period's total
+        "GET /marketing/v3/emails/statistics/histogram": len(sent) + 1,
+    }
