@@ -67,6 +67,12 @@ def ask(network: ServedNetwork) -> httpx.Response:
             f"{base}/2025-03/{account}/store",
             headers={"Authentication": f"bearer {token}", "User-Agent": "tests (t@example.com)"},
         )
+    if network.slug == "hotmart":  # the newest sale names the producer
+        return httpx.get(
+            f"{base}/payments/api/v1/sales/history",
+            params={"max_results": "1"},
+            headers={"Authorization": f"Bearer {token}"},
+        )
     if network.slug in ("linkedin_ads", "linkedin"):
         # adAccounts/{id} or organizations/{id}, with LinkedIn's version header
         resource = "adAccounts" if network.slug == "linkedin_ads" else "organizations"
