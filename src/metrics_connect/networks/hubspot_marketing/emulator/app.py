@@ -328,7 +328,7 @@ async def list_contacts(app: MarketingApp, request: Request) -> dict[str, Any]:
     await app.admit(request, "GET /crm/v3/objects/contacts")
     now = app.now()
     book = contacts.book()
-    archived = request.query_params.get("archived") == "true"
+    archived = (request.query_params.get("archived") or "").lower() == "true"
     listed = book.archived("contacts", now) if archived else book.live("contacts", now)
     return _page_of([_result(r, v, now) for r, v in listed], request, 100)
 
