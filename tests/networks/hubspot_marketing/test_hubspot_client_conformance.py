@@ -11,9 +11,10 @@ from typing import Any
 
 import pytest
 from hubspot import HubSpot
+from hubspot.crm.contacts import Filter, FilterGroup, PublicObjectSearchRequest
 from hubspot.marketing.emails.exceptions import ApiException
 
-from metrics_connect.networks.hubspot_marketing.emulator import data
+from metrics_connect.networks.hubspot_marketing.emulator import contacts, data
 from metrics_connect.sandbox.accounts import DEMO_ACCESS_TOKEN
 from metrics_connect.sandbox.oauth.serve import serve_in_background
 from metrics_connect.sandbox.registry import SandboxNetwork, build_sandbox
@@ -91,3 +92,40 @@ def test_errors_are_hubspot_bodies(served: tuple[SandboxNetwork, str]) -> None:
     with pytest.raises(ApiException) as limited:
         client(base_url).marketing.emails.marketing_emails_api.get_page(limit=10)
     assert limited.value.status == 429 and "RATE_LIMITS" in limited.value.body
+
+
+def test_the_contacts_search_pages_to_the_end_and_archived_ones_list_apart(
+    served: tuple[SandboxNetwork, str],
+) -> None:
+    _, base_url = served
+    hubspot = client(base_url)
+    since = "2026-11-25T00:00:00.000Z"
+    request = PublicObjectSearchRequest(
+        filter_groups=[
+            FilterGroup(
+                filters=[Filter(property_name="lastmodifieddate", operator="GTE", value=since)]
+            )
+        ],
+        sorts=["lastmodifieddate"],
+        properties=["lifecyclestage", "hs_analytics_source"],
+        limit=100,
+    )
+    seen: list[str] = []
+    while True:
+        page = hubspot.crm.contacts.search_api.do_search(public_object_search_request=request)
+        seen += [c.id for c in page.results]
+        if page.paging is None or page.paging.next is None:
+            break
+        request.after = page.paging.next.after
+    bound = datetime.fromisoformat(since.replace("Z", "+00:00"))
+    expected = [
+        r.id
+        for r, f in sorted(
+            contacts.book().live("contacts", NOW),
+            key=lambda rf: (rf[1]["lastmodifieddate"], rf[0].id),
+        )
+        if r.modified(NOW) >= bound
+    ]
+    assert seen == expected and len(seen) > 100
+    archived = hubspot.crm.contacts.basic_api.get_page(limit=100, archived=True)
+    assert archived.results and all(c.archived and c.archived_at <= NOW for c in archived.results)

@@ -54,6 +54,7 @@ async def test_a_store_url_resolving_to_a_private_address_is_refused_before_any_
         f"Store URL (https://...): The host shop.example.com ({address})"
     )
     assert transport.calls == []
+    assert "webhook" not in str(raised.value)  # a store, not a webhook
 
 
 async def test_the_check_reads_the_store_and_refuses_what_cannot_read_it(
