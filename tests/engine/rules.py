@@ -73,6 +73,10 @@ metrics:
     label: CTR
     unit: percent
     ratio: {numerator: clicks, denominator: impressions, scale: 100}
+  clicks_share:
+    label: Share of clicks
+    unit: percent
+    ratio: {numerator: clicks, denominator: clicks, scale: 100, of_total: true}
   click_reach:
     label: Clicks per reach
     unit: ratio

@@ -41,6 +41,14 @@ def test_ratio_is_computed_from_summed_parts() -> None:
     assert body["values"] == 3.0
 
 
+def test_a_share_of_the_total_divides_each_row_by_the_whole_period() -> None:
+    body = one(widget(component="chart_v1", metrics=["clicks_share"], dimensions=["device"]))
+    # Desktop 90 and mobile 45 of the period's 135 clicks; ungrouped, the whole: 100 %.
+    assert body["labels"] == ["Desktop", "Mobile"]
+    assert body["values"][0]["data"] == [round(100 * 90 / 135, 4), round(100 * 45 / 135, 4)]
+    assert one(widget(metrics=["clicks_share"]))["values"] == 100.0
+
+
 def test_average_is_the_mean_per_item() -> None:
     body = one(widget(metrics=["reach:average"], dimensions=["posts"]))
     assert body["values"] == (100 + 300 + 200 + 50) / 4

@@ -521,3 +521,41 @@ async def test_the_scheduled_sync_backfills_then_follows_the_cursor(setup: Any) 
     assert state.cursor == "7" and state.synced_at == later and state.backfilled_at == NOW
     held = await store.load(integration.id, [DEALS], TZ)
     assert "2" not in {r.id for r in held["deals"]}
+
+
+class FullListing:
+    """A network that lists every live record at each sync (no "modified since"), two a
+    page, and says `listed_all` on the last page only when asked to."""
+
+    def __init__(self, ids: list[str], listed_all: bool = True) -> None:
+        self.ids, self.listed_all = ids, listed_all
+
+    async def fetch_records(self, dataset: str, cursor: str | None) -> RecordPage:
+        page = int(cursor or 0) if cursor != "done" else 0
+        chunk = self.ids[page * 2 : page * 2 + 2]
+        rows = [RecordRow(i, {"created_at": "2026-03-02T12:00:00Z"}) for i in chunk]
+        if page * 2 + 2 < len(self.ids):
+            return RecordPage(rows, [], str(page + 1), more=True)
+        return RecordPage(rows, [], "done", more=False, listed_all=self.listed_all)
+
+
+async def test_a_full_listing_deletes_what_it_no_longer_lists(setup: Any) -> None:
+    runtime, integration, _ = setup
+    store = RecordStore(FactStore(runtime.db))
+    listing = FullListing(["a", "b", "c", "d", "e"])
+    first = await store.sync(integration.id, listing, DEALS, timezone=TZ, now=lambda: NOW)  # type: ignore[arg-type]
+    assert (first.pages, first.upserted, first.deleted) == (3, 5, 0)
+    listing.ids = ["a", "c", "e", "f"]
+    later = NOW + timedelta(hours=1)
+    second = await store.sync(integration.id, listing, DEALS, timezone=TZ, now=lambda: later)  # type: ignore[arg-type]
+    assert second.deleted == 2
+    held = await store.load(integration.id, [DEALS], TZ)
+    assert sorted(r.id for r in held["deals"]) == ["a", "c", "e", "f"]
+    # Without `listed_all` (a listing resumed mid-way), nothing unlisted is deleted.
+    listing.ids, listing.listed_all = ["a"], False
+    third = await store.sync(
+        integration.id, listing, DEALS, timezone=TZ, now=lambda: later + timedelta(hours=1)
+    )  # type: ignore[arg-type]
+    assert third.deleted == 0
+    held = await store.load(integration.id, [DEALS], TZ)
+    assert sorted(r.id for r in held["deals"]) == ["a", "c", "e", "f"]

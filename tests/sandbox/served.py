@@ -25,6 +25,8 @@ def ask(network: ServedNetwork) -> httpx.Response:
                 "metrics": [{"name": "sessions"}],
             },
         )
+    if network.slug == "woo_commerce":  # the site's index: public, no key pair
+        return httpx.get(f"{base}/wp-json/")
     if network.slug == "search_console":
         return httpx.get(
             f"{base}/webmasters/v3/sites/{quote(account, safe='')}",
@@ -56,9 +58,20 @@ def ask(network: ServedNetwork) -> httpx.Response:
             params={"business_id": account, "fields": '["username","followers_count"]'},
             headers={"Access-Token": token},
         )
-    if network.slug == "hubspot_crm":
+    if network.slug in ("hubspot_crm", "hubspot_marketing"):
         return httpx.get(
             f"{base}/account-info/v3/details", headers={"Authorization": f"Bearer {token}"}
+        )
+    if network.slug == "nuvem_shop":  # Nuvemshop's Authentication header (sic), a User-Agent
+        return httpx.get(
+            f"{base}/2025-03/{account}/store",
+            headers={"Authentication": f"bearer {token}", "User-Agent": "tests (t@example.com)"},
+        )
+    if network.slug == "hotmart":  # the newest sale names the producer
+        return httpx.get(
+            f"{base}/payments/api/v1/sales/history",
+            params={"max_results": "1"},
+            headers={"Authorization": f"Bearer {token}"},
         )
     if network.slug in ("linkedin_ads", "linkedin"):
         # adAccounts/{id} or organizations/{id}, with LinkedIn's version header

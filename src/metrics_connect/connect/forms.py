@@ -72,7 +72,9 @@ async def _cleaned(guard: WebhookGuard, form: FormSpec, values: dict[str, str]) 
             try:
                 await guard.vet(value)
             except WebhookURLRefused as exc:
-                raise ConnectFailed(f"{field.label}: {exc.reason}") from None
+                # The guard's reason without its word on webhooks: this is a store.
+                reason = exc.reason.split("; webhooks")[0].rstrip(".")
+                raise ConnectFailed(f"{field.label}: {reason}.") from None
         fields[field.name] = value
     return fields
 

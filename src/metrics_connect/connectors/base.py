@@ -133,6 +133,10 @@ class RecordPage:
     deleted_ids: list[str] = field(default_factory=list)
     cursor: str | None = None
     more: bool = False
+    # A network without "modified since" nor a listing of deletions (RD Station CRM v1)
+    # lists every live record at each sync: on the last page (`more` False), True says
+    # this sync's pages listed them all, so a stored record they did not list is deleted.
+    listed_all: bool = False
 
 
 @dataclass

@@ -157,6 +157,8 @@ class RecordStore:
                 name = spec.name
                 upserted += await self._upsert(conn, integration_id, name, page.records, stamp)
                 deleted += await self._delete(conn, integration_id, name, page.deleted_ids, stamp)
+                if page.listed_all and not page.more:
+                    deleted += await self._delete_unlisted(conn, integration_id, name, started)
                 done = not page.more or pages >= MAX_PAGES_PER_SYNC
                 await self._save_cursor(
                     conn,
@@ -257,6 +259,19 @@ class RecordStore:
         )
         gone = update(records).where(where).values(deleted=True, synced_at=now)
         result = await conn.execute(gone)
+        return int(getattr(result, "rowcount", 0) or 0)
+
+    async def _delete_unlisted(
+        self, conn: AsyncConnection, integration_id: int, dataset: str, started: datetime
+    ) -> int:
+        """After a full listing: the live records this sync did not upsert are gone."""
+        where = and_(
+            records.c.integration_id == integration_id,
+            records.c.dataset == dataset,
+            records.c.deleted.is_(False),
+            records.c.synced_at < started,
+        )
+        result = await conn.execute(update(records).where(where).values(deleted=True))
         return int(getattr(result, "rowcount", 0) or 0)
 
     async def _save_cursor(

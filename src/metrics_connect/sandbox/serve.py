@@ -81,7 +81,8 @@ def served_network(network: SandboxNetwork, base_url: str) -> ServedNetwork:
         slug=network.slug,
         base_url=base_url,
         account_id=account.external_id,
-        access_token=str(account.credentials["access_token"]),
+        # Networks connected by a key form (WooCommerce's key pair) hold no token.
+        access_token=str(account.credentials.get("access_token") or ""),
         settings_field=network.settings_field,
     )
 

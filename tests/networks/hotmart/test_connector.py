@@ -1,6 +1,6 @@
 """The Hotmart connector against the emulator: a first sync reads every status pass of
 the two-year window page by page (the calls explain announced), a later sync re-reads
-only `revisit_days` back and sees a refund, an expired token replaced through the
+each status only its `revisit_days` back and sees a refund, an expired token replaced through the
 customer's own client (client credentials, Basic auth), and what each failure becomes."""
 
 from __future__ import annotations
@@ -117,16 +117,28 @@ async def test_a_first_sync_reads_every_status_and_a_later_one_sees_a_refund(
     sandbox.controls.calls.reset()
     again = connector(sandbox)
     again.clock = lambda: later
-    first_call = again.plan_record_calls("sales", cursor)[0]
-    revisit = timedelta(days=HotmartConnector.streams.extra["revisit_days"])
-    assert first_call.params["start_date"] == str(int((NOW - revisit).timestamp() * 1000))
+    planned = again.plan_record_calls("sales", cursor)
+    revisit = HotmartConnector.streams.extra["revisit_days"]
+
+    def since(status: str) -> datetime:
+        return NOW - timedelta(days=revisit.get(status, revisit["other"]))
+
+    starts = [c.params["start_date"] for c in planned]
+    assert starts == [str(int(since(s).timestamp() * 1000)) for s in statuses]
+    assert since("") > since("REFUNDED")  # the default listing changes only for weeks
     changed, _, pages = await sync(again, cursor)
     assert changed[refunded.id]["status"] == "REFUNDED"
-    window = data.window(NOW - revisit, later, later)
-    assert set(changed) == {p["transaction"] for p in window}
-    listed = {s: sum(1 for p in window if p["status"] == s) for s in statuses}
-    listed[""] = sum(1 for p in window if p["status"] in ("APPROVED", "COMPLETE"))
-    assert pages == sum(max(1, -(-n // 500)) for n in listed.values()) > len(statuses)
+    default = {"APPROVED", "COMPLETE"}
+    listed = {
+        s: [
+            p["transaction"]
+            for p in data.window(since(s), later, later)
+            if p["status"] in ({s} if s else default)
+        ]
+        for s in statuses
+    }
+    assert set(changed) == {t for found in listed.values() for t in found}
+    assert pages == sum(max(1, -(-len(t) // 500)) for t in listed.values()) >= len(statuses)
     assert sandbox.controls.calls.by_endpoint[HISTORY] == pages
 
 
@@ -166,7 +178,8 @@ async def test_failures_become_the_contracts_errors(sandbox: SandboxNetwork) -> 
     assert limited.value.retry_after == 42
     assert sandbox.controls.switches.rate_limit_next == 49
     sandbox.controls.switches.rate_limit_next = 0
-    bad = json.dumps({"window": [0, 1], "status": 0, "page_token": "not-a-token"})
+    to = int(NOW.timestamp() * 1000)
+    bad = json.dumps({"since": to, "to": to, "status": 0, "page_token": "not-a-token"})
     with pytest.raises(UpstreamError, match="page_token") as refused:
         await connector(sandbox).fetch_records("sales", bad)
     assert not isinstance(refused.value, UpstreamRateLimited | IntegrationExpired)

@@ -36,7 +36,7 @@ async def test_the_demo_replay_fills_the_purchases_then_the_sync_follows(
     runtime = Runtime.from_settings(settings)
     runtime.upstream_transports["hotmart"] = httpx.ASGITransport(app=sandbox.app)
     account = await connect_account(
-        runtime, "hotmart", sandbox.demo_account, connected_at=NOW - timedelta(days=10)
+        runtime, "hotmart", sandbox.demo_account, connected_at=NOW - timedelta(days=3)
     )
     started = time.monotonic()
     await replay_demo(runtime, account.integration_uuid, sandbox)

@@ -94,9 +94,13 @@ class Connected:
         ]
 
 
+@pytest.fixture(scope="module")
+def sandbox() -> SandboxNetwork:
+    return build_sandbox()  # the producer's history, drawn once for the module
+
+
 @pytest.fixture
-def frozen() -> Iterator[tuple[SandboxNetwork, SharedClock]]:
-    sandbox = build_sandbox()
+def frozen(sandbox: SandboxNetwork) -> Iterator[tuple[SandboxNetwork, SharedClock]]:
     shared = SharedClock(sandbox)
     clock.set_clock(shared)
     yield sandbox, shared
@@ -253,3 +257,23 @@ async def test_products_share_of_sales_and_revenue(hotmart: Connected) -> None:
         own = sum(p["price"] for p in reais if p["product_id"] == product["id"])
         assert revenue == pytest.approx(own, abs=0.01)
         assert revenue_share == pytest.approx(100 * own / sum(p["price"] for p in reais), abs=1e-3)
+
+
+async def test_a_failed_first_sync_fails_each_widget_with_its_error(
+    hotmart: Connected, sandbox: SandboxNetwork
+) -> None:
+    keys = ["ht:revenue_brl", "ht:revenue_by_product"]
+    sandbox.controls.switches.rate_limit_next = 1000
+    try:
+        limited = await hotmart.get_data([widget(k) for k in keys], comparison=False)
+    finally:
+        sandbox.controls.switches.rate_limit_next = 0
+    assert {limited[k]["error"]["code"] for k in keys} == {"upstream_rate_limited"}
+    sandbox.controls.switches.revoked_tokens.add(
+        str(sandbox.demo_account.credentials["access_token"])
+    )
+    try:
+        revoked = await hotmart.get_data([widget(k) for k in keys], comparison=False)
+    finally:
+        sandbox.controls.switches.revoked_tokens.clear()
+    assert {revoked[k]["error"]["code"] for k in keys} == {"integration_revoked"}

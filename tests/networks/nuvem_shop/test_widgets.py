@@ -112,7 +112,11 @@ async def nuvem(
     settings_factory: Callable[..., Settings],
 ) -> AsyncIterator[Connected]:
     sandbox, shared = frozen
-    settings = settings_factory(sqlite_url, nuvem_shop_api_base_url="http://nuvemshop.test")
+    settings = settings_factory(
+        sqlite_url,
+        nuvem_shop_api_base_url="http://nuvemshop.test",
+        upstream_retry_budget_seconds=1.0,
+    )
     runtime = Runtime.from_settings(settings)
     runtime.upstream_transports["nuvem_shop"] = httpx.ASGITransport(app=sandbox.app)
     app = create_app(runtime=runtime)
@@ -301,3 +305,21 @@ async def test_abandoned_checkouts_recovered_gone_and_archived_kept(nuvem: Conne
     # Older than the 30 days Nuvemshop lists, yet kept: seen by the sync 25 days ago.
     assert any(c.created < NOW - timedelta(days=30) for c in expected)
     assert result == len(expected) > 0
+
+
+async def test_upstream_failures_fail_each_widget_precisely(nuvem: Connected) -> None:
+    switches = nuvem.clock.sandbox.controls.switches
+    token = str(nuvem.clock.sandbox.demo_account.credentials["access_token"])
+    keys = ("nuvem_shop:revenue", "nuvem_shop:abandoned_checkouts")
+    switches.rate_limit_next = 1000
+    try:
+        limited = await nuvem.get_data([widget(k) for k in keys], comparison=False)
+    finally:
+        switches.rate_limit_next = 0
+    assert {limited[k]["error"]["code"] for k in keys} == {"upstream_rate_limited"}
+    switches.revoked_tokens.add(token)  # a scope the app lacks: 403
+    try:
+        revoked = await nuvem.get_data([widget(k) for k in keys], comparison=False)
+    finally:
+        switches.revoked_tokens.discard(token)
+    assert {revoked[k]["error"]["code"] for k in keys} == {"integration_revoked"}

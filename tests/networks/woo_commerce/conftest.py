@@ -102,12 +102,21 @@ def woo_settings(folder: Path, template: Path, **overrides: Any) -> Settings:
 
 @asynccontextmanager
 async def connected(
-    sandbox: SandboxNetwork, settings: Settings, credentials: dict[str, Any] | None = None
+    sandbox: SandboxNetwork,
+    settings: Settings,
+    credentials: dict[str, Any] | None = None,
+    *,
+    store: Any = None,
+    routed: bool = True,
 ) -> AsyncIterator[Connected]:
+    """Connected to the sandbox store (or `store`, another app) in-process; not `routed`:
+    over the network, at the settings' base URL."""
     shared = SharedClock(sandbox)
     clock.set_clock(shared)
     runtime = Runtime.from_settings(settings)
-    runtime.upstream_transports["woo_commerce"] = httpx.ASGITransport(app=sandbox.app)
+    if routed:
+        app = store or sandbox.app
+        runtime.upstream_transports["woo_commerce"] = httpx.ASGITransport(app=app)
     try:
         async with serving(create_app(runtime=runtime)) as client:
             account = await connect_account(

@@ -14,7 +14,7 @@ from metrics_connect.connect import forms
 from metrics_connect.connect.forms import form_transport_key
 from metrics_connect.connect.oauth import ConnectFailed
 from metrics_connect.jobs import ssrf
-from metrics_connect.networks.woo_commerce.accounts import check
+from metrics_connect.networks.woo_commerce.accounts import check, site_zone
 from metrics_connect.runtime import Runtime
 from metrics_connect.sandbox.registry import SandboxNetwork
 from metrics_connect.settings import Settings
@@ -54,6 +54,7 @@ async def test_a_store_url_resolving_to_a_private_address_is_refused_before_any_
         f"Store URL (https://...): The host shop.example.com ({address})"
     )
     assert transport.calls == []
+    assert "webhook" not in str(raised.value)  # a store, not a webhook
 
 
 async def test_the_check_reads_the_store_and_refuses_what_cannot_read_it(
@@ -82,3 +83,12 @@ async def test_the_check_reads_the_store_and_refuses_what_cannot_read_it(
                 await check(http, values)
             assert str(raised.value) == message
             assert values["consumer_secret"] not in str(raised.value)
+
+
+def test_the_time_zone_from_the_site_index() -> None:
+    assert site_zone({"timezone_string": "America/Sao_Paulo", "gmt_offset": "-3"}) == (
+        "America/Sao_Paulo"
+    )
+    assert site_zone({"timezone_string": "", "gmt_offset": "-3"}) == "Etc/GMT+3"
+    assert site_zone({"timezone_string": "", "gmt_offset": 0}) == "UTC"
+    assert site_zone({"timezone_string": "", "gmt_offset": "5.5"}) is None

@@ -194,3 +194,21 @@ async def test_a_store_url_resolving_to_a_private_address_is_never_called(
     woo, transport = connector(sandbox.app, credentials)
     page = await woo.fetch_records("orders", None)
     assert page.records and transport.calls[0].startswith("https://shop.example.com/wp-json/wc/v3/")
+
+
+@pytest.mark.parametrize("dataset", ["orders", "order_lines", "refunds"])
+async def test_explain_announces_the_calls_a_sync_step_makes(
+    sandbox: SandboxNetwork, dataset: str
+) -> None:
+    """The first page's call and the lookups and trash listing a last page makes."""
+    woo, transport = connector(sandbox.app, sandbox.demo_account.credentials)
+    cursor: str | None = json.dumps({"since": "2026-11-19T12:00:00", "page": 1})
+    planned = woo.plan_record_calls(dataset, cursor)
+    page = await woo.fetch_records(dataset, cursor)
+    assert not page.more  # one day of changes: one page
+    made = [httpx.URL(call) for call in transport.calls]
+    assert [(p.method, "/" + p.path) for p in planned] == [("GET", u.path) for u in made]
+    first = planned[0]
+    assert {k: v for k, v in made[0].params.items()} == first.params
+    account = await woo.account_info()
+    assert (account.timezone, account.currency) == ("America/Sao_Paulo", "BRL")

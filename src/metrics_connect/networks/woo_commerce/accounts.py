@@ -34,6 +34,20 @@ async def _json(http: httpx.AsyncClient, url: str, auth: tuple[str, str] | None)
     return body
 
 
+def site_zone(site: dict[str, Any]) -> str | None:
+    """The site's time zone: its `timezone_string`, else a whole-hour `gmt_offset` (a site
+    set to "UTC-3" has no zone name: Etc/GMT+3, whose sign POSIX inverts)."""
+    if site.get("timezone_string"):
+        return str(site["timezone_string"])
+    try:
+        offset = float(site.get("gmt_offset") or 0)
+    except (TypeError, ValueError):
+        return None
+    if offset != int(offset):
+        return None  # half-hour offsets have no Etc zone: the account's default applies
+    return f"Etc/GMT{-int(offset):+d}" if offset else "UTC"
+
+
 async def check(http: httpx.AsyncClient, fields: dict[str, str]) -> list[Candidate]:
     store = fields["store_url"].rstrip("/")
     if not store.startswith("https://"):
@@ -51,6 +65,6 @@ async def check(http: httpx.AsyncClient, fields: dict[str, str]) -> list[Candida
             external_id=store,
             name=str(site.get("name") or store),
             detail=f"{store} ({currency})",
-            timezone=str(site.get("timezone_string") or "") or None,
+            timezone=site_zone(site),
         )
     ]

@@ -2,18 +2,18 @@
 sales history (docs/networks/hotmart.md). What no spec says:
 
 - no "modified since": each sync re-reads the purchases ordered in a window (two years
-  on the first sync, then from `revisit_days` before the last sync's end), which is
-  where refunds and chargebacks show, since a purchase keeps its order date;
+  on the first sync, then from a status's `revisit_days` before the last sync's end),
+  which is where refunds and chargebacks show, since a purchase keeps its order date;
 - no listing of every status at once: one pass per status of `statuses` (the default
   listing is APPROVED and COMPLETE), each paged by `page_token`;
-- the cursor is JSON: the window, the status pass and page reached, and `done_to` (the
-  end of the last complete sync) between syncs.
+- the cursor is JSON: `since` / `to`, the status pass and page reached, and `done_to`
+  (the end of the last complete sync) between syncs.
 """
 
 from __future__ import annotations
 
 import json
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from typing import Any
 
 from metrics_connect.connectors.base import AccountInfo, PlannedCall, RecordPage, RecordRow
@@ -23,6 +23,7 @@ from metrics_connect.connectors.kit.spec import streams_of
 
 HISTORY = "payments/api/v1/sales/history"
 TIMEZONE = "America/Sao_Paulo"  # Hotmart's days: Brasília time
+DAY_MS = 86_400_000
 
 
 def _iso(millis: Any) -> str | None:
@@ -41,26 +42,29 @@ class HotmartConnector(KitConnector):
         return AccountInfo(name=f"Hotmart producer {self.ctx.external_id}", timezone=TIMEZONE)
 
     def _state(self, cursor: str | None) -> dict[str, Any]:
-        """The cursor, with a window opened when none is under way."""
+        """The cursor, with a sync opened when none is under way: `since` the end of the
+        last complete sync (None: a backfill), `to` now."""
         state: dict[str, Any] = json.loads(cursor) if cursor else {}
-        if "window" in state:
+        if "to" in state:
             return state
-        extra = self.streams.extra
         now = int(self.clock().timestamp() * 1000)
-        done_to = state.get("done_to")
-        if done_to is None:
-            start = now - int(timedelta(days=int(extra["backfill_days"])).total_seconds() * 1000)
-        else:
-            revisit = timedelta(days=int(extra["revisit_days"])).total_seconds() * 1000
-            start = int(done_to - revisit)
-        return {"window": [start, now], "status": 0, "page_token": None}
+        return {"since": state.get("done_to"), "to": now, "status": 0, "page_token": None}
+
+    def _start(self, state: dict[str, Any], status: str) -> int:
+        """Where a status pass starts: the backfill's horizon, or its revisit window
+        before the last sync's end."""
+        extra = self.streams.extra
+        if state["since"] is None:
+            return int(state["to"] - int(extra["backfill_days"]) * DAY_MS)
+        revisit = extra["revisit_days"]
+        days = int(revisit.get(status, revisit["other"]))
+        return int(state["since"] - days * DAY_MS)
 
     def _params(self, state: dict[str, Any]) -> dict[str, str]:
-        start, end = state["window"]
         status = str(self.streams.extra["statuses"][state["status"]])
         params = {
-            "start_date": str(start),
-            "end_date": str(end),
+            "start_date": str(self._start(state, status)),
+            "end_date": str(state["to"]),
             "max_results": str(self.streams.extra["page_size"]),
             "transaction_status": status,
             "page_token": state.get("page_token") or "",
@@ -87,7 +91,7 @@ class HotmartConnector(KitConnector):
         if state["status"] + 1 < len(self.streams.extra["statuses"]):
             step = {**state, "status": state["status"] + 1, "page_token": None}
             return RecordPage(rows, [], json.dumps(step), True)
-        return RecordPage(rows, [], json.dumps({"done_to": state["window"][1]}), False)
+        return RecordPage(rows, [], json.dumps({"done_to": state["to"]}), False)
 
     def _row(self, item: dict[str, Any]) -> RecordRow:
         purchase = item.get("purchase") or {}

@@ -87,6 +87,7 @@ class HotmartApp:
     def __init__(self, data: SalesData, controls: SandboxControls) -> None:
         self.data = data
         self.controls = controls
+        self.windows: dict[tuple[datetime, datetime, datetime], list[dict[str, Any]]] = {}
 
     def headers(self) -> dict[str, str]:
         return {
@@ -119,11 +120,19 @@ class HotmartApp:
         wanted: tuple[str, ...] = (status,) if status else DEFAULT_STATUSES
         if query.get("transaction") and not status:
             wanted = tuple(STATUSES)
-        found = [p for p in self.data.window(first, last, now) if p["status"] in wanted]
+        found = [p for p in self._window(first, last, now) if p["status"] in wanted]
         for name, field in FILTERS.items():
             if query.get(name):
                 found = [p for p in found if str(p.get(field)) == query[name]]
         return found
+
+    def _window(self, first: datetime, last: datetime, now: datetime) -> list[dict[str, Any]]:
+        """The purchases of a date window at the clock, kept while the clock stands (a
+        client asks the same window once per status and page)."""
+        key = (first, last, now)
+        if key not in self.windows:
+            self.windows = {key: self.data.window(first, last, now)}
+        return self.windows[key]
 
     def page(self, request: Request, items: list[Any]) -> tuple[list[Any], dict[str, Any]]:
         query = request.query_params

@@ -15,6 +15,7 @@
 
 from __future__ import annotations
 
+import functools
 import uuid
 from collections.abc import Awaitable, Callable
 from datetime import UTC, date, datetime, timedelta
@@ -25,9 +26,10 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse
 from starlette.routing import Route
 
-from metrics_connect.networks.hubspot_marketing.emulator import data
+from metrics_connect.networks.hubspot_marketing.emulator import contacts, data
 from metrics_connect.sandbox.kit.controls import SandboxControls, TokenFault
 from metrics_connect.sandbox.kit.json_rest import credential
+from metrics_connect.sandbox.kit.records import TimedRecord, iso_ms
 
 POINT_LIMIT = 500
 BREAKDOWNS = {
@@ -140,6 +142,8 @@ def _page_of(items: list[dict[str, Any]], request: Request, most: int) -> dict[s
 class MarketingApp:
     def __init__(self, controls: SandboxControls) -> None:
         self.controls = controls
+        # Calls left today (None: no daily quota): HubSpot's daily limit per portal.
+        self.daily_calls_left: int | None = None
 
     async def admit(self, request: Request, endpoint: str) -> None:
         controls = self.controls
@@ -148,6 +152,16 @@ class MarketingApp:
         fault = controls.token_fault(credential(request))
         if fault is not None:
             raise HubSpotError(*_TOKEN_ERRORS[fault])
+        if self.daily_calls_left is not None:
+            if self.daily_calls_left <= 0:
+                raise HubSpotError(
+                    429,
+                    "RATE_LIMITS",
+                    "You have reached your daily limit.",
+                    errorType="RATE_LIMIT",
+                    policyName="DAILY",
+                )
+            self.daily_calls_left -= 1
         if controls.should_rate_limit():
             raise HubSpotError(
                 429,
@@ -204,15 +218,14 @@ class MarketingApp:
         now = self.now()
         items = [
             {
+                **data.SPEC["email_definition"],
                 "id": str(e.id),
                 "name": e.name,
                 "subject": e.name,
-                "type": "BATCH_EMAIL",
                 "state": "PUBLISHED",
                 "publishDate": _iso(e.sent_at),
                 "createdAt": _iso(e.sent_at - timedelta(days=2)),
                 "updatedAt": _iso(e.sent_at),
-                "archived": False,
             }
             for e in data.emails()
             if e.sent_at - timedelta(days=2) <= now
@@ -250,10 +263,9 @@ class MarketingApp:
         now = self.now()
         items = [
             {
+                **data.SPEC["form_definition"],
                 "id": f.guid,
                 "name": f.name,
-                "formType": "hubspot",
-                "archived": False,
                 "createdAt": _iso(datetime.combine(f.created, datetime.min.time(), data.TZ)),
                 "updatedAt": _iso(f.updated_at(now)),
             }
@@ -267,24 +279,102 @@ def _iso(instant: datetime) -> str:
     return instant.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.000Z")
 
 
+SEARCH_CAP = 10_000
+
+
+def _result(record: TimedRecord, fields: dict[str, Any], at: datetime) -> dict[str, Any]:
+    archived = record.archived(at)
+    out = {
+        "id": record.id,
+        "properties": {**fields, "hs_object_id": record.id},
+        "createdAt": fields["createdate"],
+        "updatedAt": fields["lastmodifieddate"],
+        "archived": archived,
+    }
+    return out | (
+        {"archivedAt": iso_ms(record.archived_at)} if record.archived_at and archived else {}
+    )
+
+
+async def search_contacts(app: MarketingApp, request: Request) -> dict[str, Any]:
+    """CRM v3 search on contacts: a GTE/GT/LTE filter on a date property (ms or ISO),
+    sorted by it ascending, `limit` up to 200, `after` up to 10,000 results."""
+    await app.admit(request, "POST /crm/v3/objects/contacts/search")
+    body = await request.json()
+    limit, after = int(body.get("limit") or 10), int(body.get("after") or 0)
+    if not 1 <= limit <= 200 or after + limit > SEARCH_CAP:
+        raise HubSpotError(
+            400, "VALIDATION_ERROR", "limit is 1 to 200 and a search pages to 10,000"
+        )
+    filters = [f for g in body.get("filterGroups") or [] for f in g.get("filters") or []]
+    now = app.now()
+    found = contacts.book().live("contacts", now)
+    for f in filters:
+        name, op = str(f.get("propertyName")), f.get("operator")
+        if op not in ("GTE", "GT", "LTE"):
+            raise HubSpotError(400, "VALIDATION_ERROR", f"Unsupported operator {op}")
+        found = [(r, v) for r, v in found if _matches(v.get(name), op, f.get("value"))]
+    found.sort(key=lambda rv: (rv[1]["lastmodifieddate"], rv[0].id))
+    page: dict[str, Any] = {
+        "total": len(found),
+        "results": [_result(r, v, now) for r, v in found[after : after + limit]],
+    }
+    if after + limit < len(found):
+        page["paging"] = {"next": {"after": str(after + limit)}}
+    return page
+
+
+async def list_contacts(app: MarketingApp, request: Request) -> dict[str, Any]:
+    await app.admit(request, "GET /crm/v3/objects/contacts")
+    now = app.now()
+    book = contacts.book()
+    archived = (request.query_params.get("archived") or "").lower() == "true"
+    listed = book.archived("contacts", now) if archived else book.live("contacts", now)
+    return _page_of([_result(r, v, now) for r, v in listed], request, 100)
+
+
+def _matches(field: Any, op: str, value: Any) -> bool:
+    if not field:
+        return False
+    have, bound = _instant(str(field), "property"), _instant(_iso_of(value), "value")
+    return have >= bound if op == "GTE" else have > bound if op == "GT" else have <= bound
+
+
+def _iso_of(value: Any) -> str:
+    text = str(value)
+    if text.isdigit():
+        return datetime.fromtimestamp(int(text) / 1000, UTC).isoformat()
+    return text
+
+
 def create_app(controls: SandboxControls) -> Starlette:
     app = MarketingApp(controls)
 
-    def route(path: str, handler: Callable[[Request], Awaitable[dict[str, Any]]]) -> Route:
+    def route(
+        path: str, handler: Callable[[Request], Awaitable[dict[str, Any]]], method: str = "GET"
+    ) -> Route:
         async def endpoint(request: Request) -> JSONResponse:
             try:
                 return JSONResponse(await handler(request))
             except HubSpotError as exc:
                 return exc.response()
 
-        return Route(path, endpoint, methods=["GET"])
+        return Route(path, endpoint, methods=[method])
 
-    return Starlette(
+    starlette = Starlette(
         routes=[
             route("/account-info/v3/details", app.account),
             route("/analytics/v2/reports/{kind}/{period}", app.report),
             route("/marketing/v3/emails", app.list_emails),
             route("/marketing/v3/emails/statistics/histogram", app.histogram),
             route("/marketing/v3/forms", app.forms),
+            route("/crm/v3/objects/contacts", functools.partial(list_contacts, app)),
+            route(
+                "/crm/v3/objects/contacts/search",
+                functools.partial(search_contacts, app),
+                "POST",
+            ),
         ]
     )
+    starlette.state.marketing = app  # tests reach the daily quota through it
+    return starlette

@@ -22,7 +22,16 @@ from metrics_connect.sandbox.kit.spec import load_spec
 PACKAGE = __package__ or "metrics_connect.networks.hubspot_marketing.emulator"
 SPEC: dict[str, Any] = {
     key: load_spec(PACKAGE, "data.yaml", key, dict[str, Any])
-    for key in ("portal", "traffic", "pages", "landing", "forms", "emails")
+    for key in (
+        "portal",
+        "traffic",
+        "pages",
+        "landing",
+        "forms",
+        "emails",
+        "form_definition",
+        "email_definition",
+    )
 }
 PORTAL: dict[str, Any] = {k: v for k, v in SPEC["portal"].items() if k != "start"}
 TZ = ZoneInfo(str(PORTAL["timeZone"]))

@@ -98,7 +98,7 @@ class NuvemApp:
         full = self.enforce_bucket and self.level + 1 > BUCKET_SIZE
         if full or controls.should_rate_limit():
             raise NuvemError(429, "Too Many Requests", "Too many requests: slow down.")
-        self.level += 1
+        self.level = min(float(BUCKET_SIZE), self.level + 1)
         if controls.should_fail():
             raise NuvemError(503, "Service Unavailable", "Service temporarily unavailable.")
 

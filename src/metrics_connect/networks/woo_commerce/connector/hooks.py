@@ -1,16 +1,10 @@
-"""WooCommerce on the kit: orders, their lines and refunds as records datasets synced by
-`modified_after`, the out-of-stock count as a daily snapshot (docs/networks/woo_commerce.md).
-What no spec says:
-
-- the store is the customer's own host: every call goes to the `store_url` they typed,
-  vetted by the SSRF guard at each call and sent through its pinned transport (no store
-  URL: the operator's `woo_commerce_api_base_url`, the demo's sandbox);
-- an answer that is not JSON (a maintenance page, a login wall, a security plugin) fails
-  with what it was, not as a parse error;
-- paging by page number over `orderby=id` ascending under a fixed `modified_after`: new
-  orders land on later pages, so none is skipped; the cursor keeps the newest
-  `date_modified_gmt` seen, one second earlier next time (upserts count a record once);
-- trashed orders are listed only with `status=trash`: their records are deleted.
+"""WooCommerce on the kit: orders, lines and refunds as records, the out-of-stock count as
+a daily snapshot (docs/networks/woo_commerce.md). What no spec says: every call goes to
+the customer's `store_url`, vetted by the SSRF guard each time and sent through its
+pinned transport (no store URL: the operator's setting, the demo); an answer that is not
+JSON fails saying what it was; pages go by number over `orderby=id` under a fixed
+`modified_after` (new orders land on later pages); trashed orders (`status=trash`) are
+deleted records.
 """
 
 from __future__ import annotations
@@ -35,11 +29,13 @@ from metrics_connect.connectors.base import (
 )
 from metrics_connect.connectors.kit.executor import KitConnector
 from metrics_connect.connectors.kit.json_rest.client import JsonRestClient
-from metrics_connect.connectors.kit.spec import streams_of
+from metrics_connect.connectors.kit.spec import dig, streams_of
 from metrics_connect.jobs.ssrf import WebhookGuard, WebhookURLRefused
 from metrics_connect.jobs.transport import PinnedTransport
+from metrics_connect.networks.woo_commerce.accounts import site_zone
 
 _PINNED: dict[str, httpx.AsyncClient] = {}  # per allowlist: one pooled guarded client
+OUT_OF_STOCK = {"stock_status": "outofstock", "per_page": "1"}
 
 
 def _number(value: Any) -> float:
@@ -76,8 +72,7 @@ class StoreClient(JsonRestClient):
 
     async def send(self, endpoint: str, method: str, path: str, **kwargs: Any) -> httpx.Response:
         if self.store_url is not None:
-            settings = self.ctx.settings
-            allowlist = str(getattr(settings, "webhook_allowlist", "") or "")
+            allowlist = str(getattr(self.ctx.settings, "webhook_allowlist", "") or "")
             try:
                 await WebhookGuard(allowlist).vet(self.url(path))
             except WebhookURLRefused as exc:
@@ -86,17 +81,13 @@ class StoreClient(JsonRestClient):
                     f"The store URL is refused: {reason[:1].lower()}{reason[1:]}.",
                     upstream_code="store_url_refused",
                 ) from None
-            if isinstance(getattr(self.ctx.http, "_transport", None), httpx.AsyncHTTPTransport):
+            http = self.ctx.http
+            if isinstance(getattr(http, "_transport", None), httpx.AsyncHTTPTransport):
                 # Not routed elsewhere (tests): connect only to the address just vetted.
-                pinned = _PINNED.get(allowlist)
-                if pinned is None:
-                    pinned = _PINNED[allowlist] = httpx.AsyncClient(
-                        transport=PinnedTransport(WebhookGuard(allowlist)),
-                        timeout=self.ctx.http.timeout,
-                        follow_redirects=False,
-                        headers={"User-Agent": "metrics-connect"},
-                    )
-                self.ctx.http = pinned
+                if allowlist not in _PINNED:
+                    guarded = PinnedTransport(WebhookGuard(allowlist))
+                    _PINNED[allowlist] = httpx.AsyncClient(transport=guarded, timeout=http.timeout)
+                self.ctx.http = _PINNED[allowlist]
         return await super().send(endpoint, method, path, **kwargs)
 
     def body_or_raise(self, endpoint: str, response: httpx.Response) -> Any:
@@ -128,21 +119,15 @@ class WooCommerceConnector(KitConnector):
         status = await self.client.get(f"{self.api}/system_status", {})
         return AccountInfo(
             name=str(site.get("name") or self.ctx.credentials.get("store_url") or ""),
-            timezone=str(site.get("timezone_string") or "UTC"),
+            timezone=site_zone(site) or "UTC",
             currency=(status.get("settings") or {}).get("currency"),
         )
 
-    # --- "now": products out of stock (the sync snapshots it daily) ---
-
-    def _stock_call(self) -> PlannedCall:
-        return PlannedCall(
-            "GET", f"{self.api}/products", {"stock_status": "outofstock", "per_page": "1"}
-        )
-
-    def plan_calls(self, request: FetchRequest) -> list[PlannedCall]:
+    def plan_calls(self, request: FetchRequest) -> list[PlannedCall]:  # stock: "now" only
         if request.dataset != "stock":
             return super().plan_calls(request)
-        return [] if request.end < self.today() else [self._stock_call()]
+        stock = PlannedCall("GET", f"{self.api}/products", OUT_OF_STOCK)
+        return [] if request.end < self.today() else [stock]
 
     async def fetch(self, request: FetchRequest) -> FetchResult:
         if request.dataset != "stock":
@@ -150,63 +135,59 @@ class WooCommerceConnector(KitConnector):
         today = self.today()
         if request.end < today:
             return FetchResult()  # only today is served: older days come from the archive
-        call = self._stock_call()
-        _, headers = await self.client.retrying(
-            partial(self.client.once_with_headers, "GET", call.path, call.params)
-        )
-        count = int(headers.get("x-wp-total") or 0)
-        return FetchResult(rows=[Row(today, {}, {"products_out_of_stock": count})])
+        path = f"{self.api}/products"
+        _, pages = await self._list(path, OUT_OF_STOCK)  # per_page 1: the pages are the count
+        return FetchResult(rows=[Row(today, {}, {"products_out_of_stock": pages})])
 
     # --- the incremental sync ---
 
-    def _params(self, state: dict[str, Any], status: str = "any") -> dict[str, str]:
-        params = {
-            "per_page": str(self.page_size),
-            "page": str(state.get("page") or 1),
-            "orderby": "id",
-            "order": "asc",
-            "status": status,
-            "dates_are_gmt": "true",
-        }
+    def _params(self, dataset: str, state: dict[str, Any], status: str = "any") -> dict[str, str]:
+        params = {"per_page": str(self.page_size), "page": str(state.get("page") or 1)}
+        params |= {"orderby": "id", "order": "asc", "dates_are_gmt": "true"}
+        if dataset != "refunds":
+            params["status"] = status
         if state.get("since"):  # one second earlier: WooCommerce's bound is exclusive
             since = datetime.fromisoformat(state["since"]) - timedelta(seconds=1)
-            params["modified_after"] = since.strftime("%Y-%m-%dT%H:%M:%S")
+            # Refunds are made, never edited: by creation date; orders by last change.
+            bound = "after" if dataset == "refunds" else "modified_after"
+            params[bound] = since.strftime("%Y-%m-%dT%H:%M:%S")
         return params
+
+    def _path(self, dataset: str) -> str:
+        return f"{self.api}/{'refunds' if dataset == 'refunds' else 'orders'}"
 
     def plan_record_calls(self, dataset: str, cursor: str | None) -> list[PlannedCall]:
         state = json.loads(cursor) if cursor else {}
+        calls = [PlannedCall("GET", self._path(dataset), self._params(dataset, state), True)]
         if dataset == "refunds":
-            return [PlannedCall("GET", f"{self.api}/refunds", self._refund_params(state), True)]
-        calls = [PlannedCall("GET", f"{self.api}/orders", self._params(state), estimated=True)]
-        if dataset == "order_lines":
-            calls.insert(0, PlannedCall("GET", f"{self.api}/products", {"per_page": "100"}, True))
-        if dataset == "orders":
-            calls.append(PlannedCall("GET", f"{self.api}/customers", {"include": "..."}, True))
-        trash = {**state, "page": 1}
-        calls.append(PlannedCall("GET", f"{self.api}/orders", self._params(trash, "trash"), True))
-        return calls
-
-    async def _orders(self, params: dict[str, str]) -> tuple[list[dict[str, Any]], int]:
-        body, headers = await self.client.retrying(
-            partial(self.client.once_with_headers, "GET", f"{self.api}/orders", params)
+            return calls
+        lookup = (
+            ("products", {"per_page": "100"})
+            if dataset == "order_lines"
+            else ("customers", {"include": "..."})
         )
-        orders = [o for o in body if isinstance(o, dict)] if isinstance(body, list) else []
-        return orders, int(headers.get("x-wp-totalpages") or 0)
+        calls.append(PlannedCall("GET", f"{self.api}/{lookup[0]}", lookup[1], True))
+        trash = self._params(dataset, {**state, "page": 1}, "trash")
+        return [*calls, PlannedCall("GET", f"{self.api}/orders", trash, True)]
+
+    async def _list(self, path: str, params: dict[str, str]) -> tuple[list[dict[str, Any]], int]:
+        body, headers = await self.client.retrying(
+            partial(self.client.once_with_headers, "GET", path, params)
+        )
+        items = [i for i in body if isinstance(i, dict)] if isinstance(body, list) else []
+        return items, int(headers.get("x-wp-totalpages") or 0)
 
     async def fetch_records(self, dataset: str, cursor: str | None) -> RecordPage:
         state = json.loads(cursor) if cursor else {}
-        if dataset == "refunds":
-            return await self._refunds(state)
-        orders, pages = await self._orders(self._params(state))
-        rows = await self._rows(dataset, orders)
-        high = max(
-            [state.get("high") or "", *(str(o.get("date_modified_gmt") or "") for o in orders)]
-        )
+        items, pages = await self._list(self._path(dataset), self._params(dataset, state))
+        rows = await self._rows(dataset, items)
+        stamp = "date_created_gmt" if dataset == "refunds" else "date_modified_gmt"
+        high = max([state.get("high") or "", *(str(i.get(stamp) or "") for i in items)])
         page = int(state.get("page") or 1)
         if page < pages:
             following = {**state, "page": page + 1, "high": high}
             return RecordPage(rows, [], json.dumps(following), more=True)
-        gone = await self._trashed(dataset, state.get("since"))
+        gone = [] if dataset == "refunds" else await self._trashed(dataset, state.get("since"))
         done = {"since": high or state.get("since"), "page": 1, "high": high}
         return RecordPage(rows, gone, json.dumps(done), more=False)
 
@@ -215,136 +196,91 @@ class WooCommerceConnector(KitConnector):
         gone: list[str] = []
         state: dict[str, Any] = {"since": since, "page": 1}
         for _ in range(10_000):
-            trashed, pages = await self._orders(self._params(state, "trash"))
+            path, params = f"{self.api}/orders", self._params(dataset, state, "trash")
+            trashed, pages = await self._list(path, params)
             for order in trashed:
                 lines = order.get("line_items") or []
                 ids = [line["id"] for line in lines] if dataset == "order_lines" else [order["id"]]
                 gone += [str(i) for i in ids]
             if state["page"] >= pages:
-                return gone
+                break
             state["page"] += 1
         return gone
 
-    async def _rows(self, dataset: str, orders: list[dict[str, Any]]) -> list[RecordRow]:
+    async def _rows(self, dataset: str, items: list[dict[str, Any]]) -> list[RecordRow]:
+        if dataset == "refunds":
+            return [self._refund(refund) for refund in items]
         if dataset == "orders":
-            customers = await self._customers(orders)
-            return [self._order(o, customers.get(str(o.get("customer_id")))) for o in orders]
+            customers = await self._customers(items)
+            return [self._order(o, customers.get(str(o.get("customer_id")))) for o in items]
         products = await self._lookup_products()
-        return [self._line(o, line, products) for o in orders for line in o.get("line_items") or []]
-
-    def _refund_params(self, state: dict[str, Any]) -> dict[str, str]:
-        params = {
-            "per_page": str(self.page_size),
-            "page": str(state.get("page") or 1),
-            "orderby": "id",
-            "order": "asc",
-            "dates_are_gmt": "true",
-        }
-        if state.get("since"):  # refunds are made, not edited: by creation date
-            since = datetime.fromisoformat(state["since"]) - timedelta(seconds=1)
-            params["after"] = since.strftime("%Y-%m-%dT%H:%M:%S")
-        return params
-
-    async def _refunds(self, state: dict[str, Any]) -> RecordPage:
-        """`GET /refunds` (WooCommerce 9.0+) by creation date; the order from `_links.up`."""
-        body, headers = await self.client.retrying(
-            partial(
-                self.client.once_with_headers,
-                "GET",
-                f"{self.api}/refunds",
-                self._refund_params(state),
-            )
-        )
-        rows = []
-        for refund in body if isinstance(body, list) else []:
-            up = ((refund.get("_links") or {}).get("up") or [{}])[0].get("href") or ""
-            amount = round(_number(refund.get("amount")), 2)
-            fields = {
-                "order": up.rstrip("/").rsplit("/", 1)[-1] or None,
-                "amount": amount,
-                "deduction": -amount,
-                "reason": refund.get("reason") or None,
-                "created_at": _utc(refund.get("date_created_gmt")),
-            }
-            rows.append(RecordRow(str(refund["id"]), fields))
-        high = max(
-            [state.get("high") or "", *(str(r.fields["created_at"] or "")[:19] for r in rows)]
-        )
-        page = int(state.get("page") or 1)
-        if page < int(headers.get("x-wp-totalpages") or 0):
-            return RecordPage(rows, [], json.dumps({**state, "page": page + 1, "high": high}), True)
-        done = {"since": high or state.get("since"), "page": 1, "high": high}
-        return RecordPage(rows, [], json.dumps(done), more=False)
+        return [self._line(o, line, products) for o in items for line in o.get("line_items") or []]
 
     async def _customers(self, orders: list[dict[str, Any]]) -> dict[str, dict[str, Any]]:
         ids = sorted({str(o.get("customer_id")) for o in orders if o.get("customer_id")})
         if not ids:
             return {}
         params = {"include": ",".join(ids), "per_page": "100", "role": "all"}
-        body = await self.client.get(f"{self.api}/customers", params)
-        return (
-            {str(c["id"]): c for c in body if isinstance(c, dict)} if isinstance(body, list) else {}
-        )
+        found, _ = await self._list(f"{self.api}/customers", params)
+        return {str(c["id"]): c for c in found}
 
     async def _lookup_products(self) -> dict[str, dict[str, Any]]:
         if self._products is None:
             products: dict[str, dict[str, Any]] = {}
             for page in range(1, 1000):
                 params = {"per_page": "100", "page": str(page)}
-                body, headers = await self.client.retrying(
-                    partial(self.client.once_with_headers, "GET", f"{self.api}/products", params)
-                )
-                products |= {str(p["id"]): p for p in body if isinstance(p, dict)}
-                if page >= int(headers.get("x-wp-totalpages") or 0):
+                found, pages = await self._list(f"{self.api}/products", params)
+                products |= {str(p["id"]): p for p in found}
+                if page >= pages:
                     break
             self._products = products
         return self._products
 
+    def _fields(self, dataset: str, item: dict[str, Any]) -> dict[str, Any]:
+        """The item's fields as streams.yaml renames them: money as numbers, instants UTC."""
+        spec = self.streams.datasets[dataset]
+        fields: dict[str, Any] = {}
+        for name, path in spec.extra["rename"].items():
+            value = dig(item, path)
+            if name in spec.money_fields:
+                value = _number(value)
+            fields[name] = _utc(value) if name in spec.record_dates else value
+        return fields
+
+    def _refund(self, refund: dict[str, Any]) -> RecordRow:
+        up = ((refund.get("_links") or {}).get("up") or [{}])[0].get("href") or ""
+        fields = self._fields("refunds", refund)
+        fields |= {
+            "order": up.rstrip("/").rsplit("/", 1)[-1] or None,
+            "deduction": -fields["amount"],
+        }
+        return RecordRow(str(refund["id"]), fields)
+
     def _order(self, order: dict[str, Any], customer: dict[str, Any] | None) -> RecordRow:
-        billing = order.get("billing") or {}
+        billing, account = order.get("billing") or {}, customer or {}
         lines = order.get("line_items") or []
         taxes = order.get("tax_lines") or []
-        coupons = [str(c.get("code")) for c in order.get("coupon_lines") or []]
-        discount = _number(order.get("discount_total"))
-        name = f"{billing.get('first_name') or ''} {billing.get('last_name') or ''}".strip()
-        meta = {m.get("key"): m.get("value") for m in (customer or {}).get("meta_data") or []}
+        coupons = sorted(str(c.get("code")) for c in order.get("coupon_lines") or [])
+        meta = {m.get("key"): m.get("value") for m in account.get("meta_data") or []}
         active = meta.get("wc_last_active")
-        fields = {
-            "number": order.get("number"),
-            "status": order.get("status"),
+        name = f"{billing.get('first_name') or ''} {billing.get('last_name') or ''}".strip()
+        guest = f"guest:{billing.get('email')}"
+        day = datetime.fromtimestamp(int(active), UTC).date().isoformat() if active else None
+        rates = sorted(f"{_number(t.get('rate_percent')):g}%" for t in taxes)
+        fields = self._fields("orders", order) | {
             "sale": order.get("status") in self.sales,
-            "currency": order.get("currency"),
-            "total": _number(order.get("total")),
             "gross": round(sum(_number(line.get("subtotal")) for line in lines), 2),
-            "discount": discount,
-            "discount_deduction": -discount,
-            "tax": _number(order.get("total_tax")),
-            "cart_tax": _number(order.get("cart_tax")),
-            "shipping": _number(order.get("shipping_total")),
-            "shipping_tax": _number(order.get("shipping_tax")),
+            "discount_deduction": -_number(order.get("discount_total")),
             "items": sum(int(line.get("quantity") or 0) for line in lines),
             "has_coupon": bool(coupons),
-            "coupon": ", ".join(sorted(coupons)) or None,
+            "coupon": ", ".join(coupons) or None,
             "tax_code": ", ".join(sorted(str(t.get("rate_code")) for t in taxes)) or None,
-            "tax_rate": ", ".join(sorted(f"{_number(t.get('rate_percent')):g}%" for t in taxes))
-            or None,
-            "customer": f"c{order['customer_id']}"
-            if order.get("customer_id")
-            else f"guest:{billing.get('email')}",
+            "tax_rate": ", ".join(rates) or None,
+            "customer": f"c{order['customer_id']}" if order.get("customer_id") else guest,
             "customer_name": name or billing.get("email"),
-            "email": billing.get("email"),
-            "username": (customer or {}).get("username"),
-            "city": billing.get("city"),
-            "region": billing.get("state"),
-            "country": billing.get("country"),
-            "registered": ((customer or {}).get("date_created_gmt") or "")[:10] or None,
-            "last_active": datetime.fromtimestamp(int(active), UTC).date().isoformat()
-            if active
-            else None,
-            "created_at": _utc(order.get("date_created_gmt")),
-            "updated_at": _utc(order.get("date_modified_gmt")),
-            "paid_at": _utc(order.get("date_paid_gmt")),
-            "completed_at": _utc(order.get("date_completed_gmt")),
+            "username": account.get("username"),
+            "registered": (account.get("date_created_gmt") or "")[:10] or None,
+            "last_active": day,
         }
         return RecordRow(str(order["id"]), fields)
 
@@ -352,23 +288,12 @@ class WooCommerceConnector(KitConnector):
         self, order: dict[str, Any], line: dict[str, Any], products: dict[str, dict[str, Any]]
     ) -> RecordRow:
         product = products.get(str(line.get("product_id"))) or {}
-        categories = [str(c.get("name")) for c in product.get("categories") or []]
-        fields = {
+        categories = ", ".join(str(c.get("name")) for c in product.get("categories") or [])
+        fields = self._fields("order_lines", {**line, "order": order, "product": product}) | {
             "order": str(order["id"]),
             "product": str(line.get("product_id")),
-            "product_name": line.get("name"),
-            "sku": line.get("sku") or product.get("sku"),
-            "category": ", ".join(categories) or None,
+            "category": categories or None,
             "variations": len(product.get("variations") or []),
-            "product_status": product.get("status"),
-            "stock": product.get("stock_quantity"),
-            "quantity": int(line.get("quantity") or 0),
-            "subtotal": _number(line.get("subtotal")),
-            "total": _number(line.get("total")),
-            "status": order.get("status"),
             "sale": order.get("status") in self.sales,
-            "currency": order.get("currency"),
-            "created_at": _utc(order.get("date_created_gmt")),
-            "updated_at": _utc(order.get("date_modified_gmt")),
         }
         return RecordRow(str(line["id"]), fields)

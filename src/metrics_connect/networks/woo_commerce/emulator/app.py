@@ -97,17 +97,7 @@ class WooApp:
     # --- routes ---
 
     async def index(self, request: Request) -> JSONResponse:
-        store = self.data.store
-        return JSONResponse(
-            {
-                "name": store["name"],
-                "url": store["url"],
-                "home": store["url"],
-                "gmt_offset": str(store["gmt_offset"]),
-                "timezone_string": store["timezone_string"],
-                "namespaces": ["oembed/1.0", "wc/v1", "wc/v2", "wc/v3", "wc/store/v1", "wp/v2"],
-            }
-        )
+        return JSONResponse(self.data.site)
 
     async def orders(self, request: Request) -> JSONResponse:
         await self.admit(request, "GET /orders")
@@ -202,7 +192,7 @@ class WooApp:
         return self._listing(request, [self.refund_json(r) for r in page], rows)
 
     def refund_json(self, refund: Refund) -> dict[str, Any]:
-        base = f"{self.data.store['url']}{API}/orders/{refund.order_id}"
+        base = f"{self.data.site['url']}{API}/orders/{refund.order_id}"
         return {
             "id": refund.id,
             "date_created": self.data.local(refund.at),
@@ -300,26 +290,7 @@ class WooApp:
 
     async def system_status(self, request: Request) -> JSONResponse:
         await self.admit(request, "GET /system_status")
-        store = self.data.store
-        return JSONResponse(
-            {
-                "environment": {
-                    "home_url": store["url"],
-                    "site_url": store["url"],
-                    "version": store["woocommerce_version"],
-                    "wp_version": store["wordpress_version"],
-                },
-                "settings": {
-                    "api_enabled": True,
-                    "currency": store["currency"],
-                    "currency_symbol": store["currency_symbol"],
-                    "currency_position": "left_space",
-                    "thousand_separator": ".",
-                    "decimal_separator": ",",
-                    "number_of_decimals": 2,
-                },
-            }
-        )
+        return JSONResponse(self.data.spec["system_status"])
 
     # --- shapes ---
 
@@ -357,9 +328,9 @@ class WooApp:
             "number": str(order.id),
             "order_key": f"wc_order_{order.id:08x}",
             "created_via": "checkout",
-            "version": self.data.store["woocommerce_version"],
+            "version": self.data.spec["system_status"]["environment"]["version"],
             "status": status,
-            "currency": self.data.store["currency"],
+            "currency": self.data.currency,
             "date_created": local(order.created),
             "date_created_gmt": gmt(order.created),
             "date_modified": local(order.modified(now)),

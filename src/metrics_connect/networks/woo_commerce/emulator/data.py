@@ -102,8 +102,9 @@ class StoreData:
     def __init__(self, spec_path: Path | None = None) -> None:
         path = spec_path or Path(__file__).with_name("data.yaml")
         self.spec: dict[str, Any] = yaml.safe_load(path.read_text(encoding="utf-8"))
-        self.store: dict[str, Any] = self.spec["store"]
-        self.zone = ZoneInfo(self.store["timezone_string"])
+        self.site: dict[str, Any] = self.spec["site"]
+        self.currency = str(self.spec["system_status"]["settings"]["currency"])
+        self.zone = ZoneInfo(self.site["timezone_string"])
         self.start = _instant(self.spec["history_start"])
         self.end = _instant(self.spec["history_end"])
         self.products = {p["id"]: p for p in self.spec["products"]}

@@ -22,13 +22,13 @@ def build_sandbox() -> SandboxNetwork:
         app=create_app(data, controls),
         settings_field="woo_commerce_api_base_url",
         demo_account=DemoAccount(
-            source_name=data.store["name"],
-            external_id=data.store["url"],
+            source_name=data.site["name"],
+            external_id=data.site["url"],
             credentials={
                 "consumer_key": key["consumer_key"],
                 "consumer_secret": key["consumer_secret"],
             },
-            timezone=str(data.store["timezone_string"]),
+            timezone=str(data.site["timezone_string"]),
         ),
     )
     network.data = data  # type: ignore[attr-defined]
