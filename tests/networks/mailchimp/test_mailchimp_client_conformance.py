@@ -10,7 +10,7 @@ import json
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 
-import mailchimp_marketing as MailchimpMarketing  # noqa: N812 (the client's own spelling)
+import mailchimp_marketing as MailchimpMarketing
 import pytest
 from mailchimp_marketing.api_client import ApiClientError
 

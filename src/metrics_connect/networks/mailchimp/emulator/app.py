@@ -18,8 +18,8 @@
 from __future__ import annotations
 
 import base64
-import re
 import functools
+import re
 import uuid
 from collections.abc import Awaitable, Callable
 from datetime import datetime
