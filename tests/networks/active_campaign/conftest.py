@@ -30,7 +30,7 @@ from tests.networks.widgets import Periods, get_data
 NOW = datetime(2026, 11, 20, 15, 0, tzinfo=UTC)
 ZONE = ZoneInfo("America/Chicago")
 PERIODS = Periods(date(2026, 11, 19))
-BASE_URL = "http://activecampaign.test/api/3"
+BASE_URL = "http://activecampaign.test"
 
 
 class SharedClock:

@@ -2,7 +2,8 @@
 a self-hosted store): the URL comes from the integration's credentials, is vetted by the
 SSRF guard before every call (a name may resolve elsewhere tomorrow) and the call goes
 through the guard's pinned transport (connect only to the address just vetted). Without
-that credential (the demo's integration) the network's base URL setting applies."""
+that credential (the demo's integration) the network's base URL setting applies, with
+the same API path."""
 
 from __future__ import annotations
 
@@ -25,13 +26,15 @@ class CustomerUrlClient(JsonRestClient):
     @property
     def customer_url(self) -> str | None:
         url = self.ctx.credentials.get(self.url_credential)
-        if not url:
-            return None
-        root = str(url).strip().rstrip("/")  # as typed, perhaps with the API path pasted
+        return self.api_root(str(url)) if url else None
+
+    def api_root(self, url: str) -> str:
+        root = url.strip().rstrip("/")  # as typed, perhaps with the API path pasted along
         return (root.removesuffix(self.api_path) if self.api_path else root) + self.api_path
 
     def url(self, path: str) -> str:
-        return f"{self.customer_url or self.ctx.base_url.rstrip('/')}/{path.lstrip('/')}"
+        root = self.customer_url or self.api_root(self.ctx.base_url)
+        return f"{root}/{path.lstrip('/')}"
 
     async def send(self, endpoint: str, method: str, path: str, **kwargs: Any) -> httpx.Response:
         if self.customer_url is not None:
