@@ -1,6 +1,6 @@
 """The connect form's live check: the API token typed reaches an RD Station CRM account
-(`GET /api/v1/users?token=` on the API host, its users); v1 names no account, so the candidate is the
-token's first user's account, and its time zone RD Station's (Brazil)."""
+(`GET /api/v1/users?token=` on the API host, its users); v1 names no account, so the
+candidate is the token's first user's account, its time zone RD Station's (Brazil)."""
 
 from __future__ import annotations
 
