@@ -96,7 +96,11 @@ async def mailchimp(
     settings_factory: Callable[..., Settings],
 ) -> AsyncIterator[Connected]:
     sandbox, shared = frozen
-    settings = settings_factory(sqlite_url, mailchimp_api_base_url="http://mailchimp.test")
+    settings = settings_factory(
+        sqlite_url,
+        mailchimp_api_base_url="http://mailchimp.test",
+        upstream_retry_budget_seconds=0.5,  # the failure tests give up quickly
+    )
     runtime = Runtime.from_settings(settings)
     runtime.upstream_transports["mailchimp"] = httpx.ASGITransport(app=sandbox.app)
     app = create_app(runtime=runtime)
@@ -227,3 +231,31 @@ async def test_the_audiences_now(mailchimp: Connected) -> None:
             stats["campaign_last_sent"],
         ]
     assert body["headers"][0] == "Audience"
+
+
+@pytest.mark.parametrize(
+    ("fault", "code"),
+    [
+        ("revoked", "integration_revoked"),  # 401 API Key Invalid: the app was disconnected
+        ("disabled", "integration_revoked"),  # 403 User Disabled
+        ("rate_limited", "upstream_rate_limited"),  # 429 Too Many Requests
+        ("server_error", "upstream_error"),  # 500, retried, then failed
+    ],
+)
+async def test_upstream_failures_fail_each_widget(
+    mailchimp: Connected, fault: str, code: str
+) -> None:
+    switches = mailchimp.sandbox.controls.switches
+    token = mailchimp.sandbox.demo_account.credentials["access_token"]
+    if fault == "revoked":
+        switches.expired_tokens.add(token)
+    elif fault == "disabled":
+        switches.revoked_tokens.add(token)
+    elif fault == "rate_limited":
+        switches.rate_limit_next = 10_000
+    else:
+        switches.server_error_ratio = 1.0
+    keys = ("mailchimp:unique_opens", "mailchimp:opens_by_day")
+    result = await mailchimp.get_data([widget(k) for k in keys], comparison=False)
+    for key in keys:
+        assert result[key]["error"]["code"] == code, key

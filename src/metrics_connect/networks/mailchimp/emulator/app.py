@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import base64
 import functools
+import re
 import uuid
 from collections.abc import Awaitable, Callable
 from datetime import datetime
@@ -77,7 +78,8 @@ def token_of(request: Request) -> str | None:
             _, _, key = base64.b64decode(value).decode().partition(":")
         except ValueError:
             return None
-        return key or None
+        # An API key ends with its data center ("-us21").
+        return key.rsplit("-", 1)[0] if re.search(r"-[a-z]{2,4}\d+$", key) else key or None
     return None
 
 
