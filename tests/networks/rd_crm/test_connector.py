@@ -27,7 +27,7 @@ from metrics_connect.sandbox.accounts import DEMO_ACCESS_TOKEN
 from metrics_connect.sandbox.registry import SandboxNetwork
 
 NOW = datetime(2026, 11, 20, 15, 0, tzinfo=UTC)
-API = "http://rdcrm.test/api/v1/"
+API = "http://rdcrm.test"
 
 
 @pytest.fixture(scope="module")
@@ -102,5 +102,5 @@ async def test_the_connect_form_checks_the_token(sandbox: SandboxNetwork) -> Non
 
 def test_explain_plans_the_lookups_and_the_listing(sandbox: SandboxNetwork) -> None:
     calls: list[Any] = connector(sandbox).plan_record_calls("deals", None)
-    assert [c.path for c in calls] == ["teams", "deal_pipelines", "deals"]
+    assert [c.path for c in calls] == ["api/v1/teams", "api/v1/deal_pipelines", "api/v1/deals"]
     assert calls[-1].params == {"page": "1", "limit": "200"}

@@ -92,7 +92,7 @@ async def rd(
     settings_factory: Callable[..., Settings],
 ) -> AsyncIterator[Connected]:
     sandbox, shared = frozen
-    settings = settings_factory(sqlite_url, rd_crm_api_base_url="http://rdcrm.test/api/v1")
+    settings = settings_factory(sqlite_url, rd_crm_api_base_url="http://rdcrm.test")
     from metrics_connect.runtime import Runtime
 
     runtime = Runtime.from_settings(settings)

@@ -1,6 +1,6 @@
 """The connect form's live check: the API token typed reaches an RD Station CRM account
-(`GET /api/v1/users?token=`, its users); v1 names no account, so the candidate is the
-token's first user's account, and its time zone RD Station's (Brazil)."""
+(`GET /api/v1/users?token=` on the API host, its users); v1 names no account, so the
+candidate is the token's first user's account, its time zone RD Station's (Brazil)."""
 
 from __future__ import annotations
 
@@ -14,7 +14,7 @@ ZONE = "America/Sao_Paulo"
 
 async def check(http: httpx.AsyncClient, fields: dict[str, str]) -> list[Candidate]:
     token = fields["access_token"].strip()
-    response = await http.get("users", params={"token": token})
+    response = await http.get("/api/v1/users", params={"token": token})
     if response.status_code in (401, 403):
         raise ConnectFailed(
             "RD Station CRM refused this API token: copy it again from your profile."

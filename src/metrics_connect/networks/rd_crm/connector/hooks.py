@@ -20,6 +20,7 @@ from metrics_connect.connectors.kit.executor import KitConnector
 from metrics_connect.connectors.kit.json_rest.client import JsonRestClient
 from metrics_connect.connectors.kit.spec import streams_of
 
+API = "api/v1"
 LISTING = {"deals": "deals", "deal_products": "deals", "tasks": "tasks"}
 
 
@@ -49,7 +50,7 @@ class RdCrmConnector(KitConnector):
         self._from_first_page: set[str] = set()
 
     async def account_info(self) -> AccountInfo:
-        body = await self.client.get("users", {})
+        body = await self.client.get(f"{API}/users", {})
         users = body.get("users") or [] if isinstance(body, dict) else []
         return AccountInfo(
             name=f"RD Station CRM ({len(users)} users)", timezone="America/Sao_Paulo"
@@ -60,9 +61,11 @@ class RdCrmConnector(KitConnector):
 
     def plan_record_calls(self, dataset: str, cursor: str | None) -> list[PlannedCall]:
         page = int((json.loads(cursor) if cursor else {}).get("page") or 1)
-        calls = [PlannedCall("GET", LISTING[dataset], self._params(page), estimated=True)]
+        calls = [
+            PlannedCall("GET", f"{API}/{LISTING[dataset]}", self._params(page), estimated=True)
+        ]
         lookups = ["teams"] if dataset == "tasks" else ["teams", "deal_pipelines"]
-        return [PlannedCall("GET", path, {}, estimated=True) for path in lookups] + calls
+        return [PlannedCall("GET", f"{API}/{path}", {}, estimated=True) for path in lookups] + calls
 
     async def fetch_records(self, dataset: str, cursor: str | None) -> RecordPage:
         page = int((json.loads(cursor) if cursor else {}).get("page") or 1)
@@ -70,7 +73,7 @@ class RdCrmConnector(KitConnector):
             self._from_first_page.add(dataset)
         await self._lookups(dataset)
         listing = LISTING[dataset]
-        body = await self.client.get(listing, self._params(page))
+        body = await self.client.get(f"{API}/{listing}", self._params(page))
         items = [i for i in (body.get(listing) or []) if isinstance(i, dict)]
         if dataset == "deals":
             rows = [self._deal(item) for item in items]
@@ -85,14 +88,14 @@ class RdCrmConnector(KitConnector):
 
     async def _lookups(self, dataset: str) -> None:
         if self._teams is None:
-            teams = await self.client.get("teams", {})
+            teams = await self.client.get(f"{API}/teams", {})
             self._teams = {
                 str(_id(user)): str(team.get("name"))
                 for team in (teams if isinstance(teams, list) else [])
                 for user in team.get("team_users") or []
             }
         if dataset != "tasks" and self._stages is None:
-            pipelines = await self.client.get("deal_pipelines", {})
+            pipelines = await self.client.get(f"{API}/deal_pipelines", {})
             self._stages = {
                 str(_id(stage)): {"order": stage.get("order") or i + 1, "pipeline": pipeline}
                 for pipeline in (pipelines if isinstance(pipelines, list) else [])
