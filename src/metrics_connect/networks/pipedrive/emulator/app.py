@@ -14,8 +14,9 @@
   inbox, drafts, sent, archive), `start`/`limit`, newest first;
 - `GET /api/v2/pipelines`, `GET /api/v2/stages`, `GET /api/v1/users`, `GET /api/v1/users/me`;
 - errors `{"success": false, "error", "errorCode"}`: 401 for a missing, expired or revoked
-  token, 400 for bad paging, 429 when the company's daily token budget is spent (with
-  `x-ratelimit-*` and `Retry-After`).
+  token, 400 for bad paging, 429 past the 2-second burst limit (`x-ratelimit-*`,
+  `Retry-After`) or when the company's daily token budget is spent (each call costs
+  tokens: 10 a v2 listing, 20 a v1 one; `daily_budget`, off by default).
 """
 
 from __future__ import annotations
@@ -36,6 +37,8 @@ from metrics_connect.sandbox.kit.records import Fields, TimedRecord
 
 MAX_LIMIT = 500
 DELETED_KEPT = timedelta(days=30)
+# Token costs of Pipedrive's daily budget: a v2 listing is cheaper than its v1 one.
+COST = {"api/v2": 10, "api/v1": 20}
 
 
 class PipedriveError(Exception):
@@ -79,13 +82,19 @@ def _limit(raw: str | None, default: int = 100) -> int:
 
 
 def _shown(record: TimedRecord, fields: Fields) -> Fields:
-    key = fields.get("id") or record.id
-    return {**fields, "id": key if record.object == "leads" else int(key)}
+    shown = {**fields, "id": record.id if record.object == "leads" else int(record.id)}
+    if record.object != "leads":  # v2 writes whole seconds; v1 leads keep milliseconds
+        for key in ("add_time", "update_time"):
+            shown[key] = str(fields[key])[:19] + "Z"
+    return shown
 
 
 class PipedriveApp:
     def __init__(self, data: PipedriveData, controls: SandboxControls) -> None:
         self.data, self.controls = data, controls
+        # The company's daily token budget (None: unlimited, as the demo replays years).
+        self.daily_budget: int | None = None
+        self.spent: dict[str, int] = {}
 
     async def admit(self, request: Request, endpoint: str) -> None:
         controls = self.controls
@@ -94,12 +103,20 @@ class PipedriveApp:
         fault = controls.token_fault(_bearer(request))
         if fault is not None:
             raise PipedriveError(401, _TOKEN_ERRORS[fault])
+        if self.daily_budget is not None:
+            day = controls.clock.now().date().isoformat()
+            cost = COST[endpoint.split(" ")[1][1:7]]
+            if self.spent.get(day, 0) + cost > self.daily_budget:
+                left = {"x-daily-requests-left": "0", "Retry-After": "3600"}
+                raise PipedriveError(429, "Daily API token budget exceeded", left)
+            self.spent[day] = self.spent.get(day, 0) + cost
         if controls.should_rate_limit():
+            wait = str(controls.switches.retry_after_seconds)
             headers = {
-                "Retry-After": "2",
+                "Retry-After": wait,
                 "x-ratelimit-limit": "80",
                 "x-ratelimit-remaining": "0",
-                "x-ratelimit-reset": "2",
+                "x-ratelimit-reset": wait,
             }
             raise PipedriveError(429, "Request over limit", headers)
         if controls.should_fail():

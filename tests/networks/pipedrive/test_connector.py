@@ -1,0 +1,155 @@
+"""The Pipedrive connector against the emulator: v2 cursor paging by `updated_since`
+with deletions, v1 leads' full listing that says `listed_all` only from its first
+page, what each upstream failure becomes (expired, revoked, burst and daily rate
+limits, transient), the account picker, and explain's plan."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
+from types import SimpleNamespace
+from typing import Any
+
+import httpx
+import pytest
+
+from metrics_connect import clock
+from metrics_connect.connectors.base import (
+    ConnectorContext,
+    IntegrationExpired,
+    IntegrationRevoked,
+    UpstreamRateLimited,
+    UpstreamTransient,
+)
+from metrics_connect.connectors.kit.errors import QuotaExhausted
+from metrics_connect.networks.pipedrive import accounts
+from metrics_connect.networks.pipedrive.connector.hooks import PipedriveConnector
+from metrics_connect.networks.pipedrive.emulator.network import build_sandbox
+from metrics_connect.sandbox.accounts import DEMO_ACCESS_TOKEN
+from metrics_connect.sandbox.registry import SandboxNetwork
+
+NOW = datetime(2026, 11, 20, 15, 0, tzinfo=UTC)
+API = "http://pipedrive.test/"
+
+
+@pytest.fixture(scope="module")
+def sandbox() -> Iterator[SandboxNetwork]:
+    built = build_sandbox()
+    built.controls.clock.set(NOW)
+    clock.set_clock(lambda: NOW)
+    yield built
+    clock.set_clock(None)
+
+
+def connector(sandbox: SandboxNetwork, token: str = DEMO_ACCESS_TOKEN) -> PipedriveConnector:
+    ctx = ConnectorContext(
+        integration_uuid="pd-test",
+        external_id=sandbox.demo_account.external_id,
+        credentials={"access_token": token},
+        timezone=sandbox.demo_account.timezone,
+        http=httpx.AsyncClient(transport=httpx.ASGITransport(app=sandbox.app), base_url=API),
+        base_url=API,
+        settings=SimpleNamespace(upstream_retry_budget_seconds=0.3),
+    )
+    return PipedriveConnector(ctx)
+
+
+async def sync(pd: PipedriveConnector, dataset: str, cursor: str | None) -> tuple[Any, ...]:
+    seen: list[str] = []
+    gone: list[str] = []
+    pages = 0
+    while True:
+        page = await pd.fetch_records(dataset, cursor)
+        seen += [r.id for r in page.records]
+        gone += page.deleted_ids
+        cursor, pages = page.cursor, pages + 1
+        if not page.more:
+            return seen, gone, cursor, pages, page
+
+
+async def test_deals_page_by_cursor_then_resume_from_the_last_update_time(
+    sandbox: SandboxNetwork,
+) -> None:
+    data: Any = sandbox.data  # type: ignore[attr-defined]
+    seen, gone, cursor, pages, _ = await sync(connector(sandbox), "deals", None)
+    live = {r.id for r, _ in data.live("deals", NOW)}
+    recently_deleted = {
+        r.id for r, _ in data.archived("deals", NOW) if r.archived_at >= NOW - timedelta(days=30)
+    }
+    assert set(seen) == live and len(seen) == len(live)
+    assert set(gone) == recently_deleted and gone
+    assert pages == -(-(len(live) + len(recently_deleted)) // 500)
+    since = json.loads(cursor)["since"]
+    latest = max(r.modified(NOW) for r in data.records["deals"] if r.created <= NOW)
+    assert since == latest.strftime("%Y-%m-%dT%H:%M:%SZ")
+    # Nothing changed since: the next sync reads one page, at most the last instant again.
+    again, _, _, pages, _ = await sync(connector(sandbox), "deals", cursor)
+    assert pages == 1 and len(again) <= 2
+
+
+async def test_activities_carry_their_deletions(sandbox: SandboxNetwork) -> None:
+    data: Any = sandbox.data  # type: ignore[attr-defined]
+    seen, gone, *_ = await sync(connector(sandbox), "activities", None)
+    assert len(seen) == len(data.live("activities", NOW))
+    assert gone and not set(gone) & set(seen)
+
+
+async def test_leads_are_a_full_listing_that_says_listed_all(sandbox: SandboxNetwork) -> None:
+    data: Any = sandbox.data  # type: ignore[attr-defined]
+    seen, _, cursor, pages, last = await sync(connector(sandbox), "leads", None)
+    assert seen == [r.id for r, _ in data.live("leads", NOW)]
+    assert last.listed_all and cursor == '{"start": 0}' and pages > 1
+    resumed = await connector(sandbox).fetch_records("leads", json.dumps({"start": 500}))
+    assert not resumed.listed_all
+
+
+async def test_failures_become_the_contracts_errors(sandbox: SandboxNetwork) -> None:
+    controls = sandbox.controls
+    with pytest.raises(IntegrationExpired, match="unauthorized"):
+        await connector(sandbox, "not-a-pipedrive-token").fetch_records("leads", None)
+    controls.switches.revoked_tokens.add(DEMO_ACCESS_TOKEN)
+    try:
+        with pytest.raises(IntegrationRevoked, match="revoked"):
+            await connector(sandbox).fetch_records("leads", None)
+    finally:
+        controls.switches.revoked_tokens.clear()
+    controls.switches.rate_limit_next, controls.switches.retry_after_seconds = 50, 7
+    with pytest.raises(UpstreamRateLimited) as limited:
+        await connector(sandbox).fetch_records("leads", None)
+    controls.switches.rate_limit_next = 0
+    assert limited.value.retry_after == 7 and not isinstance(limited.value, QuotaExhausted)
+    controls.switches.retry_after_seconds = 1
+    api: Any = sandbox.app.state.api  # type: ignore[attr-defined]
+    api.daily_budget = 25
+    try:
+        with pytest.raises(QuotaExhausted, match="Daily"):
+            await connector(sandbox).fetch_records("deals", None)
+    finally:
+        api.daily_budget = None
+    controls.switches.server_error_ratio = 1.0
+    try:
+        with pytest.raises(UpstreamTransient):
+            await connector(sandbox).fetch_records("leads", None)
+    finally:
+        controls.switches.server_error_ratio = 0.0
+
+
+async def test_the_account_picker_reads_users_me(sandbox: SandboxNetwork) -> None:
+    transport = httpx.ASGITransport(app=sandbox.app)
+    async with httpx.AsyncClient(transport=transport) as http:
+        [found] = await accounts.list_accounts(http, API, "", DEMO_ACCESS_TOKEN)
+    assert found.external_id == sandbox.demo_account.external_id
+    assert found.timezone == "America/New_York" and "lumenstudio.pipedrive.com" in found.detail
+
+
+def test_explain_plans_the_lookups_and_the_listing(sandbox: SandboxNetwork) -> None:
+    calls = connector(sandbox).plan_record_calls("deals", '{"since": "2026-11-01T00:00:00Z"}')
+    assert [c.path for c in calls] == [
+        "api/v1/users",
+        "api/v2/pipelines",
+        "api/v2/stages",
+        "api/v2/deals",
+    ]
+    assert calls[-1].params["updated_since"] == "2026-11-01T00:00:00Z"
+    assert calls[-1].params["status"] == "open,won,lost,deleted"
