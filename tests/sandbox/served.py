@@ -62,6 +62,8 @@ def ask(network: ServedNetwork) -> httpx.Response:
         return httpx.get(
             f"{base}/account-info/v3/details", headers={"Authorization": f"Bearer {token}"}
         )
+    if network.slug == "active_campaign":  # the key's user, Api-Token header
+        return httpx.get(f"{base}/api/3/users/me", headers={"Api-Token": token})
     if network.slug == "nuvem_shop":  # Nuvemshop's Authentication header (sic), a User-Agent
         return httpx.get(
             f"{base}/2025-03/{account}/store",

@@ -90,6 +90,9 @@ class SourceDef(_Strict):
     # period (created, closed, a stage entered), and the duration a metric measures.
     date_field: str | None = None
     duration: DurationDef | None = None
+    # Records: count every record dated on or before the period's last day (a running
+    # total: contacts held at the period's end), not only those dated within it.
+    to_date: bool = False
 
     @model_validator(mode="after")
     def _field_needed(self) -> SourceDef:

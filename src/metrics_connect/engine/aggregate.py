@@ -143,7 +143,7 @@ def _record_items(plan: SourcePlan, facts: Facts, start: date, end: date) -> lis
     found: list[Record] = []
     for stored in held:
         day = stored.days.get(name)
-        if day is None or not start <= day <= end:
+        if day is None or day > end or (day < start and not plan.to_date):
             continue
         values: dict[str, Any] = stored.fields
         if plan.duration is not None:
@@ -413,6 +413,7 @@ class Aggregator:
                 plan.local_filters,
                 plan.date_field,
                 plan.duration,
+                plan.to_date,
             )
             found = self._sources.get(source)
             if found is None:

@@ -70,6 +70,7 @@ class SourcePlan:
     date_field: str | None = None
     duration: tuple[str, str, str] | None = None
     currency_field: str | None = None
+    to_date: bool = False  # records dated up to the period's end, not only within it
 
     def fetch_request(self, start: date, end: date) -> FetchRequest:
         return FetchRequest(

@@ -161,6 +161,7 @@ class _Context:
             local_filters=tuple(local),
             groups=tuple(groups),
             date_field=source.date_field,
+            to_date=source.to_date,
             duration=(
                 (source.duration.start, source.duration.end, source.duration.unit)
                 if source.duration is not None
