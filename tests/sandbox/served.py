@@ -58,6 +58,8 @@ def ask(network: ServedNetwork) -> httpx.Response:
             params={"business_id": account, "fields": '["username","followers_count"]'},
             headers={"Access-Token": token},
         )
+    if network.slug == "mailchimp":  # the API root: the account
+        return httpx.get(f"{base}/3.0/", headers={"Authorization": f"Bearer {token}"})
     if network.slug in ("hubspot_crm", "hubspot_marketing"):
         return httpx.get(
             f"{base}/account-info/v3/details", headers={"Authorization": f"Bearer {token}"}
