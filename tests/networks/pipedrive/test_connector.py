@@ -186,6 +186,38 @@ async def test_the_account_picker_reads_users_me(sandbox: SandboxNetwork) -> Non
         [found] = await accounts.list_accounts(http, API, "", DEMO_ACCESS_TOKEN)
     assert found.external_id == sandbox.demo_account.external_id
     assert found.timezone == "America/New_York" and "lumenstudio.pipedrive.com" in found.detail
+    assert found.extra == {"api_domain": "https://lumenstudio.pipedrive.com"}
+
+
+@pytest.mark.parametrize(
+    ("base", "api_domain", "host"),
+    [
+        ("https://api.pipedrive.com", "https://lumenstudio.pipedrive.com", "lumenstudio"),
+        ("https://api.pipedrive.com", "https://evil.example", "api"),
+        ("https://api.pipedrive.com", "https://x.pipedrive.com.evil.example", "api"),
+        (API, "https://lumenstudio.pipedrive.com", "sandbox"),  # a configured host wins
+    ],
+)
+def test_calls_go_to_the_company_domain_only_when_it_is_one(
+    sandbox: SandboxNetwork, base: str, api_domain: str, host: str
+) -> None:
+    pd = connector(sandbox)
+    ctx = ConnectorContext(
+        integration_uuid="pd-test",
+        external_id="1",
+        credentials={"access_token": DEMO_ACCESS_TOKEN, "api_domain": api_domain},
+        timezone="UTC",
+        http=pd.ctx.http,
+        base_url=base,
+        settings=pd.ctx.settings,
+    )
+    url = PipedriveConnector(ctx).client.url("api/v2/deals")
+    expected = {
+        "lumenstudio": "https://lumenstudio.pipedrive.com/api/v2/deals",
+        "api": "https://api.pipedrive.com/api/v2/deals",
+        "sandbox": f"{API}api/v2/deals",
+    }[host]
+    assert url == expected
 
 
 def test_explain_plans_the_lookups_and_the_listing(sandbox: SandboxNetwork) -> None:
