@@ -58,10 +58,20 @@ def ask(network: ServedNetwork) -> httpx.Response:
             params={"business_id": account, "fields": '["username","followers_count"]'},
             headers={"Access-Token": token},
         )
+    if network.slug == "mailchimp":  # the API root: the account
+        return httpx.get(f"{base}/3.0/", headers={"Authorization": f"Bearer {token}"})
     if network.slug in ("hubspot_crm", "hubspot_marketing"):
         return httpx.get(
             f"{base}/account-info/v3/details", headers={"Authorization": f"Bearer {token}"}
         )
+    if network.slug == "pipedrive":  # the token's user
+        return httpx.get(f"{base}/api/v1/users/me", headers={"Authorization": f"Bearer {token}"})
+    if network.slug == "rd_station":  # the account's name
+        return httpx.get(
+            f"{base}/marketing/account_info", headers={"Authorization": f"Bearer {token}"}
+        )
+    if network.slug == "rd_crm":  # v1: the API token as a query parameter
+        return httpx.get(f"{base}/api/v1/users", params={"token": token})
     if network.slug == "active_campaign":  # the key's user, Api-Token header
         return httpx.get(f"{base}/api/3/users/me", headers={"Api-Token": token})
     if network.slug == "nuvem_shop":  # Nuvemshop's Authentication header (sic), a User-Agent

@@ -316,7 +316,13 @@ def _reduce(plan: SourcePlan, name: str, bucket: list[Record]) -> Value:
             if value is not None:
                 numbers.append((record.day, value))
         if not numbers:
-            return None
+            # A text stock ("campaign last sent" of a daily snapshot): the latest day's.
+            texts = [
+                (record.day or date.min, text)
+                for record in bucket
+                if isinstance(text := record.values.get(name), str) and text
+            ]
+            return max(texts)[1] if texts else None
         last_day = (
             max(d for d, _ in numbers if d is not None) if any(d for d, _ in numbers) else None
         )

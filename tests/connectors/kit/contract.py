@@ -7,6 +7,7 @@ says only how its API writes an error and a page.
 
 from __future__ import annotations
 
+import functools
 import math
 import time
 from collections.abc import AsyncIterator, Callable
@@ -175,7 +176,16 @@ def scripted(
     network: KitNetwork, answer: Callable[[httpx.Request], httpx.Response], budget: float = 3.0
 ) -> KitConnector:
     http = httpx.AsyncClient(transport=httpx.MockTransport(answer))
-    return network.connector_class(context(network, http, budget))
+    # A network connected by a form (a store's key pair) holds no access token: its demo
+    # account's credentials; a token (never refreshed here) for the others.
+    demo = demo_credentials(network.slug)
+    credentials = {"access_token": "contract-token"} if "access_token" in demo else demo
+    return network.connector_class(context(network, http, budget, credentials=credentials))
+
+
+@functools.cache
+def demo_credentials(slug: str) -> dict[str, Any]:
+    return dict(build_sandbox(slug).demo_account.credentials)
 
 
 # --- the checks ---

@@ -189,3 +189,65 @@ async def test_the_text_ads_table_lists_text_ads_only(connected: Connected) -> N
     text = {r[0] for r in result[keys[1]]["values"][:-1]}
     assert text and text < every
     assert all(("RSA" in name or "Text" in name) for name in text)
+
+
+SEARCH_SHARES = [
+    "search_impression_share",
+    "search_budget_lost_impression_share",
+    "search_rank_lost_impression_share",
+]
+
+
+async def test_impression_shares_are_the_exact_periods_over_eligible_impressions(
+    connected: Connected,
+) -> None:
+    """Impression shares come per exact period (never summed or averaged over days): the
+    period's impressions over its eligible ones, computed here from the emulator's parts;
+    share + lost to budget + lost to rank is 100%, and each campaign has its own."""
+    names = [*SEARCH_SHARES, "search_click_share", "content_impression_share"]
+    widgets = [
+        {
+            "id": n,
+            "reference_key": "gads:custom",
+            "component": "number_v1",
+            "metrics": [f"metrics.{n}"],
+        }
+        for n in names
+    ]
+    result = await connected.get_data(widgets, comparison=True)
+    cells = raw_cells(PERIODS.start, PERIODS.end)
+    eligible = total(cells, "search_eligible_impressions")
+    expected = {
+        "search_impression_share": total(cells, "search_impressions") / eligible,
+        "search_budget_lost_impression_share": total(cells, "search_budget_lost_impressions")
+        / eligible,
+        "search_rank_lost_impression_share": total(cells, "search_rank_lost_impressions")
+        / eligible,
+        "search_click_share": total(cells, "search_clicks")
+        / total(cells, "search_eligible_clicks"),
+        "content_impression_share": total(cells, "content_impressions")
+        / total(cells, "content_eligible_impressions"),
+    }
+    for name, share in expected.items():
+        assert result[name]["values"] == pytest.approx(100 * share, abs=1e-4), name
+        assert 0 < result[name]["values"] <= 100
+        assert result[name]["comparison"]["values"] != result[name]["values"]
+    # Parts split by device are whole impressions: within a hundredth of a percent.
+    assert sum(result[n]["values"] for n in SEARCH_SHARES) == pytest.approx(100, abs=1e-2)
+    table = await connected.get_data(
+        [
+            {
+                "id": "by_campaign",
+                "reference_key": "gads:custom",
+                "component": "datatable_v1",
+                "metrics": [f"metrics.{n}" for n in SEARCH_SHARES],
+                "dimensions": ["campaign"],
+            }
+        ],
+        comparison=False,
+    )
+    rows = table["by_campaign"]["values"][:-1]
+    search_rows = [r for r in rows if r[1] is not None and r[1] > 0]
+    assert len(search_rows) >= 2
+    for row in search_rows:
+        assert sum(row[1:4]) == pytest.approx(100, abs=1e-2)

@@ -259,3 +259,26 @@ async def test_upstream_failures_fail_each_widget(
     result = await mailchimp.get_data([widget(k) for k in keys], comparison=False)
     for key in keys:
         assert result[key]["error"]["code"] == code, key
+
+
+async def test_explain_shows_the_sync_and_the_snapshot_calls(mailchimp: Connected) -> None:
+    body = {
+        "customer_integration": mailchimp.integration_uuid,
+        "start": PERIODS.start.isoformat(),
+        "end": PERIODS.end.isoformat(),
+        "metrics": [widget("mailchimp:unique_opens"), widget("mailchimp:lists")],
+    }
+    response = await mailchimp.client.post(
+        "/metrics/get-data?explain=true", json=body, headers=mailchimp.headers
+    )
+    explain = response.json()["explain"]
+    records = {r["dataset"]: r for r in explain["records"]}
+    assert records["campaigns"]["sync"] == "missing"
+    first = records["campaigns"]["calls"][0]
+    assert first["path"] == "3.0/reports" and first["params"]["count"] == "1000"
+    assert "since_send_time" not in first["params"]  # a first sync reads every report
+    fetches = {f["dataset"]: f for f in explain["fetches"]}
+    assert fetches["lists"]["calls"] == [
+        {"method": "GET", "path": "3.0/lists", "params": {"count": "1000"}}
+    ]
+    assert mailchimp.sandbox.controls.calls.total == 0  # explain calls nothing

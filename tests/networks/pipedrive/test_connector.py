@@ -25,12 +25,15 @@ from metrics_connect.connectors.base import (
 from metrics_connect.connectors.kit.errors import QuotaExhausted
 from metrics_connect.networks.pipedrive import accounts
 from metrics_connect.networks.pipedrive.connector.hooks import PipedriveConnector
-from metrics_connect.networks.pipedrive.emulator.network import build_sandbox
+from metrics_connect.networks.pipedrive.emulator.network import build_oauth, build_sandbox
+from metrics_connect.networks.registry import oauth_provider
 from metrics_connect.sandbox.accounts import DEMO_ACCESS_TOKEN
+from metrics_connect.sandbox.kit.oauth_server import sandbox_client
 from metrics_connect.sandbox.registry import SandboxNetwork
 
 NOW = datetime(2026, 11, 20, 15, 0, tzinfo=UTC)
 API = "http://pipedrive.test/"
+OAUTH = "http://oauth.pipedrive.test"
 
 
 @pytest.fixture(scope="module")
@@ -42,15 +45,41 @@ def sandbox() -> Iterator[SandboxNetwork]:
     clock.set_clock(None)
 
 
-def connector(sandbox: SandboxNetwork, token: str = DEMO_ACCESS_TOKEN) -> PipedriveConnector:
+class Hosts(httpx.AsyncBaseTransport):
+    """The Pipedrive emulator, and the OAuth provider's emulator on its own host."""
+
+    def __init__(self, api: Any, oauth: Any) -> None:
+        self.api = httpx.ASGITransport(app=api)
+        self.oauth = httpx.ASGITransport(app=oauth)
+
+    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+        target = self.oauth if request.url.host == "oauth.pipedrive.test" else self.api
+        return await target.handle_async_request(request)
+
+
+def connector(
+    sandbox: SandboxNetwork,
+    token: str = DEMO_ACCESS_TOKEN,
+    refresh: str | None = None,
+    oauth: Any = None,
+) -> PipedriveConnector:
+    client_id, secret = sandbox_client("pipedrive_login")
+    settings = SimpleNamespace(
+        upstream_retry_budget_seconds=0.3,
+        pipedrive_login_token_url=f"{OAUTH}/oauth/token",
+        pipedrive_login_client_id=client_id,
+        pipedrive_login_client_secret=secret,
+    )
+    credentials = {"access_token": token, **({"refresh_token": refresh} if refresh else {})}
+    transport = Hosts(sandbox.app, oauth.app if oauth is not None else sandbox.app)
     ctx = ConnectorContext(
         integration_uuid="pd-test",
         external_id=sandbox.demo_account.external_id,
-        credentials={"access_token": token},
+        credentials=credentials,
         timezone=sandbox.demo_account.timezone,
-        http=httpx.AsyncClient(transport=httpx.ASGITransport(app=sandbox.app), base_url=API),
+        http=httpx.AsyncClient(transport=transport, base_url=API),
         base_url=API,
-        settings=SimpleNamespace(upstream_retry_budget_seconds=0.3),
+        settings=settings,
     )
     return PipedriveConnector(ctx)
 
@@ -135,12 +164,60 @@ async def test_failures_become_the_contracts_errors(sandbox: SandboxNetwork) -> 
         controls.switches.server_error_ratio = 0.0
 
 
+async def test_an_expired_token_is_refreshed_with_basic_client_auth(
+    sandbox: SandboxNetwork,
+) -> None:
+    provider = oauth_provider("pipedrive_login")
+    assert provider is not None and provider.spec.token_auth == "client_secret_basic"
+    oauth = build_oauth(provider.spec)
+    client_id, _ = sandbox_client("pipedrive_login")
+    granted = oauth._tokens(client_id, ("deals:read",))  # a code's grant
+    assert granted["expires_in"] == 3600  # Pipedrive's access tokens: an hour
+    expired = "sandbox-expired-access"
+    sandbox.controls.switches.expired_tokens.add(expired)
+    pd = connector(sandbox, expired, granted["refresh_token"], oauth)
+    page = await pd.fetch_records("leads", None)
+    assert page.records and pd.ctx.credentials["access_token"] != expired
+
+
 async def test_the_account_picker_reads_users_me(sandbox: SandboxNetwork) -> None:
     transport = httpx.ASGITransport(app=sandbox.app)
     async with httpx.AsyncClient(transport=transport) as http:
         [found] = await accounts.list_accounts(http, API, "", DEMO_ACCESS_TOKEN)
     assert found.external_id == sandbox.demo_account.external_id
     assert found.timezone == "America/New_York" and "lumenstudio.pipedrive.com" in found.detail
+    assert found.extra == {"api_domain": "https://lumenstudio.pipedrive.com"}
+
+
+@pytest.mark.parametrize(
+    ("base", "api_domain", "host"),
+    [
+        ("https://api.pipedrive.com", "https://lumenstudio.pipedrive.com", "lumenstudio"),
+        ("https://api.pipedrive.com", "https://evil.example", "api"),
+        ("https://api.pipedrive.com", "https://x.pipedrive.com.evil.example", "api"),
+        (API, "https://lumenstudio.pipedrive.com", "sandbox"),  # a configured host wins
+    ],
+)
+def test_calls_go_to_the_company_domain_only_when_it_is_one(
+    sandbox: SandboxNetwork, base: str, api_domain: str, host: str
+) -> None:
+    pd = connector(sandbox)
+    ctx = ConnectorContext(
+        integration_uuid="pd-test",
+        external_id="1",
+        credentials={"access_token": DEMO_ACCESS_TOKEN, "api_domain": api_domain},
+        timezone="UTC",
+        http=pd.ctx.http,
+        base_url=base,
+        settings=pd.ctx.settings,
+    )
+    url = PipedriveConnector(ctx).client.url("api/v2/deals")
+    expected = {
+        "lumenstudio": "https://lumenstudio.pipedrive.com/api/v2/deals",
+        "api": "https://api.pipedrive.com/api/v2/deals",
+        "sandbox": f"{API}api/v2/deals",
+    }[host]
+    assert url == expected
 
 
 def test_explain_plans_the_lookups_and_the_listing(sandbox: SandboxNetwork) -> None:

@@ -3,6 +3,7 @@ emulator served on a loopback port: the calls our connector makes and the common
 
 from __future__ import annotations
 
+import json
 import socket
 import threading
 import time
@@ -360,3 +361,63 @@ async def test_enums_are_answered_as_numbers_when_the_client_asks(api: httpx.Asy
     assert [h["type"] for h in named["metricHeaders"]] == ["TYPE_INTEGER", "TYPE_CURRENCY"]
     numbered = await api.post(REPORT_URL, json=body, params={"$alt": "json;enum-encoding=int"})
     assert [h["type"] for h in numbered.json()["metricHeaders"]] == [1, 9]
+
+
+def test_the_connectors_shared_reports_read_by_the_official_client(
+    client: BetaAnalyticsDataClient,
+) -> None:
+    """What our connector sends for a dashboard (several date ranges per report, five
+    reports a batch, returnPropertyQuota) is a BatchRunReportsRequest the official client
+    builds from JSON, and its answer parses: date_range_<i> rows, each report's quota."""
+    before = DateRange(start_date="2026-01-18", end_date="2026-02-15")
+    ranges = [{"startDate": r.start_date, "endDate": r.end_date} for r in (RANGE, before)]
+
+    def report(dims: list[str], metrics: list[str]) -> dict[str, object]:
+        return {
+            "dateRanges": ranges,
+            "dimensions": [{"name": d} for d in dims],
+            "metrics": [{"name": m} for m in metrics],
+            "orderBys": [{"dimension": {"dimensionName": d}} for d in dims],
+            "keepEmptyRows": False,
+            "returnPropertyQuota": True,
+            "limit": 100000,
+        }
+
+    bodies = [
+        report([], ["totalUsers", "activeUsers"]),
+        report(["country"], ["totalUsers", "activeUsers", "totalPurchasers", "cartToViewRate"]),
+        report(["date"], ["sessions", "engagedSessions"]),
+    ]
+    request = BatchRunReportsRequest.from_json(
+        json.dumps({"property": GA4_PROPERTY_ID, "requests": bodies})
+    )
+    batch = client.batch_run_reports(request)
+    assert len(batch.reports) == 3
+    for answer in batch.reports:
+        assert answer.dimension_headers[-1].name == "dateRange"
+        assert {row.dimension_values[-1].value for row in answer.rows} == {
+            "date_range_0",
+            "date_range_1",
+        }
+        assert answer.property_quota.tokens_per_day.consumed > 0
+        assert answer.property_quota.concurrent_requests.remaining > 0
+    # Each range's users are that range's own figure: the same as a report of it alone.
+    alone = client.run_report(
+        RunReportRequest(
+            property=GA4_PROPERTY_ID,
+            date_ranges=[before],
+            metrics=[Metric(name="totalUsers"), Metric(name="activeUsers")],
+        )
+    )
+    (second,) = [r for r in batch.reports[0].rows if r.dimension_values[0].value == "date_range_1"]
+    assert [v.value for v in second.metric_values] == [v.value for v in alone.rows[0].metric_values]
+
+
+def test_a_batch_report_of_another_property_is_refused(client: BetaAnalyticsDataClient) -> None:
+    foreign = RunReportRequest(
+        property="properties/999", date_ranges=[RANGE], metrics=[Metric(name="sessions")]
+    )
+    with pytest.raises(exceptions.BadRequest, match="batch's property"):
+        client.batch_run_reports(
+            BatchRunReportsRequest(property=GA4_PROPERTY_ID, requests=[foreign])
+        )

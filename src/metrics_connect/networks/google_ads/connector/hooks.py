@@ -235,7 +235,9 @@ class GoogleAdsConnector(KitConnector):
         for name in extra["metrics"]:
             raw = read(record, f"metrics.{name}")
             number = float(raw or 0)
-            if name.endswith("_micros"):  # micros of the customer's currency: in units
+            if extra.get("percent"):  # a period's share (0.0999 for "< 10%"): in percent
+                out[name] = number * 100
+            elif name.endswith("_micros"):  # micros of the customer's currency: in units
                 out[name.removesuffix("_micros")] = number / 1_000_000
             elif name in SHARES:
                 out[SHARES[name]] = number * impressions

@@ -234,7 +234,7 @@ def _group_day(cid: str, index: int, day: date) -> dict[str, float]:
     conversions = round(noisy("conv", interactions * rate["conv"]), 2)
     top = round(impressions * rate.get("top", 0.0) * rng.uniform(0.9, 1.1))
     phone_impressions = round(impressions * rate.get("phone", 0.0))
-    return {
+    day_values = {
         "impressions": impressions,
         "clicks": clicks,
         "cost_micros": round(cost * 100) * 10_000,
@@ -257,6 +257,37 @@ def _group_day(cid: str, index: int, day: date) -> dict[str, float]:
         "active_view_measurable_cost_micros": round(cost * 81) * 10_000,
         "invalid_clicks": round(clicks * rng.uniform(0.02, 0.06)),
     }
+    return day_values | _eligible(day_values, rate, rng.uniform(0.85, 1.15))
+
+
+def _eligible(values: dict[str, float], rate: dict[str, float], noise: float) -> dict[str, float]:
+    """The impressions (and clicks) the ad group was eligible for, and those it lost to
+    budget or rank: the parts of the impression shares (never shown by the API)."""
+    network = "search" if "search_is" in rate else "content" if "content_is" in rate else ""
+    if not network:
+        return {}
+    impressions = values["impressions"]
+    eligible = impressions / min(0.97, rate[f"{network}_is"] * noise)
+    out = {f"{network}_eligible_impressions": eligible, f"{network}_impressions": impressions}
+    for place, shown in (
+        ("", impressions),
+        ("_top", values["top_impressions"]),
+        ("_absolute_top", values["absolute_top_impressions"]),
+    ):
+        if network == "content" and place:
+            continue
+        lost = eligible - shown
+        out[f"{network}_budget_lost{place}_impressions"] = lost * rate["budget_lost"]
+        out[f"{network}_rank_lost{place}_impressions"] = lost * (1 - rate["budget_lost"])
+    if network == "search":
+        out["search_clicks"] = values["clicks"]
+        out["search_exact_match_eligible_impressions"] = (
+            impressions + (eligible - impressions) * 0.55
+        )
+        out["search_eligible_clicks"] = (
+            values["clicks"] + (eligible - impressions) * rate["ctr"] * 0.7
+        )
+    return out
 
 
 def split(values: dict[str, float], weights: list[float]) -> list[dict[str, float]]:

@@ -29,6 +29,8 @@ FRACTIONS: list[str] = load_spec(data.__package__, data.SPEC, "fractions", Any)
 RATES: dict[str, list[Any]] = load_spec(data.__package__, data.SPEC, "rates", Any)
 DERIVED: dict[str, list[Any]] = load_spec(data.__package__, data.SPEC, "derived", Any)
 DERIVED_COUNTS = set(load_spec(data.__package__, data.SPEC, "derived_counts", Any))
+SHARE_FLOOR = set(load_spec(data.__package__, data.SPEC, "share_floor", Any))
+SHARE_CEILING = set(load_spec(data.__package__, data.SPEC, "share_ceiling", Any))
 CONVERSION_METRICS = set(load_spec(data.__package__, data.SPEC, "conversion_metrics", Any))
 METRICS = {*COUNTS, *FRACTIONS, *RATES, *DERIVED}
 TOKEN = re.compile(r"""\s*('(?:[^'\\]|\\.)*'|"(?:[^"\\]|\\.)*"|\(|\)|,|!=|>=|<=|=|>|<|[\w.\-]+)""")
@@ -351,6 +353,10 @@ def _metric_value(name: str, sums: dict[str, float]) -> Any:
         numerator, denominator, scale = RATES[name]
         bottom = _sum(denominator, sums)
         value = round(_sum(numerator, sums) / bottom * scale, 10) if bottom else 0.0
+        if name in SHARE_FLOOR and bottom:
+            value = max(value, 0.0999)
+        if name in SHARE_CEILING:
+            value = min(value, 0.9001)
         return str(round(value)) if name.endswith("_micros") else value  # int64 micros
     if name in COUNTS or name in DERIVED_COUNTS:
         return str(round(_sum(name, sums)))

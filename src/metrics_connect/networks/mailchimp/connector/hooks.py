@@ -42,9 +42,11 @@ class MailchimpClient(JsonRestClient):
     family_name = "Mailchimp API"
 
     def url(self, path: str) -> str:
+        # The token's data center, when the operator's host is Mailchimp's own (an
+        # operator pointing the setting elsewhere, a sandbox or a proxy, keeps it).
         endpoint = str(self.ctx.credentials.get("api_endpoint") or "").rstrip("/")
-        host = endpoint if MAILCHIMP_HOST.match(endpoint) else self.base
-        return f"{host}/{path.lstrip('/')}"
+        mailchimp = MAILCHIMP_HOST.match(self.base) and MAILCHIMP_HOST.match(endpoint)
+        return f"{endpoint if mailchimp else self.base}/{path.lstrip('/')}"
 
 
 def _number(value: Any) -> float:

@@ -37,4 +37,12 @@ def build_sandbox() -> SandboxNetwork:
 
 
 def build_oauth(spec: ProviderSpec, redirect_uris: tuple[str, ...] = ()) -> Any:
-    return build_generic_oauth(spec, redirect_uris)
+    """The login host: authorize and token, and `/oauth2/metadata` naming the token's
+    data center. Its `api_endpoint` is this emulator, which also answers the account root
+    (`/3.0/`) for the connect page's picker; the connector's calls go to the API
+    emulator (the `mailchimp_api_base_url` setting: a non-Mailchimp host wins)."""
+    server = build_generic_oauth(spec, redirect_uris, access_lifetime=None)
+    login = create_app(MailchimpData(), server.controls)
+    wanted = {"/oauth2/metadata", "/3.0/", "/3.0"}
+    server.app.router.routes.extend(r for r in login.routes if getattr(r, "path", "") in wanted)
+    return server

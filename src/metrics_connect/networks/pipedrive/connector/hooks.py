@@ -10,6 +10,9 @@
   is a full listing (`start`/`limit`; `archived_status=all`, `folder=inbox`) that says
   `listed_all` when walked from its first page, so the store marks deleted what it no
   longer lists; mail timestamps are v1's UTC "YYYY-MM-DD HH:MM:SS";
+- the company domain: with the default host, calls go to the company's own
+  `https://{company}.pipedrive.com` (the token's `api_domain`, stored at connect time
+  from `users/me`), only when it is such a host; a configured host (sandbox) wins;
 - labels denormalized onto the records: owner names (`/api/v1/users`), pipeline labels
   (`/api/v2/pipelines`), stage labels and their place in the pipeline (`/api/v2/stages`).
 """
@@ -17,6 +20,7 @@
 from __future__ import annotations
 
 import json
+import re
 from typing import Any
 
 from metrics_connect.connectors.base import AccountInfo, PlannedCall, RecordPage, RecordRow
@@ -32,6 +36,8 @@ LISTING = {
 }
 # v1 listings filter nothing by modification: listed in full each sync.
 FULL_LISTING = {"leads": {"archived_status": "all"}, "mail_threads": {"folder": "inbox"}}
+DEFAULT_HOST = "https://api.pipedrive.com"
+COMPANY_HOST = re.compile(r"^https://[a-z0-9][a-z0-9-]{0,62}\.pipedrive\.com$")
 LOOKUPS = {
     "deals": ["api/v1/users", "api/v2/pipelines", "api/v2/stages"],
     "activities": ["api/v1/users"],
@@ -67,6 +73,9 @@ class PipedriveConnector(KitConnector):
         self._pipelines: dict[str, str] | None = None
         self._stages: dict[str, dict[str, Any]] | None = None
         self._from_first_page: set[str] = set()
+        domain = str(self.ctx.credentials.get("api_domain") or "").rstrip("/")
+        if self.ctx.base_url.rstrip("/") == DEFAULT_HOST and COMPANY_HOST.match(domain):
+            self.client.base = domain
 
     async def account_info(self) -> AccountInfo:
         me = (await self.client.get("api/v1/users/me", {})).get("data") or {}
