@@ -251,3 +251,36 @@ async def test_impression_shares_are_the_exact_periods_over_eligible_impressions
     assert len(search_rows) >= 2
     for row in search_rows:
         assert sum(row[1:4]) == pytest.approx(100, abs=1e-2)
+
+
+async def test_rates_without_parts_are_the_exact_periods(connected: Connected) -> None:
+    """Video quartile rates, Active View CTR and relative CTR: Google answers them without
+    their parts, so they are asked per exact period and match the emulator's parts
+    summed over the period (quartiles never rise from 25% to 100%)."""
+    names = [f"video_quartile_p{q}_rate" for q in (25, 50, 75, 100)]
+    names += ["active_view_ctr", "relative_ctr"]
+    widgets = [
+        {
+            "id": n,
+            "reference_key": "gads:custom",
+            "component": "number_v1",
+            "metrics": [f"metrics.{n}"],
+        }
+        for n in names
+    ]
+    result = await connected.get_data(widgets, comparison=True)
+    cells = raw_cells(PERIODS.start, PERIODS.end)
+    video = total(cells, "video_impressions")
+    expected = {
+        f"video_quartile_p{q}_rate": 100 * total(cells, f"video_quartile_p{q}_views") / video
+        for q in (25, 50, 75, 100)
+    }
+    expected["active_view_ctr"] = (
+        100 * total(cells, "active_view_clicks") / total(cells, "active_view_impressions")
+    )
+    expected["relative_ctr"] = total(cells, "content_clicks") / total(cells, "content_peer_clicks")
+    for name, figure in expected.items():
+        assert result[name]["values"] == pytest.approx(figure, abs=1e-4), name
+        assert "comparison" in result[name]
+    quartiles = [result[n]["values"] for n in names[:4]]
+    assert quartiles == sorted(quartiles, reverse=True) and 0 < quartiles[-1] < quartiles[0] < 100

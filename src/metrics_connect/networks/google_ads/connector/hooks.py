@@ -235,7 +235,7 @@ class GoogleAdsConnector(KitConnector):
         for name in extra["metrics"]:
             raw = read(record, f"metrics.{name}")
             number = float(raw or 0)
-            if extra.get("percent"):  # a period's share (0.0999 for "< 10%"): in percent
+            if name in extra.get("percent", []):  # a period's share (0.0999 is "< 10%")
                 out[name] = number * 100
             elif name.endswith("_micros"):  # micros of the customer's currency: in units
                 out[name.removesuffix("_micros")] = number / 1_000_000

@@ -257,7 +257,24 @@ def _group_day(cid: str, index: int, day: date) -> dict[str, float]:
         "active_view_measurable_cost_micros": round(cost * 81) * 10_000,
         "invalid_clicks": round(clicks * rng.uniform(0.02, 0.06)),
     }
-    return day_values | _eligible(day_values, rate, rng.uniform(0.85, 1.15))
+    parts = _eligible(day_values, rate, rng.uniform(0.85, 1.15))
+    return day_values | parts | _hidden_parts(day_values, rate, rng.uniform(0.9, 1.1))
+
+
+def _hidden_parts(values: dict[str, float], rate: Any, noise: float) -> dict[str, float]:
+    """The parts of the rates the API answers without them: quartile views of video,
+    clicks on viewable impressions, the peers' clicks on the same display sites."""
+    impressions = values["impressions"]
+    viewable = values["active_view_impressions"] / impressions
+    out = {"active_view_clicks": min(values["clicks"], values["clicks"] * viewable * 1.3)}
+    if "quartiles" in rate:
+        out["video_impressions"] = impressions
+        for quartile, share in zip((25, 50, 75, 100), rate["quartiles"], strict=True):
+            out[f"video_quartile_p{quartile}_views"] = impressions * min(1.0, share * noise)
+    if "peer_ctr" in rate:
+        out["content_clicks"] = values["clicks"]
+        out["content_peer_clicks"] = impressions * rate["peer_ctr"] * noise
+    return out
 
 
 def _eligible(values: dict[str, float], rate: dict[str, float], noise: float) -> dict[str, float]:
