@@ -73,7 +73,8 @@ class ActiveCampaignApp:
             self.window.popleft()
         over = self.enforce_rate and len(self.window) > PER_SECOND
         if over or controls.should_rate_limit():
-            raise AcError(429, {"message": "Too Many Requests"}, {"Retry-After": "1"})
+            wait = str(controls.switches.retry_after_seconds)
+            raise AcError(429, {"message": "Too Many Requests"}, {"Retry-After": wait})
         if controls.should_fail():
             raise AcError(503, {"message": "Service Unavailable"})
 
