@@ -5,6 +5,7 @@ summed micros and counts, never averages of daily or per-row rates."""
 
 from __future__ import annotations
 
+import math
 from collections.abc import AsyncIterator, Callable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
@@ -15,7 +16,7 @@ import pytest
 
 from metrics_connect import clock
 from metrics_connect.api.app import create_app
-from metrics_connect.networks.google_ads.emulator import data
+from metrics_connect.networks.google_ads.emulator import data, gaql
 from metrics_connect.networks.google_ads.emulator.network import DEMO_CUSTOMER, build_sandbox
 from metrics_connect.runtime import Runtime
 from metrics_connect.sandbox.registry import SandboxNetwork
@@ -284,3 +285,41 @@ async def test_rates_without_parts_are_the_exact_periods(connected: Connected) -
         assert "comparison" in result[name]
     quartiles = [result[n]["values"] for n in names[:4]]
     assert quartiles == sorted(quartiles, reverse=True) and 0 < quartiles[-1] < quartiles[0] < 100
+
+
+async def test_unique_users_are_the_exact_periods_and_refused_beyond_92_days(
+    connected: Connected,
+) -> None:
+    """Unique users and their frequency: the emulator's user-days of Display and Video
+    campaigns with their overlap over the period's days, never a sum of days; a period
+    over 92 days answers Google's DATE_RANGE_TOO_WIDE as a widget error."""
+    names = ["unique_users", "average_impression_frequency_per_user"]
+    widgets = [
+        {
+            "id": n,
+            "reference_key": "gads:custom",
+            "component": "number_v1",
+            "metrics": [f"metrics.{n}"],
+        }
+        for n in names
+    ]
+    result = await connected.get_data(widgets, comparison=True)
+    cells = raw_cells(PERIODS.start, PERIODS.end)
+    days = (PERIODS.end - PERIODS.start).days + 1
+    users = total(cells, "user_days") / (1 + gaql.UNIQUES["overlap"] * math.log(days))
+    assert result["unique_users"]["values"] == pytest.approx(round(users), abs=1)
+    frequency = total(cells, "reach_impressions") / users
+    assert result["average_impression_frequency_per_user"]["values"] == pytest.approx(
+        frequency, abs=1e-3
+    )
+    assert result["unique_users"]["values"] < total(cells, "user_days")
+    wide = await get_data(
+        connected.client,
+        connected.headers,
+        connected.integration_uuid,
+        [{**widgets[0], "id": "wide"}],
+        Periods(END, days=120),
+        comparison=False,
+    )
+    assert wide["wide"]["error"]["code"] == "upstream_error", wide
+    assert "DATE_RANGE_TOO_WIDE" in wide["wide"]["error"]["message"]

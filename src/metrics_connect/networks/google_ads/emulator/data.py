@@ -271,6 +271,9 @@ def _hidden_parts(values: dict[str, float], rate: Any, noise: float) -> dict[str
         out["video_impressions"] = impressions
         for quartile, share in zip((25, 50, 75, 100), rate["quartiles"], strict=True):
             out[f"video_quartile_p{quartile}_views"] = impressions * min(1.0, share * noise)
+    if "daily_frequency" in rate:
+        out["reach_impressions"] = impressions
+        out["user_days"] = impressions / (rate["daily_frequency"] * noise)
     if "peer_ctr" in rate:
         out["content_clicks"] = values["clicks"]
         out["content_peer_clicks"] = impressions * rate["peer_ctr"] * noise

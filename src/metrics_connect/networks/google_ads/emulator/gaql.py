@@ -12,6 +12,7 @@ API's QueryError codes (developers.google.com/google-ads/api/docs/query/grammar)
 
 from __future__ import annotations
 
+import math
 import re
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
@@ -29,10 +30,12 @@ FRACTIONS: list[str] = load_spec(data.__package__, data.SPEC, "fractions", Any)
 RATES: dict[str, list[Any]] = load_spec(data.__package__, data.SPEC, "rates", Any)
 DERIVED: dict[str, list[Any]] = load_spec(data.__package__, data.SPEC, "derived", Any)
 DERIVED_COUNTS = set(load_spec(data.__package__, data.SPEC, "derived_counts", Any))
+UNIQUES: dict[str, float] = load_spec(data.__package__, data.SPEC, "uniques", Any)
+UNIQUE_METRICS = {"unique_users", "average_impression_frequency_per_user"}
 SHARE_FLOOR = set(load_spec(data.__package__, data.SPEC, "share_floor", Any))
 SHARE_CEILING = set(load_spec(data.__package__, data.SPEC, "share_ceiling", Any))
 CONVERSION_METRICS = set(load_spec(data.__package__, data.SPEC, "conversion_metrics", Any))
-METRICS = {*COUNTS, *FRACTIONS, *RATES, *DERIVED}
+METRICS = {*COUNTS, *FRACTIONS, *RATES, *DERIVED, *UNIQUE_METRICS}
 TOKEN = re.compile(r"""\s*('(?:[^'\\]|\\.)*'|"(?:[^"\\]|\\.)*"|\(|\)|,|!=|>=|<=|=|>|<|[\w.\-]+)""")
 
 
@@ -251,6 +254,13 @@ def run(cid: str, query: Query, now: datetime) -> list[dict[str, Any]]:
     first, last = date_range(query, today, customer["start"])
     attributes = [f for f in query.select if not f.startswith("metrics.")]
     metric_names = [f.removeprefix("metrics.") for f in query.select if f.startswith("metrics.")]
+    days = (last - first).days + 1
+    if UNIQUE_METRICS & set(metric_names) and days > UNIQUES["max_days"]:
+        raise QueryError(
+            "DATE_RANGE_TOO_WIDE",
+            f"Unique users can be requested for date ranges of {UNIQUES['max_days']:.0f} days"
+            " or less.",
+        )
     conversion = any(FIELDS.get(f, [""])[0] == "conversion" for f in attributes)
     split_by = "conversion" if conversion else spec.get("split")
     whole = spec["entities"] == ["customer"]
@@ -278,6 +288,7 @@ def run(cid: str, query: Query, now: datetime) -> list[dict[str, Any]]:
             if found is None:
                 found = groups[key] = (dict(zip(attributes, values, strict=True)), {})
             sums = found[1]
+            sums["period_days"] = days  # the period's uniques overlap over its days
             for name, amount in cell.values.items():
                 sums[name] = sums.get(name, 0.0) + amount
         day += timedelta(days=1)
@@ -349,6 +360,12 @@ def _row(
 
 
 def _metric_value(name: str, sums: dict[str, float]) -> Any:
+    if name in UNIQUE_METRICS:
+        days = sums.get("period_days", 1.0)
+        users = sums.get("user_days", 0.0) / (1 + UNIQUES["overlap"] * math.log(days))
+        if name == "unique_users":
+            return str(round(users))
+        return round(sums.get("reach_impressions", 0.0) / users, 6) if users else 0.0
     if name in RATES:
         numerator, denominator, scale = RATES[name]
         bottom = _sum(denominator, sums)
