@@ -375,3 +375,29 @@ async def test_average_bidding_targets_weigh_each_days_target_by_impressions(
     assert 14.0 < result[names[0]]["values"] < 16.5  # both targets ran in the period
     assert result[names[1]]["values"] == pytest.approx(roas, abs=1e-4)
     assert 3.8 < result[names[1]]["values"] < 4.4
+
+
+async def test_utm_tags_come_from_each_ads_final_url_suffix(connected: Connected) -> None:
+    widget_ = {
+        "id": "utm",
+        "reference_key": "gads:custom",
+        "component": "datatable_v1",
+        "metrics": ["utm_source", "utm_medium", "utm_campaign", "utm_content", "metrics.clicks"],
+        "dimensions": ["ad_group_ad"],
+    }
+    result = await connected.get_data([widget_], comparison=False)
+    table = result["utm"]
+    rows = {r[0]: r for r in table["values"][:-1]}
+    assert rows, table
+    for ad in data.AD_GROUPS[DEMO_CUSTOMER]:
+        for entity, _ in ad.splits["ad"]:
+            row = rows.get(entity["name"])
+            if row is None:
+                continue  # an ad without traffic in the period
+            tags = dict(p.split("=") for p in entity["final_url_suffix"].split("&"))
+            expected = [
+                tags[k] for k in ("utm_source", "utm_medium", "utm_campaign", "utm_content")
+            ]
+            assert row[1:5] == expected, row
+    mediums = {r[2] for r in rows.values()}
+    assert {"cpc", "display", "video"} <= mediums

@@ -14,6 +14,7 @@ import re
 from dataclasses import replace
 from datetime import date
 from typing import Any, ClassVar
+from urllib.parse import parse_qsl
 
 import httpx
 
@@ -251,6 +252,9 @@ class GoogleAdsConnector(KitConnector):
                 value = value[0] if value else None
             if value is not None:
                 out[name] = str(value)
+        # The UTM tags of an ad's final URL suffix (utm_source=google&utm_medium=cpc...).
+        tags = parse_qsl(str(out.get("final_url_suffix") or ""))
+        out.update({k: v for k, v in tags if k.startswith("utm_")})
         return out
 
     async def account_info(self) -> AccountInfo:

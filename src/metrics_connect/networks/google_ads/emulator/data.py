@@ -11,6 +11,7 @@ conversions until `restatement.settle_days` whole days have passed.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import date, datetime
@@ -48,6 +49,14 @@ DEVICES: dict[str, float] = _spec("devices")
 GEO_TARGETS: dict[int, list[str]] = _spec("geo_targets")
 RATES: dict[str, dict[str, float]] = _spec("channel_rates")
 ANALYTICS: dict[str, float] = _spec("analytics")
+URL_SUFFIX: str = _spec("url_suffix")
+UTM_MEDIUM: dict[str, str] = _spec("utm_medium")
+
+
+def _slug(name: str) -> str:
+    return re.sub(r"[^a-z0-9]+", "_", name.lower()).strip("_")
+
+
 ADS: dict[str, list[list[Any]]] = _spec("ads")
 SUFFIXES: list[str] = _spec("search_term_suffixes")
 LANDING: str = _spec("landing")
@@ -111,6 +120,12 @@ def _campaign(raw: dict[str, Any]) -> tuple[Entity, list[AdGroup]]:
                 "type": ad_type,
                 "status": "ENABLED",
                 "final_urls": [f"{LANDING}/{kind.lower()}/{gid}"],
+                "final_url_suffix": URL_SUFFIX.format(
+                    medium=UTM_MEDIUM[kind],
+                    campaign=_slug(raw["name"]),
+                    group=_slug(name),
+                    ad=_slug(suffix),
+                ),
             }
             for i, (suffix, ad_type, _) in enumerate(ADS[kind], start=1)
         ]
