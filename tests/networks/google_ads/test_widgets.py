@@ -323,3 +323,30 @@ async def test_unique_users_are_the_exact_periods_and_refused_beyond_92_days(
     )
     assert wide["wide"]["error"]["code"] == "upstream_error", wide
     assert "DATE_RANGE_TOO_WIDE" in wide["wide"]["error"]["message"]
+
+
+async def test_analytics_linked_site_metrics_are_the_exact_periods(connected: Connected) -> None:
+    """Page views per session, seconds on site, bounce rate and new visitors: ratios of the
+    linked property's sessions Google answers without their parts, per exact period."""
+    names = ["average_page_views", "average_time_on_site", "bounce_rate", "percent_new_visitors"]
+    widgets = [
+        {
+            "id": n,
+            "reference_key": "gads:custom",
+            "component": "number_v1",
+            "metrics": [f"metrics.{n}"],
+        }
+        for n in names
+    ]
+    result = await connected.get_data(widgets, comparison=True)
+    cells = raw_cells(PERIODS.start, PERIODS.end)
+    sessions = total(cells, "ga_sessions")
+    expected = {
+        "average_page_views": total(cells, "ga_page_views") / sessions,
+        "average_time_on_site": total(cells, "ga_seconds") / sessions,
+        "bounce_rate": 100 * total(cells, "ga_bounces") / sessions,
+        "percent_new_visitors": 100 * total(cells, "ga_new_sessions") / sessions,
+    }
+    for name, figure in expected.items():
+        assert result[name]["values"] == pytest.approx(figure, abs=1e-4), name
+        assert result[name]["comparison"]["values"] != result[name]["values"], name

@@ -47,6 +47,7 @@ RESTATEMENT: dict[str, float] = _spec("restatement")
 DEVICES: dict[str, float] = _spec("devices")
 GEO_TARGETS: dict[int, list[str]] = _spec("geo_targets")
 RATES: dict[str, dict[str, float]] = _spec("channel_rates")
+ANALYTICS: dict[str, float] = _spec("analytics")
 ADS: dict[str, list[list[Any]]] = _spec("ads")
 SUFFIXES: list[str] = _spec("search_term_suffixes")
 LANDING: str = _spec("landing")
@@ -274,6 +275,11 @@ def _hidden_parts(values: dict[str, float], rate: Any, noise: float) -> dict[str
     if "daily_frequency" in rate:
         out["reach_impressions"] = impressions
         out["user_days"] = impressions / (rate["daily_frequency"] * noise)
+    sessions = values["clicks"] * ANALYTICS["sessions"]
+    out["ga_sessions"] = sessions
+    for part in ("page_views", "seconds", "bounces"):
+        out[f"ga_{part}"] = sessions * ANALYTICS[part] * noise
+    out["ga_new_sessions"] = sessions * min(1.0, ANALYTICS["new"] * noise)
     if "peer_ctr" in rate:
         out["content_clicks"] = values["clicks"]
         out["content_peer_clicks"] = impressions * rate["peer_ctr"] * noise
