@@ -211,7 +211,7 @@ async def test_a_customer_connects_instagram_in_a_real_browser(stack: Stack) -> 
 
                 await page.get_by_role("button", name="Connect this account").click()
                 await page.wait_for_url("**?notice=connected")
-                await page.get_by_text("Active").wait_for()
+                await page.get_by_text("Active", exact=True).wait_for()
                 await page.screenshot(path=ARTIFACTS / "04-connected.png", full_page=True)
 
                 await page.get_by_role("link", name="Remove Instagram Business").click()
