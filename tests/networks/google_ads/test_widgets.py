@@ -350,3 +350,28 @@ async def test_analytics_linked_site_metrics_are_the_exact_periods(connected: Co
     for name, figure in expected.items():
         assert result[name]["values"] == pytest.approx(figure, abs=1e-4), name
         assert result[name]["comparison"]["values"] != result[name]["values"], name
+
+
+async def test_average_bidding_targets_weigh_each_days_target_by_impressions(
+    connected: Connected,
+) -> None:
+    """Target CPA (currency units) and ROAS change within the period: the period's average
+    weighs each day's target by that day's impressions of the campaigns bidding by it."""
+    names = ["average_target_cpa_micros", "average_target_roas"]
+    widgets = [
+        {
+            "id": n,
+            "reference_key": "gads:custom",
+            "component": "number_v1",
+            "metrics": [f"metrics.{n}"],
+        }
+        for n in names
+    ]
+    result = await connected.get_data(widgets, comparison=True)
+    cells = raw_cells(PERIODS.start, PERIODS.end)
+    cpa = total(cells, "target_cpa_micros_impressions") / total(cells, "target_cpa_impressions")
+    roas = total(cells, "target_roas_impressions") / total(cells, "target_roas_base_impressions")
+    assert result[names[0]]["values"] == pytest.approx(round(cpa) / 1_000_000, abs=1e-4)
+    assert 14.0 < result[names[0]]["values"] < 16.5  # both targets ran in the period
+    assert result[names[1]]["values"] == pytest.approx(roas, abs=1e-4)
+    assert 3.8 < result[names[1]]["values"] < 4.4

@@ -259,7 +259,22 @@ def _group_day(cid: str, index: int, day: date) -> dict[str, float]:
         "invalid_clicks": round(clicks * rng.uniform(0.02, 0.06)),
     }
     parts = _eligible(day_values, rate, rng.uniform(0.85, 1.15))
-    return day_values | parts | _hidden_parts(day_values, rate, rng.uniform(0.9, 1.1))
+    parts |= _hidden_parts(day_values, rate, rng.uniform(0.9, 1.1))
+    return day_values | parts | _targets(raw.get("targets", {}), day, impressions)
+
+
+def _targets(targets: dict[str, list[Any]], day: date, impressions: float) -> dict[str, float]:
+    """The day's bidding target (the last set on or before it), weighted by impressions."""
+    out = {}
+    for kind, changes in targets.items():
+        target = [value for since, value in changes if since <= day][-1]
+        if kind == "cpa":
+            out["target_cpa_impressions"] = impressions
+            out["target_cpa_micros_impressions"] = target * 1_000_000 * impressions
+        else:
+            out["target_roas_base_impressions"] = impressions
+            out["target_roas_impressions"] = target * impressions
+    return out
 
 
 def _hidden_parts(values: dict[str, float], rate: Any, noise: float) -> dict[str, float]:
