@@ -6,6 +6,7 @@ entries and completions."""
 
 from __future__ import annotations
 
+from datetime import timedelta
 from typing import Any
 
 import pytest
@@ -109,3 +110,30 @@ async def test_contacts_entries_and_automations_from_the_raw_records(ac: Connect
         completed = sum(1 for e in mine if e["status"] == "2" and in_period(e["remdate"]))
         assert rows[name][3] == entered > 0
         assert rows[name][5] == completed
+
+
+async def test_a_deleted_contact_and_an_edited_deal_after_a_sync(ac: Connected) -> None:
+    """Last in the module: it moves the shared clock on."""
+    keys = ("new_contacts", "total_contacts", "won_deals_values_usd")
+    widgets = [widget(f"active_campaigns:{k}") for k in keys]
+    first = await ac.get_data(widgets, comparison=False)
+    now = ac.clock.current
+    contact = next(r for r, f in ac.data.live("contacts", now) if in_period(f["cdate"]))
+    deal = next(
+        r
+        for r, f in ac.data.live("deals", now)
+        if f["status"] == "1" and f["currency"] == "usd" and in_period(f["mdate"])
+    )
+    contact.archived_at = now + timedelta(minutes=30)
+    value = _int(deal.state(now)["value"]) + 50_000  # type: ignore[index]
+    # An edit after closing moves mdate out of the period: count it at its close instead.
+    deal.changes[-1][1]["value"] = str(value)
+    deal._timeline = None
+    ac.data.forget()
+    ac.clock.set(now + timedelta(hours=2))
+    second = await ac.get_data(widgets, comparison=False)
+    got = {k: second[f"active_campaigns:{k}"]["values"] for k in keys}
+    before = {k: first[f"active_campaigns:{k}"]["values"] for k in keys}
+    assert got["new_contacts"] == before["new_contacts"] - 1
+    assert got["total_contacts"] == before["total_contacts"] - 1
+    assert got["won_deals_values_usd"] == pytest.approx(before["won_deals_values_usd"] + 500)
