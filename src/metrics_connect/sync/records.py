@@ -115,6 +115,12 @@ async def replay_demo(runtime: Runtime, integration_uuid: str, sandbox: SandboxN
         connector = connector_for(runtime, integration)
         connector.ctx.http = http
         connector.ctx.base_url = SANDBOX_BASE_URL
+        # The replay asks the in-process emulator, not the network: our side of the
+        # network's quota (ActiveCampaign's 5 calls a second) would stretch the replay of
+        # years of full listings into hours and hold every other archive behind it.
+        client = getattr(connector, "client", None)
+        if client is not None and getattr(client, "quota", None) is not None:
+            client.quota = None
         try:
             for step in _steps(start, end):
                 sandbox_clock.set(step)
