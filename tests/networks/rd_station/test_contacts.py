@@ -202,3 +202,14 @@ async def test_the_emulator_refuses_pages_over_125(sandbox: SandboxNetwork) -> N
     base: LeadBase = sandbox.data.leads  # type: ignore[attr-defined]
     assert last.headers["pagination-total-rows"] == str(len(live(base)))
     assert len(last.json()["contacts"]) == len(live(base)) - 375
+
+
+async def test_a_refused_first_sync_is_each_widgets_error(
+    api: tuple[Any, dict[str, str], str], sandbox: SandboxNetwork
+) -> None:
+    client, headers, uuid = api
+    sandbox.controls.switches.rate_limit_next = 10_000
+    widgets = [reference_widget("rd_station", key) for key in KEYS]
+    result = await get_data(client, headers, uuid, widgets, PERIODS, comparison=True)
+    sandbox.controls.switches.rate_limit_next = 0
+    assert {result[key]["error"]["code"] for key in KEYS} == {"upstream_rate_limited"}

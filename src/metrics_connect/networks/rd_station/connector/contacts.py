@@ -26,9 +26,13 @@ PAGE_SIZE = 125  # the segmentations API's largest page
 DETAILS_IN_FLIGHT = 4  # one page's detail calls run this many at once
 ALL_CONTACTS = ("todos os contatos", "all contacts", "todos los contactos")
 # What each dataset asks of every listed contact.
-DETAILS = {
-    "contacts": ("platform/contacts/{uuid}/funnels/default", "platform/contacts/{uuid}/events"),
-    "contact_tags": ("platform/contacts/{uuid}",),
+CONVERSIONS = {"event_type": "CONVERSION"}
+DETAILS: dict[str, tuple[tuple[str, dict[str, str]], ...]] = {
+    "contacts": (
+        ("platform/contacts/{uuid}/funnels/default", {}),
+        ("platform/contacts/{uuid}/events", CONVERSIONS),
+    ),
+    "contact_tags": (("platform/contacts/{uuid}", {}),),
 }
 UNKNOWN_SOURCE = "(unknown)"
 
@@ -66,7 +70,8 @@ class ContactRecords:
         calls = [PlannedCall("GET", "platform/segmentations", self._paging(1), estimated=True)]
         listing = "platform/segmentations/{id}/contacts"
         calls.append(PlannedCall("GET", listing, self._paging(page), estimated=True))
-        return calls + [PlannedCall("GET", path, {}, estimated=True) for path in DETAILS[dataset]]
+        details = [PlannedCall("GET", p, dict(q), estimated=True) for p, q in DETAILS[dataset]]
+        return calls + details
 
     def _paging(self, page: int) -> dict[str, str]:
         return {"page": str(page), "page_size": str(PAGE_SIZE)}
@@ -131,9 +136,7 @@ class ContactRecords:
     async def _stages(self, contact: dict[str, Any]) -> list[RecordRow]:
         uuid = str(contact["uuid"])
         funnel = await self.client.get(f"platform/contacts/{uuid}/funnels/default", {})
-        events = await self.client.get(
-            f"platform/contacts/{uuid}/events", {"event_type": "CONVERSION"}
-        )
+        events = await self.client.get(f"platform/contacts/{uuid}/events", CONVERSIONS)
         funnel = funnel if isinstance(funnel, dict) else {}
         last = _last_conversion(events)
         payload = last.get("payload") if isinstance(last.get("payload"), dict) else {}
