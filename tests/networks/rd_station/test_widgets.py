@@ -24,14 +24,6 @@ from tests.networks.widgets import Periods, get_data, reference_widget, referenc
 
 NOW = datetime(2026, 11, 20, 15, 0, tzinfo=UTC)
 PERIODS = Periods(date(2026, 11, 19))
-# Contact attributes (fit score, interest, tags, last conversion's source) live on each
-# contact, not in the analytics endpoints: not served yet (docs/networks/rd_station.md).
-NOT_SERVED = {
-    "rdstation:fitscore",
-    "rdstation:interest",
-    "rdstation:tags",
-    "rdstation:last_conversion_origin",
-}
 
 
 @pytest.fixture
@@ -62,13 +54,12 @@ def days(data: MarketingData, start: date, end: date) -> list[dict[str, Any]]:
 async def test_every_served_predefined_widget_answers_with_a_comparison(rd: Any) -> None:
     widgets = [{"id": f"w{i}", **w} for i, w in enumerate(reference_widgets("rd_station"))]
     assert len(widgets) == 43
-    served = [w for w in widgets if w["reference_key"] not in NOT_SERVED]
-    result = await ask(rd, served)
+    result = await ask(rd, widgets)
     errors = {
-        w["reference_key"]: result[w["id"]]["error"] for w in served if "error" in result[w["id"]]
+        w["reference_key"]: result[w["id"]]["error"] for w in widgets if "error" in result[w["id"]]
     }
     assert errors == {}
-    for w in served:
+    for w in widgets:
         body = result[w["id"]]
         assert body["values"] not in (None, [], 0), w["reference_key"]
         assert "comparison" in body, w["reference_key"]

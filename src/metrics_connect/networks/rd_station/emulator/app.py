@@ -6,6 +6,7 @@
   (`send_at`); each asset's and each flow e-mail's figures over the range, with its
   rates (percent of visits, of deliveries); `account_id` and `query_date` around them;
 - `GET /marketing/account_info` (`{"name"}`);
+- the leads base's segmentations and contacts (`contacts_api.py`);
 - bearer tokens; errors `{"errors": {"error_type", "error_message"}}`: 401 UNAUTHORIZED
   (missing or unknown token), 401 EXPIRED_TOKEN, 403 ACCESS_DENIED (app uninstalled),
   400 BAD_REQUEST (dates), 429 TOO_MANY_REQUESTS with Retry-After.
@@ -16,10 +17,8 @@ from __future__ import annotations
 from datetime import date
 from typing import Any
 
-from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse
-from starlette.routing import Route
 
 from metrics_connect.networks.rd_station.emulator.data import MarketingData
 from metrics_connect.sandbox.kit.controls import SandboxControls, TokenFault
@@ -157,20 +156,14 @@ class MarketingApp:
         return JSONResponse({"name": self.data.account["name"]})
 
 
-def create_app(data: MarketingData, controls: SandboxControls) -> Starlette:
-    api = MarketingApp(data, controls)
+def guarded(handler: Any) -> Any:
+    """A route answering the API's error body for an RdError."""
 
-    def guarded(handler: Any) -> Any:
-        async def route(request: Request) -> JSONResponse:
-            try:
-                return await handler(request)
-            except RdError as exc:
-                return exc.response()
+    async def route(request: Request) -> JSONResponse:
+        try:
+            response: JSONResponse = await handler(request)
+            return response
+        except RdError as exc:
+            return exc.response()
 
-        return route
-
-    names = ("funnels", "emails", "conversions", "workflow_emails")
-    routes = [Route(f"/platform/analytics/{n}", guarded(api.analytics)) for n in names]
-    app = Starlette(routes=[*routes, Route("/marketing/account_info", guarded(api.account_info))])
-    app.state.api = api
-    return app
+    return route

@@ -2,7 +2,8 @@
 in data.yaml (the same day always draws the same numbers): the funnel's visitors, leads,
 qualified contacts, opportunities and sales; e-mail campaigns with their send instant and
 engagement; each conversion asset's visits and conversions; each flow e-mail's
-deliveries, unique opens and clicks. Ranges are sums of their days."""
+deliveries, unique opens and clicks. Ranges are sums of their days. The leads base
+(contacts) is `leads.py`'s."""
 
 from __future__ import annotations
 
@@ -13,6 +14,7 @@ from typing import Any
 
 import yaml
 
+from metrics_connect.networks.rd_station.emulator.leads import LeadBase
 from metrics_connect.sandbox.kit.records import poisson
 from metrics_connect.sandbox.kit.seeded import draws
 
@@ -27,6 +29,7 @@ class MarketingData:
         self.start = date.fromisoformat(self.spec["history_start"])
         self.seed = self.spec["seed"]
         self.day = lru_cache(maxsize=4096)(self._day)
+        self.leads = LeadBase(self.spec, self.seed)
 
     def days(self, start: date, end: date) -> list[date]:
         first = max(start, self.start)
