@@ -55,8 +55,12 @@ def keyword_cells(start: date, end: date) -> list[data.Cell]:
 async def test_targeting_location_names_each_campaigns_location_criteria(
     connected: Connected,
 ) -> None:
-    widget = custom("t", "datatable_v1", ["targeting_location", "metrics.clicks"], ["campaign"])
-    result = await connected.get_data([widget], comparison=False)
+    widgets = [
+        custom("t", "datatable_v1", ["targeting_location", "metrics.clicks"], ["campaign"]),
+        custom("n", "number_v1", ["targeting_location"]),  # a text per campaign only
+    ]
+    result = await connected.get_data(widgets, comparison=False)
+    assert result["n"]["error"]["code"] == "unsupported_combination"
     rows = table(result["t"])
     currency = data.CUSTOMERS[DEMO_CUSTOMER]["currency"]
     expected = {}
@@ -184,10 +188,13 @@ async def test_the_sync_archives_the_uplift_daily_for_past_periods(
     clock.set_clock(lambda: NOW)
     try:
         async with serving(create_app(runtime=runtime)) as client:
-            widget = custom("n", "number_v1", ["metrics.optimization_score_uplift"])
+            widgets = [
+                custom("n", "number_v1", ["metrics.optimization_score_uplift"]),
+                custom("c", "datatable_v1", ["metrics.optimization_score_uplift"], ["campaign"]),
+            ]
             past = Periods(NOW.date() - timedelta(days=2), days=2)
             result = await get_data(
-                client, account.headers, account.integration_uuid, [widget], past
+                client, account.headers, account.integration_uuid, widgets, past
             )
     finally:
         clock.set_clock(None)
@@ -196,3 +203,7 @@ async def test_the_sync_archives_the_uplift_daily_for_past_periods(
     other = data.optimization(DEMO_CUSTOMER, None, past.end - timedelta(days=1))
     assert other["optimization_score_uplift"] != kept  # a day's own, not today's
     assert result["n"]["comparison"]["values"] is None, result  # before the first kept day
+    rows = table(result["c"])
+    for camp in data.CAMPAIGNS[DEMO_CUSTOMER]:
+        figures = data.optimization(DEMO_CUSTOMER, camp, past.end)
+        assert abs(rows[camp["name"]][0] - 100 * figures["optimization_score_uplift"]) < 1e-4
