@@ -69,6 +69,7 @@ async def test_targeting_location_names_each_campaigns_location_criteria(
         names = [data.GEO_TARGETS[t][0] + (" (excluded)" if neg else "") for t, neg in criteria]
         expected[camp["name"]] = "; ".join(names)
     assert {name: row[0] for name, row in rows.items()} == expected
+    assert result["t"]["values"][-1][:2] == ["Total", None]  # no account-wide text
     assert expected["Search - Specialty Beans"] == (
         "State of Sao Paulo; State of Rio de Janeiro; Campinas (excluded)"
     )
@@ -87,9 +88,11 @@ async def test_quality_score_is_the_keywords_impressions_weighted_average(
         custom("n", "number_v1", [QUALITY]),
         custom("k", "datatable_v1", [QUALITY, *ENUMS, "metrics.impressions"], ["keyword_view"]),
         custom("e", "number_v1", [ENUMS[0]]),
+        custom("d", "chart_v1", [QUALITY], ["date"]),
     ]
     result = await connected.get_data(widgets, comparison=False)
     weighted: dict[str, list[float]] = {}
+    daily: dict[date, list[float]] = {}
     last: dict[str, tuple[date, dict[str, Any]]] = {}
     for cell in keyword_cells(PERIODS.start, PERIODS.end):
         keyword, day = cell.entities["keyword"], date.fromisoformat(cell.entities["date"]["value"])
@@ -99,6 +102,9 @@ async def test_quality_score_is_the_keywords_impressions_weighted_average(
             impressions = cell.values["impressions"]
             parts[0] += int(quality["historical_quality_score"]) * impressions
             parts[1] += impressions
+            day_parts = daily.setdefault(day, [0.0, 0.0])
+            day_parts[0] += int(quality["historical_quality_score"]) * impressions
+            day_parts[1] += impressions
         if day >= last.get(keyword["text"], (date.min, {}))[0]:
             last[keyword["text"]] = (day, quality)
     account = sum(p[0] for p in weighted.values()) / sum(p[1] for p in weighted.values())
@@ -115,6 +121,12 @@ async def test_quality_score_is_the_keywords_impressions_weighted_average(
         assert row[1:4] == [last[text][1][name] for name in data.QUALITY["components"]], text
     assert rows["acme cafe"][4] > 0  # it had impressions, only no score
     assert result["e"]["error"]["code"] == "unsupported_combination"
+    # By day: each day's own average over its keywords.
+    chart = result["d"]
+    series = dict(zip(chart["labels"], chart["values"][0]["data"], strict=True))
+    assert len(series) == PERIODS.days
+    for day, (score_x, scored) in daily.items():
+        assert abs(series[day.isoformat()] - score_x / scored) < 1e-4, day
 
 
 async def test_interaction_event_types_are_the_periods_kinds_of_interactions(

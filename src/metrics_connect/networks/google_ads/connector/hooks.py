@@ -288,7 +288,7 @@ class GoogleAdsConnector(KitConnector):
 def joined(rows: list[Row], field: str, names: dict[str, str]) -> list[Row]:
     """One row per key (a campaign): its rows' named texts joined, negative ones excluded."""
     out: dict[tuple[tuple[str, str], ...], Row] = {}
-    for row in rows:
+    for row in (r for r in rows if r.keys):  # no campaign (a table's total): no text
         text = names.get(str(row.values.pop(field, "")), "")
         text += " (excluded)" if row.values.pop("negative", "") == "True" else ""
         kept = out.setdefault(tuple(row.keys.items()), Row(row.day, row.keys, {}))
