@@ -72,13 +72,14 @@ def test_every_served_field_and_metric_is_a_google_ads_row_field() -> None:
     assert [m for m in gaql.METRICS if not is_row_field(f"metrics.{m}")] == []
 
 
-def test_every_query_of_the_connector_names_row_fields() -> None:
+def test_every_query_of_the_connector_names_row_fields_the_api_accepts() -> None:
     connector = GoogleAdsConnector.__new__(GoogleAdsConnector)
     for name, stream in STREAMS.datasets.items():
         request = FetchRequest(name, date(2026, 11, 1), date(2026, 11, 30), stream.breakdowns)
         query = gaql.parse(GoogleAdsConnector.query(connector, request))
         assert [f for f in query.select if not is_row_field(f)] == [], name
         assert query.resource in {f.name for f in ROW.fields}, name
+        gaql.check(query)  # never a combination the API refuses (QueryError otherwise)
 
 
 @pytest.mark.parametrize(
