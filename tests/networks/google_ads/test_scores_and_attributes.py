@@ -11,6 +11,7 @@ from datetime import date, timedelta
 from typing import Any
 
 import httpx
+import pytest
 
 from metrics_connect import clock
 from metrics_connect.api.app import create_app
@@ -89,10 +90,12 @@ async def test_quality_score_is_the_keywords_impressions_weighted_average(
         custom("k", "datatable_v1", [QUALITY, *ENUMS, "metrics.impressions"], ["keyword_view"]),
         custom("e", "number_v1", [ENUMS[0]]),
         custom("d", "chart_v1", [QUALITY], ["date"]),
+        custom("c", "datatable_v1", [QUALITY], ["campaign"]),
     ]
     result = await connected.get_data(widgets, comparison=False)
     weighted: dict[str, list[float]] = {}
-    daily: dict[date, list[float]] = {}
+    daily: dict[Any, list[float]] = {}
+    campaigns: dict[Any, list[float]] = {}
     last: dict[str, tuple[date, dict[str, Any]]] = {}
     for cell in keyword_cells(PERIODS.start, PERIODS.end):
         keyword, day = cell.entities["keyword"], date.fromisoformat(cell.entities["date"]["value"])
@@ -102,9 +105,10 @@ async def test_quality_score_is_the_keywords_impressions_weighted_average(
             impressions = cell.values["impressions"]
             parts[0] += int(quality["historical_quality_score"]) * impressions
             parts[1] += impressions
-            day_parts = daily.setdefault(day, [0.0, 0.0])
-            day_parts[0] += int(quality["historical_quality_score"]) * impressions
-            day_parts[1] += impressions
+            for key, table_parts in ((day, daily), (cell.entities["campaign"]["name"], campaigns)):
+                own = table_parts.setdefault(key, [0.0, 0.0])
+                own[0] += int(quality["historical_quality_score"]) * impressions
+                own[1] += impressions
         if day >= last.get(keyword["text"], (date.min, {}))[0]:
             last[keyword["text"]] = (day, quality)
     account = sum(p[0] for p in weighted.values()) / sum(p[1] for p in weighted.values())
@@ -121,6 +125,8 @@ async def test_quality_score_is_the_keywords_impressions_weighted_average(
         assert row[1:4] == [last[text][1][name] for name in data.QUALITY["components"]], text
     assert rows["acme cafe"][4] > 0  # it had impressions, only no score
     assert result["e"]["error"]["code"] == "unsupported_combination"
+    by_campaign = {name: row[0] for name, row in table(result["c"]).items()}
+    assert by_campaign == {n: pytest.approx(x / s, abs=1e-4) for n, (x, s) in campaigns.items()}
     # By day: each day's own average over its keywords.
     chart = result["d"]
     series = dict(zip(chart["labels"], chart["values"][0]["data"], strict=True))
