@@ -1,0 +1,31 @@
+"""The E-goi emulator as a sandbox network (demo, tests): the account served at the
+network's base URL setting, a sandbox API key as the demo's credentials."""
+
+from __future__ import annotations
+
+from metrics_connect.networks.egoi.emulator.app import create_app
+from metrics_connect.networks.egoi.emulator.data import EgoiData
+from metrics_connect.sandbox.accounts import DEMO_ACCESS_TOKEN
+from metrics_connect.sandbox.kit.controls import SandboxControls
+from metrics_connect.sandbox.registry import DemoAccount, SandboxNetwork
+
+SLUG = "egoi"
+
+
+def build_sandbox() -> SandboxNetwork:
+    data = EgoiData()
+    controls = SandboxControls()
+    network = SandboxNetwork(
+        slug=SLUG,
+        controls=controls,
+        app=create_app(data, controls),
+        settings_field="egoi_api_base_url",
+        demo_account=DemoAccount(
+            source_name=str(data.account["name"]),
+            external_id=str(data.account["client_id"]),
+            credentials={"access_token": DEMO_ACCESS_TOKEN},
+            timezone=str(data.account["timezone"]),
+        ),
+    )
+    network.data = data  # type: ignore[attr-defined]
+    return network
