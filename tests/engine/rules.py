@@ -84,6 +84,9 @@ metrics:
   engagement:
     label: Engagement
     sum_of: [likes, reach]
+  clicks_a_day:
+    label: Clicks a day
+    per_day: clicks
 widgets:
   toy:clicks_rate:
     component: number_v1

@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+import yaml
+
+from metrics_connect.catalog.loader import validate
+from metrics_connect.catalog.schema import CatalogDoc
 from metrics_connect.connectors.base import Row
 from metrics_connect.engine.aggregate import Facts
 
-from .rules import day, one, toy_facts, widget
+from .rules import CATALOG_YAML, DATASETS, day, one, toy_facts, widget
 
 
 def test_sum_adds_daily_values() -> None:
@@ -62,6 +66,23 @@ def test_item_dimension_with_filter_narrows_items() -> None:
 def test_sum_of_metrics() -> None:
     body = one(widget(metrics=["engagement"], dimensions=["posts"]))
     assert body["values"] == (10 + 30 + 0 + 5) + (100 + 300 + 200 + 50)
+
+
+def test_per_day_divides_by_every_day_of_the_period() -> None:
+    assert one(widget(metrics=["clicks_a_day"]))["values"] == 135 / 10
+    # Days without data count too: the same clicks over twenty days.
+    assert one(widget(metrics=["clicks_a_day"]), end=day(19))["values"] == 135 / 20
+    body = one(widget(component="chart_v1", metrics=["clicks_a_day"], dimensions=["device"]))
+    assert body["values"][0]["data"] == [9.0, 4.5]
+
+
+def test_per_day_must_name_a_known_metric() -> None:
+    raw = yaml.safe_load(CATALOG_YAML)
+    raw["metrics"]["broken"] = {"label": "Broken", "per_day": "nothing"}
+    raw["metrics"]["looping"] = {"label": "Looping", "per_day": "looping"}
+    problems = validate(CatalogDoc.model_validate(raw), DATASETS)
+    assert "metrics.broken: unknown part metric 'nothing'" in problems
+    assert "metrics.looping: defined in terms of itself" in problems
 
 
 def test_breakdown_groups_by_the_dimension() -> None:

@@ -72,6 +72,8 @@ def ask(network: ServedNetwork) -> httpx.Response:
         )
     if network.slug == "rd_crm":  # v1: the API token as a query parameter
         return httpx.get(f"{base}/api/v1/users", params={"token": token})
+    if network.slug == "phonetrack":  # the token's accounts, the raw token as Authorization
+        return httpx.get(f"{base}/api/v3/accounts/{account}", headers={"Authorization": token})
     if network.slug == "active_campaign":  # the key's user, Api-Token header
         return httpx.get(f"{base}/api/3/users/me", headers={"Api-Token": token})
     if network.slug == "nuvem_shop":  # Nuvemshop's Authentication header (sic), a User-Agent

@@ -17,6 +17,8 @@ def _aggregation(metric: MetricDef) -> str:
         return "ratio"
     if metric.sum_of:
         return "sum"
+    if metric.per_day:
+        return "per_day"
     kinds = {s.aggregation for s in metric.sources}
     return kinds.pop() if len(kinds) == 1 else "by_source"
 
@@ -47,6 +49,8 @@ def describe_catalog(catalog: Catalog) -> dict[str, Any]:
             entry["ratio"] = metric.ratio.model_dump()
         if metric.sum_of:
             entry["sum_of"] = list(metric.sum_of)
+        if metric.per_day:
+            entry["per_day"] = metric.per_day
         metrics.append(entry)
     dimensions = [
         {

@@ -155,11 +155,7 @@ def validate(doc: CatalogDoc, datasets: dict[str, DatasetSpec]) -> list[str]:
                 if dim_name not in doc.dimensions:
                     problems.append(f"{where}.sources.{i}: unknown dimension {dim_name!r}")
             problems += _check_filter_fields(f"{where}.sources.{i}", source.filters, [spec], doc)
-        parts: tuple[str, ...] = ()
-        if metric.ratio is not None:
-            parts = (metric.ratio.numerator, metric.ratio.denominator)
-        parts += metric.sum_of
-        for part in parts:
+        for part in metric.parts():
             if part not in doc.metrics:
                 problems.append(f"{where}: unknown part metric {part!r}")
     problems += _cycles(doc)
@@ -178,10 +174,6 @@ def validate(doc: CatalogDoc, datasets: dict[str, DatasetSpec]) -> list[str]:
 
 
 def _cycles(doc: CatalogDoc) -> list[str]:
-    def parts(metric: MetricDef) -> tuple[str, ...]:
-        ratio = (metric.ratio.numerator, metric.ratio.denominator) if metric.ratio else ()
-        return ratio + metric.sum_of
-
     problems = []
     for name in doc.metrics:
         seen: set[str] = set()
@@ -191,7 +183,7 @@ def _cycles(doc: CatalogDoc) -> list[str]:
             metric = doc.metrics.get(current)
             if metric is None:
                 continue
-            for part in parts(metric):
+            for part in metric.parts():
                 if part == name:
                     problems.append(f"metrics.{name}: defined in terms of itself")
                     stack.clear()

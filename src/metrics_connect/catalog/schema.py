@@ -121,14 +121,22 @@ class MetricDef(_Strict):
     ratio: RatioDef | None = None
     # An additive metric that is the sum of other metrics (engagement = likes + ...).
     sum_of: tuple[str, ...] = ()
+    # The daily mean over the period: that metric's aggregate / the period's days (calls
+    # a day), whether or not a day has data.
+    per_day: str | None = None
     deprecated: str | None = None
     description: str = ""
 
+    def parts(self) -> tuple[str, ...]:
+        """The metrics it is defined in terms of."""
+        ratio = (self.ratio.numerator, self.ratio.denominator) if self.ratio else ()
+        return ratio + self.sum_of + ((self.per_day,) if self.per_day else ())
+
     @model_validator(mode="after")
     def _one_definition(self) -> MetricDef:
-        given = [bool(self.sources), self.ratio is not None, bool(self.sum_of)]
+        given = [bool(self.sources), self.ratio is not None, bool(self.sum_of), bool(self.per_day)]
         if sum(given) != 1:
-            raise ValueError("a metric has exactly one of `sources`, `ratio`, `sum_of`")
+            raise ValueError("a metric has exactly one of `sources`, `ratio`, `sum_of`, `per_day`")
         return self
 
 

@@ -450,6 +450,11 @@ class Aggregator:
             result = self._ratio(node, groups)
         else:
             result = self._sum(node, groups)
+        if node.per_day:
+            days = (self.end - self.start).days + 1
+            result = {
+                k: (n / days if (n := _number(v)) is not None else None) for k, v in result.items()
+            }
         if node.average:
             counts = self.item_counts(node, groups)
             result = {

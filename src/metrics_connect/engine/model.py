@@ -103,6 +103,8 @@ class MetricNode:
     sum_of: tuple[MetricNode, ...] = ()
     # `name:average`: the mean per item of the widget's item dimension.
     average: bool = False
+    # A `per_day` metric: its one part's value divided by the period's days.
+    per_day: bool = False
     # A ratio part that cannot split by the widget's dimensions: its total serves each row.
     whole: bool = False
     # The same metric without the widget's groups: a table's Total cell for metrics whose

@@ -210,6 +210,14 @@ class _Context:
                 unit=metric.unit,
                 sum_of=tuple(self.node(p, groups, depth + 1) for p in metric.sum_of),
             )
+        if metric.per_day:
+            return MetricNode(
+                name=name,
+                label=metric.label,
+                unit=metric.unit,
+                sum_of=(self.node(metric.per_day, groups, depth + 1),),
+                per_day=True,
+            )
         # Without an item dimension, account-level sources first; object datasets
         # (posts, stories) only when nothing else fits.
         for objects_ok in (False, True):
@@ -247,6 +255,7 @@ def _as_whole(node: MetricNode) -> MetricNode:
         scale=node.scale,
         complement=node.complement,
         sum_of=node.sum_of,
+        per_day=node.per_day,
         whole=True,
     )
 

@@ -1,0 +1,31 @@
+"""The PhoneTrack emulator as a sandbox network (demo, tests): the account served at the
+network's base URL setting, a sandbox API token as the demo's credentials."""
+
+from __future__ import annotations
+
+from metrics_connect.networks.phonetrack.emulator.app import create_app
+from metrics_connect.networks.phonetrack.emulator.data import PhoneTrackData
+from metrics_connect.sandbox.accounts import DEMO_ACCESS_TOKEN
+from metrics_connect.sandbox.kit.controls import SandboxControls
+from metrics_connect.sandbox.registry import DemoAccount, SandboxNetwork
+
+SLUG = "phonetrack"
+
+
+def build_sandbox() -> SandboxNetwork:
+    data = PhoneTrackData()
+    controls = SandboxControls()
+    network = SandboxNetwork(
+        slug=SLUG,
+        controls=controls,
+        app=create_app(data, controls),
+        settings_field="phonetrack_api_base_url",
+        demo_account=DemoAccount(
+            source_name=str(data.account["name"]),
+            external_id=str(data.account["id"]),
+            credentials={"access_token": DEMO_ACCESS_TOKEN},
+            timezone=str(data.account["timezone"]),
+        ),
+    )
+    network.data = data  # type: ignore[attr-defined]
+    return network
