@@ -72,13 +72,14 @@ def test_every_served_field_and_metric_is_a_google_ads_row_field() -> None:
     assert [m for m in gaql.METRICS if not is_row_field(f"metrics.{m}")] == []
 
 
-def test_every_query_of_the_connector_names_row_fields() -> None:
+def test_every_query_of_the_connector_names_row_fields_the_api_accepts() -> None:
     connector = GoogleAdsConnector.__new__(GoogleAdsConnector)
     for name, stream in STREAMS.datasets.items():
         request = FetchRequest(name, date(2026, 11, 1), date(2026, 11, 30), stream.breakdowns)
         query = gaql.parse(GoogleAdsConnector.query(connector, request))
         assert [f for f in query.select if not is_row_field(f)] == [], name
         assert query.resource in {f.name for f in ROW.fields}, name
+        gaql.check(query)  # never a combination the API refuses (QueryError otherwise)
 
 
 @pytest.mark.parametrize(
@@ -101,6 +102,18 @@ def test_every_query_of_the_connector_names_row_fields() -> None:
         "SELECT video.id, video.title, metrics.video_trueview_views, "
         "metrics.video_trueview_view_rate FROM video WHERE segments.date DURING LAST_30_DAYS "
         "ORDER BY metrics.video_trueview_views DESC LIMIT 2",
+        "SELECT campaign.id, campaign_criterion.criterion_id, campaign_criterion.type, "
+        "campaign_criterion.negative, campaign_criterion.location.geo_target_constant, "
+        "campaign_criterion.language.language_constant FROM campaign_criterion",
+        "SELECT ad_group_criterion.criterion_id, segments.date, metrics.impressions, "
+        "metrics.historical_quality_score, metrics.historical_creative_quality_score, "
+        "metrics.historical_landing_page_quality_score, metrics.historical_search_predicted_ctr "
+        "FROM keyword_view WHERE segments.date DURING LAST_7_DAYS",
+        "SELECT ad_group.id, metrics.interaction_event_types, metrics.clicks FROM ad_group "
+        "WHERE segments.date DURING LAST_30_DAYS",
+        "SELECT campaign.id, metrics.optimization_score_uplift, metrics.optimization_score_url "
+        "FROM campaign",
+        "SELECT metrics.optimization_score_uplift, metrics.optimization_score_url FROM customer",
     ],
 )
 async def test_search_stream_answers_parse_as_the_librarys_messages(
@@ -155,3 +168,45 @@ async def test_a_sunset_version_is_not_routed(client: httpx.AsyncClient) -> None
     )
     assert response.status_code == 501
     assert response.json()[0]["error"]["status"] == "UNIMPLEMENTED"
+
+
+@pytest.mark.parametrize(
+    ("query", "code"),
+    [
+        # The optimization score's figures go with no segment, and only FROM customer or
+        # campaign; the historical quality metrics only FROM keyword_view; a criterion has
+        # no metrics.
+        (
+            "SELECT metrics.optimization_score_uplift FROM customer "
+            "WHERE segments.date DURING LAST_7_DAYS",
+            "PROHIBITED_SEGMENT_WITH_METRIC_IN_SELECT_OR_WHERE_CLAUSE",
+        ),
+        (
+            "SELECT ad_group.id, metrics.optimization_score_url FROM ad_group",
+            "PROHIBITED_METRIC_IN_SELECT_OR_WHERE_CLAUSE",
+        ),
+        (
+            "SELECT campaign.id, metrics.historical_quality_score FROM campaign "
+            "WHERE segments.date DURING LAST_7_DAYS",
+            "PROHIBITED_METRIC_IN_SELECT_OR_WHERE_CLAUSE",
+        ),
+        (
+            "SELECT campaign.id, metrics.clicks FROM campaign_criterion",
+            "PROHIBITED_METRIC_IN_SELECT_OR_WHERE_CLAUSE",
+        ),
+        (
+            "SELECT campaign_criterion.type FROM campaign_criterion "
+            "WHERE segments.date DURING LAST_7_DAYS",
+            "PROHIBITED_SEGMENT_IN_SELECT_OR_WHERE_CLAUSE",
+        ),
+    ],
+)
+async def test_incompatible_fields_are_refused_with_a_query_error(
+    client: httpx.AsyncClient, query: str, code: str
+) -> None:
+    response = await client.post(STREAM, headers=HEADERS, json={"query": query})
+    assert response.status_code == 400
+    error = response.json()[0]["error"]
+    assert error["status"] == "INVALID_ARGUMENT"
+    refusal = failure(error["details"][0]).errors[0]
+    assert json_format.MessageToDict(refusal)["errorCode"] == {"queryError": code}

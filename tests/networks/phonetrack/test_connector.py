@@ -82,7 +82,7 @@ async def test_a_first_sync_walks_the_year_and_explain_announces_it(
     assert planned[-1].params["date_end"] == f"{TODAY} 23:59:59" and len(planned) == 12
     sandbox.controls.calls.reset()
     pages, cursor = await walk(pt, None)
-    assert json.loads(cursor) == {"synced": TODAY.isoformat()}
+    assert json.loads(cursor) == {"synced": TODAY.isoformat(), "full": TODAY.isoformat()}
     asked = sandbox.controls.calls.by_endpoint[LOGS]
     assert asked == len(pages) > len(planned)  # windows of more than 200 calls page on
     ids = [r.id for p in pages for r in p.records]
@@ -103,12 +103,19 @@ async def test_a_first_sync_walks_the_year_and_explain_announces_it(
 
 async def test_a_later_sync_walks_again_from_seven_days_before(sandbox: SandboxNetwork) -> None:
     pt = connector(sandbox)
-    synced = json.dumps({"synced": (TODAY - timedelta(days=1)).isoformat()})
+    full = (TODAY - timedelta(days=29)).isoformat()
+    synced = json.dumps({"synced": (TODAY - timedelta(days=1)).isoformat(), "full": full})
     [call] = pt.plan_record_calls("calls", synced)
     assert call.params["date_start"] == f"{TODAY - timedelta(days=8)} 00:00:00"
     assert call.params["date_end"] == f"{TODAY} 23:59:59"
     pages, cursor = await walk(pt, synced)
-    assert len(pages) == 1 and json.loads(cursor) == {"synced": TODAY.isoformat()}
+    assert len(pages) == 1
+    assert json.loads(cursor) == {"synced": TODAY.isoformat(), "full": full}
+    # Thirty days after the last whole walk, the sync lists the whole log again.
+    stale = json.dumps({"synced": (TODAY - timedelta(days=1)).isoformat(), "full": "2026-10-21"})
+    again = pt.plan_record_calls("calls", stale)
+    assert again[0].params["date_start"] == f"{TODAY - timedelta(days=364)} 00:00:00"
+    assert len(again) == 12
 
 
 async def test_failures_become_the_contracts_errors(sandbox: SandboxNetwork) -> None:

@@ -18,6 +18,7 @@ from metrics_connect import clock
 from metrics_connect.api.app import create_app
 from metrics_connect.networks.phonetrack.emulator.data import PhoneTrackData
 from metrics_connect.networks.phonetrack.emulator.network import build_sandbox
+from metrics_connect.sandbox.accounts import DEMO_ACCESS_TOKEN
 from metrics_connect.sandbox.registry import SandboxNetwork
 from metrics_connect.settings import Settings
 from tests.conftest import connect_account, serving
@@ -248,3 +249,23 @@ async def test_a_returned_and_a_deleted_call_after_a_sync(pt: Connected) -> None
     assert second["phonetrack:calls"]["values"] == first["phonetrack:calls"]["values"] - 1
     returned = first["phonetrack:returned_calls"]["values"] + 1
     assert second["phonetrack:returned_calls"]["values"] == returned
+
+
+@pytest.mark.parametrize(
+    ("fault", "code"),
+    [("rate_limit", "upstream_rate_limited"), ("expired", "integration_expired")],
+)
+async def test_a_failed_first_sync_fails_the_widgets_with_its_error(
+    pt: Connected, fault: str, code: str
+) -> None:
+    switches = pt.clock.sandbox.controls.switches
+    if fault == "rate_limit":
+        switches.rate_limit_next, switches.retry_after_seconds = 10_000, 3600
+    else:
+        switches.expired_tokens.add(DEMO_ACCESS_TOKEN)
+    try:
+        result = await pt.get_data([widget("phonetrack:calls")], comparison=False)
+    finally:
+        switches.rate_limit_next, switches.retry_after_seconds = 0, 1
+        switches.expired_tokens.clear()
+    assert result["phonetrack:calls"]["error"]["code"] == code

@@ -5,7 +5,8 @@ The GAQL query of each dataset (its resource, keys, attributes and metrics from
 for a client reached through its manager), the GoogleAdsFailure of an error (its codes
 in the message, a quota error's retryDelay as the retry-after), and the rows:
 searchStream's messages of camelCase GoogleAdsRows, money from micros to the
-customer's currency, percentages back to parts, geo target constants to names.
+customer's currency, percentages and scores back to parts (x impressions), enums as
+text, geo target constants to names, a campaign's location criteria joined in one text.
 """
 
 from __future__ import annotations
@@ -43,6 +44,7 @@ CUSTOMER_FIELDS = "customer.descriptive_name, customer.time_zone, customer.curre
 # GAQL metrics stored under another name (TrueView views are the catalog's video views).
 RENAMED = {"video_trueview_views": "video_views"}
 DURATION = re.compile(r"^(\d+(?:\.\d+)?)s$")
+NUMBER = re.compile(r"^-?[\d.]+(e-?\d+)?$")
 
 
 def camel_path(field: str) -> list[str]:
@@ -161,10 +163,11 @@ class GoogleAdsConnector(KitConnector):
         if stream.kind == "daily":
             fields.append("segments.date")
         fields += [f"metrics.{m}" for m in extra["metrics"]]
-        where = (
-            f"segments.date BETWEEN '{request.start.isoformat()}' AND '{request.end.isoformat()}'"
-        )
-        return f"SELECT {', '.join(fields)} FROM {extra['resource']} WHERE {where}"
+        # Criteria and "now" figures have no date (no segment goes with the latter).
+        dated = stream.kind in ("daily", "period") and "where" not in extra
+        where = f"segments.date BETWEEN '{request.start}' AND '{request.end}'" if dated else ""
+        query = f"SELECT {', '.join(fields)} FROM {extra['resource']}"
+        return f"{query} WHERE {where or extra['where']}" if dated or "where" in extra else query
 
     def breakdowns(self, request: FetchRequest) -> list[str]:
         """The asked breakdowns, each name with its entity's id (two campaigns of one name
@@ -187,7 +190,7 @@ class GoogleAdsConnector(KitConnector):
     async def fetch(self, request: FetchRequest) -> FetchResult:
         calls = self.plan(request)
         answers = [await self.run(request, calls[0])]
-        wanted = [self.stream(request).extra["keys"][b] for b in self.breakdowns(request)]
+        wanted = self.stream(request).extra.get("geo", [])  # geo target constants to name
         targets = sorted({str(read(r, f)) for r in _rows(answers[0]) for f in wanted if read(r, f)})
         if len(calls) > 1 and targets:
             listed = ", ".join(f"'{t}'" for t in targets)
@@ -223,10 +226,10 @@ class GoogleAdsConnector(KitConnector):
             day = (
                 date.fromisoformat(str(read(record, "segments.date")))
                 if stream.kind == "daily"
-                else None
+                else (self.today() if stream.kind == "snapshot" else None)
             )
             rows.append(Row(day=day, keys=keys, values=self.values(record, extra)))
-        return FetchResult(rows=rows)
+        return FetchResult(rows=joined(rows, extra["join"], names) if "join" in extra else rows)
 
     @staticmethod
     def values(record: dict[str, Any], extra: dict[str, Any]) -> dict[str, Scalar]:
@@ -235,8 +238,15 @@ class GoogleAdsConnector(KitConnector):
         impressions = float(metrics.get("impressions") or 0)
         for name in extra["metrics"]:
             raw = read(record, f"metrics.{name}")
+            if raw is None or isinstance(raw, list) or not NUMBER.match(str(raw)):
+                if raw is not None:  # enums (a repeated one joined) and URLs, as text
+                    out[name] = ", ".join(raw) if isinstance(raw, list) else raw
+                continue  # unset: no score or bucket (too little traffic)
             number = float(raw or 0)
-            if name in extra.get("percent", []):  # a period's share (0.0999 is "< 10%")
+            if name in extra.get("weighted", {}):  # a score: x impressions, if it has one
+                scored, weight = extra["weighted"][name]
+                out.update({scored: number * impressions, weight: impressions})
+            elif name in extra.get("percent", []):  # a period's share (0.0999 is "< 10%")
                 out[name] = number * 100
             elif name.endswith("_micros"):  # micros of the customer's currency: in units
                 out[name.removesuffix("_micros")] = number / 1_000_000
@@ -273,6 +283,17 @@ class GoogleAdsConnector(KitConnector):
             timezone=str(customer.get("timeZone") or self.ctx.timezone),
             currency=customer.get("currencyCode"),
         )
+
+
+def joined(rows: list[Row], field: str, names: dict[str, str]) -> list[Row]:
+    """One row per key (a campaign): its rows' named texts joined, negative ones excluded."""
+    out: dict[tuple[tuple[str, str], ...], Row] = {}
+    for row in (r for r in rows if r.keys):  # no campaign (a table's total): no text
+        text = names.get(str(row.values.pop(field, "")), "")
+        text += " (excluded)" if row.values.pop("negative", "") == "True" else ""
+        kept = out.setdefault(tuple(row.keys.items()), Row(row.day, row.keys, {}))
+        kept.values[field] = "; ".join(filter(None, [str(kept.values.get(field) or ""), text]))
+    return list(out.values())
 
 
 def _rows(answer: Answer) -> list[dict[str, Any]]:

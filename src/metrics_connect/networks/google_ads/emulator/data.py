@@ -51,6 +51,10 @@ RATES: dict[str, dict[str, float]] = _spec("channel_rates")
 ANALYTICS: dict[str, float] = _spec("analytics")
 URL_SUFFIX: str = _spec("url_suffix")
 UTM_MEDIUM: dict[str, str] = _spec("utm_medium")
+DEFAULT_LOCATIONS: dict[str, list[list[Any]]] = _spec("default_locations")
+LANGUAGES: dict[str, int] = _spec("languages")
+QUALITY: dict[str, Any] = _spec("quality")
+OPTIMIZATION: dict[str, Any] = _spec("optimization")
 
 
 def _slug(name: str) -> str:
@@ -201,6 +205,72 @@ def client(cid: str, level: int) -> Entity:
         "hidden": False,
         "status": "ENABLED",
         **{k: c[k] for k in ("id", "name", "currency", "time_zone", "manager")},
+    }
+
+
+def criteria(cid: str) -> list[Entity]:
+    """The campaigns' criteria (campaign_criterion rows): locations, then the language."""
+    currency = CUSTOMERS[cid]["currency"]
+    out = []
+    for camp in CAMPAIGNS[cid]:
+        raw, prefix = camp["raw"], f"customers/{cid}/campaignCriteria/{camp['id']}"
+        located = [
+            ("LOCATION", target, negative, {"geo_target_constant": f"geoTargetConstants/{target}"})
+            for target, negative in raw.get("locations") or DEFAULT_LOCATIONS[currency]
+        ]
+        language = LANGUAGES[currency]
+        spoken = (
+            "LANGUAGE",
+            language,
+            False,
+            {"language_constant": f"languageConstants/{language}"},
+        )
+        for kind, criterion, negative, target in [*located, spoken]:
+            out.append(
+                {
+                    "customer": CUSTOMERS[cid],
+                    "campaign": camp,
+                    "criterion": {
+                        "resource_name": f"{prefix}~{criterion}",
+                        "id": str(criterion),
+                        "type": kind,
+                        "status": "ENABLED",
+                        "negative": negative,
+                        **target,
+                    },
+                }
+            )
+    return out
+
+
+def quality(keyword: Entity, day: date) -> dict[str, Any]:
+    """A keyword's historical quality on a day: its score (int64, a JSON string) and the
+    three components' buckets; nothing for a keyword with too little traffic."""
+    if keyword["text"] in QUALITY["unscored"]:
+        return {}
+    level = draws("google_ads", "quality", keyword["id"]).randint(QUALITY["low"], QUALITY["high"])
+    week = draws("google_ads", "quality", keyword["id"], *day.isocalendar()[:2])
+    score = min(10, max(1, level + week.choice((-1, 0, 0, 0, 1))))
+    buckets = QUALITY["buckets"]
+    out: dict[str, Any] = {"historical_quality_score": str(score)}
+    for name in QUALITY["components"]:
+        place = round((score - 1) / 9 * (len(buckets) - 1) + week.uniform(-0.6, 0.6))
+        out[name] = buckets[min(len(buckets) - 1, max(0, place))]
+    return out
+
+
+def optimization(cid: str, campaign: Entity | None, today: date) -> dict[str, Any]:
+    """The optimization score's uplift and page of the customer or a campaign, today."""
+    if campaign is not None and campaign["status"] != "ENABLED":
+        return {"optimization_score_uplift": 0.0}
+    owner = campaign["id"] if campaign else cid
+    low, high = OPTIMIZATION["uplift"]
+    url = OPTIMIZATION["url"].format(customer=cid)
+    return {
+        "optimization_score_uplift": round(
+            draws("google_ads", "uplift", owner, today).uniform(low, high), 4
+        ),
+        "optimization_score_url": url + (f"&campaignId={campaign['id']}" if campaign else ""),
     }
 
 

@@ -35,7 +35,16 @@ UNIQUE_METRICS = {"unique_users", "average_impression_frequency_per_user"}
 SHARE_FLOOR = set(load_spec(data.__package__, data.SPEC, "share_floor", Any))
 SHARE_CEILING = set(load_spec(data.__package__, data.SPEC, "share_ceiling", Any))
 CONVERSION_METRICS = set(load_spec(data.__package__, data.SPEC, "conversion_metrics", Any))
-METRICS = {*COUNTS, *FRACTIONS, *RATES, *DERIVED, *UNIQUE_METRICS}
+EVENT_TYPES: dict[str, str] = load_spec(data.__package__, data.SPEC, "interaction_event_types", Any)
+METRIC_RESOURCES: dict[str, list[str]] = load_spec(
+    data.__package__, data.SPEC, "metric_resources", Any
+)
+UNSEGMENTED = set(load_spec(data.__package__, data.SPEC, "unsegmented", Any))
+# Not sums: a keyword's score of the range's last day, the customer's or a campaign's now.
+QUALITY_METRICS = {"historical_quality_score", *data.QUALITY["components"]}
+NOW_METRICS = {"optimization_score_uplift", "optimization_score_url"}
+METRICS = {*COUNTS, *FRACTIONS, *RATES, *DERIVED, *UNIQUE_METRICS, *METRIC_RESOURCES}
+METRICS |= {"interaction_event_types"}
 TOKEN = re.compile(r"""\s*('(?:[^'\\]|\\.)*'|"(?:[^"\\]|\\.)*"|\(|\)|,|!=|>=|<=|=|>|<|[\w.\-]+)""")
 
 
@@ -207,11 +216,24 @@ def check(query: Query) -> dict[str, Any]:
         # Conversion action segments split whole cells: not below an ad group's views.
         allowed |= {"date", "device"} | (set() if spec.get("split") else {"conversion"})
     conversion = False
-    for name in [*query.select, *(w[0] for w in query.where)]:
+    names = [*query.select, *(w[0] for w in query.where)]
+    for name in names:
         if name.startswith("metrics."):
-            if name.removeprefix("metrics.") not in METRICS:
+            metric = name.removeprefix("metrics.")
+            if metric not in METRICS:
                 raise QueryError(
                     "UNRECOGNIZED_FIELD", f"Unrecognized field in the query: '{name}'."
+                )
+            served = METRIC_RESOURCES.get(metric, [query.resource])
+            if not spec.get("metrics", True) or query.resource not in served:
+                raise QueryError(
+                    "PROHIBITED_METRIC_IN_SELECT_OR_WHERE_CLAUSE",
+                    f"Cannot select or filter on '{name}' with resource {query.resource}.",
+                )
+            if metric in UNSEGMENTED and any(n.startswith("segments.") for n in names):
+                raise QueryError(
+                    "PROHIBITED_SEGMENT_WITH_METRIC_IN_SELECT_OR_WHERE_CLAUSE",
+                    f"Cannot select or filter on segments with the metric '{name}'.",
                 )
             continue
         if name not in FIELDS:
@@ -267,11 +289,22 @@ def run(cid: str, query: Query, now: datetime) -> list[dict[str, Any]]:
     by_device = any(n == "segments.device" for n in [*attributes, *(w[0] for w in query.where)])
     filters = [(n, op, v) for n, op, v in query.where if n != "segments.date" and n in FIELDS]
     groups: dict[tuple[str, ...], tuple[dict[str, Any], dict[str, float]]] = {}
+    # Values that are no sums (a keyword's score, the optimization figures), per group.
+    texts: dict[tuple[str, ...], dict[str, Any]] = {}
     getters = [FIELDS[f] for f in attributes]
     tests = [(FIELDS[n], op, v) for n, op, v in filters]
     channels = spec.get("channels")
+    scored = bool(QUALITY_METRICS & set(metric_names))
+    now_asked = bool(NOW_METRICS & set(metric_names))
+    now_only = now_asked and set(metric_names) <= NOW_METRICS
+    if now_only:
+        # "Now" figures of each customer or campaign: no day to read.
+        for i, entities in enumerate(_entities(cid, spec["entities"][-1])):
+            if all(_matches(_attribute(entities, n), op, v) for n, op, v in filters):
+                groups[(str(i),)] = ({f: _attribute(entities, f) for f in attributes}, {})
+                texts[(str(i),)] = data.optimization(cid, entities.get("campaign"), today)
     day = first
-    while day <= last and metric_names:
+    while day <= last and metric_names and not now_only:
         for cell in data.cells(cid, day, now, split_by, by_device, whole):
             entities = cell.entities
             if channels and entities["campaign"]["advertising_channel_type"] not in channels:
@@ -291,6 +324,11 @@ def run(cid: str, query: Query, now: datetime) -> list[dict[str, Any]]:
             sums["period_days"] = days  # the period's uniques overlap over its days
             for name, amount in cell.values.items():
                 sums[name] = sums.get(name, 0.0) + amount
+            if scored and "keyword" in entities:  # the latest day's score (days ascend)
+                texts[key] = data.quality(entities["keyword"], day)
+            if now_asked:
+                owner = entities.get("campaign") if query.resource == "campaign" else None
+                texts[key] = data.optimization(cid, owner, today)
         day += timedelta(days=1)
     if not metric_names:
         groups = {
@@ -298,11 +336,10 @@ def run(cid: str, query: Query, now: datetime) -> list[dict[str, Any]]:
             for i, e in enumerate(_entities(cid, spec["entities"][-1]))
             if all(_matches(_attribute(e, n), op, v) for n, op, v in filters)
         }
-    rows = [_row(query.resource, values, sums, metric_names) for values, sums in groups.values()]
     rows = [
-        r
-        for r, (_, sums) in zip(rows, groups.values(), strict=True)
-        if not metric_names or any(sums.values())
+        _row(query.resource, values, sums, metric_names, texts.get(key, {}))
+        for key, (values, sums) in groups.items()
+        if not metric_names or any(sums.values()) or key in texts
     ]
     rows = [
         r
@@ -334,6 +371,8 @@ def _entities(cid: str, kind: str) -> list[dict[str, Any]]:
         ]
     if kind == "geo":
         return [{"geo": data.geo(target)} for target in data.GEO_TARGETS]
+    if kind == "criterion":
+        return data.criteria(cid)
     if kind == "client":
         found, level, todo = [], 0, [cid]
         while todo:
@@ -345,7 +384,11 @@ def _entities(cid: str, kind: str) -> list[dict[str, Any]]:
 
 
 def _row(
-    resource: str, values: dict[str, Any], sums: dict[str, float], metrics: list[str]
+    resource: str,
+    values: dict[str, Any],
+    sums: dict[str, float],
+    metrics: list[str],
+    texts: dict[str, Any],
 ) -> dict[str, Any]:
     row: dict[str, Any] = {}
     for name, value in values.items():
@@ -355,11 +398,14 @@ def _row(
             str(value) if name.endswith((".id", "criterion_id", "duration_millis")) else value,
         )
     for name in metrics:
-        _put(row, "metrics." + name, _metric_value(name, sums))
+        special = name in QUALITY_METRICS or name in NOW_METRICS
+        _put(row, "metrics." + name, texts.get(name) if special else _metric_value(name, sums))
     return row
 
 
 def _metric_value(name: str, sums: dict[str, float]) -> Any:
+    if name == "interaction_event_types":
+        return [kind for kind, part in EVENT_TYPES.items() if sums.get(part)] or None
     if name in UNIQUE_METRICS:
         days = sums.get("period_days", 1.0)
         users = sums.get("user_days", 0.0) / (1 + UNIQUES["overlap"] * math.log(days))
@@ -393,6 +439,8 @@ def camel(word: str) -> str:
 
 
 def _put(row: dict[str, Any], name: str, value: Any) -> None:
+    if value is None:
+        return  # an unset field is left out of the row's JSON
     *path, leaf = [camel(p) for p in name.split(".")]
     for part in path:
         row = row.setdefault(part, {})

@@ -67,10 +67,13 @@ class PhoneTrackConnector(KitConnector):
             return dict(state)
         extra, today = self.streams.extra, self.today()
         oldest = today - (int(extra["kept_days"]) - 1) * DAY
-        synced = state.get("synced")
+        synced, full = state.get("synced"), state.get("full")
+        # Now and then the whole log again: what changed after its restated days.
+        due = not full or (today - date.fromisoformat(full)).days >= int(extra["full_every_days"])
         restated = int(extra["restated_days"]) * DAY
-        first = max(oldest, date.fromisoformat(synced) - restated) if synced else oldest
-        return {"next": first.isoformat(), "until": today.isoformat(), "page": 1}
+        first = oldest if due or not synced else max(oldest, date.fromisoformat(synced) - restated)
+        walk = {"next": first.isoformat(), "until": today.isoformat(), "page": 1}
+        return {**walk, "full": today.isoformat() if due else full}
 
     def _window(self, state: dict[str, Any]) -> tuple[date, date]:
         first, until = date.fromisoformat(state["next"]), date.fromisoformat(state["until"])
@@ -108,7 +111,8 @@ class PhoneTrackConnector(KitConnector):
         if last < date.fromisoformat(state["until"]):
             step = {**state, "next": (last + DAY).isoformat(), "page": 1}
             return RecordPage(live, deleted, json.dumps(step), more=True)
-        return RecordPage(live, deleted, json.dumps({"synced": state["until"]}), more=False)
+        done = {"synced": state["until"], "full": state["full"]}
+        return RecordPage(live, deleted, json.dumps(done), more=False)
 
     def _caller(self, number: Any) -> str | None:
         digits = "".join(ch for ch in str(number or "") if ch.isdigit())

@@ -73,7 +73,7 @@ class PhoneTrackData(RecordBook):
         adgroup = rng.choice(campaign["adgroups"])
         advert = rng.choice(adgroup["adverts"])
         if callers and rng.random() < spec["repeat_caller"]:
-            caller, first = rng.choice(callers), 0
+            caller, first = rng.choice(callers[-spec["recent_callers"] :]), 0
         else:
             caller, first = f"55{rng.choice([11, 19, 21, 31])}9{rng.randrange(10**8):08d}", 1
             callers.append(caller)
