@@ -21,7 +21,7 @@ from metrics_connect import clock
 from metrics_connect.api.app import create_app
 from metrics_connect.connectors.base import ConnectorContext
 from metrics_connect.networks.rd_station.connector.hooks import RdStationConnector
-from metrics_connect.networks.rd_station.emulator.leads import Lead, LeadBase
+from metrics_connect.networks.rd_station.emulator.leads import Conversion, Lead, LeadBase
 from metrics_connect.networks.rd_station.emulator.network import build_sandbox
 from metrics_connect.runtime import Runtime
 from metrics_connect.sandbox.accounts import DEMO_ACCESS_TOKEN
@@ -213,3 +213,31 @@ async def test_a_refused_first_sync_is_each_widgets_error(
     result = await get_data(client, headers, uuid, widgets, PERIODS, comparison=True)
     sandbox.controls.switches.rate_limit_next = 0
     assert {result[key]["error"]["code"] for key in KEYS} == {"upstream_rate_limited"}
+
+
+async def test_the_last_of_many_conversions_comes_from_the_newest_first_page(
+    sandbox: SandboxNetwork,
+) -> None:
+    base: LeadBase = sandbox.data.leads  # type: ignore[attr-defined]
+    lead = live(base)[0]
+    start = lead.created_at
+    many = tuple(
+        Conversion(start + timedelta(days=n), f"form-{n:02d}", f"Fonte {n}") for n in range(14)
+    )
+    object.__setattr__(lead, "conversions", many)
+    async with httpx.AsyncClient(
+        transport=httpx.ASGITransport(app=sandbox.app), base_url="http://rd.test"
+    ) as http:
+        path = f"/platform/contacts/{lead.uuid}/events"
+        auth = {"Authorization": f"Bearer {DEMO_ACCESS_TOKEN}"}
+        oldest = await http.get(path, params={"event_type": "CONVERSION"}, headers=auth)
+        second = await http.get(path, params={"event_type": "CONVERSION", "page": 2}, headers=auth)
+    # The API's default: 10 a page, oldest first.
+    assert [e["event_identifier"] for e in oldest.json()] == [f"form-{n:02d}" for n in range(10)]
+    assert len(second.json()) == 4
+    page = await connector(sandbox).fetch_records("contacts", None)
+    fields = {row.id: row.fields for row in page.records}[lead.uuid]
+    assert (fields["last_conversion_identifier"], fields["last_conversion_source"]) == (
+        "form-13",
+        "Fonte 13",
+    )

@@ -4,8 +4,8 @@ of the account's standard "all contacts" segmentation, listed page by page
 by its own endpoints, since the listing carries only uuid, name, e-mail and two dates:
 
 - `contacts`: `GET /platform/contacts/{uuid}/funnels/default` (the fit and interest
-  scores, lifecycle stage: "now" values) and `.../events?event_type=CONVERSION` (the last
-  conversion's identifier and traffic source);
+  scores, lifecycle stage: "now" values) and `.../events?event_type=CONVERSION`, newest
+  first (the last conversion's identifier and traffic source);
 - `contact_tags`: `GET /platform/contacts/{uuid}` (its tags), one record per tag.
 
 The API filters no listing by modification and lists no removals: every sync walks the
@@ -26,7 +26,8 @@ PAGE_SIZE = 125  # the segmentations API's largest page
 DETAILS_IN_FLIGHT = 4  # one page's detail calls run this many at once
 ALL_CONTACTS = ("todos os contatos", "all contacts", "todos los contactos")
 # What each dataset asks of every listed contact.
-CONVERSIONS = {"event_type": "CONVERSION"}
+# The newest conversions first: the first page (10 events) holds the last one.
+CONVERSIONS = {"event_type": "CONVERSION", "order": "created_at:desc", "page": "1"}
 DETAILS: dict[str, tuple[tuple[str, dict[str, str]], ...]] = {
     "contacts": (
         ("platform/contacts/{uuid}/funnels/default", {}),
@@ -52,7 +53,8 @@ def _score(value: Any) -> str | None:
 
 
 def _last_conversion(events: Any) -> dict[str, Any]:
-    """The newest conversion event (the API does not promise an order)."""
+    """The newest conversion event of the page (asked newest first; taken by its instant
+    all the same)."""
     found = [e for e in events if isinstance(e, dict)] if isinstance(events, list) else []
     if not found:
         return {}

@@ -10,7 +10,8 @@
 - `GET /platform/contacts/{uuid}/funnels/default`: `lifecycle_stage`, `opportunity`,
   `contact_owner_email`, `fit` and `interest` (integers);
 - `GET /platform/contacts/{uuid}/events?event_type=CONVERSION|OPPORTUNITY`: the
-  contact's events, newest first, each with `event_identifier`, `event_timestamp` and the
+  contact's events, 10 a `page`, oldest first unless `order=created_at:desc` (or
+  `direction=desc`), each with `event_identifier`, `event_timestamp` and the
   conversion's `payload` (`traffic_source`, `tags`...);
 - a contact not in the base (never, or removed) is a 404 `RESOURCE_NOT_FOUND`.
 """
@@ -36,15 +37,10 @@ def _page(request: Request, rows: list[dict[str, Any]], key: str) -> JSONRespons
         size = int(request.query_params.get("page_size", "25"))
     except ValueError:
         raise RdError(400, "BAD_REQUEST", "page and page_size must be integers.") from None
-    if page < 1 or size < 1:
-        raise RdError(400, "BAD_REQUEST", "page and page_size must be positive.")
-    if size > MAX_PAGE_SIZE:
-        raise RdError(400, "BAD_REQUEST", f"page_size must be at most {MAX_PAGE_SIZE}.")
-    headers = {
-        "pagination-total-rows": str(len(rows)),
-        "pagination-page-size": str(size),
-        "pagination-page": str(page),
-    }
+    if page < 1 or not 1 <= size <= MAX_PAGE_SIZE:
+        raise RdError(400, "BAD_REQUEST", f"page from 1; page_size from 1 to {MAX_PAGE_SIZE}.")
+    names = ("pagination-total-rows", "pagination-page-size", "pagination-page")
+    headers = dict(zip(names, map(str, (len(rows), size, page)), strict=True))
     return JSONResponse({key: rows[(page - 1) * size : page * size]}, headers=headers)
 
 
@@ -131,22 +127,30 @@ class ContactsApi:
 
     async def events(self, request: Request) -> JSONResponse:
         await self.api.admit(request, "GET /platform/contacts/{uuid}/events")
-        kind = request.query_params.get("event_type", "")
+        query = request.query_params
+        kind = query.get("event_type", "")
         if kind not in ("CONVERSION", "OPPORTUNITY"):
             raise RdError(400, "INVALID_OPTION", "event_type must be CONVERSION or OPPORTUNITY.")
+        field, _, direction = query.get("order", "created_at").partition(":")
+        direction, page = direction or query.get("direction", "asc"), query.get("page", "1")
+        if field != "created_at" or direction not in ("asc", "desc") or not page.isdigit():
+            raise RdError(400, "BAD_REQUEST", "order is created_at[:asc|:desc]; page a number.")
         lead = self._lead(request)
-        conversions = lead.conversions_by(self.now())
+        found = lead.conversions_by(self.now())
         if kind == "OPPORTUNITY":
-            conversions = conversions[-1:] if lead.opportunity else []
-        events = [
-            {
-                "event_type": kind,
-                "event_family": "CDP",
-                "event_identifier": c.identifier if kind == "CONVERSION" else "opportunity",
-                "event_timestamp": iso(c.at),
-                "payload": {"conversion_identifier": c.identifier, "email": lead.email}
-                | {"name": lead.name, "traffic_source": c.source, "tags": list(lead.tags)},
-            }
-            for c in reversed(conversions)
-        ]
-        return JSONResponse(events)
+            found = found[-1:] if lead.opportunity else []
+        first = (max(int(page), 1) - 1) * 10
+        chosen = (found[::-1] if direction == "desc" else found)[first : first + 10]
+        return JSONResponse(
+            [
+                {
+                    "event_type": kind,
+                    "event_family": "CDP",
+                    "event_identifier": c.identifier if kind == "CONVERSION" else "opportunity",
+                    "event_timestamp": iso(c.at),
+                    "payload": {"conversion_identifier": c.identifier, "email": lead.email}
+                    | {"name": lead.name, "traffic_source": c.source, "tags": list(lead.tags)},
+                }
+                for c in chosen
+            ]
+        )

@@ -70,8 +70,7 @@ class LeadBase:
             for n in range(poisson(rng.random(), mean)):
                 self.leads.append(self._lead(day, n))
             day += timedelta(days=1)
-        self.by_uuid = {lead.uuid: lead for lead in self.leads}
-        self.by_email = {lead.email: lead for lead in self.leads}
+        self.by_key = {k: lead for lead in self.leads for k in (lead.uuid, f"email:{lead.email}")}
 
     def _lead(self, day: date, n: int) -> Lead:
         s, rng = self.spec, draws(self.seed, "lead", day.isoformat(), n)
@@ -86,9 +85,8 @@ class LeadBase:
             Conversion(at, rng.choice(s["identifiers"]), _weighted(rng, s["sources"]))
             for at in instants
         )
-        removed = None
-        if rng.random() < s["deleted_share"]:
-            removed = created + timedelta(days=rng.uniform(5, 120))
+        gone = rng.random() < s["deleted_share"]
+        removed = created + timedelta(days=rng.uniform(5, 120)) if gone else None
         draw, client = rng.random(), s["client_share"]
         stage = "Client" if draw < client else "Lead"
         stage = "Qualified Lead" if client <= draw < client + s["qualified_share"] else stage
@@ -121,5 +119,5 @@ class LeadBase:
 
     def find(self, key: str, now: datetime) -> Lead | None:
         """A contact by uuid or `email:<address>`, if it is in the base at `now`."""
-        lead = self.by_email.get(key[6:]) if key.startswith("email:") else self.by_uuid.get(key)
+        lead = self.by_key.get(key)
         return lead if lead is not None and lead.live(now) else None
