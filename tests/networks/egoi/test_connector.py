@@ -130,6 +130,12 @@ def test_explain_plans_the_lists_and_each_listing(sandbox: SandboxNetwork) -> No
              ("contacts", "campaigns", "automations")}  # fmt: skip
     assert plans == {
         "contacts": ["lists", "lists/{list_id}/contacts"],
-        "campaigns": ["lists", "campaigns", "reports/{channel}/{campaign_hash}"],
+        "campaigns": [
+            "lists",
+            "campaigns",
+            "reports/email/{campaign_hash}",
+            "reports/sms/{campaign_hash}",
+            "reports/web-push/{campaign_hash}",
+        ],
         "automations": ["lists", "automations"],
     }
