@@ -205,13 +205,9 @@ class EgoiApp:
         kind = request.path_params["kind"]
         await self.admit(request, f"GET /reports/{kind}/{{campaign_hash}}")
         channel = REPORT_CHANNEL.get(kind)
-        found = [
-            c for c in self.data.sent_by(self.now)
-            if c.hash == request.path_params["campaign_hash"] and c.channel == channel
-        ]  # fmt: skip
-        if not found:
+        campaign = self.data.by_hash.get(request.path_params["campaign_hash"])
+        if campaign is None or campaign.channel != channel or campaign.sent > self.now:
             raise EgoiError(404, "Not Found", "Campaign not found.")
-        campaign = found[0]
         figures = self.data.report(campaign, self.now)
         body: dict[str, Any] = {"campaign_hash": campaign.hash, "overall": figures}
         if channel == "sms":

@@ -120,6 +120,7 @@ class EgoiData(RecordBook):
                     campaign.figures = getattr(self, f"_{channel}")(audience, rng)
                     self.campaigns.append(campaign)
         self.campaigns.sort(key=lambda c: c.sent)
+        self.by_hash = {c.hash: c for c in self.campaigns}
 
     def _email(self, audience: int, rng: Any) -> dict[str, int]:
         spec = self.spec["email"]
