@@ -209,3 +209,17 @@ async def test_contacts_lists_and_automations_from_the_raw_data(egoi: Connected)
         for a in created
     }  # fmt: skip
     assert {row[0]: row[1:] for row in rows} == expected
+
+
+async def test_explain_names_the_syncs_and_the_lists_call(egoi: Connected) -> None:
+    body = {
+        "customer_integration": egoi.integration_uuid,
+        "start": PERIODS.start.isoformat(),
+        "end": PERIODS.end.isoformat(),
+        "metrics": [widget("egoi:contacts_performance_table"), widget("egoi:sent_emails")],
+    }
+    r = await egoi.client.post("/metrics/get-data?explain=true", json=body, headers=egoi.headers)
+    assert r.status_code == 200, r.text
+    text = r.text
+    assert "lists/{list_id}/contacts" in text and "reports/email/{campaign_hash}" in text
+    assert '"lists/{list_id}"' in text
