@@ -34,16 +34,16 @@ pytestmark = [
     pytest.mark.skipif(not REDIS_URL, reason="needs METRICS_CONNECT_TEST_REDIS_URL"),
 ]
 
-ACCOUNTS = 16
+ACCOUNTS = 8
 
 
 @pytest.fixture
 def sandbox_url() -> Iterator[str]:
     """The Instagram emulator (its many accounts) on loopback, on real time. Each call
-    takes 0.2 s: a run lasts about a second, too long for one worker to take them all
-    before the other is up."""
+    takes 0.1 s: a run lasts about half a second, long enough that both workers' claims of
+    two take part."""
     network = build_sandbox()
-    network.controls.switches.latency_seconds = 0.2
+    network.controls.switches.latency_seconds = 0.1
     server, thread, port = serve_in_thread(network.app)
     yield f"http://127.0.0.1:{port}"
     server.should_exit = True
