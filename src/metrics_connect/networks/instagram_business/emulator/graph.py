@@ -8,7 +8,6 @@ from __future__ import annotations
 
 from datetime import date, datetime, timedelta
 from typing import Any
-from urllib.parse import urlencode
 
 from metrics_connect.networks.instagram_business.emulator.metrics import (
     ACCOUNT_METRICS,
@@ -48,7 +47,7 @@ from metrics_connect.sandbox.kit.graph_insights import (
 )
 from metrics_connect.sandbox.kit.meta_graph import LATEST_VERSION, GraphError, graph_time
 from metrics_connect.sandbox.kit.meta_graph_app import Call
-from metrics_connect.sandbox.kit.paging import BadPageRequest, decode_key, encode_key
+from metrics_connect.sandbox.kit.paging import BadPageRequest, decode_key, encode_key, url_with
 from metrics_connect.sandbox.kit.seeded import apportion, between
 from metrics_connect.sandbox.kit.spec import load_spec
 
@@ -58,17 +57,11 @@ MAX_DAY_WINDOW = timedelta(days=30)
 MAX_IDS = 50
 DEFAULT_LIMIT = 25
 MAX_LIMIT = 100
+PAGE_KEYS = ("after", "before")
 DEMOGRAPHICS_TOP = 45
 CDN = "https://scontent.cdninstagram.com/v"
 # The account's owner: the Facebook user, their Page and the Instagram profile.
 OWNER: dict[str, Any] = load_spec(__package__, "data.yaml", "owner", dict[str, Any])
-
-
-def decode_cursor(cursor: str) -> str:
-    try:
-        return decode_key(cursor)
-    except BadPageRequest as exc:
-        raise errors.invalid_parameter("Invalid cursor") from exc
 
 
 def _media_key(item: MediaItem) -> tuple[int, str]:
@@ -82,7 +75,10 @@ def _media_cursor(item: MediaItem) -> str:
 
 def _cursor_key(cursor: str) -> tuple[int, str]:
     """A cursor's position; positions stay valid when the item itself has gone (a story)."""
-    stamp, _, media_id = decode_cursor(cursor).partition(":")
+    try:
+        stamp, _, media_id = decode_key(cursor).partition(":")
+    except BadPageRequest:
+        stamp = media_id = ""
     if not stamp.isdigit() or not media_id:
         raise errors.invalid_parameter("Invalid cursor")
     return int(stamp), media_id
@@ -579,42 +575,27 @@ class GraphHandler:
         self, call: Call, edge: str, items: list[MediaItem], params: dict[str, str]
     ) -> dict[str, Any]:
         try:
-            limit = int(params.get("limit", DEFAULT_LIMIT))
+            limit = max(1, min(int(params.get("limit", DEFAULT_LIMIT)), MAX_LIMIT))
         except ValueError as exc:
             raise errors.invalid_parameter("limit must be an integer") from exc
-        limit = max(1, min(limit, MAX_LIMIT))
         # Items are newest first: "after" walks to older ones, "before" back to newer ones.
-        after = _cursor_key(params["after"]) if params.get("after") else None
-        before = _cursor_key(params["before"]) if params.get("before") else None
-        keys = [_media_key(m) for m in items]
-        start, end = newest_first_bounds(keys, after, before, limit)
-        return self._page_body(call, edge, items[start:end], params, start, end, len(items))
-
-    def _page_body(
-        self,
-        call: Call,
-        edge: str,
-        page: list[MediaItem],
-        params: dict[str, str],
-        start: int,
-        end: int,
-        count: int,
-    ) -> dict[str, Any]:
+        after, before = (_cursor_key(params[k]) if params.get(k) else None for k in PAGE_KEYS)
+        start, end = newest_first_bounds([_media_key(m) for m in items], after, before, limit)
+        page = items[start:end]
         specs = self._fields(params, ("id",))
         body: dict[str, Any] = {"data": [self._render_media(call, m, specs) for m in page]}
         if not page:
             return body
-        before, after = _media_cursor(page[0]), _media_cursor(page[-1])
-        paging: dict[str, Any] = {"cursors": {"before": before, "after": after}}
+        cursors = {"before": _media_cursor(page[0]), "after": _media_cursor(page[-1])}
+        body["paging"] = {"cursors": cursors}
         base = f"{call.base_url}/{call.version}/{self.sandbox.user_id}/{edge}"
-        query = {k: v for k, v in params.items() if k not in ("after", "before")}
+        query = {k: v for k, v in params.items() if k not in PAGE_KEYS}
         query["access_token"] = call.token
         query.setdefault("limit", str(DEFAULT_LIMIT))
-        if end < count:
-            paging["next"] = f"{base}?{urlencode({**query, 'after': after})}"
+        if end < len(items):
+            body["paging"]["next"] = url_with(base, query, after=cursors["after"])
         if start > 0:
-            paging["previous"] = f"{base}?{urlencode({**query, 'before': before})}"
-        body["paging"] = paging
+            body["paging"]["previous"] = url_with(base, query, before=cursors["before"])
         return body
 
     def _render_media(self, call: Call, item: MediaItem, specs: list[FieldSpec]) -> dict[str, Any]:
