@@ -32,10 +32,11 @@ from metrics_connect.networks.google_analytics_4.emulator import compatibility, 
 from metrics_connect.networks.google_analytics_4.emulator.data import PropertyData
 from metrics_connect.networks.google_analytics_4.emulator.quota import PropertyQuota, QuotaExhausted
 from metrics_connect.networks.google_analytics_4.emulator.realtime import run_realtime_report
-from metrics_connect.networks.google_analytics_4.emulator.report import ReportError, run_report
+from metrics_connect.networks.google_analytics_4.emulator.report import run_report
 from metrics_connect.networks.google_analytics_4.emulator.schema import DIMENSIONS, METRICS
 from metrics_connect.sandbox.kit.controls import SandboxControls
 from metrics_connect.sandbox.kit.google import (
+    GoogleError,
     answer_unknown_paths,
     google_error,
     token_error,
@@ -117,13 +118,13 @@ def create_app(emulator: Ga4Emulator) -> FastAPI:
         try:
             body = json.loads(raw) if raw.strip() else {}
         except ValueError:
-            raise ReportError("Invalid JSON payload received.") from None
+            raise GoogleError("Invalid JSON payload received.") from None
         return wire.read(body, message)
 
     def answer(request: Request, body: dict[str, Any]) -> JSONResponse:
         """The body, its enums as numbers when the client asked for them."""
         if wire.wants_int_enums(request.query_params.get("$alt")):
-            body = _int_enums(body)
+            body = wire.int_enums(body)
         return JSONResponse(body)
 
     @app.post("/v1beta/properties/{property_id}:runReport")
@@ -134,7 +135,7 @@ def create_app(emulator: Ga4Emulator) -> FastAPI:
         quota.in_flight += 1
         try:
             return answer(request, await one_report(await body_of(request, "RunReportRequest")))
-        except ReportError as exc:
+        except GoogleError as exc:
             return exc.response()
         finally:
             quota.in_flight -= 1
@@ -149,18 +150,18 @@ def create_app(emulator: Ga4Emulator) -> FastAPI:
             body = await body_of(request, "BatchRunReportsRequest")
             requests = body.get("requests") or []
             if not 1 <= len(requests) <= 5:
-                raise ReportError("A batch request needs 1 to 5 requests.")
+                raise GoogleError("A batch request needs 1 to 5 requests.")
             # A report's own property may be left out, or name the batch's.
             for sub in requests:
                 named = sub.get("property")
                 if named and named != f"properties/{property_id}":
-                    raise ReportError(
+                    raise GoogleError(
                         f"The property of a report ({named}) must be unspecified or the "
                         f"batch's property (properties/{property_id})."
                     )
             reports = [await one_report(r) for r in requests]
             return answer(request, {"reports": reports, "kind": "analyticsData#batchRunReports"})
-        except ReportError as exc:
+        except GoogleError as exc:
             return exc.response()
         finally:
             quota.in_flight -= 1
@@ -189,7 +190,7 @@ def create_app(emulator: Ga4Emulator) -> FastAPI:
             with emulator.lock:
                 report = run_realtime_report(emulator.data, body, controls.clock.now())
             return answer(request, report)
-        except ReportError as exc:
+        except GoogleError as exc:
             return exc.response()
 
     @app.post("/v1beta/properties/{property_id}:checkCompatibility")
@@ -200,26 +201,8 @@ def create_app(emulator: Ga4Emulator) -> FastAPI:
         try:
             body = await body_of(request, "CheckCompatibilityRequest")
             return answer(request, compatibility.check(body))
-        except ReportError as exc:
+        except GoogleError as exc:
             return exc.response()
 
     answer_unknown_paths(app)
     return app
-
-
-# Enum fields of the answers, by JSON name: their enum.
-_ANSWER_ENUMS = {"type": "MetricType", "compatibility": "Compatibility"}
-
-
-def _int_enums(value: Any) -> Any:
-    """An answer with its enum names as numbers (`enum-encoding=int`)."""
-    if isinstance(value, list):
-        return [_int_enums(v) for v in value]
-    if not isinstance(value, dict):
-        return value
-    return {
-        k: wire.enum_number(_ANSWER_ENUMS[k], v)
-        if k in _ANSWER_ENUMS and isinstance(v, str)
-        else _int_enums(v)
-        for k, v in value.items()
-    }

@@ -201,6 +201,14 @@ class Hit:
     page_path: str
     values: Values
 
+    @property
+    def page_title(self) -> str:
+        return PAGE_TITLES.get(self.page_path, "(not set)")
+
+    @property
+    def key_event(self) -> str:
+        return "true" if self.event_name in KEY_EVENTS else "false"
+
 
 @dataclass
 class ItemLine:
@@ -233,6 +241,18 @@ class Session:
     def value(self, name: str) -> float:
         return self.totals.get(name, 0.0)
 
+    @property
+    def hour(self) -> int:
+        return self.start_minute // 60
+
+    @property
+    def new_or_returning(self) -> str:
+        return "new" if self.new_user else "returning"
+
+    @property
+    def landing_path(self) -> str:
+        return self.landing_page.split("?")[0]
+
 
 @dataclass(frozen=True)
 class GoogleAdsRow:
@@ -244,6 +264,10 @@ class GoogleAdsRow:
     impressions: int
     clicks: int
     cost: float
+
+    @property
+    def sums(self) -> tuple[float, ...]:
+        return (self.clicks, self.cost, self.impressions)
 
 
 @dataclass(frozen=True)
@@ -257,6 +281,10 @@ class SearchConsoleRow:
     impressions: int
     clicks: int
     position_sum: float  # average position * impressions
+
+    @property
+    def sums(self) -> tuple[float, ...]:
+        return (self.clicks, self.impressions, self.position_sum)
 
 
 @dataclass
@@ -506,7 +534,7 @@ class PropertyData:
             for name, value in values.items():
                 vec[name] = vec.get(name, 0) + value
 
-        landing = s.landing_page.split("?")[0]
+        landing = s.landing_path
         pages = [landing]
         if s.engaged:
             extra = rng.choices(range(1, 8), cum_weights=_EXTRA_PAGES_CUM)[0]
