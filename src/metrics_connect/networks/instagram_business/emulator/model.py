@@ -23,6 +23,9 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
+from metrics_connect.networks.instagram_business.emulator.metrics import (
+    ACCOUNT_METRICS as METRIC_SPECS,
+)
 from metrics_connect.sandbox.accounts import (
     INSTAGRAM_TIMEZONE,
     INSTAGRAM_USER_ID,
@@ -43,32 +46,20 @@ WEEKLY = (0.94, 0.98, 1.0, 1.03, 1.09, 1.12, 0.86)
 PRODUCT_TYPES = ("POST", "CAROUSEL_CONTAINER", "REEL", "STORY")
 FOLLOW_TYPES = ("FOLLOWER", "NON_FOLLOWER")
 CONTACT_BUTTON_TYPES = ("CALL", "DIRECTION", "EMAIL", "TEXT", "BOOK_NOW")
-NAVIGATION_TYPES = ("tap_forward", "tap_back", "tap_exit", "swipe_forward")
+# A story's navigation actions, by the API's metric of each.
+NAVIGATION_METRICS = {
+    "tap_forward": "taps_forward",
+    "tap_back": "taps_back",
+    "tap_exit": "exits",
+    "swipe_forward": "swipe_forward",
+}
+NAVIGATION_TYPES = tuple(NAVIGATION_METRICS)
 
 # Account metrics counted once per account over a span (unique accounts): a period's
 # figure is not the sum of its days.
 UNIQUE_METRICS = frozenset({"reach", "accounts_engaged"})
-ACCOUNT_METRICS = (
-    "reach",
-    "views",
-    "impressions",
-    "accounts_engaged",
-    "total_interactions",
-    "likes",
-    "comments",
-    "saves",
-    "shares",
-    "replies",
-    "profile_views",
-    "website_clicks",
-    "profile_links_taps",
-    "follows_and_unfollows",
-    "follower_count",
-    "email_contacts",
-    "phone_call_clicks",
-    "text_message_clicks",
-    "get_directions_clicks",
-)
+# Account metrics with daily figures (all but online followers and demographics).
+ACCOUNT_METRICS = tuple(m.name for m in METRIC_SPECS.values() if not m.lifetime)
 
 
 @dataclass(frozen=True)
@@ -100,14 +91,7 @@ PROFILE_ACTIVITY: dict[str, float] = load_spec(
     __package__, "data.yaml", "profile_activity", dict[str, float]
 )
 AUDIENCE: Audience = load_spec(__package__, "data.yaml", "audience", Audience)
-AGE_BUCKETS = tuple(AUDIENCE.ages)
-AGE_WEIGHTS = tuple(AUDIENCE.ages.values())
-GENDERS = tuple(AUDIENCE.genders)
-GENDER_WEIGHTS = tuple(AUDIENCE.genders.values())
-COUNTRIES = tuple(AUDIENCE.countries.items())
 CITIES = tuple(f"{name}, {region}" for name, region in AUDIENCE.cities)
-ONLINE_CURVE = AUDIENCE.online_curve
-_CAPTIONS = AUDIENCE.captions
 
 _FEED_ID_BASE = 17_900_000_000_000_000
 _STORY_ID_BASE = 17_950_000_000_000_000
@@ -223,27 +207,22 @@ class MediaItem:
 
 def _derive(values: dict[str, int], product: str, avg_watch_ms: int | None) -> None:
     """Metrics that are sums or functions of others, kept consistent at every instant."""
+    if product == "REELS":
+        views = values["plays"] + values["clips_replays_count"]
+        values["views"] = values["ig_reels_aggregated_all_plays_count"] = views
+        values["ig_reels_avg_watch_time"] = avg_watch_ms or 0
+        values["ig_reels_video_view_total_time"] = (avg_watch_ms or 0) * views
+    else:
+        values["views"] = values.pop("views_raw")
     if product == "STORY":
         values["total_interactions"] = values["replies"] + values["shares"]
         nav = {k: values.pop(f"nav_{k}") for k in NAVIGATION_TYPES}
         values["navigation"] = sum(nav.values())
-        values["taps_forward"] = nav["tap_forward"]
-        values["taps_back"] = nav["tap_back"]
-        values["exits"] = nav["tap_exit"]
-        values["swipe_forward"] = nav["swipe_forward"]
-        values["views"] = values.pop("views_raw")
-        return
-    values["total_interactions"] = (
-        values["likes"] + values["comments"] + values["saved"] + values["shares"]
-    )
-    if product == "REELS":
-        all_plays = values["plays"] + values["clips_replays_count"]
-        values["ig_reels_aggregated_all_plays_count"] = all_plays
-        values["views"] = all_plays
-        values["ig_reels_avg_watch_time"] = avg_watch_ms or 0
-        values["ig_reels_video_view_total_time"] = (avg_watch_ms or 0) * all_plays
+        values.update({metric: nav[k] for k, metric in NAVIGATION_METRICS.items()})
     else:
-        values["views"] = values.pop("views_raw")
+        values["total_interactions"] = sum(
+            values[m] for m in ("likes", "comments", "saved", "shares")
+        )
 
 
 def _oldest_first(items: Iterable[MediaItem]) -> tuple[MediaItem, ...]:
@@ -401,7 +380,7 @@ class InstagramSandbox:
                 base, low, high = step
                 values[name] = values[base] * rng.uniform(low, high)
         counters = {name: _counts(v) for name, v in values.items() if name != "followers"}
-        caption = "" if story else _CAPTIONS[int(rng.random() * len(_CAPTIONS))]
+        caption = "" if story else AUDIENCE.captions[int(rng.random() * len(AUDIENCE.captions))]
         breakdowns = {}
         if "profile_activity" in counters:
             jitter = draws(*key, "activity")
@@ -726,15 +705,13 @@ class InstagramSandbox:
         return dict(zip(names, apportion(followers, weights), strict=True))
 
     def _demographic_weights(self, breakdown: str) -> tuple[list[str], list[float]]:
-        if breakdown == "age":
-            pairs = list(zip(AGE_BUCKETS, AGE_WEIGHTS, strict=True))
-        elif breakdown == "gender":
-            pairs = list(zip(GENDERS, GENDER_WEIGHTS, strict=True))
-        elif breakdown == "country":
-            pairs = list(COUNTRIES)
-        elif breakdown == "city":
-            pairs = [(c, 0.3 / (rank + 1) ** 1.1) for rank, c in enumerate(CITIES)]
-        else:
+        pairs = {
+            "age": list(AUDIENCE.ages.items()),
+            "gender": list(AUDIENCE.genders.items()),
+            "country": list(AUDIENCE.countries.items()),
+            "city": [(c, 0.3 / (rank + 1) ** 1.1) for rank, c in enumerate(CITIES)],
+        }.get(breakdown)
+        if pairs is None:
             raise ValueError(f"unknown demographic breakdown {breakdown!r}")
         names = [n for n, _ in pairs]
         weights = [w * between(0.85, 1.15, self.seed, "demo", breakdown, n) for n, w in pairs]
@@ -746,5 +723,5 @@ class InstagramSandbox:
         followers = self.followers_at_day_start(day)
         return {
             hour: round(followers * share * between(0.9, 1.1, self.seed, "online", day, hour))
-            for hour, share in enumerate(ONLINE_CURVE)
+            for hour, share in enumerate(AUDIENCE.online_curve)
         }
