@@ -48,7 +48,7 @@ from metrics_connect.sandbox.kit.graph_insights import (
 from metrics_connect.sandbox.kit.meta_graph import LATEST_VERSION, GraphError, graph_time
 from metrics_connect.sandbox.kit.meta_graph_app import Call
 from metrics_connect.sandbox.kit.paging import BadPageRequest, decode_key, encode_key, url_with
-from metrics_connect.sandbox.kit.seeded import apportion, between
+from metrics_connect.sandbox.kit.seeded import apportion_map, between
 from metrics_connect.sandbox.kit.spec import load_spec
 
 DEFAULT_VERSION = LATEST_VERSION
@@ -535,11 +535,11 @@ class GraphHandler:
             marginals = []
             for b in breakdowns:
                 shares = sandbox.demographics(b)
-                names = list(shares)
-                weights = [
-                    shares[n] * between(0.8, 1.2, sandbox.seed, spec.name, b, n) for n in names
-                ]
-                marginals.append(dict(zip(names, apportion(total, weights), strict=True)))
+                weights = {
+                    n: share * between(0.8, 1.2, sandbox.seed, spec.name, b, n)
+                    for n, share in shares.items()
+                }
+                marginals.append(apportion_map(total, weights))
         results = joint_results(total, marginals)
         results.sort(key=lambda r: r["value"], reverse=True)
         top = results[:DEMOGRAPHICS_TOP]
