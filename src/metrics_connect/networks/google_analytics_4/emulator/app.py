@@ -22,6 +22,8 @@ from __future__ import annotations
 import asyncio
 import json
 import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -30,18 +32,19 @@ from fastapi.responses import JSONResponse
 
 from metrics_connect.networks.google_analytics_4.emulator import compatibility, wire
 from metrics_connect.networks.google_analytics_4.emulator.data import PropertyData
-from metrics_connect.networks.google_analytics_4.emulator.quota import PropertyQuota, QuotaExhausted
+from metrics_connect.networks.google_analytics_4.emulator.quota import (
+    CONCURRENCY_MESSAGE,
+    PropertyQuota,
+)
 from metrics_connect.networks.google_analytics_4.emulator.realtime import run_realtime_report
 from metrics_connect.networks.google_analytics_4.emulator.report import run_report
-from metrics_connect.networks.google_analytics_4.emulator.schema import DIMENSIONS, METRICS
 from metrics_connect.sandbox.kit.controls import SandboxControls
 from metrics_connect.sandbox.kit.google import (
     GoogleError,
     answer_unknown_paths,
-    google_error,
+    bearer_token,
     token_error,
 )
-from metrics_connect.sandbox.kit.google import bearer_token as _token
 
 PERMISSION_MESSAGE = (
     "User does not have sufficient permissions for this property. To learn more about "
@@ -75,41 +78,46 @@ def create_app(emulator: Ga4Emulator) -> FastAPI:
     controls = emulator.controls
     quota = emulator.property_quota
 
-    async def gate(request: Request, endpoint: str, property_id: str) -> JSONResponse | None:
-        """Auth, fault switches and property access; None when the call may proceed."""
+    @app.exception_handler(GoogleError)
+    async def refused(request: Request, exc: Exception) -> JSONResponse:
+        assert isinstance(exc, GoogleError)
+        return exc.response()
+
+    async def gate(request: Request, endpoint: str, property_id: str) -> None:
+        """Auth, fault switches, property access and quotas; raises the API's error."""
         controls.calls.record(endpoint)
         await controls.apply_latency()
-        fault = controls.token_fault(_token(request))
+        fault = controls.token_fault(bearer_token(request))
         if fault is not None:
-            return token_error(fault, PERMISSION_MESSAGE).response()
+            raise token_error(fault, PERMISSION_MESSAGE)
         if f"properties/{property_id}" != emulator.data.property_id:
-            return google_error(403, PERMISSION_MESSAGE)
+            raise GoogleError(PERMISSION_MESSAGE, 403)
         now = controls.clock.now()
         if controls.should_fail():
             quota.record_server_error(now)
-            return google_error(503, "The service is currently unavailable.")
+            raise GoogleError("The service is currently unavailable.", 503)
         if controls.should_rate_limit():
-            return google_error(
-                429,
-                "Exhausted concurrent requests quota. Consider reducing the number of "
-                "concurrent requests.",
-            )
-        try:
-            quota.check(now)
-        except QuotaExhausted as exc:
-            return google_error(429, exc.message)
-        return None
+            raise GoogleError(CONCURRENCY_MESSAGE, 429)
+        quota.check(now)
 
-    def one_report_sync(body: Any) -> dict[str, Any]:
+    @contextmanager
+    def in_flight() -> Iterator[None]:
+        quota.in_flight += 1
+        try:
+            yield
+        finally:
+            quota.in_flight -= 1
+
+    def one_report_sync(body: dict[str, Any]) -> dict[str, Any]:
         with emulator.lock:
             now = controls.clock.now()
             result = run_report(emulator.data, body, now)
             quota.charge(now, result.tokens)
-            if isinstance(body, dict) and body.get("returnPropertyQuota"):
+            if body.get("returnPropertyQuota"):
                 result.body["propertyQuota"] = quota.status(result.tokens)
             return result.body
 
-    async def one_report(body: Any) -> dict[str, Any]:
+    async def one_report(body: dict[str, Any]) -> dict[str, Any]:
         # Reports are CPU work: off the event loop, so an in-process caller stays responsive.
         return await asyncio.to_thread(one_report_sync, body)
 
@@ -129,26 +137,15 @@ def create_app(emulator: Ga4Emulator) -> FastAPI:
 
     @app.post("/v1beta/properties/{property_id}:runReport")
     async def run_report_endpoint(property_id: str, request: Request) -> JSONResponse:
-        refused = await gate(request, "runReport", property_id)
-        if refused is not None:
-            return refused
-        quota.in_flight += 1
-        try:
+        await gate(request, "runReport", property_id)
+        with in_flight():
             return answer(request, await one_report(await body_of(request, "RunReportRequest")))
-        except GoogleError as exc:
-            return exc.response()
-        finally:
-            quota.in_flight -= 1
 
     @app.post("/v1beta/properties/{property_id}:batchRunReports")
     async def batch_run_reports(property_id: str, request: Request) -> JSONResponse:
-        refused = await gate(request, "batchRunReports", property_id)
-        if refused is not None:
-            return refused
-        quota.in_flight += 1
-        try:
-            body = await body_of(request, "BatchRunReportsRequest")
-            requests = body.get("requests") or []
+        await gate(request, "batchRunReports", property_id)
+        with in_flight():
+            requests = (await body_of(request, "BatchRunReportsRequest")).get("requests") or []
             if not 1 <= len(requests) <= 5:
                 raise GoogleError("A batch request needs 1 to 5 requests.")
             # A report's own property may be left out, or name the batch's.
@@ -161,48 +158,24 @@ def create_app(emulator: Ga4Emulator) -> FastAPI:
                     )
             reports = [await one_report(r) for r in requests]
             return answer(request, {"reports": reports, "kind": "analyticsData#batchRunReports"})
-        except GoogleError as exc:
-            return exc.response()
-        finally:
-            quota.in_flight -= 1
 
     @app.get("/v1beta/properties/{property_id}/metadata")
     async def metadata(property_id: str, request: Request) -> JSONResponse:
-        refused = await gate(request, "metadata", property_id)
-        if refused is not None:
-            return refused
-        return answer(
-            request,
-            {
-                "name": f"properties/{property_id}/metadata",
-                "dimensions": [compatibility.dimension_metadata(d) for d in DIMENSIONS],
-                "metrics": [compatibility.metric_metadata(m) for m in METRICS],
-            },
-        )
+        await gate(request, "metadata", property_id)
+        return answer(request, compatibility.metadata(property_id))
 
     @app.post("/v1beta/properties/{property_id}:runRealtimeReport")
     async def realtime_report(property_id: str, request: Request) -> JSONResponse:
-        refused = await gate(request, "runRealtimeReport", property_id)
-        if refused is not None:
-            return refused
-        try:
-            body = await body_of(request, "RunRealtimeReportRequest")
-            with emulator.lock:
-                report = run_realtime_report(emulator.data, body, controls.clock.now())
-            return answer(request, report)
-        except GoogleError as exc:
-            return exc.response()
+        await gate(request, "runRealtimeReport", property_id)
+        body = await body_of(request, "RunRealtimeReportRequest")
+        with emulator.lock:
+            return answer(request, run_realtime_report(emulator.data, body, controls.clock.now()))
 
     @app.post("/v1beta/properties/{property_id}:checkCompatibility")
     async def check_compatibility(property_id: str, request: Request) -> JSONResponse:
-        refused = await gate(request, "checkCompatibility", property_id)
-        if refused is not None:
-            return refused
-        try:
-            body = await body_of(request, "CheckCompatibilityRequest")
-            return answer(request, compatibility.check(body))
-        except GoogleError as exc:
-            return exc.response()
+        await gate(request, "checkCompatibility", property_id)
+        body = await body_of(request, "CheckCompatibilityRequest")
+        return answer(request, compatibility.check(body))
 
     answer_unknown_paths(app)
     return app

@@ -29,6 +29,14 @@ def metric_metadata(name: str) -> dict[str, Any]:
     return {"apiName": m.name, "uiName": m.ui_name, "type": m.type}
 
 
+def metadata(property_id: str) -> dict[str, Any]:
+    return {
+        "name": f"properties/{property_id}/metadata",
+        "dimensions": [dimension_metadata(d) for d in DIMENSIONS],
+        "metrics": [metric_metadata(m) for m in METRICS],
+    }
+
+
 def _compatible(dims: set[str], metrics: list[str]) -> bool:
     try:
         check_compatibility(dims, metrics)
