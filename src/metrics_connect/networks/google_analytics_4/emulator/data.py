@@ -232,20 +232,12 @@ class PropertyData:
 
     def sessions(self, start: date, end: date, now: datetime) -> list[Session]:
         """Sessions that started in [start, end] (local days) before `now`."""
-        out: list[Session] = []
-        for day in self.visible_days(start, end, now):
-            out.extend(self.sessions_of_day(day, now))
-        return out
+        days = self.visible_days(start, end, now)
+        return [s for day in days for s in self.sessions_of_day(day, now)]
 
     def events(self, start: date, end: date, now: datetime) -> int:
         """Events of the sessions in [start, end] before `now` (the sampling quota's count)."""
-        return int(
-            sum(
-                s.totals.get("eventCount", 0.0)
-                for day in self.visible_days(start, end, now)
-                for s in self.sessions_of_day(day, now)
-            )
-        )
+        return int(sum(s.value("eventCount") for s in self.sessions(start, end, now)))
 
     def visible_days(self, start: date, end: date, now: datetime) -> list[date]:
         today = self.local_now(now).date()
