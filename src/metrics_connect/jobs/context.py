@@ -7,11 +7,10 @@ import socket
 from dataclasses import dataclass, field
 from typing import Literal, Protocol
 
-import httpx
-
 from metrics_connect.jobs.delivery import webhook_client
 from metrics_connect.jobs.schedule import parse_schedule
 from metrics_connect.jobs.ssrf import WebhookGuard
+from metrics_connect.jobs.webhook_client import WebhookClient
 from metrics_connect.runtime import Runtime
 
 Step = Literal["compute", "deliver"]
@@ -35,7 +34,7 @@ class JobsContext:
     runtime: Runtime
     queue: JobQueue
     guard: WebhookGuard
-    client: httpx.AsyncClient
+    client: WebhookClient
     owner: str = field(default_factory=worker_identity)
 
     @property
