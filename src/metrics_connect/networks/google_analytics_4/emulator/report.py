@@ -360,6 +360,12 @@ def _new_sets() -> dict[str, set[int]]:
     return defaultdict(set)
 
 
+# The value fields by which a fact (an event or session; an item) shows a viewed, carted
+# and bought item.
+_EVENT_STEPS = ("itemViewEvents", "addToCarts", "ecommercePurchases")
+_ITEM_STEPS = ("itemsViewed", "itemsAddedToCart", "itemsPurchased")
+
+
 def _add_fact(acc: Acc, fact: Fact) -> None:
     """Add one fact to every accumulator of a group (values and distinct ids)."""
     s, hit, item, values = fact
@@ -380,18 +386,7 @@ def _add_fact(acc: Acc, fact: Fact) -> None:
     if s.new_user and (hit is None or hit.event_name == "first_visit"):
         sets["NU"].add(uid)
     vget = values.get
-    if item is not None:
-        viewed, carted, bought = (
-            vget("itemsViewed"),
-            vget("itemsAddedToCart"),
-            vget("itemsPurchased"),
-        )
-    else:
-        viewed, carted, bought = (
-            vget("itemViewEvents"),
-            vget("addToCarts"),
-            vget("ecommercePurchases"),
-        )
+    viewed, carted, bought = map(vget, _EVENT_STEPS if item is None else _ITEM_STEPS)
     if bought:
         sets["PU"].add(uid)
     if vget("firstPurchases"):
