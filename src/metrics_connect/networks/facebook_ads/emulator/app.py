@@ -40,12 +40,11 @@ from metrics_connect.networks.facebook_ads.emulator.entities import (
     Campaign,
 )
 from metrics_connect.networks.facebook_ads.emulator.insights import (
-    InsightsError,
     InsightsQuery,
     compute_rows,
     estimated_cells,
     format_row,
-    invalid_field_message,
+    invalid_field,
     parse_query,
 )
 from metrics_connect.sandbox.accounts import FACEBOOK_PAGE_ID
@@ -183,19 +182,16 @@ class FacebookAdsEmulator(GraphApp):
     def handle(self, call: Call) -> Any:
         node, params = call.path[0], call.params
         url = f"{call.base_url}/{call.version}/{'/'.join(call.path)}"
-        try:
-            if call.path == ["me", "adaccounts"]:
-                fields, _ = self._split_fields(params.get("fields"))
-                return self._page([self._account_fields(fields or ["name"])], url, params)
-            if len(call.path) == 1:
-                return self._object(node, params)
-            if call.path[1] != "insights":
-                return self._page(self._edge_objects(node, call.path[1], params), url, params)
-            if call.method == "POST":
-                return self._start_report_run(node, params)
-            return self._sync_insights(node, url, params)
-        except InsightsError as exc:
-            raise GraphError(400, exc.code, exc.message, subcode=exc.subcode) from exc
+        if call.path == ["me", "adaccounts"]:
+            fields, _ = self._split_fields(params.get("fields"))
+            return self._page([self._account_fields(fields or ["name"])], url, params)
+        if len(call.path) == 1:
+            return self._object(node, params)
+        if call.path[1] != "insights":
+            return self._page(self._edge_objects(node, call.path[1], params), url, params)
+        if call.method == "POST":
+            return self._start_report_run(node, params)
+        return self._sync_insights(node, url, params)
 
     def token_error(self, fault: TokenFault, endpoint: str) -> GraphError:
         return _token_error(fault)
@@ -419,7 +415,7 @@ class FacebookAdsEmulator(GraphApp):
         query = parse_query(node, params, self.data.today())
         for name in query.fields:
             if name in ACCOUNT_SPECIFIC_FIELDS and name not in self.switches.account_fields:
-                raise InsightsError(invalid_field_message(name))
+                raise invalid_field(name)
         return query
 
     def _sync_insights(self, node: str, url: str, params: dict[str, str]) -> Any:
