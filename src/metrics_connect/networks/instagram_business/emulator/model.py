@@ -43,7 +43,6 @@ WEEKLY = (0.94, 0.98, 1.0, 1.03, 1.09, 1.12, 0.86)
 PRODUCT_TYPES = ("POST", "CAROUSEL_CONTAINER", "REEL", "STORY")
 FOLLOW_TYPES = ("FOLLOWER", "NON_FOLLOWER")
 CONTACT_BUTTON_TYPES = ("CALL", "DIRECTION", "EMAIL", "TEXT", "BOOK_NOW")
-PROFILE_ACTIVITY_TYPES = ("bio_link_clicked", "call", "direction", "email", "text", "other")
 NAVIGATION_TYPES = ("tap_forward", "tap_back", "tap_exit", "swipe_forward")
 
 # Account metrics counted once per account over a span (unique accounts): a period's
@@ -84,6 +83,22 @@ class Audience:
     captions: tuple[str, ...]
 
 
+@dataclass(frozen=True)
+class MediaSpec:
+    """How one kind of media is drawn (the `media` of `data.yaml`, explained there)."""
+
+    product: str  # FEED | REELS | STORY
+    hours: tuple[float, float]
+    permalink: str  # a template of {shortcode}, {username}, {id}
+    draws: dict[str, tuple[str, float, float] | dict[str, float]]
+    media_type: str = "IMAGE"  # unless drawn
+    watch_ms: tuple[float, float] | None = None
+
+
+MEDIA: dict[str, MediaSpec] = load_spec(__package__, "data.yaml", "media", dict[str, MediaSpec])
+PROFILE_ACTIVITY: dict[str, float] = load_spec(
+    __package__, "data.yaml", "profile_activity", dict[str, float]
+)
 AUDIENCE: Audience = load_spec(__package__, "data.yaml", "audience", Audience)
 AGE_BUCKETS = tuple(AUDIENCE.ages)
 AGE_WEIGHTS = tuple(AUDIENCE.ages.values())
@@ -231,6 +246,10 @@ def _derive(values: dict[str, int], product: str, avg_watch_ms: int | None) -> N
         values["views"] = values.pop("views_raw")
 
 
+def _oldest_first(items: Iterable[MediaItem]) -> tuple[MediaItem, ...]:
+    return tuple(sorted(items, key=lambda m: (m.timestamp, m.id)))
+
+
 def _shortcode(*parts: object) -> str:
     digest = hashlib.blake2b("|".join(str(p) for p in parts).encode(), digest_size=11).digest()
     return "".join(_SHORTCODE_ALPHABET[b % len(_SHORTCODE_ALPHABET)] for b in digest)
@@ -334,181 +353,85 @@ class InstagramSandbox:
     # -------------------------------------------------------------- content
     def content_on(self, day: date) -> tuple[MediaItem, ...]:
         """Everything posted on a local day (posts, reels, stories), oldest first."""
-        items = self.posts_on(day) + self.stories_on(day)
-        return tuple(sorted(items, key=lambda m: (m.timestamp, m.id)))
+        return _oldest_first(self.posts_on(day) + self.stories_on(day))
 
     def posts_on(self, day: date) -> tuple[MediaItem, ...]:
         """Feed posts and reels posted on a local day, oldest first."""
-        cached = self._posts.get(day)
-        if cached is not None:
-            return cached
-        items: list[MediaItem] = []
-        i = self._index(day)
-        if i >= 0:
-            followers = self.followers_at_day_start(day)
+        if day not in self._posts:
             rhythm = WEEKLY[day.weekday()]
-            if unit(self.seed, "feed", day) < 0.42 * rhythm:
-                items.append(self._feed_post(day, i, 0, followers))
-            if unit(self.seed, "reel", day) < 0.24 * rhythm:
-                items.append(self._reel(day, i, 1, followers))
-        result = tuple(sorted(items, key=lambda m: (m.timestamp, m.id)))
-        self._posts[day] = result
-        return result
+            chances = (("post", "feed", 0.42 * rhythm), ("reel", "reel", 0.24 * rhythm))
+            self._posts[day] = _oldest_first(
+                self._item(kind, day, slot)
+                for slot, (kind, key, chance) in enumerate(chances)
+                if self._index(day) >= 0 and unit(self.seed, key, day) < chance
+            )
+        return self._posts[day]
 
     def stories_on(self, day: date) -> tuple[MediaItem, ...]:
         """Stories posted on a local day (0 to 6), oldest first."""
-        cached = self._stories.get(day)
-        if cached is not None:
-            return cached
-        items: list[MediaItem] = []
-        i = self._index(day)
-        if i >= 0:
-            followers = self.followers_at_day_start(day)
-            story_count = int(unit(self.seed, "stories", day) * 7)  # 0..6
-            items.extend(self._story(day, i, slot, followers) for slot in range(story_count))
-        result = tuple(sorted(items, key=lambda m: (m.timestamp, m.id)))
-        self._stories[day] = result
-        return result
+        if day not in self._stories:
+            count = int(unit(self.seed, "stories", day) * 7) if self._index(day) >= 0 else 0
+            self._stories[day] = _oldest_first(self._item("story", day, s) for s in range(count))
+        return self._stories[day]
 
     def _local_time(self, day: date, key: str, slot: int, first: float, last: float) -> datetime:
         hours = between(first, last, self.seed, key, day, slot)
         local = datetime.combine(day, time(0), self.account_tz) + timedelta(hours=hours)
         return local.replace(microsecond=0).astimezone(UTC)
 
-    def _feed_post(self, day: date, i: int, slot: int, followers: int) -> MediaItem:
-        key = (self.seed, "post", day)
+    def _item(self, kind: str, day: date, slot: int) -> MediaItem:
+        """The post, reel or story `slot` of a day, drawn as data.yaml's `media` says."""
+        spec = MEDIA[kind]
+        story = spec.product == "STORY"
+        key = (self.seed, kind, day, slot) if story else (self.seed, kind, day)
         rng = draws(*key)
-        roll = rng.random()
-        media_type = "IMAGE" if roll < 0.55 else ("CAROUSEL_ALBUM" if roll < 0.85 else "VIDEO")
-        media_id = str(_FEED_ID_BASE + i * 100 + slot)
-        children = (
-            tuple(
-                str(_CHILD_ID_BASE + i * 1000 + slot * 10 + k)
-                for k in range(2 + int(rng.random() * 4))
-            )
-            if media_type == "CAROUSEL_ALBUM"
-            else ()
-        )
-        reach = followers * rng.uniform(0.12, 0.35)
-        likes = reach * rng.uniform(0.04, 0.11)
-        profile_visits = reach * rng.uniform(0.01, 0.04)
-        final = {
-            "reach": _counts(reach),
-            "views_raw": _counts(reach * rng.uniform(1.3, 1.9)),
-            "impressions": _counts(reach * rng.uniform(1.15, 1.6)),
-            "likes": _counts(likes),
-            "comments": _counts(likes * rng.uniform(0.02, 0.08)),
-            "saved": _counts(likes * rng.uniform(0.05, 0.15)),
-            "shares": _counts(likes * rng.uniform(0.03, 0.1)),
-            "follows": _counts(reach * rng.uniform(0.001, 0.006)),
-            "profile_visits": _counts(profile_visits),
-            "profile_activity": _counts(profile_visits * rng.uniform(0.1, 0.4)),
-        }
+        i = self._index(day)
+        media_id = str((_STORY_ID_BASE if story else _FEED_ID_BASE) + i * 100 + slot)
+        media_type = spec.media_type
+        children: tuple[str, ...] = ()
+        values = {"followers": float(self.followers_at_day_start(day))}
+        for name, step in spec.draws.items():
+            if isinstance(step, dict):
+                roll = rng.random()
+                media_type = next(t for t, bound in step.items() if roll < bound)
+                if media_type == "CAROUSEL_ALBUM":
+                    first = _CHILD_ID_BASE + i * 1000 + slot * 10
+                    children = tuple(str(first + k) for k in range(2 + int(rng.random() * 4)))
+            else:
+                base, low, high = step
+                values[name] = values[base] * rng.uniform(low, high)
+        counters = {name: _counts(v) for name, v in values.items() if name != "followers"}
+        caption = "" if story else _CAPTIONS[int(rng.random() * len(_CAPTIONS))]
+        breakdowns = {}
+        if "profile_activity" in counters:
+            jitter = draws(*key, "activity")
+            breakdowns["profile_activity"] = {
+                name: max(1, round(1000 * w * jitter.uniform(0.6, 1.4)))
+                for name, w in PROFILE_ACTIVITY.items()
+            }
+        if story:
+            breakdowns["navigation"] = {k: counters[f"nav_{k}"] for k in NAVIGATION_TYPES}
+        video = media_type == "VIDEO"
         shortcode = _shortcode(*key, "shortcode")
+        cdn = f"https://scontent.cdninstagram.com/v/{media_id}"
         return MediaItem(
             id=media_id,
-            timestamp=self._local_time(day, "post-time", slot, 8, 21),
+            timestamp=self._local_time(day, f"{kind}-time", slot, *spec.hours),
             media_type=media_type,
-            media_product_type="FEED",
-            caption=_CAPTIONS[int(rng.random() * len(_CAPTIONS))],
+            media_product_type=spec.product,
+            caption=caption,
             shortcode=shortcode,
-            permalink=f"https://www.instagram.com/p/{shortcode}/",
-            media_url=f"https://scontent.cdninstagram.com/v/{media_id}.jpg",
-            thumbnail_url=(
-                f"https://scontent.cdninstagram.com/v/{media_id}_thumb.jpg"
-                if media_type == "VIDEO"
-                else None
+            permalink=spec.permalink.format(
+                shortcode=shortcode, username=self.username, id=media_id
             ),
+            # A feed video's media_url is its cover image.
+            media_url=cdn + (".mp4" if video and spec.product != "FEED" else ".jpg"),
+            thumbnail_url=f"{cdn}_thumb.jpg" if video else None,
             children=children,
-            counters=final,
-            breakdowns={"profile_activity": self._activity_weights(key)},
+            counters=counters,
+            breakdowns=breakdowns,
+            avg_watch_time_ms=round(rng.uniform(*spec.watch_ms)) if spec.watch_ms else None,
         )
-
-    def _reel(self, day: date, i: int, slot: int, followers: int) -> MediaItem:
-        key = (self.seed, "reel", day)
-        rng = draws(*key)
-        media_id = str(_FEED_ID_BASE + i * 100 + slot)
-        reach = followers * rng.uniform(0.3, 1.5)
-        plays = reach * rng.uniform(1.05, 1.3)
-        likes = reach * rng.uniform(0.03, 0.09)
-        final = {
-            "reach": _counts(reach),
-            "plays": _counts(plays),
-            "clips_replays_count": _counts(plays * rng.uniform(0.1, 0.35)),
-            "likes": _counts(likes),
-            "comments": _counts(likes * rng.uniform(0.02, 0.07)),
-            "saved": _counts(likes * rng.uniform(0.05, 0.2)),
-            "shares": _counts(likes * rng.uniform(0.05, 0.25)),
-        }
-        shortcode = _shortcode(*key, "shortcode")
-        return MediaItem(
-            id=media_id,
-            timestamp=self._local_time(day, "reel-time", slot, 10, 22),
-            media_type="VIDEO",
-            media_product_type="REELS",
-            caption=_CAPTIONS[int(rng.random() * len(_CAPTIONS))],
-            shortcode=shortcode,
-            permalink=f"https://www.instagram.com/reel/{shortcode}/",
-            media_url=f"https://scontent.cdninstagram.com/v/{media_id}.mp4",
-            thumbnail_url=f"https://scontent.cdninstagram.com/v/{media_id}_thumb.jpg",
-            children=(),
-            counters=final,
-            breakdowns={},
-            avg_watch_time_ms=round(rng.uniform(4000, 14000)),
-        )
-
-    def _story(self, day: date, i: int, slot: int, followers: int) -> MediaItem:
-        key = (self.seed, "story", day, slot)
-        rng = draws(*key)
-        media_id = str(_STORY_ID_BASE + i * 100 + slot)
-        reach = followers * rng.uniform(0.04, 0.1)
-        views = reach * rng.uniform(1.1, 1.5)
-        visits = reach * rng.uniform(0.005, 0.03)
-        media_type = "VIDEO" if rng.random() < 0.35 else "IMAGE"
-        final = {
-            "reach": _counts(reach),
-            "views_raw": _counts(views),
-            "impressions": _counts(views * rng.uniform(0.92, 1.0)),
-            "replies": _counts(reach * rng.uniform(0.0, 0.012)),
-            "shares": _counts(reach * rng.uniform(0.0, 0.01)),
-            "follows": _counts(reach * rng.uniform(0.0, 0.004)),
-            "profile_visits": _counts(visits),
-            "profile_activity": _counts(visits * rng.uniform(0.1, 0.4)),
-            "nav_tap_forward": _counts(views * rng.uniform(0.5, 0.8)),
-            "nav_tap_back": _counts(views * rng.uniform(0.03, 0.08)),
-            "nav_tap_exit": _counts(views * rng.uniform(0.05, 0.12)),
-            "nav_swipe_forward": _counts(views * rng.uniform(0.05, 0.15)),
-        }
-        return MediaItem(
-            id=media_id,
-            timestamp=self._local_time(day, "story-time", slot, 7, 23.5),
-            media_type=media_type,
-            media_product_type="STORY",
-            caption="",
-            shortcode=_shortcode(*key, "shortcode"),
-            permalink=f"https://instagram.com/stories/{self.username}/{media_id}/",
-            media_url=f"https://scontent.cdninstagram.com/v/{media_id}."
-            + ("mp4" if media_type == "VIDEO" else "jpg"),
-            thumbnail_url=(
-                f"https://scontent.cdninstagram.com/v/{media_id}_thumb.jpg"
-                if media_type == "VIDEO"
-                else None
-            ),
-            children=(),
-            counters=final,
-            breakdowns={
-                "profile_activity": self._activity_weights(key),
-                "navigation": {k: final[f"nav_{k}"] for k in NAVIGATION_TYPES},
-            },
-        )
-
-    def _activity_weights(self, key: tuple[object, ...]) -> dict[str, int]:
-        rng = draws(*key, "activity")
-        base = (0.45, 0.08, 0.12, 0.05, 0.1, 0.2)
-        return {
-            name: max(1, round(1000 * w * rng.uniform(0.6, 1.4)))
-            for name, w in zip(PROFILE_ACTIVITY_TYPES, base, strict=True)
-        }
 
     def _days(self, first: date, last: date) -> Iterable[date]:
         day = max(first, self.created)
