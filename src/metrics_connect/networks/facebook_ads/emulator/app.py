@@ -27,6 +27,7 @@ from metrics_connect.networks.facebook_ads.emulator.entities import (
     Ad,
     AdSet,
     Campaign,
+    field_value,
 )
 from metrics_connect.networks.facebook_ads.emulator.insights import (
     InsightsQuery,
@@ -129,24 +130,13 @@ OBJECTS: dict[str, dict[str, Any]] = load_spec(
 )
 
 
-def _render(template: Any, values: dict[str, Any]) -> Any:
-    """A field's value from its template (data.yaml's `objects`); None: left out."""
-    if isinstance(template, dict):
-        rendered = {k: _render(t, values) for k, t in template.items()}
-        return {k: v for k, v in rendered.items() if v is not None}
-    if isinstance(template, str) and template.startswith("$"):
-        value = values[template[1:]]
-        return (list(value) or None) if isinstance(value, tuple) else value
-    if isinstance(template, str) and "{" in template:
-        names = re.findall(r"\{(\w+)\}", template)
-        return None if any(values[n] is None for n in names) else template.format_map(values)
-    return template
-
-
 def _selected(kind: str, values: dict[str, Any], fields: list[str]) -> dict[str, Any]:
     out = {}
     for name in ["id", *fields]:
-        if name in OBJECTS[kind] and (value := _render(OBJECTS[kind][name], values)) is not None:
+        if (
+            name in OBJECTS[kind]
+            and (value := field_value(OBJECTS[kind][name], values)) is not None
+        ):
             out[name] = value
     return out
 

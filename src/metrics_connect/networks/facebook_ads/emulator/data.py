@@ -41,39 +41,40 @@ from metrics_connect.networks.facebook_ads.emulator.entities import (
 )
 from metrics_connect.sandbox.kit.calendar import LocalDays
 from metrics_connect.sandbox.kit.seeded import seeded_random, split_cumulative
-from metrics_connect.sandbox.kit.spec import load_spec
+from metrics_connect.sandbox.kit.spec import load_named, load_spec
 
 Facts = dict[str, int]
+CellWeights = list[tuple[tuple[str, ...], float]]
 
-# Daily unique counts: summed over a slice, then shrunk by the overlap factor.
-UNIQUE_KEYS = (
-    "reach",
-    "unique_clicks",
-    "unique_inline_link_clicks",
-    "unique_outbound_clicks",
-    "estimated_ad_recallers",
-    "full_view_reach",
-    "unique_video_view_15_sec",
-    "unique_video_continuous_2_sec",
-)
 UNIQUE_ACTION_PREFIX = "ua:"
 ACTION_PREFIX = "a:"
 VALUE_PREFIX = "v:"  # action values, cents
 
-# Off-Meta (pixel) actions are not served with region or hourly breakdowns (Meta's
-# "Type 1" restriction on off-Meta action metrics).
-OFFSITE_PREFIXES = ("offsite_conversion.", "omni_")
-OFFSITE_TYPES = frozenset(
-    {"purchase", "lead", "landing_page_view", "view_content", "add_to_cart", "search"}
-)
-
 
 @dataclass(frozen=True)
 class Actions:
-    """Action types answered under several names, and the parts of post engagement."""
+    """Action types answered under several names, sums, unique and off-Meta ones."""
 
     aliases: dict[str, tuple[str, ...]]
     post_engagement_parts: tuple[str, ...]
+    unique: frozenset[str]
+    offsite_prefixes: tuple[str, ...]
+    offsite_types: frozenset[str]
+
+
+@dataclass(frozen=True)
+class BreakdownGroup:
+    """Breakdowns that combine, and what they split (`breakdowns.groups` of data.yaml)."""
+
+    name: str
+    keys: tuple[str, ...]
+    unique: bool = True
+    offsite: bool = True
+    video: bool = True
+
+    def cells(self, ad: Ad) -> CellWeights:
+        """(cell values, weight) for an ad; weights may depend on the ad's targeting."""
+        return CELLS[self.name](ad)
 
 
 @dataclass(frozen=True)
@@ -124,12 +125,12 @@ def expand(facts: Facts, offsite: bool) -> Facts:
 
 @lru_cache(maxsize=4096)
 def is_unique_key(key: str) -> bool:
-    return key in UNIQUE_KEYS or key.startswith(UNIQUE_ACTION_PREFIX)
+    return key in ACTIONS.unique or key.startswith(UNIQUE_ACTION_PREFIX)
 
 
 @lru_cache(maxsize=4096)
 def is_offsite_action(action_type: str) -> bool:
-    return action_type.startswith(OFFSITE_PREFIXES) or action_type in OFFSITE_TYPES
+    return action_type.startswith(ACTIONS.offsite_prefixes) or action_type in ACTIONS.offsite_types
 
 
 def _is_offsite_key(key: str) -> bool:
@@ -139,6 +140,9 @@ def _is_offsite_key(key: str) -> bool:
 # --- breakdown groups: joint cells and their base weights -------------------------------
 
 BREAKDOWNS: Breakdowns = load_spec(__package__, SPEC, "breakdowns", Breakdowns)
+GROUPS: dict[str, BreakdownGroup] = load_named(
+    __package__, SPEC, "breakdown_groups", BreakdownGroup
+)
 PLACEMENTS = BREAKDOWNS.placements
 DEVICES = BREAKDOWNS.devices
 # Placements by device: the mobile apps serve all but the right-hand column.
@@ -155,20 +159,6 @@ HOUR_WEIGHTS = BREAKDOWNS.hours
 
 def hour_label(hour: int) -> str:
     return f"{hour:02d}:00:00 - {hour:02d}:59:59"
-
-
-@dataclass(frozen=True)
-class BreakdownGroup:
-    name: str
-    keys: tuple[str, ...]
-    # (cell values, weight) for an ad; weights may depend on the ad's targeting.
-    cells: Callable[[Ad], list[tuple[tuple[str, ...], float]]]
-    supports_unique: bool = True
-    supports_offsite: bool = True
-    supports_video: bool = True
-
-
-CellWeights = list[tuple[tuple[str, ...], float]]
 
 
 def _placement_cells(ad: Ad) -> CellWeights:
@@ -212,34 +202,14 @@ def _advertiser_hour_cells(_ad: Ad) -> CellWeights:
     return [((hour_label(h),), w) for h, w in enumerate(shifted)]
 
 
-BREAKDOWN_GROUPS: tuple[BreakdownGroup, ...] = (
-    BreakdownGroup(
-        "placement",
-        ("publisher_platform", "platform_position", "device_platform", "impression_device"),
-        _placement_cells,
-    ),
-    BreakdownGroup("demographic", ("age", "gender"), _demographic_cells),
-    BreakdownGroup("geo", ("country", "region"), _geo_cells, supports_offsite=False),
-    BreakdownGroup(
-        "hourly_audience",
-        ("hourly_stats_aggregated_by_audience_time_zone",),
-        _hour_cells,
-        supports_unique=False,
-        supports_offsite=False,
-        supports_video=False,
-    ),
-    BreakdownGroup(
-        "hourly_advertiser",
-        ("hourly_stats_aggregated_by_advertiser_time_zone",),
-        _advertiser_hour_cells,
-        supports_unique=False,
-        supports_offsite=False,
-        supports_video=False,
-    ),
-)
-BREAKDOWN_KEYS = {key: group for group in BREAKDOWN_GROUPS for key in group.keys}
-# Country only needs the geo group's country; region alone is allowed too.
-GROUP_BY_NAME = {group.name: group for group in BREAKDOWN_GROUPS}
+CELLS = {
+    "placement": _placement_cells,
+    "demographic": _demographic_cells,
+    "geo": _geo_cells,
+    "hourly_audience": _hour_cells,
+    "hourly_advertiser": _advertiser_hour_cells,
+}
+BREAKDOWN_KEYS = {key: group for group in GROUPS.values() for key in group.keys}
 
 
 def group_for(breakdowns: Sequence[str]) -> BreakdownGroup | None:
@@ -249,7 +219,7 @@ def group_for(breakdowns: Sequence[str]) -> BreakdownGroup | None:
     groups = {BREAKDOWN_KEYS[b].name for b in breakdowns}
     if len(groups) > 1:
         raise ValueError("breakdowns of different families cannot be combined")
-    return GROUP_BY_NAME[groups.pop()]
+    return GROUPS[groups.pop()]
 
 
 # --- daily facts ----------------------------------------------------------------------
@@ -424,9 +394,9 @@ class AdsData:
                 for k in sorted(facts)
                 if group is None
                 or (
-                    (group.supports_unique or not is_unique_key(k))
-                    and (group.supports_offsite or not _is_offsite_key(k))
-                    and (group.supports_video or not k.startswith("video_"))
+                    (group.unique or not is_unique_key(k))
+                    and (group.offsite or not _is_offsite_key(k))
+                    and (group.video or not k.startswith("video_"))
                 )
             )
             self._key_orders[(ad_id, name)] = keys
@@ -462,8 +432,8 @@ class AdsData:
                             dict(zip(group.keys, values, strict=True)),
                             keys,
                             vector,
-                            group.supports_unique,
-                            group.supports_offsite,
+                            group.unique,
+                            group.offsite,
                         )
                     )
         if day != self.today():

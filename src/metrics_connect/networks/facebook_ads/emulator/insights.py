@@ -32,6 +32,7 @@ from metrics_connect.networks.facebook_ads.emulator.entities import (
     CAMPAIGNS_BY_ID,
     SPEC,
     Ad,
+    field_value,
 )
 from metrics_connect.sandbox.kit.meta_graph import GraphError, invalid_parameter
 from metrics_connect.sandbox.kit.spec import load_spec
@@ -81,7 +82,7 @@ class Formula:
 @dataclass(frozen=True)
 class FieldSpec:
     computed: dict[str, Formula]
-    attributes: tuple[str, ...]
+    attributes: dict[str, dict[str, Any]]  # by level
     empty: frozenset[str]
     window_shares: dict[str, float]
     presets: dict[str, tuple[int, int]]
@@ -89,7 +90,8 @@ class FieldSpec:
 
 FIELDS: FieldSpec = load_spec(__package__, SPEC, "insights", FieldSpec)
 RESULT_FIELDS = ("results", "cost_per_result")
-VALID_FIELDS = FIELDS.computed.keys() | FIELDS.attributes | FIELDS.empty | set(RESULT_FIELDS)
+ATTRIBUTES = {name for templates in FIELDS.attributes.values() for name in templates}
+VALID_FIELDS = FIELDS.computed.keys() | ATTRIBUTES | FIELDS.empty | set(RESULT_FIELDS)
 
 
 @dataclass
@@ -365,51 +367,23 @@ def estimated_cells(data: AdsData, query: InsightsQuery) -> int:
 # --- formatting ----------------------------------------------------------------------
 
 
-def _attributes(row: Row, level: str) -> dict[str, str | None]:
-    first_ad = ADS_BY_ID[row.cells[0].ad_id]
-    campaign = CAMPAIGNS_BY_ID[first_ad.campaign_id]
-    adset = ADSETS_BY_ID[first_ad.adset_id]
-    depth = LEVELS.index(level)
-    values: dict[str, str | None] = {
-        "account_id": ACCOUNT.account_id,
-        "account_name": ACCOUNT.name,
-        "account_currency": ACCOUNT.currency,
-        "date_start": row.start.isoformat(),
-        "date_stop": row.stop.isoformat(),
-        "buying_type": "AUCTION",
-        "attribution_setting": "7d_click_1d_view",
-        "created_time": None,
-        "updated_time": None,
+def _attributes(row: Row, level: str) -> dict[str, Any]:
+    ad = ADS_BY_ID[row.cells[0].ad_id]
+    adset = ADSETS_BY_ID[ad.adset_id]
+    values = {
+        "account": ACCOUNT,
+        "campaign": CAMPAIGNS_BY_ID[ad.campaign_id],
+        "adset": adset,
+        "ad": ad,
+        "start": row.start,
+        "stop": row.stop,
+        "gender": {(): "All", (1,): "Male", (2,): "Female"}.get(adset.genders, "All"),
+        "labels": ",".join(ad.labels) or None,
     }
-    if depth >= 1:
-        values.update(
-            campaign_id=campaign.id,
-            campaign_name=campaign.name,
-            objective=campaign.objective,
-            created_time=campaign.start.isoformat(),
-            updated_time=campaign.start.isoformat(),
-        )
-    if depth >= 2:
-        values.update(
-            adset_id=adset.id,
-            adset_name=adset.name,
-            optimization_goal=adset.optimization_goal,
-            adset_start=f"{adset.start.isoformat()}T00:00:00-0300",
-            adset_end=f"{adset.end.isoformat()}T23:59:59-0300" if adset.end else None,
-            age_targeting=f"{adset.age_min}-{adset.age_max}",
-            gender_targeting={(): "All", (1,): "Male", (2,): "Female"}.get(adset.genders, "All"),
-            created_time=adset.start.isoformat(),
-        )
-    if depth >= 3:
-        values.update(
-            ad_id=first_ad.id,
-            ad_name=first_ad.name,
-            quality_ranking=first_ad.quality_ranking,
-            engagement_rate_ranking=first_ad.engagement_rate_ranking,
-            conversion_rate_ranking=first_ad.conversion_rate_ranking,
-            labels=",".join(first_ad.labels) or None,
-        )
-    return values
+    templates: dict[str, Any] = {}
+    for above in LEVELS[: LEVELS.index(level) + 1]:
+        templates.update(FIELDS.attributes[above])
+    return dict(field_value(templates, values))
 
 
 def _results(cells: list[Cell], with_cost: bool) -> list[dict[str, Any]]:
@@ -431,7 +405,7 @@ def _results(cells: list[Cell], with_cost: bool) -> list[dict[str, Any]]:
 def format_row(row: Row, query: InsightsQuery) -> dict[str, Any]:
     facts = AdsData.totals(row.cells)
     out: dict[str, Any] = {}
-    attributes: dict[str, str | None] | None = None
+    attributes: dict[str, Any] | None = None
     windows = [w for w in query.attribution_windows if w != "default"]
     for name in query.fields:
         formula = FIELDS.computed.get(name)
@@ -449,7 +423,7 @@ def format_row(row: Row, query: InsightsQuery) -> dict[str, Any]:
                 out[name] = items
         elif name in RESULT_FIELDS:
             out[name] = _results(row.cells, with_cost=name == "cost_per_result")
-        elif name in FIELDS.attributes:
+        elif name in ATTRIBUTES:
             attributes = attributes or _attributes(row, query.level)
             if attributes.get(name) is not None:
                 out[name] = attributes[name]
