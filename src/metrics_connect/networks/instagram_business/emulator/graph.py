@@ -48,7 +48,7 @@ from metrics_connect.sandbox.kit.graph_insights import (
 from metrics_connect.sandbox.kit.meta_graph import LATEST_VERSION, GraphError, graph_time
 from metrics_connect.sandbox.kit.meta_graph_app import Call
 from metrics_connect.sandbox.kit.paging import BadPageRequest, decode_key, encode_key, url_with
-from metrics_connect.sandbox.kit.seeded import apportion, between
+from metrics_connect.sandbox.kit.seeded import apportion_map, between
 from metrics_connect.sandbox.kit.spec import load_spec
 
 DEFAULT_VERSION = LATEST_VERSION
@@ -118,6 +118,31 @@ class GraphHandler:
             spec.name == "impressions"
             and major <= 21
             and self.sandbox.local_day(item.timestamp) <= IMPRESSIONS_KEPT_UNTIL
+        )
+
+    def _check_metric(
+        self,
+        index: int,
+        name: str,
+        spec: AccountMetric | MediaMetric | None,
+        usable: bool,
+        available: list[str],
+        queried: str,
+    ) -> None:
+        """Refuse a metric this version does not serve. Only between its removal (in v21.0
+        or later) and the all-versions sunset does Graph name the metric; otherwise it
+        answers the list of the metrics it serves."""
+        if usable:
+            return
+        if spec and (spec.removed_in or 0) >= 21 and not self._sunset_passed(spec.sunset):
+            raise errors.invalid_parameter(
+                f"Starting from version {spec.removed_in} and above, the {name} metric is no "
+                f"longer supported for the queried {queried}. Please refer to the documentation at "
+                f"https://developers.facebook.com/docs/instagram-api/reference/ig-{queried}/"
+                "insights for a list of supported metrics."
+            )
+        raise errors.invalid_parameter(
+            f"metric[{index}] must be one of the following values: {', '.join(available)}"
         )
 
     # --------------------------------------------------------------- routing
@@ -290,19 +315,8 @@ class GraphHandler:
         specs: list[AccountMetric] = []
         for index, name in enumerate(names):
             spec = ACCOUNT_METRICS.get(name)
-            if (
-                spec is not None
-                and name not in available
-                and spec.removed_in is not None
-                and not self._sunset_passed(spec.sunset)
-            ):
-                # Only between a version's removal and the all-versions sunset does Graph
-                # name the metric; from the sunset on it answers the generic list below.
-                raise _no_longer_supported(name, spec.removed_in, "user", "ig-user/insights")
-            if spec is None or name not in available:
-                raise errors.invalid_parameter(
-                    f"metric[{index}] must be one of the following values: {', '.join(available)}"
-                )
+            self._check_metric(index, name, spec, name in available, available, "user")
+            assert spec is not None
             specs.append(spec)
         periods = errors.list_param(params, "period")  # the SDK sends ["day"]
         if not periods:
@@ -406,12 +420,16 @@ class GraphHandler:
             day += timedelta(days=1)
         return out
 
-    def _metric_header(self, spec: AccountMetric, period: str) -> dict[str, Any]:
-        return metric_header(spec.name, period, spec.title, spec.description)
+    def _metric_body(
+        self, spec: AccountMetric, period: str, key: str, value: Any
+    ) -> dict[str, Any]:
+        """A metric's answer: its header, its `values` or `total_value`, its id."""
+        body = metric_header(spec.name, period, spec.title, spec.description)
+        body[key] = value
+        body["id"] = f"{self.sandbox.user_id}/insights/{spec.name}/{period}"
+        return body
 
-    def _time_series(
-        self, spec: AccountMetric, since: datetime, until: datetime
-    ) -> dict[str, Any] | None:
+    def _time_series(self, spec: AccountMetric, since: datetime, until: datetime) -> dict[str, Any]:
         sandbox = self.sandbox
         days = self._days_in(since, until)
         if spec.name == "follower_count":
@@ -426,10 +444,7 @@ class GraphHandler:
             {"value": sandbox.daily_value(spec.name, d), "end_time": graph_time(sandbox.day_end(d))}
             for d in days
         ]
-        body = self._metric_header(spec, "day")
-        body["values"] = values
-        body["id"] = f"{sandbox.user_id}/insights/{spec.name}/day"
-        return body
+        return self._metric_body(spec, "day", "values", values)
 
     def _total_value(
         self, spec: AccountMetric, since: datetime, until: datetime, breakdowns: list[str]
@@ -452,16 +467,14 @@ class GraphHandler:
             total_value["breakdowns"] = [
                 {"dimension_keys": breakdowns, "results": joint_results(total, marginals)}
             ]
-        body = self._metric_header(spec, "day")
-        body["total_value"] = total_value
-        body["id"] = f"{sandbox.user_id}/insights/{spec.name}/day"
-        return body
+        return self._metric_body(spec, "day", "total_value", total_value)
 
     def _window_paging(
         self, call: Call, params: dict[str, str], since: datetime, until: datetime
     ) -> dict[str, str]:
-        base = f"{call.base_url}/{call.version}/{'/'.join(call.path)}"
-        return window_paging(base, params, since, until)
+        return window_paging(
+            f"{call.base_url}/{call.version}/{'/'.join(call.path)}", params, since, until
+        )
 
     def _online_followers(
         self, call: Call, params: dict[str, str], since: datetime, until: datetime
@@ -480,9 +493,7 @@ class GraphHandler:
                     "end_time": graph_time(sandbox.day_end(day)),
                 }
             )
-        body = self._metric_header(spec, "lifetime")
-        body["values"] = values
-        body["id"] = f"{sandbox.user_id}/insights/online_followers/lifetime"
+        body = self._metric_body(spec, "lifetime", "values", values)
         return {"data": [body], "paging": self._window_paging(call, params, since, until)}
 
     def _demographics(
@@ -538,19 +549,16 @@ class GraphHandler:
             marginals = []
             for b in breakdowns:
                 shares = sandbox.demographics(b)
-                names = list(shares)
-                weights = [
-                    shares[n] * between(0.8, 1.2, sandbox.seed, spec.name, b, n) for n in names
-                ]
-                marginals.append(dict(zip(names, apportion(total, weights), strict=True)))
+                weights = {
+                    n: share * between(0.8, 1.2, sandbox.seed, spec.name, b, n)
+                    for n, share in shares.items()
+                }
+                marginals.append(apportion_map(total, weights))
         results = joint_results(total, marginals)
         results.sort(key=lambda r: r["value"], reverse=True)
-        body = self._metric_header(spec, "lifetime")
-        body["total_value"] = {
-            "breakdowns": [{"dimension_keys": breakdowns, "results": results[:DEMOGRAPHICS_TOP]}]
-        }
-        body["id"] = f"{sandbox.user_id}/insights/{spec.name}/lifetime"
-        return body
+        top = results[:DEMOGRAPHICS_TOP]
+        breakdown = {"breakdowns": [{"dimension_keys": breakdowns, "results": top}]}
+        return self._metric_body(spec, "lifetime", "total_value", breakdown)
 
     # -------------------------------------------------------------- media
     def _visible(self, item: MediaItem) -> bool:
@@ -654,19 +662,9 @@ class GraphHandler:
         ]
         for index, name in enumerate(names):
             spec = MEDIA_METRICS.get(name)
-            removed = spec is not None and not self._media_available(spec, major, item)
-            if (
-                spec is not None
-                and removed
-                and spec.removed_in
-                and spec.removed_in >= 22
-                and not self._sunset_passed(spec.sunset)
-            ):
-                raise _no_longer_supported(name, spec.removed_in, "media", "ig-media/insights")
-            if spec is None or removed:
-                raise errors.invalid_parameter(
-                    f"metric[{index}] must be one of the following values: {', '.join(available)}"
-                )
+            usable = spec is not None and self._media_available(spec, major, item)
+            self._check_metric(index, name, spec, usable, available, "media")
+            assert spec is not None
             if product not in spec.products:
                 raise errors.invalid_parameter(
                     f"The metric {name} is not supported for this media type ({product})"
@@ -688,18 +686,10 @@ class GraphHandler:
             spec = MEDIA_METRICS[name]
             entry: dict[str, Any] = {"name": name, "period": "lifetime"}
             if breakdowns:
+                results = joint_results(values[name], [parts[name]])
                 entry["total_value"] = {
                     "value": values[name],
-                    "breakdowns": [
-                        {
-                            "dimension_keys": breakdowns,
-                            "results": [
-                                {"dimension_values": [k], "value": v}
-                                for k, v in parts[name].items()
-                                if v
-                            ],
-                        }
-                    ],
+                    "breakdowns": [{"dimension_keys": breakdowns, "results": results}],
                 }
             else:
                 entry["values"] = [{"value": values[name]}]
@@ -721,12 +711,3 @@ def _render(specs: list[FieldSpec], values: dict[str, Any], node_type: str) -> d
         if value is not None:
             out[spec.name] = value
     return out
-
-
-def _no_longer_supported(name: str, version: int, queried: str, doc: str) -> GraphError:
-    return errors.invalid_parameter(
-        f"Starting from version {version} and above, the {name} metric is no longer supported "
-        f"for the queried {queried}. Please refer to the documentation at "
-        f"https://developers.facebook.com/docs/instagram-api/reference/{doc} for a list of "
-        "supported metrics."
-    )
