@@ -508,6 +508,36 @@ def names_of(raw: Any, kind: str, registry: dict[str, Any]) -> list[str]:
     return names
 
 
+Row = tuple[tuple[str, ...], dict[str, float]]
+
+
+def table(
+    dims: list[str],
+    types: dict[str, str],
+    rows: list[Row],
+    count: int,
+    metadata: dict[str, Any] | None = None,
+    kind: str = "runReport",
+) -> dict[str, Any]:
+    """A report's answer: headers, the rows of this page, the row count, metadata."""
+    answer: dict[str, Any] = {
+        "dimensionHeaders": [{"name": d} for d in dims],
+        "metricHeaders": [{"name": m, "type": t} for m, t in types.items()],
+        "rows": [_row(key, values, types) for key, values in rows],
+        "rowCount": count,
+        "metadata": metadata,
+        "kind": f"analyticsData#{kind}",
+    }
+    return {k: v for k, v in answer.items() if v or k not in ("rows", "metadata")}
+
+
+def _row(key: tuple[str, ...], values: dict[str, float], types: dict[str, str]) -> dict[str, Any]:
+    return {
+        "dimensionValues": [{"value": v} for v in key],
+        "metricValues": [{"value": _format(values[m], t)} for m, t in types.items()],
+    }
+
+
 def _format(value: float, type_: str) -> str:
     if type_ == "TYPE_INTEGER":
         return str(int(round(value)))
@@ -555,22 +585,15 @@ def _run_report(data: PropertyData, body: Any, now: datetime) -> ReportResult:
     keep_empty = bool(body.get("keepEmptyRows", False))
     aggregations = body.get("metricAggregations") or []
 
-    needs: set[str] = set()
-    for m in metrics:
-        needs |= FORMULAS[m].needs
+    needs = set().union(*(FORMULAS[m].needs for m in metrics))
     fidelity = data.fidelity
     withheld = thresholded(fidelity.thresholding, used_dims, metrics)
     if withheld:
         needs.add("U")  # rows are withheld by their user count
     other_row = False
     events_by_range: list[int] = []
-    grain = (
-        "item"
-        if any(DIMENSIONS[d].scope == "item" for d in used_dims)
-        else "event"
-        if any(DIMENSIONS[d].scope == "event" for d in used_dims)
-        else "session"
-    )
+    scopes = {DIMENSIONS[d].scope for d in used_dims}
+    grain = "item" if "item" in scopes else "event" if "event" in scopes else "session"
     fact_needs = needs - {"ADS", "SC"}
     wanted = frozenset().union(*(FORMULAS[m].values for m in metrics))
     want_totals = "TOTAL" in aggregations
@@ -626,7 +649,7 @@ def _run_report(data: PropertyData, body: Any, now: datetime) -> ReportResult:
                             for i, part in enumerate(row.sums):
                                 sums[i] += part
 
-    rows: list[tuple[tuple[str, ...], dict[str, float]]] = []
+    rows: list[Row] = []
     for key, acc in groups.items():
         if withheld and _n(acc, "U") < fidelity.thresholding.min_users:
             continue
@@ -637,24 +660,9 @@ def _run_report(data: PropertyData, body: Any, now: datetime) -> ReportResult:
             continue
         rows.append((key, values))
     _order(rows, body.get("orderBys"), out_dims, metrics)
-    types = {m: METRICS[m].type for m in metrics}
-
-    def render(key: tuple[str, ...], values: dict[str, float]) -> dict[str, Any]:
-        return {
-            "dimensionValues": [{"value": v} for v in key],
-            "metricValues": [{"value": _format(values[m], types[m])} for m in metrics],
-        }
-
-    response: dict[str, Any] = {
-        "dimensionHeaders": [{"name": d} for d in out_dims],
-        "metricHeaders": [{"name": m, "type": types[m]} for m in metrics],
-        "rows": [render(k, v) for k, v in rows[offset : offset + limit]],
-        "rowCount": len(rows),
-        "metadata": {"currencyCode": data.currency, "timeZone": data.timezone},
-        "kind": "analyticsData#runReport",
-    }
-    if not response["rows"]:
-        del response["rows"]
+    types: dict[str, str] = {m: METRICS[m].type for m in metrics}
+    metadata = {"currencyCode": data.currency, "timeZone": data.timezone}
+    response = table(out_dims, types, rows[offset : offset + limit], len(rows), metadata)
     sampled = sampling_metadatas(fidelity.sampling, events_by_range)
     if sampled is not None:
         response["metadata"]["samplingMetadatas"] = sampled
@@ -662,7 +670,7 @@ def _run_report(data: PropertyData, body: Any, now: datetime) -> ReportResult:
         response["metadata"]["dataLossFromOtherRow"] = True
     if withheld:
         response["metadata"]["subjectToThresholding"] = True
-    _aggregations(response, aggregations, rows, totals, out_dims, metrics, render)
+    _aggregations(response, aggregations, rows, totals, out_dims, types)
     span = sum((r.end - r.start).days + 1 for r in ranges)
     tokens = 1 + (len(dims) + len(metrics)) // 5 + span // 90 + len(rows) // 2500
     tokens += 1 if dim_filter_raw or metric_filter_raw else 0
@@ -689,7 +697,7 @@ _ORDER_KEYS: dict[str, Callable[[str], Any]] = {
 
 
 def _order(
-    rows: list[tuple[tuple[str, ...], dict[str, float]]],
+    rows: list[Row],
     order_bys: Any,
     dims: list[str],
     metrics: list[str],
@@ -721,11 +729,10 @@ def _order(
 def _aggregations(
     response: dict[str, Any],
     aggregations: list[str],
-    rows: list[tuple[tuple[str, ...], dict[str, float]]],
+    rows: list[Row],
     totals: dict[str, Acc],
     dims: list[str],
-    metrics: list[str],
-    render: Callable[[tuple[str, ...], dict[str, float]], dict[str, Any]],
+    types: dict[str, str],
 ) -> None:
     with_range = "dateRange" in dims
     for aggregation in aggregations:
@@ -739,12 +746,12 @@ def _aggregations(
                 key = key[:-1] + (name,)
             if aggregation == "TOTAL":
                 # Totals are the figures of all matching data (unique users de-duplicated).
-                values = {m: metric_value(m, acc) for m in metrics}
+                values = {m: metric_value(m, acc) for m in types}
             else:
                 scoped = [r for r in rows if not with_range or r[0][-1] == name]
                 pick = max if aggregation == "MAXIMUM" else min
-                values = {m: pick((r[1][m] for r in scoped), default=0.0) for m in metrics}
-            out.append(render(key, values))
+                values = {m: pick((r[1][m] for r in scoped), default=0.0) for m in types}
+            out.append(_row(key, values, types))
         response[{"TOTAL": "totals", "MAXIMUM": "maximums", "MINIMUM": "minimums"}[aggregation]] = (
             out
         )
