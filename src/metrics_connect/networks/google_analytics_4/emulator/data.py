@@ -14,9 +14,9 @@ from __future__ import annotations
 
 import itertools
 import random
-from collections import OrderedDict
+from collections import Counter, OrderedDict
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -232,20 +232,12 @@ class PropertyData:
 
     def sessions(self, start: date, end: date, now: datetime) -> list[Session]:
         """Sessions that started in [start, end] (local days) before `now`."""
-        out: list[Session] = []
-        for day in self.visible_days(start, end, now):
-            out.extend(self.sessions_of_day(day, now))
-        return out
+        days = self.visible_days(start, end, now)
+        return [s for day in days for s in self.sessions_of_day(day, now)]
 
     def events(self, start: date, end: date, now: datetime) -> int:
         """Events of the sessions in [start, end] before `now` (the sampling quota's count)."""
-        return int(
-            sum(
-                s.totals.get("eventCount", 0.0)
-                for day in self.visible_days(start, end, now)
-                for s in self.sessions_of_day(day, now)
-            )
-        )
+        return int(sum(s.value("eventCount") for s in self.sessions(start, end, now)))
 
     def visible_days(self, start: date, end: date, now: datetime) -> list[date]:
         today = self.local_now(now).date()
@@ -272,13 +264,11 @@ class PropertyData:
             return rows
         share = (local.hour * 60 + local.minute) / 1440
         return [
-            GoogleAdsRow(
-                r.day,
-                r.campaign,
-                r.keyword,
-                int(r.impressions * share),
-                int(r.clicks * share),
-                round(r.cost * share, 2),
+            replace(
+                r,
+                impressions=int(r.impressions * share),
+                clicks=int(r.clicks * share),
+                cost=round(r.cost * share, 2),
             )
             for r in rows
         ]
@@ -333,18 +323,14 @@ class PropertyData:
         device = draw(rng, USERS["devices"])
         known = rng.random() < USERS["signals"]  # Google signals: demographics of some users
         gender = draw(rng, USERS["genders"]) if known else "unknown"
+        # Every user draws an age bracket (the draws stay in step); only known ones keep it.
         age = draw(rng, USERS["age_brackets"])
+        first = _acquisition(rng, returning=False)
+        age = age if known else "unknown"
+        country, region, city = geo[:3]
+        # The last draw: how likely the user is to buy.
         return User(
-            user_id=user_id,
-            created=created,
-            first_acquisition=_acquisition(rng, returning=False),
-            country=geo[0],
-            region=geo[1],
-            city=geo[2],
-            device=device,
-            gender=gender,
-            age=age if known else "unknown",
-            buyer_affinity=rng.random(),
+            user_id, created, first, country, region, city, device, gender, age, rng.random()
         )
 
     def _returning_user(self, rng: random.Random, day: date) -> User | None:
@@ -389,7 +375,7 @@ class PropertyData:
         engaged_p = CHANNELS[acquisition.channel]["engaged"]
         engaged_p += 0.06 if device == "desktop" else 0.0
         engaged = rng.random() < engaged_p
-        landing = self._landing(rng, acquisition)
+        landing = draw(rng, CHANNELS[acquisition.channel].get("landing", BROWSE))
         session = Session(
             session_id=day.toordinal() * 100000 + index,
             day=day,
@@ -399,14 +385,10 @@ class PropertyData:
             engaged=engaged,
             acquisition=acquisition,
             device=device,
-            landing_page=landing,
+            landing_page=landing + acquisition.landing_query,
         )
         self._events(rng, session)
         return session
-
-    def _landing(self, rng: random.Random, acquisition: Acquisition) -> str:
-        path = draw(rng, CHANNELS[acquisition.channel].get("landing", BROWSE))
-        return path + acquisition.landing_query
 
     def _events(self, rng: random.Random, s: Session) -> None:
         hits: dict[tuple[str, str], Values] = {}
@@ -516,13 +498,11 @@ class PropertyData:
     def _google_ads(
         self, rng: random.Random, day: date, sessions: list[Session]
     ) -> list[GoogleAdsRow]:
-        paid: dict[tuple[str, str], int] = {}
-        for s in sessions:
-            a = s.acquisition
-            if a.channel == "Paid Search":
-                paid[(a.ads_campaign, a.ads_keyword)] = (
-                    paid.get((a.ads_campaign, a.ads_keyword), 0) + 1
-                )
+        paid = Counter(
+            (s.acquisition.ads_campaign, s.acquisition.ads_keyword)
+            for s in sessions
+            if s.acquisition.channel == "Paid Search"
+        )
         rows = []
         for campaign, keywords in GOOGLE_ADS_CAMPAIGNS.items():
             cpc = GOOGLE_ADS["cpc"][campaign]
@@ -538,11 +518,11 @@ class PropertyData:
     def _search_console(
         self, rng: random.Random, day: date, sessions: list[Session]
     ) -> list[SearchConsoleRow]:
-        clicks: dict[tuple[str, str, str], int] = {}
-        for s in sessions:
-            if s.acquisition.channel == "Organic Search" and s.acquisition.source == "google":
-                key = (s.landing_page, s.user.country, s.device)
-                clicks[key] = clicks.get(key, 0) + 1
+        clicks = Counter(
+            (s.landing_page, s.user.country, s.device)
+            for s in sessions
+            if s.acquisition.channel == "Organic Search" and s.acquisition.source == "google"
+        )
         rows = []
         for (page, country, device), n in sorted(clicks.items()):
             impressions = int(n / rng.uniform(0.02, 0.08)) + rng.randint(3, 30)
