@@ -17,7 +17,7 @@ from metrics_connect.networks.google_ads.emulator.network import DEMO_CUSTOMER, 
 from metrics_connect.sandbox.registry import SandboxNetwork
 from metrics_connect.settings import Settings
 from tests.networks.connected import ConnectedNetwork, SharedClock, connected_network, frozen_clock
-from tests.networks.widgets import Periods, get_data, reference_widget
+from tests.networks.widgets import Periods, get_data, numbered, reference_widget, widget_errors
 from tests.networks.widgets import reference_widgets as shared_widgets
 
 NOW = datetime(2026, 12, 3, 15, 0, tzinfo=UTC)  # 12:00 in Sao Paulo
@@ -85,13 +85,10 @@ async def connected(
 
 
 async def test_every_predefined_widget_answers_with_a_comparison(connected: Connected) -> None:
-    widgets = [{"id": f"w{i}", **w} for i, w in enumerate(shared_widgets("google_ads"))]
+    widgets = numbered(shared_widgets("google_ads"))
     assert len(widgets) == 86
     result = await connected.get_data(widgets)
-    errors = {
-        w["reference_key"]: result[w["id"]]["error"] for w in widgets if "error" in result[w["id"]]
-    }
-    assert errors == {}
+    assert widget_errors(result, widgets) == {}
     for w in widgets:
         body = result[w["id"]]
         assert "comparison" in body, w["reference_key"]

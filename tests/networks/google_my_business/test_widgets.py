@@ -18,7 +18,7 @@ from metrics_connect.networks.google_my_business.sync.demo import prepare_demo
 from metrics_connect.settings import Settings
 from metrics_connect.sync.service import load_integration, run_sync
 from tests.networks.connected import ConnectedNetwork, connected_network, frozen_clock
-from tests.networks.widgets import Periods, reference_widget
+from tests.networks.widgets import Periods, numbered, reference_widget, widget_errors
 from tests.networks.widgets import reference_widgets as shared_widgets
 
 NOW = datetime(2026, 11, 20, 15, 0, tzinfo=UTC)  # 12:00 in Sao Paulo
@@ -81,13 +81,10 @@ async def gbp(
 
 
 async def test_every_predefined_widget_answers_with_a_comparison(gbp: Connected) -> None:
-    widgets = [{"id": f"w{i}", **w} for i, w in enumerate(reference_widgets())]
+    widgets = numbered(reference_widgets())
     assert len(widgets) == 14
     result = await gbp.get_data(widgets)
-    errors = {
-        w["reference_key"]: result[w["id"]]["error"] for w in widgets if "error" in result[w["id"]]
-    }
-    assert errors == {}
+    assert widget_errors(result, widgets) == {}
     for w in widgets:
         body = result[w["id"]]
         assert body["values"] not in (None, []), w["reference_key"]

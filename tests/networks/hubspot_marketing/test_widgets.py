@@ -16,7 +16,13 @@ from metrics_connect.sandbox.accounts import DEMO_ACCESS_TOKEN
 from metrics_connect.sandbox.registry import SandboxNetwork
 from metrics_connect.settings import Settings
 from tests.networks.connected import ConnectedNetwork, SharedClock, connected_network, frozen_clock
-from tests.networks.widgets import Periods, reference_widget, reference_widgets
+from tests.networks.widgets import (
+    Periods,
+    numbered,
+    reference_widget,
+    reference_widgets,
+    widget_errors,
+)
 
 NOW = datetime(2026, 12, 3, 15, 0, tzinfo=UTC)
 END = date(2026, 11, 30)
@@ -78,13 +84,10 @@ async def connected(
 
 
 async def test_every_predefined_widget_answers_with_a_comparison(connected: Connected) -> None:
-    widgets = [{"id": f"w{i}", **w} for i, w in enumerate(reference_widgets(SLUG))]
+    widgets = numbered(reference_widgets(SLUG))
     assert len(widgets) == 48
     result = await connected.get_data(widgets)
-    errors = {
-        w["reference_key"]: result[w["id"]]["error"] for w in widgets if "error" in result[w["id"]]
-    }
-    assert errors == {}
+    assert widget_errors(result, widgets) == {}
     by_key = {w["reference_key"]: result[w["id"]] for w in widgets}
     for w in widgets:
         body = result[w["id"]]

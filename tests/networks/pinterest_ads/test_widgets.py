@@ -19,7 +19,13 @@ from metrics_connect.sandbox.registry import SandboxNetwork
 from metrics_connect.settings import Settings
 from metrics_connect.sync.service import load_integration, run_sync
 from tests.networks.connected import ConnectedNetwork, SharedClock, connected_network, frozen_clock
-from tests.networks.widgets import Periods, reference_widget, reference_widgets
+from tests.networks.widgets import (
+    Periods,
+    numbered,
+    reference_widget,
+    reference_widgets,
+    widget_errors,
+)
 
 NOW = datetime(2026, 12, 3, 12, 0, tzinfo=UTC)
 END = date(2026, 12, 2)
@@ -76,13 +82,10 @@ async def connected(
 
 
 async def test_every_predefined_widget_answers_with_a_comparison(connected: Connected) -> None:
-    widgets = [{"id": f"w{i}", **w} for i, w in enumerate(reference_widgets(SLUG))]
+    widgets = numbered(reference_widgets(SLUG))
     assert len(widgets) == 142
     result = await connected.get_data(widgets)
-    errors = {
-        w["reference_key"]: result[w["id"]]["error"] for w in widgets if "error" in result[w["id"]]
-    }
-    assert errors == {}
+    assert widget_errors(result, widgets) == {}
     for w in widgets:
         body = result[w["id"]]
         assert "comparison" in body, w["reference_key"]
