@@ -3,7 +3,7 @@ connected to the emulator, and the non-additive figures checked against its raw 
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Callable, Iterator
+from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
@@ -15,7 +15,7 @@ from metrics_connect.sandbox.accounts import DEMO_ACCESS_TOKEN
 from metrics_connect.settings import Settings
 from metrics_connect.sync.service import load_integration
 from tests.conftest import connect_account
-from tests.networks.connected import ConnectedNetwork, SharedClock, connected_network, frozen_clock
+from tests.networks.connected import ConnectedNetwork, connected_network, frozen_clock
 from tests.networks.widgets import (
     Periods,
     get_data,
@@ -44,23 +44,17 @@ def network() -> PageSandboxNetwork:
 
 
 @pytest.fixture
-def frozen(network: PageSandboxNetwork) -> Iterator[SharedClock]:
-    with frozen_clock(network, NOW) as shared:
-        yield shared
-
-
-@pytest.fixture
 async def page(
     network: PageSandboxNetwork,
-    frozen: SharedClock,
     sqlite_url: str,
     settings_factory: Callable[..., Settings],
 ) -> AsyncIterator[Connected]:
     settings = settings_factory(sqlite_url, facebook_api_base_url="http://pages.test")
-    async with connected_network(
-        Connected, "facebook", network, frozen, settings, PERIODS
-    ) as connection:
-        yield connection
+    with frozen_clock(network, NOW) as shared:
+        async with connected_network(
+            Connected, "facebook", network, shared, settings, PERIODS
+        ) as connection:
+            yield connection
 
 
 def widget(reference_key: str, **overrides: Any) -> dict[str, Any]:
