@@ -4,7 +4,7 @@ against the emulator's raw cells, pages, forms and e-mails."""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Callable, Iterator
+from collections.abc import AsyncIterator, Callable
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
@@ -15,7 +15,7 @@ from metrics_connect.networks.hubspot_marketing.emulator.network import build_sa
 from metrics_connect.sandbox.accounts import DEMO_ACCESS_TOKEN
 from metrics_connect.sandbox.registry import SandboxNetwork
 from metrics_connect.settings import Settings
-from tests.networks.connected import ConnectedNetwork, SharedClock, connected_network, frozen_clock
+from tests.networks.connected import ConnectedNetwork, connected_network, frozen_clock
 from tests.networks.widgets import (
     Periods,
     numbered,
@@ -61,16 +61,8 @@ def network() -> SandboxNetwork:
 
 
 @pytest.fixture
-def frozen(network: SandboxNetwork) -> Iterator[SharedClock]:
-    network.controls.calls.reset()
-    with frozen_clock(network, NOW) as shared:
-        yield shared
-
-
-@pytest.fixture
 async def connected(
     network: SandboxNetwork,
-    frozen: SharedClock,
     sqlite_url: str,
     settings_factory: Callable[..., Settings],
 ) -> AsyncIterator[Connected]:
@@ -79,8 +71,12 @@ async def connected(
         hubspot_marketing_api_base_url="http://hubspot.test",
         request_time_budget_seconds=240.0,
     )
-    async with connected_network(Connected, SLUG, network, frozen, settings, PERIODS) as connection:
-        yield connection
+    network.controls.calls.reset()
+    with frozen_clock(network, NOW) as shared:
+        async with connected_network(
+            Connected, SLUG, network, shared, settings, PERIODS
+        ) as connection:
+            yield connection
 
 
 async def test_every_predefined_widget_answers_with_a_comparison(connected: Connected) -> None:
