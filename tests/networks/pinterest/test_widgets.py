@@ -5,7 +5,7 @@ raw pin-days."""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Callable, Iterator
+from collections.abc import AsyncIterator, Callable
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
@@ -17,7 +17,7 @@ from metrics_connect.networks.pinterest.sync.demo import prepare_demo
 from metrics_connect.sandbox.accounts import DEMO_ACCESS_TOKEN
 from metrics_connect.sandbox.registry import SandboxNetwork
 from metrics_connect.settings import Settings
-from tests.networks.connected import ConnectedNetwork, SharedClock, connected_network, frozen_clock
+from tests.networks.connected import ConnectedNetwork, connected_network, frozen_clock
 from tests.networks.widgets import (
     Periods,
     numbered,
@@ -53,16 +53,8 @@ def network() -> SandboxNetwork:
 
 
 @pytest.fixture
-def frozen(network: SandboxNetwork) -> Iterator[SharedClock]:
-    network.controls.calls.reset()
-    with frozen_clock(network, NOW) as shared:
-        yield shared
-
-
-@pytest.fixture
 async def connected(
     network: SandboxNetwork,
-    frozen: SharedClock,
     sqlite_url: str,
     settings_factory: Callable[..., Settings],
 ) -> AsyncIterator[Connected]:
@@ -71,8 +63,12 @@ async def connected(
         pinterest_api_base_url="http://pinterest.test",
         request_time_budget_seconds=240.0,
     )
-    async with connected_network(Connected, SLUG, network, frozen, settings, PERIODS) as connection:
-        yield connection
+    network.controls.calls.reset()
+    with frozen_clock(network, NOW) as shared:
+        async with connected_network(
+            Connected, SLUG, network, shared, settings, PERIODS
+        ) as connection:
+            yield connection
 
 
 async def test_every_predefined_widget_answers_with_a_comparison_after_the_replay(
