@@ -3,7 +3,7 @@ connected to the emulator; ratios and reach checked against the emulator's raw c
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Callable, Iterator
+from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
@@ -15,7 +15,7 @@ from metrics_connect.networks.tiktok_ads.emulator.data import Cell
 from metrics_connect.networks.tiktok_ads.emulator.network import build_sandbox
 from metrics_connect.sandbox.registry import SandboxNetwork
 from metrics_connect.settings import Settings
-from tests.networks.connected import ConnectedNetwork, SharedClock, connected_network, frozen_clock
+from tests.networks.connected import ConnectedNetwork, connected_network, frozen_clock
 from tests.networks.widgets import (
     Periods,
     numbered,
@@ -42,23 +42,17 @@ def network() -> SandboxNetwork:
 
 
 @pytest.fixture
-def frozen(network: SandboxNetwork) -> Iterator[SharedClock]:
-    with frozen_clock(network, NOW) as shared:
-        yield shared
-
-
-@pytest.fixture
 async def tiktok_ads(
     network: SandboxNetwork,
-    frozen: SharedClock,
     sqlite_url: str,
     settings_factory: Callable[..., Settings],
 ) -> AsyncIterator[Connected]:
     settings = settings_factory(sqlite_url, tiktok_ads_api_base_url="http://tiktok-ads.test")
-    async with connected_network(
-        Connected, "tiktok_ads", network, frozen, settings, PERIODS
-    ) as connection:
-        yield connection
+    with frozen_clock(network, NOW) as shared:
+        async with connected_network(
+            Connected, "tiktok_ads", network, shared, settings, PERIODS
+        ) as connection:
+            yield connection
 
 
 def widget(reference_key: str, **overrides: Any) -> dict[str, Any]:
