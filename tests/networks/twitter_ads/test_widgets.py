@@ -5,7 +5,7 @@ campaign rows, and costs and rates as ratios of the period's sums."""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Callable, Iterator
+from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
@@ -23,7 +23,7 @@ from metrics_connect.sandbox.accounts import DEMO_ACCESS_TOKEN
 from metrics_connect.sandbox.kit.oauth_server import sandbox_client
 from metrics_connect.sandbox.registry import SandboxNetwork
 from metrics_connect.settings import Settings
-from tests.networks.connected import ConnectedNetwork, SharedClock, connected_network, frozen_clock
+from tests.networks.connected import ConnectedNetwork, connected_network, frozen_clock
 from tests.networks.widgets import (
     Periods,
     numbered,
@@ -78,18 +78,9 @@ def network(emulator: XAdsEmulator) -> SandboxNetwork:
 
 
 @pytest.fixture
-def frozen(network: SandboxNetwork, emulator: XAdsEmulator) -> Iterator[SharedClock]:
-    network.controls.calls.reset()
-    emulator.window.used.clear()
-    with frozen_clock(network, NOW) as shared:
-        yield shared
-
-
-@pytest.fixture
 async def connected(
     network: SandboxNetwork,
     emulator: XAdsEmulator,
-    frozen: SharedClock,
     sqlite_url: str,
     settings_factory: Callable[..., Settings],
 ) -> AsyncIterator[Connected]:
@@ -102,9 +93,14 @@ async def connected(
         request_time_budget_seconds=240.0,
         upstream_retry_budget_seconds=3.0,  # a failing upstream fails its widget soon
     )
-    async with connected_network(Connected, SLUG, network, frozen, settings, PERIODS) as connection:
-        connection.emulator = emulator
-        yield connection
+    network.controls.calls.reset()
+    emulator.window.used.clear()
+    with frozen_clock(network, NOW) as shared:
+        async with connected_network(
+            Connected, SLUG, network, shared, settings, PERIODS
+        ) as connection:
+            connection.emulator = emulator
+            yield connection
 
 
 async def test_every_predefined_widget_answers_with_a_comparison(connected: Connected) -> None:
