@@ -3,7 +3,7 @@ connected to the emulator, and averages checked against the emulator's raw cells
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Callable, Iterator
+from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
@@ -14,7 +14,7 @@ from metrics_connect.networks.youtube.emulator.app import YoutubeEmulator
 from metrics_connect.networks.youtube.emulator.network import build_sandbox
 from metrics_connect.sandbox.registry import SandboxNetwork
 from metrics_connect.settings import Settings
-from tests.networks.connected import ConnectedNetwork, SharedClock, connected_network, frozen_clock
+from tests.networks.connected import ConnectedNetwork, connected_network, frozen_clock
 from tests.networks.widgets import Periods, numbered, reference_widget, widget_errors
 from tests.networks.widgets import reference_widgets as shared_widgets
 
@@ -47,23 +47,17 @@ def network() -> SandboxNetwork:
 
 
 @pytest.fixture
-def frozen(network: SandboxNetwork) -> Iterator[SharedClock]:
-    with frozen_clock(network, NOW) as shared:
-        yield shared
-
-
-@pytest.fixture
 async def youtube(
     network: SandboxNetwork,
-    frozen: SharedClock,
     sqlite_url: str,
     settings_factory: Callable[..., Settings],
 ) -> AsyncIterator[Connected]:
     settings = settings_factory(sqlite_url, youtube_api_base_url="http://youtube.test")
-    async with connected_network(
-        Connected, "youtube", network, frozen, settings, PERIODS
-    ) as connection:
-        yield connection
+    with frozen_clock(network, NOW) as shared:
+        async with connected_network(
+            Connected, "youtube", network, shared, settings, PERIODS
+        ) as connection:
+            yield connection
 
 
 def widget(reference_key: str, **overrides: Any) -> dict[str, Any]:
