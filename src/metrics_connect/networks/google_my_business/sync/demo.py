@@ -1,23 +1,16 @@
-"""Fill the demo integration's review archive by replaying the sandbox clock through the
-real sync, a day at a time (sync/daily_replay.py)."""
+"""The demo integration's review archive, filled by replaying the sandbox clock through
+the real sync a day at a time (sync/daily_replay.py)."""
 
 from __future__ import annotations
 
+from functools import partial
+
 from metrics_connect.networks.google_my_business.sync.archive import sync_reviews
-from metrics_connect.runtime import Runtime
-from metrics_connect.sandbox.registry import SandboxNetwork
 from metrics_connect.sync.daily_replay import replay_daily
 
-SLUG = "google_my_business"
-SANDBOX_BASE_URL = "http://business-profile.sandbox"
-
-
-async def prepare_demo(runtime: Runtime, integration_uuid: str, sandbox: SandboxNetwork) -> None:
-    await replay_daily(
-        runtime,
-        integration_uuid,
-        sandbox,
-        slug=SLUG,
-        sandbox_base_url=SANDBOX_BASE_URL,
-        sync=sync_reviews,
-    )
+prepare_demo = partial(
+    replay_daily,
+    slug="google_my_business",
+    sandbox_base_url="http://business-profile.sandbox",
+    sync=sync_reviews,
+)
