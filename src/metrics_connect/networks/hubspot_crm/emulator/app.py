@@ -48,6 +48,7 @@ from metrics_connect.sandbox.kit.crm_objects import (
     rate_limited,
     sort_found,
 )
+from metrics_connect.sandbox.kit.records import Listings, TimedRecord
 
 SEARCH_CAP = 10_000
 TEN_SECOND_MAX = 110  # an OAuth app's burst per portal (HubSpot's usage guidelines)
@@ -62,7 +63,7 @@ class HubSpotApp:
         self.window: deque[float] = deque()
         # Enforce the 10-second burst (off by default: the demo replays years quickly).
         self.enforce_burst = False
-        self.searches: dict[tuple[str, datetime, str], list[Any]] = {}
+        self.searches: Listings[list[tuple[TimedRecord, Props]]] = Listings()
 
     def headers(self) -> dict[str, str]:
         now = time.monotonic()
@@ -110,9 +111,11 @@ class HubSpotApp:
         """The matching records in order; kept while the clock stands (the next pages)."""
         now = self.now()
         key = (name, now, json.dumps([groups, sorts], sort_keys=True, default=str))
-        found = self.searches.get(key)
-        if found is not None:
-            return found
+        return self.searches.get(key, lambda: self._search(name, groups, sorts, now))
+
+    def _search(
+        self, name: str, groups: list[Any], sorts: list[Any], now: datetime
+    ) -> list[tuple[TimedRecord, Props]]:
         since = _modified_since(name, groups)
         candidates = (
             self.data.modified_since(name, since, now)
@@ -121,9 +124,6 @@ class HubSpotApp:
         )
         found = [(r, p) for r, p in candidates if any_group(groups, p)]
         sort_found(found, sorts)
-        if len(self.searches) > 64:
-            self.searches.clear()
-        self.searches[key] = found
         return found
 
     async def listing(self, request: Request) -> dict[str, Any]:

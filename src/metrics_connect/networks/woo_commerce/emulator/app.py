@@ -32,6 +32,7 @@ from metrics_connect.networks.woo_commerce.emulator.data import (
     money,
 )
 from metrics_connect.sandbox.kit.controls import SandboxControls
+from metrics_connect.sandbox.kit.records import Listings
 
 API = "/wp-json/wc/v3"
 ORDER_STATUSES = (
@@ -53,7 +54,9 @@ class WooError(Exception):
     def response(self) -> JSONResponse:
         data: dict[str, Any] = {"status": self.status, **self.data}
         body = {"code": self.code, "message": self.message, "data": data}
-        return JSONResponse(body, status_code=self.status)
+        wait = self.data.get("retry_after")
+        headers = {"Retry-After": str(wait)} if wait is not None else None
+        return JSONResponse(body, status_code=self.status, headers=headers)
 
 
 class WooApp:
@@ -62,7 +65,7 @@ class WooApp:
         self.controls = controls
         self.keys = {k["consumer_key"]: k for k in data.spec["keys"]}
         # A listing's matches while the clock stands (its next pages): key -> orders.
-        self.listings: dict[tuple[Any, ...], list[tuple[Order, str]]] = {}
+        self.listings: Listings[list[tuple[Order, str]]] = Listings()
 
     def now(self) -> datetime:
         return self.controls.clock.now()
@@ -115,19 +118,17 @@ class WooApp:
             raise _invalid("orderby", "orderby is not one of date, id, include, title, slug.")
         descending = query.get("order", "desc").lower() == "desc"
         key = (now, tuple(sorted(statuses)), tuple(bounds.values()), customer, orderby, descending)
-        found = self.listings.get(key)
-        if found is None:
+
+        def matching() -> list[tuple[Order, str]]:
             found = self._matching(now, statuses, bounds, customer)
             if orderby == "date":
                 found.sort(key=lambda pair: pair[0].created, reverse=descending)
             else:
                 found.sort(key=lambda pair: pair[0].id, reverse=descending)
-            if len(self.listings) > 64:
-                self.listings.clear()
-            self.listings[key] = found
-        page, rows = self._page(request, found)
-        body = [self.order_json(order, status, now) for order, status in page]
-        return self._listing(request, body, rows)
+            return found
+
+        found = self.listings.get(key, matching)
+        return self._listing(request, found, lambda pair: self.order_json(pair[0], pair[1], now))
 
     def _matching(
         self,
@@ -166,8 +167,7 @@ class WooApp:
         now = self.now()
         order = self._order(request, now)
         made = sorted((r for r in order.refunds if r.at <= now), key=lambda r: r.at, reverse=True)
-        page, rows = self._page(request, made)
-        return self._listing(request, [self.refund_json(r) for r in page], rows)
+        return self._listing(request, made, self.refund_json)
 
     async def all_refunds(self, request: Request) -> JSONResponse:
         """`GET /refunds` (WooCommerce 9.0+): every order's refunds, `after`/`before` on
@@ -188,8 +188,7 @@ class WooApp:
             made.sort(key=lambda r: r.id, reverse=descending)
         else:
             made.sort(key=lambda r: r.at, reverse=descending)
-        page, rows = self._page(request, made)
-        return self._listing(request, [self.refund_json(r) for r in page], rows)
+        return self._listing(request, made, self.refund_json)
 
     def refund_json(self, refund: Refund) -> dict[str, Any]:
         base = f"{self.data.site['url']}{API}/orders/{refund.order_id}"
@@ -238,8 +237,7 @@ class WooApp:
                     "variations": [product["id"] * 100 + i for i in range(product["variations"])],
                 }
             )
-        page, rows = self._page(request, listed)
-        return self._listing(request, page, rows)
+        return self._listing(request, listed)
 
     async def customers(self, request: Request) -> JSONResponse:
         await self.admit(request, "GET /customers")
@@ -275,18 +273,15 @@ class WooApp:
                     ],
                 }
             )
-        page, rows = self._page(request, listed)
-        return self._listing(request, page, rows)
+        return self._listing(request, listed)
 
     async def coupons(self, request: Request) -> JSONResponse:
         await self.admit(request, "GET /coupons")
-        coupons = self.data.spec["coupons"]
-        return self._listing(request, coupons, len(coupons))
+        return self._listing(request, self.data.spec["coupons"])
 
     async def taxes(self, request: Request) -> JSONResponse:
         await self.admit(request, "GET /taxes")
-        rates = self.data.spec["tax_rates"]
-        return self._listing(request, rates, len(rates))
+        return self._listing(request, self.data.spec["tax_rates"])
 
     async def system_status(self, request: Request) -> JSONResponse:
         await self.admit(request, "GET /system_status")
@@ -415,7 +410,10 @@ class WooApp:
             parsed = parsed.replace(tzinfo=UTC if is_gmt else self.data.zone)
         return parsed
 
-    def _page(self, request: Request, items: list[Any]) -> tuple[list[Any], int]:
+    def _listing(
+        self, request: Request, items: list[Any], shape: Any = lambda item: item
+    ) -> JSONResponse:
+        """One page (`page`, `per_page`) with WordPress's X-WP-Total(Pages) and next Link."""
         query = request.query_params
         per_page = _number(query.get("per_page"), 10, "per_page")
         page = _number(query.get("page"), 1, "page")
@@ -423,13 +421,9 @@ class WooApp:
             raise _invalid("per_page", "per_page must be between 1 (inclusive) and 100 (inclusive)")
         if page < 1:
             raise _invalid("page", "page must be greater than or equal to 1")
-        return items[(page - 1) * per_page : page * per_page], len(items)
-
-    def _listing(self, request: Request, body: list[Any], total: int) -> JSONResponse:
-        per_page = _number(request.query_params.get("per_page"), 10, "per_page")
-        pages = max(1, math.ceil(total / per_page)) if total else 0
-        page = _number(request.query_params.get("page"), 1, "page")
-        headers = {"X-WP-Total": str(total), "X-WP-TotalPages": str(pages)}
+        body = [shape(item) for item in items[(page - 1) * per_page : page * per_page]]
+        pages = max(1, math.ceil(len(items) / per_page)) if items else 0
+        headers = {"X-WP-Total": str(len(items)), "X-WP-TotalPages": str(pages)}
         if page < pages:
             following = request.url.include_query_params(page=page + 1)
             headers["Link"] = f'<{following}>; rel="next"'
@@ -481,12 +475,9 @@ def create_app(data: StoreData, controls: SandboxControls) -> Starlette:
     def guarded(handler: Any) -> Any:
         async def endpoint(request: Request) -> Any:
             try:
-                response = await handler(request)
+                return await handler(request)
             except WooError as exc:
-                response = exc.response()
-                if exc.status == 429:
-                    response.headers["Retry-After"] = str(exc.data["retry_after"])
-            return response
+                return exc.response()
 
         return endpoint
 
