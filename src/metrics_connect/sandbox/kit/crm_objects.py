@@ -24,6 +24,7 @@ from starlette.routing import Route
 from metrics_connect.engine.records import parse_instant
 from metrics_connect.sandbox.kit.controls import SandboxControls, TokenFault
 from metrics_connect.sandbox.kit.json_rest import credential
+from metrics_connect.sandbox.kit.params import int_param
 from metrics_connect.sandbox.kit.records import TimedRecord
 
 Props = dict[str, Any]
@@ -126,12 +127,7 @@ async def json_body(request: Request) -> dict[str, Any]:
 
 
 def number(value: Any, default: int) -> int:
-    if value in (None, ""):
-        return default
-    try:
-        return int(str(value))
-    except ValueError:
-        raise invalid(f"{value!r} is not a number.") from None
+    return int_param(value, default, lambda v: invalid(f"{v!r} is not a number."))
 
 
 def check_groups(groups: Sequence[dict[str, Any]]) -> None:

@@ -25,10 +25,10 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse
 from starlette.routing import Route
 
-from metrics_connect.engine.records import parse_instant
 from metrics_connect.networks.nuvem_shop.emulator.data import StoreData
 from metrics_connect.sandbox.kit.controls import SandboxControls, TokenFault
 from metrics_connect.sandbox.kit.paging import page_number_page
+from metrics_connect.sandbox.kit.params import instant_param, int_param
 from metrics_connect.sandbox.kit.records import Listings
 
 VERSIONS = ("2025-03", "v1")
@@ -185,13 +185,10 @@ _DATE_PARAMS = ("created_at_min", "created_at_max", "updated_at_min", "updated_a
 
 
 def _instant(query: Any, name: str) -> datetime | None:
-    raw = query.get(name)
-    if raw in (None, ""):
-        return None
-    instant = parse_instant(raw)
-    if instant is None:
-        raise NuvemError(422, "Unprocessable Entity", {name: ["is not a valid ISO 8601 date"]})
-    return instant
+    invalid = {name: ["is not a valid ISO 8601 date"]}
+    return instant_param(
+        query.get(name), lambda _: NuvemError(422, "Unprocessable Entity", invalid)
+    )
 
 
 def _within(at: datetime, low: datetime | None, high: datetime | None) -> bool:
@@ -199,12 +196,9 @@ def _within(at: datetime, low: datetime | None, high: datetime | None) -> bool:
 
 
 def _int(value: Any, default: int) -> int:
-    if value in (None, ""):
-        return default
-    try:
-        return int(str(value))
-    except ValueError:
-        raise NuvemError(400, "Bad Request", f"{value!r} is not a number.") from None
+    return int_param(
+        value, default, lambda v: NuvemError(400, "Bad Request", f"{v!r} is not a number.")
+    )
 
 
 def create_app(data: StoreData, controls: SandboxControls) -> Starlette:

@@ -43,6 +43,16 @@ OK, NO_PERMISSION, INVALID_PARAMETER, RATE_LIMITED = 0, 40001, 40002, 40100
 NO_TOKEN, BAD_TOKEN, SYSTEM_ERROR = 40104, 40105, 50000
 
 
+QPS_LIMIT = "Request QPS exceeds the limit of this API."
+BAD_TOKEN_MESSAGE = (BAD_TOKEN, "Access token is incorrect or has been revoked.")
+TOKEN_ERRORS = {
+    TokenFault.MISSING: (NO_TOKEN, "Access token is null, please check."),
+    TokenFault.FOREIGN: BAD_TOKEN_MESSAGE,
+    TokenFault.EXPIRED: BAD_TOKEN_MESSAGE,
+    TokenFault.REVOKED: (NO_PERMISSION, "No permission to operate advertiser."),
+}
+
+
 class BusinessError(Exception):
     def __init__(self, code: int, message: str) -> None:
         super().__init__(message)
@@ -68,30 +78,23 @@ class TikTokAdsEmulator:
     tasks: dict[str, tuple[Query, int]] = field(default_factory=dict)
 
     async def admit(self, request: Request, endpoint: str) -> None:
-        controls = self.controls
-        controls.calls.record(endpoint)
-        await controls.apply_latency()
-        fault = controls.token_fault(request.headers.get("access-token"))
-        if fault is TokenFault.MISSING:
-            raise BusinessError(NO_TOKEN, "Access token is null, please check.")
-        if fault in (TokenFault.FOREIGN, TokenFault.EXPIRED):
-            raise BusinessError(BAD_TOKEN, "Access token is incorrect or has been revoked.")
-        if fault is TokenFault.REVOKED:
-            raise BusinessError(NO_PERMISSION, "No permission to operate advertiser.")
-        if controls.should_rate_limit():
-            raise BusinessError(
-                RATE_LIMITED, "Too many requests. Request QPS exceeds the limit of this API."
-            )
-        if controls.should_fail():
-            raise BusinessError(SYSTEM_ERROR, "System error, please retry later.")
+        await self.controls.admit(
+            endpoint,
+            request.headers.get("access-token"),
+            lambda fault: BusinessError(*TOKEN_ERRORS[fault]),
+            lambda: BusinessError(RATE_LIMITED, "Too many requests. " + QPS_LIMIT),
+            lambda: BusinessError(SYSTEM_ERROR, "System error, please retry later."),
+        )
 
-    async def report(self, request: Request) -> JSONResponse:
-        params = {k: request.query_params.getlist(k) for k in request.query_params}
+    def query(self, params: dict[str, list[str]]) -> Query:
         try:
-            query = parse_query(params, self.data)
+            return parse_query(params, self.data)
         except ReportError as exc:
             code = NO_PERMISSION if "No permission" in str(exc) else INVALID_PARAMETER
             raise BusinessError(code, str(exc)) from None
+
+    async def report(self, request: Request) -> JSONResponse:
+        query = self.query({k: request.query_params.getlist(k) for k in request.query_params})
         return envelope(OK, "OK", run_report(self.data, query, self.controls.clock.now()))
 
     async def create_task(self, request: Request) -> JSONResponse:
@@ -105,11 +108,7 @@ class TikTokAdsEmulator:
             if v is not None
         }
         params["page_size"] = ["1000"]
-        try:
-            query = parse_query(params, self.data)
-        except ReportError as exc:
-            code = NO_PERMISSION if "No permission" in str(exc) else INVALID_PARAMETER
-            raise BusinessError(code, str(exc)) from None
+        query = self.query(params)
         task_id = secrets.token_hex(10)
         self.tasks[task_id] = (query, 0)
         return envelope(OK, "OK", {"task_id": task_id})

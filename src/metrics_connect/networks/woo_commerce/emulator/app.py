@@ -303,9 +303,7 @@ class WooApp:
                     "id": line["id"],
                     "name": product["name"],
                     "product_id": product["id"],
-                    "variation_id": 0,
                     "quantity": line["quantity"],
-                    "tax_class": "",
                     "subtotal": money(line["subtotal"]),
                     "subtotal_tax": money(line["subtotal"] * float(rate["rate"]) / 100),
                     "total": money(line["total"]),
@@ -313,16 +311,15 @@ class WooApp:
                     "taxes": [{"id": rate["id"], "total": money(line["tax"]), "subtotal": ""}],
                     "sku": product["sku"],
                     "price": line["price"],
-                    "meta_data": [],
+                    **self.data.spec["line_fields"],
                 }
             )
         code = f"{rate['country']}-{rate['state'] or ''}-{rate['name']}-{rate['priority']}"
         return {
             "id": order.id,
-            "parent_id": 0,
+            **self.data.spec["order_fields"],
             "number": str(order.id),
             "order_key": f"wc_order_{order.id:08x}",
-            "created_via": "checkout",
             "version": self.data.spec["system_status"]["environment"]["version"],
             "status": status,
             "currency": self.data.currency,
@@ -331,13 +328,11 @@ class WooApp:
             "date_modified": local(order.modified(now)),
             "date_modified_gmt": gmt(order.modified(now)),
             "discount_total": money(order.discount),
-            "discount_tax": "0.00",
             "shipping_total": money(order.shipping),
             "shipping_tax": money(order.shipping_tax),
             "cart_tax": money(order.cart_tax),
             "total": money(order.total),
             "total_tax": money(order.cart_tax + order.shipping_tax),
-            "prices_include_tax": False,
             "customer_id": order.customer_id,
             "billing": order.billing,
             "shipping": {
@@ -348,7 +343,6 @@ class WooApp:
             "date_paid_gmt": gmt(paid),
             "date_completed": local(completed) if completed else None,
             "date_completed_gmt": gmt(completed),
-            "meta_data": [],
             "line_items": lines,
             "tax_lines": [
                 {
@@ -356,10 +350,10 @@ class WooApp:
                     "rate_code": code.replace("--", "-"),
                     "rate_id": rate["id"],
                     "label": rate["name"],
-                    "compound": False,
                     "tax_total": money(order.cart_tax),
                     "shipping_tax_total": money(order.shipping_tax),
                     "rate_percent": float(rate["rate"]),
+                    "compound": False,
                     "meta_data": [],
                 }
             ],
@@ -372,7 +366,6 @@ class WooApp:
                     "total_tax": money(order.shipping_tax),
                 }
             ],
-            "fee_lines": [],
             "coupon_lines": (
                 [
                     {
