@@ -12,6 +12,7 @@ from metrics_connect.sandbox.kit.seeded import (
     DailySeries,
     Lifetime,
     apportion,
+    apportion_map,
     between,
     live_at,
     seeded_random,
@@ -36,6 +37,9 @@ def test_splits_sum_exactly_to_the_total(total: int) -> None:
     assert sum(apportion(total, [0.2, 0.5, 0.3, 0.0])) == total
     parts = split_cumulative(total, [0.1, 0.45, 0.9, 1.0])
     assert sum(parts) == total and min(parts) >= 0
+    by_key = apportion_map(total, {"b": 0.2, "a": 0.5, "c": 0.3, "d": 0.0})
+    assert list(by_key) == ["b", "a", "c", "d"]
+    assert list(by_key.values()) == apportion(total, [0.2, 0.5, 0.3, 0.0])
 
 
 def test_daily_series_has_trend_weekly_season_and_bounded_noise() -> None:

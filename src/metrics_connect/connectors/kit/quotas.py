@@ -8,6 +8,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import time
+import weakref
 from collections.abc import AsyncIterator
 
 from limits import (
@@ -23,20 +24,26 @@ from limits.storage import storage_from_string
 from metrics_connect.connectors.base import UpstreamRateLimited
 from metrics_connect.connectors.kit.spec import Quota
 
-_STORAGES: dict[str | None, Storage] = {}
-# Requests in flight per (event loop, network, account): a semaphore belongs to a loop.
-_IN_FLIGHT: dict[tuple[int, str, str], asyncio.Semaphore] = {}
+# Storages (their locks, expiry task and Redis connections) and the semaphores of
+# requests in flight per (network, account) belong to the event loop that made them.
+_STORAGES: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, dict[str | None, Storage]] = (
+    weakref.WeakKeyDictionary()
+)
+_IN_FLIGHT: weakref.WeakKeyDictionary[
+    asyncio.AbstractEventLoop, dict[tuple[str, str], asyncio.Semaphore]
+] = weakref.WeakKeyDictionary()
 
 
 def _storage(redis_url: str | None) -> Storage:
-    if redis_url not in _STORAGES:
+    storages = _STORAGES.setdefault(asyncio.get_running_loop(), {})
+    if redis_url not in storages:
         if redis_url:
             storage = storage_from_string("async+" + redis_url, implementation="redispy")
             assert isinstance(storage, Storage)
-            _STORAGES[redis_url] = storage
+            storages[redis_url] = storage
         else:
-            _STORAGES[None] = MemoryStorage()
-    return _STORAGES[redis_url]
+            storages[None] = MemoryStorage()
+    return storages[redis_url]
 
 
 class UpstreamQuota:
@@ -52,7 +59,7 @@ class UpstreamQuota:
             if amount
             for item in [kind(amount)]
         ]
-        self.limiter = MovingWindowRateLimiter(_storage(redis_url))
+        self.redis_url = redis_url
         self.concurrent = quota.concurrent
 
     @contextlib.asynccontextmanager
@@ -62,19 +69,20 @@ class UpstreamQuota:
         if not self.concurrent:
             yield
             return
-        index = (id(asyncio.get_running_loop()), self.network, key)
-        semaphore = _IN_FLIGHT.get(index)
+        in_flight = _IN_FLIGHT.setdefault(asyncio.get_running_loop(), {})
+        semaphore = in_flight.get((self.network, key))
         if semaphore is None:
-            semaphore = _IN_FLIGHT[index] = asyncio.Semaphore(self.concurrent)
+            semaphore = in_flight[self.network, key] = asyncio.Semaphore(self.concurrent)
         async with semaphore:
             yield
 
     async def acquire(self, key: str, budget_seconds: float) -> None:
         """Room for one call of `key` (an account), waiting at most `budget_seconds`."""
         deadline = time.monotonic() + budget_seconds
+        limiter = MovingWindowRateLimiter(_storage(self.redis_url))
         for item in self.items:
-            while not await self.limiter.hit(item, self.network, key):
-                stats = await self.limiter.get_window_stats(item, self.network, key)
+            while not await limiter.hit(item, self.network, key):
+                stats = await limiter.get_window_stats(item, self.network, key)
                 wait = max(0.01, stats.reset_time - time.time())
                 if time.monotonic() + wait > deadline:
                     raise UpstreamRateLimited(

@@ -4,7 +4,8 @@ call order or the process.
 
 - `unit`, `between`, `draws`: a stable number / generator from key parts (BLAKE2b);
   `seeded_random`: the same from SHA-256 (the Marketing API emulator's key scheme).
-- `apportion`, `split_cumulative`: integer totals split into parts that sum exactly.
+- `apportion` (`apportion_map` by key), `split_cumulative`: integer totals split into
+  parts that sum exactly.
 - `DailySeries`: a day's value from a level, a linear trend, a weekly season, a yearly
   wave and bounded noise.
 - `Lifetime`: the days an object (a campaign, an ad, a story) exists or delivers.
@@ -15,11 +16,13 @@ from __future__ import annotations
 import hashlib
 import math
 import random
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
+from typing import TypeVar
 
 _SCALE = float(2**64)
+K = TypeVar("K")
 
 
 def unit(*parts: object) -> float:
@@ -59,6 +62,11 @@ def apportion(total: int, weights: Sequence[float]) -> list[int]:
     for i in by_remainder[:rest]:
         parts[i] += 1
     return parts
+
+
+def apportion_map(total: int, weights: Mapping[K, float]) -> dict[K, int]:
+    """`apportion` by key: the total split over the keys of `weights`, in their order."""
+    return dict(zip(weights, apportion(total, list(weights.values())), strict=True))
 
 
 def split_cumulative(total: int, fractions: Sequence[float]) -> list[int]:

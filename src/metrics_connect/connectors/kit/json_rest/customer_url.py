@@ -7,6 +7,8 @@ the same API path."""
 
 from __future__ import annotations
 
+import asyncio
+import weakref
 from typing import Any
 
 import httpx
@@ -16,7 +18,11 @@ from metrics_connect.connectors.kit.json_rest.client import JsonRestClient
 from metrics_connect.jobs.ssrf import WebhookGuard, WebhookURLRefused
 from metrics_connect.jobs.transport import PinnedTransport
 
-_PINNED: dict[str, httpx.AsyncClient] = {}  # per allowlist: one pooled guarded client
+# Per event loop and allowlist: one pooled guarded client (a pool's locks belong to the
+# loop that made it, and tests run each in a loop of its own).
+_PINNED: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, dict[str, httpx.AsyncClient]] = (
+    weakref.WeakKeyDictionary()
+)
 
 
 class CustomerUrlClient(JsonRestClient):
@@ -50,8 +56,9 @@ class CustomerUrlClient(JsonRestClient):
             http = self.ctx.http
             if isinstance(getattr(http, "_transport", None), httpx.AsyncHTTPTransport):
                 # Not routed elsewhere (tests): connect only to the address just vetted.
-                if allowlist not in _PINNED:
+                pinned = _PINNED.setdefault(asyncio.get_running_loop(), {})
+                if allowlist not in pinned:
                     guarded = PinnedTransport(WebhookGuard(allowlist))
-                    _PINNED[allowlist] = httpx.AsyncClient(transport=guarded, timeout=http.timeout)
-                self.ctx.http = _PINNED[allowlist]
+                    pinned[allowlist] = httpx.AsyncClient(transport=guarded, timeout=http.timeout)
+                self.ctx.http = pinned[allowlist]
         return await super().send(endpoint, method, path, **kwargs)

@@ -22,6 +22,8 @@ from __future__ import annotations
 import asyncio
 import json
 import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -30,17 +32,19 @@ from fastapi.responses import JSONResponse
 
 from metrics_connect.networks.google_analytics_4.emulator import compatibility, wire
 from metrics_connect.networks.google_analytics_4.emulator.data import PropertyData
-from metrics_connect.networks.google_analytics_4.emulator.quota import PropertyQuota, QuotaExhausted
+from metrics_connect.networks.google_analytics_4.emulator.quota import (
+    CONCURRENCY_MESSAGE,
+    PropertyQuota,
+)
 from metrics_connect.networks.google_analytics_4.emulator.realtime import run_realtime_report
-from metrics_connect.networks.google_analytics_4.emulator.report import ReportError, run_report
-from metrics_connect.networks.google_analytics_4.emulator.schema import DIMENSIONS, METRICS
+from metrics_connect.networks.google_analytics_4.emulator.report import run_report
 from metrics_connect.sandbox.kit.controls import SandboxControls
 from metrics_connect.sandbox.kit.google import (
+    GoogleError,
     answer_unknown_paths,
-    google_error,
+    bearer_token,
     token_error,
 )
-from metrics_connect.sandbox.kit.google import bearer_token as _token
 
 PERMISSION_MESSAGE = (
     "User does not have sufficient permissions for this property. To learn more about "
@@ -74,41 +78,46 @@ def create_app(emulator: Ga4Emulator) -> FastAPI:
     controls = emulator.controls
     quota = emulator.property_quota
 
-    async def gate(request: Request, endpoint: str, property_id: str) -> JSONResponse | None:
-        """Auth, fault switches and property access; None when the call may proceed."""
+    @app.exception_handler(GoogleError)
+    async def refused(request: Request, exc: Exception) -> JSONResponse:
+        assert isinstance(exc, GoogleError)
+        return exc.response()
+
+    async def gate(request: Request, endpoint: str, property_id: str) -> None:
+        """Auth, fault switches, property access and quotas; raises the API's error."""
         controls.calls.record(endpoint)
         await controls.apply_latency()
-        fault = controls.token_fault(_token(request))
+        fault = controls.token_fault(bearer_token(request))
         if fault is not None:
-            return token_error(fault, PERMISSION_MESSAGE).response()
+            raise token_error(fault, PERMISSION_MESSAGE)
         if f"properties/{property_id}" != emulator.data.property_id:
-            return google_error(403, PERMISSION_MESSAGE)
+            raise GoogleError(PERMISSION_MESSAGE, 403)
         now = controls.clock.now()
         if controls.should_fail():
             quota.record_server_error(now)
-            return google_error(503, "The service is currently unavailable.")
+            raise GoogleError("The service is currently unavailable.", 503)
         if controls.should_rate_limit():
-            return google_error(
-                429,
-                "Exhausted concurrent requests quota. Consider reducing the number of "
-                "concurrent requests.",
-            )
-        try:
-            quota.check(now)
-        except QuotaExhausted as exc:
-            return google_error(429, exc.message)
-        return None
+            raise GoogleError(CONCURRENCY_MESSAGE, 429)
+        quota.check(now)
 
-    def one_report_sync(body: Any) -> dict[str, Any]:
+    @contextmanager
+    def in_flight() -> Iterator[None]:
+        quota.in_flight += 1
+        try:
+            yield
+        finally:
+            quota.in_flight -= 1
+
+    def one_report_sync(body: dict[str, Any]) -> dict[str, Any]:
         with emulator.lock:
             now = controls.clock.now()
             result = run_report(emulator.data, body, now)
             quota.charge(now, result.tokens)
-            if isinstance(body, dict) and body.get("returnPropertyQuota"):
+            if body.get("returnPropertyQuota"):
                 result.body["propertyQuota"] = quota.status(result.tokens)
             return result.body
 
-    async def one_report(body: Any) -> dict[str, Any]:
+    async def one_report(body: dict[str, Any]) -> dict[str, Any]:
         # Reports are CPU work: off the event loop, so an in-process caller stays responsive.
         return await asyncio.to_thread(one_report_sync, body)
 
@@ -117,109 +126,56 @@ def create_app(emulator: Ga4Emulator) -> FastAPI:
         try:
             body = json.loads(raw) if raw.strip() else {}
         except ValueError:
-            raise ReportError("Invalid JSON payload received.") from None
+            raise GoogleError("Invalid JSON payload received.") from None
         return wire.read(body, message)
 
     def answer(request: Request, body: dict[str, Any]) -> JSONResponse:
         """The body, its enums as numbers when the client asked for them."""
         if wire.wants_int_enums(request.query_params.get("$alt")):
-            body = _int_enums(body)
+            body = wire.int_enums(body)
         return JSONResponse(body)
 
     @app.post("/v1beta/properties/{property_id}:runReport")
     async def run_report_endpoint(property_id: str, request: Request) -> JSONResponse:
-        refused = await gate(request, "runReport", property_id)
-        if refused is not None:
-            return refused
-        quota.in_flight += 1
-        try:
+        await gate(request, "runReport", property_id)
+        with in_flight():
             return answer(request, await one_report(await body_of(request, "RunReportRequest")))
-        except ReportError as exc:
-            return exc.response()
-        finally:
-            quota.in_flight -= 1
 
     @app.post("/v1beta/properties/{property_id}:batchRunReports")
     async def batch_run_reports(property_id: str, request: Request) -> JSONResponse:
-        refused = await gate(request, "batchRunReports", property_id)
-        if refused is not None:
-            return refused
-        quota.in_flight += 1
-        try:
-            body = await body_of(request, "BatchRunReportsRequest")
-            requests = body.get("requests") or []
+        await gate(request, "batchRunReports", property_id)
+        with in_flight():
+            requests = (await body_of(request, "BatchRunReportsRequest")).get("requests") or []
             if not 1 <= len(requests) <= 5:
-                raise ReportError("A batch request needs 1 to 5 requests.")
+                raise GoogleError("A batch request needs 1 to 5 requests.")
             # A report's own property may be left out, or name the batch's.
             for sub in requests:
                 named = sub.get("property")
                 if named and named != f"properties/{property_id}":
-                    raise ReportError(
+                    raise GoogleError(
                         f"The property of a report ({named}) must be unspecified or the "
                         f"batch's property (properties/{property_id})."
                     )
             reports = [await one_report(r) for r in requests]
             return answer(request, {"reports": reports, "kind": "analyticsData#batchRunReports"})
-        except ReportError as exc:
-            return exc.response()
-        finally:
-            quota.in_flight -= 1
 
     @app.get("/v1beta/properties/{property_id}/metadata")
     async def metadata(property_id: str, request: Request) -> JSONResponse:
-        refused = await gate(request, "metadata", property_id)
-        if refused is not None:
-            return refused
-        return answer(
-            request,
-            {
-                "name": f"properties/{property_id}/metadata",
-                "dimensions": [compatibility.dimension_metadata(d) for d in DIMENSIONS],
-                "metrics": [compatibility.metric_metadata(m) for m in METRICS],
-            },
-        )
+        await gate(request, "metadata", property_id)
+        return answer(request, compatibility.metadata(property_id))
 
     @app.post("/v1beta/properties/{property_id}:runRealtimeReport")
     async def realtime_report(property_id: str, request: Request) -> JSONResponse:
-        refused = await gate(request, "runRealtimeReport", property_id)
-        if refused is not None:
-            return refused
-        try:
-            body = await body_of(request, "RunRealtimeReportRequest")
-            with emulator.lock:
-                report = run_realtime_report(emulator.data, body, controls.clock.now())
-            return answer(request, report)
-        except ReportError as exc:
-            return exc.response()
+        await gate(request, "runRealtimeReport", property_id)
+        body = await body_of(request, "RunRealtimeReportRequest")
+        with emulator.lock:
+            return answer(request, run_realtime_report(emulator.data, body, controls.clock.now()))
 
     @app.post("/v1beta/properties/{property_id}:checkCompatibility")
     async def check_compatibility(property_id: str, request: Request) -> JSONResponse:
-        refused = await gate(request, "checkCompatibility", property_id)
-        if refused is not None:
-            return refused
-        try:
-            body = await body_of(request, "CheckCompatibilityRequest")
-            return answer(request, compatibility.check(body))
-        except ReportError as exc:
-            return exc.response()
+        await gate(request, "checkCompatibility", property_id)
+        body = await body_of(request, "CheckCompatibilityRequest")
+        return answer(request, compatibility.check(body))
 
     answer_unknown_paths(app)
     return app
-
-
-# Enum fields of the answers, by JSON name: their enum.
-_ANSWER_ENUMS = {"type": "MetricType", "compatibility": "Compatibility"}
-
-
-def _int_enums(value: Any) -> Any:
-    """An answer with its enum names as numbers (`enum-encoding=int`)."""
-    if isinstance(value, list):
-        return [_int_enums(v) for v in value]
-    if not isinstance(value, dict):
-        return value
-    return {
-        k: wire.enum_number(_ANSWER_ENUMS[k], v)
-        if k in _ANSWER_ENUMS and isinstance(v, str)
-        else _int_enums(v)
-        for k, v in value.items()
-    }

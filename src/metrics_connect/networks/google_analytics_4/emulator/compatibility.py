@@ -10,13 +10,13 @@ from __future__ import annotations
 
 from typing import Any
 
-from metrics_connect.networks.google_analytics_4.emulator.report import (
-    ReportError,
+from metrics_connect.networks.google_analytics_4.emulator.report import filter_fields, names_of
+from metrics_connect.networks.google_analytics_4.emulator.schema import (
+    DIMENSIONS,
+    METRICS,
     check_compatibility,
-    filter_fields,
-    names_of,
 )
-from metrics_connect.networks.google_analytics_4.emulator.schema import DIMENSIONS, METRICS
+from metrics_connect.sandbox.kit.google import GoogleError
 
 
 def dimension_metadata(name: str) -> dict[str, Any]:
@@ -29,10 +29,18 @@ def metric_metadata(name: str) -> dict[str, Any]:
     return {"apiName": m.name, "uiName": m.ui_name, "type": m.type}
 
 
+def metadata(property_id: str) -> dict[str, Any]:
+    return {
+        "name": f"properties/{property_id}/metadata",
+        "dimensions": [dimension_metadata(d) for d in DIMENSIONS],
+        "metrics": [metric_metadata(m) for m in METRICS],
+    }
+
+
 def _compatible(dims: set[str], metrics: list[str]) -> bool:
     try:
         check_compatibility(dims, metrics)
-    except ReportError:
+    except GoogleError:
         return False
     return True
 
@@ -44,7 +52,7 @@ def check(body: dict[str, Any]) -> dict[str, Any]:
     metrics += [m for m in filter_fields(body.get("metricFilter")) if m in METRICS]
     wanted = body.get("compatibilityFilter", "COMPATIBILITY_UNSPECIFIED")
     if wanted not in ("COMPATIBILITY_UNSPECIFIED", "COMPATIBLE", "INCOMPATIBLE"):
-        raise ReportError(f"Invalid compatibilityFilter: {wanted}.")
+        raise GoogleError(f"Invalid compatibilityFilter: {wanted}.")
 
     def verdict(ok: bool) -> str:
         return "COMPATIBLE" if ok else "INCOMPATIBLE"

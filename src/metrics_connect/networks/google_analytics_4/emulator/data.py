@@ -18,6 +18,7 @@ from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from metrics_connect.networks.google_analytics_4.emulator.fidelity import FIDELITY
@@ -25,78 +26,31 @@ from metrics_connect.sandbox.accounts import GA4_CURRENCY, GA4_PROPERTY_ID, GA4_
 from metrics_connect.sandbox.kit.spec import load_spec
 
 KEY_EVENTS = frozenset({"purchase", "generate_lead"})
-
-# Additive per-event (or per-session) values, in this fixed order.
-VALUE_FIELDS = (
-    "eventCount",
-    "screenPageViews",
-    "keyEvents",
-    "eventValue",
-    "userEngagementDuration",
-    "sessionDuration",
-    "purchaseRevenue",
-    "grossPurchaseRevenue",
-    "refundAmount",
-    "totalAdRevenue",
-    "totalRevenue",
-    "transactions",
-    "ecommercePurchases",
-    "addToCarts",
-    "checkouts",
-    "itemViewEvents",
-    "firstPurchases",
-    "itemsViewed",
-    "itemsAddedToCart",
-    "itemsPurchased",
-    "itemRevenue",
-)
 # Sparse values: only the fields that are not zero.
 Values = dict[str, float]
-
-
-@dataclass(frozen=True)
-class Page:
-    path: str
-    title: str
-
-
-@dataclass(frozen=True)
-class Site:
-    """The property's site and traffic shape (`site` of data.yaml)."""
-
-    pages: tuple[tuple[str, str], ...]  # (path, title)
-    browse_weights: tuple[int, ...]
-    extra_page_weights: tuple[int, ...]
-    hour_weights: tuple[int, ...]
-    products: dict[str, tuple[str, float]]  # page -> (item name, unit price)
-
-
-@dataclass(frozen=True)
-class GoogleAds:
-    account: str
-    campaigns: dict[str, tuple[str, ...]]  # campaign -> keywords
-
-
-@dataclass(frozen=True)
-class Users:
-    geo: tuple[tuple[str, str, str, int], ...]  # (country, region, city, weight)
-    age_brackets: dict[str, int]
-
-
 SPEC = "data.yaml"
-SITE: Site = load_spec(__package__, SPEC, "site", Site)
-PAGES = tuple(Page(path, title) for path, title in SITE.pages)
-PAGE_TITLES = {p.path: p.title for p in PAGES}
-BROWSE_PAGES = [p.path for p in PAGES[:13]]
-BROWSE_WEIGHTS = list(SITE.browse_weights)
-_BROWSE_CUM = list(itertools.accumulate(BROWSE_WEIGHTS))
-_EXTRA_PAGES_CUM = list(itertools.accumulate(SITE.extra_page_weights))
-_HOUR_CUM = list(itertools.accumulate(SITE.hour_weights))
-PRODUCTS = SITE.products
 
-_ADS: GoogleAds = load_spec(__package__, SPEC, "google_ads", GoogleAds)
-GOOGLE_ADS_ACCOUNT = _ADS.account
-GOOGLE_ADS_CAMPAIGNS = _ADS.campaigns
+
+def _spec(key: str) -> Any:
+    return load_spec(__package__, SPEC, key, Any)
+
+
+SITE, USERS, CHANNELS = _spec("site"), _spec("users"), _spec("channels")
+PAGE_TITLES: dict[str, str] = dict(SITE["pages"])
+BROWSE_PAGES = list(PAGE_TITLES)[: len(SITE["browse_weights"])]
+BROWSE = dict(zip(BROWSE_PAGES, SITE["browse_weights"], strict=True))
+_EXTRA_PAGES_CUM = list(itertools.accumulate(SITE["extra_page_weights"]))
+_HOUR_CUM = list(itertools.accumulate(SITE["hour_weights"]))
+PRODUCTS: dict[str, tuple[str, float]] = SITE["products"]  # page -> (item name, unit price)
+GOOGLE_ADS: dict[str, Any] = _spec("google_ads")
+GOOGLE_ADS_CAMPAIGNS: dict[str, list[str]] = GOOGLE_ADS["campaigns"]
+
+
+def draw(rng: random.Random, spec: Any) -> Any:
+    """A list: one of its values alike; a mapping: one of its keys by weight."""
+    if isinstance(spec, list):
+        return rng.choice(spec)
+    return rng.choices(list(spec), list(spec.values()))[0]
 
 
 @dataclass(frozen=True)
@@ -104,10 +58,10 @@ class Acquisition:
     """A session's (or a user's first) traffic source."""
 
     channel: str
-    source: str
-    medium: str
-    campaign: str
-    platform: str
+    source: str = "(not set)"
+    medium: str = "(not set)"
+    campaign: str = "(not set)"
+    platform: str = "(not set)"
     ad_content: str = "(not set)"
     term: str = "(not set)"
     ads_campaign: str = "(not set)"
@@ -117,66 +71,15 @@ class Acquisition:
 
 
 def _acquisition(rng: random.Random, returning: bool) -> Acquisition:
-    weights = {
-        "Organic Search": 34,
-        "Direct": 26 if returning else 14,
-        "Paid Search": 14,
-        "Organic Social": 9,
-        "Paid Social": 8,
-        "Email": 8 if returning else 2,
-        "Referral": 5,
-        "Unassigned": 1,
-    }
-    channel = rng.choices(list(weights), list(weights.values()))[0]
-    if channel == "Organic Search":
-        source = rng.choices(["google", "bing", "duckduckgo"], [88, 9, 3])[0]
-        return Acquisition(channel, source, "organic", "(organic)", "(not set)")
-    if channel == "Direct":
-        return Acquisition(channel, "(direct)", "(none)", "(direct)", "(not set)")
-    if channel == "Paid Search":
-        campaign = rng.choices(list(GOOGLE_ADS_CAMPAIGNS), [30, 45, 25])[0]
-        keyword = rng.choice(GOOGLE_ADS_CAMPAIGNS[campaign])
-        return Acquisition(
-            channel,
-            "google",
-            "cpc",
-            campaign,
-            "Google Ads",
-            ads_campaign=campaign,
-            ads_keyword=keyword,
-            ads_account=GOOGLE_ADS_ACCOUNT,
-            landing_query="?gad_source=1",
-        )
-    if channel == "Organic Social":
-        source = rng.choices(["instagram.com", "l.facebook.com", "pinterest.com"], [6, 3, 1])[0]
-        return Acquisition(channel, source, "referral", "(referral)", "(not set)")
-    if channel == "Paid Social":
-        source = rng.choice(["facebook", "instagram"])
-        campaign = rng.choices(
-            ["always_on_prospecting", "retargeting_cart", "launch_geisha"], [5, 3, 2]
-        )[0]
-        content = rng.choice(["carousel_beans", "video_brew_guide", "static_offer"])
-        term = rng.choice(["coffee_lovers", "lookalike_1pct", "site_visitors_30d"])
-        query = f"?utm_source={source}&utm_medium=paid&utm_campaign={campaign}"
-        return Acquisition(
-            channel, source, "paid", campaign, "Manual", content, term, landing_query=query
-        )
-    if channel == "Email":
-        campaign = rng.choices(["newsletter_weekly", "cart_recovery"], [4, 1])[0]
-        content = rng.choice(["header_cta", "footer_link"])
-        query = f"?utm_source=newsletter&utm_medium=email&utm_campaign={campaign}"
-        return Acquisition(
-            channel, "newsletter", "email", campaign, "Manual", content, landing_query=query
-        )
-    if channel == "Referral":
-        source = rng.choice(["coffeereview.com", "blog.roasters.net", "reddit.com"])
-        return Acquisition(channel, source, "referral", "(referral)", "(not set)")
-    return Acquisition("Unassigned", "(not set)", "(not set)", "(not set)", "(not set)")
-
-
-_USERS_SPEC: Users = load_spec(__package__, SPEC, "users", Users)
-GEO = _USERS_SPEC.geo
-AGE_BRACKETS = tuple(_USERS_SPEC.age_brackets.items())
+    weights = {name: c["weight"][returning] for name, c in CHANNELS.items()}
+    channel = draw(rng, weights)
+    fields: dict[str, str] = {}
+    for name, spec in CHANNELS[channel]["fields"].items():
+        if name == "ads_keyword":
+            spec = GOOGLE_ADS_CAMPAIGNS[fields["ads_campaign"]]
+        fields[name] = spec.format(**fields) if isinstance(spec, str) else draw(rng, spec)
+    query = CHANNELS[channel].get("query", "").format(**fields)
+    return Acquisition(channel, **fields, landing_query=query)
 
 
 @dataclass(frozen=True)
@@ -200,6 +103,14 @@ class Hit:
     event_name: str
     page_path: str
     values: Values
+
+    @property
+    def page_title(self) -> str:
+        return PAGE_TITLES.get(self.page_path, "(not set)")
+
+    @property
+    def key_event(self) -> str:
+        return "true" if self.event_name in KEY_EVENTS else "false"
 
 
 @dataclass
@@ -233,6 +144,18 @@ class Session:
     def value(self, name: str) -> float:
         return self.totals.get(name, 0.0)
 
+    @property
+    def hour(self) -> int:
+        return self.start_minute // 60
+
+    @property
+    def new_or_returning(self) -> str:
+        return "new" if self.new_user else "returning"
+
+    @property
+    def landing_path(self) -> str:
+        return self.landing_page.split("?")[0]
+
 
 @dataclass(frozen=True)
 class GoogleAdsRow:
@@ -244,6 +167,10 @@ class GoogleAdsRow:
     impressions: int
     clicks: int
     cost: float
+
+    @property
+    def sums(self) -> tuple[float, ...]:
+        return (self.clicks, self.cost, self.impressions)
 
 
 @dataclass(frozen=True)
@@ -257,6 +184,10 @@ class SearchConsoleRow:
     impressions: int
     clicks: int
     position_sum: float  # average position * impressions
+
+    @property
+    def sums(self) -> tuple[float, ...]:
+        return (self.clicks, self.impressions, self.position_sum)
 
 
 @dataclass
@@ -398,11 +329,11 @@ class PropertyData:
     def _make_user(self, user_id: int) -> User:
         created = date.fromordinal(user_id // 10000)
         rng = random.Random(f"ga4:{self.seed}:user:{user_id}")
-        geo = rng.choices(GEO, [g[3] for g in GEO])[0]
-        device = rng.choices(["mobile", "desktop", "tablet"], [57, 38, 5])[0]
-        known = rng.random() < 0.46  # Google signals: demographics for some users only
-        gender = rng.choices(["female", "male"], [52, 48])[0] if known else "unknown"
-        age = rng.choices([a for a, _ in AGE_BRACKETS], [w for _, w in AGE_BRACKETS])[0]
+        geo = rng.choices(USERS["geo"], [g[3] for g in USERS["geo"]])[0]
+        device = draw(rng, USERS["devices"])
+        known = rng.random() < USERS["signals"]  # Google signals: demographics of some users
+        gender = draw(rng, USERS["genders"]) if known else "unknown"
+        age = draw(rng, USERS["age_brackets"])
         return User(
             user_id=user_id,
             created=created,
@@ -455,12 +386,7 @@ class PropertyData:
         # Traffic peaks around lunch and evening (local time).
         hour = rng.choices(range(24), cum_weights=_HOUR_CUM)[0]
         start_minute = hour * 60 + rng.randrange(60)
-        engaged_p = {
-            "Direct": 0.66,
-            "Email": 0.74,
-            "Paid Search": 0.64,
-            "Organic Search": 0.63,
-        }.get(acquisition.channel, 0.52)
+        engaged_p = CHANNELS[acquisition.channel]["engaged"]
         engaged_p += 0.06 if device == "desktop" else 0.0
         engaged = rng.random() < engaged_p
         landing = self._landing(rng, acquisition)
@@ -479,16 +405,7 @@ class PropertyData:
         return session
 
     def _landing(self, rng: random.Random, acquisition: Acquisition) -> str:
-        if acquisition.channel == "Paid Search":
-            path = rng.choice(
-                ["/shop", "/shop/beans/brazil-cerrado", "/shop/beans/espresso-blend", "/"]
-            )
-        elif acquisition.channel == "Organic Search":
-            path = rng.choices(BROWSE_PAGES, [10, 6, 5, 6, 4, 3, 3, 3, 3, 12, 10, 1, 1])[0]
-        elif acquisition.channel in ("Email", "Paid Social"):
-            path = rng.choice(["/shop", "/subscriptions", "/shop/beans/ethiopia-yirgacheffe"])
-        else:
-            path = rng.choices(BROWSE_PAGES, cum_weights=_BROWSE_CUM)[0]
+        path = draw(rng, CHANNELS[acquisition.channel].get("landing", BROWSE))
         return path + acquisition.landing_query
 
     def _events(self, rng: random.Random, s: Session) -> None:
@@ -506,11 +423,11 @@ class PropertyData:
             for name, value in values.items():
                 vec[name] = vec.get(name, 0) + value
 
-        landing = s.landing_page.split("?")[0]
+        landing = s.landing_path
         pages = [landing]
         if s.engaged:
             extra = rng.choices(range(1, 8), cum_weights=_EXTRA_PAGES_CUM)[0]
-            pages.extend(rng.choices(BROWSE_PAGES, cum_weights=_BROWSE_CUM, k=extra))
+            pages.extend(rng.choices(BROWSE_PAGES, list(BROWSE.values()), k=extra))
         add("session_start", landing)
         if s.new_user:
             add("first_visit", landing)
@@ -608,9 +525,7 @@ class PropertyData:
                 )
         rows = []
         for campaign, keywords in GOOGLE_ADS_CAMPAIGNS.items():
-            cpc = {"Brand - Acme Coffee": 0.65, "Generic - Specialty Coffee": 1.9}.get(
-                campaign, 1.25
-            )
+            cpc = GOOGLE_ADS["cpc"][campaign]
             for keyword in keywords:
                 visits = paid.get((campaign, keyword), 0)
                 # Some ad clicks never become sessions (bounced before the tag fired).

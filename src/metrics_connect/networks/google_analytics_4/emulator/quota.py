@@ -12,6 +12,12 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
+from metrics_connect.sandbox.kit.google import GoogleError
+
+CONCURRENCY_MESSAGE = (
+    "Exhausted concurrent requests quota. Consider reducing the number of concurrent requests."
+)
+
 
 @dataclass
 class QuotaLimits:
@@ -21,12 +27,6 @@ class QuotaLimits:
     concurrent_requests: int = 10
     server_errors_per_project_per_hour: int = 10
     potentially_thresholded_requests_per_hour: int = 120
-
-
-class QuotaExhausted(Exception):
-    def __init__(self, message: str) -> None:
-        super().__init__(message)
-        self.message = message
 
 
 @dataclass
@@ -49,29 +49,27 @@ class PropertyQuota:
             self._hour, self.hour_tokens, self.server_errors = hour, 0, 0
 
     def check(self, now: datetime) -> None:
-        """Raise if the property may not run a request now."""
+        """Raise RESOURCE_EXHAUSTED if the property may not run a request now."""
         self._roll(now)
         limits = self.limits
-        if self.day_tokens >= limits.tokens_per_day:
-            raise QuotaExhausted(
-                "Exhausted property tokens per day quota. Consider waiting until tomorrow "
-                "or reducing the complexity of requests."
-            )
-        if self.hour_tokens >= limits.tokens_per_hour:
-            raise QuotaExhausted(
-                "Exhausted property tokens per hour quota. Consider waiting until the next "
-                "hour or reducing the complexity of requests."
-            )
-        if self.hour_tokens >= limits.tokens_per_project_per_hour:
-            raise QuotaExhausted(
-                "Exhausted property tokens per project per hour quota. Consider waiting "
-                "until the next hour or reducing the complexity of requests."
-            )
+        for used, limit, what, wait in (
+            (self.day_tokens, limits.tokens_per_day, "per day", "until tomorrow"),
+            (self.hour_tokens, limits.tokens_per_hour, "per hour", "until the next hour"),
+            (
+                self.hour_tokens,
+                limits.tokens_per_project_per_hour,
+                "per project per hour",
+                "until the next hour",
+            ),
+        ):
+            if used >= limit:
+                raise GoogleError(
+                    f"Exhausted property tokens {what} quota. Consider waiting {wait} or "
+                    "reducing the complexity of requests.",
+                    429,
+                )
         if self.in_flight >= limits.concurrent_requests:
-            raise QuotaExhausted(
-                "Exhausted concurrent requests quota. Consider reducing the number of "
-                "concurrent requests."
-            )
+            raise GoogleError(CONCURRENCY_MESSAGE, 429)
 
     def charge(self, now: datetime, tokens: int) -> None:
         self._roll(now)

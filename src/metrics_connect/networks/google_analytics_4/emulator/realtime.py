@@ -10,48 +10,31 @@ added when there are several minute ranges, as GA4 does.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Collection
 from datetime import datetime
 from typing import Any
 
-from metrics_connect.networks.google_analytics_4.emulator.data import (
-    PAGE_TITLES,
-    Hit,
-    PropertyData,
-    Session,
-)
+from metrics_connect.networks.google_analytics_4.emulator.data import PropertyData
 from metrics_connect.networks.google_analytics_4.emulator.report import (
     SCHEMA_URL,
-    ReportError,
     compile_dimension_filter,
 )
+from metrics_connect.sandbox.kit.google import GoogleError
+from metrics_connect.sandbox.kit.spec import load_spec
 
 MAX_MINUTES_AGO = 29
 MAX_MINUTE_RANGES = 2
 DEFAULT_LIMIT = 10_000
-Getter = Callable[[Session, Hit, int], str]
-
-DIMENSIONS: dict[str, Getter] = {
-    "minutesAgo": lambda s, h, ago: f"{ago:02d}",
-    "country": lambda s, h, ago: s.user.country,
-    "city": lambda s, h, ago: s.user.city,
-    "deviceCategory": lambda s, h, ago: s.device,
-    "eventName": lambda s, h, ago: h.event_name,
-    "unifiedScreenName": lambda s, h, ago: PAGE_TITLES.get(h.page_path, "(not set)"),
-}
-METRICS = {
-    "activeUsers": "TYPE_INTEGER",
-    "eventCount": "TYPE_INTEGER",
-    "screenPageViews": "TYPE_INTEGER",
-    "keyEvents": "TYPE_INTEGER",
-}
+# Dimensions: str.format templates over the session s, the event h and the minutes ago.
+DIMENSIONS: dict[str, str] = load_spec(__package__, "data.yaml", "realtime", Any)["dimensions"]
+METRICS: list[str] = load_spec(__package__, "data.yaml", "realtime", Any)["metrics"]
 
 
-def _names(raw: Any, registry: dict[str, Any], kind: str) -> list[str]:
+def _names(raw: Any, registry: Collection[str], kind: str) -> list[str]:
     names = [item.get("name", "") for item in raw or []]
     for name in names:
         if name not in registry:
-            raise ReportError(
+            raise GoogleError(
                 f"Field {name} is not a valid {kind} for realtime reports. For a list of "
                 f"valid realtime dimensions and metrics, see {SCHEMA_URL}"
             )
@@ -61,13 +44,13 @@ def _names(raw: Any, registry: dict[str, Any], kind: str) -> list[str]:
 def _minute_ranges(raw: Any) -> list[tuple[int, int, str]]:
     ranges = raw or [{}]
     if len(ranges) > MAX_MINUTE_RANGES:
-        raise ReportError(f"Requests are limited to {MAX_MINUTE_RANGES} minuteRanges.")
+        raise GoogleError(f"Requests are limited to {MAX_MINUTE_RANGES} minuteRanges.")
     out = []
     for index, item in enumerate(ranges):
         start = int(item.get("startMinutesAgo", MAX_MINUTES_AGO))
         end = int(item.get("endMinutesAgo", 0))
         if not 0 <= end <= start <= MAX_MINUTES_AGO:
-            raise ReportError(
+            raise GoogleError(
                 "A minuteRange needs 0 <= endMinutesAgo <= startMinutesAgo <= "
                 f"{MAX_MINUTES_AGO} for a standard property."
             )
@@ -79,7 +62,7 @@ def run_realtime_report(data: PropertyData, body: dict[str, Any], now: datetime)
     dims = _names(body.get("dimensions"), DIMENSIONS, "dimension")
     metrics = _names(body.get("metrics"), METRICS, "metric")
     if not metrics:
-        raise ReportError("At least one metric is required.")
+        raise GoogleError("At least one metric is required.")
     ranges = _minute_ranges(body.get("minuteRanges"))
     raw_filter = body.get("dimensionFilter")
     keep = compile_dimension_filter(raw_filter) if raw_filter else None
@@ -95,12 +78,12 @@ def run_realtime_report(data: PropertyData, body: dict[str, Any], now: datetime)
                 continue
             for hit in session.hits:
                 if keep is not None and not keep(
-                    lambda field, s=session, h=hit, a=ago: DIMENSIONS[field](s, h, a)  # type: ignore[misc]
+                    lambda field, s=session, h=hit, a=ago: DIMENSIONS[field].format(s=s, h=h, ago=a)  # type: ignore[misc]
                     if field in DIMENSIONS
                     else "(not set)"
                 ):
                     continue
-                key = tuple(DIMENSIONS[d](session, hit, ago) for d in dims)
+                key = tuple(DIMENSIONS[d].format(s=session, h=hit, ago=ago) for d in dims)
                 key += (name,) if len(ranges) > 1 else ()
                 users.setdefault(key, set()).add(session.user.user_id)
                 row = counts.setdefault(key, {})
@@ -115,7 +98,7 @@ def run_realtime_report(data: PropertyData, body: dict[str, Any], now: datetime)
     limit = int(body.get("limit") or DEFAULT_LIMIT)
     response: dict[str, Any] = {
         "dimensionHeaders": [{"name": d} for d in out_dims],
-        "metricHeaders": [{"name": m, "type": METRICS[m]} for m in metrics],
+        "metricHeaders": [{"name": m, "type": "TYPE_INTEGER"} for m in metrics],
         "rows": [
             {
                 "dimensionValues": [{"value": v} for v in key],

@@ -17,18 +17,14 @@ import re
 from collections import OrderedDict, defaultdict
 from collections.abc import Callable, Iterator
 from collections.abc import Set as AbstractSet
-from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from typing import Any
 
 from metrics_connect.networks.google_analytics_4.emulator.data import (
-    VALUE_FIELDS,
-    GoogleAdsRow,
     Hit,
     ItemLine,
     PropertyData,
-    SearchConsoleRow,
     Session,
 )
 from metrics_connect.networks.google_analytics_4.emulator.fidelity import (
@@ -38,9 +34,10 @@ from metrics_connect.networks.google_analytics_4.emulator.fidelity import (
 )
 from metrics_connect.networks.google_analytics_4.emulator.schema import (
     DIMENSIONS,
-    GOOGLE_ADS_DIMENSIONS,
     METRICS,
-    SEARCH_CONSOLE_DIMENSIONS,
+    MetricDef,
+    check_compatibility,
+    linked_dimension,
     session_dimensions,
 )
 from metrics_connect.sandbox.kit.google import GoogleError
@@ -51,15 +48,11 @@ MAX_METRICS = 10
 MAX_LIMIT = 250_000
 DEFAULT_LIMIT = 10_000
 SCHEMA_URL = "https://developers.google.com/analytics/devguides/reporting/data/v1/api-schema"
-COMPAT_URL = "https://ga-dev-tools.google/ga4/dimensions-metrics-explorer/"
 
 
-class ReportError(GoogleError):
-    """A request the Data API refuses: answered as {"error": {code, message, status}}."""
-
-
-def invalid(message: str) -> ReportError:
-    return ReportError(message)
+def invalid(message: str) -> GoogleError:
+    """A request the Data API refuses (400 INVALID_ARGUMENT)."""
+    return GoogleError(message)
 
 
 # --- date ranges ---
@@ -95,14 +88,10 @@ class DateRange:
 def parse_date_ranges(raw: Any, today: date) -> list[DateRange]:
     if not raw:
         raise invalid("Date ranges must be specified for a non-cohort report.")
-    if not isinstance(raw, list):
-        raise invalid("dateRanges must be a list.")
     if len(raw) > MAX_DATE_RANGES:
         raise invalid(f"Requests are limited to {MAX_DATE_RANGES} dateRanges.")
     out = []
     for index, item in enumerate(raw):
-        if not isinstance(item, dict):
-            raise invalid("Each dateRange must be an object.")
         start = parse_date(item.get("startDate"), today, "startDate")
         end = parse_date(item.get("endDate"), today, "endDate")
         if start > end:
@@ -122,9 +111,9 @@ def parse_date_ranges(raw: Any, today: date) -> list[DateRange]:
 
 # --- filters ---
 
-DimGetter = Callable[[str], str]
-DimPredicate = Callable[[DimGetter], bool]
-MetricPredicate = Callable[[dict[str, float]], bool]
+# A filter reads a fact's dimension values, or a row's metric values, by name.
+Getter = Callable[[str], Any]
+Predicate = Callable[[Getter], bool]
 
 
 def _string_test(spec: dict[str, Any]) -> Callable[[str], bool]:
@@ -180,52 +169,57 @@ def _numeric_test(spec: dict[str, Any]) -> Callable[[float], bool]:
     return ops[operation]
 
 
-def _to_float(text: str) -> float | None:
+def _to_float(value: str | float) -> float | None:
     try:
-        return float(text)
+        return float(value)
     except ValueError:
         return None
 
 
 def filter_fields(expr: Any) -> set[str]:
     """Every fieldName a FilterExpression mentions."""
-    if not isinstance(expr, dict):
+    if not expr:
         return set()
-    out: set[str] = set()
+    subs = [expr.get("notExpression")]
     for group in ("andGroup", "orGroup"):
+        subs += expr.get(group, {}).get("expressions", [])
+    name = expr.get("filter", {}).get("fieldName")
+    return set().union({name} if isinstance(name, str) else set(), *map(filter_fields, subs))
+
+
+def _compile(expr: Any, leaf: Callable[[dict[str, Any]], Predicate], empty: str) -> Predicate:
+    """A FilterExpression as a predicate; `leaf` compiles its filters."""
+    if not expr:
+        raise invalid(empty)
+    for group, combine in (("andGroup", all), ("orGroup", any)):
         if group in expr:
-            for sub in (expr[group] or {}).get("expressions", []):
-                out |= filter_fields(sub)
+            parts = [_compile(e, leaf, empty) for e in expr[group].get("expressions", [])]
+            return lambda get: combine(p(get) for p in parts)
     if "notExpression" in expr:
-        out |= filter_fields(expr["notExpression"])
-    if "filter" in expr and isinstance(expr["filter"], dict):
-        name = expr["filter"].get("fieldName")
-        if isinstance(name, str):
-            out.add(name)
-    return out
-
-
-def compile_dimension_filter(expr: Any) -> DimPredicate:
-    if not isinstance(expr, dict) or not expr:
-        raise invalid(
-            "A FilterExpression must have exactly one of andGroup, orGroup, "
-            "notExpression or filter."
-        )
-    if "andGroup" in expr:
-        parts = [compile_dimension_filter(e) for e in expr["andGroup"].get("expressions", [])]
-        return lambda get: all(p(get) for p in parts)
-    if "orGroup" in expr:
-        parts = [compile_dimension_filter(e) for e in expr["orGroup"].get("expressions", [])]
-        return lambda get: any(p(get) for p in parts)
-    if "notExpression" in expr:
-        inner = compile_dimension_filter(expr["notExpression"])
+        inner = _compile(expr["notExpression"], leaf, empty)
         return lambda get: not inner(get)
-    spec = expr.get("filter")
-    if not isinstance(spec, dict):
-        raise invalid(
-            "A FilterExpression must have exactly one of andGroup, orGroup, "
-            "notExpression or filter."
-        )
+    return leaf(expr["filter"])
+
+
+def _numeric_leaf(spec: dict[str, Any], name: str) -> Predicate | None:
+    """A numericFilter or betweenFilter on a number (or a dimension value read as one)."""
+    if "numericFilter" in spec:
+        test = _numeric_test(spec["numericFilter"])
+    elif "betweenFilter" in spec:
+        low = _number(spec["betweenFilter"].get("fromValue"))
+        high = _number(spec["betweenFilter"].get("toValue"))
+        test = lambda x: low <= x <= high  # noqa: E731
+    else:
+        return None
+
+    def check(get: Getter) -> bool:
+        value = _to_float(get(name))
+        return value is not None and test(value)
+
+    return check
+
+
+def _dimension_leaf(spec: dict[str, Any]) -> Predicate:
     name = spec.get("fieldName")
     if name in METRICS:
         raise invalid(f"Metric {name} cannot be used in dimensionFilter; use metricFilter.")
@@ -247,177 +241,104 @@ def compile_dimension_filter(expr: Any) -> DimPredicate:
         return lambda get: get(field_name).lower() in lowered
     if "emptyFilter" in spec:
         return lambda get: get(field_name) in ("", "(not set)")
-    if "numericFilter" in spec:
-        numeric = _numeric_test(spec["numericFilter"])
-
-        def dim_numeric(get: DimGetter) -> bool:
-            value = _to_float(get(field_name))
-            return value is not None and numeric(value)
-
-        return dim_numeric
-    if "betweenFilter" in spec:
-        low = _number(spec["betweenFilter"].get("fromValue"))
-        high = _number(spec["betweenFilter"].get("toValue"))
-
-        def dim_between(get: DimGetter) -> bool:
-            value = _to_float(get(field_name))
-            return value is not None and low <= value <= high
-
-        return dim_between
-    raise invalid(f"The filter on {field_name} has no filter type.")
+    numeric = _numeric_leaf(spec, field_name)
+    if numeric is None:
+        raise invalid(f"The filter on {field_name} has no filter type.")
+    return numeric
 
 
-def compile_metric_filter(expr: Any, allowed: set[str]) -> MetricPredicate:
-    if not isinstance(expr, dict) or not expr:
-        raise invalid("A FilterExpression must not be empty.")
-    if "andGroup" in expr:
-        parts = [compile_metric_filter(e, allowed) for e in expr["andGroup"].get("expressions", [])]
-        return lambda row: all(p(row) for p in parts)
-    if "orGroup" in expr:
-        parts = [compile_metric_filter(e, allowed) for e in expr["orGroup"].get("expressions", [])]
-        return lambda row: any(p(row) for p in parts)
-    if "notExpression" in expr:
-        inner = compile_metric_filter(expr["notExpression"], allowed)
-        return lambda row: not inner(row)
-    spec = expr.get("filter") or {}
-    name = spec.get("fieldName")
-    if name not in allowed:
-        raise invalid(f"metricFilter field {name} must be a metric of the request.")
-    if "numericFilter" in spec:
-        test = _numeric_test(spec["numericFilter"])
-        return lambda row: test(row[name])
-    if "betweenFilter" in spec:
-        low = _number(spec["betweenFilter"].get("fromValue"))
-        high = _number(spec["betweenFilter"].get("toValue"))
-        return lambda row: low <= row[name] <= high
-    raise invalid("metricFilter supports numericFilter and betweenFilter.")
+def compile_dimension_filter(expr: Any) -> Predicate:
+    return _compile(
+        expr,
+        _dimension_leaf,
+        "A FilterExpression must have exactly one of andGroup, orGroup, notExpression or "
+        "filter.",
+    )
+
+
+def compile_metric_filter(expr: Any, allowed: set[str]) -> Predicate:
+    def leaf(spec: dict[str, Any]) -> Predicate:
+        name = spec.get("fieldName")
+        if name not in allowed:
+            raise invalid(f"metricFilter field {name} must be a metric of the request.")
+        numeric = _numeric_leaf(spec, str(name))
+        if numeric is None:
+            raise invalid("metricFilter supports numericFilter and betweenFilter.")
+        return numeric
+
+    return _compile(expr, leaf, "A FilterExpression must not be empty.")
 
 
 # --- aggregation ---
-
-# What each requested metric needs, computed per row.
-_DISTINCT = ("S", "ES", "U", "AU", "NU", "PU", "FPU", "KS", "KU", "VU", "CU")
-_NEEDS: dict[str, set[str]] = {
-    "sessions": {"S"},
-    "engagedSessions": {"ES"},
-    "totalUsers": {"U"},
-    "activeUsers": {"AU"},
-    "newUsers": {"NU"},
-    "totalPurchasers": {"PU"},
-    "firstTimePurchasers": {"FPU"},
-    "engagementRate": {"S", "ES"},
-    "bounceRate": {"S", "ES"},
-    "averageSessionDuration": {"V", "S"},
-    "sessionsPerUser": {"S", "AU"},
-    "screenPageViewsPerSession": {"V", "S"},
-    "screenPageViewsPerUser": {"V", "AU"},
-    "eventsPerSession": {"V", "S"},
-    "eventCountPerUser": {"V", "AU"},
-    "averagePurchaseRevenue": {"V"},
-    "averageRevenuePerUser": {"V", "AU"},
-    "averagePurchaseRevenuePerPayingUser": {"V", "PU"},
-    "cartToViewRate": {"VU", "CU"},
-    "purchaseToViewRate": {"VU", "PU"},
-    "sessionKeyEventRate": {"KS", "S"},
-    "userKeyEventRate": {"KU", "U"},
-    "advertiserAdClicks": {"ADS"},
-    "advertiserAdCost": {"ADS"},
-    "advertiserAdImpressions": {"ADS"},
-    "advertiserAdCostPerClick": {"ADS"},
-    "advertiserAdCostPerKeyEvent": {"ADS", "V"},
-    "returnOnAdSpend": {"ADS", "V"},
-    "organicGoogleSearchClicks": {"SC"},
-    "organicGoogleSearchImpressions": {"SC"},
-    "organicGoogleSearchClickThroughRate": {"SC"},
-    "organicGoogleSearchAveragePosition": {"SC"},
-}
-_ALIASES = {"conversions": "keyEvents"}
-# The additive value fields a derived metric reads.
-_VALUE_PARTS: dict[str, tuple[str, ...]] = {
-    "averageSessionDuration": ("sessionDuration",),
-    "screenPageViewsPerSession": ("screenPageViews",),
-    "screenPageViewsPerUser": ("screenPageViews",),
-    "eventsPerSession": ("eventCount",),
-    "eventCountPerUser": ("eventCount",),
-    "averagePurchaseRevenue": ("purchaseRevenue", "transactions"),
-    "averageRevenuePerUser": ("totalRevenue",),
-    "averagePurchaseRevenuePerPayingUser": ("purchaseRevenue",),
-    "advertiserAdCostPerKeyEvent": ("keyEvents",),
-    "returnOnAdSpend": ("totalRevenue",),
-}
-
-
-def _value_fields(metrics: list[str]) -> frozenset[str]:
-    out: set[str] = set()
-    for m in metrics:
-        m = _ALIASES.get(m, m)
-        out.update(_VALUE_PARTS.get(m, (m,) if m in VALUE_FIELDS else ()))
-    return frozenset(out)
 
 
 @dataclass
 class Acc:
     values: dict[str, float] = field(default_factory=dict)
     sets: dict[str, set[int]] = field(default_factory=dict)
-    ads: list[float] = field(default_factory=lambda: [0.0, 0.0, 0.0])  # clicks, cost, impr.
-    search: list[float] = field(default_factory=lambda: [0.0, 0.0, 0.0])  # clicks, impr., pos
+    # Linked products' sums, in the order of _LINKED_PARTS.
+    linked: dict[str, list[float]] = field(
+        default_factory=lambda: {"ads": [0.0, 0.0, 0.0], "search": [0.0, 0.0, 0.0]}
+    )
 
 
-def _div(a: float, b: float) -> float:
-    return a / b if b else 0.0
+# Distinct-count codes of the metric formulas (data.yaml's `metrics`).
+_DISTINCT = frozenset({"S", "ES", "U", "AU", "NU", "PU", "FPU", "KS", "KU", "VU", "CU"})
+_LINKED_PARTS = {
+    "ads": ("clicks", "cost", "impressions"),
+    "search": ("clicks", "impressions", "position"),
+}
 
 
 def _n(acc: Acc, key: str) -> float:
     return float(len(acc.sets.get(key, ())))
 
 
-def _v(acc: Acc, key: str) -> float:
-    return acc.values.get(key, 0.0)
+@dataclass(frozen=True)
+class Formula:
+    """A metric's value from a group's accumulators, and what it needs computed per
+    fact: distinct-count codes, "V" for value fields, "ADS" / "SC" for linked rows."""
+
+    read: Callable[[Acc], float]
+    needs: frozenset[str]
+    values: frozenset[str]
 
 
-# Metrics computed from a group's accumulators (others are plain value sums).
-_COMPUTED: dict[str, Callable[[Acc], float]] = {
-    "sessions": lambda a: _n(a, "S"),
-    "engagedSessions": lambda a: _n(a, "ES"),
-    "totalUsers": lambda a: _n(a, "U"),
-    "activeUsers": lambda a: _n(a, "AU"),
-    "newUsers": lambda a: _n(a, "NU"),
-    "totalPurchasers": lambda a: _n(a, "PU"),
-    "firstTimePurchasers": lambda a: _n(a, "FPU"),
-    "engagementRate": lambda a: _div(_n(a, "ES"), _n(a, "S")),
-    "bounceRate": lambda a: 1 - _div(_n(a, "ES"), _n(a, "S")) if _n(a, "S") else 0.0,
-    "averageSessionDuration": lambda a: _div(_v(a, "sessionDuration"), _n(a, "S")),
-    "sessionsPerUser": lambda a: _div(_n(a, "S"), _n(a, "AU")),
-    "screenPageViewsPerSession": lambda a: _div(_v(a, "screenPageViews"), _n(a, "S")),
-    "screenPageViewsPerUser": lambda a: _div(_v(a, "screenPageViews"), _n(a, "AU")),
-    "eventsPerSession": lambda a: _div(_v(a, "eventCount"), _n(a, "S")),
-    "eventCountPerUser": lambda a: _div(_v(a, "eventCount"), _n(a, "AU")),
-    "averagePurchaseRevenue": lambda a: _div(_v(a, "purchaseRevenue"), _v(a, "transactions")),
-    "averageRevenuePerUser": lambda a: _div(_v(a, "totalRevenue"), _n(a, "AU")),
-    "averagePurchaseRevenuePerPayingUser": lambda a: _div(_v(a, "purchaseRevenue"), _n(a, "PU")),
-    "cartToViewRate": lambda a: _div(_n(a, "CU"), _n(a, "VU")),
-    "purchaseToViewRate": lambda a: _div(_n(a, "PU"), _n(a, "VU")),
-    "sessionKeyEventRate": lambda a: _div(_n(a, "KS"), _n(a, "S")),
-    "userKeyEventRate": lambda a: _div(_n(a, "KU"), _n(a, "U")),
-    "advertiserAdClicks": lambda a: a.ads[0],
-    "advertiserAdCost": lambda a: a.ads[1],
-    "advertiserAdImpressions": lambda a: a.ads[2],
-    "advertiserAdCostPerClick": lambda a: _div(a.ads[1], a.ads[0]),
-    "advertiserAdCostPerKeyEvent": lambda a: _div(a.ads[1], _v(a, "keyEvents")),
-    "returnOnAdSpend": lambda a: _div(_v(a, "totalRevenue"), a.ads[1]),
-    "organicGoogleSearchClicks": lambda a: a.search[0],
-    "organicGoogleSearchImpressions": lambda a: a.search[1],
-    "organicGoogleSearchClickThroughRate": lambda a: _div(a.search[0], a.search[1]),
-    "organicGoogleSearchAveragePosition": lambda a: _div(a.search[2], a.search[1]),
-}
+def _term(term: str) -> tuple[Callable[[Acc], float], str]:
+    if term in _DISTINCT:
+        return (lambda a: _n(a, term)), term
+    product, _, part = term.partition(".")
+    if product in _LINKED_PARTS:
+        i = _LINKED_PARTS[product].index(part)
+        return (lambda a: a.linked[product][i]), "ADS" if product == "ads" else "SC"
+    return (lambda a: a.values.get(term, 0.0)), "V"
+
+
+def _formula(metric: MetricDef) -> Formula:
+    text = metric.value or metric.name
+    complement = text.startswith("1 - ")
+    parts = text.removeprefix("1 - ").split(" / ")
+    terms = [_term(t) for t in parts]
+    needs = frozenset(need for _, need in terms)
+    values = frozenset(t for t, (_, need) in zip(parts, terms, strict=True) if need == "V")
+    if len(terms) == 1:
+        return Formula(terms[0][0], needs, values)
+    (num, _), (den, _) = terms
+
+    def ratio(a: Acc) -> float:
+        below = den(a)
+        if not below:
+            return 0.0
+        return 1 - num(a) / below if complement else num(a) / below
+
+    return Formula(ratio, needs, values)
+
+
+FORMULAS = {name: _formula(m) for name, m in METRICS.items()}
 
 
 def metric_value(name: str, acc: Acc) -> float:
-    name = _ALIASES.get(name, name)
-    computed = _COMPUTED.get(name)
-    if computed is not None:
-        return computed(acc)
-    return acc.values.get(name, 0.0)
+    return FORMULAS[name].read(acc)
 
 
 Fact = tuple[Session, Hit | None, ItemLine | None, dict[str, float]]
@@ -485,52 +406,13 @@ def _add_fact(acc: Acc, fact: Fact) -> None:
 
 
 def _linked_key(
-    row: Any,
-    dimension: Callable[[Any, str], str],
-    key_dims: tuple[str, ...] | list[str],
-    dim_filter: DimPredicate | None,
+    product: str, row: Any, key_dims: list[str], dim_filter: Predicate | None
 ) -> tuple[str, ...] | None:
     """A linked product's row (Google Ads, Search Console) by the report's dimensions;
     None when the report's dimension filter leaves it out."""
-    if dim_filter is not None and not dim_filter(lambda name: dimension(row, name)):
+    if dim_filter is not None and not dim_filter(lambda name: linked_dimension(product, row, name)):
         return None
-    return tuple(dimension(row, d) for d in key_dims)
-
-
-def _add(sums: list[float], parts: tuple[float, ...]) -> None:
-    for i, part in enumerate(parts):
-        sums[i] += part
-
-
-def _ads_dimension(row: GoogleAdsRow, name: str) -> str:
-    from metrics_connect.networks.google_analytics_4.emulator.data import GOOGLE_ADS_ACCOUNT
-
-    return {
-        "date": row.day.strftime("%Y%m%d"),
-        "googleAdsCampaignName": row.campaign,
-        "googleAdsKeyword": row.keyword,
-        "sessionGoogleAdsAccountName": GOOGLE_ADS_ACCOUNT,
-        "sessionCampaignName": row.campaign,
-        "campaignName": row.campaign,
-        "sessionSource": "google",
-        "source": "google",
-        "sessionMedium": "cpc",
-        "medium": "cpc",
-        "sessionSourceMedium": "google / cpc",
-        "sourceMedium": "google / cpc",
-        "sessionSourcePlatform": "Google Ads",
-        "sessionDefaultChannelGroup": "Paid Search",
-        "defaultChannelGroup": "Paid Search",
-    }[name]
-
-
-def _search_dimension(row: SearchConsoleRow, name: str) -> str:
-    return {
-        "date": row.day.strftime("%Y%m%d"),
-        "landingPagePlusQueryString": row.landing_page,
-        "country": row.country,
-        "deviceCategory": row.device,
-    }[name]
+    return tuple(linked_dimension(product, row, d) for d in key_dims)
 
 
 # Per-day groups of every accumulator, shared by all requests with the same dimensions
@@ -546,7 +428,7 @@ def _day_groups(
     grain: str,
     dims: tuple[str, ...],
     filter_key: str,
-    dim_filter: DimPredicate | None,
+    dim_filter: Predicate | None,
 ) -> dict[tuple[str, ...], Acc]:
     settled = day < data.local_now(now).date()
     cache_key = (data.property_id, data.seed, data.base_sessions, day, grain, dims, filter_key)
@@ -609,13 +491,9 @@ class ReportResult:
 
 
 def names_of(raw: Any, kind: str, registry: dict[str, Any]) -> list[str]:
-    if raw is None:
-        return []
-    if not isinstance(raw, list):
-        raise invalid(f"{kind} must be a list.")
-    names = []
-    for item in raw:
-        name = item.get("name") if isinstance(item, dict) else None
+    names: list[str] = []
+    for item in raw or []:
+        name = item.get("name")
         if not isinstance(name, str) or not name:
             raise invalid(f"Each of {kind} needs a name.")
         if name not in registry and not (kind == "dimensions" and name == "dateRange"):
@@ -630,28 +508,6 @@ def names_of(raw: Any, kind: str, registry: dict[str, Any]) -> list[str]:
     return names
 
 
-def check_compatibility(dims: set[str], metrics: list[str]) -> None:
-    dims = dims - {"date", "dateRange"}
-    item_dims = {d for d in dims if DIMENSIONS[d].scope == "item"}
-    event_dims = {d for d in dims if DIMENSIONS[d].scope == "event"}
-    for name in metrics:
-        source = METRICS[name].source
-        ok = True
-        if source in ("ads", "mixed"):
-            ok = dims <= GOOGLE_ADS_DIMENSIONS
-        elif source == "search":
-            ok = dims <= SEARCH_CONSOLE_DIMENSIONS
-        elif source == "item":
-            ok = not event_dims
-        elif item_dims:
-            ok = False
-        if not ok:
-            raise invalid(
-                f"Please remove {name} to make the request compatible. The request's "
-                f"dimensions & metrics are incompatible. To learn more, see {COMPAT_URL}"
-            )
-
-
 def _format(value: float, type_: str) -> str:
     if type_ == "TYPE_INTEGER":
         return str(int(round(value)))
@@ -660,33 +516,20 @@ def _format(value: float, type_: str) -> str:
     return repr(round(value, 10))
 
 
-@contextmanager
-def collector_paused() -> Iterator[None]:
-    """The cyclic garbage collector off while a report runs (reference counting still
-    frees everything it drops).
-
-    A report allocates a container per fact (about 36,000 over 180 days) while the
-    property's cached raw data keeps some 600,000 objects alive: the collector's passes
-    over that heap, started by those allocations, took about 40 % of a runReport's CPU.
-    """
+def run_report(data: PropertyData, body: Any, now: datetime) -> ReportResult:
+    # The cyclic collector off meanwhile: a report allocates a container per fact while the
+    # cached raw data keeps ~600,000 objects alive, and the collector's passes over them
+    # took about 40 % of a runReport's CPU (reference counting still frees what it drops).
     if not gc.isenabled():
-        yield
-        return
+        return _run_report(data, body, now)
     gc.disable()
     try:
-        yield
+        return _run_report(data, body, now)
     finally:
         gc.enable()
 
 
-def run_report(data: PropertyData, body: Any, now: datetime) -> ReportResult:
-    with collector_paused():
-        return _run_report(data, body, now)
-
-
 def _run_report(data: PropertyData, body: Any, now: datetime) -> ReportResult:
-    if not isinstance(body, dict):
-        raise invalid("The request body must be a RunReportRequest object.")
     today = data.local_now(now).date()
     ranges = parse_date_ranges(body.get("dateRanges"), today)
     dims = names_of(body.get("dimensions"), "dimensions", DIMENSIONS)
@@ -714,7 +557,7 @@ def _run_report(data: PropertyData, body: Any, now: datetime) -> ReportResult:
 
     needs: set[str] = set()
     for m in metrics:
-        needs |= _NEEDS.get(_ALIASES.get(m, m), {"V"})
+        needs |= FORMULAS[m].needs
     fidelity = data.fidelity
     withheld = thresholded(fidelity.thresholding, used_dims, metrics)
     if withheld:
@@ -729,7 +572,7 @@ def _run_report(data: PropertyData, body: Any, now: datetime) -> ReportResult:
         else "session"
     )
     fact_needs = needs - {"ADS", "SC"}
-    wanted = _value_fields(metrics)
+    wanted = frozenset().union(*(FORMULAS[m].values for m in metrics))
     want_totals = "TOTAL" in aggregations
     key_dims = [d for d in out_dims if d != "dateRange"]
     groups: dict[tuple[str, ...], Acc] = {}
@@ -772,22 +615,16 @@ def _run_report(data: PropertyData, body: Any, now: datetime) -> ReportResult:
                     for day_acc in whole.values():
                         _merge(total, day_acc, fact_needs, wanted)
         days = data.visible_days(rng.start, rng.end, now)
-        if "ADS" in needs:
-            for day in days:
-                for ads_row in data.google_ads(day, now):
-                    ads_key = _linked_key(ads_row, _ads_dimension, key_dims, dim_filter)
-                    if ads_key is not None:
-                        for acc in (groups.setdefault(ads_key + suffix, Acc()), total):
-                            _add(acc.ads, (ads_row.clicks, ads_row.cost, ads_row.impressions))
-        if "SC" in needs:
-            for day in days:
-                for sc_row in data.organic_search(day, now):
-                    sc_key = _linked_key(sc_row, _search_dimension, key_dims, dim_filter)
-                    if sc_key is not None:
-                        for acc in (groups.setdefault(sc_key + suffix, Acc()), total):
-                            _add(
-                                acc.search, (sc_row.clicks, sc_row.impressions, sc_row.position_sum)
-                            )
+        linked = (("ads", "ADS", data.google_ads), ("search", "SC", data.organic_search))
+        for product, need, rows_of in linked:
+            for day in days if need in needs else ():
+                for row in rows_of(day, now):
+                    linked_key = _linked_key(product, row, key_dims, dim_filter)
+                    if linked_key is not None:
+                        for acc in (groups.setdefault(linked_key + suffix, Acc()), total):
+                            sums = acc.linked[product]
+                            for i, part in enumerate(row.sums):
+                                sums[i] += part
 
     rows: list[tuple[tuple[str, ...], dict[str, float]]] = []
     for key, acc in groups.items():
@@ -796,7 +633,7 @@ def _run_report(data: PropertyData, body: Any, now: datetime) -> ReportResult:
         values = {m: metric_value(m, acc) for m in metrics}
         if not keep_empty and not any(values.values()):
             continue
-        if metric_filter is not None and not metric_filter(values):
+        if metric_filter is not None and not metric_filter(values.__getitem__):
             continue
         rows.append((key, values))
     _order(rows, body.get("orderBys"), out_dims, metrics)
@@ -844,8 +681,11 @@ def _paging(body: dict[str, Any]) -> tuple[int, int]:
     return min(limit or DEFAULT_LIMIT, MAX_LIMIT), offset
 
 
-def _metric_key(name: str) -> Callable[[tuple[tuple[str, ...], dict[str, float]]], float]:
-    return lambda row: row[1][name]
+# Sort keys of a dimension's values by orderType (ALPHANUMERIC by default).
+_ORDER_KEYS: dict[str, Callable[[str], Any]] = {
+    "NUMERIC": lambda v: _to_float(v) or 0.0,
+    "CASE_INSENSITIVE_ALPHANUMERIC": str.lower,
+}
 
 
 def _order(
@@ -859,8 +699,6 @@ def _order(
         rows.sort(key=lambda r: r[0])
         rows.sort(key=lambda r: r[1][metrics[0]], reverse=True)
         return
-    if not isinstance(order_bys, list):
-        raise invalid("orderBys must be a list.")
     rows.sort(key=lambda r: r[0])
     for spec in reversed(order_bys):
         desc = bool(spec.get("desc", False))
@@ -868,19 +706,14 @@ def _order(
             name = spec["metric"].get("metricName")
             if name not in metrics:
                 raise invalid(f"orderBys metric {name} must be a metric of the request.")
-            rows.sort(key=_metric_key(str(name)), reverse=desc)
+            rows.sort(key=lambda r: r[1][str(name)], reverse=desc)
         elif "dimension" in spec:
             name = spec["dimension"].get("dimensionName")
             if name not in dims:
                 raise invalid(f"orderBys dimension {name} must be a dimension of the request.")
             index = dims.index(name)
-            order_type = spec["dimension"].get("orderType", "ALPHANUMERIC")
-            if order_type == "NUMERIC":
-                rows.sort(key=lambda r: _to_float(r[0][index]) or 0.0, reverse=desc)
-            elif order_type == "CASE_INSENSITIVE_ALPHANUMERIC":
-                rows.sort(key=lambda r: r[0][index].lower(), reverse=desc)
-            else:
-                rows.sort(key=lambda r: r[0][index], reverse=desc)
+            value = _ORDER_KEYS.get(spec["dimension"].get("orderType"), str)
+            rows.sort(key=lambda r: value(r[0][index]), reverse=desc)
         else:
             raise invalid("Each orderBy needs metric or dimension.")
 

@@ -13,171 +13,23 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from metrics_connect.networks.google_analytics_4.emulator.report import ReportError
+from metrics_connect.sandbox.kit.google import GoogleError
+from metrics_connect.sandbox.kit.spec import load_spec
 
 # Per message: JSON name -> type (a message, "enum:<Enum>", or a scalar), "[]" = repeated.
-MESSAGES: dict[str, dict[str, str]] = {
-    "RunReportRequest": {
-        "property": "string",
-        "dimensions": "Dimension[]",
-        "metrics": "Metric[]",
-        "dateRanges": "DateRange[]",
-        "dimensionFilter": "FilterExpression",
-        "metricFilter": "FilterExpression",
-        "offset": "int64",
-        "limit": "int64",
-        "metricAggregations": "enum:MetricAggregation[]",
-        "orderBys": "OrderBy[]",
-        "currencyCode": "string",
-        "cohortSpec": "CohortSpec",
-        "keepEmptyRows": "bool",
-        "returnPropertyQuota": "bool",
-        "comparisons": "Comparison[]",
-    },
-    "BatchRunReportsRequest": {"property": "string", "requests": "RunReportRequest[]"},
-    "CheckCompatibilityRequest": {
-        "property": "string",
-        "dimensions": "Dimension[]",
-        "metrics": "Metric[]",
-        "dimensionFilter": "FilterExpression",
-        "metricFilter": "FilterExpression",
-        "compatibilityFilter": "enum:Compatibility",
-    },
-    "RunRealtimeReportRequest": {
-        "property": "string",
-        "dimensions": "Dimension[]",
-        "metrics": "Metric[]",
-        "dimensionFilter": "FilterExpression",
-        "metricFilter": "FilterExpression",
-        "limit": "int64",
-        "metricAggregations": "enum:MetricAggregation[]",
-        "orderBys": "OrderBy[]",
-        "returnPropertyQuota": "bool",
-        "minuteRanges": "MinuteRange[]",
-    },
-    "Dimension": {"name": "string", "dimensionExpression": "DimensionExpression"},
-    "DimensionExpression": {
-        "lowerCase": "CaseExpression",
-        "upperCase": "CaseExpression",
-        "concatenate": "ConcatenateExpression",
-    },
-    "CaseExpression": {"dimensionName": "string"},
-    "ConcatenateExpression": {"dimensionNames": "string[]", "delimiter": "string"},
-    "Metric": {"name": "string", "expression": "string", "invisible": "bool"},
-    "DateRange": {"startDate": "string", "endDate": "string", "name": "string"},
-    "MinuteRange": {"startMinutesAgo": "int32", "endMinutesAgo": "int32", "name": "string"},
-    "FilterExpression": {
-        "andGroup": "FilterExpressionList",
-        "orGroup": "FilterExpressionList",
-        "notExpression": "FilterExpression",
-        "filter": "Filter",
-    },
-    "FilterExpressionList": {"expressions": "FilterExpression[]"},
-    "Filter": {
-        "fieldName": "string",
-        "stringFilter": "StringFilter",
-        "inListFilter": "InListFilter",
-        "numericFilter": "NumericFilter",
-        "betweenFilter": "BetweenFilter",
-        "emptyFilter": "EmptyFilter",
-    },
-    "StringFilter": {"matchType": "enum:MatchType", "value": "string", "caseSensitive": "bool"},
-    "InListFilter": {"values": "string[]", "caseSensitive": "bool"},
-    "NumericFilter": {"operation": "enum:Operation", "value": "NumericValue"},
-    "BetweenFilter": {"fromValue": "NumericValue", "toValue": "NumericValue"},
-    "EmptyFilter": {},
-    "NumericValue": {"int64Value": "int64", "doubleValue": "double"},
-    "OrderBy": {
-        "metric": "MetricOrderBy",
-        "dimension": "DimensionOrderBy",
-        "pivot": "PivotOrderBy",
-        "desc": "bool",
-    },
-    "MetricOrderBy": {"metricName": "string"},
-    "DimensionOrderBy": {"dimensionName": "string", "orderType": "enum:OrderType"},
-    "PivotOrderBy": {"metricName": "string", "pivotSelections": "PivotSelection[]"},
-    "PivotSelection": {"dimensionName": "string", "dimensionValue": "string"},
-    "CohortSpec": {
-        "cohorts": "Cohort[]",
-        "cohortsRange": "CohortsRange",
-        "cohortReportSettings": "CohortReportSettings",
-    },
-    "Cohort": {"name": "string", "dimension": "string", "dateRange": "DateRange"},
-    "CohortsRange": {
-        "granularity": "enum:Granularity",
-        "startOffset": "int32",
-        "endOffset": "int32",
-    },
-    "CohortReportSettings": {"accumulate": "bool"},
-    "Comparison": {
-        "name": "string",
-        "dimensionFilter": "FilterExpression",
-        "comparison": "string",
-    },
-}
-
-# Enum values by number (google.analytics.data.v1beta).
-ENUMS: dict[str, dict[int, str]] = {
-    "MetricAggregation": {
-        0: "METRIC_AGGREGATION_UNSPECIFIED",
-        1: "TOTAL",
-        4: "COUNT",
-        5: "MINIMUM",
-        6: "MAXIMUM",
-    },
-    "OrderType": {
-        0: "ORDER_TYPE_UNSPECIFIED",
-        1: "ALPHANUMERIC",
-        2: "CASE_INSENSITIVE_ALPHANUMERIC",
-        3: "NUMERIC",
-    },
-    "MatchType": {
-        0: "MATCH_TYPE_UNSPECIFIED",
-        1: "EXACT",
-        2: "BEGINS_WITH",
-        3: "ENDS_WITH",
-        4: "CONTAINS",
-        5: "FULL_REGEXP",
-        6: "PARTIAL_REGEXP",
-    },
-    "Operation": {
-        0: "OPERATION_UNSPECIFIED",
-        1: "EQUAL",
-        2: "LESS_THAN",
-        3: "LESS_THAN_OR_EQUAL",
-        4: "GREATER_THAN",
-        5: "GREATER_THAN_OR_EQUAL",
-    },
-    "Granularity": {0: "GRANULARITY_UNSPECIFIED", 1: "DAILY", 2: "WEEKLY", 3: "MONTHLY"},
-    "Compatibility": {0: "COMPATIBILITY_UNSPECIFIED", 1: "COMPATIBLE", 2: "INCOMPATIBLE"},
-    "MetricType": {
-        0: "METRIC_TYPE_UNSPECIFIED",
-        1: "TYPE_INTEGER",
-        2: "TYPE_FLOAT",
-        4: "TYPE_SECONDS",
-        5: "TYPE_MILLISECONDS",
-        6: "TYPE_MINUTES",
-        7: "TYPE_HOURS",
-        8: "TYPE_STANDARD",
-        9: "TYPE_CURRENCY",
-        10: "TYPE_FEET",
-        11: "TYPE_MILES",
-        12: "TYPE_METERS",
-        13: "TYPE_KILOMETERS",
-    },
-}
+MESSAGES: dict[str, dict[str, str]] = load_spec(
+    __package__, "data.yaml", "messages", dict[str, dict[str, str]]
+)
+# Enum values by number, per enum's proto name.
+ENUMS: dict[str, dict[int, str]] = load_spec(
+    __package__, "data.yaml", "enums", dict[str, dict[int, str]]
+)
 ENUM_PACKAGE = "type.googleapis.com/google.analytics.data.v1beta"
-_ENUM_OWNER = {
-    "MetricAggregation": "MetricAggregation",
-    "OrderType": "OrderBy.DimensionOrderBy.OrderType",
-    "MatchType": "Filter.StringFilter.MatchType",
-    "Operation": "Filter.NumericFilter.Operation",
-    "Granularity": "CohortsRange.Granularity",
-    "Compatibility": "Compatibility",
-}
+# Enum fields of the answers, by JSON name: their enum.
+_ANSWER_ENUMS = {"type": "MetricType", "compatibility": "Compatibility"}
 
 
-class InvalidPayload(ReportError):
+class InvalidPayload(GoogleError):
     """An unknown field or enum value: Google's message, with a BadRequest in details."""
 
     def __init__(self, message: str, field: str | None) -> None:
@@ -258,7 +110,7 @@ def _enum(raw: Any, enum: str, path: str) -> str:
         return values[raw]
     if isinstance(raw, str) and raw in values.values():
         return raw
-    owner = f"{ENUM_PACKAGE}.{_ENUM_OWNER.get(enum, enum)}"
+    owner = f"{ENUM_PACKAGE}.{enum}"
     shown = f'"{raw}"' if isinstance(raw, str) else str(raw)
     raise InvalidPayload(f"Invalid value at '{path}' ({owner}), {shown}", path)
 
@@ -268,8 +120,19 @@ def wants_int_enums(alt: str | None) -> bool:
     return alt is not None and "enum-encoding=int" in alt.replace(" ", "").split(";")
 
 
-def enum_number(enum: str, name: str) -> int:
-    for number, value in ENUMS[enum].items():
-        if value == name:
-            return number
-    return 0
+def int_enums(value: Any) -> Any:
+    """An answer with its enum names as numbers (`enum-encoding=int`)."""
+    if isinstance(value, list):
+        return [int_enums(v) for v in value]
+    if not isinstance(value, dict):
+        return value
+    return {
+        k: _enum_number(_ANSWER_ENUMS[k], v)
+        if k in _ANSWER_ENUMS and isinstance(v, str)
+        else int_enums(v)
+        for k, v in value.items()
+    }
+
+
+def _enum_number(enum: str, name: str) -> int:
+    return next((n for n, value in ENUMS[enum].items() if value == name), 0)

@@ -17,8 +17,11 @@ import json
 from collections import OrderedDict
 from collections.abc import Callable
 from datetime import date, timedelta
+from time import monotonic
 from typing import Any
 from urllib.parse import parse_qs
+
+from starlette.datastructures import Headers
 
 from metrics_connect.networks.instagram_business.emulator.app import InstagramGraphApp
 from metrics_connect.networks.instagram_business.emulator.model import (
@@ -30,7 +33,7 @@ from metrics_connect.sandbox.accounts import (
     INSTAGRAM_USER_ID,
     SANDBOX_TOKEN_PREFIX,
 )
-from metrics_connect.sandbox.kit.meta_graph import UsageMeter
+from metrics_connect.sandbox.kit.meta_graph import UsageMeter, bearer
 from metrics_connect.sandbox.kit.seeded import unit
 from metrics_connect.sandbox.registry import DemoAccount
 
@@ -101,13 +104,9 @@ class InstagramFleetApp:
             self._apps.move_to_end(number)
             return app
         app = InstagramGraphApp(fleet_sandbox(self.default.sandbox, number))
-        meter = self._meters.get(number)
-        if meter is None:
-            meter = UsageMeter(self.hourly_calls)
-            if self.usage_clock is not None:
-                meter = UsageMeter(self.hourly_calls, self.usage_clock)
-            self._meters[number] = meter
-        app.usage = meter
+        if number not in self._meters:
+            self._meters[number] = UsageMeter(self.hourly_calls, self.usage_clock or monotonic)
+        app.usage = self._meters[number]
         self._apps[number] = app
         if len(self._apps) > self.cached_accounts:
             self._apps.popitem(last=False)
@@ -121,7 +120,7 @@ class InstagramFleetApp:
         if scope["type"] != "http":
             await self.default(scope, receive, send)
             return
-        token = _query_token(scope) or _bearer_token(scope)
+        token = _query_token(scope) or bearer(Headers(scope=scope).get("authorization"))
         if token is None and scope.get("method") == "POST":
             body = await _read_body(receive)
             token = _body_token(scope, body)
@@ -137,22 +136,8 @@ def _query_token(scope: Any) -> str | None:
     return values[0] if values else None
 
 
-def _header(scope: Any, name: bytes) -> str:
-    for key, value in scope.get("headers", []):
-        if key.lower() == name:
-            return bytes(value).decode("latin-1")
-    return ""
-
-
-def _bearer_token(scope: Any) -> str | None:
-    scheme, _, value = _header(scope, b"authorization").partition(" ")
-    if scheme.lower() not in ("bearer", "oauth"):
-        return None
-    return value.strip() or None
-
-
 def _body_token(scope: Any, body: bytes) -> str | None:
-    if _header(scope, b"content-type").startswith("application/json"):
+    if Headers(scope=scope).get("content-type", "").startswith("application/json"):
         try:
             payload = json.loads(body or b"{}")
         except ValueError:

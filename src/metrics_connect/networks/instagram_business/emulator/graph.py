@@ -8,7 +8,6 @@ from __future__ import annotations
 
 from datetime import date, datetime, timedelta
 from typing import Any
-from urllib.parse import urlencode
 
 from metrics_connect.networks.instagram_business.emulator.metrics import (
     ACCOUNT_METRICS,
@@ -48,8 +47,9 @@ from metrics_connect.sandbox.kit.graph_insights import (
 )
 from metrics_connect.sandbox.kit.meta_graph import LATEST_VERSION, GraphError, graph_time
 from metrics_connect.sandbox.kit.meta_graph_app import Call
-from metrics_connect.sandbox.kit.paging import BadPageRequest, decode_key, encode_key
-from metrics_connect.sandbox.kit.seeded import apportion, between
+from metrics_connect.sandbox.kit.paging import BadPageRequest, decode_key, encode_key, url_with
+from metrics_connect.sandbox.kit.seeded import apportion_map, between
+from metrics_connect.sandbox.kit.spec import load_spec
 
 DEFAULT_VERSION = LATEST_VERSION
 OLDEST_VERSION = 17
@@ -57,15 +57,11 @@ MAX_DAY_WINDOW = timedelta(days=30)
 MAX_IDS = 50
 DEFAULT_LIMIT = 25
 MAX_LIMIT = 100
+PAGE_KEYS = ("after", "before")
 DEMOGRAPHICS_TOP = 45
-FACEBOOK_USER_NAME = "Sandbox Owner"
-
-
-def decode_cursor(cursor: str) -> str:
-    try:
-        return decode_key(cursor)
-    except BadPageRequest as exc:
-        raise errors.invalid_parameter("Invalid cursor") from exc
+CDN = "https://scontent.cdninstagram.com/v"
+# The account's owner: the Facebook user, their Page and the Instagram profile.
+OWNER: dict[str, Any] = load_spec(__package__, "data.yaml", "owner", dict[str, Any])
 
 
 def _media_key(item: MediaItem) -> tuple[int, str]:
@@ -79,7 +75,10 @@ def _media_cursor(item: MediaItem) -> str:
 
 def _cursor_key(cursor: str) -> tuple[int, str]:
     """A cursor's position; positions stay valid when the item itself has gone (a story)."""
-    stamp, _, media_id = decode_cursor(cursor).partition(":")
+    try:
+        stamp, _, media_id = decode_key(cursor).partition(":")
+    except BadPageRequest:
+        stamp = media_id = ""
     if not stamp.isdigit() or not media_id:
         raise errors.invalid_parameter("Invalid cursor")
     return int(stamp), media_id
@@ -119,6 +118,31 @@ class GraphHandler:
             spec.name == "impressions"
             and major <= 21
             and self.sandbox.local_day(item.timestamp) <= IMPRESSIONS_KEPT_UNTIL
+        )
+
+    def _check_metric(
+        self,
+        index: int,
+        name: str,
+        spec: AccountMetric | MediaMetric | None,
+        usable: bool,
+        available: list[str],
+        queried: str,
+    ) -> None:
+        """Refuse a metric this version does not serve. Only between its removal (in v21.0
+        or later) and the all-versions sunset does Graph name the metric; otherwise it
+        answers the list of the metrics it serves."""
+        if usable:
+            return
+        if spec and (spec.removed_in or 0) >= 21 and not self._sunset_passed(spec.sunset):
+            raise errors.invalid_parameter(
+                f"Starting from version {spec.removed_in} and above, the {name} metric is no "
+                f"longer supported for the queried {queried}. Please refer to the documentation at "
+                f"https://developers.facebook.com/docs/instagram-api/reference/ig-{queried}/"
+                "insights for a list of supported metrics."
+            )
+        raise errors.invalid_parameter(
+            f"metric[{index}] must be one of the following values: {', '.join(available)}"
         )
 
     # --------------------------------------------------------------- routing
@@ -228,36 +252,22 @@ class GraphHandler:
 
     # ----------------------------------------------------------- facebook side
     def _render_fb_user(self, params: dict[str, str]) -> dict[str, Any]:
-        values = {"id": FACEBOOK_USER_ID, "name": FACEBOOK_USER_NAME}
-        out: dict[str, Any] = {}
-        for spec in self._fields(params, ("name", "id")):
-            if spec.name not in values:
-                raise errors.nonexisting_field(spec.name, "User")
-            out[spec.name] = values[spec.name]
-        return out
+        values = {"id": FACEBOOK_USER_ID, "name": OWNER["user_name"]}
+        return _render(self._fields(params, ("name", "id")), values, "User")
 
     def _render_page(self, call: Call, specs: list[FieldSpec]) -> dict[str, Any]:
         values: dict[str, Any] = {
             "id": FACEBOOK_PAGE_ID,
             "name": FACEBOOK_PAGE_NAME,
-            "category": "Coffee shop",
-            "category_list": [{"id": "128673187201735", "name": "Coffee shop"}],
-            "tasks": ["ANALYZE", "ADVERTISE", "MESSAGING", "MODERATE", "CREATE_CONTENT", "MANAGE"],
+            **OWNER["page"],
             "access_token": SANDBOX_TOKEN_PREFIX + "page-" + FACEBOOK_PAGE_ID,
+            "instagram_business_account": lambda spec: (
+                self._render_user(call, list(spec.subfields))
+                if spec.subfields
+                else {"id": self.sandbox.user_id}
+            ),
         }
-        out: dict[str, Any] = {}
-        for spec in specs:
-            if spec.name == "instagram_business_account":
-                out[spec.name] = (
-                    self._render_user(call, list(spec.subfields))
-                    if spec.subfields
-                    else {"id": self.sandbox.user_id}
-                )
-            elif spec.name in values:
-                out[spec.name] = values[spec.name]
-            else:
-                raise errors.nonexisting_field(spec.name, "Page")
-        return out
+        return _render(specs, values, "Page")
 
     def _accounts(self, call: Call, params: dict[str, str]) -> dict[str, Any]:
         specs = self._fields(
@@ -272,41 +282,28 @@ class GraphHandler:
     # ------------------------------------------------------------- ig user
     def _render_user(self, call: Call, specs: list[FieldSpec]) -> dict[str, Any]:
         sandbox = self.sandbox
-        out: dict[str, Any] = {}
-        for spec in specs:
-            name = spec.name
-            if name == "id":
-                out[name] = sandbox.user_id
-            elif name == "ig_id":
-                out[name] = 5_000_000_001
-            elif name == "username":
-                out[name] = sandbox.username
-            elif name == "name":
-                out[name] = FACEBOOK_PAGE_NAME
-            elif name == "biography":
-                out[name] = "Specialty coffee roasted in São Paulo since 2015."
-            elif name == "website":
-                out[name] = "https://acmecoffee.example"
-            elif name == "profile_picture_url":
-                out[name] = f"https://scontent.cdninstagram.com/v/{sandbox.user_id}_profile.jpg"
-            elif name == "followers_count":
-                out[name] = sandbox.followers_count()
-            elif name == "follows_count":
-                out[name] = 312 + sandbox.followers_count() // 400
-            elif name == "media_count":
-                out[name] = len(sandbox.media())
-            elif name in ("media", "stories"):
-                params = dict(spec.modifiers)
-                if spec.subfields:
-                    params["fields"] = unparse_fields(spec.subfields)
-                out[name] = (
-                    self._media_list(call, params)
-                    if name == "media"
-                    else self._stories(call, params)
-                )
-            else:
-                raise errors.nonexisting_field(name, "IGUser")
-        return out
+
+        def edge(spec: FieldSpec) -> dict[str, Any]:
+            params = dict(spec.modifiers)
+            if spec.subfields:
+                params["fields"] = unparse_fields(spec.subfields)
+            if spec.name == "media":
+                return self._media_list(call, params)
+            return self._stories(call, params)
+
+        values: dict[str, Any] = {
+            "id": sandbox.user_id,
+            **OWNER["profile"],
+            "username": sandbox.username,
+            "name": FACEBOOK_PAGE_NAME,
+            "profile_picture_url": f"{CDN}/{sandbox.user_id}_profile.jpg",
+            "followers_count": lambda _: sandbox.followers_count(),
+            "follows_count": lambda _: 312 + sandbox.followers_count() // 400,
+            "media_count": lambda _: len(sandbox.media()),
+            "media": edge,
+            "stories": edge,
+        }
+        return _render(specs, values, "IGUser")
 
     def _user_insights(self, call: Call, params: dict[str, str]) -> dict[str, Any]:
         names = errors.list_param(params, "metric")
@@ -318,19 +315,8 @@ class GraphHandler:
         specs: list[AccountMetric] = []
         for index, name in enumerate(names):
             spec = ACCOUNT_METRICS.get(name)
-            if (
-                spec is not None
-                and name not in available
-                and spec.removed_in is not None
-                and not self._sunset_passed(spec.sunset)
-            ):
-                # Only between a version's removal and the all-versions sunset does Graph
-                # name the metric; from the sunset on it answers the generic list below.
-                raise _no_longer_supported(name, spec.removed_in, "user", "ig-user/insights")
-            if spec is None or name not in available:
-                raise errors.invalid_parameter(
-                    f"metric[{index}] must be one of the following values: {', '.join(available)}"
-                )
+            self._check_metric(index, name, spec, name in available, available, "user")
+            assert spec is not None
             specs.append(spec)
         periods = errors.list_param(params, "period")  # the SDK sends ["day"]
         if not periods:
@@ -434,12 +420,16 @@ class GraphHandler:
             day += timedelta(days=1)
         return out
 
-    def _metric_header(self, spec: AccountMetric, period: str) -> dict[str, Any]:
-        return metric_header(spec.name, period, spec.title, spec.description)
+    def _metric_body(
+        self, spec: AccountMetric, period: str, key: str, value: Any
+    ) -> dict[str, Any]:
+        """A metric's answer: its header, its `values` or `total_value`, its id."""
+        body = metric_header(spec.name, period, spec.title, spec.description)
+        body[key] = value
+        body["id"] = f"{self.sandbox.user_id}/insights/{spec.name}/{period}"
+        return body
 
-    def _time_series(
-        self, spec: AccountMetric, since: datetime, until: datetime
-    ) -> dict[str, Any] | None:
+    def _time_series(self, spec: AccountMetric, since: datetime, until: datetime) -> dict[str, Any]:
         sandbox = self.sandbox
         days = self._days_in(since, until)
         if spec.name == "follower_count":
@@ -454,10 +444,7 @@ class GraphHandler:
             {"value": sandbox.daily_value(spec.name, d), "end_time": graph_time(sandbox.day_end(d))}
             for d in days
         ]
-        body = self._metric_header(spec, "day")
-        body["values"] = values
-        body["id"] = f"{sandbox.user_id}/insights/{spec.name}/day"
-        return body
+        return self._metric_body(spec, "day", "values", values)
 
     def _total_value(
         self, spec: AccountMetric, since: datetime, until: datetime, breakdowns: list[str]
@@ -480,16 +467,14 @@ class GraphHandler:
             total_value["breakdowns"] = [
                 {"dimension_keys": breakdowns, "results": joint_results(total, marginals)}
             ]
-        body = self._metric_header(spec, "day")
-        body["total_value"] = total_value
-        body["id"] = f"{sandbox.user_id}/insights/{spec.name}/day"
-        return body
+        return self._metric_body(spec, "day", "total_value", total_value)
 
     def _window_paging(
         self, call: Call, params: dict[str, str], since: datetime, until: datetime
     ) -> dict[str, str]:
-        base = f"{call.base_url}/{call.version}/{'/'.join(call.path)}"
-        return window_paging(base, params, since, until)
+        return window_paging(
+            f"{call.base_url}/{call.version}/{'/'.join(call.path)}", params, since, until
+        )
 
     def _online_followers(
         self, call: Call, params: dict[str, str], since: datetime, until: datetime
@@ -508,9 +493,7 @@ class GraphHandler:
                     "end_time": graph_time(sandbox.day_end(day)),
                 }
             )
-        body = self._metric_header(spec, "lifetime")
-        body["values"] = values
-        body["id"] = f"{sandbox.user_id}/insights/online_followers/lifetime"
+        body = self._metric_body(spec, "lifetime", "values", values)
         return {"data": [body], "paging": self._window_paging(call, params, since, until)}
 
     def _demographics(
@@ -566,19 +549,16 @@ class GraphHandler:
             marginals = []
             for b in breakdowns:
                 shares = sandbox.demographics(b)
-                names = list(shares)
-                weights = [
-                    shares[n] * between(0.8, 1.2, sandbox.seed, spec.name, b, n) for n in names
-                ]
-                marginals.append(dict(zip(names, apportion(total, weights), strict=True)))
+                weights = {
+                    n: share * between(0.8, 1.2, sandbox.seed, spec.name, b, n)
+                    for n, share in shares.items()
+                }
+                marginals.append(apportion_map(total, weights))
         results = joint_results(total, marginals)
         results.sort(key=lambda r: r["value"], reverse=True)
-        body = self._metric_header(spec, "lifetime")
-        body["total_value"] = {
-            "breakdowns": [{"dimension_keys": breakdowns, "results": results[:DEMOGRAPHICS_TOP]}]
-        }
-        body["id"] = f"{sandbox.user_id}/insights/{spec.name}/lifetime"
-        return body
+        top = results[:DEMOGRAPHICS_TOP]
+        breakdown = {"breakdowns": [{"dimension_keys": breakdowns, "results": top}]}
+        return self._metric_body(spec, "lifetime", "total_value", breakdown)
 
     # -------------------------------------------------------------- media
     def _visible(self, item: MediaItem) -> bool:
@@ -603,112 +583,70 @@ class GraphHandler:
         self, call: Call, edge: str, items: list[MediaItem], params: dict[str, str]
     ) -> dict[str, Any]:
         try:
-            limit = int(params.get("limit", DEFAULT_LIMIT))
+            limit = max(1, min(int(params.get("limit", DEFAULT_LIMIT)), MAX_LIMIT))
         except ValueError as exc:
             raise errors.invalid_parameter("limit must be an integer") from exc
-        limit = max(1, min(limit, MAX_LIMIT))
         # Items are newest first: "after" walks to older ones, "before" back to newer ones.
-        after = _cursor_key(params["after"]) if params.get("after") else None
-        before = _cursor_key(params["before"]) if params.get("before") else None
-        keys = [_media_key(m) for m in items]
-        start, end = newest_first_bounds(keys, after, before, limit)
-        return self._page_body(call, edge, items[start:end], params, start, end, len(items))
-
-    def _page_body(
-        self,
-        call: Call,
-        edge: str,
-        page: list[MediaItem],
-        params: dict[str, str],
-        start: int,
-        end: int,
-        count: int,
-    ) -> dict[str, Any]:
+        after, before = (_cursor_key(params[k]) if params.get(k) else None for k in PAGE_KEYS)
+        start, end = newest_first_bounds([_media_key(m) for m in items], after, before, limit)
+        page = items[start:end]
         specs = self._fields(params, ("id",))
         body: dict[str, Any] = {"data": [self._render_media(call, m, specs) for m in page]}
         if not page:
             return body
-        before, after = _media_cursor(page[0]), _media_cursor(page[-1])
-        paging: dict[str, Any] = {"cursors": {"before": before, "after": after}}
+        cursors = {"before": _media_cursor(page[0]), "after": _media_cursor(page[-1])}
+        body["paging"] = {"cursors": cursors}
         base = f"{call.base_url}/{call.version}/{self.sandbox.user_id}/{edge}"
-        query = {k: v for k, v in params.items() if k not in ("after", "before")}
+        query = {k: v for k, v in params.items() if k not in PAGE_KEYS}
         query["access_token"] = call.token
         query.setdefault("limit", str(DEFAULT_LIMIT))
-        if end < count:
-            paging["next"] = f"{base}?{urlencode({**query, 'after': after})}"
+        if end < len(items):
+            body["paging"]["next"] = url_with(base, query, after=cursors["after"])
         if start > 0:
-            paging["previous"] = f"{base}?{urlencode({**query, 'before': before})}"
-        body["paging"] = paging
+            body["paging"]["previous"] = url_with(base, query, before=cursors["before"])
         return body
 
     def _render_media(self, call: Call, item: MediaItem, specs: list[FieldSpec]) -> dict[str, Any]:
         now = self.sandbox.now()
-        out: dict[str, Any] = {}
-        for spec in specs:
-            name = spec.name
-            if name == "id":
-                out[name] = item.id
-            elif name == "caption":
-                if item.caption:
-                    out[name] = item.caption
-            elif name == "media_type":
-                out[name] = item.media_type
-            elif name == "media_product_type":
-                out[name] = item.media_product_type
-            elif name == "media_url":
-                out[name] = item.media_url
-            elif name == "thumbnail_url":
-                if item.thumbnail_url:
-                    out[name] = item.thumbnail_url
-            elif name == "permalink":
-                out[name] = item.permalink
-            elif name == "shortcode":
-                out[name] = item.shortcode
-            elif name == "timestamp":
-                out[name] = graph_time(item.timestamp)
-            elif name == "username":
-                out[name] = self.sandbox.username
-            elif name == "owner":
-                out[name] = {"id": self.sandbox.user_id}
-            elif name == "is_comment_enabled":
-                out[name] = not item.is_story
-            elif name == "like_count":
-                if not item.is_story:
-                    out[name] = item.insights_at(now)["likes"]
-            elif name == "comments_count":
-                if not item.is_story:
-                    out[name] = item.insights_at(now)["comments"]
-            elif name == "children":
-                if item.children:
-                    sub = list(spec.subfields) if spec.subfields else [FieldSpec("id")]
-                    out[name] = {"data": [self._render_child(item, c, sub) for c in item.children]}
-            elif name == "insights":
-                params = {k: v for k, v in spec.modifiers.items()}
-                out[name] = self._media_insights(item, params, call.major)
-            else:
-                raise errors.nonexisting_field(name, "IGMedia")
-        return out
+        story = item.is_story
+
+        def children(spec: FieldSpec) -> dict[str, Any] | None:
+            sub = list(spec.subfields) if spec.subfields else [FieldSpec("id")]
+            data = [self._render_child(item, c, sub) for c in item.children]
+            return {"data": data} if data else None
+
+        values: dict[str, Any] = {
+            "id": item.id,
+            "caption": item.caption or None,
+            "media_type": item.media_type,
+            "media_product_type": item.media_product_type,
+            "media_url": item.media_url,
+            "thumbnail_url": item.thumbnail_url,
+            "permalink": item.permalink,
+            "shortcode": item.shortcode,
+            "timestamp": graph_time(item.timestamp),
+            "username": self.sandbox.username,
+            "owner": {"id": self.sandbox.user_id},
+            "is_comment_enabled": not story,
+            "like_count": lambda _: None if story else item.insights_at(now)["likes"],
+            "comments_count": lambda _: None if story else item.insights_at(now)["comments"],
+            "children": children,
+            "insights": lambda spec: self._media_insights(item, dict(spec.modifiers), call.major),
+        }
+        return _render(specs, values, "IGMedia")
 
     def _render_child(
         self, album: MediaItem, child_id: str, specs: list[FieldSpec]
     ) -> dict[str, Any]:
-        out: dict[str, Any] = {}
-        for spec in specs:
-            if spec.name == "id":
-                out["id"] = child_id
-            elif spec.name == "media_type":
-                out["media_type"] = "IMAGE"
-            elif spec.name == "media_url":
-                out["media_url"] = f"https://scontent.cdninstagram.com/v/{child_id}.jpg"
-            elif spec.name == "timestamp":
-                out["timestamp"] = graph_time(album.timestamp)
-            elif spec.name == "permalink":
-                out["permalink"] = album.permalink
-            elif spec.name == "username":
-                out["username"] = self.sandbox.username
-            else:
-                raise errors.nonexisting_field(spec.name, "IGMedia")
-        return out
+        values = {
+            "id": child_id,
+            "media_type": "IMAGE",
+            "media_url": f"{CDN}/{child_id}.jpg",
+            "timestamp": graph_time(album.timestamp),
+            "permalink": album.permalink,
+            "username": self.sandbox.username,
+        }
+        return _render(specs, values, "IGMedia")
 
     def _media_insights(
         self, item: MediaItem, params: dict[str, str], major: int
@@ -724,19 +662,9 @@ class GraphHandler:
         ]
         for index, name in enumerate(names):
             spec = MEDIA_METRICS.get(name)
-            removed = spec is not None and not self._media_available(spec, major, item)
-            if (
-                spec is not None
-                and removed
-                and spec.removed_in
-                and spec.removed_in >= 22
-                and not self._sunset_passed(spec.sunset)
-            ):
-                raise _no_longer_supported(name, spec.removed_in, "media", "ig-media/insights")
-            if spec is None or removed:
-                raise errors.invalid_parameter(
-                    f"metric[{index}] must be one of the following values: {', '.join(available)}"
-                )
+            usable = spec is not None and self._media_available(spec, major, item)
+            self._check_metric(index, name, spec, usable, available, "media")
+            assert spec is not None
             if product not in spec.products:
                 raise errors.invalid_parameter(
                     f"The metric {name} is not supported for this media type ({product})"
@@ -758,18 +686,10 @@ class GraphHandler:
             spec = MEDIA_METRICS[name]
             entry: dict[str, Any] = {"name": name, "period": "lifetime"}
             if breakdowns:
+                results = joint_results(values[name], [parts[name]])
                 entry["total_value"] = {
                     "value": values[name],
-                    "breakdowns": [
-                        {
-                            "dimension_keys": breakdowns,
-                            "results": [
-                                {"dimension_values": [k], "value": v}
-                                for k, v in parts[name].items()
-                                if v
-                            ],
-                        }
-                    ],
+                    "breakdowns": [{"dimension_keys": breakdowns, "results": results}],
                 }
             else:
                 entry["values"] = [{"value": values[name]}]
@@ -779,10 +699,15 @@ class GraphHandler:
         return {"data": data}
 
 
-def _no_longer_supported(name: str, version: int, queried: str, doc: str) -> GraphError:
-    return errors.invalid_parameter(
-        f"Starting from version {version} and above, the {name} metric is no longer supported "
-        f"for the queried {queried}. Please refer to the documentation at "
-        f"https://developers.facebook.com/docs/instagram-api/reference/{doc} for a list of "
-        "supported metrics."
-    )
+def _render(specs: list[FieldSpec], values: dict[str, Any], node_type: str) -> dict[str, Any]:
+    """The requested fields of a node, in order: a callable value is called with the
+    field's spec (lazy or parametrised fields); a None value leaves the field out."""
+    out: dict[str, Any] = {}
+    for spec in specs:
+        if spec.name not in values:
+            raise errors.nonexisting_field(spec.name, node_type)
+        value = values[spec.name]
+        value = value(spec) if callable(value) else value
+        if value is not None:
+            out[spec.name] = value
+    return out

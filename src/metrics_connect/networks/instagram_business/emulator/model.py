@@ -23,6 +23,9 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
+from metrics_connect.networks.instagram_business.emulator.metrics import (
+    ACCOUNT_METRICS as METRIC_SPECS,
+)
 from metrics_connect.sandbox.accounts import (
     INSTAGRAM_TIMEZONE,
     INSTAGRAM_USER_ID,
@@ -30,46 +33,25 @@ from metrics_connect.sandbox.accounts import (
 )
 from metrics_connect.sandbox.kit.calendar import LocalDays
 from metrics_connect.sandbox.kit.controls import SandboxControls
-from metrics_connect.sandbox.kit.seeded import DailySeries, apportion, between, draws, unit
+from metrics_connect.sandbox.kit.seeded import DailySeries, apportion_map, between, draws, unit
 from metrics_connect.sandbox.kit.spec import load_spec
 
-ACCOUNT_CREATED = date(2023, 6, 1)
-INITIAL_FOLLOWERS = 1850
 DEFAULT_SEED = 2023
-
-# Monday..Sunday activity rhythm.
-WEEKLY = (0.94, 0.98, 1.0, 1.03, 1.09, 1.12, 0.86)
-
 PRODUCT_TYPES = ("POST", "CAROUSEL_CONTAINER", "REEL", "STORY")
-FOLLOW_TYPES = ("FOLLOWER", "NON_FOLLOWER")
-CONTACT_BUTTON_TYPES = ("CALL", "DIRECTION", "EMAIL", "TEXT", "BOOK_NOW")
-PROFILE_ACTIVITY_TYPES = ("bio_link_clicked", "call", "direction", "email", "text", "other")
-NAVIGATION_TYPES = ("tap_forward", "tap_back", "tap_exit", "swipe_forward")
+# A story's navigation actions, by the API's metric of each.
+NAVIGATION_METRICS = {
+    "tap_forward": "taps_forward",
+    "tap_back": "taps_back",
+    "tap_exit": "exits",
+    "swipe_forward": "swipe_forward",
+}
+NAVIGATION_TYPES = tuple(NAVIGATION_METRICS)
 
 # Account metrics counted once per account over a span (unique accounts): a period's
 # figure is not the sum of its days.
 UNIQUE_METRICS = frozenset({"reach", "accounts_engaged"})
-ACCOUNT_METRICS = (
-    "reach",
-    "views",
-    "impressions",
-    "accounts_engaged",
-    "total_interactions",
-    "likes",
-    "comments",
-    "saves",
-    "shares",
-    "replies",
-    "profile_views",
-    "website_clicks",
-    "profile_links_taps",
-    "follows_and_unfollows",
-    "follower_count",
-    "email_contacts",
-    "phone_call_clicks",
-    "text_message_clicks",
-    "get_directions_clicks",
-)
+# Account metrics with daily figures (all but online followers and demographics).
+ACCOUNT_METRICS = tuple(m.name for m in METRIC_SPECS.values() if not m.lifetime)
 
 
 @dataclass(frozen=True)
@@ -84,15 +66,41 @@ class Audience:
     captions: tuple[str, ...]
 
 
+@dataclass(frozen=True)
+class AccountSpec:
+    """The sandbox account's history (the `account` of `data.yaml`, explained there)."""
+
+    created: date
+    initial_followers: int
+    weekly: tuple[float, ...]  # Monday..Sunday
+    follows: tuple[float, float, float, float]  # level, trend a day, noise low, high
+    unfollows: tuple[float, float]
+    contact_buttons: dict[str, float]
+
+
+@dataclass(frozen=True)
+class MediaSpec:
+    """How one kind of media is drawn (the `media` of `data.yaml`, explained there)."""
+
+    product: str  # FEED | REELS | STORY
+    hours: tuple[float, float]
+    permalink: str  # a template of {shortcode}, {username}, {id}
+    draws: dict[str, tuple[str, float, float] | dict[str, float]]
+    a_day: float  # posts and reels: the chance of one a day; stories: the most a day
+    media_type: str = "IMAGE"  # unless drawn
+    watch_ms: tuple[float, float] | None = None
+
+
+ACCOUNT: AccountSpec = load_spec(__package__, "data.yaml", "account", AccountSpec)
+ACCOUNT_CREATED = ACCOUNT.created
+INITIAL_FOLLOWERS = ACCOUNT.initial_followers
+WEEKLY = ACCOUNT.weekly
+MEDIA: dict[str, MediaSpec] = load_spec(__package__, "data.yaml", "media", dict[str, MediaSpec])
+PROFILE_ACTIVITY: dict[str, float] = load_spec(
+    __package__, "data.yaml", "profile_activity", dict[str, float]
+)
 AUDIENCE: Audience = load_spec(__package__, "data.yaml", "audience", Audience)
-AGE_BUCKETS = tuple(AUDIENCE.ages)
-AGE_WEIGHTS = tuple(AUDIENCE.ages.values())
-GENDERS = tuple(AUDIENCE.genders)
-GENDER_WEIGHTS = tuple(AUDIENCE.genders.values())
-COUNTRIES = tuple(AUDIENCE.countries.items())
 CITIES = tuple(f"{name}, {region}" for name, region in AUDIENCE.cities)
-ONLINE_CURVE = AUDIENCE.online_curve
-_CAPTIONS = AUDIENCE.captions
 
 _FEED_ID_BASE = 17_900_000_000_000_000
 _STORY_ID_BASE = 17_950_000_000_000_000
@@ -127,10 +135,7 @@ class DayFigures:
             return self
         totals = {m: _counts(v * fraction) for m, v in self.totals.items()}
         breakdowns = {
-            m: {
-                b: dict(zip(parts, apportion(totals[m], list(parts.values())), strict=True))
-                for b, parts in by_breakdown.items()
-            }
+            m: {b: apportion_map(totals[m], parts) for b, parts in by_breakdown.items()}
             for m, by_breakdown in self.breakdowns.items()
         }
         return DayFigures(self.day, totals, breakdowns)
@@ -201,34 +206,33 @@ class MediaItem:
     def breakdowns_at(self, at: datetime | None = None) -> dict[str, dict[str, int]]:
         values = self.insights_at(at)
         return {
-            metric: dict(zip(parts, apportion(values[metric], list(parts.values())), strict=True))
+            metric: apportion_map(values[metric], parts)
             for metric, parts in self.breakdowns.items()
         }
 
 
 def _derive(values: dict[str, int], product: str, avg_watch_ms: int | None) -> None:
     """Metrics that are sums or functions of others, kept consistent at every instant."""
+    if product == "REELS":
+        views = values["plays"] + values["clips_replays_count"]
+        values["views"] = values["ig_reels_aggregated_all_plays_count"] = views
+        values["ig_reels_avg_watch_time"] = avg_watch_ms or 0
+        values["ig_reels_video_view_total_time"] = (avg_watch_ms or 0) * views
+    else:
+        values["views"] = values.pop("views_raw")
     if product == "STORY":
         values["total_interactions"] = values["replies"] + values["shares"]
         nav = {k: values.pop(f"nav_{k}") for k in NAVIGATION_TYPES}
         values["navigation"] = sum(nav.values())
-        values["taps_forward"] = nav["tap_forward"]
-        values["taps_back"] = nav["tap_back"]
-        values["exits"] = nav["tap_exit"]
-        values["swipe_forward"] = nav["swipe_forward"]
-        values["views"] = values.pop("views_raw")
-        return
-    values["total_interactions"] = (
-        values["likes"] + values["comments"] + values["saved"] + values["shares"]
-    )
-    if product == "REELS":
-        all_plays = values["plays"] + values["clips_replays_count"]
-        values["ig_reels_aggregated_all_plays_count"] = all_plays
-        values["views"] = all_plays
-        values["ig_reels_avg_watch_time"] = avg_watch_ms or 0
-        values["ig_reels_video_view_total_time"] = (avg_watch_ms or 0) * all_plays
+        values.update({metric: nav[k] for k, metric in NAVIGATION_METRICS.items()})
     else:
-        values["views"] = values.pop("views_raw")
+        values["total_interactions"] = sum(
+            values[m] for m in ("likes", "comments", "saved", "shares")
+        )
+
+
+def _oldest_first(items: Iterable[MediaItem]) -> tuple[MediaItem, ...]:
+    return tuple(sorted(items, key=lambda m: (m.timestamp, m.id)))
 
 
 def _shortcode(*parts: object) -> str:
@@ -259,8 +263,9 @@ class InstagramSandbox:
         # The owner's zone: posting times are local hours there.
         self.account_tz = ZoneInfo(INSTAGRAM_TIMEZONE)
         # New followers a day (the API's follower_count): growing, weekly rhythm, noise.
+        level, trend, low, high = ACCOUNT.follows
         self.follows_series = DailySeries(
-            created, 14, 0.045, WEEKLY, noise_low=0.7, noise_high=1.3, key=(seed, "follows")
+            created, level, trend, WEEKLY, noise_low=low, noise_high=high, key=(seed, "follows")
         )
         # Meta: "data used to calculate metrics may be delayed up to 48 hours". When set
         # (e.g. 48), an ended day reports 90% of its figures, reaching 100% that many hours
@@ -308,7 +313,7 @@ class InstagramSandbox:
     def unfollows(self, day: date) -> int:
         if self._index(day) < 0:
             return 0
-        return round(self.follows(day) * between(0.15, 0.35, self.seed, "unfollows", day))
+        return round(self.follows(day) * between(*ACCOUNT.unfollows, self.seed, "unfollows", day))
 
     def followers_at_day_start(self, day: date) -> int:
         i = self._index(day)
@@ -334,181 +339,87 @@ class InstagramSandbox:
     # -------------------------------------------------------------- content
     def content_on(self, day: date) -> tuple[MediaItem, ...]:
         """Everything posted on a local day (posts, reels, stories), oldest first."""
-        items = self.posts_on(day) + self.stories_on(day)
-        return tuple(sorted(items, key=lambda m: (m.timestamp, m.id)))
+        return _oldest_first(self.posts_on(day) + self.stories_on(day))
 
     def posts_on(self, day: date) -> tuple[MediaItem, ...]:
         """Feed posts and reels posted on a local day, oldest first."""
-        cached = self._posts.get(day)
-        if cached is not None:
-            return cached
-        items: list[MediaItem] = []
-        i = self._index(day)
-        if i >= 0:
-            followers = self.followers_at_day_start(day)
+        if day not in self._posts:
             rhythm = WEEKLY[day.weekday()]
-            if unit(self.seed, "feed", day) < 0.42 * rhythm:
-                items.append(self._feed_post(day, i, 0, followers))
-            if unit(self.seed, "reel", day) < 0.24 * rhythm:
-                items.append(self._reel(day, i, 1, followers))
-        result = tuple(sorted(items, key=lambda m: (m.timestamp, m.id)))
-        self._posts[day] = result
-        return result
+            self._posts[day] = _oldest_first(
+                self._item(kind, day, slot)
+                for slot, (kind, key) in enumerate((("post", "feed"), ("reel", "reel")))
+                if self._index(day) >= 0 and unit(self.seed, key, day) < MEDIA[kind].a_day * rhythm
+            )
+        return self._posts[day]
 
     def stories_on(self, day: date) -> tuple[MediaItem, ...]:
-        """Stories posted on a local day (0 to 6), oldest first."""
-        cached = self._stories.get(day)
-        if cached is not None:
-            return cached
-        items: list[MediaItem] = []
-        i = self._index(day)
-        if i >= 0:
-            followers = self.followers_at_day_start(day)
-            story_count = int(unit(self.seed, "stories", day) * 7)  # 0..6
-            items.extend(self._story(day, i, slot, followers) for slot in range(story_count))
-        result = tuple(sorted(items, key=lambda m: (m.timestamp, m.id)))
-        self._stories[day] = result
-        return result
+        """Stories posted on a local day, oldest first."""
+        if day not in self._stories:
+            most = int(MEDIA["story"].a_day)
+            count = (
+                int(unit(self.seed, "stories", day) * (most + 1)) if self._index(day) >= 0 else 0
+            )
+            self._stories[day] = _oldest_first(self._item("story", day, s) for s in range(count))
+        return self._stories[day]
 
     def _local_time(self, day: date, key: str, slot: int, first: float, last: float) -> datetime:
         hours = between(first, last, self.seed, key, day, slot)
         local = datetime.combine(day, time(0), self.account_tz) + timedelta(hours=hours)
         return local.replace(microsecond=0).astimezone(UTC)
 
-    def _feed_post(self, day: date, i: int, slot: int, followers: int) -> MediaItem:
-        key = (self.seed, "post", day)
+    def _item(self, kind: str, day: date, slot: int) -> MediaItem:
+        """The post, reel or story `slot` of a day, drawn as data.yaml's `media` says."""
+        spec = MEDIA[kind]
+        story = spec.product == "STORY"
+        key = (self.seed, kind, day, slot) if story else (self.seed, kind, day)
         rng = draws(*key)
-        roll = rng.random()
-        media_type = "IMAGE" if roll < 0.55 else ("CAROUSEL_ALBUM" if roll < 0.85 else "VIDEO")
-        media_id = str(_FEED_ID_BASE + i * 100 + slot)
-        children = (
-            tuple(
-                str(_CHILD_ID_BASE + i * 1000 + slot * 10 + k)
-                for k in range(2 + int(rng.random() * 4))
-            )
-            if media_type == "CAROUSEL_ALBUM"
-            else ()
-        )
-        reach = followers * rng.uniform(0.12, 0.35)
-        likes = reach * rng.uniform(0.04, 0.11)
-        profile_visits = reach * rng.uniform(0.01, 0.04)
-        final = {
-            "reach": _counts(reach),
-            "views_raw": _counts(reach * rng.uniform(1.3, 1.9)),
-            "impressions": _counts(reach * rng.uniform(1.15, 1.6)),
-            "likes": _counts(likes),
-            "comments": _counts(likes * rng.uniform(0.02, 0.08)),
-            "saved": _counts(likes * rng.uniform(0.05, 0.15)),
-            "shares": _counts(likes * rng.uniform(0.03, 0.1)),
-            "follows": _counts(reach * rng.uniform(0.001, 0.006)),
-            "profile_visits": _counts(profile_visits),
-            "profile_activity": _counts(profile_visits * rng.uniform(0.1, 0.4)),
-        }
+        i = self._index(day)
+        media_id = str((_STORY_ID_BASE if story else _FEED_ID_BASE) + i * 100 + slot)
+        media_type = spec.media_type
+        children: tuple[str, ...] = ()
+        values = {"followers": float(self.followers_at_day_start(day))}
+        for name, step in spec.draws.items():
+            if isinstance(step, dict):
+                roll = rng.random()
+                media_type = next(t for t, bound in step.items() if roll < bound)
+                if media_type == "CAROUSEL_ALBUM":
+                    first = _CHILD_ID_BASE + i * 1000 + slot * 10
+                    children = tuple(str(first + k) for k in range(2 + int(rng.random() * 4)))
+            else:
+                base, low, high = step
+                values[name] = values[base] * rng.uniform(low, high)
+        counters = {name: _counts(v) for name, v in values.items() if name != "followers"}
+        caption = "" if story else AUDIENCE.captions[int(rng.random() * len(AUDIENCE.captions))]
+        breakdowns = {}
+        if "profile_activity" in counters:
+            jitter = draws(*key, "activity")
+            breakdowns["profile_activity"] = {
+                name: max(1, round(1000 * w * jitter.uniform(0.6, 1.4)))
+                for name, w in PROFILE_ACTIVITY.items()
+            }
+        if story:
+            breakdowns["navigation"] = {k: counters[f"nav_{k}"] for k in NAVIGATION_TYPES}
+        video = media_type == "VIDEO"
         shortcode = _shortcode(*key, "shortcode")
+        cdn = f"https://scontent.cdninstagram.com/v/{media_id}"
         return MediaItem(
             id=media_id,
-            timestamp=self._local_time(day, "post-time", slot, 8, 21),
+            timestamp=self._local_time(day, f"{kind}-time", slot, *spec.hours),
             media_type=media_type,
-            media_product_type="FEED",
-            caption=_CAPTIONS[int(rng.random() * len(_CAPTIONS))],
+            media_product_type=spec.product,
+            caption=caption,
             shortcode=shortcode,
-            permalink=f"https://www.instagram.com/p/{shortcode}/",
-            media_url=f"https://scontent.cdninstagram.com/v/{media_id}.jpg",
-            thumbnail_url=(
-                f"https://scontent.cdninstagram.com/v/{media_id}_thumb.jpg"
-                if media_type == "VIDEO"
-                else None
+            permalink=spec.permalink.format(
+                shortcode=shortcode, username=self.username, id=media_id
             ),
+            # A feed video's media_url is its cover image.
+            media_url=cdn + (".mp4" if video and spec.product != "FEED" else ".jpg"),
+            thumbnail_url=f"{cdn}_thumb.jpg" if video else None,
             children=children,
-            counters=final,
-            breakdowns={"profile_activity": self._activity_weights(key)},
+            counters=counters,
+            breakdowns=breakdowns,
+            avg_watch_time_ms=round(rng.uniform(*spec.watch_ms)) if spec.watch_ms else None,
         )
-
-    def _reel(self, day: date, i: int, slot: int, followers: int) -> MediaItem:
-        key = (self.seed, "reel", day)
-        rng = draws(*key)
-        media_id = str(_FEED_ID_BASE + i * 100 + slot)
-        reach = followers * rng.uniform(0.3, 1.5)
-        plays = reach * rng.uniform(1.05, 1.3)
-        likes = reach * rng.uniform(0.03, 0.09)
-        final = {
-            "reach": _counts(reach),
-            "plays": _counts(plays),
-            "clips_replays_count": _counts(plays * rng.uniform(0.1, 0.35)),
-            "likes": _counts(likes),
-            "comments": _counts(likes * rng.uniform(0.02, 0.07)),
-            "saved": _counts(likes * rng.uniform(0.05, 0.2)),
-            "shares": _counts(likes * rng.uniform(0.05, 0.25)),
-        }
-        shortcode = _shortcode(*key, "shortcode")
-        return MediaItem(
-            id=media_id,
-            timestamp=self._local_time(day, "reel-time", slot, 10, 22),
-            media_type="VIDEO",
-            media_product_type="REELS",
-            caption=_CAPTIONS[int(rng.random() * len(_CAPTIONS))],
-            shortcode=shortcode,
-            permalink=f"https://www.instagram.com/reel/{shortcode}/",
-            media_url=f"https://scontent.cdninstagram.com/v/{media_id}.mp4",
-            thumbnail_url=f"https://scontent.cdninstagram.com/v/{media_id}_thumb.jpg",
-            children=(),
-            counters=final,
-            breakdowns={},
-            avg_watch_time_ms=round(rng.uniform(4000, 14000)),
-        )
-
-    def _story(self, day: date, i: int, slot: int, followers: int) -> MediaItem:
-        key = (self.seed, "story", day, slot)
-        rng = draws(*key)
-        media_id = str(_STORY_ID_BASE + i * 100 + slot)
-        reach = followers * rng.uniform(0.04, 0.1)
-        views = reach * rng.uniform(1.1, 1.5)
-        visits = reach * rng.uniform(0.005, 0.03)
-        media_type = "VIDEO" if rng.random() < 0.35 else "IMAGE"
-        final = {
-            "reach": _counts(reach),
-            "views_raw": _counts(views),
-            "impressions": _counts(views * rng.uniform(0.92, 1.0)),
-            "replies": _counts(reach * rng.uniform(0.0, 0.012)),
-            "shares": _counts(reach * rng.uniform(0.0, 0.01)),
-            "follows": _counts(reach * rng.uniform(0.0, 0.004)),
-            "profile_visits": _counts(visits),
-            "profile_activity": _counts(visits * rng.uniform(0.1, 0.4)),
-            "nav_tap_forward": _counts(views * rng.uniform(0.5, 0.8)),
-            "nav_tap_back": _counts(views * rng.uniform(0.03, 0.08)),
-            "nav_tap_exit": _counts(views * rng.uniform(0.05, 0.12)),
-            "nav_swipe_forward": _counts(views * rng.uniform(0.05, 0.15)),
-        }
-        return MediaItem(
-            id=media_id,
-            timestamp=self._local_time(day, "story-time", slot, 7, 23.5),
-            media_type=media_type,
-            media_product_type="STORY",
-            caption="",
-            shortcode=_shortcode(*key, "shortcode"),
-            permalink=f"https://instagram.com/stories/{self.username}/{media_id}/",
-            media_url=f"https://scontent.cdninstagram.com/v/{media_id}."
-            + ("mp4" if media_type == "VIDEO" else "jpg"),
-            thumbnail_url=(
-                f"https://scontent.cdninstagram.com/v/{media_id}_thumb.jpg"
-                if media_type == "VIDEO"
-                else None
-            ),
-            children=(),
-            counters=final,
-            breakdowns={
-                "profile_activity": self._activity_weights(key),
-                "navigation": {k: final[f"nav_{k}"] for k in NAVIGATION_TYPES},
-            },
-        )
-
-    def _activity_weights(self, key: tuple[object, ...]) -> dict[str, int]:
-        rng = draws(*key, "activity")
-        base = (0.45, 0.08, 0.12, 0.05, 0.1, 0.2)
-        return {
-            name: max(1, round(1000 * w * rng.uniform(0.6, 1.4)))
-            for name, w in zip(PROFILE_ACTIVITY_TYPES, base, strict=True)
-        }
 
     def _days(self, first: date, last: date) -> Iterable[date]:
         day = max(first, self.created)
@@ -614,8 +525,7 @@ class InstagramSandbox:
         return final
 
     def _compute_figures(self, day: date) -> DayFigures:
-        key = (self.seed, "account", day)
-        rng = draws(*key)
+        rng = draws(self.seed, "account", day)
         followers = self.followers_at_day_start(day)
         rhythm = WEEKLY[day.weekday()] * rng.uniform(0.8, 1.2)
         content = self.content_on(day)
@@ -643,78 +553,56 @@ class InstagramSandbox:
         impressions = max(reach, _counts(views * rng.uniform(0.82, 0.95)))
         likes = reach * rng.uniform(0.05, 0.09)
         interactions_weights = {p: reach_by_product[p] for p in PRODUCT_TYPES if p != "STORY"}
-        replies = sum(m.counters["replies"] for m in stories)
-        likes_n = _counts(likes)
-        comments_n = _counts(likes * rng.uniform(0.03, 0.08))
-        saves_n = _counts(likes * rng.uniform(0.05, 0.12))
-        shares_n = _counts(likes * rng.uniform(0.04, 0.1))
+        engagement = {
+            "likes": _counts(likes),
+            "comments": _counts(likes * rng.uniform(0.03, 0.08)),
+            "saves": _counts(likes * rng.uniform(0.05, 0.12)),
+            "shares": _counts(likes * rng.uniform(0.04, 0.1)),
+        }
         profile_views = _counts(reach * rng.uniform(0.02, 0.05))
         link_taps = _counts(profile_views * rng.uniform(0.03, 0.08))
         follower_share = rng.uniform(0.45, 0.7)
-
-        def by_product(total: int, weights: dict[str, float]) -> dict[str, int]:
-            names = list(weights)
-            return dict(zip(names, apportion(total, [weights[n] for n in names]), strict=True))
-
-        def by_follow(total: int, share: float) -> dict[str, int]:
-            return dict(zip(FOLLOW_TYPES, apportion(total, [share, 1 - share]), strict=True))
-
-        likes_bd = by_product(likes_n, interactions_weights)
-        comments_bd = by_product(comments_n, interactions_weights)
-        saves_bd = by_product(saves_n, interactions_weights)
-        shares_bd = by_product(shares_n, interactions_weights)
-        replies_bd = {"STORY": replies}
-        interactions_bd = {
-            p: likes_bd.get(p, 0)
-            + comments_bd.get(p, 0)
-            + saves_bd.get(p, 0)
-            + shares_bd.get(p, 0)
-            + replies_bd.get(p, 0)
-            for p in PRODUCT_TYPES
+        by_product = {m: apportion_map(n, interactions_weights) for m, n in engagement.items()}
+        by_product["replies"] = {"STORY": sum(m.counters["replies"] for m in stories)}
+        by_product["total_interactions"] = {
+            p: sum(parts.get(p, 0) for parts in by_product.values()) for p in PRODUCT_TYPES
         }
-        contact_weights = {
-            b: w * rng.uniform(0.6, 1.4)
-            for b, w in zip(CONTACT_BUTTON_TYPES, (0.25, 0.35, 0.1, 0.2, 0.1), strict=True)
-        }
-        taps_bd = by_product(link_taps, contact_weights)
+        contact_weights = {b: w * rng.uniform(0.6, 1.4) for b, w in ACCOUNT.contact_buttons.items()}
+        taps = apportion_map(link_taps, contact_weights)
         follows, unfollows = self.follows(day), self.unfollows(day)
         totals = {
             "reach": reach,
             "views": views,
             "impressions": impressions,
             "accounts_engaged": _counts(reach * rng.uniform(0.035, 0.07)),
-            "likes": likes_n,
-            "comments": comments_n,
-            "saves": saves_n,
-            "shares": shares_n,
-            "replies": replies,
-            "total_interactions": sum(interactions_bd.values()),
+            **engagement,
+            "replies": by_product["replies"]["STORY"],
+            "total_interactions": sum(by_product["total_interactions"].values()),
             "profile_views": profile_views,
             "website_clicks": _counts(profile_views * rng.uniform(0.05, 0.15)),
             "profile_links_taps": link_taps,
             "follows_and_unfollows": follows + unfollows,
             "follower_count": follows,
-            "email_contacts": taps_bd["EMAIL"],
-            "phone_call_clicks": taps_bd["CALL"],
-            "text_message_clicks": taps_bd["TEXT"],
-            "get_directions_clicks": taps_bd["DIRECTION"],
+            "email_contacts": taps["EMAIL"],
+            "phone_call_clicks": taps["CALL"],
+            "text_message_clicks": taps["TEXT"],
+            "get_directions_clicks": taps["DIRECTION"],
         }
+
+        def by_follow(total: int, share: float) -> dict[str, int]:
+            return apportion_map(total, {"FOLLOWER": share, "NON_FOLLOWER": 1 - share})
+
         breakdowns = {
             "reach": {
-                "media_product_type": by_product(reach, reach_by_product),
+                "media_product_type": apportion_map(reach, reach_by_product),
                 "follow_type": by_follow(reach, follower_share),
             },
             "views": {
-                "media_product_type": by_product(views, views_by_product),
+                "media_product_type": apportion_map(views, views_by_product),
                 "follow_type": by_follow(views, min(0.9, follower_share * 1.1)),
             },
-            "likes": {"media_product_type": likes_bd},
-            "comments": {"media_product_type": comments_bd},
-            "saves": {"media_product_type": saves_bd},
-            "shares": {"media_product_type": shares_bd},
-            "replies": {"media_product_type": replies_bd},
-            "total_interactions": {"media_product_type": interactions_bd},
-            "profile_links_taps": {"contact_button_type": taps_bd},
+            **{m: {"media_product_type": parts} for m, parts in by_product.items()},
+            "profile_links_taps": {"contact_button_type": taps},
             "follows_and_unfollows": {
                 "follow_type": {"FOLLOWER": follows, "NON_FOLLOWER": unfollows}
             },
@@ -761,7 +649,7 @@ class InstagramSandbox:
             for k, v in f.breakdowns[metric][breakdown].items():
                 merged[k] = merged.get(k, 0) + v
         if metric in UNIQUE_METRICS:
-            return dict(zip(merged, apportion(total, list(merged.values())), strict=True))
+            return apportion_map(total, merged)
         return merged
 
     def _unique_parts(self, metric: str, days: list[DayFigures], until: date) -> dict[str, int]:
@@ -799,23 +687,18 @@ class InstagramSandbox:
         the current day)."""
         at = at or self.now()
         followers = self.followers_at_day_start(self.local_day(at))
-        names, weights = self._demographic_weights(breakdown)
-        return dict(zip(names, apportion(followers, weights), strict=True))
+        return apportion_map(followers, self._demographic_weights(breakdown))
 
-    def _demographic_weights(self, breakdown: str) -> tuple[list[str], list[float]]:
-        if breakdown == "age":
-            pairs = list(zip(AGE_BUCKETS, AGE_WEIGHTS, strict=True))
-        elif breakdown == "gender":
-            pairs = list(zip(GENDERS, GENDER_WEIGHTS, strict=True))
-        elif breakdown == "country":
-            pairs = list(COUNTRIES)
-        elif breakdown == "city":
-            pairs = [(c, 0.3 / (rank + 1) ** 1.1) for rank, c in enumerate(CITIES)]
-        else:
+    def _demographic_weights(self, breakdown: str) -> dict[str, float]:
+        pairs = {
+            "age": list(AUDIENCE.ages.items()),
+            "gender": list(AUDIENCE.genders.items()),
+            "country": list(AUDIENCE.countries.items()),
+            "city": [(c, 0.3 / (rank + 1) ** 1.1) for rank, c in enumerate(CITIES)],
+        }.get(breakdown)
+        if pairs is None:
             raise ValueError(f"unknown demographic breakdown {breakdown!r}")
-        names = [n for n, _ in pairs]
-        weights = [w * between(0.85, 1.15, self.seed, "demo", breakdown, n) for n, w in pairs]
-        return names, weights
+        return {n: w * between(0.85, 1.15, self.seed, "demo", breakdown, n) for n, w in pairs}
 
     def online_followers(self, day: date | None = None) -> dict[int, int]:
         """Followers online in each local hour (0..23) of a day (default: yesterday)."""
@@ -823,5 +706,5 @@ class InstagramSandbox:
         followers = self.followers_at_day_start(day)
         return {
             hour: round(followers * share * between(0.9, 1.1, self.seed, "online", day, hour))
-            for hour, share in enumerate(ONLINE_CURVE)
+            for hour, share in enumerate(AUDIENCE.online_curve)
         }

@@ -19,22 +19,19 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from fastapi import FastAPI, Request
-from fastapi.responses import JSONResponse
 
 from metrics_connect.networks.search_console.emulator.data import SITES, SiteEntry, site
 from metrics_connect.networks.search_console.emulator.query import parse, run_query
 from metrics_connect.sandbox.kit.controls import SandboxControls
 from metrics_connect.sandbox.kit.google import (
     GoogleError,
+    admit,
+    answer_google_errors,
     answer_unknown_paths,
-    bearer_token,
-    token_error,
+    quota_message,
 )
 
-QUOTA_MESSAGE = (
-    "Quota exceeded for quota metric 'Queries' and limit 'Queries per minute per user' of "
-    "service 'searchconsole.googleapis.com'."
-)
+QUOTA_MESSAGE = quota_message("searchconsole.googleapis.com")
 REVOKED_MESSAGE = "Request had insufficient authentication scopes."
 
 
@@ -55,30 +52,13 @@ def create_app(emulator: SearchConsoleEmulator) -> FastAPI:
     controls = emulator.controls
 
     async def gate(request: Request, endpoint: str) -> None:
-        """Auth and the fault switches; raises the API's error."""
-        controls.calls.record(endpoint)
-        await controls.apply_latency()
-        fault = controls.token_fault(bearer_token(request))
-        if fault is not None:
-            raise token_error(fault, REVOKED_MESSAGE)
-        if controls.should_fail():
-            raise GoogleError("The service is currently unavailable.", 503)
-        if controls.should_rate_limit():
-            raise GoogleError(QUOTA_MESSAGE, 429)
+        await admit(controls, request, endpoint, REVOKED_MESSAGE, QUOTA_MESSAGE)
 
     def readable(site_url: str) -> SiteEntry:
         entry = site(site_url)
         if entry is None or entry.permission == "siteUnverifiedUser":
             raise GoogleError(permission_message(site_url), 403)
         return entry
-
-    @app.exception_handler(GoogleError)
-    async def google_error(request: Request, exc: Exception) -> JSONResponse:
-        assert isinstance(exc, GoogleError)
-        response = exc.response()
-        if exc.code == 429:
-            response.headers["Retry-After"] = str(controls.switches.retry_after_seconds)
-        return response
 
     @app.post("/webmasters/v3/sites/{site_url:path}/searchAnalytics/query")
     async def query(site_url: str, request: Request) -> dict[str, Any]:
@@ -108,5 +88,6 @@ def create_app(emulator: SearchConsoleEmulator) -> FastAPI:
             raise GoogleError(permission_message(site_url), 403)
         return {"siteUrl": entry.site_url, "permissionLevel": entry.permission}
 
+    answer_google_errors(app, controls)
     answer_unknown_paths(app)
     return app

@@ -9,9 +9,10 @@ lifetime counts) add up every day through yesterday, arrived or not.
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
-from functools import cached_property, lru_cache
+from functools import cached_property, lru_cache, partial
 from typing import Any
 
 from metrics_connect.sandbox.kit.calendar import LocalDays
@@ -87,6 +88,7 @@ class ChannelData:
         self.demographics: dict[str, dict[str, float]] = _spec("demographics")
         self.days = LocalDays(TIMEZONE)
         self.channel_id = str(self.channel["id"])
+        self.title = str(self.channel["snippet"]["title"])
         self.uploads_playlist = "UU" + self.channel_id[2:]
         self.first_day = date.fromisoformat(str(self.uploads_spec["first"]))
 
@@ -136,9 +138,6 @@ class ChannelData:
     def arrived_share(self, day: date, now: datetime) -> float:
         return ARRIVED.get((self.today(now) - day).days, 1.0 if day < self.today(now) else 0.0)
 
-    def last_arrived_day(self, now: datetime) -> date:
-        return self.today(now) - timedelta(days=2)
-
     # --- activity ---
 
     def cell(self, upload: Upload, day: date, share: float = 1.0) -> Cell:
@@ -180,22 +179,20 @@ class ChannelData:
 
     # --- lifetime statistics (Data API) ---
 
-    def lifetime(self, upload: Upload, now: datetime) -> Cell:
-        total = Cell()
-        day = upload.published
-        yesterday = self.today(now) - timedelta(days=1)
-        while day <= yesterday:
-            total = total + self.cell(upload, day)
-            day += timedelta(days=1)
+    def _through_yesterday(
+        self, first: date, now: datetime, day_cell: Callable[[date], Cell]
+    ) -> Cell:
+        total, day, today = Cell(), first, self.today(now)
+        while day < today:
+            total, day = total + day_cell(day), day + timedelta(days=1)
         return total
+
+    def lifetime(self, upload: Upload, now: datetime) -> Cell:
+        return self._through_yesterday(upload.published, now, partial(self.cell, upload))
 
     def channel_statistics(self, now: datetime) -> dict[str, int]:
         """Lifetime counts through yesterday (Pacific), as channels.list gives them now."""
-        total = Cell()
-        day, yesterday = self.first_day, self.today(now) - timedelta(days=1)
-        while day <= yesterday:
-            total = total + _channel_day(self, day)
-            day += timedelta(days=1)
+        total = self._through_yesterday(self.first_day, now, partial(_channel_day, self))
         return {
             "viewCount": int(self.channel["views_before"]) + total.views,
             "subscriberCount": int(self.channel["subscribers_before"])
