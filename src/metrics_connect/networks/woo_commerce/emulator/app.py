@@ -28,7 +28,6 @@ from metrics_connect.networks.woo_commerce.emulator.data import (
     Order,
     Refund,
     StoreData,
-    gmt,
     money,
 )
 from metrics_connect.sandbox.kit.controls import SandboxControls
@@ -106,12 +105,8 @@ class WooApp:
         await self.admit(request, "GET /orders")
         query = request.query_params
         now = self.now()
-        gmt_dates = query.get("dates_are_gmt", "false").lower() in ("1", "true")
         statuses = _statuses(query.get("status", "any"))
-        bounds = {
-            name: self._date(query.get(name), gmt_dates, name)
-            for name in ("after", "before", "modified_after", "modified_before")
-        }
+        bounds = self._bounds(query, "after", "before", "modified_after", "modified_before")
         customer = query.get("customer")
         orderby = query.get("orderby", "date")
         if orderby not in ("date", "id", "include", "title", "slug"):
@@ -121,10 +116,10 @@ class WooApp:
 
         def matching() -> list[tuple[Order, str]]:
             found = self._matching(now, statuses, bounds, customer)
-            if orderby == "date":
-                found.sort(key=lambda pair: pair[0].created, reverse=descending)
-            else:
-                found.sort(key=lambda pair: pair[0].id, reverse=descending)
+            by_date = orderby == "date"
+            found.sort(
+                key=lambda pair: pair[0].created if by_date else pair[0].id, reverse=descending
+            )
             return found
 
         found = self.listings.get(key, matching)
@@ -144,14 +139,10 @@ class WooApp:
                 continue
             if customer is not None and str(order.customer_id) != customer:
                 continue
-            created, modified = order.created, order.modified(now)
-            if (bounds["after"] and created <= bounds["after"]) or (
-                bounds["before"] and created >= bounds["before"]
-            ):
+            if not _between(order.created, bounds["after"], bounds["before"]):
                 continue
-            if (bounds["modified_after"] and modified <= bounds["modified_after"]) or (
-                bounds["modified_before"] and modified >= bounds["modified_before"]
-            ):
+            modified = order.modified(now)
+            if not _between(modified, bounds["modified_after"], bounds["modified_before"]):
                 continue
             found.append((order, status))
         return found
@@ -175,27 +166,18 @@ class WooApp:
         await self.admit(request, "GET /refunds")
         query = request.query_params
         now = self.now()
-        gmt_dates = query.get("dates_are_gmt", "false").lower() in ("1", "true")
-        after = self._date(query.get("after"), gmt_dates, "after")
-        before = self._date(query.get("before"), gmt_dates, "before")
-        made = [
-            r
-            for r in self.data.refunds
-            if r.at <= now and (after is None or r.at > after) and (before is None or r.at < before)
-        ]
+        bounds = self._bounds(query, "after", "before")
+        made = [r for r in self.data.refunds if r.at <= now and _between(r.at, *bounds.values())]
         descending = query.get("order", "desc").lower() == "desc"
-        if query.get("orderby", "date") == "id":
-            made.sort(key=lambda r: r.id, reverse=descending)
-        else:
-            made.sort(key=lambda r: r.at, reverse=descending)
+        by_id = query.get("orderby", "date") == "id"
+        made.sort(key=lambda r: r.id if by_id else r.at, reverse=descending)
         return self._listing(request, made, self.refund_json)
 
     def refund_json(self, refund: Refund) -> dict[str, Any]:
         base = f"{self.data.site['url']}{API}/orders/{refund.order_id}"
         return {
             "id": refund.id,
-            "date_created": self.data.local(refund.at),
-            "date_created_gmt": gmt(refund.at),
+            **self.data.dates("created", refund.at),
             "amount": money(refund.amount),
             "reason": refund.reason,
             "refunded_by": 1,
@@ -221,13 +203,11 @@ class WooApp:
                 continue
             category = self.data.categories[product["category"]]
             listed.append(
-                {
-                    "id": product["id"],
-                    "name": product["name"],
+                {k: product[k] for k in ("id", "name", "sku")}
+                | {
                     "slug": product["sku"].lower(),
                     "type": "variable" if product["variations"] else "simple",
                     "status": "publish",
-                    "sku": product["sku"],
                     "price": money(product["price"]),
                     "regular_price": money(product["price"]),
                     "manage_stock": True,
@@ -249,28 +229,18 @@ class WooApp:
                 continue
             active = self.data.last_active(customer["id"], now) or customer["created"]
             day = active.astimezone(UTC).replace(hour=0, minute=0, second=0, microsecond=0)
+            last = str(int(day.timestamp()))
             place = {"city": customer["city"], "state": customer["state"], "country": "BR"}
             listed.append(
-                {
-                    "id": customer["id"],
-                    "date_created": self.data.local(customer["created"]),
-                    "date_created_gmt": gmt(customer["created"]),
-                    "email": customer["email"],
-                    "first_name": customer["first_name"],
-                    "last_name": customer["last_name"],
+                {k: customer[k] for k in ("id", "email", "first_name", "last_name", "username")}
+                | {
+                    **self.data.dates("created", customer["created"]),
                     "role": "customer",
-                    "username": customer["username"],
                     "billing": {**place, "email": customer["email"]},
                     "shipping": place,
                     "is_paying_customer": customer["id"] in self.data.order_times,
                     # WooCommerce keeps the last visit's day (a timestamp) in user meta.
-                    "meta_data": [
-                        {
-                            "id": customer["id"],
-                            "key": "wc_last_active",
-                            "value": str(int(day.timestamp())),
-                        }
-                    ],
+                    "meta_data": [{"id": customer["id"], "key": "wc_last_active", "value": last}],
                 }
             )
         return self._listing(request, listed)
@@ -290,7 +260,6 @@ class WooApp:
     # --- shapes ---
 
     def order_json(self, order: Order, status: str, now: datetime) -> dict[str, Any]:
-        local = self.data.local
         rate = order.rate
         refunds = [r for r in order.refunds if r.at <= now]
         paid = order.first(("processing", "on-hold"), now)
@@ -323,10 +292,8 @@ class WooApp:
             "version": self.data.spec["system_status"]["environment"]["version"],
             "status": status,
             "currency": self.data.currency,
-            "date_created": local(order.created),
-            "date_created_gmt": gmt(order.created),
-            "date_modified": local(order.modified(now)),
-            "date_modified_gmt": gmt(order.modified(now)),
+            **self.data.dates("created", order.created),
+            **self.data.dates("modified", order.modified(now)),
             "discount_total": money(order.discount),
             "shipping_total": money(order.shipping),
             "shipping_tax": money(order.shipping_tax),
@@ -339,10 +306,8 @@ class WooApp:
                 k: order.billing[k] for k in ("first_name", "last_name", "city", "state", "country")
             },
             "payment_method": "bacs" if any(s == "on-hold" for _, s in order.changes) else "stripe",
-            "date_paid": local(paid) if paid else None,
-            "date_paid_gmt": gmt(paid),
-            "date_completed": local(completed) if completed else None,
-            "date_completed_gmt": gmt(completed),
+            **self.data.dates("paid", paid),
+            **self.data.dates("completed", completed),
             "line_items": lines,
             "tax_lines": [
                 {
@@ -392,6 +357,11 @@ class WooApp:
                 return order
         raise WooError(404, "woocommerce_rest_shop_order_invalid_id", "Invalid ID.")
 
+    def _bounds(self, query: Any, *names: str) -> dict[str, datetime | None]:
+        """Date parameters in site time, or UTC with `dates_are_gmt=true`."""
+        gmt_dates = query.get("dates_are_gmt", "false").lower() in ("1", "true")
+        return {name: self._date(query.get(name), gmt_dates, name) for name in names}
+
     def _date(self, value: str | None, is_gmt: bool, name: str) -> datetime | None:
         if not value:
             return None
@@ -433,6 +403,10 @@ def _credentials(request: Request) -> tuple[str | None, str | None]:
         return key, secret
     query = request.query_params
     return query.get("consumer_key"), query.get("consumer_secret")
+
+
+def _between(at: datetime, after: datetime | None, before: datetime | None) -> bool:
+    return (after is None or at > after) and (before is None or at < before)
 
 
 def _statuses(text: str) -> set[str]:

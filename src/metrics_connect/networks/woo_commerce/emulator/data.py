@@ -298,9 +298,10 @@ class StoreData:
         out = rng.random() < spec["out_share"]
         return out, 0 if out else rng.randint(*spec["quantity"])
 
-    def local(self, at: datetime) -> str:
-        """WooCommerce's site-time instants: no offset, the store's time zone."""
-        return at.astimezone(self.zone).strftime("%Y-%m-%dT%H:%M:%S")
+    def dates(self, name: str, at: datetime | None) -> dict[str, str | None]:
+        """`date_<name>` in site time (no offset, the store's zone) and `date_<name>_gmt`."""
+        local = at.astimezone(self.zone).strftime("%Y-%m-%dT%H:%M:%S") if at else None
+        return {f"date_{name}": local, f"date_{name}_gmt": gmt(at)}
 
 
 def gmt(at: datetime | None) -> str | None:
