@@ -23,6 +23,7 @@ from zoneinfo import ZoneInfo
 
 from metrics_connect.networks.google_analytics_4.emulator.fidelity import FIDELITY
 from metrics_connect.sandbox.accounts import GA4_CURRENCY, GA4_PROPERTY_ID, GA4_TIMEZONE
+from metrics_connect.sandbox.kit.calendar import days_between
 from metrics_connect.sandbox.kit.spec import load_spec
 
 KEY_EVENTS = frozenset({"purchase", "generate_lead"})
@@ -240,9 +241,7 @@ class PropertyData:
         return int(sum(s.value("eventCount") for s in self.sessions(start, end, now)))
 
     def visible_days(self, start: date, end: date, now: datetime) -> list[date]:
-        today = self.local_now(now).date()
-        last = min(end, today)
-        return [start + timedelta(days=i) for i in range((last - start).days + 1)]
+        return days_between(start, min(end, self.local_now(now).date()))
 
     def sessions_of_day(self, day: date, now: datetime) -> list[Session]:
         local = self.local_now(now)
