@@ -110,24 +110,10 @@ class ErrorSpec:
 ERRORS: dict[str, ErrorSpec] = load_spec(__package__, SPEC, "errors", dict[str, ErrorSpec])
 
 
-def _story_spec(ad: Ad) -> dict[str, Any]:
-    """An ad's object_story_spec as the Marketing API returns it: a link ad's (and a
-    carousel's) `link_data.link`, a video ad's `video_data.call_to_action.value.link`."""
-    page = {"page_id": FACEBOOK_PAGE_ID}
-    if ad.media_type == "VIDEO":
-        cta = {"type": "LEARN_MORE", "value": {"link": ad.link}}
-        return {**page, "video_data": {"title": ad.name, "call_to_action": cta}}
-    link_data: dict[str, Any] = {"link": ad.link, "name": ad.name}
-    if ad.media_type == "CAROUSEL":
-        link_data["child_attachments"] = [
-            {"link": ad.link, "name": f"{ad.name} {i}"} for i in (1, 2)
-        ]
-    return {**page, "link_data": link_data}
-
-
 OBJECTS: dict[str, dict[str, Any]] = load_spec(
     __package__, SPEC, "objects", dict[str, dict[str, Any]]
 )
+MEDIA: dict[str, dict[str, Any]] = load_spec(__package__, SPEC, "media", dict[str, dict[str, Any]])
 
 
 def _selected(kind: str, values: dict[str, Any], fields: list[str]) -> dict[str, Any]:
@@ -259,9 +245,9 @@ class FacebookAdsEmulator(GraphApp):
             creative_values = {
                 **values,
                 "creative_id": str(int(obj.id) + 1_000_000),
-                "object_type": {"IMAGE": "PHOTO", "CAROUSEL": "SHARE"}.get(obj.media_type, "VIDEO"),
-                "story_spec": _story_spec(obj),
+                "page_id": FACEBOOK_PAGE_ID,
             }
+            creative_values.update(field_value(MEDIA[obj.media_type], creative_values))
             values["creative"] = _selected("creative", creative_values, creative)
         return _selected(kind, values, fields)
 
