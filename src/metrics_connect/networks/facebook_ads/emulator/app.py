@@ -326,15 +326,8 @@ class FacebookAdsEmulator(GraphApp):
             return self._page(run.rows, url, params)
         query = self._insights_query(node, params)
         if estimated_cells(self.data, query) > self.switches.sync_cell_limit:
-            raise GraphError(
-                500,
-                1,
-                "Please reduce the amount of data you're asking for, then retry your request",
-                subcode=99,
-            )
-        if self._needs_opt_in(query):
-            return self._page([], url, params)
-        rows = [format_row(row, query) for row in compute_rows(self.data, query)]
+            raise ERRORS["too_much_data"].error()
+        rows = self._rows(query)
         if query.breakdowns and query.since < self._reach_horizon():
             # Since 2025-06-10 a synchronous query with breakdowns starting more than 13
             # months ago omits reach and the fields computed from it.
@@ -345,14 +338,16 @@ class FacebookAdsEmulator(GraphApp):
         today = self.controls.clock.now().date()
         return today - timedelta(days=round(REACH_BREAKDOWN_MONTHS * 30.44))
 
-    def _needs_opt_in(self, query: InsightsQuery) -> bool:
-        """Since 2026-08-03 these breakdowns answer nothing for an ad account that has not
-        opted in (in Ads Manager), synchronous or asynchronous."""
-        return (
+    def _rows(self, query: InsightsQuery) -> list[dict[str, Any]]:
+        """Since 2026-08-03 the opt-in breakdowns answer nothing for an ad account that has
+        not opted in (in Ads Manager), synchronous or asynchronous."""
+        if (
             not self.switches.breakdowns_opted_in
             and self.controls.clock.now().date() >= OPT_IN_FROM
-            and bool(OPT_IN_BREAKDOWNS & set(query.breakdowns))
-        )
+            and OPT_IN_BREAKDOWNS & set(query.breakdowns)
+        ):
+            return []
+        return [format_row(row, query) for row in compute_rows(self.data, query)]
 
     def _start_report_run(self, node: str, params: dict[str, str]) -> dict[str, Any]:
         query = self._insights_query(node, params)
@@ -368,12 +363,7 @@ class FacebookAdsEmulator(GraphApp):
                 if self.switches.fail_report_runs:
                     run.status = "Job Failed"
                 else:
-                    run.rows = (
-                        []
-                        if self._needs_opt_in(run.query)
-                        else [format_row(r, run.query) for r in compute_rows(self.data, run.query)]
-                    )
-                    run.status = "Job Completed"
+                    run.rows, run.status = self._rows(run.query), "Job Completed"
             else:
                 run.status = "Job Running"
         done = run.status in ("Job Completed", "Job Failed")
@@ -388,7 +378,3 @@ class FacebookAdsEmulator(GraphApp):
             "date_stop": run.query.until.isoformat(),
             "is_running": not done,
         }
-
-
-def create_emulator(controls: SandboxControls | None = None) -> FacebookAdsEmulator:
-    return FacebookAdsEmulator(controls)

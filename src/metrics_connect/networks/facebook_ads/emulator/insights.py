@@ -12,7 +12,7 @@ from __future__ import annotations
 import itertools
 import json
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date, timedelta
 from typing import Any
 
@@ -304,14 +304,8 @@ def compute_rows(data: AdsData, query: InsightsQuery) -> list[Row]:
             )
 
         cells = [
-            Cell(
-                c.ad_id,
-                c.day,
-                c.values,
-                c.keys,
-                tuple(v if kept(k) else 0 for k, v in zip(c.keys, c.vector, strict=True)),
-                c.uniques,
-                c.offsite,
+            replace(
+                c, vector=tuple(v if kept(k) else 0 for k, v in zip(c.keys, c.vector, strict=True))
             )
             for c in cells
         ]
