@@ -114,6 +114,7 @@ OBJECTS: dict[str, dict[str, Any]] = load_spec(
     __package__, SPEC, "objects", dict[str, dict[str, Any]]
 )
 MEDIA: dict[str, dict[str, Any]] = load_spec(__package__, SPEC, "media", dict[str, dict[str, Any]])
+USAGE_HEADERS: dict[str, Any] = load_spec(__package__, SPEC, "usage_headers", dict[str, Any])
 
 
 def _selected(kind: str, values: dict[str, Any], fields: list[str]) -> dict[str, Any]:
@@ -200,32 +201,13 @@ class FacebookAdsEmulator(GraphApp):
             self._recent_calls.popleft()
         pct = 100 if throttled else min(99, len(self._recent_calls) // 3)
         regain = self.switches.regain_access_minutes if throttled else 0
-        return {
-            "X-Business-Use-Case-Usage": json.dumps(
-                {
-                    ACCOUNT.business_id: [
-                        {
-                            "type": "ads_insights",
-                            "call_count": pct,
-                            "total_cputime": max(pct - 5, 0),
-                            "total_time": max(pct - 3, 0),
-                            "estimated_time_to_regain_access": regain,
-                            "ads_api_access_tier": "standard_access",
-                        }
-                    ]
-                }
-            ),
-            "X-Ad-Account-Usage": json.dumps(
-                {
-                    "acc_id_util_pct": pct,
-                    "reset_time_duration": regain * 60,
-                    "ads_api_access_tier": "standard_access",
-                }
-            ),
-            "x-fb-ads-insights-throttle": json.dumps(
-                {"app_id_util_pct": max(pct - 10, 0), "acc_id_util_pct": pct}
-            ),
+        values = {"pct": pct, "regain": regain, "regain_seconds": regain * 60}
+        values.update({f"pct_{n}": max(pct - n, 0) for n in (3, 5, 10)})
+        headers = field_value(USAGE_HEADERS, values)
+        headers["X-Business-Use-Case-Usage"] = {
+            ACCOUNT.business_id: [headers["X-Business-Use-Case-Usage"]]
         }
+        return {name: json.dumps(value) for name, value in headers.items()}
 
     # -- objects --
 
