@@ -517,19 +517,14 @@ class AdsData:
         where: dict[str, Sequence[str]] | None = None,
     ) -> Facts:
         """Test helper: the facts of [start, end] for some ads, cells restricted by values."""
-        group = None
-        if where:
-            group = group_for(list(where))
-        cells = self.slice_cells(
-            start,
-            end,
-            ad_ids,
-            group=group,
-            where=(lambda c: all(c.values.get(k) in v for k, v in where.items()))
-            if where
-            else None,
-        )
-        return self.totals(cells)
+        if not where:
+            return self.totals(self.slice_cells(start, end, ad_ids))
+        conditions = dict(where)
+
+        def keep(cell: Cell) -> bool:
+            return all(cell.values.get(k) in v for k, v in conditions.items())
+
+        return self.totals(self.slice_cells(start, end, ad_ids, keep, group_for(list(where))))
 
     def ads_of(self, entity_id: str) -> list[str]:
         """The ads under an account, campaign, ad set or ad id."""
