@@ -323,18 +323,14 @@ class PropertyData:
         device = draw(rng, USERS["devices"])
         known = rng.random() < USERS["signals"]  # Google signals: demographics of some users
         gender = draw(rng, USERS["genders"]) if known else "unknown"
+        # Every user draws an age bracket (the draws stay in step); only known ones keep it.
         age = draw(rng, USERS["age_brackets"])
+        first = _acquisition(rng, returning=False)
+        age = age if known else "unknown"
+        country, region, city = geo[:3]
+        # The last draw: how likely the user is to buy.
         return User(
-            user_id=user_id,
-            created=created,
-            first_acquisition=_acquisition(rng, returning=False),
-            country=geo[0],
-            region=geo[1],
-            city=geo[2],
-            device=device,
-            gender=gender,
-            age=age if known else "unknown",
-            buyer_affinity=rng.random(),
+            user_id, created, first, country, region, city, device, gender, age, rng.random()
         )
 
     def _returning_user(self, rng: random.Random, day: date) -> User | None:
