@@ -31,9 +31,16 @@ from metrics_connect.sandbox.accounts import (
     INSTAGRAM_USER_ID,
     INSTAGRAM_USERNAME,
 )
-from metrics_connect.sandbox.kit.calendar import LocalDays
+from metrics_connect.sandbox.kit.calendar import LocalDays, days_between
 from metrics_connect.sandbox.kit.controls import SandboxControls
-from metrics_connect.sandbox.kit.seeded import DailySeries, apportion_map, between, draws, unit
+from metrics_connect.sandbox.kit.seeded import (
+    DailySeries,
+    apportion_map,
+    between,
+    draws,
+    live_at,
+    unit,
+)
 from metrics_connect.sandbox.kit.spec import load_spec
 
 DEFAULT_SEED = 2023
@@ -179,10 +186,7 @@ class MediaItem:
 
     def is_live(self, at: datetime) -> bool:
         """Visible at `at`: posted, and for a story not yet expired."""
-        if at < self.timestamp:
-            return False
-        expires = self.expires_at
-        return expires is None or at < expires
+        return live_at(self.timestamp, STORY_LIFETIME if self.is_story else None, at)
 
     def maturity(self, at: datetime) -> float:
         """Share of the final insights accrued by `at` (0..1)."""
@@ -421,11 +425,8 @@ class InstagramSandbox:
             avg_watch_time_ms=round(rng.uniform(*spec.watch_ms)) if spec.watch_ms else None,
         )
 
-    def _days(self, first: date, last: date) -> Iterable[date]:
-        day = max(first, self.created)
-        while day <= last:
-            yield day
-            day += timedelta(days=1)
+    def _days(self, first: date, last: date) -> list[date]:
+        return days_between(max(first, self.created), last)
 
     def media(
         self,
