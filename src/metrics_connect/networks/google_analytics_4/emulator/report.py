@@ -461,9 +461,10 @@ def _run_report(data: PropertyData, body: Any, now: datetime) -> ReportResult:
                     day_groups, other_row = folded, True
                 for plain_key, day_acc in day_groups.items():
                     if date_at is not None:
-                        # One day per key: the cached accumulator is read as it is.
+                        # One day per key: the cached accumulator's values are read as
+                        # they are; linked sums go to its own lists, never into the cache.
                         key = plain_key[:date_at] + (day_value,) + plain_key[date_at:] + suffix
-                        groups[key] = day_acc
+                        groups[key] = Acc(day_acc.values, day_acc.sets)
                         continue
                     key = plain_key + suffix
                     acc = groups.get(key)
