@@ -7,11 +7,12 @@ import socket
 from dataclasses import dataclass, field
 from typing import Literal, Protocol
 
-import httpx
+from cachetools import LRUCache
 
 from metrics_connect.jobs.delivery import webhook_client
 from metrics_connect.jobs.schedule import parse_schedule
 from metrics_connect.jobs.ssrf import WebhookGuard
+from metrics_connect.jobs.webhook_client import WebhookClient
 from metrics_connect.runtime import Runtime
 
 Step = Literal["compute", "deliver"]
@@ -35,8 +36,21 @@ class JobsContext:
     runtime: Runtime
     queue: JobQueue
     guard: WebhookGuard
-    client: httpx.AsyncClient
+    client: WebhookClient
     owner: str = field(default_factory=worker_identity)
+    # Decrypted merchants' signing secrets by their encrypted form: a rotation stores a
+    # new encrypted value, so an entry never outlives the secret it stands for.
+    _signing_keys: LRUCache[bytes, str] = field(
+        default_factory=lambda: LRUCache(maxsize=1024), repr=False
+    )
+
+    def signing_key(self, encrypted: bytes) -> str:
+        """The merchant's webhook secret, decrypted once per process (Fernet's check
+        and decryption cost more than the HMAC of a small body)."""
+        key = self._signing_keys.get(encrypted)
+        if key is None:
+            key = self._signing_keys[encrypted] = self.runtime.vault.decrypt_text(encrypted)
+        return key
 
     @property
     def lease_seconds(self) -> float:

@@ -7,11 +7,11 @@ import time
 from dataclasses import dataclass
 from datetime import datetime
 
-import httpx
+import h11
 
-from metrics_connect import __version__, clock
+from metrics_connect import clock
 from metrics_connect.jobs.ssrf import WebhookGuard, WebhookURLRefused
-from metrics_connect.jobs.transport import PinnedTransport
+from metrics_connect.jobs.webhook_client import ConnectionClosedEarly, WebhookClient
 
 # We only need the status line; a receiver's body is read up to this much so the
 # connection can be reused, and the rest is dropped.
@@ -30,34 +30,13 @@ class DeliveryOutcome:
         return self.http_status is not None and 200 <= self.http_status < 300
 
 
-def webhook_client(guard: WebhookGuard, timeout_seconds: float) -> httpx.AsyncClient:
+def webhook_client(guard: WebhookGuard, timeout_seconds: float) -> WebhookClient:
     """The client of every delivery: pinned to vetted addresses, never following redirects."""
-    return httpx.AsyncClient(
-        transport=PinnedTransport(guard),
-        timeout=httpx.Timeout(timeout_seconds),
-        follow_redirects=False,
-        headers={"User-Agent": f"metrics-connect-webhooks/{__version__}"},
-        trust_env=False,  # a proxy from the environment would bypass the pinning
-    )
-
-
-async def _exchange(
-    client: httpx.AsyncClient, url: str, body: bytes, headers: dict[str, str], seen: list[int]
-) -> int:
-    async with client.stream(
-        "POST", url, content=body, headers={**headers, "Content-Type": "application/json"}
-    ) as response:
-        seen.append(response.status_code)
-        received = 0
-        async for chunk in response.aiter_raw():
-            received += len(chunk)
-            if received > MAX_RESPONSE_BYTES:
-                break
-        return response.status_code
+    return WebhookClient(guard, connect_timeout_seconds=timeout_seconds)
 
 
 async def deliver(
-    client: httpx.AsyncClient,
+    client: WebhookClient,
     url: str,
     body: bytes,
     headers: dict[str, str],
@@ -74,7 +53,9 @@ async def deliver(
     seen: list[int] = []  # the status, as soon as the status line arrived
     status: int | None = None
     error: str | None = None
-    exchange = asyncio.ensure_future(_exchange(client, url, body, headers, seen))
+    exchange = asyncio.ensure_future(
+        client.post(url, body, headers, seen.append, MAX_RESPONSE_BYTES)
+    )
     done, _ = await asyncio.wait({exchange}, timeout=timeout_seconds)
     if not done:
         exchange.cancel()
@@ -87,9 +68,9 @@ async def deliver(
             status = exchange.result()
         except WebhookURLRefused as exc:
             error = f"refused: {exc.reason}"
-        except httpx.TimeoutException:
+        except TimeoutError:  # connecting took the whole timeout
             error = f"timed out after {timeout_seconds:g} s"
-        except httpx.HTTPError as exc:
+        except (OSError, h11.ProtocolError, ConnectionClosedEarly) as exc:
             status = seen[0] if seen else None
             if status is None:
                 error = f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__

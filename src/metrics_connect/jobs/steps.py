@@ -140,7 +140,7 @@ async def _deliver_claimed(ctx: JobsContext, job: ClaimedJob, result_body: str |
     if secret is None:
         return  # the lease was lost meanwhile: the new owner carries on
     body = text.encode("utf-8")
-    signing_key = ctx.runtime.vault.decrypt_text(secret)  # the merchant's webhook_secret
+    signing_key = ctx.signing_key(secret)  # the merchant's webhook_secret
     headers = signed_headers(signing_key, job.webhook_id, clock.now(), body)
     number = job.attempt_count + 1
     outcome = await deliver(

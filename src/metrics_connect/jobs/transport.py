@@ -24,7 +24,7 @@ MAX_POOLS = 256
 
 
 @cache
-def _tls_context() -> ssl.SSLContext:
+def tls_context() -> ssl.SSLContext:
     """Loading the CA bundle is slow: once per process, shared by every pool."""
     return httpx.create_ssl_context()
 
@@ -41,7 +41,7 @@ class PinnedTransport(httpx.AsyncBaseTransport):
     async def _pool(self, key: tuple[str, str, int]) -> httpx.AsyncHTTPTransport:
         pool = self._pools.get(key)
         if pool is None:
-            pool = httpx.AsyncHTTPTransport(verify=_tls_context(), limits=self._limits, retries=0)
+            pool = httpx.AsyncHTTPTransport(verify=tls_context(), limits=self._limits, retries=0)
             self._pools[key] = pool
             if len(self._pools) > MAX_POOLS:
                 _, oldest = self._pools.popitem(last=False)

@@ -5,24 +5,26 @@ status, the average ticket per currency, a product's share of sales and revenue.
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Callable, Iterator
+from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
-import httpx
 import pytest
 
-from metrics_connect import clock
-from metrics_connect.api.app import create_app
 from metrics_connect.networks.hotmart.emulator.data import SalesData
 from metrics_connect.networks.hotmart.emulator.network import build_sandbox
-from metrics_connect.runtime import Runtime
 from metrics_connect.sandbox.registry import SandboxNetwork
 from metrics_connect.settings import Settings
-from tests.conftest import connect_account, serving
-from tests.networks.widgets import Periods, get_data, reference_widget, reference_widgets
+from tests.networks.connected import ConnectedNetwork, connected_network, frozen_clock
+from tests.networks.widgets import (
+    Periods,
+    numbered,
+    reference_widget,
+    reference_widgets,
+    widget_errors,
+)
 
 NOW = datetime(2026, 11, 20, 15, 0, tzinfo=UTC)
 ZONE = ZoneInfo("America/Sao_Paulo")
@@ -42,39 +44,9 @@ def local_day(millis: int | None) -> date | None:
     return datetime.fromtimestamp(millis / 1000, tz=UTC).astimezone(ZONE).date()
 
 
-class SharedClock:
-    """One now for the service and the emulator, moved together."""
-
-    def __init__(self, sandbox: SandboxNetwork) -> None:
-        self.sandbox = sandbox
-        self.current = NOW
-        sandbox.controls.clock.set(NOW)
-
-    def __call__(self) -> datetime:
-        return self.current
-
-    def set(self, instant: datetime) -> None:
-        self.current = instant
-        self.sandbox.controls.clock.set(instant)
-
-
 @dataclass
-class Connected:
-    client: httpx.AsyncClient
-    headers: dict[str, str]
-    integration_uuid: str
+class Connected(ConnectedNetwork):
     data: SalesData
-    clock: SharedClock
-
-    async def get_data(self, widgets: list[dict[str, Any]], comparison: bool = True) -> Any:
-        return await get_data(
-            self.client,
-            self.headers,
-            self.integration_uuid,
-            widgets,
-            PERIODS,
-            comparison=comparison,
-        )
 
     def purchases(self, at: datetime | None = None) -> list[Purchase]:
         """Every purchase as Hotmart holds it at `at` (the raw records, not the API)."""
@@ -100,38 +72,22 @@ def sandbox() -> SandboxNetwork:
 
 
 @pytest.fixture
-def frozen(sandbox: SandboxNetwork) -> Iterator[tuple[SandboxNetwork, SharedClock]]:
-    shared = SharedClock(sandbox)
-    clock.set_clock(shared)
-    yield sandbox, shared
-    clock.set_clock(None)
-
-
-@pytest.fixture
 async def hotmart(
-    frozen: tuple[SandboxNetwork, SharedClock],
-    sqlite_url: str,
-    settings_factory: Callable[..., Settings],
+    sandbox: SandboxNetwork, sqlite_url: str, settings_factory: Callable[..., Settings]
 ) -> AsyncIterator[Connected]:
-    sandbox, shared = frozen
     settings = settings_factory(sqlite_url, hotmart_api_base_url="http://hotmart.test")
-    runtime = Runtime.from_settings(settings)
-    runtime.upstream_transports["hotmart"] = httpx.ASGITransport(app=sandbox.app)
-    app = create_app(runtime=runtime)
-    async with serving(app) as client:
-        account = await connect_account(runtime, "hotmart", sandbox.demo_account)
-        data: SalesData = sandbox.data  # type: ignore[attr-defined]
-        yield Connected(client, account.headers, account.integration_uuid, data, shared)
+    with frozen_clock(sandbox, NOW) as shared:
+        async with connected_network(
+            Connected, "hotmart", sandbox, shared, settings, PERIODS
+        ) as connected:
+            yield connected
 
 
 async def test_every_predefined_widget_answers_with_a_comparison(hotmart: Connected) -> None:
-    widgets = [{"id": f"w{i}", **w} for i, w in enumerate(reference_widgets("hotmart"))]
+    widgets = numbered(reference_widgets("hotmart"))
     assert len(widgets) == 24
     result = await hotmart.get_data(widgets)
-    errors = {
-        w["reference_key"]: result[w["id"]]["error"] for w in widgets if "error" in result[w["id"]]
-    }
-    assert errors == {}
+    assert widget_errors(result, widgets) == {}
     for w in widgets:
         body = result[w["id"]]
         assert body["values"] not in (None, []), w["reference_key"]

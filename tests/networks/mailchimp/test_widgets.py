@@ -7,24 +7,25 @@ with its latest figures, a deleted campaign gone, error mapping."""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Callable, Iterator
+from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
-import httpx
 import pytest
 
-from metrics_connect import clock
-from metrics_connect.api.app import create_app
 from metrics_connect.networks.mailchimp.emulator.data import MailchimpData
 from metrics_connect.networks.mailchimp.emulator.network import build_sandbox
-from metrics_connect.runtime import Runtime
-from metrics_connect.sandbox.registry import SandboxNetwork
 from metrics_connect.settings import Settings
-from tests.conftest import connect_account, serving
-from tests.networks.widgets import Periods, get_data, reference_widget, reference_widgets
+from tests.networks.connected import ConnectedNetwork, connected_network, frozen_clock
+from tests.networks.widgets import (
+    Periods,
+    numbered,
+    reference_widget,
+    reference_widgets,
+    widget_errors,
+)
 
 NOW = datetime(2026, 11, 20, 15, 0, tzinfo=UTC)
 ZONE = ZoneInfo("America/Sao_Paulo")
@@ -35,40 +36,9 @@ def widget(key: str, **overrides: Any) -> dict[str, Any]:
     return reference_widget("mailchimp", key, **overrides)
 
 
-class SharedClock:
-    """One now for the service and the emulator, moved together."""
-
-    def __init__(self, sandbox: SandboxNetwork) -> None:
-        self.sandbox = sandbox
-        self.current = NOW
-        sandbox.controls.clock.set(NOW)
-
-    def __call__(self) -> datetime:
-        return self.current
-
-    def set(self, instant: datetime) -> None:
-        self.current = instant
-        self.sandbox.controls.clock.set(instant)
-
-
 @dataclass
-class Connected:
-    client: httpx.AsyncClient
-    headers: dict[str, str]
-    integration_uuid: str
+class Connected(ConnectedNetwork):
     data: MailchimpData
-    sandbox: SandboxNetwork
-    clock: SharedClock
-
-    async def get_data(self, widgets: list[dict[str, Any]], comparison: bool = True) -> Any:
-        return await get_data(
-            self.client,
-            self.headers,
-            self.integration_uuid,
-            widgets,
-            PERIODS,
-            comparison=comparison,
-        )
 
     def reports(self, start: date, end: date) -> list[dict[str, Any]]:
         """The reports as the emulator holds them now, of campaigns sent in [start, end]."""
@@ -81,49 +51,27 @@ class Connected:
 
 
 @pytest.fixture
-def frozen() -> Iterator[tuple[SandboxNetwork, SharedClock]]:
-    sandbox = build_sandbox()
-    shared = SharedClock(sandbox)
-    clock.set_clock(shared)
-    yield sandbox, shared
-    clock.set_clock(None)
-
-
-@pytest.fixture
 async def mailchimp(
-    frozen: tuple[SandboxNetwork, SharedClock],
-    sqlite_url: str,
-    settings_factory: Callable[..., Settings],
+    sqlite_url: str, settings_factory: Callable[..., Settings]
 ) -> AsyncIterator[Connected]:
-    sandbox, shared = frozen
     settings = settings_factory(
         sqlite_url,
         mailchimp_api_base_url="http://mailchimp.test",
         upstream_retry_budget_seconds=0.5,  # the failure tests give up quickly
     )
-    runtime = Runtime.from_settings(settings)
-    runtime.upstream_transports["mailchimp"] = httpx.ASGITransport(app=sandbox.app)
-    app = create_app(runtime=runtime)
-    async with serving(app) as client:
-        account = await connect_account(runtime, "mailchimp", sandbox.demo_account)
-        yield Connected(
-            client,
-            account.headers,
-            account.integration_uuid,
-            sandbox.data,  # type: ignore[attr-defined]
-            sandbox,
-            shared,
-        )
+    sandbox = build_sandbox()
+    with frozen_clock(sandbox, NOW) as shared:
+        async with connected_network(
+            Connected, "mailchimp", sandbox, shared, settings, PERIODS
+        ) as connected:
+            yield connected
 
 
 async def test_every_predefined_widget_answers_with_a_comparison(mailchimp: Connected) -> None:
-    widgets = [{"id": f"w{i}", **w} for i, w in enumerate(reference_widgets("mailchimp"))]
+    widgets = numbered(reference_widgets("mailchimp"))
     assert len(widgets) == 18
     result = await mailchimp.get_data(widgets)
-    errors = {
-        w["reference_key"]: result[w["id"]]["error"] for w in widgets if "error" in result[w["id"]]
-    }
-    assert errors == {}
+    assert widget_errors(result, widgets) == {}
     for w in widgets:
         body = result[w["id"]]
         assert body["values"] not in (None, []), w["reference_key"]

@@ -8,27 +8,30 @@ gone and older ones kept by the archive."""
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import AsyncIterator, Callable, Iterator
+from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 from zoneinfo import ZoneInfo
 
-import httpx
 import pytest
 
-from metrics_connect import clock
-from metrics_connect.api.app import create_app
 from metrics_connect.engine.records import parse_instant
 from metrics_connect.networks.nuvem_shop.emulator.data import Fields, StoreData
 from metrics_connect.networks.nuvem_shop.emulator.network import build_sandbox
-from metrics_connect.runtime import Runtime
 from metrics_connect.sandbox.registry import SandboxNetwork
 from metrics_connect.settings import Settings
 from metrics_connect.sync.service import load_integration, run_sync
-from tests.conftest import connect_account, serving
-from tests.networks.widgets import Periods, get_data, reference_widget, reference_widgets
+from tests.networks.connected import ConnectedNetwork, connected_network, frozen_clock
+from tests.networks.widgets import (
+    Periods,
+    get_data,
+    numbered,
+    reference_widget,
+    reference_widgets,
+    widget_errors,
+)
 
 NOW = datetime(2026, 11, 20, 15, 0, tzinfo=UTC)
 ZONE = ZoneInfo("America/Sao_Paulo")
@@ -39,40 +42,9 @@ def widget(key: str, **overrides: Any) -> dict[str, Any]:
     return reference_widget("nuvem_shop", key, **overrides)
 
 
-class SharedClock:
-    """One now for the service and the emulator, moved together."""
-
-    def __init__(self, sandbox: SandboxNetwork) -> None:
-        self.sandbox = sandbox
-        self.current = NOW
-        sandbox.controls.clock.set(NOW)
-
-    def __call__(self) -> datetime:
-        return self.current
-
-    def set(self, instant: datetime) -> None:
-        self.current = instant
-        self.sandbox.controls.clock.set(instant)
-
-
 @dataclass
-class Connected:
-    client: httpx.AsyncClient
-    headers: dict[str, str]
-    integration_uuid: str
+class Connected(ConnectedNetwork):
     data: StoreData
-    clock: SharedClock
-    runtime: Runtime
-
-    async def get_data(self, widgets: list[dict[str, Any]], comparison: bool = True) -> Any:
-        return await get_data(
-            self.client,
-            self.headers,
-            self.integration_uuid,
-            widgets,
-            PERIODS,
-            comparison=comparison,
-        )
 
     def orders(self) -> list[Fields]:
         return [o.state(self.clock.current) for o in self.data.orders_at(self.clock.current)]
@@ -98,38 +70,19 @@ def sandbox() -> SandboxNetwork:
 
 
 @pytest.fixture
-def frozen(sandbox: SandboxNetwork) -> Iterator[tuple[SandboxNetwork, SharedClock]]:
-    shared = SharedClock(sandbox)
-    clock.set_clock(shared)
-    yield sandbox, shared
-    clock.set_clock(None)
-
-
-@pytest.fixture
 async def nuvem(
-    frozen: tuple[SandboxNetwork, SharedClock],
-    sqlite_url: str,
-    settings_factory: Callable[..., Settings],
+    sandbox: SandboxNetwork, sqlite_url: str, settings_factory: Callable[..., Settings]
 ) -> AsyncIterator[Connected]:
-    sandbox, shared = frozen
     settings = settings_factory(
         sqlite_url,
         nuvem_shop_api_base_url="http://nuvemshop.test",
         upstream_retry_budget_seconds=1.0,
     )
-    runtime = Runtime.from_settings(settings)
-    runtime.upstream_transports["nuvem_shop"] = httpx.ASGITransport(app=sandbox.app)
-    app = create_app(runtime=runtime)
-    async with serving(app) as client:
-        account = await connect_account(runtime, "nuvem_shop", sandbox.demo_account)
-        yield Connected(
-            client,
-            account.headers,
-            account.integration_uuid,
-            sandbox.data,  # type: ignore[attr-defined]
-            shared,
-            runtime,
-        )
+    with frozen_clock(sandbox, NOW) as shared:
+        async with connected_network(
+            Connected, "nuvem_shop", sandbox, shared, settings, PERIODS
+        ) as connected:
+            yield connected
 
 
 async def test_every_predefined_widget_answers_with_a_comparison(nuvem: Connected) -> None:
@@ -142,13 +95,10 @@ async def test_every_predefined_widget_answers_with_a_comparison(nuvem: Connecte
         nuvem.clock.set(at)
         assert (await run_sync(nuvem.runtime, integration, at)).ok
     nuvem.clock.set(NOW)
-    widgets = [{"id": f"w{i}", **w} for i, w in enumerate(reference_widgets("nuvem_shop"))]
+    widgets = numbered(reference_widgets("nuvem_shop"))
     assert len(widgets) == 26
     result = await nuvem.get_data(widgets)
-    errors = {
-        w["reference_key"]: result[w["id"]]["error"] for w in widgets if "error" in result[w["id"]]
-    }
-    assert errors == {}
+    assert widget_errors(result, widgets) == {}
     for w in widgets:
         body = result[w["id"]]
         assert body["values"] not in (None, []), w["reference_key"]

@@ -6,23 +6,26 @@ per unit; a call returned and one deleted after a sync (the restated days)."""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Callable, Iterator
+from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
-import httpx
 import pytest
 
-from metrics_connect import clock
-from metrics_connect.api.app import create_app
 from metrics_connect.networks.phonetrack.emulator.data import PhoneTrackData
 from metrics_connect.networks.phonetrack.emulator.network import build_sandbox
 from metrics_connect.sandbox.accounts import DEMO_ACCESS_TOKEN
 from metrics_connect.sandbox.registry import SandboxNetwork
 from metrics_connect.settings import Settings
-from tests.conftest import connect_account, serving
-from tests.networks.widgets import Periods, get_data, reference_widget, reference_widgets
+from tests.networks.connected import ConnectedNetwork, connected_network, frozen_clock
+from tests.networks.widgets import (
+    Periods,
+    numbered,
+    reference_widget,
+    reference_widgets,
+    widget_errors,
+)
 
 NOW = datetime(2026, 11, 20, 15, 0, tzinfo=UTC)
 PERIODS = Periods(date(2026, 11, 19))
@@ -35,36 +38,9 @@ def widget(key: str) -> dict[str, Any]:
     return reference_widget("phonetrack", key)
 
 
-class SharedClock:
-    def __init__(self, sandbox: SandboxNetwork) -> None:
-        self.sandbox, self.current = sandbox, NOW
-        sandbox.controls.clock.set(NOW)
-
-    def __call__(self) -> datetime:
-        return self.current
-
-    def set(self, instant: datetime) -> None:
-        self.current = instant
-        self.sandbox.controls.clock.set(instant)
-
-
 @dataclass
-class Connected:
-    client: httpx.AsyncClient
-    headers: dict[str, str]
-    integration_uuid: str
+class Connected(ConnectedNetwork):
     data: PhoneTrackData
-    clock: SharedClock
-
-    async def get_data(self, widgets: list[dict[str, Any]], comparison: bool = True) -> Any:
-        return await get_data(
-            self.client,
-            self.headers,
-            self.integration_uuid,
-            widgets,
-            PERIODS,
-            comparison=comparison,
-        )
 
     def calls(self, span: tuple[date, date] = CURRENT) -> list[Call]:
         """The live calls that started on the span's days (wall dates in the log's zone)."""
@@ -83,39 +59,22 @@ def built() -> SandboxNetwork:
 
 
 @pytest.fixture
-def frozen(built: SandboxNetwork) -> Iterator[tuple[SandboxNetwork, SharedClock]]:
-    shared = SharedClock(built)
-    clock.set_clock(shared)
-    yield built, shared
-    clock.set_clock(None)
-
-
-@pytest.fixture
 async def pt(
-    frozen: tuple[SandboxNetwork, SharedClock],
-    sqlite_url: str,
-    settings_factory: Callable[..., Settings],
+    built: SandboxNetwork, sqlite_url: str, settings_factory: Callable[..., Settings]
 ) -> AsyncIterator[Connected]:
-    sandbox, shared = frozen
     settings = settings_factory(sqlite_url, phonetrack_api_base_url="http://phonetrack.test")
-    from metrics_connect.runtime import Runtime
-
-    runtime = Runtime.from_settings(settings)
-    runtime.upstream_transports["phonetrack"] = httpx.ASGITransport(app=sandbox.app)
-    async with serving(create_app(runtime=runtime)) as client:
-        account = await connect_account(runtime, "phonetrack", sandbox.demo_account)
-        data: PhoneTrackData = sandbox.data  # type: ignore[attr-defined]
-        yield Connected(client, account.headers, account.integration_uuid, data, shared)
+    with frozen_clock(built, NOW) as shared:
+        async with connected_network(
+            Connected, "phonetrack", built, shared, settings, PERIODS
+        ) as pt:
+            yield pt
 
 
 async def test_every_predefined_widget_answers_with_a_comparison(pt: Connected) -> None:
-    widgets = [{"id": f"w{i}", **w} for i, w in enumerate(reference_widgets("phonetrack"))]
+    widgets = numbered(reference_widgets("phonetrack"))
     assert len(widgets) == 22
     result = await pt.get_data(widgets)
-    errors = {
-        w["reference_key"]: result[w["id"]]["error"] for w in widgets if "error" in result[w["id"]]
-    }
-    assert errors == {}
+    assert widget_errors(result, widgets) == {}
     for w in widgets:
         body = result[w["id"]]
         assert body["values"] not in (None, [], 0), w["reference_key"]

@@ -6,24 +6,26 @@ counted with their latest values or gone."""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Callable, Iterator
+from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
-import httpx
 import pytest
 
-from metrics_connect import clock
-from metrics_connect.api.app import create_app
 from metrics_connect.engine.records import parse_instant
 from metrics_connect.networks.pipedrive.emulator.data import PipedriveData
 from metrics_connect.networks.pipedrive.emulator.network import build_sandbox
-from metrics_connect.sandbox.registry import SandboxNetwork
 from metrics_connect.settings import Settings
-from tests.conftest import connect_account, serving
-from tests.networks.widgets import Periods, get_data, reference_widget, reference_widgets
+from tests.networks.connected import ConnectedNetwork, connected_network, frozen_clock
+from tests.networks.widgets import (
+    Periods,
+    numbered,
+    reference_widget,
+    reference_widgets,
+    widget_errors,
+)
 
 NOW = datetime(2026, 11, 20, 15, 0, tzinfo=UTC)
 ZONE = ZoneInfo("America/New_York")
@@ -35,37 +37,9 @@ def widget(key: str) -> dict[str, Any]:
     return reference_widget("pipedrive", key)
 
 
-class SharedClock:
-    def __init__(self, sandbox: SandboxNetwork) -> None:
-        self.sandbox, self.current = sandbox, NOW
-        sandbox.controls.clock.set(NOW)
-
-    def __call__(self) -> datetime:
-        return self.current
-
-    def set(self, instant: datetime) -> None:
-        self.current = instant
-        self.sandbox.controls.clock.set(instant)
-
-
 @dataclass
-class Connected:
-    client: httpx.AsyncClient
-    headers: dict[str, str]
-    integration_uuid: str
+class Connected(ConnectedNetwork):
     data: PipedriveData
-    sandbox: SandboxNetwork
-    clock: SharedClock
-
-    async def get_data(self, widgets: list[dict[str, Any]], comparison: bool = True) -> Any:
-        return await get_data(
-            self.client,
-            self.headers,
-            self.integration_uuid,
-            widgets,
-            PERIODS,
-            comparison=comparison,
-        )
 
     def live(self, name: str) -> list[Fields]:
         return [f for _, f in self.data.live(name, self.clock.current)]
@@ -77,46 +51,23 @@ def in_period(value: Any, start: date = PERIODS.start, end: date = PERIODS.end) 
 
 
 @pytest.fixture
-def frozen() -> Iterator[tuple[SandboxNetwork, SharedClock]]:
-    sandbox = build_sandbox()
-    shared = SharedClock(sandbox)
-    clock.set_clock(shared)
-    yield sandbox, shared
-    clock.set_clock(None)
-
-
-@pytest.fixture
 async def pd(
-    frozen: tuple[SandboxNetwork, SharedClock],
-    sqlite_url: str,
-    settings_factory: Callable[..., Settings],
+    sqlite_url: str, settings_factory: Callable[..., Settings]
 ) -> AsyncIterator[Connected]:
-    sandbox, shared = frozen
     settings = settings_factory(sqlite_url, pipedrive_api_base_url="http://pipedrive.test")
-    from metrics_connect.runtime import Runtime
-
-    runtime = Runtime.from_settings(settings)
-    runtime.upstream_transports["pipedrive"] = httpx.ASGITransport(app=sandbox.app)
-    async with serving(create_app(runtime=runtime)) as client:
-        account = await connect_account(runtime, "pipedrive", sandbox.demo_account)
-        yield Connected(
-            client,
-            account.headers,
-            account.integration_uuid,
-            sandbox.data,  # type: ignore[attr-defined]
-            sandbox,
-            shared,
-        )
+    sandbox = build_sandbox()
+    with frozen_clock(sandbox, NOW) as shared:
+        async with connected_network(
+            Connected, "pipedrive", sandbox, shared, settings, PERIODS
+        ) as connected:
+            yield connected
 
 
 async def test_every_predefined_widget_answers_with_a_comparison(pd: Connected) -> None:
-    widgets = [{"id": f"w{i}", **w} for i, w in enumerate(reference_widgets("pipedrive"))]
+    widgets = numbered(reference_widgets("pipedrive"))
     assert len(widgets) == 29
     result = await pd.get_data(widgets)
-    errors = {
-        w["reference_key"]: result[w["id"]]["error"] for w in widgets if "error" in result[w["id"]]
-    }
-    assert errors == {}
+    assert widget_errors(result, widgets) == {}
     for w in widgets:
         body = result[w["id"]]
         assert body["values"] not in (None, [], 0), w["reference_key"]

@@ -7,7 +7,7 @@ from datetime import UTC, date, datetime, timedelta
 
 import pytest
 
-from metrics_connect.sandbox.kit.calendar import LocalDays
+from metrics_connect.sandbox.kit.calendar import LocalDays, days_between
 from metrics_connect.sandbox.kit.seeded import (
     DailySeries,
     Lifetime,
@@ -128,3 +128,15 @@ def test_instagram_follows_are_the_kit_series() -> None:
     index = (day - ACCOUNT_CREATED).days
     expected = (14 + 0.045 * index) * WEEKLY[day.weekday()]
     assert sandbox.follows(day) == round(expected * between(0.7, 1.3, sandbox.seed, "follows", day))
+
+
+def test_days_between_includes_both_ends() -> None:
+    first = date(2024, 2, 27)
+    assert days_between(first, date(2024, 3, 1)) == [
+        date(2024, 2, 27),
+        date(2024, 2, 28),
+        date(2024, 2, 29),
+        date(2024, 3, 1),
+    ]
+    assert days_between(first, first) == [first]
+    assert days_between(first, date(2024, 2, 26)) == []

@@ -44,3 +44,8 @@ class LocalDays:
         local = at.astimezone(self.tz)
         midnight = local.replace(hour=0, minute=0, second=0, microsecond=0)
         return (local - midnight).total_seconds() / 86400
+
+
+def days_between(first: date, last: date) -> list[date]:
+    """The days from `first` to `last`, both included ([] when last is before first)."""
+    return [first + timedelta(days=i) for i in range((last - first).days + 1)]

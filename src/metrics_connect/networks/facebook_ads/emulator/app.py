@@ -1,19 +1,7 @@
-"""The Marketing API emulator: Graph API paths for one ad account, its objects and insights.
-
-Endpoints (under a `/vNN.N/` version the Marketing API still serves: one past its
-expiration date answers error #2635; Graph batches with `POST /`):
-- GET  /{v}/me/adaccounts                       ad accounts of the token's user
-- GET  /{v}/act_{id}                            account fields (name, currency, timezone_name...)
-- GET  /{v}/act_{id}/campaigns|adsets|ads       object lists, cursor paging
-- GET  /{v}/{campaign|adset|ad-id}[/adsets|/ads]
-- GET  /{v}/act_{id}/insights, /{v}/{object-id}/insights     synchronous insights
-- POST /{v}/act_{id}/insights, /{v}/{object-id}/insights     asynchronous report run
-- GET  /{v}/{report_run_id}                     async_status, async_percent_completion
-- GET  /{v}/{report_run_id}/insights            the report's rows, cursor paging
-
-Errors are Graph API error objects. Faults come from `SandboxControls`: rate limits
-answer code 80000 (insights) or 17 (other reads) with the usage headers at 100%;
-expired tokens code 190 (subcode 463); revoked permissions code 200.
+"""The Marketing API emulator: Graph API paths for one ad account, its objects and
+insights (routes, parameters and switches: docs/networks/facebook_ads.md). Errors are
+Graph error objects; rate limits answer code 80000 (insights) or 17 (other reads) with
+the usage headers at 100%.
 """
 
 from __future__ import annotations
@@ -35,17 +23,18 @@ from metrics_connect.networks.facebook_ads.emulator.entities import (
     ADSETS_BY_ID,
     CAMPAIGNS,
     CAMPAIGNS_BY_ID,
+    SPEC,
     Ad,
     AdSet,
     Campaign,
+    field_value,
 )
 from metrics_connect.networks.facebook_ads.emulator.insights import (
-    InsightsError,
     InsightsQuery,
     compute_rows,
     estimated_cells,
     format_row,
-    invalid_field_message,
+    invalid_field,
     parse_query,
 )
 from metrics_connect.sandbox.accounts import FACEBOOK_PAGE_ID
@@ -54,6 +43,7 @@ from metrics_connect.sandbox.kit.controls import SandboxControls, TokenFault
 from metrics_connect.sandbox.kit.meta_graph import GraphError
 from metrics_connect.sandbox.kit.meta_graph_app import Call, GraphApp, NoRoute
 from metrics_connect.sandbox.kit.paging import decode_offset, graph_offset_page
+from metrics_connect.sandbox.kit.spec import load_spec
 
 VERSIONS = graph.graph_versions(graph.LATEST_VERSION, marketing=True)
 DEFAULT_LIMIT = 25
@@ -103,43 +93,39 @@ class ReportRun:
     rows: list[dict[str, Any]] = field(default_factory=list)
 
 
-def _token_error(fault: TokenFault) -> GraphError:
-    if fault is TokenFault.MISSING:
+@dataclass(frozen=True)
+class ErrorSpec:
+    status: int
+    code: int
+    message: str
+    subcode: int | None = None
+    transient: bool = False
+
+    def error(self) -> GraphError:
         return GraphError(
-            400,
-            2500,
-            "An active access token must be used to query information about the current user.",
+            self.status, self.code, self.message, subcode=self.subcode, transient=self.transient
         )
-    if fault is TokenFault.EXPIRED:
-        return GraphError(
-            400,
-            190,
-            "Error validating access token: Session has expired on Friday, 01-Jan-2027 "
-            "00:00:00 PST. The current time is later.",
-            subcode=463,
-        )
-    if fault is TokenFault.REVOKED:
-        return GraphError(
-            403,
-            200,
-            "(#200) Ad account owner has NOT grant ads_management or ads_read permission",
-        )
-    return GraphError(400, 190, "Invalid OAuth access token - Cannot parse access token")
 
 
-def _story_spec(ad: Ad) -> dict[str, Any]:
-    """An ad's object_story_spec as the Marketing API returns it: a link ad's (and a
-    carousel's) `link_data.link`, a video ad's `video_data.call_to_action.value.link`."""
-    page = {"page_id": FACEBOOK_PAGE_ID}
-    if ad.media_type == "VIDEO":
-        cta = {"type": "LEARN_MORE", "value": {"link": ad.link}}
-        return {**page, "video_data": {"title": ad.name, "call_to_action": cta}}
-    link_data: dict[str, Any] = {"link": ad.link, "name": ad.name}
-    if ad.media_type == "CAROUSEL":
-        link_data["child_attachments"] = [
-            {"link": ad.link, "name": f"{ad.name} {i}"} for i in (1, 2)
-        ]
-    return {**page, "link_data": link_data}
+ERRORS: dict[str, ErrorSpec] = load_spec(__package__, SPEC, "errors", dict[str, ErrorSpec])
+
+
+OBJECTS: dict[str, dict[str, Any]] = load_spec(
+    __package__, SPEC, "objects", dict[str, dict[str, Any]]
+)
+MEDIA: dict[str, dict[str, Any]] = load_spec(__package__, SPEC, "media", dict[str, dict[str, Any]])
+USAGE_HEADERS: dict[str, Any] = load_spec(__package__, SPEC, "usage_headers", dict[str, Any])
+
+
+def _selected(kind: str, values: dict[str, Any], fields: list[str]) -> dict[str, Any]:
+    out = {}
+    for name in ["id", *fields]:
+        if (
+            name in OBJECTS[kind]
+            and (value := field_value(OBJECTS[kind][name], values)) is not None
+        ):
+            out[name] = value
+    return out
 
 
 INSIGHTS_ENDPOINTS = frozenset({"GET insights", "GET report_run/insights", "POST insights (async)"})
@@ -183,43 +169,26 @@ class FacebookAdsEmulator(GraphApp):
     def handle(self, call: Call) -> Any:
         node, params = call.path[0], call.params
         url = f"{call.base_url}/{call.version}/{'/'.join(call.path)}"
-        try:
-            if call.path == ["me", "adaccounts"]:
-                fields, _ = self._split_fields(params.get("fields"))
-                return self._page([self._account_fields(fields or ["name"])], url, params)
-            if len(call.path) == 1:
-                return self._object(node, params)
-            if call.path[1] != "insights":
-                return self._page(self._edge_objects(node, call.path[1], params), url, params)
-            if call.method == "POST":
-                return self._start_report_run(node, params)
-            return self._sync_insights(node, url, params)
-        except InsightsError as exc:
-            raise GraphError(400, exc.code, exc.message, subcode=exc.subcode) from exc
+        if call.path == ["me", "adaccounts"]:
+            fields, _ = self._split_fields(params.get("fields"))
+            return self._page([self._fields(ACCOUNT, fields or ["name"], [])], url, params)
+        if len(call.path) == 1:
+            return self._object(node, params)
+        if call.path[1] != "insights":
+            return self._page(self._edge_objects(node, call.path[1], params), url, params)
+        if call.method == "POST":
+            return self._start_report_run(node, params)
+        return self._sync_insights(node, url, params)
 
     def token_error(self, fault: TokenFault, endpoint: str) -> GraphError:
-        return _token_error(fault)
+        return ERRORS[fault.value].error()
 
     def check_faults(self, endpoint: str) -> None:
         if self.controls.should_rate_limit():
-            if endpoint in INSIGHTS_ENDPOINTS:
-                raise GraphError(
-                    400,
-                    80000,
-                    "There have been too many calls from this ad-account. Wait a bit and "
-                    "try again. For more info, please refer to "
-                    "https://developers.facebook.com/docs/graph-api/overview/rate-limiting.",
-                    subcode=2446079,
-                    transient=True,
-                )
-            raise GraphError(400, 17, "User request limit reached", subcode=2446079, transient=True)
+            limited = "insights_rate_limit" if endpoint in INSIGHTS_ENDPOINTS else "rate_limit"
+            raise ERRORS[limited].error()
         if self.controls.should_fail():
-            raise GraphError(
-                500,
-                2,
-                "An unexpected error has occurred. Please retry your request later.",
-                transient=True,
-            )
+            raise ERRORS["server"].error()
 
     def error_body(self, error: GraphError, trace: str) -> dict[str, Any]:
         # The Marketing API always says whether an error is transient; trace ids are random.
@@ -232,122 +201,37 @@ class FacebookAdsEmulator(GraphApp):
             self._recent_calls.popleft()
         pct = 100 if throttled else min(99, len(self._recent_calls) // 3)
         regain = self.switches.regain_access_minutes if throttled else 0
-        return {
-            "X-Business-Use-Case-Usage": json.dumps(
-                {
-                    ACCOUNT.business_id: [
-                        {
-                            "type": "ads_insights",
-                            "call_count": pct,
-                            "total_cputime": max(pct - 5, 0),
-                            "total_time": max(pct - 3, 0),
-                            "estimated_time_to_regain_access": regain,
-                            "ads_api_access_tier": "standard_access",
-                        }
-                    ]
-                }
-            ),
-            "X-Ad-Account-Usage": json.dumps(
-                {
-                    "acc_id_util_pct": pct,
-                    "reset_time_duration": regain * 60,
-                    "ads_api_access_tier": "standard_access",
-                }
-            ),
-            "x-fb-ads-insights-throttle": json.dumps(
-                {"app_id_util_pct": max(pct - 10, 0), "acc_id_util_pct": pct}
-            ),
+        values = {"pct": pct, "regain": regain, "regain_seconds": regain * 60}
+        values.update({f"pct_{n}": max(pct - n, 0) for n in (3, 5, 10)})
+        headers = field_value(USAGE_HEADERS, values)
+        headers["X-Business-Use-Case-Usage"] = {
+            ACCOUNT.business_id: [headers["X-Business-Use-Case-Usage"]]
         }
+        return {name: json.dumps(value) for name, value in headers.items()}
 
     # -- objects --
 
-    def _account_fields(self, fields: list[str]) -> dict[str, Any]:
-        values: dict[str, Any] = {
-            "id": ACCOUNT.id,
-            "account_id": ACCOUNT.account_id,
-            "name": ACCOUNT.name,
-            "currency": ACCOUNT.currency,
-            "timezone_name": ACCOUNT.timezone_name,
-            "timezone_offset_hours_utc": ACCOUNT.timezone_offset_hours_utc,
-            "account_status": ACCOUNT.account_status,
-            "business_name": ACCOUNT.business_name,
-            "created_time": ACCOUNT.created_time,
-            # Money fields of the ad account are strings in the currency's minor unit.
-            "amount_spent": None,  # computed below, only when asked (a lifetime sum)
-            "balance": str(ACCOUNT.balance_cents),
-            "spend_cap": str(ACCOUNT.spend_cap_cents),
-        }
-        if "amount_spent" in fields:
-            values["amount_spent"] = str(self.data.lifetime_spend())
-        return {k: values[k] for k in ["id", *fields] if k in values}
-
-    @staticmethod
-    def _campaign_fields(c: Campaign, fields: list[str]) -> dict[str, Any]:
-        values: dict[str, Any] = {
-            "id": c.id,
-            "name": c.name,
-            "objective": c.objective,
-            "status": c.status,
-            "effective_status": c.status,
-            "buying_type": c.buying_type,
-            "account_id": ACCOUNT.account_id,
-            "start_time": f"{c.start.isoformat()}T09:00:00-0300",
-            "created_time": f"{c.start.isoformat()}T08:41:12-0300",
-            "updated_time": f"{(c.stop or c.start).isoformat()}T10:02:45-0300",
-        }
-        if c.stop:
-            values["stop_time"] = f"{c.stop.isoformat()}T23:59:00-0300"
-        return {k: values[k] for k in ["id", *fields] if k in values}
-
-    @staticmethod
-    def _adset_fields(s: AdSet, fields: list[str]) -> dict[str, Any]:
-        values: dict[str, Any] = {
-            "id": s.id,
-            "name": s.name,
-            "campaign_id": s.campaign_id,
-            "status": s.status,
-            "effective_status": s.status,
-            "optimization_goal": s.optimization_goal,
-            "billing_event": "IMPRESSIONS",
-            "account_id": ACCOUNT.account_id,
-            "start_time": f"{s.start.isoformat()}T09:00:00-0300",
-            "created_time": f"{s.start.isoformat()}T08:45:00-0300",
-            "targeting": {
-                "age_min": s.age_min,
-                "age_max": s.age_max,
-                **({"genders": list(s.genders)} if s.genders else {}),
-                "geo_locations": {"countries": ["BR", "PT", "US"]},
-            },
-        }
-        if s.end:
-            values["end_time"] = f"{s.end.isoformat()}T23:59:00-0300"
-        return {k: values[k] for k in ["id", *fields] if k in values}
-
-    @staticmethod
-    def _ad_fields(a: Ad, fields: list[str], creative_fields: list[str]) -> dict[str, Any]:
-        created = CAMPAIGNS_BY_ID[a.campaign_id].start
-        creative = {
-            "id": str(int(a.id) + 1_000_000),
-            "object_type": {"IMAGE": "PHOTO", "CAROUSEL": "SHARE"}.get(a.media_type, "VIDEO"),
-            "url_tags": a.url_tags,
-            # Link and video ads keep their destination in the story spec (creative
-            # `link_url` is empty for them, so it is never returned).
-            "object_story_spec": _story_spec(a),
-            "title": a.name,
-        }
-        values: dict[str, Any] = {
-            "id": a.id,
-            "name": a.name,
-            "adset_id": a.adset_id,
-            "campaign_id": a.campaign_id,
-            "status": a.status,
-            "effective_status": a.status,
-            "account_id": ACCOUNT.account_id,
-            "created_time": f"{created.isoformat()}T08:50:00-0300",
-            "updated_time": f"{created.isoformat()}T08:50:00-0300",
-            "creative": {k: creative[k] for k in ["id", *creative_fields] if k in creative},
-        }
-        return {k: values[k] for k in ["id", *fields] if k in values}
+    def _fields(self, obj: Any, fields: list[str], creative: list[str]) -> dict[str, Any]:
+        """An object's asked fields (`objects` of data.yaml), by its kind."""
+        values = {**vars(obj), "account_id": ACCOUNT.account_id}
+        if obj is ACCOUNT:
+            kind = "account"
+            if "amount_spent" in fields:
+                values["amount_spent"] = str(self.data.lifetime_spend())
+        elif isinstance(obj, Campaign):
+            kind, values["last_day"] = "campaign", obj.stop or obj.start
+        elif isinstance(obj, AdSet):
+            kind = "adset"
+        else:
+            kind, values["created"] = "ad", CAMPAIGNS_BY_ID[obj.campaign_id].start
+            creative_values = {
+                **values,
+                "creative_id": str(int(obj.id) + 1_000_000),
+                "page_id": FACEBOOK_PAGE_ID,
+            }
+            creative_values.update(field_value(MEDIA[obj.media_type], creative_values))
+            values["creative"] = _selected("creative", creative_values, creative)
+        return _selected(kind, values, fields)
 
     @staticmethod
     def _split_fields(raw: str | None) -> tuple[list[str], list[str]]:
@@ -364,16 +248,13 @@ class FacebookAdsEmulator(GraphApp):
     def _object(self, node: str, params: dict[str, str]) -> dict[str, Any]:
         fields, nested = self._split_fields(params.get("fields"))
         if node == ACCOUNT.id:
-            return self._account_fields(fields or ["account_id", "name"])
-        if node in CAMPAIGNS_BY_ID:
-            return self._campaign_fields(CAMPAIGNS_BY_ID[node], fields or ["name"])
-        if node in ADSETS_BY_ID:
-            return self._adset_fields(ADSETS_BY_ID[node], fields or ["name"])
-        if node in ADS_BY_ID:
-            return self._ad_fields(ADS_BY_ID[node], fields or ["name"], nested)
+            return self._fields(ACCOUNT, fields or ["account_id", "name"], nested)
         if node in self.report_runs:
             return self._poll(self.report_runs[node])
-        raise graph.unknown_object(node)
+        obj = CAMPAIGNS_BY_ID.get(node) or ADSETS_BY_ID.get(node) or ADS_BY_ID.get(node)
+        if obj is None:
+            raise graph.unknown_object(node)
+        return self._fields(obj, fields or ["name"], nested)
 
     def _edge_objects(self, node: str, edge: str, params: dict[str, str]) -> list[dict[str, Any]]:
         fields, nested = self._split_fields(params.get("fields"))
@@ -382,24 +263,19 @@ class FacebookAdsEmulator(GraphApp):
         else:
             raise graph.unknown_object(node)
         statuses = graph.list_param(params, "effective_status") or None
-        out: list[dict[str, Any]] = []
         if edge == "campaigns" and node == ACCOUNT.id:
-            for c in CAMPAIGNS:
-                if statuses is None or c.status in statuses:
-                    out.append(self._campaign_fields(c, fields))
+            listed: tuple[Campaign | AdSet | Ad, ...] = CAMPAIGNS
         elif edge == "adsets" and node not in ADSETS_BY_ID:
-            for s in ADSETS:
-                if any(ADS_BY_ID[a].adset_id == s.id for a in scope) and (
-                    statuses is None or s.status in statuses
-                ):
-                    out.append(self._adset_fields(s, fields))
+            listed = tuple(s for s in ADSETS if any(ADS_BY_ID[a].adset_id == s.id for a in scope))
         elif edge == "ads":
-            for a in ADS:
-                if a.id in scope and (statuses is None or a.status in statuses):
-                    out.append(self._ad_fields(a, fields, nested))
+            listed = tuple(a for a in ADS if a.id in scope)
         else:
             raise GraphError(400, 100, f"(#100) Tried accessing nonexisting field ({edge})")
-        return out
+        return [
+            self._fields(o, fields, nested)
+            for o in listed
+            if statuses is None or o.status in statuses
+        ]
 
     def _page(
         self, items: list[dict[str, Any]], url: str, params: dict[str, str]
@@ -419,7 +295,7 @@ class FacebookAdsEmulator(GraphApp):
         query = parse_query(node, params, self.data.today())
         for name in query.fields:
             if name in ACCOUNT_SPECIFIC_FIELDS and name not in self.switches.account_fields:
-                raise InsightsError(invalid_field_message(name))
+                raise invalid_field(name)
         return query
 
     def _sync_insights(self, node: str, url: str, params: dict[str, str]) -> Any:
@@ -432,15 +308,8 @@ class FacebookAdsEmulator(GraphApp):
             return self._page(run.rows, url, params)
         query = self._insights_query(node, params)
         if estimated_cells(self.data, query) > self.switches.sync_cell_limit:
-            raise GraphError(
-                500,
-                1,
-                "Please reduce the amount of data you're asking for, then retry your request",
-                subcode=99,
-            )
-        if self._needs_opt_in(query):
-            return self._page([], url, params)
-        rows = [format_row(row, query) for row in compute_rows(self.data, query)]
+            raise ERRORS["too_much_data"].error()
+        rows = self._rows(query)
         if query.breakdowns and query.since < self._reach_horizon():
             # Since 2025-06-10 a synchronous query with breakdowns starting more than 13
             # months ago omits reach and the fields computed from it.
@@ -451,14 +320,16 @@ class FacebookAdsEmulator(GraphApp):
         today = self.controls.clock.now().date()
         return today - timedelta(days=round(REACH_BREAKDOWN_MONTHS * 30.44))
 
-    def _needs_opt_in(self, query: InsightsQuery) -> bool:
-        """Since 2026-08-03 these breakdowns answer nothing for an ad account that has not
-        opted in (in Ads Manager), synchronous or asynchronous."""
-        return (
+    def _rows(self, query: InsightsQuery) -> list[dict[str, Any]]:
+        """Since 2026-08-03 the opt-in breakdowns answer nothing for an ad account that has
+        not opted in (in Ads Manager), synchronous or asynchronous."""
+        if (
             not self.switches.breakdowns_opted_in
             and self.controls.clock.now().date() >= OPT_IN_FROM
-            and bool(OPT_IN_BREAKDOWNS & set(query.breakdowns))
-        )
+            and OPT_IN_BREAKDOWNS & set(query.breakdowns)
+        ):
+            return []
+        return [format_row(row, query) for row in compute_rows(self.data, query)]
 
     def _start_report_run(self, node: str, params: dict[str, str]) -> dict[str, Any]:
         query = self._insights_query(node, params)
@@ -474,12 +345,7 @@ class FacebookAdsEmulator(GraphApp):
                 if self.switches.fail_report_runs:
                     run.status = "Job Failed"
                 else:
-                    run.rows = (
-                        []
-                        if self._needs_opt_in(run.query)
-                        else [format_row(r, run.query) for r in compute_rows(self.data, run.query)]
-                    )
-                    run.status = "Job Completed"
+                    run.rows, run.status = self._rows(run.query), "Job Completed"
             else:
                 run.status = "Job Running"
         done = run.status in ("Job Completed", "Job Failed")
@@ -494,7 +360,3 @@ class FacebookAdsEmulator(GraphApp):
             "date_stop": run.query.until.isoformat(),
             "is_running": not done,
         }
-
-
-def create_emulator(controls: SandboxControls | None = None) -> FacebookAdsEmulator:
-    return FacebookAdsEmulator(controls)

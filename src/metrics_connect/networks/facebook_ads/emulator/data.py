@@ -17,59 +17,64 @@ compute expected figures independently of the connector and the engine.
 
 from __future__ import annotations
 
+import ast
 import math
+import re
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from functools import lru_cache
 from itertools import accumulate
 from operator import add
+from types import CodeType
+from typing import Any
 
 from metrics_connect.networks.facebook_ads.emulator.entities import (
     ACCOUNT,
+    AD_LIFETIMES,
     ADS,
     ADS_BY_ID,
     ADSETS_BY_ID,
     CAMPAIGNS_BY_ID,
     SPEC,
     Ad,
-    ad_active_on,
 )
 from metrics_connect.sandbox.kit.calendar import LocalDays
 from metrics_connect.sandbox.kit.seeded import seeded_random, split_cumulative
-from metrics_connect.sandbox.kit.spec import load_spec
+from metrics_connect.sandbox.kit.spec import load_named, load_spec
 
 Facts = dict[str, int]
+CellWeights = list[tuple[tuple[str, ...], float]]
 
-# Daily unique counts: summed over a slice, then shrunk by the overlap factor.
-UNIQUE_KEYS = (
-    "reach",
-    "unique_clicks",
-    "unique_inline_link_clicks",
-    "unique_outbound_clicks",
-    "estimated_ad_recallers",
-    "full_view_reach",
-    "unique_video_view_15_sec",
-    "unique_video_continuous_2_sec",
-)
 UNIQUE_ACTION_PREFIX = "ua:"
 ACTION_PREFIX = "a:"
 VALUE_PREFIX = "v:"  # action values, cents
 
-# Off-Meta (pixel) actions are not served with region or hourly breakdowns (Meta's
-# "Type 1" restriction on off-Meta action metrics).
-OFFSITE_PREFIXES = ("offsite_conversion.", "omni_")
-OFFSITE_TYPES = frozenset(
-    {"purchase", "lead", "landing_page_view", "view_content", "add_to_cart", "search"}
-)
-
 
 @dataclass(frozen=True)
 class Actions:
-    """Action types answered under several names, and the parts of post engagement."""
+    """Action types answered under several names, sums, unique and off-Meta ones."""
 
     aliases: dict[str, tuple[str, ...]]
     post_engagement_parts: tuple[str, ...]
+    unique: frozenset[str]
+    offsite_prefixes: tuple[str, ...]
+    offsite_types: frozenset[str]
+
+
+@dataclass(frozen=True)
+class BreakdownGroup:
+    """Breakdowns that combine, and what they split (`breakdowns.groups` of data.yaml)."""
+
+    name: str
+    keys: tuple[str, ...]
+    unique: bool = True
+    offsite: bool = True
+    video: bool = True
+
+    def cells(self, ad: Ad) -> CellWeights:
+        """(cell values, weight) for an ad; weights may depend on the ad's targeting."""
+        return CELLS[self.name](ad)
 
 
 @dataclass(frozen=True)
@@ -83,13 +88,6 @@ class Breakdowns:
     genders: dict[str, float]
     regions: tuple[tuple[str, str, float], ...]  # (country, region, weight)
     hours: tuple[float, ...]
-
-
-@dataclass(frozen=True)
-class FactRates:
-    link_share: dict[str, float]  # by campaign objective
-    engagement_rate: dict[str, float]
-    weekday: tuple[float, ...]  # Monday..Sunday
 
 
 ACTIONS: Actions = load_spec(__package__, SPEC, "actions", Actions)
@@ -127,32 +125,29 @@ def expand(facts: Facts, offsite: bool) -> Facts:
 
 @lru_cache(maxsize=4096)
 def is_unique_key(key: str) -> bool:
-    return key in UNIQUE_KEYS or key.startswith(UNIQUE_ACTION_PREFIX)
+    return key in ACTIONS.unique or key.startswith(UNIQUE_ACTION_PREFIX)
 
 
 @lru_cache(maxsize=4096)
-def is_offsite_action(action_type: str) -> bool:
-    return action_type.startswith(OFFSITE_PREFIXES) or action_type in OFFSITE_TYPES
-
-
 def _is_offsite_key(key: str) -> bool:
-    return key.startswith((ACTION_PREFIX, VALUE_PREFIX)) and is_offsite_action(key[2:])
+    action = key[2:]
+    return key.startswith((ACTION_PREFIX, VALUE_PREFIX)) and (
+        action.startswith(ACTIONS.offsite_prefixes) or action in ACTIONS.offsite_types
+    )
 
 
 # --- breakdown groups: joint cells and their base weights -------------------------------
 
 BREAKDOWNS: Breakdowns = load_spec(__package__, SPEC, "breakdowns", Breakdowns)
+GROUPS: dict[str, BreakdownGroup] = load_named(
+    __package__, SPEC, "breakdown_groups", BreakdownGroup
+)
 PLACEMENTS = BREAKDOWNS.placements
-DEVICES = BREAKDOWNS.devices
 # Placements by device: the mobile apps serve all but the right-hand column.
 PLACEMENT_DEVICES: dict[str, tuple[tuple[str, str], ...]] = {
     "mobile_app": tuple((p, pos) for p, pos, _ in PLACEMENTS if pos != "right_hand_column"),
     **BREAKDOWNS.off_app_placements,
 }
-AGES = tuple(BREAKDOWNS.ages)
-AGE_WEIGHTS = tuple(BREAKDOWNS.ages.values())
-GENDERS = tuple(BREAKDOWNS.genders.items())
-GEO = BREAKDOWNS.regions
 HOUR_WEIGHTS = BREAKDOWNS.hours
 
 
@@ -160,26 +155,12 @@ def hour_label(hour: int) -> str:
     return f"{hour:02d}:00:00 - {hour:02d}:59:59"
 
 
-@dataclass(frozen=True)
-class BreakdownGroup:
-    name: str
-    keys: tuple[str, ...]
-    # (cell values, weight) for an ad; weights may depend on the ad's targeting.
-    cells: Callable[[Ad], list[tuple[tuple[str, ...], float]]]
-    supports_unique: bool = True
-    supports_offsite: bool = True
-    supports_video: bool = True
-
-
-CellWeights = list[tuple[tuple[str, ...], float]]
-
-
 def _placement_cells(ad: Ad) -> CellWeights:
     out: CellWeights = []
     for platform, position, pw in PLACEMENTS:
         # Reels and stories favour video creatives.
         w = pw * (1.6 if ad.media_type == "VIDEO" and "reels" in position else 1.0)
-        for device, impression_device, dw in DEVICES:
+        for device, impression_device, dw in BREAKDOWNS.devices:
             if (platform, position) not in PLACEMENT_DEVICES.get(device, ()):
                 continue
             out.append(((platform, position, device, impression_device), w * dw))
@@ -189,12 +170,12 @@ def _placement_cells(ad: Ad) -> CellWeights:
 def _demographic_cells(ad: Ad) -> CellWeights:
     adset = ADSETS_BY_ID[ad.adset_id]
     out: CellWeights = []
-    for age, aw in zip(AGES, AGE_WEIGHTS, strict=True):
+    for age, aw in BREAKDOWNS.ages.items():
         low = int(age.split("-")[0].rstrip("+"))
         high = 99 if age.endswith("+") else int(age.split("-")[1])
         if aw == 0 or high < adset.age_min or low > adset.age_max:
             continue
-        for gender, gw in GENDERS:
+        for gender, gw in BREAKDOWNS.genders.items():
             # Targeting women: a few men still show (misreported profiles).
             share = 0.05 if adset.genders == (2,) and gender == "male" else 1.0
             out.append(((age, gender), aw * gw * share))
@@ -202,7 +183,7 @@ def _demographic_cells(ad: Ad) -> CellWeights:
 
 
 def _geo_cells(_ad: Ad) -> CellWeights:
-    return [((country, region), w) for country, region, w in GEO]
+    return [((country, region), w) for country, region, w in BREAKDOWNS.regions]
 
 
 def _hour_cells(_ad: Ad) -> CellWeights:
@@ -215,34 +196,14 @@ def _advertiser_hour_cells(_ad: Ad) -> CellWeights:
     return [((hour_label(h),), w) for h, w in enumerate(shifted)]
 
 
-BREAKDOWN_GROUPS: tuple[BreakdownGroup, ...] = (
-    BreakdownGroup(
-        "placement",
-        ("publisher_platform", "platform_position", "device_platform", "impression_device"),
-        _placement_cells,
-    ),
-    BreakdownGroup("demographic", ("age", "gender"), _demographic_cells),
-    BreakdownGroup("geo", ("country", "region"), _geo_cells, supports_offsite=False),
-    BreakdownGroup(
-        "hourly_audience",
-        ("hourly_stats_aggregated_by_audience_time_zone",),
-        _hour_cells,
-        supports_unique=False,
-        supports_offsite=False,
-        supports_video=False,
-    ),
-    BreakdownGroup(
-        "hourly_advertiser",
-        ("hourly_stats_aggregated_by_advertiser_time_zone",),
-        _advertiser_hour_cells,
-        supports_unique=False,
-        supports_offsite=False,
-        supports_video=False,
-    ),
-)
-BREAKDOWN_KEYS = {key: group for group in BREAKDOWN_GROUPS for key in group.keys}
-# Country only needs the geo group's country; region alone is allowed too.
-GROUP_BY_NAME = {group.name: group for group in BREAKDOWN_GROUPS}
+CELLS = {
+    "placement": _placement_cells,
+    "demographic": _demographic_cells,
+    "geo": _geo_cells,
+    "hourly_audience": _hour_cells,
+    "hourly_advertiser": _advertiser_hour_cells,
+}
+BREAKDOWN_KEYS = {key: group for group in GROUPS.values() for key in group.keys}
 
 
 def group_for(breakdowns: Sequence[str]) -> BreakdownGroup | None:
@@ -252,125 +213,82 @@ def group_for(breakdowns: Sequence[str]) -> BreakdownGroup | None:
     groups = {BREAKDOWN_KEYS[b].name for b in breakdowns}
     if len(groups) > 1:
         raise ValueError("breakdowns of different families cannot be combined")
-    return GROUP_BY_NAME[groups.pop()]
-
-
-# --- splitting ------------------------------------------------------------------------
+    return GROUPS[groups.pop()]
 
 
 # --- daily facts ----------------------------------------------------------------------
 
-RATES: FactRates = load_spec(__package__, SPEC, "facts", FactRates)
-LINK_SHARE = RATES.link_share
-ENGAGEMENT_RATE = RATES.engagement_rate
-WEEKDAY = RATES.weekday
+
+@dataclass(frozen=True)
+class FactGroup:
+    values: dict[str, str]  # fact (or _working value): expression
+    when: str = "True"
+
+
+@dataclass(frozen=True)
+class FactModel:
+    link_share: dict[str, float]  # by campaign objective
+    engagement_rate: dict[str, float]
+    weekday: tuple[float, ...]  # Monday..Sunday
+    daily: tuple[FactGroup, ...]
+
+
+MODEL: FactModel = load_spec(__package__, SPEC, "facts", FactModel)
+# The fact model's syntax (data.yaml): arithmetic, comparisons, `and`, `x if c else y`,
+# calls of its functions; compiled once and run without builtins.
+_SYNTAX: tuple[type[ast.AST], ...] = (ast.Expression, ast.Module, ast.Assign, ast.expr_context)
+_SYNTAX += (ast.operator, ast.cmpop, ast.boolop, ast.BinOp, ast.Compare, ast.BoolOp, ast.IfExp)
+_SYNTAX += (ast.Call, ast.Name, ast.Constant, ast.Tuple)
+
+
+def _compiled(source: str, mode: str) -> CodeType:
+    for node in ast.walk(ast.parse(source, mode=mode)):
+        if not isinstance(node, _SYNTAX):
+            raise ValueError(f"{SPEC}: {type(node).__name__} in {source!r}")
+    return compile(source, SPEC, mode)
+
+
+def _group(group: FactGroup) -> tuple[CodeType, CodeType, dict[str, str]]:
+    """A group's condition, its expressions as one block of assignments, and its facts by
+    their names in expressions."""
+    names = {key: re.sub(r"[:.]", "_", key) for key in group.values}
+    block = "\n".join(f"{names[key]} = {text}" for key, text in group.values.items())
+    facts = {key: name for key, name in names.items() if key[0] != "_"}
+    return _compiled(group.when, "eval"), _compiled(block, "exec"), facts
+
+
+PROGRAM = [_group(group) for group in MODEL.daily]
+NO_BUILTINS: dict[str, Any] = {"__builtins__": {}}
+ZEROS = {name: 0 for _, _, facts in PROGRAM for name in facts.values()}
 
 
 def _base_facts(ad: Ad, day: date) -> Facts:
     r = seeded_random("fb-ads", ad.id, day.isoformat())
-    campaign = CAMPAIGNS_BY_ID[ad.campaign_id]
-    adset = ADSETS_BY_ID[ad.adset_id]
-    season = 1 + 0.15 * math.sin(2 * math.pi * day.timetuple().tm_yday / 365.0)
-    spend = round(ad.daily_spend_cents * season * WEEKDAY[day.weekday()] * r.uniform(0.78, 1.22))
-    impressions = round(spend * 1000 / (ad.cpm_cents * r.uniform(0.88, 1.12)))
-    reach = round(impressions / r.uniform(1.08, 1.42))
-    clicks = round(impressions * ad.ctr_permille / 1000 * r.uniform(0.85, 1.15))
-    link = round(clicks * LINK_SHARE[campaign.objective] * r.uniform(0.9, 1.1))
-    outbound = round(link * 0.92)
-    eng = ENGAGEMENT_RATE.get(campaign.objective, 0.004) * r.uniform(0.8, 1.2)
-    reactions = round(impressions * eng * 0.6)
-    comments = round(reactions * 0.08)
-    shares = round(reactions * 0.05)
-    saves = round(reactions * 0.07)
-    page_likes = round(reactions * 0.03)
-    f: Facts = {
-        "spend": spend,
-        "impressions": impressions,
-        "reach": reach,
-        "clicks": clicks,
-        "inline_link_clicks": link,
-        "unique_clicks": round(clicks * 0.88),
-        "unique_inline_link_clicks": round(link * 0.9),
-        "outbound_clicks": outbound,
-        "unique_outbound_clicks": round(outbound * 0.9),
-        "estimated_ad_recallers": round(reach * 0.07),
-        "full_view_impressions": round(impressions * 0.32),
-        "full_view_reach": round(reach * 0.3),
-        "a:post_reaction": reactions,
-        "a:comment": comments,
-        "a:post": shares,
-        "a:onsite_conversion.post_save": saves,
-        "a:like": page_likes,
-    }
-    if ad.media_type == "VIDEO":
-        plays = round(impressions * 0.35 * r.uniform(0.9, 1.1))
-        f.update(
-            {
-                "video_play": plays,
-                "video_p25": round(plays * 0.52),
-                "video_p50": round(plays * 0.33),
-                "video_p75": round(plays * 0.22),
-                "video_p95": round(plays * 0.15),
-                "video_p100": round(plays * 0.12),
-                "video_thruplay": round(plays * 0.18),
-                "video_15_sec": round(plays * 0.17),
-                "video_30_sec": round(plays * 0.09),
-                "video_continuous_2_sec": round(plays * 0.4),
-                "unique_video_view_15_sec": round(plays * 0.17 * 0.9),
-                "unique_video_continuous_2_sec": round(plays * 0.4 * 0.9),
-                "video_watch_seconds": round(plays * 6.4 * r.uniform(0.9, 1.1)),
-                "a:video_view": round(plays * 0.8),
-            }
-        )
-    else:
-        f["a:photo_view"] = round(impressions * 0.012)
-    site = "acmecoffee.com.br" in ad.link
-    if site:
-        lpv = round(link * 0.72)
-        f["a:landing_page_view"] = lpv
+    objective = CAMPAIGNS_BY_ID[ad.campaign_id].objective
 
     def draw(x: float) -> int:
-        # Small counts keep their expected value: round up with the fraction's chance.
         whole = math.floor(x)
         return whole + (1 if r.random() < x - whole else 0)
 
-    if campaign.objective in ("OUTCOME_SALES", "OUTCOME_TRAFFIC") and site:
-        ticket = r.uniform(90, 160) * 100
-        vc = draw(
-            f["a:landing_page_view"] * (0.6 if campaign.objective == "OUTCOME_SALES" else 0.4)
-        )
-        atc = draw(vc * (0.18 if campaign.objective == "OUTCOME_SALES" else 0.06))
-        ic = draw(atc * 0.55)
-        purchases = draw(ic * 0.5)
-        search = draw(f["a:landing_page_view"] * 0.1)
-        registration = draw(f["a:landing_page_view"] * 0.02)
-        for action, count in (
-            ("view_content", vc),
-            ("add_to_cart", atc),
-            ("initiate_checkout", ic),
-            ("add_payment_info", draw(ic * 0.7)),
-            ("purchase", purchases),
-            ("search", search),
-            ("complete_registration", registration),
-        ):
-            f[f"a:offsite_conversion.fb_pixel_{action}"] = count
-        f["v:offsite_conversion.fb_pixel_purchase"] = round(purchases * ticket)
-        f["v:offsite_conversion.fb_pixel_add_to_cart"] = round(atc * ticket)
-        f["v:offsite_conversion.fb_pixel_initiate_checkout"] = round(ic * ticket)
-    if campaign.objective == "OUTCOME_LEADS":
-        instant_forms = draw(clicks * 0.09 * r.uniform(0.8, 1.2))
-        pixel_leads = draw(f.get("a:landing_page_view", 0) * 0.04)
-        f["a:leadgen_grouped"] = instant_forms
-        f["a:offsite_conversion.fb_pixel_lead"] = pixel_leads
-        f["a:contact_total"] = draw(instant_forms * 0.1)
-        f["a:contact_website"] = draw(instant_forms * 0.1)
-    if adset.optimization_goal == "CONVERSATIONS":
-        conversations = draw(clicks * 0.12 * r.uniform(0.8, 1.2))
-        f["a:onsite_conversion.messaging_conversation_started_7d"] = conversations
-        f["a:onsite_conversion.messaging_first_reply"] = draw(conversations * 0.6)
-        f["a:onsite_conversion.messaging_user_subscribed"] = draw(conversations * 0.05)
-        f["a:onsite_conversion.messaging_block"] = draw(conversations * 0.01)
-        f["a:contact_total"] = draw(conversations * 0.2)
+    # A fact the ad did not draw reads 0.
+    scope = dict(
+        ZEROS,
+        **vars(ad),
+        round=round,
+        uniform=r.uniform,
+        draw=draw,
+        objective=objective,
+        optimization_goal=ADSETS_BY_ID[ad.adset_id].optimization_goal,
+        season=1 + 0.15 * math.sin(2 * math.pi * day.timetuple().tm_yday / 365.0),
+        weekday=MODEL.weekday[day.weekday()],
+        link_share=MODEL.link_share[objective],
+        engagement_rate=MODEL.engagement_rate.get(objective, 0.004),
+    )
+    f: Facts = {}
+    for when, block, facts in PROGRAM:
+        if eval(when, NO_BUILTINS, scope):
+            exec(block, NO_BUILTINS, scope)
+            f.update({key: scope[name] for key, name in facts.items()})
     return f
 
 
@@ -418,22 +336,14 @@ class AdsData:
     def __init__(self, now: Callable[[], datetime]) -> None:
         self._now = now
         self.days = LocalDays(ACCOUNT.timezone_name)
-        self.tz = self.days.tz
         self._restated: dict[tuple[str, date], float] = {}
         self._cache: dict[tuple[str, date, str], list[Cell]] = {}
         self._base: dict[tuple[str, date], Facts] = {}
         self._key_orders: dict[tuple[str, str], tuple[str, ...]] = {}
         self._day_spend: dict[date, int] = {}
 
-    # -- time --
-
     def today(self) -> date:
         return self.days.day_of(self._now())
-
-    def _today_fraction(self) -> float:
-        return self.days.wall_clock_share(self._now())
-
-    # -- restatement --
 
     def restate(self, day: date, scale: float, ad_ids: Iterable[str] | None = None) -> None:
         """Change a day's figures (all facts of those ads times `scale`)."""
@@ -442,20 +352,18 @@ class AdsData:
         self._cache = {k: v for k, v in self._cache.items() if k[1] != day}
         self._day_spend.pop(day, None)
 
-    # -- facts --
-
     def facts(self, ad_id: str, day: date) -> Facts:
         """An (ad, day)'s whole facts; empty when the ad did not deliver that day."""
         ad = ADS_BY_ID[ad_id]
         today = self.today()
-        if day > today or not ad_active_on(ad, day):
+        if day > today or not AD_LIFETIMES[ad_id].active_on(day):
             return {}
         f = self._base.get((ad_id, day))
         if f is None:
             f = self._base[(ad_id, day)] = _base_facts(ad, day)
         scale = self._restated.get((ad_id, day), 1.0)
         if day == today:
-            scale *= self._today_fraction()
+            scale *= self.days.wall_clock_share(self._now())
         if scale != 1.0:
             f = {k: round(v * scale) for k, v in f.items()}
         return f
@@ -470,9 +378,9 @@ class AdsData:
                 for k in sorted(facts)
                 if group is None
                 or (
-                    (group.supports_unique or not is_unique_key(k))
-                    and (group.supports_offsite or not _is_offsite_key(k))
-                    and (group.supports_video or not k.startswith("video_"))
+                    (group.unique or not is_unique_key(k))
+                    and (group.offsite or not _is_offsite_key(k))
+                    and (group.video or not k.startswith("video_"))
                 )
             )
             self._key_orders[(ad_id, name)] = keys
@@ -508,26 +416,23 @@ class AdsData:
                             dict(zip(group.keys, values, strict=True)),
                             keys,
                             vector,
-                            group.supports_unique,
-                            group.supports_offsite,
+                            group.unique,
+                            group.offsite,
                         )
                     )
         if day != self.today():
             self._cache[key] = out
         return out
 
-    # -- slices (what an insights row covers) --
-
     def slice_cells(
         self,
         start: date,
         end: date,
         ad_ids: Iterable[str] | None = None,
-        breakdowns: Sequence[str] = (),
         where: Callable[[Cell], bool] | None = None,
         group: BreakdownGroup | None = None,
     ) -> list[Cell]:
-        group = group if group is not None else group_for(breakdowns)
+        """The cells of [start, end] (of a breakdown group; None: whole) of some ads."""
         ids = list(ad_ids) if ad_ids is not None else [a.id for a in ADS]
         out: list[Cell] = []
         day = start
@@ -612,19 +517,14 @@ class AdsData:
         where: dict[str, Sequence[str]] | None = None,
     ) -> Facts:
         """Test helper: the facts of [start, end] for some ads, cells restricted by values."""
-        group = None
-        if where:
-            group = group_for(list(where))
-        cells = self.slice_cells(
-            start,
-            end,
-            ad_ids,
-            group=group,
-            where=(lambda c: all(c.values.get(k) in v for k, v in where.items()))
-            if where
-            else None,
-        )
-        return self.totals(cells)
+        if not where:
+            return self.totals(self.slice_cells(start, end, ad_ids))
+        conditions = dict(where)
+
+        def keep(cell: Cell) -> bool:
+            return all(cell.values.get(k) in v for k, v in conditions.items())
+
+        return self.totals(self.slice_cells(start, end, ad_ids, keep, group_for(list(where))))
 
     def ads_of(self, entity_id: str) -> list[str]:
         """The ads under an account, campaign, ad set or ad id."""

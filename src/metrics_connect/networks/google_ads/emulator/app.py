@@ -27,19 +27,10 @@ from fastapi.responses import JSONResponse
 
 from metrics_connect.networks.google_ads.emulator import data, gaql
 from metrics_connect.sandbox.kit.controls import SandboxControls, TokenFault
-from metrics_connect.sandbox.kit.google import MISSING_CREDENTIAL_MESSAGE, bearer_token
+from metrics_connect.sandbox.kit.google import MISSING_CREDENTIAL_MESSAGE, GoogleError, bearer_token
 
 PAGE_SIZE = 10_000
 FAILURE_TYPE = "type.googleapis.com/google.ads.googleads.{version}.errors.GoogleAdsFailure"
-STATUS = {
-    400: "INVALID_ARGUMENT",
-    401: "UNAUTHENTICATED",
-    403: "PERMISSION_DENIED",
-    404: "NOT_FOUND",
-    429: "RESOURCE_EXHAUSTED",
-    501: "UNIMPLEMENTED",
-    503: "UNAVAILABLE",
-}
 PERMISSION_MESSAGE = (
     "User doesn't have permission to access customer. Note: If you're accessing a client "
     "customer, the manager's customer id must be set in the 'login-customer-id' header. "
@@ -47,42 +38,40 @@ PERMISSION_MESSAGE = (
 )
 
 
-class AdsError(Exception):
-    """A refusal: HTTP status, and the GoogleAdsFailure's error code (kind, value)."""
+class AdsError(GoogleError):
+    """A refusal in Google's envelope, with a GoogleAdsFailure (error code `kind`: `value`)
+    in its details when it has a kind."""
 
     def __init__(
         self,
-        status: int,
+        code: int,
         message: str,
         kind: str = "",
-        code: str = "",
+        value: str = "",
         details: dict[str, Any] | None = None,
     ) -> None:
-        super().__init__(message)
-        self.status, self.message, self.kind, self.code = status, message, kind, code
-        self.details = details
+        super().__init__(message, code)
+        self.kind, self.value, self.details = kind, value, details
 
-    def body(self, version: str) -> dict[str, Any]:
-        error: dict[str, Any] = {
-            "code": self.status,
-            "message": self.message,
-            "status": STATUS[self.status],
-        }
+    def failure_body(self, version: str) -> dict[str, Any]:
+        body = self.body()
         if self.kind:
-            failure: dict[str, Any] = {"errorCode": {self.kind: self.code}, "message": self.message}
+            failure: dict[str, Any] = {
+                "errorCode": {self.kind: self.value},
+                "message": self.message,
+            }
             if self.details:
                 failure["details"] = self.details
-            error["message"] = (
-                "Request contains an invalid argument." if self.status == 400 else self.message
-            )
-            error["details"] = [
+            if self.code == 400:
+                body["error"]["message"] = "Request contains an invalid argument."
+            body["error"]["details"] = [
                 {
                     "@type": FAILURE_TYPE.format(version=version),
                     "errors": [failure],
                     "requestId": uuid.uuid4().hex[:22],
                 }
             ]
-        return {"error": error}
+        return body
 
 
 @dataclass
@@ -177,64 +166,54 @@ def create_app(emulator: GoogleAdsEmulator) -> FastAPI:
         except ValueError as exc:
             raise AdsError(400, f"Invalid value: {exc}", "queryError", "BAD_VALUE") from None
 
-    async def answer(request: Request, version: str, call: Any, stream: bool) -> Any:
-        try:
-            return await call()
-        except AdsError as exc:
-            body = exc.body(version)
-            response = JSONResponse([body] if stream else body, status_code=exc.status)
-            return response
+    @app.exception_handler(AdsError)
+    async def refused(request: Request, exc: Exception) -> JSONResponse:
+        """The envelope; searchStream writes it as its one message."""
+        assert isinstance(exc, AdsError)
+        body = exc.failure_body(request.path_params.get("version", "v26"))
+        stream = request.url.path.endswith(":searchStream")
+        return JSONResponse([body] if stream else body, status_code=exc.code)
 
     @app.post("/{version}/customers/{cid}/googleAds:searchStream")
-    async def search_stream(version: str, cid: str, request: Request) -> Any:
-        async def run() -> Any:
-            gate(request, version, "googleAds.searchStream")
-            query, _ = await query_of(request)
-            rows = rows_of(customer(request, cid), query)
-            request_id = uuid.uuid4().hex[:22]
-            batches = [rows[i : i + PAGE_SIZE] for i in range(0, len(rows), PAGE_SIZE)] or [[]]
-            return [
-                {
-                    **({"results": b} if b else {}),
-                    "fieldMask": gaql.field_mask(query),
-                    "requestId": request_id,
-                }
+    async def search_stream(version: str, cid: str, request: Request) -> JSONResponse:
+        gate(request, version, "googleAds.searchStream")
+        query, _ = await query_of(request)
+        rows = rows_of(customer(request, cid), query)
+        request_id = uuid.uuid4().hex[:22]
+        batches = [rows[i : i + PAGE_SIZE] for i in range(0, len(rows), PAGE_SIZE)] or [[]]
+        mask = gaql.field_mask(query)
+        return JSONResponse(
+            [
+                {**({"results": b} if b else {}), "fieldMask": mask, "requestId": request_id}
                 for b in batches
             ]
-
-        return await answer(request, version, run, stream=True)
+        )
 
     @app.post("/{version}/customers/{cid}/googleAds:search")
-    async def search(version: str, cid: str, request: Request) -> Any:
-        async def run() -> Any:
-            gate(request, version, "googleAds.search")
-            query, body = await query_of(request)
-            rows = rows_of(customer(request, cid), query)
-            offset = int(body.get("pageToken") or 0)
-            page = rows[offset : offset + PAGE_SIZE]
-            out: dict[str, Any] = {"fieldMask": gaql.field_mask(query)}
-            if page:
-                out["results"] = page
-            if offset + PAGE_SIZE < len(rows):
-                out["nextPageToken"] = str(offset + PAGE_SIZE)
-            if body.get("returnTotalResultsCount"):
-                out["totalResultsCount"] = str(len(rows))
-            return out
-
-        return await answer(request, version, run, stream=False)
+    async def search(version: str, cid: str, request: Request) -> JSONResponse:
+        gate(request, version, "googleAds.search")
+        query, body = await query_of(request)
+        rows = rows_of(customer(request, cid), query)
+        offset = int(body.get("pageToken") or 0)
+        page = rows[offset : offset + PAGE_SIZE]
+        out: dict[str, Any] = {"fieldMask": gaql.field_mask(query)}
+        if page:
+            out["results"] = page
+        if offset + PAGE_SIZE < len(rows):
+            out["nextPageToken"] = str(offset + PAGE_SIZE)
+        if body.get("returnTotalResultsCount"):
+            out["totalResultsCount"] = str(len(rows))
+        return JSONResponse(out)
 
     @app.get("/{version}/customers:listAccessibleCustomers")
-    async def accessible(version: str, request: Request) -> Any:
-        async def run() -> Any:
-            gate(request, version, "customers.listAccessibleCustomers")
-            return {"resourceNames": [f"customers/{c}" for c in data.ACCESSIBLE]}
-
-        return await answer(request, version, run, stream=False)
+    async def accessible(version: str, request: Request) -> JSONResponse:
+        gate(request, version, "customers.listAccessibleCustomers")
+        return JSONResponse({"resourceNames": [f"customers/{c}" for c in data.ACCESSIBLE]})
 
     @app.exception_handler(404)
     async def not_found(request: Request, exc: Exception) -> JSONResponse:
         return JSONResponse(
-            AdsError(404, f"The requested URL {request.url.path} was not found.").body("v26"),
+            AdsError(404, f"The requested URL {request.url.path} was not found.").body(),
             status_code=404,
         )
 

@@ -31,7 +31,7 @@ FRACTIONAL = frozenset(
 )
 
 
-def _spec(key: str) -> Any:
+def spec(key: str) -> Any:
     return load_spec(__package__, SPEC, key, Any)
 
 
@@ -39,31 +39,31 @@ VERSIONS: dict[str, dict[str, date]] = load_spec(
     __package__, SPEC, "versions", dict[str, dict[str, date]]
 )
 RETIRED: dict[str, date] = load_spec(__package__, SPEC, "retired", dict[str, date])
-ACCESSIBLE: tuple[str, ...] = tuple(_spec("accessible"))
+ACCESSIBLE: tuple[str, ...] = tuple(spec("accessible"))
 CUSTOMERS: dict[str, Entity] = {
     cid: {"id": cid, "resource_name": f"customers/{cid}", "clients": [], **c}
-    for cid, c in _spec("customers").items()
+    for cid, c in spec("customers").items()
 }
-RESTATEMENT: dict[str, float] = _spec("restatement")
-DEVICES: dict[str, float] = _spec("devices")
-GEO_TARGETS: dict[int, list[str]] = _spec("geo_targets")
-RATES: dict[str, dict[str, float]] = _spec("channel_rates")
-ANALYTICS: dict[str, float] = _spec("analytics")
-URL_SUFFIX: str = _spec("url_suffix")
-UTM_MEDIUM: dict[str, str] = _spec("utm_medium")
-DEFAULT_LOCATIONS: dict[str, list[list[Any]]] = _spec("default_locations")
-LANGUAGES: dict[str, int] = _spec("languages")
-QUALITY: dict[str, Any] = _spec("quality")
-OPTIMIZATION: dict[str, Any] = _spec("optimization")
+RESTATEMENT: dict[str, float] = spec("restatement")
+DEVICES: dict[str, float] = spec("devices")
+GEO_TARGETS: dict[int, list[str]] = spec("geo_targets")
+RATES: dict[str, dict[str, float]] = spec("channel_rates")
+ANALYTICS: dict[str, float] = spec("analytics")
+URL_SUFFIX: str = spec("url_suffix")
+UTM_MEDIUM: dict[str, str] = spec("utm_medium")
+DEFAULT_LOCATIONS: dict[str, list[list[Any]]] = spec("default_locations")
+LANGUAGES: dict[str, int] = spec("languages")
+QUALITY: dict[str, Any] = spec("quality")
+OPTIMIZATION: dict[str, Any] = spec("optimization")
 
 
 def _slug(name: str) -> str:
     return re.sub(r"[^a-z0-9]+", "_", name.lower()).strip("_")
 
 
-ADS: dict[str, list[list[Any]]] = _spec("ads")
-SUFFIXES: list[str] = _spec("search_term_suffixes")
-LANDING: str = _spec("landing")
+ADS: dict[str, list[list[Any]]] = spec("ads")
+SUFFIXES: list[str] = spec("search_term_suffixes")
+LANDING: str = spec("landing")
 
 
 def geo(target_id: int) -> Entity:
@@ -79,12 +79,8 @@ def geo(target_id: int) -> Entity:
     }
 
 
-def _values(table: dict[str, float], key: str) -> list[Entity]:
-    return [{"value": v, "weight": w} for v, w in _spec(key).items()] if table else []
-
-
-GENDERS = _values(DEVICES, "genders")
-AGES = _values(DEVICES, "age_ranges")
+GENDERS = [{"value": v, "weight": w} for v, w in spec("genders").items()]
+AGES = [{"value": v, "weight": w} for v, w in spec("age_ranges").items()]
 
 
 @dataclass
@@ -175,24 +171,21 @@ def _campaign(raw: dict[str, Any]) -> tuple[Entity, list[AdGroup]]:
 
 AD_GROUPS: dict[str, list[AdGroup]] = {cid: [] for cid in CUSTOMERS}
 CAMPAIGNS: dict[str, list[Entity]] = {cid: [] for cid in CUSTOMERS}
-for _raw in _spec("campaigns"):
+for _raw in spec("campaigns"):
     _camp, _groups = _campaign(_raw)
     CAMPAIGNS[_raw["customer"]].append(_camp)
     AD_GROUPS[_raw["customer"]] += _groups
-for _cid, _customer in CUSTOMERS.items():
-    for _client in _customer.get("clients", []):
-        CUSTOMERS[_client]["manager_id"] = _cid
 COUNTRY = {"BRL": "BR", "EUR": "DE"}
 LOCATIONS: dict[str, list[tuple[Entity, float]]] = {
     country: [
         ({k: geo(v)["resource_name"] for k, v in loc.items() if k != "weight"}, loc["weight"])
         for loc in entries
     ]
-    for country, entries in _spec("locations").items()
+    for country, entries in spec("locations").items()
 }
 CONVERSION_ACTIONS = [
     {"id": str(700 + i), "name": n, "category": c, "share": s}
-    for i, (n, c, s) in enumerate(_spec("conversion_actions"), start=1)
+    for i, (n, c, s) in enumerate(spec("conversion_actions"), start=1)
 ]
 
 

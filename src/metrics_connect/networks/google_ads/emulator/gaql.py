@@ -21,25 +21,22 @@ from typing import Any
 
 from metrics_connect.networks.google_ads.emulator import data
 from metrics_connect.sandbox.kit.calendar import LocalDays
-from metrics_connect.sandbox.kit.spec import load_spec
 
-RESOURCES: dict[str, dict[str, Any]] = load_spec(data.__package__, data.SPEC, "resources", Any)
-FIELDS: dict[str, list[str]] = load_spec(data.__package__, data.SPEC, "fields", Any)
-COUNTS: list[str] = load_spec(data.__package__, data.SPEC, "counts", Any)
-FRACTIONS: list[str] = load_spec(data.__package__, data.SPEC, "fractions", Any)
-RATES: dict[str, list[Any]] = load_spec(data.__package__, data.SPEC, "rates", Any)
-DERIVED: dict[str, list[Any]] = load_spec(data.__package__, data.SPEC, "derived", Any)
-DERIVED_COUNTS = set(load_spec(data.__package__, data.SPEC, "derived_counts", Any))
-UNIQUES: dict[str, float] = load_spec(data.__package__, data.SPEC, "uniques", Any)
+RESOURCES: dict[str, dict[str, Any]] = data.spec("resources")
+FIELDS: dict[str, list[str]] = data.spec("fields")
+COUNTS: list[str] = data.spec("counts")
+FRACTIONS: list[str] = data.spec("fractions")
+RATES: dict[str, list[Any]] = data.spec("rates")
+DERIVED: dict[str, list[Any]] = data.spec("derived")
+DERIVED_COUNTS = set(data.spec("derived_counts"))
+UNIQUES: dict[str, float] = data.spec("uniques")
 UNIQUE_METRICS = {"unique_users", "average_impression_frequency_per_user"}
-SHARE_FLOOR = set(load_spec(data.__package__, data.SPEC, "share_floor", Any))
-SHARE_CEILING = set(load_spec(data.__package__, data.SPEC, "share_ceiling", Any))
-CONVERSION_METRICS = set(load_spec(data.__package__, data.SPEC, "conversion_metrics", Any))
-EVENT_TYPES: dict[str, str] = load_spec(data.__package__, data.SPEC, "interaction_event_types", Any)
-METRIC_RESOURCES: dict[str, list[str]] = load_spec(
-    data.__package__, data.SPEC, "metric_resources", Any
-)
-UNSEGMENTED = set(load_spec(data.__package__, data.SPEC, "unsegmented", Any))
+SHARE_FLOOR = set(data.spec("share_floor"))
+SHARE_CEILING = set(data.spec("share_ceiling"))
+CONVERSION_METRICS = set(data.spec("conversion_metrics"))
+EVENT_TYPES: dict[str, str] = data.spec("interaction_event_types")
+METRIC_RESOURCES: dict[str, list[str]] = data.spec("metric_resources")
+UNSEGMENTED = set(data.spec("unsegmented"))
 # Not sums: a keyword's score of the range's last day, the customer's or a campaign's now.
 QUALITY_METRICS = {"historical_quality_score", *data.QUALITY["components"]}
 NOW_METRICS = {"optimization_score_uplift", "optimization_score_url"}
@@ -249,16 +246,12 @@ def check(query: Query) -> dict[str, Any]:
             raise QueryError(
                 code, f"Cannot select or filter on '{name}' with resource {query.resource}."
             )
-    if conversion:
-        for name in query.select:
-            if (
-                name.startswith("metrics.")
-                and name.removeprefix("metrics.") not in CONVERSION_METRICS
-            ):
-                raise QueryError(
-                    "PROHIBITED_SEGMENT_WITH_METRIC_IN_SELECT_OR_WHERE_CLAUSE",
-                    f"Cannot select segments.conversion_action* with the metric '{name}'.",
-                )
+    for name in query.select if conversion else []:
+        if name.startswith("metrics.") and name.removeprefix("metrics.") not in CONVERSION_METRICS:
+            raise QueryError(
+                "PROHIBITED_SEGMENT_WITH_METRIC_IN_SELECT_OR_WHERE_CLAUSE",
+                f"Cannot select segments.conversion_action* with the metric '{name}'.",
+            )
     return spec
 
 
@@ -297,12 +290,14 @@ def run(cid: str, query: Query, now: datetime) -> list[dict[str, Any]]:
     scored = bool(QUALITY_METRICS & set(metric_names))
     now_asked = bool(NOW_METRICS & set(metric_names))
     now_only = now_asked and set(metric_names) <= NOW_METRICS
-    if now_only:
-        # "Now" figures of each customer or campaign: no day to read.
+    if now_only or not metric_names:
+        # Rows without a day to read: attributes only, or "now" figures of each customer
+        # or campaign.
         for i, entities in enumerate(_entities(cid, spec["entities"][-1])):
             if all(_matches(_attribute(entities, n), op, v) for n, op, v in filters):
                 groups[(str(i),)] = ({f: _attribute(entities, f) for f in attributes}, {})
-                texts[(str(i),)] = data.optimization(cid, entities.get("campaign"), today)
+                if now_only:
+                    texts[(str(i),)] = data.optimization(cid, entities.get("campaign"), today)
     day = first
     while day <= last and metric_names and not now_only:
         for cell in data.cells(cid, day, now, split_by, by_device, whole):
@@ -330,14 +325,8 @@ def run(cid: str, query: Query, now: datetime) -> list[dict[str, Any]]:
                 owner = entities.get("campaign") if query.resource == "campaign" else None
                 texts[key] = data.optimization(cid, owner, today)
         day += timedelta(days=1)
-    if not metric_names:
-        groups = {
-            (str(i),): ({f: _attribute(e, f) for f in attributes}, {})
-            for i, e in enumerate(_entities(cid, spec["entities"][-1]))
-            if all(_matches(_attribute(e, n), op, v) for n, op, v in filters)
-        }
     rows = [
-        _row(query.resource, values, sums, metric_names, texts.get(key, {}))
+        _row(values, sums, metric_names, texts.get(key, {}))
         for key, (values, sums) in groups.items()
         if not metric_names or any(sums.values()) or key in texts
     ]
@@ -384,19 +373,12 @@ def _entities(cid: str, kind: str) -> list[dict[str, Any]]:
 
 
 def _row(
-    resource: str,
-    values: dict[str, Any],
-    sums: dict[str, float],
-    metrics: list[str],
-    texts: dict[str, Any],
+    values: dict[str, Any], sums: dict[str, float], metrics: list[str], texts: dict[str, Any]
 ) -> dict[str, Any]:
     row: dict[str, Any] = {}
     for name, value in values.items():
-        _put(
-            row,
-            name,
-            str(value) if name.endswith((".id", "criterion_id", "duration_millis")) else value,
-        )
+        int64 = name.endswith((".id", "criterion_id", "duration_millis"))  # JSON strings
+        _put(row, name, str(value) if int64 else value)
     for name in metrics:
         special = name in QUALITY_METRICS or name in NOW_METRICS
         _put(row, "metrics." + name, texts.get(name) if special else _metric_value(name, sums))

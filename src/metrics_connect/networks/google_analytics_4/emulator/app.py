@@ -41,9 +41,9 @@ from metrics_connect.networks.google_analytics_4.emulator.report import run_repo
 from metrics_connect.sandbox.kit.controls import SandboxControls
 from metrics_connect.sandbox.kit.google import (
     GoogleError,
+    admit,
+    answer_google_errors,
     answer_unknown_paths,
-    bearer_token,
-    token_error,
 )
 
 PERMISSION_MESSAGE = (
@@ -59,18 +59,12 @@ class Ga4Emulator:
 
     controls: SandboxControls = field(default_factory=SandboxControls)
     data: PropertyData = field(default_factory=PropertyData)
-    quota: PropertyQuota | None = None
+    property_quota: PropertyQuota = field(init=False)
     # One report at a time: the data caches and quota counters are shared.
     lock: threading.Lock = field(default_factory=threading.Lock)
 
     def __post_init__(self) -> None:
-        if self.quota is None:
-            self.quota = PropertyQuota(self.data.timezone)
-
-    @property
-    def property_quota(self) -> PropertyQuota:
-        assert self.quota is not None
-        return self.quota
+        self.property_quota = PropertyQuota(self.data.timezone)
 
 
 def create_app(emulator: Ga4Emulator) -> FastAPI:
@@ -78,27 +72,19 @@ def create_app(emulator: Ga4Emulator) -> FastAPI:
     controls = emulator.controls
     quota = emulator.property_quota
 
-    @app.exception_handler(GoogleError)
-    async def refused(request: Request, exc: Exception) -> JSONResponse:
-        assert isinstance(exc, GoogleError)
-        return exc.response()
+    answer_google_errors(app)
 
     async def gate(request: Request, endpoint: str, property_id: str) -> None:
-        """Auth, fault switches, property access and quotas; raises the API's error."""
-        controls.calls.record(endpoint)
-        await controls.apply_latency()
-        fault = controls.token_fault(bearer_token(request))
-        if fault is not None:
-            raise token_error(fault, PERMISSION_MESSAGE)
+        """The kit's gate, property access and quotas; raises the API's error."""
+        try:
+            await admit(controls, request, endpoint, PERMISSION_MESSAGE, CONCURRENCY_MESSAGE)
+        except GoogleError as exc:
+            if exc.code == 503:
+                quota.record_server_error(controls.clock.now())
+            raise
         if f"properties/{property_id}" != emulator.data.property_id:
             raise GoogleError(PERMISSION_MESSAGE, 403)
-        now = controls.clock.now()
-        if controls.should_fail():
-            quota.record_server_error(now)
-            raise GoogleError("The service is currently unavailable.", 503)
-        if controls.should_rate_limit():
-            raise GoogleError(CONCURRENCY_MESSAGE, 429)
-        quota.check(now)
+        quota.check(controls.clock.now())
 
     @contextmanager
     def in_flight() -> Iterator[None]:

@@ -15,10 +15,9 @@ from datetime import datetime
 from typing import Any
 
 from metrics_connect.networks.google_analytics_4.emulator.data import PropertyData
-from metrics_connect.networks.google_analytics_4.emulator.report import (
-    SCHEMA_URL,
-    compile_dimension_filter,
-)
+from metrics_connect.networks.google_analytics_4.emulator.filters import compile_dimension_filter
+from metrics_connect.networks.google_analytics_4.emulator.report import table
+from metrics_connect.networks.google_analytics_4.emulator.schema import SCHEMA_URL
 from metrics_connect.sandbox.kit.google import GoogleError
 from metrics_connect.sandbox.kit.spec import load_spec
 
@@ -89,26 +88,9 @@ def run_realtime_report(data: PropertyData, body: dict[str, Any], now: datetime)
                 row = counts.setdefault(key, {})
                 for metric in ("eventCount", "screenPageViews", "keyEvents"):
                     row[metric] = row.get(metric, 0.0) + hit.values.get(metric, 0.0)
-    rows = []
-    for key, row in counts.items():
-        values = {**row, "activeUsers": float(len(users[key]))}
-        rows.append((key, [int(values.get(m, 0.0)) for m in metrics]))
+    rows = [(key, {**row, "activeUsers": float(len(users[key]))}) for key, row in counts.items()]
     rows.sort(key=lambda r: r[0])
-    rows.sort(key=lambda r: r[1][0], reverse=True)
+    rows.sort(key=lambda r: r[1][metrics[0]], reverse=True)
     limit = int(body.get("limit") or DEFAULT_LIMIT)
-    response: dict[str, Any] = {
-        "dimensionHeaders": [{"name": d} for d in out_dims],
-        "metricHeaders": [{"name": m, "type": "TYPE_INTEGER"} for m in metrics],
-        "rows": [
-            {
-                "dimensionValues": [{"value": v} for v in key],
-                "metricValues": [{"value": str(v)} for v in values],
-            }
-            for key, values in rows[:limit]
-        ],
-        "rowCount": len(rows),
-        "kind": "analyticsData#runRealtimeReport",
-    }
-    if not response["rows"]:
-        del response["rows"]
-    return response
+    types = dict.fromkeys(metrics, "TYPE_INTEGER")
+    return table(out_dims, types, rows[:limit], len(rows), kind="runRealtimeReport")

@@ -62,8 +62,7 @@ def read(body: Any, message: str) -> dict[str, Any]:
         raise InvalidPayload(
             f'Invalid JSON payload received. Expected an object for "{message}".', None
         )
-    read_message: dict[str, Any] = _message(body, message, "")
-    return read_message
+    return _message(body, message, "")
 
 
 def _message(value: dict[str, Any], message: str, path: str) -> dict[str, Any]:

@@ -49,17 +49,8 @@ class InstagramGraphApp(GraphApp):
         pct = 100 if throttled else self.usage.percent()
         regain = self.usage.minutes_to_regain()
         app_usage = {"call_count": pct, "total_cputime": pct // 2, "total_time": pct // 2}
-        buc = {
-            self.sandbox.user_id: [
-                {
-                    "type": "instagram",
-                    "call_count": pct,
-                    "total_cputime": pct // 2,
-                    "total_time": pct // 2,
-                    "estimated_time_to_regain_access": regain,
-                }
-            ]
-        }
+        account = {"type": "instagram", **app_usage, "estimated_time_to_regain_access": regain}
+        buc = {self.sandbox.user_id: [account]}
         return {
             "x-app-usage": json.dumps(app_usage, separators=(",", ":")),
             "x-business-use-case-usage": json.dumps(buc, separators=(",", ":")),

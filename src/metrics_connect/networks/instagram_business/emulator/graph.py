@@ -120,6 +120,31 @@ class GraphHandler:
             and self.sandbox.local_day(item.timestamp) <= IMPRESSIONS_KEPT_UNTIL
         )
 
+    def _check_metric(
+        self,
+        index: int,
+        name: str,
+        spec: AccountMetric | MediaMetric | None,
+        usable: bool,
+        available: list[str],
+        queried: str,
+    ) -> None:
+        """Refuse a metric this version does not serve. Only between its removal (in v21.0
+        or later) and the all-versions sunset does Graph name the metric; otherwise it
+        answers the list of the metrics it serves."""
+        if usable:
+            return
+        if spec and (spec.removed_in or 0) >= 21 and not self._sunset_passed(spec.sunset):
+            raise errors.invalid_parameter(
+                f"Starting from version {spec.removed_in} and above, the {name} metric is no "
+                f"longer supported for the queried {queried}. Please refer to the documentation at "
+                f"https://developers.facebook.com/docs/instagram-api/reference/ig-{queried}/"
+                "insights for a list of supported metrics."
+            )
+        raise errors.invalid_parameter(
+            f"metric[{index}] must be one of the following values: {', '.join(available)}"
+        )
+
     # --------------------------------------------------------------- routing
     def endpoint_name(self, path: list[str], params: dict[str, str]) -> str:
         """The name the call counter records a call under."""
@@ -290,19 +315,8 @@ class GraphHandler:
         specs: list[AccountMetric] = []
         for index, name in enumerate(names):
             spec = ACCOUNT_METRICS.get(name)
-            if (
-                spec is not None
-                and name not in available
-                and spec.removed_in is not None
-                and not self._sunset_passed(spec.sunset)
-            ):
-                # Only between a version's removal and the all-versions sunset does Graph
-                # name the metric; from the sunset on it answers the generic list below.
-                raise _no_longer_supported(name, spec.removed_in, "user", "ig-user/insights")
-            if spec is None or name not in available:
-                raise errors.invalid_parameter(
-                    f"metric[{index}] must be one of the following values: {', '.join(available)}"
-                )
+            self._check_metric(index, name, spec, name in available, available, "user")
+            assert spec is not None
             specs.append(spec)
         periods = errors.list_param(params, "period")  # the SDK sends ["day"]
         if not periods:
@@ -648,19 +662,9 @@ class GraphHandler:
         ]
         for index, name in enumerate(names):
             spec = MEDIA_METRICS.get(name)
-            removed = spec is not None and not self._media_available(spec, major, item)
-            if (
-                spec is not None
-                and removed
-                and spec.removed_in
-                and spec.removed_in >= 22
-                and not self._sunset_passed(spec.sunset)
-            ):
-                raise _no_longer_supported(name, spec.removed_in, "media", "ig-media/insights")
-            if spec is None or removed:
-                raise errors.invalid_parameter(
-                    f"metric[{index}] must be one of the following values: {', '.join(available)}"
-                )
+            usable = spec is not None and self._media_available(spec, major, item)
+            self._check_metric(index, name, spec, usable, available, "media")
+            assert spec is not None
             if product not in spec.products:
                 raise errors.invalid_parameter(
                     f"The metric {name} is not supported for this media type ({product})"
@@ -707,12 +711,3 @@ def _render(specs: list[FieldSpec], values: dict[str, Any], node_type: str) -> d
         if value is not None:
             out[spec.name] = value
     return out
-
-
-def _no_longer_supported(name: str, version: int, queried: str, doc: str) -> GraphError:
-    return errors.invalid_parameter(
-        f"Starting from version {version} and above, the {name} metric is no longer supported "
-        f"for the queried {queried}. Please refer to the documentation at "
-        f"https://developers.facebook.com/docs/instagram-api/reference/{doc} for a list of "
-        "supported metrics."
-    )

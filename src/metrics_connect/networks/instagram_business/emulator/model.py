@@ -31,20 +31,20 @@ from metrics_connect.sandbox.accounts import (
     INSTAGRAM_USER_ID,
     INSTAGRAM_USERNAME,
 )
-from metrics_connect.sandbox.kit.calendar import LocalDays
+from metrics_connect.sandbox.kit.calendar import LocalDays, days_between
 from metrics_connect.sandbox.kit.controls import SandboxControls
-from metrics_connect.sandbox.kit.seeded import DailySeries, apportion_map, between, draws, unit
+from metrics_connect.sandbox.kit.seeded import (
+    DailySeries,
+    apportion_map,
+    between,
+    draws,
+    live_at,
+    unit,
+)
 from metrics_connect.sandbox.kit.spec import load_spec
 
-ACCOUNT_CREATED = date(2023, 6, 1)
-INITIAL_FOLLOWERS = 1850
 DEFAULT_SEED = 2023
-
-# Monday..Sunday activity rhythm.
-WEEKLY = (0.94, 0.98, 1.0, 1.03, 1.09, 1.12, 0.86)
-
 PRODUCT_TYPES = ("POST", "CAROUSEL_CONTAINER", "REEL", "STORY")
-CONTACT_BUTTON_TYPES = ("CALL", "DIRECTION", "EMAIL", "TEXT", "BOOK_NOW")
 # A story's navigation actions, by the API's metric of each.
 NAVIGATION_METRICS = {
     "tap_forward": "taps_forward",
@@ -74,6 +74,18 @@ class Audience:
 
 
 @dataclass(frozen=True)
+class AccountSpec:
+    """The sandbox account's history (the `account` of `data.yaml`, explained there)."""
+
+    created: date
+    initial_followers: int
+    weekly: tuple[float, ...]  # Monday..Sunday
+    follows: tuple[float, float, float, float]  # level, trend a day, noise low, high
+    unfollows: tuple[float, float]
+    contact_buttons: dict[str, float]
+
+
+@dataclass(frozen=True)
 class MediaSpec:
     """How one kind of media is drawn (the `media` of `data.yaml`, explained there)."""
 
@@ -81,10 +93,15 @@ class MediaSpec:
     hours: tuple[float, float]
     permalink: str  # a template of {shortcode}, {username}, {id}
     draws: dict[str, tuple[str, float, float] | dict[str, float]]
+    a_day: float  # posts and reels: the chance of one a day; stories: the most a day
     media_type: str = "IMAGE"  # unless drawn
     watch_ms: tuple[float, float] | None = None
 
 
+ACCOUNT: AccountSpec = load_spec(__package__, "data.yaml", "account", AccountSpec)
+ACCOUNT_CREATED = ACCOUNT.created
+INITIAL_FOLLOWERS = ACCOUNT.initial_followers
+WEEKLY = ACCOUNT.weekly
 MEDIA: dict[str, MediaSpec] = load_spec(__package__, "data.yaml", "media", dict[str, MediaSpec])
 PROFILE_ACTIVITY: dict[str, float] = load_spec(
     __package__, "data.yaml", "profile_activity", dict[str, float]
@@ -95,6 +112,7 @@ CITIES = tuple(f"{name}, {region}" for name, region in AUDIENCE.cities)
 _FEED_ID_BASE = 17_900_000_000_000_000
 _STORY_ID_BASE = 17_950_000_000_000_000
 _CHILD_ID_BASE = 17_980_000_000_000_000
+_MAX_ID_DAYS = 36_600  # a century of ids: beyond, no day to look in
 _SHORTCODE_ALPHABET = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_-"
 
 STORY_LIFETIME = timedelta(hours=24)
@@ -169,10 +187,7 @@ class MediaItem:
 
     def is_live(self, at: datetime) -> bool:
         """Visible at `at`: posted, and for a story not yet expired."""
-        if at < self.timestamp:
-            return False
-        expires = self.expires_at
-        return expires is None or at < expires
+        return live_at(self.timestamp, STORY_LIFETIME if self.is_story else None, at)
 
     def maturity(self, at: datetime) -> float:
         """Share of the final insights accrued by `at` (0..1)."""
@@ -253,8 +268,9 @@ class InstagramSandbox:
         # The owner's zone: posting times are local hours there.
         self.account_tz = ZoneInfo(INSTAGRAM_TIMEZONE)
         # New followers a day (the API's follower_count): growing, weekly rhythm, noise.
+        level, trend, low, high = ACCOUNT.follows
         self.follows_series = DailySeries(
-            created, 14, 0.045, WEEKLY, noise_low=0.7, noise_high=1.3, key=(seed, "follows")
+            created, level, trend, WEEKLY, noise_low=low, noise_high=high, key=(seed, "follows")
         )
         # Meta: "data used to calculate metrics may be delayed up to 48 hours". When set
         # (e.g. 48), an ended day reports 90% of its figures, reaching 100% that many hours
@@ -302,7 +318,7 @@ class InstagramSandbox:
     def unfollows(self, day: date) -> int:
         if self._index(day) < 0:
             return 0
-        return round(self.follows(day) * between(0.15, 0.35, self.seed, "unfollows", day))
+        return round(self.follows(day) * between(*ACCOUNT.unfollows, self.seed, "unfollows", day))
 
     def followers_at_day_start(self, day: date) -> int:
         i = self._index(day)
@@ -334,18 +350,20 @@ class InstagramSandbox:
         """Feed posts and reels posted on a local day, oldest first."""
         if day not in self._posts:
             rhythm = WEEKLY[day.weekday()]
-            chances = (("post", "feed", 0.42 * rhythm), ("reel", "reel", 0.24 * rhythm))
             self._posts[day] = _oldest_first(
                 self._item(kind, day, slot)
-                for slot, (kind, key, chance) in enumerate(chances)
-                if self._index(day) >= 0 and unit(self.seed, key, day) < chance
+                for slot, (kind, key) in enumerate((("post", "feed"), ("reel", "reel")))
+                if self._index(day) >= 0 and unit(self.seed, key, day) < MEDIA[kind].a_day * rhythm
             )
         return self._posts[day]
 
     def stories_on(self, day: date) -> tuple[MediaItem, ...]:
-        """Stories posted on a local day (0 to 6), oldest first."""
+        """Stories posted on a local day, oldest first."""
         if day not in self._stories:
-            count = int(unit(self.seed, "stories", day) * 7) if self._index(day) >= 0 else 0
+            most = int(MEDIA["story"].a_day)
+            count = (
+                int(unit(self.seed, "stories", day) * (most + 1)) if self._index(day) >= 0 else 0
+            )
             self._stories[day] = _oldest_first(self._item("story", day, s) for s in range(count))
         return self._stories[day]
 
@@ -408,11 +426,8 @@ class InstagramSandbox:
             avg_watch_time_ms=round(rng.uniform(*spec.watch_ms)) if spec.watch_ms else None,
         )
 
-    def _days(self, first: date, last: date) -> Iterable[date]:
-        day = max(first, self.created)
-        while day <= last:
-            yield day
-            day += timedelta(days=1)
+    def _days(self, first: date, last: date) -> list[date]:
+        return days_between(max(first, self.created), last)
 
     def media(
         self,
@@ -462,10 +477,13 @@ class InstagramSandbox:
         if not media_id.isdigit():
             return None
         number = int(media_id)
-        for base, on_day in ((_FEED_ID_BASE, self.posts_on), (_STORY_ID_BASE, self.stories_on)):
-            offset = number - base
-            if 0 <= offset < _STORY_ID_BASE - _FEED_ID_BASE:
-                day = self.created + timedelta(days=offset // 100)
+        for base, end, on_day in (
+            (_FEED_ID_BASE, _STORY_ID_BASE, self.posts_on),
+            (_STORY_ID_BASE, _CHILD_ID_BASE, self.stories_on),
+        ):
+            # 100 ids a day from the account's creation; a child's id is in neither range.
+            if base <= number < end and (number - base) // 100 <= _MAX_ID_DAYS:
+                day = self.created + timedelta(days=(number - base) // 100)
                 for item in on_day(day):
                     if item.id == media_id:
                         return item
@@ -554,10 +572,7 @@ class InstagramSandbox:
         by_product["total_interactions"] = {
             p: sum(parts.get(p, 0) for parts in by_product.values()) for p in PRODUCT_TYPES
         }
-        contact_weights = {
-            b: w * rng.uniform(0.6, 1.4)
-            for b, w in zip(CONTACT_BUTTON_TYPES, (0.25, 0.35, 0.1, 0.2, 0.1), strict=True)
-        }
+        contact_weights = {b: w * rng.uniform(0.6, 1.4) for b, w in ACCOUNT.contact_buttons.items()}
         taps = apportion_map(link_taps, contact_weights)
         follows, unfollows = self.follows(day), self.unfollows(day)
         totals = {

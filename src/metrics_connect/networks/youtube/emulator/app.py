@@ -20,29 +20,28 @@ from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse
 
 from metrics_connect.networks.youtube.emulator.data import ChannelData, Upload
-from metrics_connect.networks.youtube.emulator.reports import ReportError, run_report
+from metrics_connect.networks.youtube.emulator.reports import bad_request, run_report
 from metrics_connect.sandbox.kit.controls import SandboxControls
 from metrics_connect.sandbox.kit.google import (
     GoogleError,
+    admit,
+    answer_google_errors,
     answer_unknown_paths,
-    bearer_token,
-    token_error,
+    quota_message,
 )
 
 PERMISSION_MESSAGE = (
     "Request had insufficient authentication scopes. The caller does not have permission."
 )
-RATE_LIMIT_MESSAGE = (
-    "Quota exceeded for quota metric 'Queries' and limit 'Queries per minute per user' of "
-    "service 'youtubeanalytics.googleapis.com'."
-)
+RATE_LIMIT_MESSAGE = quota_message("youtubeanalytics.googleapis.com")
+# The reasons of the gate's refusals, by status.
+GATE_REASONS = {
+    401: "authError",
+    403: "insufficientPermissions",
+    429: "rateLimitExceeded",
+    503: "backendError",
+}
 MAX_PAGE = 50
-
-
-def youtube_error(exc: GoogleError, reason: str) -> JSONResponse:
-    body = exc.body()
-    body["error"]["errors"] = [{"message": exc.message, "domain": "global", "reason": reason}]
-    return JSONResponse(body, status_code=exc.code)
 
 
 @dataclass
@@ -55,173 +54,108 @@ def create_app(emulator: YoutubeEmulator) -> FastAPI:
     app = FastAPI(title="YouTube APIs (sandbox)", docs_url=None, redoc_url=None)
     controls, data = emulator.controls, emulator.data
 
-    async def gate(request: Request, endpoint: str) -> JSONResponse | None:
-        controls.calls.record(endpoint)
-        await controls.apply_latency()
-        fault = controls.token_fault(bearer_token(request))
-        if fault is not None:
-            exc = token_error(fault, PERMISSION_MESSAGE)
-            return youtube_error(exc, "authError" if exc.code == 401 else "insufficientPermissions")
-        if controls.should_fail():
-            return youtube_error(
-                GoogleError("The service is currently unavailable.", 503), "backendError"
-            )
-        if controls.should_rate_limit():
-            return youtube_error(GoogleError(RATE_LIMIT_MESSAGE, 429), "rateLimitExceeded")
-        return None
+    async def gate(request: Request, endpoint: str) -> None:
+        try:
+            await admit(controls, request, endpoint, PERMISSION_MESSAGE, RATE_LIMIT_MESSAGE)
+        except GoogleError as exc:
+            exc.reason = GATE_REASONS[exc.code]
+            raise
 
     @app.get("/v2/reports")
     async def reports(request: Request) -> JSONResponse:
-        refused = await gate(request, "reports.query")
-        if refused is not None:
-            return refused
+        await gate(request, "reports.query")
         params = dict(request.query_params)
-        now = controls.clock.now()
-        try:
-            body = await asyncio.to_thread(run_report, data, params, now)
-        except ReportError as exc:
-            return exc.response()
-        except GoogleError as exc:
-            return youtube_error(exc, "forbidden")
-        return JSONResponse(body)
+        # A plain JSONResponse: a large table skips the response model's validation.
+        return JSONResponse(await asyncio.to_thread(run_report, data, params, controls.clock.now()))
 
     def parts(request: Request, allowed: set[str]) -> set[str]:
         names = {p for p in request.query_params.get("part", "").split(",") if p}
         if not names:
-            raise ReportError("No filter selected. Expected one of: part", "required")
+            raise bad_request("No filter selected. Expected one of: part", "required")
         unknown = names - allowed
         if unknown:
-            raise ReportError(f"'{sorted(unknown)[0]}'", "unknownPart")
+            raise bad_request(f"'{sorted(unknown)[0]}'", "unknownPart")
         return names
 
     def page_size(request: Request) -> int:
         text = request.query_params.get("maxResults", "5")
         if not text.isdigit() or not 0 <= int(text) <= MAX_PAGE:
-            raise ReportError(
+            raise bad_request(
                 f"Invalid value '{text}'. Values must be within the range: [0, 50]", "invalid"
             )
         return int(text)
 
     @app.get("/youtube/v3/channels")
-    async def channels(request: Request) -> JSONResponse:
-        refused = await gate(request, "channels.list")
-        if refused is not None:
-            return refused
-        try:
-            names = parts(request, {"id", "snippet", "statistics", "contentDetails"})
-        except ReportError as exc:
-            return exc.response()
+    async def channels(request: Request) -> dict[str, Any]:
+        await gate(request, "channels.list")
+        names = parts(request, {"id", "snippet", "statistics", "contentDetails"})
         q = request.query_params
-        mine = q.get("mine") == "true"
         wanted = set(q.get("id", "").split(",")) if q.get("id") else set()
         items = []
-        if mine or data.channel_id in wanted:
+        if q.get("mine") == "true" or data.channel_id in wanted:
             items.append(channel_resource(data, names, controls.clock.now()))
-        return JSONResponse(
-            {
-                "kind": "youtube#channelListResponse",
-                "etag": "sandbox",
-                "pageInfo": {"totalResults": len(items), "resultsPerPage": 5},
-                "items": items,
-            }
-        )
+        return listing("channelListResponse", items, len(items), 5)
 
     @app.get("/youtube/v3/playlistItems")
-    async def playlist_items(request: Request) -> JSONResponse:
-        refused = await gate(request, "playlistItems.list")
-        if refused is not None:
-            return refused
-        try:
-            names = parts(request, {"id", "snippet", "contentDetails", "status"})
-            size = page_size(request)
-        except ReportError as exc:
-            return exc.response()
+    async def playlist_items(request: Request) -> dict[str, Any]:
+        await gate(request, "playlistItems.list")
+        names = parts(request, {"id", "snippet", "contentDetails", "status"})
+        size = page_size(request)
         q = request.query_params
         if q.get("playlistId") != data.uploads_playlist:
-            missing = GoogleError(
+            raise GoogleError(
                 "The playlist identified with the request's playlistId parameter cannot be "
                 "found.",
                 404,
+                reason="playlistNotFound",
             )
-            return youtube_error(missing, "playlistNotFound")
         uploads = list(reversed(data.uploads(data.today(controls.clock.now()))))
-        token = q.get("pageToken") or ""
-        offset = _page_offset(token)
-        if offset is None or offset > len(uploads):
-            return ReportError(
-                "The request specifies an invalid page token.", "invalidPageToken"
-            ).response()
-        page = uploads[offset : offset + size]
-        body: dict[str, Any] = {
-            "kind": "youtube#playlistItemListResponse",
-            "etag": "sandbox",
-            "pageInfo": {"totalResults": len(uploads), "resultsPerPage": size},
-            "items": [playlist_item(data, u, names) for u in page],
-        }
+        token = q.get("pageToken") or "CA0000"
+        if not token.startswith("CA") or not token[2:].isdigit() or int(token[2:]) > len(uploads):
+            raise bad_request("The request specifies an invalid page token.", "invalidPageToken")
+        offset = int(token[2:])
+        page = [playlist_item(data, u, names) for u in uploads[offset : offset + size]]
+        body = listing("playlistItemListResponse", page, len(uploads), size)
         if offset + size < len(uploads):
-            body["nextPageToken"] = _page_token(offset + size)
+            body["nextPageToken"] = f"CA{offset + size:04d}"
         if offset:
-            body["prevPageToken"] = _page_token(max(offset - size, 0))
-        return JSONResponse(body)
+            body["prevPageToken"] = f"CA{max(offset - size, 0):04d}"
+        return body
 
     @app.get("/youtube/v3/videos")
-    async def videos(request: Request) -> JSONResponse:
-        refused = await gate(request, "videos.list")
-        if refused is not None:
-            return refused
-        try:
-            names = parts(request, {"id", "snippet", "statistics", "contentDetails"})
-        except ReportError as exc:
-            return exc.response()
+    async def videos(request: Request) -> dict[str, Any]:
+        await gate(request, "videos.list")
+        names = parts(request, {"id", "snippet", "statistics", "contentDetails"})
         ids = [i for i in request.query_params.get("id", "").split(",") if i]
         if len(ids) > MAX_PAGE:
-            return ReportError(
-                "The request specifies more than 50 video ids.", "tooManyIds"
-            ).response()
+            raise bad_request("The request specifies more than 50 video ids.", "tooManyIds")
         now = controls.clock.now()
-        known = data.by_id()
-        today = data.today(now)
+        known, today = data.by_id(), data.today(now)
         items = [
             video_resource(data, known[i], names, now)
             for i in ids
             if i in known and known[i].published <= today
         ]
-        return JSONResponse(
-            {
-                "kind": "youtube#videoListResponse",
-                "etag": "sandbox",
-                "pageInfo": {"totalResults": len(items), "resultsPerPage": len(items)},
-                "items": items,
-            }
-        )
+        return listing("videoListResponse", items, len(items), len(items))
 
+    answer_google_errors(app)
     answer_unknown_paths(app)
     return app
 
 
-def _page_token(offset: int) -> str:
-    return f"CA{offset:04d}"
-
-
-def _page_offset(token: str) -> int | None:
-    if not token:
-        return 0
-    if not token.startswith("CA") or not token[2:].isdigit():
-        return None
-    return int(token[2:])
+def listing(kind: str, items: list[Any], total: int, per_page: int) -> dict[str, Any]:
+    return {
+        "kind": f"youtube#{kind}",
+        "etag": "sandbox",
+        "pageInfo": {"totalResults": total, "resultsPerPage": per_page},
+        "items": items,
+    }
 
 
 def channel_resource(data: ChannelData, names: set[str], now: Any) -> dict[str, Any]:
-    channel = data.channel
     out: dict[str, Any] = {"kind": "youtube#channel", "etag": "sandbox", "id": data.channel_id}
     if "snippet" in names:
-        out["snippet"] = {
-            "title": channel["title"],
-            "description": "Specialty coffee, brewed on camera.",
-            "customUrl": channel["custom_url"],
-            "publishedAt": f"{channel['published']}T12:00:00Z",
-            "country": channel["country"],
-        }
+        out["snippet"] = dict(data.channel["snippet"])
     if "statistics" in names:
         stats = data.channel_statistics(now)
         out["statistics"] = {
@@ -265,7 +199,7 @@ def video_resource(data: ChannelData, upload: Upload, names: set[str], now: Any)
             "publishedAt": upload.published_at(),
             "channelId": data.channel_id,
             "title": upload.title,
-            "channelTitle": data.channel["title"],
+            "channelTitle": data.title,
         }
     if "contentDetails" in names:
         minutes, seconds = divmod(upload.duration_seconds, 60)

@@ -9,13 +9,14 @@ lifetime counts) add up every day through yesterday, arrived or not.
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
-from functools import cached_property, lru_cache
+from functools import cached_property, lru_cache, partial
 from typing import Any
 
 from metrics_connect.sandbox.kit.calendar import LocalDays
-from metrics_connect.sandbox.kit.seeded import apportion, between, draws
+from metrics_connect.sandbox.kit.seeded import apportion_map, between, draws
 from metrics_connect.sandbox.kit.spec import load_spec
 
 PACKAGE = "metrics_connect.networks.youtube.emulator"
@@ -87,6 +88,7 @@ class ChannelData:
         self.demographics: dict[str, dict[str, float]] = _spec("demographics")
         self.days = LocalDays(TIMEZONE)
         self.channel_id = str(self.channel["id"])
+        self.title = str(self.channel["snippet"]["title"])
         self.uploads_playlist = "UU" + self.channel_id[2:]
         self.first_day = date.fromisoformat(str(self.uploads_spec["first"]))
 
@@ -136,9 +138,6 @@ class ChannelData:
     def arrived_share(self, day: date, now: datetime) -> float:
         return ARRIVED.get((self.today(now) - day).days, 1.0 if day < self.today(now) else 0.0)
 
-    def last_arrived_day(self, now: datetime) -> date:
-        return self.today(now) - timedelta(days=2)
-
     # --- activity ---
 
     def cell(self, upload: Upload, day: date, share: float = 1.0) -> Cell:
@@ -157,45 +156,39 @@ class ChannelData:
 
     def country_split(self, day: date, cell: Cell) -> dict[str, Cell]:
         """A day's views and watch time by country: weights that drift a little daily."""
-        codes = list(self.countries)
-        weights = [
-            w * between(0.8, 1.2, "yt-country", c, day) for c, (w, _) in self.countries.items()
-        ]
-        views = apportion(cell.views, weights)
-        stay = [v * self.countries[c][1] for c, v in zip(codes, views, strict=True)]
-        minutes = apportion(cell.estimatedMinutesWatched, stay)
-        return {
-            c: Cell(views=v, estimatedMinutesWatched=m)
-            for c, v, m in zip(codes, views, minutes, strict=True)
-        }
+        countries = self.countries
+        drift = {c: w * between(0.8, 1.2, "yt-country", c, day) for c, (w, _) in countries.items()}
+        views = apportion_map(cell.views, drift)
+        stay = {c: v * countries[c][1] for c, v in views.items()}
+        minutes = apportion_map(cell.estimatedMinutesWatched, stay)
+        return {c: Cell(views=views[c], estimatedMinutesWatched=minutes[c]) for c in countries}
 
     def demographic_split(self, day: date, views: int) -> dict[tuple[str, str], int]:
         """A day's signed-in views by (ageGroup, gender)."""
-        keys = [(a, g) for a, by_gender in self.demographics.items() for g in by_gender]
-        weights = [
-            self.demographics[a][g] * between(0.85, 1.15, "yt-demo", a, g, day) for a, g in keys
-        ]
+        weights = {
+            (a, g): w * between(0.85, 1.15, "yt-demo", a, g, day)
+            for a, by_gender in self.demographics.items()
+            for g, w in by_gender.items()
+        }
         # About 70% of views are by signed-in viewers whose age and gender YouTube knows.
-        return dict(zip(keys, apportion(int(views * 0.7), weights), strict=True))
+        return apportion_map(int(views * 0.7), weights)
 
     # --- lifetime statistics (Data API) ---
 
-    def lifetime(self, upload: Upload, now: datetime) -> Cell:
-        total = Cell()
-        day = upload.published
-        yesterday = self.today(now) - timedelta(days=1)
-        while day <= yesterday:
-            total = total + self.cell(upload, day)
-            day += timedelta(days=1)
+    def _through_yesterday(
+        self, first: date, now: datetime, day_cell: Callable[[date], Cell]
+    ) -> Cell:
+        total, day, today = Cell(), first, self.today(now)
+        while day < today:
+            total, day = total + day_cell(day), day + timedelta(days=1)
         return total
+
+    def lifetime(self, upload: Upload, now: datetime) -> Cell:
+        return self._through_yesterday(upload.published, now, partial(self.cell, upload))
 
     def channel_statistics(self, now: datetime) -> dict[str, int]:
         """Lifetime counts through yesterday (Pacific), as channels.list gives them now."""
-        total = Cell()
-        day, yesterday = self.first_day, self.today(now) - timedelta(days=1)
-        while day <= yesterday:
-            total = total + _channel_day(self, day)
-            day += timedelta(days=1)
+        total = self._through_yesterday(self.first_day, now, partial(_channel_day, self))
         return {
             "viewCount": int(self.channel["views_before"]) + total.views,
             "subscriberCount": int(self.channel["subscribers_before"])

@@ -18,31 +18,20 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import date, datetime
 from typing import Any
 
-from metrics_connect.networks.youtube.emulator.data import ChannelData, Upload
+from metrics_connect.networks.youtube.emulator.data import PACKAGE, ChannelData, Upload
+from metrics_connect.sandbox.kit.calendar import days_between
 from metrics_connect.sandbox.kit.google import GoogleError
+from metrics_connect.sandbox.kit.spec import load_spec
 
-ACTIVITY_METRICS = (
-    "views",
-    "likes",
-    "dislikes",
-    "comments",
-    "shares",
-    "subscribersGained",
-    "subscribersLost",
-    "estimatedMinutesWatched",
-    "averageViewDuration",
-    "averageViewPercentage",
+_METRICS: dict[str, tuple[str, ...]] = load_spec(
+    PACKAGE, "data.yaml", "metrics", dict[str, tuple[str, ...]]
 )
-GEOGRAPHY_METRICS = (
-    "views",
-    "estimatedMinutesWatched",
-    "averageViewDuration",
-    "averageViewPercentage",
-)
-FLOAT_METRICS = frozenset({"averageViewPercentage", "viewerPercentage"})
+ACTIVITY_METRICS = _METRICS["activity"]
+GEOGRAPHY_METRICS = _METRICS["geography"]
+FLOAT_METRICS = frozenset(_METRICS["float"])
 NOT_SUPPORTED = (
     "The query is not supported. Check the documentation at "
     "https://developers.google.com/youtube/analytics/v2/available_reports for a list of "
@@ -52,19 +41,8 @@ MAX_TOP_VIDEOS = 200
 MAX_FILTER_VIDEOS = 500
 
 
-class ReportError(GoogleError):
-    """400 badRequest in YouTube's envelope (`errors[].reason`)."""
-
-    def __init__(self, message: str, reason: str = "badRequest") -> None:
-        super().__init__(message, 400)
-        self.reason = reason
-
-    def body(self) -> dict[str, Any]:
-        body = super().body()
-        body["error"]["errors"] = [
-            {"message": self.message, "domain": "global", "reason": self.reason}
-        ]
-        return body
+def bad_request(message: str, reason: str = "badRequest") -> GoogleError:
+    return GoogleError(message, 400, reason=reason)
 
 
 @dataclass(frozen=True)
@@ -82,11 +60,11 @@ class Query:
 def _date(params: Mapping[str, str], name: str) -> date:
     text = params.get(name)
     if not text:
-        raise ReportError(f"Required parameter: {name}", "required")
+        raise bad_request(f"Required parameter: {name}", "required")
     try:
         return date.fromisoformat(text)
     except ValueError:
-        raise ReportError(
+        raise bad_request(
             f"Invalid value '{text}'. Values must match the following regular "
             "expression: '[0-9]{4}-[0-9]{2}-[0-9]{2}'",
             "invalid",
@@ -100,21 +78,21 @@ def _int(params: Mapping[str, str], name: str) -> int | None:
     try:
         return int(text)
     except ValueError:
-        raise ReportError(f"Invalid value '{text}'. Values must be integers.", "invalid") from None
+        raise bad_request(f"Invalid value '{text}'. Values must be integers.", "invalid") from None
 
 
 def parse_query(params: Mapping[str, str], channel_id: str) -> Query:
     ids = params.get("ids")
     if not ids:
-        raise ReportError("Required parameter: ids", "required")
+        raise bad_request("Required parameter: ids", "required")
     if ids not in ("channel==MINE", f"channel=={channel_id}"):
-        raise GoogleError("Forbidden", 403)
+        raise GoogleError("Forbidden", 403, reason="forbidden")
     start, end = _date(params, "startDate"), _date(params, "endDate")
     if end < start:
-        raise ReportError("The start date must be before or equal to the end date.", "invalid")
+        raise bad_request("The start date must be before or equal to the end date.", "invalid")
     metrics = tuple(m for m in (params.get("metrics") or "").split(",") if m)
     if not metrics:
-        raise ReportError("Required parameter: metrics", "required")
+        raise bad_request("Required parameter: metrics", "required")
     dimensions = tuple(d for d in (params.get("dimensions") or "").split(",") if d)
     filters: dict[str, tuple[str, ...]] = {}
     for part in (params.get("filters") or "").split(";"):
@@ -122,12 +100,12 @@ def parse_query(params: Mapping[str, str], channel_id: str) -> Query:
             continue
         name, sep, value = part.partition("==")
         if not sep or not value:
-            raise ReportError(f"Invalid filter: {part}", "invalid")
+            raise bad_request(f"Invalid filter: {part}", "invalid")
         filters[name] = tuple(value.split(","))
     sort = tuple(s for s in (params.get("sort") or "").split(",") if s)
     start_index = _int(params, "startIndex") or 1
     if start_index < 1:
-        raise ReportError("startIndex must be at least 1.", "invalid")
+        raise bad_request("startIndex must be at least 1.", "invalid")
     return Query(
         start, end, metrics, dimensions, filters, sort, _int(params, "maxResults"), start_index
     )
@@ -139,7 +117,7 @@ def _check(query: Query) -> str:
     known = set(ACTIVITY_METRICS) | {"viewerPercentage"}
     for metric in query.metrics:
         if metric not in known:
-            raise ReportError(
+            raise bad_request(
                 f"Unknown identifier ({metric}) given in field parameters.metrics.", "invalid"
             )
     activity = metrics <= set(ACTIVITY_METRICS)
@@ -150,18 +128,14 @@ def _check(query: Query) -> str:
         top = query.max_results is not None and query.max_results <= MAX_TOP_VIDEOS
         descending = bool(query.sort) and query.sort[0].startswith("-")
         if not top or not descending or query.sort[0][1:] not in query.metrics:
-            raise ReportError(NOT_SUPPORTED)
+            raise bad_request(NOT_SUPPORTED)
         return "video"
     if dims == {"country"} and not filters and metrics <= set(GEOGRAPHY_METRICS):
         return "country"
     demographic = bool(dims) and dims <= {"ageGroup", "gender"}
     if demographic and metrics == {"viewerPercentage"} and filters <= {"video", "country"}:
         return "demographics"
-    raise ReportError(NOT_SUPPORTED)
-
-
-def _days(query: Query) -> list[date]:
-    return [query.start + timedelta(days=i) for i in range((query.end - query.start).days + 1)]
+    raise bad_request(NOT_SUPPORTED)
 
 
 def _selected(query: Query, upload: Upload) -> bool:
@@ -188,10 +162,10 @@ def _metric_values(metrics: tuple[str, ...], sums: dict[str, float]) -> list[int
 def run_report(data: ChannelData, params: Mapping[str, str], now: datetime) -> dict[str, Any]:
     query = parse_query(params, data.channel_id)
     if len(query.filters.get("video", ())) > MAX_FILTER_VIDEOS:
-        raise ReportError(f"At most {MAX_FILTER_VIDEOS} videos per filter.", "invalid")
+        raise bad_request(f"At most {MAX_FILTER_VIDEOS} videos per filter.", "invalid")
     kind = _check(query)
     groups: dict[tuple[str, ...], dict[str, float]] = defaultdict(lambda: defaultdict(float))
-    for day in _days(query):
+    for day in days_between(query.start, query.end):
         for upload, cell in data.day_cells(day, now):
             if not _selected(query, upload):
                 continue
@@ -230,14 +204,10 @@ def run_report(data: ChannelData, params: Mapping[str, str], now: datetime) -> d
     rows = rows[first : first + query.max_results] if query.max_results else rows[first:]
     headers = [
         {"name": d, "columnType": "DIMENSION", "dataType": "STRING"} for d in query.dimensions
-    ] + [
-        {
-            "name": m,
-            "columnType": "METRIC",
-            "dataType": "FLOAT" if m in FLOAT_METRICS else "INTEGER",
-        }
-        for m in query.metrics
     ]
+    for m in query.metrics:
+        kind = "FLOAT" if m in FLOAT_METRICS else "INTEGER"
+        headers.append({"name": m, "columnType": "METRIC", "dataType": kind})
     body: dict[str, Any] = {"kind": "youtubeAnalytics#resultTable", "columnHeaders": headers}
     if rows:
         body["rows"] = rows
@@ -250,7 +220,7 @@ def _sorted(rows: list[list[Any]], query: Query) -> list[list[Any]]:
     for key in reversed(query.sort):
         name = key.lstrip("-")
         if name not in columns:
-            raise ReportError(f"Unknown identifier ({name}) given in field parameters.sort.")
+            raise bad_request(f"Unknown identifier ({name}) given in field parameters.sort.")
         index = columns.index(name)
         out.sort(key=lambda r, i=index: r[i], reverse=key.startswith("-"))  # type: ignore[misc]
     return out
