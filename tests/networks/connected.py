@@ -3,21 +3,42 @@ paying customer's integration of the demo account that widget and sync tests ask
 
 from __future__ import annotations
 
+import shutil
 from collections.abc import AsyncIterator, Iterator
 from contextlib import asynccontextmanager, contextmanager
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
+from pathlib import Path
 from typing import Any, TypeVar
 
 import httpx
+from cryptography.fernet import Fernet
 
 from metrics_connect import clock
+from metrics_connect.accounts.models import CustomerIntegration
 from metrics_connect.api.app import create_app
 from metrics_connect.runtime import Runtime
 from metrics_connect.sandbox.registry import SandboxNetwork
 from metrics_connect.settings import Settings
+from metrics_connect.sync.service import SyncOutcome, run_sync
 from tests.conftest import connect_account, serving
 from tests.networks.widgets import Periods, get_data
+
+
+def module_settings(folder: Path, template: Path, **overrides: Any) -> Settings:
+    """Settings on a copy of the migrated `template` database in `folder`, for the
+    module-scoped fixtures that settings_factory (per test) cannot serve."""
+    shutil.copyfile(template, folder / "test.db")
+    values: dict[str, Any] = {
+        "database_url": f"sqlite:///{folder / 'test.db'}",
+        "data_dir": folder / "data",
+        "credentials_key": Fernet.generate_key().decode(),
+        "log_json": True,
+        "sync_enabled": False,
+        "public_base_url": "http://testserver",
+        **overrides,
+    }
+    return Settings(**values)
 
 
 class SharedClock:
@@ -46,13 +67,27 @@ def frozen_clock(sandbox: SandboxNetwork, now: datetime) -> Iterator[SharedClock
         clock.set_clock(None)
 
 
-@contextmanager
-def frozen_sandbox(sandbox: SandboxNetwork, now: datetime) -> Iterator[SandboxNetwork]:
-    """The emulator and the service stopped at `now` (for tests that never move it)."""
-    sandbox.controls.clock.set(now)
-    clock.set_clock(lambda: now)
+def routed_runtime(
+    slug: str, sandbox: SandboxNetwork, settings: Settings, upstream: Any = None
+) -> Runtime:
+    """The service's runtime on `settings`, its calls to the network served in-process by
+    the emulator (or by `upstream`, another app)."""
+    runtime = Runtime.from_settings(settings)
+    app = upstream if upstream is not None else sandbox.app
+    runtime.upstream_transports[slug] = httpx.ASGITransport(app=app)
+    return runtime
+
+
+async def scheduled_sync(
+    runtime: Runtime, integration: CustomerIntegration, sandbox: SandboxNetwork, at: datetime
+) -> SyncOutcome:
+    """The scheduler's sync run at `at`: the emulator and the service there (the emulator
+    stays), the emulator's call log counting only this run's calls."""
+    sandbox.controls.clock.set(at)
+    clock.set_clock(lambda: at)
     try:
-        yield sandbox
+        sandbox.controls.calls.reset()
+        return await run_sync(runtime, integration, at)
     finally:
         clock.set_clock(None)
 
@@ -72,8 +107,15 @@ class ConnectedNetwork:
     periods: Periods
     data: Any
 
-    async def get_data(self, widgets: list[dict[str, Any]], comparison: bool = True) -> Any:
-        """POST /metrics/get-data over the file's periods, which must answer 200."""
+    async def get_data(
+        self,
+        widgets: list[dict[str, Any]],
+        comparison: bool = True,
+        start: date | None = None,
+        end: date | None = None,
+    ) -> Any:
+        """POST /metrics/get-data over the file's periods (or start/end), which must
+        answer 200."""
         return await get_data(
             self.client,
             self.headers,
@@ -81,6 +123,8 @@ class ConnectedNetwork:
             widgets,
             self.periods,
             comparison=comparison,
+            start=start,
+            end=end,
         )
 
 
@@ -98,12 +142,17 @@ async def connected_network(
     *,
     credentials: dict[str, Any] | None = None,
     upstream: Any = None,
+    routed: bool = True,
+    data: Any = None,
 ) -> AsyncIterator[Connected]:
-    """The service on `settings`, its calls to the network routed to the emulator (or to
-    `upstream`, another app), and the demo account connected (with `credentials`)."""
-    runtime = Runtime.from_settings(settings)
-    app = upstream if upstream is not None else sandbox.app
-    runtime.upstream_transports[slug] = httpx.ASGITransport(app=app)
+    """The service on `settings`, its calls to the network routed in-process to the
+    emulator (or to `upstream`, another app; not `routed`: over the network at the
+    settings' base URL), and the demo account connected (with `credentials`); `data` is
+    the emulator's raw data where the sandbox does not hold it itself."""
+    if routed:
+        runtime = routed_runtime(slug, sandbox, settings, upstream)
+    else:
+        runtime = Runtime.from_settings(settings)
     async with serving(create_app(runtime=runtime)) as client:
         account = await connect_account(
             runtime, slug, sandbox.demo_account, credentials=credentials
@@ -117,5 +166,5 @@ async def connected_network(
             clock=shared,
             runtime=runtime,
             periods=periods,
-            data=getattr(sandbox, "data", None),
+            data=data if data is not None else getattr(sandbox, "data", None),
         )

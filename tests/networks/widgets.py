@@ -34,6 +34,18 @@ def reference_widget(slug: str, reference_key: str, **overrides: Any) -> dict[st
     raise KeyError(reference_key)
 
 
+def numbered(widgets: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The widgets with ids of their own (w0, w1, ...), to ask them all at once."""
+    return [{"id": f"w{i}", **w} for i, w in enumerate(widgets)]
+
+
+def widget_errors(result: dict[str, Any], widgets: list[dict[str, Any]]) -> dict[str, Any]:
+    """The error of each widget of `result` that answered one, by its reference key."""
+    return {
+        w["reference_key"]: result[w["id"]]["error"] for w in widgets if "error" in result[w["id"]]
+    }
+
+
 @dataclass(frozen=True)
 class Periods:
     """A period of `days` ending on `end`, and the same number of days just before it."""

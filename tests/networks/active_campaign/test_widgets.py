@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 
 from tests.networks.active_campaign.conftest import PERIODS, Connected, in_period
-from tests.networks.widgets import reference_widget, reference_widgets
+from tests.networks.widgets import numbered, reference_widget, reference_widgets, widget_errors
 
 pytestmark = pytest.mark.asyncio(loop_scope="module")
 
@@ -22,13 +22,10 @@ def widget(key: str) -> dict[str, Any]:
 
 
 async def test_every_predefined_widget_answers_with_a_comparison(ac: Connected) -> None:
-    widgets = [{"id": f"w{i}", **w} for i, w in enumerate(reference_widgets("active_campaign"))]
+    widgets = numbered(reference_widgets("active_campaign"))
     assert len(widgets) == 37
     result = await ac.get_data(widgets)
-    errors = {
-        w["reference_key"]: result[w["id"]]["error"] for w in widgets if "error" in result[w["id"]]
-    }
-    assert errors == {}
+    assert widget_errors(result, widgets) == {}
     for w in widgets:
         body = result[w["id"]]
         assert body["values"] not in (None, [], 0), w["reference_key"]

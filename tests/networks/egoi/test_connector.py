@@ -8,15 +8,12 @@ from __future__ import annotations
 import json
 from collections.abc import Iterator
 from datetime import UTC, datetime
-from types import SimpleNamespace
 
 import httpx
 import pytest
 
-from metrics_connect import clock
 from metrics_connect.connect.oauth import ConnectFailed
 from metrics_connect.connectors.base import (
-    ConnectorContext,
     IntegrationExpired,
     IntegrationRevoked,
     UpstreamError,
@@ -28,6 +25,7 @@ from metrics_connect.networks.egoi.emulator.data import EgoiData
 from metrics_connect.networks.egoi.emulator.network import build_sandbox
 from metrics_connect.sandbox.accounts import DEMO_ACCESS_TOKEN
 from metrics_connect.sandbox.registry import SandboxNetwork
+from tests.networks.upstream import connector_context, frozen_sandbox
 
 NOW = datetime(2026, 11, 20, 15, 0, tzinfo=UTC)
 API = "http://egoi.test"
@@ -35,24 +33,12 @@ API = "http://egoi.test"
 
 @pytest.fixture(scope="module")
 def sandbox() -> Iterator[SandboxNetwork]:
-    built = build_sandbox()
-    built.controls.clock.set(NOW)
-    clock.set_clock(lambda: NOW)
-    yield built
-    clock.set_clock(None)
+    with frozen_sandbox(build_sandbox(), NOW) as built:
+        yield built
 
 
 def connector(sandbox: SandboxNetwork, token: str = DEMO_ACCESS_TOKEN) -> EgoiConnector:
-    ctx = ConnectorContext(
-        integration_uuid="egoi-test",
-        external_id=sandbox.demo_account.external_id,
-        credentials={"access_token": token},
-        timezone=sandbox.demo_account.timezone,
-        http=httpx.AsyncClient(transport=httpx.ASGITransport(app=sandbox.app), base_url=API),
-        base_url=API,
-        settings=SimpleNamespace(upstream_retry_budget_seconds=0.3),
-    )
-    return EgoiConnector(ctx)
+    return EgoiConnector(connector_context(sandbox, API, "egoi-test", {"access_token": token}))
 
 
 async def test_contacts_walk_every_list_and_say_listed_all_from_the_start(

@@ -7,18 +7,16 @@ from __future__ import annotations
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 
-import httpx
-
 from metrics_connect.engine.facts import FactStore
 from metrics_connect.engine.records import RecordStore
 from metrics_connect.networks.egoi.connector.hooks import EgoiConnector
 from metrics_connect.networks.egoi.emulator.data import EgoiData
 from metrics_connect.networks.egoi.emulator.network import build_sandbox
-from metrics_connect.runtime import Runtime
 from metrics_connect.settings import Settings
 from metrics_connect.sync.records import replay_demo
 from metrics_connect.sync.service import load_integration
 from tests.conftest import connect_account
+from tests.networks.connected import routed_runtime
 
 NOW = datetime(2026, 11, 20, 15, 0, tzinfo=UTC)
 
@@ -30,8 +28,7 @@ async def test_the_demo_replay_fills_the_records_and_archives_the_lists(
     data: EgoiData = sandbox.data  # type: ignore[attr-defined]
     sandbox.controls.clock.set(NOW)
     settings = settings_factory(sqlite_url, egoi_api_base_url="http://egoi.test")
-    runtime = Runtime.from_settings(settings)
-    runtime.upstream_transports["egoi"] = httpx.ASGITransport(app=sandbox.app)
+    runtime = routed_runtime("egoi", sandbox, settings)
     start = NOW - timedelta(days=5)
     account = await connect_account(runtime, "egoi", sandbox.demo_account, connected_at=start)
     await replay_demo(runtime, account.integration_uuid, sandbox)

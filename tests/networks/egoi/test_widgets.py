@@ -5,23 +5,19 @@ unique counts and rates from summed parts, the automations' table."""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Callable, Iterator
+from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
-import httpx
 import pytest
 
-from metrics_connect import clock
-from metrics_connect.api.app import create_app
 from metrics_connect.networks.egoi.emulator.data import Campaign, EgoiData
 from metrics_connect.networks.egoi.emulator.network import build_sandbox
-from metrics_connect.sandbox.registry import SandboxNetwork
 from metrics_connect.settings import Settings
-from tests.conftest import connect_account, serving
-from tests.networks.widgets import Periods, get_data, reference_widget, reference_widgets
+from tests.networks.connected import ConnectedNetwork, connected_network, frozen_clock
+from tests.networks.widgets import Periods, reference_widget, reference_widgets
 
 NOW = datetime(2026, 11, 20, 15, 0, tzinfo=UTC)
 ZONE = ZoneInfo("Europe/Lisbon")
@@ -34,18 +30,8 @@ def widget(key: str) -> dict[str, Any]:
 
 
 @dataclass
-class Connected:
-    client: httpx.AsyncClient
-    headers: dict[str, str]
-    integration_uuid: str
+class Connected(ConnectedNetwork):
     data: EgoiData
-    sandbox: SandboxNetwork
-
-    async def get_data(self, widgets: list[dict[str, Any]], comparison: bool = True) -> Any:
-        return await get_data(
-            self.client, self.headers, self.integration_uuid, widgets, PERIODS,
-            comparison=comparison,
-        )  # fmt: skip
 
     def sent(self, channel: str, start: date, end: date) -> list[dict[str, int]]:
         """The reports at NOW of the channel's campaigns sent in the period."""
@@ -65,27 +51,16 @@ def total(reports: list[dict[str, int]], name: str) -> int:
 
 
 @pytest.fixture
-def frozen() -> Iterator[SandboxNetwork]:
-    sandbox = build_sandbox()
-    sandbox.controls.clock.set(NOW)
-    clock.set_clock(lambda: NOW)
-    yield sandbox
-    clock.set_clock(None)
-
-
-@pytest.fixture
 async def egoi(
-    frozen: SandboxNetwork, sqlite_url: str, settings_factory: Callable[..., Settings]
+    sqlite_url: str, settings_factory: Callable[..., Settings]
 ) -> AsyncIterator[Connected]:
-    from metrics_connect.runtime import Runtime
-
     settings = settings_factory(sqlite_url, egoi_api_base_url="http://egoi.test")
-    runtime = Runtime.from_settings(settings)
-    runtime.upstream_transports["egoi"] = httpx.ASGITransport(app=frozen.app)
-    async with serving(create_app(runtime=runtime)) as client:
-        account = await connect_account(runtime, "egoi", frozen.demo_account)
-        data: EgoiData = frozen.data  # type: ignore[attr-defined]
-        yield Connected(client, account.headers, account.integration_uuid, data, frozen)
+    sandbox = build_sandbox()
+    with frozen_clock(sandbox, NOW) as shared:
+        async with connected_network(
+            Connected, "egoi", sandbox, shared, settings, PERIODS
+        ) as connected:
+            yield connected
 
 
 async def test_every_predefined_widget_answers_with_a_comparison(egoi: Connected) -> None:

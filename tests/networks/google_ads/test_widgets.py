@@ -6,23 +6,18 @@ summed micros and counts, never averages of daily or per-row rates."""
 from __future__ import annotations
 
 import math
-from collections.abc import AsyncIterator, Callable, Iterator
-from dataclasses import dataclass
+from collections.abc import AsyncIterator, Callable
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
-import httpx
 import pytest
 
-from metrics_connect import clock
-from metrics_connect.api.app import create_app
 from metrics_connect.networks.google_ads.emulator import data, gaql
 from metrics_connect.networks.google_ads.emulator.network import DEMO_CUSTOMER, build_sandbox
-from metrics_connect.runtime import Runtime
 from metrics_connect.sandbox.registry import SandboxNetwork
 from metrics_connect.settings import Settings
-from tests.conftest import connect_account, serving
-from tests.networks.widgets import Periods, get_data, reference_widget
+from tests.networks.connected import ConnectedNetwork, connected_network, frozen_clock
+from tests.networks.widgets import Periods, get_data, numbered, reference_widget, widget_errors
 from tests.networks.widgets import reference_widgets as shared_widgets
 
 NOW = datetime(2026, 12, 3, 15, 0, tzinfo=UTC)  # 12:00 in Sao Paulo
@@ -34,6 +29,19 @@ def widget(reference_key: str, **overrides: Any) -> dict[str, Any]:
     return reference_widget("google_ads", reference_key, **overrides)
 
 
+def custom_numbers(names: list[str]) -> list[dict[str, Any]]:
+    """One number widget a metric no predefined widget uses, asked by name (its id)."""
+    return [
+        {
+            "id": n,
+            "reference_key": "gads:custom",
+            "component": "number_v1",
+            "metrics": [f"metrics.{n}"],
+        }
+        for n in names
+    ]
+
+
 def raw_cells(start: date, end: date, split_by: str | None = None) -> list[data.Cell]:
     days = [start + timedelta(days=i) for i in range((end - start).days + 1)]
     return [c for d in days for c in data.cells(DEMO_CUSTOMER, d, NOW, split_by, by_device=False)]
@@ -43,22 +51,7 @@ def total(cells: list[data.Cell], name: str) -> float:
     return sum(c.values.get(name, 0) for c in cells)
 
 
-@dataclass
-class Connected:
-    client: httpx.AsyncClient
-    headers: dict[str, str]
-    integration_uuid: str
-    network: SandboxNetwork
-
-    async def get_data(self, widgets: list[dict[str, Any]], comparison: bool = True) -> Any:
-        return await get_data(
-            self.client,
-            self.headers,
-            self.integration_uuid,
-            widgets,
-            PERIODS,
-            comparison=comparison,
-        )
+Connected = ConnectedNetwork
 
 
 @pytest.fixture(scope="module")
@@ -67,18 +60,8 @@ def network() -> SandboxNetwork:
 
 
 @pytest.fixture
-def frozen(network: SandboxNetwork) -> Iterator[None]:
-    network.controls.clock.set(NOW)
-    network.controls.calls.reset()
-    clock.set_clock(lambda: NOW)
-    yield
-    clock.set_clock(None)
-
-
-@pytest.fixture
 async def connected(
     network: SandboxNetwork,
-    frozen: None,
     sqlite_url: str,
     settings_factory: Callable[..., Settings],
 ) -> AsyncIterator[Connected]:
@@ -87,22 +70,19 @@ async def connected(
         google_ads_api_base_url="http://googleads.test",
         request_time_budget_seconds=240.0,
     )
-    runtime = Runtime.from_settings(settings)
-    runtime.upstream_transports["google_ads"] = httpx.ASGITransport(app=network.app)
-    app = create_app(runtime=runtime)
-    async with serving(app) as client:
-        account = await connect_account(runtime, "google_ads", network.demo_account)
-        yield Connected(client, account.headers, account.integration_uuid, network)
+    network.controls.calls.reset()
+    with frozen_clock(network, NOW) as shared:
+        async with connected_network(
+            Connected, "google_ads", network, shared, settings, PERIODS
+        ) as connection:
+            yield connection
 
 
 async def test_every_predefined_widget_answers_with_a_comparison(connected: Connected) -> None:
-    widgets = [{"id": f"w{i}", **w} for i, w in enumerate(shared_widgets("google_ads"))]
+    widgets = numbered(shared_widgets("google_ads"))
     assert len(widgets) == 86
     result = await connected.get_data(widgets)
-    errors = {
-        w["reference_key"]: result[w["id"]]["error"] for w in widgets if "error" in result[w["id"]]
-    }
-    assert errors == {}
+    assert widget_errors(result, widgets) == {}
     for w in widgets:
         body = result[w["id"]]
         assert "comparison" in body, w["reference_key"]
@@ -206,15 +186,7 @@ async def test_impression_shares_are_the_exact_periods_over_eligible_impressions
     period's impressions over its eligible ones, computed here from the emulator's parts;
     share + lost to budget + lost to rank is 100%, and each campaign has its own."""
     names = [*SEARCH_SHARES, "search_click_share", "content_impression_share"]
-    widgets = [
-        {
-            "id": n,
-            "reference_key": "gads:custom",
-            "component": "number_v1",
-            "metrics": [f"metrics.{n}"],
-        }
-        for n in names
-    ]
+    widgets = custom_numbers(names)
     result = await connected.get_data(widgets, comparison=True)
     cells = raw_cells(PERIODS.start, PERIODS.end)
     eligible = total(cells, "search_eligible_impressions")
@@ -260,15 +232,7 @@ async def test_rates_without_parts_are_the_exact_periods(connected: Connected) -
     summed over the period (quartiles never rise from 25% to 100%)."""
     names = [f"video_quartile_p{q}_rate" for q in (25, 50, 75, 100)]
     names += ["active_view_ctr", "relative_ctr"]
-    widgets = [
-        {
-            "id": n,
-            "reference_key": "gads:custom",
-            "component": "number_v1",
-            "metrics": [f"metrics.{n}"],
-        }
-        for n in names
-    ]
+    widgets = custom_numbers(names)
     result = await connected.get_data(widgets, comparison=True)
     cells = raw_cells(PERIODS.start, PERIODS.end)
     video = total(cells, "video_impressions")
@@ -294,15 +258,7 @@ async def test_unique_users_are_the_exact_periods_and_refused_beyond_92_days(
     campaigns with their overlap over the period's days, never a sum of days; a period
     over 92 days answers Google's DATE_RANGE_TOO_WIDE as a widget error."""
     names = ["unique_users", "average_impression_frequency_per_user"]
-    widgets = [
-        {
-            "id": n,
-            "reference_key": "gads:custom",
-            "component": "number_v1",
-            "metrics": [f"metrics.{n}"],
-        }
-        for n in names
-    ]
+    widgets = custom_numbers(names)
     result = await connected.get_data(widgets, comparison=True)
     cells = raw_cells(PERIODS.start, PERIODS.end)
     days = (PERIODS.end - PERIODS.start).days + 1
@@ -329,15 +285,7 @@ async def test_analytics_linked_site_metrics_are_the_exact_periods(connected: Co
     """Page views per session, seconds on site, bounce rate and new visitors: ratios of the
     linked property's sessions Google answers without their parts, per exact period."""
     names = ["average_page_views", "average_time_on_site", "bounce_rate", "percent_new_visitors"]
-    widgets = [
-        {
-            "id": n,
-            "reference_key": "gads:custom",
-            "component": "number_v1",
-            "metrics": [f"metrics.{n}"],
-        }
-        for n in names
-    ]
+    widgets = custom_numbers(names)
     result = await connected.get_data(widgets, comparison=True)
     cells = raw_cells(PERIODS.start, PERIODS.end)
     sessions = total(cells, "ga_sessions")
@@ -358,15 +306,7 @@ async def test_average_bidding_targets_weigh_each_days_target_by_impressions(
     """Target CPA (currency units) and ROAS change within the period: the period's average
     weighs each day's target by that day's impressions of the campaigns bidding by it."""
     names = ["average_target_cpa_micros", "average_target_roas"]
-    widgets = [
-        {
-            "id": n,
-            "reference_key": "gads:custom",
-            "component": "number_v1",
-            "metrics": [f"metrics.{n}"],
-        }
-        for n in names
-    ]
+    widgets = custom_numbers(names)
     result = await connected.get_data(widgets, comparison=True)
     cells = raw_cells(PERIODS.start, PERIODS.end)
     cpa = total(cells, "target_cpa_micros_impressions") / total(cells, "target_cpa_impressions")

@@ -4,26 +4,21 @@ daily values."""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Callable, Iterator
+from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
-import httpx
 import pytest
 
-from metrics_connect import clock
-from metrics_connect.api.app import create_app
 from metrics_connect.engine.facts import FactStore
 from metrics_connect.networks.google_my_business.emulator.data import ProfileData
 from metrics_connect.networks.google_my_business.emulator.network import build_sandbox
 from metrics_connect.networks.google_my_business.sync.demo import prepare_demo
-from metrics_connect.runtime import Runtime
-from metrics_connect.sandbox.registry import SandboxNetwork
 from metrics_connect.settings import Settings
 from metrics_connect.sync.service import load_integration, run_sync
-from tests.conftest import connect_account, serving
-from tests.networks.widgets import Periods, get_data, reference_widget
+from tests.networks.connected import ConnectedNetwork, connected_network, frozen_clock
+from tests.networks.widgets import Periods, numbered, reference_widget, widget_errors
 from tests.networks.widgets import reference_widgets as shared_widgets
 
 NOW = datetime(2026, 11, 20, 15, 0, tzinfo=UTC)  # 12:00 in Sao Paulo
@@ -60,23 +55,8 @@ def widget(reference_key: str, **overrides: Any) -> dict[str, Any]:
 
 
 @dataclass
-class Connected:
-    client: httpx.AsyncClient
-    headers: dict[str, str]
-    integration_uuid: str
+class Connected(ConnectedNetwork):
     data: ProfileData
-    sandbox: SandboxNetwork
-    runtime: Runtime
-
-    async def get_data(self, widgets: list[dict[str, Any]], comparison: bool = True) -> Any:
-        return await get_data(
-            self.client,
-            self.headers,
-            self.integration_uuid,
-            widgets,
-            PERIODS,
-            comparison=comparison,
-        )
 
     def total(self, metrics: tuple[str, ...], start: date = START, end: date = END) -> int:
         return sum(
@@ -88,42 +68,23 @@ class Connected:
 
 
 @pytest.fixture
-def frozen() -> Iterator[SandboxNetwork]:
-    sandbox = build_sandbox()
-    sandbox.controls.clock.set(NOW)
-    clock.set_clock(lambda: NOW)
-    yield sandbox
-    clock.set_clock(None)
-
-
-@pytest.fixture
 async def gbp(
-    frozen: SandboxNetwork, sqlite_url: str, settings_factory: Callable[..., Settings]
+    sqlite_url: str, settings_factory: Callable[..., Settings]
 ) -> AsyncIterator[Connected]:
     settings = settings_factory(sqlite_url, google_my_business_api_base_url="http://gbp.test")
-    runtime = Runtime.from_settings(settings)
-    runtime.upstream_transports["google_my_business"] = httpx.ASGITransport(app=frozen.app)
-    app = create_app(runtime=runtime)
-    async with serving(app) as client:
-        account = await connect_account(runtime, "google_my_business", frozen.demo_account)
-        yield Connected(
-            client,
-            account.headers,
-            account.integration_uuid,
-            frozen.data,  # type: ignore[attr-defined]
-            frozen,
-            runtime,
-        )
+    sandbox = build_sandbox()
+    with frozen_clock(sandbox, NOW) as shared:
+        async with connected_network(
+            Connected, "google_my_business", sandbox, shared, settings, PERIODS
+        ) as connected:
+            yield connected
 
 
 async def test_every_predefined_widget_answers_with_a_comparison(gbp: Connected) -> None:
-    widgets = [{"id": f"w{i}", **w} for i, w in enumerate(reference_widgets())]
+    widgets = numbered(reference_widgets())
     assert len(widgets) == 14
     result = await gbp.get_data(widgets)
-    errors = {
-        w["reference_key"]: result[w["id"]]["error"] for w in widgets if "error" in result[w["id"]]
-    }
-    assert errors == {}
+    assert widget_errors(result, widgets) == {}
     for w in widgets:
         body = result[w["id"]]
         assert body["values"] not in (None, []), w["reference_key"]

@@ -8,7 +8,6 @@ import time
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime, timedelta
 
-import httpx
 import pytest
 
 from metrics_connect import clock
@@ -17,11 +16,11 @@ from metrics_connect.engine.records import RecordStore
 from metrics_connect.networks.hotmart.connector.hooks import HotmartConnector
 from metrics_connect.networks.hotmart.emulator.data import SalesData
 from metrics_connect.networks.hotmart.emulator.network import build_sandbox
-from metrics_connect.runtime import Runtime
 from metrics_connect.settings import Settings
 from metrics_connect.sync.records import replay_demo
-from metrics_connect.sync.service import load_integration, run_sync
+from metrics_connect.sync.service import load_integration
 from tests.conftest import connect_account
+from tests.networks.connected import routed_runtime, scheduled_sync
 
 NOW = datetime(2026, 11, 20, 15, 0, tzinfo=UTC)
 HISTORY = "GET /payments/api/v1/sales/history"
@@ -33,8 +32,7 @@ async def test_the_demo_replay_fills_the_purchases_then_the_sync_follows(
     sandbox = build_sandbox()
     sandbox.controls.clock.set(NOW)
     settings = settings_factory(sqlite_url, hotmart_api_base_url="http://hotmart.test")
-    runtime = Runtime.from_settings(settings)
-    runtime.upstream_transports["hotmart"] = httpx.ASGITransport(app=sandbox.app)
+    runtime = routed_runtime("hotmart", sandbox, settings)
     account = await connect_account(
         runtime, "hotmart", sandbox.demo_account, connected_at=NOW - timedelta(days=3)
     )
@@ -55,13 +53,7 @@ async def test_the_demo_replay_fills_the_purchases_then_the_sync_follows(
         i: p["status"] for i, p in raw.items()
     }
     later = NOW + timedelta(hours=1)
-    sandbox.controls.clock.set(later)
-    clock.set_clock(lambda: later)
-    try:
-        sandbox.controls.calls.reset()
-        outcome = await run_sync(runtime, integration, later)
-    finally:
-        clock.set_clock(None)
+    outcome = await scheduled_sync(runtime, integration, sandbox, later)
     assert outcome.ok
     statuses = HotmartConnector.streams.extra["statuses"]
     assert len(statuses) <= sandbox.controls.calls.by_endpoint[HISTORY] <= len(statuses) + 3

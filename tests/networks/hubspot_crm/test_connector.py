@@ -6,16 +6,12 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from datetime import UTC, datetime
-from types import SimpleNamespace
 from typing import Any
-from urllib.parse import urlsplit
 
 import httpx
 import pytest
 
-from metrics_connect import clock
 from metrics_connect.connectors.base import (
-    ConnectorContext,
     IntegrationExpired,
     IntegrationRevoked,
     UpstreamRateLimited,
@@ -27,6 +23,7 @@ from metrics_connect.networks.registry import oauth_provider
 from metrics_connect.sandbox.accounts import DEMO_ACCESS_TOKEN
 from metrics_connect.sandbox.kit.oauth_server import sandbox_client
 from metrics_connect.sandbox.registry import SandboxNetwork
+from tests.networks.upstream import Hosts, connector_context, frozen_sandbox
 
 NOW = datetime(2026, 11, 20, 15, 0, tzinfo=UTC)
 API = "http://hubspot.test"
@@ -35,44 +32,24 @@ OAUTH = "http://oauth.hubspot.test"
 
 @pytest.fixture
 def sandbox() -> Iterator[SandboxNetwork]:
-    built = build_sandbox()
-    built.controls.clock.set(NOW)
-    clock.set_clock(lambda: NOW)
-    yield built
-    clock.set_clock(None)
-
-
-class Hosts(httpx.AsyncBaseTransport):
-    """The CRM emulator, and the OAuth provider's emulator on its own host."""
-
-    def __init__(self, api: Any, oauth: Any) -> None:
-        self.api = httpx.ASGITransport(app=api)
-        self.oauth = httpx.ASGITransport(app=oauth)
-
-    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
-        target = self.oauth if request.url.host == urlsplit(OAUTH).hostname else self.api
-        return await target.handle_async_request(request)
+    with frozen_sandbox(build_sandbox(), NOW) as built:
+        yield built
 
 
 def connector(
     sandbox: SandboxNetwork, credentials: dict[str, Any] | None = None, oauth: Any = None
 ) -> HubSpotCrmConnector:
+    """On the CRM emulator; tokens refreshed at the OAuth emulator, on its own host."""
     client_id, secret = sandbox_client("hubspot_login")
-    settings = SimpleNamespace(
-        upstream_retry_budget_seconds=0.3,
+    ctx = connector_context(
+        sandbox,
+        API,
+        "hubspot-test",
+        dict(credentials or sandbox.demo_account.credentials),
+        transport=Hosts(sandbox.app, oauth.app if oauth is not None else sandbox.app, OAUTH),
         hubspot_login_token_url=f"{OAUTH}/oauth/v3/token",
         hubspot_login_client_id=client_id,
         hubspot_login_client_secret=secret,
-    )
-    transport = Hosts(sandbox.app, oauth.app if oauth is not None else sandbox.app)
-    ctx = ConnectorContext(
-        integration_uuid="hubspot-test",
-        external_id=sandbox.demo_account.external_id,
-        credentials=dict(credentials or sandbox.demo_account.credentials),
-        timezone=sandbox.demo_account.timezone,
-        http=httpx.AsyncClient(transport=transport, base_url=API),
-        base_url=API,
-        settings=settings,
     )
     return HubSpotCrmConnector(ctx)
 

@@ -7,18 +7,17 @@ from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
-import httpx
 import pytest
 
 from metrics_connect import clock
 from metrics_connect.engine.facts import FactStore
 from metrics_connect.engine.records import RecordStore
 from metrics_connect.networks.hubspot_crm.emulator.network import build_sandbox
-from metrics_connect.runtime import Runtime
 from metrics_connect.settings import Settings
 from metrics_connect.sync.records import replay_demo
-from metrics_connect.sync.service import load_integration, run_sync
+from metrics_connect.sync.service import load_integration
 from tests.conftest import connect_account
+from tests.networks.connected import routed_runtime, scheduled_sync
 
 NOW = datetime(2026, 11, 20, 15, 0, tzinfo=UTC)
 ZONE = ZoneInfo("America/Sao_Paulo")
@@ -30,8 +29,7 @@ async def test_the_demo_replay_fills_the_records_then_the_sync_follows(
     sandbox = build_sandbox()
     sandbox.controls.clock.set(NOW)
     settings = settings_factory(sqlite_url, hubspot_crm_api_base_url="http://hubspot.test")
-    runtime = Runtime.from_settings(settings)
-    runtime.upstream_transports["hubspot_crm"] = httpx.ASGITransport(app=sandbox.app)
+    runtime = routed_runtime("hubspot_crm", sandbox, settings)
     account = await connect_account(
         runtime, "hubspot_crm", sandbox.demo_account, connected_at=NOW - timedelta(days=7)
     )
@@ -78,13 +76,7 @@ async def test_the_demo_replay_fills_the_records_then_the_sync_follows(
         assert {k: v for k, v in stages.items() if v} == open_now, day
     # The scheduler's next run an hour later asks only what changed since.
     later = NOW + timedelta(hours=1)
-    sandbox.controls.clock.set(later)
-    clock.set_clock(lambda: later)
-    try:
-        sandbox.controls.calls.reset()
-        outcome = await run_sync(runtime, integration, later)
-    finally:
-        clock.set_clock(None)
+    outcome = await scheduled_sync(runtime, integration, sandbox, later)
     assert outcome.ok
     searches = {
         k: v for k, v in sandbox.controls.calls.by_endpoint.items() if k.endswith("/search")

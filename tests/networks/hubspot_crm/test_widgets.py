@@ -21,7 +21,14 @@ from metrics_connect.networks.hubspot_crm.emulator.data import CrmData, Props
 from metrics_connect.networks.hubspot_crm.emulator.network import build_sandbox
 from metrics_connect.settings import Settings
 from tests.networks.connected import ConnectedNetwork, connected_network, frozen_clock
-from tests.networks.widgets import Periods, get_data, reference_widget, reference_widgets
+from tests.networks.widgets import (
+    Periods,
+    get_data,
+    numbered,
+    reference_widget,
+    reference_widgets,
+    widget_errors,
+)
 
 NOW = datetime(2026, 11, 20, 15, 0, tzinfo=UTC)
 ZONE = ZoneInfo("America/Sao_Paulo")
@@ -72,13 +79,10 @@ async def hubspot(
 
 
 async def test_every_predefined_widget_answers_with_a_comparison(hubspot: Connected) -> None:
-    widgets = [{"id": f"w{i}", **w} for i, w in enumerate(reference_widgets("hubspot_crm"))]
+    widgets = numbered(reference_widgets("hubspot_crm"))
     assert len(widgets) == 26
     result = await hubspot.get_data(widgets)
-    errors = {
-        w["reference_key"]: result[w["id"]]["error"] for w in widgets if "error" in result[w["id"]]
-    }
-    assert errors == {}
+    assert widget_errors(result, widgets) == {}
     for w in widgets:
         body = result[w["id"]]
         assert body["values"] not in (None, []), w["reference_key"]

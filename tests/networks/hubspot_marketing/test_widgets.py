@@ -4,24 +4,25 @@ against the emulator's raw cells, pages, forms and e-mails."""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Callable, Iterator
-from dataclasses import dataclass
+from collections.abc import AsyncIterator, Callable
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
-import httpx
 import pytest
 
-from metrics_connect import clock
-from metrics_connect.api.app import create_app
 from metrics_connect.networks.hubspot_marketing.emulator import data
 from metrics_connect.networks.hubspot_marketing.emulator.network import build_sandbox
-from metrics_connect.runtime import Runtime
 from metrics_connect.sandbox.accounts import DEMO_ACCESS_TOKEN
 from metrics_connect.sandbox.registry import SandboxNetwork
 from metrics_connect.settings import Settings
-from tests.conftest import connect_account, serving
-from tests.networks.widgets import Periods, get_data, reference_widget, reference_widgets
+from tests.networks.connected import ConnectedNetwork, connected_network, frozen_clock
+from tests.networks.widgets import (
+    Periods,
+    numbered,
+    reference_widget,
+    reference_widgets,
+    widget_errors,
+)
 
 NOW = datetime(2026, 12, 3, 15, 0, tzinfo=UTC)
 END = date(2026, 11, 30)
@@ -51,17 +52,7 @@ def email_total(field: str, start: date, end: date) -> int:
     )
 
 
-@dataclass
-class Connected:
-    client: httpx.AsyncClient
-    headers: dict[str, str]
-    integration_uuid: str
-    network: SandboxNetwork
-
-    async def get_data(self, widgets: list[dict[str, Any]], **kwargs: Any) -> Any:
-        return await get_data(
-            self.client, self.headers, self.integration_uuid, widgets, PERIODS, **kwargs
-        )
+Connected = ConnectedNetwork
 
 
 @pytest.fixture(scope="module")
@@ -70,18 +61,8 @@ def network() -> SandboxNetwork:
 
 
 @pytest.fixture
-def frozen(network: SandboxNetwork) -> Iterator[None]:
-    network.controls.clock.set(NOW)
-    network.controls.calls.reset()
-    clock.set_clock(lambda: NOW)
-    yield
-    clock.set_clock(None)
-
-
-@pytest.fixture
 async def connected(
     network: SandboxNetwork,
-    frozen: None,
     sqlite_url: str,
     settings_factory: Callable[..., Settings],
 ) -> AsyncIterator[Connected]:
@@ -90,21 +71,19 @@ async def connected(
         hubspot_marketing_api_base_url="http://hubspot.test",
         request_time_budget_seconds=240.0,
     )
-    runtime = Runtime.from_settings(settings)
-    runtime.upstream_transports[SLUG] = httpx.ASGITransport(app=network.app)
-    async with serving(create_app(runtime=runtime)) as client:
-        account = await connect_account(runtime, SLUG, network.demo_account)
-        yield Connected(client, account.headers, account.integration_uuid, network)
+    network.controls.calls.reset()
+    with frozen_clock(network, NOW) as shared:
+        async with connected_network(
+            Connected, SLUG, network, shared, settings, PERIODS
+        ) as connection:
+            yield connection
 
 
 async def test_every_predefined_widget_answers_with_a_comparison(connected: Connected) -> None:
-    widgets = [{"id": f"w{i}", **w} for i, w in enumerate(reference_widgets(SLUG))]
+    widgets = numbered(reference_widgets(SLUG))
     assert len(widgets) == 48
     result = await connected.get_data(widgets)
-    errors = {
-        w["reference_key"]: result[w["id"]]["error"] for w in widgets if "error" in result[w["id"]]
-    }
-    assert errors == {}
+    assert widget_errors(result, widgets) == {}
     by_key = {w["reference_key"]: result[w["id"]] for w in widgets}
     for w in widgets:
         body = result[w["id"]]
@@ -218,8 +197,8 @@ async def test_groupings_by_source_email_and_form(connected: Connected) -> None:
 async def test_upstream_failures_fail_the_widget(
     connected: Connected, switch: str, code: str
 ) -> None:
-    switches = connected.network.controls.switches
-    marketing = connected.network.app.state.marketing  # type: ignore[attr-defined]
+    switches = connected.sandbox.controls.switches
+    marketing = connected.sandbox.app.state.marketing  # type: ignore[attr-defined]
     if switch == "revoked":
         switches.revoked_tokens.add(DEMO_ACCESS_TOKEN)
     else:
@@ -336,7 +315,7 @@ async def test_per_email_calls_are_one_histogram_per_email_sent_in_the_period(
         "/marketing/v3/emails",
         "/marketing/v3/emails/statistics/histogram",
     ]
-    calls = connected.network.controls.calls
+    calls = connected.sandbox.controls.calls
     calls.reset()
     await connected.get_data(body["metrics"], comparison=False, start=start)
     sent = [e for e in data.emails() if start <= data.local_day(e.sent_at) <= END]

@@ -9,21 +9,18 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
-import httpx
 import pytest
 
 from metrics_connect import clock
-from metrics_connect.api.app import create_app
 from metrics_connect.connectors.context import connector_for
 from metrics_connect.networks.linkedin.emulator.data import ACTIONS, PageData
 from metrics_connect.networks.linkedin.emulator.network import build_sandbox
-from metrics_connect.runtime import Runtime
 from metrics_connect.sandbox.accounts import DEMO_ACCESS_TOKEN
 from metrics_connect.sandbox.registry import SandboxNetwork
 from metrics_connect.settings import Settings
 from metrics_connect.sync.service import load_integration, run_sync
-from tests.conftest import connect_account, serving
-from tests.networks.widgets import Periods, get_data, reference_widget, reference_widgets
+from tests.networks.connected import ConnectedNetwork, SharedClock, connected_network, frozen_clock
+from tests.networks.widgets import Periods, reference_widget, reference_widgets, widget_errors
 
 SLUG = "linkedin"
 NOW = datetime(2026, 11, 20, 15, 0, tzinfo=UTC)
@@ -39,37 +36,19 @@ def days(first: date, last: date) -> list[date]:
 
 
 @dataclass
-class Connected:
-    client: httpx.AsyncClient
-    headers: dict[str, str]
-    integration_uuid: str
-    network: SandboxNetwork
-    runtime: Runtime
-
-    @property
-    def data(self) -> PageData:
-        return self.network.emulator.data  # type: ignore[attr-defined,no-any-return]
-
-    async def get_data(self, widgets: list[dict[str, Any]], comparison: bool = True) -> Any:
-        return await get_data(
-            self.client,
-            self.headers,
-            self.integration_uuid,
-            widgets,
-            PERIODS,
-            comparison=comparison,
-        )
+class Connected(ConnectedNetwork):
+    data: PageData
 
     async def sync_at(self, at: datetime) -> None:
         """The scheduler's run at `at`, the sandbox's clock there too."""
         integration = await load_integration(self.runtime, self.integration_uuid)
         assert integration is not None
-        self.network.controls.clock.set(at)
+        self.sandbox.controls.clock.set(at)
         connector = connector_for(self.runtime, integration, now=lambda: at)
         try:
             assert (await run_sync(self.runtime, integration, at, connector=connector)).ok
         finally:
-            self.network.controls.clock.set(NOW)
+            self.sandbox.controls.clock.set(NOW)
 
 
 @pytest.fixture(scope="module")
@@ -78,29 +57,32 @@ def network() -> SandboxNetwork:
 
 
 @pytest.fixture
-def frozen(network: SandboxNetwork) -> Iterator[None]:
-    network.controls.clock.set(NOW)
+def frozen(network: SandboxNetwork) -> Iterator[SharedClock]:
     network.controls.calls.reset()
-    clock.set_clock(lambda: NOW)
-    yield
-    clock.set_clock(None)
+    with frozen_clock(network, NOW) as shared:
+        yield shared
 
 
 @pytest.fixture
 async def connected(
     network: SandboxNetwork,
-    frozen: None,
+    frozen: SharedClock,
     sqlite_url: str,
     settings_factory: Callable[..., Settings],
 ) -> AsyncIterator[Connected]:
     settings = settings_factory(
         sqlite_url, linkedin_api_base_url="http://linkedin.test", request_time_budget_seconds=240.0
     )
-    runtime = Runtime.from_settings(settings)
-    runtime.upstream_transports[SLUG] = httpx.ASGITransport(app=network.app)
-    async with serving(create_app(runtime=runtime)) as client:
-        account = await connect_account(runtime, SLUG, network.demo_account)
-        yield Connected(client, account.headers, account.integration_uuid, network, runtime)
+    async with connected_network(
+        Connected,
+        SLUG,
+        network,
+        frozen,
+        settings,
+        PERIODS,
+        data=network.emulator.data,  # type: ignore[attr-defined]
+    ) as connection:
+        yield connection
 
 
 async def test_every_predefined_widget_answers_with_a_comparison(connected: Connected) -> None:
@@ -110,10 +92,7 @@ async def test_every_predefined_widget_answers_with_a_comparison(connected: Conn
     widgets = [{**w, "id": f"w{i}"} for i, w in enumerate(reference_widgets(SLUG))]
     assert len(widgets) == 18
     result = await connected.get_data(widgets)
-    errors = {
-        w["reference_key"]: result[w["id"]]["error"] for w in widgets if "error" in result[w["id"]]
-    }
-    assert errors == {}
+    assert widget_errors(result, widgets) == {}
     for w in widgets:
         body = result[w["id"]]
         assert "comparison" in body, w["reference_key"]
@@ -180,9 +159,9 @@ async def test_days_older_than_12_months_come_from_the_archive(connected: Connec
     await connected.sync_at(NOW)
     archived = NOW.date() - timedelta(days=4)  # the sync keeps the last settled days
     later = NOW + timedelta(days=400)
-    connected.network.controls.clock.set(later)
+    connected.sandbox.controls.clock.set(later)
     clock.set_clock(lambda: later)
-    connected.network.controls.calls.reset()
+    connected.sandbox.controls.calls.reset()
     body = {
         "customer_integration": connected.integration_uuid,
         "start": archived.isoformat(),
@@ -195,7 +174,7 @@ async def test_days_older_than_12_months_come_from_the_archive(connected: Connec
     assert response.status_code == 200, response.text
     value = response.json()["li:impressions"]["values"]
     assert value == connected.data.share_day(archived)["impressionCount"]
-    assert connected.network.controls.calls.total == 0
+    assert connected.sandbox.controls.calls.total == 0
 
 
 @pytest.mark.parametrize(
@@ -205,7 +184,7 @@ async def test_days_older_than_12_months_come_from_the_archive(connected: Connec
 async def test_token_failures_end_in_the_integrations_status(
     connected: Connected, switch: str, code: str
 ) -> None:
-    tokens: set[str] = getattr(connected.network.controls.switches, switch)
+    tokens: set[str] = getattr(connected.sandbox.controls.switches, switch)
     tokens.add(DEMO_ACCESS_TOKEN)
     try:
         result = await connected.get_data([widget("li:impressions")], comparison=False)

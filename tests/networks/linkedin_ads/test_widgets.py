@@ -9,19 +9,15 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from typing import Any
 
-import httpx
 import pytest
 
-from metrics_connect import clock
-from metrics_connect.api.app import create_app
 from metrics_connect.networks.linkedin_ads.emulator.data import AdsData
 from metrics_connect.networks.linkedin_ads.emulator.network import build_sandbox
-from metrics_connect.runtime import Runtime
 from metrics_connect.sandbox.accounts import DEMO_ACCESS_TOKEN
 from metrics_connect.sandbox.registry import SandboxNetwork
 from metrics_connect.settings import Settings
-from tests.conftest import connect_account, serving
-from tests.networks.widgets import Periods, get_data, reference_widget, reference_widgets
+from tests.networks.connected import ConnectedNetwork, SharedClock, connected_network, frozen_clock
+from tests.networks.widgets import Periods, reference_widget, reference_widgets, widget_errors
 
 SLUG = "linkedin_ads"
 NOW = datetime(2026, 11, 20, 15, 0, tzinfo=UTC)
@@ -33,25 +29,8 @@ def widget(reference_key: str, **overrides: Any) -> dict[str, Any]:
 
 
 @dataclass
-class Connected:
-    client: httpx.AsyncClient
-    headers: dict[str, str]
-    integration_uuid: str
-    network: SandboxNetwork
-
-    @property
-    def data(self) -> AdsData:
-        return self.network.emulator.data  # type: ignore[attr-defined,no-any-return]
-
-    async def get_data(self, widgets: list[dict[str, Any]], comparison: bool = True) -> Any:
-        return await get_data(
-            self.client,
-            self.headers,
-            self.integration_uuid,
-            widgets,
-            PERIODS,
-            comparison=comparison,
-        )
+class Connected(ConnectedNetwork):
+    data: AdsData
 
 
 @pytest.fixture(scope="module")
@@ -60,18 +39,16 @@ def network() -> SandboxNetwork:
 
 
 @pytest.fixture
-def frozen(network: SandboxNetwork) -> Iterator[None]:
-    network.controls.clock.set(NOW)
+def frozen(network: SandboxNetwork) -> Iterator[SharedClock]:
     network.controls.calls.reset()
-    clock.set_clock(lambda: NOW)
-    yield
-    clock.set_clock(None)
+    with frozen_clock(network, NOW) as shared:
+        yield shared
 
 
 @pytest.fixture
 async def connected(
     network: SandboxNetwork,
-    frozen: None,
+    frozen: SharedClock,
     sqlite_url: str,
     settings_factory: Callable[..., Settings],
 ) -> AsyncIterator[Connected]:
@@ -80,11 +57,16 @@ async def connected(
         linkedin_ads_api_base_url="http://linkedin.test",
         request_time_budget_seconds=240.0,
     )
-    runtime = Runtime.from_settings(settings)
-    runtime.upstream_transports[SLUG] = httpx.ASGITransport(app=network.app)
-    async with serving(create_app(runtime=runtime)) as client:
-        account = await connect_account(runtime, SLUG, network.demo_account)
-        yield Connected(client, account.headers, account.integration_uuid, network)
+    async with connected_network(
+        Connected,
+        SLUG,
+        network,
+        frozen,
+        settings,
+        PERIODS,
+        data=network.emulator.data,  # type: ignore[attr-defined]
+    ) as connection:
+        yield connection
 
 
 def every_creative(data: AdsData) -> list[int]:
@@ -95,10 +77,7 @@ async def test_every_predefined_widget_answers_with_a_comparison(connected: Conn
     widgets = [{**w, "id": f"w{i}"} for i, w in enumerate(reference_widgets(SLUG))]
     assert len(widgets) == 102
     result = await connected.get_data(widgets)
-    errors = {
-        w["reference_key"]: result[w["id"]]["error"] for w in widgets if "error" in result[w["id"]]
-    }
-    assert errors == {}
+    assert widget_errors(result, widgets) == {}
     for w in widgets:
         body = result[w["id"]]
         assert "comparison" in body, w["reference_key"]
@@ -144,7 +123,7 @@ async def test_reach_is_asked_for_each_exact_period(connected: Connected) -> Non
     assert body["values"] == reach and body["comparison"]["values"] == before
     daily_sum = sum(data.reach(creatives, d, d) for d in _days(PERIODS.start, PERIODS.end))
     assert daily_sum > reach  # uniques never add up over days
-    assert connected.network.controls.calls.by_endpoint["adAnalytics"] == 2
+    assert connected.sandbox.controls.calls.by_endpoint["adAnalytics"] == 2
 
 
 async def test_campaign_table_joins_names_and_objective_results(connected: Connected) -> None:
@@ -177,7 +156,7 @@ async def test_demographics_are_labelled_and_asked_per_period(connected: Connect
     # Regions are named by LinkedIn's geo lookup: one more call after adAnalytics.
     regions = {row[0] for row in result["li_ads:performanceRegion"]["values"]}
     assert {"São Paulo Area, Brazil", "Lisbon Area, Portugal"} <= regions
-    assert connected.network.controls.calls.by_endpoint["geo"] == 1
+    assert connected.sandbox.controls.calls.by_endpoint["geo"] == 1
 
 
 @pytest.mark.parametrize(
@@ -187,7 +166,7 @@ async def test_demographics_are_labelled_and_asked_per_period(connected: Connect
 async def test_token_failures_end_in_the_integrations_status(
     connected: Connected, switch: str, code: str
 ) -> None:
-    tokens: set[str] = getattr(connected.network.controls.switches, switch)
+    tokens: set[str] = getattr(connected.sandbox.controls.switches, switch)
     tokens.add(DEMO_ACCESS_TOKEN)
     try:
         result = await connected.get_data([widget("li_ads:clicks")], comparison=False)
@@ -197,7 +176,7 @@ async def test_token_failures_end_in_the_integrations_status(
 
 
 async def test_a_rate_limit_beyond_the_budget_fails_the_widget_only(connected: Connected) -> None:
-    switches = connected.network.controls.switches
+    switches = connected.sandbox.controls.switches
     switches.rate_limit_next, switches.retry_after_seconds = 1, 3600
     try:
         result = await connected.get_data(
@@ -223,4 +202,4 @@ async def test_explain_counts_the_calls_fetch_makes(connected: Connected) -> Non
     assert response.status_code == 200, response.text
     explain = response.json()["explain"]
     await connected.get_data(widgets, comparison=False)
-    assert explain["upstream_calls"] == connected.network.controls.calls.total == 3
+    assert explain["upstream_calls"] == connected.sandbox.controls.calls.total == 3

@@ -8,19 +8,16 @@ from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
-import httpx
-
-from metrics_connect import clock
 from metrics_connect.engine.facts import FactStore
 from metrics_connect.engine.records import RecordStore
 from metrics_connect.networks.mailchimp.connector.hooks import MailchimpConnector
 from metrics_connect.networks.mailchimp.emulator.data import MailchimpData
 from metrics_connect.networks.mailchimp.emulator.network import build_sandbox
-from metrics_connect.runtime import Runtime
 from metrics_connect.settings import Settings
 from metrics_connect.sync.records import replay_demo
-from metrics_connect.sync.service import load_integration, run_sync
+from metrics_connect.sync.service import load_integration
 from tests.conftest import connect_account
+from tests.networks.connected import routed_runtime, scheduled_sync
 
 NOW = datetime(2026, 11, 20, 15, 0, tzinfo=UTC)
 ZONE = ZoneInfo("America/Sao_Paulo")
@@ -33,8 +30,7 @@ async def test_the_demo_replay_fills_the_records_then_the_sync_follows(
     data: MailchimpData = sandbox.data  # type: ignore[attr-defined]
     sandbox.controls.clock.set(NOW)
     settings = settings_factory(sqlite_url, mailchimp_api_base_url="http://mailchimp.test")
-    runtime = Runtime.from_settings(settings)
-    runtime.upstream_transports["mailchimp"] = httpx.ASGITransport(app=sandbox.app)
+    runtime = routed_runtime("mailchimp", sandbox, settings)
     start = NOW - timedelta(days=5)
     account = await connect_account(runtime, "mailchimp", sandbox.demo_account, connected_at=start)
     await replay_demo(runtime, account.integration_uuid, sandbox)
@@ -59,13 +55,7 @@ async def test_the_demo_replay_fills_the_records_then_the_sync_follows(
     }
     # An hour later the scheduler lists again only the campaigns of the last 30 days.
     later = NOW + timedelta(hours=1)
-    sandbox.controls.clock.set(later)
-    clock.set_clock(lambda: later)
-    try:
-        sandbox.controls.calls.reset()
-        outcome = await run_sync(runtime, integration, later)
-    finally:
-        clock.set_clock(None)
+    outcome = await scheduled_sync(runtime, integration, sandbox, later)
     assert outcome.ok
     recent = [c for c in data.sent(later) if c.send_time >= NOW - timedelta(days=31)]
     calls = sandbox.controls.calls.by_endpoint

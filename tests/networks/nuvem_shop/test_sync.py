@@ -7,7 +7,6 @@ from __future__ import annotations
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 
-import httpx
 import pytest
 
 from metrics_connect import clock
@@ -16,11 +15,11 @@ from metrics_connect.engine.records import RecordStore
 from metrics_connect.networks.nuvem_shop.connector.hooks import NuvemShopConnector
 from metrics_connect.networks.nuvem_shop.emulator.data import StoreData
 from metrics_connect.networks.nuvem_shop.emulator.network import build_sandbox
-from metrics_connect.runtime import Runtime
 from metrics_connect.settings import Settings
 from metrics_connect.sync.records import replay_demo
-from metrics_connect.sync.service import load_integration, run_sync
+from metrics_connect.sync.service import load_integration
 from tests.conftest import connect_account
+from tests.networks.connected import routed_runtime, scheduled_sync
 
 NOW = datetime(2026, 11, 20, 15, 0, tzinfo=UTC)
 
@@ -31,8 +30,7 @@ async def test_the_demo_replay_fills_the_records_then_the_sync_follows(
     sandbox = build_sandbox()
     sandbox.controls.clock.set(NOW)
     settings = settings_factory(sqlite_url, nuvem_shop_api_base_url="http://nuvemshop.test")
-    runtime = Runtime.from_settings(settings)
-    runtime.upstream_transports["nuvem_shop"] = httpx.ASGITransport(app=sandbox.app)
+    runtime = routed_runtime("nuvem_shop", sandbox, settings)
     account = await connect_account(
         runtime, "nuvem_shop", sandbox.demo_account, connected_at=NOW - timedelta(days=7)
     )
@@ -70,13 +68,7 @@ async def test_the_demo_replay_fills_the_records_then_the_sync_follows(
         assert row.values["valid_coupons"] in counts and row.values["valid_coupons"] > 0
     # The scheduler's next run an hour later asks only what changed since.
     later = NOW + timedelta(hours=1)
-    sandbox.controls.clock.set(later)
-    clock.set_clock(lambda: later)
-    try:
-        sandbox.controls.calls.reset()
-        outcome = await run_sync(runtime, integration, later)
-    finally:
-        clock.set_clock(None)
+    outcome = await scheduled_sync(runtime, integration, sandbox, later)
     assert outcome.ok
     calls = sandbox.controls.calls.by_endpoint
     # orders and line items: one page per payment pass each; checkouts; today's coupons.

@@ -24,7 +24,14 @@ from metrics_connect.sandbox.registry import SandboxNetwork
 from metrics_connect.settings import Settings
 from metrics_connect.sync.service import load_integration, run_sync
 from tests.networks.connected import ConnectedNetwork, connected_network, frozen_clock
-from tests.networks.widgets import Periods, get_data, reference_widget, reference_widgets
+from tests.networks.widgets import (
+    Periods,
+    get_data,
+    numbered,
+    reference_widget,
+    reference_widgets,
+    widget_errors,
+)
 
 NOW = datetime(2026, 11, 20, 15, 0, tzinfo=UTC)
 ZONE = ZoneInfo("America/Sao_Paulo")
@@ -88,13 +95,10 @@ async def test_every_predefined_widget_answers_with_a_comparison(nuvem: Connecte
         nuvem.clock.set(at)
         assert (await run_sync(nuvem.runtime, integration, at)).ok
     nuvem.clock.set(NOW)
-    widgets = [{"id": f"w{i}", **w} for i, w in enumerate(reference_widgets("nuvem_shop"))]
+    widgets = numbered(reference_widgets("nuvem_shop"))
     assert len(widgets) == 26
     result = await nuvem.get_data(widgets)
-    errors = {
-        w["reference_key"]: result[w["id"]]["error"] for w in widgets if "error" in result[w["id"]]
-    }
-    assert errors == {}
+    assert widget_errors(result, widgets) == {}
     for w in widgets:
         body = result[w["id"]]
         assert body["values"] not in (None, []), w["reference_key"]

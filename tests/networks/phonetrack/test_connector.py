@@ -9,16 +9,13 @@ from __future__ import annotations
 import json
 from collections.abc import Iterator
 from datetime import UTC, date, datetime, timedelta
-from types import SimpleNamespace
 
 import httpx
 import pytest
 
-from metrics_connect import clock
 from metrics_connect.connect.forms import form_of
 from metrics_connect.connect.oauth import ConnectFailed
 from metrics_connect.connectors.base import (
-    ConnectorContext,
     IntegrationExpired,
     IntegrationRevoked,
     RecordPage,
@@ -30,6 +27,7 @@ from metrics_connect.networks.phonetrack.connector.hooks import PhoneTrackConnec
 from metrics_connect.networks.phonetrack.emulator.network import build_sandbox
 from metrics_connect.sandbox.accounts import DEMO_ACCESS_TOKEN
 from metrics_connect.sandbox.registry import SandboxNetwork
+from tests.networks.upstream import connector_context, frozen_sandbox
 
 NOW = datetime(2026, 11, 20, 15, 0, tzinfo=UTC)
 TODAY = date(2026, 11, 20)
@@ -39,25 +37,15 @@ LOGS = "GET /api/v3/accounts/{id}/call-logs"
 
 @pytest.fixture(scope="module")
 def sandbox() -> Iterator[SandboxNetwork]:
-    built = build_sandbox()
-    built.controls.clock.set(NOW)
-    clock.set_clock(lambda: NOW)
-    yield built
-    clock.set_clock(None)
+    with frozen_sandbox(build_sandbox(), NOW) as built:
+        yield built
 
 
 def connector(
     sandbox: SandboxNetwork, token: str = DEMO_ACCESS_TOKEN, account: str | None = None
 ) -> PhoneTrackConnector:
-    ctx = ConnectorContext(
-        integration_uuid="pt-test",
-        external_id=account or sandbox.demo_account.external_id,
-        credentials={"access_token": token},
-        timezone=sandbox.demo_account.timezone,
-        http=httpx.AsyncClient(transport=httpx.ASGITransport(app=sandbox.app), base_url=API),
-        base_url=API,
-        settings=SimpleNamespace(upstream_retry_budget_seconds=0.3),
-    )
+    credentials = {"access_token": token}
+    ctx = connector_context(sandbox, API, "pt-test", credentials, external_id=account)
     return PhoneTrackConnector(ctx, now=lambda: NOW)
 
 

@@ -8,20 +8,18 @@ from __future__ import annotations
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 
-import httpx
 from sqlalchemy import select
 
-from metrics_connect import clock
 from metrics_connect.engine.facts import FactStore
 from metrics_connect.engine.records import RecordStore
 from metrics_connect.engine.tables import records as records_table
 from metrics_connect.networks.phonetrack.connector.hooks import PhoneTrackConnector
 from metrics_connect.networks.phonetrack.emulator.network import build_sandbox
-from metrics_connect.runtime import Runtime
 from metrics_connect.settings import Settings
 from metrics_connect.sync.records import replay_demo
-from metrics_connect.sync.service import load_integration, run_sync
+from metrics_connect.sync.service import load_integration
 from tests.conftest import connect_account
+from tests.networks.connected import routed_runtime, scheduled_sync
 
 NOW = datetime(2026, 11, 20, 15, 0, tzinfo=UTC)
 ZONE = "America/Sao_Paulo"
@@ -33,8 +31,7 @@ async def test_the_demo_replay_fills_the_calls_then_the_sync_lists_the_recent_da
     sandbox = build_sandbox()
     sandbox.controls.clock.set(NOW)
     settings = settings_factory(sqlite_url, phonetrack_api_base_url="http://phonetrack.test")
-    runtime = Runtime.from_settings(settings)
-    runtime.upstream_transports["phonetrack"] = httpx.ASGITransport(app=sandbox.app)
+    runtime = routed_runtime("phonetrack", sandbox, settings)
     connected = NOW - timedelta(days=12)
     account = await connect_account(
         runtime, "phonetrack", sandbox.demo_account, connected_at=connected
@@ -80,13 +77,7 @@ async def test_the_demo_replay_fills_the_calls_then_the_sync_lists_the_recent_da
         )
     assert flag is True  # listed by the first replayed sync, then listed as deleted
     later = NOW + timedelta(hours=1)
-    sandbox.controls.clock.set(later)
-    clock.set_clock(lambda: later)
-    try:
-        sandbox.controls.calls.reset()
-        outcome = await run_sync(runtime, integration, later)
-    finally:
-        clock.set_clock(None)
+    outcome = await scheduled_sync(runtime, integration, sandbox, later)
     assert outcome.ok
     # One window (the 7 restated days and today), at most 200 calls: one page.
     assert sandbox.controls.calls.by_endpoint == {"GET /api/v3/accounts/{id}/call-logs": 1}

@@ -5,25 +5,26 @@ raw pin-days."""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Callable, Iterator
-from dataclasses import dataclass
+from collections.abc import AsyncIterator, Callable
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
-import httpx
 import pytest
 
-from metrics_connect import clock
-from metrics_connect.api.app import create_app
 from metrics_connect.networks.pinterest.emulator import data
 from metrics_connect.networks.pinterest.emulator.network import build_sandbox
 from metrics_connect.networks.pinterest.sync.demo import prepare_demo
-from metrics_connect.runtime import Runtime
 from metrics_connect.sandbox.accounts import DEMO_ACCESS_TOKEN
 from metrics_connect.sandbox.registry import SandboxNetwork
 from metrics_connect.settings import Settings
-from tests.conftest import connect_account, serving
-from tests.networks.widgets import Periods, get_data, reference_widget, reference_widgets
+from tests.networks.connected import ConnectedNetwork, connected_network, frozen_clock
+from tests.networks.widgets import (
+    Periods,
+    numbered,
+    reference_widget,
+    reference_widgets,
+    widget_errors,
+)
 
 NOW = datetime(2026, 12, 3, 12, 0, tzinfo=UTC)
 END = date(2026, 12, 1)  # the last settled day (the API's last two are PROCESSING)
@@ -43,18 +44,7 @@ def account_total(metric: str, start: date, end: date, split: str = "NO_SPLIT") 
     return out
 
 
-@dataclass
-class Connected:
-    client: httpx.AsyncClient
-    headers: dict[str, str]
-    integration_uuid: str
-    network: SandboxNetwork
-    runtime: Runtime
-
-    async def get_data(self, widgets: list[dict[str, Any]], **kwargs: Any) -> Any:
-        return await get_data(
-            self.client, self.headers, self.integration_uuid, widgets, PERIODS, **kwargs
-        )
+Connected = ConnectedNetwork
 
 
 @pytest.fixture(scope="module")
@@ -63,18 +53,8 @@ def network() -> SandboxNetwork:
 
 
 @pytest.fixture
-def frozen(network: SandboxNetwork) -> Iterator[None]:
-    network.controls.clock.set(NOW)
-    network.controls.calls.reset()
-    clock.set_clock(lambda: NOW)
-    yield
-    clock.set_clock(None)
-
-
-@pytest.fixture
 async def connected(
     network: SandboxNetwork,
-    frozen: None,
     sqlite_url: str,
     settings_factory: Callable[..., Settings],
 ) -> AsyncIterator[Connected]:
@@ -83,27 +63,25 @@ async def connected(
         pinterest_api_base_url="http://pinterest.test",
         request_time_budget_seconds=240.0,
     )
-    runtime = Runtime.from_settings(settings)
-    runtime.upstream_transports[SLUG] = httpx.ASGITransport(app=network.app)
-    async with serving(create_app(runtime=runtime)) as client:
-        account = await connect_account(runtime, SLUG, network.demo_account)
-        yield Connected(client, account.headers, account.integration_uuid, network, runtime)
+    network.controls.calls.reset()
+    with frozen_clock(network, NOW) as shared:
+        async with connected_network(
+            Connected, SLUG, network, shared, settings, PERIODS
+        ) as connection:
+            yield connection
 
 
 async def test_every_predefined_widget_answers_with_a_comparison_after_the_replay(
     connected: Connected,
 ) -> None:
     await prepare_demo(
-        connected.runtime, connected.integration_uuid, connected.network, days=PERIODS.days * 2 + 4
+        connected.runtime, connected.integration_uuid, connected.sandbox, days=PERIODS.days * 2 + 4
     )
-    assert connected.network.controls.clock.now() == NOW  # the sandbox clock is back
-    widgets = [{"id": f"w{i}", **w} for i, w in enumerate(reference_widgets(SLUG))]
+    assert connected.sandbox.controls.clock.now() == NOW  # the sandbox clock is back
+    widgets = numbered(reference_widgets(SLUG))
     assert len(widgets) == 14
     result = await connected.get_data(widgets)
-    errors = {
-        w["reference_key"]: result[w["id"]]["error"] for w in widgets if "error" in result[w["id"]]
-    }
-    assert errors == {}
+    assert widget_errors(result, widgets) == {}
     for w in widgets:
         body = result[w["id"]]
         assert "comparison" in body, w["reference_key"]
@@ -178,7 +156,7 @@ async def test_the_pins_table_lists_the_periods_pins_with_their_figures(
 async def test_token_failures_end_in_the_integrations_status(
     connected: Connected, switch: str, code: str
 ) -> None:
-    tokens: set[str] = getattr(connected.network.controls.switches, switch)
+    tokens: set[str] = getattr(connected.sandbox.controls.switches, switch)
     tokens.add(DEMO_ACCESS_TOKEN)
     try:
         result = await connected.get_data([widget("impressions")], comparison=False)

@@ -5,25 +5,27 @@ one call (synchronous days and reports) equal to the raw sum, reach per exact pe
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Callable, Iterator
-from dataclasses import dataclass
+from collections.abc import AsyncIterator, Callable
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
-import httpx
 import pytest
 
 from metrics_connect import clock
-from metrics_connect.api.app import create_app
 from metrics_connect.networks.pinterest_ads.emulator import data
 from metrics_connect.networks.pinterest_ads.emulator.network import DEMO_ACCOUNT, build_sandbox
-from metrics_connect.runtime import Runtime
 from metrics_connect.sandbox.accounts import DEMO_ACCESS_TOKEN
 from metrics_connect.sandbox.registry import SandboxNetwork
 from metrics_connect.settings import Settings
 from metrics_connect.sync.service import load_integration, run_sync
-from tests.conftest import connect_account, serving
-from tests.networks.widgets import Periods, get_data, reference_widget, reference_widgets
+from tests.networks.connected import ConnectedNetwork, connected_network, frozen_clock
+from tests.networks.widgets import (
+    Periods,
+    numbered,
+    reference_widget,
+    reference_widgets,
+    widget_errors,
+)
 
 NOW = datetime(2026, 12, 3, 12, 0, tzinfo=UTC)
 END = date(2026, 12, 2)
@@ -48,18 +50,7 @@ def total(column: str, start: date, end: date) -> int:
     return sum(atoms.get(column, 0) for _, _, atoms in raw(start, end))
 
 
-@dataclass
-class Connected:
-    client: httpx.AsyncClient
-    headers: dict[str, str]
-    integration_uuid: str
-    network: SandboxNetwork
-    runtime: Runtime
-
-    async def get_data(self, widgets: list[dict[str, Any]], **kwargs: Any) -> Any:
-        return await get_data(
-            self.client, self.headers, self.integration_uuid, widgets, PERIODS, **kwargs
-        )
+Connected = ConnectedNetwork
 
 
 @pytest.fixture(scope="module")
@@ -68,18 +59,8 @@ def network() -> SandboxNetwork:
 
 
 @pytest.fixture
-def frozen(network: SandboxNetwork) -> Iterator[None]:
-    network.controls.clock.set(NOW)
-    network.controls.calls.reset()
-    clock.set_clock(lambda: NOW)
-    yield
-    clock.set_clock(None)
-
-
-@pytest.fixture
 async def connected(
     network: SandboxNetwork,
-    frozen: None,
     sqlite_url: str,
     settings_factory: Callable[..., Settings],
 ) -> AsyncIterator[Connected]:
@@ -88,21 +69,19 @@ async def connected(
         pinterest_ads_api_base_url="http://pinterest.test",
         request_time_budget_seconds=240.0,
     )
-    runtime = Runtime.from_settings(settings)
-    runtime.upstream_transports[SLUG] = httpx.ASGITransport(app=network.app)
-    async with serving(create_app(runtime=runtime)) as client:
-        account = await connect_account(runtime, SLUG, network.demo_account)
-        yield Connected(client, account.headers, account.integration_uuid, network, runtime)
+    network.controls.calls.reset()
+    with frozen_clock(network, NOW) as shared:
+        async with connected_network(
+            Connected, SLUG, network, shared, settings, PERIODS
+        ) as connection:
+            yield connection
 
 
 async def test_every_predefined_widget_answers_with_a_comparison(connected: Connected) -> None:
-    widgets = [{"id": f"w{i}", **w} for i, w in enumerate(reference_widgets(SLUG))]
+    widgets = numbered(reference_widgets(SLUG))
     assert len(widgets) == 142
     result = await connected.get_data(widgets)
-    errors = {
-        w["reference_key"]: result[w["id"]]["error"] for w in widgets if "error" in result[w["id"]]
-    }
-    assert errors == {}
+    assert widget_errors(result, widgets) == {}
     for w in widgets:
         body = result[w["id"]]
         assert "comparison" in body, w["reference_key"]
@@ -130,7 +109,7 @@ async def test_a_span_longer_than_one_call_equals_the_raw_sums(connected: Connec
     assert values["total_ctr"] == pytest.approx(100 * clicks / impressions, abs=1e-4)
     assert values["ecpc_in_dollar"] == pytest.approx(spend / clicks, abs=1e-4)
     assert values["cpm"] == pytest.approx(1000 * spend / impressions, abs=1e-4)
-    calls = connected.network.controls.calls.by_endpoint
+    calls = connected.sandbox.controls.calls.by_endpoint
     assert calls["analytics.ADVERTISER"] == 1 and calls["reports.create"] == 1
 
 
@@ -178,9 +157,9 @@ async def test_explain_lists_the_calls_fetch_makes(connected: Connected) -> None
     )
     assert response.status_code == 200, response.text
     explain = response.json()["explain"]
-    assert connected.network.controls.calls.total == 0
+    assert connected.sandbox.controls.calls.total == 0
     await connected.get_data(widgets)
-    assert explain["upstream_calls"] == connected.network.controls.calls.total
+    assert explain["upstream_calls"] == connected.sandbox.controls.calls.total
 
 
 @pytest.mark.parametrize(
@@ -190,7 +169,7 @@ async def test_explain_lists_the_calls_fetch_makes(connected: Connected) -> None
 async def test_token_failures_end_in_the_integrations_status(
     connected: Connected, switch: str, code: str
 ) -> None:
-    tokens: set[str] = getattr(connected.network.controls.switches, switch)
+    tokens: set[str] = getattr(connected.sandbox.controls.switches, switch)
     tokens.add(DEMO_ACCESS_TOKEN)
     try:
         result = await connected.get_data([widget("spend")], comparison=False)
@@ -200,7 +179,7 @@ async def test_token_failures_end_in_the_integrations_status(
 
 
 async def test_a_rate_limit_beyond_the_budget_fails_the_widget_only(connected: Connected) -> None:
-    switches = connected.network.controls.switches
+    switches = connected.sandbox.controls.switches
     switches.rate_limit_next, switches.retry_after_seconds = 1, 3600
     try:
         result = await connected.get_data(
@@ -222,9 +201,9 @@ async def test_the_sync_keeps_the_days_the_api_forgets_after_914_days(
     end = NOW.date() - timedelta(days=3)  # the last settled day at NOW
     start = end - timedelta(days=29)
     later = NOW + timedelta(days=1000)
-    connected.network.controls.clock.set(later)
+    connected.sandbox.controls.clock.set(later)
     clock.set_clock(lambda: later)
-    connected.network.controls.calls.reset()
+    connected.sandbox.controls.calls.reset()
     result = await connected.get_data(
         [widget("spend"), widget("total_ctr"), widget("top_campaigns")],
         comparison=False,
@@ -238,4 +217,4 @@ async def test_the_sync_keeps_the_days_the_api_forgets_after_914_days(
     names = {row[0] for row in result[f"{SLUG}:top_campaigns"]["values"]} - {"Total"}
     assert names == {c.name for c, _, _ in raw(start, end)}
     # Pinterest no longer serves those days: every figure came from the archive.
-    assert connected.network.controls.calls.total == 0
+    assert connected.sandbox.controls.calls.total == 0

@@ -8,13 +8,11 @@ from __future__ import annotations
 import json
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
-from types import SimpleNamespace
 from typing import Any
 
 import httpx
 import pytest
 
-from metrics_connect import clock
 from metrics_connect.connectors.base import (
     ConnectorContext,
     IntegrationExpired,
@@ -30,6 +28,7 @@ from metrics_connect.networks.registry import oauth_provider
 from metrics_connect.sandbox.accounts import DEMO_ACCESS_TOKEN
 from metrics_connect.sandbox.kit.oauth_server import sandbox_client
 from metrics_connect.sandbox.registry import SandboxNetwork
+from tests.networks.upstream import Hosts, connector_context, frozen_sandbox
 
 NOW = datetime(2026, 11, 20, 15, 0, tzinfo=UTC)
 API = "http://pipedrive.test/"
@@ -38,23 +37,8 @@ OAUTH = "http://oauth.pipedrive.test"
 
 @pytest.fixture(scope="module")
 def sandbox() -> Iterator[SandboxNetwork]:
-    built = build_sandbox()
-    built.controls.clock.set(NOW)
-    clock.set_clock(lambda: NOW)
-    yield built
-    clock.set_clock(None)
-
-
-class Hosts(httpx.AsyncBaseTransport):
-    """The Pipedrive emulator, and the OAuth provider's emulator on its own host."""
-
-    def __init__(self, api: Any, oauth: Any) -> None:
-        self.api = httpx.ASGITransport(app=api)
-        self.oauth = httpx.ASGITransport(app=oauth)
-
-    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
-        target = self.oauth if request.url.host == "oauth.pipedrive.test" else self.api
-        return await target.handle_async_request(request)
+    with frozen_sandbox(build_sandbox(), NOW) as built:
+        yield built
 
 
 def connector(
@@ -63,23 +47,18 @@ def connector(
     refresh: str | None = None,
     oauth: Any = None,
 ) -> PipedriveConnector:
+    """On the Pipedrive emulator; tokens refreshed at the OAuth emulator, on its own host."""
     client_id, secret = sandbox_client("pipedrive_login")
-    settings = SimpleNamespace(
-        upstream_retry_budget_seconds=0.3,
+    credentials = {"access_token": token, **({"refresh_token": refresh} if refresh else {})}
+    ctx = connector_context(
+        sandbox,
+        API,
+        "pd-test",
+        credentials,
+        transport=Hosts(sandbox.app, oauth.app if oauth is not None else sandbox.app, OAUTH),
         pipedrive_login_token_url=f"{OAUTH}/oauth/token",
         pipedrive_login_client_id=client_id,
         pipedrive_login_client_secret=secret,
-    )
-    credentials = {"access_token": token, **({"refresh_token": refresh} if refresh else {})}
-    transport = Hosts(sandbox.app, oauth.app if oauth is not None else sandbox.app)
-    ctx = ConnectorContext(
-        integration_uuid="pd-test",
-        external_id=sandbox.demo_account.external_id,
-        credentials=credentials,
-        timezone=sandbox.demo_account.timezone,
-        http=httpx.AsyncClient(transport=transport, base_url=API),
-        base_url=API,
-        settings=settings,
     )
     return PipedriveConnector(ctx)
 

@@ -7,7 +7,6 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime, timedelta
 
-import httpx
 import pytest
 
 from metrics_connect import clock
@@ -15,11 +14,11 @@ from metrics_connect.engine.facts import FactStore
 from metrics_connect.engine.records import RecordStore
 from metrics_connect.networks.pipedrive.connector.hooks import PipedriveConnector
 from metrics_connect.networks.pipedrive.emulator.network import build_sandbox
-from metrics_connect.runtime import Runtime
 from metrics_connect.settings import Settings
 from metrics_connect.sync.records import replay_demo
-from metrics_connect.sync.service import load_integration, run_sync
+from metrics_connect.sync.service import load_integration
 from tests.conftest import connect_account
+from tests.networks.connected import routed_runtime, scheduled_sync
 
 NOW = datetime(2026, 11, 20, 15, 0, tzinfo=UTC)
 
@@ -30,8 +29,7 @@ async def test_the_demo_replay_fills_the_records_then_the_sync_follows(
     sandbox = build_sandbox()
     sandbox.controls.clock.set(NOW)
     settings = settings_factory(sqlite_url, pipedrive_api_base_url="http://pipedrive.test")
-    runtime = Runtime.from_settings(settings)
-    runtime.upstream_transports["pipedrive"] = httpx.ASGITransport(app=sandbox.app)
+    runtime = routed_runtime("pipedrive", sandbox, settings)
     account = await connect_account(
         runtime, "pipedrive", sandbox.demo_account, connected_at=NOW - timedelta(days=7)
     )
@@ -46,13 +44,7 @@ async def test_the_demo_replay_fills_the_records_then_the_sync_follows(
         live = {r.id for r, _ in data.live(name, NOW)}
         assert {r.id for r in held[name]} == live, name
     later = NOW + timedelta(hours=1)
-    sandbox.controls.clock.set(later)
-    clock.set_clock(lambda: later)
-    try:
-        sandbox.controls.calls.reset()
-        outcome = await run_sync(runtime, integration, later)
-    finally:
-        clock.set_clock(None)
+    outcome = await scheduled_sync(runtime, integration, sandbox, later)
     assert outcome.ok
     calls = sandbox.controls.calls.by_endpoint
     assert calls["GET /api/v2/deals"] == 1 and calls["GET /api/v2/activities"] == 1

@@ -6,16 +6,13 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from datetime import UTC, datetime
-from types import SimpleNamespace
 from typing import Any
 
 import httpx
 import pytest
 
-from metrics_connect import clock
 from metrics_connect.connect.oauth import ConnectFailed
 from metrics_connect.connectors.base import (
-    ConnectorContext,
     IntegrationRevoked,
     UpstreamError,
     UpstreamRateLimited,
@@ -25,6 +22,7 @@ from metrics_connect.networks.rd_crm.connector.hooks import RdCrmConnector
 from metrics_connect.networks.rd_crm.emulator.network import build_sandbox
 from metrics_connect.sandbox.accounts import DEMO_ACCESS_TOKEN
 from metrics_connect.sandbox.registry import SandboxNetwork
+from tests.networks.upstream import connector_context, frozen_sandbox
 
 NOW = datetime(2026, 11, 20, 15, 0, tzinfo=UTC)
 API = "http://rdcrm.test"
@@ -32,24 +30,12 @@ API = "http://rdcrm.test"
 
 @pytest.fixture(scope="module")
 def sandbox() -> Iterator[SandboxNetwork]:
-    built = build_sandbox()
-    built.controls.clock.set(NOW)
-    clock.set_clock(lambda: NOW)
-    yield built
-    clock.set_clock(None)
+    with frozen_sandbox(build_sandbox(), NOW) as built:
+        yield built
 
 
 def connector(sandbox: SandboxNetwork, token: str = DEMO_ACCESS_TOKEN) -> RdCrmConnector:
-    ctx = ConnectorContext(
-        integration_uuid="rd-test",
-        external_id=sandbox.demo_account.external_id,
-        credentials={"access_token": token},
-        timezone=sandbox.demo_account.timezone,
-        http=httpx.AsyncClient(transport=httpx.ASGITransport(app=sandbox.app), base_url=API),
-        base_url=API,
-        settings=SimpleNamespace(upstream_retry_budget_seconds=0.3),
-    )
-    return RdCrmConnector(ctx)
+    return RdCrmConnector(connector_context(sandbox, API, "rd-test", {"access_token": token}))
 
 
 async def test_a_full_listing_pages_by_has_more_and_says_listed_all(

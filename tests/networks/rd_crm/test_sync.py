@@ -7,20 +7,18 @@ from __future__ import annotations
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 
-import httpx
 from sqlalchemy import select
 
-from metrics_connect import clock
 from metrics_connect.engine.facts import FactStore
 from metrics_connect.engine.records import RecordStore
 from metrics_connect.engine.tables import records as records_table
 from metrics_connect.networks.rd_crm.connector.hooks import RdCrmConnector
 from metrics_connect.networks.rd_crm.emulator.network import build_sandbox
-from metrics_connect.runtime import Runtime
 from metrics_connect.settings import Settings
 from metrics_connect.sync.records import replay_demo
-from metrics_connect.sync.service import load_integration, run_sync
+from metrics_connect.sync.service import load_integration
 from tests.conftest import connect_account
+from tests.networks.connected import routed_runtime, scheduled_sync
 
 NOW = datetime(2026, 11, 20, 15, 0, tzinfo=UTC)
 
@@ -31,8 +29,7 @@ async def test_the_demo_replay_fills_the_records_then_the_sync_lists_again(
     sandbox = build_sandbox()
     sandbox.controls.clock.set(NOW)
     settings = settings_factory(sqlite_url, rd_crm_api_base_url="http://rdcrm.test")
-    runtime = Runtime.from_settings(settings)
-    runtime.upstream_transports["rd_crm"] = httpx.ASGITransport(app=sandbox.app)
+    runtime = routed_runtime("rd_crm", sandbox, settings)
     account = await connect_account(
         runtime, "rd_crm", sandbox.demo_account, connected_at=NOW - timedelta(days=12)
     )
@@ -59,13 +56,7 @@ async def test_the_demo_replay_fills_the_records_then_the_sync_lists_again(
         )
     assert flag is True  # listed by the first replayed days, then marked deleted
     later = NOW + timedelta(hours=1)
-    sandbox.controls.clock.set(later)
-    clock.set_clock(lambda: later)
-    try:
-        sandbox.controls.calls.reset()
-        outcome = await run_sync(runtime, integration, later)
-    finally:
-        clock.set_clock(None)
+    outcome = await scheduled_sync(runtime, integration, sandbox, later)
     assert outcome.ok
     calls = sandbox.controls.calls.by_endpoint
     deals_pages = -(-len(data.live("deals", later)) // 200)

@@ -19,7 +19,13 @@ from metrics_connect.networks.rd_crm.emulator.data import RdCrmData
 from metrics_connect.networks.rd_crm.emulator.network import build_sandbox
 from metrics_connect.settings import Settings
 from tests.networks.connected import ConnectedNetwork, connected_network, frozen_clock
-from tests.networks.widgets import Periods, reference_widget, reference_widgets
+from tests.networks.widgets import (
+    Periods,
+    numbered,
+    reference_widget,
+    reference_widgets,
+    widget_errors,
+)
 
 NOW = datetime(2026, 11, 20, 15, 0, tzinfo=UTC)
 ZONE = ZoneInfo("America/Sao_Paulo")
@@ -58,13 +64,10 @@ async def rd(
 
 
 async def test_every_predefined_widget_answers_with_a_comparison(rd: Connected) -> None:
-    widgets = [{"id": f"w{i}", **w} for i, w in enumerate(reference_widgets("rd_crm"))]
+    widgets = numbered(reference_widgets("rd_crm"))
     assert len(widgets) == 30
     result = await rd.get_data(widgets)
-    errors = {
-        w["reference_key"]: result[w["id"]]["error"] for w in widgets if "error" in result[w["id"]]
-    }
-    assert errors == {}
+    assert widget_errors(result, widgets) == {}
     for w in widgets:
         body = result[w["id"]]
         assert body["values"] not in (None, [], 0), w["reference_key"]

@@ -6,16 +6,12 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from datetime import UTC, date, datetime
-from types import SimpleNamespace
 from typing import Any
-from urllib.parse import urlsplit
 
 import httpx
 import pytest
 
-from metrics_connect import clock
 from metrics_connect.connectors.base import (
-    ConnectorContext,
     FetchRequest,
     IntegrationRevoked,
     UpstreamRateLimited,
@@ -27,6 +23,7 @@ from metrics_connect.sandbox.accounts import DEMO_ACCESS_TOKEN
 from metrics_connect.sandbox.kit.oauth_server import sandbox_client
 from metrics_connect.sandbox.oauth import build_provider_emulator
 from metrics_connect.sandbox.registry import SandboxNetwork
+from tests.networks.upstream import Hosts, connector_context, frozen_sandbox
 
 NOW = datetime(2026, 11, 20, 15, 0, tzinfo=UTC)
 API = "http://rd.test"
@@ -35,40 +32,24 @@ OAUTH = "http://oauth.rd.test"
 
 @pytest.fixture
 def sandbox() -> Iterator[SandboxNetwork]:
-    built = build_sandbox()
-    built.controls.clock.set(NOW)
-    clock.set_clock(lambda: NOW)
-    yield built
-    clock.set_clock(None)
-
-
-class Hosts(httpx.AsyncBaseTransport):
-    def __init__(self, api: Any, oauth: Any) -> None:
-        self.api, self.oauth = httpx.ASGITransport(app=api), httpx.ASGITransport(app=oauth)
-
-    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
-        target = self.oauth if request.url.host == urlsplit(OAUTH).hostname else self.api
-        return await target.handle_async_request(request)
+    with frozen_sandbox(build_sandbox(), NOW) as built:
+        yield built
 
 
 def connector(
     sandbox: SandboxNetwork, credentials: dict[str, Any], oauth: Any
 ) -> RdStationConnector:
     client_id, secret = sandbox_client("rd_station_login")
-    settings = SimpleNamespace(
-        upstream_retry_budget_seconds=0.3,
+    ctx = connector_context(
+        sandbox,
+        API,
+        "rd-station-test",
+        credentials,
+        timezone="America/Sao_Paulo",
+        transport=Hosts(sandbox.app, oauth.app, OAUTH),
         rd_station_login_token_url=f"{OAUTH}/auth/token",
         rd_station_login_client_id=client_id,
         rd_station_login_client_secret=secret,
-    )
-    ctx = ConnectorContext(
-        integration_uuid="rd-station-test",
-        external_id=sandbox.demo_account.external_id,
-        credentials=credentials,
-        timezone="America/Sao_Paulo",
-        http=httpx.AsyncClient(transport=Hosts(sandbox.app, oauth.app), base_url=API),
-        base_url=API,
-        settings=settings,
     )
     return RdStationConnector(ctx)
 

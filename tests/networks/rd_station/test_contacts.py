@@ -17,17 +17,17 @@ from zoneinfo import ZoneInfo
 import httpx
 import pytest
 
-from metrics_connect import clock
 from metrics_connect.api.app import create_app
 from metrics_connect.connectors.base import ConnectorContext
 from metrics_connect.networks.rd_station.connector.hooks import RdStationConnector
 from metrics_connect.networks.rd_station.emulator.leads import Conversion, Lead, LeadBase
 from metrics_connect.networks.rd_station.emulator.network import build_sandbox
-from metrics_connect.runtime import Runtime
 from metrics_connect.sandbox.accounts import DEMO_ACCESS_TOKEN
 from metrics_connect.sandbox.registry import SandboxNetwork
 from metrics_connect.settings import Settings
 from tests.conftest import connect_account, serving
+from tests.networks.connected import routed_runtime
+from tests.networks.upstream import frozen_sandbox
 from tests.networks.widgets import Periods, get_data, reference_widget
 
 NOW = datetime(2026, 11, 20, 15, 0, tzinfo=UTC)
@@ -67,11 +67,8 @@ def expected(base: LeadBase, key: str, start: date, end: date) -> Counter[str]:
 
 @pytest.fixture
 def sandbox() -> Iterator[SandboxNetwork]:
-    built = build_sandbox()
-    built.controls.clock.set(NOW)
-    clock.set_clock(lambda: NOW)
-    yield built
-    clock.set_clock(None)
+    with frozen_sandbox(build_sandbox(), NOW) as built:
+        yield built
 
 
 @pytest.fixture
@@ -79,8 +76,7 @@ async def api(
     sandbox: SandboxNetwork, sqlite_url: str, settings_factory: Callable[..., Settings]
 ) -> AsyncIterator[tuple[Any, dict[str, str], str]]:
     settings = settings_factory(sqlite_url, rd_station_api_base_url="http://rd.test")
-    runtime = Runtime.from_settings(settings)
-    runtime.upstream_transports["rd_station"] = httpx.ASGITransport(app=sandbox.app)
+    runtime = routed_runtime("rd_station", sandbox, settings)
     async with serving(create_app(runtime=runtime)) as client:
         account = await connect_account(runtime, "rd_station", sandbox.demo_account)
         yield client, account.headers, account.integration_uuid

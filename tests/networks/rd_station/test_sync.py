@@ -7,18 +7,16 @@ from __future__ import annotations
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 
-import httpx
-
 from metrics_connect import clock
 from metrics_connect.engine.facts import FactStore
 from metrics_connect.engine.records import RecordStore
 from metrics_connect.networks.rd_station.connector.hooks import RdStationConnector
 from metrics_connect.networks.rd_station.emulator.leads import LeadBase
 from metrics_connect.networks.rd_station.emulator.network import build_sandbox
-from metrics_connect.runtime import Runtime
 from metrics_connect.settings import Settings
 from metrics_connect.sync.service import load_integration, run_sync
 from tests.conftest import connect_account
+from tests.networks.connected import routed_runtime
 
 NOW = datetime(2026, 11, 20, 15, 0, tzinfo=UTC)
 
@@ -29,8 +27,7 @@ async def test_the_sync_stores_the_base_then_drops_a_removed_contact(
     sandbox = build_sandbox()
     sandbox.controls.clock.set(NOW)
     settings = settings_factory(sqlite_url, rd_station_api_base_url="http://rd.test")
-    runtime = Runtime.from_settings(settings)
-    runtime.upstream_transports["rd_station"] = httpx.ASGITransport(app=sandbox.app)
+    runtime = routed_runtime("rd_station", sandbox, settings)
     account = await connect_account(runtime, "rd_station", sandbox.demo_account)
     integration = await load_integration(runtime, account.integration_uuid)
     assert integration is not None

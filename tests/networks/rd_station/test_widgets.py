@@ -20,7 +20,14 @@ from metrics_connect.networks.rd_station.emulator.network import build_sandbox
 from metrics_connect.runtime import Runtime
 from metrics_connect.settings import Settings
 from tests.conftest import connect_account, serving
-from tests.networks.widgets import Periods, get_data, reference_widget, reference_widgets
+from tests.networks.widgets import (
+    Periods,
+    get_data,
+    numbered,
+    reference_widget,
+    reference_widgets,
+    widget_errors,
+)
 
 NOW = datetime(2026, 11, 20, 15, 0, tzinfo=UTC)
 PERIODS = Periods(date(2026, 11, 19))
@@ -52,13 +59,10 @@ def days(data: MarketingData, start: date, end: date) -> list[dict[str, Any]]:
 
 
 async def test_every_served_predefined_widget_answers_with_a_comparison(rd: Any) -> None:
-    widgets = [{"id": f"w{i}", **w} for i, w in enumerate(reference_widgets("rd_station"))]
+    widgets = numbered(reference_widgets("rd_station"))
     assert len(widgets) == 43
     result = await ask(rd, widgets)
-    errors = {
-        w["reference_key"]: result[w["id"]]["error"] for w in widgets if "error" in result[w["id"]]
-    }
-    assert errors == {}
+    assert widget_errors(result, widgets) == {}
     for w in widgets:
         body = result[w["id"]]
         assert body["values"] not in (None, [], 0), w["reference_key"]

@@ -4,26 +4,22 @@ raw cells: ratios of the period's sums, never averages of daily values."""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Callable, Iterator
-from dataclasses import dataclass
+from collections.abc import AsyncIterator, Callable
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
-import httpx
 import pytest
 
 from metrics_connect import clock
-from metrics_connect.api.app import create_app
 from metrics_connect.networks.search_console.emulator.data import Cell, day_cells
 from metrics_connect.networks.search_console.emulator.network import build_sandbox
 from metrics_connect.networks.search_console.sync.demo import prepare_demo
-from metrics_connect.runtime import Runtime
 from metrics_connect.sandbox.accounts import DEMO_ACCESS_TOKEN
 from metrics_connect.sandbox.registry import SandboxNetwork
 from metrics_connect.settings import Settings
 from metrics_connect.sync.service import load_integration, run_sync
-from tests.conftest import connect_account, serving
-from tests.networks.widgets import Periods, get_data, reference_widget
+from tests.networks.connected import ConnectedNetwork, connected_network, frozen_clock
+from tests.networks.widgets import Periods, numbered, reference_widget, widget_errors
 from tests.networks.widgets import reference_widgets as shared_widgets
 
 NOW = datetime(2026, 11, 20, 18, 0, tzinfo=UTC)  # 10:00 in Los Angeles
@@ -50,31 +46,7 @@ def raw_cells(start: date = START, end: date = END) -> list[tuple[date, Cell]]:
     return [(d, c) for d in days for c in day_cells(DEMO_TRAFFIC, "web", d)]
 
 
-@dataclass
-class Connected:
-    client: httpx.AsyncClient
-    headers: dict[str, str]
-    integration_uuid: str
-    network: SandboxNetwork
-    runtime: Runtime
-
-    async def get_data(
-        self,
-        widgets: list[dict[str, Any]],
-        comparison: bool = True,
-        start: date = START,
-        end: date = END,
-    ) -> Any:
-        return await get_data(
-            self.client,
-            self.headers,
-            self.integration_uuid,
-            widgets,
-            PERIODS,
-            comparison=comparison,
-            start=start,
-            end=end,
-        )
+Connected = ConnectedNetwork
 
 
 @pytest.fixture(scope="module")
@@ -83,18 +55,8 @@ def network() -> SandboxNetwork:
 
 
 @pytest.fixture
-def frozen(network: SandboxNetwork) -> Iterator[None]:
-    network.controls.clock.set(NOW)
-    network.controls.calls.reset()
-    clock.set_clock(lambda: NOW)
-    yield
-    clock.set_clock(None)
-
-
-@pytest.fixture
 async def connected(
     network: SandboxNetwork,
-    frozen: None,
     sqlite_url: str,
     settings_factory: Callable[..., Settings],
 ) -> AsyncIterator[Connected]:
@@ -103,22 +65,19 @@ async def connected(
         search_console_api_base_url="http://searchconsole.test",
         request_time_budget_seconds=240.0,
     )
-    runtime = Runtime.from_settings(settings)
-    runtime.upstream_transports["search_console"] = httpx.ASGITransport(app=network.app)
-    app = create_app(runtime=runtime)
-    async with serving(app) as client:
-        account = await connect_account(runtime, "search_console", network.demo_account)
-        yield Connected(client, account.headers, account.integration_uuid, network, runtime)
+    network.controls.calls.reset()
+    with frozen_clock(network, NOW) as shared:
+        async with connected_network(
+            Connected, "search_console", network, shared, settings, PERIODS
+        ) as connection:
+            yield connection
 
 
 async def test_every_predefined_widget_answers_with_a_comparison(connected: Connected) -> None:
-    widgets = [{"id": f"w{i}", **w} for i, w in enumerate(reference_widgets())]
+    widgets = numbered(reference_widgets())
     assert len(widgets) == 11
     result = await connected.get_data(widgets)
-    errors = {
-        w["reference_key"]: result[w["id"]]["error"] for w in widgets if "error" in result[w["id"]]
-    }
-    assert errors == {}
+    assert widget_errors(result, widgets) == {}
     for w in widgets:
         body = result[w["id"]]
         assert "comparison" in body, w["reference_key"]
@@ -219,7 +178,7 @@ async def test_query_table_rows_are_weighted_per_query(connected: Connected) -> 
 
 async def test_one_query_per_fetch_for_the_whole_period(connected: Connected) -> None:
     await connected.get_data([widget("search_console:clicks")], comparison=False)
-    assert connected.network.controls.calls.by_endpoint["searchanalytics.query"] == 1
+    assert connected.sandbox.controls.calls.by_endpoint["searchanalytics.query"] == 1
 
 
 @pytest.mark.parametrize(
@@ -229,7 +188,7 @@ async def test_one_query_per_fetch_for_the_whole_period(connected: Connected) ->
 async def test_token_failures_end_in_the_integrations_status(
     connected: Connected, switch: str, code: str
 ) -> None:
-    tokens: set[str] = getattr(connected.network.controls.switches, switch)
+    tokens: set[str] = getattr(connected.sandbox.controls.switches, switch)
     tokens.add(DEMO_ACCESS_TOKEN)
     try:
         result = await connected.get_data([widget("search_console:clicks")], comparison=False)
@@ -252,7 +211,7 @@ async def test_token_failures_end_in_the_integrations_status(
 
 
 async def test_a_rate_limit_beyond_the_budget_fails_the_widget_only(connected: Connected) -> None:
-    switches = connected.network.controls.switches
+    switches = connected.sandbox.controls.switches
     switches.rate_limit_next, switches.retry_after_seconds = 1, 3600
     try:
         result = await connected.get_data(
@@ -274,7 +233,7 @@ async def test_the_sync_keeps_the_days_the_api_forgets_after_16_months(
     end = date(2026, 11, 16)  # the last settled day (Pacific time) at NOW
     start = end - timedelta(days=29)
     later = NOW + timedelta(days=500)
-    connected.network.controls.clock.set(later)
+    connected.sandbox.controls.clock.set(later)
     clock.set_clock(lambda: later)
     widgets = [
         widget("search_console:clicks"),
@@ -292,7 +251,7 @@ async def test_the_sync_keeps_the_days_the_api_forgets_after_16_months(
     by_device = dict(zip(devices["labels"], devices["values"][0]["data"], strict=True))
     assert by_device["Mobile"] == sum(c.clicks for c in cells if c.device == "MOBILE")
     # The emulator no longer serves those days: the figures came from the archive.
-    assert connected.network.controls.calls.by_endpoint["searchanalytics.query"] == 3
+    assert connected.sandbox.controls.calls.by_endpoint["searchanalytics.query"] == 3
 
 
 async def test_explain_shows_pacific_days_and_the_calls_fetch_makes(connected: Connected) -> None:
@@ -308,19 +267,19 @@ async def test_explain_shows_pacific_days_and_the_calls_fetch_makes(connected: C
     assert response.status_code == 200, response.text
     explain = response.json()["explain"]
     assert explain["integration"]["days_timezone"] == "America/Los_Angeles"
-    assert connected.network.controls.calls.total == 0
+    assert connected.sandbox.controls.calls.total == 0
     await connected.get_data(body["metrics"], comparison=False)
-    made = connected.network.controls.calls.by_endpoint["searchanalytics.query"]
+    made = connected.sandbox.controls.calls.by_endpoint["searchanalytics.query"]
     assert explain["upstream_calls"] == made == 2
 
 
 async def test_the_demo_replay_archives_what_the_api_no_longer_serves(
     connected: Connected,
 ) -> None:
-    await prepare_demo(connected.runtime, connected.integration_uuid, connected.network)
-    assert connected.network.controls.clock.now() == NOW  # the sandbox clock is back
+    await prepare_demo(connected.runtime, connected.integration_uuid, connected.sandbox)
+    assert connected.sandbox.controls.clock.now() == NOW  # the sandbox clock is back
     start, end = date(2024, 3, 1), date(2024, 3, 31)  # 2024 is beyond the API's 16 months
-    connected.network.controls.calls.reset()
+    connected.sandbox.controls.calls.reset()
     result = await connected.get_data(
         [widget("search_console:clicks"), widget("search_console:country")],
         comparison=False,
@@ -331,4 +290,4 @@ async def test_the_demo_replay_archives_what_the_api_no_longer_serves(
     assert result["search_console:clicks"]["values"] == sum(c.clicks for c in cells)
     countries = {row[0]: row[1] for row in result["search_console:country"]["values"]}
     assert countries["bra"] == sum(c.clicks for c in cells if c.country == "bra")
-    assert connected.network.controls.calls.total == 0
+    assert connected.sandbox.controls.calls.total == 0

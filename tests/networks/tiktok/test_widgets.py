@@ -11,18 +11,22 @@ from typing import Any
 import httpx
 import pytest
 
-from metrics_connect import clock
-from metrics_connect.api.app import create_app
 from metrics_connect.connectors.base import ConnectorContext, FetchRequest
 from metrics_connect.networks.tiktok.connector.hooks import TikTokConnector
 from metrics_connect.networks.tiktok.emulator.app import TikTokEmulator
 from metrics_connect.networks.tiktok.emulator.network import build_sandbox
 from metrics_connect.networks.tiktok.sync.demo import prepare_demo
-from metrics_connect.runtime import Runtime
 from metrics_connect.sandbox.registry import SandboxNetwork
 from metrics_connect.settings import Settings
-from tests.conftest import connect_account, serving
-from tests.networks.widgets import Periods, get_data, reference_widget, reference_widgets
+from tests.networks.connected import ConnectedNetwork, SharedClock, connected_network, frozen_clock
+from tests.networks.widgets import (
+    Periods,
+    get_data,
+    numbered,
+    reference_widget,
+    reference_widgets,
+    widget_errors,
+)
 
 NOW = datetime(2026, 11, 20, 15, 0, tzinfo=UTC)
 END = date(2026, 11, 20)
@@ -30,22 +34,10 @@ PERIODS = Periods(END)
 
 
 @dataclass
-class Connected:
-    client: httpx.AsyncClient
-    headers: dict[str, str]
-    integration_uuid: str
-    emulator: TikTokEmulator
-    runtime: Runtime
-
-    async def get_data(self, widgets: list[dict[str, Any]], comparison: bool = True) -> Any:
-        return await get_data(
-            self.client,
-            self.headers,
-            self.integration_uuid,
-            widgets,
-            PERIODS,
-            comparison=comparison,
-        )
+class Connected(ConnectedNetwork):
+    @property
+    def emulator(self) -> TikTokEmulator:
+        return self.sandbox.emulator  # type: ignore[attr-defined,no-any-return]
 
 
 @pytest.fixture(scope="module")
@@ -54,33 +46,23 @@ def network() -> SandboxNetwork:
 
 
 @pytest.fixture
-def frozen(network: SandboxNetwork) -> Iterator[None]:
-    network.controls.clock.set(NOW)
-    clock.set_clock(lambda: NOW)
-    yield
-    clock.set_clock(None)
+def frozen(network: SandboxNetwork) -> Iterator[SharedClock]:
+    with frozen_clock(network, NOW) as shared:
+        yield shared
 
 
 @pytest.fixture
 async def tiktok(
     network: SandboxNetwork,
-    frozen: None,
+    frozen: SharedClock,
     sqlite_url: str,
     settings_factory: Callable[..., Settings],
 ) -> AsyncIterator[Connected]:
     settings = settings_factory(sqlite_url, tiktok_api_base_url="http://tiktok.test")
-    runtime = Runtime.from_settings(settings)
-    runtime.upstream_transports["tiktok"] = httpx.ASGITransport(app=network.app)
-    app = create_app(runtime=runtime)
-    async with serving(app) as client:
-        account = await connect_account(runtime, "tiktok", network.demo_account)
-        yield Connected(
-            client,
-            account.headers,
-            account.integration_uuid,
-            network.emulator,  # type: ignore[attr-defined]
-            runtime,
-        )
+    async with connected_network(
+        Connected, "tiktok", network, frozen, settings, PERIODS
+    ) as connection:
+        yield connection
 
 
 def widget(reference_key: str, **overrides: Any) -> dict[str, Any]:
@@ -95,13 +77,10 @@ async def test_every_predefined_widget_answers_with_the_archive_replayed(
     tiktok: Connected, network: SandboxNetwork
 ) -> None:
     await prepare_demo(tiktok.runtime, tiktok.integration_uuid, network)
-    widgets = [{"id": f"w{i}", **w} for i, w in enumerate(reference_widgets("tiktok"))]
+    widgets = numbered(reference_widgets("tiktok"))
     assert len(widgets) == 7
     result = await tiktok.get_data(widgets)
-    errors = {
-        w["reference_key"]: result[w["id"]]["error"] for w in widgets if "error" in result[w["id"]]
-    }
-    assert errors == {}
+    assert widget_errors(result, widgets) == {}
     for w in widgets:
         body = result[w["id"]]
         if w["component"] == "number_v1":
@@ -151,7 +130,7 @@ async def test_top_videos_are_sorted_by_views_with_their_titles(tiktok: Connecte
 
 
 async def test_the_listing_stops_at_the_first_video_older_than_the_request(
-    network: SandboxNetwork, frozen: None
+    network: SandboxNetwork, frozen: SharedClock
 ) -> None:
     account = network.demo_account
     async with httpx.AsyncClient(transport=httpx.ASGITransport(app=network.app)) as http:

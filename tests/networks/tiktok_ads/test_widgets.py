@@ -3,24 +3,26 @@ connected to the emulator; ratios and reach checked against the emulator's raw c
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Callable, Iterator
+from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
-import httpx
 import pytest
 
-from metrics_connect import clock
-from metrics_connect.api.app import create_app
 from metrics_connect.networks.tiktok_ads.emulator.app import TikTokAdsEmulator
 from metrics_connect.networks.tiktok_ads.emulator.data import Cell
 from metrics_connect.networks.tiktok_ads.emulator.network import build_sandbox
-from metrics_connect.runtime import Runtime
 from metrics_connect.sandbox.registry import SandboxNetwork
 from metrics_connect.settings import Settings
-from tests.conftest import connect_account, serving
-from tests.networks.widgets import Periods, get_data, reference_widget, reference_widgets
+from tests.networks.connected import ConnectedNetwork, connected_network, frozen_clock
+from tests.networks.widgets import (
+    Periods,
+    numbered,
+    reference_widget,
+    reference_widgets,
+    widget_errors,
+)
 
 NOW = datetime(2026, 11, 20, 15, 0, tzinfo=UTC)  # 12:00 in São Paulo
 END = date(2026, 11, 20)
@@ -28,24 +30,10 @@ PERIODS = Periods(END)
 
 
 @dataclass
-class Connected:
-    client: httpx.AsyncClient
-    headers: dict[str, str]
-    integration_uuid: str
-    emulator: TikTokAdsEmulator
-
-    async def get_data(
-        self, widgets: list[dict[str, Any]], comparison: bool = True, **kwargs: Any
-    ) -> Any:
-        return await get_data(
-            self.client,
-            self.headers,
-            self.integration_uuid,
-            widgets,
-            PERIODS,
-            comparison=comparison,
-            **kwargs,
-        )
+class Connected(ConnectedNetwork):
+    @property
+    def emulator(self) -> TikTokAdsEmulator:
+        return self.sandbox.emulator  # type: ignore[attr-defined,no-any-return]
 
 
 @pytest.fixture(scope="module")
@@ -54,32 +42,17 @@ def network() -> SandboxNetwork:
 
 
 @pytest.fixture
-def frozen(network: SandboxNetwork) -> Iterator[None]:
-    network.controls.clock.set(NOW)
-    clock.set_clock(lambda: NOW)
-    yield
-    clock.set_clock(None)
-
-
-@pytest.fixture
 async def tiktok_ads(
     network: SandboxNetwork,
-    frozen: None,
     sqlite_url: str,
     settings_factory: Callable[..., Settings],
 ) -> AsyncIterator[Connected]:
     settings = settings_factory(sqlite_url, tiktok_ads_api_base_url="http://tiktok-ads.test")
-    runtime = Runtime.from_settings(settings)
-    runtime.upstream_transports["tiktok_ads"] = httpx.ASGITransport(app=network.app)
-    app = create_app(runtime=runtime)
-    async with serving(app) as client:
-        account = await connect_account(runtime, "tiktok_ads", network.demo_account)
-        yield Connected(
-            client,
-            account.headers,
-            account.integration_uuid,
-            network.emulator,  # type: ignore[attr-defined]
-        )
+    with frozen_clock(network, NOW) as shared:
+        async with connected_network(
+            Connected, "tiktok_ads", network, shared, settings, PERIODS
+        ) as connection:
+            yield connection
 
 
 def widget(reference_key: str, **overrides: Any) -> dict[str, Any]:
@@ -106,15 +79,12 @@ def total(found: list[tuple[Any, date, Cell]], name: str) -> float:
 async def test_every_predefined_widget_answers_over_90_days_with_comparison(
     tiktok_ads: Connected,
 ) -> None:
-    widgets = [{"id": f"w{i}", **w} for i, w in enumerate(reference_widgets("tiktok_ads"))]
+    widgets = numbered(reference_widgets("tiktok_ads"))
     assert len(widgets) == 353
     result: dict[str, Any] = {}
     for first in range(0, len(widgets), 200):  # the API takes 200 widgets a request
         result |= await tiktok_ads.get_data(widgets[first : first + 200])
-    errors = {
-        w["reference_key"]: result[w["id"]]["error"] for w in widgets if "error" in result[w["id"]]
-    }
-    assert errors == {}
+    assert widget_errors(result, widgets) == {}
     for w in widgets:
         body = result[w["id"]]
         if w["component"] == "number_v1":

@@ -5,16 +5,13 @@ campaign rows, and costs and rates as ratios of the period's sums."""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Callable, Iterator
-from dataclasses import dataclass
+from collections.abc import AsyncIterator, Callable
+from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
-import httpx
 import pytest
 
-from metrics_connect import clock
-from metrics_connect.api.app import create_app
 from metrics_connect.networks.twitter_ads.emulator.app import XAdsEmulator
 from metrics_connect.networks.twitter_ads.emulator.data import (
     account_day,
@@ -22,13 +19,18 @@ from metrics_connect.networks.twitter_ads.emulator.data import (
     campaigns_of,
 )
 from metrics_connect.networks.twitter_ads.emulator.network import build_sandbox
-from metrics_connect.runtime import Runtime
 from metrics_connect.sandbox.accounts import DEMO_ACCESS_TOKEN
 from metrics_connect.sandbox.kit.oauth_server import sandbox_client
 from metrics_connect.sandbox.registry import SandboxNetwork
 from metrics_connect.settings import Settings
-from tests.conftest import connect_account, serving
-from tests.networks.widgets import Periods, get_data, reference_widget, reference_widgets
+from tests.networks.connected import ConnectedNetwork, connected_network, frozen_clock
+from tests.networks.widgets import (
+    Periods,
+    numbered,
+    reference_widget,
+    reference_widgets,
+    widget_errors,
+)
 
 SLUG = "twitter_ads"
 NOW = datetime(2026, 11, 20, 15, 0, tzinfo=UTC)  # 12:00 in São Paulo
@@ -57,35 +59,12 @@ def raw(start: date, end: date) -> dict[str, int]:
 
 
 @dataclass
-class Connected:
-    client: httpx.AsyncClient
-    headers: dict[str, str]
-    integration_uuid: str
-    network: SandboxNetwork
-    emulator: XAdsEmulator
-    runtime: Runtime
-
-    async def get_data(
-        self,
-        widgets: list[dict[str, Any]],
-        comparison: bool = True,
-        start: date | None = None,
-        end: date | None = None,
-    ) -> Any:
-        return await get_data(
-            self.client,
-            self.headers,
-            self.integration_uuid,
-            widgets,
-            PERIODS,
-            comparison=comparison,
-            start=start,
-            end=end,
-        )
+class Connected(ConnectedNetwork):
+    emulator: XAdsEmulator = field(init=False)  # the module's, to reach its jobs and switches
 
     @property
     def calls(self) -> dict[str, int]:
-        return dict(self.network.controls.calls.by_endpoint)
+        return dict(self.sandbox.controls.calls.by_endpoint)
 
 
 @pytest.fixture(scope="module")
@@ -99,20 +78,9 @@ def network(emulator: XAdsEmulator) -> SandboxNetwork:
 
 
 @pytest.fixture
-def frozen(network: SandboxNetwork, emulator: XAdsEmulator) -> Iterator[None]:
-    network.controls.clock.set(NOW)
-    network.controls.calls.reset()
-    emulator.window.used.clear()
-    clock.set_clock(lambda: NOW)
-    yield
-    clock.set_clock(None)
-
-
-@pytest.fixture
 async def connected(
     network: SandboxNetwork,
     emulator: XAdsEmulator,
-    frozen: None,
     sqlite_url: str,
     settings_factory: Callable[..., Settings],
 ) -> AsyncIterator[Connected]:
@@ -125,24 +93,21 @@ async def connected(
         request_time_budget_seconds=240.0,
         upstream_retry_budget_seconds=3.0,  # a failing upstream fails its widget soon
     )
-    runtime = Runtime.from_settings(settings)
-    runtime.upstream_transports[SLUG] = httpx.ASGITransport(app=network.app)
-    app = create_app(runtime=runtime)
-    async with serving(app) as client:
-        account = await connect_account(runtime, SLUG, network.demo_account)
-        yield Connected(
-            client, account.headers, account.integration_uuid, network, emulator, runtime
-        )
+    network.controls.calls.reset()
+    emulator.window.used.clear()
+    with frozen_clock(network, NOW) as shared:
+        async with connected_network(
+            Connected, SLUG, network, shared, settings, PERIODS
+        ) as connection:
+            connection.emulator = emulator
+            yield connection
 
 
 async def test_every_predefined_widget_answers_with_a_comparison(connected: Connected) -> None:
-    widgets = [{"id": f"w{i}", **w} for i, w in enumerate(reference_widgets(SLUG))]
+    widgets = numbered(reference_widgets(SLUG))
     assert len(widgets) == 17
     result = await connected.get_data(widgets)
-    errors = {
-        w["reference_key"]: result[w["id"]]["error"] for w in widgets if "error" in result[w["id"]]
-    }
-    assert errors == {}
+    assert widget_errors(result, widgets) == {}
     for w in widgets:
         body = result[w["id"]]
         assert "comparison" in body, w["reference_key"]
@@ -246,7 +211,7 @@ async def test_a_job_still_processing_is_polled_until_done(connected: Connected)
 async def test_token_failures_end_in_the_integrations_status(
     connected: Connected, switch: str, code: str
 ) -> None:
-    tokens: set[str] = getattr(connected.network.controls.switches, switch)
+    tokens: set[str] = getattr(connected.sandbox.controls.switches, switch)
     tokens.add(DEMO_ACCESS_TOKEN)
     try:
         result = await connected.get_data([widget("tads:likes")], comparison=False)
@@ -270,7 +235,7 @@ async def test_token_failures_end_in_the_integrations_status(
 async def test_a_rate_limit_reset_beyond_the_budget_fails_the_widget_only(
     connected: Connected,
 ) -> None:
-    switches = connected.network.controls.switches
+    switches = connected.sandbox.controls.switches
     switches.rate_limit_next, switches.retry_after_seconds = 1, 3600
     start = END - timedelta(days=6)
     try:
@@ -284,7 +249,7 @@ async def test_a_rate_limit_reset_beyond_the_budget_fails_the_widget_only(
 
 
 async def test_a_short_rate_limit_is_waited_out(connected: Connected) -> None:
-    switches = connected.network.controls.switches
+    switches = connected.sandbox.controls.switches
     switches.rate_limit_next, switches.retry_after_seconds = 1, 1
     start = END - timedelta(days=6)
     try:
@@ -296,7 +261,7 @@ async def test_a_short_rate_limit_is_waited_out(connected: Connected) -> None:
 
 
 async def test_over_capacity_waits_for_retry_after(connected: Connected) -> None:
-    switches = connected.network.controls.switches
+    switches = connected.sandbox.controls.switches
     switches.server_error_ratio, switches.retry_after_seconds = 1.0, 1
     start = END - timedelta(days=6)
     try:

@@ -4,7 +4,6 @@ clock."""
 
 from __future__ import annotations
 
-import shutil
 from collections.abc import AsyncIterator, Iterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
@@ -12,62 +11,31 @@ from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
 
-import httpx
 import pytest
 import pytest_asyncio
-from cryptography.fernet import Fernet
 
-from metrics_connect import clock
-from metrics_connect.api.app import create_app
 from metrics_connect.connectors.context import connector_for
 from metrics_connect.networks.woo_commerce.emulator.data import StoreData
 from metrics_connect.networks.woo_commerce.emulator.network import build_sandbox
-from metrics_connect.runtime import Runtime
 from metrics_connect.sandbox.registry import SandboxNetwork
 from metrics_connect.settings import Settings
 from metrics_connect.sync.records import sync_records
 from metrics_connect.sync.service import load_integration
-from tests.conftest import connect_account, serving
-from tests.networks.widgets import Periods, get_data
+from tests.networks.connected import (
+    ConnectedNetwork,
+    connected_network,
+    frozen_clock,
+    module_settings,
+)
+from tests.networks.widgets import Periods
 
 NOW = datetime(2026, 11, 20, 15, 0, tzinfo=UTC)
 PERIODS = Periods(date(2026, 11, 19))
 
 
-class SharedClock:
-    """One now for the service and the emulator, moved together."""
-
-    def __init__(self, sandbox: SandboxNetwork) -> None:
-        self.sandbox = sandbox
-        self.set(NOW)
-
-    def __call__(self) -> datetime:
-        return self.current
-
-    def set(self, instant: datetime) -> None:
-        self.current = instant
-        self.sandbox.controls.clock.set(instant)
-
-
 @dataclass
-class Connected:
-    client: httpx.AsyncClient
-    headers: dict[str, str]
-    integration_uuid: str
+class Connected(ConnectedNetwork):
     data: StoreData
-    sandbox: SandboxNetwork
-    clock: SharedClock
-    runtime: Runtime
-
-    async def get_data(self, widgets: list[dict[str, Any]], comparison: bool = True) -> Any:
-        return await get_data(
-            self.client,
-            self.headers,
-            self.integration_uuid,
-            widgets,
-            PERIODS,
-            comparison=comparison,
-        )
 
     async def archive(self, *instants: datetime) -> None:
         """The scheduled sync run at these instants (the daily "now" snapshots)."""
@@ -86,18 +54,9 @@ def store_sandbox() -> Iterator[SandboxNetwork]:
 
 
 def woo_settings(folder: Path, template: Path, **overrides: Any) -> Settings:
-    shutil.copyfile(template, folder / "test.db")
-    values: dict[str, Any] = {
-        "database_url": f"sqlite:///{folder / 'test.db'}",
-        "data_dir": folder / "data",
-        "credentials_key": Fernet.generate_key().decode(),
-        "log_json": True,
-        "sync_enabled": False,
-        "public_base_url": "http://testserver",
-        "woo_commerce_api_base_url": "http://store.test",
-        **overrides,
-    }
-    return Settings(**values)
+    return module_settings(
+        folder, template, **{"woo_commerce_api_base_url": "http://store.test", **overrides}
+    )
 
 
 @asynccontextmanager
@@ -111,23 +70,19 @@ async def connected(
 ) -> AsyncIterator[Connected]:
     """Connected to the sandbox store (or `store`, another app) in-process; not `routed`:
     over the network, at the settings' base URL."""
-    shared = SharedClock(sandbox)
-    clock.set_clock(shared)
-    runtime = Runtime.from_settings(settings)
-    if routed:
-        app = store or sandbox.app
-        runtime.upstream_transports["woo_commerce"] = httpx.ASGITransport(app=app)
-    try:
-        async with serving(create_app(runtime=runtime)) as client:
-            account = await connect_account(
-                runtime, "woo_commerce", sandbox.demo_account, credentials=credentials
-            )
-            data: StoreData = sandbox.data  # type: ignore[attr-defined]
-            yield Connected(
-                client, account.headers, account.integration_uuid, data, sandbox, shared, runtime
-            )
-    finally:
-        clock.set_clock(None)
+    with frozen_clock(sandbox, NOW) as shared:
+        async with connected_network(
+            Connected,
+            "woo_commerce",
+            sandbox,
+            shared,
+            settings,
+            PERIODS,
+            credentials=credentials,
+            upstream=store,
+            routed=routed,
+        ) as woo:
+            yield woo
 
 
 @pytest_asyncio.fixture(scope="module", loop_scope="module")

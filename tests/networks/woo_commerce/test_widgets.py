@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 
 from metrics_connect.networks.woo_commerce.emulator.data import Order, StoreData
-from tests.networks.widgets import reference_widget, reference_widgets
+from tests.networks.widgets import numbered, reference_widget, reference_widgets, widget_errors
 from tests.networks.woo_commerce.conftest import NOW, PERIODS, Connected
 
 pytestmark = pytest.mark.asyncio(loop_scope="module")
@@ -40,15 +40,12 @@ def sales_in(data: StoreData, start: date, end: date, at: datetime = NOW) -> lis
 
 
 async def test_every_predefined_widget_answers_with_a_comparison(woo: Connected) -> None:
-    widgets = [{"id": f"w{i}", **w} for i, w in enumerate(reference_widgets("woo_commerce"))]
+    widgets = numbered(reference_widgets("woo_commerce"))
     assert len(widgets) == 29
     # Stock is only served as "now": the sync archived it on each period's last day.
     await woo.archive(NOW - timedelta(days=91), NOW - timedelta(days=1))
     result = await woo.get_data(widgets)
-    errors = {
-        w["reference_key"]: result[w["id"]]["error"] for w in widgets if "error" in result[w["id"]]
-    }
-    assert errors == {}
+    assert widget_errors(result, widgets) == {}
     for w in widgets:
         body = result[w["id"]]
         assert body["values"] not in (None, [], 0), w["reference_key"]

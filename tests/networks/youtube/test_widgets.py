@@ -3,23 +3,19 @@ connected to the emulator, and averages checked against the emulator's raw cells
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Callable, Iterator
+from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
-import httpx
 import pytest
 
-from metrics_connect import clock
-from metrics_connect.api.app import create_app
 from metrics_connect.networks.youtube.emulator.app import YoutubeEmulator
 from metrics_connect.networks.youtube.emulator.network import build_sandbox
-from metrics_connect.runtime import Runtime
 from metrics_connect.sandbox.registry import SandboxNetwork
 from metrics_connect.settings import Settings
-from tests.conftest import connect_account, serving
-from tests.networks.widgets import Periods, get_data, reference_widget
+from tests.networks.connected import ConnectedNetwork, connected_network, frozen_clock
+from tests.networks.widgets import Periods, numbered, reference_widget, widget_errors
 from tests.networks.widgets import reference_widgets as shared_widgets
 
 NOW = datetime(2026, 11, 20, 20, 0, tzinfo=UTC)  # 12:00 in Los Angeles
@@ -39,21 +35,10 @@ def reference_widgets() -> list[dict[str, Any]]:
 
 
 @dataclass
-class Connected:
-    client: httpx.AsyncClient
-    headers: dict[str, str]
-    integration_uuid: str
-    emulator: YoutubeEmulator
-
-    async def get_data(self, widgets: list[dict[str, Any]], comparison: bool = True) -> Any:
-        return await get_data(
-            self.client,
-            self.headers,
-            self.integration_uuid,
-            widgets,
-            PERIODS,
-            comparison=comparison,
-        )
+class Connected(ConnectedNetwork):
+    @property
+    def emulator(self) -> YoutubeEmulator:
+        return self.sandbox.emulator  # type: ignore[attr-defined,no-any-return]
 
 
 @pytest.fixture(scope="module")
@@ -62,32 +47,17 @@ def network() -> SandboxNetwork:
 
 
 @pytest.fixture
-def frozen(network: SandboxNetwork) -> Iterator[None]:
-    network.controls.clock.set(NOW)
-    clock.set_clock(lambda: NOW)
-    yield
-    clock.set_clock(None)
-
-
-@pytest.fixture
 async def youtube(
     network: SandboxNetwork,
-    frozen: None,
     sqlite_url: str,
     settings_factory: Callable[..., Settings],
 ) -> AsyncIterator[Connected]:
     settings = settings_factory(sqlite_url, youtube_api_base_url="http://youtube.test")
-    runtime = Runtime.from_settings(settings)
-    runtime.upstream_transports["youtube"] = httpx.ASGITransport(app=network.app)
-    app = create_app(runtime=runtime)
-    async with serving(app) as client:
-        account = await connect_account(runtime, "youtube", network.demo_account)
-        yield Connected(
-            client,
-            account.headers,
-            account.integration_uuid,
-            network.emulator,  # type: ignore[attr-defined]
-        )
+    with frozen_clock(network, NOW) as shared:
+        async with connected_network(
+            Connected, "youtube", network, shared, settings, PERIODS
+        ) as connection:
+            yield connection
 
 
 def widget(reference_key: str, **overrides: Any) -> dict[str, Any]:
@@ -95,13 +65,10 @@ def widget(reference_key: str, **overrides: Any) -> dict[str, Any]:
 
 
 async def test_every_predefined_widget_answers_without_error(youtube: Connected) -> None:
-    widgets = [{"id": f"w{i}", **w} for i, w in enumerate(reference_widgets())]
+    widgets = numbered(reference_widgets())
     assert len(widgets) == 29
     result = await youtube.get_data(widgets)
-    errors = {
-        w["reference_key"]: result[w["id"]]["error"] for w in widgets if "error" in result[w["id"]]
-    }
-    assert errors == {}
+    assert widget_errors(result, widgets) == {}
     for w in widgets:
         body = result[w["id"]]
         if w["component"] == "number_v1":

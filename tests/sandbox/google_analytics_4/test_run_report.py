@@ -426,3 +426,18 @@ def test_a_report_runs_without_the_cyclic_collector(emulator: Ga4Emulator) -> No
         assert not gc.isenabled()  # a caller that paused it keeps it paused
     finally:
         gc.enable()
+
+
+async def test_a_daily_report_of_events_and_ads_cost_answers_the_same_when_asked_again(
+    api: httpx.AsyncClient, emulator: Ga4Emulator
+) -> None:
+    """The day's cached event figures and the linked Ads rows are joined per answer: asking
+    again must not add the Ads cost a second time."""
+    payload = body(["sessions", "advertiserAdCost"], ["date"])
+    first = metric_table(await report(api, payload))
+    again = metric_table(await report(api, payload))
+    assert again == first
+    day = START + timedelta(days=3)
+    cost = sum(r.cost for r in emulator.data.google_ads(day, NOW))
+    assert cost > 0
+    assert again[(day.strftime("%Y%m%d"),)]["advertiserAdCost"] == pytest.approx(cost)

@@ -221,6 +221,14 @@ async def test_fields_expansion_of_media_and_children(
     album = next(m for m in sandbox.media() if m.media_type == "CAROUSEL_ALBUM")
     r = await get(graph, f"/v21.0/{album.id}", fields="children{id,media_type}")
     assert [c["id"] for c in r.json()["children"]["data"]] == list(album.children)
+    # A child read by its own id, alone and among ?ids=, is that child.
+    child = album.children[0]
+    r = await get(graph, f"/v21.0/{child}", fields="id,media_type")
+    assert r.status_code == 200, r.text
+    assert r.json()["id"] == child
+    r = await get(graph, "/v21.0/", ids=f"{album.id},{child}", fields="id")
+    assert r.status_code == 200, r.text
+    assert list(r.json()) == [album.id, child]
 
 
 async def test_malformed_fields_are_a_parameter_error(graph: httpx.AsyncClient) -> None:

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import functools
 from datetime import UTC, datetime, timedelta
 
-from metrics_connect.sandbox.kit.records import RecordBook, TimedRecord, iso_ms, poisson
+from metrics_connect.sandbox.kit.records import Listings, RecordBook, TimedRecord, iso_ms, poisson
 
 T0 = datetime(2026, 3, 1, 12, 0, tzinfo=UTC)
 HOUR = timedelta(hours=1)
@@ -44,3 +45,29 @@ def test_poisson_draws_average_their_mean() -> None:
     draws = [poisson((i + 0.5) / 1000, 2.5) for i in range(1000)]
     assert abs(sum(draws) / len(draws) - 2.5) < 0.05
     assert poisson(0.0, 3.0) == 0
+
+
+def test_poisson_stops_at_its_cap() -> None:
+    assert poisson(0.999999, 80.0) == 50
+    assert poisson(0.999999, 80.0, cap=60) == 60
+    assert poisson(0.0, 80.0, cap=60) == 0
+
+
+def test_listings_are_kept_until_too_many() -> None:
+    made: list[str] = []
+
+    def make(name: str) -> list[str]:
+        made.append(name)
+        return []
+
+    listings: Listings[list[str]] = Listings(size=2)
+    assert listings.get(("a", T0), lambda: make("a")) == []
+    listings.get(("a", T0), lambda: make("a"))  # kept, even empty
+    assert made == ["a"]
+    for name in "bcd":
+        listings.get((name, T0), functools.partial(make, name))
+    listings.get(("a", T0), lambda: make("a"))  # forgotten once more than 2 were kept
+    assert made == ["a", "b", "c", "d", "a"]
+    listings.clear()
+    listings.get(("a", T0), lambda: make("a"))
+    assert made[-2:] == ["a", "a"]

@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import random
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from enum import Enum
@@ -108,3 +109,24 @@ class SandboxControls:
         if token in self.switches.revoked_tokens:
             return TokenFault.REVOKED
         return None
+
+    async def admit(
+        self,
+        endpoint: str,
+        token: str | None,
+        token_error: Callable[[TokenFault], Exception],
+        rate_limited: Callable[[], Exception],
+        failed: Callable[[], Exception],
+    ) -> None:
+        """What every call goes through before the network looks at it, in order: the
+        call counter, latency, the token rule, the rate-limit and server-error switches;
+        a refusal raises the network's own error."""
+        self.calls.record(endpoint)
+        await self.apply_latency()
+        fault = self.token_fault(token)
+        if fault is not None:
+            raise token_error(fault)
+        if self.should_rate_limit():
+            raise rate_limited()
+        if self.should_fail():
+            raise failed()

@@ -60,16 +60,11 @@ class RestGate:
 
     async def admit(self, request: Request, endpoint: str) -> None:
         """Raise the RestError a call gets before the network looks at it, if any."""
-        controls = self.controls
-        controls.calls.record(endpoint)
-        await controls.apply_latency()
-        fault = controls.token_fault(credential(request, self.key_header))
-        if fault is not None:
-            raise token_error(fault)
-        if controls.should_rate_limit():
-            wait = controls.switches.retry_after_seconds
-            raise RestError(
-                429, "rate_limited", "Too many requests.", headers={"Retry-After": str(wait)}
-            )
-        if controls.should_fail():
-            raise RestError(503, "unavailable", "The service is temporarily unavailable.")
+        wait = str(self.controls.switches.retry_after_seconds)
+        await self.controls.admit(
+            endpoint,
+            credential(request, self.key_header),
+            token_error,
+            lambda: RestError(429, "rate_limited", "Too many requests.", {"Retry-After": wait}),
+            lambda: RestError(503, "unavailable", "The service is temporarily unavailable."),
+        )

@@ -12,11 +12,13 @@ from __future__ import annotations
 
 import bisect
 import math
+from collections.abc import Callable, Hashable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, Generic, TypeVar
 
 Fields = dict[str, Any]
+V = TypeVar("V")
 
 
 def iso_ms(at: datetime) -> str:
@@ -24,11 +26,12 @@ def iso_ms(at: datetime) -> str:
     return at.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.") + f"{at.microsecond // 1000:03d}Z"
 
 
-def poisson(uniform: float, mean: float) -> int:
-    """Inverse-CDF Poisson draw from one uniform number (a day's count of new records)."""
+def poisson(uniform: float, mean: float, cap: int = 50) -> int:
+    """Inverse-CDF Poisson draw from one uniform number (a day's count of new records),
+    at most `cap`."""
     count, term = 0, math.exp(-mean)
     total = term
-    while uniform > total and count < 50:
+    while uniform > total and count < cap:
         count += 1
         term *= mean / count
         total += term
@@ -143,3 +146,24 @@ class RecordBook:
     def forget(self) -> None:
         """Drop the remembered instants (after a record was changed by hand)."""
         self._states.clear()
+
+
+class Listings(Generic[V]):
+    """Listings kept by their query and the clock's instant: a listing's next pages reuse
+    its matches while the clock stands (beyond `size` queries, all are forgotten)."""
+
+    def __init__(self, size: int = 64) -> None:
+        self.size = size
+        self.kept: dict[Hashable, V] = {}
+
+    def get(self, key: Hashable, make: Callable[[], V]) -> V:
+        found = self.kept.get(key)
+        if found is None:
+            found = make()
+            if len(self.kept) > self.size:
+                self.kept.clear()
+            self.kept[key] = found
+        return found
+
+    def clear(self) -> None:
+        self.kept.clear()

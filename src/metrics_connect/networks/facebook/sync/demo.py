@@ -1,70 +1,13 @@
-"""Fill the demo integration's follower archive by replaying the sandbox clock through the
-real sync: one run per day from the integration's connected_at (or where the last replay
-stopped) to the sandbox's now, as the scheduler would have run it. Incremental: its
-cursor is kept in sync_state (task "replay")."""
+"""The demo integration's follower archive, filled by replaying the sandbox clock through
+the real sync a day at a time (sync/daily_replay.py)."""
 
 from __future__ import annotations
 
-import logging
-from datetime import datetime, timedelta
+from functools import partial
 
-import httpx
-
-from metrics_connect.connectors.base import UpstreamError
-from metrics_connect.connectors.context import connector_for
 from metrics_connect.networks.facebook.sync.archive import sync_page
-from metrics_connect.runtime import Runtime
-from metrics_connect.sandbox.registry import SandboxNetwork
-from metrics_connect.sync.service import get_state, load_integration, save_state
+from metrics_connect.sync.daily_replay import replay_daily
 
-log = logging.getLogger("metrics_connect.sync.demo")
-
-SLUG = "facebook"
-STEP = timedelta(days=1)
-SANDBOX_BASE_URL = "http://pages.sandbox"
-
-
-async def prepare_demo(runtime: Runtime, integration_uuid: str, sandbox: SandboxNetwork) -> None:
-    integration = await load_integration(runtime, integration_uuid)
-    if integration is None or integration.slug != SLUG or integration.status != "active":
-        return
-    # The engine talks to the same emulator in-process from now on.
-    runtime.upstream_transports.setdefault(SLUG, httpx.ASGITransport(app=sandbox.app))
-    sandbox_clock = sandbox.controls.clock
-    saved = (sandbox_clock.frozen_at, sandbox_clock.offset)
-    end = sandbox_clock.now()
-    state = await get_state(runtime, integration.id, "replay")
-    start = state.cursor_at + STEP if state.cursor_at else integration.connected_at
-    if start > end:
-        return
-    replay_time = start
-    done_at: datetime | None = None
-    async with httpx.AsyncClient(
-        transport=httpx.ASGITransport(app=sandbox.app),
-        base_url=SANDBOX_BASE_URL,
-        timeout=runtime.settings.upstream_timeout_seconds,
-    ) as http:
-        connector = connector_for(runtime, integration, now=lambda: replay_time)
-        connector.ctx.http = http
-        connector.ctx.base_url = SANDBOX_BASE_URL
-        try:
-            while True:
-                sandbox_clock.set(replay_time)
-                await sync_page(runtime, integration, connector, replay_time)
-                done_at = replay_time
-                if replay_time >= end:
-                    break
-                replay_time = min(end, replay_time + STEP)
-        except UpstreamError as exc:
-            # Keep what was replayed; the next start resumes from there.
-            log.warning(
-                "demo archive replay stopped",
-                extra={"integration_uuid": integration_uuid, "error_code": exc.code},
-            )
-        finally:
-            sandbox_clock.frozen_at, sandbox_clock.offset = saved
-    if done_at is not None:
-        state.cursor_at = done_at
-        state.last_run_at = done_at
-        state.last_ok_at = done_at
-        await save_state(runtime, state)
+prepare_demo = partial(
+    replay_daily, slug="facebook", sandbox_base_url="http://pages.sandbox", sync=sync_page
+)

@@ -110,24 +110,11 @@ class ErrorSpec:
 ERRORS: dict[str, ErrorSpec] = load_spec(__package__, SPEC, "errors", dict[str, ErrorSpec])
 
 
-def _story_spec(ad: Ad) -> dict[str, Any]:
-    """An ad's object_story_spec as the Marketing API returns it: a link ad's (and a
-    carousel's) `link_data.link`, a video ad's `video_data.call_to_action.value.link`."""
-    page = {"page_id": FACEBOOK_PAGE_ID}
-    if ad.media_type == "VIDEO":
-        cta = {"type": "LEARN_MORE", "value": {"link": ad.link}}
-        return {**page, "video_data": {"title": ad.name, "call_to_action": cta}}
-    link_data: dict[str, Any] = {"link": ad.link, "name": ad.name}
-    if ad.media_type == "CAROUSEL":
-        link_data["child_attachments"] = [
-            {"link": ad.link, "name": f"{ad.name} {i}"} for i in (1, 2)
-        ]
-    return {**page, "link_data": link_data}
-
-
 OBJECTS: dict[str, dict[str, Any]] = load_spec(
     __package__, SPEC, "objects", dict[str, dict[str, Any]]
 )
+MEDIA: dict[str, dict[str, Any]] = load_spec(__package__, SPEC, "media", dict[str, dict[str, Any]])
+USAGE_HEADERS: dict[str, Any] = load_spec(__package__, SPEC, "usage_headers", dict[str, Any])
 
 
 def _selected(kind: str, values: dict[str, Any], fields: list[str]) -> dict[str, Any]:
@@ -214,32 +201,13 @@ class FacebookAdsEmulator(GraphApp):
             self._recent_calls.popleft()
         pct = 100 if throttled else min(99, len(self._recent_calls) // 3)
         regain = self.switches.regain_access_minutes if throttled else 0
-        return {
-            "X-Business-Use-Case-Usage": json.dumps(
-                {
-                    ACCOUNT.business_id: [
-                        {
-                            "type": "ads_insights",
-                            "call_count": pct,
-                            "total_cputime": max(pct - 5, 0),
-                            "total_time": max(pct - 3, 0),
-                            "estimated_time_to_regain_access": regain,
-                            "ads_api_access_tier": "standard_access",
-                        }
-                    ]
-                }
-            ),
-            "X-Ad-Account-Usage": json.dumps(
-                {
-                    "acc_id_util_pct": pct,
-                    "reset_time_duration": regain * 60,
-                    "ads_api_access_tier": "standard_access",
-                }
-            ),
-            "x-fb-ads-insights-throttle": json.dumps(
-                {"app_id_util_pct": max(pct - 10, 0), "acc_id_util_pct": pct}
-            ),
+        values = {"pct": pct, "regain": regain, "regain_seconds": regain * 60}
+        values.update({f"pct_{n}": max(pct - n, 0) for n in (3, 5, 10)})
+        headers = field_value(USAGE_HEADERS, values)
+        headers["X-Business-Use-Case-Usage"] = {
+            ACCOUNT.business_id: [headers["X-Business-Use-Case-Usage"]]
         }
+        return {name: json.dumps(value) for name, value in headers.items()}
 
     # -- objects --
 
@@ -259,9 +227,9 @@ class FacebookAdsEmulator(GraphApp):
             creative_values = {
                 **values,
                 "creative_id": str(int(obj.id) + 1_000_000),
-                "object_type": {"IMAGE": "PHOTO", "CAROUSEL": "SHARE"}.get(obj.media_type, "VIDEO"),
-                "story_spec": _story_spec(obj),
+                "page_id": FACEBOOK_PAGE_ID,
             }
+            creative_values.update(field_value(MEDIA[obj.media_type], creative_values))
             values["creative"] = _selected("creative", creative_values, creative)
         return _selected(kind, values, fields)
 
@@ -340,15 +308,8 @@ class FacebookAdsEmulator(GraphApp):
             return self._page(run.rows, url, params)
         query = self._insights_query(node, params)
         if estimated_cells(self.data, query) > self.switches.sync_cell_limit:
-            raise GraphError(
-                500,
-                1,
-                "Please reduce the amount of data you're asking for, then retry your request",
-                subcode=99,
-            )
-        if self._needs_opt_in(query):
-            return self._page([], url, params)
-        rows = [format_row(row, query) for row in compute_rows(self.data, query)]
+            raise ERRORS["too_much_data"].error()
+        rows = self._rows(query)
         if query.breakdowns and query.since < self._reach_horizon():
             # Since 2025-06-10 a synchronous query with breakdowns starting more than 13
             # months ago omits reach and the fields computed from it.
@@ -359,14 +320,16 @@ class FacebookAdsEmulator(GraphApp):
         today = self.controls.clock.now().date()
         return today - timedelta(days=round(REACH_BREAKDOWN_MONTHS * 30.44))
 
-    def _needs_opt_in(self, query: InsightsQuery) -> bool:
-        """Since 2026-08-03 these breakdowns answer nothing for an ad account that has not
-        opted in (in Ads Manager), synchronous or asynchronous."""
-        return (
+    def _rows(self, query: InsightsQuery) -> list[dict[str, Any]]:
+        """Since 2026-08-03 the opt-in breakdowns answer nothing for an ad account that has
+        not opted in (in Ads Manager), synchronous or asynchronous."""
+        if (
             not self.switches.breakdowns_opted_in
             and self.controls.clock.now().date() >= OPT_IN_FROM
-            and bool(OPT_IN_BREAKDOWNS & set(query.breakdowns))
-        )
+            and OPT_IN_BREAKDOWNS & set(query.breakdowns)
+        ):
+            return []
+        return [format_row(row, query) for row in compute_rows(self.data, query)]
 
     def _start_report_run(self, node: str, params: dict[str, str]) -> dict[str, Any]:
         query = self._insights_query(node, params)
@@ -382,12 +345,7 @@ class FacebookAdsEmulator(GraphApp):
                 if self.switches.fail_report_runs:
                     run.status = "Job Failed"
                 else:
-                    run.rows = (
-                        []
-                        if self._needs_opt_in(run.query)
-                        else [format_row(r, run.query) for r in compute_rows(self.data, run.query)]
-                    )
-                    run.status = "Job Completed"
+                    run.rows, run.status = self._rows(run.query), "Job Completed"
             else:
                 run.status = "Job Running"
         done = run.status in ("Job Completed", "Job Failed")
@@ -402,7 +360,3 @@ class FacebookAdsEmulator(GraphApp):
             "date_stop": run.query.until.isoformat(),
             "is_running": not done,
         }
-
-
-def create_emulator(controls: SandboxControls | None = None) -> FacebookAdsEmulator:
-    return FacebookAdsEmulator(controls)

@@ -31,13 +31,13 @@ from typing import Any
 
 from metrics_connect.networks.facebook_ads.emulator.entities import (
     ACCOUNT,
+    AD_LIFETIMES,
     ADS,
     ADS_BY_ID,
     ADSETS_BY_ID,
     CAMPAIGNS_BY_ID,
     SPEC,
     Ad,
-    ad_active_on,
 )
 from metrics_connect.sandbox.kit.calendar import LocalDays
 from metrics_connect.sandbox.kit.seeded import seeded_random, split_cumulative
@@ -129,12 +129,11 @@ def is_unique_key(key: str) -> bool:
 
 
 @lru_cache(maxsize=4096)
-def is_offsite_action(action_type: str) -> bool:
-    return action_type.startswith(ACTIONS.offsite_prefixes) or action_type in ACTIONS.offsite_types
-
-
 def _is_offsite_key(key: str) -> bool:
-    return key.startswith((ACTION_PREFIX, VALUE_PREFIX)) and is_offsite_action(key[2:])
+    action = key[2:]
+    return key.startswith((ACTION_PREFIX, VALUE_PREFIX)) and (
+        action.startswith(ACTIONS.offsite_prefixes) or action in ACTIONS.offsite_types
+    )
 
 
 # --- breakdown groups: joint cells and their base weights -------------------------------
@@ -144,16 +143,11 @@ GROUPS: dict[str, BreakdownGroup] = load_named(
     __package__, SPEC, "breakdown_groups", BreakdownGroup
 )
 PLACEMENTS = BREAKDOWNS.placements
-DEVICES = BREAKDOWNS.devices
 # Placements by device: the mobile apps serve all but the right-hand column.
 PLACEMENT_DEVICES: dict[str, tuple[tuple[str, str], ...]] = {
     "mobile_app": tuple((p, pos) for p, pos, _ in PLACEMENTS if pos != "right_hand_column"),
     **BREAKDOWNS.off_app_placements,
 }
-AGES = tuple(BREAKDOWNS.ages)
-AGE_WEIGHTS = tuple(BREAKDOWNS.ages.values())
-GENDERS = tuple(BREAKDOWNS.genders.items())
-GEO = BREAKDOWNS.regions
 HOUR_WEIGHTS = BREAKDOWNS.hours
 
 
@@ -166,7 +160,7 @@ def _placement_cells(ad: Ad) -> CellWeights:
     for platform, position, pw in PLACEMENTS:
         # Reels and stories favour video creatives.
         w = pw * (1.6 if ad.media_type == "VIDEO" and "reels" in position else 1.0)
-        for device, impression_device, dw in DEVICES:
+        for device, impression_device, dw in BREAKDOWNS.devices:
             if (platform, position) not in PLACEMENT_DEVICES.get(device, ()):
                 continue
             out.append(((platform, position, device, impression_device), w * dw))
@@ -176,12 +170,12 @@ def _placement_cells(ad: Ad) -> CellWeights:
 def _demographic_cells(ad: Ad) -> CellWeights:
     adset = ADSETS_BY_ID[ad.adset_id]
     out: CellWeights = []
-    for age, aw in zip(AGES, AGE_WEIGHTS, strict=True):
+    for age, aw in BREAKDOWNS.ages.items():
         low = int(age.split("-")[0].rstrip("+"))
         high = 99 if age.endswith("+") else int(age.split("-")[1])
         if aw == 0 or high < adset.age_min or low > adset.age_max:
             continue
-        for gender, gw in GENDERS:
+        for gender, gw in BREAKDOWNS.genders.items():
             # Targeting women: a few men still show (misreported profiles).
             share = 0.05 if adset.genders == (2,) and gender == "male" else 1.0
             out.append(((age, gender), aw * gw * share))
@@ -189,7 +183,7 @@ def _demographic_cells(ad: Ad) -> CellWeights:
 
 
 def _geo_cells(_ad: Ad) -> CellWeights:
-    return [((country, region), w) for country, region, w in GEO]
+    return [((country, region), w) for country, region, w in BREAKDOWNS.regions]
 
 
 def _hour_cells(_ad: Ad) -> CellWeights:
@@ -342,22 +336,14 @@ class AdsData:
     def __init__(self, now: Callable[[], datetime]) -> None:
         self._now = now
         self.days = LocalDays(ACCOUNT.timezone_name)
-        self.tz = self.days.tz
         self._restated: dict[tuple[str, date], float] = {}
         self._cache: dict[tuple[str, date, str], list[Cell]] = {}
         self._base: dict[tuple[str, date], Facts] = {}
         self._key_orders: dict[tuple[str, str], tuple[str, ...]] = {}
         self._day_spend: dict[date, int] = {}
 
-    # -- time --
-
     def today(self) -> date:
         return self.days.day_of(self._now())
-
-    def _today_fraction(self) -> float:
-        return self.days.wall_clock_share(self._now())
-
-    # -- restatement --
 
     def restate(self, day: date, scale: float, ad_ids: Iterable[str] | None = None) -> None:
         """Change a day's figures (all facts of those ads times `scale`)."""
@@ -366,20 +352,18 @@ class AdsData:
         self._cache = {k: v for k, v in self._cache.items() if k[1] != day}
         self._day_spend.pop(day, None)
 
-    # -- facts --
-
     def facts(self, ad_id: str, day: date) -> Facts:
         """An (ad, day)'s whole facts; empty when the ad did not deliver that day."""
         ad = ADS_BY_ID[ad_id]
         today = self.today()
-        if day > today or not ad_active_on(ad, day):
+        if day > today or not AD_LIFETIMES[ad_id].active_on(day):
             return {}
         f = self._base.get((ad_id, day))
         if f is None:
             f = self._base[(ad_id, day)] = _base_facts(ad, day)
         scale = self._restated.get((ad_id, day), 1.0)
         if day == today:
-            scale *= self._today_fraction()
+            scale *= self.days.wall_clock_share(self._now())
         if scale != 1.0:
             f = {k: round(v * scale) for k, v in f.items()}
         return f
@@ -440,18 +424,15 @@ class AdsData:
             self._cache[key] = out
         return out
 
-    # -- slices (what an insights row covers) --
-
     def slice_cells(
         self,
         start: date,
         end: date,
         ad_ids: Iterable[str] | None = None,
-        breakdowns: Sequence[str] = (),
         where: Callable[[Cell], bool] | None = None,
         group: BreakdownGroup | None = None,
     ) -> list[Cell]:
-        group = group if group is not None else group_for(breakdowns)
+        """The cells of [start, end] (of a breakdown group; None: whole) of some ads."""
         ids = list(ad_ids) if ad_ids is not None else [a.id for a in ADS]
         out: list[Cell] = []
         day = start
@@ -536,19 +517,14 @@ class AdsData:
         where: dict[str, Sequence[str]] | None = None,
     ) -> Facts:
         """Test helper: the facts of [start, end] for some ads, cells restricted by values."""
-        group = None
-        if where:
-            group = group_for(list(where))
-        cells = self.slice_cells(
-            start,
-            end,
-            ad_ids,
-            group=group,
-            where=(lambda c: all(c.values.get(k) in v for k, v in where.items()))
-            if where
-            else None,
-        )
-        return self.totals(cells)
+        if not where:
+            return self.totals(self.slice_cells(start, end, ad_ids))
+        conditions = dict(where)
+
+        def keep(cell: Cell) -> bool:
+            return all(cell.values.get(k) in v for k, v in conditions.items())
+
+        return self.totals(self.slice_cells(start, end, ad_ids, keep, group_for(list(where))))
 
     def ads_of(self, entity_id: str) -> list[str]:
         """The ads under an account, campaign, ad set or ad id."""

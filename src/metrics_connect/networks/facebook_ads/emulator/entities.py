@@ -32,10 +32,6 @@ class Campaign:
     status: str = "ACTIVE"
     buying_type: str = "AUCTION"
 
-    @property
-    def lifetime(self) -> Lifetime:
-        return Lifetime(self.start, self.stop)
-
 
 @dataclass(frozen=True)
 class AdSet:
@@ -51,10 +47,6 @@ class AdSet:
     start: date
     end: date | None = None
     status: str = "ACTIVE"
-
-    @property
-    def lifetime(self) -> Lifetime:
-        return Lifetime(self.start, self.end)
 
 
 @dataclass(frozen=True)
@@ -107,13 +99,11 @@ ADS_BY_ID = {a.id: a for a in ADS}
 
 # An ad delivers on a day when its campaign and ad set both run that day.
 AD_LIFETIMES = {
-    a.id: CAMPAIGNS_BY_ID[a.campaign_id].lifetime.overlap(ADSETS_BY_ID[a.adset_id].lifetime)
+    a.id: Lifetime(
+        CAMPAIGNS_BY_ID[a.campaign_id].start, CAMPAIGNS_BY_ID[a.campaign_id].stop
+    ).overlap(Lifetime(ADSETS_BY_ID[a.adset_id].start, ADSETS_BY_ID[a.adset_id].end))
     for a in ADS
 }
-
-
-def ad_active_on(ad: Ad, day: date) -> bool:
-    return AD_LIFETIMES[ad.id].active_on(day)
 
 
 def field_value(template: Any, values: dict[str, Any]) -> Any:
@@ -121,6 +111,8 @@ def field_value(template: Any, values: dict[str, Any]) -> Any:
     if isinstance(template, dict):
         rendered = {k: field_value(t, values) for k, t in template.items()}
         return {k: v for k, v in rendered.items() if v is not None}
+    if isinstance(template, list):
+        return [field_value(t, values) for t in template]
     if not isinstance(template, str):
         return template
     if template.startswith("$"):

@@ -1,18 +1,12 @@
-"""The Insights API's query semantics over the raw truth: parameters in, rows out.
-
-Follows the Marketing API Insights reference: `fields`, `level`, `time_range` /
-`date_preset`, `time_increment` (1..90 days, `monthly`, `all_days`), `breakdowns`,
-`action_breakdowns` (action_type), `action_attribution_windows`, `filtering`; numbers
-as strings, money in the account currency with two decimals, action metrics as lists
-of {action_type, value}; rows without delivery are omitted.
-"""
+"""The Insights API's query semantics over the raw truth: parameters in, rows out, as
+the Marketing API Insights reference says (docs/networks/facebook_ads.md lists them)."""
 
 from __future__ import annotations
 
 import itertools
 import json
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date, timedelta
 from typing import Any
 
@@ -149,15 +143,8 @@ def parse_query(node_id: str, params: Mapping[str, str], today: date) -> Insight
     for name in fields:
         if name not in VALID_FIELDS:
             raise invalid_field(name)
-    node_level = (
-        "account"
-        if node_id == ACCOUNT.id
-        else "campaign"
-        if node_id in CAMPAIGNS_BY_ID
-        else "adset"
-        if node_id in ADSETS_BY_ID
-        else "ad"
-    )
+    scopes = (("account", {ACCOUNT.id}), ("campaign", CAMPAIGNS_BY_ID), ("adset", ADSETS_BY_ID))
+    node_level = next((level for level, ids in scopes if node_id in ids), "ad")
     level = params.get("level") or node_level
     if level not in LEVELS:
         raise invalid_parameter(
@@ -304,14 +291,8 @@ def compute_rows(data: AdsData, query: InsightsQuery) -> list[Row]:
             )
 
         cells = [
-            Cell(
-                c.ad_id,
-                c.day,
-                c.values,
-                c.keys,
-                tuple(v if kept(k) else 0 for k, v in zip(c.keys, c.vector, strict=True)),
-                c.uniques,
-                c.offsite,
+            replace(
+                c, vector=tuple(v if kept(k) else 0 for k, v in zip(c.keys, c.vector, strict=True))
             )
             for c in cells
         ]

@@ -27,7 +27,7 @@ from fastapi.responses import JSONResponse
 
 from metrics_connect.networks.google_ads.emulator import data, gaql
 from metrics_connect.sandbox.kit.controls import SandboxControls, TokenFault
-from metrics_connect.sandbox.kit.google import MISSING_CREDENTIAL_MESSAGE, STATUS, bearer_token
+from metrics_connect.sandbox.kit.google import MISSING_CREDENTIAL_MESSAGE, GoogleError, bearer_token
 
 PAGE_SIZE = 10_000
 FAILURE_TYPE = "type.googleapis.com/google.ads.googleads.{version}.errors.GoogleAdsFailure"
@@ -38,42 +38,40 @@ PERMISSION_MESSAGE = (
 )
 
 
-class AdsError(Exception):
-    """A refusal: HTTP status, and the GoogleAdsFailure's error code (kind, value)."""
+class AdsError(GoogleError):
+    """A refusal in Google's envelope, with a GoogleAdsFailure (error code `kind`: `value`)
+    in its details when it has a kind."""
 
     def __init__(
         self,
-        status: int,
+        code: int,
         message: str,
         kind: str = "",
-        code: str = "",
+        value: str = "",
         details: dict[str, Any] | None = None,
     ) -> None:
-        super().__init__(message)
-        self.status, self.message, self.kind, self.code = status, message, kind, code
-        self.details = details
+        super().__init__(message, code)
+        self.kind, self.value, self.details = kind, value, details
 
-    def body(self, version: str) -> dict[str, Any]:
-        error: dict[str, Any] = {
-            "code": self.status,
-            "message": self.message,
-            "status": STATUS[self.status],
-        }
+    def failure_body(self, version: str) -> dict[str, Any]:
+        body = self.body()
         if self.kind:
-            failure: dict[str, Any] = {"errorCode": {self.kind: self.code}, "message": self.message}
+            failure: dict[str, Any] = {
+                "errorCode": {self.kind: self.value},
+                "message": self.message,
+            }
             if self.details:
                 failure["details"] = self.details
-            error["message"] = (
-                "Request contains an invalid argument." if self.status == 400 else self.message
-            )
-            error["details"] = [
+            if self.code == 400:
+                body["error"]["message"] = "Request contains an invalid argument."
+            body["error"]["details"] = [
                 {
                     "@type": FAILURE_TYPE.format(version=version),
                     "errors": [failure],
                     "requestId": uuid.uuid4().hex[:22],
                 }
             ]
-        return {"error": error}
+        return body
 
 
 @dataclass
@@ -172,9 +170,9 @@ def create_app(emulator: GoogleAdsEmulator) -> FastAPI:
     async def refused(request: Request, exc: Exception) -> JSONResponse:
         """The envelope; searchStream writes it as its one message."""
         assert isinstance(exc, AdsError)
-        body = exc.body(request.path_params.get("version", "v26"))
+        body = exc.failure_body(request.path_params.get("version", "v26"))
         stream = request.url.path.endswith(":searchStream")
-        return JSONResponse([body] if stream else body, status_code=exc.status)
+        return JSONResponse([body] if stream else body, status_code=exc.code)
 
     @app.post("/{version}/customers/{cid}/googleAds:searchStream")
     async def search_stream(version: str, cid: str, request: Request) -> JSONResponse:
@@ -215,7 +213,7 @@ def create_app(emulator: GoogleAdsEmulator) -> FastAPI:
     @app.exception_handler(404)
     async def not_found(request: Request, exc: Exception) -> JSONResponse:
         return JSONResponse(
-            AdsError(404, f"The requested URL {request.url.path} was not found.").body("v26"),
+            AdsError(404, f"The requested URL {request.url.path} was not found.").body(),
             status_code=404,
         )
 

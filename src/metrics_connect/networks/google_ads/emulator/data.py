@@ -175,9 +175,6 @@ for _raw in spec("campaigns"):
     _camp, _groups = _campaign(_raw)
     CAMPAIGNS[_raw["customer"]].append(_camp)
     AD_GROUPS[_raw["customer"]] += _groups
-for _cid, _customer in CUSTOMERS.items():
-    for _client in _customer.get("clients", []):
-        CUSTOMERS[_client]["manager_id"] = _cid
 COUNTRY = {"BRL": "BR", "EUR": "DE"}
 LOCATIONS: dict[str, list[tuple[Entity, float]]] = {
     country: [

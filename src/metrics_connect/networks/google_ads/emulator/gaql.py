@@ -246,16 +246,12 @@ def check(query: Query) -> dict[str, Any]:
             raise QueryError(
                 code, f"Cannot select or filter on '{name}' with resource {query.resource}."
             )
-    if conversion:
-        for name in query.select:
-            if (
-                name.startswith("metrics.")
-                and name.removeprefix("metrics.") not in CONVERSION_METRICS
-            ):
-                raise QueryError(
-                    "PROHIBITED_SEGMENT_WITH_METRIC_IN_SELECT_OR_WHERE_CLAUSE",
-                    f"Cannot select segments.conversion_action* with the metric '{name}'.",
-                )
+    for name in query.select if conversion else []:
+        if name.startswith("metrics.") and name.removeprefix("metrics.") not in CONVERSION_METRICS:
+            raise QueryError(
+                "PROHIBITED_SEGMENT_WITH_METRIC_IN_SELECT_OR_WHERE_CLAUSE",
+                f"Cannot select segments.conversion_action* with the metric '{name}'.",
+            )
     return spec
 
 

@@ -10,7 +10,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from metrics_connect.networks.google_analytics_4.emulator.report import filter_fields, names_of
+from metrics_connect.networks.google_analytics_4.emulator.filters import filter_fields
+from metrics_connect.networks.google_analytics_4.emulator.report import names_of
 from metrics_connect.networks.google_analytics_4.emulator.schema import (
     DIMENSIONS,
     METRICS,

@@ -14,15 +14,17 @@ from __future__ import annotations
 
 import itertools
 import random
-from collections import Counter, OrderedDict
+from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime, timedelta
+from functools import lru_cache
 from typing import Any
 from zoneinfo import ZoneInfo
 
 from metrics_connect.networks.google_analytics_4.emulator.fidelity import FIDELITY
 from metrics_connect.sandbox.accounts import GA4_CURRENCY, GA4_PROPERTY_ID, GA4_TIMEZONE
+from metrics_connect.sandbox.kit.calendar import days_between
 from metrics_connect.sandbox.kit.spec import load_spec
 
 KEY_EVENTS = frozenset({"purchase", "generate_lead"})
@@ -198,8 +200,27 @@ class Day:
     organic_search: list[SearchConsoleRow]
 
 
-_DAYS: OrderedDict[tuple[int, int, date], Day] = OrderedDict()
-_USERS: OrderedDict[tuple[int, int], User] = OrderedDict()
+@lru_cache(maxsize=200_000)
+def _user(seed: int, user_id: int) -> User:
+    created = date.fromordinal(user_id // 10000)
+    rng = random.Random(f"ga4:{seed}:user:{user_id}")
+    geo = rng.choices(USERS["geo"], [g[3] for g in USERS["geo"]])[0]
+    device = draw(rng, USERS["devices"])
+    known = rng.random() < USERS["signals"]  # Google signals: demographics of some users
+    gender = draw(rng, USERS["genders"]) if known else "unknown"
+    # Every user draws an age bracket (the draws stay in step); only known ones keep it.
+    age = draw(rng, USERS["age_brackets"])
+    first = _acquisition(rng, returning=False)
+    age = age if known else "unknown"
+    country, region, city = geo[:3]
+    # The last draw: how likely the user is to buy.
+    return User(user_id, created, first, country, region, city, device, gender, age, rng.random())
+
+
+@lru_cache(maxsize=800)
+def _shared_day(seed: int, base_sessions: int, day: date) -> Day:
+    # Days are immutable functions of their seed: every instance (and test) shares them.
+    return PropertyData(seed=seed, base_sessions=base_sessions)._generate(day)
 
 
 class PropertyData:
@@ -213,7 +234,6 @@ class PropertyData:
         *,
         seed: int = 4,
         base_sessions: int = 60,
-        cache_days: int = 800,
     ) -> None:
         self.property_id = property_id
         self.timezone = timezone
@@ -221,7 +241,6 @@ class PropertyData:
         self.currency = currency
         self.seed = seed
         self.base_sessions = base_sessions
-        self._cache_days = cache_days
         # Where the property's reports stop being exact (tests lower the limits).
         self.fidelity = FIDELITY
 
@@ -240,9 +259,7 @@ class PropertyData:
         return int(sum(s.value("eventCount") for s in self.sessions(start, end, now)))
 
     def visible_days(self, start: date, end: date, now: datetime) -> list[date]:
-        today = self.local_now(now).date()
-        last = min(end, today)
-        return [start + timedelta(days=i) for i in range((last - start).days + 1)]
+        return days_between(start, min(end, self.local_now(now).date()))
 
     def sessions_of_day(self, day: date, now: datetime) -> list[Session]:
         local = self.local_now(now)
@@ -282,17 +299,7 @@ class PropertyData:
     # --- generation ---
 
     def day(self, day: date) -> Day:
-        # Days are immutable functions of their seed: every instance (and test) shares them.
-        key = (self.seed, self.base_sessions, day)
-        cached = _DAYS.get(key)
-        if cached is not None:
-            _DAYS.move_to_end(key)
-            return cached
-        generated = self._generate(day)
-        _DAYS[key] = generated
-        if len(_DAYS) > self._cache_days:
-            _DAYS.popitem(last=False)
-        return generated
+        return _shared_day(self.seed, self.base_sessions, day)
 
     def session_count(self, day: date) -> int:
         rng = random.Random(f"ga4:{self.seed}:count:{day.toordinal()}")
@@ -308,34 +315,7 @@ class PropertyData:
         return int(self.session_count(day) * 0.56)
 
     def user(self, user_id: int) -> User:
-        key = (self.seed, user_id)
-        known = _USERS.get(key)
-        if known is None:
-            known = _USERS[key] = self._make_user(user_id)
-            if len(_USERS) > 200_000:
-                _USERS.popitem(last=False)
-        return known
-
-    def _make_user(self, user_id: int) -> User:
-        created = date.fromordinal(user_id // 10000)
-        rng = random.Random(f"ga4:{self.seed}:user:{user_id}")
-        geo = rng.choices(USERS["geo"], [g[3] for g in USERS["geo"]])[0]
-        device = draw(rng, USERS["devices"])
-        known = rng.random() < USERS["signals"]  # Google signals: demographics of some users
-        gender = draw(rng, USERS["genders"]) if known else "unknown"
-        age = draw(rng, USERS["age_brackets"])
-        return User(
-            user_id=user_id,
-            created=created,
-            first_acquisition=_acquisition(rng, returning=False),
-            country=geo[0],
-            region=geo[1],
-            city=geo[2],
-            device=device,
-            gender=gender,
-            age=age if known else "unknown",
-            buyer_affinity=rng.random(),
-        )
+        return _user(self.seed, user_id)
 
     def _returning_user(self, rng: random.Random, day: date) -> User | None:
         back = min(240, 1 + int(rng.expovariate(1 / 18)))

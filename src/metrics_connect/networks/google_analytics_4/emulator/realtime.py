@@ -15,11 +15,9 @@ from datetime import datetime
 from typing import Any
 
 from metrics_connect.networks.google_analytics_4.emulator.data import PropertyData
-from metrics_connect.networks.google_analytics_4.emulator.report import (
-    SCHEMA_URL,
-    compile_dimension_filter,
-    table,
-)
+from metrics_connect.networks.google_analytics_4.emulator.filters import compile_dimension_filter
+from metrics_connect.networks.google_analytics_4.emulator.report import table
+from metrics_connect.networks.google_analytics_4.emulator.schema import SCHEMA_URL
 from metrics_connect.sandbox.kit.google import GoogleError
 from metrics_connect.sandbox.kit.spec import load_spec
 

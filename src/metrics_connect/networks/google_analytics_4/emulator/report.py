@@ -1,7 +1,7 @@
 """runReport: validate a RunReportRequest and evaluate it over the property's raw data.
 
 Follows the Data API v1beta: up to 4 date ranges (a `dateRange` dimension is added
-when there are several), at most 9 dimensions and 10 metrics, FilterExpressions for
+when there are several), at most 9 dimensions and 10 metrics, FilterExpressions (filters.py) for
 dimensions (before aggregation) and metrics (after), orderBys, limit (at most 250,000)
 and offset paging with `rowCount`, TOTAL/MAXIMUM/MINIMUM aggregations and
 keepEmptyRows. Unique metrics (users, sessions) are distinct counts over the exact
@@ -32,9 +32,17 @@ from metrics_connect.networks.google_analytics_4.emulator.fidelity import (
     sampling_metadatas,
     thresholded,
 )
+from metrics_connect.networks.google_analytics_4.emulator.filters import (
+    Predicate,
+    compile_dimension_filter,
+    compile_metric_filter,
+    filter_fields,
+    to_float,
+)
 from metrics_connect.networks.google_analytics_4.emulator.schema import (
     DIMENSIONS,
     METRICS,
+    SCHEMA_URL,
     MetricDef,
     check_compatibility,
     linked_dimension,
@@ -47,12 +55,6 @@ MAX_DIMENSIONS = 9
 MAX_METRICS = 10
 MAX_LIMIT = 250_000
 DEFAULT_LIMIT = 10_000
-SCHEMA_URL = "https://developers.google.com/analytics/devguides/reporting/data/v1/api-schema"
-
-
-def invalid(message: str) -> GoogleError:
-    """A request the Data API refuses (400 INVALID_ARGUMENT)."""
-    return GoogleError(message)
 
 
 # --- date ranges ---
@@ -62,7 +64,7 @@ _DAYS_AGO = re.compile(r"^(\d+)daysAgo$")
 
 def parse_date(value: Any, today: date, what: str) -> date:
     if not isinstance(value, str) or not value:
-        raise invalid(f"{what} is required and must be a string.")
+        raise GoogleError(f"{what} is required and must be a string.")
     if value == "today":
         return today
     if value == "yesterday":
@@ -73,7 +75,7 @@ def parse_date(value: Any, today: date, what: str) -> date:
     try:
         return date.fromisoformat(value)
     except ValueError:
-        raise invalid(
+        raise GoogleError(
             f"Invalid {what}: {value}. Dates must be YYYY-MM-DD, NdaysAgo, yesterday, or today."
         ) from None
 
@@ -87,186 +89,26 @@ class DateRange:
 
 def parse_date_ranges(raw: Any, today: date) -> list[DateRange]:
     if not raw:
-        raise invalid("Date ranges must be specified for a non-cohort report.")
+        raise GoogleError("Date ranges must be specified for a non-cohort report.")
     if len(raw) > MAX_DATE_RANGES:
-        raise invalid(f"Requests are limited to {MAX_DATE_RANGES} dateRanges.")
+        raise GoogleError(f"Requests are limited to {MAX_DATE_RANGES} dateRanges.")
     out = []
     for index, item in enumerate(raw):
         start = parse_date(item.get("startDate"), today, "startDate")
         end = parse_date(item.get("endDate"), today, "endDate")
         if start > end:
-            raise invalid(
+            raise GoogleError(
                 f"The dateRange's startDate ({start}) must not be after its endDate ({end})."
             )
         if start < date(2015, 8, 14):
-            raise invalid("The dateRange's startDate must be on or after 2015-08-14.")
+            raise GoogleError("The dateRange's startDate must be on or after 2015-08-14.")
         name = item.get("name") or f"date_range_{index}"
         if not isinstance(name, str) or (
             name.startswith(("date_range_", "RESERVED_")) and item.get("name")
         ):
-            raise invalid(f"Invalid dateRange name: {name}.")
+            raise GoogleError(f"Invalid dateRange name: {name}.")
         out.append(DateRange(start, end, name))
     return out
-
-
-# --- filters ---
-
-# A filter reads a fact's dimension values, or a row's metric values, by name.
-Getter = Callable[[str], Any]
-Predicate = Callable[[Getter], bool]
-
-
-def _string_test(spec: dict[str, Any]) -> Callable[[str], bool]:
-    match_type = spec.get("matchType", "EXACT")
-    value = spec.get("value", "")
-    if not isinstance(value, str):
-        raise invalid("stringFilter.value must be a string.")
-    sensitive = bool(spec.get("caseSensitive", False))
-    flags = 0 if sensitive else re.IGNORECASE
-    norm: Callable[[str], str] = (lambda x: x) if sensitive else str.lower
-    target = norm(value)
-    if match_type in ("EXACT", "MATCH_TYPE_UNSPECIFIED"):
-        return lambda x: norm(x) == target
-    if match_type == "BEGINS_WITH":
-        return lambda x: norm(x).startswith(target)
-    if match_type == "ENDS_WITH":
-        return lambda x: norm(x).endswith(target)
-    if match_type == "CONTAINS":
-        return lambda x: target in norm(x)
-    if match_type in ("FULL_REGEXP", "PARTIAL_REGEXP"):
-        try:
-            pattern = re.compile(value, flags)
-        except re.error:
-            raise invalid(f"Invalid regular expression: {value}") from None
-        if match_type == "FULL_REGEXP":
-            return lambda x: pattern.fullmatch(x) is not None
-        return lambda x: pattern.search(x) is not None
-    raise invalid(f"Unknown stringFilter.matchType: {match_type}.")
-
-
-def _number(spec: Any) -> float:
-    if not isinstance(spec, dict):
-        raise invalid("A NumericValue must be an object with int64Value or doubleValue.")
-    raw = spec.get("int64Value", spec.get("doubleValue"))
-    try:
-        return float(raw)
-    except (TypeError, ValueError):
-        raise invalid("A NumericValue needs int64Value or doubleValue.") from None
-
-
-def _numeric_test(spec: dict[str, Any]) -> Callable[[float], bool]:
-    operation = spec.get("operation")
-    target = _number(spec.get("value"))
-    ops: dict[str, Callable[[float], bool]] = {
-        "EQUAL": lambda x: x == target,
-        "LESS_THAN": lambda x: x < target,
-        "LESS_THAN_OR_EQUAL": lambda x: x <= target,
-        "GREATER_THAN": lambda x: x > target,
-        "GREATER_THAN_OR_EQUAL": lambda x: x >= target,
-    }
-    if operation not in ops:
-        raise invalid(f"Unknown numericFilter.operation: {operation}.")
-    return ops[operation]
-
-
-def _to_float(value: str | float) -> float | None:
-    try:
-        return float(value)
-    except ValueError:
-        return None
-
-
-def filter_fields(expr: Any) -> set[str]:
-    """Every fieldName a FilterExpression mentions."""
-    if not expr:
-        return set()
-    subs = [expr.get("notExpression")]
-    for group in ("andGroup", "orGroup"):
-        subs += expr.get(group, {}).get("expressions", [])
-    name = expr.get("filter", {}).get("fieldName")
-    return set().union({name} if isinstance(name, str) else set(), *map(filter_fields, subs))
-
-
-def _compile(expr: Any, leaf: Callable[[dict[str, Any]], Predicate], empty: str) -> Predicate:
-    """A FilterExpression as a predicate; `leaf` compiles its filters."""
-    if not expr:
-        raise invalid(empty)
-    for group, combine in (("andGroup", all), ("orGroup", any)):
-        if group in expr:
-            parts = [_compile(e, leaf, empty) for e in expr[group].get("expressions", [])]
-            return lambda get: combine(p(get) for p in parts)
-    if "notExpression" in expr:
-        inner = _compile(expr["notExpression"], leaf, empty)
-        return lambda get: not inner(get)
-    return leaf(expr["filter"])
-
-
-def _numeric_leaf(spec: dict[str, Any], name: str) -> Predicate | None:
-    """A numericFilter or betweenFilter on a number (or a dimension value read as one)."""
-    if "numericFilter" in spec:
-        test = _numeric_test(spec["numericFilter"])
-    elif "betweenFilter" in spec:
-        low = _number(spec["betweenFilter"].get("fromValue"))
-        high = _number(spec["betweenFilter"].get("toValue"))
-        test = lambda x: low <= x <= high  # noqa: E731
-    else:
-        return None
-
-    def check(get: Getter) -> bool:
-        value = _to_float(get(name))
-        return value is not None and test(value)
-
-    return check
-
-
-def _dimension_leaf(spec: dict[str, Any]) -> Predicate:
-    name = spec.get("fieldName")
-    if name in METRICS:
-        raise invalid(f"Metric {name} cannot be used in dimensionFilter; use metricFilter.")
-    if name not in DIMENSIONS:
-        raise invalid(
-            f"Field {name} is not a valid dimension. For a list of valid dimensions "
-            f"and metrics, see {SCHEMA_URL}"
-        )
-    field_name = str(name)
-    if "stringFilter" in spec:
-        test = _string_test(spec["stringFilter"])
-        return lambda get: test(get(field_name))
-    if "inListFilter" in spec:
-        values = spec["inListFilter"].get("values") or []
-        if spec["inListFilter"].get("caseSensitive", False):
-            members = set(values)
-            return lambda get: get(field_name) in members
-        lowered = {str(v).lower() for v in values}
-        return lambda get: get(field_name).lower() in lowered
-    if "emptyFilter" in spec:
-        return lambda get: get(field_name) in ("", "(not set)")
-    numeric = _numeric_leaf(spec, field_name)
-    if numeric is None:
-        raise invalid(f"The filter on {field_name} has no filter type.")
-    return numeric
-
-
-def compile_dimension_filter(expr: Any) -> Predicate:
-    return _compile(
-        expr,
-        _dimension_leaf,
-        "A FilterExpression must have exactly one of andGroup, orGroup, notExpression or "
-        "filter.",
-    )
-
-
-def compile_metric_filter(expr: Any, allowed: set[str]) -> Predicate:
-    def leaf(spec: dict[str, Any]) -> Predicate:
-        name = spec.get("fieldName")
-        if name not in allowed:
-            raise invalid(f"metricFilter field {name} must be a metric of the request.")
-        numeric = _numeric_leaf(spec, str(name))
-        if numeric is None:
-            raise invalid("metricFilter supports numericFilter and betweenFilter.")
-        return numeric
-
-    return _compile(expr, leaf, "A FilterExpression must not be empty.")
 
 
 # --- aggregation ---
@@ -360,6 +202,12 @@ def _new_sets() -> dict[str, set[int]]:
     return defaultdict(set)
 
 
+# The value fields by which a fact (an event or session; an item) shows a viewed, carted
+# and bought item.
+_EVENT_STEPS = ("itemViewEvents", "addToCarts", "ecommercePurchases")
+_ITEM_STEPS = ("itemsViewed", "itemsAddedToCart", "itemsPurchased")
+
+
 def _add_fact(acc: Acc, fact: Fact) -> None:
     """Add one fact to every accumulator of a group (values and distinct ids)."""
     s, hit, item, values = fact
@@ -380,18 +228,7 @@ def _add_fact(acc: Acc, fact: Fact) -> None:
     if s.new_user and (hit is None or hit.event_name == "first_visit"):
         sets["NU"].add(uid)
     vget = values.get
-    if item is not None:
-        viewed, carted, bought = (
-            vget("itemsViewed"),
-            vget("itemsAddedToCart"),
-            vget("itemsPurchased"),
-        )
-    else:
-        viewed, carted, bought = (
-            vget("itemViewEvents"),
-            vget("addToCarts"),
-            vget("ecommercePurchases"),
-        )
+    viewed, carted, bought = map(vget, _EVENT_STEPS if item is None else _ITEM_STEPS)
     if bought:
         sets["PU"].add(uid)
     if vget("firstPurchases"):
@@ -495,15 +332,15 @@ def names_of(raw: Any, kind: str, registry: dict[str, Any]) -> list[str]:
     for item in raw or []:
         name = item.get("name")
         if not isinstance(name, str) or not name:
-            raise invalid(f"Each of {kind} needs a name.")
+            raise GoogleError(f"Each of {kind} needs a name.")
         if name not in registry and not (kind == "dimensions" and name == "dateRange"):
             singular = "dimension" if kind == "dimensions" else "metric"
-            raise invalid(
+            raise GoogleError(
                 f"Field {name} is not a valid {singular}. For a list of valid "
                 f"dimensions and metrics, see {SCHEMA_URL}"
             )
         if name in names:
-            raise invalid(f"Duplicate {kind[:-1]} name: {name}.")
+            raise GoogleError(f"Duplicate {kind[:-1]} name: {name}.")
         names.append(name)
     return names
 
@@ -565,11 +402,11 @@ def _run_report(data: PropertyData, body: Any, now: datetime) -> ReportResult:
     dims = names_of(body.get("dimensions"), "dimensions", DIMENSIONS)
     metrics = names_of(body.get("metrics"), "metrics", METRICS)
     if not metrics:
-        raise invalid("At least one metric is required.")
+        raise GoogleError("At least one metric is required.")
     if len(dims) > MAX_DIMENSIONS:
-        raise invalid(f"Requests are limited to {MAX_DIMENSIONS} dimensions.")
+        raise GoogleError(f"Requests are limited to {MAX_DIMENSIONS} dimensions.")
     if len(metrics) > MAX_METRICS:
-        raise invalid(f"Requests are limited to {MAX_METRICS} metrics.")
+        raise GoogleError(f"Requests are limited to {MAX_METRICS} metrics.")
     out_dims = list(dims)
     if len(ranges) > 1 and "dateRange" not in out_dims:
         out_dims.append("dateRange")
@@ -624,9 +461,10 @@ def _run_report(data: PropertyData, body: Any, now: datetime) -> ReportResult:
                     day_groups, other_row = folded, True
                 for plain_key, day_acc in day_groups.items():
                     if date_at is not None:
-                        # One day per key: the cached accumulator is read as it is.
+                        # One day per key: the cached accumulator's values are read as
+                        # they are; linked sums go to its own lists, never into the cache.
                         key = plain_key[:date_at] + (day_value,) + plain_key[date_at:] + suffix
-                        groups[key] = day_acc
+                        groups[key] = Acc(day_acc.values, day_acc.sets)
                         continue
                     key = plain_key + suffix
                     acc = groups.get(key)
@@ -682,16 +520,16 @@ def _paging(body: dict[str, Any]) -> tuple[int, int]:
         limit = int(body.get("limit") or DEFAULT_LIMIT)
         offset = int(body.get("offset") or 0)
     except (TypeError, ValueError):
-        raise invalid("limit and offset must be integers.") from None
+        raise GoogleError("limit and offset must be integers.") from None
     if limit < 0 or offset < 0:
-        raise invalid("limit and offset must not be negative.")
+        raise GoogleError("limit and offset must not be negative.")
     # Above the maximum the API answers at most MAX_LIMIT rows per request.
     return min(limit or DEFAULT_LIMIT, MAX_LIMIT), offset
 
 
 # Sort keys of a dimension's values by orderType (ALPHANUMERIC by default).
 _ORDER_KEYS: dict[str, Callable[[str], Any]] = {
-    "NUMERIC": lambda v: _to_float(v) or 0.0,
+    "NUMERIC": lambda v: to_float(v) or 0.0,
     "CASE_INSENSITIVE_ALPHANUMERIC": str.lower,
 }
 
@@ -713,17 +551,17 @@ def _order(
         if "metric" in spec:
             name = spec["metric"].get("metricName")
             if name not in metrics:
-                raise invalid(f"orderBys metric {name} must be a metric of the request.")
+                raise GoogleError(f"orderBys metric {name} must be a metric of the request.")
             rows.sort(key=lambda r: r[1][str(name)], reverse=desc)
         elif "dimension" in spec:
             name = spec["dimension"].get("dimensionName")
             if name not in dims:
-                raise invalid(f"orderBys dimension {name} must be a dimension of the request.")
+                raise GoogleError(f"orderBys dimension {name} must be a dimension of the request.")
             index = dims.index(name)
             value = _ORDER_KEYS.get(spec["dimension"].get("orderType"), str)
             rows.sort(key=lambda r: value(r[0][index]), reverse=desc)
         else:
-            raise invalid("Each orderBy needs metric or dimension.")
+            raise GoogleError("Each orderBy needs metric or dimension.")
 
 
 def _aggregations(
@@ -737,7 +575,7 @@ def _aggregations(
     with_range = "dateRange" in dims
     for aggregation in aggregations:
         if aggregation not in ("TOTAL", "MAXIMUM", "MINIMUM"):
-            raise invalid(f"Unknown metricAggregation: {aggregation}.")
+            raise GoogleError(f"Unknown metricAggregation: {aggregation}.")
         out = []
         for name, acc in totals.items():
             reserved = "RESERVED_" + ("TOTAL" if aggregation == "TOTAL" else aggregation[:3])

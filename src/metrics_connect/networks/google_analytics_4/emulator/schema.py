@@ -19,6 +19,7 @@ from metrics_connect.sandbox.kit.spec import load_spec
 
 SPEC = "data.yaml"
 COMPAT_URL = "https://ga-dev-tools.google/ga4/dimensions-metrics-explorer/"
+SCHEMA_URL = "https://developers.google.com/analytics/devguides/reporting/data/v1/api-schema"
 Scope = Literal["session", "event", "item", "date"]
 MetricType = Literal["TYPE_INTEGER", "TYPE_FLOAT", "TYPE_SECONDS", "TYPE_CURRENCY"]
 MetricSource = Literal["fact", "ads", "search", "item", "mixed"]

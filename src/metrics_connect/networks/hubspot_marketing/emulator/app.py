@@ -16,19 +16,25 @@
 from __future__ import annotations
 
 import functools
-import uuid
-from collections.abc import Awaitable, Callable
-from datetime import UTC, date, datetime, timedelta
+from datetime import date, datetime, timedelta
 from typing import Any
 
 from starlette.applications import Starlette
 from starlette.requests import Request
-from starlette.responses import JSONResponse
-from starlette.routing import Route
 
+from metrics_connect.engine.records import parse_instant
 from metrics_connect.networks.hubspot_marketing.emulator import contacts, data
-from metrics_connect.sandbox.kit.controls import SandboxControls, TokenFault
-from metrics_connect.sandbox.kit.json_rest import credential
+from metrics_connect.sandbox.kit.controls import SandboxControls
+from metrics_connect.sandbox.kit.crm_objects import (
+    CategoryError,
+    admit,
+    after_page,
+    invalid,
+    json_body,
+    json_route,
+    number,
+    rate_limited,
+)
 from metrics_connect.sandbox.kit.records import TimedRecord, iso_ms
 
 POINT_LIMIT = 500
@@ -41,102 +47,32 @@ BREAKDOWNS = {
 CONTENT = {"pages": None, "landing-pages": "landing", "blog-posts": "blog"}
 
 
-class HubSpotError(Exception):
-    def __init__(self, status: int, category: str, message: str, **extra: Any) -> None:
-        super().__init__(message)
-        self.status, self.category, self.message, self.extra = status, category, message, extra
-
-    def response(self) -> JSONResponse:
-        body = {
-            "status": "error",
-            "message": self.message,
-            "correlationId": str(uuid.uuid4()),
-            "category": self.category,
-            **self.extra,
-        }
-        return JSONResponse(body, status_code=self.status)
-
-
-_TOKEN_ERRORS = {
-    TokenFault.MISSING: (401, "INVALID_AUTHENTICATION", "Authentication credentials not found."),
-    TokenFault.FOREIGN: (401, "INVALID_AUTHENTICATION", "The OAuth token used is not valid."),
-    TokenFault.EXPIRED: (
-        401,
-        "EXPIRED_AUTHENTICATION",
-        "The OAuth token used to make this call expired 2 minute(s) ago.",
-    ),
-    TokenFault.REVOKED: (
-        403,
-        "MISSING_SCOPES",
-        "This app hasn't been granted all required scopes to make this call.",
-    ),
-}
-
-
-def _rates(row: dict[str, int]) -> dict[str, Any]:
-    """A traffic row as the API writes it: counts, and the rates HubSpot derives."""
-    visits, views, contacts = row["visits"], row["rawViews"], row["contacts"]
-
-    def ratio(n: float, d: float) -> float:
-        return n / d if d else 0.0
-
-    out: dict[str, Any] = {
-        k: row[k]
-        for k in (
-            "visits",
-            "visitors",
-            "rawViews",
-            "contacts",
-            "leads",
-            "customers",
-            "subscribers",
-            *data.DEVICES,
-        )
-    }
-    return out | {
-        "bounceRate": ratio(row["bounces"], visits),
-        "timePerSession": ratio(row["seconds"], visits),
-        "newVisitorSessionRate": ratio(row["visitors"], visits),
-        "pageviewsPerSession": ratio(views, visits),
-        "sessionToContactRate": ratio(contacts, visits),
-        "contactToCustomerRate": ratio(row["customers"], contacts),
-        "contactsPerPageview": ratio(contacts, views),
-    }
-
-
-def _page(row: dict[str, int]) -> dict[str, Any]:
-    views, entrances = row["rawViews"], row["entrances"]
+def _with_rates(row: dict[str, int], rates: dict[str, list[str]]) -> dict[str, Any]:
+    """A row as the API writes it: its counts (bounces and seconds aside) and the rates
+    HubSpot derives from them (data.yaml's `rates`: numerator, denominator)."""
     out: dict[str, Any] = {k: v for k, v in row.items() if k not in ("bounces", "seconds")}
-    return out | {
-        "pageBounceRate": row["bounces"] / entrances if entrances else 0.0,
-        "timePerPageview": row["seconds"] / views if views else 0.0,
-        "exitsPerPageview": row["exits"] / views if views else 0.0,
-    }
+    return out | {name: row[n] / row[d] if row[d] else 0.0 for name, (n, d) in rates.items()}
 
 
 def _ymd(text: str | None, name: str) -> date:
     try:
         return datetime.strptime(str(text), "%Y%m%d").date()
     except ValueError:
-        raise HubSpotError(400, "VALIDATION_ERROR", f"{name} must be a date as YYYYMMDD") from None
+        raise invalid(f"{name} must be a date as YYYYMMDD") from None
 
 
-def _instant(text: str | None, name: str) -> datetime:
-    try:
-        return datetime.fromisoformat(str(text).replace("Z", "+00:00"))
-    except ValueError:
-        raise HubSpotError(400, "VALIDATION_ERROR", f"{name} must be an ISO 8601 instant") from None
+def _instant(text: Any, name: str) -> datetime:
+    at = parse_instant(text)
+    if at is None:
+        raise invalid(f"{name} must be an ISO 8601 instant")
+    return at
 
 
 def _page_of(items: list[dict[str, Any]], request: Request, most: int) -> dict[str, Any]:
     limit = int(request.query_params.get("limit") or 10)
     if not 1 <= limit <= most:
-        raise HubSpotError(400, "VALIDATION_ERROR", f"limit must be between 1 and {most}")
-    after = int(request.query_params.get("after") or 0)
-    body: dict[str, Any] = {"total": len(items), "results": items[after : after + limit]}
-    if after + limit < len(items):
-        body["paging"] = {"next": {"after": str(after + limit)}}
-    return body
+        raise invalid(f"limit must be between 1 and {most}")
+    return after_page(items, limit, int(request.query_params.get("after") or 0))
 
 
 class MarketingApp:
@@ -145,33 +81,16 @@ class MarketingApp:
         # Calls left today (None: no daily quota): HubSpot's daily limit per portal.
         self.daily_calls_left: int | None = None
 
+    def daily(self) -> CategoryError | None:
+        if self.daily_calls_left is None:
+            return None
+        if self.daily_calls_left <= 0:
+            return rate_limited("daily")
+        self.daily_calls_left -= 1
+        return None
+
     async def admit(self, request: Request, endpoint: str) -> None:
-        controls = self.controls
-        controls.calls.record(endpoint)
-        await controls.apply_latency()
-        fault = controls.token_fault(credential(request))
-        if fault is not None:
-            raise HubSpotError(*_TOKEN_ERRORS[fault])
-        if self.daily_calls_left is not None:
-            if self.daily_calls_left <= 0:
-                raise HubSpotError(
-                    429,
-                    "RATE_LIMITS",
-                    "You have reached your daily limit.",
-                    errorType="RATE_LIMIT",
-                    policyName="DAILY",
-                )
-            self.daily_calls_left -= 1
-        if controls.should_rate_limit():
-            raise HubSpotError(
-                429,
-                "RATE_LIMITS",
-                "You have reached your ten_secondly_rolling limit.",
-                errorType="RATE_LIMIT",
-                policyName="TEN_SECONDLY_ROLLING",
-            )
-        if controls.should_fail():
-            raise HubSpotError(502, "INTERNAL_ERROR", "Bad gateway: try again.")
+        await admit(self.controls, request, endpoint, self.daily)
 
     def now(self) -> datetime:
         return self.controls.clock.now()
@@ -184,34 +103,40 @@ class MarketingApp:
         kind, period = request.path_params["kind"], request.path_params["period"]
         await self.admit(request, f"GET /analytics/v2/reports/{kind}/{period}")
         if kind not in BREAKDOWNS and kind not in CONTENT and kind != "forms":
-            raise HubSpotError(404, "OBJECT_NOT_FOUND", f"Unknown breakdown or object {kind}")
+            raise CategoryError(404, "OBJECT_NOT_FOUND", f"Unknown breakdown or object {kind}")
         if period not in ("daily", "total"):
-            raise HubSpotError(400, "VALIDATION_ERROR", f"Unsupported time period {period}")
+            raise invalid(f"Unsupported time period {period}")
         query = request.query_params
         start, end = _ymd(query.get("start"), "start"), _ymd(query.get("end"), "end")
         if end < start:
-            raise HubSpotError(400, "VALIDATION_ERROR", "end is before start")
+            raise invalid("end is before start")
+        if period == "total":
+            raise CategoryError(501, "NOT_IMPLEMENTED", "The sandbox serves daily reports only.")
         today = data.local_day(self.now())
         days = [start + timedelta(days=i) for i in range((min(end, today) - start).days + 1)]
-        if period == "daily" and len(days) > POINT_LIMIT:
-            raise HubSpotError(
+        if len(days) > POINT_LIMIT:
+            raise CategoryError(
                 413,
                 "RESULT_POINT_LIMIT_EXCEEDED",
                 f"More than {POINT_LIMIT} time points requested.",
             )
-        by_day = {d.isoformat(): self._rows(kind, d) for d in days if d >= data.FIRST_DAY}
-        if period == "daily":
-            return {
-                d: [{"breakdown": k, **v} for k, v in rows.items()] for d, rows in by_day.items()
-            }
-        raise HubSpotError(501, "NOT_IMPLEMENTED", "The sandbox serves daily reports only.")
+        return {
+            d.isoformat(): [{"breakdown": k, **v} for k, v in self._rows(kind, d).items()]
+            for d in days
+            if d >= data.FIRST_DAY
+        }
 
     def _rows(self, kind: str, day: date) -> dict[str, dict[str, Any]]:
         if kind in BREAKDOWNS:
-            return {k: _rates(v) for k, v in data.traffic_rows(day, BREAKDOWNS[kind]).items()}
+            rates = data.SPEC["rates"]["traffic"]
+            return {
+                k: _with_rates(v, rates)
+                for k, v in data.traffic_rows(day, BREAKDOWNS[kind]).items()
+            }
         if kind == "forms":
             return dict(data.form_rows(day))
-        return {k: _page(v) for k, v in data.page_rows(day, CONTENT[kind]).items()}
+        rates = data.SPEC["rates"]["pages"]
+        return {k: _with_rates(v, rates) for k, v in data.page_rows(day, CONTENT[kind]).items()}
 
     async def list_emails(self, request: Request) -> dict[str, Any]:
         await self.admit(request, "GET /marketing/v3/emails")
@@ -223,9 +148,9 @@ class MarketingApp:
                 "name": e.name,
                 "subject": e.name,
                 "state": "PUBLISHED",
-                "publishDate": _iso(e.sent_at),
-                "createdAt": _iso(e.sent_at - timedelta(days=2)),
-                "updatedAt": _iso(e.sent_at),
+                "publishDate": iso_ms(e.sent_at),
+                "createdAt": iso_ms(e.sent_at - timedelta(days=2)),
+                "updatedAt": iso_ms(e.sent_at),
             }
             for e in data.emails()
             if e.sent_at - timedelta(days=2) <= now
@@ -236,7 +161,7 @@ class MarketingApp:
         await self.admit(request, "GET /marketing/v3/emails/statistics/histogram")
         query = request.query_params
         if (query.get("interval") or "DAY") != "DAY":
-            raise HubSpotError(400, "VALIDATION_ERROR", "The sandbox serves DAY intervals only.")
+            raise invalid("The sandbox serves DAY intervals only.")
         start = _instant(query.get("startTimestamp"), "startTimestamp")
         end = _instant(query.get("endTimestamp"), "endTimestamp")
         ids = {int(i) for i in query.getlist("emailIds") for i in i.split(",") if i}
@@ -251,7 +176,7 @@ class MarketingApp:
                         counters[k] += v
             results.append(
                 {
-                    "interval": {"start": _iso(lower), "end": _iso(upper)},
+                    "interval": {"start": iso_ms(lower), "end": iso_ms(upper)},
                     "aggregations": {"counters": counters},
                 }
             )
@@ -266,17 +191,13 @@ class MarketingApp:
                 **data.SPEC["form_definition"],
                 "id": f.guid,
                 "name": f.name,
-                "createdAt": _iso(datetime.combine(f.created, datetime.min.time(), data.TZ)),
-                "updatedAt": _iso(f.updated_at(now)),
+                "createdAt": iso_ms(f.created_at),
+                "updatedAt": iso_ms(f.updated_at(now)),
             }
             for f in data.FORMS
-            if datetime.combine(f.created, datetime.min.time(), data.TZ) <= now
+            if f.created_at <= now
         ]
         return _page_of(items, request, 50)
-
-
-def _iso(instant: datetime) -> str:
-    return instant.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.000Z")
 
 
 SEARCH_CAP = 10_000
@@ -300,28 +221,20 @@ async def search_contacts(app: MarketingApp, request: Request) -> dict[str, Any]
     """CRM v3 search on contacts: a GTE/GT/LTE filter on a date property (ms or ISO),
     sorted by it ascending, `limit` up to 200, `after` up to 10,000 results."""
     await app.admit(request, "POST /crm/v3/objects/contacts/search")
-    body = await request.json()
-    limit, after = int(body.get("limit") or 10), int(body.get("after") or 0)
+    body = await json_body(request)
+    limit, after = number(body.get("limit") or 10, 10), number(body.get("after"), 0)
     if not 1 <= limit <= 200 or after + limit > SEARCH_CAP:
-        raise HubSpotError(
-            400, "VALIDATION_ERROR", "limit is 1 to 200 and a search pages to 10,000"
-        )
+        raise invalid("limit is 1 to 200 and a search pages to 10,000")
     filters = [f for g in body.get("filterGroups") or [] for f in g.get("filters") or []]
     now = app.now()
     found = contacts.book().live("contacts", now)
     for f in filters:
         name, op = str(f.get("propertyName")), f.get("operator")
         if op not in ("GTE", "GT", "LTE"):
-            raise HubSpotError(400, "VALIDATION_ERROR", f"Unsupported operator {op}")
+            raise invalid(f"Unsupported operator {op}")
         found = [(r, v) for r, v in found if _matches(v.get(name), op, f.get("value"))]
     found.sort(key=lambda rv: (rv[1]["lastmodifieddate"], rv[0].id))
-    page: dict[str, Any] = {
-        "total": len(found),
-        "results": [_result(r, v, now) for r, v in found[after : after + limit]],
-    }
-    if after + limit < len(found):
-        page["paging"] = {"next": {"after": str(after + limit)}}
-    return page
+    return after_page(found, limit, after, lambda rv: _result(rv[0], rv[1], now))
 
 
 async def list_contacts(app: MarketingApp, request: Request) -> dict[str, Any]:
@@ -336,43 +249,22 @@ async def list_contacts(app: MarketingApp, request: Request) -> dict[str, Any]:
 def _matches(field: Any, op: str, value: Any) -> bool:
     if not field:
         return False
-    have, bound = _instant(str(field), "property"), _instant(_iso_of(value), "value")
+    have, bound = _instant(field, "property"), _instant(value, "value")
     return have >= bound if op == "GTE" else have > bound if op == "GT" else have <= bound
-
-
-def _iso_of(value: Any) -> str:
-    text = str(value)
-    if text.isdigit():
-        return datetime.fromtimestamp(int(text) / 1000, UTC).isoformat()
-    return text
 
 
 def create_app(controls: SandboxControls) -> Starlette:
     app = MarketingApp(controls)
-
-    def route(
-        path: str, handler: Callable[[Request], Awaitable[dict[str, Any]]], method: str = "GET"
-    ) -> Route:
-        async def endpoint(request: Request) -> JSONResponse:
-            try:
-                return JSONResponse(await handler(request))
-            except HubSpotError as exc:
-                return exc.response()
-
-        return Route(path, endpoint, methods=[method])
-
     starlette = Starlette(
         routes=[
-            route("/account-info/v3/details", app.account),
-            route("/analytics/v2/reports/{kind}/{period}", app.report),
-            route("/marketing/v3/emails", app.list_emails),
-            route("/marketing/v3/emails/statistics/histogram", app.histogram),
-            route("/marketing/v3/forms", app.forms),
-            route("/crm/v3/objects/contacts", functools.partial(list_contacts, app)),
-            route(
-                "/crm/v3/objects/contacts/search",
-                functools.partial(search_contacts, app),
-                "POST",
+            json_route("/account-info/v3/details", app.account),
+            json_route("/analytics/v2/reports/{kind}/{period}", app.report),
+            json_route("/marketing/v3/emails", app.list_emails),
+            json_route("/marketing/v3/emails/statistics/histogram", app.histogram),
+            json_route("/marketing/v3/forms", app.forms),
+            json_route("/crm/v3/objects/contacts", functools.partial(list_contacts, app)),
+            json_route(
+                "/crm/v3/objects/contacts/search", functools.partial(search_contacts, app), "POST"
             ),
         ]
     )

@@ -8,22 +8,18 @@ from __future__ import annotations
 from datetime import date, datetime, time, timedelta
 from functools import lru_cache
 
-from metrics_connect.networks.hubspot_marketing.emulator.data import FIRST_DAY, TZ, traffic_rows
+from metrics_connect.networks.hubspot_marketing.emulator.data import (
+    FIRST_DAY,
+    SPEC,
+    TZ,
+    traffic_rows,
+)
 from metrics_connect.sandbox.kit.records import RecordBook, TimedRecord, iso_ms
 from metrics_connect.sandbox.kit.seeded import between, unit
 
 LAST_DAY = date(2027, 3, 31)
 DELETED_SHARE = 0.03
-# The analytics' source keys as the contact's hs_analytics_source says them.
-SOURCES = {
-    "organic": "ORGANIC_SEARCH",
-    "direct": "DIRECT_TRAFFIC",
-    "social": "SOCIAL_MEDIA",
-    "email": "EMAIL_MARKETING",
-    "paid": "PAID_SEARCH",
-    "referrals": "REFERRALS",
-    "other": "OTHER_CAMPAIGNS",
-}
+SOURCES = SPEC["traffic"]["contact_sources"]  # hs_analytics_source by source
 
 
 def _contact(day: date, source: str, index: int, lead: bool, customer: bool) -> TimedRecord:

@@ -17,37 +17,15 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from metrics_connect.sandbox.kit.seeded import DailySeries, apportion, between
-from metrics_connect.sandbox.kit.spec import load_spec
+from metrics_connect.sandbox.kit.spec import load_document
 
 PACKAGE = __package__ or "metrics_connect.networks.hubspot_marketing.emulator"
-SPEC: dict[str, Any] = {
-    key: load_spec(PACKAGE, "data.yaml", key, dict[str, Any])
-    for key in (
-        "portal",
-        "traffic",
-        "pages",
-        "landing",
-        "forms",
-        "emails",
-        "form_definition",
-        "email_definition",
-    )
-}
+SPEC: dict[str, Any] = load_document(PACKAGE, "data.yaml", dict[str, Any])
 PORTAL: dict[str, Any] = {k: v for k, v in SPEC["portal"].items() if k != "start"}
 TZ = ZoneInfo(str(PORTAL["timeZone"]))
 FIRST_DAY = date.fromisoformat(str(SPEC["portal"]["start"]))
-COUNTS = (
-    "visits",
-    "visitors",
-    "rawViews",
-    "bounces",
-    "seconds",
-    "contacts",
-    "leads",
-    "customers",
-    "subscribers",
-)
-DEVICES = ("desktop", "mobile", "others")
+COUNTS = tuple(SPEC["traffic"]["counts"])
+DEVICES = tuple(SPEC["traffic"]["devices"])
 
 
 @dataclass(frozen=True)
@@ -60,16 +38,8 @@ class Cell:
 
 
 def _series() -> DailySeries:
-    spec = SPEC["traffic"]
-    return DailySeries(
-        start=FIRST_DAY,
-        level=float(spec["sessions_per_day"]),
-        trend_per_day=float(spec["trend_per_day"]),
-        weekly=tuple(float(w) for w in spec["weekly"]),
-        noise_low=0.8,
-        noise_high=1.2,
-        key=("hubspot_marketing", "sessions"),
-    )
+    sessions = SPEC["traffic"]["sessions"]
+    return DailySeries(FIRST_DAY, **sessions, key=("hubspot_marketing", "sessions"))
 
 
 def _share(value: int, rate: float, *key: object) -> int:
@@ -129,45 +99,33 @@ def traffic_rows(day: date, breakdown: str) -> dict[str, dict[str, int]]:
     return out
 
 
-@dataclass(frozen=True)
-class Page:
-    url: str
-    share: float
-    entrance: float
-    exit: float
-    bounce: float
-    seconds: float
-    kind: str
-    name: str
-
-
-PAGES = tuple(Page(url, *values) for url, values in SPEC["pages"].items())
-
-
 def page_rows(day: date, kind: str | None) -> dict[str, dict[str, int]]:
     """The day's counts per page URL (all pages, or those of one kind)."""
     views = sum(c.counts["rawViews"] for c in cells(day))
-    landing = SPEC["landing"]
+    landing, pages = SPEC["landing"], SPEC["pages"]
     out: dict[str, dict[str, int]] = {}
-    for page, v in zip(PAGES, apportion(views, [p.share for p in PAGES]), strict=True):
-        if kind is not None and page.kind != kind:
+    shares = apportion(views, [spec[0] for spec in pages.values()])
+    for (url, (_, entrance, exits, bounce, seconds, page_kind, _)), v in zip(
+        pages.items(), shares, strict=True
+    ):
+        if kind is not None and page_kind != kind:
             continue
-        entrances = _share(v, page.entrance, day, page.url, "entrances")
+        entrances = _share(v, entrance, day, url, "entrances")
         row = {
             "rawViews": v,
             "entrances": entrances,
-            "exits": _share(v, page.exit, day, page.url, "exits"),
-            "bounces": _share(entrances, page.bounce, day, page.url, "bounces"),
-            "seconds": round(v * page.seconds * between(0.7, 1.3, day, page.url, "time")),
+            "exits": _share(v, exits, day, url, "exits"),
+            "bounces": _share(entrances, bounce, day, url, "bounces"),
+            "seconds": round(v * seconds * between(0.7, 1.3, day, url, "time")),
         }
-        if page.kind == "landing":
-            submissions = _share(v, landing["submission_share"], day, page.url, "subs")
+        if page_kind == "landing":
+            submissions = _share(v, landing["submission_share"], day, url, "subs")
             row |= {
-                "ctaViews": _share(v, landing["cta_view_share"], day, page.url, "cta"),
+                "ctaViews": _share(v, landing["cta_view_share"], day, url, "cta"),
                 "submissions": submissions,
-                "contacts": _share(submissions, landing["new_contact_share"], day, page.url),
+                "contacts": _share(submissions, landing["new_contact_share"], day, url),
             }
-        out[page.url] = row
+        out[url] = row
     return out
 
 
@@ -180,6 +138,10 @@ class Form:
     rate: float
     new_share: float
     edited_every: int
+
+    @property
+    def created_at(self) -> datetime:
+        return datetime.combine(self.created, time(), TZ)
 
     def updated_at(self, now: datetime) -> datetime:
         """The last edit by `now`: every `edited_every` days from creation, at 15:00."""
@@ -217,7 +179,7 @@ def form_rows(day: date) -> dict[str, dict[str, int]]:
     return out
 
 
-EMAIL_COUNTERS = ("sent", "delivered", "open", "click", "hardbounced", "spamreport", "unsubscribed")
+EMAIL_COUNTERS = tuple(SPEC["email_counters"])
 
 
 @dataclass(frozen=True)

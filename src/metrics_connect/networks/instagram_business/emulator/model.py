@@ -112,6 +112,7 @@ CITIES = tuple(f"{name}, {region}" for name, region in AUDIENCE.cities)
 _FEED_ID_BASE = 17_900_000_000_000_000
 _STORY_ID_BASE = 17_950_000_000_000_000
 _CHILD_ID_BASE = 17_980_000_000_000_000
+_MAX_ID_DAYS = 36_600  # a century of ids: beyond, no day to look in
 _SHORTCODE_ALPHABET = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_-"
 
 STORY_LIFETIME = timedelta(hours=24)
@@ -476,10 +477,13 @@ class InstagramSandbox:
         if not media_id.isdigit():
             return None
         number = int(media_id)
-        for base, on_day in ((_FEED_ID_BASE, self.posts_on), (_STORY_ID_BASE, self.stories_on)):
-            offset = number - base
-            if 0 <= offset < _STORY_ID_BASE - _FEED_ID_BASE:
-                day = self.created + timedelta(days=offset // 100)
+        for base, end, on_day in (
+            (_FEED_ID_BASE, _STORY_ID_BASE, self.posts_on),
+            (_STORY_ID_BASE, _CHILD_ID_BASE, self.stories_on),
+        ):
+            # 100 ids a day from the account's creation; a child's id is in neither range.
+            if base <= number < end and (number - base) // 100 <= _MAX_ID_DAYS:
+                day = self.created + timedelta(days=(number - base) // 100)
                 for item in on_day(day):
                     if item.id == media_id:
                         return item

@@ -30,9 +30,9 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse
 from starlette.routing import Route
 
-from metrics_connect.engine.records import parse_instant
 from metrics_connect.networks.mailchimp.emulator.data import MailchimpData
 from metrics_connect.sandbox.kit.controls import SandboxControls, TokenFault
+from metrics_connect.sandbox.kit.params import instant_param
 
 MAX_COUNT = 1000
 DOCS = "https://mailchimp.com/developer/marketing/docs/errors/"
@@ -59,6 +59,7 @@ _INVALID = (
     "API Key Invalid",
     "Your API key may be invalid, or you've attempted to access the wrong datacenter.",
 )
+_TOO_MANY = "You have exceeded the limit of 10 simultaneous connections."
 _NOT_FOUND = (404, "Resource Not Found", "The requested resource could not be found.")
 _TOKEN_ERRORS = {
     TokenFault.MISSING: (401, "API Key Missing", "Your request did not include an API key."),
@@ -96,14 +97,19 @@ def _count(request: Request) -> tuple[int, int]:
     return count, offset
 
 
+def _collection(
+    page: tuple[int, int], key: str, items: list[Any], shape: Any = None, **extra: Any
+) -> dict[str, Any]:
+    """A page (`count`, `offset`) of a collection, with its `total_items`."""
+    count, offset = page
+    shown = items[offset : offset + count]
+    listed = [shape(item) for item in shown] if shape else shown
+    return {key: listed, **extra, "total_items": len(items), "_links": []}
+
+
 def _instant(request: Request, name: str) -> datetime | None:
-    raw = request.query_params.get(name)
-    if not raw:
-        return None
-    at = parse_instant(raw)
-    if at is None:
-        raise MailchimpError(400, "Invalid Resource", f"{name} is not an ISO 8601 time.")
-    return at
+    invalid = MailchimpError(400, "Invalid Resource", f"{name} is not an ISO 8601 time.")
+    return instant_param(request.query_params.get(name), lambda _: invalid)
 
 
 def _shape(body: dict[str, Any], request: Request) -> dict[str, Any]:
@@ -144,29 +150,18 @@ class MailchimpApp:
         return self.controls.clock.now()
 
     async def admit(self, request: Request, endpoint: str) -> None:
-        controls = self.controls
-        controls.calls.record(endpoint)
-        await controls.apply_latency()
-        fault = controls.token_fault(token_of(request))
-        if fault is not None:
-            raise MailchimpError(*_TOKEN_ERRORS[fault])
-        if controls.should_rate_limit():
-            raise MailchimpError(
-                429,
-                "Too Many Requests",
-                "You have exceeded the limit of 10 simultaneous connections.",
-            )
-        if controls.should_fail():
-            raise MailchimpError(500, "Internal Server Error", "An unexpected error occurred.")
+        await self.controls.admit(
+            endpoint,
+            token_of(request),
+            lambda fault: MailchimpError(*_TOKEN_ERRORS[fault]),
+            lambda: MailchimpError(429, "Too Many Requests", _TOO_MANY),
+            lambda: MailchimpError(500, "Internal Server Error", "An unexpected error occurred."),
+        )
 
     async def root(self, request: Request) -> dict[str, Any]:
         account = self.data.account
-        return {
-            "account_id": account["account_id"],
-            "login_id": account["login_id"],
-            "account_name": account["account_name"],
-            "email": account["email"],
-            "account_timezone": account["account_timezone"],
+        shown = ("account_id", "login_id", "account_name", "email", "account_timezone")
+        return {k: account[k] for k in shown} | {
             "role": "owner",
             "pricing_plan_type": "monthly",
             "total_subscribers": sum(self.data.members(lst, self.now) for lst in self.data.lists),
@@ -187,7 +182,7 @@ class MailchimpApp:
         }
 
     async def reports(self, request: Request) -> dict[str, Any]:
-        count, offset = _count(request)
+        page = _count(request)
         since, before = _instant(request, "since_send_time"), _instant(request, "before_send_time")
         kind = request.query_params.get("type")
         sent = [
@@ -198,8 +193,7 @@ class MailchimpApp:
             and kind in (None, "", "regular")
         ]
         sent.sort(key=lambda c: c.send_time, reverse=True)
-        page = [self.data.report(c, self.now) for c in sent[offset : offset + count]]
-        return {"reports": page, "total_items": len(sent), "_links": []}
+        return _collection(page, "reports", sent, lambda c: self.data.report(c, self.now))
 
     def _campaign(self, request: Request) -> Any:
         campaign = self.data.campaign(request.path_params["id"], self.now)
@@ -211,17 +205,11 @@ class MailchimpApp:
         return self.data.report(self._campaign(request), self.now)
 
     async def open_details(self, request: Request) -> dict[str, Any]:
-        count, offset = _count(request)
+        page = _count(request)
         body = self.data.open_details(self._campaign(request), self.now, _instant(request, "since"))
-        members = body["members"]
-        return {
-            **body,
-            "members": members[offset : offset + count],
-            "total_items": len(members),
-            "total_opens": sum(m["opens_count"] for m in members),
-            "total_proxy_excluded_opens": sum(m["opens_count"] for m in members),
-            "_links": [],
-        }
+        opens = sum(m["opens_count"] for m in body["members"])
+        totals = {"total_opens": opens, "total_proxy_excluded_opens": opens}
+        return body | _collection(page, "members", body["members"], **totals)
 
     def _list(self, request: Request) -> dict[str, Any]:
         found = next((x for x in self.data.lists if x["id"] == request.path_params["id"]), None)
@@ -230,23 +218,19 @@ class MailchimpApp:
         return found
 
     async def lists(self, request: Request) -> dict[str, Any]:
-        count, offset = _count(request)
-        rows = [self.data.list_body(x, self.now) for x in self.data.lists]
-        return {"lists": rows[offset : offset + count], "total_items": len(rows), "_links": []}
+        page = _count(request)
+        return _collection(
+            page, "lists", self.data.lists, lambda x: self.data.list_body(x, self.now)
+        )
 
     async def one_list(self, request: Request) -> dict[str, Any]:
         return self.data.list_body(self._list(request), self.now)
 
     async def growth_history(self, request: Request) -> dict[str, Any]:
-        count, offset = _count(request)
+        page = _count(request)
         lst = self._list(request)
         months = self.data.growth_history(lst, self.now)
-        return {
-            "history": months[offset : offset + count],
-            "list_id": lst["id"],
-            "total_items": len(months),
-            "_links": [],
-        }
+        return _collection(page, "history", months, list_id=lst["id"])
 
 
 def create_app(data: MailchimpData, controls: SandboxControls) -> Starlette:

@@ -12,17 +12,16 @@ import functools
 import hashlib
 import math
 import random
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
-from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
-import yaml
+from metrics_connect.sandbox.kit.spec import load_document
 
 Event = tuple[datetime, str, int, float]  # instant, kind, member index, value (link, amount)
 MAX_DELAY = timedelta(days=30)
-_DRAWN: dict[tuple[Any, ...], list[Event]] = {}
+_DRAWN: dict[tuple[Any, ...], tuple[list[Event], list[datetime]]] = {}
 
 
 def iso(at: datetime) -> str:
@@ -46,17 +45,14 @@ class Campaign:
     open_p: float
     click_p: float
     deleted_at: datetime | None = None
-    _events: list[Event] | None = field(default=None, repr=False)
-    _times: list[datetime] | None = field(default=None, repr=False)
 
     def sent(self, at: datetime) -> bool:
         return self.send_time <= at and (self.deleted_at is None or at < self.deleted_at)
 
 
 class MailchimpData:
-    def __init__(self, path: Path | None = None) -> None:
-        path = path or Path(__file__).with_name("data.yaml")
-        self.spec: dict[str, Any] = yaml.safe_load(path.read_text())
+    def __init__(self) -> None:
+        self.spec: dict[str, Any] = load_document(__package__ or "", "data.yaml", dict[str, Any])
         self.account: dict[str, Any] = self.spec["account"]
         self.zone = ZoneInfo(str(self.account["account_timezone"]))
         self.start = date.fromisoformat(self.spec["history_start"])
@@ -120,16 +116,6 @@ class MailchimpData:
 
     # --- each subscriber's interactions with a campaign ---
 
-    def events(self, c: Campaign) -> list[Event]:
-        if c._events is None:
-            # Drawn once per process: every sandbox built from the same spec shares them.
-            key = (self.spec["seed"], c.id, c.recipients, c.send_time)
-            if key not in _DRAWN:
-                _DRAWN[key] = self._draw(c)
-            c._events = _DRAWN[key]
-            c._times = [e[0] for e in c._events]
-        return c._events
-
     def _draw(self, c: Campaign) -> list[Event]:
         r = self.spec["campaign"]
         rng = random.Random(f"{self.spec['seed']}:{c.id}")
@@ -171,9 +157,13 @@ class MailchimpData:
         return events
 
     def until(self, c: Campaign, at: datetime) -> list[Event]:
-        events = self.events(c)
-        assert c._times is not None
-        return events[: bisect.bisect_right(c._times, at)]
+        # Drawn once per process: every sandbox built from the same spec shares them.
+        key = (self.spec["seed"], c.id, c.recipients, c.send_time)
+        if key not in _DRAWN:
+            events = self._draw(c)
+            _DRAWN[key] = (events, [e[0] for e in events])
+        events, times = _DRAWN[key]
+        return events[: bisect.bisect_right(times, at)]
 
     def count(self, c: Campaign, at: datetime, kind: str) -> int:
         return sum(1 for e in self.until(c, at) if e[1] == kind)
@@ -201,17 +191,12 @@ class MailchimpData:
         return {
             "id": c.id,
             "campaign_title": c.title,
-            "type": "regular",
             "list_id": c.audience["id"],
-            "list_is_active": True,
             "list_name": c.audience["name"],
             "subject_line": c.subject,
-            "preview_text": "",
             "emails_sent": c.recipients,
-            "abuse_reports": 0,
             "unsubscribed": len(by.get("unsubscribe", [])),
             "send_time": iso(c.send_time),
-            "rss_last_send": "",
             "bounces": {"hard_bounces": hard, "soft_bounces": soft, "syntax_errors": 0},
             "forwards": {
                 "forwards_count": len(by.get("forward", [])),
@@ -240,8 +225,7 @@ class MailchimpData:
                 "total_revenue": revenue,
                 "currency_code": self.account["currency_code"],
             },
-            "delivery_status": {"enabled": False},
-            "_links": [],
+            **self.spec["report_fields"],
         }
 
     def _timeseries(self, c: Campaign, seen: list[Event]) -> list[dict[str, Any]]:
@@ -272,11 +256,9 @@ class MailchimpData:
             {
                 "campaign_id": c.id,
                 "list_id": c.audience["id"],
-                "list_is_active": True,
-                "contact_status": "subscribed",
+                **self.spec["open_member_fields"],
                 "email_id": email_id(c.audience["id"], m),
                 "email_address": f"member{m}@{c.audience['id']}.example",
-                "vip": False,
                 "opens_count": len(stamps),
                 "proxy_excluded_opens_count": len(stamps),
                 "opens": [{"timestamp": s, "is_proxy_open": False} for s in stamps],
@@ -289,10 +271,8 @@ class MailchimpData:
         sent = [c for c in self.sent(at) if c.audience["id"] == lst["id"]]
         rates = [self.report(c, at) for c in sent]
         mean = functools.partial(_mean, rates)
-        return {
-            "id": lst["id"],
-            "web_id": lst["web_id"],
-            "name": lst["name"],
+        fields = {"id": lst["id"], "web_id": lst["web_id"], "name": lst["name"]}
+        return fields | {
             "date_created": lst["created"],
             "list_rating": 3,
             "stats": {

@@ -25,10 +25,11 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse
 from starlette.routing import Route
 
-from metrics_connect.engine.records import parse_instant
 from metrics_connect.networks.nuvem_shop.emulator.data import StoreData
 from metrics_connect.sandbox.kit.controls import SandboxControls, TokenFault
 from metrics_connect.sandbox.kit.paging import page_number_page
+from metrics_connect.sandbox.kit.params import instant_param, int_param
+from metrics_connect.sandbox.kit.records import Listings
 
 VERSIONS = ("2025-03", "v1")
 BUCKET_SIZE = 40  # requests; leaks 2 a second
@@ -70,7 +71,7 @@ class NuvemApp:
         self.enforce_bucket = False  # the demo replays years quickly
         self.level = 0.0
         self.leaked_at = time.monotonic()
-        self.listings: dict[tuple[str, datetime], list[dict[str, Any]]] = {}
+        self.listings: Listings[list[dict[str, Any]]] = Listings()
 
     def headers(self) -> dict[str, str]:
         return {
@@ -127,13 +128,7 @@ class NuvemApp:
         await self.admit(request, "GET /orders")
         query = request.query_params
         key = str(sorted((k, v) for k, v in query.items() if k not in ("page", "per_page")))
-        found = self.listings.get((key, self.now()))
-        if found is None:
-            found = self._orders(query)
-            if len(self.listings) > 64:
-                self.listings.clear()
-            self.listings[(key, self.now())] = found
-        return self.page(request, found)
+        return self.page(request, self.listings.get((key, self.now()), lambda: self._orders(query)))
 
     def _orders(self, query: Any) -> list[dict[str, Any]]:
         now = self.now()
@@ -148,12 +143,10 @@ class NuvemApp:
         since_id = _int(query.get("since_id"), 0)
         found = []
         for order in reversed(self.data.orders_at(now)):
-            if order.id <= since_id:
+            created = _within(order.created, bounds["created_at_min"], bounds["created_at_max"])
+            if order.id <= since_id or not created:
                 continue
-            updated = order.updated(now)
-            if not _within(order.created, bounds["created_at_min"], bounds["created_at_max"]):
-                continue
-            if not _within(updated, bounds["updated_at_min"], bounds["updated_at_max"]):
+            if not _within(order.updated(now), bounds["updated_at_min"], bounds["updated_at_max"]):
                 continue
             fields = order.state(now)
             if fields["payment_status"] in payments and status in ("any", fields["status"]):
@@ -192,13 +185,10 @@ _DATE_PARAMS = ("created_at_min", "created_at_max", "updated_at_min", "updated_a
 
 
 def _instant(query: Any, name: str) -> datetime | None:
-    raw = query.get(name)
-    if raw in (None, ""):
-        return None
-    instant = parse_instant(raw)
-    if instant is None:
-        raise NuvemError(422, "Unprocessable Entity", {name: ["is not a valid ISO 8601 date"]})
-    return instant
+    invalid = {name: ["is not a valid ISO 8601 date"]}
+    return instant_param(
+        query.get(name), lambda _: NuvemError(422, "Unprocessable Entity", invalid)
+    )
 
 
 def _within(at: datetime, low: datetime | None, high: datetime | None) -> bool:
@@ -206,12 +196,9 @@ def _within(at: datetime, low: datetime | None, high: datetime | None) -> bool:
 
 
 def _int(value: Any, default: int) -> int:
-    if value in (None, ""):
-        return default
-    try:
-        return int(str(value))
-    except ValueError:
-        raise NuvemError(400, "Bad Request", f"{value!r} is not a number.") from None
+    return int_param(
+        value, default, lambda v: NuvemError(400, "Bad Request", f"{v!r} is not a number.")
+    )
 
 
 def create_app(data: StoreData, controls: SandboxControls) -> Starlette:

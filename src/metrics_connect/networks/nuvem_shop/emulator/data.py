@@ -5,7 +5,7 @@ Every order is drawn once from the seeded spec in data.yaml: its customer (new, 
 who bought before), products, coupon, shipping option, payment method and UTM source,
 then its timed changes: paid hours later (or voided, or left pending until the gateway
 abandons it), shipped, closed, and a few refunded weeks later (payment `refunded`,
-status `cancelled`). `order(o, at)` is what the API serves at `at`: the fields as of
+status `cancelled`). `Order.state(at)` is what the API serves at `at`: the fields as of
 then, `updated_at` at the last change. Abandoned checkouts are listed for
 `retention_days` after their creation unless the customer came back (recovered: gone).
 """
@@ -13,16 +13,14 @@ then, `updated_at` at the last change. Abandoned checkouts are listed for
 from __future__ import annotations
 
 import bisect
-import math
 import random
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
-from pathlib import Path
 from typing import Any
 
-import yaml
-
+from metrics_connect.sandbox.kit.records import poisson
 from metrics_connect.sandbox.kit.seeded import draws
+from metrics_connect.sandbox.kit.spec import load_document
 
 Fields = dict[str, Any]
 DAY = timedelta(days=1)
@@ -47,11 +45,8 @@ class Order:
     base: Fields
     changes: list[tuple[datetime, Fields]] = field(default_factory=list)
 
-    def times(self) -> list[datetime]:
-        return [at for at, _ in self.changes]
-
     def updated(self, at: datetime) -> datetime:
-        index = bisect.bisect_right(self.times(), at)
+        index = bisect.bisect_right([when for when, _ in self.changes], at)
         return self.changes[index - 1][0] if index else self.created
 
     def state(self, at: datetime) -> Fields:
@@ -75,24 +70,17 @@ class Checkout:
 class StoreData:
     """The store's history, generated once from data.yaml."""
 
-    def __init__(self, spec_path: Path | None = None) -> None:
-        path = spec_path or Path(__file__).with_name("data.yaml")
-        self.spec: dict[str, Any] = yaml.safe_load(path.read_text(encoding="utf-8"))
+    def __init__(self) -> None:
+        self.spec: dict[str, Any] = load_document(__package__ or "", "data.yaml", dict[str, Any])
         self.store: Fields = self.spec["store"]
-        self.start = _instant(self.spec["history_start"])
-        self.end = _instant(self.spec["history_end"])
+        self.start = datetime.fromisoformat(self.spec["history_start"])
+        self.end = datetime.fromisoformat(self.spec["history_end"])
         self.orders: list[Order] = []
         self.checkouts: list[Checkout] = []
         self.customers: list[tuple[datetime, Fields]] = []
         self.coupon_uses: dict[int, list[datetime]] = {}
         self._generate()
         self.created = [o.created for o in self.orders]
-
-    @staticmethod
-    def store_id(spec_path: Path | None = None) -> int:
-        """The store's id, read from data.yaml without generating its history."""
-        path = spec_path or Path(__file__).with_name("data.yaml")
-        return int(yaml.safe_load(path.read_text(encoding="utf-8"))["store"]["id"])
 
     # --- generation ---
 
@@ -104,12 +92,12 @@ class StoreData:
             rng = draws(seed, "orders", n)
             times = sorted(
                 day + timedelta(hours=rng.uniform(7, 23.9))
-                for _ in range(_poisson(rng.random(), self.spec["orders_per_day"] * weekday))
+                for _ in range(poisson(rng.random(), self.spec["orders_per_day"] * weekday, cap=60))
             )
             for created in times:
                 self._order(created, rng)
             crng = draws(seed, "checkouts", n)
-            for _ in range(_poisson(crng.random(), self.spec["checkouts_per_day"])):
+            for _ in range(poisson(crng.random(), self.spec["checkouts_per_day"], cap=60)):
                 self._checkout(day + timedelta(hours=crng.uniform(7, 23.9)), crng)
         self.checkouts.sort(key=lambda c: c.created)
 
@@ -150,7 +138,7 @@ class StoreData:
         valid = [
             c
             for c in self.spec["coupons"]
-            if date.fromisoformat(c["start"]) <= today <= date.fromisoformat(c["end"])
+            if date.fromisoformat(c["start_date"]) <= today <= date.fromisoformat(c["end_date"])
             and (c["max_uses"] is None or len(self.coupon_uses.get(c["id"], [])) < c["max_uses"])
         ]
         if not valid:
@@ -164,9 +152,8 @@ class StoreData:
         index = len(self.orders)
         lines = self._lines(rng)
         subtotal = sum(float(line["price"]) * line["quantity"] for line in lines)
-        option = rng.choices(
-            spec["shipping_options"], [s["weight"] for s in spec["shipping_options"]]
-        )[0]
+        options = spec["shipping_options"]
+        option = rng.choices(options, [s["weight"] for s in options])[0]
         payment = rng.choices(spec["payments"], [p["weight"] for p in spec["payments"]])[0]
         province = rng.choices(list(spec["provinces"]), list(spec["provinces"].values()))[0]
         utm = rng.choices(list(spec["utm_sources"]), list(spec["utm_sources"].values()))[0]
@@ -202,7 +189,6 @@ class StoreData:
                 "total": money(total),
                 "total_usd": money(total / spec["usd_to_brl"]),
                 "currency": self.store["main_currency"],
-                "language": "pt",
                 "gateway": payment["gateway"],
                 "gateway_name": payment["gateway_name"],
                 "payment_details": {
@@ -223,16 +209,8 @@ class StoreData:
                     if utm
                     else None
                 ),
-                "storefront": "store",
-                "status": "open",
-                "payment_status": "pending",
-                "shipping_status": "unpacked",
-                "cancel_reason": None,
+                **spec["order_defaults"],
                 "created_at": stamp(created),
-                "paid_at": None,
-                "shipped_at": None,
-                "closed_at": None,
-                "cancelled_at": None,
             },
         )
         self._lifecycle(order, payment["method"], rng)
@@ -240,44 +218,29 @@ class StoreData:
 
     def _lifecycle(self, order: Order, method: str, rng: random.Random) -> None:
         life, at = self.spec["lifecycle"], order.created
+
+        def cancel(when: datetime, payment: str, reason: str) -> None:
+            fields = {"payment_status": payment, "status": "cancelled", "cancel_reason": reason}
+            order.changes.append((when, fields | {"cancelled_at": stamp(when)}))
+
         chance = rng.random()
         if chance < life["paid_share"]:
-            at += timedelta(
-                hours=rng.uniform(24, 72) if method == "boleto" else rng.uniform(0.05, 3)
-            )
-            order.changes.append((at, {"payment_status": "paid", "paid_at": stamp(at)}))
-            paid = at
-            at += timedelta(days=rng.uniform(*life["ship_days"]))
-            order.changes.append((at, {"shipping_status": "shipped", "shipped_at": stamp(at)}))
-            closed = at + timedelta(days=rng.uniform(*life["close_days"]))
-            order.changes.append((closed, {"status": "closed", "closed_at": stamp(closed)}))
+            hours = rng.uniform(24, 72) if method == "boleto" else rng.uniform(0.05, 3)
+            paid = at + timedelta(hours=hours)
+            shipped = paid + timedelta(days=rng.uniform(*life["ship_days"]))
+            closed = shipped + timedelta(days=rng.uniform(*life["close_days"]))
+            order.changes += [
+                (paid, {"payment_status": "paid", "paid_at": stamp(paid)}),
+                (shipped, {"shipping_status": "shipped", "shipped_at": stamp(shipped)}),
+                (closed, {"status": "closed", "closed_at": stamp(closed)}),
+            ]
             if rng.random() < life["refund_share"]:
-                at = paid + timedelta(days=rng.uniform(*life["refund_days"]))
-                order.changes.append(
-                    (
-                        at,
-                        {
-                            "payment_status": "refunded",
-                            "status": "cancelled",
-                            "cancel_reason": "customer",
-                            "cancelled_at": stamp(at),
-                        },
-                    )
-                )
+                refunded = paid + timedelta(days=rng.uniform(*life["refund_days"]))
+                cancel(refunded, "refunded", "customer")
         else:
             voided = chance < life["paid_share"] + life["voided_share"]
-            at += timedelta(hours=rng.uniform(1, 48) if voided else rng.uniform(72, 120))
-            order.changes.append(
-                (
-                    at,
-                    {
-                        "payment_status": "voided" if voided else "abandoned",
-                        "status": "cancelled",
-                        "cancel_reason": "other",
-                        "cancelled_at": stamp(at),
-                    },
-                )
-            )
+            hours = rng.uniform(1, 48) if voided else rng.uniform(72, 120)
+            cancel(at + timedelta(hours=hours), "voided" if voided else "abandoned", "other")
         order.changes.sort(key=lambda change: change[0])
 
     def _checkout(self, created: datetime, rng: random.Random) -> None:
@@ -285,7 +248,7 @@ class StoreData:
         lines = self._lines(rng)
         subtotal = sum(float(line["price"]) * line["quantity"] for line in lines)
         reached = rng.random()
-        steps = spec["steps"]
+        did = {step: reached < share for step, share in spec["steps"].items()}
         number = len(self.checkouts) + 1
         province = rng.choice(list(self.spec["provinces"]))
         option = rng.choice(self.spec["shipping_options"])
@@ -293,17 +256,13 @@ class StoreData:
             "id": CHECKOUT_ID_BASE + number,
             "token": f"{rng.getrandbits(64):016x}",
             "store_id": self.store["id"],
-            "contact_email": f"visitante{number}@example.com"
-            if reached < steps["contact"]
-            else None,
-            "contact_name": f"Visitante {number}" if reached < steps["contact"] else None,
-            "shipping_province": province if reached < steps["address"] else None,
-            "shipping_zipcode": "01310-100" if reached < steps["address"] else None,
-            "shipping_option": option["option"] if reached < steps["shipping"] else None,
+            "contact_email": f"visitante{number}@example.com" if did["contact"] else None,
+            "contact_name": f"Visitante {number}" if did["contact"] else None,
+            "shipping_province": province if did["address"] else None,
+            "shipping_zipcode": "01310-100" if did["address"] else None,
+            "shipping_option": option["option"] if did["shipping"] else None,
             "payment_details": {
-                "method": rng.choice(["credit_card", "pix"])
-                if reached < steps["payment"]
-                else None,
+                "method": rng.choice(["credit_card", "pix"]) if did["payment"] else None,
                 "installments": 1,
             },
             "products": lines,
@@ -337,7 +296,10 @@ class StoreData:
         """The coupons created by `at` (a week before they start), with uses and validity."""
         listed = []
         for coupon in self.spec["coupons"]:
-            start, end = date.fromisoformat(coupon["start"]), date.fromisoformat(coupon["end"])
+            start, end = (
+                date.fromisoformat(coupon["start_date"]),
+                date.fromisoformat(coupon["end_date"]),
+            )
             if at.date() < start - timedelta(days=7):
                 continue
             uses = bisect.bisect_right(self.coupon_uses.get(coupon["id"], []), at)
@@ -349,31 +311,4 @@ class StoreData:
 
 
 def _coupon_fields(coupon: dict[str, Any]) -> Fields:
-    return {
-        "id": coupon["id"],
-        "code": coupon["code"],
-        "type": coupon["type"],
-        "value": coupon["value"],
-        "valid": True,
-        "used": 0,
-        "max_uses": coupon["max_uses"],
-        "start_date": coupon["start"],
-        "end_date": coupon["end"],
-        "min_price": 0,
-        "categories": None,
-    }
-
-
-def _instant(text: str) -> datetime:
-    return datetime.fromisoformat(text.replace("Z", "+00:00"))
-
-
-def _poisson(uniform: float, mean: float) -> int:
-    """Inverse-CDF Poisson draw from one uniform number (one draw per day)."""
-    count, term = 0, math.exp(-mean)
-    total = term
-    while uniform > total and count < 60:
-        count += 1
-        term *= mean / count
-        total += term
-    return count
+    return {**coupon, "valid": True, "used": 0, "min_price": 0, "categories": None}

@@ -15,6 +15,7 @@ from metrics_connect.networks.spec import ProviderSpec
 from metrics_connect.sandbox.accounts import DEMO_ACCESS_TOKEN
 from metrics_connect.sandbox.kit.controls import SandboxControls
 from metrics_connect.sandbox.kit.oauth_server import build_generic_oauth
+from metrics_connect.sandbox.kit.spec import load_spec
 from metrics_connect.sandbox.registry import DemoAccount, SandboxNetwork
 
 SLUG = "nuvem_shop"
@@ -44,7 +45,7 @@ def token_answer(fields: dict[str, Any]) -> Response:
         "access_token": fields["access_token"],
         "token_type": "bearer",
         "scope": str(fields.get("scope") or "").replace(" ", ","),
-        "user_id": int(StoreData.store_id()),
+        "user_id": int(load_spec(__package__ or "", "data.yaml", "store", dict[str, Any])["id"]),
     }
     return JSONResponse(body, headers={"Cache-Control": "no-store"})
 

@@ -6,16 +6,14 @@ own TikTok account, authorized through TikTok's account-holder login):
 - GET /open_api/v1.3/business/video/list/   the account's videos, newest first, with
   their lifetime counts; cursor paging, at most 20 a page (`max_count`)
 
-`Access-Token` header; answers are HTTP 200 with {code, message, request_id, data}:
-40001 (scope or account not authorized), 40002 (invalid parameter), 40100 (rate
-limit), 40104 (no token), 40105 (invalid, expired or revoked token), 50000. Endpoint
-names for the call counter: `business.get`, `business.video.list`.
+Answers are HTTP 200 in the envelope of sandbox/kit/code_envelope.py (40001: scope or
+account not authorized). Endpoint names for the call counter: `business.get`,
+`business.video.list`.
 """
 
 from __future__ import annotations
 
 import json
-import secrets
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from typing import Any
@@ -23,10 +21,16 @@ from typing import Any
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse
-from starlette.routing import Route
 
 from metrics_connect.networks.tiktok.emulator.data import CreatorData, load_data
-from metrics_connect.sandbox.kit.controls import SandboxControls, TokenFault
+from metrics_connect.sandbox.kit.code_envelope import (
+    CodeError,
+    admit,
+    envelope,
+    route,
+    unknown_route,
+)
+from metrics_connect.sandbox.kit.controls import SandboxControls
 
 API = "/open_api/v1.3"
 KEPT_DAYS = 60
@@ -38,19 +42,6 @@ VIDEO_FIELDS = (
 )  # fmt: skip
 
 
-class BusinessError(Exception):
-    def __init__(self, code: int, message: str) -> None:
-        super().__init__(message)
-        self.code = code
-        self.message = message
-
-
-def envelope(code: int, message: str, data: Any = None) -> JSONResponse:
-    return JSONResponse(
-        {"code": code, "message": message, "request_id": secrets.token_hex(12), "data": data or {}}
-    )
-
-
 def fields_of(request: Request, allowed: tuple[str, ...], default: list[str]) -> list[str]:
     raw = request.query_params.get("fields")
     if not raw:
@@ -58,10 +49,10 @@ def fields_of(request: Request, allowed: tuple[str, ...], default: list[str]) ->
     try:
         fields = json.loads(raw)
     except ValueError:
-        raise BusinessError(40002, "fields: invalid JSON array") from None
+        raise CodeError(40002, "fields: invalid JSON array") from None
     unknown = [f for f in fields if f not in allowed]
     if unknown:
-        raise BusinessError(40002, f"fields: {unknown[0]} is not a valid field")
+        raise CodeError(40002, f"fields: {unknown[0]} is not a valid field")
     return [str(f) for f in fields]
 
 
@@ -71,22 +62,11 @@ class TikTokEmulator:
     data: CreatorData = field(default_factory=load_data)
 
     async def admit(self, request: Request, endpoint: str) -> None:
-        controls = self.controls
-        controls.calls.record(endpoint)
-        await controls.apply_latency()
-        fault = controls.token_fault(request.headers.get("access-token"))
-        if fault is TokenFault.MISSING:
-            raise BusinessError(40104, "Access token is null, please check.")
-        if fault in (TokenFault.FOREIGN, TokenFault.EXPIRED):
-            raise BusinessError(40105, "Access token is incorrect or has been revoked.")
-        if fault is TokenFault.REVOKED:
-            raise BusinessError(40001, "The TikTok account did not authorize this scope.")
-        if controls.should_rate_limit():
-            raise BusinessError(40100, "Too many requests. Request QPS exceeds the limit.")
-        if controls.should_fail():
-            raise BusinessError(50000, "System error, please retry later.")
+        revoked = "The TikTok account did not authorize this scope."
+        too_many = "Too many requests. Request QPS exceeds the limit."
+        await admit(self.controls, request, endpoint, revoked, too_many)
         if request.query_params.get("business_id") != self.data.open_id:
-            raise BusinessError(40001, "No permission to access this TikTok account.")
+            raise CodeError(40001, "No permission to access this TikTok account.")
 
     async def account(self, request: Request) -> JSONResponse:
         at = self.controls.clock.now()
@@ -115,13 +95,11 @@ class TikTokEmulator:
             start = date.fromisoformat(request.query_params.get("start_date") or "")
             end = date.fromisoformat(request.query_params.get("end_date") or "")
         except ValueError:
-            raise BusinessError(
-                40002, "start_date and end_date are required (YYYY-MM-DD)"
-            ) from None
+            raise CodeError(40002, "start_date and end_date are required (YYYY-MM-DD)") from None
         if end < start:
-            raise BusinessError(40002, "end_date must not be earlier than start_date")
+            raise CodeError(40002, "end_date must not be earlier than start_date")
         if start < today - timedelta(days=KEPT_DAYS) or end >= today:
-            raise BusinessError(
+            raise CodeError(
                 40002, f"Dates must be within the last {KEPT_DAYS} days, up to yesterday (UTC)"
             )
         rows = []
@@ -141,9 +119,9 @@ class TikTokEmulator:
             cursor = int(request.query_params.get("cursor") or 0)
             count = int(request.query_params.get("max_count") or MAX_COUNT)
         except ValueError:
-            raise BusinessError(40002, "cursor and max_count are integers") from None
+            raise CodeError(40002, "cursor and max_count are integers") from None
         if not 1 <= count <= MAX_COUNT:
-            raise BusinessError(40002, f"max_count must be between 1 and {MAX_COUNT}")
+            raise CodeError(40002, f"max_count must be between 1 and {MAX_COUNT}")
         found = self.data.videos(at)
         page = found[cursor : cursor + count]
         items = []
@@ -165,25 +143,15 @@ class TikTokEmulator:
 
 
 def create_app(emulator: TikTokEmulator) -> Starlette:
-    def route(path: str, endpoint: str, handler: Any) -> Route:
-        async def serve(request: Request) -> JSONResponse:
-            try:
-                await emulator.admit(request, endpoint)
-                response: JSONResponse = await handler(request)
-                return response
-            except BusinessError as exc:
-                return envelope(exc.code, exc.message)
-
-        return Route(f"{API}{path}", serve, methods=["GET"])
-
-    async def unknown(request: Request) -> JSONResponse:
-        body = {"code": 40400, "message": f"Not found: {request.url.path}", "data": {}}
-        return JSONResponse(body, status_code=404)
-
     return Starlette(
         routes=[
-            route("/business/get/", "business.get", emulator.account),
-            route("/business/video/list/", "business.video.list", emulator.videos),
-            Route("/{path:path}", unknown, methods=["GET", "POST"]),
+            route(f"{API}/business/get/", "business.get", emulator.account, emulator.admit),
+            route(
+                f"{API}/business/video/list/",
+                "business.video.list",
+                emulator.videos,
+                emulator.admit,
+            ),
+            unknown_route(),
         ]
     )

@@ -8,22 +8,20 @@ body (40101 wrong app, 40110 invalid code or refresh token)."""
 from __future__ import annotations
 
 import json
-import secrets
 from typing import Any
 
 from starlette.requests import Request
-from starlette.responses import JSONResponse, Response
+from starlette.responses import Response
 from starlette.routing import Route
 
 from metrics_connect.networks.spec import ProviderSpec
 from metrics_connect.networks.tiktok.emulator.data import load_data
+from metrics_connect.sandbox.kit.code_envelope import envelope, oauth_error
 from metrics_connect.sandbox.kit.oauth_server import (
     GenericOAuthServer,
     build_generic_oauth,
     path_of,
 )
-
-ERRORS = {"invalid_client": 40101, "invalid_grant": 40110}
 
 
 def build_provider_emulator(
@@ -48,20 +46,10 @@ def build_provider_emulator(
             "refresh_token_expires_in": 31536000,
             "token_type": "Bearer",
         }
-        body = {"code": 0, "message": "OK", "request_id": secrets.token_hex(12), "data": data}
-        return JSONResponse(body)
-
-    def error(kind: str, description: str, status: int) -> Response:
-        body = {
-            "code": ERRORS.get(kind, 40002),
-            "message": description,
-            "request_id": secrets.token_hex(12),
-            "data": {},
-        }
-        return JSONResponse(body)
+        return envelope(0, "OK", data)
 
     server = build_generic_oauth(
-        spec, redirect_uris, read_token_request=read, token_answer=answer, error_answer=error
+        spec, redirect_uris, read_token_request=read, token_answer=answer, error_answer=oauth_error
     )
     # The refresh has a path of its own at TikTok; the generic server answers both.
     refresh_path = path_of(spec.token_url).replace("/token/", "/refresh_token/")

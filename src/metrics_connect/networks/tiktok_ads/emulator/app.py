@@ -6,13 +6,9 @@
   (JSON body): its task_id; GET report/task/check/ its status (QUEUING, PROCESSING,
   then SUCCESS on the next check), GET report/task/download/ its rows as a CSV file
 
-Every answer is HTTP 200 with TikTok's envelope {"code", "message", "request_id",
-"data"}: code 0 is success; a business error keeps HTTP 200 and says what in `code`:
-40001 no permission on the advertiser (revoked), 40002 invalid parameter, 40100 too
-many requests, 40104 no access token, 40105 a token that is invalid, expired or revoked
-by the user, 50000 system error. Endpoint names for the call counter:
-`report.integrated`, `advertiser.info`, `report.task.create`, `report.task.check`,
-`report.task.download`.
+Every answer is HTTP 200 in the envelope of sandbox/kit/code_envelope.py (40001: no
+permission on the advertiser). Endpoint names for the call counter: `report.integrated`,
+`advertiser.info`, `report.task.create`, `report.task.check`, `report.task.download`.
 """
 
 from __future__ import annotations
@@ -36,28 +32,19 @@ from metrics_connect.networks.tiktok_ads.emulator.reports import (
     report_csv,
     run_report,
 )
-from metrics_connect.sandbox.kit.controls import SandboxControls, TokenFault
+from metrics_connect.sandbox.kit.code_envelope import (
+    INVALID_PARAMETER,
+    NO_PERMISSION,
+    OK,
+    CodeError,
+    admit,
+    envelope,
+    route,
+    unknown_route,
+)
+from metrics_connect.sandbox.kit.controls import SandboxControls
 
 API = "/open_api/v1.3"
-OK, NO_PERMISSION, INVALID_PARAMETER, RATE_LIMITED = 0, 40001, 40002, 40100
-NO_TOKEN, BAD_TOKEN, SYSTEM_ERROR = 40104, 40105, 50000
-
-
-class BusinessError(Exception):
-    def __init__(self, code: int, message: str) -> None:
-        super().__init__(message)
-        self.code = code
-        self.message = message
-
-
-def envelope(code: int, message: str, data: Any = None) -> JSONResponse:
-    body = {
-        "code": code,
-        "message": message,
-        "request_id": secrets.token_hex(12),
-        "data": data if data is not None else {},
-    }
-    return JSONResponse(body)
 
 
 @dataclass
@@ -68,48 +55,33 @@ class TikTokAdsEmulator:
     tasks: dict[str, tuple[Query, int]] = field(default_factory=dict)
 
     async def admit(self, request: Request, endpoint: str) -> None:
-        controls = self.controls
-        controls.calls.record(endpoint)
-        await controls.apply_latency()
-        fault = controls.token_fault(request.headers.get("access-token"))
-        if fault is TokenFault.MISSING:
-            raise BusinessError(NO_TOKEN, "Access token is null, please check.")
-        if fault in (TokenFault.FOREIGN, TokenFault.EXPIRED):
-            raise BusinessError(BAD_TOKEN, "Access token is incorrect or has been revoked.")
-        if fault is TokenFault.REVOKED:
-            raise BusinessError(NO_PERMISSION, "No permission to operate advertiser.")
-        if controls.should_rate_limit():
-            raise BusinessError(
-                RATE_LIMITED, "Too many requests. Request QPS exceeds the limit of this API."
-            )
-        if controls.should_fail():
-            raise BusinessError(SYSTEM_ERROR, "System error, please retry later.")
+        revoked = "No permission to operate advertiser."
+        too_many = "Too many requests. Request QPS exceeds the limit of this API."
+        await admit(self.controls, request, endpoint, revoked, too_many)
 
-    async def report(self, request: Request) -> JSONResponse:
-        params = {k: request.query_params.getlist(k) for k in request.query_params}
+    def query(self, params: dict[str, list[str]]) -> Query:
         try:
-            query = parse_query(params, self.data)
+            return parse_query(params, self.data)
         except ReportError as exc:
             code = NO_PERMISSION if "No permission" in str(exc) else INVALID_PARAMETER
-            raise BusinessError(code, str(exc)) from None
+            raise CodeError(code, str(exc)) from None
+
+    async def report(self, request: Request) -> JSONResponse:
+        query = self.query({k: request.query_params.getlist(k) for k in request.query_params})
         return envelope(OK, "OK", run_report(self.data, query, self.controls.clock.now()))
 
     async def create_task(self, request: Request) -> JSONResponse:
         try:
             body = json.loads(await request.body() or b"{}")
         except ValueError:
-            raise BusinessError(INVALID_PARAMETER, "The body is not JSON.") from None
+            raise CodeError(INVALID_PARAMETER, "The body is not JSON.") from None
         params = {
             k: [v if isinstance(v, str) else json.dumps(v)]
             for k, v in body.items()
             if v is not None
         }
         params["page_size"] = ["1000"]
-        try:
-            query = parse_query(params, self.data)
-        except ReportError as exc:
-            code = NO_PERMISSION if "No permission" in str(exc) else INVALID_PARAMETER
-            raise BusinessError(code, str(exc)) from None
+        query = self.query(params)
         task_id = secrets.token_hex(10)
         self.tasks[task_id] = (query, 0)
         return envelope(OK, "OK", {"task_id": task_id})
@@ -117,9 +89,9 @@ class TikTokAdsEmulator:
     def _task(self, request: Request) -> tuple[str, Query, int]:
         task_id = request.query_params.get("task_id", "")
         if request.query_params.get("advertiser_id") != self.data.advertiser_id:
-            raise BusinessError(NO_PERMISSION, "No permission to operate advertiser.")
+            raise CodeError(NO_PERMISSION, "No permission to operate advertiser.")
         if task_id not in self.tasks:
-            raise BusinessError(INVALID_PARAMETER, f"task_id: {task_id} does not exist")
+            raise CodeError(INVALID_PARAMETER, f"task_id: {task_id} does not exist")
         query, checks = self.tasks[task_id]
         return task_id, query, checks
 
@@ -132,7 +104,7 @@ class TikTokAdsEmulator:
     async def download_task(self, request: Request) -> Response:
         _, query, checks = self._task(request)
         if checks < 3:
-            raise BusinessError(INVALID_PARAMETER, "The task is not finished yet.")
+            raise CodeError(INVALID_PARAMETER, "The task is not finished yet.")
         text = report_csv(self.data, query, self.controls.clock.now())
         return Response(text, media_type="text/csv")
 
@@ -140,13 +112,11 @@ class TikTokAdsEmulator:
         try:
             ids = list_param(request.query_params.getlist("advertiser_ids"), "advertiser_ids")
         except ReportError as exc:
-            raise BusinessError(INVALID_PARAMETER, str(exc)) from None
+            raise CodeError(INVALID_PARAMETER, str(exc)) from None
         if not ids:
-            raise BusinessError(
-                INVALID_PARAMETER, "advertiser_ids: Missing data for required field."
-            )
+            raise CodeError(INVALID_PARAMETER, "advertiser_ids: Missing data for required field.")
         if any(str(i) != self.data.advertiser_id for i in ids):
-            raise BusinessError(NO_PERMISSION, "No permission to operate advertiser.")
+            raise CodeError(NO_PERMISSION, "No permission to operate advertiser.")
         info = dict(self.data.advertiser)
         info["advertiser_id"] = self.data.advertiser_id
         info.pop("first_day", None)
@@ -154,30 +124,16 @@ class TikTokAdsEmulator:
 
 
 def create_app(emulator: TikTokAdsEmulator) -> Starlette:
-    def route(path: str, endpoint: str, handler: Any, method: str = "GET") -> Route:
-        async def serve(request: Request) -> Response:
-            try:
-                await emulator.admit(request, endpoint)
-                response: Response = await handler(request)
-                return response
-            except BusinessError as exc:
-                return envelope(exc.code, exc.message)
-            except (ValueError, json.JSONDecodeError) as exc:
-                return envelope(INVALID_PARAMETER, f"Invalid parameter: {exc}")
-
-        return Route(f"{API}{path}", serve, methods=[method])
-
-    async def unknown(request: Request) -> JSONResponse:
-        body = {"code": 40400, "message": f"Not found: {request.url.path}", "data": {}}
-        return JSONResponse(body, status_code=404)
+    def at(path: str, endpoint: str, handler: Any, method: str = "GET") -> Route:
+        return route(API + path, endpoint, handler, emulator.admit, method, invalid_values=True)
 
     return Starlette(
         routes=[
-            route("/report/integrated/get/", "report.integrated", emulator.report),
-            route("/advertiser/info/", "advertiser.info", emulator.advertiser_info),
-            route("/report/task/create/", "report.task.create", emulator.create_task, "POST"),
-            route("/report/task/check/", "report.task.check", emulator.check_task),
-            route("/report/task/download/", "report.task.download", emulator.download_task),
-            Route("/{path:path}", unknown, methods=["GET", "POST"]),
+            at("/report/integrated/get/", "report.integrated", emulator.report),
+            at("/advertiser/info/", "advertiser.info", emulator.advertiser_info),
+            at("/report/task/create/", "report.task.create", emulator.create_task, "POST"),
+            at("/report/task/check/", "report.task.check", emulator.check_task),
+            at("/report/task/download/", "report.task.download", emulator.download_task),
+            unknown_route(),
         ]
     )

@@ -50,6 +50,20 @@ class MetricSpec(_Spec):
     mean: float = 0.0
 
 
+class ReportSpec(_Spec):
+    """data.yaml's `report`: what the integrated report accepts and derives."""
+
+    level_dimension: dict[str, str]
+    audience_dimensions: tuple[str, ...]
+    max_days_by_day: int
+    max_days: int
+    max_page_size: int
+    audience_metrics: frozenset[str]
+    ratios: dict[str, tuple[str, str, int]]
+    attributes: dict[str, tuple[str, ...]]
+    hidden: frozenset[str]
+
+
 class DataSpec(_Spec):
     seed: str
     advertiser: dict[str, Any]
@@ -63,6 +77,7 @@ class DataSpec(_Spec):
     ad_overlap: float
     audience: dict[str, dict[str, float]]
     metrics: dict[str, MetricSpec]
+    report: ReportSpec
 
 
 @dataclass(frozen=True)

@@ -8,17 +8,15 @@ tokens do not expire and come without a refresh token."""
 from __future__ import annotations
 
 import json
-import secrets
 from typing import Any
 
 from starlette.requests import Request
-from starlette.responses import JSONResponse, Response
+from starlette.responses import Response
 
 from metrics_connect.networks.spec import ProviderSpec
 from metrics_connect.networks.tiktok_ads.emulator.data import load_data
+from metrics_connect.sandbox.kit.code_envelope import OK, envelope, oauth_error
 from metrics_connect.sandbox.kit.oauth_server import GenericOAuthServer, build_generic_oauth
-
-ERRORS = {"invalid_client": 40101, "invalid_grant": 40110}
 
 
 def build_provider_emulator(
@@ -49,26 +47,14 @@ def build_provider_emulator(
             "advertiser_ids": advertiser_ids,
             "scope": [4, 5, 6],
         }
-        return JSONResponse(
-            {"code": 0, "message": "OK", "request_id": secrets.token_hex(12), "data": data}
-        )
-
-    def error(kind: str, description: str, status: int) -> Response:
-        code = ERRORS.get(kind, 40002)
-        body = {
-            "code": code,
-            "message": description,
-            "request_id": secrets.token_hex(12),
-            "data": {},
-        }
-        return JSONResponse(body)
+        return envelope(OK, "OK", data)
 
     server = build_generic_oauth(
         spec,
         redirect_uris,
         read_token_request=read,
         token_answer=answer,
-        error_answer=error,
+        error_answer=oauth_error,
         access_lifetime=None,
     )
     holder["server"] = server

@@ -19,42 +19,10 @@ from dataclasses import dataclass, replace
 from datetime import date, datetime, timedelta
 from typing import Any
 
-from metrics_connect.networks.tiktok_ads.emulator.data import Ad, AdsData, Cell
+from metrics_connect.networks.tiktok_ads.emulator.data import Ad, AdsData, Cell, ReportSpec
+from metrics_connect.sandbox.kit.spec import load_spec
 
-LEVEL_DIMENSION = {
-    "AUCTION_ADVERTISER": "advertiser_id",
-    "AUCTION_CAMPAIGN": "campaign_id",
-    "AUCTION_AD": "ad_id",
-}
-AUDIENCE_DIMENSIONS = ("gender", "age", "platform", "country_code", "province_id")
-MAX_DAYS_BY_DAY = 30
-MAX_DAYS = 365
-MAX_PAGE_SIZE = 1000
-# AUDIENCE reports serve the delivery figures, not conversions by event type.
-AUDIENCE_METRICS = frozenset(
-    {"impressions", "clicks", "spend", "conversion", "result", "video_play_actions"}
-    | {"likes", "comments", "shares", "follows", "profile_visits"}
-    | {"ctr", "cpc", "cpm", "cost_per_conversion", "conversion_rate"}
-)
-# Computed from the row's sums, as TikTok serves them (the connector asks for parts).
-RATIOS = {
-    "cpc": ("spend", "clicks", 1),
-    "ctr": ("clicks", "impressions", 100),
-    "cpm": ("spend", "impressions", 1000),
-    "cost_per_conversion": ("spend", "conversion", 1),
-    "conversion_rate": ("conversion", "clicks", 100),
-    "cost_per_result": ("spend", "result", 1),
-    "result_rate": ("result", "impressions", 100),
-    "frequency": ("impressions", "reach", 1),
-    "average_video_play": ("video_play_seconds", "video_play_actions", 1),
-}
-ATTRIBUTES = {
-    "AUCTION_ADVERTISER": ("advertiser_name", "currency"),
-    "AUCTION_CAMPAIGN": ("campaign_name", "objective_type", "currency"),
-    "AUCTION_AD": ("ad_name", "campaign_id", "campaign_name", "currency"),
-}
-# Sums the API does not list as metrics (their averages are what it serves).
-HIDDEN = frozenset({"video_play_seconds"})
+REPORT: ReportSpec = load_spec(__package__ or "", "data.yaml", "report", ReportSpec)
 
 
 class ReportError(Exception):
@@ -93,7 +61,7 @@ class Query:
 
     @property
     def audience(self) -> tuple[str, ...]:
-        return tuple(d for d in self.dimensions if d in AUDIENCE_DIMENSIONS)
+        return tuple(d for d in self.dimensions if d in REPORT.audience_dimensions)
 
 
 def parse_query(params: dict[str, list[str]], data: AdsData) -> Query:
@@ -111,25 +79,27 @@ def parse_query(params: dict[str, list[str]], data: AdsData) -> Query:
     if report_type not in ("BASIC", "AUDIENCE"):
         raise ReportError(f"report_type: {report_type} is not supported by this report")
     level = one("data_level", "AUCTION_ADVERTISER")
-    if level not in LEVEL_DIMENSION:
-        raise ReportError(f"data_level: must be one of {', '.join(LEVEL_DIMENSION)}")
+    if level not in REPORT.level_dimension:
+        raise ReportError(f"data_level: must be one of {', '.join(REPORT.level_dimension)}")
     dims = tuple(str(d) for d in list_param(params.get("dimensions", []), "dimensions"))
-    if LEVEL_DIMENSION[level] not in dims:
-        raise ReportError(f"dimensions: {level} needs the ID dimension {LEVEL_DIMENSION[level]}")
-    allowed = {LEVEL_DIMENSION[level], "stat_time_day"}
+    id_dim = REPORT.level_dimension[level]
+    if id_dim not in dims:
+        raise ReportError(f"dimensions: {level} needs the ID dimension {id_dim}")
+    allowed = {id_dim, "stat_time_day"}
     if report_type == "AUDIENCE":
-        allowed |= set(AUDIENCE_DIMENSIONS)
-        audience = [d for d in dims if d in AUDIENCE_DIMENSIONS]
+        allowed |= set(REPORT.audience_dimensions)
+        audience = [d for d in dims if d in REPORT.audience_dimensions]
         if not audience or (len(audience) > 1 and set(audience) != {"gender", "age"}):
             raise ReportError("dimensions: an AUDIENCE report takes one audience dimension")
     unknown = [d for d in dims if d not in allowed]
     if unknown:
         raise ReportError(f"dimensions: {unknown[0]} is not a valid dimension here")
     metrics = tuple(str(m) for m in list_param(params.get("metrics", []), "metrics"))
-    valid = set(data.metric_names) - HIDDEN | set(RATIOS) | set(ATTRIBUTES[level])
+    attributes = set(REPORT.attributes[level])
+    valid = set(data.metric_names) - REPORT.hidden | set(REPORT.ratios) | attributes
     valid |= {"average_video_play_per_user"}
     if report_type == "AUDIENCE":
-        valid &= AUDIENCE_METRICS | set(ATTRIBUTES[level])
+        valid &= REPORT.audience_metrics | attributes
     bad = [m for m in metrics if m not in valid]
     if bad:
         raise ReportError(f"metrics: {bad[0]} is not a valid metric for this report")
@@ -140,7 +110,7 @@ def parse_query(params: dict[str, list[str]], data: AdsData) -> Query:
     span = (end - start).days + 1
     if span < 1:
         raise ReportError("end_date must not be earlier than start_date")
-    limit = MAX_DAYS_BY_DAY if "stat_time_day" in dims else MAX_DAYS
+    limit = REPORT.max_days_by_day if "stat_time_day" in dims else REPORT.max_days
     if span > limit:
         raise ReportError(f"The time range cannot exceed {limit} days for these dimensions")
     campaign_ids = ad_ids = None
@@ -155,8 +125,8 @@ def parse_query(params: dict[str, list[str]], data: AdsData) -> Query:
         else:
             raise ReportError(f"filtering: {item.get('field_name')} is not supported here")
     page_size = int(one("page_size", "10"))
-    if not 1 <= page_size <= MAX_PAGE_SIZE:
-        raise ReportError(f"page_size: must be between 1 and {MAX_PAGE_SIZE}")
+    if not 1 <= page_size <= REPORT.max_page_size:
+        raise ReportError(f"page_size: must be between 1 and {REPORT.max_page_size}")
     return Query(
         report_type, level, dims, metrics, start, end, campaign_ids, ad_ids,
         max(1, int(one("page", "1"))), page_size,
@@ -170,7 +140,7 @@ def _money(name: str) -> bool:
 def _text(name: str, value: float | None) -> str:
     if value is None:
         return "0"
-    if _money(name) or name in RATIOS or name == "average_video_play_per_user":
+    if _money(name) or name in REPORT.ratios or name == "average_video_play_per_user":
         return f"{value:.2f}"
     return str(int(round(value)))
 
@@ -192,7 +162,7 @@ def report_csv(data: AdsData, query: Query, at: datetime) -> str:
 
 def run_report(data: AdsData, query: Query, at: datetime) -> dict[str, Any]:
     """The page's rows and page_info."""
-    id_dim = LEVEL_DIMENSION[query.data_level]
+    id_dim = REPORT.level_dimension[query.data_level]
     groups: dict[tuple[str, ...], list[tuple[Ad, date, Cell]]] = defaultdict(list)
     day = query.start
     while day <= query.end:
@@ -239,7 +209,9 @@ def _audience_parts(
         split: dict[tuple[str, ...], Cell] = {}
         for prefix, part in parts.items():
             per_metric = {
-                m: data.audience_split(ad, dim, part, m) for m in AUDIENCE_METRICS if m in part
+                m: data.audience_split(ad, dim, part, m)
+                for m in REPORT.audience_metrics
+                if m in part
             }
             for value in data.spec.audience[dim]:
                 split[(*prefix, value)] = {m: shares[value] for m, shares in per_metric.items()}
@@ -254,7 +226,7 @@ def _row(
     for _, _, cell in cells:
         for name, amount in cell.items():
             sums[name] += amount
-    dimensions: dict[str, str] = {LEVEL_DIMENSION[query.data_level]: key[0]}
+    dimensions: dict[str, str] = {REPORT.level_dimension[query.data_level]: key[0]}
     if query.by_day:
         dimensions["stat_time_day"] = f"{key[1]} 00:00:00"
     for dim, value in zip(query.audience, key[2:], strict=True):
@@ -277,8 +249,8 @@ def _row(
     for name in query.metrics:
         if name in attributes:
             metrics[name] = attributes[name]
-        elif name in RATIOS:
-            top, bottom, scale = RATIOS[name]
+        elif name in REPORT.ratios:
+            top, bottom, scale = REPORT.ratios[name]
             metrics[name] = _text(name, sums[top] * scale / sums[bottom] if sums[bottom] else 0)
         else:
             metrics[name] = _text(name, sums.get(name, 0))

@@ -28,10 +28,10 @@ from metrics_connect.networks.woo_commerce.emulator.data import (
     Order,
     Refund,
     StoreData,
-    gmt,
     money,
 )
 from metrics_connect.sandbox.kit.controls import SandboxControls
+from metrics_connect.sandbox.kit.records import Listings
 
 API = "/wp-json/wc/v3"
 ORDER_STATUSES = (
@@ -53,7 +53,9 @@ class WooError(Exception):
     def response(self) -> JSONResponse:
         data: dict[str, Any] = {"status": self.status, **self.data}
         body = {"code": self.code, "message": self.message, "data": data}
-        return JSONResponse(body, status_code=self.status)
+        wait = self.data.get("retry_after")
+        headers = {"Retry-After": str(wait)} if wait is not None else None
+        return JSONResponse(body, status_code=self.status, headers=headers)
 
 
 class WooApp:
@@ -62,7 +64,7 @@ class WooApp:
         self.controls = controls
         self.keys = {k["consumer_key"]: k for k in data.spec["keys"]}
         # A listing's matches while the clock stands (its next pages): key -> orders.
-        self.listings: dict[tuple[Any, ...], list[tuple[Order, str]]] = {}
+        self.listings: Listings[list[tuple[Order, str]]] = Listings()
 
     def now(self) -> datetime:
         return self.controls.clock.now()
@@ -103,31 +105,25 @@ class WooApp:
         await self.admit(request, "GET /orders")
         query = request.query_params
         now = self.now()
-        gmt_dates = query.get("dates_are_gmt", "false").lower() in ("1", "true")
         statuses = _statuses(query.get("status", "any"))
-        bounds = {
-            name: self._date(query.get(name), gmt_dates, name)
-            for name in ("after", "before", "modified_after", "modified_before")
-        }
+        bounds = self._bounds(query, "after", "before", "modified_after", "modified_before")
         customer = query.get("customer")
         orderby = query.get("orderby", "date")
         if orderby not in ("date", "id", "include", "title", "slug"):
             raise _invalid("orderby", "orderby is not one of date, id, include, title, slug.")
         descending = query.get("order", "desc").lower() == "desc"
         key = (now, tuple(sorted(statuses)), tuple(bounds.values()), customer, orderby, descending)
-        found = self.listings.get(key)
-        if found is None:
+
+        def matching() -> list[tuple[Order, str]]:
             found = self._matching(now, statuses, bounds, customer)
-            if orderby == "date":
-                found.sort(key=lambda pair: pair[0].created, reverse=descending)
-            else:
-                found.sort(key=lambda pair: pair[0].id, reverse=descending)
-            if len(self.listings) > 64:
-                self.listings.clear()
-            self.listings[key] = found
-        page, rows = self._page(request, found)
-        body = [self.order_json(order, status, now) for order, status in page]
-        return self._listing(request, body, rows)
+            by_date = orderby == "date"
+            found.sort(
+                key=lambda pair: pair[0].created if by_date else pair[0].id, reverse=descending
+            )
+            return found
+
+        found = self.listings.get(key, matching)
+        return self._listing(request, found, lambda pair: self.order_json(pair[0], pair[1], now))
 
     def _matching(
         self,
@@ -143,14 +139,10 @@ class WooApp:
                 continue
             if customer is not None and str(order.customer_id) != customer:
                 continue
-            created, modified = order.created, order.modified(now)
-            if (bounds["after"] and created <= bounds["after"]) or (
-                bounds["before"] and created >= bounds["before"]
-            ):
+            if not _between(order.created, bounds["after"], bounds["before"]):
                 continue
-            if (bounds["modified_after"] and modified <= bounds["modified_after"]) or (
-                bounds["modified_before"] and modified >= bounds["modified_before"]
-            ):
+            modified = order.modified(now)
+            if not _between(modified, bounds["modified_after"], bounds["modified_before"]):
                 continue
             found.append((order, status))
         return found
@@ -166,8 +158,7 @@ class WooApp:
         now = self.now()
         order = self._order(request, now)
         made = sorted((r for r in order.refunds if r.at <= now), key=lambda r: r.at, reverse=True)
-        page, rows = self._page(request, made)
-        return self._listing(request, [self.refund_json(r) for r in page], rows)
+        return self._listing(request, made, self.refund_json)
 
     async def all_refunds(self, request: Request) -> JSONResponse:
         """`GET /refunds` (WooCommerce 9.0+): every order's refunds, `after`/`before` on
@@ -175,28 +166,18 @@ class WooApp:
         await self.admit(request, "GET /refunds")
         query = request.query_params
         now = self.now()
-        gmt_dates = query.get("dates_are_gmt", "false").lower() in ("1", "true")
-        after = self._date(query.get("after"), gmt_dates, "after")
-        before = self._date(query.get("before"), gmt_dates, "before")
-        made = [
-            r
-            for r in self.data.refunds
-            if r.at <= now and (after is None or r.at > after) and (before is None or r.at < before)
-        ]
+        bounds = self._bounds(query, "after", "before")
+        made = [r for r in self.data.refunds if r.at <= now and _between(r.at, *bounds.values())]
         descending = query.get("order", "desc").lower() == "desc"
-        if query.get("orderby", "date") == "id":
-            made.sort(key=lambda r: r.id, reverse=descending)
-        else:
-            made.sort(key=lambda r: r.at, reverse=descending)
-        page, rows = self._page(request, made)
-        return self._listing(request, [self.refund_json(r) for r in page], rows)
+        by_id = query.get("orderby", "date") == "id"
+        made.sort(key=lambda r: r.id if by_id else r.at, reverse=descending)
+        return self._listing(request, made, self.refund_json)
 
     def refund_json(self, refund: Refund) -> dict[str, Any]:
         base = f"{self.data.site['url']}{API}/orders/{refund.order_id}"
         return {
             "id": refund.id,
-            "date_created": self.data.local(refund.at),
-            "date_created_gmt": gmt(refund.at),
+            **self.data.dates("created", refund.at),
             "amount": money(refund.amount),
             "reason": refund.reason,
             "refunded_by": 1,
@@ -222,13 +203,11 @@ class WooApp:
                 continue
             category = self.data.categories[product["category"]]
             listed.append(
-                {
-                    "id": product["id"],
-                    "name": product["name"],
+                {k: product[k] for k in ("id", "name", "sku")}
+                | {
                     "slug": product["sku"].lower(),
                     "type": "variable" if product["variations"] else "simple",
                     "status": "publish",
-                    "sku": product["sku"],
                     "price": money(product["price"]),
                     "regular_price": money(product["price"]),
                     "manage_stock": True,
@@ -238,8 +217,7 @@ class WooApp:
                     "variations": [product["id"] * 100 + i for i in range(product["variations"])],
                 }
             )
-        page, rows = self._page(request, listed)
-        return self._listing(request, page, rows)
+        return self._listing(request, listed)
 
     async def customers(self, request: Request) -> JSONResponse:
         await self.admit(request, "GET /customers")
@@ -251,42 +229,29 @@ class WooApp:
                 continue
             active = self.data.last_active(customer["id"], now) or customer["created"]
             day = active.astimezone(UTC).replace(hour=0, minute=0, second=0, microsecond=0)
+            last = str(int(day.timestamp()))
             place = {"city": customer["city"], "state": customer["state"], "country": "BR"}
             listed.append(
-                {
-                    "id": customer["id"],
-                    "date_created": self.data.local(customer["created"]),
-                    "date_created_gmt": gmt(customer["created"]),
-                    "email": customer["email"],
-                    "first_name": customer["first_name"],
-                    "last_name": customer["last_name"],
+                {k: customer[k] for k in ("id", "email", "first_name", "last_name", "username")}
+                | {
+                    **self.data.dates("created", customer["created"]),
                     "role": "customer",
-                    "username": customer["username"],
                     "billing": {**place, "email": customer["email"]},
                     "shipping": place,
                     "is_paying_customer": customer["id"] in self.data.order_times,
                     # WooCommerce keeps the last visit's day (a timestamp) in user meta.
-                    "meta_data": [
-                        {
-                            "id": customer["id"],
-                            "key": "wc_last_active",
-                            "value": str(int(day.timestamp())),
-                        }
-                    ],
+                    "meta_data": [{"id": customer["id"], "key": "wc_last_active", "value": last}],
                 }
             )
-        page, rows = self._page(request, listed)
-        return self._listing(request, page, rows)
+        return self._listing(request, listed)
 
     async def coupons(self, request: Request) -> JSONResponse:
         await self.admit(request, "GET /coupons")
-        coupons = self.data.spec["coupons"]
-        return self._listing(request, coupons, len(coupons))
+        return self._listing(request, self.data.spec["coupons"])
 
     async def taxes(self, request: Request) -> JSONResponse:
         await self.admit(request, "GET /taxes")
-        rates = self.data.spec["tax_rates"]
-        return self._listing(request, rates, len(rates))
+        return self._listing(request, self.data.spec["tax_rates"])
 
     async def system_status(self, request: Request) -> JSONResponse:
         await self.admit(request, "GET /system_status")
@@ -295,7 +260,6 @@ class WooApp:
     # --- shapes ---
 
     def order_json(self, order: Order, status: str, now: datetime) -> dict[str, Any]:
-        local = self.data.local
         rate = order.rate
         refunds = [r for r in order.refunds if r.at <= now]
         paid = order.first(("processing", "on-hold"), now)
@@ -308,9 +272,7 @@ class WooApp:
                     "id": line["id"],
                     "name": product["name"],
                     "product_id": product["id"],
-                    "variation_id": 0,
                     "quantity": line["quantity"],
-                    "tax_class": "",
                     "subtotal": money(line["subtotal"]),
                     "subtotal_tax": money(line["subtotal"] * float(rate["rate"]) / 100),
                     "total": money(line["total"]),
@@ -318,42 +280,34 @@ class WooApp:
                     "taxes": [{"id": rate["id"], "total": money(line["tax"]), "subtotal": ""}],
                     "sku": product["sku"],
                     "price": line["price"],
-                    "meta_data": [],
+                    **self.data.spec["line_fields"],
                 }
             )
         code = f"{rate['country']}-{rate['state'] or ''}-{rate['name']}-{rate['priority']}"
         return {
             "id": order.id,
-            "parent_id": 0,
+            **self.data.spec["order_fields"],
             "number": str(order.id),
             "order_key": f"wc_order_{order.id:08x}",
-            "created_via": "checkout",
             "version": self.data.spec["system_status"]["environment"]["version"],
             "status": status,
             "currency": self.data.currency,
-            "date_created": local(order.created),
-            "date_created_gmt": gmt(order.created),
-            "date_modified": local(order.modified(now)),
-            "date_modified_gmt": gmt(order.modified(now)),
+            **self.data.dates("created", order.created),
+            **self.data.dates("modified", order.modified(now)),
             "discount_total": money(order.discount),
-            "discount_tax": "0.00",
             "shipping_total": money(order.shipping),
             "shipping_tax": money(order.shipping_tax),
             "cart_tax": money(order.cart_tax),
             "total": money(order.total),
             "total_tax": money(order.cart_tax + order.shipping_tax),
-            "prices_include_tax": False,
             "customer_id": order.customer_id,
             "billing": order.billing,
             "shipping": {
                 k: order.billing[k] for k in ("first_name", "last_name", "city", "state", "country")
             },
             "payment_method": "bacs" if any(s == "on-hold" for _, s in order.changes) else "stripe",
-            "date_paid": local(paid) if paid else None,
-            "date_paid_gmt": gmt(paid),
-            "date_completed": local(completed) if completed else None,
-            "date_completed_gmt": gmt(completed),
-            "meta_data": [],
+            **self.data.dates("paid", paid),
+            **self.data.dates("completed", completed),
             "line_items": lines,
             "tax_lines": [
                 {
@@ -361,10 +315,10 @@ class WooApp:
                     "rate_code": code.replace("--", "-"),
                     "rate_id": rate["id"],
                     "label": rate["name"],
-                    "compound": False,
                     "tax_total": money(order.cart_tax),
                     "shipping_tax_total": money(order.shipping_tax),
                     "rate_percent": float(rate["rate"]),
+                    "compound": False,
                     "meta_data": [],
                 }
             ],
@@ -377,7 +331,6 @@ class WooApp:
                     "total_tax": money(order.shipping_tax),
                 }
             ],
-            "fee_lines": [],
             "coupon_lines": (
                 [
                     {
@@ -404,6 +357,11 @@ class WooApp:
                 return order
         raise WooError(404, "woocommerce_rest_shop_order_invalid_id", "Invalid ID.")
 
+    def _bounds(self, query: Any, *names: str) -> dict[str, datetime | None]:
+        """Date parameters in site time, or UTC with `dates_are_gmt=true`."""
+        gmt_dates = query.get("dates_are_gmt", "false").lower() in ("1", "true")
+        return {name: self._date(query.get(name), gmt_dates, name) for name in names}
+
     def _date(self, value: str | None, is_gmt: bool, name: str) -> datetime | None:
         if not value:
             return None
@@ -415,7 +373,10 @@ class WooApp:
             parsed = parsed.replace(tzinfo=UTC if is_gmt else self.data.zone)
         return parsed
 
-    def _page(self, request: Request, items: list[Any]) -> tuple[list[Any], int]:
+    def _listing(
+        self, request: Request, items: list[Any], shape: Any = lambda item: item
+    ) -> JSONResponse:
+        """One page (`page`, `per_page`) with WordPress's X-WP-Total(Pages) and next Link."""
         query = request.query_params
         per_page = _number(query.get("per_page"), 10, "per_page")
         page = _number(query.get("page"), 1, "page")
@@ -423,13 +384,9 @@ class WooApp:
             raise _invalid("per_page", "per_page must be between 1 (inclusive) and 100 (inclusive)")
         if page < 1:
             raise _invalid("page", "page must be greater than or equal to 1")
-        return items[(page - 1) * per_page : page * per_page], len(items)
-
-    def _listing(self, request: Request, body: list[Any], total: int) -> JSONResponse:
-        per_page = _number(request.query_params.get("per_page"), 10, "per_page")
-        pages = max(1, math.ceil(total / per_page)) if total else 0
-        page = _number(request.query_params.get("page"), 1, "page")
-        headers = {"X-WP-Total": str(total), "X-WP-TotalPages": str(pages)}
+        body = [shape(item) for item in items[(page - 1) * per_page : page * per_page]]
+        pages = max(1, math.ceil(len(items) / per_page)) if items else 0
+        headers = {"X-WP-Total": str(len(items)), "X-WP-TotalPages": str(pages)}
         if page < pages:
             following = request.url.include_query_params(page=page + 1)
             headers["Link"] = f'<{following}>; rel="next"'
@@ -446,6 +403,10 @@ def _credentials(request: Request) -> tuple[str | None, str | None]:
         return key, secret
     query = request.query_params
     return query.get("consumer_key"), query.get("consumer_secret")
+
+
+def _between(at: datetime, after: datetime | None, before: datetime | None) -> bool:
+    return (after is None or at > after) and (before is None or at < before)
 
 
 def _statuses(text: str) -> set[str]:
@@ -481,12 +442,9 @@ def create_app(data: StoreData, controls: SandboxControls) -> Starlette:
     def guarded(handler: Any) -> Any:
         async def endpoint(request: Request) -> Any:
             try:
-                response = await handler(request)
+                return await handler(request)
             except WooError as exc:
-                response = exc.response()
-                if exc.status == 429:
-                    response.headers["Retry-After"] = str(exc.data["retry_after"])
-            return response
+                return exc.response()
 
         return endpoint
 

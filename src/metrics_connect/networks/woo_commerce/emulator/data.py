@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import bisect
 import functools
-import math
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -21,6 +20,7 @@ from zoneinfo import ZoneInfo
 
 import yaml
 
+from metrics_connect.sandbox.kit.records import poisson
 from metrics_connect.sandbox.kit.seeded import draws
 
 DAY = timedelta(days=1)
@@ -105,8 +105,8 @@ class StoreData:
         self.site: dict[str, Any] = self.spec["site"]
         self.currency = str(self.spec["system_status"]["settings"]["currency"])
         self.zone = ZoneInfo(self.site["timezone_string"])
-        self.start = _instant(self.spec["history_start"])
-        self.end = _instant(self.spec["history_end"])
+        self.start = datetime.fromisoformat(self.spec["history_start"])
+        self.end = datetime.fromisoformat(self.spec["history_end"])
         self.products = {p["id"]: p for p in self.spec["products"]}
         self.categories = {c["id"]: c for c in self.spec["categories"]}
         self.customers: list[dict[str, Any]] = []
@@ -126,11 +126,11 @@ class StoreData:
         for n in range((self.end - self.start).days):
             day = self.start + n * DAY
             rng = draws(seed, "customers", n)
-            for _ in range(_poisson(rng.random(), spec["customers"]["per_day"])):
+            for _ in range(poisson(rng.random(), spec["customers"]["per_day"])):
                 self._customer(day + timedelta(seconds=rng.uniform(0, 86400)), rng)
             weekday = 1.0 if day.weekday() < 5 else 0.6
             rng = draws(seed, "orders", n)
-            for _ in range(_poisson(rng.random(), spec["orders"]["per_day"] * weekday)):
+            for _ in range(poisson(rng.random(), spec["orders"]["per_day"] * weekday)):
                 created = day + timedelta(seconds=rng.uniform(10 * 3600, 26 * 3600))
                 line_id = self._order(created, rng, line_id)
         self.orders.sort(key=lambda o: o.created)
@@ -298,9 +298,10 @@ class StoreData:
         out = rng.random() < spec["out_share"]
         return out, 0 if out else rng.randint(*spec["quantity"])
 
-    def local(self, at: datetime) -> str:
-        """WooCommerce's site-time instants: no offset, the store's time zone."""
-        return at.astimezone(self.zone).strftime("%Y-%m-%dT%H:%M:%S")
+    def dates(self, name: str, at: datetime | None) -> dict[str, str | None]:
+        """`date_<name>` in site time (no offset, the store's zone) and `date_<name>_gmt`."""
+        local = at.astimezone(self.zone).strftime("%Y-%m-%dT%H:%M:%S") if at else None
+        return {f"date_{name}": local, f"date_{name}_gmt": gmt(at)}
 
 
 def gmt(at: datetime | None) -> str | None:
@@ -309,18 +310,3 @@ def gmt(at: datetime | None) -> str | None:
 
 def _weighted(rng: Any, items: list[dict[str, Any]]) -> dict[str, Any]:
     return dict(rng.choices(items, weights=[i["share"] for i in items])[0])
-
-
-def _instant(text: str) -> datetime:
-    return datetime.fromisoformat(text.replace("Z", "+00:00"))
-
-
-def _poisson(uniform: float, mean: float) -> int:
-    """Inverse-CDF Poisson draw from one uniform number (one draw per day)."""
-    count, term = 0, math.exp(-mean)
-    total = term
-    while uniform > total and count < 50:
-        count += 1
-        term *= mean / count
-        total += term
-    return count

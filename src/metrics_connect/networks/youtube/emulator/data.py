@@ -16,7 +16,7 @@ from functools import cached_property, lru_cache, partial
 from typing import Any
 
 from metrics_connect.sandbox.kit.calendar import LocalDays
-from metrics_connect.sandbox.kit.seeded import apportion, between, draws
+from metrics_connect.sandbox.kit.seeded import apportion_map, between, draws
 from metrics_connect.sandbox.kit.spec import load_spec
 
 PACKAGE = "metrics_connect.networks.youtube.emulator"
@@ -156,26 +156,22 @@ class ChannelData:
 
     def country_split(self, day: date, cell: Cell) -> dict[str, Cell]:
         """A day's views and watch time by country: weights that drift a little daily."""
-        codes = list(self.countries)
-        weights = [
-            w * between(0.8, 1.2, "yt-country", c, day) for c, (w, _) in self.countries.items()
-        ]
-        views = apportion(cell.views, weights)
-        stay = [v * self.countries[c][1] for c, v in zip(codes, views, strict=True)]
-        minutes = apportion(cell.estimatedMinutesWatched, stay)
-        return {
-            c: Cell(views=v, estimatedMinutesWatched=m)
-            for c, v, m in zip(codes, views, minutes, strict=True)
-        }
+        countries = self.countries
+        drift = {c: w * between(0.8, 1.2, "yt-country", c, day) for c, (w, _) in countries.items()}
+        views = apportion_map(cell.views, drift)
+        stay = {c: v * countries[c][1] for c, v in views.items()}
+        minutes = apportion_map(cell.estimatedMinutesWatched, stay)
+        return {c: Cell(views=views[c], estimatedMinutesWatched=minutes[c]) for c in countries}
 
     def demographic_split(self, day: date, views: int) -> dict[tuple[str, str], int]:
         """A day's signed-in views by (ageGroup, gender)."""
-        keys = [(a, g) for a, by_gender in self.demographics.items() for g in by_gender]
-        weights = [
-            self.demographics[a][g] * between(0.85, 1.15, "yt-demo", a, g, day) for a, g in keys
-        ]
+        weights = {
+            (a, g): w * between(0.85, 1.15, "yt-demo", a, g, day)
+            for a, by_gender in self.demographics.items()
+            for g, w in by_gender.items()
+        }
         # About 70% of views are by signed-in viewers whose age and gender YouTube knows.
-        return dict(zip(keys, apportion(int(views * 0.7), weights), strict=True))
+        return apportion_map(int(views * 0.7), weights)
 
     # --- lifetime statistics (Data API) ---
 

@@ -18,10 +18,11 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import date, datetime
 from typing import Any
 
 from metrics_connect.networks.youtube.emulator.data import PACKAGE, ChannelData, Upload
+from metrics_connect.sandbox.kit.calendar import days_between
 from metrics_connect.sandbox.kit.google import GoogleError
 from metrics_connect.sandbox.kit.spec import load_spec
 
@@ -137,10 +138,6 @@ def _check(query: Query) -> str:
     raise bad_request(NOT_SUPPORTED)
 
 
-def _days(query: Query) -> list[date]:
-    return [query.start + timedelta(days=i) for i in range((query.end - query.start).days + 1)]
-
-
 def _selected(query: Query, upload: Upload) -> bool:
     videos = query.filters.get("video")
     types = query.filters.get("creatorContentType")
@@ -168,7 +165,7 @@ def run_report(data: ChannelData, params: Mapping[str, str], now: datetime) -> d
         raise bad_request(f"At most {MAX_FILTER_VIDEOS} videos per filter.", "invalid")
     kind = _check(query)
     groups: dict[tuple[str, ...], dict[str, float]] = defaultdict(lambda: defaultdict(float))
-    for day in _days(query):
+    for day in days_between(query.start, query.end):
         for upload, cell in data.day_cells(day, now):
             if not _selected(query, upload):
                 continue
