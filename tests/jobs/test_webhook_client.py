@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import pytest
+import uvloop
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
@@ -196,3 +197,22 @@ async def test_tls_names_the_host_at_the_vetted_address_and_checks_its_certifica
     assert not outcome.delivered and outcome.error is not None
     assert "CERTIFICATE_VERIFY_FAILED" in outcome.error
     assert scripted.requests == []
+
+
+def test_deliveries_on_uvloop_share_a_kept_alive_connection() -> None:
+    # `metrics-connect serve` and the workers run on uvloop, whose transports are not
+    # asyncio.Transport subclasses.
+    async def scenario() -> None:
+        scripted = ScriptedServer(answers=lambda _n: NO_CONTENT)
+        server = await asyncio.start_server(scripted.handle, "127.0.0.1", 0)
+        scripted.port = server.sockets[0].getsockname()[1]
+        try:
+            async with webhook_client(WebhookGuard("127.0.0.1"), 5) as client:
+                for _ in range(2):
+                    outcome = await deliver(client, scripted.url, BODY, HEADERS, 5)
+                    assert outcome.delivered, outcome
+        finally:
+            server.close()
+        assert scripted.connections == 1 and len(scripted.requests) == 2
+
+    uvloop.run(scenario())

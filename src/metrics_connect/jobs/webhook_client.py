@@ -17,6 +17,7 @@ import asyncio
 import ssl
 from collections import OrderedDict
 from collections.abc import Callable
+from typing import cast
 
 import h11
 
@@ -47,8 +48,8 @@ class _Connection(asyncio.Protocol):
         self._waiter: asyncio.Future[None] | None = None
 
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
-        assert isinstance(transport, asyncio.Transport)
-        self.transport = transport
+        # A stream transport (uvloop's are not asyncio.Transport subclasses).
+        self.transport = cast(asyncio.Transport, transport)
 
     def data_received(self, data: bytes) -> None:
         self._received.append(data)
