@@ -307,7 +307,8 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
 
 
 def pytest_collection_finish(session: pytest.Session) -> None:
-    if session.config.option.collectonly:
+    # Under xdist every worker collects everything: the test starts mypy where it runs.
+    if session.config.option.collectonly or os.environ.get("PYTEST_XDIST_WORKER"):
         return
     for item in session.items:
         if item.nodeid.endswith(_MYPY_TEST) and isinstance(item, pytest.Function):

@@ -213,7 +213,7 @@ async def test_linked_google_ads_and_search_console_metrics(
         )
     )
     days = [START + timedelta(days=i) for i in range(28)]
-    rows = [r for d in days for r in emulator.data.google_ads(d, NOW)]
+    rows = [r for d in days for r in emulator.data.linked_ads(d, NOW)]
     brand = [r for r in rows if r.campaign == "Brand - Acme Coffee"]
     got = ads[("Brand - Acme Coffee",)]
     assert got["advertiserAdClicks"] == sum(r.clicks for r in brand)
@@ -438,6 +438,6 @@ async def test_a_daily_report_of_events_and_ads_cost_answers_the_same_when_asked
     again = metric_table(await report(api, payload))
     assert again == first
     day = START + timedelta(days=3)
-    cost = sum(r.cost for r in emulator.data.google_ads(day, NOW))
+    cost = sum(r.cost for r in emulator.data.linked_ads(day, NOW))
     assert cost > 0
     assert again[(day.strftime("%Y%m%d"),)]["advertiserAdCost"] == pytest.approx(cost)

@@ -186,9 +186,8 @@ def graph_time(instant: datetime) -> str:
 LATEST_VERSION = "v27.0"
 
 # Release and expiration dates ("Expiration Date": the first day a version is no longer
-# served), as Meta's version tables state them in December 2026: the Graph API at
-# developers.facebook.com/docs/graph-api/changelog/versions, the Marketing API (its own,
-# shorter schedule) at .../marketing-api/marketing-api-changelog/versions. None: TBD.
+# served), as Meta's version tables state them in December 2026: the Graph API changelog's
+# versions page, and the Marketing API's (its own, shorter schedule). None: TBD.
 _RELEASED = {
     "v16.0": date(2023, 2, 2),
     "v17.0": date(2023, 5, 23),

@@ -51,7 +51,7 @@ class Call:
 
 
 class GraphApp(ABC):
-    """ASGI app emulating graph.facebook.com for one network's objects."""
+    """ASGI app emulating the Graph API host for one network's objects."""
 
     max_batch = 50
     supports_batch = True

@@ -29,7 +29,7 @@ from metrics_connect.sync.service import (
 
 log = logging.getLogger("metrics_connect.sync.demo")
 
-SANDBOX_BASE_URL = "http://facebook-ads.sandbox"
+SANDBOX_BASE_URL = "http://meta-ads.sandbox"
 DAY_END = time(23, 59, 59)
 
 

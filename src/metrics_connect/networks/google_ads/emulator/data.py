@@ -79,6 +79,7 @@ def geo(target_id: int) -> Entity:
     }
 
 
+PLACEMENT_TYPES: dict[str, str] = spec("placement_types")  # URL prefix -> type
 GENDERS = [{"value": v, "weight": w} for v, w in spec("genders").items()]
 AGES = [{"value": v, "weight": w} for v, w in spec("age_ranges").items()]
 
@@ -153,9 +154,14 @@ def _campaign(raw: dict[str, Any]) -> tuple[Entity, list[AdGroup]]:
                     "name": pname,
                     "group_placement_target_url": url,
                     "target_url": url,
-                    "placement_type": "MOBILE_APPLICATION"
-                    if url.startswith("mobileapp")
-                    else ("YOUTUBE_CHANNEL" if url.startswith("youtube") else "WEBSITE"),
+                    "placement_type": next(
+                        (
+                            kind
+                            for prefix, kind in PLACEMENT_TYPES.items()
+                            if url.startswith(prefix)
+                        ),
+                        "WEBSITE",
+                    ),
                 },
                 1.0 / i,
             )

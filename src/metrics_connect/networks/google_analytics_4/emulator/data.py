@@ -44,8 +44,8 @@ BROWSE = dict(zip(BROWSE_PAGES, SITE["browse_weights"], strict=True))
 _EXTRA_PAGES_CUM = list(itertools.accumulate(SITE["extra_page_weights"]))
 _HOUR_CUM = list(itertools.accumulate(SITE["hour_weights"]))
 PRODUCTS: dict[str, tuple[str, float]] = SITE["products"]  # page -> (item name, unit price)
-GOOGLE_ADS: dict[str, Any] = _spec("google_ads")
-GOOGLE_ADS_CAMPAIGNS: dict[str, list[str]] = GOOGLE_ADS["campaigns"]
+LINKED_ADS: dict[str, Any] = _spec("linked_ads")
+LINKED_ADS_CAMPAIGNS: dict[str, list[str]] = LINKED_ADS["campaigns"]
 
 
 def draw(rng: random.Random, spec: Any) -> Any:
@@ -78,7 +78,7 @@ def _acquisition(rng: random.Random, returning: bool) -> Acquisition:
     fields: dict[str, str] = {}
     for name, spec in CHANNELS[channel]["fields"].items():
         if name == "ads_keyword":
-            spec = GOOGLE_ADS_CAMPAIGNS[fields["ads_campaign"]]
+            spec = LINKED_ADS_CAMPAIGNS[fields["ads_campaign"]]
         fields[name] = spec.format(**fields) if isinstance(spec, str) else draw(rng, spec)
     query = CHANNELS[channel].get("query", "").format(**fields)
     return Acquisition(channel, **fields, landing_query=query)
@@ -196,7 +196,7 @@ class SearchConsoleRow:
 class Day:
     day: date
     sessions: list[Session]
-    google_ads: list[GoogleAdsRow]
+    linked_ads: list[GoogleAdsRow]
     organic_search: list[SearchConsoleRow]
 
 
@@ -271,12 +271,12 @@ class PropertyData:
         minute = local.hour * 60 + local.minute
         return [s for s in sessions if s.start_minute < minute]
 
-    def google_ads(self, day: date, now: datetime) -> list[GoogleAdsRow]:
+    def linked_ads(self, day: date, now: datetime) -> list[GoogleAdsRow]:
         # Cost data is imported with the day; today's import is pro rata of the hours gone.
         local = self.local_now(now)
         if day > local.date():
             return []
-        rows = self.day(day).google_ads
+        rows = self.day(day).linked_ads
         if day < local.date():
             return rows
         share = (local.hour * 60 + local.minute) / 1440
@@ -344,7 +344,7 @@ class PropertyData:
         return Day(
             day,
             sessions,
-            self._google_ads(rng, day, sessions),
+            self._linked_ads(rng, day, sessions),
             self._search_console(rng, day, sessions),
         )
 
@@ -479,7 +479,7 @@ class PropertyData:
             firstPurchases=first,
         )
 
-    def _google_ads(
+    def _linked_ads(
         self, rng: random.Random, day: date, sessions: list[Session]
     ) -> list[GoogleAdsRow]:
         paid = Counter(
@@ -488,8 +488,8 @@ class PropertyData:
             if s.acquisition.channel == "Paid Search"
         )
         rows = []
-        for campaign, keywords in GOOGLE_ADS_CAMPAIGNS.items():
-            cpc = GOOGLE_ADS["cpc"][campaign]
+        for campaign, keywords in LINKED_ADS_CAMPAIGNS.items():
+            cpc = LINKED_ADS["cpc"][campaign]
             for keyword in keywords:
                 visits = paid.get((campaign, keyword), 0)
                 # Some ad clicks never become sessions (bounced before the tag fired).

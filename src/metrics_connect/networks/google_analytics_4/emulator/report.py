@@ -476,7 +476,7 @@ def _run_report(data: PropertyData, body: Any, now: datetime) -> ReportResult:
                     for day_acc in whole.values():
                         _merge(total, day_acc, fact_needs, wanted)
         days = data.visible_days(rng.start, rng.end, now)
-        linked = (("ads", "ADS", data.google_ads), ("search", "SC", data.organic_search))
+        linked = (("ads", "ADS", data.linked_ads), ("search", "SC", data.organic_search))
         for product, need, rows_of in linked:
             for day in days if need in needs else ():
                 for row in rows_of(day, now):

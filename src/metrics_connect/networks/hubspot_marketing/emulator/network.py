@@ -1,5 +1,5 @@
 """The HubSpot marketing emulator as a sandbox network (demo, tests). Its OAuth provider
-is `hubspot_login`, declared (with its emulator) by hubspot_crm's network.yaml."""
+is `hubspot_login`, declared (with its emulator) by the HubSpot CRM network's network.yaml."""
 
 from __future__ import annotations
 

@@ -20,7 +20,7 @@ INSIGHTS_ENDPOINTS = frozenset({"user_insights", "media_insights", "multi_id_ins
 
 
 class InstagramGraphApp(GraphApp):
-    """ASGI app emulating graph.facebook.com for one Instagram professional account."""
+    """ASGI app emulating the Graph API host for one Instagram professional account."""
 
     def __init__(self, sandbox: InstagramSandbox, hourly_budget: int = 20_000) -> None:
         super().__init__(

@@ -250,7 +250,7 @@ class GraphHandler:
             raise errors.invalid_parameter(f"Syntax error in fields: {exc}") from exc
         return parsed or [FieldSpec(name) for name in default]
 
-    # ----------------------------------------------------------- facebook side
+    # ------------------------------------------------ the Page and its user side
     def _render_fb_user(self, params: dict[str, str]) -> dict[str, Any]:
         values = {"id": FACEBOOK_USER_ID, "name": OWNER["user_name"]}
         return _render(self._fields(params, ("name", "id")), values, "User")

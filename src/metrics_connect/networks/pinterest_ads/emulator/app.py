@@ -1,4 +1,4 @@
-"""The emulated Pinterest API v5 for ads (api.pinterest.com/v5), from its reference:
+"""The emulated Pinterest API v5 for ads (its `/v5` paths), from its reference:
 
 - GET  /v5/ad_accounts                                 ad accounts (bookmark paging)
 - GET  /v5/ad_accounts/{id}                            one ad account
@@ -232,7 +232,7 @@ def create_app(emulator: PinterestAdsEmulator) -> FastAPI:
         if report.polls < 2:  # a report is ready at its second look
             return {"report_status": "IN_PROGRESS", "url": None, "size": None}
         token = request.query_params["token"]
-        url = f"{str(request.base_url).rstrip('/')}/sandbox/pinterest-ads/reports/{token}.json"
+        url = f"{str(request.base_url).rstrip('/')}/sandbox/ad-reports/{token}.json"
         return {"report_status": "FINISHED", "url": url, "size": 1024.0}
 
     @app.get("/v5/ad_accounts/{account_id}/{entity}")
@@ -246,7 +246,7 @@ def create_app(emulator: PinterestAdsEmulator) -> FastAPI:
         unique = list({item["id"]: item for item in items}.values())
         return page(request, unique)
 
-    @app.get("/sandbox/pinterest-ads/reports/{token}.json")
+    @app.get("/sandbox/ad-reports/{token}.json")
     async def download(token: str) -> dict[str, list[dict[str, Any]]]:
         """The report file (a signed storage URL in production: no token asked)."""
         emulator.followups.record("reports.download")
