@@ -129,7 +129,7 @@ class FacebookAdsConnector(GraphConnector):
         self.account_node = account if account.startswith("act_") else f"act_{account}"
         self._attributes: dict[str, dict[str, str]] | None = None
         # Insights fields this account does not have (Meta refused them as invalid).
-        self._refused: set[str] = set(EXTRA["account_specific_fields"])
+        self._refused_fields: set[str] = set(EXTRA["account_specific_fields"])
 
     async def account_info(self) -> AccountInfo:
         body = await self.client.get(self.account_node, {"fields": "name,timezone_name,currency"})
@@ -161,7 +161,7 @@ class FacebookAdsConnector(GraphConnector):
             fields += ["unique_actions"] if "action_type" in request.breakdowns else []
         for lvl in LEVELS[: LEVELS.index(level) + 1]:
             fields += LEVEL_ATTRIBUTES[lvl]
-        fields = [f for f in fields if f not in self._refused]
+        fields = [f for f in fields if f not in self._refused_fields]
         return super().variables(request, stream) | {
             "node": node,
             "fields": ",".join(fields),
@@ -206,7 +206,7 @@ class FacebookAdsConnector(GraphConnector):
         for call in self.plan(request):
             # Fields exist only for some accounts (adjusted_offline_purchase...): one Meta
             # calls invalid is left out of this and every later query of the connector.
-            fields = [f for f in call.params["fields"].split(",") if f not in self._refused]
+            fields = [f for f in call.params["fields"].split(",") if f not in self._refused_fields]
             call = replace(call, params={**call.params, "fields": ",".join(fields)})
             answer = await self.run_asking_fewer(request, call, "fields", self._without_invalid)
             level = call.params["level"]
@@ -222,7 +222,7 @@ class FacebookAdsConnector(GraphConnector):
         refused = INVALID_FIELD.search(message)
         if refused is None or refused.group(1) not in asked or refused.group(1) in REQUIRED_FIELDS:
             return asked
-        self._refused.add(refused.group(1))
+        self._refused_fields.add(refused.group(1))
         return tuple(f for f in asked if f != refused.group(1))
 
     def _note_reach_omitted(
