@@ -3,13 +3,18 @@
 from __future__ import annotations
 
 import json
+from dataclasses import replace
+from datetime import date
 from typing import Any
 from urllib.parse import parse_qs
 
 import httpx
 import pytest
 
+from metrics_connect.connectors.base import FetchRequest, UpstreamError
+from metrics_connect.connectors.kit.calls import Call
 from metrics_connect.connectors.kit.errors import Failure
+from metrics_connect.connectors.kit.meta_graph.connector import GraphConnector
 from metrics_connect.connectors.kit.spec import ErrorRule, Requester
 
 from .contract import (
@@ -18,6 +23,7 @@ from .contract import (
     check_retry_after,
     check_windows_and_explain,
     error_rules,
+    networks_of,
     paged_requesters,
     scripted,
     windowed_datasets,
@@ -96,3 +102,36 @@ async def test_windows_split_at_the_maximum_and_explain_counts_the_calls(
     network: KitNetwork, dataset: str
 ) -> None:
     await check_windows_and_explain(network, dataset)
+
+
+@pytest.mark.parametrize("network", networks_of(FAMILY), ids=str)
+async def test_a_query_is_asked_again_without_what_graph_refuses(network: KitNetwork) -> None:
+    """`run_asking_fewer`: each plain bad request drops what `fewer` says; an answer that
+    drops nothing more ends in the error, after no further request."""
+    asked: list[str] = []
+
+    def answer(request: httpx.Request) -> httpx.Response:
+        metric = parse_qs(request.url.query.decode())["metric"][0]
+        asked.append(metric)
+        if "b" in metric.split(",") or "d" in metric.split(","):
+            return graph_error(Failure(status=400, code=100, message=f"(#100) {metric}"))
+        return httpx.Response(200, json={"data": [{"name": metric}]})
+
+    def without_b(metrics: tuple[str, ...], message: str) -> tuple[str, ...]:
+        return tuple(m for m in metrics if m != "b")
+
+    connector = scripted(network, answer)
+    assert isinstance(connector, GraphConnector)
+    dataset, stream = next(
+        (n, s) for n, s in network.streams.datasets.items() if s.requesters and not s.async_report
+    )
+    request = FetchRequest(dataset, date(2026, 1, 1), date(2026, 1, 1))
+    call = Call("1000/insights", {"metric": "a,b,c"}, requester=stream.requesters[0].name)
+    answer_ = await connector.run_asking_fewer(request, call, "metric", without_b)
+    assert asked == ["a,b,c", "a,c"] and answer_.records == [{"name": "a,c"}]
+    asked.clear()
+    with pytest.raises(UpstreamError):
+        await connector.run_asking_fewer(
+            request, replace(call, params={"metric": "c,d"}), "metric", without_b
+        )
+    assert asked == ["c,d"]

@@ -1,10 +1,11 @@
 """What every Meta Graph connector shares beyond the executor: several requests' calls
-in one batch, multi-id reads, listings newest first, API versions."""
+in one batch, multi-id reads, listings newest first, API versions, queries asked again
+without what Graph refuses."""
 
 from __future__ import annotations
 
 import re
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from dataclasses import replace
 from typing import Any, ClassVar
 
@@ -57,6 +58,27 @@ def batches(operations: int) -> list[str]:
 class GraphConnector(KitConnector):
     client_class: ClassVar[type[GraphClient]] = GraphClient
     client: GraphClient
+
+    async def run_asking_fewer(
+        self,
+        request: FetchRequest,
+        call: Call,
+        param: str,
+        fewer: Callable[[tuple[str, ...], str], tuple[str, ...]],
+    ) -> Answer:
+        """The executor's run of `call`, asked again while a plain bad request refuses some
+        of `param`'s comma-separated values (Insights fields, metrics): `fewer(asked,
+        message)` says which remain; none, or all of them, gives up (the error raises)."""
+        asked = tuple(call.params.get(param, "").split(","))
+        while True:
+            try:
+                return await KitConnector.run(self, request, call)
+            except UpstreamError as exc:
+                remain = fewer(asked, exc.message) if type(exc) is UpstreamError else asked
+                if call.operations or not remain or remain == asked:
+                    raise
+                asked = remain
+                call = replace(call, params={**call.params, param: ",".join(asked)})
 
     async def listed(self, request: FetchRequest) -> AsyncIterator[dict[str, Any]]:
         """The listing's items page after page, as the caller reads on."""

@@ -1,12 +1,6 @@
-"""Meta Ads on the Meta Graph kit: what streams.yaml cannot say.
-
-One fetch is one Insights query per window: the account's node or, for a single entity
-filter, the campaign's, ad set's or ad's own node (an unknown entity is Meta's error
-100, so the widget fails alone); `level` from the entity breakdown keys or the `level`
-option; Meta's breakdowns; the other filters pushed down as `filtering`. Heavy queries
-run as async report runs (streams.yaml). Answers flatten here: numbers come as strings,
-`actions` as lists of {action_type, value} (`actions:<type>`), list fields sum.
-"""
+"""Meta Ads on the Meta Graph kit: one Insights query per window (streams.yaml), on the
+account's node or a single filtered entity's own (an unknown one is Meta's error 100, so
+the widget fails alone); its rows flattened and joined to their entities' attributes."""
 
 from __future__ import annotations
 
@@ -41,19 +35,16 @@ DAILY_NUMBERS = frozenset({"reach", *GROUPS["daily_numbers"]})
 DAILY_LISTS = frozenset(GROUPS["daily_lists"])
 PERIOD_NUMBERS = frozenset(GROUPS["period_numbers"])
 PERIOD_LISTS = frozenset(GROUPS["period_lists"])
-# Fields Meta does not serve with hourly breakdowns (unique counts and video metrics).
-# Marketing API, insights best practices (2025-06-10): no reach with breakdowns for
-# queries starting more than 13 months ago.
+# Insights best practices (2025-06-10): no reach with breakdowns for queries starting
+# more than 13 months ago.
 REACH_BREAKDOWN_MONTHS = 13
 REACH_OMITTED = "reach_omitted"
-# Out-of-cycle change of 2026-05-08: these breakdowns need the ad account's opt-in.
 OPT_IN_FROM = date(2026, 8, 3)
-OPT_IN_BREAKDOWNS = frozenset(
-    {"impression_device", "hourly_stats_aggregated_by_audience_time_zone", "frequency_value"}
-)
+OPT_IN_BREAKDOWNS = frozenset(EXTRA["opt_in_breakdowns"])
 INVALID_FIELD = re.compile(r"\(#100\) (\w+) is not valid for fields param")
 # Never dropped: without them the rows cannot be read.
 REQUIRED_FIELDS = frozenset({"date_start", "date_stop", "campaign_id", "adset_id", "ad_id"})
+# Fields Meta does not serve with hourly breakdowns (unique counts and video metrics).
 NOT_HOURLY = frozenset({"reach", *(f for f in GROUPS["daily_lists"] if f.startswith("video_"))})
 ACTION_LIST_FIELDS = ("actions", "action_values")
 LISTING = Paginator(type="cursor", page_size=500, merge_next_query=True)
@@ -86,18 +77,10 @@ def list_total(items: Any) -> float | int | None:
     """The sum of a list field's values (results: of each indicator's values)."""
     if not isinstance(items, list):
         return None
-    total: float | int = 0
-    seen = False
-    for item in items:
-        if not isinstance(item, dict):
-            continue
-        values = item.get("values")
-        for part in values if isinstance(values, list) else [item]:
-            value = number(part.get("value")) if isinstance(part, dict) else None
-            if value is not None:
-                total += value
-                seen = True
-    return total if seen else None
+    dicts = [i for i in items if isinstance(i, dict)]
+    parts = [p for i in dicts for p in (i["values"] if isinstance(i.get("values"), list) else [i])]
+    found = [v for p in parts if isinstance(p, dict) and (v := number(p.get("value"))) is not None]
+    return sum(found) if found else None
 
 
 def flatten(
@@ -116,13 +99,8 @@ def flatten(
 
 
 def _actions(items: Any) -> list[tuple[str, float | int]]:
-    out = []
-    for item in items or []:
-        action_type = item.get("action_type") if isinstance(item, dict) else None
-        value = number(item.get("value")) if action_type else None
-        if action_type and value is not None:
-            out.append((str(action_type), value))
-    return out
+    pairs = [(i.get("action_type"), i.get("value")) for i in items or [] if isinstance(i, dict)]
+    return [(str(t), v) for t, raw in pairs if t and (v := number(raw)) is not None]
 
 
 def action_rows(row: dict[str, Any], unique: bool) -> dict[str, dict[str, Scalar]]:
@@ -167,8 +145,6 @@ class FacebookAdsConnector(GraphConnector):
             currency=str(body["currency"]) if body.get("currency") else None,
         )
 
-    # --- the query of a fetch ---
-
     def variables(self, request: FetchRequest, stream: Stream) -> dict[str, str]:
         node, node_level = self.account_node, "account"
         filtering: list[dict[str, Any]] = []
@@ -179,27 +155,17 @@ class FacebookAdsConnector(GraphConnector):
                 if flt.operator.upper() in ("EQUAL", "IN") and len(ids) == 1:
                     node, node_level = ids[0], EXTRA["entity_filters"][flt.field]
                     filtering.pop()
-        options = dict(request.options)
         wanted = [EXTRA["entity_keys"][b] for b in request.breakdowns if b in EXTRA["entity_keys"]]
-        wanted += [options["level"]] if options.get("level") in LEVELS else []
+        option = dict(request.options).get("level")
+        wanted += [option] if option in LEVELS else []
         level = max([node_level, *wanted], key=LEVELS.index)
         breakdowns = [b for b in request.breakdowns if b in META_BREAKDOWNS]
         hourly = any(b in HOURLY for b in breakdowns)
-        if request.dataset == "insights_daily":
-            fields = [
-                f
-                for f in (
-                    "reach",
-                    *GROUPS["daily_numbers"],
-                    *GROUPS["daily_lists"],
-                    *ACTION_LIST_FIELDS,
-                )
-                if not (hourly and f in NOT_HOURLY)
-            ]
-        elif request.dataset == "actions_daily":
-            fields = list(ACTION_LIST_FIELDS)
-        else:
-            fields = [*GROUPS["period_numbers"], *GROUPS["period_lists"]]
+        asked = EXTRA["asked_fields"].get(request.dataset, EXTRA["asked_fields"]["default"])
+        fields = [f for name in asked for f in GROUPS.get(name, [name])]
+        if request.dataset == "insights_daily" and hourly:
+            fields = [f for f in fields if f not in NOT_HOURLY]
+        if request.dataset not in ("insights_daily", "actions_daily"):
             fields += ["unique_actions"] if "action_type" in request.breakdowns else []
         for lvl in LEVELS[: LEVELS.index(level) + 1]:
             fields += LEVEL_ATTRIBUTES[lvl]
@@ -236,8 +202,6 @@ class FacebookAdsConnector(GraphConnector):
             rows *= EXTRA["breakdown_weight"].get(name, 10)
         return rows * int(EXTRA["level_weight"][call.params["level"]])
 
-    # --- answers as rows ---
-
     def result(self, request: FetchRequest, answers: list[Answer]) -> FetchResult:
         """The account snapshot (insights rows need the entity attributes: see fetch)."""
         return FetchResult(rows=[self._snapshot_row(a.body) for a in answers])
@@ -262,19 +226,17 @@ class FacebookAdsConnector(GraphConnector):
     async def _run_without_refused(self, request: FetchRequest, call: Call) -> Answer:
         """Fields exist only for some accounts (adjusted_offline_purchase...): one Meta
         calls invalid is left out of this and every later query of the connector."""
-        while True:
-            fields = [f for f in call.params.get("fields", "").split(",") if f]
-            kept = [f for f in fields if f not in self._refused_fields]
-            call = replace(call, params={**call.params, "fields": ",".join(kept)})
-            try:
-                return await self.run(request, call)
-            except UpstreamError as exc:
-                refused = INVALID_FIELD.search(exc.message)
-                if type(exc) is not UpstreamError or refused is None:
-                    raise
-                if refused.group(1) not in kept or refused.group(1) in REQUIRED_FIELDS:
-                    raise
-                self._refused_fields.add(refused.group(1))
+        fields = [f for f in call.params.get("fields", "").split(",") if f]
+        kept = ",".join(f for f in fields if f not in self._refused_fields)
+        call = replace(call, params={**call.params, "fields": kept})
+        return await self.run_asking_fewer(request, call, "fields", self._without_invalid)
+
+    def _without_invalid(self, asked: tuple[str, ...], message: str) -> tuple[str, ...]:
+        refused = INVALID_FIELD.search(message)
+        if refused is None or refused.group(1) not in asked or refused.group(1) in REQUIRED_FIELDS:
+            return asked
+        self._refused_fields.add(refused.group(1))
+        return tuple(f for f in asked if f != refused.group(1))
 
     def _note_reach_omitted(
         self, request: FetchRequest, call: Call, answer: Answer, result: FetchResult
@@ -310,11 +272,8 @@ class FacebookAdsConnector(GraphConnector):
 
     def _snapshot_row(self, body: dict[str, Any]) -> Row:
         # The ad account's money fields are strings in the currency's minor unit.
-        values: dict[str, Scalar] = {}
-        for name in ("amount_spent", "balance", "spend_cap"):
-            cents = number(body.get(name))
-            if cents is not None:
-                values[name] = cents / 100
+        cents = {name: number(body.get(name)) for name in ("amount_spent", "balance", "spend_cap")}
+        values: dict[str, Scalar] = {k: v / 100 for k, v in cents.items() if v is not None}
         cap = values.get("spend_cap")
         if isinstance(cap, float) and cap > 0:
             spent = float(values.get("amount_spent") or 0) + float(values.get("balance") or 0)
@@ -327,31 +286,27 @@ class FacebookAdsConnector(GraphConnector):
         if self._attributes is not None:
             return self._attributes
         found: dict[str, dict[str, str]] = {}
-        fields = "id,effective_status,start_time,stop_time"
-        for c in await self._list(f"{self.account_node}/campaigns", fields):
-            found[str(c["id"])] = {
-                "status": str(c.get("effective_status") or ""),
-                "start_time": str(c.get("start_time") or ""),
-                "stop_time": str(c.get("stop_time") or ""),
-            }
-        fields = (
-            "id,created_time,updated_time,"
-            "creative{object_type,url_tags,object_story_spec,asset_feed_spec}"
-        )
-        for ad in await self._list(f"{self.account_node}/ads", fields):
-            creative = ad.get("creative") or {}
-            link = creative_link(creative)
-            attrs = {
-                "created_time": str(ad.get("created_time") or ""),
-                "updated_time": str(ad.get("updated_time") or ""),
-                "creative_media_type": str(creative.get("object_type") or ""),
-                "destination_urls": link,
-            }
-            attrs.update(_utm(link))
-            attrs.update({f"{k}_tag": v for k, v in _utm(creative.get("url_tags")).items()})
-            found[str(ad["id"])] = {k: v for k, v in attrs.items() if v}
+        listed: dict[str, dict[str, str]] = EXTRA["object_attributes"]
+        for edge in ("campaigns", "ads"):
+            fields = ",".join(["id", *listed[edge].values(), *EXTRA["listing_fields"][edge]])
+            for item in await self._list(f"{self.account_node}/{edge}", fields):
+                attrs = {k: str(item.get(f) or "") for k, f in listed[edge].items()}
+                found[str(item["id"])] = attrs if edge == "campaigns" else self._ad(item, attrs)
         self._attributes = found
         return found
+
+    @staticmethod
+    def _ad(ad: dict[str, Any], attrs: dict[str, str]) -> dict[str, str]:
+        """An ad's attributes with its creative's: media type, destination URL, UTMs."""
+        creative = ad.get("creative") or {}
+        link = creative_link(creative)
+        attrs |= {
+            "creative_media_type": str(creative.get("object_type") or ""),
+            "destination_urls": link,
+        }
+        attrs.update(_utm(link))
+        attrs.update({f"{k}_tag": v for k, v in _utm(creative.get("url_tags")).items()})
+        return {k: v for k, v in attrs.items() if v}
 
     async def _list(self, path: str, fields: str) -> list[dict[str, Any]]:
         return (await self.client.paged("GET", path, {"fields": fields}, LISTING, Selector()))[0]
@@ -361,10 +316,8 @@ class FacebookAdsConnector(GraphConnector):
     ) -> list[Row]:
         kind = STREAMS.datasets[request.dataset].kind
         keys = {name: str(item[name]) for name in request.breakdowns if name in item}
-        for lvl in LEVELS:
-            for name in LEVEL_ATTRIBUTES[lvl]:
-                if item.get(name) not in (None, ""):
-                    keys[name] = str(item[name])
+        attributes_of_levels = [name for lvl in LEVELS for name in LEVEL_ATTRIBUTES[lvl]]
+        keys |= {n: str(item[n]) for n in attributes_of_levels if item.get(n) not in (None, "")}
         for entity_id in (item.get("campaign_id"), item.get("ad_id")):
             if entity_id is not None:
                 keys.update(attributes.get(str(entity_id), {}))
@@ -381,8 +334,6 @@ class FacebookAdsConnector(GraphConnector):
             values = flatten(item, DAILY_NUMBERS, DAILY_LISTS)
             if request.dataset == "actions_daily":
                 # Every action type's total, as a table by action_type totals its rows.
-                for name in ACTION_LIST_FIELDS:
-                    total = list_total(item.get(name))
-                    if total is not None:
-                        values[name] = total
+                totals = {name: list_total(item.get(name)) for name in ACTION_LIST_FIELDS}
+                values |= {name: total for name, total in totals.items() if total is not None}
         return [Row(day=day, keys=keys, values=values)]
