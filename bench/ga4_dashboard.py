@@ -38,7 +38,6 @@ from metrics_connect.db.migrate import upgrade
 from metrics_connect.networks.google_analytics_4.connector.hooks import (
     GoogleAnalytics4Connector,
 )
-from metrics_connect.networks.google_analytics_4.emulator import data as emulator_data
 from metrics_connect.networks.google_analytics_4.emulator import report as emulator_report
 from metrics_connect.networks.google_analytics_4.emulator.network import build_sandbox
 from metrics_connect.runtime import Runtime
@@ -55,9 +54,7 @@ def dashboard() -> list[dict[str, Any]]:
 
 async def cold(shared: bool, latency_ms: float, days: int) -> dict[str, Any]:
     # The emulator's caches are per process: emptied, so each mode starts as cold.
-    emulator_report._DAY_GROUPS.clear()
-    emulator_data._USERS.clear()
-    emulator_data._DAYS.clear()
+    emulator_report.clear_caches()
     folder = Path(tempfile.mkdtemp(prefix="mc-bench-ga4-"))
     url = f"sqlite:///{folder / 'bench.db'}"
     upgrade(url)

@@ -441,3 +441,15 @@ async def test_a_daily_report_of_events_and_ads_cost_answers_the_same_when_asked
     cost = sum(r.cost for r in emulator.data.linked_ads(day, NOW))
     assert cost > 0
     assert again[(day.strftime("%Y%m%d"),)]["advertiserAdCost"] == pytest.approx(cost)
+
+
+def test_clear_caches_leaves_nothing_cached(emulator: Ga4Emulator) -> None:
+    """What bench/ga4_dashboard.py calls for its cold start."""
+    from metrics_connect.networks.google_analytics_4.emulator import data, report
+
+    emulator.data.sessions(START, START + timedelta(days=1), NOW)
+    assert data._shared_day.cache_info().currsize > 0
+    report.clear_caches()
+    assert data._shared_day.cache_info().currsize == 0
+    assert data._user.cache_info().currsize == 0
+    assert not report._DAY_GROUPS

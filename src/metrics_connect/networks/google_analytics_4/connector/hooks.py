@@ -1,11 +1,8 @@
 """Google Analytics 4 on the Google kit: what streams.yaml cannot say.
 
-The runReport body (daily datasets ask for `date` plus the breakdowns, period ones the
-exact period without `date`, so unique users are GA4's own figure), pushdown filters as
-a FilterExpression (matching ignores case, as the engine's own filters do), numbers by
-their metric type, derived fields, the notes of a report that is not exact (its
-metadata: sampled, thresholded, an "(other)" row), and the property's name from the
-Admin API.
+Daily datasets ask runReport for `date` plus the breakdowns, period ones for the exact
+period without `date` (unique users are GA4's own figure). Filters match ignoring case,
+as the engine's own filters do. The property's name comes from the Admin API.
 """
 
 from __future__ import annotations
@@ -36,34 +33,18 @@ from metrics_connect.connectors.kit.executor import KitConnector
 from metrics_connect.connectors.kit.google.client import GoogleClient
 from metrics_connect.connectors.kit.spec import Stream, streams_of
 from metrics_connect.networks.google_analytics_4.connector.shared import (
-    Member,
     Shape,
     SharedReport,
     batches,
     member_answer,
     pack,
+    report_body,
 )
 
 STREAMS = streams_of(__file__)
-INTEGER_TYPES = frozenset({"TYPE_INTEGER"})
-_STRING_MATCH = {
-    "EQUAL": "EXACT",
-    "EQUALS": "EXACT",
-    "CONTAIN": "CONTAINS",
-    "CONTAINS": "CONTAINS",
-    "BEGINS_WITH": "BEGINS_WITH",
-    "STARTS_WITH": "BEGINS_WITH",
-    "ENDS_WITH": "ENDS_WITH",
-    "REGEX": "FULL_REGEXP",
-    "REGEXP": "FULL_REGEXP",
-}
-_NEGATED = {
-    "NOT_EQUAL": "EQUAL",
-    "NOT_EQUALS": "EQUAL",
-    "NOT_IN": "IN",
-    "NOT_CONTAIN": "CONTAIN",
-    "NOT_CONTAINS": "CONTAIN",
-}
+# The engine's filter operators: GA4's string match types, and the negated operators.
+_STRING_MATCH: dict[str, str] = STREAMS.extra["string_match"]
+_NEGATED: dict[str, str] = STREAMS.extra["negated"]
 
 
 def _values(value: Any) -> list[str]:
@@ -148,20 +129,9 @@ class GoogleAnalytics4Connector(KitConnector):
                 f"dataset {request.dataset} cannot break down by {', '.join(sorted(unknown))}"
             )
         dims = (["date"] if stream.kind == "daily" else []) + list(request.breakdowns)
-        body: dict[str, Any] = {
-            "dateRanges": [
-                {"startDate": request.start.isoformat(), "endDate": request.end.isoformat()}
-            ],
-            "dimensions": [{"name": d} for d in dims],
-            "metrics": [{"name": m} for m in report_metrics(stream)],
-            # A stable order keeps limit/offset pages consistent.
-            "orderBys": [{"dimension": {"dimensionName": d}} for d in dims],
-            "keepEmptyRows": False,
-            "returnPropertyQuota": True,
-        }
-        if request.filters:
-            body["dimensionFilter"] = filter_expression(request.filters)
-        return body
+        dimension_filter = filter_expression(request.filters) if request.filters else None
+        ranges = [(request.start, request.end)]
+        return report_body(ranges, dims, report_metrics(stream), dimension_filter)
 
     # --- shared reports (shared.py): the engine's groups of fetches ---
 
@@ -184,7 +154,6 @@ class GoogleAnalytics4Connector(KitConnector):
     def shared_plan(
         self, requests: Sequence[FetchRequest]
     ) -> list[tuple[Call, list[SharedReport]]]:
-        """Each batch's call: runReport for one report, batchRunReports for several."""
         plan = []
         for batch in batches(pack(requests, self.shape)):
             bodies = [report.body(self.page_size()) for report in batch]
@@ -220,7 +189,10 @@ class GoogleAnalytics4Connector(KitConnector):
                 continue
             for report, (body, records) in zip(batch, answers, strict=True):
                 for member in report.members:
-                    results[member.index] = self._member_result(call, report, member, body, records)
+                    part, rows = member_answer(report, member, body, records)
+                    result = self.result(member.request, [Answer(call, rows, part)])
+                    result.incomplete_days |= self.incomplete(member.request)
+                    results[member.index] = result
         return results
 
     async def _run_batch(
@@ -242,19 +214,6 @@ class GoogleAnalytics4Connector(KitConnector):
                 records += more
             out.append((body, records))
         return out
-
-    def _member_result(
-        self,
-        call: Call,
-        report: SharedReport,
-        member: Member,
-        body: dict[str, Any],
-        records: list[dict[str, Any]],
-    ) -> FetchResult:
-        part, rows = member_answer(report, member, body, records)
-        result = self.result(member.request, [Answer(call, rows, part)])
-        result.incomplete_days |= self.incomplete(member.request)
-        return result
 
     def result(self, request: FetchRequest, answers: list[Answer]) -> FetchResult:
         stream = self.stream(request)
@@ -282,11 +241,8 @@ class GoogleAnalytics4Connector(KitConnector):
         return FetchResult(rows=rows, notes=notes)
 
     async def account_info(self) -> AccountInfo:
-        """The property's display name, time zone and currency (Admin API properties.get).
-
-        Without Admin API access, the Data API's report metadata still gives the time zone
-        and currency; the name is then the property id.
-        """
+        """Admin API properties.get; without access, a report's metadata gives the time
+        zone and currency, and the name is the property id."""
         admin = await self._property_resource()
         if admin is not None:
             return AccountInfo(
@@ -332,7 +288,7 @@ def _parse_day(value: str) -> date:
 
 def _number(text: str, type_: str) -> int | float:
     value = float(text)
-    return int(value) if type_ in INTEGER_TYPES else value
+    return int(value) if type_ == "TYPE_INTEGER" else value
 
 
 def _minus(values: dict[str, Scalar], a: str, b: str) -> int | float:

@@ -27,6 +27,32 @@ REPORTS_PER_BATCH = 5
 THRESHOLDED_DIMENSIONS = frozenset({"userAgeBracket", "userGender"})
 
 
+def report_body(
+    ranges: Sequence[tuple[date, date]],
+    dimensions: Sequence[str],
+    metrics: Sequence[str],
+    dimension_filter: dict[str, Any] | None,
+    limit: int | None = None,
+) -> dict[str, Any]:
+    """A runReport body; without a limit, the paginator adds its own."""
+    body: dict[str, Any] = {
+        "dateRanges": [
+            {"startDate": start.isoformat(), "endDate": end.isoformat()} for start, end in ranges
+        ],
+        "dimensions": [{"name": d} for d in dimensions],
+        "metrics": [{"name": m} for m in metrics],
+        # A stable order keeps limit/offset pages consistent.
+        "orderBys": [{"dimension": {"dimensionName": d}} for d in dimensions],
+        "keepEmptyRows": False,
+        "returnPropertyQuota": True,
+    }
+    if limit is not None:
+        body["limit"] = limit
+    if dimension_filter is not None:
+        body["dimensionFilter"] = dimension_filter
+    return body
+
+
 @dataclass(frozen=True)
 class Shape:
     """What a fetch asks of GA4: its report's dimensions, filter and metrics."""
@@ -74,23 +100,9 @@ class SharedReport:
         return self.ranges.index(member.date_range)
 
     def body(self, page_size: int) -> dict[str, Any]:
-        dims = list(self.shape.dimensions)
-        body: dict[str, Any] = {
-            "dateRanges": [
-                {"startDate": start.isoformat(), "endDate": end.isoformat()}
-                for start, end in self.ranges
-            ],
-            "dimensions": [{"name": d} for d in dims],
-            "metrics": [{"name": m} for m in self.metrics],
-            # A stable order keeps limit/offset pages consistent.
-            "orderBys": [{"dimension": {"dimensionName": d}} for d in dims],
-            "keepEmptyRows": False,
-            "returnPropertyQuota": True,
-            "limit": page_size,
-        }
-        if self.shape.dimension_filter is not None:
-            body["dimensionFilter"] = self.shape.dimension_filter
-        return body
+        return report_body(
+            self.ranges, self.shape.dimensions, self.metrics, self.shape.dimension_filter, page_size
+        )
 
     def summary(self) -> str:
         """The report in one line, for ?explain=true."""

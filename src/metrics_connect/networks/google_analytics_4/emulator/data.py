@@ -200,6 +200,11 @@ class Day:
     organic_search: list[SearchConsoleRow]
 
 
+def clear_data_caches() -> None:
+    _user.cache_clear()
+    _shared_day.cache_clear()
+
+
 @lru_cache(maxsize=200_000)
 def _user(seed: int, user_id: int) -> User:
     created = date.fromordinal(user_id // 10000)

@@ -26,6 +26,7 @@ from metrics_connect.networks.google_analytics_4.emulator.data import (
     ItemLine,
     PropertyData,
     Session,
+    clear_data_caches,
 )
 from metrics_connect.networks.google_analytics_4.emulator.fidelity import (
     fold_other,
@@ -256,6 +257,12 @@ def _linked_key(
 # and filter (a settled day never changes; today is recomputed as it fills).
 _DAY_GROUPS: OrderedDict[tuple[Any, ...], dict[tuple[str, ...], Acc]] = OrderedDict()
 _DAY_GROUPS_MAX = 12_000
+
+
+def clear_caches() -> None:
+    """Forget every cached day, user and day group (a benchmark's cold start)."""
+    _DAY_GROUPS.clear()
+    clear_data_caches()
 
 
 def _day_groups(
