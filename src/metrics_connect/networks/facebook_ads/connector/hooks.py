@@ -22,7 +22,7 @@ from metrics_connect.connectors.base import (
 )
 from metrics_connect.connectors.kit.calls import Answer, Call
 from metrics_connect.connectors.kit.meta_graph.connector import GraphConnector
-from metrics_connect.connectors.kit.spec import Paginator, Selector, Stream, streams_of
+from metrics_connect.connectors.kit.spec import Paginator, Selector, Stream, dig, streams_of
 
 STREAMS = streams_of(__file__)
 GROUPS = STREAMS.field_groups
@@ -107,16 +107,11 @@ def action_rows(row: dict[str, Any], unique: bool) -> dict[str, dict[str, Scalar
 
 
 def creative_link(creative: dict[str, Any]) -> str:
-    """An ad's destination URL: link and video ads keep it in `object_story_spec`
-    (`link_data.link`, `video_data.call_to_action.value.link`), dynamic-creative ads in
-    `asset_feed_spec.link_urls[].website_url` (creative `link_url` is empty for them)."""
-    story = creative.get("object_story_spec") or {}
-    link = (story.get("link_data") or {}).get("link")
-    cta = (story.get("video_data") or {}).get("call_to_action") or {}
-    link = link or (cta.get("value") or {}).get("link")
-    for entry in (creative.get("asset_feed_spec") or {}).get("link_urls") or []:
-        link = link or (entry or {}).get("website_url")
-    return str(link or "")
+    """An ad's destination URL: the first that streams.yaml's `destination_urls` find."""
+    urls = EXTRA["destination_urls"]
+    links = [dig(creative, path) for path in urls["paths"]]
+    links += [(entry or {}).get(urls["feed_field"]) for entry in dig(creative, urls["feed"]) or []]
+    return str(next((link for link in links if link), ""))
 
 
 class FacebookAdsConnector(GraphConnector):

@@ -54,8 +54,7 @@ FOLLOWER_TYPE = "follower_type"  # the API's name of views' follower/non-followe
 
 
 def deprecated_served(version: str, today: date) -> bool:
-    """Whether `impressions` and `plays` are still served: versions before v22.0, until
-    the all-versions sunset."""
+    """Whether `impressions` and `plays` are still served (streams.yaml: media)."""
     return version_before(version, DEPRECATED_FROM) and today < SUNSET
 
 
@@ -64,7 +63,6 @@ def media_metrics(
 ) -> tuple[str, ...]:
     old = deprecated_served(version, today)
     recent = created_at is not None and created_at > IMPRESSIONS_LAST_MEDIA
-    # Media up to IMPRESSIONS_LAST_MEDIA keep impressions past the sunset (before v22.0).
     kept = version_before(version, DEPRECATED_FROM) and not recent
     impressions = ("impressions",) if old or kept else ()
     if product_type == "STORY":
@@ -136,8 +134,6 @@ class InstagramConnector(GraphConnector):
             "demographics": ",".join(request.breakdowns or ("gender",)),
         }
 
-    # --- what the answers mean ---
-
     async def fetch(self, request: FetchRequest) -> FetchResult:
         if request.dataset == "account_period" and not self._period_metrics(request.breakdowns):
             breakdowns = ",".join(request.breakdowns)
@@ -147,16 +143,18 @@ class InstagramConnector(GraphConnector):
         return await super().fetch(request)
 
     async def run(self, request: FetchRequest, call: Call) -> Answer:
-        """`views` by follower goes in a read of its own (see `_views_by_follower`)."""
+        """An insights read, asked again without the metrics its answer calls unsupported
+        (deprecated in this version, or sunset); `views` by follower in a read of its own
+        (see `_views_by_follower`)."""
         breakdown = call.params.get("breakdown", "").split(",")
         metrics = call.params.get("metric", "").split(",")
         if "follow_type" not in breakdown or "views" not in metrics or call.operations:
-            return await self._run_without_refused(request, call)
+            return await self.run_asking_fewer(request, call, "metric", without_named)
         others = [m for m in metrics if m != "views"]
         answer = await self._views_by_follower(request, call, breakdown)
         if others:
             rest = replace(call, params={**call.params, "metric": ",".join(others)})
-            main = await self._run_without_refused(request, rest)
+            main = await self.run_asking_fewer(request, rest, "metric", without_named)
             answer = replace(main, records=main.records + answer.records)
         return answer
 
@@ -167,17 +165,12 @@ class InstagramConnector(GraphConnector):
         `reach` takes): ask it so, and read its results back under `follow_type`."""
         api_breakdown = ",".join(FOLLOWER_TYPE if b == "follow_type" else b for b in breakdown)
         views = replace(call, params={**call.params, "metric": "views", "breakdown": api_breakdown})
-        answer = await self._run_without_refused(request, views)
+        answer = await self.run_asking_fewer(request, views, "metric", without_named)
         for entry in answer.records:
             for part in (entry.get("total_value") or {}).get("breakdowns") or []:
                 keys = part.get("dimension_keys") or []
                 part["dimension_keys"] = ["follow_type" if k == FOLLOWER_TYPE else k for k in keys]
         return answer
-
-    async def _run_without_refused(self, request: FetchRequest, call: Call) -> Answer:
-        """An insights read asks again without the metrics its answer calls unsupported
-        (deprecated in this version, or sunset)."""
-        return await self.run_asking_fewer(request, call, "metric", without_named)
 
     def result(self, request: FetchRequest, answers: list[Answer]) -> FetchResult:
         dataset = request.dataset
