@@ -35,15 +35,10 @@ DAILY_NUMBERS = frozenset({"reach", *GROUPS["daily_numbers"]})
 DAILY_LISTS = frozenset(GROUPS["daily_lists"])
 PERIOD_NUMBERS = frozenset(GROUPS["period_numbers"])
 PERIOD_LISTS = frozenset(GROUPS["period_lists"])
-# Insights best practices (2025-06-10): no reach with breakdowns for queries starting
-# more than 13 months ago.
-REACH_BREAKDOWN_MONTHS = 13
 REACH_OMITTED = "reach_omitted"
-OPT_IN_FROM = date(2026, 8, 3)
-OPT_IN_BREAKDOWNS = frozenset(EXTRA["opt_in_breakdowns"])
+OPT_IN_BREAKDOWNS = frozenset(EXTRA["opt_in"]["breakdowns"])
 INVALID_FIELD = re.compile(r"\(#100\) (\w+) is not valid for fields param")
-# Never dropped: without them the rows cannot be read.
-REQUIRED_FIELDS = frozenset({"date_start", "date_stop", "campaign_id", "adset_id", "ad_id"})
+REQUIRED_FIELDS = frozenset(EXTRA["required_fields"])
 # Fields Meta does not serve with hourly breakdowns (unique counts and video metrics).
 NOT_HOURLY = frozenset({"reach", *(f for f in GROUPS["daily_lists"] if f.startswith("video_"))})
 ACTION_LIST_FIELDS = ("actions", "action_values")
@@ -89,8 +84,7 @@ def flatten(
     values: dict[str, Scalar] = {}
     for name, raw in row.items():
         if name in ACTION_LIST_FIELDS and isinstance(raw, list):
-            for action_type, count in _actions(raw):
-                values[f"{name}:{action_type}"] = count
+            values |= {f"{name}:{action_type}": count for action_type, count in _actions(raw)}
             continue
         value = number(raw) if name in numbers else list_total(raw) if name in lists else None
         if value is not None:
@@ -139,11 +133,9 @@ class FacebookAdsConnector(GraphConnector):
 
     async def account_info(self) -> AccountInfo:
         body = await self.client.get(self.account_node, {"fields": "name,timezone_name,currency"})
-        return AccountInfo(
-            name=str(body.get("name") or self.account_node),
-            timezone=str(body.get("timezone_name") or self.ctx.timezone),
-            currency=str(body["currency"]) if body.get("currency") else None,
-        )
+        timezone = str(body.get("timezone_name") or self.ctx.timezone)
+        currency = str(body["currency"]) if body.get("currency") else None
+        return AccountInfo(str(body.get("name") or self.account_node), timezone, currency)
 
     def variables(self, request: FetchRequest, stream: Stream) -> dict[str, str]:
         node, node_level = self.account_node, "account"
@@ -187,10 +179,9 @@ class FacebookAdsConnector(GraphConnector):
             field = flt.field
         else:
             raise UpstreamError(f"Meta Ads cannot filter insights by {flt.field!r}")
-        value: Any = _values(flt.value)
-        if operator in ("EQUAL", "NOT_EQUAL", "CONTAIN", "NOT_CONTAIN"):
-            value = value[0]
-        return {"field": field, "operator": operator, "value": value}
+        values = _values(flt.value)
+        single = operator in ("EQUAL", "NOT_EQUAL", "CONTAIN", "NOT_CONTAIN")
+        return {"field": field, "operator": operator, "value": values[0] if single else values}
 
     def expected_rows(self, request: FetchRequest, call: Call) -> int:
         """The query's weight: days x values of each breakdown x entities of the level."""
@@ -213,7 +204,11 @@ class FacebookAdsConnector(GraphConnector):
         # once, after the first window that needs them.
         result = FetchResult()
         for call in self.plan(request):
-            answer = await self._run_without_refused(request, call)
+            # Fields exist only for some accounts (adjusted_offline_purchase...): one Meta
+            # calls invalid is left out of this and every later query of the connector.
+            fields = [f for f in call.params["fields"].split(",") if f not in self._refused_fields]
+            call = replace(call, params={**call.params, "fields": ",".join(fields)})
+            answer = await self.run_asking_fewer(request, call, "fields", self._without_invalid)
             level = call.params["level"]
             attributes = await self._entity_attributes() if level != "account" else {}
             for item in answer.records:
@@ -222,14 +217,6 @@ class FacebookAdsConnector(GraphConnector):
         self._check_opt_in(request, result)
         result.incomplete_days |= self.incomplete(request)
         return result
-
-    async def _run_without_refused(self, request: FetchRequest, call: Call) -> Answer:
-        """Fields exist only for some accounts (adjusted_offline_purchase...): one Meta
-        calls invalid is left out of this and every later query of the connector."""
-        fields = [f for f in call.params.get("fields", "").split(",") if f]
-        kept = ",".join(f for f in fields if f not in self._refused_fields)
-        call = replace(call, params={**call.params, "fields": kept})
-        return await self.run_asking_fewer(request, call, "fields", self._without_invalid)
 
     def _without_invalid(self, asked: tuple[str, ...], message: str) -> tuple[str, ...]:
         refused = INVALID_FIELD.search(message)
@@ -245,12 +232,12 @@ class FacebookAdsConnector(GraphConnector):
         whose start is more than 13 months old: those days (or that period) carry the
         note "reach_omitted" instead of passing a missing reach off as exact."""
         asked = "reach" in call.params.get("fields", "").split(",")
-        if not asked or not call.params.get("breakdowns") or call.window is None:
+        # (An async report run still answers it.)
+        answered = any("reach" in record for record in answer.records)
+        if not asked or not call.params.get("breakdowns") or call.window is None or answered:
             return
-        if any("reach" in record for record in answer.records):
-            return  # an async report run still answers it
         first, last = call.window
-        if first >= self.today() - timedelta(days=round(REACH_BREAKDOWN_MONTHS * 30.44)):
+        if first >= self.today() - timedelta(days=round(EXTRA["reach_breakdown_months"] * 30.44)):
             return
         if STREAMS.datasets[request.dataset].kind == "period":
             result.notes.add(REACH_OMITTED)
@@ -259,11 +246,10 @@ class FacebookAdsConnector(GraphConnector):
             result.day_notes.setdefault(first + timedelta(days=offset), set()).add(REACH_OMITTED)
 
     def _check_opt_in(self, request: FetchRequest, result: FetchResult) -> None:
-        """Since 2026-08-03 Meta answers impression_device, the audience-time-zone hourly
-        breakdown and frequency_value with nothing for ad accounts that have not opted in
-        (in Ads Manager): no rows is then that, not a period without delivery."""
+        """No rows for an opt-in breakdown (streams.yaml) is that, not a period without
+        delivery."""
         asked = OPT_IN_BREAKDOWNS & set(request.breakdowns)
-        if asked and not result.rows and self.today() >= OPT_IN_FROM:
+        if asked and not result.rows and self.today() >= EXTRA["opt_in"]["from"]:
             raise UpstreamError(
                 f"Meta Ads answers the {', '.join(sorted(asked))} breakdown only for ad "
                 "accounts that opted in to it in Ads Manager (since 2026-08-03); this account "
@@ -281,8 +267,7 @@ class FacebookAdsConnector(GraphConnector):
         return Row(day=self.today(), keys={}, values=values)
 
     async def _entity_attributes(self) -> dict[str, dict[str, str]]:
-        """Campaign and ad attributes by id (status, dates, creative URLs and UTMs),
-        listed once per connector."""
+        """Campaign and ad attributes by id (streams.yaml), listed once per connector."""
         if self._attributes is not None:
             return self._attributes
         found: dict[str, dict[str, str]] = {}
@@ -300,10 +285,8 @@ class FacebookAdsConnector(GraphConnector):
         """An ad's attributes with its creative's: media type, destination URL, UTMs."""
         creative = ad.get("creative") or {}
         link = creative_link(creative)
-        attrs |= {
-            "creative_media_type": str(creative.get("object_type") or ""),
-            "destination_urls": link,
-        }
+        attrs["creative_media_type"] = str(creative.get("object_type") or "")
+        attrs["destination_urls"] = link
         attrs.update(_utm(link))
         attrs.update({f"{k}_tag": v for k, v in _utm(creative.get("url_tags")).items()})
         return {k: v for k, v in attrs.items() if v}

@@ -1,17 +1,12 @@
-"""Instagram Business on the Meta Graph kit: what streams.yaml cannot say.
-
-Which metrics each media type and API version answers (Meta's IG Media/User Insights
-references: `impressions` until v22.0 and only for media up to 2024-07-01, `plays` on
-reels until v22.0, profile metrics not on carousels and reels), the fallback that asks
-again without a metric an answer refuses, story navigation by action type, and the
-insights of listed posts and stories, which depend on what the listing returns.
-"""
+"""Instagram Business on the Meta Graph kit: the metrics each media type and API version
+answers (streams.yaml), asked again without those an answer refuses, story navigation by
+action type, and the insights of listed posts and stories."""
 
 from __future__ import annotations
 
 import re
 from dataclasses import replace
-from datetime import UTC, date, datetime
+from datetime import date, datetime
 from typing import Any, ClassVar
 
 from metrics_connect.connectors.base import (
@@ -46,11 +41,9 @@ from metrics_connect.connectors.kit.spec import Stream, streams_of
 
 STREAMS = streams_of(__file__)
 METRICS: dict[str, Any] = STREAMS.datasets["media"].extra
-DEPRECATED_FROM = "v22.0"  # impressions and plays: replaced by views
-# ... and refused by every version from this day (Meta's all-versions sunset), except the
-# impressions of media created up to IMPRESSIONS_LAST_MEDIA, on versions before v22.0.
-SUNSET = date(2025, 4, 21)
-IMPRESSIONS_LAST_MEDIA = datetime(2024, 7, 1, 23, 59, 59, tzinfo=UTC)
+DEPRECATED_FROM: str = METRICS["deprecated_from"]
+SUNSET: date = METRICS["sunset"]
+IMPRESSIONS_LAST_MEDIA: datetime = METRICS["impressions_last_media"]
 # Graph's answer to a metric it no longer serves: "(#100) metric[1] must be one of the
 # following values: reach, views, ..." (the generic list, not the metric's name).
 GENERIC_REFUSAL = re.compile(r"metric\[\d+\] must be one of the following values: ([a-z_, ]+)")
@@ -184,16 +177,7 @@ class InstagramConnector(GraphConnector):
     async def _run_without_refused(self, request: FetchRequest, call: Call) -> Answer:
         """An insights read asks again without the metrics its answer calls unsupported
         (deprecated in this version, or sunset)."""
-        asked = tuple(call.params.get("metric", "").split(","))
-        while True:
-            try:
-                return await super().run(request, call)
-            except UpstreamError as exc:
-                fewer = without_named(asked, exc.message) if type(exc) is UpstreamError else asked
-                if call.operations or not fewer or fewer == asked:
-                    raise
-                asked = fewer
-                call = replace(call, params={**call.params, "metric": ",".join(asked)})
+        return await self.run_asking_fewer(request, call, "metric", without_named)
 
     def result(self, request: FetchRequest, answers: list[Answer]) -> FetchResult:
         dataset = request.dataset
