@@ -26,7 +26,7 @@ from tests.networks.google_ads.test_widgets import NOW, PERIODS, Connected, raw_
 from tests.networks.widgets import Periods, get_data
 
 # The widget tests' emulator and connected integration (fixtures).
-network, frozen, connected = test_widgets.network, test_widgets.frozen, test_widgets.connected
+network, connected = test_widgets.network, test_widgets.connected
 
 QUALITY = "metrics.historical_quality_score"
 ENUMS = [f"metrics.{name}" for name in data.QUALITY["components"]]
@@ -75,7 +75,7 @@ async def test_targeting_location_names_each_campaigns_location_criteria(
         "State of Sao Paulo; State of Rio de Janeiro; Campinas (excluded)"
     )
     # One criteria query (no date: criteria have no history) and one naming query.
-    calls = connected.network.controls.calls.by_endpoint
+    calls = connected.sandbox.controls.calls.by_endpoint
     assert calls["googleAds.searchStream"] >= 3
 
 
