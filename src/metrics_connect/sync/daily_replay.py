@@ -1,8 +1,11 @@
 """The demo of an archive network (one whose sync keeps day by day what its API only
 tells as "now"): its archive filled by replaying the sandbox clock through the network's
-real sync, one run per day from the integration's connected_at (or where the last replay
-stopped) to the sandbox's now, as the scheduler would have run it. Incremental: its
-cursor is kept in sync_state (task "replay")."""
+real sync, one run per day up to the sandbox's now, as the scheduler would have run it.
+
+Two shapes: `replay_daily` runs the network's own sync from the integration's
+connected_at (or where the last replay stopped; its cursor is kept in sync_state, task
+"replay"); `replay_last_days` runs the whole scheduled sync (run_sync) over a fixed
+number of days back, stopping at the first run that fails."""
 
 from __future__ import annotations
 
@@ -15,7 +18,13 @@ from metrics_connect.connectors.base import UpstreamError
 from metrics_connect.connectors.context import connector_for
 from metrics_connect.runtime import Runtime
 from metrics_connect.sandbox.registry import SandboxNetwork
-from metrics_connect.sync.service import IntegrationSync, get_state, load_integration, save_state
+from metrics_connect.sync.service import (
+    IntegrationSync,
+    get_state,
+    load_integration,
+    run_sync,
+    save_state,
+)
 
 log = logging.getLogger("metrics_connect.sync.demo")
 
@@ -76,3 +85,33 @@ async def replay_daily(
         state.last_run_at = done_at
         state.last_ok_at = done_at
         await save_state(runtime, state)
+
+
+async def replay_last_days(
+    runtime: Runtime,
+    integration_uuid: str,
+    sandbox: SandboxNetwork,
+    *,
+    slug: str,
+    days: int,
+) -> None:
+    """Run the network `slug`'s scheduled sync once a day over the last `days` days (and
+    today) of the sandbox clock."""
+    integration = await load_integration(runtime, integration_uuid)
+    if integration is None or integration.slug != slug or integration.status != "active":
+        return
+    # The engine talks to the same emulator in-process from now on.
+    runtime.upstream_transports.setdefault(slug, httpx.ASGITransport(app=sandbox.app))
+    sandbox_clock = sandbox.controls.clock
+    saved = (sandbox_clock.frozen_at, sandbox_clock.offset)
+    end = sandbox_clock.now()
+    try:
+        for back in range(days, -1, -1):
+            at = end - timedelta(days=back)
+            sandbox_clock.set(at)
+            connector = connector_for(runtime, integration, now=lambda at=at: at)
+            outcome = await run_sync(runtime, integration, at, connector=connector)
+            if not outcome.ok:
+                return
+    finally:
+        sandbox_clock.frozen_at, sandbox_clock.offset = saved

@@ -26,9 +26,8 @@ PACIFIC = ZoneInfo("America/Los_Angeles")
 
 @pytest.fixture
 async def replayed(
-    sqlite_url: str, settings_factory: Callable[..., Settings], monkeypatch: pytest.MonkeyPatch
+    sqlite_url: str, settings_factory: Callable[..., Settings]
 ) -> AsyncIterator[tuple[httpx.AsyncClient, Any, SandboxNetwork]]:
-    monkeypatch.setattr(demo, "DAYS", 40)
     network = build_sandbox()
     network.controls.clock.set(NOW)
     clock.set_clock(lambda: NOW)
@@ -39,7 +38,7 @@ async def replayed(
         async with serving(create_app(runtime=runtime)) as client:
             account = await connect_account(runtime, "youtube", network.demo_account)
             network.controls.calls.reset()
-            await demo.prepare_demo(runtime, account.integration_uuid, network)
+            await demo.prepare_demo(runtime, account.integration_uuid, network, days=40)
             yield client, account, network
     finally:
         clock.set_clock(None)

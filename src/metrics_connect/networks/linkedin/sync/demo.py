@@ -1,39 +1,11 @@
-"""Fill the demo page's archive by replaying the sandbox clock through the real sync:
-one run per UTC day over the last DAYS days, as the scheduler would have run it, so
-that the follower count has a history and the oldest statistics outlive the API's 12
-months."""
+"""The demo page's archive, filled by replaying the sandbox clock through the real sync
+one UTC day at a time over the last 200 days (sync/daily_replay.py), so that the follower
+count has a history and the oldest statistics outlive the API's 12 months."""
 
 from __future__ import annotations
 
-from datetime import timedelta
+from functools import partial
 
-import httpx
+from metrics_connect.sync.daily_replay import replay_last_days
 
-from metrics_connect.connectors.context import connector_for
-from metrics_connect.runtime import Runtime
-from metrics_connect.sandbox.registry import SandboxNetwork
-from metrics_connect.sync.service import load_integration, run_sync
-
-SLUG = "linkedin"
-DAYS = 200
-
-
-async def prepare_demo(runtime: Runtime, integration_uuid: str, sandbox: SandboxNetwork) -> None:
-    integration = await load_integration(runtime, integration_uuid)
-    if integration is None or integration.slug != SLUG or integration.status != "active":
-        return
-    # The engine talks to the same emulator in-process from now on.
-    runtime.upstream_transports.setdefault(SLUG, httpx.ASGITransport(app=sandbox.app))
-    sandbox_clock = sandbox.controls.clock
-    saved = (sandbox_clock.frozen_at, sandbox_clock.offset)
-    end = sandbox_clock.now()
-    try:
-        for back in range(DAYS, -1, -1):
-            at = end - timedelta(days=back)
-            sandbox_clock.set(at)
-            connector = connector_for(runtime, integration, now=lambda at=at: at)
-            outcome = await run_sync(runtime, integration, at, connector=connector)
-            if not outcome.ok:
-                return
-    finally:
-        sandbox_clock.frozen_at, sandbox_clock.offset = saved
+prepare_demo = partial(replay_last_days, slug="linkedin", days=200)
