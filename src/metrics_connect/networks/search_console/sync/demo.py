@@ -4,18 +4,16 @@ The API keeps 16 months; the demo property has data from further back. From its 
 data on, the sandbox clock moves 28 days at a time and the sync runs at each step, as
 the scheduler would have (each run archives the last 30 settled days), until the days
 the API still serves are reached. Widgets over those older periods then answer from
-the archive. The replay is incremental: its cursor is kept in sync_state ("replay").
+the archive. The replay is incremental: its cursor is kept in sync_state ("replay";
+sync/daily_replay.py).
 """
 
 from __future__ import annotations
 
-import logging
 from datetime import UTC, datetime, time, timedelta
 
 import httpx
 
-from metrics_connect.connectors.base import UpstreamError
-from metrics_connect.connectors.context import connector_for
 from metrics_connect.networks.search_console.emulator.data import TRAFFIC, site
 from metrics_connect.networks.search_console.emulator.query import KEPT_MONTHS, months_before
 from metrics_connect.networks.search_console.sync.archive import (
@@ -26,9 +24,8 @@ from metrics_connect.networks.search_console.sync.archive import (
 )
 from metrics_connect.runtime import Runtime
 from metrics_connect.sandbox.registry import SandboxNetwork
-from metrics_connect.sync.service import get_state, load_integration, save_state
-
-log = logging.getLogger("metrics_connect.sync.demo")
+from metrics_connect.sync.daily_replay import replay_steps
+from metrics_connect.sync.service import load_integration
 
 SLUG = "search_console"
 STEP = timedelta(days=28)  # shorter than the 30 days each run archives: no gap
@@ -43,39 +40,20 @@ async def prepare_demo(runtime: Runtime, integration_uuid: str, sandbox: Sandbox
     if entry is None or entry.traffic is None:
         return
     runtime.upstream_transports.setdefault(SLUG, httpx.ASGITransport(app=sandbox.app))
-    sandbox_clock = sandbox.controls.clock
-    saved = (sandbox_clock.frozen_at, sandbox_clock.offset)
-    now = sandbox_clock.now()
+    now = sandbox.controls.clock.now()
     # The last day the API no longer serves, and the first run whose window reaches it.
     served_from = months_before(now.astimezone(PACIFIC).date(), KEPT_MONTHS)
     first_day = TRAFFIC[entry.traffic].start
     first_run = first_day + timedelta(days=WINDOW_DAYS - 1 + SETTLED_AFTER_DAYS)
-    state = await get_state(runtime, integration.id, "replay")
-    replay_time = datetime.combine(first_run, time(12), PACIFIC).astimezone(UTC)
-    if state.cursor_at is not None:
-        replay_time = max(replay_time, state.cursor_at + STEP)
-    steps = 0
-    async with httpx.AsyncClient(
-        transport=httpx.ASGITransport(app=sandbox.app),
-        base_url=SANDBOX_BASE_URL,
-        timeout=runtime.settings.upstream_timeout_seconds,
-    ) as http:
-        connector = connector_for(runtime, integration, now=lambda: replay_time)
-        connector.ctx.http = http
-        connector.ctx.base_url = SANDBOX_BASE_URL
-        try:
-            while replay_time.astimezone(PACIFIC).date() - timedelta(days=STEP.days) < served_from:
-                sandbox_clock.set(replay_time)
-                await sync_search_console(runtime, integration, connector, replay_time)
-                state.cursor_at = state.last_run_at = state.last_ok_at = replay_time
-                await save_state(runtime, state)
-                steps += 1
-                replay_time += STEP
-        except UpstreamError as exc:
-            log.warning(
-                "demo archive replay stopped",
-                extra={"integration_uuid": integration_uuid, "error_code": exc.code},
-            )
-        finally:
-            sandbox_clock.frozen_at, sandbox_clock.offset = saved
-    log.info("demo archive replayed", extra={"integration_uuid": integration_uuid, "steps": steps})
+    await replay_steps(
+        runtime,
+        integration,
+        sandbox,
+        sandbox_base_url=SANDBOX_BASE_URL,
+        sync=sync_search_console,
+        first=datetime.combine(first_run, time(12), PACIFIC).astimezone(UTC),
+        step=STEP,
+        more=lambda instant: (
+            instant.astimezone(PACIFIC).date() - timedelta(days=STEP.days) < served_from
+        ),
+    )
