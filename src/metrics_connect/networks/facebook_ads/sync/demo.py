@@ -13,14 +13,12 @@ import logging
 from datetime import datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
-import httpx
-
 from metrics_connect.accounts.lifecycle import mark_unusable
 from metrics_connect.connectors.base import IntegrationExpired, IntegrationRevoked, UpstreamError
-from metrics_connect.connectors.context import connector_for
 from metrics_connect.networks.facebook_ads.sync.archive import sync_facebook_ads
 from metrics_connect.runtime import Runtime
 from metrics_connect.sandbox.registry import SandboxNetwork
+from metrics_connect.sync.daily_replay import sandbox_connector
 from metrics_connect.sync.service import (
     get_state,
     load_integration,
@@ -61,14 +59,9 @@ async def prepare_demo(runtime: Runtime, integration_uuid: str, sandbox: Sandbox
         return
     replay_time = start
     done_at: datetime | None = None
-    async with httpx.AsyncClient(
-        transport=httpx.ASGITransport(app=sandbox.app),
-        base_url=SANDBOX_BASE_URL,
-        timeout=runtime.settings.upstream_timeout_seconds,
-    ) as http:
-        connector = connector_for(runtime, integration, now=lambda: replay_time)
-        connector.ctx.http = http
-        connector.ctx.base_url = SANDBOX_BASE_URL
+    async with sandbox_connector(
+        runtime, integration, sandbox, SANDBOX_BASE_URL, now=lambda: replay_time
+    ) as connector:
         try:
             for replay_time in replay_instants(start, end, integration.timezone or "UTC"):
                 sandbox_clock.set(replay_time)

@@ -17,7 +17,6 @@ import httpx
 
 from metrics_connect.accounts.lifecycle import mark_unusable
 from metrics_connect.connectors.base import IntegrationExpired, IntegrationRevoked, UpstreamError
-from metrics_connect.connectors.context import connector_for
 from metrics_connect.networks.instagram_business.connector.hooks import InstagramConnector
 from metrics_connect.networks.instagram_business.sync.archive import (
     BufferedSink,
@@ -26,6 +25,7 @@ from metrics_connect.networks.instagram_business.sync.archive import (
 )
 from metrics_connect.runtime import Runtime
 from metrics_connect.sandbox.registry import SandboxNetwork
+from metrics_connect.sync.daily_replay import sandbox_connector
 from metrics_connect.sync.service import (
     SyncOutcome,
     get_state,
@@ -59,15 +59,9 @@ async def prepare_demo(runtime: Runtime, integration_uuid: str, sandbox: Sandbox
         return
 
     replay_time = start
-    transport = httpx.ASGITransport(app=sandbox.app)
-    async with httpx.AsyncClient(
-        transport=transport,
-        base_url=SANDBOX_BASE_URL,
-        timeout=runtime.settings.upstream_timeout_seconds,
-    ) as http:
-        connector = connector_for(runtime, integration, now=lambda: replay_time)
-        connector.ctx.http = http
-        connector.ctx.base_url = SANDBOX_BASE_URL
+    async with sandbox_connector(
+        runtime, integration, sandbox, SANDBOX_BASE_URL, now=lambda: replay_time
+    ) as connector:
         # A replay cannot wait for an hourly quota to come back: no pacing, and Meta's
         # refusal (if the quota runs out) stops it with what it has.
         assert isinstance(connector, InstagramConnector)
