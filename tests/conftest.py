@@ -301,9 +301,12 @@ _MYPY_TEST = "test_code_quality.py::test_mypy_is_clean_on_src"
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    """mypy's test last: it reads what mypy, started at the end of collection, found on
-    the other core while the rest ran (tests/test_code_quality.py)."""
-    items.sort(key=lambda item: item.nodeid.endswith(_MYPY_TEST))
+    """In one process, mypy's test last: it reads what mypy, started at the end of
+    collection, found on the other core while the rest ran (tests/test_code_quality.py).
+    Under xdist, its file first: mypy runs on one worker while the others start, instead
+    of alone at the end."""
+    first = bool(os.environ.get("PYTEST_XDIST_WORKER"))
+    items.sort(key=lambda item: item.nodeid.endswith(_MYPY_TEST) != first)
 
 
 def pytest_collection_finish(session: pytest.Session) -> None:
