@@ -36,6 +36,18 @@ log = logging.getLogger("metrics_connect.sync.demo")
 STEP = timedelta(days=1)
 
 
+async def _replayable(
+    runtime: Runtime, integration_uuid: str, sandbox: SandboxNetwork, slug: str
+) -> CustomerIntegration | None:
+    """The demo's integration if it is an active one of `slug`; the engine then talks to
+    the same emulator in-process."""
+    integration = await load_integration(runtime, integration_uuid)
+    if integration is None or integration.slug != slug or integration.status != "active":
+        return None
+    runtime.upstream_transports.setdefault(slug, httpx.ASGITransport(app=sandbox.app))
+    return integration
+
+
 @asynccontextmanager
 async def sandbox_connector(
     runtime: Runtime,
@@ -69,11 +81,9 @@ async def replay_daily(
 ) -> None:
     """Replay `sync` (the network `slug`'s scheduled sync) a day at a time against the
     sandbox, reached in-process at `sandbox_base_url`."""
-    integration = await load_integration(runtime, integration_uuid)
-    if integration is None or integration.slug != slug or integration.status != "active":
+    integration = await _replayable(runtime, integration_uuid, sandbox, slug)
+    if integration is None:
         return
-    # The engine talks to the same emulator in-process from now on.
-    runtime.upstream_transports.setdefault(slug, httpx.ASGITransport(app=sandbox.app))
     sandbox_clock = sandbox.controls.clock
     saved = (sandbox_clock.frozen_at, sandbox_clock.offset)
     end = sandbox_clock.now()
@@ -160,11 +170,9 @@ async def replay_last_days(
 ) -> None:
     """Run the network `slug`'s scheduled sync once a day over the last `days` days (and
     today) of the sandbox clock."""
-    integration = await load_integration(runtime, integration_uuid)
-    if integration is None or integration.slug != slug or integration.status != "active":
+    integration = await _replayable(runtime, integration_uuid, sandbox, slug)
+    if integration is None:
         return
-    # The engine talks to the same emulator in-process from now on.
-    runtime.upstream_transports.setdefault(slug, httpx.ASGITransport(app=sandbox.app))
     sandbox_clock = sandbox.controls.clock
     saved = (sandbox_clock.frozen_at, sandbox_clock.offset)
     end = sandbox_clock.now()
