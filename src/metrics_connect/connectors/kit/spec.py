@@ -229,6 +229,31 @@ class Requester(_Strict):
     selector: Selector = Selector()
 
 
+class InsightRead(_Strict):
+    """One read of a listed object's insights: an edge under the object's id."""
+
+    path: str = "insights"
+    params: dict[str, str] = {}
+
+
+class ObjectInsights(_Strict):
+    """The insights of listed objects, read after the listing in Graph batch requests
+    (50 operations a call): what explain plans before the listing says how many."""
+
+    # Each object's reads, in order; none: one read whose metrics the hooks choose (they
+    # depend on the object).
+    reads: tuple[InsightRead, ...] = ()
+    # Or every live object is listed and all their insights are multi-id reads (`?ids=`)
+    # in one batch, whatever their number.
+    multi_id: bool = False
+    # Explain's words for the batch's operations when no estimate counts the objects.
+    unplanned: str
+
+    @property
+    def per_object(self) -> int:
+        return len(self.reads) or 1
+
+
 class ObjectMap(_Strict):
     """How a listed object (a post, a story) becomes an ObjectRow."""
 
@@ -236,6 +261,7 @@ class ObjectMap(_Strict):
     created: str  # its timestamp: its day in the account's time zone, and `created_at`
     attributes: tuple[str, ...] = ()  # text fields kept when present
     values: tuple[str, ...] = ()  # numbers the listing itself carries
+    insights: ObjectInsights | None = None
 
 
 class Stream(_Strict):
