@@ -195,3 +195,32 @@ async def test_listed_objects_take_the_planned_pages_and_insight_batches(
     assert len(batches) == len(planned_batches) > 0
     if not multi_id:
         assert [str(n) for n in batches] == planned_batches
+
+
+@pytest.mark.parametrize("network", networks_of(FAMILY), ids=str)
+async def test_account_info_reads_the_account_node(network: KitNetwork) -> None:
+    """streams.yaml `account`: one read of the account's node for its fields; the first
+    name field present names the account (else the node's id), the time zone and the
+    currency come from the node where it has them."""
+    spec = network.streams.account
+    asked: list[tuple[str, str]] = []
+    node_body: dict[str, Any] = {}
+
+    def answer(request: httpx.Request) -> httpx.Response:
+        fields = parse_qs(request.url.query.decode())["fields"][0]
+        if fields == "access_token":  # a Page token, asked first
+            return httpx.Response(200, json={"access_token": "contract-page-token"})
+        asked.append((request.url.path.rsplit("/", 1)[-1], fields))
+        return httpx.Response(200, json=node_body)
+
+    node = f"{spec.node_prefix}1000"
+    info = await scripted(network, answer).account_info()
+    assert asked == [(node, ",".join(spec.fields))]
+    assert (info.name, info.timezone, info.currency) == (node, "America/Sao_Paulo", None)
+    node_body.update({f: f"the {f}" for f in spec.fields})
+    info = await scripted(network, answer).account_info()
+    assert info.name == f"the {spec.name_fields[0]}"
+    assert info.timezone == (
+        f"the {spec.timezone_field}" if spec.timezone_field else "America/Sao_Paulo"
+    )
+    assert info.currency == (f"the {spec.currency_field}" if spec.currency_field else None)

@@ -306,10 +306,23 @@ class Stream(_Strict):
         return self
 
 
+class AccountNode(_Strict):
+    """The account's own node, which `account_info` reads: its name (the first of
+    `name_fields` present, else the node's id), and its time zone and currency where the
+    node has them (else the connection's time zone, and none)."""
+
+    node_prefix: str = ""  # the node's id is the account's with this prefix (act_<id>)
+    fields: tuple[str, ...] = ("id", "name")
+    name_fields: tuple[str, ...] = ("name",)
+    timezone_field: str | None = None
+    currency_field: str | None = None
+
+
 class Streams(_Strict):
     network: str
     log_name: str = ""  # how failure logs name the network (default: `network`)
     api: Api
+    account: AccountNode = AccountNode()
     errors: Errors = Errors()
     # Named lists of fields; a dataset's field (or breakdown) "prefix@group" expands to
     # prefix + each member of the group.

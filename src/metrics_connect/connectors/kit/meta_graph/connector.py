@@ -10,6 +10,7 @@ from dataclasses import replace
 from typing import Any, ClassVar
 
 from metrics_connect.connectors.base import (
+    AccountInfo,
     FetchRequest,
     FetchResult,
     ObjectEstimate,
@@ -81,6 +82,22 @@ def object_calls(stream: Stream, estimate: ObjectEstimate) -> tuple[int, list[st
 class GraphConnector(KitConnector):
     client_class: ClassVar[type[GraphClient]] = GraphClient
     client: GraphClient
+
+    @property
+    def account_node(self) -> str:
+        """The account's node id (streams.yaml `account.node_prefix`: Meta Ads' act_<id>)."""
+        account, prefix = self.ctx.external_id, self.streams.account.node_prefix
+        return account if account.startswith(prefix) else f"{prefix}{account}"
+
+    async def account_info(self) -> AccountInfo:
+        """The account's name, time zone and currency as its node gives them
+        (streams.yaml `account`)."""
+        spec = self.streams.account
+        body = await self.client.get(self.account_node, {"fields": ",".join(spec.fields)})
+        name = next((body[f] for f in spec.name_fields if body.get(f)), self.account_node)
+        timezone = body.get(spec.timezone_field or "") or self.ctx.timezone
+        currency = body.get(spec.currency_field or "")
+        return AccountInfo(str(name), str(timezone), str(currency) if currency else None)
 
     async def run_asking_fewer(
         self,

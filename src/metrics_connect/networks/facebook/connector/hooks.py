@@ -99,9 +99,7 @@ class PageConnector(GraphConnector):
 
     async def account_info(self) -> AccountInfo:
         await self.client.page_token()
-        body = await self.client.get(self.ctx.external_id, {"fields": "id,name"})
-        name = str(body.get("name") or self.ctx.external_id)
-        return AccountInfo(name=name, timezone=self.ctx.timezone, currency=None)
+        return await super().account_info()
 
     def variables(self, request: FetchRequest, stream: Stream) -> dict[str, str]:
         asked = [f for f in DAILY.fields if f not in COMPUTED | SPLIT_FIELDS]

@@ -10,7 +10,6 @@ from datetime import date, datetime
 from typing import Any, ClassVar
 
 from metrics_connect.connectors.base import (
-    AccountInfo,
     FetchRequest,
     FetchResult,
     IntegrationRevoked,
@@ -89,15 +88,6 @@ def without_named(metrics: tuple[str, ...], message: str) -> tuple[str, ...]:
 class InstagramConnector(GraphConnector):
     slug: ClassVar[str] = "instagram_business"
     streams = STREAMS
-
-    @property
-    def user_id(self) -> str:
-        return self.ctx.external_id
-
-    async def account_info(self) -> AccountInfo:
-        body = await self.client.get(self.user_id, {"fields": "id,username,name"})
-        name = str(body.get("username") or body.get("name") or self.user_id)
-        return AccountInfo(name=name, timezone=self.ctx.timezone, currency=None)
 
     def _period_metrics(self, breakdowns: tuple[str, ...]) -> tuple[str, ...]:
         stream = STREAMS.datasets["account_period"]
