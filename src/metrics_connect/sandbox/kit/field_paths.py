@@ -1,7 +1,7 @@
 """Partial responses by dotted field paths, as a JSON REST API's `fields` and
-`exclude_fields` parameters ask for them: comma-separated paths such as `reports.opens.open_rate`
-(a collection's key included) keep, or drop, those fields at any depth of an answer;
-lists are walked through, so a path names a field of every item."""
+`exclude_fields` parameters ask for them: comma-separated paths such as
+`reports.opens.open_rate` (a collection's key included) keep, or drop, those fields at
+any depth of an answer; lists are walked through, so a path names a field of every item."""
 
 from __future__ import annotations
 
