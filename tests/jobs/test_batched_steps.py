@@ -9,9 +9,9 @@ from datetime import timedelta
 from typing import Any
 
 import pytest
+from bench.job_costs import Counts, counting
 from sqlalchemy import select, update
 
-from bench.job_costs import Counts, counting
 from metrics_connect import clock
 from metrics_connect.jobs import store
 from metrics_connect.jobs.coalesce import Coalescer
