@@ -292,3 +292,35 @@ async def test_a_period_summed_over_several_calls_is_approximate(
             request = FetchRequest(dataset, yesterday - timedelta(days=days - 1), yesterday)
             result = await connector.fetch(request)
             assert result.rows and result.notes == notes
+
+
+@pytest.mark.parametrize("network", networks_of(FAMILY), ids=str)
+async def test_refused_values_kept_are_left_out_of_later_calls(network: KitNetwork) -> None:
+    """`run_asking_fewer` with a `refused` set: what a refusal drops is kept there, and
+    a later call given the set never asks it again (one request, not two)."""
+    asked: list[str] = []
+
+    def answer(request: httpx.Request) -> httpx.Response:
+        metric = parse_qs(request.url.query.decode())["metric"][0]
+        asked.append(metric)
+        if "b" in metric.split(","):
+            return graph_error(Failure(status=400, code=100, message=f"(#100) {metric}"))
+        return httpx.Response(200, json={"data": [{"name": metric}]})
+
+    def without_b(metrics: tuple[str, ...], message: str) -> tuple[str, ...]:
+        return tuple(m for m in metrics if m != "b")
+
+    connector = scripted(network, answer)
+    assert isinstance(connector, GraphConnector)
+    dataset, stream = next(
+        (n, s) for n, s in network.streams.datasets.items() if s.requesters and not s.async_report
+    )
+    request = FetchRequest(dataset, date(2026, 1, 1), date(2026, 1, 1))
+    call = Call("1000/insights", {"metric": "a,b,c"}, requester=stream.requesters[0].name)
+    refused: set[str] = set()
+    await connector.run_asking_fewer(request, call, "metric", without_b, refused)
+    assert asked == ["a,b,c", "a,c"] and refused == {"b"}
+    asked.clear()
+    later = replace(call, params={"metric": "b,c,d"})
+    assert (await connector.run_asking_fewer(request, later, "metric", without_b, refused)).records
+    assert asked == ["c,d"]
