@@ -14,48 +14,28 @@
 
 from __future__ import annotations
 
-import base64
-import math
 from datetime import UTC, datetime
 from typing import Any
 
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse
-from starlette.routing import Route
 
-from metrics_connect.networks.woo_commerce.emulator.data import (
-    Order,
-    Refund,
-    StoreData,
-    money,
-)
+from metrics_connect.networks.woo_commerce.emulator.data import Order, Refund, StoreData, money
 from metrics_connect.sandbox.kit.controls import SandboxControls
 from metrics_connect.sandbox.kit.records import Listings
-
-API = "/wp-json/wc/v3"
-ORDER_STATUSES = (
-    "pending",
-    "processing",
-    "on-hold",
-    "completed",
-    "cancelled",
-    "refunded",
-    "failed",
+from metrics_connect.sandbox.kit.wp_rest import (
+    WpError,
+    date_bounds,
+    enum_list,
+    invalid_param,
+    key_pair,
+    listing,
+    within,
+    wp_routes,
 )
 
-
-class WooError(Exception):
-    def __init__(self, status: int, code: str, message: str, **data: Any) -> None:
-        super().__init__(message)
-        self.status, self.code, self.message, self.data = status, code, message, data
-
-    def response(self) -> JSONResponse:
-        data: dict[str, Any] = {"status": self.status, **self.data}
-        body = {"code": self.code, "message": self.message, "data": data}
-        wait = self.data.get("retry_after")
-        headers = {"Retry-After": str(wait)} if wait is not None else None
-        return JSONResponse(body, status_code=self.status, headers=headers)
+API = "/wp-json/wc/v3"
 
 
 class WooApp:
@@ -65,36 +45,35 @@ class WooApp:
         self.keys = {k["consumer_key"]: k for k in data.spec["keys"]}
         # A listing's matches while the clock stands (its next pages): key -> orders.
         self.listings: Listings[list[tuple[Order, str]]] = Listings()
+        self.statuses = tuple(data.spec["order_statuses"])
 
     def now(self) -> datetime:
         return self.controls.clock.now()
+
+    def refused(self, reason: str, **data: Any) -> WpError:
+        """The refusal data.yaml's `refusals` names `reason` (status, code, message)."""
+        status, code, message = self.data.spec["refusals"][reason]
+        return WpError(status, code, message, **data)
 
     async def admit(self, request: Request, endpoint: str) -> None:
         controls = self.controls
         controls.calls.record(endpoint)
         await controls.apply_latency()
-        key, secret = _credentials(request)
+        key, secret = key_pair(request)
         if not key:
-            raise WooError(401, "woocommerce_rest_cannot_view", "Sorry, you cannot list resources.")
+            raise self.refused("cannot_list")
         found = self.keys.get(key)
         if found is None or key in controls.switches.revoked_tokens:
-            raise WooError(401, "woocommerce_rest_authentication_error", "Consumer key is invalid.")
+            raise self.refused("unknown_key")
         if secret != found["consumer_secret"]:
-            raise WooError(
-                401, "woocommerce_rest_authentication_error", "Consumer secret is invalid."
-            )
+            raise self.refused("wrong_secret")
         if found["permissions"] == "write":
-            raise WooError(401, "woocommerce_rest_cannot_view", "Sorry, you cannot list resources.")
+            raise self.refused("cannot_list")
         if controls.should_rate_limit():
             # WooCommerce itself has no REST limit; hosts and security plugins answer 429.
-            raise WooError(
-                429,
-                "rest_too_many_requests",
-                "Too many requests.",
-                retry_after=controls.switches.retry_after_seconds,
-            )
+            raise self.refused("too_many", retry_after=controls.switches.retry_after_seconds)
         if controls.should_fail():
-            raise WooError(500, "internal_server_error", "There has been a critical error.")
+            raise self.refused("failed")
 
     # --- routes ---
 
@@ -105,12 +84,13 @@ class WooApp:
         await self.admit(request, "GET /orders")
         query = request.query_params
         now = self.now()
-        statuses = _statuses(query.get("status", "any"))
-        bounds = self._bounds(query, "after", "before", "modified_after", "modified_before")
+        statuses = enum_list(query.get("status", "any"), self.statuses, "status", ("trash",))
+        bounds = self.bounds(query, "after", "before", "modified_after", "modified_before")
         customer = query.get("customer")
         orderby = query.get("orderby", "date")
-        if orderby not in ("date", "id", "include", "title", "slug"):
-            raise _invalid("orderby", "orderby is not one of date, id, include, title, slug.")
+        if orderby not in self.data.spec["orderby"]:
+            choices = ", ".join(self.data.spec["orderby"])
+            raise invalid_param("orderby", f"orderby is not one of {choices}.")
         descending = query.get("order", "desc").lower() == "desc"
         key = (now, tuple(sorted(statuses)), tuple(bounds.values()), customer, orderby, descending)
 
@@ -123,7 +103,7 @@ class WooApp:
             return found
 
         found = self.listings.get(key, matching)
-        return self._listing(request, found, lambda pair: self.order_json(pair[0], pair[1], now))
+        return listing(request, found, lambda pair: self.order_json(pair[0], pair[1], now))
 
     def _matching(
         self,
@@ -139,10 +119,10 @@ class WooApp:
                 continue
             if customer is not None and str(order.customer_id) != customer:
                 continue
-            if not _between(order.created, bounds["after"], bounds["before"]):
+            if not within(order.created, bounds["after"], bounds["before"]):
                 continue
             modified = order.modified(now)
-            if not _between(modified, bounds["modified_after"], bounds["modified_before"]):
+            if not within(modified, bounds["modified_after"], bounds["modified_before"]):
                 continue
             found.append((order, status))
         return found
@@ -158,7 +138,7 @@ class WooApp:
         now = self.now()
         order = self._order(request, now)
         made = sorted((r for r in order.refunds if r.at <= now), key=lambda r: r.at, reverse=True)
-        return self._listing(request, made, self.refund_json)
+        return listing(request, made, self.refund_json)
 
     async def all_refunds(self, request: Request) -> JSONResponse:
         """`GET /refunds` (WooCommerce 9.0+): every order's refunds, `after`/`before` on
@@ -166,12 +146,12 @@ class WooApp:
         await self.admit(request, "GET /refunds")
         query = request.query_params
         now = self.now()
-        bounds = self._bounds(query, "after", "before")
-        made = [r for r in self.data.refunds if r.at <= now and _between(r.at, *bounds.values())]
+        bounds = self.bounds(query, "after", "before")
+        made = [r for r in self.data.refunds if r.at <= now and within(r.at, *bounds.values())]
         descending = query.get("order", "desc").lower() == "desc"
         by_id = query.get("orderby", "date") == "id"
         made.sort(key=lambda r: r.id if by_id else r.at, reverse=descending)
-        return self._listing(request, made, self.refund_json)
+        return listing(request, made, self.refund_json)
 
     def refund_json(self, refund: Refund) -> dict[str, Any]:
         base = f"{self.data.site['url']}{API}/orders/{refund.order_id}"
@@ -217,7 +197,7 @@ class WooApp:
                     "variations": [product["id"] * 100 + i for i in range(product["variations"])],
                 }
             )
-        return self._listing(request, listed)
+        return listing(request, listed)
 
     async def customers(self, request: Request) -> JSONResponse:
         await self.admit(request, "GET /customers")
@@ -243,15 +223,15 @@ class WooApp:
                     "meta_data": [{"id": customer["id"], "key": "wc_last_active", "value": last}],
                 }
             )
-        return self._listing(request, listed)
+        return listing(request, listed)
 
     async def coupons(self, request: Request) -> JSONResponse:
         await self.admit(request, "GET /coupons")
-        return self._listing(request, self.data.spec["coupons"])
+        return listing(request, self.data.spec["coupons"])
 
     async def taxes(self, request: Request) -> JSONResponse:
         await self.admit(request, "GET /taxes")
-        return self._listing(request, self.data.spec["tax_rates"])
+        return listing(request, self.data.spec["tax_rates"])
 
     async def system_status(self, request: Request) -> JSONResponse:
         await self.admit(request, "GET /system_status")
@@ -355,111 +335,28 @@ class WooApp:
         for order in self.data.placed(now):
             if order.id == wanted and order.status(now) is not None:
                 return order
-        raise WooError(404, "woocommerce_rest_shop_order_invalid_id", "Invalid ID.")
+        raise self.refused("no_order")
 
-    def _bounds(self, query: Any, *names: str) -> dict[str, datetime | None]:
-        """Date parameters in site time, or UTC with `dates_are_gmt=true`."""
-        gmt_dates = query.get("dates_are_gmt", "false").lower() in ("1", "true")
-        return {name: self._date(query.get(name), gmt_dates, name) for name in names}
-
-    def _date(self, value: str | None, is_gmt: bool, name: str) -> datetime | None:
-        if not value:
-            return None
-        try:
-            parsed = datetime.fromisoformat(value.replace("Z", "+00:00"))
-        except ValueError:
-            raise _invalid(name, f"{name} is not a valid date.") from None
-        if parsed.tzinfo is None:
-            parsed = parsed.replace(tzinfo=UTC if is_gmt else self.data.zone)
-        return parsed
-
-    def _listing(
-        self, request: Request, items: list[Any], shape: Any = lambda item: item
-    ) -> JSONResponse:
-        """One page (`page`, `per_page`) with WordPress's X-WP-Total(Pages) and next Link."""
-        query = request.query_params
-        per_page = _number(query.get("per_page"), 10, "per_page")
-        page = _number(query.get("page"), 1, "page")
-        if not 1 <= per_page <= 100:
-            raise _invalid("per_page", "per_page must be between 1 (inclusive) and 100 (inclusive)")
-        if page < 1:
-            raise _invalid("page", "page must be greater than or equal to 1")
-        body = [shape(item) for item in items[(page - 1) * per_page : page * per_page]]
-        pages = max(1, math.ceil(len(items) / per_page)) if items else 0
-        headers = {"X-WP-Total": str(len(items)), "X-WP-TotalPages": str(pages)}
-        if page < pages:
-            following = request.url.include_query_params(page=page + 1)
-            headers["Link"] = f'<{following}>; rel="next"'
-        return JSONResponse(body, headers=headers)
-
-
-def _credentials(request: Request) -> tuple[str | None, str | None]:
-    scheme, _, value = request.headers.get("authorization", "").partition(" ")
-    if scheme.lower() == "basic" and value:
-        try:
-            key, _, secret = base64.b64decode(value).decode().partition(":")
-        except (ValueError, UnicodeDecodeError):
-            return None, None
-        return key, secret
-    query = request.query_params
-    return query.get("consumer_key"), query.get("consumer_secret")
-
-
-def _between(at: datetime, after: datetime | None, before: datetime | None) -> bool:
-    return (after is None or at > after) and (before is None or at < before)
-
-
-def _statuses(text: str) -> set[str]:
-    asked = {s.strip() for s in text.split(",") if s.strip()}
-    if "any" in asked:
-        asked = (asked - {"any"}) | set(ORDER_STATUSES)
-    unknown = asked - set(ORDER_STATUSES) - {"trash"}
-    if unknown:
-        raise _invalid(
-            "status", f"status[0] is not one of any, {', '.join(ORDER_STATUSES)}, trash."
-        )
-    return asked
-
-
-def _number(value: str | None, default: int, name: str) -> int:
-    if value in (None, ""):
-        return default
-    try:
-        return int(str(value))
-    except ValueError:
-        raise _invalid(name, f"{name} is not of type integer.") from None
-
-
-def _invalid(param: str, message: str) -> WooError:
-    return WooError(
-        400, "rest_invalid_param", f"Invalid parameter(s): {param}", params={param: message}
-    )
+    def bounds(self, query: Any, *names: str) -> dict[str, datetime | None]:
+        return date_bounds(query, self.data.zone, *names)
 
 
 def create_app(data: StoreData, controls: SandboxControls) -> Starlette:
     api = WooApp(data, controls)
-
-    def guarded(handler: Any) -> Any:
-        async def endpoint(request: Request) -> Any:
-            try:
-                return await handler(request)
-            except WooError as exc:
-                return exc.response()
-
-        return endpoint
-
-    routes = [
-        Route("/wp-json/", guarded(api.index)),
-        Route(f"{API}/orders", guarded(api.orders)),
-        Route(API + "/orders/{id:int}", guarded(api.order)),
-        Route(API + "/orders/{id:int}/refunds", guarded(api.refunds)),
-        Route(f"{API}/refunds", guarded(api.all_refunds)),
-        Route(f"{API}/products", guarded(api.products)),
-        Route(f"{API}/customers", guarded(api.customers)),
-        Route(f"{API}/coupons", guarded(api.coupons)),
-        Route(f"{API}/taxes", guarded(api.taxes)),
-        Route(f"{API}/system_status", guarded(api.system_status)),
-    ]
+    routes = wp_routes(
+        [
+            ("/wp-json/", api.index),
+            (f"{API}/orders", api.orders),
+            (API + "/orders/{id:int}", api.order),
+            (API + "/orders/{id:int}/refunds", api.refunds),
+            (f"{API}/refunds", api.all_refunds),
+            (f"{API}/products", api.products),
+            (f"{API}/customers", api.customers),
+            (f"{API}/coupons", api.coupons),
+            (f"{API}/taxes", api.taxes),
+            (f"{API}/system_status", api.system_status),
+        ]
+    )
     app = Starlette(routes=routes)
     app.state.api = api
     return app
