@@ -19,6 +19,7 @@ from metrics_connect.sandbox.kit.wp_rest import (
     enum_list,
     key_pair,
     listing,
+    one_of,
     site_dates,
     within,
     wp_routes,
@@ -102,6 +103,13 @@ def test_enum_lists() -> None:
     assert refused.value.data == {
         "params": {"status": "status[0] is not one of any, pending, completed, trash."}
     }
+
+
+def test_one_of_an_enum() -> None:
+    assert one_of("id", ["date", "id"], "orderby") == "id"
+    with pytest.raises(WpError) as refused:
+        one_of("title", ["date", "id"], "orderby")
+    assert refused.value.data == {"params": {"orderby": "orderby is not one of date, id."}}
 
 
 def test_dates_in_site_time_unless_gmt() -> None:

@@ -8,6 +8,7 @@ routes, its seeded data spec and only the query semantics that are new.
 - `versions`: API versions served, the oldest one, end-of-life dates.
 - `paging`: opaque cursors, offset/total, page number with Link header, page tokens,
   count/cursor with next_cursor.
+- `templates`: objects' wire forms as data.yaml templates the code fills with values.
 - `rate_window`: fixed-window budgets announced in x-rate-limit-* headers.
 - `oauth1`: OAuth 1.0a Authorization headers and HMAC-SHA1 signature checks.
 - Per API family: `meta_graph` (+ `meta_graph_app`, `graph_fields`) for Graph APIs,

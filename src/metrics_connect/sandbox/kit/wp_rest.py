@@ -55,6 +55,13 @@ def integer(value: str | None, default: int, name: str) -> int:
     )
 
 
+def one_of(value: str, values: list[str], name: str) -> str:
+    """An enum argument's value, refused as WordPress refuses it."""
+    if value not in values:
+        raise invalid_param(name, f"{name} is not one of {', '.join(values)}.")
+    return value
+
+
 def enum_list(
     text: str, values: tuple[str, ...], name: str, extra: tuple[str, ...] = (), every: str = "any"
 ) -> set[str]:

@@ -24,13 +24,14 @@ from starlette.responses import JSONResponse
 from metrics_connect.networks.woo_commerce.emulator.data import Order, Refund, StoreData, money
 from metrics_connect.sandbox.kit.controls import SandboxControls
 from metrics_connect.sandbox.kit.records import Listings
+from metrics_connect.sandbox.kit.templates import fill
 from metrics_connect.sandbox.kit.wp_rest import (
     WpError,
     date_bounds,
     enum_list,
-    invalid_param,
     key_pair,
     listing,
+    one_of,
     within,
     wp_routes,
 )
@@ -87,45 +88,30 @@ class WooApp:
         statuses = enum_list(query.get("status", "any"), self.statuses, "status", ("trash",))
         bounds = self.bounds(query, "after", "before", "modified_after", "modified_before")
         customer = query.get("customer")
-        orderby = query.get("orderby", "date")
-        if orderby not in self.data.spec["orderby"]:
-            choices = ", ".join(self.data.spec["orderby"])
-            raise invalid_param("orderby", f"orderby is not one of {choices}.")
+        orderby = one_of(query.get("orderby", "date"), self.data.spec["orderby"], "orderby")
         descending = query.get("order", "desc").lower() == "desc"
         key = (now, tuple(sorted(statuses)), tuple(bounds.values()), customer, orderby, descending)
 
         def matching() -> list[tuple[Order, str]]:
-            found = self._matching(now, statuses, bounds, customer)
+            found: list[tuple[Order, str]] = []
+            for order in self.data.placed(now):
+                status = order.status(now)
+                if status is None or status not in statuses:
+                    continue
+                if customer is not None and str(order.customer_id) != customer:
+                    continue
+                if not within(order.created, bounds["after"], bounds["before"]):
+                    continue
+                modified = order.modified(now)
+                if not within(modified, bounds["modified_after"], bounds["modified_before"]):
+                    continue
+                found.append((order, status))
             by_date = orderby == "date"
-            found.sort(
-                key=lambda pair: pair[0].created if by_date else pair[0].id, reverse=descending
-            )
+            found.sort(key=lambda p: p[0].created if by_date else p[0].id, reverse=descending)
             return found
 
         found = self.listings.get(key, matching)
         return listing(request, found, lambda pair: self.order_json(pair[0], pair[1], now))
-
-    def _matching(
-        self,
-        now: datetime,
-        statuses: set[str],
-        bounds: dict[str, datetime | None],
-        customer: str | None,
-    ) -> list[tuple[Order, str]]:
-        found: list[tuple[Order, str]] = []
-        for order in self.data.placed(now):
-            status = order.status(now)
-            if status is None or status not in statuses:
-                continue
-            if customer is not None and str(order.customer_id) != customer:
-                continue
-            if not within(order.created, bounds["after"], bounds["before"]):
-                continue
-            modified = order.modified(now)
-            if not within(modified, bounds["modified_after"], bounds["modified_before"]):
-                continue
-            found.append((order, status))
-        return found
 
     async def order(self, request: Request) -> JSONResponse:
         await self.admit(request, "GET /orders/{id}")
@@ -154,22 +140,9 @@ class WooApp:
         return listing(request, made, self.refund_json)
 
     def refund_json(self, refund: Refund) -> dict[str, Any]:
-        base = f"{self.data.site['url']}{API}/orders/{refund.order_id}"
-        return {
-            "id": refund.id,
-            **self.data.dates("created", refund.at),
-            "amount": money(refund.amount),
-            "reason": refund.reason,
-            "refunded_by": 1,
-            "refunded_payment": True,
-            "meta_data": [],
-            "line_items": [],
-            "_links": {
-                "self": [{"href": f"{base}/refunds/{refund.id}"}],
-                "collection": [{"href": f"{base}/refunds"}],
-                "up": [{"href": base}],
-            },
-        }
+        order_url = f"{self.data.site['url']}{API}/orders/{refund.order_id}"
+        values = vars(refund) | self.data.dates("created", refund.at) | {"order_url": order_url}
+        return fill(self.data.spec["refund_json"], values)
 
     async def products(self, request: Request) -> JSONResponse:
         await self.admit(request, "GET /products")
@@ -182,21 +155,15 @@ class WooApp:
             if wanted and wanted != stock_status:
                 continue
             category = self.data.categories[product["category"]]
-            listed.append(
-                {k: product[k] for k in ("id", "name", "sku")}
-                | {
-                    "slug": product["sku"].lower(),
-                    "type": "variable" if product["variations"] else "simple",
-                    "status": "publish",
-                    "price": money(product["price"]),
-                    "regular_price": money(product["price"]),
-                    "manage_stock": True,
-                    "stock_quantity": quantity,
-                    "stock_status": stock_status,
-                    "categories": [{k: category[k] for k in ("id", "name", "slug")}],
-                    "variations": [product["id"] * 100 + i for i in range(product["variations"])],
-                }
-            )
+            values = product | {
+                "slug": product["sku"].lower(),
+                "type": "variable" if product["variations"] else "simple",
+                "stock_quantity": quantity,
+                "stock_status": stock_status,
+                "category": {k: category[k] for k in ("id", "name", "slug")},
+                "variations": [product["id"] * 100 + i for i in range(product["variations"])],
+            }
+            listed.append(fill(self.data.spec["product_json"], values))
         return listing(request, listed)
 
     async def customers(self, request: Request) -> JSONResponse:
@@ -209,20 +176,10 @@ class WooApp:
                 continue
             active = self.data.last_active(customer["id"], now) or customer["created"]
             day = active.astimezone(UTC).replace(hour=0, minute=0, second=0, microsecond=0)
-            last = str(int(day.timestamp()))
-            place = {"city": customer["city"], "state": customer["state"], "country": "BR"}
-            listed.append(
-                {k: customer[k] for k in ("id", "email", "first_name", "last_name", "username")}
-                | {
-                    **self.data.dates("created", customer["created"]),
-                    "role": "customer",
-                    "billing": {**place, "email": customer["email"]},
-                    "shipping": place,
-                    "is_paying_customer": customer["id"] in self.data.order_times,
-                    # WooCommerce keeps the last visit's day (a timestamp) in user meta.
-                    "meta_data": [{"id": customer["id"], "key": "wc_last_active", "value": last}],
-                }
-            )
+            values = customer | self.data.dates("created", customer["created"])
+            values["paying"] = customer["id"] in self.data.order_times
+            values["last_active"] = str(int(day.timestamp()))
+            listed.append(fill(self.data.spec["customer_json"], values))
         return listing(request, listed)
 
     async def coupons(self, request: Request) -> JSONResponse:
@@ -240,93 +197,53 @@ class WooApp:
     # --- shapes ---
 
     def order_json(self, order: Order, status: str, now: datetime) -> dict[str, Any]:
-        rate = order.rate
-        refunds = [r for r in order.refunds if r.at <= now]
-        paid = order.first(("processing", "on-hold"), now)
-        completed = order.first(("completed",), now)
+        rate, spec, dates = order.rate, self.data.spec, self.data.dates
         lines = []
         for line in order.lines:
             product = self.data.products[line["product_id"]]
-            lines.append(
-                {
-                    "id": line["id"],
-                    "name": product["name"],
-                    "product_id": product["id"],
-                    "quantity": line["quantity"],
-                    "subtotal": money(line["subtotal"]),
-                    "subtotal_tax": money(line["subtotal"] * float(rate["rate"]) / 100),
-                    "total": money(line["total"]),
-                    "total_tax": money(line["tax"]),
-                    "taxes": [{"id": rate["id"], "total": money(line["tax"]), "subtotal": ""}],
-                    "sku": product["sku"],
-                    "price": line["price"],
-                    **self.data.spec["line_fields"],
-                }
-            )
+            taxed = line["subtotal"] * float(rate["rate"]) / 100
+            values = {"name": product["name"], "sku": product["sku"], "rate_id": rate["id"]}
+            lines.append(fill(spec["line_json"], line | values | {"subtotal_tax": taxed}))
         code = f"{rate['country']}-{rate['state'] or ''}-{rate['name']}-{rate['priority']}"
-        return {
+        values = {
             "id": order.id,
-            **self.data.spec["order_fields"],
-            "number": str(order.id),
-            "order_key": f"wc_order_{order.id:08x}",
-            "version": self.data.spec["system_status"]["environment"]["version"],
+            "version": spec["system_status"]["environment"]["version"],
             "status": status,
             "currency": self.data.currency,
-            **self.data.dates("created", order.created),
-            **self.data.dates("modified", order.modified(now)),
-            "discount_total": money(order.discount),
-            "shipping_total": money(order.shipping),
-            "shipping_tax": money(order.shipping_tax),
-            "cart_tax": money(order.cart_tax),
-            "total": money(order.total),
-            "total_tax": money(order.cart_tax + order.shipping_tax),
+            **dates("created", order.created),
+            **dates("modified", order.modified(now)),
+            **dates("paid", order.first(("processing", "on-hold"), now)),
+            **dates("completed", order.first(("completed",), now)),
+            "discount": order.discount,
+            "shipping": order.shipping,
+            "shipping_tax": order.shipping_tax,
+            "cart_tax": order.cart_tax,
+            "total": order.total,
+            "total_tax": order.cart_tax + order.shipping_tax,
             "customer_id": order.customer_id,
             "billing": order.billing,
-            "shipping": {
+            "address": {
                 k: order.billing[k] for k in ("first_name", "last_name", "city", "state", "country")
             },
             "payment_method": "bacs" if any(s == "on-hold" for _, s in order.changes) else "stripe",
-            **self.data.dates("paid", paid),
-            **self.data.dates("completed", completed),
             "line_items": lines,
-            "tax_lines": [
-                {
-                    "id": order.id * 10 + 1,
-                    "rate_code": code.replace("--", "-"),
-                    "rate_id": rate["id"],
-                    "label": rate["name"],
-                    "tax_total": money(order.cart_tax),
-                    "shipping_tax_total": money(order.shipping_tax),
-                    "rate_percent": float(rate["rate"]),
-                    "compound": False,
-                    "meta_data": [],
-                }
-            ],
-            "shipping_lines": [
-                {
-                    "id": order.id * 10 + 2,
-                    "method_title": "Flat rate",
-                    "method_id": "flat_rate",
-                    "total": money(order.shipping),
-                    "total_tax": money(order.shipping_tax),
-                }
-            ],
-            "coupon_lines": (
-                [
-                    {
-                        "id": order.id * 10 + 3,
-                        "code": order.coupon["code"],
-                        "discount": money(order.discount),
-                        "discount_tax": "0.00",
-                    }
-                ]
-                if order.coupon
-                else []
-            ),
+            "rate": rate,
+            "rate_id": rate["id"],
+            "rate_code": code.replace("--", "-"),
+            "rate_percent": float(rate["rate"]),
+            "coupon": order.coupon,
+            # Its tax, shipping and coupon lines are numbered after it.
+            "tax_line_id": order.id * 10 + 1,
+            "shipping_line_id": order.id * 10 + 2,
+            "coupon_line_id": order.id * 10 + 3,
             "refunds": [
-                {"id": r.id, "reason": r.reason, "total": money(-r.amount)} for r in refunds
+                {"id": r.id, "reason": r.reason, "total": money(-r.amount)}
+                for r in order.refunds
+                if r.at <= now
             ],
         }
+        values["coupon_lines"] = [fill(spec["coupon_line"], values)] if order.coupon else []
+        return fill(spec["order_json"], values)
 
     # --- helpers ---
 

@@ -21,7 +21,8 @@ from zoneinfo import ZoneInfo
 import yaml
 
 from metrics_connect.sandbox.kit.records import poisson
-from metrics_connect.sandbox.kit.seeded import draws
+from metrics_connect.sandbox.kit.seeded import draws, split_rounded
+from metrics_connect.sandbox.kit.templates import fill
 from metrics_connect.sandbox.kit.wp_rest import site_dates
 
 DAY = timedelta(days=1)
@@ -154,22 +155,13 @@ class StoreData:
         spec = self.spec["orders"]
         known = [c for c in self.customers[-600:] if c["created"] < created]
         if known and rng.random() < self.spec["customers"]["ordering_share"]:
-            customer = rng.choice(known)
-            customer_id, city, state = customer["id"], customer["city"], customer["state"]
-            first, last, email = customer["first_name"], customer["last_name"], customer["email"]
+            buyer = rng.choice(known)
         else:
             place = _weighted(rng, self.spec["places"])
-            customer_id, city, state = 0, place["city"], place["state"]
             guest = _filled(self.spec["customers"]["guest"], int(rng.random() * 1e6))
-            first, last, email = guest["first_name"], guest["last_name"], guest["email"]
-        billing = {
-            "first_name": first,
-            "last_name": last,
-            "city": city,
-            "state": state,
-            "country": "BR",
-            "email": email,
-        }
+            buyer = {"id": 0, **guest, "city": place["city"], "state": place["state"]}
+        customer_id, state = buyer["id"], buyer["state"]
+        billing = fill(self.spec["billing"], buyer)
         rates = self.spec["tax_rates"]
         rate = next((r for r in rates if r["state"] == state), rates[-1])
         lines: list[dict[str, Any]] = []
@@ -206,12 +198,8 @@ class StoreData:
                 discount = round(subtotal * amount / 100, 2)
             else:
                 discount = min(amount, subtotal)
-        left = discount
-        for i, line in enumerate(lines):  # the discount apportioned over the lines
-            share = (
-                left if i == len(lines) - 1 else round(discount * line["subtotal"] / subtotal, 2)
-            )
-            left = round(left - share, 2)
+        shares = split_rounded(discount, [line["subtotal"] for line in lines])
+        for line, share in zip(lines, shares, strict=True):  # the discount over the lines
             line["total"] = round(line["subtotal"] - share, 2)
             line["tax"] = round(line["total"] * float(rate["rate"]) / 100, 2)
         order = Order(
