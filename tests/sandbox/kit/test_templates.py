@@ -1,44 +1,44 @@
-"""The sandbox kit's answer templates: values whole ($name), texts over the values,
-nested members in their order, everything else as written."""
+"""The kit's answer templates: typed values, formatted strings, order kept."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 import pytest
+import yaml
 
 from metrics_connect.sandbox.kit.templates import fill
 
+TEMPLATE = yaml.safe_load(
+    """
+    id: $id
+    number: "{id}"
+    key: "order_{id:08x}"
+    total: "{total:.2f}"
+    label: "{rate[name]}"
+    paid: true
+    lines: [{id: $id, tags: $tags}, plain]
+    cost: $cost
+    """
+)
 
-@dataclass
-class Video:
-    id: str
-    views: int
 
-
-def test_values_texts_and_literals() -> None:
-    template = {
-        "kind": "api#video",
-        "id": "{video.id}",
-        "snippet": "$snippet",
-        "statistics": {"viewCount": "{video.views}", "hidden": False, "favoriteCount": "0"},
-        "tags": ["{stats[top]}", "$video.views", "$snippet.title"],
-    }
-    values = {"video": Video("abc", 42), "snippet": {"title": "Hi"}, "stats": {"top": "x"}}
-    filled = fill(template, values)
+def test_values_typed_or_formatted_in_the_templates_order() -> None:
+    values = {"id": 1000, "total": 12.5, "rate": {"name": "ICMS"}, "tags": ["a"], "cost": None}
+    filled = fill(TEMPLATE, values)
     assert filled == {
-        "kind": "api#video",
-        "id": "abc",
-        "snippet": {"title": "Hi"},
-        "statistics": {"viewCount": "42", "hidden": False, "favoriteCount": "0"},
-        "tags": ["x", 42, "Hi"],
+        "id": 1000,
+        "number": "1000",
+        "key": "order_000003e8",
+        "total": "12.50",
+        "label": "ICMS",
+        "paid": True,
+        "lines": [{"id": 1000, "tags": ["a"]}, "plain"],
+        "cost": None,
     }
-    assert list(filled) == list(template)
-    assert fill(None, values) is None and fill(3.5, values) == 3.5
+    assert list(filled) == list(TEMPLATE)
 
 
 def test_a_missing_value_is_an_error() -> None:
     with pytest.raises(KeyError):
-        fill({"id": "{nothing}"}, {})
+        fill({"id": "$id"}, {})
     with pytest.raises(KeyError):
-        fill("$nothing", {})
+        fill("{total:.2f}", {})

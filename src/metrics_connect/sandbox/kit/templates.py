@@ -1,10 +1,13 @@
-"""Answers written as templates in an emulator's data.yaml and filled from its values:
-a resource's fields as the network serves them, so that code computes the values only.
+"""Answers shaped by templates in an emulator's data.yaml, so that an object's wire form
+(its keys, their order, the constant fields, nested links) is data and the code only
+computes the values:
 
-In a template, a string `$name` is the value itself (any type; `name.attr` or
-`name.key` reach inside it) and any other string is a `str.format_map` text over the
-values (`{name}`, `{name.attr}`, `{name[key]}`); mappings and lists are filled member by
-member in their order; every other value is served as written."""
+- a string that is exactly `$name` becomes the value `name` as it is (a number stays a
+  number, a mapping or list is placed whole);
+- any other string with `{...}` is formatted with the values (`"{total:.2f}"`,
+  `"{site}/orders/{id}"`);
+- mappings and lists are filled item by item, in their order; other scalars are kept.
+"""
 
 from __future__ import annotations
 
@@ -12,21 +15,13 @@ from collections.abc import Mapping
 from typing import Any
 
 
-def _lookup(values: Mapping[str, Any], path: str) -> Any:
-    root, *names = path.split(".")
-    found = values[root]
-    for name in names:
-        found = found[name] if isinstance(found, Mapping) else getattr(found, name)
-    return found
-
-
 def fill(template: Any, values: Mapping[str, Any]) -> Any:
-    if isinstance(template, Mapping):
-        return {key: fill(member, values) for key, member in template.items()}
+    if isinstance(template, str):
+        if template.startswith("$") and template[1:].isidentifier():
+            return values[template[1:]]
+        return template.format_map(values) if "{" in template else template
+    if isinstance(template, dict):
+        return {key: fill(item, values) for key, item in template.items()}
     if isinstance(template, list):
-        return [fill(member, values) for member in template]
-    if not isinstance(template, str):
-        return template
-    if template.startswith("$"):
-        return _lookup(values, template[1:])
-    return template.format_map(values)
+        return [fill(item, values) for item in template]
+    return template
