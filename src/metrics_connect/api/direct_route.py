@@ -34,10 +34,12 @@ from fastapi.dependencies.utils import (
     request_params_to_args,
 )
 from fastapi.exceptions import RequestValidationError
+from starlette.datastructures import QueryParams
 
 from metrics_connect.api.json_body import JsonBodyRoute, is_json_content_type
 
 CacheKey = Any
+_IMMUTABLE = (bool, int, float, str, bytes, type(None))
 
 
 @dataclass(frozen=True)
@@ -137,6 +139,13 @@ class DirectRoute(JsonBodyRoute):
             )
             if fields
         ]
+        # Without a query string (the usual request) each query parameter takes its
+        # default: worked out once, unless that default could be mutated or is refused.
+        query_defaults: dict[str, Any] | None = None
+        if top.query_params:
+            defaults, refused = request_params_to_args(top.query_params, QueryParams(b""))
+            if not refused and all(type(v) in _IMMUTABLE for v in defaults.values()):
+                query_defaults = defaults
         body_params = top.body_params
         embed = self._embed_body_fields
         overrides = self.dependency_overrides_provider
@@ -153,6 +162,10 @@ class DirectRoute(JsonBodyRoute):
             values = {name: solved[key] for name, key in arguments}
             errors: list[Any] = []
             for fields, source in parameters:
+                no_query = source == "query_params" and not request.scope["query_string"]
+                if no_query and query_defaults is not None:
+                    values.update(query_defaults)
+                    continue
                 found, wrong = request_params_to_args(fields, getattr(request, source))
                 values.update(found)
                 errors += wrong
