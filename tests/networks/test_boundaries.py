@@ -22,8 +22,9 @@ def leaks(slug: str, package: Path) -> list[str]:
     `publisher_platform` value `facebook` in Meta Ads rows); only a reach into the
     network's package (`networks.<slug>`, `networks/<slug>`) couples the two."""
     own = package / "networks" / slug
-    # A host name is not a slug table: graph.facebook.com in a provider's URL is the API.
-    named = re.compile(rf"(?<![\w]){re.escape(slug)}(?![\w])(?!\.(?:com|net|org|io)\b)")
+    # A host name is not a slug table: graph.facebook.com in a provider's URL is the API;
+    # nor is a hyphenated wire name (a header such as facebook-api-version).
+    named = re.compile(rf"(?<![\w-]){re.escape(slug)}(?![\w-])(?!\.(?:com|net|org|io)\b)")
     reached = re.compile(rf"networks[./]{re.escape(slug)}(?![\w])")
     found = []
     for path in package.rglob("*"):
@@ -49,6 +50,7 @@ def test_the_check_finds_a_slug_outside_its_folder(tmp_path: Path) -> None:
     (tmp_path / "engine.py").write_text('TABLE = {"acme_ads": 1}\n')
     (tmp_path / "settings.py").write_text("acme_ads_api_base_url = 1  # a longer word\n")
     (tmp_path / "providers.yaml").write_text("token_url: https://api.acme_ads.com/token\n")
+    (tmp_path / "wire.yaml").write_text("version_header: acme_ads-api-version\n")
     (tmp_path / "networks" / "other").mkdir()
     (tmp_path / "networks" / "other" / "rows.yaml").write_text("platform: acme_ads\n")
     (tmp_path / "networks" / "other" / "hooks.py").write_text(

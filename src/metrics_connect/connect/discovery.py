@@ -9,6 +9,7 @@ provider's `next` URLs (the Graph API writes the token into those).
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
@@ -41,9 +42,19 @@ class Candidate:
         )
 
 
-async def get_json(http: httpx.AsyncClient, url: str, token: str, params: dict[str, str]) -> Any:
+async def get_json(
+    http: httpx.AsyncClient,
+    url: str,
+    token: str,
+    params: dict[str, str] | None = None,
+    headers: Mapping[str, str] | None = None,
+) -> Any:
+    """The JSON a listing call answers; `headers` are the family's own (a version, say).
+    Without params the URL's own query is kept (httpx replaces it with any params given,
+    even none)."""
+    auth = {"Authorization": f"Bearer {token}", **(headers or {})}
     try:
-        response = await http.get(url, params=params, headers={"Authorization": f"Bearer {token}"})
+        response = await http.get(url, params=params or None, headers=auth)
     except httpx.HTTPError as exc:
         raise ConnectFailed(f"account listing failed ({type(exc).__name__})") from None
     if response.status_code != 200:

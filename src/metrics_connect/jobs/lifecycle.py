@@ -65,7 +65,9 @@ def install_jobs(runtime: Runtime) -> None:
             await sweeper.stop()
         if isinstance(ctx, JobsContext):
             await ctx.queue.close()
-            # Cancelled steps leave their leases: hand them back for the next start.
+            # Cancelled steps leave their leases: hand them back for the next start,
+            # once the claims and writes under way for them are done.
+            await ctx.writes.settled()
             await store.release_all(rt.db, ctx.owner)
             await ctx.close()
 

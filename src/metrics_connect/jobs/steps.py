@@ -38,7 +38,7 @@ async def claimed(ctx: JobsContext, job_uuid: str) -> AsyncIterator[ClaimedJob |
     Renewal runs every third of the lease from the moment of the claim; it is asked
     to stop rather than cancelled, so it never abandons a query halfway.
     """
-    job = await store.claim(ctx.runtime.db, job_uuid, ctx.owner, ctx.lease_seconds)
+    job = await ctx.writes.claim(job_uuid)
     if job is None:
         yield None
         return
@@ -136,7 +136,7 @@ async def _deliver_claimed(ctx: JobsContext, job: ClaimedJob, result_body: str |
         await store.record_interrupted_attempt(db, job, ctx.owner)
     text = result_body if result_body is not None else job.result_body
     assert text is not None, "a delivering job has its result"
-    secret = await store.start_delivery(db, job.uuid, ctx.owner, result_body)
+    secret = await ctx.writes.start_delivery(job, result_body)
     if secret is None:
         return  # the lease was lost meanwhile: the new owner carries on
     body = text.encode("utf-8")
@@ -149,7 +149,7 @@ async def _deliver_claimed(ctx: JobsContext, job: ClaimedJob, result_body: str |
     retry_in = None
     if not outcome.delivered:
         retry_in = retry_delay(ctx.retry_schedule, number, settings.webhook_retry_jitter)
-    status = await store.record_attempt(db, job, ctx.owner, number, outcome, retry_in)
+    status = await ctx.writes.record_attempt(job, number, outcome, retry_in)
     log.info(
         "job_delivery_attempt",
         job=job.uuid,

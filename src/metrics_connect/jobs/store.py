@@ -205,47 +205,63 @@ def _due(now: datetime | ColumnElement[datetime]) -> ColumnElement[bool]:
     return or_(Job.next_attempt_at.is_(None), Job.next_attempt_at <= now)
 
 
-_CLAIM = (
-    update(_jobs)
-    .where(
-        _jobs.c.uuid == _UUID,
-        _jobs.c.status.in_(UNFINISHED_STATUSES),
-        _lease_free(_NOW),
-        _due(_NOW),
+def _claim_statement(which: ColumnElement[bool]) -> Update:
+    """The claim of the jobs `which` selects: unfinished, due, lease free."""
+    return (
+        update(_jobs)
+        .where(
+            which,
+            _jobs.c.status.in_(UNFINISHED_STATUSES),
+            _lease_free(_NOW),
+            _due(_NOW),
+        )
+        .values(
+            lease_owner=_OWNER,
+            lease_expires_at=_UNTIL,
+            heartbeat_at=_NOW,
+            status=case((_jobs.c.status == QUEUED, RUNNING), else_=_jobs.c.status),
+            started_at=func.coalesce(_jobs.c.started_at, _NOW),
+        )
+        .returning(
+            _jobs.c.id,
+            _jobs.c.uuid,
+            _jobs.c.merchant_id,
+            _jobs.c.integration_id,
+            _jobs.c.request_body,
+            _jobs.c.webhook_url,
+            _jobs.c.webhook_id,
+            _jobs.c.status,
+            _jobs.c.result_body,
+            _jobs.c.compute_failures,
+            _jobs.c.delivery_started_at,
+            select(func.count())
+            .select_from(_attempts)
+            .where(_attempts.c.job_id == _returned("id"))
+            .scalar_subquery(),
+            # The integration's row, one column a subquery: RETURNING cannot join, and
+            # reading it here spares the compute a statement (on SQLite, four calls to
+            # the driver's thread and a rollback).
+            *(
+                select(column)
+                .where(_integrations.c.id == _returned("integration_id"))
+                .scalar_subquery()
+                .label(f"integration_{column.name}")
+                for column in _integrations.c
+            ),
+        )
     )
-    .values(
-        lease_owner=_OWNER,
-        lease_expires_at=_UNTIL,
-        heartbeat_at=_NOW,
-        status=case((_jobs.c.status == QUEUED, RUNNING), else_=_jobs.c.status),
-        started_at=func.coalesce(_jobs.c.started_at, _NOW),
-    )
-    .returning(
-        _jobs.c.id,
-        _jobs.c.uuid,
-        _jobs.c.merchant_id,
-        _jobs.c.integration_id,
-        _jobs.c.request_body,
-        _jobs.c.webhook_url,
-        _jobs.c.webhook_id,
-        _jobs.c.status,
-        _jobs.c.result_body,
-        _jobs.c.compute_failures,
-        _jobs.c.delivery_started_at,
-        select(func.count())
-        .select_from(_attempts)
-        .where(_attempts.c.job_id == _returned("id"))
-        .scalar_subquery(),
-        # The integration's row, one column a subquery: RETURNING cannot join, and
-        # reading it here spares the compute a statement (on SQLite, four calls to
-        # the driver's thread and a rollback).
-        *(
-            select(column)
-            .where(_integrations.c.id == _returned("integration_id"))
-            .scalar_subquery()
-            .label(f"integration_{column.name}")
-            for column in _integrations.c
-        ),
+
+
+_CLAIM = _claim_statement(_jobs.c.uuid == _UUID)
+# Many jobs at once. On PostgreSQL a row another worker is claiming right now is
+# skipped rather than waited for (it is theirs): overlapping batches of two workers
+# never wait on each other, so they cannot deadlock. SQLite has one writer anyway.
+_CLAIM_MANY = _claim_statement(
+    _jobs.c.id.in_(
+        select(_jobs.c.id)
+        .where(_jobs.c.uuid.in_(bindparam("b_uuids", expanding=True, type_=String())))
+        .with_for_update(skip_locked=True)
+        .scalar_subquery()
     )
 )
 # The ClaimedJob fields RETURNING gives in order, before the integration's columns.
@@ -288,6 +304,17 @@ async def _owned_update(db: Database, job_uuid: str, owner: str, **values: Any) 
         return await _owned_update_on(conn, job_uuid, owner, values)
 
 
+def _claim_params(owner: str, lease_seconds: float) -> dict[str, Any]:
+    now = clock.now()
+    return {"b_owner": owner, "b_now": now, "b_until": now + timedelta(seconds=lease_seconds)}
+
+
+def _claimed(row: Sequence[Any]) -> ClaimedJob:
+    job = ClaimedJob(*row[:_CLAIMED_FIELDS])
+    job.integration = _detached_integration(row[_CLAIMED_FIELDS:])
+    return job
+
+
 async def claim(db: Database, job_uuid: str, owner: str, lease_seconds: float) -> ClaimedJob | None:
     """Take the job if it is unfinished, due and not leased by a live worker.
 
@@ -295,20 +322,24 @@ async def claim(db: Database, job_uuid: str, owner: str, lease_seconds: float) -
     computes it. The row, its number of attempts and its integration as it is now come
     back from the UPDATE.
     """
-    now = clock.now()
-    params = {
-        "b_uuid": job_uuid,
-        "b_owner": owner,
-        "b_now": now,
-        "b_until": now + timedelta(seconds=lease_seconds),
-    }
+    params = {"b_uuid": job_uuid, **_claim_params(owner, lease_seconds)}
     async with db.single_statement_engine.begin() as conn:
         row = (await conn.execute(_CLAIM, params)).one_or_none()
-    if row is None:
-        return None
-    job = ClaimedJob(*row[:_CLAIMED_FIELDS])
-    job.integration = _detached_integration(row[_CLAIMED_FIELDS:])
-    return job
+    return None if row is None else _claimed(row)
+
+
+async def claim_many(
+    db: Database, job_uuids: Sequence[str], owner: str, lease_seconds: float
+) -> list[ClaimedJob | None]:
+    """`claim` of each job, in one statement: the answers in the order asked (a job
+    asked twice is claimed once, for its first asker)."""
+    if len(job_uuids) == 1:
+        return [await claim(db, job_uuids[0], owner, lease_seconds)]
+    params = {"b_uuids": list(dict.fromkeys(job_uuids)), **_claim_params(owner, lease_seconds)}
+    async with db.single_statement_engine.begin() as conn:
+        rows = (await conn.execute(_CLAIM_MANY, params)).all()
+    by_uuid = {job.uuid: job for job in map(_claimed, rows)}
+    return [by_uuid.pop(job_uuid, None) for job_uuid in job_uuids]
 
 
 async def extend_lease(db: Database, job_uuid: str, owner: str, lease_seconds: float) -> bool:
@@ -352,7 +383,9 @@ async def release_all(db: Database, owner: str) -> int:
 
 
 @cache
-def _start_statement(with_result: bool) -> Update:
+def _start_statement(with_result: bool, returning_secret: bool = True) -> Update:
+    """Mark the attempt begun (and store the result); with `returning_secret`, the
+    merchant's encrypted secret comes back (not in an executemany of many jobs)."""
     values: dict[str, Any] = {"delivery_started_at": _NOW}
     if with_result:
         values.update(
@@ -367,12 +400,10 @@ def _start_statement(with_result: bool) -> Update:
         .where(_merchants.c.id == _returned("merchant_id"))
         .scalar_subquery()
     )
-    return (
-        update(_jobs)
-        .where(_jobs.c.uuid == _UUID, _jobs.c.lease_owner == _OWNER)
-        .values(values)
-        .returning(secret)
+    statement = (
+        update(_jobs).where(_jobs.c.uuid == _UUID, _jobs.c.lease_owner == _OWNER).values(values)
     )
+    return statement.returning(secret) if returning_secret else statement
 
 
 async def start_delivery(
@@ -393,6 +424,57 @@ async def start_delivery(
     async with db.single_statement_engine.begin() as conn:
         row = (await conn.execute(statement, params)).one_or_none()
     return None if row is None else bytes(row[0])
+
+
+class BatchLeaseLost(Exception):
+    """A batch statement changed fewer rows than it had jobs: some lease was lost, and
+    which one only the jobs' own statements can tell (the batch is run job by job)."""
+
+
+@dataclass(frozen=True)
+class DeliveryStart:
+    """`start_delivery`'s arguments, for `start_deliveries`."""
+
+    job_uuid: str
+    merchant_id: int
+    owner: str
+    result_body: str | None
+
+
+_SECRETS = select(_merchants.c.id, _merchants.c.webhook_secret_encrypted).where(
+    _merchants.c.id.in_(bindparam("b_merchants", expanding=True))
+)
+
+
+async def start_deliveries(db: Database, starts: Sequence[DeliveryStart]) -> list[bytes | None]:
+    """`start_delivery` of each job, in one transaction; the secrets in the order asked.
+
+    Raises BatchLeaseLost when a lease was lost (nothing is written then).
+    """
+    if len(starts) == 1:
+        one = starts[0]
+        return [await start_delivery(db, one.job_uuid, one.owner, one.result_body)]
+    now = clock.now()
+    async with db.engine.begin() as conn:
+        for with_result in (True, False):
+            params = [
+                {"b_uuid": start.job_uuid, "b_owner": start.owner, "b_now": now}
+                | ({"b_result": start.result_body} if with_result else {})
+                for start in starts
+                if (start.result_body is not None) == with_result
+            ]
+            if not params:
+                continue
+            statement = _start_statement(with_result, returning_secret=False)
+            result = await conn.execute(statement, params)
+            if result.rowcount != len(params):
+                raise BatchLeaseLost  # rolls the transaction back
+        # Read after the writes, as the one-job statement does: a rotation committed
+        # before them is honoured.
+        merchants = {start.merchant_id for start in starts}
+        rows = await conn.execute(_SECRETS, {"b_merchants": list(merchants)})
+        secrets: dict[int, bytes] = {row[0]: bytes(row[1]) for row in rows}
+    return [secrets[start.merchant_id] for start in starts]
 
 
 async def fail(db: Database, job_uuid: str, owner: str, code: str, message: str) -> bool:
@@ -445,6 +527,34 @@ async def record_interrupted_attempt(db: Database, job: ClaimedJob, owner: str) 
     job.delivery_started_at = None
 
 
+def _after_attempt(
+    outcome: DeliveryOutcome, retry_in_seconds: float | None, now: datetime
+) -> tuple[str, dict[str, Any]]:
+    """The job's status after an attempt, and the values that set it (lease released)."""
+    values: dict[str, Any] = {"delivery_started_at": None, "lease_owner": None}
+    values["lease_expires_at"] = None
+    if outcome.delivered:
+        values.update(status=DELIVERED, finished_at=now, next_attempt_at=None)
+        return DELIVERED, values
+    if retry_in_seconds is None:
+        values.update(status=FAILED, finished_at=now, next_attempt_at=None)
+        return FAILED, values
+    due = now + timedelta(seconds=retry_in_seconds)
+    values.update(next_attempt_at=due, expected_pickup_at=due)
+    return DELIVERING, values
+
+
+def _attempt_row(job: ClaimedJob, number: int, outcome: DeliveryOutcome) -> dict[str, Any]:
+    return {
+        "job_id": job.id,
+        "number": number,
+        "attempted_at": outcome.attempted_at,
+        "http_status": outcome.http_status,
+        "error": outcome.error,
+        "latency_ms": outcome.latency_ms,
+    }
+
+
 async def record_attempt(
     db: Database,
     job: ClaimedJob,
@@ -458,33 +568,54 @@ async def record_attempt(
     Returns the new status, or None when the lease was lost meanwhile (the attempt is
     still recorded: it happened; the new owner decides what comes next).
     """
-    now = clock.now()
-    values: dict[str, Any] = {"delivery_started_at": None, "lease_owner": None}
-    values["lease_expires_at"] = None
-    if outcome.delivered:
-        status = DELIVERED
-        values.update(status=DELIVERED, finished_at=now, next_attempt_at=None)
-    elif retry_in_seconds is None:
-        status = FAILED
-        values.update(status=FAILED, finished_at=now, next_attempt_at=None)
-    else:
-        status = DELIVERING
-        due = now + timedelta(seconds=retry_in_seconds)
-        values.update(next_attempt_at=due, expected_pickup_at=due)
+    status, values = _after_attempt(outcome, retry_in_seconds, clock.now())
     async with db.engine.begin() as conn:
-        await conn.execute(
-            _INSERT_ATTEMPT,
-            {
-                "job_id": job.id,
-                "number": number,
-                "attempted_at": outcome.attempted_at,
-                "http_status": outcome.http_status,
-                "error": outcome.error,
-                "latency_ms": outcome.latency_ms,
-            },
-        )
+        await conn.execute(_INSERT_ATTEMPT, _attempt_row(job, number, outcome))
         owned = await _owned_update_on(conn, job.uuid, owner, values)
     return status if owned else None
+
+
+@dataclass(frozen=True)
+class AttemptRecord:
+    """`record_attempt`'s arguments, for `record_attempts`."""
+
+    job: ClaimedJob
+    owner: str
+    number: int
+    outcome: DeliveryOutcome
+    retry_in_seconds: float | None
+
+
+async def record_attempts(db: Database, records: Sequence[AttemptRecord]) -> list[str | None]:
+    """`record_attempt` of each job, in one transaction: the attempts in one INSERT, the
+    jobs' changes one executemany per kind of change. The statuses in the order asked.
+
+    Raises BatchLeaseLost when a lease was lost (nothing is written then).
+    """
+    if len(records) == 1:
+        one = records[0]
+        status = await record_attempt(
+            db, one.job, one.owner, one.number, one.outcome, one.retry_in_seconds
+        )
+        return [status]
+    now = clock.now()
+    statuses: list[str | None] = []
+    changes: dict[tuple[str, ...], list[dict[str, Any]]] = {}
+    for record in records:
+        status, values = _after_attempt(record.outcome, record.retry_in_seconds, now)
+        statuses.append(status)
+        params = {"b_uuid": record.job.uuid, "b_owner": record.owner}
+        params.update({f"v_{column}": value for column, value in values.items()})
+        changes.setdefault(tuple(sorted(values)), []).append(params)
+    async with db.engine.begin() as conn:
+        await conn.execute(
+            _INSERT_ATTEMPT, [_attempt_row(r.job, r.number, r.outcome) for r in records]
+        )
+        for columns, params_list in changes.items():
+            result = await conn.execute(_owned_statement(columns), params_list)
+            if result.rowcount != len(params_list):
+                raise BatchLeaseLost  # rolls the transaction back
+    return statuses
 
 
 # --- Recovery ---------------------------------------------------------------------------

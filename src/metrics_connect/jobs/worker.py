@@ -60,6 +60,7 @@ class WorkerLifecycle(Middleware):
 
     async def _shutdown(self) -> None:
         await self._sweeper.stop()
+        await self.ctx.writes.settled()
         await store.release_all(self.ctx.runtime.db, self.ctx.owner)
         await self.ctx.close()
         await self.ctx.runtime.stop()

@@ -4,14 +4,14 @@ from __future__ import annotations
 
 import json
 from dataclasses import replace
-from datetime import date
+from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 from urllib.parse import parse_qs
 
 import httpx
 import pytest
 
-from metrics_connect.connectors.base import FetchRequest, UpstreamError
+from metrics_connect.connectors.base import FetchRequest, ObjectEstimate, UpstreamError
 from metrics_connect.connectors.kit.calls import Call
 from metrics_connect.connectors.kit.errors import Failure
 from metrics_connect.connectors.kit.meta_graph.connector import GraphConnector
@@ -135,3 +135,92 @@ async def test_a_query_is_asked_again_without_what_graph_refuses(network: KitNet
             request, replace(call, params={"metric": "c,d"}), "metric", without_b
         )
     assert asked == ["c,d"]
+
+
+def insight_datasets() -> list[Any]:
+    return [
+        pytest.param(network, name, id=f"{network}-{name}")
+        for network in networks_of(FAMILY)
+        for name, stream in network.streams.datasets.items()
+        if stream.objects is not None and stream.objects.insights is not None
+    ]
+
+
+@pytest.mark.parametrize(("network", "dataset"), insight_datasets())
+async def test_listed_objects_take_the_planned_pages_and_insight_batches(
+    network: KitNetwork, dataset: str
+) -> None:
+    """One full listing page and three more objects on the fetch's day (then older ones,
+    unless every live object is listed): the listing pages and the batches' operation
+    counts the plan gives for that estimate are the ones fetch takes."""
+    stream = network.streams.datasets[dataset]
+    assert stream.objects is not None and stream.objects.insights is not None
+    multi_id = stream.objects.insights.multi_id
+    size = network.streams.requester(dataset, "list").paginator.page_size or 1
+    connector = scripted(network, lambda _: httpx.Response(200, json={}))
+    today = connector.today()
+    noon = datetime.combine(today, time(12), connector.tz).astimezone(UTC)
+    created = [noon] * (size + 3) + ([] if multi_id else [noon - timedelta(days=3)] * 2)
+    items = [
+        {"id": str(n), stream.objects.created: moment.strftime("%Y-%m-%dT%H:%M:%S+0000")}
+        for n, moment in enumerate(created)
+    ]
+    pages: list[str] = []
+    batches: list[int] = []
+
+    def answer(request: httpx.Request) -> httpx.Response:
+        if request.method == "POST":
+            operations = json.loads(parse_qs(request.content.decode())["batch"][0])
+            batches.append(len(operations))
+            return httpx.Response(200, json=[{"code": 200, "body": "{}"} for _ in operations])
+        query = {k: v[0] for k, v in parse_qs(request.url.query.decode()).items()}
+        if query.get("fields") == "access_token":  # a Page token, asked once
+            return httpx.Response(200, json={"access_token": "contract-page-token"})
+        page = int(query.get("after", "0"))
+        pages.append(request.url.path)
+        body: dict[str, Any] = {"data": items[page * size : (page + 1) * size]}
+        if (page + 1) * size < len(items):
+            link = f"http://127.0.0.1:9/v0/x?after={page + 1}"
+            body["paging"] = {"cursors": {"after": str(page + 1)}, "next": link}
+        return httpx.Response(200, json=body)
+
+    connector = scripted(network, answer)
+    request = FetchRequest(dataset, today, today)
+    estimate = ObjectEstimate(in_span=size + 3, newer=0, older=not multi_id)
+    planned = connector.plan_object_calls(request, estimate)
+    result = await connector.fetch(request)
+    assert len(result.objects) == size + 3
+    assert len(pages) == len([c for c in planned if c.path != "batch"]) == 2
+    planned_batches = [c.params["operations"] for c in planned if c.path == "batch"]
+    assert len(batches) == len(planned_batches) > 0
+    if not multi_id:
+        assert [str(n) for n in batches] == planned_batches
+
+
+@pytest.mark.parametrize("network", networks_of(FAMILY), ids=str)
+async def test_account_info_reads_the_account_node(network: KitNetwork) -> None:
+    """streams.yaml `account`: one read of the account's node for its fields; the first
+    name field present names the account (else the node's id), the time zone and the
+    currency come from the node where it has them."""
+    spec = network.streams.account
+    asked: list[tuple[str, str]] = []
+    node_body: dict[str, Any] = {}
+
+    def answer(request: httpx.Request) -> httpx.Response:
+        fields = parse_qs(request.url.query.decode())["fields"][0]
+        if fields == "access_token":  # a Page token, asked first
+            return httpx.Response(200, json={"access_token": "contract-page-token"})
+        asked.append((request.url.path.rsplit("/", 1)[-1], fields))
+        return httpx.Response(200, json=node_body)
+
+    node = f"{spec.node_prefix}1000"
+    info = await scripted(network, answer).account_info()
+    assert asked == [(node, ",".join(spec.fields))]
+    assert (info.name, info.timezone, info.currency) == (node, "America/Sao_Paulo", None)
+    node_body.update({f: f"the {f}" for f in spec.fields})
+    info = await scripted(network, answer).account_info()
+    assert info.name == f"the {spec.name_fields[0]}"
+    assert info.timezone == (
+        f"the {spec.timezone_field}" if spec.timezone_field else "America/Sao_Paulo"
+    )
+    assert info.currency == (f"the {spec.currency_field}" if spec.currency_field else None)

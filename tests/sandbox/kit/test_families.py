@@ -61,6 +61,18 @@ def test_graph_error_envelope() -> None:
     assert meta_graph.fbtrace_id(1, 2) == meta_graph.fbtrace_id(1, 2) != meta_graph.fbtrace_id(1, 3)
 
 
+def test_graph_wire_texts_read_as_meta_writes_them() -> None:
+    """meta_graph.yaml's texts put together: Meta's message word for word, one line."""
+    assert meta_graph.unsupported_method("POST", "9").message == (
+        "Unsupported post request. Object with ID '9' does not exist, cannot be loaded due "
+        "to missing permissions, or does not support this operation. Please read the Graph "
+        "API documentation at https://developers.facebook.com/docs/graph-api"
+    )
+    assert meta_graph.unknown_object("9").message.startswith("Unsupported get request.")
+    assert meta_graph.docs_link("graph-api/") == "https://developers.facebook.com/docs/graph-api/"
+    assert meta_graph.version_header("v24.0") == {"facebook-api-version": "v24.0"}
+
+
 def test_google_envelope_and_token_rule() -> None:
     assert (
         google.token_error(TokenFault.MISSING, "no").body()["error"]["status"] == "UNAUTHENTICATED"

@@ -59,12 +59,17 @@ def restli_query(params: Mapping[str, Any]) -> str:
     )
 
 
+def restli_headers(version: str) -> dict[str, str]:
+    """The headers every call of the family carries: the API version and Rest.li 2.0."""
+    return {"LinkedIn-Version": version, "X-Restli-Protocol-Version": PROTOCOL_VERSION}
+
+
 class RestliClient(KitClient):
     family_name = "LinkedIn API"
     log_fields = ("service_error_code", "upstream_code")
 
     def family_headers(self) -> dict[str, str]:
-        return {"LinkedIn-Version": self.version, "X-Restli-Protocol-Version": PROTOCOL_VERSION}
+        return restli_headers(self.version)
 
     async def send(
         self,

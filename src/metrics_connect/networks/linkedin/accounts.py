@@ -8,27 +8,15 @@ from typing import Any
 
 import httpx
 
-from metrics_connect.connect.discovery import Candidate
-from metrics_connect.connect.oauth import ConnectFailed
-from metrics_connect.connectors.kit.restli import PROTOCOL_VERSION
+from metrics_connect.connect.discovery import Candidate, get_json
+from metrics_connect.connectors.kit.restli import restli_headers
 from metrics_connect.networks.linkedin.connector.hooks import STREAMS
 
 ORGANIZATION_URN = "urn:li:organization:"
 
 
 async def restli_get(http: httpx.AsyncClient, url: str, token: str) -> Any:
-    headers = {
-        "Authorization": f"Bearer {token}",
-        "LinkedIn-Version": STREAMS.api.default_version,
-        "X-Restli-Protocol-Version": PROTOCOL_VERSION,
-    }
-    try:
-        response = await http.get(url, headers=headers)
-    except httpx.HTTPError as exc:
-        raise ConnectFailed(f"page listing failed ({type(exc).__name__})") from None
-    if response.status_code != 200:
-        raise ConnectFailed(f"page listing answered HTTP {response.status_code}")
-    return response.json()
+    return await get_json(http, url, token, headers=restli_headers(STREAMS.api.default_version))
 
 
 async def list_accounts(

@@ -13,13 +13,38 @@ import secrets
 import time
 from collections import deque
 from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 from starlette.requests import Request
 
 from metrics_connect.sandbox.kit.seeded import unit
+from metrics_connect.sandbox.kit.spec import load_document
 from metrics_connect.sandbox.kit.versions import GRAPH_VERSION_PATTERN, ApiVersions
+
+
+@dataclass(frozen=True)
+class GraphTexts:
+    """The family's wire texts (meta_graph.yaml): the version header's name, the
+    documentation's base URL that error messages link to, the standard messages."""
+
+    version_header: str
+    docs: str
+    unsupported_request: str
+
+
+TEXTS: GraphTexts = load_document(__package__, "meta_graph.yaml", GraphTexts)
+
+
+def docs_link(page: str) -> str:
+    """A documentation page's URL, as Graph's error messages link to it."""
+    return TEXTS.docs + page
+
+
+def version_header(version: str) -> dict[str, str]:
+    """The header naming the version that answered, which Graph sends with every answer."""
+    return {TEXTS.version_header: version}
 
 
 class GraphError(Exception):
@@ -63,27 +88,14 @@ def invalid_parameter(message: str, subcode: int | None = None) -> GraphError:
 
 
 def unknown_object(object_id: str) -> GraphError:
-    return GraphError(
-        400,
-        100,
-        f"Unsupported get request. Object with ID '{object_id}' does not exist, cannot be "
-        "loaded due to missing permissions, or does not support this operation. Please read "
-        "the Graph API documentation at https://developers.facebook.com/docs/graph-api",
-        error_type="GraphMethodException",
-        subcode=33,
-    )
+    return unsupported_method("GET", object_id)
 
 
 def unsupported_method(method: str, object_id: str) -> GraphError:
-    return GraphError(
-        400,
-        100,
-        f"Unsupported {method.lower()} request. Object with ID '{object_id}' does not exist, "
-        "cannot be loaded due to missing permissions, or does not support this operation. "
-        "Please read the Graph API documentation at https://developers.facebook.com/docs/graph-api",
-        error_type="GraphMethodException",
-        subcode=33,
+    message = TEXTS.unsupported_request.format(
+        method=method.lower(), object_id=object_id, docs=TEXTS.docs
     )
+    return GraphError(400, 100, message, error_type="GraphMethodException", subcode=33)
 
 
 def unknown_path(path: str) -> GraphError:

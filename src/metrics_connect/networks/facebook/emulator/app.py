@@ -98,7 +98,7 @@ class PageGraphApp(GraphApp):
         return {
             "x-app-usage": json.dumps({k: usage[k] for k in ("call_count", "total_time")}),
             "x-business-use-case-usage": json.dumps({self.data.page_id: [usage]}),
-            "facebook-api-version": version,
+            **graph.version_header(version),
         }
 
     def handle(self, call: Call) -> Any:

@@ -12,7 +12,6 @@ from typing import Any, ClassVar
 from urllib.parse import parse_qsl, urlsplit
 
 from metrics_connect.connectors.base import (
-    AccountInfo,
     FetchRequest,
     FetchResult,
     Filter,
@@ -120,17 +119,9 @@ class FacebookAdsConnector(GraphConnector):
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        account = self.ctx.external_id
-        self.account_node = account if account.startswith("act_") else f"act_{account}"
         self._attributes: dict[str, dict[str, str]] | None = None
         # Insights fields this account does not have (Meta refused them as invalid).
         self._refused_fields: set[str] = set(EXTRA["account_specific_fields"])
-
-    async def account_info(self) -> AccountInfo:
-        body = await self.client.get(self.account_node, {"fields": "name,timezone_name,currency"})
-        timezone = str(body.get("timezone_name") or self.ctx.timezone)
-        currency = str(body["currency"]) if body.get("currency") else None
-        return AccountInfo(str(body.get("name") or self.account_node), timezone, currency)
 
     def variables(self, request: FetchRequest, stream: Stream) -> dict[str, str]:
         node, node_level = self.account_node, "account"

@@ -28,7 +28,7 @@ from metrics_connect.networks.facebook_ads.emulator.entities import (
     Ad,
     field_value,
 )
-from metrics_connect.sandbox.kit.meta_graph import GraphError, invalid_parameter
+from metrics_connect.sandbox.kit.meta_graph import GraphError, docs_link, invalid_parameter
 from metrics_connect.sandbox.kit.spec import load_spec
 
 LEVELS = ("account", "campaign", "adset", "ad")
@@ -114,8 +114,7 @@ def _json_or_csv(raw: str | None) -> list[str]:
 def invalid_field(name: str) -> GraphError:
     return invalid_parameter(
         f"{name} is not valid for fields param. please check "
-        "https://developers.facebook.com/docs/marketing-api/reference/ads-insights/ "
-        "for all valid values"
+        f"{docs_link('marketing-api/reference/ads-insights/')} for all valid values"
     )
 
 

@@ -10,11 +10,9 @@ from datetime import date, datetime
 from typing import Any, ClassVar
 
 from metrics_connect.connectors.base import (
-    AccountInfo,
     FetchRequest,
     FetchResult,
     IntegrationRevoked,
-    ObjectEstimate,
     Row,
     Scalar,
     UpstreamError,
@@ -22,8 +20,6 @@ from metrics_connect.connectors.base import (
 from metrics_connect.connectors.kit.calls import Answer, Call
 from metrics_connect.connectors.kit.meta_graph.connector import (
     GraphConnector,
-    batches,
-    listing_pages,
     multi_id_reads,
     version_before,
 )
@@ -89,33 +85,9 @@ def without_named(metrics: tuple[str, ...], message: str) -> tuple[str, ...]:
     return tuple(m for m in metrics if m not in named)
 
 
-def object_calls(dataset: str, estimate: ObjectEstimate) -> tuple[int, list[str]]:
-    """(list pages, each insight batch's operations) that `fetch` takes for the estimated
-    objects. Media: the list is read until it passes the fetch's first day, then one
-    insights operation per post, 50 per batch. Stories: every live story is listed; all
-    their insights are two multi-id reads in one batch."""
-    size = STREAMS.requester(dataset, "list").paginator.page_size or 1
-    stories_batch = "two multi-id insights reads per kind of story"
-    if estimate.in_span is None:
-        return 1, ["one per post, 50 per call" if dataset == "media" else stories_batch]
-    if dataset == "stories":
-        listed = estimate.newer + estimate.in_span
-        return max(1, -(-listed // size)), ([stories_batch] if estimate.in_span else [])
-    return listing_pages(estimate, size), batches(estimate.in_span)
-
-
 class InstagramConnector(GraphConnector):
     slug: ClassVar[str] = "instagram_business"
     streams = STREAMS
-
-    @property
-    def user_id(self) -> str:
-        return self.ctx.external_id
-
-    async def account_info(self) -> AccountInfo:
-        body = await self.client.get(self.user_id, {"fields": "id,username,name"})
-        name = str(body.get("username") or body.get("name") or self.user_id)
-        return AccountInfo(name=name, timezone=self.ctx.timezone, currency=None)
 
     def _period_metrics(self, breakdowns: tuple[str, ...]) -> tuple[str, ...]:
         stream = STREAMS.datasets["account_period"]
@@ -230,18 +202,6 @@ class InstagramConnector(GraphConnector):
         return super().batch_item(request)
 
     # --- objects: posts, reels, stories ---
-
-    def plan_objects(self, request: FetchRequest, estimate: ObjectEstimate) -> list[Call]:
-        """List pages and insight batches for `estimate`'s objects (all `estimated`: the
-        listing decides). Without an estimate: one page and one batch."""
-        first, _ = self.listing(request)
-        pages, operations = object_calls(request.dataset, estimate)
-        later = replace(first, params={**first.params, "after": "the previous page's cursor"})
-        calls = [replace(later if page else first, estimated=True) for page in range(pages)]
-        return calls + [
-            Call("batch", method="POST", summary={"operations": ops}, estimated=True)
-            for ops in operations
-        ]
 
     async def fetch_objects(self, request: FetchRequest) -> FetchResult:
         if request.dataset == "stories":

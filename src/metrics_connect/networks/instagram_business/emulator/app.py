@@ -54,5 +54,5 @@ class InstagramGraphApp(GraphApp):
         return {
             "x-app-usage": json.dumps(app_usage, separators=(",", ":")),
             "x-business-use-case-usage": json.dumps(buc, separators=(",", ":")),
-            "facebook-api-version": version,
+            **graph.version_header(version),
         }

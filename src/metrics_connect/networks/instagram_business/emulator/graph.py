@@ -45,7 +45,7 @@ from metrics_connect.sandbox.kit.graph_insights import (
     parse_instant,
     window_paging,
 )
-from metrics_connect.sandbox.kit.meta_graph import LATEST_VERSION, GraphError, graph_time
+from metrics_connect.sandbox.kit.meta_graph import LATEST_VERSION, GraphError, docs_link, graph_time
 from metrics_connect.sandbox.kit.meta_graph_app import Call
 from metrics_connect.sandbox.kit.paging import BadPageRequest, decode_key, encode_key, url_with
 from metrics_connect.sandbox.kit.seeded import apportion_map, between
@@ -138,8 +138,8 @@ class GraphHandler:
             raise errors.invalid_parameter(
                 f"Starting from version {spec.removed_in} and above, the {name} metric is no "
                 f"longer supported for the queried {queried}. Please refer to the documentation at "
-                f"https://developers.facebook.com/docs/instagram-api/reference/ig-{queried}/"
-                "insights for a list of supported metrics."
+                f"{docs_link(f'instagram-api/reference/ig-{queried}/insights')} for a list of "
+                "supported metrics."
             )
         raise errors.invalid_parameter(
             f"metric[{index}] must be one of the following values: {', '.join(available)}"

@@ -20,7 +20,6 @@ from __future__ import annotations
 import base64
 import functools
 import re
-import uuid
 from collections.abc import Awaitable, Callable
 from datetime import datetime
 from typing import Any
@@ -31,43 +30,26 @@ from starlette.responses import JSONResponse
 from starlette.routing import Route
 
 from metrics_connect.networks.mailchimp.emulator.data import MailchimpData
-from metrics_connect.sandbox.kit.controls import SandboxControls, TokenFault
+from metrics_connect.sandbox.kit.controls import SandboxControls
+from metrics_connect.sandbox.kit.field_paths import select_fields
 from metrics_connect.sandbox.kit.params import instant_param
+from metrics_connect.sandbox.kit.problem import ProblemError
+from metrics_connect.sandbox.kit.spec import load_spec
 
 MAX_COUNT = 1000
-DOCS = "https://mailchimp.com/developer/marketing/docs/errors/"
+# Each refusal's status, title and detail (a template), and each token fault's refusal.
+ERRORS = load_spec(__package__ or "", "data.yaml", "errors", dict[str, tuple[int, str, str]])
+TOKEN_ERRORS = load_spec(__package__ or "", "data.yaml", "token_errors", dict[str, str])
 
 
-class MailchimpError(Exception):
-    def __init__(self, status: int, title: str, detail: str) -> None:
-        super().__init__(detail)
-        self.status, self.title, self.detail = status, title, detail
-
-    def response(self) -> JSONResponse:
-        body = {
-            "type": DOCS,
-            "title": self.title,
-            "status": self.status,
-            "detail": self.detail,
-            "instance": str(uuid.uuid4()),
-        }
-        return JSONResponse(body, self.status, media_type="application/problem+json")
+class MailchimpError(ProblemError):
+    type_url = "https://mailchimp.com/developer/marketing/docs/errors/"
+    with_instance = True
 
 
-_INVALID = (
-    401,
-    "API Key Invalid",
-    "Your API key may be invalid, or you've attempted to access the wrong datacenter.",
-)
-_TOO_MANY = "You have exceeded the limit of 10 simultaneous connections."
-_NOT_FOUND = (404, "Resource Not Found", "The requested resource could not be found.")
-_TOKEN_ERRORS = {
-    TokenFault.MISSING: (401, "API Key Missing", "Your request did not include an API key."),
-    TokenFault.FOREIGN: _INVALID,
-    # Tokens never expire: one no longer valid was revoked (the app was disconnected).
-    TokenFault.EXPIRED: _INVALID,
-    TokenFault.REVOKED: (403, "User Disabled", "This account has been disabled."),
-}
+def refusal(error: str, **values: Any) -> MailchimpError:
+    status, title, detail = ERRORS[error]
+    return MailchimpError(status, title, detail.format(**values))
 
 
 def token_of(request: Request) -> str | None:
@@ -89,11 +71,9 @@ def _count(request: Request) -> tuple[int, int]:
         count = int(request.query_params.get("count", "10"))
         offset = int(request.query_params.get("offset", "0"))
     except ValueError:
-        raise MailchimpError(
-            400, "Invalid Resource", "count and offset must be integers."
-        ) from None
+        raise refusal("not_integers") from None
     if count > MAX_COUNT or count < 0 or offset < 0:
-        raise MailchimpError(400, "Invalid Resource", f"count may be at most {MAX_COUNT}.")
+        raise refusal("count_too_large", most=MAX_COUNT)
     return count, offset
 
 
@@ -108,36 +88,8 @@ def _collection(
 
 
 def _instant(request: Request, name: str) -> datetime | None:
-    invalid = MailchimpError(400, "Invalid Resource", f"{name} is not an ISO 8601 time.")
+    invalid = refusal("not_an_instant", name=name)
     return instant_param(request.query_params.get(name), lambda _: invalid)
-
-
-def _shape(body: dict[str, Any], request: Request) -> dict[str, Any]:
-    """`fields` / `exclude_fields`: dotted paths, the collection's key included."""
-
-    def keep(node: Any, paths: list[list[str]], include: bool) -> Any:
-        if isinstance(node, list):
-            return [keep(n, paths, include) for n in node]
-        if not isinstance(node, dict):
-            return node
-        out = {}
-        for key, value in node.items():
-            below = [p[1:] for p in paths if p and p[0] == key]
-            if include and not below:
-                continue
-            if not include and [] in below:
-                continue
-            deeper = [p for p in below if p]
-            out[key] = keep(value, deeper, include) if deeper or not include else value
-        return out
-
-    fields = request.query_params.get("fields")
-    excluded = request.query_params.get("exclude_fields")
-    if fields:
-        body = keep(body, [f.split(".") for f in fields.split(",")], True)
-    if excluded:
-        body = keep(body, [f.split(".") for f in excluded.split(",")], False)
-    return body
 
 
 class MailchimpApp:
@@ -153,20 +105,24 @@ class MailchimpApp:
         await self.controls.admit(
             endpoint,
             token_of(request),
-            lambda fault: MailchimpError(*_TOKEN_ERRORS[fault]),
-            lambda: MailchimpError(429, "Too Many Requests", _TOO_MANY),
-            lambda: MailchimpError(500, "Internal Server Error", "An unexpected error occurred."),
+            lambda fault: refusal(TOKEN_ERRORS[fault.value]),
+            lambda: refusal("too_many"),
+            lambda: refusal("failed"),
         )
 
     async def root(self, request: Request) -> dict[str, Any]:
         account = self.data.account
         shown = ("account_id", "login_id", "account_name", "email", "account_timezone")
-        return {k: account[k] for k in shown} | {
-            "role": "owner",
-            "pricing_plan_type": "monthly",
-            "total_subscribers": sum(self.data.members(lst, self.now) for lst in self.data.lists),
-            "_links": [],
-        }
+        return (
+            {k: account[k] for k in shown}
+            | self.data.spec["root_fields"]
+            | {
+                "total_subscribers": sum(
+                    self.data.members(lst, self.now) for lst in self.data.lists
+                ),
+                "_links": [],
+            }
+        )
 
     async def metadata(self, request: Request) -> dict[str, Any]:
         account = self.data.account
@@ -198,7 +154,7 @@ class MailchimpApp:
     def _campaign(self, request: Request) -> Any:
         campaign = self.data.campaign(request.path_params["id"], self.now)
         if campaign is None:
-            raise MailchimpError(*_NOT_FOUND)
+            raise refusal("not_found")
         return campaign
 
     async def report(self, request: Request) -> dict[str, Any]:
@@ -214,7 +170,7 @@ class MailchimpApp:
     def _list(self, request: Request) -> dict[str, Any]:
         found = next((x for x in self.data.lists if x["id"] == request.path_params["id"]), None)
         if found is None:
-            raise MailchimpError(*_NOT_FOUND)
+            raise refusal("not_found")
         return found
 
     async def lists(self, request: Request) -> dict[str, Any]:
@@ -243,7 +199,9 @@ def create_app(data: MailchimpData, controls: SandboxControls) -> Starlette:
         async def serve(request: Request) -> JSONResponse:
             try:
                 await api.admit(request, endpoint)
-                return JSONResponse(_shape(await handler(request), request))
+                q = request.query_params
+                body = await handler(request)
+                return JSONResponse(select_fields(body, q.get("fields"), q.get("exclude_fields")))
             except MailchimpError as exc:
                 return exc.response()
 
