@@ -3,6 +3,11 @@ scheduler on PostgreSQL + Redis with two worker processes (docs/benchmarks.md).
 
     .venv/bin/python bench/fleet.py                       # 100 and 1,000 integrations
     .venv/bin/python bench/fleet.py --sizes 100,1000,10000
+    .venv/bin/python bench/fleet.py --sizes 1000,10000 --speed 240,24 --hours 24,12
+
+`--speed`, `--hours` and `--warmup-hours` take one value for every size or one per size
+(N integrations at speed S load the workers as N x S would in real time: a larger fleet
+at a lower speed keeps the load and the run's length in reach).
 
 For each size it makes an empty database with N integrations of the emulator's
 generated accounts (each due once in the first simulated hour, as a fleet already
@@ -91,11 +96,11 @@ RESULTS = REPO / "bench" / "results"
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawTextHelpFormatter)
     p.add_argument("--sizes", default="100,1000", help="fleet sizes, comma-separated")
-    p.add_argument("--hours", type=float, default=24.0, help="simulated hours measured")
+    p.add_argument("--hours", default="24", help="simulated hours measured (per size)")
     p.add_argument(
-        "--warmup-hours", type=float, default=6.0, help="simulated hours before measuring"
+        "--warmup-hours", default="6", help="simulated hours before measuring (per size)"
     )
-    p.add_argument("--speed", type=float, default=240.0, help="simulated seconds per real one")
+    p.add_argument("--speed", default="240", help="simulated seconds per real one (per size)")
     p.add_argument("--latency-ms", type=float, default=20.0, help="emulator latency per call")
     p.add_argument("--worker-threads", type=int, default=16)
     p.add_argument(
@@ -109,7 +114,26 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     p.add_argument("--no-record", action="store_true", help="leave BENCHMARKS.md alone")
     args = p.parse_args(argv)
     args.sizes = [int(s) for s in str(args.sizes).split(",") if s.strip()]
+    for name in ("hours", "warmup_hours", "speed"):
+        values = [float(v) for v in str(getattr(args, name)).split(",") if v.strip()]
+        if len(values) == 1:
+            values *= len(args.sizes)
+        if len(values) != len(args.sizes):
+            p.error(f"--{name.replace('_', '-')}: one value, or one per size")
+        setattr(args, f"{name}_per_size", values)
     return args
+
+
+def for_size(args: argparse.Namespace, index: int) -> argparse.Namespace:
+    """The arguments of the index-th size: its own speed and hours."""
+    return argparse.Namespace(
+        **{
+            **vars(args),
+            "speed": args.speed_per_size[index],
+            "hours": args.hours_per_size[index],
+            "warmup_hours": args.warmup_hours_per_size[index],
+        }
+    )
 
 
 # --- the fleet's database ------------------------------------------------------------
@@ -364,6 +388,7 @@ def summarize(
         "stories_expected": expected,
         "stories_missed": len(missed),
         "stories_missed_examples": missed[:5],
+        "load_average_at_end": [round(v, 2) for v in os.getloadavg()],
         "peak_rss_mb": {
             f"worker {i}": round(max(w.peaks.values(), default=0.0), 1)
             for i, w in enumerate(workers)
@@ -433,8 +458,8 @@ def plot(results: list[dict[str, Any]], path: Path) -> None:
     ax.set_yscale("log")  # minutes when it keeps up, hours when it does not
     ax.set_xlabel("integrations (sandbox Instagram accounts)")
     ax.set_ylabel("run start after its due time (simulated minutes)")
-    speed = results[0]["speed"]
-    ax.set_title(f"Sync lag against fleet size (2 workers, clock {speed:g}x)")
+    speeds = ", ".join(f"{r['size']:,} at {r['speed']:g}x" for r in results)
+    ax.set_title(f"Sync lag against fleet size (2 workers; {speeds})", fontsize=9)
     ax.grid(True, which="both", alpha=0.3)
     ax.legend()
     fig.tight_layout()
@@ -447,8 +472,9 @@ def table(results: list[dict[str, Any]]) -> list[str]:
     lines = [
         "| integrations | lag p50 / p99 / max (sim.) | runs per integration-day "
         "| upstream calls per integration-day | stories missed / expected | runs per real s "
-        "| runs per worker | first pass done after (sim.) | highest account usage |",
-        "|---|---|---|---|---|---|---|---|---|",
+        "| runs per worker | first pass done after (sim.) | highest account usage "
+        "| clock, warm-up + measured (sim.) | load average at the end |",
+        "|---|---|---|---|---|---|---|---|---|---|---|",
     ]
     for r in results:
         lines.append(
@@ -459,7 +485,9 @@ def table(results: list[dict[str, Any]]) -> list[str]:
             f"| {r['stories_missed']} / {r['stories_expected']} | {r['runs_per_real_second']} "
             f"| {' / '.join(str(n) for n in r['runs_per_worker'])} "
             f"| {'not done' if r['first_pass_s'] is None else _duration(r['first_pass_s'])} "
-            f"| {r.get('max_usage_percent', '-')} % ({r.get('throttled_runs', 0)} runs throttled) |"
+            f"| {r.get('max_usage_percent', '-')} % ({r.get('throttled_runs', 0)} runs throttled) "
+            f"| {r['speed']:g}x, {r['warmup_hours']:g} h + {r['measured_hours']:.0f} h "
+            f"| {r.get('load_average_at_end', '-')} |"
         )
     return lines
 
@@ -483,10 +511,9 @@ def record(results: dict[str, Any], path: Path) -> None:
         "",
         f"Run {m['at']} at commit `{m['commit']}` with `{results['command']}`: {m['nproc']} "
         f"cores, PostgreSQL + Redis, {WORKERS} worker processes of {first['worker_threads']} "
-        f"threads, emulator latency {first['latency_ms']:g} ms per call, simulated clock "
-        f"{first['speed']:g}x real time: per size {first['warmup_hours']:g} simulated hours of "
-        f"warm-up (the first pass over the fleet), then {first['measured_hours']:.0f} measured. "
-        "Load average at the start "
+        f"threads, emulator latency {first['latency_ms']:g} ms per call; per size a simulated "
+        "clock some times faster than real time, simulated hours of warm-up (the first pass "
+        "over the fleet), then hours measured (table). Load average at the start "
         f"{m['load_average_at_start']}. How it works: [docs/benchmarks.md](docs/benchmarks.md).",
         "",
         "![sync lag against fleet size](bench/results/fleet_lag.png)",
@@ -514,8 +541,8 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
         "machine": report.machine(),
         "sizes": [],
     }
-    for size in args.sizes:
-        result = await run_size(args, size, key)
+    for index, size in enumerate(args.sizes):
+        result = await run_size(for_size(args, index), size, key)
         results["sizes"].append(result)
         print(f"  {json.dumps(result)}", flush=True)
     return results

@@ -3,14 +3,24 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
-from metrics_connect.connectors.base import ObjectRow, Row
-from metrics_connect.engine.facts import FactStore
+from sqlalchemy import select
+
+from metrics_connect.connectors.base import FetchRequest, FetchResult, ObjectRow, Row
+from metrics_connect.connectors.context import connector_for
+from metrics_connect.engine.days import account_today
+from metrics_connect.engine.fact_writes import Fetched, plan_write, store_days
+from metrics_connect.engine.facts import FactStore, variant_key
+from metrics_connect.engine.tables import fact_coverage, fact_objects, fact_rows
+from metrics_connect.networks.instagram_business.connector.hooks import InstagramConnector
 from metrics_connect.networks.instagram_business.emulator.model import MediaItem
 from metrics_connect.networks.instagram_business.emulator.network import InstagramSandboxNetwork
+from metrics_connect.networks.instagram_business.sync.archive import InstagramArchive
 from metrics_connect.networks.instagram_business.sync.demo import prepare_demo
+from metrics_connect.networks.registry import days_timezone
 from metrics_connect.runtime import Runtime
 from metrics_connect.sync.service import load_integration, run_sync, sync_integration
 
@@ -196,3 +206,77 @@ async def test_replay_with_a_dead_token_stops_and_flags_the_integration(
     reloaded = await load_integration(runtime, integration.uuid)
     assert reloaded is not None and reloaded.status == "expired"
     assert network.controls.clock.now() == NOW
+
+
+@dataclass
+class OneByOneSink:
+    """The reference archive: each fetch's days deleted and written again by their own
+    statements as soon as fetched (as every run wrote before its writes were batched)."""
+
+    store: FactStore
+    integration_id: int
+
+    async def keep(self, request: FetchRequest, result: FetchResult, fetched_at: datetime) -> None:
+        spec = InstagramConnector.datasets[request.dataset]
+        write = plan_write(
+            Fetched(spec, request, result),
+            variant_key(request),
+            account_today(fetched_at, days_timezone("instagram_business", "UTC")),
+        )
+        if write is not None:
+            async with self.store.db.engine.begin() as conn:
+                await store_days(conn, self.integration_id, write, fetched_at)
+
+    async def flush(self) -> None:
+        return None
+
+
+async def test_scheduled_runs_archive_what_writing_each_fetch_archives(
+    runtime: Runtime, network: InstagramSandboxNetwork, connect_instagram: Callable[..., Any]
+) -> None:
+    connected_at = NOW - timedelta(hours=1)
+    scheduled = await connect_instagram(connected_at)
+    reference = await connect_instagram(connected_at, token="sandbox-reference-archive")
+    store = FactStore(runtime.db)
+    # A first run, captures, the next days' snapshots and a week later the windows again.
+    instants = [NOW + timedelta(hours=h) for h in (0, 5, 11, 23, 30, 47, 75, 24 * 7 + 2)]
+    for at in instants:
+        network.controls.clock.set(at)
+        outcome = await run_sync(runtime, scheduled, at)
+        assert outcome.ok
+        archive = await InstagramArchive.load(
+            runtime, reference, connector_for(runtime, reference), OneByOneSink(store, reference.id)
+        )
+        assert (await archive.run(at)).ok
+        await archive.save_states()
+    kept, expected = (
+        await stored_archive(runtime, scheduled.id),
+        await stored_archive(runtime, reference.id),
+    )
+    assert kept == expected
+    assert len(kept["objects"]) > 10 and len(kept["rows"]) > 1000
+
+
+async def stored_archive(runtime: Runtime, integration_id: int) -> dict[str, list[tuple[Any, ...]]]:
+    """Every row, object and covered day of the integration (ids left out)."""
+    tables = {
+        "rows": (fact_rows, ("dataset", "variant", "day", "keys", "vals")),
+        "objects": (
+            fact_objects,
+            ("dataset", "variant", "object_id", "day", "attributes", "vals", "fetched_at"),
+        ),
+        "coverage": (
+            fact_coverage,
+            ("dataset", "variant", "day", "fetched_at", "settled", "notes"),
+        ),
+    }
+    found: dict[str, list[tuple[Any, ...]]] = {}
+    async with runtime.db.engine.connect() as conn:
+        for name, (table, columns) in tables.items():
+            result = await conn.execute(
+                select(*(table.c[c] for c in columns)).where(
+                    table.c.integration_id == integration_id
+                )
+            )
+            found[name] = sorted(tuple(r) for r in result)
+    return found

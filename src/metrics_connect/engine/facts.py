@@ -33,7 +33,6 @@ from sqlalchemy import (
     insert,
     or_,
     select,
-    text,
     tuple_,
     type_coerce,
 )
@@ -49,7 +48,16 @@ from metrics_connect.connectors.base import (
     Row,
 )
 from metrics_connect.db.engine import Database
-from metrics_connect.engine.days import account_today, days_between, is_settled, live_since
+from metrics_connect.engine.days import account_today, is_settled
+from metrics_connect.engine.fact_writes import (
+    Fetched,
+    dump,
+    lock_in_order,
+    notes_json,
+    plan_write,
+    store_days,
+    write_days,
+)
 from metrics_connect.engine.numbers import number
 from metrics_connect.engine.tables import (
     fact_coverage,
@@ -124,18 +132,8 @@ def _lock_key(integration_id: int, dataset: str, variant: str) -> int:
     return int.from_bytes(digest[:8], "big", signed=True)
 
 
-def _dump(value: Any) -> str:
-    return json.dumps(value, separators=(",", ":"), default=str)
-
-
 def _rows_json(rows: list[Row]) -> str:
-    return _dump([[r.keys, r.values] for r in rows])
-
-
-def _notes_json(notes: Iterable[str]) -> str | None:
-    """A notes column: a sorted JSON array, NULL when the numbers are exact."""
-    found = sorted(set(notes))
-    return _dump(found) if found else None
+    return dump([[r.keys, r.values] for r in rows])
 
 
 def _parse_notes(value: str | None) -> frozenset[str]:
@@ -242,38 +240,79 @@ class FactStore:
         origin: str = "sync",
     ) -> None:
         """Keep what a fetch returned. Snapshots and stories arrive here from the sync."""
-        variant = variant_key(request)
+        await self.store_many(
+            integration_id,
+            [Fetched(spec, request, result)],
+            fetched_at=fetched_at,
+            timezone=timezone,
+            origin=origin,
+        )
+
+    async def store_many(
+        self,
+        integration_id: int,
+        fetches: Sequence[Fetched],
+        *,
+        fetched_at: datetime,
+        timezone: str | None = None,
+        origin: str = "sync",
+    ) -> None:
+        """Keep what several fetches of one integration returned, in one transaction (a
+        sync run's writes). On PostgreSQL a handful of statements whatever the number of
+        fetches and rows (engine/fact_writes.py); days whose rows are the same as stored
+        are left as they are."""
+        if not fetches:
+            return
         self._forget_version()
         async with _write_lock(self.db), self.db.engine.begin() as conn:
             if not self.db.is_sqlite:
                 # Writers of one (integration, dataset, variant) take turns, in every
                 # process: replacing days is a delete then an insert.
-                await conn.execute(
-                    text("SELECT pg_advisory_xact_lock(:key)"),
-                    {"key": _lock_key(integration_id, spec.name, variant)},
-                )
+                keys = {
+                    _lock_key(integration_id, f.spec.name, variant_key(f.request)) for f in fetches
+                }
+                await lock_in_order(conn, sorted(keys))
             tz = timezone or await self._timezone(conn, integration_id)
             today = account_today(fetched_at, tz)
-            if spec.kind == "period":
-                await self._store_period(
-                    conn, integration_id, spec, request, result, variant, today, fetched_at
-                )
+            writes = [
+                w
+                for f in fetches
+                if f.spec.kind != "period"
+                and (w := plan_write(f, variant_key(f.request), today)) is not None
+            ]
+            for f in fetches:
+                if f.spec.kind == "period":
+                    await self._store_period(
+                        conn,
+                        integration_id,
+                        f.spec,
+                        f.request,
+                        f.result,
+                        variant_key(f.request),
+                        today,
+                        fetched_at,
+                    )
+            if self.db.is_sqlite:
+                for write in writes:
+                    await store_days(conn, integration_id, write, fetched_at)
             else:
-                await self._store_days(
-                    conn, integration_id, spec, request, result, variant, today, fetched_at
-                )
+                await write_days(conn, integration_id, writes, fetched_at)
             await conn.execute(
-                insert(fact_fetch_log).values(
-                    integration_id=integration_id,
-                    dataset=spec.name,
-                    variant=variant,
-                    start=request.start,
-                    end=request.end,
-                    fetched_at=fetched_at,
-                    origin=origin,
-                    rows=len(result.rows),
-                    objects=len(result.objects),
-                )
+                insert(fact_fetch_log),
+                [
+                    {
+                        "integration_id": integration_id,
+                        "dataset": f.spec.name,
+                        "variant": variant_key(f.request),
+                        "start": f.request.start,
+                        "end": f.request.end,
+                        "fetched_at": fetched_at,
+                        "origin": origin,
+                        "rows": len(f.result.rows),
+                        "objects": len(f.result.objects),
+                    }
+                    for f in fetches
+                ],
             )
         self._forget_version()
 
@@ -307,114 +346,8 @@ class FactStore:
                 rows=_rows_json(result.rows),
                 fetched_at=fetched_at,
                 settled=settled,
-                notes=_notes_json(result.all_notes()),
+                notes=notes_json(result.all_notes()),
             )
-        )
-
-    async def _store_days(
-        self,
-        conn: AsyncConnection,
-        integration_id: int,
-        spec: DatasetSpec,
-        request: FetchRequest,
-        result: FetchResult,
-        variant: str,
-        today: date,
-        fetched_at: datetime,
-    ) -> None:
-        oldest = live_since(spec, today)
-        start = request.start if oldest is None else max(request.start, oldest)
-        end = min(request.end, today)
-        served = set(days_between(start, end)) if start <= end else set()
-        # Days the result speaks for: the served window plus any day it carries rows for.
-        row_days = {r.day for r in result.rows if r.day is not None}
-        object_days = {o.day for o in result.objects}
-        replaced = served | row_days | object_days
-        if not replaced:
-            return
-        replaced_list = sorted(replaced)
-        if result.rows or spec.kind != "objects":
-            await conn.execute(
-                delete(fact_rows).where(
-                    fact_rows.c.integration_id == integration_id,
-                    fact_rows.c.dataset == spec.name,
-                    fact_rows.c.variant == variant,
-                    fact_rows.c.day.in_(replaced_list),
-                )
-            )
-            if result.rows:
-                await conn.execute(
-                    insert(fact_rows),
-                    [
-                        {
-                            "integration_id": integration_id,
-                            "dataset": spec.name,
-                            "variant": variant,
-                            "day": r.day,
-                            "keys": _dump(r.keys),
-                            "vals": _dump(r.values),
-                        }
-                        for r in result.rows
-                        if r.day is not None
-                    ],
-                )
-        if spec.kind == "objects":
-            ids = [o.id for o in result.objects]
-            conditions = [fact_objects.c.object_id.in_(ids)] if ids else []
-            if spec.live_days is None and served:
-                # The network lists every object of these days: missing ones were deleted.
-                conditions.append(fact_objects.c.day.in_(sorted(served)))
-            if conditions:
-                await conn.execute(
-                    delete(fact_objects).where(
-                        fact_objects.c.integration_id == integration_id,
-                        fact_objects.c.dataset == spec.name,
-                        fact_objects.c.variant == variant,
-                        or_(*conditions),
-                    )
-                )
-            if result.objects:
-                await conn.execute(
-                    insert(fact_objects),
-                    [
-                        {
-                            "integration_id": integration_id,
-                            "dataset": spec.name,
-                            "variant": variant,
-                            "object_id": o.id,
-                            "day": o.day,
-                            "attributes": _dump(o.attributes),
-                            "vals": _dump(o.values),
-                            "fetched_at": fetched_at,
-                        }
-                        for o in result.objects
-                    ],
-                )
-        covered = sorted(d for d in replaced if d <= today)
-        if not covered:
-            return
-        await conn.execute(
-            delete(fact_coverage).where(
-                fact_coverage.c.integration_id == integration_id,
-                fact_coverage.c.dataset == spec.name,
-                fact_coverage.c.variant == variant,
-                fact_coverage.c.day.in_(covered),
-            )
-        )
-        await conn.execute(
-            insert(fact_coverage),
-            [
-                {
-                    "integration_id": integration_id,
-                    "dataset": spec.name,
-                    "variant": variant,
-                    "day": d,
-                    "fetched_at": fetched_at,
-                    "settled": d not in result.incomplete_days and is_settled(spec, d, today),
-                    "notes": _notes_json(result.notes_of(d)),
-                }
-                for d in covered
-            ],
         )
 
     async def load(

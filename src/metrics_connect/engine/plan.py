@@ -24,13 +24,8 @@ from metrics_connect.connectors.base import (
     ObjectRow,
     Row,
 )
-from metrics_connect.engine.facts import (
-    FactKey,
-    FactSnapshot,
-    PeriodKey,
-    days_between,
-    live_since,
-)
+from metrics_connect.engine.days import days_between, live_since
+from metrics_connect.engine.facts import FactKey, FactSnapshot, PeriodKey
 from metrics_connect.engine.model import SourcePlan
 
 

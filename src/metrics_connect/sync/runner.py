@@ -15,10 +15,7 @@ from __future__ import annotations
 import asyncio
 from datetime import datetime, timedelta
 
-from sqlalchemy import select
-
 from metrics_connect import clock
-from metrics_connect.accounts.models import CustomerIntegration
 from metrics_connect.logging_setup import get_logger
 from metrics_connect.runtime import Runtime
 from metrics_connect.settings import Settings
@@ -49,21 +46,10 @@ def next_due(outcome: SyncOutcome, ran_at: datetime, settings: Settings) -> date
     return max(due, ran_at)
 
 
-async def _integration(runtime: Runtime, integration_id: int) -> CustomerIntegration | None:
-    async with runtime.db.session() as session:
-        found: CustomerIntegration | None = await session.scalar(
-            select(CustomerIntegration).where(CustomerIntegration.id == integration_id)
-        )
-        return found
-
-
 async def run_claim(runtime: Runtime, claim: Claim) -> SyncOutcome | None:
     """Run the claimed integration's sync and store when it is due next. None: the
     claim was no longer held (its lease expired and another runner took it)."""
-    if not await schedule.held(runtime.db, claim.state_id, claim.token, clock.now()):
-        return None
-    integration = await _integration(runtime, claim.integration_id)
-    started = clock.now()
+    integration = await schedule.held_integration(runtime.db, claim, clock.now())
     if integration is None:
         return None
     async with network_slots(runtime, claim.slug):

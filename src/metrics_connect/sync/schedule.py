@@ -143,6 +143,26 @@ async def held(db: Database, state_id: int, token: str, now: datetime) -> bool:
     return owner == token
 
 
+async def held_integration(db: Database, claim: Claim, now: datetime) -> CustomerIntegration | None:
+    """The claimed integration, if the claim is still this token's and unexpired: one
+    select (a detached object built from its columns, not a session's)."""
+    async with db.engine.connect() as conn:
+        row = (
+            await conn.execute(
+                select(*_integrations.c)
+                .join(_states, _states.c.integration_id == _integrations.c.id)
+                .where(
+                    _states.c.id == claim.state_id,
+                    _states.c.lease_owner == claim.token,
+                    _states.c.lease_expires_at >= now,
+                )
+            )
+        ).first()
+    if row is None:
+        return None
+    return CustomerIntegration(**row._mapping)
+
+
 async def outstanding(db: Database, now: datetime) -> int:
     """Rows leased and not expired: claims sent to workers and not finished yet."""
     async with db.engine.connect() as conn:

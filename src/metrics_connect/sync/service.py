@@ -9,11 +9,14 @@ widget request would. The scheduler (scheduler.py, runner.py) decides when.
 from __future__ import annotations
 
 import logging
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import cast
 
-from sqlalchemy import select
+from sqlalchemy import Table, select
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
 from metrics_connect import clock
 from metrics_connect.accounts.lifecycle import mark_unusable
@@ -103,6 +106,59 @@ async def save_state(runtime: Runtime, state: SyncState) -> None:
         stored.cursor_at = state.cursor_at
         await session.commit()
         state.id = stored.id
+
+
+_states = cast(Table, SyncState.__table__)
+_STATE_FIELDS = ("last_run_at", "last_ok_at", "last_error", "cursor_at")
+
+
+async def get_states(
+    runtime: Runtime, integration_id: int, tasks: Sequence[str]
+) -> dict[str, SyncState]:
+    """The integration's states of these tasks in one select (new ones for those it has
+    none of yet), detached: change them and `save_states` them."""
+    async with runtime.db.engine.connect() as conn:
+        found = await conn.execute(
+            select(_states.c.id, _states.c.task, *(_states.c[f] for f in _STATE_FIELDS)).where(
+                _states.c.integration_id == integration_id, _states.c.task.in_(list(tasks))
+            )
+        )
+        rows = {row.task: row for row in found}
+    states: dict[str, SyncState] = {}
+    for task in tasks:
+        row = rows.get(task)
+        state = SyncState(integration_id=integration_id, task=task)
+        if row is not None:
+            state.id = row.id
+            for name in _STATE_FIELDS:
+                setattr(state, name, getattr(row, name))
+        states[task] = state
+    return states
+
+
+async def save_states(runtime: Runtime, states: Sequence[SyncState]) -> None:
+    """Insert or update the (integration, task) rows of `states` in one statement."""
+    if not states:
+        return
+    values = [
+        {
+            "integration_id": s.integration_id,
+            "task": s.task,
+            "runs": 0,
+            **{name: getattr(s, name) for name in _STATE_FIELDS},
+        }
+        for s in states
+    ]
+    async with runtime.db.engine.begin() as conn:
+        dialect_insert = pg_insert if conn.dialect.name == "postgresql" else sqlite_insert
+        statement = dialect_insert(_states)
+        await conn.execute(
+            statement.on_conflict_do_update(
+                index_elements=["integration_id", "task"],
+                set_={name: statement.excluded[name] for name in _STATE_FIELDS},
+            ),
+            values,
+        )
 
 
 async def run_sync(

@@ -110,7 +110,7 @@ async def test_bad_parameters_fail_with_the_upstream_message(
 ) -> None:
     with pytest.raises(UpstreamError) as caught:
         await connector.client.get(
-            f"{connector.user_id}/insights", {"metric": "no_such_metric", "period": "day"}
+            f"{connector.account_node}/insights", {"metric": "no_such_metric", "period": "day"}
         )
     assert type(caught.value) is UpstreamError
     assert caught.value.code == "upstream_error" and caught.value.upstream_code == 100

@@ -8,9 +8,10 @@ from datetime import date
 import pytest
 
 from metrics_connect.connectors.base import FetchRequest, ObjectEstimate
+from metrics_connect.connectors.kit.meta_graph.connector import object_calls
 from metrics_connect.networks.instagram_business.connector.hooks import (
+    STREAMS,
     InstagramConnector,
-    object_calls,
 )
 from metrics_connect.networks.instagram_business.emulator.network import InstagramSandboxNetwork
 
@@ -33,13 +34,15 @@ def test_media_pages_and_batches(
     in_span: int, newer: int, older: bool, pages: int, batches: list[str]
 ) -> None:
     estimate = ObjectEstimate(in_span=in_span, newer=newer, older=older, basis="x")
-    assert object_calls("media", estimate) == (pages, batches)
+    assert object_calls(STREAMS.datasets["media"], estimate) == (pages, batches)
 
 
 def test_stories_are_all_listed_and_read_in_one_batch() -> None:
-    assert object_calls("stories", ObjectEstimate(in_span=3, newer=1))[0] == 1
-    assert len(object_calls("stories", ObjectEstimate(in_span=3, newer=1))[1]) == 1
-    assert object_calls("stories", ObjectEstimate(in_span=0, newer=2)) == (1, [])
+    assert object_calls(STREAMS.datasets["stories"], ObjectEstimate(in_span=3, newer=1))[0] == 1
+    assert (
+        len(object_calls(STREAMS.datasets["stories"], ObjectEstimate(in_span=3, newer=1))[1]) == 1
+    )
+    assert object_calls(STREAMS.datasets["stories"], ObjectEstimate(in_span=0, newer=2)) == (1, [])
 
 
 def test_without_an_estimate_one_page_and_one_batch(connector: InstagramConnector) -> None:

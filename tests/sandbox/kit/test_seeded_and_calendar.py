@@ -17,6 +17,7 @@ from metrics_connect.sandbox.kit.seeded import (
     live_at,
     seeded_random,
     split_cumulative,
+    split_rounded,
     unit,
 )
 from metrics_connect.sandbox.kit.versions import ApiVersions, VersionRefused
@@ -140,3 +141,10 @@ def test_days_between_includes_both_ends() -> None:
     ]
     assert days_between(first, first) == [first]
     assert days_between(first, date(2024, 2, 26)) == []
+
+
+def test_split_rounded_parts_sum_to_the_amount() -> None:
+    assert split_rounded(10.0, [1.0, 1.0, 1.0]) == [3.33, 3.33, 3.34]
+    assert split_rounded(20.0, [42.0]) == [20.0]
+    parts = split_rounded(17.77, [129.0, 59.0, 24.9])
+    assert parts == [10.77, 4.92, 2.08] and round(sum(parts), 2) == 17.77

@@ -17,6 +17,7 @@ from typing import Any, Literal
 import yaml
 from pydantic import BaseModel, ConfigDict, ValidationError, field_validator, model_validator
 
+from metrics_connect import safe_yaml
 from metrics_connect.connectors.base import DatasetKind, DatasetSpec
 
 _RANGE = re.compile(r"^(-?\d+)-(-?\d+)$")
@@ -229,6 +230,31 @@ class Requester(_Strict):
     selector: Selector = Selector()
 
 
+class InsightRead(_Strict):
+    """One read of a listed object's insights: an edge under the object's id."""
+
+    path: str = "insights"
+    params: dict[str, str] = {}
+
+
+class ObjectInsights(_Strict):
+    """The insights of listed objects, read after the listing in Graph batch requests
+    (50 operations a call): what explain plans before the listing says how many."""
+
+    # Each object's reads, in order; none: one read whose metrics the hooks choose (they
+    # depend on the object).
+    reads: tuple[InsightRead, ...] = ()
+    # Or every live object is listed and all their insights are multi-id reads (`?ids=`)
+    # in one batch, whatever their number.
+    multi_id: bool = False
+    # Explain's words for the batch's operations when no estimate counts the objects.
+    unplanned: str
+
+    @property
+    def per_object(self) -> int:
+        return len(self.reads) or 1
+
+
 class ObjectMap(_Strict):
     """How a listed object (a post, a story) becomes an ObjectRow."""
 
@@ -236,6 +262,7 @@ class ObjectMap(_Strict):
     created: str  # its timestamp: its day in the account's time zone, and `created_at`
     attributes: tuple[str, ...] = ()  # text fields kept when present
     values: tuple[str, ...] = ()  # numbers the listing itself carries
+    insights: ObjectInsights | None = None
 
 
 class Stream(_Strict):
@@ -280,10 +307,23 @@ class Stream(_Strict):
         return self
 
 
+class AccountNode(_Strict):
+    """The account's own node, which `account_info` reads: its name (the first of
+    `name_fields` present, else the node's id), and its time zone and currency where the
+    node has them (else the connection's time zone, and none)."""
+
+    node_prefix: str = ""  # the node's id is the account's with this prefix (act_<id>)
+    fields: tuple[str, ...] = ("id", "name")
+    name_fields: tuple[str, ...] = ("name",)
+    timezone_field: str | None = None
+    currency_field: str | None = None
+
+
 class Streams(_Strict):
     network: str
     log_name: str = ""  # how failure logs name the network (default: `network`)
     api: Api
+    account: AccountNode = AccountNode()
     errors: Errors = Errors()
     # Named lists of fields; a dataset's field (or breakdown) "prefix@group" expands to
     # prefix + each member of the group.
@@ -354,7 +394,7 @@ class StreamsError(ValueError):
 
 def load_streams(path: Path) -> Streams:
     try:
-        raw = yaml.safe_load(path.read_text(encoding="utf-8"))
+        raw = safe_yaml.load(path.read_text(encoding="utf-8"))
         return Streams.model_validate(raw)
     except (OSError, yaml.YAMLError, ValidationError, ValueError) as exc:
         raise StreamsError(f"{path}: {exc}") from exc

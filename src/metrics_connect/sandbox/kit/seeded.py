@@ -5,7 +5,7 @@ call order or the process.
 - `unit`, `between`, `draws`: a stable number / generator from key parts (BLAKE2b);
   `seeded_random`: the same from SHA-256 (the Marketing API emulator's key scheme).
 - `apportion` (`apportion_map` by key), `split_cumulative`: integer totals split into
-  parts that sum exactly.
+  parts that sum exactly; `split_rounded`: an amount of money split the same way.
 - `DailySeries`: a day's value from a level, a linear trend, a weekly season, a yearly
   wave and bounded noise.
 - `Lifetime`: the days an object (a campaign, an ad, a story) exists or delivers.
@@ -67,6 +67,19 @@ def apportion(total: int, weights: Sequence[float]) -> list[int]:
 def apportion_map(total: int, weights: Mapping[K, float]) -> dict[K, int]:
     """`apportion` by key: the total split over the keys of `weights`, in their order."""
     return dict(zip(weights, apportion(total, list(weights.values())), strict=True))
+
+
+def split_rounded(total: float, weights: Sequence[float], digits: int = 2) -> list[float]:
+    """`total` (an amount of money) split by weights, each part rounded to `digits` and
+    the last one the rest, so the parts sum to the total as a cart's discount does."""
+    whole = sum(weights)
+    parts: list[float] = []
+    left = total
+    for i, weight in enumerate(weights):
+        part = left if i == len(weights) - 1 else round(total * weight / whole, digits)
+        left = round(left - part, digits)
+        parts.append(part)
+    return parts
 
 
 def split_cumulative(total: int, fractions: Sequence[float]) -> list[int]:

@@ -10,6 +10,7 @@ from dataclasses import replace
 from typing import Any, ClassVar
 
 from metrics_connect.connectors.base import (
+    AccountInfo,
     FetchRequest,
     FetchResult,
     ObjectEstimate,
@@ -19,9 +20,8 @@ from metrics_connect.connectors.kit.calls import Answer, Call
 from metrics_connect.connectors.kit.executor import KitConnector
 from metrics_connect.connectors.kit.http import select
 from metrics_connect.connectors.kit.meta_graph.client import BATCH_LIMIT, MAX_IDS, GraphClient
-from metrics_connect.connectors.kit.meta_graph.insights import (
-    local_day,
-)
+from metrics_connect.connectors.kit.meta_graph.insights import local_day
+from metrics_connect.connectors.kit.spec import Stream
 
 
 def version_before(version: str, other: str) -> bool:
@@ -55,9 +55,49 @@ def batches(operations: int) -> list[str]:
     return [str(BATCH_LIMIT)] * full + ([str(rest)] if rest else [])
 
 
+def insight_reads(stream: Stream) -> list[Call]:
+    """Each listed object's insight reads (streams.yaml `objects.insights.reads`), their
+    paths under the object's id."""
+    insights = stream.objects.insights if stream.objects else None
+    return [Call(read.path, read.params) for read in insights.reads] if insights else []
+
+
+def object_calls(stream: Stream, estimate: ObjectEstimate) -> tuple[int, list[str]]:
+    """(list pages, each insight batch's operations) that fetching `estimate`'s objects
+    takes (streams.yaml `objects.insights`): a listing newest first is read until it
+    passes the fetch's first day, then each object in the span takes its reads, 50 per
+    batch; multi-id reads list every live object and read them all in one batch.
+    Without an estimate: one page and one batch."""
+    assert stream.objects is not None and stream.objects.insights is not None
+    insights = stream.objects.insights
+    size = next(r.paginator.page_size for r in stream.requesters if r.name == "list") or 1
+    if estimate.in_span is None:
+        return 1, [insights.unplanned]
+    if insights.multi_id:
+        listed = estimate.newer + estimate.in_span
+        return max(1, -(-listed // size)), ([insights.unplanned] if estimate.in_span else [])
+    return listing_pages(estimate, size), batches(estimate.in_span * insights.per_object)
+
+
 class GraphConnector(KitConnector):
     client_class: ClassVar[type[GraphClient]] = GraphClient
     client: GraphClient
+
+    @property
+    def account_node(self) -> str:
+        """The account's node id (streams.yaml `account.node_prefix`: Meta Ads' act_<id>)."""
+        account, prefix = self.ctx.external_id, self.streams.account.node_prefix
+        return account if account.startswith(prefix) else f"{prefix}{account}"
+
+    async def account_info(self) -> AccountInfo:
+        """The account's name, time zone and currency as its node gives them
+        (streams.yaml `account`)."""
+        spec = self.streams.account
+        body = await self.client.get(self.account_node, {"fields": ",".join(spec.fields)})
+        name = next((body[f] for f in spec.name_fields if body.get(f)), self.account_node)
+        timezone = body.get(spec.timezone_field or "") or self.ctx.timezone
+        currency = body.get(spec.currency_field or "")
+        return AccountInfo(str(name), str(timezone), str(currency) if currency else None)
 
     async def run_asking_fewer(
         self,
@@ -65,20 +105,42 @@ class GraphConnector(KitConnector):
         call: Call,
         param: str,
         fewer: Callable[[tuple[str, ...], str], tuple[str, ...]],
+        refused: set[str] | None = None,
     ) -> Answer:
         """The executor's run of `call`, asked again while a plain bad request refuses some
         of `param`'s comma-separated values (Insights fields, metrics): `fewer(asked,
-        message)` says which remain; none, or all of them, gives up (the error raises)."""
-        asked = tuple(call.params.get(param, "").split(","))
+        message)` says which remain; none, or all of them, gives up (the error raises).
+        With `refused`, the values refused are kept there and left out of the call (of
+        this one and of the later ones given the same set)."""
+        asked = tuple(v for v in call.params.get(param, "").split(",") if v not in (refused or ()))
+        if refused:
+            call = replace(call, params={**call.params, param: ",".join(asked)})
         while True:
             try:
                 return await KitConnector.run(self, request, call)
             except UpstreamError as exc:
                 remain = fewer(asked, exc.message) if type(exc) is UpstreamError else asked
+                if refused is not None:
+                    refused.update(set(asked) - set(remain))
                 if call.operations or not remain or remain == asked:
                     raise
                 asked = remain
                 call = replace(call, params={**call.params, param: ",".join(asked)})
+
+    def plan_objects(self, request: FetchRequest, estimate: ObjectEstimate) -> list[Call]:
+        """List pages and insight batches for `estimate`'s objects (all `estimated`: the
+        listing decides)."""
+        stream = self.stream(request)
+        if stream.objects is None or stream.objects.insights is None:
+            return super().plan_objects(request, estimate)
+        first, _ = self.listing(request)
+        pages, operations = object_calls(stream, estimate)
+        later = replace(first, params={**first.params, "after": "the previous page's cursor"})
+        calls = [replace(later if page else first, estimated=True) for page in range(pages)]
+        return calls + [
+            Call("batch", method="POST", summary={"operations": ops}, estimated=True)
+            for ops in operations
+        ]
 
     async def listed(self, request: FetchRequest) -> AsyncIterator[dict[str, Any]]:
         """The listing's items page after page, as the caller reads on."""

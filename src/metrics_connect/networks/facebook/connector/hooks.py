@@ -9,28 +9,21 @@ listed posts and reels in Graph batches.
 from __future__ import annotations
 
 import asyncio
-from dataclasses import replace
 from datetime import date
 from typing import Any, ClassVar
 
 from metrics_connect.connectors.base import (
-    NOTE_APPROXIMATE,
     AccountInfo,
     FetchRequest,
     FetchResult,
-    ObjectEstimate,
     Row,
     Scalar,
     UpstreamError,
 )
 from metrics_connect.connectors.kit.calls import Answer, Call
 from metrics_connect.connectors.kit.meta_graph.client import GraphClient
-from metrics_connect.connectors.kit.meta_graph.connector import (
-    GraphConnector,
-    batches,
-    listing_pages,
-)
-from metrics_connect.connectors.kit.meta_graph.insights import is_number, series
+from metrics_connect.connectors.kit.meta_graph.connector import GraphConnector, insight_reads
+from metrics_connect.connectors.kit.meta_graph.insights import is_number, series, summed_uniques
 from metrics_connect.connectors.kit.spec import Stream, streams_of
 
 STREAMS = streams_of(__file__)
@@ -44,8 +37,7 @@ SPLIT_FIELDS = {
 }
 # Fields computed here, not asked: net follows of a day.
 COMPUTED = {"net_follows"}
-POST_OPS = [Call("insights", STREAMS.datasets["posts"].extra[k]) for k in ("insights", "by_ads")]
-REEL_OPS = [Call("video_insights", STREAMS.datasets["reels"].extra["insights"])]
+POST_OPS, REEL_OPS = (insight_reads(STREAMS.datasets[name]) for name in ("posts", "reels"))
 POST_NAMES: dict[str, str] = STREAMS.datasets["posts"].extra["names"]
 REEL_NAMES: dict[str, str] = STREAMS.datasets["reels"].extra["names"]
 REACTIONS = ("like", "love", "haha", "wow", "sorry", "anger")
@@ -106,9 +98,7 @@ class PageConnector(GraphConnector):
 
     async def account_info(self) -> AccountInfo:
         await self.client.page_token()
-        body = await self.client.get(self.ctx.external_id, {"fields": "id,name"})
-        name = str(body.get("name") or self.ctx.external_id)
-        return AccountInfo(name=name, timezone=self.ctx.timezone, currency=None)
+        return await super().account_info()
 
     def variables(self, request: FetchRequest, stream: Stream) -> dict[str, str]:
         asked = [f for f in DAILY.fields if f not in COMPUTED | SPLIT_FIELDS]
@@ -166,29 +156,10 @@ class PageConnector(GraphConnector):
                 for name, value in by_ads(point, answer.call).items():
                     if is_number(value):
                         totals[name] = totals.get(name, 0) + value
-        windows = {a.call.window for a in answers}
-        notes = {NOTE_APPROXIMATE} if len(windows) > 1 else set()
+        notes = summed_uniques(answers)
         return FetchResult(rows=[Row(None, {}, dict(totals))] if totals else [], notes=notes)
 
     # --- posts and reels ---
-
-    def plan_objects(self, request: FetchRequest, estimate: ObjectEstimate) -> list[Call]:
-        """List pages and insight batches for the estimated objects (all `estimated`:
-        the listing decides). Without an estimate: one page and one batch."""
-        first, requester = self.listing(request)
-        size = requester.paginator.page_size or 1
-        if estimate.in_span is None:
-            pages, operations = 1, ["one per object, 50 per call"]
-        else:
-            per_item = len(REEL_OPS if request.dataset == "reels" else POST_OPS)
-            pages = listing_pages(estimate, size)
-            operations = batches(estimate.in_span * per_item)
-        later = replace(first, params={**first.params, "after": "the previous page's cursor"})
-        calls = [replace(later if page else first, estimated=True) for page in range(pages)]
-        return calls + [
-            Call("batch", method="POST", summary={"operations": ops}, estimated=True)
-            for ops in operations
-        ]
 
     async def fetch_objects(self, request: FetchRequest) -> FetchResult:
         listed = await self.listed_in(request, "created_time")

@@ -27,8 +27,9 @@ Each run says when it is due next (`SyncOutcome.next_due`): the next story captu
 account's next local day (snapshots), the next windowed archive, and at most LIST_EVERY
 after this run's listing (a story posted meanwhile is listed before it settles).
 
-Writes go through a sink: the fact store at once (the scheduler), or a buffer flushed in
-bulk (the demo's replay of thousands of runs).
+Writes go through a sink: the run's fetches written together when it ends (the
+scheduler), or a buffer merging many runs' fetches (the demo's replay of thousands of
+runs).
 """
 
 from __future__ import annotations
@@ -47,12 +48,13 @@ from metrics_connect.connectors.base import (
     Row,
 )
 from metrics_connect.connectors.kit.meta_graph.insights import parse_graph_time
+from metrics_connect.engine.fact_writes import Fetched
 from metrics_connect.engine.facts import FactStore, variant_key
 from metrics_connect.networks.instagram_business.connector.hooks import InstagramConnector
 from metrics_connect.networks.registry import days_timezone
 from metrics_connect.runtime import Runtime
 from metrics_connect.sync.models import SyncState
-from metrics_connect.sync.service import SyncOutcome, get_state, save_state
+from metrics_connect.sync.service import SyncOutcome, get_states, save_states
 
 STORY_LIFETIME = timedelta(hours=24)
 # How long before a story's expiry the scheduler comes back for its final values.
@@ -100,24 +102,37 @@ class Sink(Protocol):
     async def keep(self, request: FetchRequest, result: FetchResult, fetched_at: datetime) -> None:
         """Archive what one fetch returned."""
 
+    async def flush(self) -> None:
+        """Write what was kept and not written yet."""
+
 
 @dataclass
 class StoreSink:
-    """Writes each fetch to the fact store at once."""
+    """Keeps a run's fetches and writes them together on `flush` (one transaction: a
+    handful of statements on PostgreSQL, engine/fact_writes.py)."""
 
     store: FactStore
     integration: CustomerIntegration
+    fetched: list[Fetched] = field(default_factory=list)
+    fetched_at: datetime | None = None
 
     async def keep(self, request: FetchRequest, result: FetchResult, fetched_at: datetime) -> None:
-        await self.store.store(
+        spec = InstagramConnector.datasets[request.dataset]
+        self.fetched.append(Fetched(spec, request, result))
+        self.fetched_at = fetched_at
+
+    async def flush(self) -> None:
+        if self.fetched_at is None:
+            return
+        await self.store.store_many(
             self.integration.id,
-            InstagramConnector.datasets[request.dataset],
-            request,
-            result,
-            fetched_at=fetched_at,
+            self.fetched,
+            fetched_at=self.fetched_at,
             timezone=days_timezone(self.integration.slug, self.integration.timezone),
             origin="sync",
         )
+        self.fetched.clear()
+        self.fetched_at = None
 
 
 @dataclass
@@ -204,13 +219,12 @@ class InstagramArchive:
         final_only: bool = False,
     ) -> InstagramArchive:
         assert isinstance(connector, InstagramConnector)
-        states = {task: await get_state(runtime, integration.id, task) for task in TASKS}
+        states = await get_states(runtime, integration.id, TASKS)
         sink = sink or StoreSink(fact_store(runtime), integration)
         return cls(runtime, integration, connector, sink, states, final_only=final_only)
 
     async def save_states(self) -> None:
-        for task in sorted(self.changed_states):
-            await save_state(self.runtime, self.states[task])
+        await save_states(self.runtime, [self.states[t] for t in sorted(self.changed_states)])
         self.changed_states.clear()
 
     async def run(
@@ -356,6 +370,10 @@ async def sync_instagram(
 ) -> SyncOutcome:
     """The scheduler's entry point (named by this network's network.yaml `sync`)."""
     archive = await InstagramArchive.load(runtime, integration, connector)
-    outcome = await archive.run(now)
+    try:
+        outcome = await archive.run(now)
+    finally:
+        # What the run fetched before a failure is kept, as each fetch's was before.
+        await archive.sink.flush()
     await archive.save_states()
     return outcome
