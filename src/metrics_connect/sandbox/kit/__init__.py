@@ -13,6 +13,9 @@ routes, its seeded data spec and only the query semantics that are new.
 - `oauth1`: OAuth 1.0a Authorization headers and HMAC-SHA1 signature checks.
 - `problem`: refusals as Problem Details (application/problem+json).
 - `field_paths`: partial responses by dotted `fields` / `exclude_fields` paths.
+- `formulas`: metric formulas as data (arithmetic over given values, in order).
+- `proto_json`: the proto3 JSON mapping (dotted snake_case paths, camelCase members,
+  field masks) of Google's REST APIs.
 - Per API family: `meta_graph` (+ `meta_graph_app`, `graph_fields`) for Graph APIs,
   `google` for Google APIs (+ `google_reports`: Core Reporting style queries and
   result tables), `json_rest` for plain JSON REST APIs, `wp_rest` for WordPress REST
