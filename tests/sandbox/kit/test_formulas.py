@@ -7,29 +7,31 @@ import random
 import pytest
 import yaml
 
-from metrics_connect.sandbox.kit.formulas import FormulaError, compiled, evaluate
+from metrics_connect.sandbox.kit.formulas import FormulaError, Formulas, compiled
 
-FORMULAS = yaml.safe_load(
-    """
+FORMULAS = Formulas(
+    yaml.safe_load(
+        """
     clicks: round(impressions * ctr)
     _cost: round(clicks * cpc * (0.35 if video else 1.0), 2)
     cost_micros: round(_cost * 100) * 10000
     share: -clicks / max(impressions, 1) ** 2
     noisy: round(noisy(clicks), 3)
     """
+    )
 )
 
 
 def test_formulas_see_given_values_and_earlier_results_in_order() -> None:
     given = {"impressions": 1000, "ctr": 0.031, "cpc": 1.5, "video": 0}
     rng = random.Random(3)
-    out = evaluate(FORMULAS, given, {"noisy": lambda v: v * rng.uniform(0.8, 1.2)})
+    out = FORMULAS.evaluate(given, {"noisy": lambda v: v * rng.uniform(0.8, 1.2)})
     assert list(out) == ["clicks", "_cost", "cost_micros", "share", "noisy"]
     assert out["clicks"] == 31 and isinstance(out["clicks"], int)
     assert out["_cost"] == 46.5 and out["cost_micros"] == 46_500_000
     assert out["share"] == -31 / 1000**2
     assert out["noisy"] == round(31 * random.Random(3).uniform(0.8, 1.2), 3)
-    assert evaluate(FORMULAS, {**given, "video": 1}, {"noisy": float})["_cost"] == 16.27
+    assert FORMULAS.evaluate({**given, "video": 1}, {"noisy": float})["_cost"] == 16.27
 
 
 @pytest.mark.parametrize(
@@ -51,4 +53,4 @@ def test_anything_but_arithmetic_is_refused(expression: str) -> None:
 
 def test_a_name_nothing_gives_is_an_error() -> None:
     with pytest.raises(NameError):
-        evaluate({"a": "b * 2"}, {})
+        Formulas({"a": "b * 2"}).evaluate({})

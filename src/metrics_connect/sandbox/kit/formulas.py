@@ -13,7 +13,6 @@ from __future__ import annotations
 import ast
 from collections.abc import Callable, Mapping
 from functools import cache
-from types import CodeType
 from typing import Any
 
 ALLOWED = (
@@ -47,7 +46,8 @@ class FormulaError(ValueError):
 
 
 @cache
-def compiled(expression: str) -> CodeType:
+def compiled(expression: str) -> ast.expr:
+    """The expression's syntax tree, once every node of it is allowed."""
     tree = ast.parse(expression, mode="eval")
     for node in ast.walk(tree):
         bad = not isinstance(node, ALLOWED)
@@ -58,19 +58,26 @@ def compiled(expression: str) -> CodeType:
         bad |= isinstance(node, ast.Compare) and len(node.ops) != 1
         if bad:
             raise FormulaError(f"not allowed in a formula: {ast.unparse(node)}")
-    return compile(tree, "<formula>", "eval")
+    return tree.body
 
 
-def evaluate(
-    formulas: Mapping[str, str],
-    given: Mapping[str, Any],
-    functions: Mapping[str, Callable[..., Any]] | None = None,
-) -> dict[str, Any]:
-    """Every formula's value, in order, each seeing `given`, the functions and the values
-    before it (a name nothing gives raises NameError)."""
-    names: dict[str, Any] = {**BUILTINS, **(functions or {}), **given}
-    out: dict[str, Any] = {}
-    for name, expression in formulas.items():
-        code = compiled(expression)
-        out[name] = names[name] = eval(code, {"__builtins__": {}}, names)
-    return out
+class Formulas:
+    """A mapping of name -> expression, compiled once into one block of assignments."""
+
+    def __init__(self, formulas: Mapping[str, str]) -> None:
+        self.names = tuple(formulas)
+        body: list[ast.stmt] = [
+            ast.Assign([ast.Name(name, ast.Store())], compiled(expression), lineno=0)
+            for name, expression in formulas.items()
+        ]
+        module = ast.fix_missing_locations(ast.Module(body, type_ignores=[]))
+        self.code = compile(module, "<formulas>", "exec")
+
+    def evaluate(
+        self, given: Mapping[str, Any], functions: Mapping[str, Callable[..., Any]] | None = None
+    ) -> dict[str, Any]:
+        """Every formula's value, in order, each seeing `given`, the functions and the
+        values before it (a name nothing gives raises NameError)."""
+        names: dict[str, Any] = {**BUILTINS, **(functions or {}), **given}
+        exec(self.code, {"__builtins__": {}}, names)
+        return {name: names[name] for name in self.names}
