@@ -144,6 +144,18 @@ async def test_search_pages_and_accessible_customers(client: httpx.AsyncClient) 
     assert list(customers.resource_names) == ["customers/9876543210", "customers/1234567890"]
 
 
+@pytest.mark.parametrize("token", ["abc", "-10000", "1e4"])
+async def test_a_page_token_it_never_gave_is_refused(client: httpx.AsyncClient, token: str) -> None:
+    # It used to fail inside the emulator (500) instead of answering INVALID_PAGE_TOKEN.
+    search = "/v26/customers/1234567890/googleAds:search"
+    query = "SELECT campaign.id FROM campaign"
+    refused = await client.post(search, headers=HEADERS, json={"query": query, "pageToken": token})
+    assert refused.status_code == 400
+    refusal = failure(refused.json()["error"]["details"][0])
+    code = json_format.MessageToDict(refusal)["errors"][0]["errorCode"]
+    assert code == {"requestError": "INVALID_PAGE_TOKEN"}
+
+
 async def test_quota_failures_carry_their_retry_delay(
     network: SandboxNetwork, client: httpx.AsyncClient
 ) -> None:

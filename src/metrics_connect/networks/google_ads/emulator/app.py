@@ -27,15 +27,20 @@ from fastapi.responses import JSONResponse
 
 from metrics_connect.networks.google_ads.emulator import data, gaql
 from metrics_connect.sandbox.kit.controls import SandboxControls, TokenFault
-from metrics_connect.sandbox.kit.google import MISSING_CREDENTIAL_MESSAGE, GoogleError, bearer_token
+from metrics_connect.sandbox.kit.google import (
+    MISSING_CREDENTIAL_MESSAGE,
+    UNAVAILABLE_MESSAGE,
+    GoogleError,
+    answer_unknown_paths,
+    bearer_token,
+)
+from metrics_connect.sandbox.kit.paging import page_at
+from metrics_connect.sandbox.kit.proto_json import field_mask
+from metrics_connect.sandbox.kit.templates import fill
 
 PAGE_SIZE = 10_000
 FAILURE_TYPE = "type.googleapis.com/google.ads.googleads.{version}.errors.GoogleAdsFailure"
-PERMISSION_MESSAGE = (
-    "User doesn't have permission to access customer. Note: If you're accessing a client "
-    "customer, the manager's customer id must be set in the 'login-customer-id' header. "
-    "See https://developers.google.com/google-ads/api/docs/concepts/call-structure#cid"
-)
+REFUSALS: dict[str, list[Any]] = data.spec("refusals")
 
 
 class AdsError(GoogleError):
@@ -63,7 +68,7 @@ class AdsError(GoogleError):
             if self.details:
                 failure["details"] = self.details
             if self.code == 400:
-                body["error"]["message"] = "Request contains an invalid argument."
+                body["error"]["message"] = data.spec("invalid_argument")
             body["error"]["details"] = [
                 {
                     "@type": FAILURE_TYPE.format(version=version),
@@ -72,6 +77,12 @@ class AdsError(GoogleError):
                 }
             ]
         return body
+
+
+def refusal(which: str, details: dict[str, Any] | None = None, **values: Any) -> AdsError:
+    """The refusal `which` of data.yaml, its texts filled with `values`."""
+    code, kind, value, message = REFUSALS[which]
+    return AdsError(code, message.format(**values), kind, value.format(**values), details)
 
 
 @dataclass
@@ -92,79 +103,54 @@ def create_app(emulator: GoogleAdsEmulator) -> FastAPI:
         if (retired and today >= retired) or (
             not retired and (served is None or today > served["sunset"])
         ):
-            raise AdsError(501, "GRPC target method can't be resolved.")
+            raise refusal("sunset")
         fault = controls.token_fault(bearer_token(request))
         if fault is TokenFault.MISSING:
             raise AdsError(401, MISSING_CREDENTIAL_MESSAGE)
         if fault is TokenFault.REVOKED:
-            raise AdsError(403, PERMISSION_MESSAGE, "authorizationError", "USER_PERMISSION_DENIED")
+            raise refusal("permission")
         if fault is not None:
-            code = "OAUTH_TOKEN_EXPIRED" if fault is TokenFault.EXPIRED else "OAUTH_TOKEN_INVALID"
-            raise AdsError(
-                401, "Request had invalid authentication credentials.", "authenticationError", code
-            )
+            raise refusal("token_expired" if fault is TokenFault.EXPIRED else "token_invalid")
         if not request.headers.get("developer-token"):
-            raise AdsError(
-                400,
-                "The developer token is not in the request header.",
-                "requestError",
-                "DEVELOPER_TOKEN_PARAMETER_MISSING",
-            )
+            raise refusal("developer_token")
         if controls.should_fail():
-            raise AdsError(503, "The service is currently unavailable.")
+            raise AdsError(503, UNAVAILABLE_MESSAGE)
         if controls.should_rate_limit():
             delay = controls.switches.retry_after_seconds
-            raise AdsError(
-                429,
-                "Too many requests. Retry in a little while.",
-                "quotaError",
-                "RESOURCE_TEMPORARILY_EXHAUSTED",
-                {
-                    "quotaErrorDetails": {
-                        "rateScope": "ACCOUNT",
-                        "rateName": "Requests per account",
-                        "retryDelay": f"{delay}s",
-                    }
-                },
-            )
+            raise refusal("quota", fill(data.spec("quota_details"), {"delay": delay}))
 
     def customer(request: Request, cid: str) -> str:
         """The customer if the login reaches it: directly, or below login-customer-id."""
         login = (request.headers.get("login-customer-id") or "").replace("-", "")
         if cid not in data.CUSTOMERS or (login and login not in data.ACCESSIBLE):
-            raise AdsError(403, PERMISSION_MESSAGE, "authorizationError", "USER_PERMISSION_DENIED")
+            raise refusal("permission")
         below = {c["client"]["id"] for c in gaql._entities(login, "client")} if login else set()
         if cid not in below and not (not login and cid in data.ACCESSIBLE):
-            raise AdsError(403, PERMISSION_MESSAGE, "authorizationError", "USER_PERMISSION_DENIED")
+            raise refusal("permission")
         return cid
 
     async def query_of(request: Request) -> tuple[gaql.Query, dict[str, Any]]:
         try:
             body = await request.json()
         except ValueError:
-            raise AdsError(400, "Invalid JSON payload received.") from None
+            raise refusal("bad_json") from None
         if not isinstance(body, dict) or not body.get("query"):
-            raise AdsError(400, "Query is empty.", "queryError", "QUERY_NOT_SPECIFIED")
+            raise refusal("no_query")
         if "pageSize" in body:
-            raise AdsError(
-                400,
-                "Setting the page size is not supported.",
-                "requestError",
-                "PAGE_SIZE_NOT_SUPPORTED",
-            )
+            raise refusal("page_size")
         try:
             return gaql.parse(str(body["query"])), body
         except (gaql.QueryError, IndexError, ValueError) as exc:
             code = exc.code if isinstance(exc, gaql.QueryError) else "BAD_VALUE"
-            raise AdsError(400, f"Error in query: {exc}", "queryError", code) from None
+            raise refusal("bad_query", code=code, error=exc) from None
 
     def rows_of(cid: str, query: gaql.Query) -> list[dict[str, Any]]:
         try:
             return gaql.run(cid, query, controls.clock.now())
         except gaql.QueryError as exc:
-            raise AdsError(400, exc.message, "queryError", exc.code) from None
+            raise refusal("query", code=exc.code, error=exc.message) from None
         except ValueError as exc:
-            raise AdsError(400, f"Invalid value: {exc}", "queryError", "BAD_VALUE") from None
+            raise refusal("bad_value", error=exc) from None
 
     @app.exception_handler(AdsError)
     async def refused(request: Request, exc: Exception) -> JSONResponse:
@@ -181,7 +167,7 @@ def create_app(emulator: GoogleAdsEmulator) -> FastAPI:
         rows = rows_of(customer(request, cid), query)
         request_id = uuid.uuid4().hex[:22]
         batches = [rows[i : i + PAGE_SIZE] for i in range(0, len(rows), PAGE_SIZE)] or [[]]
-        mask = gaql.field_mask(query)
+        mask = field_mask(query.select)
         return JSONResponse(
             [
                 {**({"results": b} if b else {}), "fieldMask": mask, "requestId": request_id}
@@ -194,13 +180,15 @@ def create_app(emulator: GoogleAdsEmulator) -> FastAPI:
         gate(request, version, "googleAds.search")
         query, body = await query_of(request)
         rows = rows_of(customer(request, cid), query)
-        offset = int(body.get("pageToken") or 0)
-        page = rows[offset : offset + PAGE_SIZE]
-        out: dict[str, Any] = {"fieldMask": gaql.field_mask(query)}
-        if page:
-            out["results"] = page
-        if offset + PAGE_SIZE < len(rows):
-            out["nextPageToken"] = str(offset + PAGE_SIZE)
+        token = str(body.get("pageToken") or 0)
+        if not token.isdigit():  # a token is an offset this emulator gave
+            raise refusal("page_token")
+        page = page_at(rows, int(token), PAGE_SIZE)
+        out: dict[str, Any] = {"fieldMask": field_mask(query.select)}
+        if page.items:
+            out["results"] = list(page.items)
+        if page.has_more:
+            out["nextPageToken"] = str(page.end)
         if body.get("returnTotalResultsCount"):
             out["totalResultsCount"] = str(len(rows))
         return JSONResponse(out)
@@ -210,11 +198,5 @@ def create_app(emulator: GoogleAdsEmulator) -> FastAPI:
         gate(request, version, "customers.listAccessibleCustomers")
         return JSONResponse({"resourceNames": [f"customers/{c}" for c in data.ACCESSIBLE]})
 
-    @app.exception_handler(404)
-    async def not_found(request: Request, exc: Exception) -> JSONResponse:
-        return JSONResponse(
-            AdsError(404, f"The requested URL {request.url.path} was not found.").body(),
-            status_code=404,
-        )
-
+    answer_unknown_paths(app)
     return app

@@ -12,7 +12,7 @@ conversions until `restatement.settle_days` whole days have passed.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from functools import lru_cache
@@ -20,8 +20,10 @@ from itertools import accumulate
 from typing import Any
 
 from metrics_connect.sandbox.kit.calendar import LocalDays
-from metrics_connect.sandbox.kit.seeded import DailySeries, draws
+from metrics_connect.sandbox.kit.formulas import Formulas
+from metrics_connect.sandbox.kit.seeded import DailySeries, draws, split_cumulative
 from metrics_connect.sandbox.kit.spec import load_spec
+from metrics_connect.sandbox.kit.templates import fill
 
 SPEC = "data.yaml"
 Entity = dict[str, Any]
@@ -48,8 +50,13 @@ RESTATEMENT: dict[str, float] = spec("restatement")
 DEVICES: dict[str, float] = spec("devices")
 GEO_TARGETS: dict[int, list[str]] = spec("geo_targets")
 RATES: dict[str, dict[str, float]] = spec("channel_rates")
-ANALYTICS: dict[str, float] = spec("analytics")
-URL_SUFFIX: str = spec("url_suffix")
+RATE_DEFAULTS: dict[str, float] = spec("rate_defaults")
+IMPRESSIONS: dict[str, Any] = {
+    **spec("impressions"),
+    "weekly": tuple(spec("impressions")["weekly"]),
+}
+DAY_METRICS = Formulas(spec("day_metrics"))
+HIDDEN_PARTS = {key: Formulas(f) for key, f in spec("hidden_parts").items()}
 UTM_MEDIUM: dict[str, str] = spec("utm_medium")
 DEFAULT_LOCATIONS: dict[str, list[list[Any]]] = spec("default_locations")
 LANGUAGES: dict[str, int] = spec("languages")
@@ -63,20 +70,14 @@ def _slug(name: str) -> str:
 
 ADS: dict[str, list[list[Any]]] = spec("ads")
 SUFFIXES: list[str] = spec("search_term_suffixes")
-LANDING: str = spec("landing")
+TEMPLATES: dict[str, Any] = spec("templates")
 
 
 def geo(target_id: int) -> Entity:
     name, kind, country = GEO_TARGETS[target_id]
-    return {
-        "id": str(target_id),
-        "resource_name": f"geoTargetConstants/{target_id}",
-        "name": name,
-        "canonical_name": name if kind == "Country" else f"{name},{country}",
-        "country_code": country,
-        "target_type": kind,
-        "status": "ENABLED",
-    }
+    canonical = name if kind == "Country" else f"{name},{country}"
+    values = {"id": target_id, "name": name, "kind": kind, "country": country}
+    return dict(fill(TEMPLATES["geo"], {**values, "canonical": canonical}))
 
 
 PLACEMENT_TYPES: dict[str, str] = spec("placement_types")  # URL prefix -> type
@@ -95,51 +96,30 @@ class AdGroup:
 
 def _campaign(raw: dict[str, Any]) -> tuple[Entity, list[AdGroup]]:
     cid, kind = raw["customer"], raw["type"]
-    camp: Entity = {
-        "id": str(raw["id"]),
-        "resource_name": f"customers/{cid}/campaigns/{raw['id']}",
-        "name": raw["name"],
-        "status": raw.get("status", "ENABLED"),
-        "advertising_channel_type": kind,
-        "raw": raw,
-    }
+    camp: Entity = fill(TEMPLATES["campaign"], {"status": "ENABLED", **raw, "raw": raw})
     groups = []
     for index, (name, weight) in enumerate(raw["ad_groups"], start=1):
         gid = raw["id"] * 100 + index
-        group: Entity = {
-            "id": str(gid),
-            "resource_name": f"customers/{cid}/adGroups/{gid}",
-            "name": name,
-            "status": "ENABLED",
-        }
+        group: Entity = fill(TEMPLATES["ad_group"], {"customer": cid, "group": gid, "name": name})
         ag = AdGroup(group, camp, float(weight))
+        named = {"customer": cid, "group": gid, "group_name": name, "kind": kind.lower()}
+        named |= {"medium": UTM_MEDIUM[kind], "campaign_slug": _slug(raw["name"])}
         ads = [
-            {
-                "id": str(gid * 10 + i),
-                "resource_name": f"customers/{cid}/adGroupAds/{gid}~{gid * 10 + i}",
-                "name": f"{name} - {suffix}",
-                "type": ad_type,
-                "status": "ENABLED",
-                "final_urls": [f"{LANDING}/{kind.lower()}/{gid}"],
-                "final_url_suffix": URL_SUFFIX.format(
-                    medium=UTM_MEDIUM[kind],
-                    campaign=_slug(raw["name"]),
-                    group=_slug(name),
-                    ad=_slug(suffix),
-                ),
-            }
+            fill(
+                TEMPLATES["ad"],
+                {**named, "id": gid * 10 + i, "suffix": suffix, "type": ad_type}
+                | {"group_slug": _slug(name), "ad_slug": _slug(suffix)},
+            )
             for i, (suffix, ad_type, _) in enumerate(ADS[kind], start=1)
         ]
         ag.splits["ad"] = [(ad, w) for ad, (*_, w) in zip(ads, ADS[kind], strict=True)]
         # Each ad group bids on every n-th keyword of its campaign (n: its ad groups).
         own = raw.get("keywords", [])[index - 1 :: len(raw["ad_groups"])] or raw.get("keywords", [])
         keywords = [
-            {
-                "id": str(gid * 1000 + i),
-                "resource_name": f"customers/{cid}/adGroupCriteria/{gid}~{gid * 1000 + i}",
-                "text": text,
-                "match_type": match,
-            }
+            fill(
+                TEMPLATES["keyword"],
+                {"customer": cid, "group": gid, "id": gid * 1000 + i, "text": text, "match": match},
+            )
             for i, (text, match) in enumerate(own, start=1)
         ]
         ag.splits["keyword"] = [(k, 1.0 / i) for i, k in enumerate(keywords, start=1)]
@@ -150,29 +130,27 @@ def _campaign(raw: dict[str, Any]) -> tuple[Entity, list[AdGroup]]:
         ]
         ag.splits["placement"] = [
             (
-                {
-                    "name": pname,
-                    "group_placement_target_url": url,
-                    "target_url": url,
-                    "placement_type": next(
-                        (
-                            kind
-                            for prefix, kind in PLACEMENT_TYPES.items()
-                            if url.startswith(prefix)
-                        ),
-                        "WEBSITE",
-                    ),
-                },
-                1.0 / i,
+                fill(TEMPLATES["placement"], {"name": pname, "url": url, "type": _placement(url)}),
+                1 / i,
             )
             for i, (pname, url) in enumerate(raw.get("placements", []), start=1)
         ]
         ag.splits["video"] = [
-            ({"id": vid, "title": title, "duration_millis": str(int(secs) * 1000)}, 1.0 / i)
+            (
+                fill(TEMPLATES["video"], {"id": vid, "title": title, "millis": int(secs) * 1000}),
+                1 / i,
+            )
             for i, (vid, title, secs) in enumerate(raw.get("videos", []), start=1)
         ]
         groups.append(ag)
     return camp, groups
+
+
+def _placement(url: str) -> str:
+    """A placement's type by the start of its URL."""
+    return next(
+        (kind for prefix, kind in PLACEMENT_TYPES.items() if url.startswith(prefix)), "WEBSITE"
+    )
 
 
 AD_GROUPS: dict[str, list[AdGroup]] = {cid: [] for cid in CUSTOMERS}
@@ -197,14 +175,7 @@ CONVERSION_ACTIONS = [
 
 def client(cid: str, level: int) -> Entity:
     """A customer as a customer_client row of a manager's hierarchy."""
-    c = CUSTOMERS[cid]
-    return {
-        "client_customer": c["resource_name"],
-        "level": str(level),
-        "hidden": False,
-        "status": "ENABLED",
-        **{k: c[k] for k in ("id", "name", "currency", "time_zone", "manager")},
-    }
+    return dict(fill(TEMPLATES["client"], {**CUSTOMERS[cid], "level": level}))
 
 
 def criteria(cid: str) -> list[Entity]:
@@ -212,33 +183,15 @@ def criteria(cid: str) -> list[Entity]:
     currency = CUSTOMERS[cid]["currency"]
     out = []
     for camp in CAMPAIGNS[cid]:
-        raw, prefix = camp["raw"], f"customers/{cid}/campaignCriteria/{camp['id']}"
         located = [
-            ("LOCATION", target, negative, {"geo_target_constant": f"geoTargetConstants/{target}"})
-            for target, negative in raw.get("locations") or DEFAULT_LOCATIONS[currency]
+            ("LOCATION", target, negative)
+            for target, negative in camp["raw"].get("locations") or DEFAULT_LOCATIONS[currency]
         ]
-        language = LANGUAGES[currency]
-        spoken = (
-            "LANGUAGE",
-            language,
-            False,
-            {"language_constant": f"languageConstants/{language}"},
-        )
-        for kind, criterion, negative, target in [*located, spoken]:
-            out.append(
-                {
-                    "customer": CUSTOMERS[cid],
-                    "campaign": camp,
-                    "criterion": {
-                        "resource_name": f"{prefix}~{criterion}",
-                        "id": str(criterion),
-                        "type": kind,
-                        "status": "ENABLED",
-                        "negative": negative,
-                        **target,
-                    },
-                }
-            )
+        for kind, criterion, negative in [*located, ("LANGUAGE", LANGUAGES[currency], False)]:
+            values = {"customer": cid, "campaign": camp["id"], "id": criterion, "type": kind}
+            template = {**TEMPLATES["criterion"], **TEMPLATES[kind]}
+            found = fill(template, {**values, "negative": negative})
+            out.append({"customer": CUSTOMERS[cid], "campaign": camp, "criterion": found})
     return out
 
 
@@ -289,62 +242,24 @@ def _group_day(cid: str, index: int, day: date) -> dict[str, float]:
         return {}
     share = ag.weight / sum(g.weight for g in AD_GROUPS[cid] if g.campaign is ag.campaign)
     key = ("google_ads", ag.entity["id"])
-    series = DailySeries(
-        start=raw["start"],
-        level=raw["level"] * share,
-        trend_per_day=raw["trend"] * share,
-        weekly=(1.05, 1.08, 1.06, 1.04, 0.98, 0.88, 0.91),
-        yearly_amplitude=0.08,
-        noise_low=0.85,
-        noise_high=1.15,
-        key=key,
-    )
+    level, trend = raw["level"] * share, raw["trend"] * share
+    series = DailySeries(raw["start"], level, trend, key=key, **IMPRESSIONS)
     impressions = series.value(day)
     if impressions <= 0:
         return {}
     rate = RATES[ag.campaign["advertising_channel_type"]]
-
-    rng = draws(*key, day)  # one draw per ad group and day: the day's noise, in order
-
-    def noisy(name: str, value: float) -> float:
-        return value * rng.uniform(0.8, 1.2)
-
-    clicks = round(noisy("ctr", impressions * rate["ctr"]))
-    views = round(noisy("views", impressions * rate.get("views", 0.0)))
-    engagements = round(noisy("engage", impressions * rate.get("engage", 0.0)))
-    # Cost is charged per click, or per view for video: whole cents, in micros.
-    paid = views if views else clicks
-    cost = round(noisy("cpc", paid * rate["cpc"] * (0.35 if views else 1.0)), 2)
-    interactions = clicks + views + engagements
-    conversions = round(noisy("conv", interactions * rate["conv"]), 2)
-    top = round(impressions * rate.get("top", 0.0) * rng.uniform(0.9, 1.1))
-    phone_impressions = round(impressions * rate.get("phone", 0.0))
-    day_values = {
-        "impressions": impressions,
-        "clicks": clicks,
-        "cost_micros": round(cost * 100) * 10_000,
-        "interactions": interactions,
-        "engagements": engagements,
-        "video_trueview_views": views,
-        "conversions": conversions,
-        "conversions_value": round(noisy("value", conversions * rate["value"]), 2),
-        "all_conversions": round(conversions * 1.27, 2),
-        "all_conversions_value": round(noisy("all_value", conversions * rate["value"] * 1.2), 2),
-        "view_through_conversions": round(views * 0.004 + engagements * 0.01),
-        "top_impressions": top,
-        "absolute_top_impressions": round(
-            top * rate.get("abs_top", 0.0) / max(rate.get("top", 1), 1e-9)
-        ),
-        "phone_impressions": phone_impressions,
-        "phone_calls": round(noisy("ptr", phone_impressions * rate.get("ptr", 0.0))),
-        "active_view_measurable_impressions": round(impressions * 0.81),
-        "active_view_impressions": round(impressions * rng.uniform(0.55, 0.7)),
-        "active_view_measurable_cost_micros": round(cost * 81) * 10_000,
-        "invalid_clicks": round(clicks * rng.uniform(0.02, 0.06)),
+    rng = draws(*key, day)  # one generator per ad group and day: the day's draws, in order
+    draw: dict[str, Callable[..., float]] = {
+        "noisy": lambda value: value * rng.uniform(0.8, 1.2),
+        "uniform": rng.uniform,
     }
-    parts = _eligible(day_values, rate, rng.uniform(0.85, 1.15))
-    parts |= _hidden_parts(day_values, rate, rng.uniform(0.9, 1.1))
-    return day_values | parts | _targets(raw.get("targets", {}), day, impressions)
+    given = {**RATE_DEFAULTS, **rate, "impressions": impressions}
+    figures = DAY_METRICS.evaluate(given, draw)
+    for rate_name, formulas in HIDDEN_PARTS.items():
+        if rate_name in rate:
+            figures |= formulas.evaluate({**given, **figures})
+    day_values = {k: v for k, v in figures.items() if k[0] != "_"}
+    return day_values | _targets(raw.get("targets", {}), day, impressions)
 
 
 def _targets(targets: dict[str, list[Any]], day: date, impressions: float) -> dict[str, float]:
@@ -361,60 +276,6 @@ def _targets(targets: dict[str, list[Any]], day: date, impressions: float) -> di
     return out
 
 
-def _hidden_parts(values: dict[str, float], rate: Any, noise: float) -> dict[str, float]:
-    """The parts of the rates the API answers without them: quartile views of video,
-    clicks on viewable impressions, the peers' clicks on the same display sites."""
-    impressions = values["impressions"]
-    viewable = values["active_view_impressions"] / impressions
-    out = {"active_view_clicks": min(values["clicks"], values["clicks"] * viewable * 1.3)}
-    if "quartiles" in rate:
-        out["video_impressions"] = impressions
-        for quartile, share in zip((25, 50, 75, 100), rate["quartiles"], strict=True):
-            out[f"video_quartile_p{quartile}_views"] = impressions * min(1.0, share * noise)
-    if "daily_frequency" in rate:
-        out["reach_impressions"] = impressions
-        out["user_days"] = impressions / (rate["daily_frequency"] * noise)
-    sessions = values["clicks"] * ANALYTICS["sessions"]
-    out["ga_sessions"] = sessions
-    for part in ("page_views", "seconds", "bounces"):
-        out[f"ga_{part}"] = sessions * ANALYTICS[part] * noise
-    out["ga_new_sessions"] = sessions * min(1.0, ANALYTICS["new"] * noise)
-    if "peer_ctr" in rate:
-        out["content_clicks"] = values["clicks"]
-        out["content_peer_clicks"] = impressions * rate["peer_ctr"] * noise
-    return out
-
-
-def _eligible(values: dict[str, float], rate: dict[str, float], noise: float) -> dict[str, float]:
-    """The impressions (and clicks) the ad group was eligible for, and those it lost to
-    budget or rank: the parts of the impression shares (never shown by the API)."""
-    network = "search" if "search_is" in rate else "content" if "content_is" in rate else ""
-    if not network:
-        return {}
-    impressions = values["impressions"]
-    eligible = impressions / min(0.97, rate[f"{network}_is"] * noise)
-    out = {f"{network}_eligible_impressions": eligible, f"{network}_impressions": impressions}
-    for place, shown in (
-        ("", impressions),
-        ("_top", values["top_impressions"]),
-        ("_absolute_top", values["absolute_top_impressions"]),
-    ):
-        if network == "content" and place:
-            continue
-        lost = eligible - shown
-        out[f"{network}_budget_lost{place}_impressions"] = lost * rate["budget_lost"]
-        out[f"{network}_rank_lost{place}_impressions"] = lost * (1 - rate["budget_lost"])
-    if network == "search":
-        out["search_clicks"] = values["clicks"]
-        out["search_exact_match_eligible_impressions"] = (
-            impressions + (eligible - impressions) * 0.55
-        )
-        out["search_eligible_clicks"] = (
-            values["clicks"] + (eligible - impressions) * rate["ctr"] * 0.7
-        )
-    return out
-
-
 def split(values: dict[str, float], weights: list[float]) -> list[dict[str, float]]:
     """A cell's values split by weights: integers exactly (cumulative bounds, the last
     part takes the rest), fractions to the cent."""
@@ -423,19 +284,13 @@ def split(values: dict[str, float], weights: list[float]) -> list[dict[str, floa
     total = sum(weights) or 1.0
     shares = [w / total for w in weights]
     cumulative = list(accumulate(shares))
-    parts: list[dict[str, float]] = [{} for _ in weights]
-    for name, value in values.items():
-        if name in FRACTIONAL:
-            for part, share in zip(parts, shares, strict=True):
-                part[name] = round(value * share, 2)
-            continue
-        previous = 0
-        for part, bound in zip(parts, cumulative, strict=True):
-            upper = int(value * bound + 1e-9)
-            part[name] = float(upper - previous)
-            previous = upper
-        parts[-1][name] += value - previous
-    return parts
+    columns = {
+        name: [round(value * share, 2) for share in shares]
+        if name in FRACTIONAL
+        else split_cumulative(round(value), cumulative)
+        for name, value in values.items()
+    }
+    return [{name: float(c[i]) for name, c in columns.items()} for i in range(len(weights))]
 
 
 @dataclass(frozen=True)

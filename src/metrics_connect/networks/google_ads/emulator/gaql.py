@@ -21,6 +21,7 @@ from typing import Any
 
 from metrics_connect.networks.google_ads.emulator import data
 from metrics_connect.sandbox.kit.calendar import LocalDays
+from metrics_connect.sandbox.kit.proto_json import get, put
 
 RESOURCES: dict[str, dict[str, Any]] = data.spec("resources")
 FIELDS: dict[str, list[str]] = data.spec("fields")
@@ -42,6 +43,7 @@ QUALITY_METRICS = {"historical_quality_score", *data.QUALITY["components"]}
 NOW_METRICS = {"optimization_score_uplift", "optimization_score_url"}
 METRICS = {*COUNTS, *FRACTIONS, *RATES, *DERIVED, *UNIQUE_METRICS, *METRIC_RESOURCES}
 METRICS |= {"interaction_event_types"}
+QUERY_ERRORS: dict[str, list[str]] = data.spec("query_errors")
 TOKEN = re.compile(r"""\s*('(?:[^'\\]|\\.)*'|"(?:[^"\\]|\\.)*"|\(|\)|,|!=|>=|<=|=|>|<|[\w.\-]+)""")
 
 
@@ -52,6 +54,12 @@ class QueryError(Exception):
         super().__init__(message)
         self.code = code
         self.message = message
+
+
+def refused(which: str, **values: Any) -> QueryError:
+    """The query error `which` of data.yaml, its message filled with `values`."""
+    code, message = QUERY_ERRORS[which]
+    return QueryError(code, message.format(**values))
 
 
 @dataclass
@@ -69,9 +77,7 @@ def tokens(text: str) -> list[str]:
     while pos < len(text):
         match = TOKEN.match(text, pos)
         if match is None or not match.group(1):
-            raise QueryError(
-                "UNEXPECTED_INPUT", f"Error in query: unexpected input {text[pos:pos + 20]!r}."
-            )
+            raise refused("unexpected_text", text=text[pos : pos + 20])
         out.append(match.group(1))
         pos = match.end()
     return out
@@ -81,14 +87,11 @@ def parse(text: str) -> Query:
     words = tokens(text)
     upper = [w.upper() for w in words]
     if not words or upper[0] != "SELECT" or "FROM" not in upper:
-        raise QueryError(
-            "EXPECTED_SELECT" if not words or upper[0] != "SELECT" else "EXPECTED_FROM",
-            "Error in query: expected SELECT ... FROM.",
-        )
+        raise refused("expected_select" if not words or upper[0] != "SELECT" else "expected_from")
     at = upper.index("FROM")
     select = [w for w in words[1:at] if w != ","]
     if at + 1 >= len(words):
-        raise QueryError("UNEXPECTED_END_OF_QUERY", "Error in query: unexpected end of query.")
+        raise refused("unexpected_end")
     query = Query(select=select, resource=words[at + 1])
     i = at + 2
 
@@ -133,7 +136,7 @@ def parse(text: str) -> Query:
         elif keyword == "PARAMETERS":
             break
         else:
-            raise QueryError("UNEXPECTED_INPUT", f"Error in query: unexpected input {words[i]}.")
+            raise refused("unexpected_word", word=words[i])
     return query
 
 
@@ -152,7 +155,7 @@ def _during(literal: str, today: date) -> tuple[date, date]:
         ),
     }
     if literal.upper() not in spans:
-        raise QueryError("INVALID_VALUE_WITH_DURING_OPERATOR", f"Invalid date literal {literal}.")
+        raise refused("date_literal", literal=literal)
     return spans[literal.upper()]
 
 
@@ -171,15 +174,10 @@ def date_range(query: Query, today: date, start: date) -> tuple[date, date]:
             low = day + timedelta(days=1) if op == ">" else (day if op in ("=", ">=") else first)
             high = day - timedelta(days=1) if op == "<" else (day if op in ("=", "<=") else last)
         else:
-            raise QueryError(
-                "INVALID_OPERATOR_FOR_DATE_SEGMENT", f"Operator {op} on segments.date."
-            )
+            raise refused("date_operator", op=op)
         first, last = max(first, low), min(last, high)
     if "segments.date" in query.select and not bounded:
-        raise QueryError(
-            "EXPECTED_FILTERS_ON_DATE_RANGE",
-            "Filters on date range are required when segments.date is selected.",
-        )
+        raise refused("date_filter_needed")
     return first, last
 
 
@@ -204,10 +202,7 @@ def check(query: Query) -> dict[str, Any]:
     """The resource's spec, after the API's checks of fields against the resource."""
     spec = RESOURCES.get(query.resource)
     if spec is None:
-        raise QueryError(
-            "INVALID_RESOURCE_NAME_IN_FROM_CLAUSE",
-            f"Error in FROM clause: invalid resource name {query.resource}.",
-        )
+        raise refused("resource", resource=query.resource)
     allowed = set(spec["entities"])
     if spec.get("metrics", True):
         # Conversion action segments split whole cells: not below an ad group's views.
@@ -218,40 +213,23 @@ def check(query: Query) -> dict[str, Any]:
         if name.startswith("metrics."):
             metric = name.removeprefix("metrics.")
             if metric not in METRICS:
-                raise QueryError(
-                    "UNRECOGNIZED_FIELD", f"Unrecognized field in the query: '{name}'."
-                )
+                raise refused("field", name=name)
             served = METRIC_RESOURCES.get(metric, [query.resource])
             if not spec.get("metrics", True) or query.resource not in served:
-                raise QueryError(
-                    "PROHIBITED_METRIC_IN_SELECT_OR_WHERE_CLAUSE",
-                    f"Cannot select or filter on '{name}' with resource {query.resource}.",
-                )
+                raise refused("metric_resource", name=name, resource=query.resource)
             if metric in UNSEGMENTED and any(n.startswith("segments.") for n in names):
-                raise QueryError(
-                    "PROHIBITED_SEGMENT_WITH_METRIC_IN_SELECT_OR_WHERE_CLAUSE",
-                    f"Cannot select or filter on segments with the metric '{name}'.",
-                )
+                raise refused("unsegmented_metric", name=name)
             continue
         if name not in FIELDS:
-            raise QueryError("UNRECOGNIZED_FIELD", f"Unrecognized field in the query: '{name}'.")
+            raise refused("field", name=name)
         entity = FIELDS[name][0]
         conversion |= entity == "conversion"
         if entity not in allowed:
-            code = (
-                "PROHIBITED_SEGMENT_IN_SELECT_OR_WHERE_CLAUSE"
-                if name.startswith("segments.")
-                else "PROHIBITED_RESOURCE_TYPE_IN_SELECT_CLAUSE"
-            )
-            raise QueryError(
-                code, f"Cannot select or filter on '{name}' with resource {query.resource}."
-            )
+            kind = "segment_resource" if name.startswith("segments.") else "field_resource"
+            raise refused(kind, name=name, resource=query.resource)
     for name in query.select if conversion else []:
         if name.startswith("metrics.") and name.removeprefix("metrics.") not in CONVERSION_METRICS:
-            raise QueryError(
-                "PROHIBITED_SEGMENT_WITH_METRIC_IN_SELECT_OR_WHERE_CLAUSE",
-                f"Cannot select segments.conversion_action* with the metric '{name}'.",
-            )
+            raise refused("conversion_metric", name=name)
     return spec
 
 
@@ -260,22 +238,14 @@ def run(cid: str, query: Query, now: datetime) -> list[dict[str, Any]]:
     spec = check(query)
     customer = data.CUSTOMERS[cid]
     if customer["manager"] and any(f.startswith("metrics.") for f in query.select):
-        raise QueryError(
-            "REQUESTED_METRICS_FOR_MANAGER",
-            "Metrics cannot be requested for a manager account. To retrieve metrics, issue "
-            "separate requests against each client account under the manager account.",
-        )
+        raise refused("manager_metrics")
     today = LocalDays(customer["time_zone"]).day_of(now)
     first, last = date_range(query, today, customer["start"])
     attributes = [f for f in query.select if not f.startswith("metrics.")]
     metric_names = [f.removeprefix("metrics.") for f in query.select if f.startswith("metrics.")]
     days = (last - first).days + 1
     if UNIQUE_METRICS & set(metric_names) and days > UNIQUES["max_days"]:
-        raise QueryError(
-            "DATE_RANGE_TOO_WIDE",
-            f"Unique users can be requested for date ranges of {UNIQUES['max_days']:.0f} days"
-            " or less.",
-        )
+        raise refused("uniques_range", days=UNIQUES["max_days"])
     conversion = any(FIELDS.get(f, [""])[0] == "conversion" for f in attributes)
     split_by = "conversion" if conversion else spec.get("split")
     whole = spec["entities"] == ["customer"]
@@ -333,9 +303,7 @@ def run(cid: str, query: Query, now: datetime) -> list[dict[str, Any]]:
     rows = [
         r
         for r in rows
-        if all(
-            _matches(_metric(r, n), op, v) for n, op, v in query.where if n.startswith("metrics.")
-        )
+        if all(_matches(get(r, n), op, v) for n, op, v in query.where if n.startswith("metrics."))
     ]
     for name, desc in reversed(query.order):
         rows.sort(key=partial(_order_key, name), reverse=desc)
@@ -378,10 +346,10 @@ def _row(
     row: dict[str, Any] = {}
     for name, value in values.items():
         int64 = name.endswith((".id", "criterion_id", "duration_millis"))  # JSON strings
-        _put(row, name, str(value) if int64 else value)
+        put(row, name, str(value) if int64 else value)
     for name in metrics:
         special = name in QUALITY_METRICS or name in NOW_METRICS
-        _put(row, "metrics." + name, texts.get(name) if special else _metric_value(name, sums))
+        put(row, "metrics." + name, texts.get(name) if special else _metric_value(name, sums))
     return row
 
 
@@ -415,34 +383,9 @@ def _sum(name: str, sums: dict[str, float]) -> float:
     return sums.get(name, 0.0)
 
 
-def camel(word: str) -> str:
-    head, *rest = word.split("_")
-    return head + "".join(p.title() for p in rest)
-
-
-def _put(row: dict[str, Any], name: str, value: Any) -> None:
-    if value is None:
-        return  # an unset field is left out of the row's JSON
-    *path, leaf = [camel(p) for p in name.split(".")]
-    for part in path:
-        row = row.setdefault(part, {})
-    row[leaf] = value
-
-
-def _metric(row: dict[str, Any], name: str) -> Any:
-    node: Any = row
-    for part in name.split("."):
-        node = node.get(camel(part)) if isinstance(node, dict) else None
-    return node
-
-
 def _order_key(name: str, row: dict[str, Any]) -> tuple[int, float, str]:
-    value = _metric(row, name)
+    value = get(row, name)
     try:
         return (0, float(value), "")
     except (TypeError, ValueError):
         return (1, 0.0, str(value))
-
-
-def field_mask(query: Query) -> str:
-    return ",".join(".".join(camel(p) for p in f.split(".")) for f in query.select)
