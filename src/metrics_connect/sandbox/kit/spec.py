@@ -8,7 +8,13 @@ from importlib import resources
 from typing import Any
 
 import yaml
-from pydantic import TypeAdapter
+from pydantic import BaseModel, ConfigDict, TypeAdapter
+
+
+class SpecModel(BaseModel):
+    """A part of a data spec: unknown keys refused (a typo is an error), values frozen."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
 
 
 @cache
