@@ -18,8 +18,7 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
-import yaml
-
+from metrics_connect import safe_yaml
 from metrics_connect.sandbox.kit.records import poisson
 from metrics_connect.sandbox.kit.seeded import draws, split_rounded
 from metrics_connect.sandbox.kit.templates import fill
@@ -103,7 +102,7 @@ class StoreData:
 
     def __init__(self, spec_path: Path | None = None) -> None:
         path = spec_path or Path(__file__).with_name("data.yaml")
-        self.spec: dict[str, Any] = yaml.safe_load(path.read_text(encoding="utf-8"))
+        self.spec: dict[str, Any] = safe_yaml.load(path.read_text(encoding="utf-8"))
         self.site: dict[str, Any] = self.spec["site"]
         self.currency = str(self.spec["system_status"]["settings"]["currency"])
         self.zone = ZoneInfo(self.site["timezone_string"])
