@@ -29,20 +29,23 @@ REDIS_TIMEOUT_SECONDS = 1.0
 REDIS_KEY_PREFIX = "LIMITS:"
 
 # The same steps as _check below, on the server: KEYS = the second's and the minute's
-# window; ARGV = their expiries and amounts. Returns {allowed, minute count, seconds
-# until the refusing window resets}.
+# window, and a version key read on the way (the auth cache's, accounts/auth_cache.py:
+# what another process changed, learnt in this same round trip); ARGV = the windows'
+# expiries and amounts. Returns {allowed, minute count, seconds until the refusing
+# window resets, the version}.
 _TWO_WINDOWS = """
+local version = tonumber(redis.call('GET', KEYS[3]) or '0')
 local second = redis.call('INCRBY', KEYS[1], 1)
 if second == 1 then redis.call('EXPIRE', KEYS[1], ARGV[1]) end
 if second > tonumber(ARGV[2]) then
-  return {0, tonumber(redis.call('GET', KEYS[2]) or '0'), redis.call('TTL', KEYS[1])}
+  return {0, tonumber(redis.call('GET', KEYS[2]) or '0'), redis.call('TTL', KEYS[1]), version}
 end
 local minute = redis.call('INCRBY', KEYS[2], 1)
 if minute == 1 then redis.call('EXPIRE', KEYS[2], ARGV[3]) end
 if minute > tonumber(ARGV[4]) then
-  return {0, minute, redis.call('TTL', KEYS[2])}
+  return {0, minute, redis.call('TTL', KEYS[2]), version}
 end
-return {1, minute, 0}
+return {1, minute, 0, version}
 """
 
 
@@ -52,15 +55,18 @@ class RateDecision:
     limit: int
     remaining: int
     retry_after: int
+    # The version key's value when the hit was counted on Redis (None in memory).
+    shared_version: int | None = None
 
 
 class MerchantRateLimiter:
-    def __init__(self, redis_url: str | None) -> None:
+    def __init__(self, redis_url: str | None, version_key: str = "") -> None:
         # The asyncio flavour of the in-memory storage expires windows in a task on the
         # loop (the threaded one started timer threads).
         self._local: Storage = MemoryStorage()
         self._redis: Redis | None = None
         self._redis_down_until = 0.0
+        self._version_key = version_key or REDIS_KEY_PREFIX + "version"
         if redis_url:
             # redis-py's asyncio client: no worker-thread hop per request.
             self._redis = Redis.from_url(
@@ -86,17 +92,18 @@ class MerchantRateLimiter:
     async def _check_redis(self, key: str, per_second: int, per_minute: int) -> RateDecision:
         second = RateLimitItemPerSecond(max(per_second, 1))
         minute = RateLimitItemPerMinute(max(per_minute, 1))
-        allowed, used, reset_seconds = await self._two_windows(
+        allowed, used, reset_seconds, version = await self._two_windows(
             keys=[
                 REDIS_KEY_PREFIX + second.key_for("merchant", key),
                 REDIS_KEY_PREFIX + minute.key_for("merchant", key),
+                self._version_key,
             ],
             args=[second.get_expiry(), second.amount, minute.get_expiry(), minute.amount],
         )
         remaining = max(minute.amount - int(used), 0)
         if allowed:
-            return RateDecision(True, per_minute, remaining, 0)
-        return RateDecision(False, per_minute, remaining, max(1, int(reset_seconds)))
+            return RateDecision(True, per_minute, remaining, 0, int(version))
+        return RateDecision(False, per_minute, remaining, max(1, int(reset_seconds)), int(version))
 
 
 async def _check(storage: Storage, key: str, per_second: int, per_minute: int) -> RateDecision:
