@@ -14,7 +14,8 @@ routes, its seeded data spec and only the query semantics that are new.
 - `problem`: refusals as Problem Details (application/problem+json).
 - `field_paths`: partial responses by dotted `fields` / `exclude_fields` paths.
 - Per API family: `meta_graph` (+ `meta_graph_app`, `graph_fields`) for Graph APIs,
-  `google` for Google APIs, `json_rest` for plain JSON REST APIs, `wp_rest` for
-  WordPress REST namespaces (WooCommerce): error envelopes, tokens and the fault gate in
-  each family's words.
+  `google` for Google APIs (+ `google_reports`: Core Reporting style queries and
+  result tables), `json_rest` for plain JSON REST APIs, `wp_rest` for WordPress REST
+  namespaces (WooCommerce): error envelopes, tokens and the fault gate in each family's
+  words.
 """
