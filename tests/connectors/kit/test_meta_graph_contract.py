@@ -324,3 +324,20 @@ async def test_refused_values_kept_are_left_out_of_later_calls(network: KitNetwo
     later = replace(call, params={"metric": "b,c,d"})
     assert (await connector.run_asking_fewer(request, later, "metric", without_b, refused)).records
     assert asked == ["c,d"]
+
+
+@pytest.mark.parametrize(("network", "dataset"), windowed_datasets(FAMILY))
+def test_only_now_only_datasets_join_the_snapshot_batch(network: KitNetwork, dataset: str) -> None:
+    """`batch_item` (what `fetch_in_one_batch` sends): a dataset whose every call is "now"
+    only gives its one call of today; any other is refused."""
+    stream = network.streams.datasets[dataset]
+    connector = scripted(network, lambda _: httpx.Response(200, json={}))
+    assert isinstance(connector, GraphConnector)
+    today = connector.today()
+    request = FetchRequest(dataset, today, today, breakdowns=stream.breakdowns[:1])
+    if all(r.window.now_only for r in stream.requesters):
+        item = connector.batch_item(request)
+        assert item.requester == stream.requesters[0].name and "{" not in item.path
+    else:
+        with pytest.raises(UpstreamError, match="is not a now-only snapshot"):
+            connector.batch_item(request)

@@ -170,6 +170,8 @@ class GraphConnector(KitConnector):
 
     def batch_item(self, request: FetchRequest) -> Call:
         """A now-only request's one call, for today."""
+        if not all(r.window.now_only for r in self.stream(request).requesters):
+            raise UpstreamError(f"{request.dataset} is not a now-only snapshot")
         today = self.today()
         return self.plan(replace(request, start=today, end=today))[0]
 

@@ -167,16 +167,11 @@ class InstagramConnector(GraphConnector):
     @staticmethod
     def _check_demographics(request: FetchRequest) -> None:
         if set(request.breakdowns) - set(AUDIENCE_BREAKDOWNS) or not request.breakdowns:
-            raise UpstreamError(
-                "follower_demographics needs a breakdown among age, gender, city, country"
-            )
-
-    # Today's followers_snapshot / audience_snapshot variants in one Graph batch (the sync).
-    fetch_snapshots = GraphConnector.fetch_in_one_batch
+            among = ", ".join(AUDIENCE_BREAKDOWNS)
+            raise UpstreamError(f"follower_demographics needs a breakdown among {among}")
 
     def batch_item(self, request: FetchRequest) -> Call:
-        if request.dataset not in ("followers_snapshot", "audience_snapshot"):
-            raise UpstreamError(f"{request.dataset} is not a now-only snapshot")
+        """A snapshot's call in the sync's one Graph batch (`fetch_in_one_batch`)."""
         if request.dataset == "audience_snapshot":
             self._check_demographics(request)
         return super().batch_item(request)
