@@ -3,9 +3,9 @@ request (or GET /healthz, GET /customer-integrations) on the warm embedded datab
 (SQLite, in-memory limiter) or on a PostgreSQL copy of it with Redis, as
 `bench/run.py`'s two throughput setups serve it.
 
-    .venv/bin/python bench/seed_costs.py                       # SQLite
-    .venv/bin/python bench/seed_costs.py --postgres-url postgresql://postgres@127.0.0.1:5432/postgres \\
-        --redis-url redis://127.0.0.1:6379/15                  # PostgreSQL + Redis
+    .venv/bin/python bench/seed_costs.py                            # SQLite
+    .venv/bin/python bench/seed_costs.py --postgres-url postgresql://127.0.0.1/postgres \\
+        --redis-url redis://127.0.0.1:6379/15                       # PostgreSQL + Redis
 
 CPU is the process's (`time.process_time()`, the in-process client included) per
 request; round trips are counted at the drivers (bench/job_costs.py's `counting`).
@@ -127,7 +127,7 @@ async def measure(args: argparse.Namespace, database_url: str) -> dict[str, Any]
                 counts = Counts()
                 counts.phase = name
 
-                async def client() -> None:
+                async def client(method: str, path: str, kwargs: dict[str, Any]) -> None:
                     nonlocal left
                     while left > 0:
                         left -= 1
@@ -136,9 +136,11 @@ async def measure(args: argparse.Namespace, database_url: str) -> dict[str, Any]
 
                 with counting(counts), redis_sends(counts):
                     cpu = time.process_time()
-                    await asyncio.gather(*(client() for _ in range(args.concurrency)))
+                    clients = (client(method, path, kwargs) for _ in range(args.concurrency))
+                    await asyncio.gather(*clients)
                     cpu = time.process_time() - cpu
-                per = {k: round(v / args.requests, 3) for k, v in counts.by_phase.get(name, {}).items()}
+                counted = counts.by_phase.get(name, {})
+                per = {k: round(v / args.requests, 3) for k, v in counted.items()}
                 out[name] = {"cpu_ms": round(cpu / args.requests * 1000, 3), **per}
     if database_url.startswith("sqlite:///"):
         for suffix in ("", "-wal", "-shm"):
