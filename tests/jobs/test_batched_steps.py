@@ -11,17 +11,19 @@ from typing import Any
 import pytest
 from bench.job_costs import Counts, counting
 from sqlalchemy import select, update
+from sqlalchemy.exc import IntegrityError
 
 from metrics_connect import clock
+from metrics_connect.db.base import new_uuid
 from metrics_connect.jobs import store
+from metrics_connect.jobs.batched_writes import BatchedWrites
 from metrics_connect.jobs.coalesce import Coalescer
 from metrics_connect.jobs.delivery import DeliveryOutcome
-from metrics_connect.jobs.models import Job, JobAttempt
-from metrics_connect.jobs.step_writes import StepWrites
+from metrics_connect.jobs.models import Job, JobAttempt, new_webhook_id
 from tests.jobs.conftest import JobsService
 from tests.jobs.receiver import Receiver
 from tests.jobs.test_embedded_recovery import accept_without_dispatch
-from tests.jobs.test_store_steps import LEASE, stopped_service
+from tests.jobs.test_store_steps import LEASE, create_with_key, stopped_service
 
 
 async def test_steps_arriving_together_share_one_batch_and_each_gets_its_answer() -> None:
@@ -90,7 +92,7 @@ async def test_a_lost_lease_in_a_batch_of_records_loses_only_that_jobs_change(
 ) -> None:
     svc = await stopped_service(make_service, db_url)
     db = svc.runtime.db
-    writes = StepWrites(db, "w1", LEASE)
+    writes = BatchedWrites(db, "w1", LEASE)
     uuids = await _jobs(svc, 4)
     jobs = [await writes.claim(u) for u in uuids]
     assert all(job is not None for job in jobs)
@@ -122,7 +124,7 @@ async def test_a_batch_of_records_is_one_transaction(
 ) -> None:
     svc = await stopped_service(make_service, db_url)
     db = svc.runtime.db
-    writes = StepWrites(db, "w1", LEASE)
+    writes = BatchedWrites(db, "w1", LEASE)
     uuids = await _jobs(svc, 5)
     jobs = await asyncio.gather(*(writes.claim(u) for u in uuids))
     await asyncio.gather(*(writes.start_delivery(job, "{}") for job in jobs if job))
@@ -146,7 +148,7 @@ async def test_a_crash_between_a_batch_claim_and_its_finish_loses_and_repeats_no
     db = first.runtime.db
     uuids = [await accept_without_dispatch(first, receiver.url) for _ in range(4)]
     # A worker claimed the batch (and began its deliveries), then died: its leases stay.
-    dead = StepWrites(db, "worker-that-was-killed", 0.5)
+    dead = BatchedWrites(db, "worker-that-was-killed", 0.5)
     jobs = await asyncio.gather(*(dead.claim(u) for u in uuids))
     if stage == "started":
         await asyncio.gather(*(dead.start_delivery(job, '{"w":1}') for job in jobs if job))
@@ -160,3 +162,40 @@ async def test_a_crash_between_a_batch_claim_and_its_finish_loses_and_repeats_no
     assert len(receiver.received) == len(uuids)
     ids = {r.headers["webhook-id"] for r in receiver.received}
     assert len(ids) == len(uuids)
+
+
+async def test_jobs_accepted_together_share_one_insert_and_a_key_clash_fails_only_its_own(
+    db_url: str, make_service: Callable[..., Any]
+) -> None:
+    svc = await stopped_service(make_service, db_url)
+    db = svc.runtime.db
+    existing, _ = await create_with_key(svc, "used")
+    columns = [c.name for c in Job.__table__.c if c.name != "id"]
+    template = {name: getattr(existing, name) for name in columns}
+
+    def row(key: str | None) -> dict[str, Any]:
+        return template | {
+            "uuid": new_uuid(),
+            "webhook_id": new_webhook_id(),
+            "idempotency_key": key,
+        }
+
+    writes = BatchedWrites(db, "w1", LEASE)
+    counts = Counts()
+    counts.phase = "insert"
+    with counting(counts):
+        ids = await asyncio.gather(
+            *(writes.insert_job(row(key)) for key in (None, "fresh", None)),
+        )
+    assert counts.by_phase["insert"]["statements"] == 1
+    assert len(set(ids)) == 3
+
+    answers = await asyncio.gather(
+        *(writes.insert_job(row(key)) for key in (None, "used", "other")),
+        return_exceptions=True,
+    )
+    assert isinstance(answers[1], IntegrityError)
+    assert isinstance(answers[0], int) and isinstance(answers[2], int)
+    async with db.session() as session:
+        stored = (await session.execute(select(Job.id))).scalars().all()
+    assert len(stored) == 1 + 3 + 2

@@ -131,6 +131,14 @@ class ConnectedNetwork:
 Connected = TypeVar("Connected", bound=ConnectedNetwork)
 
 
+def raw_data(sandbox: SandboxNetwork) -> Any:
+    """The emulator's raw data: held by the sandbox itself (`data`), or by the emulator
+    object it serves (`emulator.data`); None when neither holds any."""
+    if hasattr(sandbox, "data"):
+        return sandbox.data
+    return getattr(getattr(sandbox, "emulator", None), "data", None)
+
+
 @asynccontextmanager
 async def connected_network(
     kind: type[Connected],
@@ -148,7 +156,7 @@ async def connected_network(
     """The service on `settings`, its calls to the network routed in-process to the
     emulator (or to `upstream`, another app; not `routed`: over the network at the
     settings' base URL), and the demo account connected (with `credentials`); `data` is
-    the emulator's raw data where the sandbox does not hold it itself."""
+    the emulator's raw data where `raw_data` cannot find it on the sandbox."""
     if routed:
         runtime = routed_runtime(slug, sandbox, settings, upstream)
     else:
@@ -166,5 +174,5 @@ async def connected_network(
             clock=shared,
             runtime=runtime,
             periods=periods,
-            data=data if data is not None else getattr(sandbox, "data", None),
+            data=data if data is not None else raw_data(sandbox),
         )

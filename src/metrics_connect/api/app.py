@@ -50,7 +50,10 @@ def create_app(settings: Settings | None = None, runtime: Runtime | None = None)
     )
     app.state.runtime = runtime
     install_error_handlers(app)
-    for module in (health, merchants, customers, customer_integrations, integrations, metrics):
+    # Starlette tries the routes in order, each a regular expression: the metrics route,
+    # the hottest, first (from 22nd it spent more on matching than on a cached answer).
+    # Its path is static, so it cannot shadow another route.
+    for module in (metrics, health, merchants, customers, customer_integrations, integrations):
         app.include_router(module.router)
     install_connect(app, runtime.settings)
     install_playground(app, runtime.settings)

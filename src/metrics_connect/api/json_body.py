@@ -11,6 +11,7 @@ error format naming the field, and the route then reuses the parsed value.
 from __future__ import annotations
 
 import email.message
+import functools
 import json
 import types
 from collections.abc import Callable, Coroutine, Sequence
@@ -42,8 +43,11 @@ class BodyError(Exception):
         self.message = message
 
 
+@functools.lru_cache(maxsize=64)
 def is_json_content_type(content_type: str | None) -> bool:
-    """As FastAPI decides: no Content-Type, application/json or application/*+json."""
+    """As FastAPI decides: no Content-Type, application/json or application/*+json.
+    Memoised: parsing the header with `email.message` costs more than a lookup, and
+    clients send a handful of distinct values."""
     if not content_type:
         return True
     message = email.message.Message()
@@ -156,7 +160,7 @@ class JsonBodyRoute(APIRoute):
     """An API route whose JSON body is parsed by `parse_json_body` before FastAPI's turn."""
 
     def get_route_handler(self) -> Callable[[Request], Coroutine[Any, Any, Response]]:
-        handler = super().get_route_handler()
+        handler = self.body_handler()
         if self.body_field is None:
             return handler
         body_type = self.body_field.type_
@@ -180,3 +184,7 @@ class JsonBodyRoute(APIRoute):
             return await handler(request)
 
         return parse_then_handle
+
+    def body_handler(self) -> Callable[[Request], Coroutine[Any, Any, Response]]:
+        """What handles the request once its body is parsed: FastAPI's own handler."""
+        return super().get_route_handler()

@@ -13,6 +13,7 @@ from functools import lru_cache
 
 import yaml
 
+from metrics_connect import safe_yaml
 from metrics_connect.catalog.schema import (
     CatalogDoc,
     DimensionDef,
@@ -195,7 +196,7 @@ def _cycles(doc: CatalogDoc) -> list[str]:
 
 
 def parse_catalog(text: str, datasets: dict[str, DatasetSpec]) -> Catalog:
-    raw = yaml.load(text, Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))
+    raw = safe_yaml.load(text)
     try:
         doc = CatalogDoc.model_validate(raw)
     except ValueError as exc:

@@ -9,10 +9,10 @@ from typing import Literal, Protocol
 
 from cachetools import LRUCache
 
+from metrics_connect.jobs.batched_writes import BatchedWrites
 from metrics_connect.jobs.delivery import webhook_client
 from metrics_connect.jobs.schedule import parse_schedule
 from metrics_connect.jobs.ssrf import WebhookGuard
-from metrics_connect.jobs.step_writes import StepWrites
 from metrics_connect.jobs.webhook_client import WebhookClient
 from metrics_connect.runtime import Runtime
 
@@ -45,10 +45,10 @@ class JobsContext:
         default_factory=lambda: LRUCache(maxsize=1024), repr=False
     )
     # The steps' claims and state writes, shared by the steps running at once.
-    writes: StepWrites = field(init=False, repr=False)
+    writes: BatchedWrites = field(init=False, repr=False)
 
     def __post_init__(self) -> None:
-        self.writes = StepWrites(self.runtime.db, self.owner, self.lease_seconds)
+        self.writes = BatchedWrites(self.runtime.db, self.owner, self.lease_seconds)
 
     def signing_key(self, encrypted: bytes) -> str:
         """The merchant's webhook secret, decrypted once per process (Fernet's check

@@ -8,7 +8,7 @@ owner's work.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, fields
 from datetime import datetime, timedelta
 from functools import cache
@@ -74,8 +74,17 @@ class NewJob:
     body_hash: str
 
 
-async def create_or_reuse(session: AsyncSession, new: NewJob) -> tuple[Job, bool]:
-    """The job for this request and whether it was created now (False: an idempotent replay)."""
+JobInserter = Callable[[dict[str, Any]], Awaitable[int]]
+
+
+async def create_or_reuse(
+    session: AsyncSession, new: NewJob, insert_job: JobInserter | None = None
+) -> tuple[Job, bool]:
+    """The job for this request and whether it was created now (False: an idempotent replay).
+
+    `insert_job` stores the new row and gives its id (BatchedWrites.insert_job: the
+    requests arriving together share one INSERT); by default, alone on the session.
+    """
     # Read now: a rollback below expires an ORM customer's attributes.
     merchant_id, customer_id = new.customer.merchant_id, new.customer.id
     if new.idempotency_key is not None:
@@ -100,10 +109,10 @@ async def create_or_reuse(session: AsyncSession, new: NewJob) -> tuple[Job, bool
         "updated_at": now,
     }
     try:
-        # A Core INSERT: the ORM unit of work around one new row costs more than the row.
-        connection = await session.connection()
-        result = await connection.execute(_INSERT_JOB, values)
-        await session.commit()
+        if insert_job is None:
+            job_id = await _insert_on_session(session, values)
+        else:
+            job_id = await insert_job(values)
     except IntegrityError:
         # Two requests with one key at once: the other one won; answer with its job.
         await session.rollback()
@@ -113,12 +122,31 @@ async def create_or_reuse(session: AsyncSession, new: NewJob) -> tuple[Job, bool
         if existing is None:
             raise
         return _same_or_conflict(existing, new), False
+    return Job(id=job_id, **values), True
+
+
+async def _insert_on_session(session: AsyncSession, values: dict[str, Any]) -> int:
+    # A Core INSERT: the ORM unit of work around one new row costs more than the row.
+    connection = await session.connection()
+    result = await connection.execute(_INSERT_JOB, values)
+    await session.commit()
     key = result.inserted_primary_key
     assert key is not None
-    return Job(id=key[0], **values), True
+    return int(key[0])
+
+
+async def insert_jobs(db: Database, rows: Sequence[dict[str, Any]]) -> list[int]:
+    """New job rows in one INSERT (one statement, autocommit on PostgreSQL); their ids in
+    the order given. A duplicate idempotency key fails the whole INSERT."""
+    async with db.single_statement_engine.begin() as conn:
+        result = await conn.execute(_INSERT_JOBS_RETURNING_ID, list(rows))
+        ids = {job_uuid: int(job_id) for job_id, job_uuid in result}
+    return [ids[row["uuid"]] for row in rows]
 
 
 _INSERT_JOB = insert(_jobs)
+# Matched by uuid: asking RETURNING for the rows' order makes SQLite's INSERT one per row.
+_INSERT_JOBS_RETURNING_ID = insert(_jobs).returning(_jobs.c.id, _jobs.c.uuid)
 
 
 def _same_or_conflict(existing: Job, new: NewJob) -> Job:

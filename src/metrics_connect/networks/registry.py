@@ -15,8 +15,7 @@ from importlib.resources import files
 from importlib.resources.abc import Traversable
 from typing import Any
 
-import yaml
-
+from metrics_connect import safe_yaml
 from metrics_connect.logging_setup import get_logger
 from metrics_connect.networks.spec import NetworkSpec, ProvidersFile, ProviderSpec
 
@@ -102,7 +101,7 @@ def _family_providers() -> list[Provider]:
             continue
         package = f"{FAMILY_KITS}.{child.name}"
         try:
-            data = ProvidersFile.model_validate(yaml.safe_load(path.read_text(encoding="utf-8")))
+            data = ProvidersFile.model_validate(safe_yaml.load(path.read_text(encoding="utf-8")))
         except ValueError as exc:
             raise NetworkError(f"{package}/{PROVIDERS_FILE}: {exc}") from exc
         found += [Provider(spec, package, f"{package}/{PROVIDERS_FILE}") for spec in data.providers]
@@ -170,7 +169,7 @@ def provider_settings() -> list[tuple[str, str | None, tuple[str, ...]]]:
 def _read(slug: str, package: str) -> Network:
     text = files(package).joinpath(SPEC_FILE).read_text(encoding="utf-8")
     try:
-        spec = NetworkSpec.model_validate(yaml.safe_load(text))
+        spec = NetworkSpec.model_validate(safe_yaml.load(text))
     except ValueError as exc:
         raise NetworkError(f"{package}/{SPEC_FILE}: {exc}") from exc
     return Network(slug=slug, package=package, spec=spec)

@@ -9,11 +9,11 @@ from metrics_connect.connectors.kit.meta_graph.insights import (
     day_ending_at,
     local_day,
     parse_graph_time,
+    without_named,
 )
 from metrics_connect.networks.instagram_business.connector.hooks import (
     account_series_metrics,
     media_metrics,
-    without_named,
 )
 
 MAX_WINDOW_SECONDS = 30 * 86400

@@ -173,7 +173,7 @@ async def test_a_refused_snapshot_variant_leaves_the_others(
         return made
 
     monkeypatch.setattr(connector, "batch_item", item)
-    results = await connector.fetch_snapshots([followers, gender, refused])
+    results = await connector.fetch_in_one_batch([followers, gender, refused])
     assert results[0].rows[0].values["followers_count"] == network.sandbox.followers_count()
     assert {r.keys["gender"] for r in results[1].rows} == set(
         network.sandbox.demographics("gender")

@@ -65,7 +65,9 @@ class KitNetwork:
         return self.slug
 
 
-def discovered() -> list[KitNetwork]:
+@functools.cache
+def discovered() -> tuple[KitNetwork, ...]:
+    """Read once per process: every family's test module parametrizes from it."""
     found = []
     for path in sorted(p for pattern in STREAMS_GLOBS for p in PACKAGE.glob(pattern)):
         streams = load_streams(path)
@@ -81,7 +83,7 @@ def discovered() -> list[KitNetwork]:
         ]
         assert len(classes) == 1, f"{path}: hooks.py must define its one KitConnector"
         found.append(KitNetwork(streams.network, streams, classes[0]))
-    return found
+    return tuple(found)
 
 
 def networks_of(family: str) -> list[KitNetwork]:

@@ -11,10 +11,16 @@ from urllib.parse import parse_qs
 import httpx
 import pytest
 
-from metrics_connect.connectors.base import FetchRequest, ObjectEstimate, UpstreamError
+from metrics_connect.connectors.base import (
+    NOTE_APPROXIMATE,
+    FetchRequest,
+    ObjectEstimate,
+    UpstreamError,
+)
 from metrics_connect.connectors.kit.calls import Call
 from metrics_connect.connectors.kit.errors import Failure
 from metrics_connect.connectors.kit.meta_graph.connector import GraphConnector
+from metrics_connect.connectors.kit.meta_graph.insights import without_named
 from metrics_connect.connectors.kit.spec import ErrorRule, Requester
 
 from .contract import (
@@ -24,6 +30,7 @@ from .contract import (
     check_windows_and_explain,
     error_rules,
     networks_of,
+    on_emulator,
     paged_requesters,
     scripted,
     windowed_datasets,
@@ -224,3 +231,113 @@ async def test_account_info_reads_the_account_node(network: KitNetwork) -> None:
         f"the {spec.timezone_field}" if spec.timezone_field else "America/Sao_Paulo"
     )
     assert info.currency == (f"the {spec.currency_field}" if spec.currency_field else None)
+
+
+@pytest.mark.parametrize("network", networks_of(FAMILY), ids=str)
+async def test_refused_metrics_are_read_from_either_graph_wording(network: KitNetwork) -> None:
+    """`without_named`: Graph's generic refusal lists the metrics it serves (the others
+    are left out); another wording names the refused ones."""
+    asked: list[str] = []
+    served = {"reach", "views"}
+
+    def answer(request: httpx.Request) -> httpx.Response:
+        metrics = parse_qs(request.url.query.decode())["metric"][0].split(",")
+        asked.append(",".join(metrics))
+        if "impressions" in metrics:
+            message = "(#100) metric[1] must be one of the following values: reach, views"
+        elif set(metrics) - served:
+            message = f"(#100) The API does not support the {metrics[-1]} metric"
+        else:
+            return httpx.Response(200, json={"data": [{"name": m} for m in metrics]})
+        return graph_error(Failure(status=400, code=100, message=message))
+
+    connector = scripted(network, answer)
+    assert isinstance(connector, GraphConnector)
+    dataset, stream = next(
+        (n, s) for n, s in network.streams.datasets.items() if s.requesters and not s.async_report
+    )
+    request = FetchRequest(dataset, date(2026, 1, 1), date(2026, 1, 1))
+    call = Call("1000/insights", {"metric": "reach,impressions,plays,views"})
+    call = replace(call, requester=stream.requesters[0].name)
+    answered = await connector.run_asking_fewer(request, call, "metric", without_named)
+    assert asked == ["reach,impressions,plays,views", "reach,views"]
+    assert [r["name"] for r in answered.records] == ["reach", "views"]
+    asked.clear()
+    call = replace(call, params={"metric": "reach,plays"})
+    answered = await connector.run_asking_fewer(request, call, "metric", without_named)
+    assert asked == ["reach,plays", "reach"]
+
+
+def windowed_periods() -> list[Any]:
+    return [
+        pytest.param(network, name, id=f"{network}-{name}")
+        for network in networks_of(FAMILY)
+        for name, stream in network.streams.datasets.items()
+        if stream.kind == "period" and any(r.window.max_days for r in stream.requesters)
+    ]
+
+
+@pytest.mark.parametrize(("network", "dataset"), windowed_periods())
+async def test_a_period_summed_over_several_calls_is_approximate(
+    network: KitNetwork, dataset: str
+) -> None:
+    """`summed_uniques`: a period the API answers in one call is its own figure; one
+    longer than a call's largest window is summed over calls: marked approximate."""
+    stream = network.streams.datasets[dataset]
+    longest = max(r.window.max_days or 0 for r in stream.requesters)
+    async with on_emulator(network) as (connector, _):
+        yesterday = connector.today() - timedelta(days=1)
+        # (A day short of the longest window: a DST change makes a day 25 hours long.)
+        for days, notes in ((longest - 1, set()), (2 * longest, {NOTE_APPROXIMATE})):
+            request = FetchRequest(dataset, yesterday - timedelta(days=days - 1), yesterday)
+            result = await connector.fetch(request)
+            assert result.rows and result.notes == notes
+
+
+@pytest.mark.parametrize("network", networks_of(FAMILY), ids=str)
+async def test_refused_values_kept_are_left_out_of_later_calls(network: KitNetwork) -> None:
+    """`run_asking_fewer` with a `refused` set: what a refusal drops is kept there, and
+    a later call given the set never asks it again (one request, not two)."""
+    asked: list[str] = []
+
+    def answer(request: httpx.Request) -> httpx.Response:
+        metric = parse_qs(request.url.query.decode())["metric"][0]
+        asked.append(metric)
+        if "b" in metric.split(","):
+            return graph_error(Failure(status=400, code=100, message=f"(#100) {metric}"))
+        return httpx.Response(200, json={"data": [{"name": metric}]})
+
+    def without_b(metrics: tuple[str, ...], message: str) -> tuple[str, ...]:
+        return tuple(m for m in metrics if m != "b")
+
+    connector = scripted(network, answer)
+    assert isinstance(connector, GraphConnector)
+    dataset, stream = next(
+        (n, s) for n, s in network.streams.datasets.items() if s.requesters and not s.async_report
+    )
+    request = FetchRequest(dataset, date(2026, 1, 1), date(2026, 1, 1))
+    call = Call("1000/insights", {"metric": "a,b,c"}, requester=stream.requesters[0].name)
+    refused: set[str] = set()
+    await connector.run_asking_fewer(request, call, "metric", without_b, refused)
+    assert asked == ["a,b,c", "a,c"] and refused == {"b"}
+    asked.clear()
+    later = replace(call, params={"metric": "b,c,d"})
+    assert (await connector.run_asking_fewer(request, later, "metric", without_b, refused)).records
+    assert asked == ["c,d"]
+
+
+@pytest.mark.parametrize(("network", "dataset"), windowed_datasets(FAMILY))
+def test_only_now_only_datasets_join_the_snapshot_batch(network: KitNetwork, dataset: str) -> None:
+    """`batch_item` (what `fetch_in_one_batch` sends): a dataset whose every call is "now"
+    only gives its one call of today; any other is refused."""
+    stream = network.streams.datasets[dataset]
+    connector = scripted(network, lambda _: httpx.Response(200, json={}))
+    assert isinstance(connector, GraphConnector)
+    today = connector.today()
+    request = FetchRequest(dataset, today, today, breakdowns=stream.breakdowns[:1])
+    if all(r.window.now_only for r in stream.requesters):
+        item = connector.batch_item(request)
+        assert item.requester == stream.requesters[0].name and "{" not in item.path
+    else:
+        with pytest.raises(UpstreamError, match="is not a now-only snapshot"):
+            connector.batch_item(request)

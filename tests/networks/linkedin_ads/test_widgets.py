@@ -57,15 +57,7 @@ async def connected(
         linkedin_ads_api_base_url="http://linkedin.test",
         request_time_budget_seconds=240.0,
     )
-    async with connected_network(
-        Connected,
-        SLUG,
-        network,
-        frozen,
-        settings,
-        PERIODS,
-        data=network.emulator.data,  # type: ignore[attr-defined]
-    ) as connection:
+    async with connected_network(Connected, SLUG, network, frozen, settings, PERIODS) as connection:
         yield connection
 
 

@@ -71,7 +71,7 @@ async def get_data_async(
         body_hash=request_fingerprint(customer.uuid, await request.json()),
     )
     try:
-        job, created = await store.create_or_reuse(session, new)
+        job, created = await store.create_or_reuse(session, new, ctx.writes.insert_job)
     except store.IdempotencyConflict:
         raise unprocessable(
             {"Idempotency-Key": ["This key was already used with a different body; use a new key."]}

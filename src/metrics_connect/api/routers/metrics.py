@@ -8,14 +8,14 @@ from fastapi import APIRouter, Depends, Query
 from fastapi.responses import Response
 
 from metrics_connect.api.deps import BillableCustomerDep, RuntimeDep, apply_request_limits
-from metrics_connect.api.json_body import JsonBodyRoute
+from metrics_connect.api.direct_route import DirectRoute
 from metrics_connect.catalog.loader import catalogs
 from metrics_connect.engine.request import GetDataRequest
 from metrics_connect.engine.service import request_integration, run_get_data_json
 from metrics_connect.engine.upstream_cost import metered
 
 router = APIRouter(
-    tags=["metrics"], dependencies=[Depends(apply_request_limits)], route_class=JsonBodyRoute
+    tags=["metrics"], dependencies=[Depends(apply_request_limits)], route_class=DirectRoute
 )
 
 # Every catalog is loaded and validated once, when the app is built, not on a request.

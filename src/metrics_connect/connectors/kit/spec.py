@@ -17,6 +17,7 @@ from typing import Any, Literal
 import yaml
 from pydantic import BaseModel, ConfigDict, ValidationError, field_validator, model_validator
 
+from metrics_connect import safe_yaml
 from metrics_connect.connectors.base import DatasetKind, DatasetSpec
 
 _RANGE = re.compile(r"^(-?\d+)-(-?\d+)$")
@@ -393,7 +394,7 @@ class StreamsError(ValueError):
 
 def load_streams(path: Path) -> Streams:
     try:
-        raw = yaml.safe_load(path.read_text(encoding="utf-8"))
+        raw = safe_yaml.load(path.read_text(encoding="utf-8"))
         return Streams.model_validate(raw)
     except (OSError, yaml.YAMLError, ValidationError, ValueError) as exc:
         raise StreamsError(f"{path}: {exc}") from exc

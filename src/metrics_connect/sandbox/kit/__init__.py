@@ -8,11 +8,14 @@ routes, its seeded data spec and only the query semantics that are new.
 - `versions`: API versions served, the oldest one, end-of-life dates.
 - `paging`: opaque cursors, offset/total, page number with Link header, page tokens,
   count/cursor with next_cursor.
+- `templates`: objects' wire forms as data.yaml templates the code fills with values.
 - `rate_window`: fixed-window budgets announced in x-rate-limit-* headers.
 - `oauth1`: OAuth 1.0a Authorization headers and HMAC-SHA1 signature checks.
 - `problem`: refusals as Problem Details (application/problem+json).
 - `field_paths`: partial responses by dotted `fields` / `exclude_fields` paths.
 - Per API family: `meta_graph` (+ `meta_graph_app`, `graph_fields`) for Graph APIs,
-  `google` for Google APIs, `json_rest` for plain JSON REST APIs: error envelopes,
-  tokens and the fault gate in each family's words.
+  `google` for Google APIs (+ `google_reports`: Core Reporting style queries and
+  result tables), `json_rest` for plain JSON REST APIs, `wp_rest` for WordPress REST
+  namespaces (WooCommerce): error envelopes, tokens and the fault gate in each family's
+  words.
 """

@@ -7,13 +7,20 @@ from functools import cache
 from importlib import resources
 from typing import Any
 
-import yaml
-from pydantic import TypeAdapter
+from pydantic import BaseModel, ConfigDict, TypeAdapter
+
+from metrics_connect import safe_yaml
+
+
+class SpecModel(BaseModel):
+    """A part of a data spec: unknown keys refused (a typo is an error), values frozen."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
 
 
 @cache
 def _read(package: str, name: str) -> Any:
-    return yaml.safe_load(resources.files(package).joinpath(name).read_text(encoding="utf-8"))
+    return safe_yaml.load(resources.files(package).joinpath(name).read_text(encoding="utf-8"))
 
 
 def load_spec(package: str, name: str, key: str, shape: Any) -> Any:

@@ -105,16 +105,23 @@ class GraphConnector(KitConnector):
         call: Call,
         param: str,
         fewer: Callable[[tuple[str, ...], str], tuple[str, ...]],
+        refused: set[str] | None = None,
     ) -> Answer:
         """The executor's run of `call`, asked again while a plain bad request refuses some
         of `param`'s comma-separated values (Insights fields, metrics): `fewer(asked,
-        message)` says which remain; none, or all of them, gives up (the error raises)."""
-        asked = tuple(call.params.get(param, "").split(","))
+        message)` says which remain; none, or all of them, gives up (the error raises).
+        With `refused`, the values refused are kept there and left out of the call (of
+        this one and of the later ones given the same set)."""
+        asked = tuple(v for v in call.params.get(param, "").split(",") if v not in (refused or ()))
+        if refused:
+            call = replace(call, params={**call.params, param: ",".join(asked)})
         while True:
             try:
                 return await KitConnector.run(self, request, call)
             except UpstreamError as exc:
                 remain = fewer(asked, exc.message) if type(exc) is UpstreamError else asked
+                if refused is not None:
+                    refused.update(set(asked) - set(remain))
                 if call.operations or not remain or remain == asked:
                     raise
                 asked = remain
@@ -163,6 +170,8 @@ class GraphConnector(KitConnector):
 
     def batch_item(self, request: FetchRequest) -> Call:
         """A now-only request's one call, for today."""
+        if not all(r.window.now_only for r in self.stream(request).requesters):
+            raise UpstreamError(f"{request.dataset} is not a now-only snapshot")
         today = self.today()
         return self.plan(replace(request, start=today, end=today))[0]
 

@@ -1,13 +1,20 @@
 """Reading Graph answers the same way for every Meta network: timestamps, the day of
-a time-series point, insights values (total_value, values[], breakdowns)."""
+a time-series point, insights values (total_value, values[], breakdowns), sums over
+several calls' periods, and what a refusal of insights metrics leaves to ask."""
 
 from __future__ import annotations
 
+import re
+from collections.abc import Collection
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from metrics_connect.connectors.base import Scalar
+from metrics_connect.connectors.base import NOTE_APPROXIMATE, Scalar
+
+# Graph's answer to a metric it no longer serves: "(#100) metric[1] must be one of the
+# following values: reach, views, ..." (the generic list, not the metric's name).
+GENERIC_REFUSAL = re.compile(r"metric\[\d+\] must be one of the following values: ([a-z_, ]+)")
 
 
 def parse_graph_time(value: str) -> datetime:
@@ -133,3 +140,24 @@ def period_totals(
             for key, value in pairs:
                 totals.setdefault(key, {})[name] = add(totals.get(key, {}).get(name), value)
     return totals
+
+
+def summed_uniques(answers: list[Any], unique: Collection[str] | None = None) -> set[str]:
+    """The note "approximate" when unique counts (the metrics `unique` names; None: every
+    metric) were summed over several calls' periods (longer than the API's largest): an
+    upper bound, never passed off as exact."""
+    windows = {a.call.window for a in answers}
+    asked = {str(e.get("name")) for a in answers for e in a.records}
+    summed = unique is None or bool(asked & set(unique))
+    return {NOTE_APPROXIMATE} if len(windows) > 1 and summed else set()
+
+
+def without_named(metrics: tuple[str, ...], message: str) -> tuple[str, ...]:
+    """The metrics an upstream "unsupported metric" message leaves: those of Graph's
+    generic list of the values it serves, or else those the message does not name."""
+    generic = GENERIC_REFUSAL.search(message.lower())
+    if generic is not None:
+        served = {m.strip() for m in generic.group(1).split(",")}
+        return tuple(m for m in metrics if m in served)
+    named = set(re.findall(r"[a-z_]+", message.lower()))
+    return tuple(m for m in metrics if m not in named)

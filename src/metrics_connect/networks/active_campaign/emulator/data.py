@@ -17,8 +17,7 @@ from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-import yaml
-
+from metrics_connect import safe_yaml
 from metrics_connect.sandbox.kit.records import RecordBook, TimedRecord, iso_ms, poisson
 from metrics_connect.sandbox.kit.seeded import draws
 
@@ -42,7 +41,7 @@ SETTLE = (0.45, 0.75, 0.9, 1.0)  # share of a campaign's final figures at each s
 class ActiveCampaignData(RecordBook):
     def __init__(self, spec_path: Path | None = None) -> None:
         path = spec_path or Path(__file__).with_name("data.yaml")
-        self.spec: dict[str, Any] = yaml.safe_load(path.read_text(encoding="utf-8"))
+        self.spec: dict[str, Any] = safe_yaml.load(path.read_text(encoding="utf-8"))
         self.account: dict[str, Any] = self.spec["account"]
         self.users: list[dict[str, Any]] = self.spec["users"]
         self.pipelines: list[dict[str, Any]] = self.spec["pipelines"]

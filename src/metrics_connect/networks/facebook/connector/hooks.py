@@ -13,7 +13,6 @@ from datetime import date
 from typing import Any, ClassVar
 
 from metrics_connect.connectors.base import (
-    NOTE_APPROXIMATE,
     AccountInfo,
     FetchRequest,
     FetchResult,
@@ -24,7 +23,7 @@ from metrics_connect.connectors.base import (
 from metrics_connect.connectors.kit.calls import Answer, Call
 from metrics_connect.connectors.kit.meta_graph.client import GraphClient
 from metrics_connect.connectors.kit.meta_graph.connector import GraphConnector, insight_reads
-from metrics_connect.connectors.kit.meta_graph.insights import is_number, series
+from metrics_connect.connectors.kit.meta_graph.insights import is_number, series, summed_uniques
 from metrics_connect.connectors.kit.spec import Stream, streams_of
 
 STREAMS = streams_of(__file__)
@@ -157,8 +156,7 @@ class PageConnector(GraphConnector):
                 for name, value in by_ads(point, answer.call).items():
                     if is_number(value):
                         totals[name] = totals.get(name, 0) + value
-        windows = {a.call.window for a in answers}
-        notes = {NOTE_APPROXIMATE} if len(windows) > 1 else set()
+        notes = summed_uniques(answers)
         return FetchResult(rows=[Row(None, {}, dict(totals))] if totals else [], notes=notes)
 
     # --- posts and reels ---

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import json
 import re
-from dataclasses import replace
 from datetime import date, timedelta
 from typing import Any, ClassVar
 from urllib.parse import parse_qsl, urlsplit
@@ -38,8 +37,6 @@ REACH_OMITTED = "reach_omitted"
 OPT_IN_BREAKDOWNS = frozenset(EXTRA["opt_in"]["breakdowns"])
 INVALID_FIELD = re.compile(r"\(#100\) (\w+) is not valid for fields param")
 REQUIRED_FIELDS = frozenset(EXTRA["required_fields"])
-# Fields Meta does not serve with hourly breakdowns (unique counts and video metrics).
-NOT_HOURLY = frozenset({"reach", *(f for f in GROUPS["daily_lists"] if f.startswith("video_"))})
 ACTION_LIST_FIELDS = ("actions", "action_values")
 LISTING = Paginator(type="cursor", page_size=500, merge_next_query=True)
 
@@ -138,13 +135,11 @@ class FacebookAdsConnector(GraphConnector):
         wanted += [option] if option in LEVELS else []
         level = max([node_level, *wanted], key=LEVELS.index)
         breakdowns = [b for b in request.breakdowns if b in META_BREAKDOWNS]
-        hourly = any(b in HOURLY for b in breakdowns)
         asked = EXTRA["asked_fields"].get(request.dataset, EXTRA["asked_fields"]["default"])
-        fields = [f for name in asked for f in GROUPS.get(name, [name])]
-        if request.dataset == "insights_daily" and hourly:
-            fields = [f for f in fields if f not in NOT_HOURLY]
-        if request.dataset not in ("insights_daily", "actions_daily"):
-            fields += ["unique_actions"] if "action_type" in request.breakdowns else []
+        fields = [f for name in asked["fields"] for f in GROUPS.get(name, [name])]
+        if any(b in HOURLY for b in breakdowns):
+            fields = [f for f in fields if f not in asked.get("not_hourly", ())]
+        fields += asked.get("with_action_type", []) if "action_type" in request.breakdowns else []
         for lvl in LEVELS[: LEVELS.index(level) + 1]:
             fields += LEVEL_ATTRIBUTES[lvl]
         fields = [f for f in fields if f not in self._refused_fields]
@@ -192,9 +187,8 @@ class FacebookAdsConnector(GraphConnector):
         for call in self.plan(request):
             # Fields exist only for some accounts (adjusted_offline_purchase...): one Meta
             # calls invalid is left out of this and every later query of the connector.
-            fields = [f for f in call.params["fields"].split(",") if f not in self._refused_fields]
-            call = replace(call, params={**call.params, "fields": ",".join(fields)})
-            answer = await self.run_asking_fewer(request, call, "fields", self._without_invalid)
+            fewer, refused = self._without_invalid, self._refused_fields
+            answer = await self.run_asking_fewer(request, call, "fields", fewer, refused)
             level = call.params["level"]
             attributes = await self._entity_attributes() if level != "account" else {}
             for item in answer.records:
@@ -208,7 +202,6 @@ class FacebookAdsConnector(GraphConnector):
         refused = INVALID_FIELD.search(message)
         if refused is None or refused.group(1) not in asked or refused.group(1) in REQUIRED_FIELDS:
             return asked
-        self._refused_fields.add(refused.group(1))
         return tuple(f for f in asked if f != refused.group(1))
 
     def _note_reach_omitted(
@@ -236,11 +229,8 @@ class FacebookAdsConnector(GraphConnector):
         delivery."""
         asked = OPT_IN_BREAKDOWNS & set(request.breakdowns)
         if asked and not result.rows and self.today() >= EXTRA["opt_in"]["from"]:
-            raise UpstreamError(
-                f"Meta Ads answers the {', '.join(sorted(asked))} breakdown only for ad "
-                "accounts that opted in to it in Ads Manager (since 2026-08-03); this account "
-                "returned no rows for it. Opt in, or use another breakdown."
-            )
+            refusal = EXTRA["opt_in"]["refusal"]
+            raise UpstreamError(refusal.format(breakdowns=", ".join(sorted(asked))))
 
     def _snapshot_row(self, body: dict[str, Any]) -> Row:
         # The ad account's money fields are strings in the currency's minor unit.

@@ -16,8 +16,7 @@ from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-import yaml
-
+from metrics_connect import safe_yaml
 from metrics_connect.sandbox.kit.records import RecordBook, TimedRecord, poisson
 from metrics_connect.sandbox.kit.seeded import draws
 
@@ -37,7 +36,7 @@ class SalesData(RecordBook):
 
     def __init__(self, spec_path: Path | None = None) -> None:
         path = spec_path or Path(__file__).with_name("data.yaml")
-        self.spec: dict[str, Any] = yaml.safe_load(path.read_text(encoding="utf-8"))
+        self.spec: dict[str, Any] = safe_yaml.load(path.read_text(encoding="utf-8"))
         self.producer: dict[str, str] = self.spec["producer"]
         self.products: list[dict[str, Any]] = self.spec["products"]
         self.start = datetime.fromisoformat(self.spec["history_start"])

@@ -18,8 +18,7 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
-import yaml
-
+from metrics_connect import safe_yaml
 from metrics_connect.sandbox.kit.records import RecordBook, TimedRecord, iso_ms, poisson
 from metrics_connect.sandbox.kit.seeded import draws
 
@@ -49,7 +48,7 @@ class CrmData(RecordBook):
 
     def __init__(self, spec_path: Path | None = None) -> None:
         path = spec_path or Path(__file__).with_name("data.yaml")
-        self.spec: dict[str, Any] = yaml.safe_load(path.read_text(encoding="utf-8"))
+        self.spec: dict[str, Any] = safe_yaml.load(path.read_text(encoding="utf-8"))
         self.account: dict[str, Any] = self.spec["account"]
         self.pipelines: list[dict[str, Any]] = self.spec["pipelines"]
         self.owners: list[dict[str, Any]] = self.spec["owners"]

@@ -4,7 +4,6 @@ action type, and the insights of listed posts and stories."""
 
 from __future__ import annotations
 
-import re
 from dataclasses import replace
 from datetime import date, datetime
 from typing import Any, ClassVar
@@ -31,7 +30,9 @@ from metrics_connect.connectors.kit.meta_graph.insights import (
     period_totals,
     series,
     single_value,
+    summed_uniques,
     values_of,
+    without_named,
 )
 from metrics_connect.connectors.kit.spec import Stream, streams_of
 
@@ -40,11 +41,10 @@ METRICS: dict[str, Any] = STREAMS.datasets["media"].extra
 DEPRECATED_FROM: str = METRICS["deprecated_from"]
 SUNSET: date = METRICS["sunset"]
 IMPRESSIONS_LAST_MEDIA: datetime = METRICS["impressions_last_media"]
-# Graph's answer to a metric it no longer serves: "(#100) metric[1] must be one of the
-# following values: reach, views, ..." (the generic list, not the metric's name).
-GENERIC_REFUSAL = re.compile(r"metric\[\d+\] must be one of the following values: ([a-z_, ]+)")
 NAVIGATION_PARAMS: dict[str, str] = STREAMS.datasets["stories"].extra["navigation"]
 NAVIGATION_ACTIONS: dict[str, str] = STREAMS.datasets["stories"].extra["navigation_actions"]
+# Unique counts (reach): their sum over several calls' periods is no period's figure.
+UNIQUE_METRICS = STREAMS.datasets["account_period"].extra["unique_metrics"]
 AUDIENCE_BREAKDOWNS = STREAMS.datasets["audience_snapshot"].breakdowns
 FOLLOWER_TYPE = "follower_type"  # the API's name of views' follower/non-follower split
 
@@ -72,17 +72,6 @@ def media_metrics(
 def account_series_metrics(version: str, today: date) -> tuple[str, ...]:
     """Account metrics read as a daily time series (period=day)."""
     return ("reach", "impressions") if deprecated_served(version, today) else ("reach",)
-
-
-def without_named(metrics: tuple[str, ...], message: str) -> tuple[str, ...]:
-    """The metrics an upstream "unsupported metric" message leaves: those of Graph's
-    generic list of the values it serves, or else those the message does not name."""
-    generic = GENERIC_REFUSAL.search(message.lower())
-    if generic is not None:
-        served = {m.strip() for m in generic.group(1).split(",")}
-        return tuple(m for m in metrics if m in served)
-    named = set(re.findall(r"[a-z_]+", message.lower()))
-    return tuple(m for m in metrics if m not in named)
 
 
 class InstagramConnector(GraphConnector):
@@ -154,22 +143,13 @@ class InstagramConnector(GraphConnector):
             totals = period_totals(answers, request.breakdowns).items()
             if dataset == "account_period":
                 rows = [Row(None, dict(k), v) for k, v in totals]
-                return FetchResult(rows=rows, notes=self._summed_uniques(answers))
+                return FetchResult(rows=rows, notes=summed_uniques(answers, UNIQUE_METRICS))
             today = self.today()
             return FetchResult(
                 [Row(today, dict(k), {"followers": v}) for k, t in totals for v in t.values()]
             )
         days = daily_values(answers, self.tz)
         return FetchResult(rows=[Row(day, {}, v) for day, v in sorted(days.items())])
-
-    @staticmethod
-    def _summed_uniques(answers: list[Answer]) -> set[str]:
-        """The note "approximate" when a unique count (reach) was summed over several
-        calls' periods (longer than the API's 30 days): never passed off as exact."""
-        unique = set(STREAMS.datasets["account_period"].extra["unique_metrics"])
-        windows = {a.call.window for a in answers}
-        asked = {str(e.get("name")) for a in answers for e in a.records}
-        return {"approximate"} if len(windows) > 1 and asked & unique else set()
 
     def _online(self, answer: Answer) -> list[Row]:
         """Followers online per hour (0-23) of each day of the answer's window."""
@@ -187,16 +167,11 @@ class InstagramConnector(GraphConnector):
     @staticmethod
     def _check_demographics(request: FetchRequest) -> None:
         if set(request.breakdowns) - set(AUDIENCE_BREAKDOWNS) or not request.breakdowns:
-            raise UpstreamError(
-                "follower_demographics needs a breakdown among age, gender, city, country"
-            )
-
-    # Today's followers_snapshot / audience_snapshot variants in one Graph batch (the sync).
-    fetch_snapshots = GraphConnector.fetch_in_one_batch
+            among = ", ".join(AUDIENCE_BREAKDOWNS)
+            raise UpstreamError(f"follower_demographics needs a breakdown among {among}")
 
     def batch_item(self, request: FetchRequest) -> Call:
-        if request.dataset not in ("followers_snapshot", "audience_snapshot"):
-            raise UpstreamError(f"{request.dataset} is not a now-only snapshot")
+        """A snapshot's call in the sync's one Graph batch (`fetch_in_one_batch`)."""
         if request.dataset == "audience_snapshot":
             self._check_demographics(request)
         return super().batch_item(request)

@@ -332,7 +332,7 @@ class InstagramArchive:
             FetchRequest("audience_snapshot", today, today, breakdowns=b) for b in AUDIENCE_VARIANTS
         ]
         for request, result in zip(
-            requests, await self.connector.fetch_snapshots(requests), strict=True
+            requests, await self.connector.fetch_in_one_batch(requests), strict=True
         ):
             if result.rows:  # a refused variant is not archived as "nothing"
                 await self._keep(request, result, now)

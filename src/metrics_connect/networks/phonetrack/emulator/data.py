@@ -20,8 +20,7 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
-import yaml
-
+from metrics_connect import safe_yaml
 from metrics_connect.sandbox.kit.records import RecordBook, TimedRecord, poisson
 from metrics_connect.sandbox.kit.seeded import draws
 
@@ -32,7 +31,7 @@ LONGEST_CALL = timedelta(hours=2)  # a listing by start finds calls ending this 
 class PhoneTrackData(RecordBook):
     def __init__(self, spec_path: Path | None = None) -> None:
         path = spec_path or Path(__file__).with_name("data.yaml")
-        self.spec: dict[str, Any] = yaml.safe_load(path.read_text(encoding="utf-8"))
+        self.spec: dict[str, Any] = safe_yaml.load(path.read_text(encoding="utf-8"))
         self.account: dict[str, Any] = self.spec["account"]
         self.zone = ZoneInfo(self.account["timezone"])
         self.units: list[dict[str, Any]] = self.spec["units"]

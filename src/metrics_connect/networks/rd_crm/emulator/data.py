@@ -15,8 +15,7 @@ from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-import yaml
-
+from metrics_connect import safe_yaml
 from metrics_connect.sandbox.kit.records import RecordBook, TimedRecord, iso_ms, poisson
 from metrics_connect.sandbox.kit.seeded import draws
 
@@ -28,7 +27,7 @@ DAY = timedelta(days=1)
 class RdCrmData(RecordBook):
     def __init__(self, spec_path: Path | None = None) -> None:
         path = spec_path or Path(__file__).with_name("data.yaml")
-        self.spec: dict[str, Any] = yaml.safe_load(path.read_text(encoding="utf-8"))
+        self.spec: dict[str, Any] = safe_yaml.load(path.read_text(encoding="utf-8"))
         self.account: dict[str, Any] = self.spec["account"]
         self.users: list[dict[str, Any]] = self.spec["users"]
         self.teams: list[dict[str, Any]] = self.spec["teams"]

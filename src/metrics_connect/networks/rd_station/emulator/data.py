@@ -12,8 +12,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
-import yaml
-
+from metrics_connect import safe_yaml
 from metrics_connect.networks.rd_station.emulator.leads import LeadBase
 from metrics_connect.sandbox.kit.records import poisson
 from metrics_connect.sandbox.kit.seeded import draws
@@ -24,7 +23,7 @@ DAY = timedelta(days=1)
 class MarketingData:
     def __init__(self, spec_path: Path | None = None) -> None:
         path = spec_path or Path(__file__).with_name("data.yaml")
-        self.spec: dict[str, Any] = yaml.safe_load(path.read_text(encoding="utf-8"))
+        self.spec: dict[str, Any] = safe_yaml.load(path.read_text(encoding="utf-8"))
         self.account: dict[str, Any] = self.spec["account"]
         self.start = date.fromisoformat(self.spec["history_start"])
         self.seed = self.spec["seed"]

@@ -13,15 +13,16 @@ from __future__ import annotations
 import bisect
 import functools
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
-import yaml
-
+from metrics_connect import safe_yaml
 from metrics_connect.sandbox.kit.records import poisson
-from metrics_connect.sandbox.kit.seeded import draws
+from metrics_connect.sandbox.kit.seeded import draws, split_rounded
+from metrics_connect.sandbox.kit.templates import fill
+from metrics_connect.sandbox.kit.wp_rest import site_dates
 
 DAY = timedelta(days=1)
 
@@ -101,7 +102,7 @@ class StoreData:
 
     def __init__(self, spec_path: Path | None = None) -> None:
         path = spec_path or Path(__file__).with_name("data.yaml")
-        self.spec: dict[str, Any] = yaml.safe_load(path.read_text(encoding="utf-8"))
+        self.spec: dict[str, Any] = safe_yaml.load(path.read_text(encoding="utf-8"))
         self.site: dict[str, Any] = self.spec["site"]
         self.currency = str(self.spec["system_status"]["settings"]["currency"])
         self.zone = ZoneInfo(self.site["timezone_string"])
@@ -145,39 +146,21 @@ class StoreData:
     def _customer(self, created: datetime, rng: Any) -> None:
         number = len(self.customers) + 2  # user 1 is the shop manager
         place = _weighted(rng, self.spec["places"])
-        self.customers.append(
-            {
-                "id": number,
-                "created": created,
-                "first_name": f"Customer{number}",
-                "last_name": "Sandbox",
-                "email": f"customer{number}@buyers.example",
-                "username": f"customer{number}",
-                "city": place["city"],
-                "state": place["state"],
-            }
-        )
+        names = _filled(self.spec["customers"]["fields"], number)
+        customer = {"id": number, "created": created, **names}
+        self.customers.append(customer | {"city": place["city"], "state": place["state"]})
 
     def _order(self, created: datetime, rng: Any, line_id: int) -> int:
         spec = self.spec["orders"]
         known = [c for c in self.customers[-600:] if c["created"] < created]
         if known and rng.random() < self.spec["customers"]["ordering_share"]:
-            customer = rng.choice(known)
-            customer_id, city, state = customer["id"], customer["city"], customer["state"]
-            first, last, email = customer["first_name"], customer["last_name"], customer["email"]
+            buyer = rng.choice(known)
         else:
             place = _weighted(rng, self.spec["places"])
-            customer_id, city, state = 0, place["city"], place["state"]
-            first, last = f"Guest{int(rng.random() * 1e6)}", "Buyer"
-            email = f"{first.lower()}@guests.example"
-        billing = {
-            "first_name": first,
-            "last_name": last,
-            "city": city,
-            "state": state,
-            "country": "BR",
-            "email": email,
-        }
+            guest = _filled(self.spec["customers"]["guest"], int(rng.random() * 1e6))
+            buyer = {"id": 0, **guest, "city": place["city"], "state": place["state"]}
+        customer_id, state = buyer["id"], buyer["state"]
+        billing = fill(self.spec["billing"], buyer)
         rates = self.spec["tax_rates"]
         rate = next((r for r in rates if r["state"] == state), rates[-1])
         lines: list[dict[str, Any]] = []
@@ -214,12 +197,8 @@ class StoreData:
                 discount = round(subtotal * amount / 100, 2)
             else:
                 discount = min(amount, subtotal)
-        left = discount
-        for i, line in enumerate(lines):  # the discount apportioned over the lines
-            share = (
-                left if i == len(lines) - 1 else round(discount * line["subtotal"] / subtotal, 2)
-            )
-            left = round(left - share, 2)
+        shares = split_rounded(discount, [line["subtotal"] for line in lines])
+        for line, share in zip(lines, shares, strict=True):  # the discount over the lines
             line["total"] = round(line["subtotal"] - share, 2)
             line["tax"] = round(line["total"] * float(rate["rate"]) / 100, 2)
         order = Order(
@@ -238,29 +217,21 @@ class StoreData:
         return line_id
 
     def _path(self, order: Order, rng: Any) -> None:
+        """An order's statuses: its path's steps, each a delay after the one before."""
         spec = self.spec["orders"]
         paths = spec["paths"]
-        path = rng.choices(list(paths), weights=list(paths.values()))[0]
+        path = rng.choices(list(paths), weights=[p["share"] for p in paths.values()])[0]
         at = order.created
         order.changes.append((at, "pending"))
-        if path in ("cancelled", "failed"):
-            order.changes.append((at + timedelta(hours=rng.uniform(0.2, 48)), path))
+        for status, unit, low, high in paths[path]["steps"]:
+            at += timedelta(**{unit: rng.uniform(low, high)})
+            order.changes.append((at, status))
+        if order.changes[-1][1] in ("cancelled", "failed"):
             if rng.random() < spec["trash_share"]:
-                order.trashed_at = at + timedelta(days=rng.uniform(*spec["trash_days"]))
+                order.trashed_at = order.created + timedelta(days=rng.uniform(*spec["trash_days"]))
             return
-        if path == "pending":
+        if order.changes[-1][1] != "completed":
             return
-        paid = at + timedelta(minutes=rng.uniform(1, 30))
-        if path in ("on_hold", "on_hold_then_completed"):
-            order.changes.append((paid, "on-hold"))
-            if path == "on_hold":
-                return
-            paid += timedelta(days=rng.uniform(*spec["hold_days"]))
-        order.changes.append((paid, "processing"))
-        if path == "processing":
-            return
-        done = paid + timedelta(days=rng.uniform(*spec["complete_days"]))
-        order.changes.append((done, "completed"))
         if rng.random() < spec["refund_share"]:
             full = rng.random() < spec["full_refund_share"]
             line = rng.choice(order.lines)
@@ -268,7 +239,7 @@ class StoreData:
             refund = Refund(
                 id=0,
                 order_id=0,
-                at=done + timedelta(days=rng.uniform(*spec["refund_days"])),
+                at=at + timedelta(days=rng.uniform(*spec["refund_days"])),
                 amount=amount,
                 reason=rng.choice(spec["refund_reasons"]),
                 full=full,
@@ -299,13 +270,11 @@ class StoreData:
         return out, 0 if out else rng.randint(*spec["quantity"])
 
     def dates(self, name: str, at: datetime | None) -> dict[str, str | None]:
-        """`date_<name>` in site time (no offset, the store's zone) and `date_<name>_gmt`."""
-        local = at.astimezone(self.zone).strftime("%Y-%m-%dT%H:%M:%S") if at else None
-        return {f"date_{name}": local, f"date_{name}_gmt": gmt(at)}
+        return site_dates(name, at, self.zone)
 
 
-def gmt(at: datetime | None) -> str | None:
-    return at.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S") if at is not None else None
+def _filled(templates: dict[str, str], number: int) -> dict[str, str]:
+    return {name: template.format(n=number) for name, template in templates.items()}
 
 
 def _weighted(rng: Any, items: list[dict[str, Any]]) -> dict[str, Any]:

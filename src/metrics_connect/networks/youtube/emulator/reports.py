@@ -17,13 +17,17 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Mapping
-from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import datetime
 from typing import Any
 
 from metrics_connect.networks.youtube.emulator.data import PACKAGE, ChannelData, Upload
 from metrics_connect.sandbox.kit.calendar import days_between
 from metrics_connect.sandbox.kit.google import GoogleError
+from metrics_connect.sandbox.kit.google_reports import (
+    ReportQuery,
+    parse_report_query,
+    result_table,
+)
 from metrics_connect.sandbox.kit.spec import load_spec
 
 _METRICS: dict[str, tuple[str, ...]] = load_spec(
@@ -32,94 +36,33 @@ _METRICS: dict[str, tuple[str, ...]] = load_spec(
 ACTIVITY_METRICS = _METRICS["activity"]
 GEOGRAPHY_METRICS = _METRICS["geography"]
 FLOAT_METRICS = frozenset(_METRICS["float"])
-NOT_SUPPORTED = (
-    "The query is not supported. Check the documentation at "
-    "https://developers.google.com/youtube/analytics/v2/available_reports for a list of "
-    "supported queries."
-)
+REFUSALS = load_spec(PACKAGE, "data.yaml", "refusals", dict[str, tuple[int, str, str]])
 MAX_TOP_VIDEOS = 200
 MAX_FILTER_VIDEOS = 500
 
 
-def bad_request(message: str, reason: str = "badRequest") -> GoogleError:
-    return GoogleError(message, 400, reason=reason)
+def refusal(kind: str, **values: Any) -> GoogleError:
+    """The refusal `kind` of data.yaml, its message filled with `values`."""
+    status, reason, message = REFUSALS[kind]
+    return GoogleError(message.format(**values), status, reason=reason)
 
 
-@dataclass(frozen=True)
-class Query:
-    start: date
-    end: date
-    metrics: tuple[str, ...]
-    dimensions: tuple[str, ...]
-    filters: dict[str, tuple[str, ...]]
-    sort: tuple[str, ...]
-    max_results: int | None
-    start_index: int
-
-
-def _date(params: Mapping[str, str], name: str) -> date:
-    text = params.get(name)
-    if not text:
-        raise bad_request(f"Required parameter: {name}", "required")
-    try:
-        return date.fromisoformat(text)
-    except ValueError:
-        raise bad_request(
-            f"Invalid value '{text}'. Values must match the following regular "
-            "expression: '[0-9]{4}-[0-9]{2}-[0-9]{2}'",
-            "invalid",
-        ) from None
-
-
-def _int(params: Mapping[str, str], name: str) -> int | None:
-    text = params.get(name)
-    if text is None or text == "":
-        return None
-    try:
-        return int(text)
-    except ValueError:
-        raise bad_request(f"Invalid value '{text}'. Values must be integers.", "invalid") from None
-
-
-def parse_query(params: Mapping[str, str], channel_id: str) -> Query:
+def parse_query(params: Mapping[str, str], channel_id: str) -> ReportQuery:
     ids = params.get("ids")
     if not ids:
-        raise bad_request("Required parameter: ids", "required")
+        raise refusal("required", name="ids")
     if ids not in ("channel==MINE", f"channel=={channel_id}"):
-        raise GoogleError("Forbidden", 403, reason="forbidden")
-    start, end = _date(params, "startDate"), _date(params, "endDate")
-    if end < start:
-        raise bad_request("The start date must be before or equal to the end date.", "invalid")
-    metrics = tuple(m for m in (params.get("metrics") or "").split(",") if m)
-    if not metrics:
-        raise bad_request("Required parameter: metrics", "required")
-    dimensions = tuple(d for d in (params.get("dimensions") or "").split(",") if d)
-    filters: dict[str, tuple[str, ...]] = {}
-    for part in (params.get("filters") or "").split(";"):
-        if not part:
-            continue
-        name, sep, value = part.partition("==")
-        if not sep or not value:
-            raise bad_request(f"Invalid filter: {part}", "invalid")
-        filters[name] = tuple(value.split(","))
-    sort = tuple(s for s in (params.get("sort") or "").split(",") if s)
-    start_index = _int(params, "startIndex") or 1
-    if start_index < 1:
-        raise bad_request("startIndex must be at least 1.", "invalid")
-    return Query(
-        start, end, metrics, dimensions, filters, sort, _int(params, "maxResults"), start_index
-    )
+        raise refusal("not_your_channel")
+    return parse_report_query(params, refusal)
 
 
-def _check(query: Query) -> str:
+def _check(query: ReportQuery) -> str:
     """The report kind the query asks for, or the API's refusal."""
     dims, metrics, filters = set(query.dimensions), set(query.metrics), set(query.filters)
     known = set(ACTIVITY_METRICS) | {"viewerPercentage"}
     for metric in query.metrics:
         if metric not in known:
-            raise bad_request(
-                f"Unknown identifier ({metric}) given in field parameters.metrics.", "invalid"
-            )
+            raise refusal("unknown_metric", name=metric)
     activity = metrics <= set(ACTIVITY_METRICS)
     own_filters = filters <= {"video", "creatorContentType"}
     if dims <= {"day", "creatorContentType"} and own_filters and activity:
@@ -128,17 +71,17 @@ def _check(query: Query) -> str:
         top = query.max_results is not None and query.max_results <= MAX_TOP_VIDEOS
         descending = bool(query.sort) and query.sort[0].startswith("-")
         if not top or not descending or query.sort[0][1:] not in query.metrics:
-            raise bad_request(NOT_SUPPORTED)
+            raise refusal("not_supported")
         return "video"
     if dims == {"country"} and not filters and metrics <= set(GEOGRAPHY_METRICS):
         return "country"
     demographic = bool(dims) and dims <= {"ageGroup", "gender"}
     if demographic and metrics == {"viewerPercentage"} and filters <= {"video", "country"}:
         return "demographics"
-    raise bad_request(NOT_SUPPORTED)
+    raise refusal("not_supported")
 
 
-def _selected(query: Query, upload: Upload) -> bool:
+def _selected(query: ReportQuery, upload: Upload) -> bool:
     videos = query.filters.get("video")
     types = query.filters.get("creatorContentType")
     if videos is not None and upload.id not in videos:
@@ -162,7 +105,7 @@ def _metric_values(metrics: tuple[str, ...], sums: dict[str, float]) -> list[int
 def run_report(data: ChannelData, params: Mapping[str, str], now: datetime) -> dict[str, Any]:
     query = parse_query(params, data.channel_id)
     if len(query.filters.get("video", ())) > MAX_FILTER_VIDEOS:
-        raise bad_request(f"At most {MAX_FILTER_VIDEOS} videos per filter.", "invalid")
+        raise refusal("too_many_filter_videos", most=MAX_FILTER_VIDEOS)
     kind = _check(query)
     groups: dict[tuple[str, ...], dict[str, float]] = defaultdict(lambda: defaultdict(float))
     for day in days_between(query.start, query.end):
@@ -199,28 +142,4 @@ def run_report(data: ChannelData, params: Mapping[str, str], now: datetime) -> d
         ]
     else:
         rows = [[*key, *_metric_values(query.metrics, sums)] for key, sums in groups.items()]
-    rows = _sorted(rows, query)
-    first = query.start_index - 1
-    rows = rows[first : first + query.max_results] if query.max_results else rows[first:]
-    headers = [
-        {"name": d, "columnType": "DIMENSION", "dataType": "STRING"} for d in query.dimensions
-    ]
-    for m in query.metrics:
-        kind = "FLOAT" if m in FLOAT_METRICS else "INTEGER"
-        headers.append({"name": m, "columnType": "METRIC", "dataType": kind})
-    body: dict[str, Any] = {"kind": "youtubeAnalytics#resultTable", "columnHeaders": headers}
-    if rows:
-        body["rows"] = rows
-    return body
-
-
-def _sorted(rows: list[list[Any]], query: Query) -> list[list[Any]]:
-    columns = [*query.dimensions, *query.metrics]
-    out = sorted(rows, key=lambda r: tuple(str(v) for v in r[: len(query.dimensions)]))
-    for key in reversed(query.sort):
-        name = key.lstrip("-")
-        if name not in columns:
-            raise bad_request(f"Unknown identifier ({name}) given in field parameters.sort.")
-        index = columns.index(name)
-        out.sort(key=lambda r, i=index: r[i], reverse=key.startswith("-"))  # type: ignore[misc]
-    return out
+    return result_table("youtubeAnalytics#resultTable", query, rows, FLOAT_METRICS, refusal)

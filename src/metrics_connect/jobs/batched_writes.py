@@ -1,15 +1,17 @@
-"""The step path's claims and state writes, coalesced across the steps of one process.
+"""New jobs, and the steps' claims and state writes, coalesced across one process.
 
-Every step still claims its own job and writes its own state changes, each guarded
-by its lease as in `store`; what this adds is that the steps running at once share
-the statements and transactions (jobs/coalesce.py): under load one claim, one
-attempt-start and one attempt-record transaction serve a whole batch of jobs.
+Every request still stores its own job, every step still claims its own job and
+writes its own state changes, each guarded by its lease as in `store`; what this
+adds is that those running at once share the statements and transactions
+(jobs/coalesce.py): under load one INSERT, one claim, one attempt-start and one
+attempt-record transaction serve a whole batch of jobs.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 from functools import partial
+from typing import Any
 
 from metrics_connect.db.engine import Database
 from metrics_connect.jobs import store
@@ -21,11 +23,14 @@ from metrics_connect.jobs.store import AttemptRecord, ClaimedJob, DeliveryStart
 MAX_BATCH = 100
 
 
-class StepWrites:
+class BatchedWrites:
     def __init__(self, db: Database, owner: str, lease_seconds: float) -> None:
         self._db = db
         self._owner = owner
         self._lease_seconds = lease_seconds
+        self._inserts: Coalescer[dict[str, Any], int] = Coalescer(
+            partial(store.insert_jobs, db), MAX_BATCH
+        )
         self._claims: Coalescer[str, ClaimedJob | None] = Coalescer(self._claim, MAX_BATCH)
         self._starts: Coalescer[DeliveryStart, bytes | None] = Coalescer(
             partial(store.start_deliveries, db), MAX_BATCH
@@ -36,6 +41,10 @@ class StepWrites:
 
     async def _claim(self, job_uuids: Sequence[str]) -> list[ClaimedJob | None]:
         return await store.claim_many(self._db, job_uuids, self._owner, self._lease_seconds)
+
+    async def insert_job(self, values: dict[str, Any]) -> int:
+        """A new job row (`store.create_or_reuse`'s `insert_job`): its id."""
+        return await self._inserts.submit(values)
 
     async def claim(self, job_uuid: str) -> ClaimedJob | None:
         """As `store.claim` for this process's owner name and lease."""
@@ -61,5 +70,5 @@ class StepWrites:
 
     async def settled(self) -> None:
         """Until every batch under way is written (before the leases are handed back)."""
-        for coalescer in (self._claims, self._starts, self._records):
+        for coalescer in (self._inserts, self._claims, self._starts, self._records):
             await coalescer.settled()

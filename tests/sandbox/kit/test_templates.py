@@ -1,0 +1,44 @@
+"""The kit's answer templates: typed values, formatted strings, order kept."""
+
+from __future__ import annotations
+
+import pytest
+import yaml
+
+from metrics_connect.sandbox.kit.templates import fill
+
+TEMPLATE = yaml.safe_load(
+    """
+    id: $id
+    number: "{id}"
+    key: "order_{id:08x}"
+    total: "{total:.2f}"
+    label: "{rate[name]}"
+    paid: true
+    lines: [{id: $id, tags: $tags}, plain]
+    cost: $cost
+    """
+)
+
+
+def test_values_typed_or_formatted_in_the_templates_order() -> None:
+    values = {"id": 1000, "total": 12.5, "rate": {"name": "ICMS"}, "tags": ["a"], "cost": None}
+    filled = fill(TEMPLATE, values)
+    assert filled == {
+        "id": 1000,
+        "number": "1000",
+        "key": "order_000003e8",
+        "total": "12.50",
+        "label": "ICMS",
+        "paid": True,
+        "lines": [{"id": 1000, "tags": ["a"]}, "plain"],
+        "cost": None,
+    }
+    assert list(filled) == list(TEMPLATE)
+
+
+def test_a_missing_value_is_an_error() -> None:
+    with pytest.raises(KeyError):
+        fill({"id": "$id"}, {})
+    with pytest.raises(KeyError):
+        fill("{total:.2f}", {})
