@@ -25,6 +25,8 @@ _compiled: dict[int, tuple[Any, Filler]] = {}
 def fill(template: Any, values: Mapping[str, Any]) -> Any:
     found = _compiled.get(id(template))
     if found is None or found[0] is not template:
+        if len(_compiled) > 512:  # specs loaded again (a new sandbox each) leave old ones
+            _compiled.clear()
         found = (template, _compile(template))
         _compiled[id(template)] = found
     return found[1](values)
