@@ -45,6 +45,9 @@ PACKAGE = Path(metrics_connect.__file__).parent
 # Today's homes of a network's streams.yaml, and the folder-per-network one.
 STREAMS_GLOBS = ("connectors/*/streams.yaml", "networks/*/connector/streams.yaml")
 NOW = datetime(2026, 1, 15, 15, 0, tzinfo=UTC)
+# The retry budget of the error-map checks, waited out (real time) by each retryable rule:
+# long enough that a retry comes before it ends, a failure wrongly retried included.
+RETRY_BUDGET = 0.15
 OUTCOMES: dict[str, type[UpstreamError]] = {
     "expired": IntegrationExpired,
     "revoked": IntegrationRevoked,
@@ -210,7 +213,9 @@ async def check_error_rule(
         calls += 1
         return envelope(failure)
 
-    connector = scripted(network, counted, budget=0.6)
+    # Every call fails: a retryable failure is retried until the budget is spent, and
+    # the test waits that long for each such rule (the backoff is cut to what is left).
+    connector = scripted(network, counted, budget=RETRY_BUDGET)
     with pytest.raises(UpstreamError) as raised:
         await connector.client.get("contract", {})
     expected = OUTCOMES[rule.outcome]

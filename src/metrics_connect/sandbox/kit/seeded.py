@@ -90,7 +90,8 @@ def split_by_weights(
     """`value` split over the keys of `weights`: whole parts that sum to it (`apportion`,
     as floats) or, with `digits` (money), each part its share rounded to them."""
     if digits is None:
-        return {key: float(part) for key, part in apportion_map(int(value), weights).items()}
+        parts = apportion(int(value), list(weights.values()))
+        return dict(zip(weights, map(float, parts), strict=True))
     total = sum(weights.values())
     return {key: round(value * weight / total, digits) for key, weight in weights.items()}
 
