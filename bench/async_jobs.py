@@ -212,6 +212,12 @@ def serve(app: Any) -> tuple[uvicorn.Server, int]:
     return server, port
 
 
+def process_cpu(pid: int) -> float:
+    """Seconds of CPU (user and system) a process has used so far, from /proc."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 def percentile(values: list[float], q: float) -> float:
     ordered = sorted(values)
     index = min(len(ordered) - 1, max(0, round(q / 100 * len(ordered) + 0.5) - 1))
@@ -342,8 +348,10 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
                     submitted[response.json()["job"]["uuid"]] = started
 
                 first_submit = time.perf_counter()
+                cpu_before = time.process_time(), [process_cpu(w.pid) for w in workers]
                 await bounded(args.submit_concurrency, list(range(args.jobs)), submit)
                 await receiver.wait_for(len(submitted), args.timeout)
+                cpu_after = time.process_time(), [process_cpu(w.pid) for w in workers]
                 await asyncio.sleep(1.0)  # a late duplicate would show up here
                 await receiver.refresh()
                 async with runtime.db.session() as session:
@@ -384,6 +392,12 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
         "duplicates": receiver.deliveries - len(receiver.first_arrival),
         "concurrency": args.concurrency,
         "wall_seconds": round(wall, 3),
+        # CPU per job submitted, from first submit to last arrival: this process (API,
+        # in-process client and, embedded, the steps) and the worker processes.
+        "cpu_ms_per_job": {
+            "this process": round((cpu_after[0] - cpu_before[0]) / args.jobs * 1000, 2),
+            "workers": round((sum(cpu_after[1]) - sum(cpu_before[1])) / args.jobs * 1000, 2),
+        },
         "jobs_per_second": round(delivered / wall, 1) if wall > 0 else None,
         "end_to_end_ms": {
             "p50": round(percentile(end_to_end, 50), 1) if end_to_end else None,
@@ -428,6 +442,11 @@ def table(result: dict[str, Any]) -> list[tuple[str, str]]:
         ("accept (HTTP 200) p50 / p95", f"{accept['p50']} / {accept['p95']} ms"),
         ("duplicates (deliveries beyond one per job)", f"{result['duplicates']}"),
         ("wall, first submit to last delivery", f"{result['wall_seconds']} s"),
+        (
+            "CPU per job: this process (API, client, embedded steps) / workers",
+            f"{result['cpu_ms_per_job']['this process']} / "
+            f"{result['cpu_ms_per_job']['workers']} ms",
+        ),
     ]
 
 

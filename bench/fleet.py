@@ -83,6 +83,8 @@ SLUG = "instagram_business"
 SIM_START = datetime(2026, 11, 20, 3, 0, tzinfo=UTC)
 FIRST_RUNS_SPREAD = timedelta(hours=1)
 WINDOWS_EVERY = timedelta(days=7)
+ACCOUNT_DAYS_EVERY = timedelta(days=28)
+ARCHIVED_EVERY = (("windows", WINDOWS_EVERY), ("account_days", ACCOUNT_DAYS_EVERY))
 DEFAULT_POSTGRES_URL = "postgresql://postgres@127.0.0.1:5432/postgres"
 DEFAULT_REDIS_URL = "redis://127.0.0.1:6379/15"
 BENCH_DATABASE = "metrics_connect_bench_fleet"
@@ -141,8 +143,9 @@ def for_size(args: argparse.Namespace, index: int) -> argparse.Namespace:
 
 async def seed_fleet(database_url: str, key: str, size: int) -> None:
     """One merchant and customer, `size` integrations of generated accounts 1..size, each
-    with its schedule row due in the first simulated hour and its weekly windows last
-    archived on a day of the week before."""
+    with its schedule row due in the first simulated hour, its weekly windows last
+    archived on a day of the week before and its account days on one of the 28 days
+    before."""
     upgrade(database_url)
     settings = Settings(database_url=database_url, credentials_key=key, sync_enabled=False)
     runtime = Runtime.from_settings(settings)
@@ -195,18 +198,20 @@ async def seed_fleet(database_url: str, key: str, size: int) -> None:
             ]
             conn.execute(insert(SyncState.__table__), schedule)
             # A fleet already running archived its accounts' 30-day windows on some day
-            # of the last week (each integration on its own day), not all at once now.
-            windows = [
+            # of the last week, and their 90 days of account metrics on some day of the
+            # last four (each integration on its own day), not all at once now.
+            archived = [
                 {
                     "integration_id": row["integration_id"],
-                    "task": "windows",
-                    "cursor_at": SIM_START - WINDOWS_EVERY * ((i * 0.618034) % 1.0),
-                    "last_run_at": SIM_START - WINDOWS_EVERY * ((i * 0.618034) % 1.0),
+                    "task": task,
+                    "cursor_at": SIM_START - every * ((i * 0.618034) % 1.0),
+                    "last_run_at": SIM_START - every * ((i * 0.618034) % 1.0),
                     "runs": 0,
                 }
+                for task, every in ARCHIVED_EVERY
                 for i, row in enumerate(schedule)
             ]
-            conn.execute(insert(SyncState.__table__), windows)
+            conn.execute(insert(SyncState.__table__), archived)
     finally:
         engine.dispose()
 

@@ -12,7 +12,7 @@ from typing import Any
 
 import httpx
 
-from metrics_connect.accounts.auth_cache import AuthCache
+from metrics_connect.accounts.auth_cache import VERSION_KEY, AuthCache
 from metrics_connect.accounts.credentials import Vault, resolve_key, vault_for_key
 from metrics_connect.db.engine import Database
 from metrics_connect.networks.registry import network
@@ -62,8 +62,8 @@ class Runtime:
             settings=settings,
             db=Database(settings.database_url),
             vault=vault_for_key(resolve_key(settings)),
-            rate_limiter=MerchantRateLimiter(settings.redis_url),
-            auth_cache=AuthCache(settings.auth_cache_seconds),
+            rate_limiter=MerchantRateLimiter(settings.redis_url, VERSION_KEY),
+            auth_cache=AuthCache(settings.auth_cache_seconds, redis_url=settings.redis_url),
         )
 
     def on_startup(self, hook: Hook) -> None:

@@ -46,14 +46,26 @@ def test_zero_ttl_keeps_nothing() -> None:
     assert cache.customers.get((1, "hash")) is None
 
 
-def test_forgetting_a_merchant_drops_its_customers_only() -> None:
+async def test_forgetting_a_merchant_drops_its_customers_only() -> None:
     cache = AuthCache(60, FakeTimer())
     cache.merchants.put("a", merchant(1))
     cache.merchants.put("b", merchant(2))
     cache.customers.put((1, "x"), customer(10, 1))
     cache.customers.put((2, "y"), customer(20, 2))
-    cache.forget_merchant(1)
+    await cache.forget_merchant(1)
     assert cache.merchants.get("a") is None
     assert cache.customers.get((1, "x")) is None
     assert cache.merchants.get("b") == merchant(2)
     assert cache.customers.get((2, "y")) == customer(20, 2)
+
+
+def test_a_moved_shared_version_drops_every_entry() -> None:
+    cache = AuthCache(60.0)
+    cache.merchants.put("hash", merchant(1))
+    assert not cache.observe(None)  # counted in memory: nothing learnt
+    assert not cache.observe(3)  # the first version seen: entries kept
+    assert cache.merchants.get("hash") == merchant(1)
+    assert not cache.observe(3)
+    assert cache.merchants.get("hash") == merchant(1)
+    assert cache.observe(4)  # another process changed accounts
+    assert cache.merchants.get("hash") is None

@@ -77,7 +77,7 @@ async def test_a_load_under_way_when_its_entries_are_dropped_is_not_kept() -> No
 
     begun = asyncio.create_task(cache.merchants.get_or_load("hash", stale))
     await asyncio.sleep(0)
-    cache.forget_merchant(4)
+    await cache.forget_merchant(4)
     after = await cache.merchants.get_or_load("hash", fresh)  # does not wait on `begun`
     release.set()
     assert await begun == merchant(4)  # answered to its own request

@@ -15,7 +15,7 @@ from sqlalchemy.exc import IntegrityError
 
 from metrics_connect import clock
 from metrics_connect.db.base import new_uuid
-from metrics_connect.jobs import store
+from metrics_connect.jobs import compute, store
 from metrics_connect.jobs.batched_writes import BatchedWrites
 from metrics_connect.jobs.coalesce import Coalescer
 from metrics_connect.jobs.delivery import DeliveryOutcome
@@ -199,3 +199,43 @@ async def test_jobs_accepted_together_share_one_insert_and_a_key_clash_fails_onl
     async with db.session() as session:
         stored = (await session.execute(select(Job.id))).scalars().all()
     assert len(stored) == 1 + 3 + 2
+
+
+async def test_jobs_asking_the_same_at_once_share_one_computation_begun_after_they_were_accepted(
+    make_service: Callable[..., Any], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    svc: JobsService = await make_service()
+    await svc.stop()
+    db = svc.runtime.db
+    started: list[str] = []
+    release = asyncio.Event()
+
+    async def slow_compute(_runtime: Any, job: Any) -> str:
+        started.append(job.uuid)
+        await release.wait()
+        return f'{{"by":"{job.uuid}"}}'
+
+    monkeypatch.setattr(compute, "compute_body", slow_compute)
+    shared = compute.SharedComputes()
+    writes = BatchedWrites(db, "w1", LEASE)
+    early = await accept_without_dispatch(svc, "http://127.0.0.1:9/a")
+    first = await writes.claim(early)
+    assert first is not None
+    running = asyncio.create_task(shared.compute_body(svc.runtime, first))
+    await asyncio.sleep(0)
+    # Accepted after that computation began: it computes its own.
+    late = await writes.claim(await accept_without_dispatch(svc, "http://127.0.0.1:9/b"))
+    assert late is not None
+    own = asyncio.create_task(shared.compute_body(svc.runtime, late))
+    await asyncio.sleep(0)
+    # Accepted before the latest one began: it waits for that one.
+    again = await writes.claim(await accept_without_dispatch(svc, "http://127.0.0.1:9/c"))
+    assert again is not None
+    again.created_at = first.created_at
+    joined = asyncio.create_task(shared.compute_body(svc.runtime, again))
+    await asyncio.sleep(0)
+    release.set()
+    bodies = await asyncio.gather(running, own, joined)
+    assert started == [first.uuid, late.uuid]
+    by_first, by_late = f'{{"by":"{first.uuid}"}}', f'{{"by":"{late.uuid}"}}'
+    assert bodies == [by_first, by_late, by_late]

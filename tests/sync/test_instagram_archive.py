@@ -7,8 +7,10 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
+import httpx
 from sqlalchemy import select
 
+from metrics_connect import clock
 from metrics_connect.connectors.base import FetchRequest, FetchResult, ObjectRow, Row
 from metrics_connect.connectors.context import connector_for
 from metrics_connect.engine.days import account_today
@@ -25,6 +27,8 @@ from metrics_connect.runtime import Runtime
 from metrics_connect.sync.service import load_integration, run_sync, sync_integration
 
 from .conftest import NOW
+
+DAYS = (NOW.date() - timedelta(days=3), NOW.date() + timedelta(days=2))
 
 
 async def archived_stories(
@@ -280,3 +284,45 @@ async def stored_archive(runtime: Runtime, integration_id: int) -> dict[str, lis
             )
             found[name] = sorted(tuple(r) for r in result)
     return found
+
+
+class ExpiringTransport(httpx.AsyncBaseTransport):
+    """The emulator, whose clock jumps to `after` once the stories are listed: a story
+    expires between its listing and its insights."""
+
+    def __init__(self, network: InstagramSandboxNetwork) -> None:
+        self.inner = httpx.ASGITransport(app=network.app)
+        self.network = network
+        self.after: datetime | None = None
+
+    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+        response = await self.inner.handle_async_request(request)
+        if self.after is not None and request.url.path.endswith("/stories"):
+            self.network.controls.clock.set(self.after)
+        return response
+
+
+async def test_a_story_expiring_during_a_run_keeps_its_archived_values(
+    runtime: Runtime, network: InstagramSandboxNetwork, connect_instagram: Callable[..., Any]
+) -> None:
+    transport = ExpiringTransport(network)
+    runtime.upstream_transports["instagram_business"] = transport
+    clock.set_clock(network.controls.clock.now)  # the service's clock is the emulator's
+    try:
+        integration = await connect_instagram(NOW - timedelta(hours=1))
+        story = min(network.sandbox.live_stories(NOW), key=lambda s: s.expires_at or NOW)
+        assert story.expires_at is not None
+        early = story.expires_at - timedelta(hours=2)
+        network.controls.clock.set(early)
+        assert (await run_sync(runtime, integration, early)).ok
+        before = {o.id: o.values for o in await archived_stories(runtime, integration.id, *DAYS)}
+        assert before[story.id]["reach"] == story.final["reach"]
+
+        late = story.expires_at - timedelta(seconds=10)
+        network.controls.clock.set(late)
+        transport.after = story.expires_at + timedelta(seconds=1)
+        assert (await run_sync(runtime, integration, late)).ok
+    finally:
+        clock.set_clock(None)
+    after = {o.id: o.values for o in await archived_stories(runtime, integration.id, *DAYS)}
+    assert after[story.id] == before[story.id]

@@ -5,7 +5,11 @@ Authentication and the integration lookup were most of a warm metrics request's 
 three database round trips before any work. A hit here costs a dictionary lookup.
 Changes made through this process (a customer added, renamed, deleted or marked paying;
 an integration deleted, reconnected or found expired; the webhook secret rotated) drop
-the entries at once; changes
+the entries at once. With Redis, each such change also increments a version key
+(VERSION_KEY) that the rate limiter reads in the round trip every authenticated
+request makes anyway (ratelimit.py): a process that sees the version move drops its
+entries and authenticates again, so a deleted customer's token stops working on every
+process with the next request. Without Redis (or while it does not answer), changes
 made by another process are seen when the entry expires (`auth_cache_seconds`; 0
 turns the cache off).
 """
@@ -20,11 +24,18 @@ from dataclasses import dataclass
 from typing import Generic, TypeVar
 
 from cachetools import TTLCache
+from redis.asyncio import Redis
 
 from metrics_connect.accounts.models import CustomerIntegration
 from metrics_connect.accounts.principals import CustomerPrincipal, MerchantPrincipal
+from metrics_connect.logging_setup import get_logger
+
+log = get_logger("metrics_connect.auth_cache")
 
 MAX_ENTRIES = 10_000
+VERSION_KEY = "metrics_connect:auth_version"
+# A Redis that stops answering must not hold the change's response for long.
+REDIS_TIMEOUT_SECONDS = 1.0
 
 K = TypeVar("K")
 V = TypeVar("V")
@@ -100,7 +111,23 @@ class _Expiring(Generic[K, V]):
 
 
 class AuthCache:
-    def __init__(self, ttl_seconds: float, timer: Callable[[], float] = time.monotonic) -> None:
+    def __init__(
+        self,
+        ttl_seconds: float,
+        timer: Callable[[], float] = time.monotonic,
+        redis_url: str | None = None,
+    ) -> None:
+        self._redis = (
+            Redis.from_url(
+                redis_url,
+                socket_timeout=REDIS_TIMEOUT_SECONDS,
+                socket_connect_timeout=REDIS_TIMEOUT_SECONDS,
+            )
+            if redis_url
+            else None
+        )
+        # The shared version these entries were loaded under (None: not seen yet).
+        self._version: int | None = None
         # Merchant by token hash; customer by (merchant id, token hash).
         self.merchants: _Expiring[str, MerchantPrincipal] = _Expiring(ttl_seconds, timer)
         self.customers: _Expiring[tuple[int, str], CustomerPrincipal] = _Expiring(
@@ -115,22 +142,56 @@ class AuthCache:
             ttl_seconds, timer
         )
 
-    def forget_merchant(self, merchant_id: int) -> None:
-        self.merchants.drop_where(lambda m: m.id == merchant_id)
-        self.forget_merchant_settings(merchant_id)
-        for customer in [c for c in self.customers.values() if c.merchant_id == merchant_id]:
-            self.forget_customer(customer.id)
+    def observe(self, version: int | None) -> bool:
+        """The shared version as a request just read it; True when it moved since
+        these entries were loaded: they are dropped, and the caller authenticates
+        again."""
+        if version is None or version == self._version:
+            return False
+        moved = self._version is not None
+        self._version = version
+        if moved:
+            self.clear()
+        return moved
 
-    def forget_merchant_settings(self, merchant_id: int) -> None:
+    async def forget_merchant(self, merchant_id: int) -> None:
+        self._drop_merchant(merchant_id)
+        await self._publish()
+
+    async def forget_merchant_settings(self, merchant_id: int) -> None:
         """A customer added or removed, or the webhook secret rotated."""
         self.merchant_settings.drop_where(lambda m: m.merchant_id == merchant_id)
+        await self._publish()
 
-    def forget_customer(self, customer_id: int) -> None:
+    async def forget_customer(self, customer_id: int) -> None:
+        self._drop_customer(customer_id)
+        await self._publish()
+
+    async def forget_integration(self, integration_id: int) -> None:
+        self.integrations.drop_where(lambda i: i.id == integration_id)
+        await self._publish()
+
+    def _drop_merchant(self, merchant_id: int) -> None:
+        self.merchants.drop_where(lambda m: m.id == merchant_id)
+        self.merchant_settings.drop_where(lambda m: m.merchant_id == merchant_id)
+        for customer in [c for c in self.customers.values() if c.merchant_id == merchant_id]:
+            self._drop_customer(customer.id)
+
+    def _drop_customer(self, customer_id: int) -> None:
         self.customers.drop_where(lambda c: c.id == customer_id)
         self.integrations.drop_where(lambda i: i.customer_id == customer_id)
 
-    def forget_integration(self, integration_id: int) -> None:
-        self.integrations.drop_where(lambda i: i.id == integration_id)
+    async def _publish(self) -> None:
+        """Tell the other processes (after the change's commit, before its answer)."""
+        if self._redis is None:
+            return
+        try:
+            version = int(await self._redis.incr(VERSION_KEY))
+        except Exception as exc:  # the change stands; others see it within the TTL
+            log.warning("auth_cache_version_unpublished", error=type(exc).__name__)
+            return
+        if self._version == version - 1:  # nothing else moved: this process is current
+            self._version = version
 
     def clear(self) -> None:
         self.merchants.clear()

@@ -53,7 +53,7 @@ async def mark_unusable(
         )
         await session.commit()
     integration.status = status
-    runtime.auth_cache.forget_integration(integration.id)
+    await runtime.auth_cache.forget_integration(integration.id)
 
 
 async def save_credentials(
@@ -70,4 +70,4 @@ async def save_credentials(
         )
         await session.commit()
     integration.credentials_encrypted = encrypted
-    runtime.auth_cache.forget_integration(integration.id)
+    await runtime.auth_cache.forget_integration(integration.id)

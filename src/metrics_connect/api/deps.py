@@ -102,6 +102,12 @@ async def current_merchant(request: Request) -> MerchantPrincipal:
     decision = await runtime.rate_limiter.hit(
         merchant.uuid, merchant.rate_limit_per_second, merchant.rate_limit_per_minute
     )
+    if runtime.auth_cache.observe(decision.shared_version):
+        # Another process changed accounts since the cache was filled (the same round
+        # trip told): authenticate on fresh reads, so that a revoked token stops now.
+        merchant = await _merchant_by_token(runtime, token) if token else None
+        if merchant is None:
+            raise ApiError(401, "Unauthenticated.")
     headers = {
         "X-RateLimit-Limit": decision.limit,
         "X-RateLimit-Remaining": decision.remaining,

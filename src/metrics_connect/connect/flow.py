@@ -288,7 +288,7 @@ async def pick(
         integration_uuid=grant.integration_uuid,
     )
     await db.commit()
-    runtime.auth_cache.forget_integration(saved.integration.id)
+    await runtime.auth_cache.forget_integration(saved.integration.id)
     log.info(
         "connect_integration_saved",
         integration=saved.integration.uuid,

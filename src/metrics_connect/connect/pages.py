@@ -380,7 +380,7 @@ async def remove_integration(
         await db.delete(row)
         await db.commit()
     # As the API's DELETE: a metrics request on this process stops seeing it at once.
-    runtime.auth_cache.forget_integration(row.id)
+    await runtime.auth_cache.forget_integration(row.id)
     log.info("connect_integration_removed", integration=integration_uuid, slug=row.slug)
     return redirect(runtime, session_url(session_uuid) + "?notice=removed")
 

@@ -10,6 +10,7 @@ from typing import Literal, Protocol
 from cachetools import LRUCache
 
 from metrics_connect.jobs.batched_writes import BatchedWrites
+from metrics_connect.jobs.compute import SharedComputes
 from metrics_connect.jobs.delivery import webhook_client
 from metrics_connect.jobs.schedule import parse_schedule
 from metrics_connect.jobs.ssrf import WebhookGuard
@@ -44,6 +45,8 @@ class JobsContext:
     _signing_keys: LRUCache[bytes, str] = field(
         default_factory=lambda: LRUCache(maxsize=1024), repr=False
     )
+    # Computations shared by the jobs asking the same at once.
+    computes: SharedComputes = field(default_factory=SharedComputes, repr=False)
     # The steps' claims and state writes, shared by the steps running at once.
     writes: BatchedWrites = field(init=False, repr=False)
 

@@ -15,7 +15,7 @@ from collections.abc import AsyncIterator
 from metrics_connect import clock
 from metrics_connect.background import stop_requested
 from metrics_connect.jobs import store
-from metrics_connect.jobs.compute import PermanentFailure, compute_body
+from metrics_connect.jobs.compute import PermanentFailure
 from metrics_connect.jobs.context import JobsContext
 from metrics_connect.jobs.delivery import deliver
 from metrics_connect.jobs.models import DELIVERING, QUEUED, RUNNING
@@ -100,7 +100,7 @@ async def _compute_claimed(ctx: JobsContext, job: ClaimedJob) -> str | None:
     deadline = 2 * ctx.runtime.settings.request_time_budget_seconds
     try:
         async with asyncio.timeout(deadline):
-            return await compute_body(ctx.runtime, job)
+            return await ctx.computes.compute_body(ctx.runtime, job)
     except PermanentFailure as exc:
         log.info("job_failed", job=job.uuid, code=exc.code)
         await store.fail(ctx.runtime.db, job.uuid, ctx.owner, exc.code, exc.message)

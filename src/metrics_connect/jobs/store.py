@@ -202,6 +202,7 @@ class ClaimedJob:
     result_body: str | None
     compute_failures: int
     delivery_started_at: datetime | None
+    created_at: datetime
     attempt_count: int
     # The job's integration as the claim found it (None: removed), for the compute.
     integration: CustomerIntegration | None = None
@@ -262,6 +263,7 @@ def _claim_statement(which: ColumnElement[bool]) -> Update:
             _jobs.c.result_body,
             _jobs.c.compute_failures,
             _jobs.c.delivery_started_at,
+            _jobs.c.created_at,
             select(func.count())
             .select_from(_attempts)
             .where(_attempts.c.job_id == _returned("id"))

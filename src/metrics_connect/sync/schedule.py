@@ -132,7 +132,7 @@ async def claim_due(
 async def held(db: Database, state_id: int, token: str, now: datetime) -> bool:
     """Whether the claim is still this token's and unexpired (a queued message may
     arrive after its lease was taken over)."""
-    async with db.engine.connect() as conn:
+    async with db.single_statement_engine.connect() as conn:
         owner = (
             await conn.execute(
                 select(_states.c.lease_owner).where(
@@ -146,7 +146,7 @@ async def held(db: Database, state_id: int, token: str, now: datetime) -> bool:
 async def held_integration(db: Database, claim: Claim, now: datetime) -> CustomerIntegration | None:
     """The claimed integration, if the claim is still this token's and unexpired: one
     select (a detached object built from its columns, not a session's)."""
-    async with db.engine.connect() as conn:
+    async with db.single_statement_engine.connect() as conn:
         row = (
             await conn.execute(
                 select(*_integrations.c)
@@ -165,7 +165,7 @@ async def held_integration(db: Database, claim: Claim, now: datetime) -> Custome
 
 async def outstanding(db: Database, now: datetime) -> int:
     """Rows leased and not expired: claims sent to workers and not finished yet."""
-    async with db.engine.connect() as conn:
+    async with db.single_statement_engine.connect() as conn:
         count = await conn.scalar(
             select(func.count())
             .select_from(_states)
@@ -178,7 +178,7 @@ async def next_due_at(db: Database, slugs: list[str]) -> datetime | None:
     """The earliest due time of an active integration (the scheduler's next wake-up)."""
     if not slugs:
         return None
-    async with db.engine.connect() as conn:
+    async with db.single_statement_engine.connect() as conn:
         value: datetime | None = await conn.scalar(
             select(func.min(_states.c.due_at))
             .join(_integrations, _integrations.c.id == _states.c.integration_id)
@@ -206,7 +206,7 @@ async def finish(
     }
     if error is None:
         values["last_ok_at"] = ran_at
-    async with db.engine.begin() as conn:
+    async with db.single_statement_engine.begin() as conn:
         result = await conn.execute(
             update(_states)
             .where(_states.c.id == claim.state_id, _states.c.lease_owner == claim.token)

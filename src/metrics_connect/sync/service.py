@@ -117,7 +117,7 @@ async def get_states(
 ) -> dict[str, SyncState]:
     """The integration's states of these tasks in one select (new ones for those it has
     none of yet), detached: change them and `save_states` them."""
-    async with runtime.db.engine.connect() as conn:
+    async with runtime.db.single_statement_engine.connect() as conn:
         found = await conn.execute(
             select(_states.c.id, _states.c.task, *(_states.c[f] for f in _STATE_FIELDS)).where(
                 _states.c.integration_id == integration_id, _states.c.task.in_(list(tasks))
@@ -149,7 +149,7 @@ async def save_states(runtime: Runtime, states: Sequence[SyncState]) -> None:
         }
         for s in states
     ]
-    async with runtime.db.engine.begin() as conn:
+    async with runtime.db.single_statement_engine.begin() as conn:
         dialect_insert = pg_insert if conn.dialect.name == "postgresql" else sqlite_insert
         statement = dialect_insert(_states)
         await conn.execute(

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import math
 import re
 from datetime import UTC, date, datetime, timedelta
 
 import pytest
 
-from metrics_connect.sandbox.kit.calendar import LocalDays, days_between
+from metrics_connect.sandbox.kit.calendar import LocalDays, days_between, partial
 from metrics_connect.sandbox.kit.seeded import (
     DailySeries,
     Lifetime,
@@ -15,7 +16,9 @@ from metrics_connect.sandbox.kit.seeded import (
     apportion_map,
     between,
     live_at,
+    period_uniques,
     seeded_random,
+    split_by_weights,
     split_cumulative,
     split_rounded,
     unit,
@@ -148,3 +151,24 @@ def test_split_rounded_parts_sum_to_the_amount() -> None:
     assert split_rounded(20.0, [42.0]) == [20.0]
     parts = split_rounded(17.77, [129.0, 59.0, 24.9])
     assert parts == [10.77, 4.92, 2.08] and round(sum(parts), 2) == 17.77
+
+
+def test_split_by_weights_whole_or_to_cents() -> None:
+    weights = {"a": 0.5, "b": 0.3, "c": 0.2}
+    assert split_by_weights(10, weights) == {"a": 5.0, "b": 3.0, "c": 2.0}
+    assert split_by_weights(7, weights) == {"a": 4.0, "b": 2.0, "c": 1.0}
+    assert split_by_weights(9.99, weights, 2) == {"a": 5.0, "b": 3.0, "c": 2.0}
+
+
+def test_period_uniques_shrink_with_days_and_objects() -> None:
+    day = date(2026, 1, 1)
+    assert period_uniques([], 0.2, 0.1) == 0
+    assert period_uniques([("ad", day, 100.0)], 0.2, 0.1) == 100
+    two_days = [("ad", day, 100.0), ("ad", day + timedelta(days=1), 100.0)]
+    assert period_uniques(two_days, 0.2, 0.1) == round(200 / (1 + 0.2 * math.log(2)))
+    two_ads = [("a", day, 100.0), ("b", day, 100.0)]
+    assert period_uniques(two_ads, 0.2, 0.1) == round(200 / 1.1)
+
+
+def test_a_partial_day_scales_counts_whole_and_money_to_cents() -> None:
+    assert partial({"clicks": 15, "spend": 10.25}, 0.5, 2) == {"clicks": 8, "spend": 5.12}

@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 import yaml
 
+from metrics_connect.sandbox.kit import templates
 from metrics_connect.sandbox.kit.templates import fill
 
 TEMPLATE = yaml.safe_load(
@@ -42,3 +43,16 @@ def test_a_missing_value_is_an_error() -> None:
         fill({"id": "$id"}, {})
     with pytest.raises(KeyError):
         fill("{total:.2f}", {})
+
+
+def test_a_template_filled_again_gives_new_objects_and_the_same_text() -> None:
+    template = {"meta": [], "text": "{{literal}} {n}", "money": "{n:.2f}", "raw": "$5 off"}
+    first, second = fill(template, {"n": 3}), fill(template, {"n": 4})
+    assert first == {"meta": [], "text": "{literal} 3", "money": "3.00", "raw": "$5 off"}
+    assert second["money"] == "4.00" and first["meta"] is not second["meta"]
+
+
+def test_many_templates_are_not_all_kept() -> None:
+    for n in range(2000):
+        assert fill({"n": "$n", "k": n}, {"n": n}) == {"n": n, "k": n}
+    assert len(templates._compiled) <= 513

@@ -112,5 +112,5 @@ async def delete_integration(
         raise ApiError(404, "Customer integration not found")
     await session.delete(integration)
     await session.commit()
-    runtime.auth_cache.forget_integration(integration.id)
+    await runtime.auth_cache.forget_integration(integration.id)
     return {"success": True, "message": "Record successfully removed"}

@@ -76,7 +76,7 @@ async def add_customer(
 ) -> dict[str, Any]:
     created = await create_customer(session, runtime.settings, merchant, body.name)
     await session.commit()
-    runtime.auth_cache.forget_merchant_settings(merchant.id)  # its customer count
+    await runtime.auth_cache.forget_merchant_settings(merchant.id)  # its customer count
     out = customer_body(created.record, merchant.name)
     out["api_token"] = created.token
     return {"customer": out}
@@ -110,7 +110,7 @@ async def update_customer(
     customer = await _owned(session, merchant, uuid)
     customer.name = body.name
     await session.commit()
-    runtime.auth_cache.forget_customer(customer.id)
+    await runtime.auth_cache.forget_customer(customer.id)
     return {"customer": customer_body(customer, merchant.name)}
 
 
@@ -121,8 +121,8 @@ async def delete_customer(
     customer = await _owned(session, merchant, uuid)
     await session.delete(customer)
     await session.commit()
-    runtime.auth_cache.forget_customer(customer.id)
-    runtime.auth_cache.forget_merchant_settings(merchant.id)  # its customer count
+    await runtime.auth_cache.forget_customer(customer.id)
+    await runtime.auth_cache.forget_merchant_settings(merchant.id)  # its customer count
     return {"success": True, "message": "Record successfully removed"}
 
 
@@ -137,6 +137,6 @@ async def update_payment_status(
     customer = await _owned(session, merchant, uuid)
     customer.is_paying = body.is_paying
     await session.commit()
-    runtime.auth_cache.forget_customer(customer.id)
+    await runtime.auth_cache.forget_customer(customer.id)
     state = "now" if body.is_paying else "no longer"
     return {"success": True, "message": f"Customer is {state} marked as a paying customer"}

@@ -75,5 +75,5 @@ async def rotate_secret(
     """Replaces the signing secret; deliveries from now on are signed with the new one."""
     secret = rotate_webhook_secret(runtime.vault, await _merchant_row(session, merchant))
     await session.commit()
-    runtime.auth_cache.forget_merchant_settings(merchant.id)
+    await runtime.auth_cache.forget_merchant_settings(merchant.id)
     return {"webhook_secret": secret}

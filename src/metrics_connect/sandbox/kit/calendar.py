@@ -1,6 +1,6 @@
 """The days of an emulated account: calendar days in the network's time zone for that
 account, as the network reports them (a day's figures cover its local midnight to
-midnight; today is partial)."""
+midnight; today is partial: `partial`)."""
 
 from __future__ import annotations
 
@@ -44,6 +44,15 @@ class LocalDays:
         local = at.astimezone(self.tz)
         midnight = local.replace(hour=0, minute=0, second=0, microsecond=0)
         return (local - midnight).total_seconds() / 86400
+
+
+def partial(figures: dict[str, float], share: float, digits: int) -> dict[str, float]:
+    """A day's figures when `share` of it has gone by: each scaled, integers rounded whole
+    and amounts (floats) to `digits`."""
+    return {
+        name: round(value * share, digits if isinstance(value, float) else None)
+        for name, value in figures.items()
+    }
 
 
 def days_between(first: date, last: date) -> list[date]:

@@ -4,7 +4,7 @@ in `code` (40001 no permission, 40002 invalid parameter, 40100 too many requests
 no access token, 40105 a token invalid, expired or revoked by the user, 50000 system
 error); an unknown path is a real 404 with code 40400. The access token comes in an
 `Access-Token` header; the OAuth token endpoint answers in the same envelope (40101 a
-wrong app, 40110 a refused code).
+wrong app, 40110 a refused code). Its parameters: `code_params`.
 """
 
 from __future__ import annotations

@@ -1,6 +1,7 @@
 """Paging as networks serve it: opaque cursors (Graph), offset/total, page number with a
-Link header, page tokens (Google). Each takes the full ordered list and answers one page;
-cursors are positions, so a page asked later still starts where the last one ended."""
+Link header or with `page_info`, page tokens (Google). Each takes the full ordered list
+and answers one page; cursors are positions, so a page asked later still starts where
+the last one ended."""
 
 from __future__ import annotations
 
@@ -121,6 +122,22 @@ def page_number_page(
         for rel, n in links.items()
     )
     return body, {"Link": header}
+
+
+def page_info_page(items: Sequence[Any], page: int, page_size: int) -> dict[str, Any]:
+    """A numbered page (1-based) as `{"list", "page_info": {page, page_size, total_number,
+    total_page}}` (code-envelope APIs); a page past the end is empty."""
+    first = (page - 1) * page_size
+    total = len(items)
+    return {
+        "list": list(items[first : first + page_size]),
+        "page_info": {
+            "page": page,
+            "page_size": page_size,
+            "total_number": total,
+            "total_page": (total + page_size - 1) // page_size,
+        },
+    }
 
 
 def page_token_page(

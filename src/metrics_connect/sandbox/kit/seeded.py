@@ -5,9 +5,11 @@ call order or the process.
 - `unit`, `between`, `draws`: a stable number / generator from key parts (BLAKE2b);
   `seeded_random`: the same from SHA-256 (the Marketing API emulator's key scheme).
 - `apportion` (`apportion_map` by key), `split_cumulative`: integer totals split into
-  parts that sum exactly; `split_rounded`: an amount of money split the same way.
+  parts that sum exactly; `split_rounded`: an amount of money split the same way;
+  `split_by_weights`: either, by key.
 - `DailySeries`: a day's value from a level, a linear trend, a weekly season, a yearly
   wave and bounded noise.
+- `period_uniques`: unique people over days and objects, never the sum of the days'.
 - `Lifetime`: the days an object (a campaign, an ad, a story) exists or delivers.
 """
 
@@ -16,7 +18,7 @@ from __future__ import annotations
 import hashlib
 import math
 import random
-from collections.abc import Mapping, Sequence
+from collections.abc import Hashable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import TypeVar
@@ -82,6 +84,18 @@ def split_rounded(total: float, weights: Sequence[float], digits: int = 2) -> li
     return parts
 
 
+def split_by_weights(
+    value: float, weights: Mapping[K, float], digits: int | None = None
+) -> dict[K, float]:
+    """`value` split over the keys of `weights`: whole parts that sum to it (`apportion`,
+    as floats) or, with `digits` (money), each part its share rounded to them."""
+    if digits is None:
+        parts = apportion(int(value), list(weights.values()))
+        return dict(zip(weights, map(float, parts), strict=True))
+    total = sum(weights.values())
+    return {key: round(value * weight / total, digits) for key, weight in weights.items()}
+
+
 def split_cumulative(total: int, fractions: Sequence[float]) -> list[int]:
     """Non-negative parts of `total` by cumulative shares `fractions` (ending at 1.0),
     summing exactly to total: part i = floor(total * F_i) - floor(total * F_i-1)."""
@@ -93,6 +107,25 @@ def split_cumulative(total: int, fractions: Sequence[float]) -> list[int]:
         previous = bound
     parts[-1] += total - previous
     return parts
+
+
+def period_uniques(
+    daily: Iterable[tuple[Hashable, date, float]], overlap: float, object_overlap: float
+) -> int:
+    """Unique people over several objects' days from each (object, day)'s uniques (an
+    ad's daily reach): their sum shrunk as people come back over the days (1 + overlap x
+    ln days) and meet several of the objects (1 + object_overlap x (objects - 1))."""
+    total = 0.0
+    objects: set[Hashable] = set()
+    days: set[date] = set()
+    for obj, day, count in daily:
+        total += count
+        objects.add(obj)
+        days.add(day)
+    if not days:
+        return 0
+    damp = (1 + overlap * math.log(len(days))) * (1 + object_overlap * (len(objects) - 1))
+    return round(total / damp)
 
 
 @dataclass(frozen=True)

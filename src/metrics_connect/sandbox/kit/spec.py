@@ -7,9 +7,15 @@ from functools import cache
 from importlib import resources
 from typing import Any
 
-from pydantic import TypeAdapter
+from pydantic import BaseModel, ConfigDict, TypeAdapter
 
 from metrics_connect import safe_yaml
+
+
+class SpecModel(BaseModel):
+    """A part of a data spec: unknown keys refused (a typo is an error), values frozen."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
 
 
 @cache

@@ -7,21 +7,46 @@ computes the values:
 - any other string with `{...}` is formatted with the values (`"{total:.2f}"`,
   `"{site}/orders/{id}"`);
 - mappings and lists are filled item by item, in their order; other scalars are kept.
+
+A template is compiled once into a function of the values (kept while the template
+lives): a listing fills the same template for each of its objects.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
+from string import Formatter
 from typing import Any
+
+Filler = Callable[[Mapping[str, Any]], Any]
+_compiled: dict[int, tuple[Any, Filler]] = {}
 
 
 def fill(template: Any, values: Mapping[str, Any]) -> Any:
-    if isinstance(template, str):
-        if template.startswith("$") and template[1:].isidentifier():
-            return values[template[1:]]
-        return template.format_map(values) if "{" in template else template
+    found = _compiled.get(id(template))
+    if found is None or found[0] is not template:
+        if len(_compiled) > 512:  # specs loaded again (a new sandbox each) leave old ones
+            _compiled.clear()
+        found = (template, _compile(template))
+        _compiled[id(template)] = found
+    return found[1](values)
+
+
+def _compile(template: Any) -> Filler:
     if isinstance(template, dict):
-        return {key: fill(item, values) for key, item in template.items()}
+        items = [(key, _compile(item)) for key, item in template.items()]
+        return lambda values: {key: filler(values) for key, filler in items}
     if isinstance(template, list):
-        return [fill(item, values) for item in template]
-    return template
+        fillers = [_compile(item) for item in template]
+        return lambda values: [filler(values) for filler in fillers]
+    if not isinstance(template, str) or ("{" not in template and not template.startswith("$")):
+        return lambda values: template
+    if template.startswith("$") and template[1:].isidentifier():
+        name = template[1:]
+        return lambda values: values[name]
+    parsed = list(Formatter().parse(template)) if "{" in template else []
+    if len(parsed) == 1 and parsed[0][0] == "":
+        _, field, spec, conversion = parsed[0]
+        if field and field.isidentifier() and conversion is None and "{" not in (spec or ""):
+            return lambda values: format(values[field], spec or "")
+    return lambda values: template.format_map(values) if "{" in template else template

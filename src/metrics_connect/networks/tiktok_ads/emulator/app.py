@@ -13,8 +13,6 @@ permission on the advertiser). Endpoint names for the call counter: `report.inte
 
 from __future__ import annotations
 
-import json
-import secrets
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -26,8 +24,6 @@ from starlette.routing import Route
 from metrics_connect.networks.tiktok_ads.emulator.data import AdsData, load_data
 from metrics_connect.networks.tiktok_ads.emulator.reports import (
     Query,
-    ReportError,
-    list_param,
     parse_query,
     report_csv,
     run_report,
@@ -42,7 +38,10 @@ from metrics_connect.sandbox.kit.code_envelope import (
     route,
     unknown_route,
 )
+from metrics_connect.sandbox.kit.code_params import body_params, list_param
 from metrics_connect.sandbox.kit.controls import SandboxControls
+from metrics_connect.sandbox.kit.report_tasks import TaskBook
+from metrics_connect.sandbox.kit.templates import fill
 
 API = "/open_api/v1.3"
 
@@ -51,75 +50,55 @@ API = "/open_api/v1.3"
 class TikTokAdsEmulator:
     controls: SandboxControls = field(default_factory=SandboxControls)
     data: AdsData = field(default_factory=load_data)
-    # Asynchronous report tasks: task id -> (query, checks so far).
-    tasks: dict[str, tuple[Query, int]] = field(default_factory=dict)
+    # Asynchronous report tasks: QUEUING, PROCESSING, then SUCCESS on the next check.
+    tasks: TaskBook[Query] = field(
+        default_factory=lambda: TaskBook(("QUEUING", "PROCESSING"), done="SUCCESS")
+    )
+
+    def text(self, name: str) -> str:
+        return self.data.spec.texts[name]
 
     async def admit(self, request: Request, endpoint: str) -> None:
-        revoked = "No permission to operate advertiser."
-        too_many = "Too many requests. Request QPS exceeds the limit of this API."
-        await admit(self.controls, request, endpoint, revoked, too_many)
-
-    def query(self, params: dict[str, list[str]]) -> Query:
-        try:
-            return parse_query(params, self.data)
-        except ReportError as exc:
-            code = NO_PERMISSION if "No permission" in str(exc) else INVALID_PARAMETER
-            raise CodeError(code, str(exc)) from None
+        too_many = self.text("too_many")
+        await admit(self.controls, request, endpoint, self.text("no_permission"), too_many)
 
     async def report(self, request: Request) -> JSONResponse:
-        query = self.query({k: request.query_params.getlist(k) for k in request.query_params})
+        params = {k: request.query_params.getlist(k) for k in request.query_params}
+        query = parse_query(params, self.data)
         return envelope(OK, "OK", run_report(self.data, query, self.controls.clock.now()))
 
     async def create_task(self, request: Request) -> JSONResponse:
-        try:
-            body = json.loads(await request.body() or b"{}")
-        except ValueError:
-            raise CodeError(INVALID_PARAMETER, "The body is not JSON.") from None
-        params = {
-            k: [v if isinstance(v, str) else json.dumps(v)]
-            for k, v in body.items()
-            if v is not None
-        }
+        params = body_params(await request.body(), self.text("not_json"))
         params["page_size"] = ["1000"]
-        query = self.query(params)
-        task_id = secrets.token_hex(10)
-        self.tasks[task_id] = (query, 0)
+        task_id = self.tasks.create(parse_query(params, self.data))
         return envelope(OK, "OK", {"task_id": task_id})
 
-    def _task(self, request: Request) -> tuple[str, Query, int]:
+    def _task(self, request: Request) -> str:
         task_id = request.query_params.get("task_id", "")
         if request.query_params.get("advertiser_id") != self.data.advertiser_id:
-            raise CodeError(NO_PERMISSION, "No permission to operate advertiser.")
+            raise CodeError(NO_PERMISSION, self.text("no_permission"))
         if task_id not in self.tasks:
             raise CodeError(INVALID_PARAMETER, f"task_id: {task_id} does not exist")
-        query, checks = self.tasks[task_id]
-        return task_id, query, checks
+        return task_id
 
     async def check_task(self, request: Request) -> JSONResponse:
-        task_id, query, checks = self._task(request)
-        self.tasks[task_id] = (query, checks + 1)
-        status = ("QUEUING", "PROCESSING")[checks] if checks < 2 else "SUCCESS"
-        return envelope(OK, "OK", {"task_id": task_id, "status": status})
+        task_id = self._task(request)
+        return envelope(OK, "OK", {"task_id": task_id, "status": self.tasks.check(task_id)})
 
     async def download_task(self, request: Request) -> Response:
-        _, query, checks = self._task(request)
-        if checks < 3:
-            raise CodeError(INVALID_PARAMETER, "The task is not finished yet.")
-        text = report_csv(self.data, query, self.controls.clock.now())
+        task_id = self._task(request)
+        if not self.tasks.finished(task_id):
+            raise CodeError(INVALID_PARAMETER, self.text("not_finished"))
+        text = report_csv(self.data, self.tasks.query(task_id), self.controls.clock.now())
         return Response(text, media_type="text/csv")
 
     async def advertiser_info(self, request: Request) -> JSONResponse:
-        try:
-            ids = list_param(request.query_params.getlist("advertiser_ids"), "advertiser_ids")
-        except ReportError as exc:
-            raise CodeError(INVALID_PARAMETER, str(exc)) from None
+        ids = list_param(request.query_params.getlist("advertiser_ids"), "advertiser_ids")
         if not ids:
             raise CodeError(INVALID_PARAMETER, "advertiser_ids: Missing data for required field.")
         if any(str(i) != self.data.advertiser_id for i in ids):
-            raise CodeError(NO_PERMISSION, "No permission to operate advertiser.")
-        info = dict(self.data.advertiser)
-        info["advertiser_id"] = self.data.advertiser_id
-        info.pop("first_day", None)
+            raise CodeError(NO_PERMISSION, self.text("no_permission"))
+        info = fill(self.data.spec.advertiser_info, self.data.advertiser)
         return envelope(OK, "OK", {"list": [info]})
 
 

@@ -10,27 +10,28 @@ from __future__ import annotations
 
 import math
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, datetime
 from functools import cached_property
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict
-
-from metrics_connect.sandbox.kit.calendar import LocalDays
-from metrics_connect.sandbox.kit.seeded import DailySeries, Lifetime, apportion, between
-from metrics_connect.sandbox.kit.spec import load_document
+from metrics_connect.sandbox.kit.calendar import LocalDays, partial
+from metrics_connect.sandbox.kit.seeded import (
+    DailySeries,
+    Lifetime,
+    between,
+    period_uniques,
+    split_by_weights,
+)
+from metrics_connect.sandbox.kit.spec import SpecModel, load_document
+from metrics_connect.sandbox.kit.templates import fill
 
 # Figures every ad-day has; data.yaml's `metrics` derive the others from them.
 CORE = ("impressions", "clicks", "spend", "conversion", "result", "video_play_actions")
 MONEY_DIGITS = 2
 
 
-class _Spec(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
-
-
-class CampaignSpec(_Spec):
+class CampaignSpec(SpecModel):
     campaign_id: str
     campaign_name: str
     objective_type: str
@@ -43,14 +44,14 @@ class CampaignSpec(_Spec):
     cvr: float
 
 
-class MetricSpec(_Spec):
+class MetricSpec(SpecModel):
     driver: str | None = None
     rate: float = 0.0
     of: str | None = None
     mean: float = 0.0
 
 
-class ReportSpec(_Spec):
+class ReportSpec(SpecModel):
     """data.yaml's `report`: what the integrated report accepts and derives."""
 
     level_dimension: dict[str, str]
@@ -58,16 +59,21 @@ class ReportSpec(_Spec):
     max_days_by_day: int
     max_days: int
     max_page_size: int
+    filters: dict[str, str]
     audience_metrics: frozenset[str]
     ratios: dict[str, tuple[str, str, int]]
     attributes: dict[str, tuple[str, ...]]
     hidden: frozenset[str]
 
 
-class DataSpec(_Spec):
+class DataSpec(SpecModel):
     seed: str
     advertiser: dict[str, Any]
     campaigns: tuple[CampaignSpec, ...]
+    ad_fields: dict[str, str]
+    advertiser_info: dict[str, Any]
+    token_answer: dict[str, Any]
+    texts: dict[str, str]
     weekly: tuple[float, ...]
     noise: tuple[float, float]
     result_click_share: float
@@ -85,10 +91,9 @@ class Ad:
     ad_id: str
     ad_name: str
     campaign: CampaignSpec
-
-    @property
-    def lifetime(self) -> Lifetime:
-        return Lifetime(self.campaign.start, self.campaign.end)
+    lifetime: Lifetime  # its campaign's
+    # Its ID dimensions and attribute metrics (data.yaml's `ad_fields`).
+    fields: dict[str, str] = field(compare=False)
 
 
 Cell = dict[str, float]
@@ -109,8 +114,10 @@ class AdsData:
         for campaign in self.spec.campaigns:
             for i in range(campaign.ads):
                 ad_id = f"{campaign.campaign_id[:-3]}{int(campaign.campaign_id[-3:]) * 10 + i}"
-                name = f"{campaign.campaign_name} · Video {i + 1}"
-                out.append(Ad(ad_id, name, campaign))
+                values = {"advertiser": self.advertiser, "campaign": campaign, "ad_id": ad_id}
+                fields = fill(self.spec.ad_fields, values | {"n": i + 1})
+                lifetime = Lifetime(campaign.start, campaign.end)
+                out.append(Ad(ad_id, fields["ad_name"], campaign, lifetime, fields))
         return tuple(out)
 
     @cached_property
@@ -176,29 +183,12 @@ class AdsData:
         if share <= 0 or day < self.first_day:
             return {}
         full = self.full_day(ad, day)
-        if share >= 1:
-            return full
-        return {
-            k: round(v * share, MONEY_DIGITS if isinstance(v, float) else None)
-            for k, v in full.items()
-        }
+        return full if share >= 1 else partial(full, share, MONEY_DIGITS)
 
     def reach(self, cells: Iterable[tuple[Ad, date, Cell]]) -> int:
         """Unique people reached by these ad-days: never the sum of the days' reach."""
-        total = 0.0
-        ads: set[str] = set()
-        days: set[date] = set()
-        for ad, day, cell in cells:
-            if cell.get("impressions"):
-                total += cell["reach"]
-                ads.add(ad.ad_id)
-                days.add(day)
-        if not days:
-            return 0
-        damp = (1 + self.spec.overlap * math.log(len(days))) * (
-            1 + self.spec.ad_overlap * (len(ads) - 1)
-        )
-        return round(total / damp)
+        daily = ((ad.ad_id, day, c["reach"]) for ad, day, c in cells if c.get("impressions"))
+        return period_uniques(daily, self.spec.overlap, self.spec.ad_overlap)
 
     def viewers(self, plays: float, days: int) -> float:
         """People who played a video over `days` days (for watch time per person)."""
@@ -206,19 +196,17 @@ class AdsData:
 
     def audience_split(self, ad: Ad, dimension: str, cell: Cell, metric: str) -> dict[str, float]:
         """A cell's figure split by an audience dimension's values (integers stay whole)."""
-        shares = self.spec.audience[dimension]
-        weights = [
-            share * self._draw(0.8, 1.2, "audience", dimension, value, ad.ad_id)
-            for value, share in shares.items()
-        ]
-        value = cell.get(metric, 0)
-        if metric == "spend" or metric.endswith("_value"):
-            total = sum(weights)
-            return {
-                v: round(value * w / total, MONEY_DIGITS)
-                for v, w in zip(shares, weights, strict=True)
-            }
-        return dict(zip(shares, map(float, apportion(int(value), weights)), strict=True))
+        weights = {
+            value: share * self._draw(0.8, 1.2, "audience", dimension, value, ad.ad_id)
+            for value, share in self.spec.audience[dimension].items()
+        }
+        digits = MONEY_DIGITS if is_money(metric) else None
+        return split_by_weights(cell.get(metric, 0), weights, digits)
+
+
+def is_money(name: str) -> bool:
+    """An amount in the advertiser's currency (two decimals), not a count."""
+    return name == "spend" or name.endswith("_value") or name.startswith(("cost_", "cp"))
 
 
 def load_data() -> AdsData:

@@ -4,16 +4,11 @@ from __future__ import annotations
 
 from metrics_connect.networks.tiktok_ads.emulator.app import TikTokAdsEmulator, create_app
 from metrics_connect.sandbox.accounts import DEMO_ACCESS_TOKEN
-from metrics_connect.sandbox.kit.controls import SandboxControls
 from metrics_connect.sandbox.registry import DemoAccount, SandboxNetwork
 
 
-def build_emulator(controls: SandboxControls | None = None) -> TikTokAdsEmulator:
-    return TikTokAdsEmulator(controls=controls or SandboxControls())
-
-
 def build_sandbox() -> SandboxNetwork:
-    emulator = build_emulator()
+    emulator = TikTokAdsEmulator()
     advertiser = emulator.data.advertiser
     network = SandboxNetwork(
         slug="tiktok_ads",

@@ -7,7 +7,6 @@ tokens do not expire and come without a refresh token."""
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
 from starlette.requests import Request
@@ -16,20 +15,20 @@ from starlette.responses import Response
 from metrics_connect.networks.spec import ProviderSpec
 from metrics_connect.networks.tiktok_ads.emulator.data import load_data
 from metrics_connect.sandbox.kit.code_envelope import OK, envelope, oauth_error
+from metrics_connect.sandbox.kit.code_params import json_fields
 from metrics_connect.sandbox.kit.oauth_server import GenericOAuthServer, build_generic_oauth
+from metrics_connect.sandbox.kit.templates import fill
 
 
 def build_provider_emulator(
     spec: ProviderSpec, redirect_uris: tuple[str, ...] = ()
 ) -> GenericOAuthServer:
-    advertiser_ids = [load_data().advertiser_id]
+    data = load_data()
+    advertiser_ids = [data.advertiser_id]
     holder: dict[str, GenericOAuthServer] = {}
 
     async def read(request: Request) -> dict[str, str]:
-        try:
-            body: Any = json.loads(await request.body() or b"{}")
-        except ValueError:
-            body = {}
+        body = await json_fields(request)
         code = str(body.get("auth_code") or "")
         issued = holder["server"].server.codes.get(code)
         return {
@@ -42,12 +41,8 @@ def build_provider_emulator(
         }
 
     def answer(fields: dict[str, Any]) -> Response:
-        data = {
-            "access_token": fields["access_token"],
-            "advertiser_ids": advertiser_ids,
-            "scope": [4, 5, 6],
-        }
-        return envelope(OK, "OK", data)
+        values = {"access_token": fields["access_token"], "advertiser_ids": advertiser_ids}
+        return envelope(OK, "OK", fill(data.spec.token_answer, values))
 
     server = build_generic_oauth(
         spec,
