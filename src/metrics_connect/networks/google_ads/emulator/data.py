@@ -27,16 +27,14 @@ from metrics_connect.sandbox.kit.templates import fill
 
 SPEC = "data.yaml"
 Entity = dict[str, Any]
-# Fractional metrics (conversions and their values); every other metric is an integer.
-FRACTIONAL = frozenset(
-    {"conversions", "conversions_value", "all_conversions", "all_conversions_value"}
-)
 
 
 def spec(key: str) -> Any:
     return load_spec(__package__, SPEC, key, Any)
 
 
+# Fractional metrics (conversions and their values); every other metric is an integer.
+FRACTIONAL = frozenset(spec("fractions"))
 VERSIONS: dict[str, dict[str, date]] = load_spec(
     __package__, SPEC, "versions", dict[str, dict[str, date]]
 )
@@ -71,6 +69,10 @@ def _slug(name: str) -> str:
 ADS: dict[str, list[list[Any]]] = spec("ads")
 SUFFIXES: list[str] = spec("search_term_suffixes")
 TEMPLATES: dict[str, Any] = spec("templates")
+# A campaign criterion's template per type, with what that type targets.
+CRITERIA = {
+    kind: {**TEMPLATES["criterion"], **TEMPLATES[kind]} for kind in ("LOCATION", "LANGUAGE")
+}
 
 
 def geo(target_id: int) -> Entity:
@@ -189,8 +191,7 @@ def criteria(cid: str) -> list[Entity]:
         ]
         for kind, criterion, negative in [*located, ("LANGUAGE", LANGUAGES[currency], False)]:
             values = {"customer": cid, "campaign": camp["id"], "id": criterion, "type": kind}
-            template = {**TEMPLATES["criterion"], **TEMPLATES[kind]}
-            found = fill(template, {**values, "negative": negative})
+            found = fill(CRITERIA[kind], {**values, "negative": negative})
             out.append({"customer": CUSTOMERS[cid], "campaign": camp, "criterion": found})
     return out
 
