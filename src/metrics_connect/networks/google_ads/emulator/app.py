@@ -39,7 +39,7 @@ from metrics_connect.sandbox.kit.proto_json import field_mask
 from metrics_connect.sandbox.kit.templates import fill
 
 PAGE_SIZE = 10_000
-FAILURE_TYPE = "type.googleapis.com/google.ads.googleads.{version}.errors.GoogleAdsFailure"
+FAILURE: dict[str, Any] = data.spec("failure")
 REFUSALS: dict[str, list[Any]] = data.spec("refusals")
 
 
@@ -61,21 +61,13 @@ class AdsError(GoogleError):
     def failure_body(self, version: str) -> dict[str, Any]:
         body = self.body()
         if self.kind:
-            failure: dict[str, Any] = {
-                "errorCode": {self.kind: self.value},
-                "message": self.message,
-            }
+            error: dict[str, Any] = {"errorCode": {self.kind: self.value}, "message": self.message}
             if self.details:
-                failure["details"] = self.details
+                error["details"] = self.details
             if self.code == 400:
                 body["error"]["message"] = data.spec("invalid_argument")
-            body["error"]["details"] = [
-                {
-                    "@type": FAILURE_TYPE.format(version=version),
-                    "errors": [failure],
-                    "requestId": uuid.uuid4().hex[:22],
-                }
-            ]
+            values = {"version": version, "error": error, "request_id": uuid.uuid4().hex[:22]}
+            body["error"]["details"] = [fill(FAILURE, values)]
         return body
 
 
