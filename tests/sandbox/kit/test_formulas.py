@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ast
 import random
 
 import pytest
@@ -54,3 +55,16 @@ def test_anything_but_arithmetic_is_refused(expression: str) -> None:
 def test_a_name_nothing_gives_is_an_error() -> None:
     with pytest.raises(NameError):
         Formulas({"a": "b * 2"}).evaluate({})
+
+
+def test_conditions_are_allowed_only_where_asked() -> None:
+    condition = "objective in ('OUTCOME_SALES', 'OUTCOME_TRAFFIC') and not _site or 1 < x < 3"
+    with pytest.raises(FormulaError):
+        compiled(condition)
+    tree = compiled(condition, conditions=True)
+    code = compile(ast.Expression(tree), "<test>", "eval")
+    scope = {"objective": "OUTCOME_SALES", "_site": False, "x": 9}
+    assert eval(code, {"__builtins__": {}}, scope) is True
+    for refused in ("x.real", "[y for y in x]", "(lambda: 1)()"):
+        with pytest.raises(FormulaError):
+            compiled(refused, conditions=True)

@@ -4,9 +4,10 @@ draws from a seeded generator happen in a fixed order).
 
 An expression is Python's expression syntax cut down to arithmetic: numbers, names,
 + - * / ** and unary minus, one comparison, `a if test else b`, and calls of the
-functions handed in (round, min and max always) by name. Every node is checked against
-that list before the expression is compiled, and it runs with no builtins, so a formula
-reads only what it is given."""
+functions handed in (round, min and max always) by name. A model whose formulas depend on
+an entity's kind may also allow conditions: strings, booleans, tuples, `in`, `and`, `or`, `not`
+and chained comparisons. Every node is checked against that list before the expression
+is compiled, and it runs with no builtins, so a formula reads only what it is given."""
 
 from __future__ import annotations
 
@@ -38,6 +39,16 @@ ALLOWED = (
     ast.Load,
     ast.Constant,
 )
+CONDITIONS = (
+    *ALLOWED,
+    ast.BoolOp,
+    ast.And,
+    ast.Or,
+    ast.Not,
+    ast.In,
+    ast.NotIn,
+    ast.Tuple,
+)
 BUILTINS: dict[str, Callable[..., Any]] = {"round": round, "min": min, "max": max}
 
 
@@ -46,16 +57,20 @@ class FormulaError(ValueError):
 
 
 @cache
-def compiled(expression: str) -> ast.expr:
-    """The expression's syntax tree, once every node of it is allowed."""
+def compiled(expression: str, conditions: bool = False) -> ast.expr:
+    """The expression's syntax tree, once every node of it is allowed (with
+    `conditions`, the condition syntax too)."""
     tree = ast.parse(expression, mode="eval")
+    allowed, constants = (
+        (CONDITIONS, (int, float, str, bool)) if conditions else (ALLOWED, (int, float))
+    )
     for node in ast.walk(tree):
-        bad = not isinstance(node, ALLOWED)
-        bad |= isinstance(node, ast.Constant) and type(node.value) not in (int, float)
+        bad = not isinstance(node, allowed)
+        bad |= isinstance(node, ast.Constant) and type(node.value) not in constants
         bad |= isinstance(node, ast.Call) and (
             not isinstance(node.func, ast.Name) or bool(node.keywords)
         )
-        bad |= isinstance(node, ast.Compare) and len(node.ops) != 1
+        bad |= isinstance(node, ast.Compare) and len(node.ops) != 1 and not conditions
         if bad:
             raise FormulaError(f"not allowed in a formula: {ast.unparse(node)}")
     return tree.body

@@ -17,7 +17,6 @@ compute expected figures independently of the connector and the engine.
 
 from __future__ import annotations
 
-import ast
 import math
 import re
 from collections.abc import Callable, Iterable, Sequence
@@ -40,6 +39,7 @@ from metrics_connect.networks.facebook_ads.emulator.entities import (
     Ad,
 )
 from metrics_connect.sandbox.kit.calendar import LocalDays
+from metrics_connect.sandbox.kit.formulas import FormulaError, compiled
 from metrics_connect.sandbox.kit.seeded import seeded_random, split_cumulative
 from metrics_connect.sandbox.kit.spec import load_named, load_spec
 
@@ -234,17 +234,17 @@ class FactModel:
 
 
 MODEL: FactModel = load_spec(__package__, SPEC, "facts", FactModel)
-# The fact model's syntax (data.yaml): arithmetic, comparisons, `and`, `x if c else y`,
-# calls of its functions; compiled once and run without builtins.
-_SYNTAX: tuple[type[ast.AST], ...] = (ast.Expression, ast.Module, ast.Assign, ast.expr_context)
-_SYNTAX += (ast.operator, ast.cmpop, ast.boolop, ast.BinOp, ast.Compare, ast.BoolOp, ast.IfExp)
-_SYNTAX += (ast.Call, ast.Name, ast.Constant, ast.Tuple)
 
 
-def _compiled(source: str, mode: str) -> CodeType:
-    for node in ast.walk(ast.parse(source, mode=mode)):
-        if not isinstance(node, _SYNTAX):
-            raise ValueError(f"{SPEC}: {type(node).__name__} in {source!r}")
+def _compiled(source: str, mode: str, expressions: Iterable[str]) -> CodeType:
+    """`source` compiled once its expressions keep to the kit's formula syntax with
+    conditions (arithmetic, comparisons, `and`, `x if c else y`, calls of its functions);
+    it runs without builtins."""
+    for expression in expressions:
+        try:
+            compiled(expression, conditions=True)
+        except FormulaError as exc:
+            raise ValueError(f"{SPEC}: {exc} in {source!r}") from None
     return compile(source, SPEC, mode)
 
 
@@ -254,7 +254,8 @@ def _group(group: FactGroup) -> tuple[CodeType, CodeType, dict[str, str]]:
     names = {key: re.sub(r"[:.]", "_", key) for key in group.values}
     block = "\n".join(f"{names[key]} = {text}" for key, text in group.values.items())
     facts = {key: name for key, name in names.items() if key[0] != "_"}
-    return _compiled(group.when, "eval"), _compiled(block, "exec"), facts
+    condition = _compiled(group.when, "eval", [group.when])
+    return condition, _compiled(block, "exec", group.values.values()), facts
 
 
 PROGRAM = [_group(group) for group in MODEL.daily]
