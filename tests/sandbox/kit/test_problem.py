@@ -34,3 +34,11 @@ def test_named_problem_with_instance_and_headers() -> None:
     assert list(body) == ["type", "title", "status", "detail", "instance"]
     assert body["type"] == "https://api.example/errors/" and str(refused) == "Slow down."
     assert body["instance"] != json.loads(second.body)["instance"]
+
+
+def test_a_page_per_status() -> None:
+    class PerStatus(ProblemError):
+        type_url = "https://docs.example/status/{status}"
+
+    body = json.loads(PerStatus(403, "Forbidden", "No.").response().body)
+    assert body["type"] == "https://docs.example/status/403"

@@ -12,7 +12,8 @@ from starlette.responses import JSONResponse
 
 
 class ProblemError(Exception):
-    # The `type` member: the network's page about its errors (RFC 9457's default otherwise).
+    # The `type` member: the network's page about its errors (RFC 9457's default otherwise);
+    # `{status}` in it stands for the answer's status (a page per status).
     type_url = "about:blank"
     # Whether each answer names its occurrence with a fresh `instance` (a UUID).
     with_instance = False
@@ -26,7 +27,7 @@ class ProblemError(Exception):
 
     def body(self) -> dict[str, Any]:
         body: dict[str, Any] = {
-            "type": self.type_url,
+            "type": self.type_url.format(status=self.status),
             "title": self.title,
             "status": self.status,
             "detail": self.detail,

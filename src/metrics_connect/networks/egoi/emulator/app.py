@@ -27,25 +27,14 @@ from starlette.routing import Route
 
 from metrics_connect.networks.egoi.emulator.data import Campaign, EgoiData
 from metrics_connect.sandbox.kit.controls import SandboxControls, TokenFault
+from metrics_connect.sandbox.kit.problem import ProblemError
 
 RFC = "https://developer.mozilla.org/en-US/docs/Web/HTTP/Status/"
 REPORT_CHANNEL = {"email": "email", "sms": "sms", "web-push": "web_push"}
 
 
-class EgoiError(Exception):
-    def __init__(
-        self, status: int, title: str, detail: str, headers: dict[str, str] | None = None
-    ) -> None:
-        super().__init__(detail)
-        self.status, self.title, self.detail = status, title, detail
-        self.headers = headers or {}
-
-    def response(self) -> JSONResponse:
-        body = {"type": f"{RFC}{self.status}", "title": self.title, "status": self.status,
-                "detail": self.detail}  # fmt: skip
-        return JSONResponse(
-            body, self.status, headers=self.headers, media_type="application/problem+json"
-        )
+class EgoiError(ProblemError):
+    type_url = RFC + "{status}"  # MDN's page about the status
 
 
 _TOKEN_ERRORS = {
