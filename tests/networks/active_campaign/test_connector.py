@@ -49,12 +49,13 @@ def resolving(address: str) -> Callable[[str, int], Any]:
 
 
 def connector(
-    app: Any, credentials: dict[str, Any], budget: float = 2.0
+    app: Any, credentials: dict[str, Any], budget: float = 2.0, account: str = "acme"
 ) -> tuple[ActiveCampaignConnector, Counted]:
+    """`account` keys our side of the quota (5 calls a second per account)."""
     transport = Counted(app)
     settings = Settings(upstream_retry_budget_seconds=budget)
     http = httpx.AsyncClient(transport=transport, timeout=15.0)
-    ctx = ConnectorContext("ac-test", "acme", credentials, str(ZONE), http, BASE_URL, settings)
+    ctx = ConnectorContext("ac-test", account, credentials, str(ZONE), http, BASE_URL, settings)
     return ActiveCampaignConnector(ctx, now=lambda: NOW), transport
 
 
@@ -147,7 +148,8 @@ async def test_every_failure_is_classified(sandbox: SandboxNetwork) -> None:
         await ac.client.get("deals", {"filters[updated_after]": "yesterday"})
     assert bad.value.code == "upstream_error" and "filters[updated_after]" in bad.value.message
     switches.rate_limit_next = 50
-    ac, _ = connector(sandbox.app, credentials, budget=0.5)
+    # An account whose quota no earlier call spent: the refusal is the upstream's 429.
+    ac, _ = connector(sandbox.app, credentials, budget=0.5, account="acme-limited")
     with pytest.raises(UpstreamRateLimited) as limited:
         await ac.fetch_records("deals", None)
     assert limited.value.retry_after == 1
