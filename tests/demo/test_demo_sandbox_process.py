@@ -26,8 +26,20 @@ SLUGS = ["facebook_ads", "google_analytics_4"]
 PORTS = 1 + len(SLUGS) + 2  # API, emulators, Facebook Login and Google OAuth
 
 
+def _ephemeral_ports_start() -> int:
+    try:
+        return int(Path("/proc/sys/net/ipv4/ip_local_port_range").read_text().split()[0])
+    except (OSError, ValueError, IndexError):
+        return 32_768
+
+
 def free_port_block(size: int) -> int:
-    for first in range(20_000 + os.getpid() % 20_000, 60_000, size):
+    """`size` free ports in a row, below the ephemeral range: the kernel hands those to
+    outgoing connections (the other test workers' database and HTTP clients), which can
+    take one between this check and the demo's bind."""
+    low, top = 10_000, _ephemeral_ports_start() - size
+    start = low + os.getpid() % (top - low)
+    for first in [*range(start, top, size), *range(low, start, size)]:
         socks = []
         try:
             for port in range(first, first + size):
