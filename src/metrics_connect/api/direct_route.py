@@ -56,6 +56,16 @@ def _refuse(dependant: Dependant, why: str) -> TypeError:
     return TypeError(f"DirectRoute cannot call {dependant.call!r}: {why}")
 
 
+def _takes_more_than_the_request(dependant: Dependant) -> bool:
+    return bool(
+        dependant.http_connection_param_name
+        or dependant.websocket_param_name
+        or dependant.background_tasks_param_name
+        or dependant.response_param_name
+        or dependant.security_scopes_param_name
+    )
+
+
 def _own_arguments(dependant: Dependant) -> tuple[tuple[str, CacheKey], ...]:
     return tuple((sub.name, sub.cache_key) for sub in dependant.dependencies if sub.name)
 
@@ -79,13 +89,7 @@ def _steps(dependant: Dependant, out: list[_Step], seen: set[CacheKey]) -> None:
             or sub.body_params
         ):
             raise _refuse(sub, "it reads request parameters through FastAPI")
-        if (
-            sub.http_connection_param_name
-            or sub.websocket_param_name
-            or sub.background_tasks_param_name
-            or sub.response_param_name
-            or sub.security_scopes_param_name
-        ):
+        if _takes_more_than_the_request(sub):
             raise _refuse(sub, "it takes a parameter other than the Request")
         _steps(sub, out, seen)
         if sub.cache_key not in seen:
@@ -118,13 +122,7 @@ class DirectRoute(JsonBodyRoute):
             raise _refuse(top, "the endpoint must be a coroutine function")
         if not _returns_response(endpoint):
             raise _refuse(top, "the endpoint must return a Response")
-        if (
-            top.http_connection_param_name
-            or top.websocket_param_name
-            or top.background_tasks_param_name
-            or top.response_param_name
-            or top.security_scopes_param_name
-        ):
+        if _takes_more_than_the_request(top):
             raise _refuse(top, "the endpoint takes a parameter other than the Request")
         steps: list[_Step] = []
         _steps(top, steps, set())

@@ -111,21 +111,23 @@ async def test_windows_split_at_the_maximum_and_explain_counts_the_calls(
     await check_windows_and_explain(network, dataset)
 
 
-@pytest.mark.parametrize("network", networks_of(FAMILY), ids=str)
-async def test_a_query_is_asked_again_without_what_graph_refuses(network: KitNetwork) -> None:
-    """`run_asking_fewer`: each plain bad request drops what `fewer` says; an answer that
-    drops nothing more ends in the error, after no further request."""
+def without_b(metrics: tuple[str, ...], message: str) -> tuple[str, ...]:
+    return tuple(m for m in metrics if m != "b")
+
+
+def asking_fewer(
+    network: KitNetwork, refusing: set[str]
+) -> tuple[GraphConnector, FetchRequest, Call, list[str]]:
+    """A Graph connector whose upstream refuses (#100) any query asking a metric of
+    `refusing`, a plain request and an insights call of "a,b,c", and the metrics asked."""
     asked: list[str] = []
 
     def answer(request: httpx.Request) -> httpx.Response:
         metric = parse_qs(request.url.query.decode())["metric"][0]
         asked.append(metric)
-        if "b" in metric.split(",") or "d" in metric.split(","):
+        if refusing & set(metric.split(",")):
             return graph_error(Failure(status=400, code=100, message=f"(#100) {metric}"))
         return httpx.Response(200, json={"data": [{"name": metric}]})
-
-    def without_b(metrics: tuple[str, ...], message: str) -> tuple[str, ...]:
-        return tuple(m for m in metrics if m != "b")
 
     connector = scripted(network, answer)
     assert isinstance(connector, GraphConnector)
@@ -134,6 +136,14 @@ async def test_a_query_is_asked_again_without_what_graph_refuses(network: KitNet
     )
     request = FetchRequest(dataset, date(2026, 1, 1), date(2026, 1, 1))
     call = Call("1000/insights", {"metric": "a,b,c"}, requester=stream.requesters[0].name)
+    return connector, request, call, asked
+
+
+@pytest.mark.parametrize("network", networks_of(FAMILY), ids=str)
+async def test_a_query_is_asked_again_without_what_graph_refuses(network: KitNetwork) -> None:
+    """`run_asking_fewer`: each plain bad request drops what `fewer` says; an answer that
+    drops nothing more ends in the error, after no further request."""
+    connector, request, call, asked = asking_fewer(network, refusing={"b", "d"})
     answer_ = await connector.run_asking_fewer(request, call, "metric", without_b)
     assert asked == ["a,b,c", "a,c"] and answer_.records == [{"name": "a,c"}]
     asked.clear()
@@ -298,25 +308,7 @@ async def test_a_period_summed_over_several_calls_is_approximate(
 async def test_refused_values_kept_are_left_out_of_later_calls(network: KitNetwork) -> None:
     """`run_asking_fewer` with a `refused` set: what a refusal drops is kept there, and
     a later call given the set never asks it again (one request, not two)."""
-    asked: list[str] = []
-
-    def answer(request: httpx.Request) -> httpx.Response:
-        metric = parse_qs(request.url.query.decode())["metric"][0]
-        asked.append(metric)
-        if "b" in metric.split(","):
-            return graph_error(Failure(status=400, code=100, message=f"(#100) {metric}"))
-        return httpx.Response(200, json={"data": [{"name": metric}]})
-
-    def without_b(metrics: tuple[str, ...], message: str) -> tuple[str, ...]:
-        return tuple(m for m in metrics if m != "b")
-
-    connector = scripted(network, answer)
-    assert isinstance(connector, GraphConnector)
-    dataset, stream = next(
-        (n, s) for n, s in network.streams.datasets.items() if s.requesters and not s.async_report
-    )
-    request = FetchRequest(dataset, date(2026, 1, 1), date(2026, 1, 1))
-    call = Call("1000/insights", {"metric": "a,b,c"}, requester=stream.requesters[0].name)
+    connector, request, call, asked = asking_fewer(network, refusing={"b"})
     refused: set[str] = set()
     await connector.run_asking_fewer(request, call, "metric", without_b, refused)
     assert asked == ["a,b,c", "a,c"] and refused == {"b"}
