@@ -150,13 +150,20 @@ async def test_two_schedulers_never_claim_one_integration_at_once(
     first, second = Database(db_url), Database(db_url)
     try:
         held: list[list[int]] = [[], []]
+        for db in (first, second):  # connected before the race: a cold connect is no head start
+            async with db.engine.connect():
+                pass
+        took_a_batch = [asyncio.Event(), asyncio.Event()]
 
-        async def claim_all(db: Database, into: list[int]) -> None:
+        async def claim_all(me: int, db: Database) -> None:
             while claims := await schedule.claim_due(db, SLUGS, NOW, 3, lease_seconds=600):
-                into.extend(c.integration_id for c in claims)
-                await asyncio.sleep(0)
+                held[me].extend(c.integration_id for c in claims)
+                took_a_batch[me].set()
+                # Neither may drain the table before the other has claimed once (CI: one
+                # scheduler took all ten batches while the other was still on its first).
+                await asyncio.wait_for(took_a_batch[1 - me].wait(), timeout=30)
 
-        await asyncio.gather(claim_all(first, held[0]), claim_all(second, held[1]))
+        await asyncio.gather(claim_all(0, first), claim_all(1, second))
     finally:
         await first.dispose()
         await second.dispose()
