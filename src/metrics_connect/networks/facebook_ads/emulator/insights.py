@@ -28,11 +28,15 @@ from metrics_connect.networks.facebook_ads.emulator.entities import (
     Ad,
     field_value,
 )
+from metrics_connect.sandbox.kit.calendar import days_between
 from metrics_connect.sandbox.kit.meta_graph import GraphError, docs_link, invalid_parameter
+from metrics_connect.sandbox.kit.periods import Preset, Unit, buckets
 from metrics_connect.sandbox.kit.spec import load_spec
 
 LEVELS = ("account", "campaign", "adset", "ad")
 MAX_MONTHS_BACK = 37
+# time_increment by its bucket unit (the others: a number of days).
+INCREMENT_UNITS: dict[str, Unit] = {"monthly": "month", "all_days": "all"}
 
 
 @dataclass(frozen=True)
@@ -79,7 +83,7 @@ class FieldSpec:
     attributes: dict[str, dict[str, Any]]  # by level
     empty: frozenset[str]
     window_shares: dict[str, float]
-    presets: dict[str, tuple[int, int]]
+    presets: dict[str, Preset]
 
 
 FIELDS: FieldSpec = load_spec(__package__, SPEC, "insights", FieldSpec)
@@ -118,25 +122,6 @@ def invalid_field(name: str) -> GraphError:
     )
 
 
-def _preset_range(preset: str, today: date) -> tuple[date, date]:
-    first_of_month = today.replace(day=1)
-    last_month_end = first_of_month - timedelta(days=1)
-    presets = {
-        **{
-            name: (today - timedelta(days=since), today - timedelta(days=until))
-            for name, (since, until) in FIELDS.presets.items()
-        },
-        "this_month": (first_of_month, today),
-        "last_month": (last_month_end.replace(day=1), last_month_end),
-        "maximum": (today.replace(year=today.year - 3), today),
-    }
-    if preset not in presets:
-        raise invalid_parameter(
-            f"date_preset must be one of the following values: {', '.join(presets)}"
-        )
-    return presets[preset]
-
-
 def parse_query(node_id: str, params: Mapping[str, str], today: date) -> InsightsQuery:
     fields = _json_or_csv(params.get("fields")) or ["impressions", "spend"]
     for name in fields:
@@ -161,7 +146,12 @@ def parse_query(node_id: str, params: Mapping[str, str], today: date) -> Insight
                 "param time_range must be a JSON object with since and until dates"
             ) from exc
     else:
-        since, until = _preset_range(params.get("date_preset") or "last_30d", today)
+        preset = params.get("date_preset") or "last_30d"
+        if preset not in FIELDS.presets:
+            raise invalid_parameter(
+                f"date_preset must be one of the following values: {', '.join(FIELDS.presets)}"
+            )
+        since, until = FIELDS.presets[preset].range(today)
     if since > until:
         raise invalid_parameter("time_range: since must be on or before until")
     if since < today - timedelta(days=round(MAX_MONTHS_BACK * 30.44)):
@@ -295,19 +285,18 @@ def compute_rows(data: AdsData, query: InsightsQuery) -> list[Row]:
             )
             for c in cells
         ]
-    grouped: dict[tuple[str, date, tuple[str, ...]], list[Cell]] = {}
-    buckets: dict[date, date] = {}
+    unit = INCREMENT_UNITS.get(query.time_increment) or int(query.time_increment)
+    spans = buckets(query.since, query.until, unit)
+    bucket_of = {day: span for span in spans for day in days_between(*span)}
+    grouped: dict[tuple[str, tuple[date, date], tuple[str, ...]], list[Cell]] = {}
     for cell in cells:
-        entity = _entity_at(cell.ad_id, query.level)
-        bucket = buckets.get(cell.day)
-        if bucket is None:
-            bucket = buckets[cell.day] = _bucket_start(cell.day, query)
-        key = (entity, bucket, tuple(cell.values.get(b, "") for b in query.breakdowns))
+        values = tuple(cell.values.get(b, "") for b in query.breakdowns)
+        key = (_entity_at(cell.ad_id, query.level), bucket_of[cell.day], values)
         grouped.setdefault(key, []).append(cell)
-    rows = []
-    for (entity, bucket, values), row_cells in sorted(grouped.items()):
-        rows.append(Row(entity, bucket, _bucket_stop(bucket, query), values, row_cells))
-    return rows
+    return [
+        Row(entity, start, stop, values, row_cells)
+        for (entity, (start, stop), values), row_cells in sorted(grouped.items())
+    ]
 
 
 def _entity_at(ad_id: str, level: str) -> str:
@@ -315,24 +304,6 @@ def _entity_at(ad_id: str, level: str) -> str:
     return {"account": ACCOUNT.id, "campaign": ad.campaign_id, "adset": ad.adset_id}.get(
         level, ad.id
     )
-
-
-def _bucket_start(day: date, query: InsightsQuery) -> date:
-    if query.time_increment == "all_days":
-        return query.since
-    if query.time_increment == "monthly":
-        return max(query.since, day.replace(day=1))
-    n = int(query.time_increment)
-    return query.since + timedelta(days=((day - query.since).days // n) * n)
-
-
-def _bucket_stop(start: date, query: InsightsQuery) -> date:
-    if query.time_increment == "all_days":
-        return query.until
-    if query.time_increment == "monthly":
-        next_month = (start.replace(day=28) + timedelta(days=4)).replace(day=1)
-        return min(query.until, next_month - timedelta(days=1))
-    return min(query.until, start + timedelta(days=int(query.time_increment) - 1))
 
 
 def estimated_cells(data: AdsData, query: InsightsQuery) -> int:
