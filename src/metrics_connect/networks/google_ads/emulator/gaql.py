@@ -1,6 +1,6 @@
 """The Google Ads Query Language: a query (the sandbox kit's SELECT language; DURING
-LAST_7_DAYS|LAST_14_DAYS|LAST_30_DAYS|YESTERDAY|TODAY|THIS_MONTH|LAST_MONTH) checked
-against the API's resources and run on the emulated cells. Rows are
+literals as data.yaml's date presets) checked against the API's resources and run on
+the emulated cells. Rows are
 grouped by the selected attributes and segments, metrics summed, rates computed from
 summed parts; rows without metrics are left out, as the API does. Refusals carry the
 API's QueryError codes (developers.google.com/google-ads/api/docs/query/grammar).
@@ -14,8 +14,10 @@ from typing import Any
 
 from metrics_connect.networks.google_ads.emulator import data
 from metrics_connect.sandbox.kit.calendar import LocalDays
+from metrics_connect.sandbox.kit.periods import Preset
 from metrics_connect.sandbox.kit.proto_json import get, put
 from metrics_connect.sandbox.kit.select_query import SelectQuery, matches, ordered, parse_select
+from metrics_connect.sandbox.kit.spec import load_spec
 
 RESOURCES: dict[str, dict[str, Any]] = data.spec("resources")
 FIELDS: dict[str, list[str]] = data.spec("fields")
@@ -38,6 +40,7 @@ NOW_METRICS = {"optimization_score_uplift", "optimization_score_url"}
 METRICS = {*COUNTS, *FRACTIONS, *RATES, *DERIVED, *UNIQUE_METRICS, *METRIC_RESOURCES}
 METRICS |= {"interaction_event_types"}
 QUERY_ERRORS: dict[str, list[str]] = data.spec("query_errors")
+DURING: dict[str, Preset] = load_spec(data.__package__, data.SPEC, "during", dict[str, Preset])
 
 
 class QueryError(Exception):
@@ -59,25 +62,6 @@ def parse(text: str) -> SelectQuery:
     return parse_select(text, refused)
 
 
-def _during(literal: str, today: date) -> tuple[date, date]:
-    first_of_month = today.replace(day=1)
-    spans = {
-        "TODAY": (today, today),
-        "YESTERDAY": (today - timedelta(days=1),) * 2,
-        "LAST_7_DAYS": (today - timedelta(days=7), today - timedelta(days=1)),
-        "LAST_14_DAYS": (today - timedelta(days=14), today - timedelta(days=1)),
-        "LAST_30_DAYS": (today - timedelta(days=30), today - timedelta(days=1)),
-        "THIS_MONTH": (first_of_month, today),
-        "LAST_MONTH": (
-            (first_of_month - timedelta(days=1)).replace(day=1),
-            first_of_month - timedelta(days=1),
-        ),
-    }
-    if literal.upper() not in spans:
-        raise refused("date_literal", literal=literal)
-    return spans[literal.upper()]
-
-
 def date_range(query: SelectQuery, today: date, start: date) -> tuple[date, date]:
     first, last, bounded = start, today, False
     for name, op, val in query.where:
@@ -85,7 +69,9 @@ def date_range(query: SelectQuery, today: date, start: date) -> tuple[date, date
             continue
         bounded = True
         if op == "DURING":
-            low, high = _during(str(val), today)
+            if str(val).upper() not in DURING:
+                raise refused("date_literal", literal=str(val))
+            low, high = DURING[str(val).upper()].range(today)
         elif op == "BETWEEN":
             low, high = date.fromisoformat(val[0]), date.fromisoformat(val[1])
         elif op in ("=", ">=", ">", "<=", "<"):
