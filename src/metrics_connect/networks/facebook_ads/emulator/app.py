@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import itertools
 import json
-import re
 from collections import deque
 from dataclasses import dataclass, field
 from datetime import date, timedelta
@@ -40,6 +39,7 @@ from metrics_connect.networks.facebook_ads.emulator.insights import (
 from metrics_connect.sandbox.accounts import FACEBOOK_PAGE_ID
 from metrics_connect.sandbox.kit import meta_graph as graph
 from metrics_connect.sandbox.kit.controls import SandboxControls, TokenFault
+from metrics_connect.sandbox.kit.graph_fields import FieldSyntaxError, parse_fields
 from metrics_connect.sandbox.kit.meta_graph import GraphError
 from metrics_connect.sandbox.kit.meta_graph_app import Call, GraphApp, NoRoute
 from metrics_connect.sandbox.kit.paging import decode_offset, graph_offset_page
@@ -236,14 +236,12 @@ class FacebookAdsEmulator(GraphApp):
     @staticmethod
     def _split_fields(raw: str | None) -> tuple[list[str], list[str]]:
         """`a,b,creative{x,y}` -> (["a", "b", "creative"], ["x", "y"])."""
-        if not raw:
-            return [], []
-        nested: list[str] = []
-        match = re.search(r"creative\{([^}]*)\}", raw)
-        if match:
-            nested = [f.strip() for f in match.group(1).split(",") if f.strip()]
-            raw = raw.replace(match.group(0), "creative")
-        return [f.strip() for f in raw.split(",") if f.strip()], nested
+        try:
+            specs = parse_fields(raw)
+        except FieldSyntaxError as exc:
+            raise refused("fields_syntax") from exc
+        creative = next((s.subfields or () for s in specs if s.name == "creative"), ())
+        return [s.name for s in specs], [s.name for s in creative]
 
     def _object(self, node: str, params: dict[str, str]) -> dict[str, Any]:
         fields, nested = self._split_fields(params.get("fields"))
