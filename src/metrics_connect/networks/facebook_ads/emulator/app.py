@@ -26,7 +26,6 @@ from metrics_connect.networks.facebook_ads.emulator.entities import (
     Ad,
     AdSet,
     Campaign,
-    field_value,
 )
 from metrics_connect.networks.facebook_ads.emulator.insights import (
     InsightsQuery,
@@ -44,6 +43,7 @@ from metrics_connect.sandbox.kit.meta_graph import GraphError
 from metrics_connect.sandbox.kit.meta_graph_app import Call, GraphApp, NoRoute
 from metrics_connect.sandbox.kit.paging import decode_offset, graph_offset_page
 from metrics_connect.sandbox.kit.spec import load_spec
+from metrics_connect.sandbox.kit.templates import fill_present
 
 VERSIONS = graph.graph_versions(graph.LATEST_VERSION, marketing=True)
 DEFAULT_LIMIT = 25
@@ -122,7 +122,7 @@ def _selected(kind: str, values: dict[str, Any], fields: list[str]) -> dict[str,
     for name in ["id", *fields]:
         if (
             name in OBJECTS[kind]
-            and (value := field_value(OBJECTS[kind][name], values)) is not None
+            and (value := fill_present(OBJECTS[kind][name], values)) is not None
         ):
             out[name] = value
     return out
@@ -203,7 +203,7 @@ class FacebookAdsEmulator(GraphApp):
         regain = self.switches.regain_access_minutes if throttled else 0
         values = {"pct": pct, "regain": regain, "regain_seconds": regain * 60}
         values.update({f"pct_{n}": max(pct - n, 0) for n in (3, 5, 10)})
-        headers = field_value(USAGE_HEADERS, values)
+        headers = fill_present(USAGE_HEADERS, values)
         headers["X-Business-Use-Case-Usage"] = {
             ACCOUNT.business_id: [headers["X-Business-Use-Case-Usage"]]
         }
@@ -229,7 +229,7 @@ class FacebookAdsEmulator(GraphApp):
                 "creative_id": str(int(obj.id) + 1_000_000),
                 "page_id": FACEBOOK_PAGE_ID,
             }
-            creative_values.update(field_value(MEDIA[obj.media_type], creative_values))
+            creative_values.update(fill_present(MEDIA[obj.media_type], creative_values))
             values["creative"] = _selected("creative", creative_values, creative)
         return _selected(kind, values, fields)
 
