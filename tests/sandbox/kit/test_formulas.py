@@ -68,3 +68,11 @@ def test_conditions_are_allowed_only_where_asked() -> None:
     for refused in ("x.real", "[y for y in x]", "(lambda: 1)()"):
         with pytest.raises(FormulaError):
             compiled(refused, conditions=True)
+
+
+def test_formulas_with_conditions_compute_truth_values_and_strings() -> None:
+    with pytest.raises(FormulaError):
+        Formulas({"site": "'shop' in link"})
+    formulas = Formulas({"site": "'shop' in link", "n": "2 if site and n > 1 else 0"}, True)
+    assert formulas.evaluate({"link": "https://shop.test", "n": 5}) == {"site": True, "n": 2}
+    assert formulas.evaluate({"link": "https://blog.test", "n": 5}) == {"site": False, "n": 0}

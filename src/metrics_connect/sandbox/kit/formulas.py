@@ -77,13 +77,14 @@ def compiled(expression: str, conditions: bool = False) -> ast.expr:
 
 
 class Formulas:
-    """A mapping of name -> expression, compiled once into one block of assignments."""
+    """A mapping of name -> expression, compiled once into one block of assignments
+    (with `conditions`, expressions may use the condition syntax)."""
 
-    def __init__(self, formulas: Mapping[str, str]) -> None:
+    def __init__(self, formulas: Mapping[str, str], conditions: bool = False) -> None:
         self.names = tuple(formulas)
         body: list[ast.stmt] = [
-            ast.Assign([ast.Name(name, ast.Store())], compiled(expression), lineno=0)
-            for name, expression in formulas.items()
+            ast.Assign([ast.Name(name, ast.Store())], compiled(expr, conditions), lineno=0)
+            for name, expr in formulas.items()
         ]
         module = ast.fix_missing_locations(ast.Module(body, type_ignores=[]))
         self.code = compile(module, "<formulas>", "exec")

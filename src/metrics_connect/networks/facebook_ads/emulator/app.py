@@ -34,8 +34,8 @@ from metrics_connect.networks.facebook_ads.emulator.insights import (
     compute_rows,
     estimated_cells,
     format_row,
-    invalid_field,
     parse_query,
+    refused,
 )
 from metrics_connect.sandbox.accounts import FACEBOOK_PAGE_ID
 from metrics_connect.sandbox.kit import meta_graph as graph
@@ -270,7 +270,7 @@ class FacebookAdsEmulator(GraphApp):
         elif edge == "ads":
             listed = tuple(a for a in ADS if a.id in scope)
         else:
-            raise GraphError(400, 100, f"(#100) Tried accessing nonexisting field ({edge})")
+            raise refused("edge", edge=edge)
         return [
             self._fields(o, fields, nested)
             for o in listed
@@ -285,7 +285,7 @@ class FacebookAdsEmulator(GraphApp):
             offset = decode_offset(params["after"]) if params.get("after") else 0
             return graph_offset_page(items, offset, limit, url, params)
         except ValueError as exc:  # BadPageRequest too
-            raise GraphError(400, 100, "(#100) Invalid paging cursor or limit") from exc
+            raise refused("paging") from exc
 
     # -- insights --
 
@@ -295,16 +295,14 @@ class FacebookAdsEmulator(GraphApp):
         query = parse_query(node, params, self.data.today())
         for name in query.fields:
             if name in ACCOUNT_SPECIFIC_FIELDS and name not in self.switches.account_fields:
-                raise invalid_field(name)
+                raise refused("field", name=name)
         return query
 
     def _sync_insights(self, node: str, url: str, params: dict[str, str]) -> Any:
         if node in self.report_runs:
             run = self.report_runs[node]
             if run.status != "Job Completed":
-                raise GraphError(
-                    400, 100, f"(#100) Report run {node} is not complete ({run.status})"
-                )
+                raise refused("run_incomplete", run=node, status=run.status)
             return self._page(run.rows, url, params)
         query = self._insights_query(node, params)
         if estimated_cells(self.data, query) > self.switches.sync_cell_limit:

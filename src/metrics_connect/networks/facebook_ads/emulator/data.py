@@ -25,7 +25,6 @@ from datetime import date, datetime, timedelta
 from functools import lru_cache
 from itertools import accumulate
 from operator import add
-from types import CodeType
 from typing import Any
 
 from metrics_connect.networks.facebook_ads.emulator.entities import (
@@ -39,7 +38,7 @@ from metrics_connect.networks.facebook_ads.emulator.entities import (
     Ad,
 )
 from metrics_connect.sandbox.kit.calendar import LocalDays
-from metrics_connect.sandbox.kit.formulas import FormulaError, compiled
+from metrics_connect.sandbox.kit.formulas import Formulas
 from metrics_connect.sandbox.kit.seeded import seeded_random, split_cumulative
 from metrics_connect.sandbox.kit.spec import load_named, load_spec
 
@@ -236,31 +235,19 @@ class FactModel:
 MODEL: FactModel = load_spec(__package__, SPEC, "facts", FactModel)
 
 
-def _compiled(source: str, mode: str, expressions: Iterable[str]) -> CodeType:
-    """`source` compiled once its expressions keep to the kit's formula syntax with
-    conditions (arithmetic, comparisons, `and`, `x if c else y`, calls of its functions);
-    it runs without builtins."""
-    for expression in expressions:
-        try:
-            compiled(expression, conditions=True)
-        except FormulaError as exc:
-            raise ValueError(f"{SPEC}: {exc} in {source!r}") from None
-    return compile(source, SPEC, mode)
+def _identifier(key: str) -> str:
+    return re.sub(r"[:.]", "_", key)
 
 
-def _group(group: FactGroup) -> tuple[CodeType, CodeType, dict[str, str]]:
-    """A group's condition, its expressions as one block of assignments, and its facts by
-    their names in expressions."""
-    names = {key: re.sub(r"[:.]", "_", key) for key in group.values}
-    block = "\n".join(f"{names[key]} = {text}" for key, text in group.values.items())
-    facts = {key: name for key, name in names.items() if key[0] != "_"}
-    condition = _compiled(group.when, "eval", [group.when])
-    return condition, _compiled(block, "exec", group.values.values()), facts
-
-
-PROGRAM = [_group(group) for group in MODEL.daily]
-NO_BUILTINS: dict[str, Any] = {"__builtins__": {}}
-ZEROS = {name: 0 for _, _, facts in PROGRAM for name in facts.values()}
+# Each group's condition and its formulas, by their names in expressions.
+PROGRAM = [
+    (
+        Formulas({"when": group.when}, conditions=True),
+        Formulas({_identifier(k): text for k, text in group.values.items()}, conditions=True),
+    )
+    for group in MODEL.daily
+]
+FACT_KEYS = {_identifier(k): k for group in MODEL.daily for k in group.values if k[0] != "_"}
 
 
 def _base_facts(ad: Ad, day: date) -> Facts:
@@ -271,13 +258,11 @@ def _base_facts(ad: Ad, day: date) -> Facts:
         whole = math.floor(x)
         return whole + (1 if r.random() < x - whole else 0)
 
+    functions: dict[str, Callable[..., Any]] = {"uniform": r.uniform, "draw": draw}
     # A fact the ad did not draw reads 0.
     scope = dict(
-        ZEROS,
+        dict.fromkeys(FACT_KEYS, 0),
         **vars(ad),
-        round=round,
-        uniform=r.uniform,
-        draw=draw,
         objective=objective,
         optimization_goal=ADSETS_BY_ID[ad.adset_id].optimization_goal,
         season=1 + 0.15 * math.sin(2 * math.pi * day.timetuple().tm_yday / 365.0),
@@ -286,10 +271,11 @@ def _base_facts(ad: Ad, day: date) -> Facts:
         engagement_rate=MODEL.engagement_rate.get(objective, 0.004),
     )
     f: Facts = {}
-    for when, block, facts in PROGRAM:
-        if eval(when, NO_BUILTINS, scope):
-            exec(block, NO_BUILTINS, scope)
-            f.update({key: scope[name] for key, name in facts.items()})
+    for when, formulas in PROGRAM:
+        if when.evaluate(scope, functions)["when"]:
+            values = formulas.evaluate(scope, functions)
+            scope.update(values)
+            f.update({FACT_KEYS[name]: v for name, v in values.items() if name in FACT_KEYS})
     return f
 
 

@@ -28,11 +28,15 @@ from metrics_connect.networks.facebook_ads.emulator.entities import (
     Ad,
     field_value,
 )
-from metrics_connect.sandbox.kit.meta_graph import GraphError, docs_link, invalid_parameter
+from metrics_connect.sandbox.kit.calendar import days_between
+from metrics_connect.sandbox.kit.meta_graph import GraphError, docs_link
+from metrics_connect.sandbox.kit.periods import Preset, Unit, buckets
 from metrics_connect.sandbox.kit.spec import load_spec
 
 LEVELS = ("account", "campaign", "adset", "ad")
 MAX_MONTHS_BACK = 37
+# time_increment by its bucket unit (the others: a number of days).
+INCREMENT_UNITS: dict[str, Unit] = {"monthly": "month", "all_days": "all"}
 
 
 @dataclass(frozen=True)
@@ -79,13 +83,14 @@ class FieldSpec:
     attributes: dict[str, dict[str, Any]]  # by level
     empty: frozenset[str]
     window_shares: dict[str, float]
-    presets: dict[str, tuple[int, int]]
+    presets: dict[str, Preset]
 
 
 FIELDS: FieldSpec = load_spec(__package__, SPEC, "insights", FieldSpec)
 RESULT_FIELDS = ("results", "cost_per_result")
 ATTRIBUTES = {name for templates in FIELDS.attributes.values() for name in templates}
 VALID_FIELDS = FIELDS.computed.keys() | ATTRIBUTES | FIELDS.empty | set(RESULT_FIELDS)
+PARAMETER_ERRORS: dict[str, str] = load_spec(__package__, SPEC, "parameter_errors", dict[str, str])
 
 
 @dataclass
@@ -101,99 +106,64 @@ class InsightsQuery:
     attribution_windows: list[str] = field(default_factory=list)
 
 
+def refused(error: str, /, code: int = 100, **values: Any) -> GraphError:
+    """A parameter refused with Meta's text (`parameter_errors` of data.yaml)."""
+    text = PARAMETER_ERRORS[error].format(docs=docs_link(""), **values)
+    return GraphError(400, code, f"(#{code}) {text}")
+
+
 def _json_or_csv(raw: str | None) -> list[str]:
     raw = (raw or "").strip()
     if raw.startswith("["):
         try:
             return [str(v) for v in json.loads(raw)]
         except json.JSONDecodeError as exc:
-            raise invalid_parameter(f"Invalid JSON: {raw}") from exc
+            raise refused("invalid_json", raw=raw) from exc
     return [part.strip() for part in raw.split(",") if part.strip()]
-
-
-def invalid_field(name: str) -> GraphError:
-    return invalid_parameter(
-        f"{name} is not valid for fields param. please check "
-        f"{docs_link('marketing-api/reference/ads-insights/')} for all valid values"
-    )
-
-
-def _preset_range(preset: str, today: date) -> tuple[date, date]:
-    first_of_month = today.replace(day=1)
-    last_month_end = first_of_month - timedelta(days=1)
-    presets = {
-        **{
-            name: (today - timedelta(days=since), today - timedelta(days=until))
-            for name, (since, until) in FIELDS.presets.items()
-        },
-        "this_month": (first_of_month, today),
-        "last_month": (last_month_end.replace(day=1), last_month_end),
-        "maximum": (today.replace(year=today.year - 3), today),
-    }
-    if preset not in presets:
-        raise invalid_parameter(
-            f"date_preset must be one of the following values: {', '.join(presets)}"
-        )
-    return presets[preset]
 
 
 def parse_query(node_id: str, params: Mapping[str, str], today: date) -> InsightsQuery:
     fields = _json_or_csv(params.get("fields")) or ["impressions", "spend"]
     for name in fields:
         if name not in VALID_FIELDS:
-            raise invalid_field(name)
+            raise refused("field", name=name)
     scopes = (("account", {ACCOUNT.id}), ("campaign", CAMPAIGNS_BY_ID), ("adset", ADSETS_BY_ID))
     node_level = next((level for level, ids in scopes if node_id in ids), "ad")
     level = params.get("level") or node_level
     if level not in LEVELS:
-        raise invalid_parameter(
-            "level must be one of the following values: ad, adset, campaign, account"
-        )
+        raise refused("level")
     if LEVELS.index(level) < LEVELS.index(node_level):
-        raise invalid_parameter(f"level {level} is above the level of the queried object")
+        raise refused("level_above", level=level)
     if params.get("time_range"):
         try:
             time_range = json.loads(params["time_range"])
             since = date.fromisoformat(time_range["since"])
             until = date.fromisoformat(time_range["until"])
         except (ValueError, KeyError, TypeError) as exc:
-            raise invalid_parameter(
-                "param time_range must be a JSON object with since and until dates"
-            ) from exc
+            raise refused("time_range") from exc
     else:
-        since, until = _preset_range(params.get("date_preset") or "last_30d", today)
+        preset = params.get("date_preset") or "last_30d"
+        if preset not in FIELDS.presets:
+            raise refused("date_preset", values=", ".join(FIELDS.presets))
+        since, until = FIELDS.presets[preset].range(today)
     if since > until:
-        raise invalid_parameter("time_range: since must be on or before until")
+        raise refused("time_range_order")
     if since < today - timedelta(days=round(MAX_MONTHS_BACK * 30.44)):
-        raise GraphError(
-            400,
-            3018,
-            f"(#3018) The start date of the time range cannot be beyond {MAX_MONTHS_BACK} "
-            "months from the current date",
-        )
+        raise refused("time_range_start", code=3018, months=MAX_MONTHS_BACK)
     increment = params.get("time_increment") or "all_days"
-    if increment not in ("monthly", "all_days") and not (
-        increment.isdigit() and 1 <= int(increment) <= 90
-    ):
-        raise invalid_parameter(
-            "time_increment must be an integer between 1 and 90, monthly or all_days"
-        )
+    if increment not in INCREMENT_UNITS and not (increment.isdigit() and 1 <= int(increment) <= 90):
+        raise refused("time_increment")
     breakdowns = _json_or_csv(params.get("breakdowns"))
     for i, name in enumerate(breakdowns):
         if name not in BREAKDOWN_KEYS:
-            raise invalid_parameter(
-                f"breakdowns[{i}] must be one of the following values: "
-                + ", ".join(sorted(BREAKDOWN_KEYS))
-            )
+            raise refused("breakdown", index=i, values=", ".join(sorted(BREAKDOWN_KEYS)))
     try:
         group_for(breakdowns)
     except ValueError as exc:
-        raise invalid_parameter(
-            "Current combination of data breakdown columns "
-            f"({', '.join(['action_type', *breakdowns])}) is invalid"
-        ) from exc
+        columns = ", ".join(["action_type", *breakdowns])
+        raise refused("breakdown_combination", columns=columns) from exc
     if (_json_or_csv(params.get("action_breakdowns")) or ["action_type"]) != ["action_type"]:
-        raise invalid_parameter("action_breakdowns supported by this account's data: action_type")
+        raise refused("action_breakdowns")
     filtering: list[dict[str, Any]] = []
     if params.get("filtering"):
         try:
@@ -201,16 +171,11 @@ def parse_query(node_id: str, params: Mapping[str, str], today: date) -> Insight
             assert isinstance(filtering, list)
             assert all({"field", "operator"} <= set(f) for f in filtering)
         except (ValueError, AssertionError) as exc:
-            raise invalid_parameter(
-                "filtering must be an array of {field, operator, value} objects"
-            ) from exc
+            raise refused("filtering") from exc
     windows = _json_or_csv(params.get("action_attribution_windows"))
     for window in windows:
         if window not in FIELDS.window_shares and window != "default":
-            raise invalid_parameter(
-                "action_attribution_windows must be one of: "
-                + ", ".join([*FIELDS.window_shares, "default"])
-            )
+            raise refused("windows", values=", ".join([*FIELDS.window_shares, "default"]))
     return InsightsQuery(
         node_id, fields, level, since, until, increment, breakdowns, filtering, windows
     )
@@ -239,7 +204,7 @@ OPERATORS: dict[str, Callable[[str, list[str]], bool]] = {
 def _matches(actual: str, operator: str, value: Any) -> bool:
     values = [str(v) for v in value] if isinstance(value, list) else [str(value)]
     if operator not in OPERATORS:
-        raise invalid_parameter(f"Filter operator {operator} is not supported for this field")
+        raise refused("filter_operator", operator=operator)
     return OPERATORS[operator](actual, values)
 
 
@@ -266,15 +231,12 @@ def compute_rows(data: AdsData, query: InsightsQuery) -> list[Row]:
         elif name == "action_type":
             action_filters.append((operator, value))
         else:
-            raise invalid_parameter(f"Filtering field {name} is invalid")
+            raise refused("filter_field", name=name)
     # Filters on breakdown fields slice the cells of their group, breakdown asked or not.
     try:
         group = group_for(query.breakdowns + [name for name, _, _ in cell_filters])
     except ValueError as exc:
-        raise invalid_parameter(
-            "Filtering on a breakdown of another family than the requested "
-            "breakdowns is not supported"
-        ) from exc
+        raise refused("filter_family") from exc
 
     def keep(cell: Cell) -> bool:
         return all(_matches(cell.values.get(n, ""), o, v) for n, o, v in cell_filters)
@@ -295,19 +257,18 @@ def compute_rows(data: AdsData, query: InsightsQuery) -> list[Row]:
             )
             for c in cells
         ]
-    grouped: dict[tuple[str, date, tuple[str, ...]], list[Cell]] = {}
-    buckets: dict[date, date] = {}
+    unit = INCREMENT_UNITS.get(query.time_increment) or int(query.time_increment)
+    spans = buckets(query.since, query.until, unit)
+    bucket_of = {day: span for span in spans for day in days_between(*span)}
+    grouped: dict[tuple[str, tuple[date, date], tuple[str, ...]], list[Cell]] = {}
     for cell in cells:
-        entity = _entity_at(cell.ad_id, query.level)
-        bucket = buckets.get(cell.day)
-        if bucket is None:
-            bucket = buckets[cell.day] = _bucket_start(cell.day, query)
-        key = (entity, bucket, tuple(cell.values.get(b, "") for b in query.breakdowns))
+        values = tuple(cell.values.get(b, "") for b in query.breakdowns)
+        key = (_entity_at(cell.ad_id, query.level), bucket_of[cell.day], values)
         grouped.setdefault(key, []).append(cell)
-    rows = []
-    for (entity, bucket, values), row_cells in sorted(grouped.items()):
-        rows.append(Row(entity, bucket, _bucket_stop(bucket, query), values, row_cells))
-    return rows
+    return [
+        Row(entity, start, stop, values, row_cells)
+        for (entity, (start, stop), values), row_cells in sorted(grouped.items())
+    ]
 
 
 def _entity_at(ad_id: str, level: str) -> str:
@@ -315,24 +276,6 @@ def _entity_at(ad_id: str, level: str) -> str:
     return {"account": ACCOUNT.id, "campaign": ad.campaign_id, "adset": ad.adset_id}.get(
         level, ad.id
     )
-
-
-def _bucket_start(day: date, query: InsightsQuery) -> date:
-    if query.time_increment == "all_days":
-        return query.since
-    if query.time_increment == "monthly":
-        return max(query.since, day.replace(day=1))
-    n = int(query.time_increment)
-    return query.since + timedelta(days=((day - query.since).days // n) * n)
-
-
-def _bucket_stop(start: date, query: InsightsQuery) -> date:
-    if query.time_increment == "all_days":
-        return query.until
-    if query.time_increment == "monthly":
-        next_month = (start.replace(day=28) + timedelta(days=4)).replace(day=1)
-        return min(query.until, next_month - timedelta(days=1))
-    return min(query.until, start + timedelta(days=int(query.time_increment) - 1))
 
 
 def estimated_cells(data: AdsData, query: InsightsQuery) -> int:

@@ -13,16 +13,24 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Callable
-from datetime import date, datetime, timedelta
+from datetime import date, datetime
 from typing import Any
 
 from metrics_connect.networks.linkedin_ads.emulator.data import MONEY, AdsData, Creative
+from metrics_connect.sandbox.kit.periods import Unit, buckets
 from metrics_connect.sandbox.kit.restli import bad_request, day_of
 
 MAX_METRICS = 20
 MAX_ELEMENTS = 15_000
 MAX_REACH_DAYS = 92
 NOT_METRICS = {"dateRange", "pivotValues", "pivot", "pivotValue"}
+# timeGranularity by its bucket unit.
+GRANULARITIES: dict[str, Unit] = {
+    "DAILY": 1,
+    "MONTHLY": "month",
+    "YEARLY": "year",
+    "ALL": "all",
+}
 # An entity pivot's value for a creative (of the account).
 ENTITY_PIVOTS: dict[str, Callable[[int, Creative], str]] = {
     "ACCOUNT": lambda account, _: f"urn:li:sponsoredAccount:{account}",
@@ -41,22 +49,6 @@ FACETS = {
 
 def rest_date(day: date) -> dict[str, int]:
     return {"year": day.year, "month": day.month, "day": day.day}
-
-
-def buckets(first: date, last: date, granularity: str) -> list[tuple[date, date]]:
-    if granularity == "ALL":
-        return [(first, last)]
-    out, day = [], first
-    while day <= last:
-        if granularity == "DAILY":
-            end = day
-        elif granularity == "MONTHLY":
-            end = min(last, (day.replace(day=28) + timedelta(days=4)).replace(day=1) - timedelta(1))
-        else:  # YEARLY
-            end = min(last, date(day.year, 12, 31))
-        out.append((day, end))
-        day = end + timedelta(days=1)
-    return out
 
 
 def selected(data: AdsData, q: dict[str, Any]) -> list[Creative]:
@@ -100,7 +92,7 @@ def ad_analytics(data: AdsData, q: dict[str, Any], now: datetime) -> dict[str, A
     if any(p not in known for p in pivots):
         raise bad_request(f"Unsupported pivot: {','.join(pivots)}")
     granularity = str(q.get("timeGranularity") or "")
-    if granularity not in ("DAILY", "MONTHLY", "YEARLY", "ALL"):
+    if granularity not in GRANULARITIES:
         raise bad_request("timeGranularity must be DAILY, MONTHLY, YEARLY or ALL")
     span = q.get("dateRange")
     if not isinstance(span, dict) or "start" not in span:
@@ -129,7 +121,7 @@ def ad_analytics(data: AdsData, q: dict[str, Any], now: datetime) -> dict[str, A
     creatives = selected(data, q)
     last = min(last, now.date())  # nothing is delivered after today
     elements: list[dict[str, Any]] = []
-    for start, end in buckets(first, last, granularity) if first <= last else []:
+    for start, end in buckets(first, last, GRANULARITIES[granularity]) if first <= last else []:
         groups: dict[tuple[str, ...], list[int]] = defaultdict(list)
         for creative in creatives:
             key = tuple(
