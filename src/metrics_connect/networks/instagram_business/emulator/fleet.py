@@ -1,10 +1,6 @@
-"""Many Instagram accounts behind one emulator: a token names its account.
-
-A token `sandbox-ig-account-<n>` (n >= 1) reads generated account n: its own user id,
-seed and creation day, all derived from n, so it is the same account in every process
-and needs no storage. Accounts are built on first use and the most recently used
-`cached_accounts` are kept (another is rebuilt identically when asked again). Every
-other sandbox token reads the demo account, as before.
+"""Many Instagram accounts behind one emulator (the sandbox kit's `TokenFleet`): a token
+`sandbox-ig-account-<n>` reads generated account n, with its own user id, seed and
+creation day, all derived from n; every other sandbox token reads the demo account.
 
 Each account has its own usage meter, as Meta meters an app's calls per user (200 an
 hour each): one busy account is throttled, the others are not. The meters follow real
@@ -13,15 +9,9 @@ time unless `usage_clock` is given (a replay on a simulated clock gives the sand
 
 from __future__ import annotations
 
-import json
-from collections import OrderedDict
 from collections.abc import Callable
 from datetime import date, timedelta
 from time import monotonic
-from typing import Any
-from urllib.parse import parse_qs
-
-from starlette.datastructures import Headers
 
 from metrics_connect.networks.instagram_business.emulator.app import InstagramGraphApp
 from metrics_connect.networks.instagram_business.emulator.model import (
@@ -33,7 +23,8 @@ from metrics_connect.sandbox.accounts import (
     INSTAGRAM_USER_ID,
     SANDBOX_TOKEN_PREFIX,
 )
-from metrics_connect.sandbox.kit.meta_graph import UsageMeter, bearer
+from metrics_connect.sandbox.kit.fleet import TokenFleet
+from metrics_connect.sandbox.kit.meta_graph import UsageMeter
 from metrics_connect.sandbox.kit.seeded import unit
 from metrics_connect.sandbox.registry import DemoAccount
 
@@ -62,13 +53,6 @@ def fleet_account(number: int) -> DemoAccount:
     )
 
 
-def account_number(token: str | None) -> int | None:
-    if not token or not token.startswith(FLEET_TOKEN_PREFIX):
-        return None
-    raw = token.removeprefix(FLEET_TOKEN_PREFIX)
-    return int(raw) if raw.isdigit() and int(raw) >= 1 else None
-
-
 def fleet_sandbox(base: InstagramSandbox, number: int) -> InstagramSandbox:
     """Generated account `number`, on `base`'s controls (clock, switches, counter)."""
     return InstagramSandbox(
@@ -80,8 +64,8 @@ def fleet_sandbox(base: InstagramSandbox, number: int) -> InstagramSandbox:
     )
 
 
-class InstagramFleetApp:
-    """ASGI app: the request's token picks the account's app (the demo's by default)."""
+class InstagramFleetApp(TokenFleet[InstagramGraphApp]):
+    """The demo account's app by default, a generated account's for its token."""
 
     def __init__(
         self,
@@ -91,81 +75,21 @@ class InstagramFleetApp:
         hourly_calls: int = HOURLY_CALLS_PER_ACCOUNT,
         usage_clock: Callable[[], float] | None = None,
     ) -> None:
-        self.default = default
-        self.cached_accounts = cached_accounts
+        super().__init__(
+            default, FLEET_TOKEN_PREFIX, self._account, cached_accounts=cached_accounts
+        )
         self.hourly_calls = hourly_calls
         self.usage_clock = usage_clock
-        self._apps: OrderedDict[int, InstagramGraphApp] = OrderedDict()
+        # Kept for accounts whose app left the cache: a rebuilt app keeps its meter.
         self._meters: dict[int, UsageMeter] = {}
 
-    def account_app(self, number: int) -> InstagramGraphApp:
-        app = self._apps.get(number)
-        if app is not None:
-            self._apps.move_to_end(number)
-            return app
+    def _account(self, number: int) -> InstagramGraphApp:
         app = InstagramGraphApp(fleet_sandbox(self.default.sandbox, number))
         if number not in self._meters:
             self._meters[number] = UsageMeter(self.hourly_calls, self.usage_clock or monotonic)
         app.usage = self._meters[number]
-        self._apps[number] = app
-        if len(self._apps) > self.cached_accounts:
-            self._apps.popitem(last=False)
         return app
 
     @property
     def accounts_served(self) -> int:
         return len(self._meters)
-
-    async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
-        if scope["type"] != "http":
-            await self.default(scope, receive, send)
-            return
-        token = _query_token(scope) or bearer(Headers(scope=scope).get("authorization"))
-        if token is None and scope.get("method") == "POST":
-            body = await _read_body(receive)
-            token = _body_token(scope, body)
-            receive = _replay(body, receive)
-        number = account_number(token)
-        app = self.default if number is None else self.account_app(number)
-        await app(scope, receive, send)
-
-
-def _query_token(scope: Any) -> str | None:
-    query = parse_qs(scope.get("query_string", b"").decode("latin-1"))
-    values = query.get("access_token")
-    return values[0] if values else None
-
-
-def _body_token(scope: Any, body: bytes) -> str | None:
-    if Headers(scope=scope).get("content-type", "").startswith("application/json"):
-        try:
-            payload = json.loads(body or b"{}")
-        except ValueError:
-            return None
-        value = payload.get("access_token") if isinstance(payload, dict) else None
-        return value if isinstance(value, str) else None
-    values = parse_qs(body.decode("latin-1")).get("access_token")
-    return values[0] if values else None
-
-
-async def _read_body(receive: Any) -> bytes:
-    chunks = []
-    while True:
-        message = await receive()
-        chunks.append(message.get("body", b""))
-        if not message.get("more_body"):
-            return b"".join(chunks)
-
-
-def _replay(body: bytes, receive: Any) -> Any:
-    """The body read already, then the connection's own messages (a disconnect)."""
-    sent = False
-
-    async def replay() -> Any:
-        nonlocal sent
-        if not sent:
-            sent = True
-            return {"type": "http.request", "body": body, "more_body": False}
-        return await receive()
-
-    return replay
