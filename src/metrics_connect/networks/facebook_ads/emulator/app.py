@@ -95,16 +95,13 @@ class ReportRun:
 
 @dataclass(frozen=True)
 class ErrorSpec:
+    """A GraphError's arguments (`errors` of data.yaml)."""
+
     status: int
     code: int
     message: str
     subcode: int | None = None
     transient: bool = False
-
-    def error(self) -> GraphError:
-        return GraphError(
-            self.status, self.code, self.message, subcode=self.subcode, transient=self.transient
-        )
 
 
 ERRORS: dict[str, ErrorSpec] = load_spec(__package__, SPEC, "errors", dict[str, ErrorSpec])
@@ -118,14 +115,10 @@ USAGE_HEADERS: dict[str, Any] = load_spec(__package__, SPEC, "usage_headers", di
 
 
 def _selected(kind: str, values: dict[str, Any], fields: list[str]) -> dict[str, Any]:
-    out = {}
-    for name in ["id", *fields]:
-        if (
-            name in OBJECTS[kind]
-            and (value := fill_present(OBJECTS[kind][name], values)) is not None
-        ):
-            out[name] = value
-    return out
+    """The asked fields of an object of a kind (`objects` of data.yaml), id first."""
+    templates = OBJECTS[kind]
+    asked = {name: templates[name] for name in ["id", *fields] if name in templates}
+    return dict(fill_present(asked, values))
 
 
 INSIGHTS_ENDPOINTS = frozenset({"GET insights", "GET report_run/insights", "POST insights (async)"})
@@ -181,14 +174,14 @@ class FacebookAdsEmulator(GraphApp):
         return self._sync_insights(node, url, params)
 
     def token_error(self, fault: TokenFault, endpoint: str) -> GraphError:
-        return ERRORS[fault.value].error()
+        return GraphError(**vars(ERRORS[fault.value]))
 
     def check_faults(self, endpoint: str) -> None:
         if self.controls.should_rate_limit():
             limited = "insights_rate_limit" if endpoint in INSIGHTS_ENDPOINTS else "rate_limit"
-            raise ERRORS[limited].error()
+            raise GraphError(**vars(ERRORS[limited]))
         if self.controls.should_fail():
-            raise ERRORS["server"].error()
+            raise GraphError(**vars(ERRORS["server"]))
 
     def error_body(self, error: GraphError, trace: str) -> dict[str, Any]:
         # The Marketing API always says whether an error is transient; trace ids are random.
@@ -304,7 +297,7 @@ class FacebookAdsEmulator(GraphApp):
             return self._page(run.rows, url, params)
         query = self._insights_query(node, params)
         if estimated_cells(self.data, query) > self.switches.sync_cell_limit:
-            raise ERRORS["too_much_data"].error()
+            raise GraphError(**vars(ERRORS["too_much_data"]))
         rows = self._rows(query)
         if query.breakdowns and query.since < self._reach_horizon():
             # Since 2025-06-10 a synchronous query with breakdowns starting more than 13
