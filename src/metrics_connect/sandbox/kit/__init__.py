@@ -5,6 +5,7 @@ routes, its seeded data spec and only the query semantics that are new.
 - `seeded`: deterministic numbers from key parts, exact integer splits, daily series
   (trend, weekly season, yearly wave, noise), object lifetimes.
 - `calendar`: an account's local days (time zone, partial today).
+- `select_query`: a small SQL-like query language (SELECT ... FROM ... WHERE ...).
 - `versions`: API versions served, the oldest one, end-of-life dates.
 - `paging`: opaque cursors, offset/total, page number with Link header, page tokens,
   count/cursor with next_cursor.

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import itertools
 import json
-import re
 from collections import deque
 from dataclasses import dataclass, field
 from datetime import date, timedelta
@@ -27,7 +26,6 @@ from metrics_connect.networks.facebook_ads.emulator.entities import (
     Ad,
     AdSet,
     Campaign,
-    field_value,
 )
 from metrics_connect.networks.facebook_ads.emulator.insights import (
     InsightsQuery,
@@ -40,10 +38,12 @@ from metrics_connect.networks.facebook_ads.emulator.insights import (
 from metrics_connect.sandbox.accounts import FACEBOOK_PAGE_ID
 from metrics_connect.sandbox.kit import meta_graph as graph
 from metrics_connect.sandbox.kit.controls import SandboxControls, TokenFault
+from metrics_connect.sandbox.kit.graph_fields import FieldSyntaxError, parse_fields
 from metrics_connect.sandbox.kit.meta_graph import GraphError
 from metrics_connect.sandbox.kit.meta_graph_app import Call, GraphApp, NoRoute
 from metrics_connect.sandbox.kit.paging import decode_offset, graph_offset_page
 from metrics_connect.sandbox.kit.spec import load_spec
+from metrics_connect.sandbox.kit.templates import fill_present
 
 VERSIONS = graph.graph_versions(graph.LATEST_VERSION, marketing=True)
 DEFAULT_LIMIT = 25
@@ -122,7 +122,7 @@ def _selected(kind: str, values: dict[str, Any], fields: list[str]) -> dict[str,
     for name in ["id", *fields]:
         if (
             name in OBJECTS[kind]
-            and (value := field_value(OBJECTS[kind][name], values)) is not None
+            and (value := fill_present(OBJECTS[kind][name], values)) is not None
         ):
             out[name] = value
     return out
@@ -203,7 +203,7 @@ class FacebookAdsEmulator(GraphApp):
         regain = self.switches.regain_access_minutes if throttled else 0
         values = {"pct": pct, "regain": regain, "regain_seconds": regain * 60}
         values.update({f"pct_{n}": max(pct - n, 0) for n in (3, 5, 10)})
-        headers = field_value(USAGE_HEADERS, values)
+        headers = fill_present(USAGE_HEADERS, values)
         headers["X-Business-Use-Case-Usage"] = {
             ACCOUNT.business_id: [headers["X-Business-Use-Case-Usage"]]
         }
@@ -229,21 +229,19 @@ class FacebookAdsEmulator(GraphApp):
                 "creative_id": str(int(obj.id) + 1_000_000),
                 "page_id": FACEBOOK_PAGE_ID,
             }
-            creative_values.update(field_value(MEDIA[obj.media_type], creative_values))
+            creative_values.update(fill_present(MEDIA[obj.media_type], creative_values))
             values["creative"] = _selected("creative", creative_values, creative)
         return _selected(kind, values, fields)
 
     @staticmethod
     def _split_fields(raw: str | None) -> tuple[list[str], list[str]]:
         """`a,b,creative{x,y}` -> (["a", "b", "creative"], ["x", "y"])."""
-        if not raw:
-            return [], []
-        nested: list[str] = []
-        match = re.search(r"creative\{([^}]*)\}", raw)
-        if match:
-            nested = [f.strip() for f in match.group(1).split(",") if f.strip()]
-            raw = raw.replace(match.group(0), "creative")
-        return [f.strip() for f in raw.split(",") if f.strip()], nested
+        try:
+            specs = parse_fields(raw)
+        except FieldSyntaxError as exc:
+            raise refused("fields_syntax") from exc
+        creative = next((s.subfields or () for s in specs if s.name == "creative"), ())
+        return [s.name for s in specs], [s.name for s in creative]
 
     def _object(self, node: str, params: dict[str, str]) -> dict[str, Any]:
         fields, nested = self._split_fields(params.get("fields"))

@@ -36,6 +36,7 @@ from metrics_connect.sandbox.kit.google import (
 )
 from metrics_connect.sandbox.kit.paging import page_at
 from metrics_connect.sandbox.kit.proto_json import field_mask
+from metrics_connect.sandbox.kit.select_query import SelectQuery
 from metrics_connect.sandbox.kit.templates import fill
 
 PAGE_SIZE = 10_000
@@ -121,7 +122,7 @@ def create_app(emulator: GoogleAdsEmulator) -> FastAPI:
             raise refusal("permission")
         return cid
 
-    async def query_of(request: Request) -> tuple[gaql.Query, dict[str, Any]]:
+    async def query_of(request: Request) -> tuple[SelectQuery, dict[str, Any]]:
         try:
             body = await request.json()
         except ValueError:
@@ -136,7 +137,7 @@ def create_app(emulator: GoogleAdsEmulator) -> FastAPI:
             code = exc.code if isinstance(exc, gaql.QueryError) else "BAD_VALUE"
             raise refusal("bad_query", code=code, error=exc) from None
 
-    def rows_of(cid: str, query: gaql.Query) -> list[dict[str, Any]]:
+    def rows_of(cid: str, query: SelectQuery) -> list[dict[str, Any]]:
         try:
             return gaql.run(cid, query, controls.clock.now())
         except gaql.QueryError as exc:

@@ -1,10 +1,6 @@
-"""A compact Google Ads Query Language: parse a query, run it on the emulated cells.
-
-    SELECT f, ... FROM resource [WHERE f op v AND ...] [ORDER BY f [ASC|DESC], ...]
-    [LIMIT n] [PARAMETERS ...]
-
-Operators: = != > >= < <= IN, NOT IN, LIKE, NOT LIKE, BETWEEN a AND b, DURING
-LAST_7_DAYS|LAST_14_DAYS|LAST_30_DAYS|YESTERDAY|TODAY|THIS_MONTH|LAST_MONTH. Rows are
+"""The Google Ads Query Language: a query (the sandbox kit's SELECT language; DURING
+literals as data.yaml's date presets) checked against the API's resources and run on
+the emulated cells. Rows are
 grouped by the selected attributes and segments, metrics summed, rates computed from
 summed parts; rows without metrics are left out, as the API does. Refusals carry the
 API's QueryError codes (developers.google.com/google-ads/api/docs/query/grammar).
@@ -13,15 +9,15 @@ API's QueryError codes (developers.google.com/google-ads/api/docs/query/grammar)
 from __future__ import annotations
 
 import math
-import re
-from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
-from functools import partial
 from typing import Any
 
 from metrics_connect.networks.google_ads.emulator import data
 from metrics_connect.sandbox.kit.calendar import LocalDays
+from metrics_connect.sandbox.kit.periods import Preset
 from metrics_connect.sandbox.kit.proto_json import get, put
+from metrics_connect.sandbox.kit.select_query import SelectQuery, matches, ordered, parse_select
+from metrics_connect.sandbox.kit.spec import load_spec
 
 RESOURCES: dict[str, dict[str, Any]] = data.spec("resources")
 FIELDS: dict[str, list[str]] = data.spec("fields")
@@ -44,7 +40,7 @@ NOW_METRICS = {"optimization_score_uplift", "optimization_score_url"}
 METRICS = {*COUNTS, *FRACTIONS, *RATES, *DERIVED, *UNIQUE_METRICS, *METRIC_RESOURCES}
 METRICS |= {"interaction_event_types"}
 QUERY_ERRORS: dict[str, list[str]] = data.spec("query_errors")
-TOKEN = re.compile(r"""\s*('(?:[^'\\]|\\.)*'|"(?:[^"\\]|\\.)*"|\(|\)|,|!=|>=|<=|=|>|<|[\w.\-]+)""")
+DURING: dict[str, Preset] = load_spec(data.__package__, data.SPEC, "during", dict[str, Preset])
 
 
 class QueryError(Exception):
@@ -62,111 +58,20 @@ def refused(which: str, **values: Any) -> QueryError:
     return QueryError(code, message.format(**values))
 
 
-@dataclass
-class Query:
-    select: list[str]
-    resource: str
-    where: list[tuple[str, str, Any]] = field(default_factory=list)
-    order: list[tuple[str, bool]] = field(default_factory=list)  # (field, descending)
-    limit: int | None = None
+def parse(text: str) -> SelectQuery:
+    return parse_select(text, refused)
 
 
-def tokens(text: str) -> list[str]:
-    out, pos = [], 0
-    text = text.strip()
-    while pos < len(text):
-        match = TOKEN.match(text, pos)
-        if match is None or not match.group(1):
-            raise refused("unexpected_text", text=text[pos : pos + 20])
-        out.append(match.group(1))
-        pos = match.end()
-    return out
-
-
-def parse(text: str) -> Query:
-    words = tokens(text)
-    upper = [w.upper() for w in words]
-    if not words or upper[0] != "SELECT" or "FROM" not in upper:
-        raise refused("expected_select" if not words or upper[0] != "SELECT" else "expected_from")
-    at = upper.index("FROM")
-    select = [w for w in words[1:at] if w != ","]
-    if at + 1 >= len(words):
-        raise refused("unexpected_end")
-    query = Query(select=select, resource=words[at + 1])
-    i = at + 2
-
-    def value() -> Any:
-        nonlocal i
-        word = words[i]
-        i += 1
-        if word == "(":
-            items = []
-            while words[i] != ")":
-                if words[i] != ",":
-                    items.append(words[i].strip("'\""))
-                i += 1
-            i += 1
-            return items
-        return word.strip("'\"") if word[0] in "'\"" else word
-
-    while i < len(words):
-        keyword = upper[i]
-        if keyword in ("WHERE", "AND"):
-            name, op = words[i + 1], upper[i + 2]
-            i += 3
-            if op == "NOT":
-                op, i = "NOT " + upper[i], i + 1
-            if op == "BETWEEN":
-                low = value()
-                i += 1  # AND
-                query.where.append((name, op, (low, value())))
-            else:
-                query.where.append((name, op, value()))
-        elif keyword == "ORDER":
-            i += 2
-            while i < len(words) and upper[i] not in ("LIMIT", "PARAMETERS"):
-                if words[i] != ",":
-                    desc = i + 1 < len(words) and upper[i + 1] == "DESC"
-                    query.order.append((words[i], desc))
-                    i += 2 if i + 1 < len(words) and upper[i + 1] in ("ASC", "DESC") else 1
-                else:
-                    i += 1
-        elif keyword == "LIMIT":
-            query.limit, i = int(words[i + 1]), i + 2
-        elif keyword == "PARAMETERS":
-            break
-        else:
-            raise refused("unexpected_word", word=words[i])
-    return query
-
-
-def _during(literal: str, today: date) -> tuple[date, date]:
-    first_of_month = today.replace(day=1)
-    spans = {
-        "TODAY": (today, today),
-        "YESTERDAY": (today - timedelta(days=1),) * 2,
-        "LAST_7_DAYS": (today - timedelta(days=7), today - timedelta(days=1)),
-        "LAST_14_DAYS": (today - timedelta(days=14), today - timedelta(days=1)),
-        "LAST_30_DAYS": (today - timedelta(days=30), today - timedelta(days=1)),
-        "THIS_MONTH": (first_of_month, today),
-        "LAST_MONTH": (
-            (first_of_month - timedelta(days=1)).replace(day=1),
-            first_of_month - timedelta(days=1),
-        ),
-    }
-    if literal.upper() not in spans:
-        raise refused("date_literal", literal=literal)
-    return spans[literal.upper()]
-
-
-def date_range(query: Query, today: date, start: date) -> tuple[date, date]:
+def date_range(query: SelectQuery, today: date, start: date) -> tuple[date, date]:
     first, last, bounded = start, today, False
     for name, op, val in query.where:
         if name != "segments.date":
             continue
         bounded = True
         if op == "DURING":
-            low, high = _during(str(val), today)
+            if str(val).upper() not in DURING:
+                raise refused("date_literal", literal=str(val))
+            low, high = DURING[str(val).upper()].range(today)
         elif op == "BETWEEN":
             low, high = date.fromisoformat(val[0]), date.fromisoformat(val[1])
         elif op in ("=", ">=", ">", "<=", "<"):
@@ -181,24 +86,7 @@ def date_range(query: Query, today: date, start: date) -> tuple[date, date]:
     return first, last
 
 
-def _matches(actual: Any, op: str, expected: Any) -> bool:
-    text = str(actual)
-    if op == "=":
-        return text == str(expected)
-    if op == "!=":
-        return text != str(expected)
-    if op in ("IN", "NOT IN"):
-        return (text in [str(e) for e in expected]) == (op == "IN")
-    if op in ("LIKE", "NOT LIKE"):
-        pattern = "^" + re.escape(str(expected)).replace("%", ".*").replace("_", ".") + "$"
-        return bool(re.match(pattern, text, re.I)) == (op == "LIKE")
-    number, limit = float(actual or 0), float(expected)
-    return {">": number > limit, ">=": number >= limit, "<": number < limit, "<=": number <= limit}[
-        op
-    ]
-
-
-def check(query: Query) -> dict[str, Any]:
+def check(query: SelectQuery) -> dict[str, Any]:
     """The resource's spec, after the API's checks of fields against the resource."""
     spec = RESOURCES.get(query.resource)
     if spec is None:
@@ -233,7 +121,7 @@ def check(query: Query) -> dict[str, Any]:
     return spec
 
 
-def run(cid: str, query: Query, now: datetime) -> list[dict[str, Any]]:
+def run(cid: str, query: SelectQuery, now: datetime) -> list[dict[str, Any]]:
     """The query's rows as GoogleAdsRow JSON (camelCase, int64 as strings)."""
     spec = check(query)
     customer = data.CUSTOMERS[cid]
@@ -264,7 +152,7 @@ def run(cid: str, query: Query, now: datetime) -> list[dict[str, Any]]:
         # Rows without a day to read: attributes only, or "now" figures of each customer
         # or campaign.
         for i, entities in enumerate(_entities(cid, spec["entities"][-1])):
-            if all(_matches(_attribute(entities, n), op, v) for n, op, v in filters):
+            if all(matches(_attribute(entities, n), op, v) for n, op, v in filters):
                 groups[(str(i),)] = ({f: _attribute(entities, f) for f in attributes}, {})
                 if now_only:
                     texts[(str(i),)] = data.optimization(cid, entities.get("campaign"), today)
@@ -278,7 +166,7 @@ def run(cid: str, query: Query, now: datetime) -> list[dict[str, Any]]:
             if None in values:
                 continue  # a segment the cell has no value for (an airport, say)
             if tests and not all(
-                _matches((entities.get(e) or {}).get(k), op, v) for (e, k), op, v in tests
+                matches((entities.get(e) or {}).get(k), op, v) for (e, k), op, v in tests
             ):
                 continue
             key = tuple(map(str, values))
@@ -303,11 +191,9 @@ def run(cid: str, query: Query, now: datetime) -> list[dict[str, Any]]:
     rows = [
         r
         for r in rows
-        if all(_matches(get(r, n), op, v) for n, op, v in query.where if n.startswith("metrics."))
+        if all(matches(get(r, n), op, v) for n, op, v in query.where if n.startswith("metrics."))
     ]
-    for name, desc in reversed(query.order):
-        rows.sort(key=partial(_order_key, name), reverse=desc)
-    return rows[: query.limit] if query.limit else rows
+    return ordered(rows, query, get)
 
 
 def _attribute(entities: dict[str, Any], name: str) -> Any:
@@ -381,11 +267,3 @@ def _sum(name: str, sums: dict[str, float]) -> float:
         base, share = DERIVED[name]
         return float(sums.get(base, 0.0) * share)
     return sums.get(name, 0.0)
-
-
-def _order_key(name: str, row: dict[str, Any]) -> tuple[int, float, str]:
-    value = get(row, name)
-    try:
-        return (0, float(value), "")
-    except (TypeError, ValueError):
-        return (1, 0.0, str(value))

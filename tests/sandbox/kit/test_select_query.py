@@ -1,0 +1,85 @@
+"""The sandbox kit's SELECT query language: clauses in any case, values bare, quoted or
+listed, each refusal by its kind, comparisons, ORDER BY and LIMIT."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from metrics_connect.sandbox.kit.select_query import (
+    SelectQuery,
+    matches,
+    ordered,
+    parse_select,
+)
+
+
+class Refused(Exception):
+    pass
+
+
+def refuse(kind: str, **values: Any) -> Refused:
+    return Refused(kind, values)
+
+
+def test_a_full_query() -> None:
+    query = parse_select(
+        "select a.id, m.clicks FROM things WHERE a.name LIKE 'x%' AND a.id NOT IN (1, '2') "
+        "AND d BETWEEN '2026-01-01' AND \"2026-01-31\" AND d during LAST_7_DAYS "
+        "ORDER BY m.clicks DESC, a.id LIMIT 5 PARAMETERS include_drafts=true",
+        refuse,
+    )
+    assert query == SelectQuery(
+        select=["a.id", "m.clicks"],
+        resource="things",
+        where=[
+            ("a.name", "LIKE", "x%"),
+            ("a.id", "NOT IN", ["1", "2"]),
+            ("d", "BETWEEN", ("2026-01-01", "2026-01-31")),
+            ("d", "DURING", "LAST_7_DAYS"),
+        ],
+        order=[("m.clicks", True), ("a.id", False)],
+        limit=5,
+    )
+
+
+@pytest.mark.parametrize(
+    ("text", "kind", "values"),
+    [
+        ("", "expected_select", {}),
+        ("FROM things", "expected_select", {}),
+        ("SELECT a", "expected_from", {}),
+        ("SELECT a FROM", "unexpected_end", {}),
+        ("SELECT a FROM things GROUP", "unexpected_word", {"word": "GROUP"}),
+        ("SELECT a FROM things WHERE a = 'open", "unexpected_text", {"text": " 'open"}),
+    ],
+)
+def test_each_refusal_by_its_kind(text: str, kind: str, values: dict[str, Any]) -> None:
+    with pytest.raises(Refused) as refused:
+        parse_select(text, refuse)
+    assert refused.value.args == (kind, values)
+
+
+def test_a_query_cut_short_or_a_limit_that_is_no_integer_raise() -> None:
+    with pytest.raises(IndexError):
+        parse_select("SELECT a FROM things WHERE a =", refuse)
+    with pytest.raises(ValueError):
+        parse_select("SELECT a FROM things LIMIT x", refuse)
+
+
+def test_comparisons() -> None:
+    assert matches("Search - Brand", "LIKE", "search%") and matches("ab", "LIKE", "a_")
+    assert matches("Display", "NOT LIKE", "search%")
+    assert matches(7, "IN", ["7", "8"]) and matches(7, "NOT IN", ["8"])
+    assert matches("x", "=", "x") and matches("x", "!=", "y")
+    assert matches("12", ">", "3") and matches(None, "<=", "0") and not matches(2.5, ">=", 3)
+
+
+def test_order_by_numbers_before_text_then_limit() -> None:
+    rows = [{"n": "10", "t": "b"}, {"n": "9", "t": "a"}, {"n": None, "t": "a"}]
+    query = parse_select("SELECT n FROM r ORDER BY t, n DESC LIMIT 2", refuse)
+    # Descending, the text (unset) comes before the numbers.
+    assert ordered(rows, query, lambda row, name: row[name]) == [rows[2], rows[1]]
+    query = parse_select("SELECT n FROM r ORDER BY n", refuse)
+    assert ordered(rows, query, lambda row, name: row[name]) == [rows[1], rows[0], rows[2]]
