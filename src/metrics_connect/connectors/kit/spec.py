@@ -187,6 +187,17 @@ class Paginator(_Strict):
     max_pages: int = 1000
 
 
+class Packing(_Strict):
+    """A dashboard's fetches packed into shared requests (kit/packing.py): the date ranges
+    and fields one request takes, the requests one call carries, and the dimensions that,
+    asked or filtered on, keep a request to the fetches of one dataset."""
+
+    max_ranges: int
+    max_fields: int
+    per_call: int = 1
+    one_dataset_with: tuple[str, ...] = ()
+
+
 class Selector(_Strict):
     """Where the records are in an answer, and renames of their fields."""
 
@@ -294,6 +305,8 @@ class Stream(_Strict):
     requesters: tuple[Requester, ...] = ()
     async_report: AsyncReport | None = None
     objects: ObjectMap | None = None
+    # Datasets of one scope may share a request (`packing`); none: only its own fetches.
+    pack_scope: str | None = None
     # Dataset-specific knobs for the hooks (metric lists by version, say).
     extra: dict[str, Any] = {}
 
@@ -329,6 +342,7 @@ class Streams(_Strict):
     # prefix + each member of the group.
     field_groups: dict[str, tuple[str, ...]] = {}
     datasets: dict[str, Stream]
+    packing: Packing | None = None
     # Network-wide knobs for the hooks.
     extra: dict[str, Any] = {}
 

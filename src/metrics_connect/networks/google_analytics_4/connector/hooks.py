@@ -3,6 +3,11 @@
 Daily datasets ask runReport for `date` plus the breakdowns, period ones for the exact
 period without `date` (unique users are GA4's own figure). Filters match ignoring case,
 as the engine's own filters do. The property's name comes from the Admin API.
+
+A dashboard's fetches share reports (kit/packing.py, limits in streams.yaml), five a
+`batchRunReports`. A fetch of another date range adds a range to its report: its rows
+come back under the `dateRange` dimension (`date_range_<i>`), and each fetch gets its
+part of the answer as its own report would have answered it (`member_answer`).
 """
 
 from __future__ import annotations
@@ -17,51 +22,38 @@ import httpx
 
 from metrics_connect.connectors.base import (
     NOTE_OTHER_ROW,
-    NOTE_SAMPLED,
-    NOTE_THRESHOLDED,
     AccountInfo,
     FetchRequest,
     FetchResult,
     Filter,
-    PlannedCall,
     Row,
     Scalar,
     UpstreamError,
 )
 from metrics_connect.connectors.kit.calls import Answer, Call
-from metrics_connect.connectors.kit.executor import KitConnector
 from metrics_connect.connectors.kit.google.client import GoogleClient
+from metrics_connect.connectors.kit.packing import Member, Pack, PackedConnector, Shape
 from metrics_connect.connectors.kit.spec import Stream, streams_of
-from metrics_connect.networks.google_analytics_4.connector.shared import (
-    Shape,
-    SharedReport,
-    batches,
-    member_answer,
-    pack,
-    report_body,
-)
 
 STREAMS = streams_of(__file__)
 # The engine's filter operators: GA4's string match types, and the negated operators.
 _STRING_MATCH: dict[str, str] = STREAMS.extra["string_match"]
 _NEGATED: dict[str, str] = STREAMS.extra["negated"]
-
-
-def _values(value: Any) -> list[str]:
-    if isinstance(value, list | tuple | set | frozenset):
-        return [str(v) for v in value]
-    return [str(value)]
+# The engine's widget notes a report's metadata flags say (what is not exact).
+_NOTES: dict[str, str] = STREAMS.extra["notes"]
+OTHER_ROW = "(other)"
 
 
 def one_filter(f: Filter) -> dict[str, Any]:
     operator = f.operator.upper()
     if operator in _NEGATED:
         return {"notExpression": one_filter(Filter(f.field, _NEGATED[operator], f.value))}
+    many = isinstance(f.value, list | tuple | set | frozenset)
+    values = [str(v) for v in f.value] if many else [str(f.value)]
     if operator == "IN":
-        in_list = {"values": _values(f.value), "caseSensitive": False}
+        in_list = {"values": values, "caseSensitive": False}
         return {"filter": {"fieldName": f.field, "inListFilter": in_list}}
     if operator in _STRING_MATCH:
-        values = _values(f.value)
         if len(values) != 1:
             raise UpstreamError(f"filter {f.field} {operator} takes one value")
         match = {"matchType": _STRING_MATCH[operator], "value": values[0], "caseSensitive": False}
@@ -74,20 +66,40 @@ def filter_expression(filters: Iterable[Filter]) -> dict[str, Any]:
     return expressions[0] if len(expressions) == 1 else {"andGroup": {"expressions": expressions}}
 
 
-OTHER_ROW = "(other)"
+def report_body(
+    ranges: Sequence[tuple[date, date]],
+    dimensions: Sequence[str],
+    metrics: Sequence[str],
+    dimension_filter: dict[str, Any] | None,
+    limit: int | None = None,
+) -> dict[str, Any]:
+    """A runReport body; without a limit, the paginator adds its own."""
+    body: dict[str, Any] = {
+        "dateRanges": [{"startDate": s.isoformat(), "endDate": e.isoformat()} for s, e in ranges],
+        "dimensions": [{"name": d} for d in dimensions],
+        "metrics": [{"name": m} for m in metrics],
+        # A stable order keeps limit/offset pages consistent.
+        "orderBys": [{"dimension": {"dimensionName": d}} for d in dimensions],
+        "keepEmptyRows": False,
+        "returnPropertyQuota": True,
+    }
+    if limit is not None:
+        body["limit"] = limit
+    if dimension_filter is not None:
+        body["dimensionFilter"] = dimension_filter
+    return body
 
 
-def report_notes(report: dict[str, Any]) -> set[str]:
-    """What a runReport answer's metadata says is not exact (the engine's widget notes)."""
-    metadata = report.get("metadata") or {}
-    notes: set[str] = set()
-    if metadata.get("samplingMetadatas"):
-        notes.add(NOTE_SAMPLED)
-    if metadata.get("subjectToThresholding"):
-        notes.add(NOTE_THRESHOLDED)
-    if metadata.get("dataLossFromOtherRow"):
-        notes.add(NOTE_OTHER_ROW)
-    return notes
+def summary(body: dict[str, Any]) -> dict[str, str]:
+    """A report body as ?explain=true shows it."""
+    out = {
+        "dateRanges": ",".join(f"{r['startDate']}..{r['endDate']}" for r in body["dateRanges"]),
+        "dimensions": ",".join(d["name"] for d in body["dimensions"]),
+        "metrics": ",".join(m["name"] for m in body["metrics"]),
+    }
+    if "dimensionFilter" in body:
+        out["dimensionFilter"] = json.dumps(body["dimensionFilter"], sort_keys=True)
+    return out
 
 
 def report_metrics(stream: Stream) -> tuple[str, ...]:
@@ -96,7 +108,7 @@ def report_metrics(stream: Stream) -> tuple[str, ...]:
     return tuple(f for f in stream.fields if f not in derived)
 
 
-class GoogleAnalytics4Connector(KitConnector):
+class GoogleAnalytics4Connector(PackedConnector):
     slug: ClassVar[str] = "google_analytics_4"
     streams = STREAMS
     client_class = GoogleClient
@@ -112,14 +124,7 @@ class GoogleAnalytics4Connector(KitConnector):
 
     def plan(self, request: FetchRequest) -> list[Call]:
         body = self.report_body(request)
-        summary = {
-            "dateRanges": f"{request.start.isoformat()}..{request.end.isoformat()}",
-            "dimensions": ",".join(d["name"] for d in body["dimensions"]),
-            "metrics": ",".join(m["name"] for m in body["metrics"]),
-        }
-        if "dimensionFilter" in body:
-            summary["dimensionFilter"] = json.dumps(body["dimensionFilter"], sort_keys=True)
-        return [replace(c, body=body, summary=summary) for c in super().plan(request)]
+        return [replace(c, body=body, summary=summary(body)) for c in super().plan(request)]
 
     def report_body(self, request: FetchRequest) -> dict[str, Any]:
         stream = self.stream(request)
@@ -133,39 +138,6 @@ class GoogleAnalytics4Connector(KitConnector):
         ranges = [(request.start, request.end)]
         return report_body(ranges, dims, report_metrics(stream), dimension_filter)
 
-    # --- shared reports (shared.py): the engine's groups of fetches ---
-
-    def shape(self, request: FetchRequest) -> Shape:
-        body = self.report_body(request)
-        return Shape(
-            dimensions=tuple(d["name"] for d in body["dimensions"]),
-            dimension_filter=body.get("dimensionFilter"),
-            metrics=tuple(m["name"] for m in body["metrics"]),
-            scope=str(self.stream(request).extra.get("report_scope") or request.dataset),
-            filter_fields=frozenset(f.field for f in request.filters),
-        )
-
-    def shared_groups(self, requests: Sequence[FetchRequest]) -> list[tuple[int, ...]]:
-        return [
-            tuple(m.index for report in batch for m in report.members)
-            for batch in batches(pack(requests, self.shape))
-        ]
-
-    def shared_plan(
-        self, requests: Sequence[FetchRequest]
-    ) -> list[tuple[Call, list[SharedReport]]]:
-        plan = []
-        for batch in batches(pack(requests, self.shape)):
-            bodies = [report.body(self.page_size()) for report in batch]
-            summary = {f"requests[{i}]": r.summary() for i, r in enumerate(batch)}
-            if len(batch) == 1:
-                call = Call(self.report_path(), method="POST", body=bodies[0], summary=summary)
-            else:
-                path = self.report_path().replace(":runReport", ":batchRunReports")
-                call = Call(path, method="POST", body={"requests": bodies}, summary=summary)
-            plan.append((call, batch))
-        return plan
-
     def report_path(self) -> str:
         return self.streams.requester("traffic", "main").path.format(property=self.property)
 
@@ -173,30 +145,37 @@ class GoogleAnalytics4Connector(KitConnector):
         paginator = self.streams.requester("traffic", "main").paginator
         return self.client.page_size or paginator.page_size or 100_000
 
-    def plan_shared_calls(self, requests: Sequence[FetchRequest]) -> list[PlannedCall]:
-        return [call.planned() for call, _ in self.shared_plan(requests)]
+    # --- shared reports (kit/packing.py): the engine's groups of fetches ---
 
-    async def fetch_shared(
-        self, requests: Sequence[FetchRequest]
-    ) -> list[FetchResult | UpstreamError]:
-        results: list[FetchResult | UpstreamError] = [UpstreamError("not answered")] * len(requests)
-        for call, batch in self.shared_plan(requests):
-            try:
-                answers = await self._run_batch(call, batch)
-            except UpstreamError as exc:
-                for member in (m for report in batch for m in report.members):
-                    results[member.index] = exc
-                continue
-            for report, (body, records) in zip(batch, answers, strict=True):
-                for member in report.members:
-                    part, rows = member_answer(report, member, body, records)
-                    result = self.result(member.request, [Answer(call, rows, part)])
-                    result.incomplete_days |= self.incomplete(member.request)
-                    results[member.index] = result
-        return results
+    def shape(self, request: FetchRequest) -> Shape:
+        body = self.report_body(request)
+        return Shape(
+            dimensions=tuple(d["name"] for d in body["dimensions"]),
+            filter=body.get("dimensionFilter"),
+            fields=tuple(m["name"] for m in body["metrics"]),
+            scope=self.stream(request).pack_scope or request.dataset,
+            filter_fields=frozenset(f.field for f in request.filters),
+        )
 
-    async def _run_batch(
-        self, call: Call, batch: list[SharedReport]
+    def pack_body(self, pack: Pack) -> dict[str, Any]:
+        shape = pack.shape
+        return report_body(
+            pack.ranges, shape.dimensions, pack.fields, shape.filter, self.page_size()
+        )
+
+    def batch_call(self, batch: list[Pack]) -> Call:
+        bodies = [self.pack_body(p) for p in batch]
+        said = {
+            f"requests[{i}]": "; ".join(f"{k}={v}" for k, v in summary(body).items())
+            for i, body in enumerate(bodies)
+        }
+        if len(batch) == 1:
+            return Call(self.report_path(), method="POST", body=bodies[0], summary=said)
+        path = self.report_path().replace(":runReport", ":batchRunReports")
+        return Call(path, method="POST", body={"requests": bodies}, summary=said)
+
+    async def run_batch(
+        self, call: Call, batch: list[Pack]
     ) -> list[tuple[dict[str, Any], list[dict[str, Any]]]]:
         """Every report's answer and rows; further pages by runReport's offset."""
         answer = await self.client.request("POST", call.path, {}, call.body)
@@ -204,16 +183,22 @@ class GoogleAnalytics4Connector(KitConnector):
         if not isinstance(reports, list) or len(reports) != len(batch):
             raise UpstreamError("batchRunReports answered another number of reports")
         out = []
-        for report, body in zip(batch, reports, strict=True):
+        for pack, body in zip(batch, reports, strict=True):
             records = list(body.get("rows") or [])
             while len(records) < int(body.get("rowCount") or 0):
-                page = report.body(self.page_size()) | {"offset": len(records)}
+                page = self.pack_body(pack) | {"offset": len(records)}
                 more = (await self.client.request("POST", self.report_path(), {}, page)).get("rows")
                 if not more:
                     break
                 records += more
             out.append((body, records))
         return out
+
+    def member_result(
+        self, call: Call, pack: Pack, member: Member, body: Any, records: list[Any]
+    ) -> FetchResult:
+        part, rows = member_answer(pack, member, body, records)
+        return self.result(member.request, [Answer(call, rows, part)])
 
     def result(self, request: FetchRequest, answers: list[Answer]) -> FetchResult:
         stream = self.stream(request)
@@ -222,17 +207,18 @@ class GoogleAnalytics4Connector(KitConnector):
         notes: set[str] = set()
         for answer in answers:
             first = answer.body or {}
-            notes |= report_notes(first)
-            types = {h["name"]: h.get("type", "") for h in first.get("metricHeaders") or []}
+            metadata = first.get("metadata") or {}
+            notes |= {note for flag, note in _NOTES.items() if metadata.get(flag)}
             dims = [h["name"] for h in first.get("dimensionHeaders") or []]
-            metrics = [h["name"] for h in first.get("metricHeaders") or []]
+            metric_headers = first.get("metricHeaders") or []
             for raw in answer.records:
                 cells = [v.get("value", "") for v in raw.get("dimensionValues") or []]
                 keys = dict(zip(dims, cells, strict=True))
-                day = _parse_day(keys.pop("date")) if stream.kind == "daily" else None
+                # `date` is YYYYMMDD, which fromisoformat reads since Python 3.11.
+                day = date.fromisoformat(keys.pop("date")) if stream.kind == "daily" else None
                 values: dict[str, Scalar] = {}
-                for name, cell in zip(metrics, raw.get("metricValues") or [], strict=True):
-                    values[name] = _number(cell.get("value", "0"), types.get(name, ""))
+                for header, cell in zip(metric_headers, raw.get("metricValues") or [], strict=True):
+                    values[header["name"]] = _number(cell.get("value", "0"), header.get("type"))
                 for name, (minuend, subtrahend) in derived.items():
                     values[name] = _minus(values, minuend, subtrahend)
                 if OTHER_ROW in keys.values():
@@ -282,11 +268,52 @@ class GoogleAnalytics4Connector(KitConnector):
         return payload if isinstance(payload, dict) else None
 
 
-def _parse_day(value: str) -> date:
-    return date(int(value[:4]), int(value[4:6]), int(value[6:8]))
+def member_answer(
+    pack: Pack, member: Member, body: dict[str, Any], records: list[dict[str, Any]]
+) -> tuple[dict[str, Any], list[dict[str, Any]]]:
+    """One fetch's part of a shared report's answer, as its own report would have
+    answered: its date range's rows without the `dateRange` dimension, its metrics
+    only, rows with none of them set left out (keepEmptyRows false), and the metadata
+    of its range (sampling is said per range)."""
+    dims = [h["name"] for h in body.get("dimensionHeaders") or []]
+    metric_headers = body.get("metricHeaders") or []
+    wanted = [i for i, h in enumerate(metric_headers) if h.get("name") in member.shape.fields]
+    range_at = dims.index("dateRange") if "dateRange" in dims else None
+    range_name = f"date_range_{pack.range_index(member)}"
+    kept_dims = [i for i, d in enumerate(dims) if d != "dateRange"]
+    rows: list[dict[str, Any]] = []
+    other_row = False
+    for record in records:
+        cells = record.get("dimensionValues") or []
+        if range_at is not None and cells[range_at].get("value") != range_name:
+            continue
+        other_row = other_row or any(c.get("value") == OTHER_ROW for c in cells)
+        mine = [(record.get("metricValues") or [])[i] for i in wanted]
+        if not any(float(v.get("value") or 0) for v in mine):
+            continue
+        rows.append({"dimensionValues": [cells[i] for i in kept_dims], "metricValues": mine})
+    metadata = dict(body.get("metadata") or {})
+    sampling = metadata.pop("samplingMetadatas", None)
+    if sampling:
+        mine_sampled = sampling[pack.range_index(member)]
+        read, space = (
+            mine_sampled.get("samplesReadCount", 0),
+            mine_sampled.get("samplingSpaceSize", 0),
+        )
+        if int(read) < int(space):
+            metadata["samplingMetadatas"] = [mine_sampled]
+    if not other_row:
+        metadata.pop("dataLossFromOtherRow", None)
+    part = {
+        "dimensionHeaders": [{"name": dims[i]} for i in kept_dims],
+        "metricHeaders": [metric_headers[i] for i in wanted],
+        "rowCount": len(rows),
+        "metadata": metadata,
+    }
+    return part, rows
 
 
-def _number(text: str, type_: str) -> int | float:
+def _number(text: str, type_: str | None) -> int | float:
     value = float(text)
     return int(value) if type_ == "TYPE_INTEGER" else value
 
