@@ -35,10 +35,7 @@ def spec(key: str) -> Any:
 
 # Fractional metrics (conversions and their values); every other metric is an integer.
 FRACTIONAL = frozenset(spec("fractions"))
-VERSIONS: dict[str, dict[str, date]] = load_spec(
-    __package__, SPEC, "versions", dict[str, dict[str, date]]
-)
-RETIRED: dict[str, date] = load_spec(__package__, SPEC, "retired", dict[str, date])
+SUNSETS: dict[str, date] = load_spec(__package__, SPEC, "sunsets", dict[str, date])
 ACCESSIBLE: tuple[str, ...] = tuple(spec("accessible"))
 CUSTOMERS: dict[str, Entity] = {
     cid: {"id": cid, "resource_name": f"customers/{cid}", "clients": [], **c}
