@@ -16,6 +16,8 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
+from metrics_connect.sandbox.kit.report_rows import order_rows
+
 Refuse = Callable[..., Exception]
 
 
@@ -88,13 +90,15 @@ def parse_report_query(params: Mapping[str, str], refuse: Refuse) -> ReportQuery
 
 def _sorted(rows: list[list[Any]], query: ReportQuery, refuse: Refuse) -> list[list[Any]]:
     columns = [*query.dimensions, *query.metrics]
-    out = sorted(rows, key=lambda r: tuple(str(v) for v in r[: len(query.dimensions)]))
+    sorts: list[tuple[Callable[[list[Any]], Any], bool]] = []
     for key in reversed(query.sort):
         name = key.lstrip("-")
         if name not in columns:
             raise refuse("unknown_sort", name=name)
         index = columns.index(name)
-        out.sort(key=lambda r, i=index: r[i], reverse=key.startswith("-"))  # type: ignore[misc]
+        sorts.insert(0, (lambda r, i=index: r[i], key.startswith("-")))  # type: ignore[misc]
+    out = list(rows)
+    order_rows(out, lambda r: tuple(str(v) for v in r[: len(query.dimensions)]), sorts)
     return out
 
 

@@ -6,10 +6,10 @@
 - POST /v1beta/properties/{id}:runRealtimeReport (the last 30 minutes; realtime.py)
 - GET  /v1beta/properties/{id}/metadata
 
-Request bodies are read as Google's REST front end reads them (wire.py): unknown fields
-and enum values refused with INVALID_ARGUMENT, enums as names or numbers; with
-`$alt=json;enum-encoding=int` (what the official clients send over REST) the answer's
-enums are numbers too.
+Request bodies are read as Google's REST front end reads them (the sandbox kit's
+proto_messages over data.yaml's `proto` tables): unknown fields and enum values refused
+with INVALID_ARGUMENT, enums as names or numbers; with `$alt=json;enum-encoding=int`
+(what the official clients send over REST) the answer's enums are numbers too.
 
 OAuth Bearer tokens follow the sandbox rule (`metrics_connect.sandbox.accounts`);
 errors have Google's shape {"error": {"code", "message", "status"}} (sandbox kit). The shared
@@ -30,7 +30,7 @@ from typing import Any
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse
 
-from metrics_connect.networks.google_analytics_4.emulator import compatibility, wire
+from metrics_connect.networks.google_analytics_4.emulator import compatibility
 from metrics_connect.networks.google_analytics_4.emulator.data import PropertyData
 from metrics_connect.networks.google_analytics_4.emulator.quota import (
     CONCURRENCY_MESSAGE,
@@ -45,12 +45,15 @@ from metrics_connect.sandbox.kit.google import (
     answer_google_errors,
     answer_unknown_paths,
 )
+from metrics_connect.sandbox.kit.proto_messages import ProtoMessages, wants_int_enums
+from metrics_connect.sandbox.kit.spec import load_spec
 
 PERMISSION_MESSAGE = (
     "User does not have sufficient permissions for this property. To learn more about "
     "Property ID, see https://developers.google.com/analytics/devguides/reporting/data/v1/"
     "property-id."
 )
+PROTO: ProtoMessages = load_spec(__package__, "data.yaml", "proto", ProtoMessages)
 
 
 @dataclass
@@ -113,12 +116,12 @@ def create_app(emulator: Ga4Emulator) -> FastAPI:
             body = json.loads(raw) if raw.strip() else {}
         except ValueError:
             raise GoogleError("Invalid JSON payload received.") from None
-        return wire.read(body, message)
+        return PROTO.read(body, message)
 
     def answer(request: Request, body: dict[str, Any]) -> JSONResponse:
         """The body, its enums as numbers when the client asked for them."""
-        if wire.wants_int_enums(request.query_params.get("$alt")):
-            body = wire.int_enums(body)
+        if wants_int_enums(request.query_params.get("$alt")):
+            body = PROTO.int_enums(body)
         return JSONResponse(body)
 
     @app.post("/v1beta/properties/{property_id}:runReport")

@@ -10,13 +10,13 @@ from __future__ import annotations
 
 from typing import Any
 
-from metrics_connect.networks.google_analytics_4.emulator.filters import filter_fields
 from metrics_connect.networks.google_analytics_4.emulator.report import names_of
 from metrics_connect.networks.google_analytics_4.emulator.schema import (
     DIMENSIONS,
     METRICS,
     check_compatibility,
 )
+from metrics_connect.sandbox.kit.filter_expressions import filter_fields
 from metrics_connect.sandbox.kit.google import GoogleError
 
 

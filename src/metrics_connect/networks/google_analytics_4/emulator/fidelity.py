@@ -6,13 +6,10 @@ runReport metadata as the Data API does (`subjectToThresholding`,
 
 from __future__ import annotations
 
-from collections.abc import Callable, Collection, Iterable
+from collections.abc import Collection, Iterable
 from dataclasses import dataclass
-from typing import TypeVar, cast
 
 from metrics_connect.sandbox.kit.spec import load_spec
-
-OTHER = "(other)"
 
 
 @dataclass(frozen=True)
@@ -61,29 +58,3 @@ def sampling_metadatas(
         {"samplesReadCount": str(min(n, rules.max_events)), "samplingSpaceSize": str(n)}
         for n in counts
     ]
-
-
-K = TypeVar("K", bound=tuple[str, ...])
-A = TypeVar("A")
-
-
-def fold_other(
-    groups: dict[K, A],
-    rules: OtherRow,
-    width: int,
-    size: Callable[[A], int],
-    merge: Callable[[A, A], None],
-    new: Callable[[], A],
-) -> dict[K, A] | None:
-    """A day's groups past the row limit: the largest (by `size`, then key) kept, the
-    rest merged into one row of "(other)" values; None when the day is within it."""
-    if len(groups) <= rules.max_rows_per_day:
-        return None
-    ranked = sorted(groups, key=lambda k: (-size(groups[k]), k))
-    kept = ranked[: rules.max_rows_per_day - 1]
-    folded: dict[K, A] = {k: groups[k] for k in kept}
-    other = new()
-    for key in ranked[len(kept) :]:
-        merge(other, groups[key])
-    folded[cast(K, (OTHER,) * width)] = other
-    return folded

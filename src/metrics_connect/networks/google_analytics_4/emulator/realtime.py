@@ -19,6 +19,7 @@ from metrics_connect.networks.google_analytics_4.emulator.filters import compile
 from metrics_connect.networks.google_analytics_4.emulator.report import table
 from metrics_connect.networks.google_analytics_4.emulator.schema import SCHEMA_URL
 from metrics_connect.sandbox.kit.google import GoogleError
+from metrics_connect.sandbox.kit.report_rows import order_rows
 from metrics_connect.sandbox.kit.spec import load_spec
 
 MAX_MINUTES_AGO = 29
@@ -89,8 +90,7 @@ def run_realtime_report(data: PropertyData, body: dict[str, Any], now: datetime)
                 for metric in ("eventCount", "screenPageViews", "keyEvents"):
                     row[metric] = row.get(metric, 0.0) + hit.values.get(metric, 0.0)
     rows = [(key, {**row, "activeUsers": float(len(users[key]))}) for key, row in counts.items()]
-    rows.sort(key=lambda r: r[0])
-    rows.sort(key=lambda r: r[1][metrics[0]], reverse=True)
+    order_rows(rows, lambda r: r[0], [(lambda r: r[1][metrics[0]], True)])
     limit = int(body.get("limit") or DEFAULT_LIMIT)
     types = dict.fromkeys(metrics, "TYPE_INTEGER")
     return table(out_dims, types, rows[:limit], len(rows), kind="runRealtimeReport")

@@ -29,16 +29,12 @@ from metrics_connect.networks.google_analytics_4.emulator.data import (
     clear_data_caches,
 )
 from metrics_connect.networks.google_analytics_4.emulator.fidelity import (
-    fold_other,
     sampling_metadatas,
     thresholded,
 )
 from metrics_connect.networks.google_analytics_4.emulator.filters import (
-    Predicate,
     compile_dimension_filter,
     compile_metric_filter,
-    filter_fields,
-    to_float,
 )
 from metrics_connect.networks.google_analytics_4.emulator.schema import (
     DIMENSIONS,
@@ -49,7 +45,9 @@ from metrics_connect.networks.google_analytics_4.emulator.schema import (
     linked_dimension,
     session_dimensions,
 )
+from metrics_connect.sandbox.kit.filter_expressions import Predicate, filter_fields, to_float
 from metrics_connect.sandbox.kit.google import GoogleError
+from metrics_connect.sandbox.kit.report_rows import Row, extremes, fold_other, order_rows
 
 MAX_DATE_RANGES = 4
 MAX_DIMENSIONS = 9
@@ -352,9 +350,6 @@ def names_of(raw: Any, kind: str, registry: dict[str, Any]) -> list[str]:
     return names
 
 
-Row = tuple[tuple[str, ...], dict[str, float]]
-
-
 def table(
     dims: list[str],
     types: dict[str, str],
@@ -458,7 +453,7 @@ def _run_report(data: PropertyData, body: Any, now: datetime) -> ReportResult:
                 day_groups = _day_groups(data, day, now, grain, plain_dims, filter_key, dim_filter)
                 folded = fold_other(
                     day_groups,
-                    fidelity.other_row,
+                    fidelity.other_row.max_rows_per_day,
                     len(plain_dims),
                     lambda acc: len(acc.sets.get("S", ())),
                     _merge_all,
@@ -541,34 +536,33 @@ _ORDER_KEYS: dict[str, Callable[[str], Any]] = {
 }
 
 
-def _order(
-    rows: list[Row],
-    order_bys: Any,
-    dims: list[str],
-    metrics: list[str],
-) -> None:
+def _order(rows: list[Row], order_bys: Any, dims: list[str], metrics: list[str]) -> None:
     if not order_bys:
         # Unspecified order: the first metric, largest first, then the dimension values.
-        rows.sort(key=lambda r: r[0])
-        rows.sort(key=lambda r: r[1][metrics[0]], reverse=True)
+        order_rows(rows, _dimension_values, [(lambda r: r[1][metrics[0]], True)])
         return
-    rows.sort(key=lambda r: r[0])
+    sorts: list[tuple[Callable[[Row], Any], bool]] = []
     for spec in reversed(order_bys):
         desc = bool(spec.get("desc", False))
         if "metric" in spec:
             name = spec["metric"].get("metricName")
             if name not in metrics:
                 raise GoogleError(f"orderBys metric {name} must be a metric of the request.")
-            rows.sort(key=lambda r: r[1][str(name)], reverse=desc)
+            sorts.insert(0, (lambda r, m=str(name): r[1][m], desc))  # type: ignore[misc]
         elif "dimension" in spec:
             name = spec["dimension"].get("dimensionName")
             if name not in dims:
                 raise GoogleError(f"orderBys dimension {name} must be a dimension of the request.")
-            index = dims.index(name)
             value = _ORDER_KEYS.get(spec["dimension"].get("orderType"), str)
-            rows.sort(key=lambda r: value(r[0][index]), reverse=desc)
+            at = dims.index(name)
+            sorts.insert(0, (lambda r, v=value, i=at: v(r[0][i]), desc))  # type: ignore[misc]
         else:
             raise GoogleError("Each orderBy needs metric or dimension.")
+    order_rows(rows, _dimension_values, sorts)
+
+
+def _dimension_values(row: Row) -> tuple[str, ...]:
+    return row[0]
 
 
 def _aggregations(
@@ -593,9 +587,8 @@ def _aggregations(
                 # Totals are the figures of all matching data (unique users de-duplicated).
                 values = {m: metric_value(m, acc) for m in types}
             else:
-                scoped = [r for r in rows if not with_range or r[0][-1] == name]
-                pick = max if aggregation == "MAXIMUM" else min
-                values = {m: pick((r[1][m] for r in scoped), default=0.0) for m in types}
+                scoped = (r for r in rows if not with_range or r[0][-1] == name)
+                values = extremes(scoped, types, max if aggregation == "MAXIMUM" else min)
             out.append(_row(key, values, types))
         response[{"TOTAL": "totals", "MAXIMUM": "maximums", "MINIMUM": "minimums"}[aggregation]] = (
             out
