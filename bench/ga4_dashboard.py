@@ -117,7 +117,7 @@ async def cold(shared: bool, latency_ms: float, days: int) -> dict[str, Any]:
                 "comparison_end": (start - timedelta(days=1)).isoformat(),
                 "metrics": dashboard(),
             }
-            quota = network.emulator.property_quota  # type: ignore[attr-defined]
+            quota = network.emulator.property_quota
             transport = httpx.ASGITransport(app=app)
             async with httpx.AsyncClient(transport=transport, base_url="http://bench") as client:
                 network.controls.calls.reset()

@@ -146,9 +146,9 @@ Connected = TypeVar("Connected", bound=ConnectedNetwork)
 def raw_data(sandbox: SandboxNetwork) -> Any:
     """The emulator's raw data: held by the sandbox itself (`data`), or by the emulator
     object it serves (`emulator.data`); None when neither holds any."""
-    if hasattr(sandbox, "data"):
+    if sandbox.data is not None:
         return sandbox.data
-    return getattr(getattr(sandbox, "emulator", None), "data", None)
+    return getattr(sandbox.emulator, "data", None)
 
 
 @asynccontextmanager

@@ -29,6 +29,10 @@ class SandboxNetwork:
     # The Settings attribute that points the connector at this emulator.
     settings_field: str
     demo_account: DemoAccount
+    # The emulator's seeded truth, for the tests that check our numbers against it.
+    data: Any = None
+    # The emulator object behind `app`, for the tests that reach its state or switches.
+    emulator: Any = None
 
 
 def available_sandboxes() -> list[str]:

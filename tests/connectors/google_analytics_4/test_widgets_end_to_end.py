@@ -101,7 +101,7 @@ async def ga4(
             client,
             account.headers,
             account.integration_uuid,
-            network.emulator,  # type: ignore[attr-defined]
+            network.emulator,
         )
 
 

@@ -64,7 +64,7 @@ async def test_the_check_reads_the_user_and_refuses_a_wrong_key(
     async with httpx.AsyncClient(transport=httpx.ASGITransport(app=sandbox.app)) as http:
         (found,) = await check(http, fields(sandbox, ACCOUNT + "/api/3/"))
         assert (found.external_id, found.timezone) == ("acme", "America/Chicago")
-        assert found.detail == sandbox.data.users[0]["email"]  # type: ignore[attr-defined]
+        assert found.detail == sandbox.data.users[0]["email"]
         wrong = {**fields(sandbox), "access_token": "not-a-key"}
         with pytest.raises(ConnectFailed) as raised:
             await check(http, wrong)

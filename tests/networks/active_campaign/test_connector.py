@@ -95,7 +95,7 @@ async def test_a_full_listing_pages_by_offset_and_says_listed_all(
     sandbox: SandboxNetwork,
 ) -> None:
     ac, transport = connector(sandbox.app, sandbox.demo_account.credentials)
-    live = sandbox.data.live("deals", NOW)  # type: ignore[attr-defined]
+    live = sandbox.data.live("deals", NOW)
     cursor, seen, pages = None, [], []
     while True:
         page = await ac.fetch_records("deals", cursor)

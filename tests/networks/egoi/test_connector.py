@@ -44,7 +44,7 @@ def connector(sandbox: SandboxNetwork, token: str = DEMO_ACCESS_TOKEN) -> EgoiCo
 async def test_contacts_walk_every_list_and_say_listed_all_from_the_start(
     sandbox: SandboxNetwork,
 ) -> None:
-    egoi, data = connector(sandbox), sandbox.data  # type: ignore[attr-defined]
+    egoi, data = connector(sandbox), sandbox.data
     sandbox.controls.calls.reset()
     cursor, seen = None, []
     while True:
@@ -65,7 +65,7 @@ async def test_contacts_walk_every_list_and_say_listed_all_from_the_start(
 
 
 async def test_settled_campaign_reports_are_read_once(sandbox: SandboxNetwork) -> None:
-    egoi, data = connector(sandbox), sandbox.data  # type: ignore[attr-defined]
+    egoi, data = connector(sandbox), sandbox.data
     cursor, rows = None, 0
     while True:
         page = await egoi.fetch_records("campaigns", cursor)

@@ -25,7 +25,7 @@ async def test_the_demo_replay_fills_the_records_and_archives_the_lists(
     sqlite_url: str, settings_factory: Callable[..., Settings]
 ) -> None:
     sandbox = build_sandbox()
-    data: EgoiData = sandbox.data  # type: ignore[attr-defined]
+    data: EgoiData = sandbox.data
     sandbox.controls.clock.set(NOW)
     settings = settings_factory(sqlite_url, egoi_api_base_url="http://egoi.test")
     runtime = routed_runtime("egoi", sandbox, settings)

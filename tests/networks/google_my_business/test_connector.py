@@ -61,7 +61,7 @@ def connector(
 
 
 def data_of(sandbox: SandboxNetwork) -> ProfileData:
-    data: ProfileData = sandbox.data  # type: ignore[attr-defined]
+    data: ProfileData = sandbox.data
     return data
 
 

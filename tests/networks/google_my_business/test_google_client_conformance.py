@@ -75,7 +75,7 @@ def service(sandbox: SandboxNetwork, name: str, token: str | None = None) -> Any
 
 
 def test_daily_metrics_through_the_official_client(sandbox: SandboxNetwork) -> None:
-    data = sandbox.data  # type: ignore[attr-defined]
+    data = sandbox.data
     performance = service(sandbox, "businessprofileperformance")
     answer = (
         performance.locations()
@@ -103,7 +103,7 @@ def test_daily_metrics_through_the_official_client(sandbox: SandboxNetwork) -> N
 
 
 def test_monthly_keywords_page_with_page_tokens(sandbox: SandboxNetwork) -> None:
-    data = sandbox.data  # type: ignore[attr-defined]
+    data = sandbox.data
     monthly = service(sandbox, "businessprofileperformance").locations().searchkeywords()
     monthly = monthly.impressions().monthly()
     request = monthly.list(
@@ -126,7 +126,7 @@ def test_monthly_keywords_page_with_page_tokens(sandbox: SandboxNetwork) -> None
 
 
 def test_accounts_and_locations_for_the_picker(sandbox: SandboxNetwork) -> None:
-    data = sandbox.data  # type: ignore[attr-defined]
+    data = sandbox.data
     accounts = service(sandbox, "mybusinessaccountmanagement").accounts().list().execute()
     assert [a["name"] for a in accounts["accounts"]] == [data.account.name]
     information = service(sandbox, "mybusinessbusinessinformation")
@@ -143,7 +143,7 @@ def test_an_unknown_token_is_a_401_in_googles_envelope(sandbox: SandboxNetwork) 
     performance = service(sandbox, "businessprofileperformance", token="not-a-sandbox-token")
     with pytest.raises(HttpError) as raised:
         performance.locations().fetchMultiDailyMetricsTimeSeries(
-            location=sandbox.data.location_name,  # type: ignore[attr-defined]
+            location=sandbox.data.location_name,
             dailyMetrics=["WEBSITE_CLICKS"],
             dailyRange_startDate_year=2026,
             dailyRange_startDate_month=10,

@@ -67,7 +67,7 @@ async def sync(hotmart: HotmartConnector, cursor: str | None) -> tuple[dict[str,
 async def test_a_first_sync_reads_every_status_and_a_later_one_sees_a_refund(
     sandbox: SandboxNetwork,
 ) -> None:
-    data: SalesData = sandbox.data  # type: ignore[attr-defined]
+    data: SalesData = sandbox.data
     hotmart = connector(sandbox)
     planned = hotmart.plan_record_calls("sales", None)
     statuses = HotmartConnector.streams.extra["statuses"]

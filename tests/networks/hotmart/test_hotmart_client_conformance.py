@@ -63,7 +63,7 @@ def client(secret: str | None = None) -> Hotmart:
 
 
 def raw(sandbox: SandboxNetwork, statuses: set[str]) -> dict[str, dict[str, Any]]:
-    data: SalesData = sandbox.data  # type: ignore[attr-defined]
+    data: SalesData = sandbox.data
     window = data.window(
         datetime.fromtimestamp(START / 1000, tz=UTC),
         datetime.fromtimestamp(END / 1000, tz=UTC),

@@ -44,7 +44,7 @@ async def test_the_demo_replay_fills_the_purchases_then_the_sync_follows(
     store = RecordStore(FactStore(runtime.db))
     specs = list(HotmartConnector.datasets.values())
     held = await store.load(integration.id, specs, "America/Sao_Paulo")
-    data: SalesData = sandbox.data  # type: ignore[attr-defined]
+    data: SalesData = sandbox.data
     raw = {p["transaction"]: p for p in data.window(NOW - timedelta(days=740), NOW, NOW)}
     kept = {r.id: r for r in held["sales"]}
     assert set(kept) == set(raw)

@@ -83,7 +83,7 @@ async def test_a_sync_crosses_the_search_cap_with_new_searches(
 
     monkeypatch.setattr(HubSpotCrmConnector, "_search_body", recorded)
     seen, pages = await sync_all(connector(sandbox), "deals")
-    data: CrmData = sandbox.data  # type: ignore[attr-defined]
+    data: CrmData = sandbox.data
     assert seen == {r.id for r, _ in data.live("deals", NOW)} and len(seen) > 1200
     # Three pages a search (after 200, 400), then a new search from the last instant.
     assert afters[:4] == [None, "200", "400", None]

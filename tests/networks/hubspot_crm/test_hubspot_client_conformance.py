@@ -55,7 +55,7 @@ def test_a_modified_since_search_pages_to_the_end_and_matches_the_raw_deals(
     served: tuple[SandboxNetwork, str],
 ) -> None:
     sandbox, base_url = served
-    data: CrmData = sandbox.data  # type: ignore[attr-defined]
+    data: CrmData = sandbox.data
     api = client(base_url).crm.deals.search_api
     request = modified_since()
     seen: list[str] = []
@@ -92,7 +92,7 @@ def test_the_search_stops_at_ten_thousand_results(served: tuple[SandboxNetwork, 
 
 def test_archived_deals_owners_and_pipelines(served: tuple[SandboxNetwork, str]) -> None:
     sandbox, base_url = served
-    data: CrmData = sandbox.data  # type: ignore[attr-defined]
+    data: CrmData = sandbox.data
     hubspot = client(base_url)
     archived = hubspot.crm.deals.basic_api.get_page(limit=100, archived=True)
     assert {d.id for d in archived.results} == {r.id for r, _ in data.archived("deals", NOW)}

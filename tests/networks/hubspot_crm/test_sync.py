@@ -35,7 +35,7 @@ async def test_the_demo_replay_fills_the_records_then_the_sync_follows(
     )
     await replay_demo(runtime, account.integration_uuid, sandbox)
     store = RecordStore(FactStore(runtime.db))
-    spec = sandbox.data  # type: ignore[attr-defined]
+    spec = sandbox.data
     integration = await load_integration(runtime, account.integration_uuid)
     assert integration is not None
     from metrics_connect.networks.hubspot_crm.connector.hooks import HubSpotCrmConnector

@@ -81,7 +81,7 @@ def test_ad_analytics_finder_by_day(ads: tuple[SandboxNetwork, RestliClient]) ->
     first = response.elements[0]
     assert first["pivotValues"] == [ACCOUNT]
     assert first["dateRange"]["start"] == {"year": 2026, "month": 10, "day": 1}
-    data = network.emulator.data  # type: ignore[attr-defined]
+    data = network.emulator.data
     raw = data.totals(list(data.creatives), date(2026, 10, 1), date(2026, 10, 1))
     assert first["impressions"] == raw["impressions"] > 0
     assert float(first["costInLocalCurrency"]) == pytest.approx(
@@ -188,7 +188,7 @@ def test_follower_and_share_statistics_by_day(pages: tuple[SandboxNetwork, Restl
     start = int(datetime(2026, 10, 1, tzinfo=UTC).timestamp() * 1000)
     end = int(datetime(2026, 11, 1, tzinfo=UTC).timestamp() * 1000)
     intervals = {"timeRange": {"start": start, "end": end}, "timeGranularityType": "DAY"}
-    data = network.emulator.data  # type: ignore[attr-defined]
+    data = network.emulator.data
     followers = client.finder(
         resource_path="/organizationalEntityFollowerStatistics",
         finder_name="organizationalEntity",
@@ -245,7 +245,7 @@ def test_network_size_and_posts(pages: tuple[SandboxNetwork, RestliClient]) -> N
         query_params={"edgeType": "COMPANY_FOLLOWED_BY_MEMBER"},
     )
     assert size.status_code == 200, size.response.text
-    data = network.emulator.data  # type: ignore[attr-defined]
+    data = network.emulator.data
     assert size.entity["firstDegreeSize"] == data.followers_total(NOW.date())
     posts = client.finder(
         resource_path="/posts",

@@ -41,7 +41,7 @@ def client(base_url: str, **config: str) -> MailchimpMarketing.Client:
 
 
 def data_of(sandbox: SandboxNetwork) -> MailchimpData:
-    return sandbox.data  # type: ignore[attr-defined,no-any-return]
+    return sandbox.data  # type: ignore[no-any-return]
 
 
 def test_the_account_root(served: tuple[SandboxNetwork, str]) -> None:

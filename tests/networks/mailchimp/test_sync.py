@@ -27,7 +27,7 @@ async def test_the_demo_replay_fills_the_records_then_the_sync_follows(
     sqlite_url: str, settings_factory: Callable[..., Settings]
 ) -> None:
     sandbox = build_sandbox()
-    data: MailchimpData = sandbox.data  # type: ignore[attr-defined]
+    data: MailchimpData = sandbox.data
     sandbox.controls.clock.set(NOW)
     settings = settings_factory(sqlite_url, mailchimp_api_base_url="http://mailchimp.test")
     runtime = routed_runtime("mailchimp", sandbox, settings)

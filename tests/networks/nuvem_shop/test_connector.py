@@ -92,7 +92,7 @@ async def sync_all(
 
 
 def data_of(sandbox: SandboxNetwork) -> StoreData:
-    return sandbox.data  # type: ignore[attr-defined, no-any-return]
+    return sandbox.data  # type: ignore[no-any-return]
 
 
 async def test_a_first_sync_lists_every_order_then_only_what_changed(

@@ -35,7 +35,7 @@ async def test_the_demo_replay_fills_the_records_then_the_sync_follows(
         runtime, "nuvem_shop", sandbox.demo_account, connected_at=NOW - timedelta(days=7)
     )
     await replay_demo(runtime, account.integration_uuid, sandbox)
-    data: StoreData = sandbox.data  # type: ignore[attr-defined]
+    data: StoreData = sandbox.data
     integration = await load_integration(runtime, account.integration_uuid)
     assert integration is not None
     specs = list(NuvemShopConnector.datasets.values())

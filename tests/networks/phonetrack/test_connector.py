@@ -74,7 +74,7 @@ async def test_a_first_sync_walks_the_year_and_explain_announces_it(
     asked = sandbox.controls.calls.by_endpoint[LOGS]
     assert asked == len(pages) > len(planned)  # windows of more than 200 calls page on
     ids = [r.id for p in pages for r in p.records]
-    data = sandbox.data  # type: ignore[attr-defined]
+    data = sandbox.data
     first = datetime(2025, 11, 21, tzinfo=data.zone)
     held = [
         r.id for r, _ in data.history(NOW) if first <= data.starts[r.id] and not r.archived(NOW)

@@ -36,7 +36,7 @@ async def test_the_demo_replay_fills_the_calls_then_the_sync_lists_the_recent_da
     account = await connect_account(
         runtime, "phonetrack", sandbox.demo_account, connected_at=connected
     )
-    data = sandbox.data  # type: ignore[attr-defined]
+    data = sandbox.data
     # A call of the day before the connection, deleted a few days later (as a user would).
     doomed = next(
         r

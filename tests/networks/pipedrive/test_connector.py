@@ -79,7 +79,7 @@ async def sync(pd: PipedriveConnector, dataset: str, cursor: str | None) -> tupl
 async def test_deals_page_by_cursor_then_resume_from_the_last_update_time(
     sandbox: SandboxNetwork,
 ) -> None:
-    data: Any = sandbox.data  # type: ignore[attr-defined]
+    data: Any = sandbox.data
     seen, gone, cursor, pages, _ = await sync(connector(sandbox), "deals", None)
     live = {r.id for r, _ in data.live("deals", NOW)}
     recently_deleted = {
@@ -97,14 +97,14 @@ async def test_deals_page_by_cursor_then_resume_from_the_last_update_time(
 
 
 async def test_activities_carry_their_deletions(sandbox: SandboxNetwork) -> None:
-    data: Any = sandbox.data  # type: ignore[attr-defined]
+    data: Any = sandbox.data
     seen, gone, *_ = await sync(connector(sandbox), "activities", None)
     assert len(seen) == len(data.live("activities", NOW))
     assert gone and not set(gone) & set(seen)
 
 
 async def test_leads_are_a_full_listing_that_says_listed_all(sandbox: SandboxNetwork) -> None:
-    data: Any = sandbox.data  # type: ignore[attr-defined]
+    data: Any = sandbox.data
     seen, _, cursor, pages, last = await sync(connector(sandbox), "leads", None)
     assert seen == [r.id for r, _ in data.live("leads", NOW)]
     assert last.listed_all and cursor == '{"start": 0}' and pages > 1

@@ -57,7 +57,7 @@ def test_leads_page_to_the_end_and_match_the_raw_leads(
         assert body["success"] is True
         seen += [lead["id"] for lead in body["data"]]
         start = body["additional_data"]["pagination"].get("next_start")
-    data: Any = sandbox.data  # type: ignore[attr-defined]
+    data: Any = sandbox.data
     assert seen == [r.id for r, _ in data.live("leads", NOW)]
 
 
@@ -86,7 +86,7 @@ def test_v2_deals_page_by_cursor_through_the_clients_requests(
             break
         params["cursor"] = following
     since = datetime(2026, 9, 1, tzinfo=UTC)
-    data: Any = sandbox.data  # type: ignore[attr-defined]
+    data: Any = sandbox.data
     changed = [r for r, _ in data.live("deals", NOW) if r.modified(NOW) >= since]
     assert sorted(seen) == sorted(int(r.id) for r in changed) and len(seen) > 100
 

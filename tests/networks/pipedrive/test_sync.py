@@ -35,7 +35,7 @@ async def test_the_demo_replay_fills_the_records_then_the_sync_follows(
     )
     await replay_demo(runtime, account.integration_uuid, sandbox)
     store = RecordStore(FactStore(runtime.db))
-    data = sandbox.data  # type: ignore[attr-defined]
+    data = sandbox.data
     integration = await load_integration(runtime, account.integration_uuid)
     assert integration is not None
     specs = list(PipedriveConnector.datasets.values())

@@ -49,7 +49,7 @@ async def test_a_full_listing_pages_by_has_more_and_says_listed_all(
         cursor, pages = page.cursor, pages + 1
         if not page.more:
             break
-    live = [r.id for r, _ in sandbox.data.live("deals", NOW)]  # type: ignore[attr-defined]
+    live = [r.id for r, _ in sandbox.data.live("deals", NOW)]
     assert seen == live[:10_000] and pages == -(-min(len(live), 10_000) // 200)
     assert page.listed_all and page.cursor == '{"page": 1}'
     # A listing resumed mid-way by another sync cannot tell what it did not list.

@@ -33,7 +33,7 @@ async def test_the_demo_replay_fills_the_records_then_the_sync_lists_again(
     account = await connect_account(
         runtime, "rd_crm", sandbox.demo_account, connected_at=NOW - timedelta(days=12)
     )
-    data = sandbox.data  # type: ignore[attr-defined]
+    data = sandbox.data
     # A deal listed when the replay starts, deleted halfway (as a user would).
     doomed = next(r for r in data.records["deals"] if r.archived_at is None)
     doomed.archived_at = NOW - timedelta(days=10)

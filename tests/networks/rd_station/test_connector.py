@@ -69,7 +69,7 @@ async def test_an_expired_token_is_refreshed_through_the_provider(sandbox: Sandb
     assert result.objects and rd.ctx.credentials["access_token"] != expired
     # Only the campaigns sent on the request's days, on their send day.
     assert all(date(2026, 11, 1) <= o.day <= date(2026, 11, 19) for o in result.objects)
-    data = sandbox.data  # type: ignore[attr-defined]
+    data = sandbox.data
     sent = [
         c
         for d in data.days(date(2026, 11, 1), date(2026, 11, 19))

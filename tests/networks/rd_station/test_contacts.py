@@ -97,7 +97,7 @@ async def test_the_contact_widgets_count_the_raw_contacts(
     client, headers, uuid = api
     widgets = [reference_widget("rd_station", key) for key in KEYS]
     result = await get_data(client, headers, uuid, widgets, PERIODS, comparison=True)
-    base: LeadBase = sandbox.data.leads  # type: ignore[attr-defined]
+    base: LeadBase = sandbox.data.leads
     for key in KEYS:
         body = result[key]
         assert "error" not in body, (key, body)
@@ -146,7 +146,7 @@ async def walk(rd: RdStationConnector, dataset: str) -> tuple[dict[str, Any], li
 async def test_the_listing_is_walked_to_its_last_page_with_each_contacts_details(
     sandbox: SandboxNetwork,
 ) -> None:
-    base: LeadBase = sandbox.data.leads  # type: ignore[attr-defined]
+    base: LeadBase = sandbox.data.leads
     rows, pages = await walk(connector(sandbox), "contacts")
     now_live = live(base)
     assert len(pages) == math.ceil(len(now_live) / 125)
@@ -166,7 +166,7 @@ async def test_the_listing_is_walked_to_its_last_page_with_each_contacts_details
 async def test_a_contact_removed_mid_listing_is_left_out(
     sandbox: SandboxNetwork, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    base: LeadBase = sandbox.data.leads  # type: ignore[attr-defined]
+    base: LeadBase = sandbox.data.leads
     listed = live(base)
     gone = listed[3]
     # Removed a second ago: the listing (a minute stale) still shows it, its details 404.
@@ -195,7 +195,7 @@ async def test_the_emulator_refuses_pages_over_125(sandbox: SandboxNetwork) -> N
             params={"page_size": 125, "page": 4},
             headers={"Authorization": f"Bearer {DEMO_ACCESS_TOKEN}"},
         )
-    base: LeadBase = sandbox.data.leads  # type: ignore[attr-defined]
+    base: LeadBase = sandbox.data.leads
     assert last.headers["pagination-total-rows"] == str(len(live(base)))
     assert len(last.json()["contacts"]) == len(live(base)) - 375
 
@@ -214,7 +214,7 @@ async def test_a_refused_first_sync_is_each_widgets_error(
 async def test_the_last_of_many_conversions_comes_from_the_newest_first_page(
     sandbox: SandboxNetwork,
 ) -> None:
-    base: LeadBase = sandbox.data.leads  # type: ignore[attr-defined]
+    base: LeadBase = sandbox.data.leads
     lead = live(base)[0]
     start = lead.created_at
     many = tuple(

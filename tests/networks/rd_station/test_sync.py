@@ -31,7 +31,7 @@ async def test_the_sync_stores_the_base_then_drops_a_removed_contact(
     account = await connect_account(runtime, "rd_station", sandbox.demo_account)
     integration = await load_integration(runtime, account.integration_uuid)
     assert integration is not None
-    base: LeadBase = sandbox.data.leads  # type: ignore[attr-defined]
+    base: LeadBase = sandbox.data.leads
     store = RecordStore(FactStore(runtime.db))
     specs = [s for s in RdStationConnector.datasets.values() if s.kind == "records"]
     try:

@@ -45,7 +45,7 @@ async def rd(
     runtime.upstream_transports["rd_station"] = httpx.ASGITransport(app=sandbox.app)
     async with serving(create_app(runtime=runtime)) as client:
         account = await connect_account(runtime, "rd_station", sandbox.demo_account)
-        yield client, account.headers, account.integration_uuid, sandbox.data  # type: ignore[attr-defined]
+        yield client, account.headers, account.integration_uuid, sandbox.data
     clock.set_clock(None)
 
 

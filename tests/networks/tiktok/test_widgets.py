@@ -37,7 +37,7 @@ PERIODS = Periods(END)
 class Connected(ConnectedNetwork):
     @property
     def emulator(self) -> TikTokEmulator:
-        return self.sandbox.emulator  # type: ignore[attr-defined,no-any-return]
+        return self.sandbox.emulator  # type: ignore[no-any-return]
 
 
 @pytest.fixture(scope="module")
@@ -148,7 +148,7 @@ async def test_the_listing_stops_at_the_first_video_older_than_the_request(
         result = await connector.fetch(FetchRequest("videos", END - timedelta(days=9), END))
     assert network.controls.calls.by_endpoint == {"business.video.list": 1}
     assert len(result.objects) == len(
-        [v for v in network.emulator.data.videos(NOW) if v.posted.date() >= END - timedelta(days=9)]  # type: ignore[attr-defined]
+        [v for v in network.emulator.data.videos(NOW) if v.posted.date() >= END - timedelta(days=9)]
     )
 
 

@@ -56,7 +56,7 @@ def test_a_daily_campaign_report_with_the_sdks_list_parameters(
     served: tuple[SandboxNetwork, str],
 ) -> None:
     network, base = served
-    data: Any = network.emulator  # type: ignore[attr-defined]
+    data: Any = network.emulator
     advertiser = data.data.advertiser_id
     start, end = date(2026, 10, 22), date(2026, 11, 19)
     answer = ReportingApi(api_client(base)).report_integrated_get(

@@ -52,7 +52,7 @@ async def test_a_90_day_daily_report_is_three_30_day_calls(
     network.controls.calls.reset()
     result = await connector.fetch(request)
     assert network.controls.calls.by_endpoint == {"report.integrated": 3}
-    data = network.emulator.data  # type: ignore[attr-defined]
+    data = network.emulator.data
     spend = sum(
         data.day_cell(ad, END - timedelta(days=i), NOW).get("spend", 0)
         for i in range(90)
@@ -75,7 +75,7 @@ async def test_a_campaign_filter_goes_upstream_as_filtering(
     )
     assert '"campaign_ids"' in connector.plan_calls(request)[0].params["filtering"]
     result = await connector.fetch(request)
-    data = network.emulator.data  # type: ignore[attr-defined]
+    data = network.emulator.data
     expected = sum(
         data.day_cell(ad, END - timedelta(days=i), NOW).get("impressions", 0)
         for i in range(7)
@@ -121,7 +121,7 @@ async def test_reach_is_asked_for_the_exact_period_in_one_call(
     planned = connector.plan_calls(request)
     assert len(planned) == 1 and "stat_time_day" not in planned[0].params["dimensions"]
     result = await connector.fetch(request)
-    data = network.emulator.data  # type: ignore[attr-defined]
+    data = network.emulator.data
     cells = [
         (ad, END - timedelta(days=i), data.day_cell(ad, END - timedelta(days=i), NOW))
         for i in range(90)

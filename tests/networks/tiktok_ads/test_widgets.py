@@ -33,7 +33,7 @@ PERIODS = Periods(END)
 class Connected(ConnectedNetwork):
     @property
     def emulator(self) -> TikTokAdsEmulator:
-        return self.sandbox.emulator  # type: ignore[attr-defined,no-any-return]
+        return self.sandbox.emulator  # type: ignore[no-any-return]
 
 
 @pytest.fixture(scope="module")

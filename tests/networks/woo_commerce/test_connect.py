@@ -24,7 +24,7 @@ STORE = "https://shop.example.com"
 
 
 def fields(sandbox: SandboxNetwork, key: int = 0, store: str = STORE) -> dict[str, str]:
-    pair = sandbox.data.spec["keys"][key]  # type: ignore[attr-defined]
+    pair = sandbox.data.spec["keys"][key]
     return {"store_url": store, **{k: pair[k] for k in ("consumer_key", "consumer_secret")}}
 
 

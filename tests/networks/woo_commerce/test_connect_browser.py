@@ -46,7 +46,7 @@ async def test_a_customer_connects_a_store_in_a_real_browser(
     for key in (form_transport_key("woo_commerce"), "woo_commerce"):
         runtime.upstream_transports[key] = httpx.ASGITransport(app=store_sandbox.app)
     served = serve_in_background(create_app(runtime=runtime), sock=app_sock, lifespan="on")
-    key = store_sandbox.data.spec["keys"][0]  # type: ignore[attr-defined]
+    key = store_sandbox.data.spec["keys"][0]
     try:
         headers = await _tenant(settings)
         async with httpx.AsyncClient(base_url=app_base, headers=headers, timeout=60) as api:

@@ -86,7 +86,7 @@ async def sync(woo: WooCommerceConnector, dataset: str, cursor: str | None) -> t
 
 
 async def test_pages_then_only_what_changed_since_the_cursor(sandbox: SandboxNetwork) -> None:
-    data: StoreData = sandbox.data  # type: ignore[attr-defined]
+    data: StoreData = sandbox.data
     woo, transport = connector(sandbox.app, sandbox.demo_account.credentials)
     seen, cursor = await sync(woo, "orders", None)
     live = [o for o in data.placed(NOW) if o.status(NOW) != "trash"]
@@ -124,7 +124,7 @@ async def test_the_error_map(
     if fault == "revoked":
         switches.revoked_tokens.add(credentials["consumer_key"])
     elif fault == "write_key":
-        key = sandbox.data.spec["keys"][1]  # type: ignore[attr-defined]
+        key = sandbox.data.spec["keys"][1]
         credentials = {k: key[k] for k in ("consumer_key", "consumer_secret")}
     elif fault == "rate_limited":
         switches.rate_limit_next = 1000

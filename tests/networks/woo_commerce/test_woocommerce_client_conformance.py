@@ -55,7 +55,7 @@ def served(
 
 
 def wcapi(sandbox: SandboxNetwork, **kwargs: Any) -> API:
-    key = sandbox.data.spec["keys"][0]  # type: ignore[attr-defined]
+    key = sandbox.data.spec["keys"][0]
     return API(STORE, key["consumer_key"], key["consumer_secret"], version="wc/v3", **kwargs)
 
 
@@ -63,7 +63,7 @@ def wcapi(sandbox: SandboxNetwork, **kwargs: Any) -> API:
 def test_orders_with_the_wrappers_parameters_and_paging(
     store_sandbox: SandboxNetwork, served: RunningServer, query_string_auth: bool
 ) -> None:
-    data: StoreData = store_sandbox.data  # type: ignore[attr-defined]
+    data: StoreData = store_sandbox.data
     api = wcapi(store_sandbox, query_string_auth=query_string_auth)
     params = {
         "status": "completed",
@@ -97,7 +97,7 @@ def test_orders_with_the_wrappers_parameters_and_paging(
 def test_refunds_customers_products_and_the_store(
     store_sandbox: SandboxNetwork, served: RunningServer
 ) -> None:
-    data: StoreData = store_sandbox.data  # type: ignore[attr-defined]
+    data: StoreData = store_sandbox.data
     api = wcapi(store_sandbox)
     refunds = api.get(
         "refunds", params={"after": "2026-10-01T03:00:00", "dates_are_gmt": "true", "per_page": 100}
@@ -122,7 +122,7 @@ def test_refunds_customers_products_and_the_store(
 def test_the_wrapper_gets_woocommerces_errors(
     store_sandbox: SandboxNetwork, served: RunningServer
 ) -> None:
-    key = store_sandbox.data.spec["keys"][0]  # type: ignore[attr-defined]
+    key = store_sandbox.data.spec["keys"][0]
     wrong = API(STORE, key["consumer_key"], "cs_wrong", version="wc/v3")
     refused = wrong.get("orders")
     assert refused.status_code == 401

@@ -71,7 +71,7 @@ async def test_the_replay_archives_a_count_per_day_and_past_periods_answer_it(
     response = await client.post("/metrics/get-data", json=body, headers=account.headers)
     assert response.status_code == 200, response.text
     subs = response.json()["subs"]
-    data = network.emulator.data  # type: ignore[attr-defined]
+    data = network.emulator.data
 
     assert subs["values"] == data.channel_statistics(NOW)["subscriberCount"]
     # The comparison's last day: the count the sync saw that day.

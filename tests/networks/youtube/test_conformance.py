@@ -68,7 +68,7 @@ def test_reports_query_by_day(served: tuple[SandboxNetwork, str]) -> None:
         "subscribersGained",
     ]
     assert len(answer["rows"]) == 31 and answer["rows"][0][0] == "2026-10-01"
-    data = network.emulator.data  # type: ignore[attr-defined]
+    data = network.emulator.data
     first = sum(cell.views for _, cell in data.day_cells(date(2026, 10, 1), NOW))
     assert answer["rows"][0][1] == first > 0
 

@@ -47,7 +47,7 @@ async def test_the_last_three_days_stay_incomplete_until_they_arrive(
     # The emulator has nothing for the last two days yet, part of the one before.
     assert days[-1] == TODAY - timedelta(days=2)
     assert result.incomplete_days == {TODAY - timedelta(days=i) for i in range(3)}
-    data: Any = network.emulator  # type: ignore[attr-defined]
+    data: Any = network.emulator
     partial = next(r for r in result.rows if r.day == TODAY - timedelta(days=2))
     full = sum(
         data.data.cell(u, TODAY - timedelta(days=2)).views

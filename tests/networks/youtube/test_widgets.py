@@ -38,7 +38,7 @@ def reference_widgets() -> list[dict[str, Any]]:
 class Connected(ConnectedNetwork):
     @property
     def emulator(self) -> YoutubeEmulator:
-        return self.sandbox.emulator  # type: ignore[attr-defined,no-any-return]
+        return self.sandbox.emulator  # type: ignore[no-any-return]
 
 
 @pytest.fixture(scope="module")

@@ -74,3 +74,19 @@ async def test_effective_status_as_json_array_or_comma_list(graph: httpx.AsyncCl
     )
     assert as_json.status_code == 200, as_json.text
     assert as_json.json()["data"] == as_csv.json()["data"]
+
+
+async def test_fields_in_graph_syntax_and_malformed_fields_refused(
+    graph: httpx.AsyncClient,
+) -> None:
+    # The kit's Graph `fields` parser: nested fields of the creative, and a malformed
+    # list refused as the Graph API refuses it (it used to be silently ignored here).
+    ads = await graph.get(
+        f"/{AD_ACCOUNT_ID}/ads", params={"fields": "name,creative{object_type,url_tags}"}
+    )
+    creative = ads.json()["data"][0]["creative"]
+    assert set(creative) == {"id", "object_type", "url_tags"}
+    malformed = await graph.get(f"/{AD_ACCOUNT_ID}/ads", params={"fields": "name,creative{id"})
+    assert malformed.status_code == 400
+    assert malformed.json()["error"]["code"] == 100
+    assert "Syntax error" in malformed.json()["error"]["message"]

@@ -76,3 +76,8 @@ def test_formulas_with_conditions_compute_truth_values_and_strings() -> None:
     formulas = Formulas({"site": "'shop' in link", "n": "2 if site and n > 1 else 0"}, True)
     assert formulas.evaluate({"link": "https://shop.test", "n": 5}) == {"site": True, "n": 2}
     assert formulas.evaluate({"link": "https://blog.test", "n": 5}) == {"site": False, "n": 0}
+
+
+def test_inputs_are_the_values_read_that_no_formula_computes() -> None:
+    formulas = Formulas({"ctr": "ratio(clicks, impressions)", "x": "round(ctr * scale)"})
+    assert formulas.inputs == {"clicks", "impressions", "scale"}

@@ -6,7 +6,7 @@ import pytest
 import yaml
 
 from metrics_connect.sandbox.kit import templates
-from metrics_connect.sandbox.kit.templates import fill
+from metrics_connect.sandbox.kit.templates import fill, fill_present
 
 TEMPLATE = yaml.safe_load(
     """
@@ -56,3 +56,27 @@ def test_many_templates_are_not_all_kept() -> None:
     for n in range(2000):
         assert fill({"n": "$n", "k": n}, {"n": n}) == {"n": n, "k": n}
     assert len(templates._compiled) <= 513
+
+
+def test_fill_present_leaves_out_what_has_no_value() -> None:
+    class Campaign:
+        name = "Vendas"
+        stop = None
+        tags = ()
+        ages = (18, 65)
+
+    template = {
+        "name": "{campaign.name}",
+        "stop_time": "{campaign.stop}T23:59:00",
+        "tags": "$tags",
+        "ages": "$ages",
+        "nested": {"first": "$missing", "kept": [1, "{campaign.name} 1"]},
+        "plain": 3,
+    }
+    values = {"campaign": Campaign, "tags": Campaign.tags, "ages": Campaign.ages, "missing": None}
+    assert fill_present(template, values) == {
+        "name": "Vendas",
+        "ages": [18, 65],
+        "nested": {"kept": [1, "Vendas 1"]},
+        "plain": 3,
+    }

@@ -88,6 +88,14 @@ class Formulas:
         ]
         module = ast.fix_missing_locations(ast.Module(body, type_ignores=[]))
         self.code = compile(module, "<formulas>", "exec")
+        nodes = list(ast.walk(module))
+        called = {id(n.func) for n in nodes if isinstance(n, ast.Call)}
+        # The values the formulas read that none of them computes (what `given` holds).
+        self.inputs = frozenset(
+            n.id
+            for n in nodes
+            if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Load) and id(n) not in called
+        ) - set(self.names)
 
     def evaluate(
         self, given: Mapping[str, Any], functions: Mapping[str, Callable[..., Any]] | None = None

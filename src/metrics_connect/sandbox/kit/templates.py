@@ -10,11 +10,18 @@ computes the values:
 
 A template is compiled once into a function of the values (kept while the template
 lives): a listing fills the same template for each of its objects.
+
+`fill_present` fills the same templates for answers that leave out what has no value
+(Graph's objects): a name may read attributes (`{campaign.name}`, `$adset.genders`), a
+string with a None value in it is None, `$name` of an empty tuple is None, and a mapping
+drops its None items.
 """
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Mapping
+from functools import reduce
 from string import Formatter
 from typing import Any
 
@@ -50,3 +57,26 @@ def _compile(template: Any) -> Filler:
         if field and field.isidentifier() and conversion is None and "{" not in (spec or ""):
             return lambda values: format(values[field], spec or "")
     return lambda values: template.format_map(values) if "{" in template else template
+
+
+def fill_present(template: Any, values: Mapping[str, Any]) -> Any:
+    """The template filled, leaving out what has no value (see the module's docstring)."""
+    if isinstance(template, dict):
+        filled = {key: fill_present(item, values) for key, item in template.items()}
+        return {key: value for key, value in filled.items() if value is not None}
+    if isinstance(template, list):
+        return [fill_present(item, values) for item in template]
+    if not isinstance(template, str):
+        return template
+    if template.startswith("$"):
+        value = _lookup(values, template[1:])
+        return (list(value) or None) if isinstance(value, tuple) else value
+    names = re.findall(r"\{([\w.]+)\}", template)
+    if any(_lookup(values, name) is None for name in names):
+        return None
+    return template.format_map(values)
+
+
+def _lookup(values: Mapping[str, Any], name: str) -> Any:
+    root, *attributes = name.split(".")
+    return reduce(getattr, attributes, values[root])

@@ -24,6 +24,7 @@ from metrics_connect.sandbox.accounts import SANDBOX_TOKEN_PREFIX
 from metrics_connect.sandbox.kit import meta_graph as graph
 from metrics_connect.sandbox.kit.graph_fields import FieldSyntaxError, parse_fields
 from metrics_connect.sandbox.kit.graph_insights import metric_header, parse_instant, window_paging
+from metrics_connect.sandbox.kit.graph_nodes import render_node
 from metrics_connect.sandbox.kit.meta_graph import GraphError, graph_time
 from metrics_connect.sandbox.kit.meta_graph_app import Call, GraphApp, NoRoute
 from metrics_connect.sandbox.kit.paging import (
@@ -265,11 +266,7 @@ class PageGraphApp(GraphApp):
             "comments": {**summary, "summary": {"total_count": figures["comments"]}},
             "reactions": {**summary, "summary": {"total_count": reactions}},
         }
-        out: dict[str, Any] = {}
-        for spec in fields:
-            if spec.name not in known:
-                raise graph.nonexisting_field(spec.name, "Post" if item.kind == "post" else "Video")
-            out[spec.name] = known[spec.name]
+        out = render_node(fields, known, "Post" if item.kind == "post" else "Video")
         out.setdefault("id", item.id)
         return out
 

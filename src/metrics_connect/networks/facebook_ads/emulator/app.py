@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import itertools
 import json
-import re
 from collections import deque
 from dataclasses import dataclass, field
 from datetime import date, timedelta
@@ -27,7 +26,6 @@ from metrics_connect.networks.facebook_ads.emulator.entities import (
     Ad,
     AdSet,
     Campaign,
-    field_value,
 )
 from metrics_connect.networks.facebook_ads.emulator.insights import (
     InsightsQuery,
@@ -40,10 +38,12 @@ from metrics_connect.networks.facebook_ads.emulator.insights import (
 from metrics_connect.sandbox.accounts import FACEBOOK_PAGE_ID
 from metrics_connect.sandbox.kit import meta_graph as graph
 from metrics_connect.sandbox.kit.controls import SandboxControls, TokenFault
+from metrics_connect.sandbox.kit.graph_fields import FieldSyntaxError, parse_fields
 from metrics_connect.sandbox.kit.meta_graph import GraphError
 from metrics_connect.sandbox.kit.meta_graph_app import Call, GraphApp, NoRoute
 from metrics_connect.sandbox.kit.paging import decode_offset, graph_offset_page
 from metrics_connect.sandbox.kit.spec import load_spec
+from metrics_connect.sandbox.kit.templates import fill_present
 
 VERSIONS = graph.graph_versions(graph.LATEST_VERSION, marketing=True)
 DEFAULT_LIMIT = 25
@@ -95,16 +95,13 @@ class ReportRun:
 
 @dataclass(frozen=True)
 class ErrorSpec:
+    """A GraphError's arguments (`errors` of data.yaml)."""
+
     status: int
     code: int
     message: str
     subcode: int | None = None
     transient: bool = False
-
-    def error(self) -> GraphError:
-        return GraphError(
-            self.status, self.code, self.message, subcode=self.subcode, transient=self.transient
-        )
 
 
 ERRORS: dict[str, ErrorSpec] = load_spec(__package__, SPEC, "errors", dict[str, ErrorSpec])
@@ -118,14 +115,10 @@ USAGE_HEADERS: dict[str, Any] = load_spec(__package__, SPEC, "usage_headers", di
 
 
 def _selected(kind: str, values: dict[str, Any], fields: list[str]) -> dict[str, Any]:
-    out = {}
-    for name in ["id", *fields]:
-        if (
-            name in OBJECTS[kind]
-            and (value := field_value(OBJECTS[kind][name], values)) is not None
-        ):
-            out[name] = value
-    return out
+    """The asked fields of an object of a kind (`objects` of data.yaml), id first."""
+    templates = OBJECTS[kind]
+    asked = {name: templates[name] for name in ["id", *fields] if name in templates}
+    return dict(fill_present(asked, values))
 
 
 INSIGHTS_ENDPOINTS = frozenset({"GET insights", "GET report_run/insights", "POST insights (async)"})
@@ -181,14 +174,14 @@ class FacebookAdsEmulator(GraphApp):
         return self._sync_insights(node, url, params)
 
     def token_error(self, fault: TokenFault, endpoint: str) -> GraphError:
-        return ERRORS[fault.value].error()
+        return GraphError(**vars(ERRORS[fault.value]))
 
     def check_faults(self, endpoint: str) -> None:
         if self.controls.should_rate_limit():
             limited = "insights_rate_limit" if endpoint in INSIGHTS_ENDPOINTS else "rate_limit"
-            raise ERRORS[limited].error()
+            raise GraphError(**vars(ERRORS[limited]))
         if self.controls.should_fail():
-            raise ERRORS["server"].error()
+            raise GraphError(**vars(ERRORS["server"]))
 
     def error_body(self, error: GraphError, trace: str) -> dict[str, Any]:
         # The Marketing API always says whether an error is transient; trace ids are random.
@@ -203,7 +196,7 @@ class FacebookAdsEmulator(GraphApp):
         regain = self.switches.regain_access_minutes if throttled else 0
         values = {"pct": pct, "regain": regain, "regain_seconds": regain * 60}
         values.update({f"pct_{n}": max(pct - n, 0) for n in (3, 5, 10)})
-        headers = field_value(USAGE_HEADERS, values)
+        headers = fill_present(USAGE_HEADERS, values)
         headers["X-Business-Use-Case-Usage"] = {
             ACCOUNT.business_id: [headers["X-Business-Use-Case-Usage"]]
         }
@@ -229,21 +222,19 @@ class FacebookAdsEmulator(GraphApp):
                 "creative_id": str(int(obj.id) + 1_000_000),
                 "page_id": FACEBOOK_PAGE_ID,
             }
-            creative_values.update(field_value(MEDIA[obj.media_type], creative_values))
+            creative_values.update(fill_present(MEDIA[obj.media_type], creative_values))
             values["creative"] = _selected("creative", creative_values, creative)
         return _selected(kind, values, fields)
 
     @staticmethod
     def _split_fields(raw: str | None) -> tuple[list[str], list[str]]:
         """`a,b,creative{x,y}` -> (["a", "b", "creative"], ["x", "y"])."""
-        if not raw:
-            return [], []
-        nested: list[str] = []
-        match = re.search(r"creative\{([^}]*)\}", raw)
-        if match:
-            nested = [f.strip() for f in match.group(1).split(",") if f.strip()]
-            raw = raw.replace(match.group(0), "creative")
-        return [f.strip() for f in raw.split(",") if f.strip()], nested
+        try:
+            specs = parse_fields(raw)
+        except FieldSyntaxError as exc:
+            raise refused("fields_syntax") from exc
+        creative = next((s.subfields or () for s in specs if s.name == "creative"), ())
+        return [s.name for s in specs], [s.name for s in creative]
 
     def _object(self, node: str, params: dict[str, str]) -> dict[str, Any]:
         fields, nested = self._split_fields(params.get("fields"))
@@ -306,7 +297,7 @@ class FacebookAdsEmulator(GraphApp):
             return self._page(run.rows, url, params)
         query = self._insights_query(node, params)
         if estimated_cells(self.data, query) > self.switches.sync_cell_limit:
-            raise ERRORS["too_much_data"].error()
+            raise GraphError(**vars(ERRORS["too_much_data"]))
         rows = self._rows(query)
         if query.breakdowns and query.since < self._reach_horizon():
             # Since 2025-06-10 a synchronous query with breakdowns starting more than 13

@@ -444,13 +444,9 @@ class AdsData:
             held = vectors.get(cell.ad_id)
             if held is None:
                 vectors[cell.ad_id] = (cell.keys, list(cell.vector))
-            elif held[0] is cell.keys or held[0] == cell.keys:
+            else:  # a slice is of one breakdown group: an ad's cells share its key order
+                assert held[0] is cell.keys, "cells of two breakdown groups in one slice"
                 vectors[cell.ad_id] = (held[0], list(map(add, held[1], cell.vector)))
-            else:  # another key order (cells of two groups): add key by key
-                merged = dict(zip(held[0], held[1], strict=True))
-                for k, v in zip(cell.keys, cell.vector, strict=True):
-                    merged[k] = merged.get(k, 0) + v
-                vectors[cell.ad_id] = (tuple(merged), list(merged.values()))
         per_ad = {ad: dict(zip(k, v, strict=True)) for ad, (k, v) in vectors.items()}
         out: dict[str, int] = {}
         uniques: dict[str, float] = {}

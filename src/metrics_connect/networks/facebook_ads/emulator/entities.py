@@ -3,11 +3,8 @@ their types here and their values in the data spec (`data.yaml`)."""
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass, field
 from datetime import date
-from functools import reduce
-from typing import Any
 
 from metrics_connect.sandbox.accounts import (
     AD_ACCOUNT_CURRENCY,
@@ -104,24 +101,3 @@ AD_LIFETIMES = {
     ).overlap(Lifetime(ADSETS_BY_ID[a.adset_id].start, ADSETS_BY_ID[a.adset_id].end))
     for a in ADS
 }
-
-
-def field_value(template: Any, values: dict[str, Any]) -> Any:
-    """A field's value from its template in data.yaml (`objects` says how); None: left out."""
-    if isinstance(template, dict):
-        rendered = {k: field_value(t, values) for k, t in template.items()}
-        return {k: v for k, v in rendered.items() if v is not None}
-    if isinstance(template, list):
-        return [field_value(t, values) for t in template]
-    if not isinstance(template, str):
-        return template
-    if template.startswith("$"):
-        value = _lookup(values, template[1:])
-        return (list(value) or None) if isinstance(value, tuple) else value
-    names = re.findall(r"\{([\w.]+)\}", template)
-    return None if any(_lookup(values, n) is None for n in names) else template.format_map(values)
-
-
-def _lookup(values: dict[str, Any], name: str) -> Any:
-    root, *attributes = name.split(".")
-    return reduce(getattr, attributes, values[root])

@@ -26,12 +26,12 @@ from metrics_connect.networks.facebook_ads.emulator.entities import (
     CAMPAIGNS_BY_ID,
     SPEC,
     Ad,
-    field_value,
 )
 from metrics_connect.sandbox.kit.calendar import days_between
 from metrics_connect.sandbox.kit.meta_graph import GraphError, docs_link
 from metrics_connect.sandbox.kit.periods import Preset, Unit, buckets
 from metrics_connect.sandbox.kit.spec import load_spec
+from metrics_connect.sandbox.kit.templates import fill_present
 
 LEVELS = ("account", "campaign", "adset", "ad")
 MAX_MONTHS_BACK = 37
@@ -306,7 +306,7 @@ def _attributes(row: Row, level: str) -> dict[str, Any]:
     templates: dict[str, Any] = {}
     for above in LEVELS[: LEVELS.index(level) + 1]:
         templates.update(FIELDS.attributes[above])
-    return dict(field_value(templates, values))
+    return dict(fill_present(templates, values))
 
 
 def _results(cells: list[Cell], with_cost: bool) -> list[dict[str, Any]]:

@@ -9,11 +9,13 @@ API's QueryError codes (developers.google.com/google-ads/api/docs/query/grammar)
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from datetime import date, datetime, timedelta
 from typing import Any
 
 from metrics_connect.networks.google_ads.emulator import data
 from metrics_connect.sandbox.kit.calendar import LocalDays
+from metrics_connect.sandbox.kit.formulas import Formulas
 from metrics_connect.sandbox.kit.periods import Preset
 from metrics_connect.sandbox.kit.proto_json import get, put
 from metrics_connect.sandbox.kit.select_query import SelectQuery, matches, ordered, parse_select
@@ -23,13 +25,13 @@ RESOURCES: dict[str, dict[str, Any]] = data.spec("resources")
 FIELDS: dict[str, list[str]] = data.spec("fields")
 COUNTS: list[str] = data.spec("counts")
 FRACTIONS: list[str] = data.spec("fractions")
-RATES: dict[str, list[Any]] = data.spec("rates")
-DERIVED: dict[str, list[Any]] = data.spec("derived")
-DERIVED_COUNTS = set(data.spec("derived_counts"))
+RATES: dict[str, str] = data.spec("rates")
+DERIVED: dict[str, str] = data.spec("derived")
+PER_ROW = Formulas({**DERIVED, **RATES})  # derived first: rates read them
+SUMMED = {*COUNTS, *FRACTIONS}
 UNIQUES: dict[str, float] = data.spec("uniques")
 UNIQUE_METRICS = {"unique_users", "average_impression_frequency_per_user"}
-SHARE_FLOOR = set(data.spec("share_floor"))
-SHARE_CEILING = set(data.spec("share_ceiling"))
+INT64 = {*COUNTS, *data.spec("int64_formulas")}  # answered as JSON strings
 CONVERSION_METRICS = set(data.spec("conversion_metrics"))
 EVENT_TYPES: dict[str, str] = data.spec("interaction_event_types")
 METRIC_RESOURCES: dict[str, list[str]] = data.spec("metric_resources")
@@ -37,8 +39,8 @@ UNSEGMENTED = set(data.spec("unsegmented"))
 # Not sums: a keyword's score of the range's last day, the customer's or a campaign's now.
 QUALITY_METRICS = {"historical_quality_score", *data.QUALITY["components"]}
 NOW_METRICS = {"optimization_score_uplift", "optimization_score_url"}
-METRICS = {*COUNTS, *FRACTIONS, *RATES, *DERIVED, *UNIQUE_METRICS, *METRIC_RESOURCES}
-METRICS |= {"interaction_event_types"}
+METRICS = {*SUMMED, *DERIVED, *METRIC_RESOURCES, "interaction_event_types"}
+METRICS |= {name for name in RATES if not name.startswith("_")}  # _name: a step
 QUERY_ERRORS: dict[str, list[str]] = data.spec("query_errors")
 DURING: dict[str, Preset] = load_spec(data.__package__, data.SPEC, "during", dict[str, Preset])
 
@@ -233,37 +235,40 @@ def _row(
     for name, value in values.items():
         int64 = name.endswith((".id", "criterion_id", "duration_millis"))  # JSON strings
         put(row, name, str(value) if int64 else value)
+    computed = metric_values(metrics, sums)
     for name in metrics:
         special = name in QUALITY_METRICS or name in NOW_METRICS
-        put(row, "metrics." + name, texts.get(name) if special else _metric_value(name, sums))
+        put(row, "metrics." + name, texts.get(name) if special else computed.get(name))
     return row
 
 
-def _metric_value(name: str, sums: dict[str, float]) -> Any:
-    if name == "interaction_event_types":
-        return [kind for kind, part in EVENT_TYPES.items() if sums.get(part)] or None
-    if name in UNIQUE_METRICS:
-        days = sums.get("period_days", 1.0)
-        users = sums.get("user_days", 0.0) / (1 + UNIQUES["overlap"] * math.log(days))
-        if name == "unique_users":
-            return str(round(users))
-        return round(sums.get("reach_impressions", 0.0) / users, 6) if users else 0.0
-    if name in RATES:
-        numerator, denominator, scale = RATES[name]
-        bottom = _sum(denominator, sums)
-        value = round(_sum(numerator, sums) / bottom * scale, 10) if bottom else 0.0
-        if name in SHARE_FLOOR and bottom:
-            value = max(value, 0.0999)
-        if name in SHARE_CEILING:
-            value = min(value, 0.9001)
-        return str(round(value)) if name.endswith("_micros") else value  # int64 micros
-    if name in COUNTS or name in DERIVED_COUNTS:
-        return str(round(_sum(name, sums)))
-    return round(_sum(name, sums), 6)
+def _ratio(numerator: float, denominator: float, scale: float = 1) -> float:
+    return round(numerator / denominator * scale, 10) if denominator else 0.0
 
 
-def _sum(name: str, sums: dict[str, float]) -> float:
-    if name in DERIVED:
-        base, share = DERIVED[name]
-        return float(sums.get(base, 0.0) * share)
-    return sums.get(name, 0.0)
+# The functions of data.yaml's `rates` (its comment says why shares stop at 0.0999, 0.9001).
+FUNCTIONS: dict[str, Callable[..., float]] = {
+    "ratio": _ratio,
+    "share": lambda part, whole: max(_ratio(part, whole), 0.0999) if whole else 0.0,
+    "lost_share": lambda part, whole: min(_ratio(part, whole), 0.9001),
+    "log": math.log,
+}
+
+
+def metric_values(names: list[str], sums: dict[str, float]) -> dict[str, Any]:
+    """A row's metrics from its sums: summed ones as they are, the others by their
+    formulas; int64 ones as JSON strings, the summed and derived ones to 6 digits."""
+    values = dict(sums)
+    if set(names).intersection(PER_ROW.names):
+        given = {**dict.fromkeys(PER_ROW.inputs, 0.0), **UNIQUES, **sums}
+        values |= PER_ROW.evaluate(given, FUNCTIONS)
+    out: dict[str, Any] = {}
+    for name in names:
+        value = values.get(name, 0.0)
+        if name == "interaction_event_types":
+            out[name] = [kind for kind, part in EVENT_TYPES.items() if sums.get(part)] or None
+        elif name in INT64:
+            out[name] = str(round(value))
+        else:
+            out[name] = value if name in RATES else round(value, 6)
+    return out

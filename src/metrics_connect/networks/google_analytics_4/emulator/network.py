@@ -35,5 +35,5 @@ def build_sandbox() -> SandboxNetwork:
         ),
     )
     # Tests reach the raw data and the quotas through the network object.
-    network.emulator = emulator  # type: ignore[attr-defined]
+    network.emulator = emulator
     return network

@@ -14,8 +14,9 @@ SLUG = "google_my_business"
 def build_sandbox() -> SandboxNetwork:
     data = ProfileData()
     controls = SandboxControls()
-    network = SandboxNetwork(
+    return SandboxNetwork(
         slug=SLUG,
+        data=data,
         controls=controls,
         app=create_app(data, controls),
         settings_field="google_my_business_api_base_url",
@@ -27,5 +28,3 @@ def build_sandbox() -> SandboxNetwork:
         ),
     )
     # Tests reach the raw data through the network object.
-    network.data = data  # type: ignore[attr-defined]
-    return network

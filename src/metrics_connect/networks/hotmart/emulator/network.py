@@ -32,6 +32,7 @@ def build_sandbox() -> SandboxNetwork:
     client_id, client_secret = sandbox_client("hotmart_login")
     network = SandboxNetwork(
         slug=SLUG,
+        data=data,
         controls=controls,
         app=create_app(data, controls),
         settings_field="hotmart_api_base_url",
@@ -46,7 +47,6 @@ def build_sandbox() -> SandboxNetwork:
             timezone=str(data.spec["timezone"]),
         ),
     )
-    network.data = data  # type: ignore[attr-defined]
     return network
 
 

@@ -24,6 +24,7 @@ def build_sandbox() -> SandboxNetwork:
     controls = SandboxControls()
     network = SandboxNetwork(
         slug=SLUG,
+        data=data,
         controls=controls,
         app=create_app(data, controls),
         settings_field="hubspot_crm_api_base_url",
@@ -34,7 +35,6 @@ def build_sandbox() -> SandboxNetwork:
             timezone=str(data.account["timeZone"]),
         ),
     )
-    network.data = data  # type: ignore[attr-defined]
     return network
 
 

@@ -6,13 +6,13 @@ the same way whether it comes alone, in a batch, or through `?ids=`.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import date, datetime, timedelta
 from typing import Any
 
 from metrics_connect.networks.instagram_business.emulator.metrics import (
     ACCOUNT_METRICS,
     DEMOGRAPHIC_METRICS,
-    IMPRESSIONS_KEPT_UNTIL,
     LEGACY_TIMEFRAMES,
     MEDIA_METRICS,
     TIMEFRAMES,
@@ -32,32 +32,29 @@ from metrics_connect.sandbox.accounts import (
     SANDBOX_TOKEN_PREFIX,
 )
 from metrics_connect.sandbox.kit import meta_graph as errors
-from metrics_connect.sandbox.kit.graph_fields import (
-    FieldSpec,
-    FieldSyntaxError,
-    parse_fields,
-    unparse_fields,
-)
+from metrics_connect.sandbox.kit.graph_fields import FieldSpec, unparse_fields
 from metrics_connect.sandbox.kit.graph_insights import (
     joint_results,
     metric_header,
-    newest_first_bounds,
     parse_instant,
     window_paging,
 )
-from metrics_connect.sandbox.kit.meta_graph import LATEST_VERSION, GraphError, docs_link, graph_time
+from metrics_connect.sandbox.kit.graph_metrics import MetricRetirements
+from metrics_connect.sandbox.kit.graph_nodes import (
+    multi_ids,
+    newest_first_page,
+    render_node,
+    requested_fields,
+)
+from metrics_connect.sandbox.kit.meta_graph import LATEST_VERSION, GraphError, graph_time
 from metrics_connect.sandbox.kit.meta_graph_app import Call
-from metrics_connect.sandbox.kit.paging import BadPageRequest, decode_key, encode_key, url_with
+from metrics_connect.sandbox.kit.paging import encode_key
 from metrics_connect.sandbox.kit.seeded import apportion_map, between
 from metrics_connect.sandbox.kit.spec import load_spec
 
 DEFAULT_VERSION = LATEST_VERSION
 OLDEST_VERSION = 17
 MAX_DAY_WINDOW = timedelta(days=30)
-MAX_IDS = 50
-DEFAULT_LIMIT = 25
-MAX_LIMIT = 100
-PAGE_KEYS = ("after", "before")
 DEMOGRAPHICS_TOP = 45
 CDN = "https://scontent.cdninstagram.com/v"
 # The account's owner: the Facebook user, their Page and the Instagram profile.
@@ -68,82 +65,37 @@ def _media_key(item: MediaItem) -> tuple[int, str]:
     return int(item.timestamp.timestamp()), item.id
 
 
-def _media_cursor(item: MediaItem) -> str:
-    stamp, media_id = _media_key(item)
-    return encode_key(f"{stamp}:{media_id}")
+class GraphHandler(MetricRetirements):
+    """Meta's all-versions sunset dates of deprecated metrics apply (by the sandbox clock)
+    on top of the per-version removals, as Graph does; `enforce_sunsets = False` shows
+    exactly a version's documented metrics, whatever the clock says."""
 
-
-def _cursor_key(cursor: str) -> tuple[int, str]:
-    """A cursor's position; positions stay valid when the item itself has gone (a story)."""
-    try:
-        stamp, _, media_id = decode_key(cursor).partition(":")
-    except BadPageRequest:
-        stamp = media_id = ""
-    if not stamp.isdigit() or not media_id:
-        raise errors.invalid_parameter("Invalid cursor")
-    return int(stamp), media_id
-
-
-class GraphHandler:
     def __init__(self, sandbox: InstagramSandbox) -> None:
+        super().__init__(sandbox.today)
         self.sandbox = sandbox
-        # Apply Meta's all-versions sunset dates of deprecated metrics (by the sandbox clock)
-        # on top of the per-version removals, as Graph does. Turn off to see exactly a
-        # version's documented metrics, whatever the clock says.
-        self.enforce_sunsets = True
-
-    # ----------------------------------------------------------- deprecations
-    def _sunset_passed(self, sunset: date | None) -> bool:
-        return self.enforce_sunsets and sunset is not None and self.sandbox.today() >= sunset
-
-    def _account_available(self, spec: AccountMetric, major: int) -> bool:
-        if spec.removed_in is not None:
-            return major < spec.removed_in and not self._sunset_passed(spec.sunset)
-        return True
-
-    def _time_series_removed(self, spec: AccountMetric, major: int) -> bool:
-        if spec.time_series_removed_in is None:
-            return False
-        return major >= spec.time_series_removed_in or self._sunset_passed(spec.sunset)
 
     def _media_available(self, spec: MediaMetric, major: int, item: MediaItem) -> bool:
-        if spec.removed_in is None:
+        if self.serves(spec.removed_in, spec.sunset, major):
             return True
-        if major >= spec.removed_in:
-            return False
-        if not self._sunset_passed(spec.sunset):
-            return True
-        # After the sunset, v21.0 and older keep impressions of media created until 2024-07-01.
+        # After the sunset, some versions keep the metric for media created until a day.
+        kept = spec.kept_after_sunset
         return (
-            spec.name == "impressions"
-            and major <= 21
-            and self.sandbox.local_day(item.timestamp) <= IMPRESSIONS_KEPT_UNTIL
+            kept is not None
+            and major <= kept.through_version
+            and self.sandbox.local_day(item.timestamp) <= kept.created_until
         )
 
-    def _check_metric(
+    def _refusal(
         self,
         index: int,
         name: str,
         spec: AccountMetric | MediaMetric | None,
-        usable: bool,
         available: list[str],
         queried: str,
-    ) -> None:
-        """Refuse a metric this version does not serve. Only between its removal (in v21.0
-        or later) and the all-versions sunset does Graph name the metric; otherwise it
-        answers the list of the metrics it serves."""
-        if usable:
-            return
-        if spec and (spec.removed_in or 0) >= 21 and not self._sunset_passed(spec.sunset):
-            raise errors.invalid_parameter(
-                f"Starting from version {spec.removed_in} and above, the {name} metric is no "
-                f"longer supported for the queried {queried}. Please refer to the documentation at "
-                f"{docs_link(f'instagram-api/reference/ig-{queried}/insights')} for a list of "
-                "supported metrics."
-            )
-        raise errors.invalid_parameter(
-            f"metric[{index}] must be one of the following values: {', '.join(available)}"
-        )
+    ) -> GraphError:
+        removed_in, sunset = (spec.removed_in, spec.sunset) if spec else (None, None)
+        page = f"instagram-api/reference/ig-{queried}/insights"
+        return self.refusal(index, name, removed_in, sunset, available, queried, page)
 
     # --------------------------------------------------------------- routing
     def endpoint_name(self, path: list[str], params: dict[str, str]) -> str:
@@ -186,11 +138,11 @@ class GraphHandler:
             raise errors.unknown_path(edge)
         if node == FACEBOOK_PAGE_ID:
             if edge is None:
-                return self._render_page(call, self._fields(params, ("name", "id")))
+                return self._render_page(call, requested_fields(params, ("name", "id")))
             raise errors.unknown_path(edge)
         if node == self.sandbox.user_id:
             if edge is None:
-                return self._render_user(call, self._fields(params, ("id",)))
+                return self._render_user(call, requested_fields(params, ("id",)))
             if edge == "insights":
                 return self._user_insights(call, params)
             if edge == "media":
@@ -201,7 +153,7 @@ class GraphHandler:
         item = self._media_or_none(node)
         if item is not None:
             if edge is None:
-                return self._render_media(call, item, self._fields(params, ("id",)))
+                return self._render_media(call, item, requested_fields(params, ("id",)))
             if edge == "insights":
                 return self._media_insights(item, params, call.major)
             if edge == "children":
@@ -211,7 +163,7 @@ class GraphHandler:
         if child is not None and self._visible(child[0]):
             album, position = child
             if edge is None:
-                return self._render_child(album, node, self._fields(params, ("id",)))
+                return self._render_child(album, node, requested_fields(params, ("id",)))
             if edge == "insights":
                 raise GraphError(
                     400, 10, "(#10) Insights data is not available for media within an album"
@@ -220,20 +172,7 @@ class GraphHandler:
         raise errors.unknown_object(node)
 
     def _multi(self, call: Call, edge: str | None) -> dict[str, Any]:
-        ids = errors.list_param(call.params, "ids")
-        if len(ids) > MAX_IDS:
-            raise errors.invalid_parameter(
-                f"Too many IDs. Maximum: {MAX_IDS}. Provided: {len(ids)}."
-            )
-        params = {k: v for k, v in call.params.items() if k != "ids"}
-        missing = [i for i in ids if not self._exists(i)]
-        if missing:
-            raise GraphError(
-                404,
-                803,
-                f"(#803) Some of the aliases you requested do not exist: {','.join(missing)}",
-            )
-        return {i: self._route(call, i, edge, params) for i in ids}
+        return multi_ids(call.params, self._exists, lambda i, p: self._route(call, i, edge, p))
 
     def _exists(self, node: str) -> bool:
         if node in ("me", FACEBOOK_USER_ID, FACEBOOK_PAGE_ID, self.sandbox.user_id):
@@ -243,17 +182,10 @@ class GraphHandler:
             child is not None and self._visible(child[0])
         )
 
-    def _fields(self, params: dict[str, str], default: tuple[str, ...]) -> list[FieldSpec]:
-        try:
-            parsed = parse_fields(params.get("fields"))
-        except FieldSyntaxError as exc:
-            raise errors.invalid_parameter(f"Syntax error in fields: {exc}") from exc
-        return parsed or [FieldSpec(name) for name in default]
-
     # ------------------------------------------------ the Page and its user side
     def _render_fb_user(self, params: dict[str, str]) -> dict[str, Any]:
         values = {"id": FACEBOOK_USER_ID, "name": OWNER["user_name"]}
-        return _render(self._fields(params, ("name", "id")), values, "User")
+        return render_node(requested_fields(params, ("name", "id")), values, "User")
 
     def _render_page(self, call: Call, specs: list[FieldSpec]) -> dict[str, Any]:
         values: dict[str, Any] = {
@@ -267,10 +199,10 @@ class GraphHandler:
                 else {"id": self.sandbox.user_id}
             ),
         }
-        return _render(specs, values, "Page")
+        return render_node(specs, values, "Page")
 
     def _accounts(self, call: Call, params: dict[str, str]) -> dict[str, Any]:
-        specs = self._fields(
+        specs = requested_fields(
             params, ("access_token", "category", "category_list", "name", "id", "tasks")
         )
         cursor = encode_key(FACEBOOK_PAGE_ID)
@@ -303,20 +235,22 @@ class GraphHandler:
             "media": edge,
             "stories": edge,
         }
-        return _render(specs, values, "IGUser")
+        return render_node(specs, values, "IGUser")
 
     def _user_insights(self, call: Call, params: dict[str, str]) -> dict[str, Any]:
         names = errors.list_param(params, "metric")
         if not names:
             raise errors.invalid_parameter("The parameter metric is required")
         available = [
-            m.name for m in ACCOUNT_METRICS.values() if self._account_available(m, call.major)
+            m.name
+            for m in ACCOUNT_METRICS.values()
+            if self.serves(m.removed_in, m.sunset, call.major)
         ]
         specs: list[AccountMetric] = []
         for index, name in enumerate(names):
             spec = ACCOUNT_METRICS.get(name)
-            self._check_metric(index, name, spec, name in available, available, "user")
-            assert spec is not None
+            if spec is None or name not in available:
+                raise self._refusal(index, name, spec, available, "user")
             specs.append(spec)
         periods = errors.list_param(params, "period")  # the SDK sends ["day"]
         if not periods:
@@ -347,7 +281,8 @@ class GraphHandler:
             needs_total = [
                 s.name
                 for s in specs
-                if not (s.time_series or s.lifetime) or self._time_series_removed(s, call.major)
+                if not (s.time_series or s.lifetime)
+                or not self.serves(s.time_series_removed_in, s.sunset, call.major)
             ]
             if needs_total:
                 raise errors.invalid_parameter(
@@ -582,29 +517,12 @@ class GraphHandler:
     def _page(
         self, call: Call, edge: str, items: list[MediaItem], params: dict[str, str]
     ) -> dict[str, Any]:
-        try:
-            limit = max(1, min(int(params.get("limit", DEFAULT_LIMIT)), MAX_LIMIT))
-        except ValueError as exc:
-            raise errors.invalid_parameter("limit must be an integer") from exc
-        # Items are newest first: "after" walks to older ones, "before" back to newer ones.
-        after, before = (_cursor_key(params[k]) if params.get(k) else None for k in PAGE_KEYS)
-        start, end = newest_first_bounds([_media_key(m) for m in items], after, before, limit)
-        page = items[start:end]
-        specs = self._fields(params, ("id",))
-        body: dict[str, Any] = {"data": [self._render_media(call, m, specs) for m in page]}
-        if not page:
-            return body
-        cursors = {"before": _media_cursor(page[0]), "after": _media_cursor(page[-1])}
-        body["paging"] = {"cursors": cursors}
-        base = f"{call.base_url}/{call.version}/{self.sandbox.user_id}/{edge}"
-        query = {k: v for k, v in params.items() if k not in PAGE_KEYS}
-        query["access_token"] = call.token
-        query.setdefault("limit", str(DEFAULT_LIMIT))
-        if end < len(items):
-            body["paging"]["next"] = url_with(base, query, after=cursors["after"])
-        if start > 0:
-            body["paging"]["previous"] = url_with(base, query, before=cursors["before"])
-        return body
+        def render(page: Sequence[MediaItem]) -> list[dict[str, Any]]:
+            specs = requested_fields(params, ("id",))
+            return [self._render_media(call, m, specs) for m in page]
+
+        edge_url = f"{call.base_url}/{call.version}/{self.sandbox.user_id}/{edge}"
+        return newest_first_page(items, _media_key, params, edge_url, call.token, render)
 
     def _render_media(self, call: Call, item: MediaItem, specs: list[FieldSpec]) -> dict[str, Any]:
         now = self.sandbox.now()
@@ -633,7 +551,7 @@ class GraphHandler:
             "children": children,
             "insights": lambda spec: self._media_insights(item, dict(spec.modifiers), call.major),
         }
-        return _render(specs, values, "IGMedia")
+        return render_node(specs, values, "IGMedia")
 
     def _render_child(
         self, album: MediaItem, child_id: str, specs: list[FieldSpec]
@@ -646,7 +564,7 @@ class GraphHandler:
             "permalink": album.permalink,
             "username": self.sandbox.username,
         }
-        return _render(specs, values, "IGMedia")
+        return render_node(specs, values, "IGMedia")
 
     def _media_insights(
         self, item: MediaItem, params: dict[str, str], major: int
@@ -662,9 +580,8 @@ class GraphHandler:
         ]
         for index, name in enumerate(names):
             spec = MEDIA_METRICS.get(name)
-            usable = spec is not None and self._media_available(spec, major, item)
-            self._check_metric(index, name, spec, usable, available, "media")
-            assert spec is not None
+            if spec is None or not self._media_available(spec, major, item):
+                raise self._refusal(index, name, spec, available, "media")
             if product not in spec.products:
                 raise errors.invalid_parameter(
                     f"The metric {name} is not supported for this media type ({product})"
@@ -697,17 +614,3 @@ class GraphHandler:
             entry["id"] = f"{item.id}/insights/{name}/lifetime"
             data.append(entry)
         return {"data": data}
-
-
-def _render(specs: list[FieldSpec], values: dict[str, Any], node_type: str) -> dict[str, Any]:
-    """The requested fields of a node, in order: a callable value is called with the
-    field's spec (lazy or parametrised fields); a None value leaves the field out."""
-    out: dict[str, Any] = {}
-    for spec in specs:
-        if spec.name not in values:
-            raise errors.nonexisting_field(spec.name, node_type)
-        value = values[spec.name]
-        value = value(spec) if callable(value) else value
-        if value is not None:
-            out[spec.name] = value
-    return out

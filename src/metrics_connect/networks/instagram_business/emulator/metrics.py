@@ -9,9 +9,6 @@ from datetime import date
 
 from metrics_connect.sandbox.kit.spec import load_named
 
-# Media created up to this day keep impressions in v21.0 and older after the sunset.
-IMPRESSIONS_KEPT_UNTIL = date(2024, 7, 1)
-
 
 @dataclass(frozen=True)
 class AccountMetric:
@@ -28,6 +25,14 @@ class AccountMetric:
 
 
 @dataclass(frozen=True)
+class KeptAfterSunset:
+    """Media created until `created_until` keep the metric in versions up to this one."""
+
+    through_version: int
+    created_until: date
+
+
+@dataclass(frozen=True)
 class MediaMetric:
     name: str
     title: str
@@ -35,6 +40,7 @@ class MediaMetric:
     breakdown: str | None = None
     removed_in: int | None = None
     sunset: date | None = None
+    kept_after_sunset: KeptAfterSunset | None = None
 
 
 ACCOUNT_METRICS: dict[str, AccountMetric] = load_named(

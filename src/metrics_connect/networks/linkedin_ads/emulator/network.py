@@ -11,6 +11,7 @@ def build_sandbox() -> SandboxNetwork:
     emulator = AdsEmulator()
     network = SandboxNetwork(
         slug="linkedin_ads",
+        emulator=emulator,
         controls=emulator.controls,
         app=create_app(emulator),
         settings_field="linkedin_ads_api_base_url",
@@ -22,5 +23,4 @@ def build_sandbox() -> SandboxNetwork:
         ),
     )
     # Tests reach the raw data through the network object.
-    network.emulator = emulator  # type: ignore[attr-defined]
     return network

@@ -22,6 +22,7 @@ def build_sandbox() -> SandboxNetwork:
     controls = SandboxControls()
     network = SandboxNetwork(
         slug=SLUG,
+        data=data,
         controls=controls,
         app=create_app(data, controls),
         settings_field="mailchimp_api_base_url",
@@ -32,7 +33,6 @@ def build_sandbox() -> SandboxNetwork:
             timezone=str(data.account["account_timezone"]),
         ),
     )
-    network.data = data  # type: ignore[attr-defined]
     return network
 
 

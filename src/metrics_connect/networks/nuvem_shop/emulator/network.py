@@ -26,6 +26,7 @@ def build_sandbox() -> SandboxNetwork:
     controls = SandboxControls()
     network = SandboxNetwork(
         slug=SLUG,
+        data=data,
         controls=controls,
         app=create_app(data, controls),
         settings_field="nuvem_shop_api_base_url",
@@ -36,7 +37,6 @@ def build_sandbox() -> SandboxNetwork:
             timezone=str(data.store["timezone"]),
         ),
     )
-    network.data = data  # type: ignore[attr-defined]
     return network
 
 

@@ -15,8 +15,9 @@ SLUG = "rd_crm"
 def build_sandbox() -> SandboxNetwork:
     data = RdCrmData()
     controls = SandboxControls()
-    network = SandboxNetwork(
+    return SandboxNetwork(
         slug=SLUG,
+        data=data,
         controls=controls,
         app=create_app(data, controls),
         settings_field="rd_crm_api_base_url",
@@ -27,5 +28,3 @@ def build_sandbox() -> SandboxNetwork:
             timezone=str(data.account["timezone"]),
         ),
     )
-    network.data = data  # type: ignore[attr-defined]
-    return network

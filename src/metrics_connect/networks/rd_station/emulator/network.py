@@ -38,8 +38,9 @@ def create_app(data: MarketingData, controls: SandboxControls) -> Starlette:
 def build_sandbox() -> SandboxNetwork:
     data = MarketingData()
     controls = SandboxControls()
-    network = SandboxNetwork(
+    return SandboxNetwork(
         slug=SLUG,
+        data=data,
         controls=controls,
         app=create_app(data, controls),
         settings_field="rd_station_api_base_url",
@@ -50,5 +51,3 @@ def build_sandbox() -> SandboxNetwork:
             timezone="America/Sao_Paulo",
         ),
     )
-    network.data = data  # type: ignore[attr-defined]
-    return network

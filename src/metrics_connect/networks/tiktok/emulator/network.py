@@ -15,8 +15,9 @@ def build_emulator(controls: SandboxControls | None = None) -> TikTokEmulator:
 def build_sandbox() -> SandboxNetwork:
     emulator = build_emulator()
     account = emulator.data.account
-    network = SandboxNetwork(
+    return SandboxNetwork(
         slug="tiktok",
+        emulator=emulator,
         controls=emulator.controls,
         app=create_app(emulator),
         settings_field="tiktok_api_base_url",
@@ -27,5 +28,3 @@ def build_sandbox() -> SandboxNetwork:
             timezone=str(account["timezone"]),
         ),
     )
-    network.emulator = emulator  # type: ignore[attr-defined]
-    return network

@@ -10,8 +10,9 @@ from metrics_connect.sandbox.registry import DemoAccount, SandboxNetwork
 def build_sandbox() -> SandboxNetwork:
     emulator = TikTokAdsEmulator()
     advertiser = emulator.data.advertiser
-    network = SandboxNetwork(
+    return SandboxNetwork(
         slug="tiktok_ads",
+        emulator=emulator,
         controls=emulator.controls,
         app=create_app(emulator),
         settings_field="tiktok_ads_api_base_url",
@@ -23,5 +24,3 @@ def build_sandbox() -> SandboxNetwork:
             timezone=str(advertiser["timezone"]),
         ),
     )
-    network.emulator = emulator  # type: ignore[attr-defined]
-    return network

@@ -16,8 +16,9 @@ def build_sandbox() -> SandboxNetwork:
     data = StoreData()
     controls = SandboxControls()
     key = data.spec["keys"][0]
-    network = SandboxNetwork(
+    return SandboxNetwork(
         slug=SLUG,
+        data=data,
         controls=controls,
         app=create_app(data, controls),
         settings_field="woo_commerce_api_base_url",
@@ -31,5 +32,3 @@ def build_sandbox() -> SandboxNetwork:
             timezone=str(data.site["timezone_string"]),
         ),
     )
-    network.data = data  # type: ignore[attr-defined]
-    return network

@@ -12,8 +12,9 @@ SLUG = "youtube"
 
 def build_sandbox() -> SandboxNetwork:
     emulator = YoutubeEmulator()
-    network = SandboxNetwork(
+    return SandboxNetwork(
         slug=SLUG,
+        emulator=emulator,
         controls=emulator.controls,
         app=create_app(emulator),
         settings_field="youtube_api_base_url",
@@ -24,6 +25,3 @@ def build_sandbox() -> SandboxNetwork:
             timezone=TIMEZONE,
         ),
     )
-    # Tests reach the raw data through the network object.
-    network.emulator = emulator  # type: ignore[attr-defined]
-    return network
