@@ -9,7 +9,9 @@ call order or the process.
   `split_by_weights`: either, by key.
 - `DailySeries`: a day's value from a level, a linear trend, a weekly season, a yearly
   wave and bounded noise.
-- `period_uniques`: unique people over days and objects, never the sum of the days'.
+- `period_uniques`: unique people over days and objects, never the sum of the days';
+  `pooled_uniques`: the same over days drawn from one audience pool.
+- `RunningTotal`: a count kept by daily changes (followers from follows and unfollows).
 - `Lifetime`: the days an object (a campaign, an ad, a story) exists or delivers.
 """
 
@@ -18,7 +20,8 @@ from __future__ import annotations
 import hashlib
 import math
 import random
-from collections.abc import Hashable, Iterable, Mapping, Sequence
+import threading
+from collections.abc import Callable, Hashable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import TypeVar
@@ -126,6 +129,43 @@ def period_uniques(
         return 0
     damp = (1 + overlap * math.log(len(days))) * (1 + object_overlap * (len(objects) - 1))
     return round(total / damp)
+
+
+def pooled_uniques(daily: Sequence[int], pool: int) -> int:
+    """Unique people over several days from each day's uniques, all from an audience
+    `pool`: each day reaches a share n_d / pool of it and a person counts once, so the
+    span reaches pool x (1 - prod(1 - n_d / pool)): at least the largest day and, once
+    two days reached anyone, less than their sum."""
+    largest, total = max(daily), sum(daily)
+    if total == largest:  # at most one day with anyone reached
+        return total
+    pool = max(pool, largest + 1)
+    missed = math.prod(1 - n / pool for n in daily)
+    return min(total - 1, max(largest, int(pool * (1 - missed))))
+
+
+class RunningTotal:
+    """A count kept by daily changes: `initial` before `start`, then plus `change(day)`
+    for each day from `start`. Sums are memoised and extended under a lock (an app and a
+    test thread may read the same emulator at once)."""
+
+    def __init__(self, start: date, initial: int, change: Callable[[date], int]) -> None:
+        self.start = start
+        self.initial = initial
+        self.change = change
+        self._sums: list[int] = []
+        self._lock = threading.Lock()
+
+    def through(self, day: date) -> int:
+        """The count at the end of `day` (`initial` for a day before `start`)."""
+        index = (day - self.start).days
+        if index < 0:
+            return self.initial
+        with self._lock:
+            while len(self._sums) <= index:
+                previous = self._sums[-1] if self._sums else self.initial
+                self._sums.append(previous + self.change(self.start + timedelta(len(self._sums))))
+        return self._sums[index]
 
 
 @dataclass(frozen=True)

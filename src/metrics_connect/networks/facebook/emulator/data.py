@@ -8,7 +8,6 @@ never the sum of its days' reach, and organic + paid uniques exceed the total.
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from functools import cached_property
@@ -16,7 +15,15 @@ from typing import Any
 
 from metrics_connect.sandbox.accounts import FACEBOOK_PAGE_ID, FACEBOOK_PAGE_NAME
 from metrics_connect.sandbox.kit.calendar import LocalDays
-from metrics_connect.sandbox.kit.seeded import DailySeries, apportion, between, draws, unit
+from metrics_connect.sandbox.kit.seeded import (
+    DailySeries,
+    RunningTotal,
+    apportion,
+    between,
+    draws,
+    period_uniques,
+    unit,
+)
 from metrics_connect.sandbox.kit.spec import load_spec
 
 PACKAGE = __package__ or "metrics_connect.networks.facebook.emulator"
@@ -99,7 +106,11 @@ class PageData:
         self.reel_spec: ContentSpec = _load("reels", ContentSpec)
         self.reactions: dict[str, int] = _load("reactions", dict[str, int])
         self.days = LocalDays(self.page.timezone)
-        self._followers: list[int] = []
+        self._followers = RunningTotal(
+            self.page.start,
+            self.page.followers_at_start,
+            lambda day: self.daily("follows", day) - self.daily("unfollows", day),
+        )
 
     # --- daily Page figures ---
 
@@ -121,14 +132,7 @@ class PageData:
 
     def followers(self, day: date) -> int:
         """page_follows at the end of a day: the start's count plus every net follow."""
-        index = (day - self.page.start).days
-        if index < 0:
-            return 0
-        while len(self._followers) <= index:
-            d = self.page.start + timedelta(days=len(self._followers))
-            before = self._followers[-1] if self._followers else self.page.followers_at_start
-            self._followers.append(before + self.daily("follows", d) - self.daily("unfollows", d))
-        return self._followers[index]
+        return 0 if day < self.page.start else self._followers.through(day)
 
     def likes(self, day: date) -> int:
         return round(self.followers(day) * self.page.likes_per_follower)
@@ -150,9 +154,11 @@ class PageData:
 
     def unique_viewers(self, days: list[date]) -> dict[str, int]:
         """Unique viewers of several days, by part: the days' uniques less their overlap."""
-        shrink = 1 + self.overlap * math.log(len(days)) if days else 1
-        parts = [self.viewers(d) for d in days]
-        return {k: round(sum(p[k] for p in parts) / shrink) for k in ("total", "0", "1")}
+        parts = [(d, self.viewers(d)) for d in days]
+        return {
+            k: period_uniques([(k, d, p[k]) for d, p in parts], self.overlap, 0)
+            for k in ("total", "0", "1")
+        }
 
     def video_views(self, day: date) -> dict[str, int]:
         total = self.daily("video_views", day)

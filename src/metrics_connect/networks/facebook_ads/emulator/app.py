@@ -87,7 +87,7 @@ class FacebookAdsSwitches:
 class ReportRun:
     id: str
     query: InsightsQuery
-    created: str
+    time_ref: int  # created at (epoch seconds)
     polls: int = 0
     status: str = "Job Not Started"
     rows: list[dict[str, Any]] = field(default_factory=list)
@@ -112,6 +112,7 @@ OBJECTS: dict[str, dict[str, Any]] = load_spec(
 )
 MEDIA: dict[str, dict[str, Any]] = load_spec(__package__, SPEC, "media", dict[str, dict[str, Any]])
 USAGE_HEADERS: dict[str, Any] = load_spec(__package__, SPEC, "usage_headers", dict[str, Any])
+REPORT_RUN: dict[str, Any] = load_spec(__package__, SPEC, "report_run", dict[str, Any])
 
 
 def _selected(kind: str, values: dict[str, Any], fields: list[str]) -> dict[str, Any]:
@@ -323,8 +324,8 @@ class FacebookAdsEmulator(GraphApp):
     def _start_report_run(self, node: str, params: dict[str, str]) -> dict[str, Any]:
         query = self._insights_query(node, params)
         run_id = str(next(self._run_ids))
-        created = self.controls.clock.now()
-        self.report_runs[run_id] = ReportRun(run_id, query, str(int(created.timestamp())))
+        created = int(self.controls.clock.now().timestamp())
+        self.report_runs[run_id] = ReportRun(run_id, query, created)
         return {"report_run_id": run_id}
 
     def _poll(self, run: ReportRun) -> dict[str, Any]:
@@ -339,13 +340,5 @@ class FacebookAdsEmulator(GraphApp):
                 run.status = "Job Running"
         done = run.status in ("Job Completed", "Job Failed")
         percent = 100 if done else round(100 * run.polls / self.switches.async_polls_to_complete)
-        return {
-            "id": run.id,
-            "account_id": ACCOUNT.account_id,
-            "time_ref": int(run.created),
-            "async_status": run.status,
-            "async_percent_completion": percent,
-            "date_start": run.query.since.isoformat(),
-            "date_stop": run.query.until.isoformat(),
-            "is_running": not done,
-        }
+        values = {"account_id": ACCOUNT.account_id, "percent": percent, "running": not done}
+        return dict(fill_present(REPORT_RUN, {**vars(run), **values}))

@@ -35,10 +35,12 @@ from metrics_connect.sandbox.kit.calendar import LocalDays, days_between
 from metrics_connect.sandbox.kit.controls import SandboxControls
 from metrics_connect.sandbox.kit.seeded import (
     DailySeries,
+    RunningTotal,
     apportion_map,
     between,
     draws,
     live_at,
+    pooled_uniques,
     unit,
 )
 from metrics_connect.sandbox.kit.spec import load_spec
@@ -279,7 +281,9 @@ class InstagramSandbox:
         # Guards the append-only caches when the app thread and a test or demo thread
         # read the same sandbox at once.
         self._lock = threading.RLock()
-        self._net_by_index: list[int] = []
+        self._followers = RunningTotal(
+            created, INITIAL_FOLLOWERS, lambda day: self.follows(day) - self.unfollows(day)
+        )
         self._figures: dict[date, DayFigures] = {}
         self._posts: dict[date, tuple[MediaItem, ...]] = {}
         self._timeline: list[MediaItem] = []
@@ -321,15 +325,7 @@ class InstagramSandbox:
         return round(self.follows(day) * between(*ACCOUNT.unfollows, self.seed, "unfollows", day))
 
     def followers_at_day_start(self, day: date) -> int:
-        i = self._index(day)
-        if i <= 0:
-            return INITIAL_FOLLOWERS
-        with self._lock:
-            while len(self._net_by_index) < i:
-                d = self.created + timedelta(days=len(self._net_by_index))
-                previous = self._net_by_index[-1] if self._net_by_index else 0
-                self._net_by_index.append(previous + self.follows(d) - self.unfollows(d))
-        return INITIAL_FOLLOWERS + self._net_by_index[i - 1]
+        return self._followers.through(day - timedelta(days=1))
 
     def followers_count(self, at: datetime | None = None) -> int:
         """The profile's followers_count at an instant (today's net change accrues)."""
@@ -658,13 +654,9 @@ class InstagramSandbox:
         return merged
 
     def _unique_parts(self, metric: str, days: list[DayFigures], until: date) -> dict[str, int]:
-        """Overlap model for unique accounts over several days, by audience.
-
-        Each day reaches a share p_d of an audience pool (the followers, or a pool of
-        non-followers 12 times larger); over the span an account is counted once, so the
-        span reaches pool * (1 - prod(1 - p_d)): at least the largest day, less than the
-        sum of days. Followers come back day after day, non-followers rarely.
-        """
+        """Unique accounts over several days, by audience, each drawn from its pool (the
+        kit's `pooled_uniques`): the followers, or non-followers 12 times as many.
+        Followers come back day after day, non-followers rarely."""
         followers = self.followers_at_day_start(until)
         if metric == "reach":
             by_audience = [f.breakdowns["reach"]["follow_type"] for f in days]
@@ -672,18 +664,10 @@ class InstagramSandbox:
         else:
             by_audience = [{"ENGAGED": f.totals[metric]} for f in days]
             pools = {"ENGAGED": 2 * followers}
-        parts: dict[str, int] = {}
-        for audience, pool in pools.items():
-            daily = [d.get(audience, 0) for d in by_audience]
-            largest, total = max(daily), sum(daily)
-            if total == largest:  # at most one day with anyone reached
-                parts[audience] = total
-                continue
-            pool = max(pool, largest + 1)
-            missed = math.prod(1 - n / pool for n in daily)
-            reached = int(pool * (1 - missed))
-            parts[audience] = min(total - 1, max(largest, reached))
-        return parts
+        return {
+            audience: pooled_uniques([d.get(audience, 0) for d in by_audience], pool)
+            for audience, pool in pools.items()
+        }
 
     # ------------------------------------------------------------- audience
     def demographics(self, breakdown: str, at: datetime | None = None) -> dict[str, int]:
