@@ -87,7 +87,7 @@ async def test_every_predefined_widget_answers_in_few_batched_calls_as_explained
     plan = explained.json()["explain"]
     counter = ga4.emulator.controls.calls
     counter.reset()
-    tokens_before = ga4.emulator.property_quota.day_tokens
+    tokens_before = ga4.emulator.property_quota.buckets["tokensPerDay"].used
     response = await ga4.client.post("/metrics/get-data", json=body, headers=ga4.headers)
     assert response.status_code == 200
     made = counter.total
@@ -114,7 +114,10 @@ async def test_every_predefined_widget_answers_in_few_batched_calls_as_explained
     # Every report's tokens, summed from its propertyQuota, as the response says.
     spent = dict(part.split("=") for part in response.headers["X-Upstream-Quota"].split(", "))
     assert int(spent["tokens"]) >= made
-    assert int(spent["tokens"]) == ga4.emulator.property_quota.day_tokens - tokens_before
+    assert (
+        int(spent["tokens"])
+        == ga4.emulator.property_quota.buckets["tokensPerDay"].used - tokens_before
+    )
     again = await ga4.client.post("/metrics/get-data?explain=true", json=body, headers=ga4.headers)
     assert again.json()["explain"]["upstream_quota_last_spent"]["tokens"] == int(spent["tokens"])
     assert again.json()["explain"]["upstream_calls"] == 0

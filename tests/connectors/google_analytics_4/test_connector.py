@@ -171,7 +171,7 @@ async def test_persistent_rate_limit_gives_up_within_the_budget(
 async def test_exhausted_token_bucket_is_not_retried(
     connector: GoogleAnalytics4Connector, emulator: Ga4Emulator
 ) -> None:
-    emulator.property_quota.limits.tokens_per_hour = 1
+    emulator.property_quota.buckets["tokensPerHour"].limit = 1
     await connector.fetch(FetchRequest("traffic", START, START))
     emulator.controls.calls.reset()
     with pytest.raises(UpstreamRateLimited) as raised:

@@ -350,7 +350,7 @@ async def test_property_quota_is_reported_and_enforced(
     assert spent >= 1
     assert quota["tokensPerHour"]["remaining"] == 40_000 - spent
     assert quota["tokensPerDay"]["remaining"] == 200_000 - spent
-    emulator.property_quota.limits.tokens_per_hour = spent + 1
+    emulator.property_quota.buckets["tokensPerHour"].limit = spent + 1
     await report(api, body(["sessions"], ["date"]))
     refused = await api.post(REPORT_URL, json=body(["sessions"]))
     assert refused.status_code == 429

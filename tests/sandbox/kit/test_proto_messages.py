@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import pytest
 
+from metrics_connect.sandbox.kit.google import GoogleError
 from metrics_connect.sandbox.kit.proto_messages import (
     InvalidPayload,
     ProtoMessages,
@@ -58,6 +59,13 @@ def test_unknown_fields_and_values_are_refused_with_a_bad_request() -> None:
         PROTO.read({"page_sIze": 1}, "Query")
 
 
+def test_a_body_is_json_or_nothing() -> None:
+    assert PROTO.read_body(b" ", "Query") == {}
+    assert PROTO.read_body(b'{"page_size": 2}', "Query") == {"pageSize": 2}
+    with pytest.raises(GoogleError, match="Invalid JSON payload received."):
+        PROTO.read_body(b"{nope", "Query")
+
+
 def test_answers_carry_enum_numbers_when_the_client_asks_for_them() -> None:
     assert wants_int_enums("json;enum-encoding=int")
     assert wants_int_enums("json; enum-encoding=int")
@@ -65,3 +73,5 @@ def test_answers_carry_enum_numbers_when_the_client_asks_for_them() -> None:
     assert not wants_int_enums(None)
     answer = {"items": [{"order": "DESCENDING", "name": "x"}], "order": "NONE"}
     assert PROTO.int_enums(answer) == {"items": [{"order": 2, "name": "x"}], "order": 0}
+    assert PROTO.answer(answer, "json;enum-encoding=int") == PROTO.int_enums(answer)
+    assert PROTO.answer(answer, None) is answer

@@ -11,6 +11,7 @@ enum names, which an emulator's own code reads.
 
 from __future__ import annotations
 
+import json
 import re
 from dataclasses import dataclass
 from typing import Any
@@ -65,6 +66,14 @@ class ProtoMessages:
     enums: dict[str, dict[int, str]]
     answer_enums: dict[str, str]
 
+    def read_body(self, raw: bytes, message: str) -> dict[str, Any]:
+        """A request's JSON body (none: an empty message) read as `message`."""
+        try:
+            body = json.loads(raw) if raw.strip() else {}
+        except ValueError:
+            raise GoogleError("Invalid JSON payload received.") from None
+        return self.read(body, message)
+
     def read(self, body: Any, message: str) -> dict[str, Any]:
         """The request as lowerCamelCase JSON with enum names, or InvalidPayload."""
         if not isinstance(body, dict):
@@ -118,6 +127,10 @@ class ProtoMessages:
         owner = f"type.googleapis.com/{self.package}.{enum}"
         shown = f'"{raw}"' if isinstance(raw, str) else str(raw)
         raise InvalidPayload(f"Invalid value at '{path}' ({owner}), {shown}", path)
+
+    def answer(self, body: dict[str, Any], alt: str | None) -> dict[str, Any]:
+        """An answer as the client asked for it by `$alt` (enums as numbers or names)."""
+        return self.int_enums(body) if wants_int_enums(alt) else body
 
     def int_enums(self, value: Any) -> Any:
         """An answer with its enum names as numbers (`enum-encoding=int`)."""

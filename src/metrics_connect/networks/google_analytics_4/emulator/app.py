@@ -20,10 +20,7 @@ next N calls), 5xx, expired (401) and revoked (403) tokens, and count calls per 
 from __future__ import annotations
 
 import asyncio
-import json
 import threading
-from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -32,12 +29,9 @@ from fastapi.responses import JSONResponse
 
 from metrics_connect.networks.google_analytics_4.emulator import compatibility
 from metrics_connect.networks.google_analytics_4.emulator.data import PropertyData
-from metrics_connect.networks.google_analytics_4.emulator.quota import (
-    CONCURRENCY_MESSAGE,
-    PropertyQuota,
-)
 from metrics_connect.networks.google_analytics_4.emulator.realtime import run_realtime_report
 from metrics_connect.networks.google_analytics_4.emulator.report import run_report
+from metrics_connect.networks.google_analytics_4.emulator.schema import REFUSALS, refused
 from metrics_connect.sandbox.kit.controls import SandboxControls
 from metrics_connect.sandbox.kit.google import (
     GoogleError,
@@ -45,14 +39,10 @@ from metrics_connect.sandbox.kit.google import (
     answer_google_errors,
     answer_unknown_paths,
 )
-from metrics_connect.sandbox.kit.proto_messages import ProtoMessages, wants_int_enums
+from metrics_connect.sandbox.kit.proto_messages import ProtoMessages
 from metrics_connect.sandbox.kit.spec import load_spec
+from metrics_connect.sandbox.kit.token_quota import QuotaSpec, TokenQuota
 
-PERMISSION_MESSAGE = (
-    "User does not have sufficient permissions for this property. To learn more about "
-    "Property ID, see https://developers.google.com/analytics/devguides/reporting/data/v1/"
-    "property-id."
-)
 PROTO: ProtoMessages = load_spec(__package__, "data.yaml", "proto", ProtoMessages)
 
 
@@ -62,40 +52,37 @@ class Ga4Emulator:
 
     controls: SandboxControls = field(default_factory=SandboxControls)
     data: PropertyData = field(default_factory=PropertyData)
-    property_quota: PropertyQuota = field(init=False)
+    property_quota: TokenQuota = field(init=False)
     # One report at a time: the data caches and quota counters are shared.
     lock: threading.Lock = field(default_factory=threading.Lock)
 
     def __post_init__(self) -> None:
-        self.property_quota = PropertyQuota(self.data.timezone)
+        quotas = load_spec(__package__, "data.yaml", "quota", QuotaSpec)
+        self.property_quota = TokenQuota(self.data.timezone, quotas)
 
 
 def create_app(emulator: Ga4Emulator) -> FastAPI:
     app = FastAPI(title="Google Analytics Data API (sandbox)", docs_url=None, redoc_url=None)
     controls = emulator.controls
     quota = emulator.property_quota
+    # The rate-limit switch answers as an exhausted concurrency quota.
+    concurrency_message = quota.buckets["concurrentRequests"].refusal
 
     answer_google_errors(app)
 
     async def gate(request: Request, endpoint: str, property_id: str) -> None:
         """The kit's gate, property access and quotas; raises the API's error."""
         try:
-            await admit(controls, request, endpoint, PERMISSION_MESSAGE, CONCURRENCY_MESSAGE)
+            await admit(controls, request, endpoint, REFUSALS["permission"], concurrency_message)
         except GoogleError as exc:
             if exc.code == 503:
                 quota.record_server_error(controls.clock.now())
             raise
         if f"properties/{property_id}" != emulator.data.property_id:
-            raise GoogleError(PERMISSION_MESSAGE, 403)
-        quota.check(controls.clock.now())
-
-    @contextmanager
-    def in_flight() -> Iterator[None]:
-        quota.in_flight += 1
-        try:
-            yield
-        finally:
-            quota.in_flight -= 1
+            raise refused("permission", 403)
+        refusal = quota.check(controls.clock.now())
+        if refusal is not None:
+            raise GoogleError(refusal, 429)
 
     def one_report_sync(body: dict[str, Any]) -> dict[str, Any]:
         with emulator.lock:
@@ -111,40 +98,29 @@ def create_app(emulator: Ga4Emulator) -> FastAPI:
         return await asyncio.to_thread(one_report_sync, body)
 
     async def body_of(request: Request, message: str) -> dict[str, Any]:
-        raw = await request.body()
-        try:
-            body = json.loads(raw) if raw.strip() else {}
-        except ValueError:
-            raise GoogleError("Invalid JSON payload received.") from None
-        return PROTO.read(body, message)
+        return PROTO.read_body(await request.body(), message)
 
     def answer(request: Request, body: dict[str, Any]) -> JSONResponse:
-        """The body, its enums as numbers when the client asked for them."""
-        if wants_int_enums(request.query_params.get("$alt")):
-            body = PROTO.int_enums(body)
-        return JSONResponse(body)
+        return JSONResponse(PROTO.answer(body, request.query_params.get("$alt")))
 
     @app.post("/v1beta/properties/{property_id}:runReport")
     async def run_report_endpoint(property_id: str, request: Request) -> JSONResponse:
         await gate(request, "runReport", property_id)
-        with in_flight():
+        with quota.in_flight():
             return answer(request, await one_report(await body_of(request, "RunReportRequest")))
 
     @app.post("/v1beta/properties/{property_id}:batchRunReports")
     async def batch_run_reports(property_id: str, request: Request) -> JSONResponse:
         await gate(request, "batchRunReports", property_id)
-        with in_flight():
+        with quota.in_flight():
             requests = (await body_of(request, "BatchRunReportsRequest")).get("requests") or []
             if not 1 <= len(requests) <= 5:
-                raise GoogleError("A batch request needs 1 to 5 requests.")
+                raise refused("batch_size")
             # A report's own property may be left out, or name the batch's.
             for sub in requests:
                 named = sub.get("property")
                 if named and named != f"properties/{property_id}":
-                    raise GoogleError(
-                        f"The property of a report ({named}) must be unspecified or the "
-                        f"batch's property (properties/{property_id})."
-                    )
+                    raise refused("batch_property", named=named, property_id=property_id)
             reports = [await one_report(r) for r in requests]
             return answer(request, {"reports": reports, "kind": "analyticsData#batchRunReports"})
 

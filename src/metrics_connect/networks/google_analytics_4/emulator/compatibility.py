@@ -15,6 +15,7 @@ from metrics_connect.networks.google_analytics_4.emulator.schema import (
     DIMENSIONS,
     METRICS,
     check_compatibility,
+    refused,
 )
 from metrics_connect.sandbox.kit.filter_expressions import filter_fields
 from metrics_connect.sandbox.kit.google import GoogleError
@@ -53,7 +54,7 @@ def check(body: dict[str, Any]) -> dict[str, Any]:
     metrics += [m for m in filter_fields(body.get("metricFilter")) if m in METRICS]
     wanted = body.get("compatibilityFilter", "COMPATIBILITY_UNSPECIFIED")
     if wanted not in ("COMPATIBILITY_UNSPECIFIED", "COMPATIBLE", "INCOMPATIBLE"):
-        raise GoogleError(f"Invalid compatibilityFilter: {wanted}.")
+        raise refused("compatibility_filter", name=wanted)
 
     def verdict(ok: bool) -> str:
         return "COMPATIBLE" if ok else "INCOMPATIBLE"

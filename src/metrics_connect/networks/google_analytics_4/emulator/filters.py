@@ -9,7 +9,8 @@ from typing import Any
 from metrics_connect.networks.google_analytics_4.emulator.schema import (
     DIMENSIONS,
     METRICS,
-    SCHEMA_URL,
+    REFUSALS,
+    refused,
 )
 from metrics_connect.sandbox.kit.filter_expressions import (
     Predicate,
@@ -17,41 +18,32 @@ from metrics_connect.sandbox.kit.filter_expressions import (
     numeric_test,
     value_test,
 )
-from metrics_connect.sandbox.kit.google import GoogleError
 
 
 def _dimension_leaf(spec: dict[str, Any]) -> Predicate:
     name = spec.get("fieldName")
     if name in METRICS:
-        raise GoogleError(f"Metric {name} cannot be used in dimensionFilter; use metricFilter.")
+        raise refused("metric_in_dimension_filter", name=name)
     if name not in DIMENSIONS:
-        raise GoogleError(
-            f"Field {name} is not a valid dimension. For a list of valid dimensions "
-            f"and metrics, see {SCHEMA_URL}"
-        )
+        raise refused("unknown_field", name=name, kind="dimension")
     test = value_test(spec, str(name))
     if test is None:
-        raise GoogleError(f"The filter on {name} has no filter type.")
+        raise refused("no_filter_type", name=name)
     return test
 
 
 def compile_dimension_filter(expr: Any) -> Predicate:
-    return compile_filter(
-        expr,
-        _dimension_leaf,
-        "A FilterExpression must have exactly one of andGroup, orGroup, notExpression or "
-        "filter.",
-    )
+    return compile_filter(expr, _dimension_leaf, REFUSALS["empty_dimension_filter"])
 
 
 def compile_metric_filter(expr: Any, allowed: set[str]) -> Predicate:
     def leaf(spec: dict[str, Any]) -> Predicate:
         name = spec.get("fieldName")
         if name not in allowed:
-            raise GoogleError(f"metricFilter field {name} must be a metric of the request.")
+            raise refused("metric_filter_field", name=name)
         test = numeric_test(spec, str(name))
         if test is None:
-            raise GoogleError("metricFilter supports numericFilter and betweenFilter.")
+            raise refused("metric_filter_type")
         return test
 
-    return compile_filter(expr, leaf, "A FilterExpression must not be empty.")
+    return compile_filter(expr, leaf, REFUSALS["empty_metric_filter"])

@@ -17,8 +17,7 @@ from typing import Any
 from metrics_connect.networks.google_analytics_4.emulator.data import PropertyData
 from metrics_connect.networks.google_analytics_4.emulator.filters import compile_dimension_filter
 from metrics_connect.networks.google_analytics_4.emulator.report import table
-from metrics_connect.networks.google_analytics_4.emulator.schema import SCHEMA_URL
-from metrics_connect.sandbox.kit.google import GoogleError
+from metrics_connect.networks.google_analytics_4.emulator.schema import refused
 from metrics_connect.sandbox.kit.report_rows import order_rows
 from metrics_connect.sandbox.kit.spec import load_spec
 
@@ -34,26 +33,20 @@ def _names(raw: Any, registry: Collection[str], kind: str) -> list[str]:
     names = [item.get("name", "") for item in raw or []]
     for name in names:
         if name not in registry:
-            raise GoogleError(
-                f"Field {name} is not a valid {kind} for realtime reports. For a list of "
-                f"valid realtime dimensions and metrics, see {SCHEMA_URL}"
-            )
+            raise refused("realtime_field", name=name, kind=kind)
     return names
 
 
 def _minute_ranges(raw: Any) -> list[tuple[int, int, str]]:
     ranges = raw or [{}]
     if len(ranges) > MAX_MINUTE_RANGES:
-        raise GoogleError(f"Requests are limited to {MAX_MINUTE_RANGES} minuteRanges.")
+        raise refused("too_many", limit=MAX_MINUTE_RANGES, what="minuteRanges")
     out = []
     for index, item in enumerate(ranges):
         start = int(item.get("startMinutesAgo", MAX_MINUTES_AGO))
         end = int(item.get("endMinutesAgo", 0))
         if not 0 <= end <= start <= MAX_MINUTES_AGO:
-            raise GoogleError(
-                "A minuteRange needs 0 <= endMinutesAgo <= startMinutesAgo <= "
-                f"{MAX_MINUTES_AGO} for a standard property."
-            )
+            raise refused("minute_range", max=MAX_MINUTES_AGO)
         out.append((start, end, item.get("name") or f"date_range_{index}"))
     return out
 
@@ -62,7 +55,7 @@ def run_realtime_report(data: PropertyData, body: dict[str, Any], now: datetime)
     dims = _names(body.get("dimensions"), DIMENSIONS, "dimension")
     metrics = _names(body.get("metrics"), METRICS, "metric")
     if not metrics:
-        raise GoogleError("At least one metric is required.")
+        raise refused("no_metrics")
     ranges = _minute_ranges(body.get("minuteRanges"))
     raw_filter = body.get("dimensionFilter")
     keep = compile_dimension_filter(raw_filter) if raw_filter else None

@@ -39,14 +39,13 @@ from metrics_connect.networks.google_analytics_4.emulator.filters import (
 from metrics_connect.networks.google_analytics_4.emulator.schema import (
     DIMENSIONS,
     METRICS,
-    SCHEMA_URL,
     MetricDef,
     check_compatibility,
     linked_dimension,
+    refused,
     session_dimensions,
 )
 from metrics_connect.sandbox.kit.filter_expressions import Predicate, filter_fields, to_float
-from metrics_connect.sandbox.kit.google import GoogleError
 from metrics_connect.sandbox.kit.report_rows import Row, extremes, fold_other, order_rows
 
 MAX_DATE_RANGES = 4
@@ -63,7 +62,7 @@ _DAYS_AGO = re.compile(r"^(\d+)daysAgo$")
 
 def parse_date(value: Any, today: date, what: str) -> date:
     if not isinstance(value, str) or not value:
-        raise GoogleError(f"{what} is required and must be a string.")
+        raise refused("date_required", what=what)
     if value == "today":
         return today
     if value == "yesterday":
@@ -74,9 +73,7 @@ def parse_date(value: Any, today: date, what: str) -> date:
     try:
         return date.fromisoformat(value)
     except ValueError:
-        raise GoogleError(
-            f"Invalid {what}: {value}. Dates must be YYYY-MM-DD, NdaysAgo, yesterday, or today."
-        ) from None
+        raise refused("bad_date", what=what, value=value) from None
 
 
 @dataclass(frozen=True)
@@ -88,24 +85,22 @@ class DateRange:
 
 def parse_date_ranges(raw: Any, today: date) -> list[DateRange]:
     if not raw:
-        raise GoogleError("Date ranges must be specified for a non-cohort report.")
+        raise refused("no_date_ranges")
     if len(raw) > MAX_DATE_RANGES:
-        raise GoogleError(f"Requests are limited to {MAX_DATE_RANGES} dateRanges.")
+        raise refused("too_many", limit=MAX_DATE_RANGES, what="dateRanges")
     out = []
     for index, item in enumerate(raw):
         start = parse_date(item.get("startDate"), today, "startDate")
         end = parse_date(item.get("endDate"), today, "endDate")
         if start > end:
-            raise GoogleError(
-                f"The dateRange's startDate ({start}) must not be after its endDate ({end})."
-            )
+            raise refused("dates_reversed", start=start, end=end)
         if start < date(2015, 8, 14):
-            raise GoogleError("The dateRange's startDate must be on or after 2015-08-14.")
+            raise refused("too_early")
         name = item.get("name") or f"date_range_{index}"
         if not isinstance(name, str) or (
             name.startswith(("date_range_", "RESERVED_")) and item.get("name")
         ):
-            raise GoogleError(f"Invalid dateRange name: {name}.")
+            raise refused("range_name", name=name)
         out.append(DateRange(start, end, name))
     return out
 
@@ -337,15 +332,11 @@ def names_of(raw: Any, kind: str, registry: dict[str, Any]) -> list[str]:
     for item in raw or []:
         name = item.get("name")
         if not isinstance(name, str) or not name:
-            raise GoogleError(f"Each of {kind} needs a name.")
+            raise refused("unnamed", kind=kind)
         if name not in registry and not (kind == "dimensions" and name == "dateRange"):
-            singular = "dimension" if kind == "dimensions" else "metric"
-            raise GoogleError(
-                f"Field {name} is not a valid {singular}. For a list of valid "
-                f"dimensions and metrics, see {SCHEMA_URL}"
-            )
+            raise refused("unknown_field", name=name, kind=kind[:-1])
         if name in names:
-            raise GoogleError(f"Duplicate {kind[:-1]} name: {name}.")
+            raise refused("duplicate", kind=kind[:-1], name=name)
         names.append(name)
     return names
 
@@ -404,11 +395,11 @@ def _run_report(data: PropertyData, body: Any, now: datetime) -> ReportResult:
     dims = names_of(body.get("dimensions"), "dimensions", DIMENSIONS)
     metrics = names_of(body.get("metrics"), "metrics", METRICS)
     if not metrics:
-        raise GoogleError("At least one metric is required.")
+        raise refused("no_metrics")
     if len(dims) > MAX_DIMENSIONS:
-        raise GoogleError(f"Requests are limited to {MAX_DIMENSIONS} dimensions.")
+        raise refused("too_many", limit=MAX_DIMENSIONS, what="dimensions")
     if len(metrics) > MAX_METRICS:
-        raise GoogleError(f"Requests are limited to {MAX_METRICS} metrics.")
+        raise refused("too_many", limit=MAX_METRICS, what="metrics")
     out_dims = list(dims)
     if len(ranges) > 1 and "dateRange" not in out_dims:
         out_dims.append("dateRange")
@@ -522,9 +513,9 @@ def _paging(body: dict[str, Any]) -> tuple[int, int]:
         limit = int(body.get("limit") or DEFAULT_LIMIT)
         offset = int(body.get("offset") or 0)
     except (TypeError, ValueError):
-        raise GoogleError("limit and offset must be integers.") from None
+        raise refused("paging_type") from None
     if limit < 0 or offset < 0:
-        raise GoogleError("limit and offset must not be negative.")
+        raise refused("paging_sign")
     # Above the maximum the API answers at most MAX_LIMIT rows per request.
     return min(limit or DEFAULT_LIMIT, MAX_LIMIT), offset
 
@@ -547,17 +538,17 @@ def _order(rows: list[Row], order_bys: Any, dims: list[str], metrics: list[str])
         if "metric" in spec:
             name = spec["metric"].get("metricName")
             if name not in metrics:
-                raise GoogleError(f"orderBys metric {name} must be a metric of the request.")
+                raise refused("order_metric", name=name)
             sorts.insert(0, (lambda r, m=str(name): r[1][m], desc))  # type: ignore[misc]
         elif "dimension" in spec:
             name = spec["dimension"].get("dimensionName")
             if name not in dims:
-                raise GoogleError(f"orderBys dimension {name} must be a dimension of the request.")
+                raise refused("order_dimension", name=name)
             value = _ORDER_KEYS.get(spec["dimension"].get("orderType"), str)
             at = dims.index(name)
             sorts.insert(0, (lambda r, v=value, i=at: v(r[0][i]), desc))  # type: ignore[misc]
         else:
-            raise GoogleError("Each orderBy needs metric or dimension.")
+            raise refused("order_kind")
     order_rows(rows, _dimension_values, sorts)
 
 
@@ -576,7 +567,7 @@ def _aggregations(
     with_range = "dateRange" in dims
     for aggregation in aggregations:
         if aggregation not in ("TOTAL", "MAXIMUM", "MINIMUM"):
-            raise GoogleError(f"Unknown metricAggregation: {aggregation}.")
+            raise refused("aggregation", name=aggregation)
         out = []
         for name, acc in totals.items():
             reserved = "RESERVED_" + ("TOTAL" if aggregation == "TOTAL" else aggregation[:3])

@@ -18,8 +18,6 @@ from metrics_connect.sandbox.kit.google import GoogleError
 from metrics_connect.sandbox.kit.spec import load_spec
 
 SPEC = "data.yaml"
-COMPAT_URL = "https://ga-dev-tools.google/ga4/dimensions-metrics-explorer/"
-SCHEMA_URL = "https://developers.google.com/analytics/devguides/reporting/data/v1/api-schema"
 Scope = Literal["session", "event", "item", "date"]
 MetricType = Literal["TYPE_INTEGER", "TYPE_FLOAT", "TYPE_SECONDS", "TYPE_CURRENCY"]
 MetricSource = Literal["fact", "ads", "search", "item", "mixed"]
@@ -73,6 +71,12 @@ METRICS = {name: MetricDef(name, *row) for name, row in _METRIC_ROWS.items()}
 LINKED: dict[str, dict[str, str]] = load_spec(
     __package__, SPEC, "linked_dimensions", dict[str, dict[str, str]]
 )
+REFUSALS: dict[str, str] = load_spec(__package__, SPEC, "refusals", dict[str, str])
+
+
+def refused(which: str, code: int = 400, /, **values: Any) -> GoogleError:
+    """The API's refusal `which` (data.yaml's `refusals`), filled in with `values`."""
+    return GoogleError(REFUSALS[which].format(**values), code)
 
 
 def session_dimensions(s: Session) -> dict[str, str]:
@@ -98,7 +102,4 @@ def check_compatibility(dims: set[str], metrics: list[str]) -> None:
         else:
             ok = "event" not in scopes if source == "item" else "item" not in scopes
         if not ok:
-            raise GoogleError(
-                f"Please remove {name} to make the request compatible. The request's "
-                f"dimensions & metrics are incompatible. To learn more, see {COMPAT_URL}"
-            )
+            raise refused("incompatible", name=name)
