@@ -12,7 +12,7 @@ conversions until `restatement.settle_days` whole days have passed.
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from functools import lru_cache
@@ -51,6 +51,7 @@ IMPRESSIONS: dict[str, Any] = {
 }
 DAY_METRICS = Formulas(spec("day_metrics"))
 HIDDEN_PARTS = {key: Formulas(f) for key, f in spec("hidden_parts").items()}
+TARGET_PARTS = {kind: Formulas(f) for kind, f in spec("target_parts").items()}
 UTM_MEDIUM: dict[str, str] = spec("utm_medium")
 DEFAULT_LOCATIONS: dict[str, list[list[Any]]] = spec("default_locations")
 LANGUAGES: dict[str, int] = spec("languages")
@@ -116,35 +117,33 @@ def _campaign(raw: dict[str, Any]) -> tuple[Entity, list[AdGroup]]:
         ag.splits["ad"] = [(ad, w) for ad, (*_, w) in zip(ads, ADS[kind], strict=True)]
         # Each ad group bids on every n-th keyword of its campaign (n: its ad groups).
         own = raw.get("keywords", [])[index - 1 :: len(raw["ad_groups"])] or raw.get("keywords", [])
-        keywords = [
+        ag.splits["keyword"] = _by_rank(
             fill(
                 TEMPLATES["keyword"],
                 {"customer": cid, "group": gid, "id": gid * 1000 + i, "text": text, "match": match},
             )
             for i, (text, match) in enumerate(own, start=1)
-        ]
-        ag.splits["keyword"] = [(k, 1.0 / i) for i, k in enumerate(keywords, start=1)]
+        )
         ag.splits["search_term"] = [
             ({"text": k["text"] + s, "status": "NONE"}, w / (j + 1))
             for k, w in ag.splits["keyword"]
             for j, s in enumerate(SUFFIXES)
         ]
-        ag.splits["placement"] = [
-            (
-                fill(TEMPLATES["placement"], {"name": pname, "url": url, "type": _placement(url)}),
-                1 / i,
-            )
-            for i, (pname, url) in enumerate(raw.get("placements", []), start=1)
-        ]
-        ag.splits["video"] = [
-            (
-                fill(TEMPLATES["video"], {"id": vid, "title": title, "millis": int(secs) * 1000}),
-                1 / i,
-            )
-            for i, (vid, title, secs) in enumerate(raw.get("videos", []), start=1)
-        ]
+        ag.splits["placement"] = _by_rank(
+            fill(TEMPLATES["placement"], {"name": pname, "url": url, "type": _placement(url)})
+            for pname, url in raw.get("placements", [])
+        )
+        ag.splits["video"] = _by_rank(
+            fill(TEMPLATES["video"], {"id": vid, "title": title, "millis": int(secs) * 1000})
+            for vid, title, secs in raw.get("videos", [])
+        )
         groups.append(ag)
     return camp, groups
+
+
+def _by_rank(entities: Iterable[Entity]) -> list[tuple[Entity, float]]:
+    """Entities weighted by their rank: 1, 1/2, 1/3..."""
+    return [(entity, 1 / i) for i, entity in enumerate(entities, start=1)]
 
 
 def _placement(url: str) -> str:
@@ -258,22 +257,10 @@ def _group_day(cid: str, index: int, day: date) -> dict[str, float]:
     for rate_name, formulas in HIDDEN_PARTS.items():
         if rate_name in rate:
             figures |= formulas.evaluate({**given, **figures})
-    day_values = {k: v for k, v in figures.items() if k[0] != "_"}
-    return day_values | _targets(raw.get("targets", {}), day, impressions)
-
-
-def _targets(targets: dict[str, list[Any]], day: date, impressions: float) -> dict[str, float]:
-    """The day's bidding target (the last set on or before it), weighted by impressions."""
-    out = {}
-    for kind, changes in targets.items():
-        target = [value for since, value in changes if since <= day][-1]
-        if kind == "cpa":
-            out["target_cpa_impressions"] = impressions
-            out["target_cpa_micros_impressions"] = target * 1_000_000 * impressions
-        else:
-            out["target_roas_base_impressions"] = impressions
-            out["target_roas_impressions"] = target * impressions
-    return out
+    for kind, changes in raw.get("targets", {}).items():
+        target = [value for since, value in changes if since <= day][-1]  # the last set by then
+        figures |= TARGET_PARTS[kind].evaluate({"impressions": impressions, "target": target})
+    return {k: v for k, v in figures.items() if k[0] != "_"}
 
 
 @dataclass(frozen=True)
