@@ -3,12 +3,15 @@ listed, each refusal by its kind, comparisons, ORDER BY and LIMIT."""
 
 from __future__ import annotations
 
+from datetime import date
 from typing import Any
 
 import pytest
 
+from metrics_connect.sandbox.kit.periods import Preset
 from metrics_connect.sandbox.kit.select_query import (
     SelectQuery,
+    date_span,
     matches,
     ordered,
     parse_select,
@@ -83,3 +86,36 @@ def test_order_by_numbers_before_text_then_limit() -> None:
     assert ordered(rows, query, lambda row, name: row[name]) == [rows[2], rows[1]]
     query = parse_select("SELECT n FROM r ORDER BY n", refuse)
     assert ordered(rows, query, lambda row, name: row[name]) == [rows[1], rows[0], rows[2]]
+
+
+START, TODAY = date(2026, 1, 1), date(2026, 3, 10)
+PRESETS = {"LAST_7_DAYS": Preset(days=(7, 1)), "THIS_MONTH": Preset(months=(0, 0))}
+
+
+def span(condition: str) -> tuple[date, date, bool]:
+    query = parse_select(f"SELECT a FROM r WHERE {condition}", refuse)
+    return date_span(query, "d", START, TODAY, PRESETS, refuse)
+
+
+def test_a_date_span_narrowed_by_each_condition_on_its_field() -> None:
+    assert span("x = 1") == (START, TODAY, False)
+    assert span("d during last_7_days") == (date(2026, 3, 3), date(2026, 3, 9), True)
+    assert span("d DURING THIS_MONTH AND d > '2026-03-04'") == (date(2026, 3, 5), TODAY, True)
+    assert span("d BETWEEN '2025-12-01' AND '2026-01-05'") == (START, date(2026, 1, 5), True)
+    assert span("d >= '2026-02-01' AND d < '2026-02-10'") == (
+        date(2026, 2, 1),
+        date(2026, 2, 9),
+        True,
+    )
+    assert span("d = '2026-02-14'") == (date(2026, 2, 14), date(2026, 2, 14), True)
+
+
+def test_a_date_span_refuses_unknown_presets_and_operators() -> None:
+    with pytest.raises(Refused) as refused:
+        span("d DURING LAST_90_DAYS")
+    assert refused.value.args == ("date_literal", {"literal": "LAST_90_DAYS"})
+    with pytest.raises(Refused) as refused:
+        span("d != '2026-02-14'")
+    assert refused.value.args == ("date_operator", {"op": "!="})
+    with pytest.raises(ValueError):
+        span("d = 'someday'")

@@ -11,16 +11,19 @@ Whatever follows PARAMETERS is not read.
 
 Refusals are the caller's words: `refuse(kind, **values)` builds them, kind one of
 `unexpected_text` (text: 20 characters from where tokens stopped), `unexpected_word`
-(word), `expected_select`, `expected_from` and `unexpected_end`. A query cut short in a
-condition raises IndexError, a LIMIT that is no integer ValueError."""
+(word), `expected_select`, `expected_from` and `unexpected_end`; `date_span`'s
+`date_literal` (literal) and `date_operator` (op). A query cut short in a condition
+raises IndexError, a LIMIT that is no integer or a date that is none ValueError."""
 
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
+from datetime import date, timedelta
 from typing import Any
 
+from metrics_connect.sandbox.kit.periods import Preset
 from metrics_connect.sandbox.kit.report_rows import order_rows
 
 Refuse = Callable[..., Exception]
@@ -109,6 +112,38 @@ def parse_select(text: str, refuse: Refuse) -> SelectQuery:
         else:
             raise refuse("unexpected_word", word=words[i])
     return query
+
+
+def date_span(
+    query: SelectQuery,
+    name: str,
+    first: date,
+    today: date,
+    presets: Mapping[str, Preset],
+    refuse: Refuse,
+) -> tuple[date, date, bool]:
+    """The days from `first` to `today` narrowed by the query's conditions on the date
+    field `name` (DURING a preset, named in any case; BETWEEN; = > >= < <=), and whether
+    any condition named it."""
+    last, bounded = today, False
+    for field_name, op, val in query.where:
+        if field_name != name:
+            continue
+        bounded = True
+        if op == "DURING":
+            if str(val).upper() not in presets:
+                raise refuse("date_literal", literal=str(val))
+            low, high = presets[str(val).upper()].range(today)
+        elif op == "BETWEEN":
+            low, high = date.fromisoformat(val[0]), date.fromisoformat(val[1])
+        elif op in ("=", ">=", ">", "<=", "<"):
+            day = date.fromisoformat(str(val))
+            low = day + timedelta(days=1) if op == ">" else (day if op in ("=", ">=") else first)
+            high = day - timedelta(days=1) if op == "<" else (day if op in ("=", "<=") else last)
+        else:
+            raise refuse("date_operator", op=op)
+        first, last = max(first, low), min(last, high)
+    return first, last, bounded
 
 
 def matches(actual: Any, op: str, expected: Any) -> bool:

@@ -18,7 +18,13 @@ from metrics_connect.sandbox.kit.calendar import LocalDays
 from metrics_connect.sandbox.kit.formulas import Formulas
 from metrics_connect.sandbox.kit.periods import Preset
 from metrics_connect.sandbox.kit.proto_json import get, put
-from metrics_connect.sandbox.kit.select_query import SelectQuery, matches, ordered, parse_select
+from metrics_connect.sandbox.kit.select_query import (
+    SelectQuery,
+    date_span,
+    matches,
+    ordered,
+    parse_select,
+)
 from metrics_connect.sandbox.kit.spec import load_spec
 
 RESOURCES: dict[str, dict[str, Any]] = data.spec("resources")
@@ -65,24 +71,7 @@ def parse(text: str) -> SelectQuery:
 
 
 def date_range(query: SelectQuery, today: date, start: date) -> tuple[date, date]:
-    first, last, bounded = start, today, False
-    for name, op, val in query.where:
-        if name != "segments.date":
-            continue
-        bounded = True
-        if op == "DURING":
-            if str(val).upper() not in DURING:
-                raise refused("date_literal", literal=str(val))
-            low, high = DURING[str(val).upper()].range(today)
-        elif op == "BETWEEN":
-            low, high = date.fromisoformat(val[0]), date.fromisoformat(val[1])
-        elif op in ("=", ">=", ">", "<=", "<"):
-            day = date.fromisoformat(str(val))
-            low = day + timedelta(days=1) if op == ">" else (day if op in ("=", ">=") else first)
-            high = day - timedelta(days=1) if op == "<" else (day if op in ("=", "<=") else last)
-        else:
-            raise refused("date_operator", op=op)
-        first, last = max(first, low), min(last, high)
+    first, last, bounded = date_span(query, "segments.date", start, today, DURING, refused)
     if "segments.date" in query.select and not bounded:
         raise refused("date_filter_needed")
     return first, last
