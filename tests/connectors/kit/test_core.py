@@ -23,7 +23,7 @@ from metrics_connect.connectors.base import (
 )
 from metrics_connect.connectors.kit import windows
 from metrics_connect.connectors.kit.errors import ErrorMap, Failure, QuotaExhausted, is_retryable
-from metrics_connect.connectors.kit.executor import KitConnector
+from metrics_connect.connectors.kit.executor import KitConnector, add_differences
 from metrics_connect.connectors.kit.http import KitClient
 from metrics_connect.connectors.kit.quotas import UpstreamQuota
 from metrics_connect.connectors.kit.spec import (
@@ -270,6 +270,31 @@ async def test_explain_is_the_calls_fetch_makes_and_rows_come_from_the_selector(
         (date(2024, 1, 1), {"orders": 3, "revenue": 9.5}),
         (date(2024, 1, 8), {"orders": 3, "revenue": 9.5}),
     ]
+
+
+def test_differences_are_not_asked_and_computed_from_the_answer() -> None:
+    shop = json.loads(json.dumps(SHOP))
+    shop["datasets"]["orders_daily"]["differences"] = {"net:revenue": ["revenue", "refunds"]}
+    stream = Streams.model_validate(shop).datasets["orders_daily"]
+    assert stream.asked_fields == ("orders", "revenue", "refunds", "net:refunds")
+    values: dict[str, Any] = {"revenue": 9.5, "refunds": 2}
+    add_differences(values, stream.differences)
+    assert values["net:revenue"] == 7.5
+    missing: dict[str, Any] = {"revenue": 4}  # an absent part counts 0
+    add_differences(missing, stream.differences)
+    assert missing["net:revenue"] == 4
+
+
+def test_a_breakdown_the_dataset_does_not_declare_is_refused() -> None:
+    connector = ShopConnector(context(lambda request: httpx.Response(500)))
+    connector.refuse_unknown_breakdowns(
+        FetchRequest("orders_daily", date(2024, 1, 1), date(2024, 1, 1))
+    )
+    with pytest.raises(UpstreamError, match="cannot break down by city, country"):
+        request = FetchRequest(
+            "orders_daily", date(2024, 1, 1), date(2024, 1, 1), breakdowns=("country", "city")
+        )
+        connector.refuse_unknown_breakdowns(request)
 
 
 async def test_an_expired_token_is_refreshed_once_with_authlib_then_used() -> None:

@@ -116,8 +116,9 @@ class ReportApi(PackedConnector):
         }
     )
 
-    def shape(self, request: FetchRequest) -> Shape:
-        return shape(request)
+    def asks(self, request: FetchRequest) -> tuple[tuple[str, ...], Any, tuple[str, ...]]:
+        own = shape(request)
+        return own.dimensions, own.filter, own.fields
 
     def batch_call(self, batch: list[Pack]) -> Call:
         return Call("/report", method="POST", body=[p.fields for p in batch])

@@ -1,5 +1,5 @@
-"""The Graph kit's nodes and edges (requested fields, `?ids=`, newest-first keyset pages)
-and its retirement of insights metrics by version and sunset date."""
+"""The Graph kit's nodes and edges (requested fields, `?ids=`, newest-first keyset pages),
+its retirement of insights metrics by version and sunset date, and its insights entries."""
 
 from __future__ import annotations
 
@@ -93,3 +93,11 @@ def test_metric_retirements_by_version_and_sunset() -> None:
     assert "Starting from version 22 and above, the plays metric" in named.message
     listed = retirements.refusal(1, "clicks", 21, date(2025, 1, 8), ["reach", "views"], "user", "p")
     assert listed.message == "(#100) metric[1] must be one of the following values: reach, views"
+
+
+def test_insight_entry() -> None:
+    from metrics_connect.sandbox.kit.graph_insights import insight_entry
+
+    entry = insight_entry("42", "reach", "day", "Reach", "Accounts reached", "values", [])
+    assert list(entry) == ["name", "period", "title", "description", "values", "id"]
+    assert entry["id"] == "42/insights/reach/day"

@@ -9,7 +9,7 @@ adds template variables, turns answers into rows, and plans what no spec can say
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import replace
 from datetime import date, datetime, timedelta
 from typing import Any, ClassVar
@@ -57,6 +57,15 @@ def render_call(requester: Requester, variables: Mapping[str, str], window: Any)
     )
 
 
+def add_differences(values: dict[str, Scalar], differences: Mapping[str, Sequence[str]]) -> None:
+    """The stream's `differences` from the answered values (a missing one counts 0)."""
+    for name, (minuend, subtrahend) in differences.items():
+        left, right = values.get(minuend) or 0, values.get(subtrahend) or 0
+        if not isinstance(left, int | float) or not isinstance(right, int | float):
+            raise UpstreamError(f"{name}: {minuend} and {subtrahend} are not both numbers")
+        values[name] = left - right
+
+
 class KitConnector(Connector):
     streams: ClassVar[Streams]
     datasets: ClassVar[dict[str, DatasetSpec]] = {}  # from `streams`, per subclass
@@ -84,6 +93,14 @@ class KitConnector(Connector):
         if stream is None:
             raise UpstreamError(f"unknown {self.streams.network} dataset: {request.dataset}")
         return stream
+
+    def refuse_unknown_breakdowns(self, request: FetchRequest) -> None:
+        """A breakdown the dataset does not declare is refused before any call."""
+        unknown = set(request.breakdowns) - set(self.stream(request).breakdowns)
+        if unknown:
+            raise UpstreamError(
+                f"dataset {request.dataset} cannot break down by {', '.join(sorted(unknown))}"
+            )
 
     # --- hooks: what the network's code adds ---
 

@@ -118,8 +118,19 @@ class PackedConnector(KitConnector):
     """The engine's shared calls (Connector.shared_groups) by `pack`: each call carries
     the requests of one batch; a failed call fails only its own fetches."""
 
-    def shape(self, request: FetchRequest) -> Shape:
+    def asks(self, request: FetchRequest) -> tuple[tuple[str, ...], Any, tuple[str, ...]]:
+        """What the fetch's own request would ask: its dimensions, filter and fields."""
         raise NotImplementedError
+
+    def shape(self, request: FetchRequest) -> Shape:
+        dimensions, filter_, fields = self.asks(request)
+        return Shape(
+            dimensions=dimensions,
+            filter=filter_,
+            fields=fields,
+            scope=self.stream(request).pack_scope or request.dataset,
+            filter_fields=frozenset(f.field for f in request.filters),
+        )
 
     def batch_call(self, batch: list[Pack]) -> Call:
         """The one call asking every request of the batch."""

@@ -305,6 +305,9 @@ class Stream(_Strict):
     requesters: tuple[Requester, ...] = ()
     async_report: AsyncReport | None = None
     objects: ObjectMap | None = None
+    # Fields computed as one field minus another ({net: [gained, lost]}) once answered;
+    # the network is not asked for them.
+    differences: dict[str, tuple[str, str]] = {}
     # Datasets of one scope may share a request (`packing`); none: only its own fetches.
     pack_scope: str | None = None
     # Dataset-specific knobs for the hooks (metric lists by version, say).
@@ -318,6 +321,11 @@ class Stream(_Strict):
         if self.objects is not None and "list" not in names:
             raise ValueError("an objects map needs the listing: a requester named 'list'")
         return self
+
+    @property
+    def asked_fields(self) -> tuple[str, ...]:
+        """The fields the network is asked for: all but the differences."""
+        return tuple(f for f in self.fields if f not in self.differences)
 
 
 class AccountNode(_Strict):

@@ -49,6 +49,14 @@ def metric_header(name: str, period: str, title: str, description: str) -> dict[
     return {"name": name, "period": period, "title": title, "description": description}
 
 
+def insight_entry(
+    owner_id: str, name: str, period: str, title: str, description: str, key: str, value: Any
+) -> dict[str, Any]:
+    """A metric's answer: its header, its `values` (or `total_value`), its id."""
+    header = metric_header(name, period, title, description)
+    return {**header, key: value, "id": f"{owner_id}/insights/{name}/{period}"}
+
+
 def joint_results(total: int, marginals: list[dict[str, int]]) -> list[dict[str, Any]]:
     """Breakdown results over one or more dimensions, summing to `total` (zeros omitted)."""
     combos: list[tuple[list[str], float]] = [([], 1.0)]

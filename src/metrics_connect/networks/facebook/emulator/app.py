@@ -23,7 +23,7 @@ from metrics_connect.networks.facebook.emulator.data import PACKAGE, Content, Pa
 from metrics_connect.sandbox.accounts import SANDBOX_TOKEN_PREFIX
 from metrics_connect.sandbox.kit import meta_graph as graph
 from metrics_connect.sandbox.kit.graph_fields import FieldSyntaxError, parse_fields
-from metrics_connect.sandbox.kit.graph_insights import metric_header, parse_instant, window_paging
+from metrics_connect.sandbox.kit.graph_insights import insight_entry, parse_instant, window_paging
 from metrics_connect.sandbox.kit.graph_nodes import render_node
 from metrics_connect.sandbox.kit.meta_graph import GraphError, graph_time
 from metrics_connect.sandbox.kit.meta_graph_app import Call, GraphApp, NoRoute
@@ -201,10 +201,11 @@ class PageGraphApp(GraphApp):
             if period == "total_over_range":
                 ranges = [(until, days)] if days else []
             points = [(t, self.value(metric, covered, breakdown)) for t, covered in ranges]
-            entry = metric_header(metric, period, metric.replace("_", " ").title(), metric)
-            entry["values"] = [{"value": v, "end_time": graph_time(t)} for t, v in points]
-            entry["id"] = f"{self.data.page_id}/insights/{metric}/{period}"
-            data.append(entry)
+            values = [{"value": v, "end_time": graph_time(t)} for t, v in points]
+            title = metric.replace("_", " ").title()
+            data.append(
+                insight_entry(self.data.page_id, metric, period, title, metric, "values", values)
+            )
         base = f"{call.base_url}/{call.version}/{self.data.page_id}/insights"
         return {"data": data, "paging": window_paging(base, call.params, since, until)}
 
@@ -303,8 +304,7 @@ class PageGraphApp(GraphApp):
         }
         data = []
         for metric in metrics:
-            entry = metric_header(metric, "lifetime", metric.replace("_", " ").title(), metric)
-            entry["values"] = [{"value": values[metric]}]
-            entry["id"] = f"{item.id}/insights/{metric}/lifetime"
-            data.append(entry)
+            title = metric.replace("_", " ").title()
+            value = [{"value": values[metric]}]
+            data.append(insight_entry(item.id, metric, "lifetime", title, metric, "values", value))
         return {"data": data}

@@ -146,11 +146,7 @@ class GoogleAdsConnector(KitConnector):
     def query(self, request: FetchRequest) -> str:
         stream = self.stream(request)
         extra = stream.extra
-        unknown = set(request.breakdowns) - set(stream.breakdowns)
-        if unknown:
-            raise UpstreamError(
-                f"dataset {request.dataset} cannot break down by {', '.join(sorted(unknown))}"
-            )
+        self.refuse_unknown_breakdowns(request)
         if request.filters:
             raise UpstreamError("Google Ads datasets take no pushdown filters")
         keys = extra["keys"]

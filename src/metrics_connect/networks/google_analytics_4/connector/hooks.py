@@ -31,8 +31,9 @@ from metrics_connect.connectors.base import (
     UpstreamError,
 )
 from metrics_connect.connectors.kit.calls import Answer, Call
+from metrics_connect.connectors.kit.executor import add_differences
 from metrics_connect.connectors.kit.google.client import GoogleClient
-from metrics_connect.connectors.kit.packing import Member, Pack, PackedConnector, Shape
+from metrics_connect.connectors.kit.packing import Member, Pack, PackedConnector
 from metrics_connect.connectors.kit.spec import Stream, streams_of
 
 STREAMS = streams_of(__file__)
@@ -41,6 +42,8 @@ _STRING_MATCH: dict[str, str] = STREAMS.extra["string_match"]
 _NEGATED: dict[str, str] = STREAMS.extra["negated"]
 # The engine's widget notes a report's metadata flags say (what is not exact).
 _NOTES: dict[str, str] = STREAMS.extra["notes"]
+# The smallest report of today, whose metadata gives the time zone and currency.
+_ACCOUNT_REPORT: dict[str, Any] = STREAMS.extra["account_report"]
 OTHER_ROW = "(other)"
 
 
@@ -102,12 +105,6 @@ def summary(body: dict[str, Any]) -> dict[str, str]:
     return out
 
 
-def report_metrics(stream: Stream) -> tuple[str, ...]:
-    """The GA4 metrics one report asks for: the dataset's fields but the derived ones."""
-    derived = stream.extra.get("derived") or {}
-    return tuple(f for f in stream.fields if f not in derived)
-
-
 class GoogleAnalytics4Connector(PackedConnector):
     slug: ClassVar[str] = "google_analytics_4"
     streams = STREAMS
@@ -128,15 +125,11 @@ class GoogleAnalytics4Connector(PackedConnector):
 
     def report_body(self, request: FetchRequest) -> dict[str, Any]:
         stream = self.stream(request)
-        unknown = set(request.breakdowns) - set(stream.breakdowns)
-        if unknown:
-            raise UpstreamError(
-                f"dataset {request.dataset} cannot break down by {', '.join(sorted(unknown))}"
-            )
+        self.refuse_unknown_breakdowns(request)
         dims = (["date"] if stream.kind == "daily" else []) + list(request.breakdowns)
         dimension_filter = filter_expression(request.filters) if request.filters else None
         ranges = [(request.start, request.end)]
-        return report_body(ranges, dims, report_metrics(stream), dimension_filter)
+        return report_body(ranges, dims, stream.asked_fields, dimension_filter)
 
     def report_path(self) -> str:
         return self.streams.requester("traffic", "main").path.format(property=self.property)
@@ -147,15 +140,10 @@ class GoogleAnalytics4Connector(PackedConnector):
 
     # --- shared reports (kit/packing.py): the engine's groups of fetches ---
 
-    def shape(self, request: FetchRequest) -> Shape:
+    def asks(self, request: FetchRequest) -> tuple[tuple[str, ...], Any, tuple[str, ...]]:
         body = self.report_body(request)
-        return Shape(
-            dimensions=tuple(d["name"] for d in body["dimensions"]),
-            filter=body.get("dimensionFilter"),
-            fields=tuple(m["name"] for m in body["metrics"]),
-            scope=self.stream(request).pack_scope or request.dataset,
-            filter_fields=frozenset(f.field for f in request.filters),
-        )
+        dimensions = tuple(d["name"] for d in body["dimensions"])
+        return dimensions, body.get("dimensionFilter"), tuple(m["name"] for m in body["metrics"])
 
     def pack_body(self, pack: Pack) -> dict[str, Any]:
         shape = pack.shape
@@ -202,7 +190,6 @@ class GoogleAnalytics4Connector(PackedConnector):
 
     def result(self, request: FetchRequest, answers: list[Answer]) -> FetchResult:
         stream = self.stream(request)
-        derived: dict[str, list[str]] = stream.extra.get("derived") or {}
         rows: list[Row] = []
         notes: set[str] = set()
         for answer in answers:
@@ -219,8 +206,7 @@ class GoogleAnalytics4Connector(PackedConnector):
                 values: dict[str, Scalar] = {}
                 for header, cell in zip(metric_headers, raw.get("metricValues") or [], strict=True):
                     values[header["name"]] = _number(cell.get("value", "0"), header.get("type"))
-                for name, (minuend, subtrahend) in derived.items():
-                    values[name] = _minus(values, minuend, subtrahend)
+                add_differences(values, stream.differences)
                 if OTHER_ROW in keys.values():
                     notes.add(NOTE_OTHER_ROW)
                 rows.append(Row(day=day, keys=keys, values=values))
@@ -237,12 +223,7 @@ class GoogleAnalytics4Connector(PackedConnector):
                 currency=admin.get("currencyCode"),
             )
         today = self.client.local_now().date().isoformat()
-        body = {
-            "dateRanges": [{"startDate": today, "endDate": today}],
-            "metrics": [{"name": "sessions"}],
-            "limit": 1,
-            "returnPropertyQuota": True,
-        }
+        body = {"dateRanges": [{"startDate": today, "endDate": today}], **_ACCOUNT_REPORT}
         report = await self.client.request("POST", self.report_path(), {}, body)
         metadata = report.get("metadata") or {}
         return AccountInfo(
@@ -316,9 +297,3 @@ def member_answer(
 def _number(text: str, type_: str | None) -> int | float:
     value = float(text)
     return int(value) if type_ == "TYPE_INTEGER" else value
-
-
-def _minus(values: dict[str, Scalar], a: str, b: str) -> int | float:
-    left, right = values.get(a) or 0, values.get(b) or 0
-    assert isinstance(left, int | float) and isinstance(right, int | float)
-    return left - right

@@ -34,8 +34,8 @@ from metrics_connect.sandbox.accounts import (
 from metrics_connect.sandbox.kit import meta_graph as errors
 from metrics_connect.sandbox.kit.graph_fields import FieldSpec, unparse_fields
 from metrics_connect.sandbox.kit.graph_insights import (
+    insight_entry,
     joint_results,
-    metric_header,
     parse_instant,
     window_paging,
 )
@@ -358,11 +358,9 @@ class GraphHandler(MetricRetirements):
     def _metric_body(
         self, spec: AccountMetric, period: str, key: str, value: Any
     ) -> dict[str, Any]:
-        """A metric's answer: its header, its `values` or `total_value`, its id."""
-        body = metric_header(spec.name, period, spec.title, spec.description)
-        body[key] = value
-        body["id"] = f"{self.sandbox.user_id}/insights/{spec.name}/{period}"
-        return body
+        return insight_entry(
+            self.sandbox.user_id, spec.name, period, spec.title, spec.description, key, value
+        )
 
     def _time_series(self, spec: AccountMetric, since: datetime, until: datetime) -> dict[str, Any]:
         sandbox = self.sandbox

@@ -55,11 +55,7 @@ class SearchConsoleConnector(KitConnector):
 
     def query_body(self, request: FetchRequest) -> dict[str, Any]:
         stream = self.stream(request)
-        unknown = set(request.breakdowns) - set(stream.breakdowns)
-        if unknown:
-            raise UpstreamError(
-                f"dataset {request.dataset} cannot break down by {', '.join(sorted(unknown))}"
-            )
+        self.refuse_unknown_breakdowns(request)
         if request.filters:
             raise UpstreamError("Search Console datasets take no pushdown filters")
         return {

@@ -22,7 +22,7 @@ from metrics_connect.connectors.base import (
     UpstreamError,
 )
 from metrics_connect.connectors.kit.calls import Answer, Call
-from metrics_connect.connectors.kit.executor import KitConnector
+from metrics_connect.connectors.kit.executor import KitConnector, add_differences
 from metrics_connect.connectors.kit.google.client import GoogleClient
 from metrics_connect.connectors.kit.spec import Stream, streams_of
 
@@ -58,11 +58,7 @@ class YoutubeConnector(KitConnector):
     client: YoutubeClient
 
     def variables(self, request: FetchRequest, stream: Stream) -> dict[str, str]:
-        unknown = set(request.breakdowns) - set(stream.breakdowns)
-        if unknown:
-            raise UpstreamError(
-                f"dataset {request.dataset} cannot break down by {', '.join(sorted(unknown))}"
-            )
+        self.refuse_unknown_breakdowns(request)
         if request.dataset in NEEDS_BREAKDOWN and not request.breakdowns:
             raise UpstreamError(f"dataset {request.dataset} needs one of its breakdowns")
         # Without a breakdown, a period dataset asks the channel's totals (no dimension).
@@ -144,9 +140,7 @@ class YoutubeConnector(KitConnector):
             percent = cells["averageViewPercentage"] or 0
             assert isinstance(views, int | float)
             values["watchedViewPercent"] = float(percent) * views
-        if "subscribersNet" in stream.fields:
-            gained, lost = cells.get("subscribersGained") or 0, cells.get("subscribersLost") or 0
-            values["subscribersNet"] = int(gained) - int(lost)
+        add_differences(values, stream.differences)
         if "video" in cells:
             snippet = videos.get(str(cells["video"]), {})
             keys["video"] = str(cells["video"])
