@@ -20,6 +20,7 @@ from metrics_connect.sandbox.kit.seeded import (
     seeded_random,
     split_by_weights,
     split_cumulative,
+    split_figures,
     split_rounded,
     unit,
 )
@@ -172,3 +173,10 @@ def test_period_uniques_shrink_with_days_and_objects() -> None:
 
 def test_a_partial_day_scales_counts_whole_and_money_to_cents() -> None:
     assert partial({"clicks": 15, "spend": 10.25}, 0.5, 2) == {"clicks": 8, "spend": 5.12}
+
+
+def test_split_figures_splits_counts_exactly_and_amounts_to_the_cent() -> None:
+    parts = split_figures({"clicks": 10.0, "cost": 1.0}, [1, 1, 1], {"cost"})
+    assert [p["clicks"] for p in parts] == [3.0, 3.0, 4.0]
+    assert [p["cost"] for p in parts] == [0.33, 0.33, 0.33]
+    assert split_figures({"clicks": 5.0}, [], set()) == []

@@ -21,9 +21,10 @@ import hashlib
 import math
 import random
 import threading
-from collections.abc import Callable, Hashable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Collection, Hashable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
+from itertools import accumulate
 from typing import TypeVar
 
 _SCALE = float(2**64)
@@ -110,6 +111,26 @@ def split_cumulative(total: int, fractions: Sequence[float]) -> list[int]:
         previous = bound
     parts[-1] += total - previous
     return parts
+
+
+def split_figures(
+    figures: Mapping[str, float], weights: Sequence[float], fractional: Collection[str]
+) -> list[dict[str, float]]:
+    """A set of figures split by weights, one dict per weight: whole numbers exactly
+    (`split_cumulative`: the parts sum to the figure), the `fractional` ones (amounts)
+    each part its share to the cent."""
+    if not weights:
+        return []
+    total = sum(weights) or 1.0
+    shares = [w / total for w in weights]
+    cumulative = list(accumulate(shares))
+    columns = {
+        name: [round(value * share, 2) for share in shares]
+        if name in fractional
+        else split_cumulative(round(value), cumulative)
+        for name, value in figures.items()
+    }
+    return [{name: float(c[i]) for name, c in columns.items()} for i in range(len(weights))]
 
 
 def period_uniques(

@@ -21,6 +21,8 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
+from metrics_connect.sandbox.kit.report_rows import order_rows
+
 Refuse = Callable[..., Exception]
 TOKEN = re.compile(r"""\s*('(?:[^'\\]|\\.)*'|"(?:[^"\\]|\\.)*"|\(|\)|,|!=|>=|<=|=|>|<|[\w.\-]+)""")
 COMPARISONS = {
@@ -139,6 +141,12 @@ def ordered(
     """The rows in the query's ORDER BY (stable: ties keep their order), at most LIMIT
     of them; `get(row, field)` reads a row's field."""
     out = list(rows)
-    for name, desc in reversed(query.order):
-        out.sort(key=lambda row, n=name: _order_key(get(row, n)), reverse=desc)  # type: ignore[misc]
+    sorts = [(_by(get, name), desc) for name, desc in query.order]
+    order_rows(out, lambda row: 0, sorts)
     return out[: query.limit] if query.limit else out
+
+
+def _by(
+    get: Callable[[dict[str, Any], str], Any], name: str
+) -> Callable[[dict[str, Any]], tuple[int, float, str]]:
+    return lambda row: _order_key(get(row, name))

@@ -92,10 +92,7 @@ def create_app(emulator: GoogleAdsEmulator) -> FastAPI:
         today = controls.clock.now().date()
         # Requests fail from a sunset day on; release dates are not enforced (a clock set
         # in the past still gets today's versions).
-        retired, served = data.RETIRED.get(version), data.VERSIONS.get(version)
-        if (retired and today >= retired) or (
-            not retired and (served is None or today > served["sunset"])
-        ):
+        if version not in data.SUNSETS or today >= data.SUNSETS[version]:
             raise refusal("sunset")
         fault = controls.token_fault(bearer_token(request))
         if fault is TokenFault.MISSING:

@@ -16,12 +16,11 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from functools import lru_cache
-from itertools import accumulate
 from typing import Any
 
 from metrics_connect.sandbox.kit.calendar import LocalDays
 from metrics_connect.sandbox.kit.formulas import Formulas
-from metrics_connect.sandbox.kit.seeded import DailySeries, draws, split_cumulative
+from metrics_connect.sandbox.kit.seeded import DailySeries, draws, split_figures
 from metrics_connect.sandbox.kit.spec import load_spec
 from metrics_connect.sandbox.kit.templates import fill
 
@@ -35,10 +34,7 @@ def spec(key: str) -> Any:
 
 # Fractional metrics (conversions and their values); every other metric is an integer.
 FRACTIONAL = frozenset(spec("fractions"))
-VERSIONS: dict[str, dict[str, date]] = load_spec(
-    __package__, SPEC, "versions", dict[str, dict[str, date]]
-)
-RETIRED: dict[str, date] = load_spec(__package__, SPEC, "retired", dict[str, date])
+SUNSETS: dict[str, date] = load_spec(__package__, SPEC, "sunsets", dict[str, date])
 ACCESSIBLE: tuple[str, ...] = tuple(spec("accessible"))
 CUSTOMERS: dict[str, Entity] = {
     cid: {"id": cid, "resource_name": f"customers/{cid}", "clients": [], **c}
@@ -83,8 +79,11 @@ def geo(target_id: int) -> Entity:
 
 
 PLACEMENT_TYPES: dict[str, str] = spec("placement_types")  # URL prefix -> type
-GENDERS = [{"value": v, "weight": w} for v, w in spec("genders").items()]
-AGES = [{"value": v, "weight": w} for v, w in spec("age_ranges").items()]
+# The audience views' options, by weight.
+AUDIENCES: dict[str, list[tuple[Entity, float]]] = {
+    view: [({"value": v, "weight": w}, w) for v, w in spec(key).items()]
+    for view, key in (("gender", "genders"), ("age", "age_ranges"))
+}
 
 
 @dataclass
@@ -277,23 +276,6 @@ def _targets(targets: dict[str, list[Any]], day: date, impressions: float) -> di
     return out
 
 
-def split(values: dict[str, float], weights: list[float]) -> list[dict[str, float]]:
-    """A cell's values split by weights: integers exactly (cumulative bounds, the last
-    part takes the rest), fractions to the cent."""
-    if not weights:
-        return []
-    total = sum(weights) or 1.0
-    shares = [w / total for w in weights]
-    cumulative = list(accumulate(shares))
-    columns = {
-        name: [round(value * share, 2) for share in shares]
-        if name in FRACTIONAL
-        else split_cumulative(round(value), cumulative)
-        for name, value in values.items()
-    }
-    return [{name: float(c[i]) for name, c in columns.items()} for i in range(len(weights))]
-
-
 @dataclass(frozen=True)
 class Cell:
     entities: dict[str, Entity]
@@ -379,14 +361,12 @@ def _split_cells(
     by_device: bool,
 ) -> tuple[Cell, ...]:
     """Values split by device (when asked) times the view's options, as cells."""
-    devices = [({"device": {"value": d}}, w) for d, w in DEVICES.items()]
-    views = [({split_by: e}, w) for e, w in _split_options(cid, ag, split_by)] if split_by else []
-    options = [
-        ({**d, **v}, dw * vw)
-        for d, dw in (devices if by_device else [({}, 1.0)])
-        for v, vw in (views if split_by else [({}, 1.0)])
-    ]
-    parts = split(values, [w for _, w in options]) if len(options) != 1 else [values]
+    one: list[tuple[dict[str, Entity], float]] = [({}, 1.0)]  # not split
+    devices = [({"device": {"value": d}}, w) for d, w in DEVICES.items()] if by_device else one
+    views = [({split_by: e}, w) for e, w in _split_options(cid, ag, split_by)] if split_by else one
+    options = [({**d, **v}, dw * vw) for d, dw in devices for v, vw in views]
+    weights = [w for _, w in options]
+    parts = split_figures(values, weights, FRACTIONAL) if len(options) != 1 else [values]
     return tuple(
         Cell({**base, **entities}, part)
         for (entities, _), part in zip(options, parts, strict=True)
@@ -395,10 +375,8 @@ def _split_cells(
 
 
 def _split_options(cid: str, ag: AdGroup | None, split_by: str) -> list[tuple[Entity, float]]:
-    if split_by == "gender":
-        return [(g, g["weight"]) for g in GENDERS]
-    if split_by == "age":
-        return [(a, a["weight"]) for a in AGES]
+    if split_by in AUDIENCES:
+        return AUDIENCES[split_by]
     if split_by == "location":
         return LOCATIONS[COUNTRY[CUSTOMERS[cid]["currency"]]]
     if split_by == "conversion":

@@ -144,8 +144,6 @@ def run(cid: str, query: SelectQuery, now: datetime) -> list[dict[str, Any]]:
     groups: dict[tuple[str, ...], tuple[dict[str, Any], dict[str, float]]] = {}
     # Values that are no sums (a keyword's score, the optimization figures), per group.
     texts: dict[tuple[str, ...], dict[str, Any]] = {}
-    getters = [FIELDS[f] for f in attributes]
-    tests = [(FIELDS[n], op, v) for n, op, v in filters]
     channels = spec.get("channels")
     scored = bool(QUALITY_METRICS & set(metric_names))
     now_asked = bool(NOW_METRICS & set(metric_names))
@@ -164,18 +162,13 @@ def run(cid: str, query: SelectQuery, now: datetime) -> list[dict[str, Any]]:
             entities = cell.entities
             if channels and entities["campaign"]["advertising_channel_type"] not in channels:
                 continue
-            values = [(entities.get(e) or {}).get(k) for e, k in getters]
+            values = [_attribute(entities, f) for f in attributes]
             if None in values:
                 continue  # a segment the cell has no value for (an airport, say)
-            if tests and not all(
-                matches((entities.get(e) or {}).get(k), op, v) for (e, k), op, v in tests
-            ):
+            if not all(matches(_attribute(entities, n), op, v) for n, op, v in filters):
                 continue
             key = tuple(map(str, values))
-            found = groups.get(key)
-            if found is None:
-                found = groups[key] = (dict(zip(attributes, values, strict=True)), {})
-            sums = found[1]
+            sums = groups.setdefault(key, (dict(zip(attributes, values, strict=True)), {}))[1]
             sums["period_days"] = days  # the period's uniques overlap over its days
             for name, amount in cell.values.items():
                 sums[name] = sums.get(name, 0.0) + amount
