@@ -4,6 +4,7 @@ midnight; today is partial: `partial`)."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
@@ -44,6 +45,24 @@ class LocalDays:
         local = at.astimezone(self.tz)
         midnight = local.replace(hour=0, minute=0, second=0, microsecond=0)
         return (local - midnight).total_seconds() / 86400
+
+
+class ClockDays(LocalDays):
+    """An account's local days on an emulator's clock: now, today, and the share of a
+    day gone by now."""
+
+    def __init__(self, timezone: str, clock: Callable[[], datetime]) -> None:
+        super().__init__(timezone)
+        self.clock = clock
+
+    def now(self) -> datetime:
+        return self.clock().astimezone(UTC)
+
+    def today(self) -> date:
+        return self.day_of(self.now())
+
+    def elapsed_share(self, day: date, at: datetime | None = None) -> float:
+        return super().elapsed_share(day, at or self.now())
 
 
 def partial(figures: dict[str, float], share: float, digits: int) -> dict[str, float]:

@@ -170,10 +170,6 @@ class GoogleAdsRow:
     clicks: int
     cost: float
 
-    @property
-    def sums(self) -> tuple[float, ...]:
-        return (self.clicks, self.cost, self.impressions)
-
 
 @dataclass(frozen=True)
 class SearchConsoleRow:
@@ -186,10 +182,6 @@ class SearchConsoleRow:
     impressions: int
     clicks: int
     position_sum: float  # average position * impressions
-
-    @property
-    def sums(self) -> tuple[float, ...]:
-        return (self.clicks, self.impressions, self.position_sum)
 
 
 @dataclass

@@ -120,9 +120,10 @@ class Acc:
 
 # Distinct-count codes of the metric formulas (data.yaml's `metrics`).
 _DISTINCT = frozenset({"S", "ES", "U", "AU", "NU", "PU", "FPU", "KS", "KU", "VU", "CU"})
+# The summed fields of the linked products' rows (data.py's GoogleAdsRow, SearchConsoleRow).
 _LINKED_PARTS = {
     "ads": ("clicks", "cost", "impressions"),
-    "search": ("clicks", "impressions", "position"),
+    "search": ("clicks", "impressions", "position_sum"),
 }
 
 
@@ -477,8 +478,8 @@ def _run_report(data: PropertyData, body: Any, now: datetime) -> ReportResult:
                     if linked_key is not None:
                         for acc in (groups.setdefault(linked_key + suffix, Acc()), total):
                             sums = acc.linked[product]
-                            for i, part in enumerate(row.sums):
-                                sums[i] += part
+                            for i, part in enumerate(_LINKED_PARTS[product]):
+                                sums[i] += getattr(row, part)
 
     rows: list[Row] = []
     for key, acc in groups.items():

@@ -31,7 +31,7 @@ from metrics_connect.sandbox.accounts import (
     INSTAGRAM_USER_ID,
     INSTAGRAM_USERNAME,
 )
-from metrics_connect.sandbox.kit.calendar import LocalDays, days_between
+from metrics_connect.sandbox.kit.calendar import ClockDays, days_between
 from metrics_connect.sandbox.kit.controls import SandboxControls
 from metrics_connect.sandbox.kit.seeded import (
     DailySeries,
@@ -247,8 +247,8 @@ def _shortcode(*parts: object) -> str:
     return "".join(_SHORTCODE_ALPHABET[b % len(_SHORTCODE_ALPHABET)] for b in digest)
 
 
-class InstagramSandbox:
-    """The emulated account (raw truth), on the sandbox controls' clock."""
+class InstagramSandbox(ClockDays):
+    """The emulated account (raw truth), its insights days on the sandbox controls' clock."""
 
     def __init__(
         self,
@@ -260,9 +260,8 @@ class InstagramSandbox:
         created: date = ACCOUNT_CREATED,
     ):
         self.controls = controls or SandboxControls()
+        super().__init__(INSIGHTS_TIMEZONE, lambda: self.controls.clock.now())
         self.seed = seed
-        self.days = LocalDays(INSIGHTS_TIMEZONE)
-        self.tz = self.days.tz
         # The demo account by default; the fleet (fleet.py) generates others by id.
         self.user_id = user_id
         self.username = username
@@ -292,24 +291,7 @@ class InstagramSandbox:
         self._stories: dict[date, tuple[MediaItem, ...]] = {}
 
     # ----------------------------------------------------------------- time
-    def now(self) -> datetime:
-        return self.controls.clock.now().astimezone(UTC)
-
-    def local_day(self, instant: datetime) -> date:
-        return self.days.day_of(instant)
-
-    def today(self) -> date:
-        return self.local_day(self.now())
-
-    def day_start(self, day: date) -> datetime:
-        return self.days.day_start(day)
-
-    def day_end(self, day: date) -> datetime:
-        return self.days.day_end(day)
-
-    def elapsed_share(self, day: date, at: datetime | None = None) -> float:
-        """How much of `day` had elapsed at `at` (0 before it starts, 1 once it ended)."""
-        return self.days.elapsed_share(day, at or self.now())
+    local_day = ClockDays.day_of
 
     def _index(self, day: date) -> int:
         return (day - self.created).days
