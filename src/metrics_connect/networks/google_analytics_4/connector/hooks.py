@@ -276,13 +276,9 @@ def member_answer(
     metadata = dict(body.get("metadata") or {})
     sampling = metadata.pop("samplingMetadatas", None)
     if sampling:
-        mine_sampled = sampling[pack.range_index(member)]
-        read, space = (
-            mine_sampled.get("samplesReadCount", 0),
-            mine_sampled.get("samplingSpaceSize", 0),
-        )
-        if int(read) < int(space):
-            metadata["samplingMetadatas"] = [mine_sampled]
+        ours = sampling[pack.range_index(member)]
+        if int(ours.get("samplesReadCount", 0)) < int(ours.get("samplingSpaceSize", 0)):
+            metadata["samplingMetadatas"] = [ours]
     if not other_row:
         metadata.pop("dataLossFromOtherRow", None)
     part = {
