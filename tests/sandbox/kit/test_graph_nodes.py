@@ -101,3 +101,10 @@ def test_insight_entry() -> None:
     entry = insight_entry("42", "reach", "day", "Reach", "Accounts reached", "values", [])
     assert list(entry) == ["name", "period", "title", "description", "values", "id"]
     assert entry["id"] == "42/insights/reach/day"
+
+
+def test_a_calls_url() -> None:
+    from metrics_connect.sandbox.kit.meta_graph_app import Call
+
+    call = Call("GET", "v21.0", 21, ["1", "insights"], {"metric": "reach"}, "http://g.test", "t")
+    assert call.url == "http://g.test/v21.0/1/insights"

@@ -49,6 +49,11 @@ class Call:
     base_url: str
     token: str
 
+    @property
+    def url(self) -> str:
+        """The call's URL without its query (what its paging URLs start with)."""
+        return f"{self.base_url}/{self.version}/{'/'.join(self.path)}"
+
 
 class GraphApp(ABC):
     """ASGI app emulating the Graph API host for one network's objects."""

@@ -249,8 +249,7 @@ class PageGraphApp(GraphApp):
             raise graph.invalid_parameter("Invalid cursor or limit") from exc
         fields = self._fields(call, "id,created_time,message" if kind == "post" else "id")
         rows = [self.content_node(c, fields) for c in items]
-        base = f"{call.base_url}/{call.version}/{'/'.join(call.path)}"
-        return graph_offset_page(rows, offset, limit, base, call.params)
+        return graph_offset_page(rows, offset, limit, call.url, call.params)
 
     def content_node(self, item: Content, fields: list[Any]) -> dict[str, Any]:
         figures = item.at(self.now())

@@ -314,7 +314,7 @@ class GraphHandler(MetricRetirements):
         data = [d for d in data if d is not None]
         body: dict[str, Any] = {"data": data}
         if metric_type == "time_series":
-            body["paging"] = self._window_paging(call, params, since, until)
+            body["paging"] = window_paging(call.url, params, since, until)
         return body
 
     def _window(self, params: dict[str, str]) -> tuple[datetime, datetime]:
@@ -402,13 +402,6 @@ class GraphHandler(MetricRetirements):
             ]
         return self._metric_body(spec, "day", "total_value", total_value)
 
-    def _window_paging(
-        self, call: Call, params: dict[str, str], since: datetime, until: datetime
-    ) -> dict[str, str]:
-        return window_paging(
-            f"{call.base_url}/{call.version}/{'/'.join(call.path)}", params, since, until
-        )
-
     def _online_followers(
         self, call: Call, params: dict[str, str], since: datetime, until: datetime
     ) -> dict[str, Any]:
@@ -427,7 +420,7 @@ class GraphHandler(MetricRetirements):
                 }
             )
         body = self._metric_body(spec, "lifetime", "values", values)
-        return {"data": [body], "paging": self._window_paging(call, params, since, until)}
+        return {"data": [body], "paging": window_paging(call.url, params, since, until)}
 
     def _demographics(
         self,
