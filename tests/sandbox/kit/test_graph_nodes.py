@@ -1,5 +1,5 @@
 """The Graph kit's nodes and edges (requested fields, `?ids=`, newest-first keyset pages),
-its retirement of insights metrics by version and sunset date, and its insights entries."""
+its retirement of insights metrics by version and sunset date, its insights entries and spans."""
 
 from __future__ import annotations
 
@@ -108,3 +108,17 @@ def test_a_calls_url() -> None:
 
     call = Call("GET", "v21.0", 21, ["1", "insights"], {"metric": "reach"}, "http://g.test", "t")
     assert call.url == "http://g.test/v21.0/1/insights"
+
+
+def test_check_span() -> None:
+    from datetime import UTC, datetime, timedelta
+
+    from metrics_connect.sandbox.kit.graph_insights import check_span
+
+    since = datetime(2024, 7, 1, tzinfo=UTC)
+    check_span(since, since + timedelta(days=30), 30)
+    with pytest.raises(GraphError) as too_long:
+        check_span(since, since + timedelta(days=30, seconds=1), 30)
+    assert too_long.value.message == (
+        "(#100) There cannot be more than 30 days (2592000 s) between since and until"
+    )

@@ -31,6 +31,15 @@ def parse_instant(
     return parsed if parsed.tzinfo else parsed.replace(tzinfo=tz)
 
 
+def check_span(since: datetime, until: datetime, max_days: int) -> None:
+    """Graph's limit on the time between `since` and `until` (30 days, 90 days...)."""
+    seconds = max_days * 86400
+    if (until - since).total_seconds() > seconds:
+        raise invalid_parameter(
+            f"There cannot be more than {max_days} days ({seconds} s) between since and until"
+        )
+
+
 def window_paging(
     base_url: str, params: dict[str, str], since: datetime, until: datetime
 ) -> dict[str, str]:

@@ -23,7 +23,12 @@ from metrics_connect.networks.facebook.emulator.data import PACKAGE, Content, Pa
 from metrics_connect.sandbox.accounts import SANDBOX_TOKEN_PREFIX
 from metrics_connect.sandbox.kit import meta_graph as graph
 from metrics_connect.sandbox.kit.graph_fields import FieldSyntaxError, parse_fields
-from metrics_connect.sandbox.kit.graph_insights import insight_entry, parse_instant, window_paging
+from metrics_connect.sandbox.kit.graph_insights import (
+    check_span,
+    insight_entry,
+    parse_instant,
+    window_paging,
+)
 from metrics_connect.sandbox.kit.graph_nodes import render_node
 from metrics_connect.sandbox.kit.meta_graph import GraphError, graph_time
 from metrics_connect.sandbox.kit.meta_graph_app import Call, GraphApp, NoRoute
@@ -36,7 +41,7 @@ from metrics_connect.sandbox.kit.paging import (
 from metrics_connect.sandbox.kit.spec import load_spec
 
 PAGE_TOKEN_PREFIX = SANDBOX_TOKEN_PREFIX + "page-"
-MAX_SECONDS = 90 * 86400
+MAX_DAYS = 90
 KEPT_DAYS = 2 * 365
 # Edges of the Page, and of a post or a reel, by the call counter's name.
 PAGE_EDGES = {
@@ -157,10 +162,7 @@ class PageGraphApp(GraphApp):
         since = parse_instant(raw["since"], "since", days.day_start, tz) if raw["since"] else since
         if until < since:
             raise graph.invalid_parameter("The since parameter must be before until")
-        if (until - since).total_seconds() > MAX_SECONDS:
-            raise graph.invalid_parameter(
-                "There cannot be more than 90 days (7776000 s) between since and until"
-            )
+        check_span(since, until, MAX_DAYS)
         first = max(days.day_of(since), self.data.page.start, today - timedelta(days=KEPT_DAYS))
         out = []
         day = first

@@ -14,16 +14,8 @@ from functools import cached_property
 from typing import Any
 
 from metrics_connect.sandbox.accounts import FACEBOOK_PAGE_ID, FACEBOOK_PAGE_NAME
+from metrics_connect.sandbox.kit import seeded
 from metrics_connect.sandbox.kit.calendar import LocalDays
-from metrics_connect.sandbox.kit.seeded import (
-    DailySeries,
-    RunningTotal,
-    apportion,
-    between,
-    draws,
-    period_uniques,
-    unit,
-)
 from metrics_connect.sandbox.kit.spec import load_spec
 
 PACKAGE = __package__ or "metrics_connect.networks.facebook.emulator"
@@ -106,7 +98,7 @@ class PageData:
         self.reel_spec: ContentSpec = _load("reels", ContentSpec)
         self.reactions: dict[str, int] = _load("reactions", dict[str, int])
         self.days = LocalDays(self.page.timezone)
-        self._followers = RunningTotal(
+        self._followers = seeded.RunningTotal(
             self.page.start,
             self.page.followers_at_start,
             lambda day: self.daily("follows", day) - self.daily("unfollows", day),
@@ -116,7 +108,7 @@ class PageData:
 
     def daily(self, name: str, day: date) -> int:
         spec = self.series[name]
-        return DailySeries(
+        return seeded.DailySeries(
             self.page.start,
             spec.level,
             spec.level * spec.trend_per_day,
@@ -128,7 +120,7 @@ class PageData:
 
     def share(self, name: str, day: date) -> float:
         low, high = self.shares[name]
-        return between(low, high, self.seed, name, day)
+        return seeded.between(low, high, self.seed, name, day)
 
     def followers(self, day: date) -> int:
         """page_follows at the end of a day: the start's count plus every net follow."""
@@ -156,7 +148,7 @@ class PageData:
         """Unique viewers of several days, by part: the days' uniques less their overlap."""
         parts = [(d, self.viewers(d)) for d in days]
         return {
-            k: period_uniques([(k, d, p[k]) for d, p in parts], self.overlap, 0)
+            k: seeded.period_uniques([(k, d, p[k]) for d, p in parts], self.overlap, 0)
             for k in ("total", "0", "1")
         }
 
@@ -168,17 +160,17 @@ class PageData:
     def located(self, kind: str, day: date) -> dict[str, int]:
         """Followers by city or country at the end of a day (apportioned, zeros left out)."""
         weights = self.cities if kind == "city" else self.countries
-        counts = apportion(self.followers(day), list(weights.values()))
+        counts = seeded.apportion(self.followers(day), list(weights.values()))
         return {k: n for k, n in zip(weights, counts, strict=True) if n}
 
     # --- posts and reels ---
 
     def _content_of(self, kind: str, day: date, spec: ContentSpec) -> list[Content]:
         whole, part = divmod(spec.per_day, 1)
-        count = int(whole) + (1 if unit(self.seed, kind, "count", day) < part else 0)
+        count = int(whole) + (1 if seeded.unit(self.seed, kind, "count", day) < part else 0)
         out = []
         for i in range(count):
-            rng = draws(self.seed, kind, day, i)
+            rng = seeded.draws(self.seed, kind, day, i)
             created = self.days.day_start(day) + timedelta(hours=rng.uniform(7, 21))
             reach = rng.uniform(*spec.reach)
             types = list(spec.types)
@@ -202,7 +194,7 @@ class PageData:
             settled["video_views"] = (
                 round(reach * rng.uniform(*spec.video_views_per_reach)) if video else 0
             )
-            reactions = apportion(
+            reactions = seeded.apportion(
                 round(reach * rng.uniform(*spec.reactions_per_reach)),
                 [w * rng.uniform(0.6, 1.4) for w in self.reactions.values()],
             )

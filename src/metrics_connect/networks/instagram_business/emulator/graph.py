@@ -34,6 +34,7 @@ from metrics_connect.sandbox.accounts import (
 from metrics_connect.sandbox.kit import meta_graph as errors
 from metrics_connect.sandbox.kit.graph_fields import FieldSpec, unparse_fields
 from metrics_connect.sandbox.kit.graph_insights import (
+    check_span,
     insight_entry,
     joint_results,
     parse_instant,
@@ -330,10 +331,7 @@ class GraphHandler(MetricRetirements):
         )
         if since >= until:
             raise errors.invalid_parameter("The since timestamp must be before the until timestamp")
-        if until - since > MAX_DAY_WINDOW:
-            raise errors.invalid_parameter(
-                "There cannot be more than 30 days (2592000 s) between since and until"
-            )
+        check_span(since, until, MAX_DAY_WINDOW.days)
         if since < now - ACCOUNT_INSIGHTS_RETENTION:
             raise errors.invalid_parameter(
                 "Account insights are only available for the last 90 days: since must be on "
