@@ -37,7 +37,7 @@ from metrics_connect.sandbox.kit.google import (
 from metrics_connect.sandbox.kit.paging import page_at
 from metrics_connect.sandbox.kit.proto_json import field_mask
 from metrics_connect.sandbox.kit.select_query import SelectQuery
-from metrics_connect.sandbox.kit.templates import fill
+from metrics_connect.sandbox.kit.templates import fill, fill_present
 
 PAGE_SIZE = 10_000
 FAILURE: dict[str, Any] = data.spec("failure")
@@ -62,13 +62,12 @@ class AdsError(GoogleError):
     def failure_body(self, version: str) -> dict[str, Any]:
         body = self.body()
         if self.kind:
-            error: dict[str, Any] = {"errorCode": {self.kind: self.value}, "message": self.message}
-            if self.details:
-                error["details"] = self.details
             if self.code == 400:
                 body["error"]["message"] = data.spec("invalid_argument")
-            values = {"version": version, "error": error, "request_id": uuid.uuid4().hex[:22]}
-            body["error"]["details"] = [fill(FAILURE, values)]
+            values: dict[str, Any] = {"version": version, "error_code": {self.kind: self.value}}
+            values |= {"message": self.message, "details": self.details or None}
+            values["request_id"] = uuid.uuid4().hex[:22]
+            body["error"]["details"] = [fill_present(FAILURE, values)]
         return body
 
 

@@ -159,7 +159,6 @@ for _raw in spec("campaigns"):
     _camp, _groups = _campaign(_raw)
     CAMPAIGNS[_raw["customer"]].append(_camp)
     AD_GROUPS[_raw["customer"]] += _groups
-COUNTRY = {"BRL": "BR", "EUR": "DE"}
 LOCATIONS: dict[str, list[tuple[Entity, float]]] = {
     country: [
         ({k: geo(v)["resource_name"] for k, v in loc.items() if k != "weight"}, loc["weight"])
@@ -365,7 +364,7 @@ def _split_options(cid: str, ag: AdGroup | None, split_by: str) -> list[tuple[En
     if split_by in AUDIENCES:
         return AUDIENCES[split_by]
     if split_by == "location":
-        return LOCATIONS[COUNTRY[CUSTOMERS[cid]["currency"]]]
+        return LOCATIONS[CUSTOMERS[cid]["country"]]
     if split_by == "conversion":
         return [
             ({**c, "resource_name": f"customers/{cid}/conversionActions/{c['id']}"}, c["share"])
