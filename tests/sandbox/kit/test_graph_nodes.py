@@ -1,5 +1,6 @@
 """The Graph kit's nodes and edges (requested fields, `?ids=`, newest-first keyset pages),
-its retirement of insights metrics by version and sunset date, its insights entries and spans."""
+its retirement of insights metrics by version and sunset date, its insights entries and
+spans, and the usage a Graph app reports."""
 
 from __future__ import annotations
 
@@ -122,3 +123,33 @@ def test_check_span() -> None:
     assert too_long.value.message == (
         "(#100) There cannot be more than 30 days (2592000 s) between since and until"
     )
+
+
+def test_usage_report() -> None:
+    from datetime import UTC, datetime
+
+    from metrics_connect.sandbox.kit import meta_graph
+    from metrics_connect.sandbox.kit.controls import SandboxControls
+    from metrics_connect.sandbox.kit.meta_graph_app import GraphApp
+
+    class Toy(GraphApp):
+        def endpoint_name(self, method: str, path: list[str], params: dict[str, str]) -> str:
+            return "toy"
+
+        def handle(self, call: Any) -> Any:
+            return {}
+
+        def usage_headers(self, version: str, throttled: bool) -> dict[str, str]:
+            return {}
+
+    app = Toy(SandboxControls(), meta_graph.graph_versions(), lambda: datetime.now(UTC), 1, 10)
+    for _ in range(3):
+        app.usage.record()
+    assert app.usage_report("pages", False) == {
+        "type": "pages",
+        "call_count": 30,
+        "total_cputime": 15,
+        "total_time": 15,
+        "estimated_time_to_regain_access": 0,
+    }
+    assert app.usage_report("pages", True)["call_count"] == 100

@@ -111,6 +111,19 @@ class GraphApp(ABC):
     def usage_headers(self, version: str, throttled: bool) -> dict[str, str]:
         """The usage headers the network sends with every answer."""
 
+    def usage_report(self, usage_type: str, throttled: bool) -> dict[str, Any]:
+        """The usage meter as X-Business-Use-Case-Usage reports a use case (its counts
+        also X-App-Usage's): percentages of the hourly budget (100 when throttled) and
+        the minutes until access is regained."""
+        pct = 100 if throttled else self.usage.percent()
+        return {
+            "type": usage_type,
+            "call_count": pct,
+            "total_cputime": pct // 2,
+            "total_time": pct // 2,
+            "estimated_time_to_regain_access": self.usage.minutes_to_regain(),
+        }
+
     def revoked(self, endpoint: str) -> GraphError:
         """The error of a token whose permission was revoked, on this endpoint."""
         return graph.permission_denied(200)

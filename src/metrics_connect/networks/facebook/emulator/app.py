@@ -93,14 +93,7 @@ class PageGraphApp(GraphApp):
         raise NoRoute()
 
     def usage_headers(self, version: str, throttled: bool) -> dict[str, str]:
-        pct = 100 if throttled else self.usage.percent()
-        usage = {
-            "type": "pages",
-            "call_count": pct,
-            "total_cputime": pct // 2,
-            "total_time": pct // 2,
-            "estimated_time_to_regain_access": self.usage.minutes_to_regain(),
-        }
+        usage = self.usage_report("pages", throttled)
         return {
             "x-app-usage": json.dumps({k: usage[k] for k in ("call_count", "total_time")}),
             "x-business-use-case-usage": json.dumps({self.data.page_id: [usage]}),

@@ -46,10 +46,8 @@ class InstagramGraphApp(GraphApp):
         return graph.permission_denied(10 if insights else 200)
 
     def usage_headers(self, version: str, throttled: bool) -> dict[str, str]:
-        pct = 100 if throttled else self.usage.percent()
-        regain = self.usage.minutes_to_regain()
-        app_usage = {"call_count": pct, "total_cputime": pct // 2, "total_time": pct // 2}
-        account = {"type": "instagram", **app_usage, "estimated_time_to_regain_access": regain}
+        account = self.usage_report("instagram", throttled)
+        app_usage = {k: account[k] for k in ("call_count", "total_cputime", "total_time")}
         buc = {self.sandbox.user_id: [account]}
         return {
             "x-app-usage": json.dumps(app_usage, separators=(",", ":")),
