@@ -236,3 +236,38 @@ async def test_incompatible_fields_are_refused_with_a_query_error(
     assert error["status"] == "INVALID_ARGUMENT"
     refusal = failure(error["details"][0]).errors[0]
     assert json_format.MessageToDict(refusal)["errorCode"] == {"queryError": code}
+
+
+@pytest.mark.parametrize(
+    ("query", "code", "message"),
+    [
+        # A query that ends early, in its FROM clause or in a condition, says so (it once
+        # answered a Python exception's text), and each query error's message says it
+        # once ("Error in query: ..." was doubled).
+        ("SELECT campaign.id FROM", "UNEXPECTED_END_OF_QUERY", "unexpected end of query."),
+        (
+            "SELECT campaign.id FROM campaign WHERE segments.date DURING",
+            "UNEXPECTED_END_OF_QUERY",
+            "unexpected end of query.",
+        ),
+        (
+            "SELECT campaign.id FROM campaign WHERE campaign.id IN (1, 2",
+            "UNEXPECTED_END_OF_QUERY",
+            "unexpected end of query.",
+        ),
+        (
+            "SELECT campaign.id FROM campaign LIMIT x",
+            "BAD_LIMIT_VALUE",
+            "the LIMIT value 'x' is not a positive integer.",
+        ),
+        ("FROM campaign", "EXPECTED_SELECT", "expected SELECT ... FROM."),
+    ],
+)
+async def test_a_query_cut_short_or_malformed_answers_its_query_error(
+    client: httpx.AsyncClient, query: str, code: str, message: str
+) -> None:
+    response = await client.post(STREAM, headers=HEADERS, json={"query": query})
+    assert response.status_code == 400
+    refusal = failure(response.json()[0]["error"]["details"][0]).errors[0]
+    assert json_format.MessageToDict(refusal)["errorCode"] == {"queryError": code}
+    assert refusal.message == f"Error in query: {message}"

@@ -11,9 +11,9 @@ Whatever follows PARAMETERS is not read.
 
 Refusals are the caller's words: `refuse(kind, **values)` builds them, kind one of
 `unexpected_text` (text: 20 characters from where tokens stopped), `unexpected_word`
-(word), `expected_select`, `expected_from` and `unexpected_end`; `date_span`'s
-`date_literal` (literal) and `date_operator` (op). A query cut short in a condition
-raises IndexError, a LIMIT that is no integer or a date that is none ValueError."""
+(word), `expected_select`, `expected_from`, `unexpected_end` (a query cut short) and
+`bad_limit` (text: a LIMIT that is no integer); `date_span`'s `date_literal` (literal)
+and `date_operator` (op). A date that is none raises ValueError."""
 
 from __future__ import annotations
 
@@ -58,14 +58,18 @@ def tokens(text: str, refuse: Refuse) -> list[str]:
 
 
 def parse_select(text: str, refuse: Refuse) -> SelectQuery:
-    words = tokens(text, refuse)
+    try:
+        return _parse(tokens(text, refuse), refuse)
+    except IndexError:  # a clause or condition missing its next word
+        raise refuse("unexpected_end") from None
+
+
+def _parse(words: list[str], refuse: Refuse) -> SelectQuery:
     upper = [w.upper() for w in words]
     if not words or upper[0] != "SELECT" or "FROM" not in upper:
         raise refuse("expected_select" if not words or upper[0] != "SELECT" else "expected_from")
     at = upper.index("FROM")
     select = [w for w in words[1:at] if w != ","]
-    if at + 1 >= len(words):
-        raise refuse("unexpected_end")
     query = SelectQuery(select=select, resource=words[at + 1])
     i = at + 2
 
@@ -106,6 +110,8 @@ def parse_select(text: str, refuse: Refuse) -> SelectQuery:
                 else:
                     i += 1
         elif keyword == "LIMIT":
+            if not words[i + 1].isdigit():
+                raise refuse("bad_limit", text=words[i + 1])
             query.limit, i = int(words[i + 1]), i + 2
         elif keyword == "PARAMETERS":
             break

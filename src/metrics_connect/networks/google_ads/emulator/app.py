@@ -130,9 +130,8 @@ def create_app(emulator: GoogleAdsEmulator) -> FastAPI:
             raise refusal("page_size")
         try:
             return gaql.parse(str(body["query"])), body
-        except (gaql.QueryError, IndexError, ValueError) as exc:
-            code = exc.code if isinstance(exc, gaql.QueryError) else "BAD_VALUE"
-            raise refusal("bad_query", code=code, error=exc) from None
+        except gaql.QueryError as exc:
+            raise refusal("query", code=exc.code, error=exc.message) from None
 
     def rows_of(cid: str, query: SelectQuery) -> list[dict[str, Any]]:
         try:
