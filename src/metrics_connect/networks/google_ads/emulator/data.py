@@ -79,7 +79,7 @@ def geo(target_id: int) -> Entity:
     return dict(fill(TEMPLATES["geo"], {**values, "canonical": canonical}))
 
 
-PLACEMENT_TYPES: dict[str, str] = spec("placement_types")  # URL prefix -> type
+RANKED_VIEWS: dict[str, list[Any]] = spec("ranked_views")
 # The audience views' options, by weight.
 AUDIENCES: dict[str, list[tuple[Entity, float]]] = {
     view: [({"value": v, "weight": w}, w) for v, w in spec(key).items()]
@@ -129,14 +129,9 @@ def _campaign(raw: dict[str, Any]) -> tuple[Entity, list[AdGroup]]:
             for k, w in ag.splits["keyword"]
             for j, s in enumerate(SUFFIXES)
         ]
-        ag.splits["placement"] = _by_rank(
-            fill(TEMPLATES["placement"], {"name": pname, "url": url, "type": _placement(url)})
-            for pname, url in raw.get("placements", [])
-        )
-        ag.splits["video"] = _by_rank(
-            fill(TEMPLATES["video"], {"id": vid, "title": title, "millis": int(secs) * 1000})
-            for vid, title, secs in raw.get("videos", [])
-        )
+        for view, (listed, columns) in RANKED_VIEWS.items():
+            rows = [dict(zip(columns, row, strict=True)) for row in raw.get(listed, [])]
+            ag.splits[view] = _by_rank(fill(TEMPLATES[view], row) for row in rows)
         groups.append(ag)
     return camp, groups
 
@@ -144,13 +139,6 @@ def _campaign(raw: dict[str, Any]) -> tuple[Entity, list[AdGroup]]:
 def _by_rank(entities: Iterable[Entity]) -> list[tuple[Entity, float]]:
     """Entities weighted by their rank: 1, 1/2, 1/3..."""
     return [(entity, 1 / i) for i, entity in enumerate(entities, start=1)]
-
-
-def _placement(url: str) -> str:
-    """A placement's type by the start of its URL."""
-    return next(
-        (kind for prefix, kind in PLACEMENT_TYPES.items() if url.startswith(prefix)), "WEBSITE"
-    )
 
 
 AD_GROUPS: dict[str, list[AdGroup]] = {cid: [] for cid in CUSTOMERS}
