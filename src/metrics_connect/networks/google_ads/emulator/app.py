@@ -26,55 +26,20 @@ from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse
 
 from metrics_connect.networks.google_ads.emulator import data, gaql
+from metrics_connect.networks.google_ads.emulator.refusals import AdsError, refusal
 from metrics_connect.sandbox.kit.controls import SandboxControls, TokenFault
 from metrics_connect.sandbox.kit.google import (
     MISSING_CREDENTIAL_MESSAGE,
     UNAVAILABLE_MESSAGE,
-    GoogleError,
     answer_unknown_paths,
     bearer_token,
 )
 from metrics_connect.sandbox.kit.paging import page_at
 from metrics_connect.sandbox.kit.proto_json import field_mask
 from metrics_connect.sandbox.kit.select_query import SelectQuery
-from metrics_connect.sandbox.kit.templates import fill, fill_present
+from metrics_connect.sandbox.kit.templates import fill
 
 PAGE_SIZE = 10_000
-FAILURE: dict[str, Any] = data.spec("failure")
-REFUSALS: dict[str, list[Any]] = data.spec("refusals")
-
-
-class AdsError(GoogleError):
-    """A refusal in Google's envelope, with a GoogleAdsFailure (error code `kind`: `value`)
-    in its details when it has a kind."""
-
-    def __init__(
-        self,
-        code: int,
-        message: str,
-        kind: str = "",
-        value: str = "",
-        details: dict[str, Any] | None = None,
-    ) -> None:
-        super().__init__(message, code)
-        self.kind, self.value, self.details = kind, value, details
-
-    def failure_body(self, version: str) -> dict[str, Any]:
-        body = self.body()
-        if self.kind:
-            if self.code == 400:
-                body["error"]["message"] = data.spec("invalid_argument")
-            values: dict[str, Any] = {"version": version, "error_code": {self.kind: self.value}}
-            values |= {"message": self.message, "details": self.details or None}
-            values["request_id"] = uuid.uuid4().hex[:22]
-            body["error"]["details"] = [fill_present(FAILURE, values)]
-        return body
-
-
-def refusal(which: str, details: dict[str, Any] | None = None, **values: Any) -> AdsError:
-    """The refusal `which` of data.yaml, its texts filled with `values`."""
-    code, kind, value, message = REFUSALS[which]
-    return AdsError(code, message.format(**values), kind, value.format(**values), details)
 
 
 @dataclass
@@ -128,17 +93,12 @@ def create_app(emulator: GoogleAdsEmulator) -> FastAPI:
             raise refusal("no_query")
         if "pageSize" in body:
             raise refusal("page_size")
-        try:
-            return gaql.parse(str(body["query"])), body
-        except gaql.QueryError as exc:
-            raise refusal("query", code=exc.code, error=exc.message) from None
+        return gaql.parse(str(body["query"])), body
 
     def rows_of(cid: str, query: SelectQuery) -> list[dict[str, Any]]:
         try:
             return gaql.run(cid, query, controls.clock.now())
-        except gaql.QueryError as exc:
-            raise refusal("query", code=exc.code, error=exc.message) from None
-        except ValueError as exc:
+        except ValueError as exc:  # a date or a number that is none
             raise refusal("bad_value", error=exc) from None
 
     @app.exception_handler(AdsError)

@@ -14,6 +14,7 @@ from datetime import date, datetime, timedelta
 from typing import Any
 
 from metrics_connect.networks.google_ads.emulator import data
+from metrics_connect.networks.google_ads.emulator.refusals import refusal
 from metrics_connect.sandbox.kit.calendar import LocalDays
 from metrics_connect.sandbox.kit.formulas import Formulas
 from metrics_connect.sandbox.kit.periods import Preset
@@ -47,33 +48,17 @@ QUALITY_METRICS = {"historical_quality_score", *data.QUALITY["components"]}
 NOW_METRICS = {"optimization_score_uplift", "optimization_score_url"}
 METRICS = {*SUMMED, *DERIVED, *METRIC_RESOURCES, "interaction_event_types"}
 METRICS |= {name for name in RATES if not name.startswith("_")}  # _name: a step
-QUERY_ERRORS: dict[str, list[str]] = data.spec("query_errors")
 DURING: dict[str, Preset] = load_spec(data.__package__, data.SPEC, "during", dict[str, Preset])
 
 
-class QueryError(Exception):
-    """A refused query: the API's QueryError code and message (400 INVALID_ARGUMENT)."""
-
-    def __init__(self, code: str, message: str) -> None:
-        super().__init__(message)
-        self.code = code
-        self.message = message
-
-
-def refused(which: str, **values: Any) -> QueryError:
-    """The query error `which` of data.yaml, its message filled with `values`."""
-    code, message = QUERY_ERRORS[which]
-    return QueryError(code, message.format(**values))
-
-
 def parse(text: str) -> SelectQuery:
-    return parse_select(text, refused)
+    return parse_select(text, refusal)
 
 
 def date_range(query: SelectQuery, today: date, start: date) -> tuple[date, date]:
-    first, last, bounded = date_span(query, "segments.date", start, today, DURING, refused)
+    first, last, bounded = date_span(query, "segments.date", start, today, DURING, refusal)
     if "segments.date" in query.select and not bounded:
-        raise refused("date_filter_needed")
+        raise refusal("date_filter_needed")
     return first, last
 
 
@@ -81,7 +66,7 @@ def check(query: SelectQuery) -> dict[str, Any]:
     """The resource's spec, after the API's checks of fields against the resource."""
     spec = RESOURCES.get(query.resource)
     if spec is None:
-        raise refused("resource", resource=query.resource)
+        raise refusal("resource", resource=query.resource)
     allowed = set(spec["entities"])
     if spec.get("metrics", True):
         # Conversion action segments split whole cells: not below an ad group's views.
@@ -92,23 +77,23 @@ def check(query: SelectQuery) -> dict[str, Any]:
         if name.startswith("metrics."):
             metric = name.removeprefix("metrics.")
             if metric not in METRICS:
-                raise refused("field", name=name)
+                raise refusal("field", name=name)
             served = METRIC_RESOURCES.get(metric, [query.resource])
             if not spec.get("metrics", True) or query.resource not in served:
-                raise refused("metric_resource", name=name, resource=query.resource)
+                raise refusal("metric_resource", name=name, resource=query.resource)
             if metric in UNSEGMENTED and any(n.startswith("segments.") for n in names):
-                raise refused("unsegmented_metric", name=name)
+                raise refusal("unsegmented_metric", name=name)
             continue
         if name not in FIELDS:
-            raise refused("field", name=name)
+            raise refusal("field", name=name)
         entity = FIELDS[name][0]
         conversion |= entity == "conversion"
         if entity not in allowed:
             kind = "segment_resource" if name.startswith("segments.") else "field_resource"
-            raise refused(kind, name=name, resource=query.resource)
+            raise refusal(kind, name=name, resource=query.resource)
     for name in query.select if conversion else []:
         if name.startswith("metrics.") and name.removeprefix("metrics.") not in CONVERSION_METRICS:
-            raise refused("conversion_metric", name=name)
+            raise refusal("conversion_metric", name=name)
     return spec
 
 
@@ -117,14 +102,14 @@ def run(cid: str, query: SelectQuery, now: datetime) -> list[dict[str, Any]]:
     spec = check(query)
     customer = data.CUSTOMERS[cid]
     if customer["manager"] and any(f.startswith("metrics.") for f in query.select):
-        raise refused("manager_metrics")
+        raise refusal("manager_metrics")
     today = LocalDays(customer["time_zone"]).day_of(now)
     first, last = date_range(query, today, customer["start"])
     attributes = [f for f in query.select if not f.startswith("metrics.")]
     metric_names = [f.removeprefix("metrics.") for f in query.select if f.startswith("metrics.")]
     days = (last - first).days + 1
     if UNIQUE_METRICS & set(metric_names) and days > UNIQUES["max_days"]:
-        raise refused("uniques_range", days=UNIQUES["max_days"])
+        raise refusal("uniques_range", days=UNIQUES["max_days"])
     conversion = any(FIELDS.get(f, [""])[0] == "conversion" for f in attributes)
     split_by = "conversion" if conversion else spec.get("split")
     whole = spec["entities"] == ["customer"]
