@@ -6,6 +6,7 @@ carry a GoogleAdsFailure as the REST reference documents them."""
 
 from __future__ import annotations
 
+import time
 from collections.abc import AsyncIterator
 from datetime import UTC, date, datetime
 from typing import Any
@@ -171,6 +172,19 @@ async def test_quota_failures_carry_their_retry_delay(
     code = json_format.MessageToDict(quota)["errorCode"]
     assert code == {"quotaError": "RESOURCE_TEMPORARILY_EXHAUSTED"}
     assert quota.details.quota_error_details.retry_delay.seconds == 30
+
+
+async def test_the_latency_switch_delays_every_call(
+    network: SandboxNetwork, client: httpx.AsyncClient
+) -> None:
+    network.controls.switches.latency_seconds = 0.2
+    try:
+        started = time.monotonic()
+        response = await client.get("/v26/customers:listAccessibleCustomers", headers=HEADERS)
+        assert response.status_code == 200
+        assert time.monotonic() - started >= 0.2
+    finally:
+        network.controls.switches.latency_seconds = 0.0
 
 
 async def test_a_sunset_version_is_not_routed(client: httpx.AsyncClient) -> None:

@@ -86,8 +86,9 @@ def create_app(emulator: GoogleAdsEmulator) -> FastAPI:
     app = FastAPI(title="Google Ads API (sandbox)", docs_url=None, redoc_url=None)
     controls = emulator.controls
 
-    def gate(request: Request, version: str, endpoint: str) -> None:
+    async def gate(request: Request, version: str, endpoint: str) -> None:
         controls.calls.record(endpoint)
+        await controls.apply_latency()
         today = controls.clock.now().date()
         # Requests fail from a sunset day on; release dates are not enforced (a clock set
         # in the past still gets today's versions).
@@ -151,7 +152,7 @@ def create_app(emulator: GoogleAdsEmulator) -> FastAPI:
 
     @app.post("/{version}/customers/{cid}/googleAds:searchStream")
     async def search_stream(version: str, cid: str, request: Request) -> JSONResponse:
-        gate(request, version, "googleAds.searchStream")
+        await gate(request, version, "googleAds.searchStream")
         query, _ = await query_of(request)
         rows = rows_of(customer(request, cid), query)
         request_id = uuid.uuid4().hex[:22]
@@ -166,7 +167,7 @@ def create_app(emulator: GoogleAdsEmulator) -> FastAPI:
 
     @app.post("/{version}/customers/{cid}/googleAds:search")
     async def search(version: str, cid: str, request: Request) -> JSONResponse:
-        gate(request, version, "googleAds.search")
+        await gate(request, version, "googleAds.search")
         query, body = await query_of(request)
         rows = rows_of(customer(request, cid), query)
         token = str(body.get("pageToken") or 0)
@@ -184,7 +185,7 @@ def create_app(emulator: GoogleAdsEmulator) -> FastAPI:
 
     @app.get("/{version}/customers:listAccessibleCustomers")
     async def accessible(version: str, request: Request) -> JSONResponse:
-        gate(request, version, "customers.listAccessibleCustomers")
+        await gate(request, version, "customers.listAccessibleCustomers")
         return JSONResponse({"resourceNames": [f"customers/{c}" for c in data.ACCESSIBLE]})
 
     answer_unknown_paths(app)

@@ -1,9 +1,9 @@
 """The Google Ads Query Language: a query (the sandbox kit's SELECT language; DURING
 literals as data.yaml's date presets) checked against the API's resources and run on
-the emulated cells. Rows are
-grouped by the selected attributes and segments, metrics summed, rates computed from
-summed parts; rows without metrics are left out, as the API does. Refusals carry the
-API's QueryError codes (developers.google.com/google-ads/api/docs/query/grammar).
+the emulated cells. Rows are grouped by the selected attributes and segments, metrics
+summed, rates computed from summed parts; rows without metrics are left out, as the API
+does. Refusals carry the API's QueryError codes
+(developers.google.com/google-ads/api/docs/query/grammar).
 """
 
 from __future__ import annotations
