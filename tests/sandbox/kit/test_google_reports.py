@@ -4,7 +4,6 @@ each refusal by its kind, sorting, the startIndex/maxResults window and the head
 from __future__ import annotations
 
 from datetime import date
-from typing import Any
 
 import pytest
 
@@ -13,15 +12,7 @@ from metrics_connect.sandbox.kit.google_reports import (
     parse_report_query,
     result_table,
 )
-
-
-class Refused(Exception):
-    pass
-
-
-def refuse(kind: str, **values: Any) -> Refused:
-    return Refused(kind, values)
-
+from tests.sandbox.kit.refusals import Refused, refuse
 
 BASE = {"startDate": "2026-01-01", "endDate": "2026-01-31", "metrics": "views,likes"}
 

@@ -16,14 +16,7 @@ from metrics_connect.sandbox.kit.select_query import (
     ordered,
     parse_select,
 )
-
-
-class Refused(Exception):
-    pass
-
-
-def refuse(kind: str, **values: Any) -> Refused:
-    return Refused(kind, values)
+from tests.sandbox.kit.refusals import Refused, refuse
 
 
 def test_a_full_query() -> None:

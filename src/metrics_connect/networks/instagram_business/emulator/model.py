@@ -26,6 +26,7 @@ from zoneinfo import ZoneInfo
 from metrics_connect.networks.instagram_business.emulator.metrics import (
     ACCOUNT_METRICS as METRIC_SPECS,
 )
+from metrics_connect.networks.instagram_business.emulator.metrics import MEDIA_METRICS
 from metrics_connect.sandbox.accounts import (
     INSTAGRAM_TIMEZONE,
     INSTAGRAM_USER_ID,
@@ -33,6 +34,7 @@ from metrics_connect.sandbox.accounts import (
 )
 from metrics_connect.sandbox.kit.calendar import ClockDays, days_between
 from metrics_connect.sandbox.kit.controls import SandboxControls
+from metrics_connect.sandbox.kit.formulas import Formulas
 from metrics_connect.sandbox.kit.seeded import (
     DailySeries,
     RunningTotal,
@@ -47,14 +49,8 @@ from metrics_connect.sandbox.kit.spec import load_spec
 
 DEFAULT_SEED = 2023
 PRODUCT_TYPES = ("POST", "CAROUSEL_CONTAINER", "REEL", "STORY")
-# A story's navigation actions, by the API's metric of each.
-NAVIGATION_METRICS = {
-    "tap_forward": "taps_forward",
-    "tap_back": "taps_back",
-    "tap_exit": "exits",
-    "swipe_forward": "swipe_forward",
-}
-NAVIGATION_TYPES = tuple(NAVIGATION_METRICS)
+# A story's navigation actions (drawn as `nav_<action>` counters).
+NAVIGATION_TYPES = ("tap_forward", "tap_back", "tap_exit", "swipe_forward")
 
 # Account metrics counted once per account over a span (unique accounts): a period's
 # figure is not the sum of its days.
@@ -96,6 +92,7 @@ class MediaSpec:
     permalink: str  # a template of {shortcode}, {username}, {id}
     draws: dict[str, tuple[str, float, float] | dict[str, float]]
     a_day: float  # posts and reels: the chance of one a day; stories: the most a day
+    derived: dict[str, str]  # the API's metrics computed from the counters (formulas)
     media_type: str = "IMAGE"  # unless drawn
     watch_ms: tuple[float, float] | None = None
 
@@ -105,6 +102,9 @@ ACCOUNT_CREATED = ACCOUNT.created
 INITIAL_FOLLOWERS = ACCOUNT.initial_followers
 WEEKLY = ACCOUNT.weekly
 MEDIA: dict[str, MediaSpec] = load_spec(__package__, "data.yaml", "media", dict[str, MediaSpec])
+DERIVED = {spec.product: Formulas(spec.derived) for spec in MEDIA.values()}
+# Counters drawn only to derive the API's metrics from (views_raw, nav_*), by product.
+HIDDEN = {product: f.inputs - set(MEDIA_METRICS) for product, f in DERIVED.items()}
 PROFILE_ACTIVITY: dict[str, float] = load_spec(
     __package__, "data.yaml", "profile_activity", dict[str, float]
 )
@@ -206,9 +206,10 @@ class MediaItem:
     def insights_at(self, at: datetime | None = None) -> dict[str, int]:
         """Lifetime insights as reported at `at` (None: final)."""
         share = 1.0 if at is None else self.maturity(at)
-        values = {m: _counts(v * share) for m, v in self.counters.items()}
-        _derive(values, self.media_product_type, self.avg_watch_time_ms)
-        return values
+        counters = {m: _counts(v * share) for m, v in self.counters.items()}
+        product = self.media_product_type
+        derived = DERIVED[product].evaluate({**counters, "watch_ms": self.avg_watch_time_ms or 0})
+        return {m: n for m, n in counters.items() if m not in HIDDEN[product]} | derived
 
     def breakdowns_at(self, at: datetime | None = None) -> dict[str, dict[str, int]]:
         values = self.insights_at(at)
@@ -216,26 +217,6 @@ class MediaItem:
             metric: apportion_map(values[metric], parts)
             for metric, parts in self.breakdowns.items()
         }
-
-
-def _derive(values: dict[str, int], product: str, avg_watch_ms: int | None) -> None:
-    """Metrics that are sums or functions of others, kept consistent at every instant."""
-    if product == "REELS":
-        views = values["plays"] + values["clips_replays_count"]
-        values["views"] = values["ig_reels_aggregated_all_plays_count"] = views
-        values["ig_reels_avg_watch_time"] = avg_watch_ms or 0
-        values["ig_reels_video_view_total_time"] = (avg_watch_ms or 0) * views
-    else:
-        values["views"] = values.pop("views_raw")
-    if product == "STORY":
-        values["total_interactions"] = values["replies"] + values["shares"]
-        nav = {k: values.pop(f"nav_{k}") for k in NAVIGATION_TYPES}
-        values["navigation"] = sum(nav.values())
-        values.update({metric: nav[k] for k, metric in NAVIGATION_METRICS.items()})
-    else:
-        values["total_interactions"] = sum(
-            values[m] for m in ("likes", "comments", "saved", "shares")
-        )
 
 
 def _oldest_first(items: Iterable[MediaItem]) -> tuple[MediaItem, ...]:
