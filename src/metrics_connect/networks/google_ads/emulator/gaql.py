@@ -46,6 +46,7 @@ UNSEGMENTED = set(data.spec("unsegmented"))
 # Not sums: a keyword's score of the range's last day, the customer's or a campaign's now.
 QUALITY_METRICS = {"historical_quality_score", *data.QUALITY["components"]}
 NOW_METRICS = {"optimization_score_uplift", "optimization_score_url"}
+LATEST = QUALITY_METRICS | NOW_METRICS
 METRICS = {*SUMMED, *DERIVED, *METRIC_RESOURCES, "interaction_event_types"}
 METRICS |= {name for name in RATES if not name.startswith("_")}  # _name: a step
 DURING: dict[str, Preset] = load_spec(data.__package__, data.SPEC, "during", dict[str, Preset])
@@ -115,9 +116,9 @@ def run(cid: str, query: SelectQuery, now: datetime) -> list[dict[str, Any]]:
     whole = spec["entities"] == ["customer"]
     by_device = any(n == "segments.device" for n in [*attributes, *(w[0] for w in query.where)])
     filters = [(n, op, v) for n, op, v in query.where if n != "segments.date" and n in FIELDS]
-    groups: dict[tuple[str, ...], tuple[dict[str, Any], dict[str, float]]] = {}
-    # Values that are no sums (a keyword's score, the optimization figures), per group.
-    texts: dict[tuple[str, ...], dict[str, Any]] = {}
+    # Each row: its attributes, and its metrics' parts summed over its cells or, for those
+    # that are no sums (LATEST), as the latest cell (days ascend) or the entity has them.
+    groups: dict[tuple[str, ...], tuple[dict[str, Any], dict[str, Any]]] = {}
     channels = spec.get("channels")
     scored = bool(QUALITY_METRICS & set(metric_names))
     now_asked = bool(NOW_METRICS & set(metric_names))
@@ -127,9 +128,9 @@ def run(cid: str, query: SelectQuery, now: datetime) -> list[dict[str, Any]]:
         # or campaign.
         for i, entities in enumerate(_entities(cid, spec["entities"][-1])):
             if all(matches(_attribute(entities, n), op, v) for n, op, v in filters):
-                groups[(str(i),)] = ({f: _attribute(entities, f) for f in attributes}, {})
-                if now_only:
-                    texts[(str(i),)] = data.optimization(cid, entities.get("campaign"), today)
+                owner = entities.get("campaign")
+                figures = data.optimization(cid, owner, today) if now_only else {}
+                groups[(str(i),)] = ({f: _attribute(entities, f) for f in attributes}, figures)
     day = first
     while day <= last and metric_names and not now_only:
         for cell in data.cells(cid, day, now, split_by, by_device, whole):
@@ -146,17 +147,13 @@ def run(cid: str, query: SelectQuery, now: datetime) -> list[dict[str, Any]]:
             sums["period_days"] = days  # the period's uniques overlap over its days
             for name, amount in cell.values.items():
                 sums[name] = sums.get(name, 0.0) + amount
-            if scored and "keyword" in entities:  # the latest day's score (days ascend)
-                texts[key] = data.quality(entities["keyword"], day)
+            if scored and "keyword" in entities:
+                sums |= data.quality(entities["keyword"], day)
             if now_asked:
                 owner = entities.get("campaign") if query.resource == "campaign" else None
-                texts[key] = data.optimization(cid, owner, today)
+                sums |= data.optimization(cid, owner, today)
         day += timedelta(days=1)
-    rows = [
-        _row(values, sums, metric_names, texts.get(key, {}))
-        for key, (values, sums) in groups.items()
-        if not metric_names or any(sums.values()) or key in texts
-    ]
+    rows = [_row(values, sums, metric_names) for values, sums in groups.values()]
     rows = [
         r
         for r in rows
@@ -195,17 +192,13 @@ def _entities(cid: str, kind: str) -> list[dict[str, Any]]:
     return [{"customer": customer}]
 
 
-def _row(
-    values: dict[str, Any], sums: dict[str, float], metrics: list[str], texts: dict[str, Any]
-) -> dict[str, Any]:
+def _row(values: dict[str, Any], sums: dict[str, Any], metrics: list[str]) -> dict[str, Any]:
     row: dict[str, Any] = {}
     for name, value in values.items():
         int64 = name.endswith((".id", "criterion_id", "duration_millis"))  # JSON strings
         put(row, name, str(value) if int64 else value)
-    computed = metric_values(metrics, sums)
-    for name in metrics:
-        special = name in QUALITY_METRICS or name in NOW_METRICS
-        put(row, "metrics." + name, texts.get(name) if special else computed.get(name))
+    for name, value in metric_values(metrics, sums).items():
+        put(row, "metrics." + name, value)
     return row
 
 
@@ -222,9 +215,10 @@ FUNCTIONS: dict[str, Callable[..., float]] = {
 }
 
 
-def metric_values(names: list[str], sums: dict[str, float]) -> dict[str, Any]:
+def metric_values(names: list[str], sums: dict[str, Any]) -> dict[str, Any]:
     """A row's metrics from its sums: summed ones as they are, the others by their
-    formulas; int64 ones as JSON strings, the summed and derived ones to 6 digits."""
+    formulas (LATEST ones as they are); int64 ones as JSON strings, the summed and
+    derived ones to 6 digits."""
     values = dict(sums)
     if set(names).intersection(PER_ROW.names):
         given = {**dict.fromkeys(PER_ROW.inputs, 0.0), **UNIQUES, **sums}
@@ -232,7 +226,9 @@ def metric_values(names: list[str], sums: dict[str, float]) -> dict[str, Any]:
     out: dict[str, Any] = {}
     for name in names:
         value = values.get(name, 0.0)
-        if name == "interaction_event_types":
+        if name in LATEST:
+            out[name] = sums.get(name)  # none: a keyword without a score
+        elif name == "interaction_event_types":
             out[name] = [kind for kind, part in EVENT_TYPES.items() if sums.get(part)] or None
         elif name in INT64:
             out[name] = str(round(value))
