@@ -115,23 +115,19 @@ def _campaign(raw: dict[str, Any]) -> tuple[Entity, list[AdGroup]]:
             for i, (suffix, ad_type, _) in enumerate(ADS[kind], start=1)
         ]
         ag.splits["ad"] = [(ad, w) for ad, (*_, w) in zip(ads, ADS[kind], strict=True)]
-        # Each ad group bids on every n-th keyword of its campaign (n: its ad groups).
-        own = raw.get("keywords", [])[index - 1 :: len(raw["ad_groups"])] or raw.get("keywords", [])
-        ag.splits["keyword"] = _by_rank(
-            fill(
-                TEMPLATES["keyword"],
-                {"customer": cid, "group": gid, "id": gid * 1000 + i, "text": text, "match": match},
+        for view, (listed, columns, dealt) in RANKED_VIEWS.items():
+            rows = [dict(zip(columns, row, strict=True)) for row in raw.get(listed, [])]
+            if dealt:  # each ad group takes every n-th of them (n: its ad groups)
+                rows = rows[index - 1 :: len(raw["ad_groups"])] or rows
+            ag.splits[view] = _by_rank(
+                fill(TEMPLATES[view], {**named, **row, "n": n})
+                for n, row in enumerate(rows, start=1)
             )
-            for i, (text, match) in enumerate(own, start=1)
-        )
         ag.splits["search_term"] = [
             ({"text": k["text"] + s, "status": "NONE"}, w / (j + 1))
             for k, w in ag.splits["keyword"]
             for j, s in enumerate(SUFFIXES)
         ]
-        for view, (listed, columns) in RANKED_VIEWS.items():
-            rows = [dict(zip(columns, row, strict=True)) for row in raw.get(listed, [])]
-            ag.splits[view] = _by_rank(fill(TEMPLATES[view], row) for row in rows)
         groups.append(ag)
     return camp, groups
 
