@@ -68,10 +68,7 @@ def check(query: SelectQuery) -> dict[str, Any]:
     spec = RESOURCES.get(query.resource)
     if spec is None:
         raise refusal("resource", resource=query.resource)
-    allowed = set(spec["entities"])
-    if spec.get("metrics", True):
-        # Conversion action segments split whole cells: not below an ad group's views.
-        allowed |= {"date", "device"} | (set() if spec.get("split") else {"conversion"})
+    allowed = {*spec["entities"], *spec.get("segments", [])}
     conversion = False
     names = [*query.select, *(w[0] for w in query.where)]
     for name in names:
