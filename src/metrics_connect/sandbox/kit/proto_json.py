@@ -10,8 +10,9 @@ from typing import Any
 
 
 def camel(word: str) -> str:
+    # Only the letter after an underscore changes case (a misspelt name stays unknown).
     head, *rest = word.split("_")
-    return head + "".join(p.title() for p in rest)
+    return head + "".join(part[:1].upper() + part[1:] for part in rest)
 
 
 def put(message: dict[str, Any], path: str, value: Any) -> None:

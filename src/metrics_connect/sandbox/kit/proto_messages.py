@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from metrics_connect.sandbox.kit.google import GoogleError
+from metrics_connect.sandbox.kit.proto_json import camel
 
 
 class InvalidPayload(GoogleError):
@@ -39,12 +40,6 @@ class InvalidPayload(GoogleError):
 
 def _snake(name: str) -> str:
     return re.sub(r"(?<!^)([A-Z])", lambda m: "_" + m.group(1).lower(), name)
-
-
-def _camel(name: str) -> str:
-    # Only the letter after an underscore changes case (a misspelt name stays unknown).
-    head, *rest = name.split("_")
-    return head + "".join(part[:1].upper() + part[1:] for part in rest)
 
 
 def wants_int_enums(alt: str | None) -> bool:
@@ -86,7 +81,7 @@ class ProtoMessages:
         fields = self.messages[message]
         out: dict[str, Any] = {}
         for raw_name, raw in value.items():
-            name = _camel(raw_name)
+            name = camel(raw_name)
             kind = fields.get(name)
             if kind is None:
                 where = f" at '{path}'" if path else ""
