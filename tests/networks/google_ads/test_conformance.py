@@ -271,3 +271,19 @@ async def test_a_query_cut_short_or_malformed_answers_its_query_error(
     refusal = failure(response.json()[0]["error"]["details"][0]).errors[0]
     assert json_format.MessageToDict(refusal)["errorCode"] == {"queryError": code}
     assert refusal.message == f"Error in query: {message}"
+
+
+@pytest.mark.parametrize(
+    "condition", ["segments.date BETWEEN 'bad' AND '2026-11-30'", "metrics.clicks > 'many'"]
+)
+async def test_a_value_that_is_no_date_or_number_is_refused_in_the_apis_words(
+    client: httpx.AsyncClient, condition: str
+) -> None:
+    query = f"SELECT campaign.id, metrics.clicks FROM campaign WHERE {condition}"
+    response = await client.post(STREAM, headers=HEADERS, json={"query": query})
+    assert response.status_code == 400
+    refusal = failure(response.json()[0]["error"]["details"][0]).errors[0]
+    assert json_format.MessageToDict(refusal)["errorCode"] == {"queryError": "BAD_VALUE"}
+    # It once carried Python's text ("Invalid isoformat string: 'bad'").
+    assert "isoformat" not in refusal.message and "float" not in refusal.message
+    assert refusal.message.startswith("Invalid value: a condition on ")

@@ -98,8 +98,9 @@ def create_app(emulator: GoogleAdsEmulator) -> FastAPI:
     def rows_of(cid: str, query: SelectQuery) -> list[dict[str, Any]]:
         try:
             return gaql.run(cid, query, controls.clock.now())
-        except ValueError as exc:  # a date or a number that is none
-            raise refusal("bad_value", error=exc) from None
+        except ValueError:  # a date or a number that is none; Python's words stay here
+            fields = ", ".join(sorted({name for name, _, _ in query.where}))
+            raise refusal("bad_value", fields=fields) from None
 
     @app.exception_handler(AdsError)
     async def refused(request: Request, exc: Exception) -> JSONResponse:
