@@ -11,6 +11,7 @@ the answer (`PackedConnector`); fetches alone keep the executor's plan.
 from __future__ import annotations
 
 import json
+from abc import abstractmethod
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import date
@@ -118,9 +119,9 @@ class PackedConnector(KitConnector):
     """The engine's shared calls (Connector.shared_groups) by `pack`: each call carries
     the requests of one batch; a failed call fails only its own fetches."""
 
+    @abstractmethod
     def asks(self, request: FetchRequest) -> tuple[tuple[str, ...], Any, tuple[str, ...]]:
         """What the fetch's own request would ask: its dimensions, filter and fields."""
-        raise NotImplementedError
 
     def shape(self, request: FetchRequest) -> Shape:
         dimensions, filter_, fields = self.asks(request)
@@ -132,19 +133,19 @@ class PackedConnector(KitConnector):
             filter_fields=frozenset(f.field for f in request.filters),
         )
 
+    @abstractmethod
     def batch_call(self, batch: list[Pack]) -> Call:
         """The one call asking every request of the batch."""
-        raise NotImplementedError
 
+    @abstractmethod
     async def run_batch(self, call: Call, batch: list[Pack]) -> list[tuple[Any, list[Any]]]:
         """Each request's answer and records (every page)."""
-        raise NotImplementedError
 
+    @abstractmethod
     def member_result(
         self, call: Call, pack: Pack, member: Member, body: Any, records: list[Any]
     ) -> FetchResult:
         """One fetch's rows, out of its request's answer."""
-        raise NotImplementedError
 
     def packed(self, requests: Sequence[FetchRequest]) -> list[list[Pack]]:
         limits = self.streams.packing
