@@ -17,6 +17,7 @@ from typing import Any
 
 import httpx
 import pytest
+import redis.asyncio.connection
 import uvicorn
 from sqlalchemy import update
 from sqlalchemy.engine import make_url
@@ -193,3 +194,16 @@ def json_body(response: Any) -> dict[str, Any]:
     body = response.json()
     assert isinstance(body, dict)
     return body
+
+
+def count_redis_sends(monkeypatch: pytest.MonkeyPatch) -> list[int]:
+    """One entry per command batch any Redis connection sends from now on."""
+    sends: list[int] = []
+    original = redis.asyncio.connection.AbstractConnection.send_packed_command
+
+    async def counted(self: object, *args: object, **kwargs: object) -> None:
+        sends.append(1)
+        await original(self, *args, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(redis.asyncio.connection.AbstractConnection, "send_packed_command", counted)
+    return sends

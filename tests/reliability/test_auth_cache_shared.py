@@ -9,7 +9,6 @@ from contextlib import AsyncExitStack
 
 import httpx
 import pytest
-import redis.asyncio.connection
 from sqlalchemy import update
 
 from metrics_connect.accounts.models import Customer
@@ -17,7 +16,7 @@ from metrics_connect.api.app import create_app
 from metrics_connect.runtime import Runtime
 from metrics_connect.settings import Settings
 from tests.conftest import Tenant, serving
-from tests.reliability.conftest import create_tenant
+from tests.reliability.conftest import count_redis_sends, create_tenant
 
 TTL_SECONDS = 600.0
 
@@ -89,13 +88,6 @@ async def test_an_authenticated_request_stays_one_redis_round_trip(
     """The version rides in the rate limiter's round trip: no second one per request."""
     runtime, first, _second = two_processes
     tenant = await _cached_on_first(runtime, first)
-    sends: list[int] = []
-    original = redis.asyncio.connection.AbstractConnection.send_packed_command
-
-    async def counted(self: object, *args: object, **kwargs: object) -> None:
-        sends.append(1)
-        await original(self, *args, **kwargs)  # type: ignore[arg-type]
-
-    monkeypatch.setattr(redis.asyncio.connection.AbstractConnection, "send_packed_command", counted)
+    sends = count_redis_sends(monkeypatch)
     assert (await first.get("/customer-integrations", headers=tenant.headers)).status_code == 200
     assert len(sends) == 1

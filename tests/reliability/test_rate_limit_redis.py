@@ -6,22 +6,10 @@ import asyncio
 import uuid
 
 import pytest
-import redis.asyncio.connection
 
 from metrics_connect.ratelimit import MerchantRateLimiter
+from tests.reliability.conftest import count_redis_sends
 from tests.reliability.test_redis_outage import redis_keys
-
-
-def _count_sends(monkeypatch: pytest.MonkeyPatch) -> list[int]:
-    sends: list[int] = []
-    original = redis.asyncio.connection.AbstractConnection.send_packed_command
-
-    async def counted(self: object, *args: object, **kwargs: object) -> None:
-        sends.append(1)
-        await original(self, *args, **kwargs)  # type: ignore[arg-type]
-
-    monkeypatch.setattr(redis.asyncio.connection.AbstractConnection, "send_packed_command", counted)
-    return sends
 
 
 async def test_a_hit_is_one_round_trip_and_the_second_window_refuses(
@@ -30,7 +18,7 @@ async def test_a_hit_is_one_round_trip_and_the_second_window_refuses(
     limiter = MerchantRateLimiter(live_redis_url)
     key = str(uuid.uuid4())
     await limiter.hit(key, per_second=2, per_minute=100)  # loads the script
-    sends = _count_sends(monkeypatch)
+    sends = count_redis_sends(monkeypatch)
     second = await limiter.hit(key, per_second=2, per_minute=100)
     assert len(sends) == 1
     refused = await limiter.hit(key, per_second=2, per_minute=100)
@@ -56,7 +44,7 @@ async def test_hits_at_once_share_round_trips_and_count_as_one_by_one(
     limiter = MerchantRateLimiter(live_redis_url)
     await limiter.hit(str(uuid.uuid4()), per_second=2, per_minute=100)  # loads the script
     key, other = str(uuid.uuid4()), str(uuid.uuid4())
-    sends = _count_sends(monkeypatch)
+    sends = count_redis_sends(monkeypatch)
     decisions = await asyncio.gather(
         *(limiter.hit(key, per_second=5, per_minute=100) for _ in range(20)),
         limiter.hit(other, per_second=5, per_minute=3),
