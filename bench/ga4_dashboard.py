@@ -121,7 +121,7 @@ async def cold(shared: bool, latency_ms: float, days: int) -> dict[str, Any]:
             transport = httpx.ASGITransport(app=app)
             async with httpx.AsyncClient(transport=transport, base_url="http://bench") as client:
                 network.controls.calls.reset()
-                tokens_before = quota.day_tokens
+                tokens_before = quota.buckets["tokensPerDay"].used
                 began = time.perf_counter()
                 response = await client.post("/metrics/get-data", json=body, headers=headers)
                 wall = time.perf_counter() - began
@@ -137,7 +137,7 @@ async def cold(shared: bool, latency_ms: float, days: int) -> dict[str, Any]:
         "period_days": days,
         "http_calls": network.controls.calls.total,
         "calls_by_endpoint": dict(network.controls.calls.by_endpoint),
-        "tokens": quota.day_tokens - tokens_before,
+        "tokens": quota.buckets["tokensPerDay"].used - tokens_before,
         "tokens_header": response.headers.get("X-Upstream-Quota"),
         "wall_s": round(wall, 2),
         "widgets_failed": sum(1 for v in answer.values() if "error" in v),
