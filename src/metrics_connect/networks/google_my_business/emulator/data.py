@@ -12,6 +12,7 @@ from zoneinfo import ZoneInfo
 from pydantic import TypeAdapter
 
 from metrics_connect.sandbox import accounts as sandbox
+from metrics_connect.sandbox.kit.periods import month_start
 from metrics_connect.sandbox.kit.seeded import DailySeries, between, draws
 from metrics_connect.sandbox.kit.spec import load_spec
 
@@ -122,9 +123,7 @@ class ProfileData:
 
     def first_kept_day(self, now: datetime) -> date:
         """The oldest day the Performance API still answers (kept_months back)."""
-        today = self.today(now)
-        months = today.year * 12 + today.month - 1 - self.location.kept_months
-        return date(months // 12, months % 12 + 1, 1)
+        return month_start(self.today(now), -self.location.kept_months)
 
     @cached_property
     def _series(self) -> dict[str, DailySeries]:
